@@ -1,0 +1,58 @@
+/**
+ * The event log port: an append-only log of run events per run, a per-cluster lease lock with a
+ * fencing token, and an index of runs by cluster. Appends are conditional: an event whose sequence
+ * number is taken fails with `SequenceConflict`, and an append under a lease that was taken over fails
+ * with `StaleLease`, so two executors can never both advance one run.
+ */
+import { Context, type Effect } from "effect"
+import type {
+  EventLogCorrupt,
+  EventLogUnavailable,
+  LockHeld,
+  RunEvent,
+  RunOutcome,
+  SequenceConflict,
+  StaleLease,
+} from "@ecs-ami-deploy/domain"
+
+export interface Lease {
+  readonly clusterName: string
+  readonly holder: string
+  /** Increases by one at every acquisition of the cluster's lock; appends carry it and stale ones are refused. */
+  readonly fencingToken: number
+  readonly expiresAt: number
+}
+
+export interface RunSummary {
+  readonly runId: string
+  readonly clusterName: string
+  readonly startedAt: number
+  readonly lastSeq: number
+  /** `open` until a `RunFinished` event is appended. */
+  readonly status: "open" | RunOutcome
+}
+
+type LogError = EventLogUnavailable | EventLogCorrupt
+
+export class EventLog extends Context.Service<
+  EventLog,
+  {
+    /** Takes the cluster's lock when it is free or its lease expired (`now` from the caller's Clock). */
+    readonly acquire: (input: {
+      readonly clusterName: string
+      readonly holder: string
+      readonly leaseMs: number
+      readonly now: number
+    }) => Effect.Effect<Lease, LockHeld | LogError>
+    /** Extends a lease this holder still owns. */
+    readonly renew: (lease: Lease, input: { readonly leaseMs: number; readonly now: number }) => Effect.Effect<Lease, StaleLease | LogError>
+    /** Frees the lock if this lease still owns it; releasing a lost lease does nothing. */
+    readonly release: (lease: Lease) => Effect.Effect<void, LogError>
+    /** Appends events whose `seq` continue the run's log, under a lease that must still be current. */
+    readonly append: (lease: Lease, events: ReadonlyArray<RunEvent>) => Effect.Effect<void, SequenceConflict | StaleLease | LogError>
+    /** Every event of the run in sequence order (empty for an unknown run). */
+    readonly load: (runId: string) => Effect.Effect<ReadonlyArray<RunEvent>, LogError>
+    /** The cluster's runs, newest first. */
+    readonly runs: (clusterName: string) => Effect.Effect<ReadonlyArray<RunSummary>, LogError>
+  }
+>()("@ecs-ami-deploy/ports/EventLog") {}
