@@ -25,6 +25,24 @@ const layers = {
   tool: ["domain", "ports", "planner", "strategies", "executor", "event-log", "aws", "simulator", "api", "app"],
 }
 
+/** Tests may also use the simulator and the event log as test beds, whatever their layer. */
+const testSupport = ["simulator", "event-log", "strategies"]
+
+const boundaries = (extra) => [
+  "error",
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: Object.entries(layers).map(([layer, allowed]) => ({
+      sourceTag: `layer:${layer}`,
+      onlyDependOnLibsWithTags: [...new Set([layer, ...allowed, ...extra])].map((a) => `layer:${a}`),
+      ...(layer === "domain" || layer === "planner" ? { bannedExternalImports: ["@aws-sdk/*", "aws-sdk"] } : {}),
+    })),
+  },
+]
+
+const testFiles = ["**/*.test.ts", "**/test/**/*.ts"]
+
 export default [
   { ignores: ["**/node_modules/**", "**/dist/**", "**/out-tsc/**", "reports/**", ".nx/**", "tools/node/**", "**/*.d.ts", "**/vitest.config.ts"] },
   ...nx.configs["flat/base"],
@@ -45,18 +63,7 @@ export default [
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "@nx/enforce-module-boundaries": [
-        "error",
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: Object.entries(layers).map(([layer, allowed]) => ({
-            sourceTag: `layer:${layer}`,
-            onlyDependOnLibsWithTags: [`layer:${layer}`, ...allowed.map((a) => `layer:${a}`)],
-            ...(layer === "domain" || layer === "planner" ? { bannedExternalImports: ["@aws-sdk/*", "aws-sdk"] } : {}),
-          })),
-        },
-      ],
+      "@nx/enforce-module-boundaries": boundaries([]),
     },
   },
   {
@@ -75,5 +82,6 @@ export default [
       ],
     },
   },
+  { files: testFiles, rules: { "@nx/enforce-module-boundaries": boundaries(testSupport) } },
   prettier,
 ]
