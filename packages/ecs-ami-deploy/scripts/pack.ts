@@ -1,0 +1,144 @@
+/**
+ * Packs a workspace package into one self-contained npm tarball. The internal `@ecs-ami-deploy/*`
+ * packages stay private: instead of publishing them, the tarball carries their compiled JavaScript and
+ * declarations as npm `bundleDependencies` (under the package's own `node_modules/`), and lifts their
+ * third-party dependencies (effect, @aws-sdk/*) into its own `dependencies`, which npm installs as usual.
+ *
+ * npm does not bundle workspace symlinks, so the package is first staged in a temporary directory
+ * with real copies: `package.json` (without the workspace-only `@ecs-ami-deploy/source` condition and
+ * Nx settings), `dist/` without build info and source maps (the sources they point to are not shipped),
+ * and the README. Run `nx run ecs-ami-deploy:pack` (it builds first) or, after a build,
+ * `node scripts/pack.ts [packageDir] [destination]`.
+ */
+import { execFileSync } from "node:child_process"
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+
+const workspaceRoot = path.resolve(import.meta.dirname, "../../..")
+const sourceCondition = "@ecs-ami-deploy/source"
+
+interface PackageJson {
+  readonly name: string
+  readonly version: string
+  readonly dependencies?: Record<string, string>
+  readonly [field: string]: unknown
+}
+
+const readPackageJson = (dir: string): PackageJson => JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson
+
+/** The workspace package a dependency name links to, or undefined for a third-party package. */
+const workspaceDirOf = (name: string): string | undefined => {
+  const link = path.join(workspaceRoot, "node_modules", name)
+  if (!existsSync(link)) return undefined
+  const target = realpathSync(link)
+  return target.includes(`${path.sep}node_modules${path.sep}`) ? undefined : target
+}
+
+/** Removes the source condition from every entry of an `exports` map, recursively. */
+const withoutSourceCondition = (exportsField: unknown): unknown => {
+  if (typeof exportsField !== "object" || exportsField === null) return exportsField
+  return Object.fromEntries(
+    Object.entries(exportsField)
+      .filter(([key]) => key !== sourceCondition)
+      .map(([key, value]) => [key, withoutSourceCondition(value)]),
+  )
+}
+
+/** The fields of a package.json that matter outside the workspace. */
+const publishedManifest = (manifest: PackageJson, dependencies: Record<string, string>): Record<string, unknown> => {
+  const { nx: _nx, devDependencies: _dev, scripts: _scripts, ...rest } = manifest
+  return { ...rest, exports: withoutSourceCondition(manifest["exports"]), dependencies }
+}
+
+const copyDist = (fromDir: string, toDir: string): void => {
+  const dist = path.join(fromDir, "dist")
+  if (!existsSync(path.join(dist, "index.js")))
+    throw new Error(`${dist}/index.js is missing: build first (npx nx run-many -t build)`)
+  cpSync(dist, path.join(toDir, "dist"), {
+    recursive: true,
+    filter: (file) => !file.endsWith(".tsbuildinfo") && !file.endsWith(".map"),
+  })
+}
+
+/**
+ * Every workspace package `packageDir` depends on, directly or through another workspace package,
+ * with the third-party dependencies they all need (one version per name, or the pack fails).
+ */
+const dependencyClosure = (packageDir: string) => {
+  const workspaceDeps = new Map<string, string>()
+  const external: Record<string, string> = {}
+  const visit = (dir: string): void => {
+    for (const [name, range] of Object.entries(readPackageJson(dir).dependencies ?? {})) {
+      const depDir = workspaceDirOf(name)
+      if (depDir === undefined) {
+        const known = external[name]
+        if (known !== undefined && known !== range)
+          throw new Error(`${name} is required as ${known} and as ${range}: align the versions before packing`)
+        external[name] = range
+      } else if (!workspaceDeps.has(name)) {
+        workspaceDeps.set(name, depDir)
+        visit(depDir)
+      }
+    }
+  }
+  visit(packageDir)
+  return { workspaceDeps, external }
+}
+
+/** Stages `packageDir` with its bundled workspace dependencies and returns the tarball's path in `destination`. */
+export const packWithBundledWorkspaceDeps = (packageDir: string, destination: string): string => {
+  const manifest = readPackageJson(packageDir)
+  const { workspaceDeps, external } = dependencyClosure(packageDir)
+  const stage = mkdtempSync(path.join(tmpdir(), "ecs-ami-deploy-pack-"))
+  try {
+    for (const [name, dir] of workspaceDeps) {
+      const target = path.join(stage, "node_modules", name)
+      const depManifest = readPackageJson(dir)
+      const depExternal = Object.fromEntries(
+        Object.entries(depManifest.dependencies ?? {}).filter(([dep]) => !workspaceDeps.has(dep)),
+      )
+      copyDist(dir, target)
+      const internal = Object.fromEntries(
+        Object.keys(depManifest.dependencies ?? {})
+          .filter((dep) => workspaceDeps.has(dep))
+          .map((dep) => [dep, readPackageJson(workspaceDeps.get(dep) ?? dir).version]),
+      )
+      writeFileSync(
+        path.join(target, "package.json"),
+        JSON.stringify(publishedManifest(depManifest, { ...internal, ...depExternal }), null, 2),
+      )
+    }
+    copyDist(packageDir, stage)
+    for (const file of ["README.md", "LICENSE"])
+      if (existsSync(path.join(packageDir, file))) cpSync(path.join(packageDir, file), path.join(stage, file))
+    const bundled = [...workspaceDeps.keys()].sort()
+    const pinnedBundled = Object.fromEntries(bundled.map((name) => [name, readPackageJson(workspaceDeps.get(name) ?? "").version]))
+    writeFileSync(
+      path.join(stage, "package.json"),
+      JSON.stringify(
+        {
+          ...publishedManifest(manifest, { ...pinnedBundled, ...external }),
+          files: ["dist", "README.md"],
+          bundleDependencies: bundled,
+        },
+        null,
+        2,
+      ),
+    )
+    const output = execFileSync("npm", ["pack", "--json", "--pack-destination", path.resolve(destination)], {
+      cwd: stage,
+      encoding: "utf8",
+    })
+    const [packed] = JSON.parse(output) as ReadonlyArray<{ readonly filename: string }>
+    if (packed === undefined) throw new Error(`npm pack printed no tarball: ${output}`)
+    return path.join(path.resolve(destination), packed.filename)
+  } finally {
+    rmSync(stage, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.main) {
+  const [packageDir = path.resolve(import.meta.dirname, ".."), destination = process.cwd()] = process.argv.slice(2)
+  console.log(packWithBundledWorkspaceDeps(path.resolve(packageDir), destination))
+}
