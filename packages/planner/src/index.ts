@@ -1,1 +1,16 @@
-export {}
+/**
+ * The planner: a pure decider for ECS AMI rollouts. `initialState` and `evolve` fold a run's event log
+ * into its state, `decide` returns the next step from that state, a cluster snapshot, the policy and
+ * the time, and `planRollout` / `renderPlanText` show what a run would do. No I/O, no clock, no randomness.
+ */
+export { imageFamily, type ImageFamily } from "./cluster.ts"
+export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"
+export {
+  planRollout,
+  renderPlanText,
+  type Plan,
+  type PlanGroup,
+  type PlanProblem,
+  type PlanWave,
+} from "./plan.ts"
+export { evolve, initialState, type CommandRecord, type RunFacts, type RunState } from "./state.ts"

@@ -1,0 +1,311 @@
+/**
+ * The plan view: what a run starting now would do to a cluster, and why it would refuse. It is the
+ * same reading `decide` uses before `Start` (so `plan` and a real run never disagree on guards), and
+ * it is plain data: the CLI prints `renderPlanText(plan)` or the Plan itself as JSON.
+ */
+import {
+  resolveAmount,
+  validatePolicy,
+  type AutoScalingGroup,
+  type ClusterSnapshot,
+  type GroupAtStart,
+  type RolloutPolicy,
+} from "@ecs-ami-deploy/domain"
+import {
+  imageFamily,
+  indexCluster,
+  liveTasksOn,
+  oldSetOf,
+  skipReason,
+  taskKind,
+  unsafeServices,
+  type ClusterIndex,
+  type ImageFamily,
+} from "./cluster.ts"
+
+export interface PlanProblem {
+  readonly problem: string
+  readonly fix: string
+}
+
+export interface PlanGroup {
+  readonly asgName: string
+  readonly desiredCapacity: number
+  readonly minSize: number
+  readonly maxSize: number
+  readonly launchSpecImageId: string
+  readonly launchSpecOutdated: boolean
+  readonly managedByCapacityProvider?: string
+  readonly outdatedInstanceIds: ReadonlyArray<string>
+  readonly skippedInstances: ReadonlyArray<{ readonly instanceId: string; readonly reason: string }>
+  /** Instances added (surge) or detached per wave. */
+  readonly waveSize: number
+}
+
+export interface PlanWave {
+  readonly asgName: string
+  readonly wave: number
+  readonly instanceIds: ReadonlyArray<string>
+  readonly displacedServices: ReadonlyArray<{ readonly serviceName: string; readonly tasks: number }>
+  readonly standaloneTasks: number
+}
+
+export interface Plan {
+  readonly clusterName: string
+  readonly observedAt: number
+  readonly plannedAt: number
+  readonly verdict: "ready" | "nothing-to-do" | "refused"
+  readonly targetImage: {
+    readonly imageId: string
+    readonly name: string
+    readonly architecture: string
+    readonly family: ImageFamily
+  }
+  readonly capacityMode: RolloutPolicy["capacityMode"]
+  readonly groups: ReadonlyArray<PlanGroup>
+  readonly outdatedInstances: ReadonlyArray<{
+    readonly instanceId: string
+    readonly asgName: string
+    readonly imageId: string
+  }>
+  /** Predicted waves: the real ones are chosen when new capacity is proven, against what then fits. */
+  readonly waves: ReadonlyArray<PlanWave>
+  /** EC2 instances registered to the cluster but in no Auto Scaling group: reported, never touched. */
+  readonly instancesOutsideGroups: ReadonlyArray<string>
+  readonly warnings: ReadonlyArray<string>
+  readonly problems: ReadonlyArray<PlanProblem>
+}
+
+/** Instances a group replaces per wave: bounded by the surge (surge mode), the drain limit and what is left. */
+export const waveSizeFor = (desiredAtStart: number, policy: RolloutPolicy, oldRemaining: number): number => {
+  const drainLimit = Math.max(1, resolveAmount(policy.maxDraining, desiredAtStart))
+  const limit =
+    policy.capacityMode === "surge"
+      ? Math.min(Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart)), drainLimit)
+      : drainLimit
+  return Math.min(limit, oldRemaining)
+}
+
+const groupProblems = (
+  index: ClusterIndex,
+  group: AutoScalingGroup,
+  oldIds: ReadonlyArray<string>,
+  policy: RolloutPolicy,
+): Array<PlanProblem> => {
+  const target = index.snapshot.targetImage
+  const problems: Array<PlanProblem> = []
+  const architectures = new Set(oldIds.flatMap((id) => index.instanceById.get(id)?.architecture ?? []))
+  for (const architecture of [...architectures].sort())
+    if (architecture !== target.architecture)
+      problems.push({
+        problem: `group ${group.name} runs ${architecture} instances but the target image ${target.imageId} is ${target.architecture}`,
+        fix: `choose a ${architecture} image (e.g. an AMI filter or SSM parameter for ${architecture}), or change the group's instance types first`,
+      })
+  const targetFamily = imageFamily(target.name)
+  const imageNames = new Map(index.snapshot.images.map((i) => [i.imageId, i.name]))
+  const families = new Set(
+    oldIds.flatMap((id) => {
+      const name = imageNames.get(index.instanceById.get(id)?.imageId ?? "")
+      return name === undefined ? [] : [imageFamily(name)]
+    }),
+  )
+  if (!policy.allowImageFamilyChange)
+    for (const family of [...families].sort())
+      if (family !== targetFamily)
+        problems.push({
+          problem: `group ${group.name} runs ${family} images but the target ${target.name} is ${targetFamily}`,
+          fix: "check the AMI source, or set allowImageFamilyChange after testing the workloads on the new family",
+        })
+  return problems
+}
+
+const groupWarnings = (group: AutoScalingGroup, policy: RolloutPolicy): Array<string> => {
+  const warnings: Array<string> = []
+  if (group.managedByCapacityProvider !== undefined)
+    warnings.push(
+      `group ${group.name} is managed by capacity provider ${group.managedByCapacityProvider}: managed scaling may fight the run's desired-capacity changes`,
+    )
+  for (const member of group.instances) {
+    if (member.lifecycleState === "Standby")
+      warnings.push(
+        policy.standbyInstances === "skip"
+          ? `instance ${member.instanceId} of ${group.name} is in Standby and stays on its image`
+          : `instance ${member.instanceId} of ${group.name} is in Standby and will be replaced`,
+      )
+    if (member.protectedFromScaleIn)
+      warnings.push(
+        policy.protectedInstances === "skip"
+          ? `instance ${member.instanceId} of ${group.name} is scale-in protected and stays on its image`
+          : `instance ${member.instanceId} of ${group.name} is scale-in protected; the run terminates it explicitly`,
+      )
+  }
+  return warnings
+}
+
+/** What a run starting now would do. Never mutates the snapshot. */
+export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, now: number): Plan => {
+  const index = indexCluster(snapshot)
+  const target = snapshot.targetImage
+  const problems: Array<PlanProblem> = []
+  const warnings: Array<string> = []
+  const policyCheck = validatePolicy(policy)
+  if (policyCheck._tag === "Failure")
+    for (const p of policyCheck.failure.problems)
+      problems.push({ problem: `policy ${p.field}: ${p.problem}`, fix: p.fix })
+  if (target.state !== "available")
+    problems.push({
+      problem: `target image ${target.imageId} is ${target.state}`,
+      fix: "wait until the image is available or choose another",
+    })
+
+  const groups: Array<PlanGroup> = []
+  const waves: Array<PlanWave> = []
+  const outdatedInstances: Array<Plan["outdatedInstances"][number]> = []
+  const allOld: Array<string> = []
+  for (const group of [...snapshot.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const oldIds = oldSetOf(index, group, target, policy)
+    allOld.push(...oldIds)
+    problems.push(...groupProblems(index, group, oldIds, policy))
+    warnings.push(...groupWarnings(group, policy))
+    const skippedInstances = group.instances.flatMap((m) => {
+      const instance = index.instanceById.get(m.instanceId)
+      if (instance === undefined || instance.imageId === target.imageId) return []
+      const reason = skipReason(group, m.instanceId, policy)
+      return reason === undefined ? [] : [{ instanceId: m.instanceId, reason }]
+    })
+    const waveSize = Math.max(1, waveSizeFor(group.desiredCapacity, policy, oldIds.length))
+    groups.push({
+      asgName: group.name,
+      desiredCapacity: group.desiredCapacity,
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      launchSpecImageId: group.launchSpecImageId,
+      launchSpecOutdated: group.launchSpecImageId !== target.imageId,
+      ...(group.managedByCapacityProvider === undefined
+        ? {}
+        : { managedByCapacityProvider: group.managedByCapacityProvider }),
+      outdatedInstanceIds: oldIds,
+      skippedInstances,
+      waveSize,
+    })
+    for (const id of oldIds)
+      outdatedInstances.push({
+        instanceId: id,
+        asgName: group.name,
+        imageId: index.instanceById.get(id)?.imageId ?? "",
+      })
+    for (let start = 0, wave = 1; start < oldIds.length; start += waveSize, wave++) {
+      const instanceIds = oldIds.slice(start, start + waveSize)
+      const displaced = new Map<string, number>()
+      let standaloneTasks = 0
+      for (const id of instanceIds)
+        for (const task of liveTasksOn(index, id)) {
+          const kind = taskKind(index, task)
+          if (kind === "standalone") standaloneTasks++
+          else if (kind === "replica" && task.serviceName !== undefined)
+            displaced.set(task.serviceName, (displaced.get(task.serviceName) ?? 0) + 1)
+        }
+      waves.push({
+        asgName: group.name,
+        wave,
+        instanceIds,
+        displacedServices: [...displaced]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([serviceName, tasks]) => ({ serviceName, tasks })),
+        standaloneTasks,
+      })
+      if (standaloneTasks > 0)
+        warnings.push(
+          `wave ${wave} of ${group.name} has ${standaloneTasks} standalone task(s): policy standaloneTasks=${policy.standaloneTasks}`,
+        )
+    }
+  }
+  for (const unsafe of unsafeServices(index, allOld))
+    if (policy.unsafeServices === "refuse")
+      problems.push({ problem: unsafe.problem, fix: `${unsafe.fix} (or set unsafeServices=proceed)` })
+    else warnings.push(`${unsafe.problem}; proceeding as the policy allows`)
+  const singleTask = new Set<string>()
+  for (const id of allOld)
+    for (const task of liveTasksOn(index, id))
+      if (task.serviceName !== undefined && index.serviceByName.get(task.serviceName)?.desiredCount === 1)
+        singleTask.add(task.serviceName)
+  for (const name of [...singleTask].sort())
+    warnings.push(`service ${name} runs a single task: it moves once, within its deployment configuration`)
+
+  const instancesOutsideGroups = snapshot.containerInstances
+    .map((c) => c.ec2InstanceId)
+    .filter((id) => !index.groupOfInstance.has(id))
+    .sort()
+  for (const id of instancesOutsideGroups)
+    warnings.push(`instance ${id} is registered to the cluster outside any Auto Scaling group: not touched`)
+
+  const somethingToDo = outdatedInstances.length > 0 || groups.some((g) => g.launchSpecOutdated)
+  return {
+    clusterName: snapshot.clusterName,
+    observedAt: snapshot.observedAt,
+    plannedAt: now,
+    verdict: problems.length > 0 ? "refused" : somethingToDo ? "ready" : "nothing-to-do",
+    targetImage: {
+      imageId: target.imageId,
+      name: target.name,
+      architecture: target.architecture,
+      family: imageFamily(target.name),
+    },
+    capacityMode: policy.capacityMode,
+    groups,
+    outdatedInstances,
+    waves,
+    instancesOutsideGroups,
+    warnings,
+    problems,
+  }
+}
+
+/** The facts `RunStarted` records for each group that has something to do: what rollback restores. */
+export const groupsAtStart = (snapshot: ClusterSnapshot, plan: Plan): ReadonlyArray<GroupAtStart> =>
+  plan.groups
+    .filter((g) => g.outdatedInstanceIds.length > 0 || g.launchSpecOutdated)
+    .flatMap((g) => {
+      const group = snapshot.groups.find((candidate) => candidate.name === g.asgName)
+      return group === undefined
+        ? []
+        : [
+            {
+              asgName: group.name,
+              desiredCapacity: group.desiredCapacity,
+              minSize: group.minSize,
+              maxSize: group.maxSize,
+              launchSpec: group.launchSpec,
+              launchSpecImageId: group.launchSpecImageId,
+              suspendedProcesses: group.suspendedProcesses,
+              oldInstanceIds: g.outdatedInstanceIds,
+            },
+          ]
+    })
+
+/** A readable rendering of a plan for the terminal. */
+export const renderPlanText = (plan: Plan): string => {
+  const lines: Array<string> = []
+  const t = plan.targetImage
+  lines.push(`Cluster ${plan.clusterName}: ${plan.verdict}`)
+  lines.push(
+    `Target image ${t.imageId} (${t.name}, ${t.architecture}, ${t.family}); capacity mode ${plan.capacityMode}`,
+  )
+  for (const g of plan.groups) {
+    lines.push(
+      `Group ${g.asgName}: desired ${g.desiredCapacity} (min ${g.minSize}, max ${g.maxSize}); launch spec ${g.launchSpecImageId}${g.launchSpecOutdated ? " → update" : " (current)"}; ${g.outdatedInstanceIds.length} outdated instance(s), ${g.waveSize} per wave`,
+    )
+    for (const s of g.skippedInstances) lines.push(`  skipped ${s.instanceId}: ${s.reason}`)
+  }
+  for (const w of plan.waves) {
+    const services =
+      w.displacedServices.map((s) => `${s.serviceName}×${s.tasks}`).join(", ") || "no service tasks"
+    lines.push(
+      `  wave ${w.wave} of ${w.asgName}: ${w.instanceIds.join(", ")} — moves ${services}${w.standaloneTasks > 0 ? `; ${w.standaloneTasks} standalone task(s)` : ""}`,
+    )
+  }
+  if (plan.warnings.length > 0) lines.push("Warnings:", ...plan.warnings.map((w) => `  - ${w}`))
+  if (plan.problems.length > 0)
+    lines.push("Refused:", ...plan.problems.map((p) => `  - ${p.problem}\n    fix: ${p.fix}`))
+  return lines.join("\n")
+}

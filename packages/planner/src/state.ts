@@ -1,0 +1,166 @@
+/**
+ * The run state the decider folds from the event log: which run is open, what it recorded when it
+ * started (the facts rollback restores), and what happened to every command it issued. Resume is
+ * nothing special: load the log, fold it with `evolve` from `initialState`, observe, decide.
+ * Command records live in a persistent HashMap so folding a long log stays linear.
+ */
+import { HashMap } from "effect"
+import type {
+  Command,
+  GroupAtStart,
+  Image,
+  RolloutPolicy,
+  RunEvent,
+  RunOutcome,
+} from "@ecs-ami-deploy/domain"
+
+/** What the log says about one command id: its latest intent and its outcome, if any. */
+export interface CommandRecord {
+  readonly command: Command
+  readonly issuedAt: number
+  readonly attempts: number
+  readonly outcome: "unknown" | "succeeded" | "failed"
+  /** When the latest outcome was recorded (the clock that deadlines after a command start from). */
+  readonly outcomeAt: number
+  readonly failures: number
+  readonly lastFailure?: { readonly errorTag: string; readonly message: string; readonly retryable: boolean }
+  /** What a launch-spec command reported the group used before it (for rollback). */
+  readonly launchSpecBefore?: GroupAtStart["launchSpec"]
+}
+
+/** The facts of an open (or finished) run. */
+export interface RunFacts {
+  readonly runId: string
+  readonly clusterName: string
+  readonly startedAt: number
+  readonly policy: RolloutPolicy
+  readonly targetImage: Image
+  readonly groups: ReadonlyArray<GroupAtStart>
+}
+
+export type RunState =
+  /** No run has started in this log. */
+  | { readonly _tag: "NoRun"; readonly lastSeq: number }
+  | {
+      readonly _tag: "Running"
+      readonly run: RunFacts
+      readonly commands: HashMap.HashMap<string, CommandRecord>
+      /** Set once RollbackStarted is folded: from then on decide only restores. */
+      readonly rollback?: { readonly reason: string; readonly at: number }
+      readonly notes: number
+      readonly lastSeq: number
+    }
+  | {
+      readonly _tag: "Finished"
+      readonly run: RunFacts
+      readonly outcome: RunOutcome
+      readonly reason: string
+      readonly lastSeq: number
+    }
+
+/** The state before any event: no run. */
+export const initialState: RunState = { _tag: "NoRun", lastSeq: -1 }
+
+const updateCommand = (
+  state: Extract<RunState, { _tag: "Running" }>,
+  commandId: string,
+  update: (record: CommandRecord) => CommandRecord,
+): RunState => {
+  const existing = HashMap.get(state.commands, commandId)
+  // An outcome for a command never issued in this log cannot be attributed; keep the state as it is.
+  if (existing._tag === "None") return state
+  return { ...state, commands: HashMap.set(state.commands, commandId, update(existing.value)) }
+}
+
+/** Folds one event. Events of another run, or after the run finished, leave the state unchanged except the sequence. */
+export const evolve = (state: RunState, event: RunEvent): RunState => {
+  const withSeq = <S extends RunState>(s: S): S => ({ ...s, lastSeq: event.seq })
+  switch (event._tag) {
+    case "RunStarted":
+      return {
+        _tag: "Running",
+        run: {
+          runId: event.runId,
+          clusterName: event.clusterName,
+          startedAt: event.at,
+          policy: event.policy,
+          targetImage: event.targetImage,
+          groups: event.groups,
+        },
+        commands: HashMap.empty(),
+        notes: 0,
+        lastSeq: event.seq,
+      }
+    case "LeaseAcquired":
+    case "RunSuspended":
+      return withSeq(state)
+    case "Noted":
+      return state._tag === "Running" ? withSeq({ ...state, notes: state.notes + 1 }) : withSeq(state)
+    case "CommandIssued": {
+      if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)
+      const previous = HashMap.get(state.commands, event.command.id)
+      const record: CommandRecord =
+        previous._tag === "Some"
+          ? {
+              ...previous.value,
+              command: event.command,
+              issuedAt: event.at,
+              attempts: previous.value.attempts + 1,
+              outcome: "unknown",
+            }
+          : {
+              command: event.command,
+              issuedAt: event.at,
+              attempts: 1,
+              outcome: "unknown",
+              outcomeAt: event.at,
+              failures: 0,
+            }
+      return withSeq({ ...state, commands: HashMap.set(state.commands, event.command.id, record) })
+    }
+    case "CommandSucceeded": {
+      if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)
+      return withSeq(
+        updateCommand(state, event.commandId, (record) => ({
+          ...record,
+          outcome: "succeeded",
+          outcomeAt: event.at,
+          ...(event.launchSpecBefore === undefined ? {} : { launchSpecBefore: event.launchSpecBefore }),
+        })),
+      )
+    }
+    case "CommandFailed": {
+      if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)
+      return withSeq(
+        updateCommand(state, event.commandId, (record) => ({
+          ...record,
+          outcome: "failed",
+          outcomeAt: event.at,
+          failures: record.failures + 1,
+          lastFailure: { errorTag: event.errorTag, message: event.message, retryable: event.retryable },
+        })),
+      )
+    }
+    case "RollbackStarted":
+      if (state._tag !== "Running" || state.rollback !== undefined) return withSeq(state)
+      return withSeq({ ...state, rollback: { reason: event.reason, at: event.at } })
+    case "RunFinished":
+      if (state._tag !== "Running") return withSeq(state)
+      return {
+        _tag: "Finished",
+        run: state.run,
+        outcome: event.outcome,
+        reason: event.reason,
+        lastSeq: event.seq,
+      }
+  }
+}
+
+/** The record of a command id in an open run, if it was ever issued. */
+export const commandRecord = (
+  state: Extract<RunState, { _tag: "Running" }>,
+  commandId: string,
+): CommandRecord | undefined => {
+  const found = HashMap.get(state.commands, commandId)
+  return found._tag === "Some" ? found.value : undefined
+}
