@@ -1,1 +1,5 @@
-export {}
+/**
+ * EventLog drivers: memory (tests and simulations), local file (the CLI's default) and DynamoDB
+ * (the Lambda's). All enforce the same lease, fencing and sequence rules and pass one contract suite.
+ */
+export { emptyMemoryStorage, layerMemory, makeMemoryEventLog, type MemoryStorage } from "./memory.ts"

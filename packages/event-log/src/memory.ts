@@ -1,0 +1,86 @@
+/**
+ * The in-memory EventLog: the twin of the durable drivers for tests and simulations. Every event
+ * goes through the same trip as on disk or in DynamoDB (encode, JSON text, parse, decode), so an
+ * event that would not survive storage fails here first. Each operation runs without yielding, so
+ * its check and its write are atomic with respect to every other fiber.
+ */
+import type { RunEvent, SequenceConflict } from "@ecs-ami-deploy/domain"
+import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { Effect, Layer, Result } from "effect"
+import { formatRecord, parseRecord } from "./codec.ts"
+import {
+  acquireLock,
+  checkLeaseCurrent,
+  checkSequence,
+  FIRST_SEQ,
+  leaseOf,
+  newestFirst,
+  summarizeRun,
+  type LockRecord,
+} from "./rules.ts"
+
+/** What the memory driver holds: each run's records as JSON text in sequence order, and each cluster's lock. */
+export interface MemoryStorage {
+  readonly runs: Map<string, Array<string>>
+  readonly locks: Map<string, LockRecord>
+}
+
+export const emptyMemoryStorage = (): MemoryStorage => ({ runs: new Map(), locks: new Map() })
+
+const loadRun = (storage: MemoryStorage, runId: string) =>
+  Effect.forEach(storage.runs.get(runId) ?? [], (text, index) =>
+    parseRecord(text, `memory:${runId}#${index + 1}`),
+  )
+
+/** An EventLog over `storage`; pass your own storage to inspect or seed records in a test. */
+export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()): EventLog["Service"] => {
+  const lastSeqOf = (runId: string): number => {
+    const texts = storage.runs.get(runId)
+    return FIRST_SEQ - 1 + (texts?.length ?? 0)
+  }
+  /** Runs a check-and-write in one synchronous step, so no other fiber can interleave with it. */
+  const atomically = <A, E>(step: () => Result.Result<A, E>) => Effect.suspend(() => Effect.fromResult(step()))
+  const currentLease = (lease: Lease) => checkLeaseCurrent(storage.locks.get(lease.clusterName), lease)
+  const storeLock = (record: LockRecord): Lease => {
+    storage.locks.set(record.clusterName, record)
+    return leaseOf(record)
+  }
+  return EventLog.of({
+    acquire: (input) => atomically(() => Result.map(acquireLock(storage.locks.get(input.clusterName), input), storeLock)),
+    renew: (lease, { leaseMs, now }) =>
+      atomically(() => Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs }))),
+    release: (lease) =>
+      Effect.sync(() => {
+        const current = currentLease(lease)
+        if (Result.isSuccess(current)) storeLock({ ...current.success, released: true })
+      }),
+    append: (lease, events) =>
+      atomically(() =>
+        Result.flatMap(currentLease(lease), (): Result.Result<void, SequenceConflict> => checkSequence(lastSeqOf, events)).pipe(
+          Result.map(() => {
+            for (const event of events) {
+              const texts = storage.runs.get(event.runId) ?? []
+              texts.push(formatRecord(event))
+              storage.runs.set(event.runId, texts)
+            }
+          }),
+        ),
+      ),
+    load: (runId) => Effect.suspend(() => loadRun(storage, runId)),
+    runs: (clusterName) =>
+      Effect.suspend(() =>
+        Effect.forEach([...storage.runs.keys()], (runId) => loadRun(storage, runId)).pipe(
+          Effect.map((runs: ReadonlyArray<ReadonlyArray<RunEvent>>) =>
+            runs
+              .map(summarizeRun)
+              .filter((summary): summary is RunSummary => summary?.clusterName === clusterName)
+              .sort(newestFirst),
+          ),
+        ),
+      ),
+  })
+}
+
+/** The memory driver as a layer, over fresh storage unless given one. */
+export const layerMemory = (storage: MemoryStorage = emptyMemoryStorage()): Layer.Layer<EventLog> =>
+  Layer.sync(EventLog, () => makeMemoryEventLog(storage))

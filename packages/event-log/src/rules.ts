@@ -1,0 +1,103 @@
+/**
+ * The rules every driver enforces, written once: when a cluster's lock may be taken, which lease is
+ * current, which sequence number an append must carry, and how a run's events summarise into the runs
+ * index. The memory and file drivers apply them to state they hold exclusively; the DynamoDB driver
+ * expresses the same rules as condition expressions.
+ */
+import { LockHeld, SequenceConflict, StaleLease, type RunEvent } from "@ecs-ami-deploy/domain"
+import type { Lease, RunSummary } from "@ecs-ami-deploy/ports"
+import { Result } from "effect"
+
+/** What a driver stores for a cluster's lock. The token survives release, so it never repeats. */
+export interface LockRecord {
+  readonly clusterName: string
+  readonly holder: string
+  readonly fencingToken: number
+  readonly expiresAt: number
+  readonly released: boolean
+}
+
+export interface AcquireInput {
+  readonly clusterName: string
+  readonly holder: string
+  readonly leaseMs: number
+  readonly now: number
+}
+
+/** A lock is free when it never existed, was released, or its lease ran out. */
+export const acquireLock = (current: LockRecord | undefined, input: AcquireInput): Result.Result<LockRecord, LockHeld> =>
+  current !== undefined && !current.released && current.expiresAt > input.now
+    ? Result.fail(
+        new LockHeld({ clusterName: input.clusterName, holder: current.holder, leaseExpiresAt: current.expiresAt }),
+      )
+    : Result.succeed({
+        clusterName: input.clusterName,
+        holder: input.holder,
+        fencingToken: (current?.fencingToken ?? 0) + 1,
+        expiresAt: input.now + input.leaseMs,
+        released: false,
+      })
+
+/**
+ * A lease is current while its token is the lock's token and it was not released. An expired lease
+ * nobody took over is still current: its holder may renew it and append.
+ */
+export const checkLeaseCurrent = (current: LockRecord | undefined, lease: Lease): Result.Result<LockRecord, StaleLease> =>
+  current !== undefined && current.fencingToken === lease.fencingToken && !current.released
+    ? Result.succeed(current)
+    : Result.fail(
+        new StaleLease({
+          clusterName: lease.clusterName,
+          fencingToken: lease.fencingToken,
+          currentFencingToken: current?.fencingToken ?? 0,
+        }),
+      )
+
+export const leaseOf = (record: LockRecord): Lease => ({
+  clusterName: record.clusterName,
+  holder: record.holder,
+  fencingToken: record.fencingToken,
+  expiresAt: record.expiresAt,
+})
+
+/** The sequence number a run's first event carries; the planner's initial state has `lastSeq` one below. */
+export const FIRST_SEQ = 0
+
+/**
+ * Checks that each event's `seq` is exactly the next one of its run, given the runs' last stored
+ * sequence numbers (`FIRST_SEQ - 1` for a run without events). A batch may continue several runs.
+ */
+export const checkSequence = (
+  lastSeqOf: (runId: string) => number,
+  events: ReadonlyArray<RunEvent>,
+): Result.Result<void, SequenceConflict> => {
+  const lastSeqs = new Map<string, number>()
+  for (const event of events) {
+    const expected = (lastSeqs.get(event.runId) ?? lastSeqOf(event.runId)) + 1
+    if (event.seq !== expected) return Result.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))
+    lastSeqs.set(event.runId, event.seq)
+  }
+  return Result.void
+}
+
+/**
+ * A run's summary from its events in sequence order: its `RunStarted` names the cluster and start
+ * time, a `RunFinished` closes it. A run without `RunStarted` is not indexed.
+ */
+export const summarizeRun = (events: ReadonlyArray<RunEvent>): RunSummary | undefined => {
+  const started = events.find((event) => event._tag === "RunStarted")
+  const finished = events.findLast((event) => event._tag === "RunFinished")
+  const last = events.at(-1)
+  if (started?._tag !== "RunStarted" || last === undefined) return undefined
+  return {
+    runId: started.runId,
+    clusterName: started.clusterName,
+    startedAt: started.at,
+    lastSeq: last.seq,
+    status: finished?._tag === "RunFinished" ? finished.outcome : "open",
+  }
+}
+
+/** Newest first; equal start times fall back to the run id so the order is stable. */
+export const newestFirst = (a: RunSummary, b: RunSummary): number =>
+  b.startedAt - a.startedAt || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0)

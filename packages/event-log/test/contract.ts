@@ -1,0 +1,239 @@
+/**
+ * The EventLog contract: one suite every driver must pass (memory, file, DynamoDB), so the executor
+ * can rely on the same lease, fencing, sequence and index behaviour whichever log it is given.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { encodeRunEvent, type RunEvent } from "@ecs-ami-deploy/domain"
+import { EventLog, type Lease } from "@ecs-ami-deploy/ports"
+import { Effect, Result, type Layer, type Scope } from "effect"
+import { everyVariant, noted, runFinished, runStarted, T0 } from "./fixtures.ts"
+
+/** A driver under test: its layer, and a back door that stores a record as-is, bypassing validation. */
+export interface ContractDriver {
+  readonly layer: Layer.Layer<EventLog>
+  readonly storeRawRecord: (runId: string, seq: number, record: unknown) => Effect.Effect<void>
+}
+
+const LEASE_MS = 60_000
+
+const seqRange = (from: number, to: number): ReadonlyArray<number> =>
+  Array.from({ length: to - from + 1 }, (_, index) => from + index)
+
+export const eventLogContract = <E>(
+  name: string,
+  makeDriver: () => Effect.Effect<ContractDriver, E, Scope.Scope>,
+): void => {
+  const setup = Effect.gen(function* () {
+    const driver = yield* makeDriver()
+    const log = yield* Effect.provide(
+      Effect.gen(function* () {
+        return yield* EventLog
+      }),
+      driver.layer,
+    )
+    return { driver, log }
+  })
+
+  const acquire = (log: EventLog["Service"], holder: string, now = T0, clusterName = "prod") =>
+    log.acquire({ clusterName, holder, leaseMs: LEASE_MS, now })
+
+  describe(`EventLog contract: ${name}`, () => {
+    it.live("given every event variant, when appended and loaded, then the events come back equal", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        const events = everyVariant("run-1", "prod")
+
+        yield* log.append(lease, events.slice(0, 4))
+        yield* log.append(lease, events.slice(4))
+
+        expect(yield* log.load("run-1")).toEqual(events)
+        expect(yield* log.load("run-unknown")).toEqual([])
+      }),
+    )
+
+    it.live("given a stored run, when a batch skips, repeats or restarts a seq, then SequenceConflict and nothing is stored", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        const stored = [runStarted("run-1", "prod", T0), noted("run-1", 1)]
+        yield* log.append(lease, stored)
+
+        for (const batch of [[noted("run-1", 3)], [noted("run-1", 1)], [noted("run-1", 2), noted("run-1", 4)]]) {
+          const error = yield* Effect.flip(log.append(lease, batch))
+          expect(error).toMatchObject({ _tag: "SequenceConflict", runId: "run-1" })
+        }
+        const firstNotZero = yield* Effect.flip(log.append(lease, [noted("run-2", 1)]))
+        expect(firstNotZero).toMatchObject({ _tag: "SequenceConflict", runId: "run-2", seq: 1 })
+
+        expect(yield* log.load("run-1")).toEqual(stored)
+        expect(yield* log.load("run-2")).toEqual([])
+      }),
+    )
+
+    it.live("given a held lock, when another holder acquires before expiry, then LockHeld names the holder and expiry", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        expect(lease).toEqual({ clusterName: "prod", holder: "executor-a", fencingToken: 1, expiresAt: T0 + LEASE_MS })
+
+        const error = yield* Effect.flip(acquire(log, "executor-b", T0 + LEASE_MS - 1))
+        expect(error).toMatchObject({ _tag: "LockHeld", clusterName: "prod", holder: "executor-a", leaseExpiresAt: T0 + LEASE_MS })
+
+        const otherCluster = yield* acquire(log, "executor-b", T0, "staging")
+        expect(otherCluster.fencingToken).toBe(1)
+      }),
+    )
+
+    it.live("given an expired lease, when another holder takes over, then its token is higher and the old lease is stale", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const old = yield* acquire(log, "executor-a")
+        yield* log.append(old, [runStarted("run-1", "prod", T0)])
+
+        const taken = yield* acquire(log, "executor-b", T0 + LEASE_MS)
+        expect(taken.fencingToken).toBe(old.fencingToken + 1)
+
+        const staleAppend = yield* Effect.flip(log.append(old, [noted("run-1", 1, "from the stale holder")]))
+        expect(staleAppend).toMatchObject({
+          _tag: "StaleLease",
+          clusterName: "prod",
+          fencingToken: old.fencingToken,
+          currentFencingToken: taken.fencingToken,
+        })
+        const staleRenew = yield* Effect.flip(log.renew(old, { leaseMs: LEASE_MS, now: T0 + LEASE_MS + 1 }))
+        expect(staleRenew).toMatchObject({ _tag: "StaleLease", currentFencingToken: taken.fencingToken })
+
+        yield* log.append(taken, [noted("run-1", 1, "from the new holder")])
+        expect((yield* log.load("run-1")).map((event) => event._tag === "Noted" && event.message)).toEqual([
+          false,
+          "from the new holder",
+        ])
+      }),
+    )
+
+    it.live("given an expired lease nobody took, when its holder renews and appends, then both succeed", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        const later = T0 + 3 * LEASE_MS
+
+        yield* log.append(lease, [runStarted("run-1", "prod", T0)])
+        const renewed = yield* log.renew(lease, { leaseMs: LEASE_MS, now: later })
+        expect(renewed).toEqual({ ...lease, expiresAt: later + LEASE_MS })
+
+        const error = yield* Effect.flip(acquire(log, "executor-b", later + LEASE_MS - 1))
+        expect(error).toMatchObject({ _tag: "LockHeld", holder: "executor-a" })
+        yield* log.append(renewed, [noted("run-1", 1)])
+        expect(yield* log.load("run-1")).toHaveLength(2)
+      }),
+    )
+
+    it.live("given a released lock, when another holder acquires at once, then it gets the next token and the released lease is stale", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const first = yield* acquire(log, "executor-a")
+        yield* log.release(first)
+
+        const second = yield* acquire(log, "executor-b", T0 + 1)
+        expect(second.fencingToken).toBe(first.fencingToken + 1)
+        const error = yield* Effect.flip(log.append(first, [runStarted("run-1", "prod", T0)]))
+        expect(error).toMatchObject({ _tag: "StaleLease", currentFencingToken: second.fencingToken })
+
+        yield* log.release(first)
+        const stillHeld = yield* Effect.flip(acquire(log, "executor-c", T0 + 2))
+        expect(stillHeld).toMatchObject({ _tag: "LockHeld", holder: "executor-b" })
+        yield* log.append(second, [runStarted("run-1", "prod", T0)])
+      }),
+    )
+
+    it.live("given a free lock, when several holders race to acquire it, then exactly one gets it", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const holders = ["executor-a", "executor-b", "executor-c", "executor-d"]
+        const results = yield* Effect.forEach(holders, (holder) => Effect.result(acquire(log, holder)), {
+          concurrency: "unbounded",
+        })
+        const winners = results.filter(Result.isSuccess)
+        expect(winners).toHaveLength(1)
+        expect(results.filter(Result.isFailure).map((result) => result.failure._tag)).toEqual(["LockHeld", "LockHeld", "LockHeld"])
+      }),
+    )
+
+    it.live("given runs in two clusters, when listed, then each cluster's runs come newest first with status and last seq", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const prod = yield* acquire(log, "executor-a")
+        const staging = yield* acquire(log, "executor-a", T0, "staging")
+        yield* log.append(prod, [runStarted("run-old", "prod", T0), noted("run-old", 1), runFinished("run-old", 2, "succeeded")])
+        yield* log.append(prod, [runStarted("run-new", "prod", T0 + 10_000), noted("run-new", 1)])
+        yield* log.append(staging, [runStarted("run-staging", "staging", T0 + 5_000)])
+
+        expect(yield* log.runs("prod")).toEqual([
+          { runId: "run-new", clusterName: "prod", startedAt: T0 + 10_000, lastSeq: 1, status: "open" },
+          { runId: "run-old", clusterName: "prod", startedAt: T0, lastSeq: 2, status: "succeeded" },
+        ])
+        expect(yield* log.runs("staging")).toEqual([
+          { runId: "run-staging", clusterName: "staging", startedAt: T0 + 5_000, lastSeq: 0, status: "open" },
+        ])
+        expect(yield* log.runs("nowhere")).toEqual([])
+      }),
+    )
+
+    it.live("given a stored record of another schema version, when loaded, then EventLogCorrupt names the version", () =>
+      Effect.gen(function* () {
+        const { driver, log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        yield* log.append(lease, [runStarted("run-1", "prod", T0)])
+        yield* driver.storeRawRecord("run-1", 1, { ...encodeRunEvent(noted("run-1", 1)), schemaVersion: 2 })
+
+        const error = yield* Effect.flip(log.load("run-1"))
+        expect(error._tag).toBe("EventLogCorrupt")
+        expect(error.problem).toContain("schemaVersion 2")
+      }),
+    )
+
+    it.live("given more events than one page or 1 MB holds, when loaded, then all come back in order", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease = yield* acquire(log, "executor-a")
+        const padding = "x".repeat(1_000)
+        const events: ReadonlyArray<RunEvent> = [
+          runStarted("run-big", "prod", T0),
+          ...seqRange(1, 1_499).map((seq) => noted("run-big", seq, `${seq} ${padding}`)),
+        ]
+        for (let start = 0; start < events.length; start += 250) yield* log.append(lease, events.slice(start, start + 250))
+
+        const loaded = yield* log.load("run-big")
+        expect(loaded).toHaveLength(events.length)
+        expect(loaded.map((event) => event.seq)).toEqual(events.map((event) => event.seq))
+        expect(loaded).toEqual(events)
+        expect(yield* log.runs("prod")).toMatchObject([{ runId: "run-big", lastSeq: events.length - 1 }])
+      }),
+    )
+
+    it.live("given two appenders racing for the same seq, when both append, then exactly one wins and its event is stored", () =>
+      Effect.gen(function* () {
+        const { log } = yield* setup
+        const lease: Lease = yield* acquire(log, "executor-a")
+        yield* log.append(lease, [runStarted("run-1", "prod", T0)])
+
+        for (const seq of seqRange(1, 10)) {
+          const contenders = ["left", "right"]
+          const results = yield* Effect.forEach(
+            contenders,
+            (side) => Effect.result(log.append(lease, [noted("run-1", seq, `${side} ${seq}`)])),
+            { concurrency: "unbounded" },
+          )
+          const winnerIndex = results.findIndex(Result.isSuccess)
+          expect(results.filter(Result.isSuccess)).toHaveLength(1)
+          expect(results.filter(Result.isFailure).map((result) => result.failure)).toMatchObject([
+            { _tag: "SequenceConflict", runId: "run-1", seq },
+          ])
+          const stored = (yield* log.load("run-1")).at(-1)
+          expect(stored).toMatchObject({ seq, message: `${contenders[winnerIndex]} ${seq}` })
+        }
+      }),
+    )
+  })
+}
