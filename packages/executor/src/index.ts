@@ -1,1 +1,12 @@
-export {}
+/**
+ * The executor: the run loop that drives the planner's decisions through the ports — lock, fold,
+ * observe, decide, act, wait — with a deadline, retries, idempotency keys and rollback.
+ */
+export { observeCluster, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
+export { NoOpenRun, ObservationInvalid, UnexpectedDecision } from "./errors.ts"
+export { idempotencyKey } from "./idempotency.ts"
+export { AUTO_SCALING_GROUP_TAG, observeSnapshot, type ObserveOptions } from "./observe.ts"
+export { transientBackoff } from "./retry.ts"
+export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
+export { phaseOf, RunObserver, type RunObserverShape } from "./run-observer.ts"
+export { progressOf, runStatus, type GroupProgress, type RunProgress, type RunStatus } from "./status.ts"

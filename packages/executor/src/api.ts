@@ -1,0 +1,66 @@
+/**
+ * The executor's public entry points, called by the CLI, the Lambda and the library: start or resume
+ * a rollout, roll back the open run on request, read a run's status, and observe a cluster.
+ */
+import { Clock, Effect, Result } from "effect"
+import { validatePolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
+import { EventLog } from "@ecs-ami-deploy/ports"
+import { evolve, initialState } from "@ecs-ami-deploy/planner"
+import { NoOpenRun } from "./errors.ts"
+import { observeSnapshot } from "./observe.ts"
+import {
+  defaultExecutorSettings,
+  openRunOf,
+  resumeRollingBack,
+  startOrResume,
+  withClusterLock,
+  type ExecutorSettings,
+} from "./run-loop.ts"
+
+export interface InvocationInput {
+  readonly clusterName: string
+  /** Who runs this invocation (host/pid, Lambda request id): named in LockHeld errors of others. */
+  readonly holder: string
+  /** Epoch ms on the Clock by which the invocation must have returned; the run is suspended before it. */
+  readonly deadline?: number
+  readonly settings?: Partial<ExecutorSettings>
+}
+
+const lockInput = (input: InvocationInput) => ({
+  clusterName: input.clusterName,
+  holder: input.holder,
+  deadline: input.deadline,
+  settings: { ...defaultExecutorSettings, ...input.settings },
+})
+
+/**
+ * Starts a rollout of the cluster under `policy`, or resumes its open run (which keeps the policy it
+ * started with). Fails with LockHeld when another executor holds the cluster.
+ */
+export const runRollout = Effect.fn("runRollout")(function* (input: InvocationInput & { readonly policy: RolloutPolicy }) {
+  const policy = validatePolicy(input.policy)
+  if (Result.isFailure(policy)) return yield* policy.failure
+  return yield* withClusterLock(lockInput(input), (invocation) => startOrResume(invocation, policy.success))
+})
+
+/** Rolls back the cluster's open run: records the request with `reason`, then drives the rollback to its end. */
+export const rollbackRun = Effect.fn("rollbackRun")(function* (input: InvocationInput & { readonly reason: string }) {
+  return yield* withClusterLock(lockInput(input), (invocation) =>
+    Effect.gen(function* () {
+      const open = yield* openRunOf(input.clusterName)
+      if (open === undefined) return yield* new NoOpenRun({ clusterName: input.clusterName })
+      return yield* resumeRollingBack(invocation, open.runId, input.reason)
+    }),
+  )
+})
+
+/** Observes the cluster as the executor would; with an open run, against that run's target image. */
+export const observeCluster = Effect.fn("observeCluster")(function* (clusterName: string) {
+  const open = yield* openRunOf(clusterName)
+  const state = open === undefined ? initialState : (yield* EventLog.use((log) => log.load(open.runId))).reduce(evolve, initialState)
+  const now = yield* Clock.currentTimeMillis
+  return yield* observeSnapshot(clusterName, {
+    budgetEnd: now + defaultExecutorSettings.stepBudgetMs,
+    ...(state._tag === "Running" ? { targetImage: state.run.targetImage, runGroups: state.run.groups } : {}),
+  })
+})

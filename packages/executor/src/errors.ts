@@ -1,0 +1,35 @@
+/**
+ * The executor's own tagged errors. Errors that come from the contracts (lock, log, AWS calls,
+ * plugins) pass through unchanged; these cover what only the run loop can detect.
+ */
+import { Schema } from "effect"
+
+/** `rollbackRun` was asked to roll back a cluster that has no open run. */
+export class NoOpenRun extends Schema.TaggedError<NoOpenRun>()("NoOpenRun", {
+  clusterName: Schema.String,
+}) {
+  override get message(): string {
+    return `cluster ${this.clusterName} has no open run to roll back`
+  }
+}
+
+/** What the ports returned does not decode as a cluster snapshot: the run must not act on it. */
+export class ObservationInvalid extends Schema.TaggedError<ObservationInvalid>()("ObservationInvalid", {
+  clusterName: Schema.String,
+  problem: Schema.String,
+}) {
+  override get message(): string {
+    return `the observation of cluster ${this.clusterName} is invalid: ${this.problem}`
+  }
+}
+
+/** The planner answered with a decision that does not fit the run's state (e.g. `Start` while a run is open). */
+export class UnexpectedDecision extends Schema.TaggedError<UnexpectedDecision>()("UnexpectedDecision", {
+  clusterName: Schema.String,
+  decision: Schema.String,
+  state: Schema.String,
+}) {
+  override get message(): string {
+    return `the planner decided ${this.decision} for cluster ${this.clusterName} while the run is ${this.state}`
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * The run loop: lock the cluster, fold the run's log, observe, decide, act, wait — until the run
+ * finishes or the deadline comes. Every command is bracketed by an intent event (CommandIssued)
+ * appended before its first call and an outcome event (CommandSucceeded / CommandFailed) after its
+ * last, so a run killed at any point is resumed by the same path as a fresh one: load, fold, observe,
+ * decide. A command whose outcome is unknown is not replayed from the log; the planner re-derives it
+ * from what it observes, and a re-issue is recorded as the next attempt.
+ *
+ * Time comes only from Effect's Clock, and waiting only through `Effect.sleep`, so the simulator's
+ * virtual clock drives whole rollouts in milliseconds.
+ *
+ * Time budget: every step — one observation, or one command with all its retries — is given
+ * `stepBudgetMs`. With a deadline, the loop starts a step only if it ends at least one budget before
+ * the deadline (room left for the step itself and for recording the suspension), and a retry never
+ * starts when it would carry its step past its budget.
+ */
+import { Clock, Effect, HashMap, Option, Random, Ref } from "effect"
+import {
+  EVENT_SCHEMA_VERSION,
+  LockHeld,
+  type EventLogCorrupt,
+  type EventLogUnavailable,
+  type SequenceConflict,
+  type StaleLease,
+  type Command,
+  type Decision,
+  type RolloutPolicy,
+  type RunEvent,
+  type RunEventBody,
+  type RunOutcome,
+} from "@ecs-ami-deploy/domain"
+import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
+import { decide, evolve, initialState, type CommandRecord, type RunState } from "@ecs-ami-deploy/planner"
+import { UnexpectedDecision } from "./errors.ts"
+import { executeCommand } from "./execute.ts"
+import { observeSnapshot } from "./observe.ts"
+import { phaseOf, RunObserver } from "./run-observer.ts"
+
+/** How the executor spends its time; every field has a default. */
+export interface ExecutorSettings {
+  /** How long a lease lasts; it is renewed whenever less than half of it is left. Default 5 minutes. */
+  readonly leaseMs: number
+  /** The time one step (an observation, or a command with its retries) may take. Default 60 s. */
+  readonly stepBudgetMs: number
+  /** A command that failed this many times is not issued again: the run finishes failed. Default 5. */
+  readonly maxAttemptsPerCommand: number
+}
+
+export const defaultExecutorSettings: ExecutorSettings = {
+  leaseMs: 5 * 60_000,
+  stepBudgetMs: 60_000,
+  maxAttemptsPerCommand: 5,
+}
+
+/** How an invocation of the executor ended. */
+export type RunResult =
+  | { readonly _tag: "NothingToDo"; readonly clusterName: string; readonly reason: string }
+  | {
+      readonly _tag: "Refused"
+      readonly clusterName: string
+      readonly problems: ReadonlyArray<{ readonly problem: string; readonly fix: string }>
+    }
+  /** No run was started because the deadline leaves no room for its first step. */
+  | { readonly _tag: "Deferred"; readonly clusterName: string; readonly reason: string }
+  | {
+      readonly _tag: "Finished"
+      readonly clusterName: string
+      readonly runId: string
+      readonly outcome: RunOutcome
+      readonly reason: string
+    }
+  | { readonly _tag: "Suspended"; readonly clusterName: string; readonly runId: string; readonly reason: string }
+
+/** What one invocation works with once it holds the cluster's lock. */
+export interface Invocation {
+  readonly clusterName: string
+  readonly holder: string
+  readonly deadline: number | undefined
+  readonly settings: ExecutorSettings
+  readonly lease: Ref.Ref<Lease>
+}
+
+type Running = Extract<RunState, { _tag: "Running" }>
+
+const isoTime = (epochMs: number): string => new Date(epochMs).toISOString()
+
+/** True when a step of `budgetMs` starting now leaves a budget's room before the deadline. */
+const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean =>
+  invocation.deadline === undefined || now + 2 * invocation.settings.stepBudgetMs <= invocation.deadline
+
+/** Acquires the cluster's lock, runs `use` with the lease, and releases whatever lease is current at the end. */
+export const withClusterLock = <A, E, R>(
+  input: { readonly clusterName: string; readonly holder: string; readonly deadline: number | undefined; readonly settings: ExecutorSettings },
+  use: (invocation: Invocation) => Effect.Effect<A, E, R>,
+) =>
+  Effect.gen(function* () {
+    const eventLog = yield* EventLog
+    const now = yield* Clock.currentTimeMillis
+    const lease = yield* eventLog
+      .acquire({ clusterName: input.clusterName, holder: input.holder, leaseMs: input.settings.leaseMs, now })
+      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(held), Effect.fail)))
+    const leaseRef = yield* Ref.make(lease)
+    // A failed release is harmless: the lease simply runs out and the next executor takes over.
+    return yield* use({ ...input, lease: leaseRef }).pipe(
+      Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
+    )
+  })
+
+/** Adds the open run's id to a LockHeld error when the driver did not know it. */
+const namingOpenRun = (held: LockHeld) =>
+  Effect.gen(function* () {
+    if (held.runId !== undefined) return held
+    const runs = yield* EventLog.use((eventLog) => eventLog.runs(held.clusterName))
+    const open = runs.find((run) => run.status === "open")
+    return open === undefined ? held : new LockHeld({ ...held, runId: open.runId })
+  })
+
+/** The run's log as seen by this invocation: appends stamp, fold and report each event. */
+interface Journal {
+  readonly runId: string
+  readonly state: Effect.Effect<RunState>
+  readonly append: (body: RunEventBody) => Effect.Effect<RunEvent, AppendError, EventLog>
+}
+
+type AppendError = SequenceConflict | StaleLease | EventLogUnavailable | EventLogCorrupt
+
+const makeJournal = (invocation: Invocation, runId: string, folded: RunState) =>
+  Effect.gen(function* () {
+    const stateRef = yield* Ref.make(folded)
+    const observer = yield* RunObserver
+    const journal: Journal = {
+      runId,
+      state: Ref.get(stateRef),
+      append: (body) =>
+        Effect.gen(function* () {
+          const eventLog = yield* EventLog
+          const at = yield* Clock.currentTimeMillis
+          const state = yield* Ref.get(stateRef)
+          const event = { ...body, schemaVersion: EVENT_SCHEMA_VERSION, runId, seq: state.lastSeq + 1, at } as RunEvent
+          yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
+          yield* Ref.set(stateRef, evolve(state, event))
+          yield* observer.eventAppended(event)
+          return event
+        }),
+    }
+    return journal
+  })
+
+/** Renews the lease once less than half of it is left, so it never lapses between two steps. */
+const keepLease = (invocation: Invocation) =>
+  Effect.gen(function* () {
+    const eventLog = yield* EventLog
+    const now = yield* Clock.currentTimeMillis
+    const lease = yield* Ref.get(invocation.lease)
+    if (lease.expiresAt - now > invocation.settings.leaseMs / 2) return
+    yield* Ref.set(invocation.lease, yield* eventLog.renew(lease, { leaseMs: invocation.settings.leaseMs, now }))
+  })
+
+const notify = (kind: RunNotification["kind"], invocation: Invocation, runId: string, subject: string, summary: string) =>
+  Notifier.use((notifier) => notifier.notify({ kind, clusterName: invocation.clusterName, runId, subject, summary }))
+
+const describeRun = (state: Running): string => {
+  const oldInstances = state.run.groups.reduce((total, group) => total + group.oldInstanceIds.length, 0)
+  const groups = state.run.groups.map((group) => group.asgName).join(", ")
+  return `${oldInstances} instance(s) in ${state.run.groups.length} group(s) (${groups}) to ${state.run.targetImage.name} (${state.run.targetImage.imageId})`
+}
+
+const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
+  Effect.gen(function* () {
+    yield* journal.append({ _tag: "RunSuspended", reason })
+    yield* notify("suspended", invocation, journal.runId, `Rollout on ${invocation.clusterName} suspended`, `${reason}; the next invocation resumes it`)
+    return { _tag: "Suspended", clusterName: invocation.clusterName, runId: journal.runId, reason } as const
+  })
+
+const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, reason: string) =>
+  Effect.gen(function* () {
+    const before = yield* journal.state
+    yield* journal.append({ _tag: "RunFinished", outcome, reason })
+    const what = before._tag === "Running" ? describeRun(before) : "the run"
+    const verb = outcome === "succeeded" ? "succeeded" : outcome === "failed" ? "failed" : "was rolled back"
+    yield* notify(outcome, invocation, journal.runId, `Rollout on ${invocation.clusterName} ${verb}`, `Rolling ${what} ${verb}: ${reason}`)
+    return { _tag: "Finished", clusterName: invocation.clusterName, runId: journal.runId, outcome, reason } as const
+  })
+
+type IssueOutcome = "succeeded" | "failed" | "out-of-time" | { readonly giveUp: string }
+
+/** Records the intent, runs the command within its budget, records the outcome. */
+const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
+  Effect.gen(function* () {
+    const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
+    if (record !== undefined && record.outcome === "failed" && record.failures >= invocation.settings.maxAttemptsPerCommand)
+      return {
+        giveUp: `command ${command.id} (${command._tag}) failed ${record.failures} times; last error: ${record.lastFailure?.message ?? "unknown"}`,
+      } satisfies IssueOutcome
+    const now = yield* Clock.currentTimeMillis
+    if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
+    yield* keepLease(invocation)
+    yield* journal.append({ _tag: "CommandIssued", command, attempt: (record?.attempts ?? 0) + 1 })
+    const result = yield* executeCommand(command, { runId: journal.runId, budgetEnd: now + invocation.settings.stepBudgetMs }).pipe(
+      Effect.result,
+    )
+    if (result._tag === "Success") {
+      yield* journal.append({ _tag: "CommandSucceeded", commandId: command.id, ...result.success })
+      return "succeeded" satisfies IssueOutcome
+    }
+    const error = result.failure
+    yield* journal.append({
+      _tag: "CommandFailed",
+      commandId: command.id,
+      errorTag: error._tag,
+      message: error.message,
+      retryable: error._tag === "AwsCallError" && error.retryable,
+    })
+    return "failed" satisfies IssueOutcome
+  })
+
+/** Observe, decide, act, wait — until the run finishes or the deadline comes. */
+const drive = (invocation: Invocation, journal: Journal) =>
+  Effect.gen(function* () {
+    const observer = yield* RunObserver
+    while (true) {
+      const state = yield* journal.state
+      if (state._tag === "Finished")
+        return { _tag: "Finished", clusterName: invocation.clusterName, runId: journal.runId, outcome: state.outcome, reason: state.reason } as const
+      if (state._tag !== "Running")
+        return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: "resume", state: state._tag })
+      const startedAt = yield* Clock.currentTimeMillis
+      if (!fitsBeforeDeadline(invocation, startedAt))
+        return yield* suspend(invocation, journal, `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`)
+      yield* keepLease(invocation)
+      const snapshot = yield* observeSnapshot(invocation.clusterName, {
+        targetImage: state.run.targetImage,
+        runGroups: state.run.groups,
+        budgetEnd: startedAt + invocation.settings.stepBudgetMs,
+      })
+      const decision: Decision = decide(state, snapshot, state.run.policy, yield* Clock.currentTimeMillis)
+      yield* observer.decided(decision, phaseOf(decision))
+      switch (decision._tag) {
+        case "Act":
+          for (const command of decision.commands) {
+            const outcome = yield* issue(invocation, journal, state, command)
+            if (outcome === "out-of-time")
+              return yield* suspend(invocation, journal, `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`)
+            if (typeof outcome === "object") return yield* finish(invocation, journal, "failed", outcome.giveUp)
+            // After a failure the rest of the batch may no longer make sense: observe and decide again.
+            if (outcome === "failed") break
+          }
+          break
+        case "Wait": {
+          const now = yield* Clock.currentTimeMillis
+          const wakeAt = Math.min(now + state.run.policy.pollIntervalMs, Math.max(decision.deadline, now + 1))
+          yield* Effect.sleep(wakeAt - now)
+          break
+        }
+        case "RollBack":
+          yield* journal.append({ _tag: "RollbackStarted", reason: decision.reason })
+          break
+        case "Finish":
+          return yield* finish(invocation, journal, decision.outcome, decision.reason)
+        case "Start":
+        case "NothingToDo":
+        case "Refuse":
+          return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: decision._tag, state: "open" })
+      }
+    }
+  })
+
+/** Loads and folds an open run, records that this invocation took its lease, and drives it. */
+const resume = (invocation: Invocation, runId: string, beforeDriving?: (journal: Journal) => Effect.Effect<void, AppendError, EventLog>) =>
+  Effect.gen(function* () {
+    const events = yield* EventLog.use((eventLog) => eventLog.load(runId))
+    const journal = yield* makeJournal(invocation, runId, events.reduce(evolve, initialState))
+    const lease = yield* Ref.get(invocation.lease)
+    yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
+    if (beforeDriving !== undefined) yield* beforeDriving(journal)
+    return yield* drive(invocation, journal)
+  })
+
+/** `<cluster>-<yyyymmddThhmmssZ>-<6 hex>`: sortable, readable, unique enough across invocations. */
+const newRunId = (clusterName: string, now: number) =>
+  Effect.map(Random.nextIntBetween(0, 0xffffff), (suffix) => {
+    const stamp = isoTime(now).replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+    return `${clusterName}-${stamp}-${suffix.toString(16).padStart(6, "0")}`
+  })
+
+/** Starts a run (or answers why not) from a fresh observation, then drives it. */
+const start = (invocation: Invocation, policy: RolloutPolicy) =>
+  Effect.gen(function* () {
+    const observer = yield* RunObserver
+    const now = yield* Clock.currentTimeMillis
+    if (!fitsBeforeDeadline(invocation, now))
+      return { _tag: "Deferred", clusterName: invocation.clusterName, reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step` } as const
+    const snapshot = yield* observeSnapshot(invocation.clusterName, { budgetEnd: now + invocation.settings.stepBudgetMs })
+    const decision = decide(initialState, snapshot, policy, yield* Clock.currentTimeMillis)
+    yield* observer.decided(decision, phaseOf(decision))
+    switch (decision._tag) {
+      case "NothingToDo":
+        return { _tag: "NothingToDo", clusterName: invocation.clusterName, reason: decision.reason } as const
+      case "Refuse":
+        return { _tag: "Refused", clusterName: invocation.clusterName, problems: decision.problems } as const
+      case "Start": {
+        const runId = yield* newRunId(invocation.clusterName, snapshot.observedAt)
+        const journal = yield* makeJournal(invocation, runId, initialState)
+        const lease = yield* Ref.get(invocation.lease)
+        yield* journal.append({
+          _tag: "RunStarted",
+          clusterName: invocation.clusterName,
+          policy,
+          targetImage: decision.targetImage,
+          groups: decision.groups,
+          reason: decision.reason,
+        })
+        yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
+        const started = yield* journal.state
+        if (started._tag === "Running")
+          yield* notify("started", invocation, runId, `Rollout on ${invocation.clusterName} started`, `Rolling ${describeRun(started)}: ${decision.reason}`)
+        return yield* drive(invocation, journal)
+      }
+      default:
+        return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: decision._tag, state: "not started" })
+    }
+  })
+
+/** The cluster's open run, if any. */
+export const openRunOf = (clusterName: string) =>
+  EventLog.use((eventLog) => eventLog.runs(clusterName)).pipe(
+    Effect.map((runs) => runs.find((run) => run.status === "open")),
+  )
+
+/** Resumes the cluster's open run, or starts one under `policy`. The caller holds the lock. */
+export const startOrResume = (invocation: Invocation, policy: RolloutPolicy) =>
+  Effect.flatMap(openRunOf(invocation.clusterName), (open) =>
+    open === undefined ? start(invocation, policy) : resume(invocation, open.runId),
+  )
+
+/** Resumes the cluster's open run after recording a rollback request, unless one is already under way. */
+export const resumeRollingBack = (invocation: Invocation, runId: string, reason: string) =>
+  resume(invocation, runId, (journal) =>
+    Effect.gen(function* () {
+      const state = yield* journal.state
+      if (state._tag === "Running" && state.rollback === undefined)
+        yield* journal.append({ _tag: "RollbackStarted", reason })
+    }),
+  )

@@ -1,0 +1,35 @@
+/**
+ * Progress hooks for the CLI and the library API. The run loop reports every event it appends and
+ * every decision it acts on; by default nobody listens. Provide `RunObserver` to follow a run live.
+ */
+import { Context, Effect } from "effect"
+import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
+
+export interface RunObserverShape {
+  /** Called after an event is durably appended to the log. */
+  readonly eventAppended: (event: RunEvent) => Effect.Effect<void>
+  /** Called with each decision of the planner and the phase it belongs to, before the loop acts on it. */
+  readonly decided: (decision: Decision, phase: Phase) => Effect.Effect<void>
+}
+
+/** The progress hook; its default ignores everything. */
+export const RunObserver = Context.Reference<RunObserverShape>("@ecs-ami-deploy/executor/RunObserver", {
+  defaultValue: () => ({ eventAppended: () => Effect.void, decided: () => Effect.void }),
+})
+
+/** The phase a decision belongs to, for progress displays. */
+export const phaseOf = (decision: Decision): Phase => {
+  switch (decision._tag) {
+    case "Act":
+    case "Wait":
+      return decision.phase
+    case "RollBack":
+      return "rolling-back"
+    case "Finish":
+      return "finished"
+    case "Start":
+    case "NothingToDo":
+    case "Refuse":
+      return "preparing"
+  }
+}
