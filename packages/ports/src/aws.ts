@@ -97,7 +97,7 @@ export class Ec2 extends Context.Service<
 export class AutoScaling extends Context.Service<
   AutoScaling,
   {
-    /** Groups by name; unknown names are absent from the result. */
+    /** Groups by name; unknown names are absent from the result. An empty list describes every group of the Region, as in AWS. */
     readonly describeGroups: (names: ReadonlyArray<string>) => Call<ReadonlyArray<AutoScalingGroupDescription>>
     /** One UpdateAutoScalingGroup call: capacity and/or launch spec. */
     readonly updateGroup: (input: {
