@@ -1,0 +1,35 @@
+/**
+ * How the adapters build their SDK clients. Region, credentials and profile come from the SDK's
+ * default chain (environment, shared config files, instance/container roles); the CLI's `--region`
+ * and `--profile` override them through {@link AwsConfig}. Endpoints are never set here: the SDK
+ * itself honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (e.g. for LocalStack).
+ */
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
+import { EC2Client } from "@aws-sdk/client-ec2"
+import { ECSClient } from "@aws-sdk/client-ecs"
+import { SSMClient } from "@aws-sdk/client-ssm"
+
+/** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
+export interface AwsConfig {
+  readonly region?: string
+  readonly profile?: string
+}
+
+/**
+ * One attempt plus one SDK retry: enough to ride over a dropped connection inside a single read,
+ * while throttling and outages are left to the executor's own retry schedule (which knows the
+ * rollout's deadline and records each attempt). More SDK retries would multiply with the executor's.
+ */
+export const sdkMaxAttempts = 2
+
+const clientConfig = (config: AwsConfig) => ({
+  maxAttempts: sdkMaxAttempts,
+  ...(config.region === undefined ? {} : { region: config.region }),
+  // The clients' own `profile` option: @aws-sdk/credential-providers (fromIni) is not installed.
+  ...(config.profile === undefined ? {} : { profile: config.profile }),
+})
+
+export const makeEc2Client = (config: AwsConfig): EC2Client => new EC2Client(clientConfig(config))
+export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient => new AutoScalingClient(clientConfig(config))
+export const makeEcsClient = (config: AwsConfig): ECSClient => new ECSClient(clientConfig(config))
+export const makeSsmClient = (config: AwsConfig): SSMClient => new SSMClient(clientConfig(config))
