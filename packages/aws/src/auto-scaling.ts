@@ -189,14 +189,14 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
     new AwsCallError({ operation, kind: "not-found", code, message })
 
   return AutoScaling.of({
-    describeGroups: (names) =>
-      inBatches(names, autoScalingLimits.describeGroupsNames, (batch) =>
+    describeGroups: (names) => {
+      const describe = (batch: ReadonlyArray<string> | undefined) =>
         paginate(
           (NextToken) =>
             call("autoscaling:DescribeAutoScalingGroups", (abortSignal) =>
               client.send(
                 new DescribeAutoScalingGroupsCommand({
-                  AutoScalingGroupNames: [...batch],
+                  ...(batch === undefined ? {} : { AutoScalingGroupNames: [...batch] }),
                   MaxRecords: autoScalingLimits.describeGroupsPage,
                   ...(NextToken === undefined ? {} : { NextToken }),
                 }),
@@ -205,10 +205,12 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
             ),
           (output) => output.NextToken,
           (output) => output.AutoScalingGroups ?? [],
-        ),
-      ).pipe(
+        )
+      // No names means every group of the Region, as in AWS.
+      return (names.length === 0 ? describe(undefined) : inBatches(names, autoScalingLimits.describeGroupsNames, describe)).pipe(
         Effect.flatMap((groups) => decodeAll(AutoScalingGroupDescription, "autoscaling:DescribeAutoScalingGroups")(groups.map(groupView))),
-      ),
+      )
+    },
 
     updateGroup: (input) =>
       call("autoscaling:UpdateAutoScalingGroup", (abortSignal) =>

@@ -1,0 +1,24 @@
+/**
+ * SDK service exceptions as the clients throw them (name = AWS error code, fault, HTTP status), for
+ * the adapters' error-mapping tests.
+ */
+import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
+import { EC2ServiceException } from "@aws-sdk/client-ec2"
+import { ECSServiceException } from "@aws-sdk/client-ecs"
+import { SSMServiceException } from "@aws-sdk/client-ssm"
+
+const exceptionClasses = {
+  ec2: EC2ServiceException,
+  autoscaling: AutoScalingServiceException,
+  ecs: ECSServiceException,
+  ssm: SSMServiceException,
+}
+
+/** An exception of `service` with the given code; a 5xx status makes it a server fault. */
+export const sdkError = (service: keyof typeof exceptionClasses, code: string, message = `${code} happened`, httpStatusCode = 400) =>
+  new exceptionClasses[service]({
+    name: code,
+    message,
+    $fault: httpStatusCode >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode },
+  })
