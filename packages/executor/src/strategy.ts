@@ -5,25 +5,14 @@
 import { Effect } from "effect"
 import { AwsCallError, type AutoScalingGroupDescription, type LaunchSpec } from "@ecs-ami-deploy/domain"
 import { AutoScaling } from "@ecs-ami-deploy/ports"
-import { LaunchSpecError, type LaunchSpecStrategy, Plugins } from "@ecs-ami-deploy/strategies"
+import { type LaunchSpecError, type LaunchSpecStrategy, Plugins, strategyFor as findStrategy } from "@ecs-ami-deploy/strategies"
 
 /** The registered strategy that handles `launchSpec`, or a LaunchSpecError saying which plugin is missing. */
 export const strategyFor = (
   asgName: string,
   launchSpec: LaunchSpec,
 ): Effect.Effect<LaunchSpecStrategy, LaunchSpecError, Plugins> =>
-  Plugins.use((plugins) => {
-    const strategy = plugins.launchSpecStrategies.find((candidate) => candidate.handles(launchSpec))
-    return strategy === undefined
-      ? Effect.fail(
-          new LaunchSpecError({
-            asgName,
-            problem: `no registered launch-spec strategy handles a ${launchSpec._tag}`,
-            fix: `register a strategy for ${launchSpec._tag} in the Plugins service`,
-          }),
-        )
-      : Effect.succeed(strategy)
-  })
+  Plugins.use((plugins) => findStrategy(plugins.launchSpecStrategies, { name: asgName, launchSpec }))
 
 /** Describes one group by name; a group that no longer exists is a `not-found` AwsCallError. */
 export const describeGroup = (
