@@ -68,8 +68,11 @@ export const mixedInstancesStrategy = (): LaunchSpecStrategy => ({
   apply: ({ group, imageId, idempotencyKey }) =>
     Effect.gen(function* () {
       const spec = yield* mixedInstancesSpecOf(group)
+      const refs = distinctRefs(spec)
+      // Every reference must resolve before the first copy is made, so a bad override changes nothing.
+      yield* Effect.forEach(refs, (ref) => resolveVersion(ref, group.name), { discard: true })
       const pointed = new Map<string, { readonly before: LaunchTemplateRef; readonly after: LaunchTemplateRef }>()
-      for (const [position, ref] of distinctRefs(spec).entries())
+      for (const [position, ref] of refs.entries())
         pointed.set(refKey(ref), yield* pointTemplateRefAt({ ref, imageId, token: tokenFor(idempotencyKey, position), asgName: group.name }))
       const side = (which: "before" | "after") => (ref: LaunchTemplateRef) => pointed.get(refKey(ref))?.[which] ?? ref
       const before = rewriteRefs(spec, side("before"))
@@ -80,9 +83,10 @@ export const mixedInstancesStrategy = (): LaunchSpecStrategy => ({
   restore: ({ group, launchSpec }) =>
     Effect.gen(function* () {
       const recorded = yield* mixedInstancesSpecOf(group, launchSpec)
-      for (const ref of distinctRefs(recorded))
-        if (followedVersion(ref) === undefined) yield* resolveVersion(ref, group.name)
-        else yield* restoreTemplateRef(ref, group.name)
+      const refs = distinctRefs(recorded)
+      yield* Effect.forEach(refs, (ref) => resolveVersion(ref, group.name), { discard: true })
+      const followed = refs.filter((ref) => followedVersion(ref) !== undefined)
+      yield* Effect.forEach(followed, (ref) => restoreTemplateRef(ref, group.name), { discard: true })
       yield* writeLaunchSpec(group, recorded)
     }),
   cleanup: ({ group, keep }) =>

@@ -219,7 +219,7 @@ describe("launch-template strategy", () => {
           // Versions 8 and 7 are the newest two, 3 is the default, 5 is pinned by other-asg: 1, 2, 4 and 6 go.
           assert.deepStrictEqual(deleted, ["ecs-nodes:6", "ecs-nodes:4", "ecs-nodes:2", "ecs-nodes:1"])
           assert.deepStrictEqual([...templateIn(world, "lt-1").versions.keys()], [3, 5, 7, 8])
-          assert.strictEqual(world.templates.get("lt-2")!.versions.size, 2)
+          assert.strictEqual(templateIn(world, "lt-2").versions.size, 2)
         }),
         Effect.provide(stubPorts(world)),
       )
