@@ -4,7 +4,7 @@
  */
 import { isDestructive, RunTagKeys, type Command, type Decision } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
-import { commandIds, decide, initialState, MAX_COMMAND_FAILURES } from "@ecs-ami-deploy/planner"
+import { commandIds, decide, initialState, MAX_COMMAND_FAILURES } from "../src/index.ts"
 import { buildCluster, newImage, oldImage, policy, task } from "./fixtures.ts"
 import {
   carryOut,

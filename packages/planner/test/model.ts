@@ -15,7 +15,7 @@ import {
   type RunEventBody,
   type Task,
 } from "@ecs-ami-deploy/domain"
-import { decide, evolve, initialState, type RunState } from "@ecs-ami-deploy/planner"
+import { decide, evolve, initialState, type RunState } from "../src/index.ts"
 import { containerInstance, ec2Instance, withAccounting } from "./fixtures.ts"
 
 export interface ModelOptions {
