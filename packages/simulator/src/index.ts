@@ -1,1 +1,21 @@
-export {}
+/**
+ * @ecs-ami-deploy/simulator: a discrete-event, virtual-time model of EC2, Auto Scaling, ECS and SSM
+ * that implements the AWS ports, with scenarios, fault injection, availability metrics, API-call
+ * accounting, and two reference rollout algorithms (the Go tool's, ASG instance refresh) for comparison.
+ */
+export { runGoToolBaseline, runInstanceRefreshBaseline, type BaselineOutcome } from "./baselines.ts"
+export type { ApiCallCounts, Metrics, ServiceAvailability } from "./metrics.ts"
+export { decodeScenario, defaultTimings, Faults, Scenario, Timings } from "./scenario.ts"
+export {
+  defaultImageNameFilter,
+  newImageId,
+  oldImageId,
+  recommendedImageIdParameter,
+  recommendedParameter,
+  scenarioNames,
+  scenarios,
+  type ScenarioName,
+} from "./scenarios.ts"
+export type { CallRecord, SimulatedPorts } from "./sim-ports.ts"
+export { makeSimulation, type Simulation, type SimulationOptions, type WorldSnapshot } from "./simulation.ts"
+export type { InstanceCountPoint, ServiceHealthPoint } from "./world.ts"

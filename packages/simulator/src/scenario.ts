@@ -1,0 +1,226 @@
+/**
+ * Scenarios as data: the JSON-able description of a world to simulate (images, SSM parameters,
+ * launch templates and configurations, Auto Scaling groups, ECS clusters, services and standalone
+ * tasks), its timings and its faults. Validated by a schema at the boundary, so a scenario file
+ * written by hand fails with a message naming the field instead of misbehaving mid-run.
+ */
+import { LaunchSpec, PlacementConstraint, PlacementStrategy } from "@ecs-ami-deploy/domain"
+import { Schema, Struct } from "effect"
+
+const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const Whole = Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)))
+const Rate = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)))
+
+/** Every duration of the model, in simulated milliseconds. Defaults and their sources: docs/simulator-fidelity.md. */
+export const Timings = Schema.Struct({
+  /** RunInstances → `running`. */
+  instancePendingMs: NonNegative,
+  /** `shutting-down` → `terminated`. */
+  instanceShutdownMs: NonNegative,
+  /** How long a new instance is absent from DescribeInstances (eventual consistency). */
+  describeVisibilityDelayMs: NonNegative,
+  /** `running` → Auto Scaling `InService` (boot + health check grace). */
+  inServiceAfterRunningMs: NonNegative,
+  /** `running` → ECS container instance ACTIVE (agent start and registration). */
+  agentRegistrationMs: NonNegative,
+  /** How soon Auto Scaling acts on a capacity change. */
+  autoScalingReactionMs: NonNegative,
+  /** Pause before Auto Scaling retries a failed launch. */
+  launchRetryMs: NonNegative,
+  /** How soon Auto Scaling notices an instance terminated behind its back (health check). */
+  autoScalingHealthCheckMs: NonNegative,
+  /** How soon the ECS service scheduler acts on a change. */
+  schedulerReactionMs: NonNegative,
+  /** Task PROVISIONING → PENDING. */
+  taskProvisioningMs: NonNegative,
+  /** Task PENDING → RUNNING (image pull, container start). */
+  taskStartMs: NonNegative,
+  /** RUNNING → healthy (container / target group health check passes). */
+  taskHealthyAfterMs: NonNegative,
+  /** Load balancer deregistration delay spent in DEACTIVATING by load-balanced tasks. */
+  deregistrationDelayMs: NonNegative,
+  /** DEACTIVATING of tasks without a load balancer. */
+  deactivatingMs: NonNegative,
+  /** STOPPING → STOPPED (SIGTERM, container exit). */
+  taskStopMs: NonNegative,
+  /** How long STOPPED tasks and INACTIVE container instances stay visible. */
+  stoppedRetentionMs: NonNegative,
+  /** Period of the ECS managed scaling loop. */
+  managedScalingPeriodMs: NonNegative,
+  /** Managed scaling `instanceWarmupPeriod`. */
+  managedScalingWarmupMs: NonNegative,
+})
+export type Timings = typeof Timings.Type
+
+export const defaultTimings: Timings = {
+  instancePendingMs: 30_000,
+  instanceShutdownMs: 45_000,
+  describeVisibilityDelayMs: 5_000,
+  inServiceAfterRunningMs: 30_000,
+  agentRegistrationMs: 60_000,
+  autoScalingReactionMs: 10_000,
+  launchRetryMs: 60_000,
+  autoScalingHealthCheckMs: 30_000,
+  schedulerReactionMs: 5_000,
+  taskProvisioningMs: 1_000,
+  taskStartMs: 15_000,
+  taskHealthyAfterMs: 30_000,
+  deregistrationDelayMs: 300_000,
+  deactivatingMs: 1_000,
+  taskStopMs: 10_000,
+  stoppedRetentionMs: 3_600_000,
+  managedScalingPeriodMs: 60_000,
+  managedScalingWarmupMs: 300_000,
+}
+
+/** Which calls a rate-based fault hits: every call, or only the named operations (e.g. `ecs:DescribeServices`). */
+const RateFault = Schema.Struct({ rate: Rate, operations: Schema.optionalKey(Schema.Array(Schema.String)) })
+
+/** Faults injected into one run. All optional; an empty object is a healthy world. */
+export const Faults = Schema.Struct({
+  /** Calls refused with the service's throttling error. */
+  throttling: Schema.optionalKey(RateFault),
+  /** Calls failing with a 5xx-style transient error (nothing changed). */
+  transientErrors: Schema.optionalKey(RateFault),
+  /** Simulated latency of every call, drawn uniformly in [minMs, maxMs]. */
+  apiLatency: Schema.optionalKey(Schema.Struct({ minMs: NonNegative, maxMs: NonNegative })),
+  /** Launches that fail: of an image, in an AZ, within a time window (InsufficientInstanceCapacity when no image is named). */
+  launchFailures: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        imageId: Schema.optionalKey(Schema.String),
+        availabilityZone: Schema.optionalKey(Schema.String),
+        fromMs: Schema.optionalKey(NonNegative),
+        untilMs: Schema.optionalKey(NonNegative),
+      }),
+    ),
+  ),
+  /** Instances of these images never register with ECS. */
+  agentNeverRegisters: Schema.optionalKey(Schema.Struct({ imageIds: Schema.Array(Schema.String) })),
+  /** Tasks started on instances of these images fail their health check and are stopped by ECS. */
+  unhealthyTasksOnImages: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Standalone tasks run forever regardless of their scenario duration. */
+  standaloneTasksNeverFinish: Schema.optionalKey(Schema.Boolean),
+  /** Instances lost (e.g. Spot interruption) at a simulated offset: a named instance, or the n-th live instance of a group. */
+  instanceLosses: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        atMs: NonNegative,
+        instanceId: Schema.optionalKey(Schema.String),
+        groupName: Schema.optionalKey(Schema.String),
+      }),
+    ),
+  ),
+  /** Another actor (a scaling policy, a person) setting a group's desired capacity at a simulated offset. */
+  desiredCapacityChanges: Schema.optionalKey(
+    Schema.Array(Schema.Struct({ atMs: NonNegative, groupName: Schema.String, desiredCapacity: Whole })),
+  ),
+})
+export type Faults = typeof Faults.Type
+
+export const ScenarioImage = Schema.Struct({
+  imageId: Schema.String,
+  name: Schema.String,
+  /** An owner alias (`amazon`) or account id. */
+  owner: Schema.String,
+  /** ISO-8601. */
+  creationDate: Schema.String,
+  architecture: Schema.Literals(["x86_64", "arm64"]),
+  deprecationDate: Schema.optionalKey(Schema.String),
+  state: Schema.optionalKey(Schema.Literals(["available", "deregistered"])),
+})
+export type ScenarioImage = typeof ScenarioImage.Type
+
+export const ScenarioLaunchTemplate = Schema.Struct({
+  launchTemplateId: Schema.String,
+  launchTemplateName: Schema.String,
+  /** Version 1, 2, … in order. */
+  versions: Schema.Array(Schema.Struct({ imageId: Schema.String, instanceType: Schema.String, description: Schema.optionalKey(Schema.String) })),
+  defaultVersion: Whole,
+})
+
+export const ScenarioLaunchConfiguration = Schema.Struct({ name: Schema.String, imageId: Schema.String, instanceType: Schema.String })
+
+export const ScenarioGroup = Schema.Struct({
+  name: Schema.String,
+  /** The cluster its instances join (user data `ECS_CLUSTER`). */
+  clusterName: Schema.String,
+  minSize: Whole,
+  maxSize: Whole,
+  desiredCapacity: Whole,
+  availabilityZones: Schema.Array(Schema.String),
+  launchSpec: LaunchSpec,
+  suspendedProcesses: Schema.optionalKey(Schema.Array(Schema.String)),
+  tags: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  /** Image of the instances running at the start, when it differs from what the launch spec resolves to. */
+  initialImageId: Schema.optionalKey(Schema.String),
+  /** How many of the starting instances are in Standby (they do not count toward desired capacity). */
+  initialStandby: Schema.optionalKey(Whole),
+  /** How many of the starting instances are protected from scale-in. */
+  initialProtected: Schema.optionalKey(Whole),
+})
+export type ScenarioGroup = typeof ScenarioGroup.Type
+
+export const ScenarioCluster = Schema.Struct({
+  name: Schema.String,
+  capacityProviders: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        name: Schema.String,
+        asgName: Schema.String,
+        managedScaling: Schema.Boolean,
+        managedTerminationProtection: Schema.Boolean,
+        managedDraining: Schema.Boolean,
+      }),
+    ),
+  ),
+})
+
+export const ScenarioService = Schema.Struct({
+  clusterName: Schema.String,
+  name: Schema.String,
+  schedulingStrategy: Schema.Literals(["REPLICA", "DAEMON"]),
+  /** Ignored for daemon services (one task per instance). */
+  desiredCount: Whole,
+  minimumHealthyPercent: Whole,
+  maximumPercent: Whole,
+  cpu: Whole,
+  memory: Whole,
+  hostPorts: Schema.optionalKey(Schema.Array(Whole)),
+  loadBalanced: Schema.Boolean,
+  placementStrategy: Schema.optionalKey(Schema.Array(PlacementStrategy)),
+  placementConstraints: Schema.optionalKey(Schema.Array(PlacementConstraint)),
+})
+export type ScenarioService = typeof ScenarioService.Type
+
+export const ScenarioStandaloneTask = Schema.Struct({
+  clusterName: Schema.String,
+  group: Schema.String,
+  cpu: Whole,
+  memory: Whole,
+  /** How long it runs from the scenario start; omitted = never finishes. */
+  durationMs: Schema.optionalKey(NonNegative),
+  startedBy: Schema.optionalKey(Schema.String),
+})
+export type ScenarioStandaloneTask = typeof ScenarioStandaloneTask.Type
+
+export const Scenario = Schema.Struct({
+  name: Schema.String,
+  description: Schema.String,
+  /** ISO-8601 simulated start (the virtual clock's first reading). */
+  startTime: Schema.String,
+  images: Schema.Array(ScenarioImage),
+  ssmParameters: Schema.Array(Schema.Struct({ name: Schema.String, value: Schema.String })),
+  launchTemplates: Schema.Array(ScenarioLaunchTemplate),
+  launchConfigurations: Schema.Array(ScenarioLaunchConfiguration),
+  clusters: Schema.Array(ScenarioCluster),
+  groups: Schema.Array(ScenarioGroup),
+  services: Schema.Array(ScenarioService),
+  standaloneTasks: Schema.Array(ScenarioStandaloneTask),
+  timings: Schema.optionalKey(Timings.mapFields(Struct.map(Schema.optionalKey))),
+  faults: Schema.optionalKey(Faults),
+})
+export type Scenario = typeof Scenario.Type
+
+/** Validates a scenario read from JSON; throws a schema error naming the offending field. */
+export const decodeScenario = Schema.decodeUnknownSync(Scenario)

@@ -1,0 +1,468 @@
+/**
+ * The AWS ports (Ec2, AutoScaling, Ecs, Ssm) implemented over the simulated world. Every call is
+ * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
+ * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
+ * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
+ * Per-call limits of the real APIs are enforced where AWS enforces them (DetachInstances ≤ 20 ids,
+ * SetInstanceProtection ≤ 50, UpdateContainerInstancesState ≤ 10).
+ */
+import {
+  AwsCallError,
+  type AsgInstance,
+  type AutoScalingGroupDescription,
+  type ContainerInstance,
+  type Ec2Instance,
+  type Image,
+  type Service,
+  type Task,
+} from "@ecs-ami-deploy/domain"
+import { AutoScaling, Ec2, Ecs, Ssm, type ImageQuery, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
+import { Duration, Effect, Layer } from "effect"
+import type { VirtualClock } from "./virtual-clock.ts"
+import {
+  Refusal,
+  type ContainerInstanceRecord,
+  type ImageRecord,
+  type InstanceRecord,
+  type TaskRecord,
+  type TemplateRecord,
+  type World,
+} from "./world.ts"
+
+/** One port call as the simulator saw it. */
+export interface CallRecord {
+  readonly at: number
+  /** `<service>:<Action>`, e.g. `autoscaling:DetachInstances`. */
+  readonly operation: string
+  readonly mutating: boolean
+  readonly input: unknown
+  /** `ok`, or the error code returned. */
+  readonly outcome: string
+}
+
+const throttlingCodes: Record<string, string> = {
+  ec2: "RequestLimitExceeded",
+  autoscaling: "Throttling",
+  ecs: "ThrottlingException",
+  ssm: "ThrottlingException",
+}
+const transientCodes: Record<string, string> = {
+  ec2: "InternalError",
+  autoscaling: "InternalFailure",
+  ecs: "ServerException",
+  ssm: "InternalServerError",
+}
+
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
+
+/** Builds the four port services over `world`, recording every call in `callLog`. */
+export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: Array<CallRecord>): Layer.Layer<SimulatedPorts> => {
+  const faults = world.faults
+  const hits = (fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined, operation: string) =>
+    fault !== undefined && (fault.operations === undefined || fault.operations.includes(operation)) && world.rng.chance(fault.rate)
+
+  const call = <A>(operation: string, mutating: boolean, input: unknown, run: () => A): Effect.Effect<A, AwsCallError> => {
+    const service = operation.slice(0, operation.indexOf(":"))
+    const latency = faults.apiLatency
+    const wait = latency === undefined ? Effect.void : Effect.suspend(() => clock.sleep(Duration.millis(world.rng.int(latency.minMs, latency.maxMs))))
+    const attempt = Effect.suspend((): Effect.Effect<A, AwsCallError> => {
+      clock.noteActivity()
+      const log = (outcome: string) => callLog.push({ at: world.now, operation, mutating, input: structuredClone(input), outcome })
+      const refuse = (kind: AwsCallError["kind"], code: string, message: string) => {
+        log(code)
+        return Effect.fail(new AwsCallError({ operation, kind, code, message }))
+      }
+      if (hits(faults.throttling, operation)) return refuse("throttled", throttlingCodes[service] ?? "Throttling", "Rate exceeded")
+      if (hits(faults.transientErrors, operation)) {
+        return refuse("transient", transientCodes[service] ?? "InternalFailure", "We encountered an internal error. Please try again.")
+      }
+      try {
+        const result = run()
+        world.recordMeasurements()
+        log("ok")
+        return Effect.succeed(result)
+      } catch (error) {
+        if (error instanceof Refusal) return refuse(error.kind, error.code, error.message)
+        throw error
+      }
+    })
+    return Effect.andThen(wait, attempt)
+  }
+
+  const ec2 = Ec2.of({
+    describeInstances: (instanceIds) =>
+      call("ec2:DescribeInstances", false, { instanceIds }, () =>
+        instanceIds
+          .map((id) => world.instances.get(id))
+          .filter((i): i is InstanceRecord => i !== undefined && world.isVisible(i))
+          .map(instanceView),
+      ),
+    describeImages: (query) => call("ec2:DescribeImages", false, query, () => describeImages(world, query)),
+    createTags: (resourceIds, tags) =>
+      call("ec2:CreateTags", true, { resourceIds, tags }, () => {
+        const records = resourceIds.map((id) => {
+          const instance = world.instances.get(id)
+          if (instance === undefined || !world.isVisible(instance)) {
+            throw new Refusal("not-found", "InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`)
+          }
+          return instance
+        })
+        for (const instance of records) Object.assign(instance.tags, tags)
+      }),
+    terminateInstances: (instanceIds) =>
+      call("ec2:TerminateInstances", true, { instanceIds }, () => world.terminateInstances(instanceIds)),
+    describeLaunchTemplate: (ref) =>
+      call("ec2:DescribeLaunchTemplates", false, ref, () => {
+        const template = findTemplate(world, ref)
+        return {
+          launchTemplateId: template.launchTemplateId,
+          launchTemplateName: template.launchTemplateName,
+          defaultVersionNumber: template.defaultVersion,
+          latestVersionNumber: template.latestVersion,
+        }
+      }),
+    describeLaunchTemplateVersions: (launchTemplateId, versions) =>
+      call("ec2:DescribeLaunchTemplateVersions", false, { launchTemplateId, versions }, () => {
+        const template = findTemplate(world, { id: launchTemplateId })
+        const records =
+          versions === undefined ? [...template.versions.values()] : versions.map((v) => world.templateVersion(template, v))
+        return records.map((record) => templateVersionView(template, record.versionNumber))
+      }),
+    createLaunchTemplateVersion: (input) =>
+      call("ec2:CreateLaunchTemplateVersion", true, input, () => {
+        const template = findTemplate(world, { id: input.launchTemplateId })
+        if (input.idempotencyKey.length > 64) {
+          throw new Refusal("invalid-parameter", "InvalidParameterValue", "ClientToken must be at most 64 characters")
+        }
+        const request = JSON.stringify([input.sourceVersion, input.imageId, input.description])
+        const previous = template.clientTokens.get(input.idempotencyKey)
+        if (previous !== undefined) {
+          if (previous.request !== request) {
+            throw new Refusal("invalid-parameter", "IdempotentParameterMismatch", "The client token was already used with different parameters")
+          }
+          return templateVersionView(template, previous.versionNumber)
+        }
+        const source = world.templateVersion(template, input.sourceVersion)
+        const versionNumber = template.latestVersion + 1
+        template.versions.set(versionNumber, {
+          versionNumber,
+          imageId: input.imageId,
+          instanceType: source.instanceType,
+          description: input.description,
+          createdAt: world.now,
+        })
+        template.latestVersion = versionNumber
+        template.clientTokens.set(input.idempotencyKey, { versionNumber, request })
+        return templateVersionView(template, versionNumber)
+      }),
+    setDefaultLaunchTemplateVersion: (launchTemplateId, versionNumber) =>
+      call("ec2:ModifyLaunchTemplate", true, { launchTemplateId, versionNumber }, () => {
+        const template = findTemplate(world, { id: launchTemplateId })
+        world.templateVersion(template, String(versionNumber))
+        template.defaultVersion = versionNumber
+      }),
+    deleteLaunchTemplateVersions: (launchTemplateId, versionNumbers) =>
+      call("ec2:DeleteLaunchTemplateVersions", true, { launchTemplateId, versionNumbers }, () => {
+        const template = findTemplate(world, { id: launchTemplateId })
+        for (const version of versionNumbers) {
+          if (version === template.defaultVersion) {
+            throw new Refusal("invalid-parameter", "launchTemplateVersionIsDefault", `Version ${version} is the default version and cannot be deleted`)
+          }
+          world.templateVersion(template, String(version))
+        }
+        for (const version of versionNumbers) template.versions.delete(version)
+      }),
+  })
+
+  const autoScaling = AutoScaling.of({
+    describeGroups: (names) =>
+      call("autoscaling:DescribeAutoScalingGroups", false, { names }, () =>
+        names.flatMap((name) => {
+          const group = world.groups.get(name)
+          return group === undefined ? [] : [groupView(world, name)]
+        }),
+      ),
+    updateGroup: (input) => call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
+    detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
+      call("autoscaling:DetachInstances", true, { asgName, instanceIds, decrementDesiredCapacity }, () =>
+        world.detachInstances(asgName, instanceIds, decrementDesiredCapacity),
+      ),
+    terminateInstanceInGroup: (instanceId, decrementDesiredCapacity) =>
+      call("autoscaling:TerminateInstanceInAutoScalingGroup", true, { instanceId, decrementDesiredCapacity }, () =>
+        world.terminateInstanceInGroup(instanceId, decrementDesiredCapacity),
+      ),
+    suspendProcesses: (asgName, processes) =>
+      call("autoscaling:SuspendProcesses", true, { asgName, processes }, () => world.setProcesses(asgName, processes, true)),
+    resumeProcesses: (asgName, processes) =>
+      call("autoscaling:ResumeProcesses", true, { asgName, processes }, () => world.setProcesses(asgName, processes, false)),
+    setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
+      call("autoscaling:SetInstanceProtection", true, { asgName, instanceIds, protectedFromScaleIn }, () =>
+        world.setInstanceProtection(asgName, instanceIds, protectedFromScaleIn),
+      ),
+    describeScalingActivities: (asgName, since) =>
+      call("autoscaling:DescribeScalingActivities", false, { asgName, since }, () => {
+        world.group(asgName)
+        return world.activities
+          .filter((a) => a.asgName === asgName && a.startTime >= since)
+          .reverse()
+          .map((a) => ({ ...a }))
+      }),
+    describeLaunchConfigurations: (names) =>
+      call("autoscaling:DescribeLaunchConfigurations", false, { names }, () =>
+        [...world.launchConfigurations.values()].filter((c) => names === undefined || names.includes(c.name)).map((c) => ({ ...c })),
+      ),
+    copyLaunchConfiguration: (input) =>
+      call("autoscaling:CreateLaunchConfiguration", true, input, () => {
+        const source = world.launchConfigurations.get(input.sourceName)
+        if (source === undefined) throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${input.sourceName} not found`)
+        if (world.launchConfigurations.has(input.name)) {
+          throw new Refusal("conflict", "AlreadyExists", `Launch Configuration by this name already exists - ${input.name}`)
+        }
+        const created = { name: input.name, imageId: input.imageId, instanceType: source.instanceType, createdAt: world.now }
+        world.launchConfigurations.set(input.name, created)
+        return { ...created }
+      }),
+    deleteLaunchConfiguration: (name) =>
+      call("autoscaling:DeleteLaunchConfiguration", true, { name }, () => {
+        if (!world.launchConfigurations.has(name)) throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${name} not found`)
+        const inUse = [...world.groups.values()].some((g) => g.launchSpec._tag === "LaunchConfiguration" && g.launchSpec.launchConfigurationName === name)
+        if (inUse) throw new Refusal("conflict", "ResourceInUse", `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup`)
+        world.launchConfigurations.delete(name)
+      }),
+  })
+
+  const ecs = Ecs.of({
+    listClusters: () => call("ecs:ListClusters", false, {}, () => [...world.clusters.keys()]),
+    describeCluster: (clusterName) =>
+      call("ecs:DescribeClusters", false, { clusterName }, () => {
+        const cluster = world.cluster(clusterName)
+        const instances = [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName)
+        const tasks = [...world.tasks.values()].filter((t) => t.clusterName === clusterName)
+        return {
+          clusterName,
+          status: "ACTIVE" as const,
+          capacityProviders: cluster.capacityProviders.map((p) => p.name),
+          registeredContainerInstancesCount: instances.filter((ci) => ci.status !== "INACTIVE").length,
+          runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
+          pendingTasksCount: tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length,
+          activeServicesCount: [...world.services.values()].filter((s) => s.clusterName === clusterName).length,
+        }
+      }),
+    describeCapacityProviders: (names) =>
+      call("ecs:DescribeCapacityProviders", false, { names }, () =>
+        [...world.clusters.values()]
+          .flatMap((c) => c.capacityProviders)
+          .filter((p) => names.includes(p.name))
+          .map((p) => ({
+            name: p.name,
+            asgName: p.asgName,
+            managedScaling: p.managedScaling,
+            managedTerminationProtection: p.managedTerminationProtection,
+            managedDraining: p.managedDraining,
+          })),
+      ),
+    containerInstances: (clusterName) =>
+      call("ecs:DescribeContainerInstances", false, { clusterName }, () => {
+        world.cluster(clusterName)
+        return [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName).map((ci) => containerInstanceView(world, ci))
+      }),
+    services: (clusterName) =>
+      call("ecs:DescribeServices", false, { clusterName }, () => {
+        world.cluster(clusterName)
+        return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s.key))
+      }),
+    tasks: (clusterName) =>
+      call("ecs:DescribeTasks", false, { clusterName }, () => {
+        world.cluster(clusterName)
+        return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
+      }),
+    updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
+      call("ecs:UpdateContainerInstancesState", true, { clusterName, containerInstanceArns, status }, () =>
+        world.updateContainerInstancesState(clusterName, containerInstanceArns, status),
+      ),
+    stopTask: (clusterName, taskArn, reason) =>
+      call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
+        world.cluster(clusterName)
+        const task = world.tasks.get(taskArn)
+        if (task === undefined || task.clusterName !== clusterName) throw new Refusal("invalid-parameter", "InvalidParameterException", "The referenced task was not found.")
+        world.stopTask(task, reason)
+      }),
+  })
+
+  const ssm = Ssm.of({
+    getParameter: (name) =>
+      call("ssm:GetParameter", false, { name }, () => {
+        const parameter = world.ssmParameters.get(name)
+        if (parameter === undefined) throw new Refusal("not-found", "ParameterNotFound", `Parameter ${name} not found.`)
+        return { ...parameter }
+      }),
+  })
+
+  return Layer.mergeAll(Layer.succeed(Ec2, ec2), Layer.succeed(AutoScaling, autoScaling), Layer.succeed(Ecs, ecs), Layer.succeed(Ssm, ssm))
+}
+
+const findTemplate = (world: World, ref: { readonly id?: string; readonly name?: string }): TemplateRecord => {
+  const template = [...world.templates.values()].find((t) => t.launchTemplateId === ref.id || t.launchTemplateName === ref.name)
+  if (template === undefined) {
+    throw new Refusal("not-found", "InvalidLaunchTemplateId.NotFound", `The specified launch template, with template ID ${ref.id ?? ref.name ?? "?"}, does not exist.`)
+  }
+  return template
+}
+
+const templateVersionView = (template: TemplateRecord, versionNumber: number): LaunchTemplateVersion => {
+  const record = template.versions.get(versionNumber)!
+  return {
+    launchTemplateId: template.launchTemplateId,
+    versionNumber,
+    imageId: record.imageId,
+    instanceType: record.instanceType,
+    createdAt: record.createdAt,
+    isDefault: versionNumber === template.defaultVersion,
+    ...(record.description === undefined ? {} : { description: record.description }),
+  }
+}
+
+/** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
+const globMatches = (pattern: string, value: string): boolean => {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")
+  return new RegExp(`^${escaped}$`).test(value)
+}
+
+const describeImages = (world: World, query: ImageQuery): Array<Image> => {
+  const all = [...world.images.values()]
+  if (query._tag === "ByIds") {
+    return query.imageIds.flatMap((id) => {
+      const image = world.images.get(id)
+      return image === undefined ? [] : [imageView(image)]
+    })
+  }
+  return all
+    .filter(
+      (image) =>
+        image.state === "available" &&
+        globMatches(query.namePattern, image.name) &&
+        (query.owners.length === 0 || query.owners.some((owner) => owner === image.ownerId || owner === image.ownerAlias)) &&
+        (query.architecture === undefined || query.architecture === image.architecture) &&
+        (query.tags === undefined || Object.keys(query.tags).length === 0) &&
+        (query.includeDeprecated || image.deprecationTime === undefined || image.deprecationTime > world.now),
+    )
+    .map(imageView)
+}
+
+const imageView = (image: ImageRecord): Image => ({
+  imageId: image.imageId,
+  name: image.name,
+  ownerId: image.ownerId,
+  creationDate: image.creationDate,
+  architecture: image.architecture,
+  ...(image.deprecationTime === undefined ? {} : { deprecationTime: image.deprecationTime }),
+  state: image.state,
+  tags: {},
+})
+
+const instanceView = (instance: InstanceRecord): Ec2Instance => ({
+  instanceId: instance.instanceId,
+  imageId: instance.imageId,
+  instanceType: instance.instanceType,
+  architecture: instance.architecture,
+  availabilityZone: instance.availabilityZone,
+  state: instance.state,
+  launchTime: instance.launchTime,
+  lifecycle: instance.lifecycle,
+  terminationProtected: instance.terminationProtected,
+  tags: { ...instance.tags },
+})
+
+export const groupView = (world: World, name: string): AutoScalingGroupDescription => {
+  const group = world.groups.get(name)!
+  const instances: Array<AsgInstance> = world.memberRecords(group).map((instance) => ({
+    instanceId: instance.instanceId,
+    availabilityZone: instance.availabilityZone,
+    lifecycleState: instance.membership!.lifecycle,
+    healthStatus: instance.membership!.health,
+    protectedFromScaleIn: instance.membership!.protectedFromScaleIn,
+    instanceType: instance.instanceType,
+  }))
+  return {
+    name: group.name,
+    minSize: group.minSize,
+    maxSize: group.maxSize,
+    desiredCapacity: group.desiredCapacity,
+    availabilityZones: [...group.availabilityZones],
+    suspendedProcesses: [...group.suspendedProcesses].sort(),
+    launchSpec: group.launchSpec,
+    instances,
+    tags: { ...group.tags },
+  }
+}
+
+export const containerInstanceView = (world: World, ci: ContainerInstanceRecord): ContainerInstance => {
+  const tasks = [...ci.taskArns].map((arn) => world.tasks.get(arn)).filter((t): t is TaskRecord => t !== undefined)
+  const instance = world.instances.get(ci.ec2InstanceId)
+  const remaining = world.remaining(ci)
+  return {
+    containerInstanceArn: ci.containerInstanceArn,
+    ec2InstanceId: ci.ec2InstanceId,
+    status: ci.status,
+    agentConnected: ci.agentConnected,
+    registered: { cpu: ci.registered.cpu, memory: ci.registered.memory, ports: [...ci.registered.ports] },
+    remaining: { cpu: Math.max(0, remaining.cpu), memory: Math.max(0, remaining.memory), ports: [...remaining.ports] },
+    runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
+    pendingTasksCount: tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length,
+    availabilityZone: ci.availabilityZone,
+    attributes: {
+      "ecs.availability-zone": ci.availabilityZone,
+      "ecs.instance-type": instance?.instanceType ?? "",
+      "ecs.ami-id": instance?.imageId ?? "",
+    },
+  }
+}
+
+export const serviceView = (world: World, key: string): Service => {
+  const service = world.services.get(key)!
+  const tasks = world.serviceTasks(service)
+  const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
+  const pendingCount = tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length
+  return {
+    serviceArn: service.serviceArn,
+    serviceName: service.serviceName,
+    status: "ACTIVE",
+    schedulingStrategy: service.schedulingStrategy,
+    desiredCount: service.desiredCount,
+    runningCount,
+    pendingCount,
+    minimumHealthyPercent: service.minimumHealthyPercent,
+    maximumPercent: service.maximumPercent,
+    deployments: [
+      {
+        id: `ecs-svc/${service.serviceName}`,
+        status: "PRIMARY",
+        rolloutState: "COMPLETED",
+        desiredCount: service.desiredCount,
+        runningCount,
+        pendingCount,
+      },
+    ],
+    placementConstraints: service.placementConstraints.map((c) => ({ ...c })),
+    placementStrategy: service.placementStrategy.map((s) => ({ ...s })),
+    loadBalanced: service.loadBalanced,
+    taskCpu: service.cpu,
+    taskMemory: service.memory,
+    taskHostPorts: [...service.hostPorts],
+  }
+}
+
+export const taskView = (task: TaskRecord): Task => ({
+  taskArn: task.taskArn,
+  group: task.group,
+  ...(task.serviceKey === undefined ? {} : { serviceName: task.group.slice("service:".length) }),
+  ...(task.containerInstanceArn === undefined ? {} : { containerInstanceArn: task.containerInstanceArn }),
+  lastStatus: task.lastStatus,
+  desiredStatus: task.desiredStatus,
+  healthStatus: task.health,
+  cpu: task.cpu,
+  memory: task.memory,
+  hostPorts: [...task.hostPorts],
+  ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
+  ...(task.startedBy === undefined ? {} : { startedBy: task.startedBy }),
+})

@@ -1,0 +1,134 @@
+/**
+ * The simulator's public entry point: `makeSimulation(scenario, { seed, faults })` builds a world
+ * from a scenario and hands back the port layer, the virtual clock, the call log, measurements, a
+ * JSON snapshot of the world, and the operations a real operator (or another actor) could perform
+ * outside our ports — forced deregistration, instance refresh, RunTask, UpdateService.
+ */
+import type { AutoScalingGroupDescription, ContainerInstance, Ec2Instance, Service, Task } from "@ecs-ami-deploy/domain"
+import type { ScalingActivity } from "@ecs-ami-deploy/ports"
+import { Clock, Effect, Layer } from "effect"
+import { computeMetrics, type Metrics } from "./metrics.ts"
+import { decodeScenario, type Faults, type Scenario } from "./scenario.ts"
+import { containerInstanceView, groupView, makeSimulatedPorts, serviceView, taskView, type CallRecord, type SimulatedPorts } from "./sim-ports.ts"
+import { VirtualClock } from "./virtual-clock.ts"
+import { World } from "./world.ts"
+
+export interface SimulationOptions {
+  /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
+  readonly seed?: number
+  /** Faults for this run; they replace the scenario's own `faults` when given. */
+  readonly faults?: Faults
+}
+
+/** A plain JSON view of the whole world, for assertions and reports. */
+export interface WorldSnapshot {
+  readonly now: number
+  readonly groups: ReadonlyArray<AutoScalingGroupDescription>
+  /** Every instance ever known, including ones DescribeInstances cannot see yet. */
+  readonly instances: ReadonlyArray<Ec2Instance>
+  readonly containerInstances: ReadonlyArray<ContainerInstance & { readonly clusterName: string }>
+  readonly services: ReadonlyArray<Service & { readonly clusterName: string; readonly healthyCount: number }>
+  readonly tasks: ReadonlyArray<Task & { readonly clusterName: string; readonly stopReason?: string }>
+  readonly activities: ReadonlyArray<ScalingActivity>
+}
+
+export interface Simulation {
+  readonly scenario: Scenario
+  /** Ec2, AutoScaling, Ecs and Ssm backed by the simulated world. */
+  readonly layer: Layer.Layer<SimulatedPorts>
+  /** Effect's Clock over simulated time: provide it (or `clockLayer`) to the program under test. */
+  readonly clock: Clock.Clock
+  readonly clockLayer: Layer.Layer<never>
+  /** Runs a program against the simulated ports and clock. */
+  readonly run: <A, E>(program: Effect.Effect<A, E, SimulatedPorts>) => Promise<A>
+  /** Simulated epoch milliseconds. */
+  readonly now: () => number
+  /** Moves simulated time forward, running due events and waking due sleepers in order. */
+  readonly advance: (millis: number) => void
+  readonly callLog: ReadonlyArray<CallRecord>
+  readonly metrics: () => Metrics
+  readonly snapshotState: () => WorldSnapshot
+  /** DeregisterContainerInstance(force=true): orphans the instance's tasks (what the Go tool did). */
+  readonly forceDeregisterContainerInstance: (clusterName: string, containerInstanceArn: string) => void
+  /** StartInstanceRefresh on a group (rolling, not ECS-aware). Returns the refresh id. */
+  readonly startInstanceRefresh: (asgName: string, options?: { readonly minHealthyPercentage?: number; readonly instanceWarmupMs?: number }) => string
+  /** Status of the group's latest instance refresh, if any. */
+  readonly instanceRefreshStatus: (asgName: string) => "InProgress" | "Successful" | "Failed" | undefined
+  /** RunTask: a standalone task, finishing after `runsForMs` (never when omitted). Returns its ARN. */
+  readonly runTask: (input: { readonly clusterName: string; readonly group: string; readonly cpu: number; readonly memory: number; readonly runsForMs?: number }) => string
+  /** UpdateService desiredCount. */
+  readonly setServiceDesiredCount: (clusterName: string, serviceName: string, desiredCount: number) => void
+  /** Sets a group's desired capacity as another actor would (scaling policy, person). */
+  readonly setDesiredCapacityExternally: (asgName: string, desiredCapacity: number) => void
+}
+
+/** Builds a simulation. The scenario is validated first (a malformed one throws a schema error). */
+export const makeSimulation = (scenario: Scenario, options: SimulationOptions = {}): Simulation => {
+  const validated = decodeScenario(scenario)
+  const world = new World(validated, options.seed ?? 1, options.faults ?? validated.faults ?? {})
+  const clock = new VirtualClock(world)
+  const callLog: Array<CallRecord> = []
+  const layer = makeSimulatedPorts(world, clock, callLog)
+  const clockLayer = Layer.succeed(Clock.Clock, clock)
+  /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
+  const act = <A>(operation: () => A): A => {
+    const result = operation()
+    world.recordMeasurements()
+    clock.noteActivity()
+    return result
+  }
+  return {
+    scenario: validated,
+    layer,
+    clock,
+    clockLayer,
+    run: (program) => Effect.runPromise(program.pipe(Effect.provide(layer), Effect.provideService(Clock.Clock, clock))),
+    now: () => world.now,
+    advance: (millis) => act(() => clock.advance(millis)),
+    callLog,
+    metrics: () => computeMetrics(world, callLog),
+    snapshotState: () => snapshot(world),
+    forceDeregisterContainerInstance: (clusterName, arn) => act(() => world.forceDeregisterContainerInstance(clusterName, arn)),
+    startInstanceRefresh: (asgName, refreshOptions = {}) =>
+      act(() =>
+        world.startInstanceRefresh(asgName, {
+          minHealthyPercentage: refreshOptions.minHealthyPercentage ?? 90,
+          instanceWarmupMs: refreshOptions.instanceWarmupMs ?? 300_000,
+        }),
+      ),
+    instanceRefreshStatus: (asgName) => world.groups.get(asgName)?.instanceRefresh?.status,
+    runTask: (input) => act(() => world.runTask(input)),
+    setServiceDesiredCount: (clusterName, serviceName, desiredCount) => act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
+    setDesiredCapacityExternally: (asgName, desiredCapacity) => act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
+  }
+}
+
+const snapshot = (world: World): WorldSnapshot =>
+  structuredClone({
+    now: world.now,
+    groups: [...world.groups.keys()].map((name) => groupView(world, name)),
+    instances: [...world.instances.values()].map((i) => ({
+      instanceId: i.instanceId,
+      imageId: i.imageId,
+      instanceType: i.instanceType,
+      architecture: i.architecture,
+      availabilityZone: i.availabilityZone,
+      state: i.state,
+      launchTime: i.launchTime,
+      lifecycle: i.lifecycle,
+      terminationProtected: i.terminationProtected,
+      tags: { ...i.tags },
+    })),
+    containerInstances: [...world.containerInstances.values()].map((ci) => ({ ...containerInstanceView(world, ci), clusterName: ci.clusterName })),
+    services: [...world.services.values()].map((s) => ({
+      ...serviceView(world, s.key),
+      clusterName: s.clusterName,
+      healthyCount: world.serviceTasks(s).filter((t) => world.isHealthy(t)).length,
+    })),
+    tasks: [...world.tasks.values()].map((t) => ({
+      ...taskView(t),
+      clusterName: t.clusterName,
+      ...(t.stopReason === undefined ? {} : { stopReason: t.stopReason }),
+    })),
+    activities: world.activities.map((a) => ({ ...a })),
+  })
