@@ -3,3 +3,4 @@
  * (the Lambda's). All enforce the same lease, fencing and sequence rules and pass one contract suite.
  */
 export { emptyMemoryStorage, layerMemory, makeMemoryEventLog, type MemoryStorage } from "./memory.ts"
+export { defaultStateDirectory, layerFile, makeFileEventLog, type FileEventLogOptions } from "./file.ts"

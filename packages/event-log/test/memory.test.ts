@@ -3,7 +3,7 @@
  * straight into the storage the driver reads.
  */
 import { Effect } from "effect"
-import { emptyMemoryStorage, layerMemory } from "@ecs-ami-deploy/event-log"
+import { emptyMemoryStorage, layerMemory } from "../src/index.ts"
 import { eventLogContract } from "./contract.ts"
 
 eventLogContract("memory", () =>

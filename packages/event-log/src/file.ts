@@ -1,0 +1,311 @@
+/**
+ * The local file EventLog, the CLI's default: one JSON-lines file per run and one lock directory per
+ * cluster under a state directory. An append returns only once its lines are flushed to disk (fsync),
+ * so a crash never loses an event the executor acted upon.
+ *
+ * Lock: `locks/<cluster>/<token>.json` holds one acquisition each (holder, fencing token, lease
+ * expiry, released); the file with the highest token is the lock. Taking token N means creating
+ * `<N>.json` with `link(2)` from a fully written temporary file: link fails if the name exists, so of
+ * two processes racing for the same free or expired lock exactly one creates `<N>.json` and the
+ * other gets LockHeld, and nobody ever reads a half-written lock. Renew and release rewrite the
+ * holder's own file with write-temp-then-rename, which readers see whole or not at all. A renewal
+ * racing a takeover may rewrite a file that is no longer the highest; it changes nothing, because the
+ * highest token alone decides which lease is current.
+ *
+ * Appends: within one process a semaphore serialises every check-and-write. Across processes the
+ * lease decides who writes; the lock is re-read right before each append, so a holder whose lease was
+ * taken over is refused. A holder paused between that check and its write could still add a line; a
+ * load would then find two events with one sequence number and fail with EventLogCorrupt rather than
+ * fold a forked log.
+ */
+import { EventLogCorrupt, EventLogUnavailable, LockHeld, type RunEvent } from "@ecs-ami-deploy/domain"
+import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { Effect, Layer, Result, Schema, Semaphore } from "effect"
+import { randomUUID } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { formatRecord, parseRecord } from "./codec.ts"
+import {
+  acquireLock,
+  checkLeaseCurrent,
+  checkSequence,
+  FIRST_SEQ,
+  leaseOf,
+  newestFirst,
+  summarizeRun,
+  type LockRecord,
+} from "./rules.ts"
+
+const APP_NAME = "ecs-ami-deploy"
+
+/**
+ * Where the CLI keeps its state by default: `$XDG_STATE_HOME/ecs-ami-deploy`, else
+ * `~/.local/state/ecs-ami-deploy`; on macOS `~/Library/Application Support/ecs-ami-deploy`.
+ */
+export const defaultStateDirectory = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string => {
+  if (platform === "darwin") return path.join(home, "Library", "Application Support", APP_NAME)
+  const xdgStateHome = env["XDG_STATE_HOME"]
+  // The XDG spec says a relative value is invalid and must be ignored.
+  if (xdgStateHome !== undefined && path.isAbsolute(xdgStateHome)) return path.join(xdgStateHome, APP_NAME)
+  return path.join(home, ".local", "state", APP_NAME)
+}
+
+/** Run ids and cluster names become file names: escape anything a path could misread (`/`, `..`). */
+const fileNameOf = (name: string): string => encodeURIComponent(name).replaceAll(".", "%2E").replaceAll("*", "%2A")
+
+const LockFile = Schema.Struct({
+  clusterName: Schema.String,
+  holder: Schema.String,
+  fencingToken: Schema.Number,
+  expiresAt: Schema.Number,
+  released: Schema.Boolean,
+})
+const decodeLockFile = Schema.decodeUnknownEffect(LockFile)
+
+const lockFileName = /^(\d+)\.json$/
+
+const retryableCodes: ReadonlySet<string> = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE", "ETIMEDOUT"])
+
+const errorCode = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
+
+const unavailable = (location: string) => (error: unknown) =>
+  new EventLogUnavailable({
+    location,
+    problem: error instanceof Error ? error.message : String(error),
+    retryable: retryableCodes.has(errorCode(error) ?? ""),
+  })
+
+const io = <A>(location: string, run: () => Promise<A>): Effect.Effect<A, EventLogUnavailable> =>
+  Effect.tryPromise({ try: run, catch: unavailable(location) })
+
+/** Reads a file, or `undefined` when it does not exist. */
+const readIfExists = (file: string) =>
+  io(file, async () => {
+    try {
+      return await fs.readFile(file, "utf8")
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return undefined
+      throw error
+    }
+  })
+
+/** Opens a file for the duration of `use`, closing it whatever happens. */
+const withFile = async <A>(file: string, flags: string, use: (handle: fs.FileHandle) => Promise<A>): Promise<A> => {
+  const handle = await fs.open(file, flags)
+  try {
+    return await use(handle)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Makes a directory entry (a created or renamed file) durable. */
+const syncDirectory = (directory: string): Promise<void> => withFile(directory, "r", (handle) => handle.sync())
+
+/** Writes `text` to a fresh temporary file beside `target` and flushes it. */
+const writeTemporary = async (target: string, text: string): Promise<string> => {
+  const temporary = `${target}.${process.pid}.${randomUUID()}.tmp`
+  await withFile(temporary, "wx", async (handle) => {
+    await handle.writeFile(text, "utf8")
+    await handle.sync()
+  })
+  return temporary
+}
+
+export interface FileEventLogOptions {
+  /** Defaults to {@link defaultStateDirectory}. */
+  readonly directory?: string
+}
+
+/** An EventLog over the files under `directory` (created on first write). */
+export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["Service"] => {
+  const directory = options.directory ?? defaultStateDirectory()
+  const runsDirectory = path.join(directory, "runs")
+  const runFile = (runId: string) => path.join(runsDirectory, `${fileNameOf(runId)}.jsonl`)
+  const lockDirectory = (clusterName: string) => path.join(directory, "locks", fileNameOf(clusterName))
+  const lockFile = (clusterName: string, token: number) => path.join(lockDirectory(clusterName), `${token}.json`)
+  const writes = Semaphore.makeUnsafe(1)
+
+  /** The cluster's current lock: the acquisition with the highest token. */
+  const readLock = (clusterName: string): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+    Effect.gen(function* () {
+      const lockDir = lockDirectory(clusterName)
+      const names = yield* io(lockDir, async () => {
+        try {
+          return await fs.readdir(lockDir)
+        } catch (error) {
+          if (errorCode(error) === "ENOENT") return []
+          throw error
+        }
+      })
+      const tokens = names.flatMap((name) => {
+        const match = lockFileName.exec(name)
+        return match?.[1] === undefined ? [] : [Number(match[1])]
+      })
+      if (tokens.length === 0) return undefined
+      const file = lockFile(clusterName, Math.max(...tokens))
+      const text = yield* readIfExists(file)
+      if (text === undefined) return yield* Effect.fail(unavailable(file)(new Error("lock file vanished while being read")))
+      return yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (error) => error }).pipe(
+        Effect.flatMap((json) => decodeLockFile(json)),
+        Effect.mapError((error) => new EventLogCorrupt({ location: file, problem: String(error) })),
+      )
+    })
+
+  /** Rewrites the holder's own acquisition file (renew, release). */
+  const rewriteLock = (record: LockRecord) => {
+    const file = lockFile(record.clusterName, record.fencingToken)
+    return io(file, async () => {
+      const temporary = await writeTemporary(file, JSON.stringify(record))
+      await fs.rename(temporary, file)
+      await syncDirectory(path.dirname(file))
+    })
+  }
+
+  /** Every complete line of a run's file with its 1-based line number; a torn last line (no newline) is left out. */
+  const readLines = (runId: string) =>
+    Effect.map(readIfExists(runFile(runId)), (text) => {
+      if (text === undefined) return []
+      const complete = text.slice(0, text.lastIndexOf("\n") + 1)
+      return complete
+        .split("\n")
+        .slice(0, -1)
+        .map((line, index) => ({ line, number: index + 1 }))
+        .filter(({ line }) => line.trim() !== "")
+    })
+
+  const loadRun = (runId: string): Effect.Effect<ReadonlyArray<RunEvent>, EventLogUnavailable | EventLogCorrupt> =>
+    Effect.gen(function* () {
+      const file = runFile(runId)
+      const lines = yield* readLines(runId)
+      const events: Array<RunEvent> = []
+      for (const { line, number } of lines) {
+        const location = `${file}:${number}`
+        const event = yield* parseRecord(line, location)
+        const expected = (events.at(-1)?.seq ?? FIRST_SEQ - 1) + 1
+        if (event.runId !== runId || event.seq !== expected)
+          return yield* new EventLogCorrupt({
+            location,
+            problem: `expected run ${runId} seq ${expected}, found run ${event.runId} seq ${event.seq} (two writers, or an edited file)`,
+          })
+        events.push(event)
+      }
+      return events
+    })
+
+  /**
+   * Appends lines to a run's file and flushes them. A torn tail left by a crashed append (which never
+   * reported success) is cut first, so the new lines start on a line of their own.
+   */
+  const appendLines = (runId: string, lines: ReadonlyArray<string>) => {
+    const file = runFile(runId)
+    return io(file, async () => {
+      await fs.mkdir(runsDirectory, { recursive: true })
+      const isNewFile = await withFile(file, "a+", async (handle) => {
+        const { size } = await handle.stat()
+        if (size > 0) {
+          const existing = await handle.readFile("utf8")
+          const completeBytes = Buffer.byteLength(existing.slice(0, existing.lastIndexOf("\n") + 1), "utf8")
+          if (completeBytes < size) await handle.truncate(completeBytes)
+        }
+        await handle.appendFile(lines.map((line) => `${line}\n`).join(""), "utf8")
+        await handle.sync()
+        return size === 0
+      })
+      if (isNewFile) await syncDirectory(runsDirectory)
+    })
+  }
+
+  const currentLease = (lease: Lease) =>
+    Effect.flatMap(readLock(lease.clusterName), (record) => Effect.fromResult(checkLeaseCurrent(record, lease)))
+
+  return EventLog.of({
+    acquire: (input) =>
+      writes.withPermit(
+        Effect.gen(function* () {
+          const next = yield* Effect.fromResult(acquireLock(yield* readLock(input.clusterName), input))
+          const file = lockFile(input.clusterName, next.fencingToken)
+          const created = yield* io(file, async () => {
+            await fs.mkdir(path.dirname(file), { recursive: true })
+            const temporary = await writeTemporary(file, JSON.stringify(next))
+            try {
+              await fs.link(temporary, file)
+              await syncDirectory(path.dirname(file))
+              return true
+            } catch (error) {
+              if (errorCode(error) === "EEXIST") return false
+              throw error
+            } finally {
+              await fs.unlink(temporary)
+            }
+          })
+          if (created) return leaseOf(next)
+          // Another process created this token's file first: it holds the lock now.
+          const winner = yield* readLock(input.clusterName)
+          return yield* new LockHeld({
+            clusterName: input.clusterName,
+            holder: winner?.holder ?? next.holder,
+            leaseExpiresAt: winner?.expiresAt ?? next.expiresAt,
+          })
+        }),
+      ),
+    renew: (lease, { leaseMs, now }) =>
+      writes.withPermit(
+        Effect.gen(function* () {
+          const renewed = { ...(yield* currentLease(lease)), expiresAt: now + leaseMs }
+          yield* rewriteLock(renewed)
+          return leaseOf(renewed)
+        }),
+      ),
+    release: (lease) =>
+      writes.withPermit(
+        Effect.gen(function* () {
+          const current = checkLeaseCurrent(yield* readLock(lease.clusterName), lease)
+          if (Result.isSuccess(current)) yield* rewriteLock({ ...current.success, released: true })
+        }),
+      ),
+    append: (lease, events) =>
+      writes.withPermit(
+        Effect.gen(function* () {
+          yield* currentLease(lease)
+          const runIds = [...new Set(events.map((event) => event.runId))]
+          const lastSeqs = new Map<string, number>()
+          for (const runId of runIds) lastSeqs.set(runId, FIRST_SEQ - 1 + (yield* readLines(runId)).length)
+          yield* Effect.fromResult(checkSequence((runId) => lastSeqs.get(runId) ?? FIRST_SEQ - 1, events))
+          for (const runId of runIds)
+            yield* appendLines(
+              runId,
+              events.filter((event) => event.runId === runId).map(formatRecord),
+            )
+        }),
+      ),
+    load: loadRun,
+    runs: (clusterName) =>
+      Effect.gen(function* () {
+        const names = yield* io(runsDirectory, async () => {
+          try {
+            return await fs.readdir(runsDirectory)
+          } catch (error) {
+            if (errorCode(error) === "ENOENT") return []
+            throw error
+          }
+        })
+        const runIds = names.filter((name) => name.endsWith(".jsonl")).map((name) => decodeURIComponent(name.slice(0, -".jsonl".length)))
+        const runs = yield* Effect.forEach(runIds, loadRun)
+        return runs
+          .map(summarizeRun)
+          .filter((summary): summary is RunSummary => summary?.clusterName === clusterName)
+          .sort(newestFirst)
+      }),
+  })
+}
+
+/** The file driver as a layer. */
+export const layerFile = (options: FileEventLogOptions = {}): Layer.Layer<EventLog> =>
+  Layer.sync(EventLog, () => makeFileEventLog(options))

@@ -1,0 +1,112 @@
+/**
+ * The file driver against the EventLog contract, each test in a fresh temporary directory, plus what
+ * only files can get wrong: corrupt and torn lines, forked logs, and the default state directory.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { defaultStateDirectory, layerFile, makeFileEventLog } from "../src/index.ts"
+import { Effect, Result } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { eventLogContract } from "./contract.ts"
+import { noted, runStarted, T0 } from "./fixtures.ts"
+
+const temporaryDirectory = Effect.acquireRelease(
+  Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "event-log-"))),
+  (directory) => Effect.promise(() => fs.rm(directory, { recursive: true, force: true })),
+)
+
+const runFile = (directory: string, runId: string) => path.join(directory, "runs", `${runId}.jsonl`)
+
+eventLogContract("file", () =>
+  Effect.map(temporaryDirectory, (directory) => ({
+    layer: layerFile({ directory }),
+    storeRawRecord: (runId: string, _seq: number, record: unknown) =>
+      Effect.promise(() => fs.appendFile(runFile(directory, runId), `${JSON.stringify(record)}\n`)),
+  })),
+)
+
+describe("file driver", () => {
+  const withRun = Effect.gen(function* () {
+    const directory = yield* temporaryDirectory
+    const log = makeFileEventLog({ directory })
+    const lease = yield* log.acquire({ clusterName: "prod", holder: "cli", leaseMs: 60_000, now: T0 })
+    yield* log.append(lease, [runStarted("run-1", "prod", T0), noted("run-1", 1)])
+    return { directory, log, lease, file: runFile(directory, "run-1") }
+  })
+
+  it.live("given a line that is not JSON, when loaded, then EventLogCorrupt names the file and line", () =>
+    Effect.gen(function* () {
+      const { log, file } = yield* withRun
+      yield* Effect.promise(() => fs.appendFile(file, "{not json\n"))
+
+      const error = yield* Effect.flip(log.load("run-1"))
+      expect(error).toMatchObject({ _tag: "EventLogCorrupt", location: `${file}:3` })
+    }),
+  )
+
+  it.live("given two lines with one seq (a forked log), when loaded, then EventLogCorrupt instead of a silent fold", () =>
+    Effect.gen(function* () {
+      const { log, file } = yield* withRun
+      const lines = (yield* Effect.promise(() => fs.readFile(file, "utf8"))).split("\n")
+      yield* Effect.promise(() => fs.appendFile(file, `${lines[1]}\n`))
+
+      const error = yield* Effect.flip(log.load("run-1"))
+      expect(error).toMatchObject({ _tag: "EventLogCorrupt", location: `${file}:3` })
+      expect(error.problem).toContain("expected run run-1 seq 2, found run run-1 seq 1")
+    }),
+  )
+
+  it.live("given a torn last line from a crashed append, when loaded and appended to, then it is ignored and cut", () =>
+    Effect.gen(function* () {
+      const { log, lease, file } = yield* withRun
+      yield* Effect.promise(() => fs.appendFile(file, `{"_tag":"Noted","seq":2,"mess`))
+
+      expect(yield* log.load("run-1")).toHaveLength(2)
+      yield* log.append(lease, [noted("run-1", 2)])
+      expect(yield* log.load("run-1")).toEqual([runStarted("run-1", "prod", T0), noted("run-1", 1), noted("run-1", 2)])
+    }),
+  )
+
+  it.live("given two drivers on one directory (two processes), when they race for a free lock, then exactly one gets it", () =>
+    Effect.gen(function* () {
+      const directory = yield* temporaryDirectory
+      const drivers = [makeFileEventLog({ directory }), makeFileEventLog({ directory })]
+      const results = yield* Effect.forEach(
+        drivers,
+        (log, index) => Effect.result(log.acquire({ clusterName: "prod", holder: `process-${index}`, leaseMs: 60_000, now: T0 })),
+        { concurrency: "unbounded" },
+      )
+      expect(results.filter(Result.isSuccess)).toHaveLength(1)
+      expect(results.filter(Result.isFailure).map((result) => result.failure._tag)).toEqual(["LockHeld"])
+    }),
+  )
+
+  it.live("given run ids and cluster names with path characters, when used, then they stay inside the directory", () =>
+    Effect.gen(function* () {
+      const directory = yield* temporaryDirectory
+      const log = makeFileEventLog({ directory })
+      const lease = yield* log.acquire({ clusterName: "../evil", holder: "cli", leaseMs: 60_000, now: T0 })
+      yield* log.append(lease, [runStarted("../../run/1", "../evil", T0)])
+
+      expect(yield* log.runs("../evil")).toMatchObject([{ runId: "../../run/1" }])
+      const entries = yield* Effect.promise(() => fs.readdir(directory, { recursive: true }))
+      expect(entries.sort()).toEqual(["locks", "locks/%2E%2E%2Fevil", "locks/%2E%2E%2Fevil/1.json", "runs", "runs/%2E%2E%2F%2E%2E%2Frun%2F1.jsonl"])
+    }),
+  )
+})
+
+describe("defaultStateDirectory", () => {
+  it("uses XDG_STATE_HOME when it is an absolute path", () => {
+    expect(defaultStateDirectory({ XDG_STATE_HOME: "/var/state" }, "linux", "/home/ada")).toBe("/var/state/ecs-ami-deploy")
+  })
+  it("falls back to ~/.local/state when XDG_STATE_HOME is unset or relative", () => {
+    expect(defaultStateDirectory({}, "linux", "/home/ada")).toBe("/home/ada/.local/state/ecs-ami-deploy")
+    expect(defaultStateDirectory({ XDG_STATE_HOME: "state" }, "linux", "/home/ada")).toBe("/home/ada/.local/state/ecs-ami-deploy")
+  })
+  it("uses Application Support on macOS", () => {
+    expect(defaultStateDirectory({ XDG_STATE_HOME: "/var/state" }, "darwin", "/Users/ada")).toBe(
+      "/Users/ada/Library/Application Support/ecs-ami-deploy",
+    )
+  })
+})
