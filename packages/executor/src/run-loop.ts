@@ -14,7 +14,7 @@
  * the deadline (room left for the step itself and for recording the suspension), and a retry never
  * starts when it would carry its step past its budget.
  */
-import { Clock, Effect, HashMap, Option, Random, Ref } from "effect"
+import { Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
   EVENT_SCHEMA_VERSION,
   LockHeld,
@@ -22,6 +22,7 @@ import {
   type EventLogUnavailable,
   type SequenceConflict,
   type StaleLease,
+  type ClusterSnapshot,
   type Command,
   type Decision,
   type RolloutPolicy,
@@ -34,6 +35,7 @@ import { decide, evolve, initialState, type CommandRecord, type RunState } from 
 import { UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { observeSnapshot } from "./observe.ts"
+import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
 
 /** How the executor spends its time; every field has a default. */
@@ -120,18 +122,18 @@ interface Journal {
   readonly runId: string
   readonly state: Effect.Effect<RunState>
   readonly append: (body: RunEventBody) => Effect.Effect<RunEvent, AppendError, EventLog>
+  /** Appends a Noted event unless the run already recorded the same message. */
+  readonly note: (level: "info" | "warning", message: string) => Effect.Effect<void, AppendError, EventLog>
 }
 
 type AppendError = SequenceConflict | StaleLease | EventLogUnavailable | EventLogCorrupt
 
-const makeJournal = (invocation: Invocation, runId: string, folded: RunState) =>
+const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArray<RunEvent>) =>
   Effect.gen(function* () {
-    const stateRef = yield* Ref.make(folded)
+    const stateRef = yield* Ref.make(events.reduce(evolve, initialState))
+    const noted = new Set(events.flatMap((event) => (event._tag === "Noted" ? [event.message] : [])))
     const observer = yield* RunObserver
-    const journal: Journal = {
-      runId,
-      state: Ref.get(stateRef),
-      append: (body) =>
+    const append = (body: RunEventBody) =>
         Effect.gen(function* () {
           const eventLog = yield* EventLog
           const at = yield* Clock.currentTimeMillis
@@ -141,7 +143,15 @@ const makeJournal = (invocation: Invocation, runId: string, folded: RunState) =>
           yield* Ref.set(stateRef, evolve(state, event))
           yield* observer.eventAppended(event)
           return event
-        }),
+        })
+    const journal: Journal = {
+      runId,
+      state: Ref.get(stateRef),
+      append,
+      note: (level, message) =>
+        noted.has(message)
+          ? Effect.void
+          : Effect.tap(append({ _tag: "Noted", level, message }), () => Effect.sync(() => noted.add(message))),
     }
     return journal
   })
@@ -182,6 +192,42 @@ const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, r
     return { _tag: "Finished", clusterName: invocation.clusterName, runId: journal.runId, outcome, reason } as const
   })
 
+interface StandaloneBlocker {
+  readonly taskArn: string
+  readonly group: string
+  readonly instanceId: string
+}
+
+/** Standalone tasks still running on the run's old instances that are draining: what holds a drain up. */
+const standaloneBlockers = (snapshot: ClusterSnapshot, run: Running["run"]): ReadonlyArray<StandaloneBlocker> => {
+  const oldIds = new Set(run.groups.flatMap((group) => group.oldInstanceIds))
+  return snapshot.containerInstances
+    .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
+    .flatMap((container) =>
+      snapshot.tasks
+        .filter(
+          (task) =>
+            task.containerInstanceArn === container.containerInstanceArn &&
+            task.serviceName === undefined &&
+            task.lastStatus !== "STOPPED",
+        )
+        .map((task) => ({ taskArn: task.taskArn, group: task.group, instanceId: container.ec2InstanceId })),
+    )
+}
+
+const standaloneBehaviour: Record<RolloutPolicy["standaloneTasks"], string> = {
+  wait: "waiting for it to finish until the drain timeout",
+  "stop-after-timeout": "it is stopped once the drain timeout has passed",
+  "skip-instance": "the instance is left on its current image",
+}
+
+const blockerMessage = (blocker: StandaloneBlocker, policy: RolloutPolicy): string =>
+  `standalone task ${blocker.taskArn} (${blocker.group}) keeps instance ${blocker.instanceId} from draining; ` +
+  `policy standaloneTasks=${policy.standaloneTasks}: ${standaloneBehaviour[policy.standaloneTasks]}`
+
+/** Consecutive observations that may fail with retryable errors before the invocation gives up (the run stays open). */
+const MAX_FAILED_OBSERVATIONS = 10
+
 type IssueOutcome = "succeeded" | "failed" | "out-of-time" | { readonly giveUp: string }
 
 /** Records the intent, runs the command within its budget, records the outcome. */
@@ -218,6 +264,7 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
 const drive = (invocation: Invocation, journal: Journal) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
+    let failedObservations = 0
     while (true) {
       const state = yield* journal.state
       if (state._tag === "Finished")
@@ -228,11 +275,20 @@ const drive = (invocation: Invocation, journal: Journal) =>
       if (!fitsBeforeDeadline(invocation, startedAt))
         return yield* suspend(invocation, journal, `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`)
       yield* keepLease(invocation)
-      const snapshot = yield* observeSnapshot(invocation.clusterName, {
+      const observed = yield* observeSnapshot(invocation.clusterName, {
         targetImage: state.run.targetImage,
         runGroups: state.run.groups,
         budgetEnd: startedAt + invocation.settings.stepBudgetMs,
-      })
+      }).pipe(Effect.result)
+      if (Result.isFailure(observed)) {
+        // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
+        if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS) return yield* observed.failure
+        failedObservations += 1
+        yield* Effect.sleep(state.run.policy.pollIntervalMs)
+        continue
+      }
+      failedObservations = 0
+      const snapshot = observed.success
       const decision: Decision = decide(state, snapshot, state.run.policy, yield* Clock.currentTimeMillis)
       yield* observer.decided(decision, phaseOf(decision))
       switch (decision._tag) {
@@ -247,6 +303,9 @@ const drive = (invocation: Invocation, journal: Journal) =>
           }
           break
         case "Wait": {
+          if (decision.phase === "draining")
+            for (const blocker of standaloneBlockers(snapshot, state.run))
+              yield* journal.note("warning", blockerMessage(blocker, state.run.policy))
           const now = yield* Clock.currentTimeMillis
           const wakeAt = Math.min(now + state.run.policy.pollIntervalMs, Math.max(decision.deadline, now + 1))
           yield* Effect.sleep(wakeAt - now)
@@ -269,7 +328,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
 const resume = (invocation: Invocation, runId: string, beforeDriving?: (journal: Journal) => Effect.Effect<void, AppendError, EventLog>) =>
   Effect.gen(function* () {
     const events = yield* EventLog.use((eventLog) => eventLog.load(runId))
-    const journal = yield* makeJournal(invocation, runId, events.reduce(evolve, initialState))
+    const journal = yield* makeJournal(invocation, runId, events)
     const lease = yield* Ref.get(invocation.lease)
     yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
     if (beforeDriving !== undefined) yield* beforeDriving(journal)
@@ -300,7 +359,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
         return { _tag: "Refused", clusterName: invocation.clusterName, problems: decision.problems } as const
       case "Start": {
         const runId = yield* newRunId(invocation.clusterName, snapshot.observedAt)
-        const journal = yield* makeJournal(invocation, runId, initialState)
+        const journal = yield* makeJournal(invocation, runId, [])
         const lease = yield* Ref.get(invocation.lease)
         yield* journal.append({
           _tag: "RunStarted",

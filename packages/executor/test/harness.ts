@@ -1,0 +1,116 @@
+/**
+ * The test bed for end-to-end runs: a simulated world (ports and virtual clock), an event log, the
+ * built-in strategies with the scenario's new image pinned as the target, and a notifier that records
+ * what it was told. `killable` wraps an event log so that its executor "dies" right after its k-th
+ * appended event: every later operation dies too, and a dead executor releases nothing — its lease
+ * has to run out, as after a real crash.
+ */
+import { Cause, Clock, Effect, Exit, Layer } from "effect"
+import type { Ec2Instance } from "@ecs-ami-deploy/domain"
+import { EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
+import { makeSimulation, newImageId, scenarios, type Faults, type Simulation } from "@ecs-ami-deploy/simulator"
+import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
+import type { RunResult } from "../src/index.ts"
+
+/** Settings that keep lease expiry short in simulated time; the lease still covers two steps. */
+export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000, maxAttemptsPerCommand: 5 }
+
+export const pluginsLayer = Layer.succeed(
+  Plugins,
+  Plugins.of({ launchSpecStrategies: builtInLaunchSpecStrategies(), amiSource: pinnedImageSource({ imageId: newImageId }) }),
+)
+
+export const recordingNotifier = (sent: Array<RunNotification>) =>
+  Layer.succeed(Notifier, Notifier.of({ notify: (notification) => Effect.sync(() => void sent.push(notification)) }))
+
+/** The marker defect of a killed executor. */
+export class Killed extends Error {
+  constructor() {
+    super("executor killed by the test")
+  }
+}
+
+export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
+  Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("executor killed by the test")
+
+/** An event log that dies right after its `killAfter`-th appended event (never when undefined). */
+export const killable = (inner: EventLog["Service"], killAfter: number | undefined): EventLog["Service"] => {
+  let appended = 0
+  let dead = false
+  const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.suspend(() => (dead ? Effect.die(new Killed()) : effect))
+  return EventLog.of({
+    acquire: (input) => alive(inner.acquire(input)),
+    renew: (lease, input) => alive(inner.renew(lease, input)),
+    release: (lease) => Effect.suspend(() => (dead ? Effect.void : inner.release(lease))),
+    load: (runId) => alive(inner.load(runId)),
+    runs: (clusterName) => alive(inner.runs(clusterName)),
+    append: (lease, events) =>
+      alive(inner.append(lease, events)).pipe(
+        Effect.flatMap(() => {
+          appended += events.length
+          if (killAfter === undefined || appended < killAfter) return Effect.void
+          dead = true
+          return Effect.die(new Killed())
+        }),
+      ),
+  })
+}
+
+export interface World {
+  readonly simulation: Simulation
+  readonly clusterName: string
+  readonly notifications: Array<RunNotification>
+  /** Runs a program as one executor process with the given event log. */
+  readonly run: <A, E>(
+    program: Effect.Effect<A, E, Simulation["layer"] extends Layer.Layer<infer S> ? S | EventLog | Notifier | Plugins : never>,
+    eventLog: EventLog["Service"],
+  ) => Promise<Exit.Exit<A, E>>
+}
+
+export const makeWorld = (scenarioName: string, options: { readonly seed?: number; readonly faults?: Faults } = {}): World => {
+  const scenario = scenarios[scenarioName]
+  if (scenario === undefined) throw new Error(`unknown scenario ${scenarioName}`)
+  const simulation = makeSimulation(scenario, options)
+  const clusterName = scenario.clusters[0]?.name ?? `${scenarioName}-cluster`
+  const notifications: Array<RunNotification> = []
+  return {
+    simulation,
+    clusterName,
+    notifications,
+    run: (program, eventLog) =>
+      Effect.runPromiseExit(
+        program.pipe(
+          Effect.provide(Layer.mergeAll(simulation.layer, pluginsLayer, recordingNotifier(notifications), Layer.succeed(EventLog, eventLog))),
+          Effect.provideService(Clock.Clock, simulation.clock),
+        ),
+      ),
+  }
+}
+
+const live = (instance: Ec2Instance): boolean => instance.state === "pending" || instance.state === "running"
+
+/** What a finished rollout must leave behind, measured on the simulated world. */
+export const endState = (world: World) => {
+  const state = world.simulation.snapshotState()
+  const liveInstances = state.instances.filter(live)
+  const terminations = new Map<string, number>()
+  for (const call of world.simulation.callLog) {
+    if (call.outcome !== "ok") continue
+    const input = call.input as { readonly instanceId?: string; readonly instanceIds?: ReadonlyArray<string> }
+    if (call.operation === "autoscaling:TerminateInstanceInAutoScalingGroup" && input.instanceId !== undefined)
+      terminations.set(input.instanceId, (terminations.get(input.instanceId) ?? 0) + 1)
+    if (call.operation === "ec2:TerminateInstances")
+      for (const instanceId of input.instanceIds ?? []) terminations.set(instanceId, (terminations.get(instanceId) ?? 0) + 1)
+  }
+  return {
+    liveImages: [...new Set(liveInstances.map((instance) => instance.imageId))],
+    desiredCapacities: Object.fromEntries(state.groups.map((group) => [group.name, group.desiredCapacity])),
+    everLaunched: state.instances.length,
+    liveCount: liveInstances.length,
+    terminatedTwice: [...terminations].filter(([, count]) => count > 1).map(([instanceId]) => instanceId),
+    secondsBelowFloor: world.simulation.metrics().serviceSecondsBelowFloor,
+  }
+}
+
+export type { RunResult }
