@@ -1,0 +1,69 @@
+/**
+ * The Promise API for plain TypeScript and JavaScript: each function runs the Effect API's operation
+ * of the same name with an Effect runtime, in the environment its second argument describes. There is
+ * no second implementation: a Promise call and an Effect call drive the same executor.
+ *
+ * Cancellation: aborting the `signal` interrupts the run. The executor stops where it is, the cluster's
+ * lock is released, and the run stays open in the log, so `resumeRun` continues it later. The Promise
+ * then rejects with the signal's reason (an `AbortError` unless the caller gave another).
+ *
+ * Progress: `onEvent` hears every event once it is durably in the log, `onDecision` every decision the
+ * planner makes. A callback that throws stops the run as an abort would (it stays resumable) and the
+ * Promise rejects with what it threw.
+ */
+import { Cause, Effect, Exit, Layer } from "effect"
+import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
+import { RunObserver } from "@ecs-ami-deploy/executor"
+import { type EnvironmentChoice, rolloutEnvironment, type RolloutEnvironment } from "./environment.ts"
+import type { InvalidOptions } from "./errors.ts"
+import type { LatestAmiOptions, PlanOptions, ResumeOptions, RollbackOptions, StatusOptions, UpgradeOptions } from "./options.ts"
+import * as Rollout from "./rollout.ts"
+
+/** Where and how a Promise call runs: the environment, plus cancellation and progress callbacks. */
+export interface CallOptions extends EnvironmentChoice {
+  /** Aborting it stops the run cleanly; the run stays resumable. */
+  readonly signal?: AbortSignal
+  /** Called with each run event after it is durably appended to the event log. */
+  readonly onEvent?: (event: RunEvent) => void
+  /** Called with each decision of the planner, before the executor acts on it. */
+  readonly onDecision?: (decision: Decision, phase: Phase) => void
+}
+
+const observerLayer = (options: CallOptions): Layer.Layer<never> =>
+  Layer.succeed(RunObserver, {
+    eventAppended: (event) => Effect.sync(() => options.onEvent?.(event)),
+    decided: (decision, phase) => Effect.sync(() => options.onDecision?.(decision, phase)),
+  })
+
+/** Runs an Effect API operation as a Promise: its success resolves, its typed error (or the abort reason) rejects. */
+const run = async <A, E>(effect: Effect.Effect<A, E, RolloutEnvironment>, options: CallOptions): Promise<A> => {
+  const provided = effect.pipe(Effect.provide(Layer.merge(rolloutEnvironment(options), observerLayer(options))))
+  const exit = await Effect.runPromiseExit<A, E | InvalidOptions>(
+    provided,
+    options.signal === undefined ? {} : { signal: options.signal },
+  )
+  if (Exit.isSuccess(exit)) return exit.value
+  if (options.signal?.aborted === true && Cause.hasInterruptsOnly(exit.cause)) throw options.signal.reason
+  throw Cause.squash(exit.cause)
+}
+
+/** Promise form of the Effect API's `upgradeCluster`: start or resume a rollout and drive it to its end. */
+export const upgradeCluster = (options: UpgradeOptions, callOptions: CallOptions) => run(Rollout.upgradeCluster(options), callOptions)
+
+/** Promise form of `planUpgrade`: what a rollout starting now would do, or why it would refuse. */
+export const planUpgrade = (options: PlanOptions, callOptions: CallOptions) => run(Rollout.planUpgrade(options), callOptions)
+
+/** Promise form of `latestAmi`: the image the AMI source names now. */
+export const latestAmi = (options: LatestAmiOptions, callOptions: CallOptions) => run(Rollout.latestAmi(options), callOptions)
+
+/** Promise form of `listClusters`: the ECS clusters the environment can see. */
+export const listClusters = (callOptions: CallOptions) => run(Rollout.listClusters(), callOptions)
+
+/** Promise form of `resumeRun`: continue the cluster's open run. */
+export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) => run(Rollout.resumeRun(options), callOptions)
+
+/** Promise form of `rollbackRun`: roll the cluster's open run back. */
+export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) => run(Rollout.rollbackRun(options), callOptions)
+
+/** Promise form of `runStatus`: the cluster's open (else newest) run and its progress. */
+export const runStatus = (options: StatusOptions, callOptions: CallOptions) => run(Rollout.runStatus(options), callOptions)

@@ -1,0 +1,123 @@
+/**
+ * The Effect API: every operation of the library as an Effect that needs a {@link RolloutEnvironment}
+ * (AWS or simulated ports, an event log, a notifier). Each one decodes its options first — nothing in
+ * the cluster is read or changed when they are wrong — then hands over to the executor, the planner or
+ * a port; this module adds no rollout logic of its own. The Promise API runs these same effects.
+ *
+ * Progress: provide the executor's `RunObserver` to hear every appended event and every decision.
+ */
+import { Clock, Effect, type Layer } from "effect"
+import { hostname } from "node:os"
+import {
+  NoOpenRun,
+  observeCluster,
+  rollbackRun as executorRollbackRun,
+  runRollout,
+  runStatus as executorRunStatus,
+} from "@ecs-ami-deploy/executor"
+import { planRollout } from "@ecs-ami-deploy/planner"
+import { Ecs, EventLog } from "@ecs-ami-deploy/ports"
+import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
+import {
+  decodeOptions,
+  LatestAmiOptions,
+  PlanOptions,
+  resolvePolicy,
+  ResumeOptions,
+  RollbackOptions,
+  StatusOptions,
+  UpgradeOptions,
+} from "./options.ts"
+import { pluginsLayer, surfacePluginFailures } from "./plugins.ts"
+
+/** Who holds the lock when the caller does not say: this process on this host. */
+const defaultHolder = (): string => `ecs-ami-deploy@${hostname()}:${process.pid}`
+
+const invocationOf = (options: { readonly cluster: string; readonly holder?: string; readonly deadline?: number }) => ({
+  clusterName: options.cluster,
+  holder: options.holder ?? defaultHolder(),
+  ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+})
+
+/** Runs `effect` with the plugins the options chose, reporting a caller's broken plugin as `PluginFailed`. */
+const withPlugins = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  plugins: Layer.Layer<Plugins>,
+) => surfacePluginFailures(Effect.provide(effect, plugins))
+
+/**
+ * Starts a rollout of the cluster onto the image the AMI source names, or resumes the cluster's open
+ * run, and drives it until it finishes, is refused, or reaches `deadline` (then it is suspended and
+ * `resumeRun` continues it). Fails with `LockHeld` when another executor holds the cluster.
+ */
+export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: UpgradeOptions) {
+  const valid = yield* decodeOptions("upgradeCluster", UpgradeOptions)(options)
+  const policy = yield* resolvePolicy(valid.policy)
+  return yield* withPlugins(runRollout({ ...invocationOf(valid), policy }), pluginsLayer(valid))
+})
+
+/**
+ * Says what a rollout starting now would do — groups, outdated instances, predicted waves — or why it
+ * would refuse. Reads only; `renderPlanText(plan)` prints it for people.
+ */
+export const planUpgrade = Effect.fn("planUpgrade")(function* (options: PlanOptions) {
+  const valid = yield* decodeOptions("planUpgrade", PlanOptions)(options)
+  const policy = yield* resolvePolicy(valid.policy)
+  const snapshot = yield* withPlugins(observeCluster(valid.cluster), pluginsLayer(valid))
+  return planRollout(snapshot, policy, yield* Clock.currentTimeMillis)
+})
+
+/** The image the AMI source names now (default: AWS's recommended ECS-optimized Amazon Linux 2023 image). */
+export const latestAmi = Effect.fn("latestAmi")(function* (options: LatestAmiOptions = {}) {
+  const valid = yield* decodeOptions("latestAmi", LatestAmiOptions)(options)
+  const resolve = Plugins.use((plugins) =>
+    plugins.amiSource.resolve(valid.architecture === undefined ? {} : { architecture: valid.architecture }),
+  )
+  return yield* withPlugins(resolve, pluginsLayer(valid))
+})
+
+/** The names of the ECS clusters the environment can see. */
+export const listClusters = Effect.fn("listClusters")(function* () {
+  const ecs = yield* Ecs
+  return yield* ecs.listClusters()
+})
+
+/**
+ * An AMI source for resuming: an open run keeps the image it started with and never asks for one, so
+ * being asked means the run finished before this invocation took the lock — refuse to start another.
+ */
+const noNewRun = (clusterName: string): AmiSource => ({
+  name: "resume-only",
+  description: "the open run's own target image",
+  resolve: () =>
+    Effect.fail(
+      new ImageNotFound({
+        source: "resume-only",
+        problem: `cluster ${clusterName} has no open run any more (it finished before this invocation took the lock); resumeRun never starts a run`,
+        fix: "check runStatus, and start a new run with upgradeCluster if one is still needed",
+      }),
+    ),
+})
+
+/** Continues the cluster's open run (suspended, aborted or killed) from its log; `NoOpenRun` when there is none. */
+export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOptions) {
+  const valid = yield* decodeOptions("resumeRun", ResumeOptions)(options)
+  const runs = yield* EventLog.use((eventLog) => eventLog.runs(valid.cluster))
+  if (!runs.some((run) => run.status === "open")) return yield* new NoOpenRun({ clusterName: valid.cluster })
+  const policy = yield* resolvePolicy()
+  const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
+  return yield* withPlugins(runRollout({ ...invocationOf(valid), policy }), plugins)
+})
+
+/** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
+export const rollbackRun = Effect.fn("rollbackRun")(function* (options: RollbackOptions) {
+  const valid = yield* decodeOptions("rollbackRun", RollbackOptions)(options)
+  const reason = valid.reason ?? "rollback requested through the library API"
+  return yield* withPlugins(executorRollbackRun({ ...invocationOf(valid), reason }), pluginsLayer(valid))
+})
+
+/** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */
+export const runStatus = Effect.fn("runStatus")(function* (options: StatusOptions) {
+  const valid = yield* decodeOptions("runStatus", StatusOptions)(options)
+  return yield* executorRunStatus(valid.cluster)
+})
