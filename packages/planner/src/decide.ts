@@ -216,6 +216,9 @@ const waveMembers = (ctx: Context, id: string): ReadonlyArray<string> | undefine
     : undefined
 }
 
+const runsStandaloneTasks = (ctx: Context, instanceId: string): boolean =>
+  liveTasksOn(ctx.index, instanceId).some((t) => taskKind(ctx.index, t) === "standalone")
+
 /**
  * The wave a group is at: one past the last finished wave. A wave is finished when its terminate
  * succeeded, or when every instance it took is gone (a terminate whose outcome is unknown, or
@@ -253,14 +256,20 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   const surge = ctx.policy.capacityMode === "surge"
   const wave = currentWave(ctx, g.asgName)
   const inGroup = new Set(group.instances.filter((m) => !gone.has(m.lifecycleState)).map((m) => m.instanceId))
-  const remainingOld = g.oldInstanceIds.filter((id) => !isGone(ctx, id) && inGroup.has(id))
+  // Old instances still to replace; with standaloneTasks=skip-instance, those running standalone tasks stay.
+  const remainingOld = g.oldInstanceIds.filter(
+    (id) =>
+      !isGone(ctx, id) &&
+      inGroup.has(id) &&
+      !(ctx.policy.standaloneTasks === "skip-instance" && runsStandaloneTasks(ctx, id)),
+  )
   const drainId = commandIds.drain(g.asgName, wave)
   const capacityId = surge ? commandIds.capacity(g.asgName, wave) : commandIds.detach(g.asgName, wave)
 
   // Step 1: add capacity (surge: raise desired; detach: detach old instances so the group replaces them).
   let members = waveMembers(ctx, surge ? drainId : capacityId)
+  if (remainingOld.length === 0 && members === undefined) return undefined
   if (commandRecord(ctx.state, capacityId) === undefined && members === undefined) {
-    if (remainingOld.length === 0) return undefined
     const size = waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
     if (surge) {
       const desired = g.desiredCapacity + size
@@ -352,12 +361,6 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     if (!ready) {
       const deadline = capacityAt + ctx.policy.timeouts.newCapacityMs + ctx.policy.timeouts.drainWaveMs
       const why = choice.held.map((h) => `${h.instanceId}: ${h.reason}`).join("; ")
-      if (
-        choice.held.length > 0 &&
-        choice.held.every((h) => h.reason.includes("skip-instance")) &&
-        members === undefined
-      )
-        return undefined
       if (ctx.now >= deadline) return failRun(ctx, `wave ${wave} of ${g.asgName} cannot drain: ${why}`)
       return {
         _tag: "Wait",
