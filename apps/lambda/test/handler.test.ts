@@ -1,0 +1,59 @@
+import { describe, expect, it } from "@effect/vitest"
+import { emptyMemoryStorage, layerMemory } from "@ecs-ami-deploy/event-log"
+import { lambdaOnSimulatorSuite } from "./lambda-suite.ts"
+import { announcementEvent, makeSimulatedLambda, scheduledEvent } from "./simulated-lambda.ts"
+
+const fullBudgetMs = 15 * 60_000
+
+describe("handler on the simulator, memory event log", () => {
+  lambdaOnSimulatorSuite(() => Promise.resolve(layerMemory(emptyMemoryStorage())))
+
+  it("given a malformed event, when invoked, then it is rejected and nothing is called", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
+    const report = await lambda.invoke({ Records: [{ EventSource: "aws:sqs" }] }, fullBudgetMs)
+    expect(report._tag).toBe("Rejected")
+    expect(lambda.simulation.callLog).toEqual([])
+    expect(lambda.logLines).toMatchObject([
+      { level: "ERROR", message: expect.stringContaining("event rejected") },
+    ])
+  })
+
+  it("given a continue event for a cluster not configured, when invoked, then it is rejected and nothing is called", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
+    const report = await lambda.invoke(
+      { kind: "ecs-ami-deploy.continue", clusterName: "someone-elses", hop: 1 },
+      fullBudgetMs,
+    )
+    expect(report).toMatchObject({ _tag: "Rejected", problem: expect.stringContaining("someone-elses") })
+    expect(lambda.simulation.callLog).toEqual([])
+  })
+
+  it("given a continue event past MAX_CONTINUATIONS, when the run is still open, then it is not handed over again", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()), { MAX_CONTINUATIONS: "1" })
+    await lambda.invoke(announcementEvent, 4 * 60_000)
+    const handOver = lambda.pendingHandOvers.shift()
+    const report = await lambda.invoke(handOver, 4 * 60_000)
+    expect(handOver).toMatchObject({ hop: 1 })
+    expect(report).toMatchObject({
+      _tag: "Handled",
+      clusters: [{ _tag: "Ran", result: { _tag: "Suspended" }, handedOver: false }],
+    })
+    expect(lambda.pendingHandOvers).toEqual([])
+    expect(lambda.logLines.filter((line) => line["level"] === "ERROR")).toMatchObject([
+      { message: expect.stringContaining("MAX_CONTINUATIONS") },
+    ])
+  })
+
+  it("given an invocation that works on a cluster, then every log line carries the cluster, run id and phase fields", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
+    await lambda.invoke(scheduledEvent, fullBudgetMs)
+    for (const line of lambda.logLines)
+      expect(Object.keys(line)).toEqual(expect.arrayContaining(["cluster", "runId", "phase", "requestId"]))
+    expect(lambda.logLines.filter((line) => line["runId"] !== null).length).toBeGreaterThan(0)
+    expect(lambda.logLines.at(-1)).toMatchObject({
+      cluster: "small-cluster",
+      runId: expect.any(String),
+      phase: expect.any(String),
+    })
+  })
+})
