@@ -1,0 +1,113 @@
+/**
+ * The Promise API against the simulator: a rollout to the end, an abort that leaves the run
+ * resumable, and bad input that is refused with a typed error before any AWS call changes anything.
+ */
+import { describe, expect, it } from "vitest"
+import {
+  InvalidOptions,
+  InvalidPolicy,
+  memoryEventLog,
+  PluginFailed,
+  resumeRun,
+  type RunEvent,
+  runStatus,
+  upgradeCluster,
+} from "../src/index.ts"
+import { makeSimulation, newImageId, scenarios, simulatedPorts, type Simulation } from "../src/simulator.ts"
+
+const cluster = "small-cluster"
+
+const setUp = () => {
+  const simulation = makeSimulation(scenarios.small, { seed: 3 })
+  return { simulation, callOptions: { ports: simulatedPorts(simulation), eventLog: memoryEventLog() } }
+}
+
+const mutatingCalls = (simulation: Simulation) => simulation.callLog.filter((call) => call.mutating)
+
+/** Image ids of the cluster's live (pending or running) instances. */
+const liveImageIds = (simulation: Simulation) =>
+  new Set(
+    simulation
+      .snapshotState()
+      .instances.filter((instance) => instance.state === "pending" || instance.state === "running")
+      .map((instance) => instance.imageId),
+  )
+
+describe("upgradeCluster (Promise API) on the simulator", () => {
+  it("given the small cluster on an old image, when upgraded, then the run succeeds and every live instance runs the new image", async () => {
+    const { simulation, callOptions } = setUp()
+    const events: Array<RunEvent> = []
+
+    const result = await upgradeCluster({ cluster }, { ...callOptions, onEvent: (event) => events.push(event) })
+
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(liveImageIds(simulation)).toEqual(new Set([newImageId]))
+    expect(events.map((event) => event._tag)).toContain("RunStarted")
+    expect(events.at(-1)?._tag).toBe("RunFinished")
+  })
+
+  it("given a run in progress, when the signal aborts it, then the Promise rejects with the abort reason, the lock is free and resumeRun finishes the run", async () => {
+    const { simulation, callOptions } = setUp()
+    const controller = new AbortController()
+    const abortAfterFirstDrain = (event: RunEvent) => {
+      if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) controller.abort()
+    }
+
+    const aborted = upgradeCluster({ cluster }, { ...callOptions, signal: controller.signal, onEvent: abortAfterFirstDrain })
+
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" })
+    const afterAbort = await runStatus({ cluster }, callOptions)
+    if (afterAbort._tag !== "Run") expect.fail("the aborted run is not in the log")
+    expect(afterAbort.summary.status).toBe("open")
+    const [group] = afterAbort.progress.groups
+    expect(group !== undefined && group.terminated < group.oldInstances).toBe(true)
+
+    const resumed = await resumeRun({ cluster }, callOptions)
+
+    expect(resumed).toMatchObject({ _tag: "Finished", outcome: "succeeded", runId: afterAbort.summary.runId })
+    expect(liveImageIds(simulation)).toEqual(new Set([newImageId]))
+  })
+})
+
+describe("bad input through the Promise API", () => {
+  it("given an unknown option, when upgrading, then InvalidOptions names it and nothing is called", async () => {
+    const { simulation, callOptions } = setUp()
+    const options = { cluster, polcy: { maxSurge: { unit: "instances", value: 1 } } } as unknown as Parameters<typeof upgradeCluster>[0]
+
+    const error = await upgradeCluster(options, callOptions).catch((failure: unknown) => failure)
+
+    expect(error).toBeInstanceOf(InvalidOptions)
+    expect((error as InvalidOptions).problems).toEqual([{ path: "polcy", problem: expect.stringContaining("excess") }])
+    expect(simulation.callLog).toEqual([])
+  })
+
+  it("given a policy validatePolicy refuses, when upgrading, then InvalidPolicy names the field and nothing is called", async () => {
+    const { simulation, callOptions } = setUp()
+
+    const error = await upgradeCluster({ cluster, policy: { maxDraining: { unit: "instances", value: 0 } } }, callOptions).catch(
+      (failure: unknown) => failure,
+    )
+
+    expect(error).toBeInstanceOf(InvalidPolicy)
+    expect((error as InvalidPolicy).problems.map((problem) => problem.field)).toEqual(["maxDraining"])
+    expect(simulation.callLog).toEqual([])
+  })
+
+  it("given an AMI source plugin that throws, when upgrading, then PluginFailed names the plugin and nothing is changed", async () => {
+    const { simulation, callOptions } = setUp()
+    const throwing = {
+      name: "broken-source",
+      description: "throws instead of failing",
+      resolve: () => {
+        throw new Error("no image for you")
+      },
+    }
+
+    const error = await upgradeCluster({ cluster, ami: throwing }, callOptions).catch((failure: unknown) => failure)
+
+    expect(error).toBeInstanceOf(PluginFailed)
+    expect(error).toMatchObject({ plugin: "broken-source", operation: "resolve", problem: expect.stringContaining("no image for you") })
+    expect(mutatingCalls(simulation)).toEqual([])
+    expect(await runStatus({ cluster }, callOptions)).toEqual({ _tag: "NoRuns", clusterName: cluster })
+  })
+})
