@@ -164,8 +164,7 @@ const smallServices = (clusterName: string): ReadonlyArray<ScenarioService> => [
 const variant = (name: string, launch: LaunchKind, description: string): Scenario =>
   build({ name, description, groups: [{ name: `${name}-asg`, instances: 4, launch }], services: smallServices })
 
-/** Every scenario by name. */
-export const scenarios = {
+const library = {
   small: build({
     name: "small",
     description: "The default demo: 4 m5.large instances in 2 AZs behind one launch template, 3 services (5 tasks).",
@@ -254,9 +253,12 @@ export const scenarios = {
   "launch-template": variant("launch-template", "template", "The small cluster behind a launch template ($Latest)."),
   "launch-configuration": variant("launch-configuration", "configuration", "The small cluster behind a (legacy) launch configuration."),
   "mixed-instances": variant("mixed-instances", "mixed", "The small cluster behind a mixed instances policy (m5.large / m6i.large overrides)."),
-} as const satisfies Readonly<Record<string, Scenario>>
+} satisfies Readonly<Record<string, Scenario>>
 
-export type ScenarioName = keyof typeof scenarios
+export type ScenarioName = keyof typeof library
+
+/** Every scenario by name (indexable by any string: unknown names give `undefined`). */
+export const scenarios: { readonly [Name in ScenarioName]: Scenario } & Readonly<Record<string, Scenario>> = library
 
 /** The scenario names, for CLIs and reports. */
-export const scenarioNames = Object.keys(scenarios) as ReadonlyArray<ScenarioName>
+export const scenarioNames = Object.keys(library) as ReadonlyArray<ScenarioName>
