@@ -1,0 +1,36 @@
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { awsActionsUsed, impliedAwsActions } from "./actions.ts"
+import { autoScalingActions } from "./auto-scaling.ts"
+import { ec2Actions } from "./ec2.ts"
+import { ecsActions } from "./ecs.ts"
+import { ssmActions } from "./ssm.ts"
+
+/** The SDK commands a module's source constructs, as IAM actions of the given service prefix. */
+const commandsSentBy = (file: string, prefix: string): ReadonlyArray<string> => {
+  const source = readFileSync(new URL(file, import.meta.url), "utf8")
+  return [...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((match) => `${prefix}:${match[1] ?? ""}`))].sort()
+}
+
+describe("awsActionsUsed", () => {
+  it.each([
+    ["ec2.ts", "ec2", ec2Actions],
+    ["auto-scaling.ts", "autoscaling", autoScalingActions],
+    ["ecs.ts", "ecs", ecsActions],
+    ["ssm.ts", "ssm", ssmActions],
+  ])("lists exactly the commands %s sends", (file, prefix, listed) => {
+    expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
+  })
+
+  it("contains every module's actions and the implied ones, sorted and without duplicates", () => {
+    const expected = new Set([
+      ...ec2Actions,
+      ...autoScalingActions,
+      ...ecsActions,
+      ...ssmActions,
+      ...impliedAwsActions.map((implied) => implied.action),
+    ])
+    expect(awsActionsUsed).toEqual([...expected].sort())
+    expect(awsActionsUsed).toContain("ecs:UpdateContainerInstancesState")
+  })
+})
