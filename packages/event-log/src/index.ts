@@ -4,3 +4,4 @@
  */
 export { emptyMemoryStorage, layerMemory, makeMemoryEventLog, type MemoryStorage } from "./memory.ts"
 export { defaultStateDirectory, layerFile, makeFileEventLog, type FileEventLogOptions } from "./file.ts"
+export { createTable, layerDynamoDb, makeDynamoDbEventLog, type DynamoDbEventLogOptions } from "./dynamodb.ts"

@@ -1,0 +1,404 @@
+/**
+ * The DynamoDB EventLog, the Lambda's: one table holds every cluster's lock, every run's events and
+ * the runs index (design, access patterns and the fencing argument: docs/event-log.md). Only
+ * conditional single-item writes are used, no transactions, so the guarantees below hold on DynamoDB
+ * and on dynalite alike.
+ *
+ * - Lock `pk=LOCK#<cluster>, sk=LOCK`: acquisition is one UpdateItem that adds 1 to `fencingToken` on
+ *   condition the lock is absent, released or expired, so tokens are unique and increasing and two
+ *   acquirers can never both succeed. Renew and release are conditional on the token being unchanged.
+ * - Event `pk=RUN#<runId>, sk=EVENT#<seq, 10 digits>`: put on `attribute_not_exists(pk)`, so a
+ *   sequence number is written once, by exactly one writer.
+ * - Fencing: before writing, an append reads the lock item (strongly consistent) and refuses a lease
+ *   whose token is not current. A holder paused between that read and its put can still land events,
+ *   but only at the sequence numbers right after the last one it saw; the new holder appends its
+ *   `LeaseAcquired` at that same next number after loading the log, so exactly one of the two lands
+ *   there. Either the stale events precede the new holder's first event and it sees them when it
+ *   reloads after the conflict, or the stale put fails. Every event item also records the token it
+ *   was written under.
+ * - Runs index `pk=CLUSTER#<cluster>, sk=RUN#<runId>`: written before a run's `RunStarted` event, so
+ *   a stored run is always indexed; an index item whose run has no events is skipped. The last seq and
+ *   status are read from the run's newest event, so they never lag behind the log.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type QueryCommandInput,
+} from "@aws-sdk/client-dynamodb"
+import { EventLogCorrupt, EventLogUnavailable, LockHeld, StaleLease, SequenceConflict, type RunEvent } from "@ecs-ami-deploy/domain"
+import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { Data, Effect, Layer, Schedule } from "effect"
+import { formatRecord, parseRecord } from "./codec.ts"
+import { checkLeaseCurrent, checkSequence, FIRST_SEQ, leaseOf, newestFirst, type LockRecord } from "./rules.ts"
+
+type Item = Record<string, AttributeValue>
+
+/** A write's condition did not hold: each operation turns it into its own domain error. */
+class ConditionFailed extends Data.TaggedError("ConditionFailed")<Record<never, never>> {}
+
+const retryableNames: ReadonlySet<string> = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TransactionConflictException",
+  "LimitExceededException",
+])
+
+interface SdkErrorShape {
+  readonly name?: unknown
+  readonly message?: unknown
+  readonly code?: unknown
+  readonly $metadata?: { readonly httpStatusCode?: unknown }
+}
+
+const describeSdkError = (error: unknown) => {
+  const shape: SdkErrorShape = typeof error === "object" && error !== null ? error : {}
+  const name = typeof shape.name === "string" ? shape.name : "UnknownError"
+  const status = typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined
+  const message = typeof shape.message === "string" ? shape.message : String(error)
+  // No HTTP status means the request never got an answer (connection refused, reset, timeout).
+  const retryable = retryableNames.has(name) || status === undefined || status >= 500
+  return { name, message, retryable }
+}
+
+const unavailable = (location: string, error: unknown): EventLogUnavailable => {
+  const { name, message, retryable } = describeSdkError(error)
+  const hint = name === "ResourceNotFoundException" ? " (does the table exist? create it with createTable)" : ""
+  return new EventLogUnavailable({ location, problem: `${name}: ${message}${hint}`, retryable })
+}
+
+/** Maps an SDK failure once, here: a failed condition for the caller, anything else EventLogUnavailable. */
+const classify = (location: string) => (error: unknown): ConditionFailed | EventLogUnavailable =>
+  describeSdkError(error).name === "ConditionalCheckFailedException" ? new ConditionFailed() : unavailable(location, error)
+
+const seqKey = (seq: number) => `EVENT#${String(seq).padStart(10, "0")}`
+const S = (value: string): AttributeValue => ({ S: value })
+const N = (value: number): AttributeValue => ({ N: String(value) })
+const BOOL = (value: boolean): AttributeValue => ({ BOOL: value })
+
+const stringOf = (item: Item, name: string): string | undefined => {
+  const value = item[name]
+  return value !== undefined && "S" in value && typeof value.S === "string" ? value.S : undefined
+}
+const numberOf = (item: Item, name: string): number | undefined => {
+  const value = item[name]
+  return value !== undefined && "N" in value && typeof value.N === "string" ? Number(value.N) : undefined
+}
+const booleanOf = (item: Item, name: string): boolean | undefined => {
+  const value = item[name]
+  return value !== undefined && "BOOL" in value && typeof value.BOOL === "boolean" ? value.BOOL : undefined
+}
+
+export interface DynamoDbEventLogOptions {
+  readonly tableName: string
+  /** Defaults to a client from the default chain (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly client?: DynamoDBClient
+}
+
+/** An EventLog over an existing table (see {@link createTable}) reached through `client`. */
+export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient): EventLog["Service"] => {
+  const location = (key: string) => `dynamodb://${tableName}/${key}`
+
+  const send = <A>(key: string, request: (abortSignal: AbortSignal) => Promise<A>) =>
+    Effect.tryPromise({ try: request, catch: classify(location(key)) })
+
+  /** Only conditional writes can fail their condition; for any other call it would be a bug of ours. */
+  const sendUnconditional = <A>(key: string, request: (abortSignal: AbortSignal) => Promise<A>) =>
+    send(key, request).pipe(Effect.catchTag("ConditionFailed", (error) => Effect.die(error)))
+
+  const queryAll = (key: string, input: QueryCommandInput): Effect.Effect<ReadonlyArray<Item>, EventLogUnavailable> =>
+    Effect.gen(function* () {
+      const items: Array<Item> = []
+      let exclusiveStartKey: Item | undefined
+      do {
+        const page = yield* sendUnconditional(key, (abortSignal) =>
+          client.send(
+            new QueryCommand(exclusiveStartKey === undefined ? input : { ...input, ExclusiveStartKey: exclusiveStartKey }),
+            { abortSignal },
+          ),
+        )
+        items.push(...(page.Items ?? []))
+        exclusiveStartKey = page.LastEvaluatedKey
+      } while (exclusiveStartKey !== undefined)
+      return items
+    })
+
+  const lockKey = (clusterName: string): Item => ({ pk: S(`LOCK#${clusterName}`), sk: S("LOCK") })
+
+  const readLock = (clusterName: string): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+    Effect.gen(function* () {
+      const key = `LOCK#${clusterName}`
+      const { Item: item } = yield* sendUnconditional(key, (abortSignal) =>
+        client.send(new GetItemCommand({ TableName: tableName, Key: lockKey(clusterName), ConsistentRead: true }), {
+          abortSignal,
+        }),
+      )
+      return item === undefined ? undefined : yield* lockRecordOf(clusterName, item, location(key))
+    })
+
+  const lockRecordOf = (clusterName: string, item: Item, where: string) => {
+    const holder = stringOf(item, "holder")
+    const fencingToken = numberOf(item, "fencingToken")
+    const expiresAt = numberOf(item, "expiresAt")
+    const released = booleanOf(item, "released")
+    return holder === undefined || fencingToken === undefined || expiresAt === undefined || released === undefined
+      ? Effect.fail(new EventLogCorrupt({ location: where, problem: "lock item lacks holder, fencingToken, expiresAt or released" }))
+      : Effect.succeed({ clusterName, holder, fencingToken, expiresAt, released })
+  }
+
+  /** Called once a write conditional on `lease` failed: the lease was not current, whatever a read says now. */
+  const staleLease = (lease: Lease) =>
+    Effect.flatMap(readLock(lease.clusterName), (current) =>
+      Effect.fail(
+        new StaleLease({
+          clusterName: lease.clusterName,
+          fencingToken: lease.fencingToken,
+          currentFencingToken: current?.fencingToken ?? 0,
+        }),
+      ),
+    )
+
+  /** Updates the lock item only while `lease` owns it. */
+  const updateOwnLock = (lease: Lease, set: string, values: Item) =>
+    send(`LOCK#${lease.clusterName}`, (abortSignal) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: lockKey(lease.clusterName),
+          UpdateExpression: set,
+          ConditionExpression: "fencingToken = :token AND released = :false",
+          ExpressionAttributeValues: { ...values, ":token": N(lease.fencingToken), ":false": BOOL(false) },
+          ReturnValues: "ALL_NEW",
+        }),
+        { abortSignal },
+      ),
+    )
+
+  /** The run's newest event, or `undefined` for a run without events. */
+  const lastEvent = (runId: string) =>
+    Effect.gen(function* () {
+      const key = `RUN#${runId}`
+      const { Items: items } = yield* sendUnconditional(key, (abortSignal) =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: { ":pk": S(key) },
+            ScanIndexForward: false,
+            Limit: 1,
+            ConsistentRead: true,
+          }),
+          { abortSignal },
+        ),
+      )
+      const item = items?.[0]
+      return item === undefined ? undefined : yield* eventOf(runId, item)
+    })
+
+  const eventOf = (runId: string, item: Item): Effect.Effect<RunEvent, EventLogCorrupt> => {
+    const where = location(`RUN#${runId}/${stringOf(item, "sk") ?? "?"}`)
+    const text = stringOf(item, "event")
+    return text === undefined
+      ? Effect.fail(new EventLogCorrupt({ location: where, problem: "item has no event attribute" }))
+      : parseRecord(text, where)
+  }
+
+  const putIfAbsent = (key: string, item: Item) =>
+    send(key, (abortSignal) =>
+      client.send(
+        new PutItemCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
+        { abortSignal },
+      ),
+    )
+
+  const appendOne = (lease: Lease, event: RunEvent) =>
+    Effect.gen(function* () {
+      if (event._tag === "RunStarted")
+        yield* putIfAbsent(`CLUSTER#${event.clusterName}`, {
+          pk: S(`CLUSTER#${event.clusterName}`),
+          sk: S(`RUN#${event.runId}`),
+          runId: S(event.runId),
+          clusterName: S(event.clusterName),
+          startedAt: N(event.at),
+          // An index item that exists already (a retried RunStarted) is the same fact: keep it.
+        }).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
+      yield* putIfAbsent(`RUN#${event.runId}`, {
+        pk: S(`RUN#${event.runId}`),
+        sk: S(seqKey(event.seq)),
+        event: S(formatRecord(event)),
+        fencingToken: N(lease.fencingToken),
+        holder: S(lease.holder),
+      }).pipe(
+        Effect.catchTag("ConditionFailed", () => Effect.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))),
+      )
+    })
+
+  return EventLog.of({
+    acquire: (input) =>
+      Effect.gen(function* () {
+        const key = `LOCK#${input.clusterName}`
+        const taken = yield* send(key, (abortSignal) =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: lockKey(input.clusterName),
+              UpdateExpression: "SET holder = :holder, expiresAt = :expiresAt, released = :false ADD fencingToken :one",
+              ConditionExpression: "attribute_not_exists(pk) OR released = :true OR expiresAt <= :now",
+              ExpressionAttributeValues: {
+                ":holder": S(input.holder),
+                ":expiresAt": N(input.now + input.leaseMs),
+                ":false": BOOL(false),
+                ":true": BOOL(true),
+                ":one": N(1),
+                ":now": N(input.now),
+              },
+              ReturnValues: "ALL_NEW",
+            }),
+            { abortSignal },
+          ),
+        ).pipe(
+          Effect.catchTag("ConditionFailed", () =>
+            Effect.flatMap(readLock(input.clusterName), (current) =>
+              Effect.fail(
+                new LockHeld({
+                  clusterName: input.clusterName,
+                  holder: current?.holder ?? "unknown",
+                  leaseExpiresAt: current?.expiresAt ?? input.now,
+                }),
+              ),
+            ),
+          ),
+        )
+        return leaseOf(yield* lockRecordOf(input.clusterName, taken.Attributes ?? {}, location(key)))
+      }),
+    renew: (lease, { leaseMs, now }) =>
+      updateOwnLock(lease, "SET expiresAt = :expiresAt", { ":expiresAt": N(now + leaseMs) }).pipe(
+        Effect.flatMap(({ Attributes: attributes }) =>
+          lockRecordOf(lease.clusterName, attributes ?? {}, location(`LOCK#${lease.clusterName}`)),
+        ),
+        Effect.map(leaseOf),
+        Effect.catchTag("ConditionFailed", () => staleLease(lease)),
+      ),
+    release: (lease) =>
+      updateOwnLock(lease, "SET released = :true", { ":true": BOOL(true) }).pipe(
+        Effect.asVoid,
+        // Releasing a lease that was lost or released already does nothing.
+        Effect.catchTag("ConditionFailed", () => Effect.void),
+      ),
+    append: (lease, events) =>
+      Effect.gen(function* () {
+        yield* Effect.fromResult(checkLeaseCurrent(yield* readLock(lease.clusterName), lease))
+        const runIds = [...new Set(events.map((event) => event.runId))]
+        const lastSeqs = new Map<string, number>()
+        for (const runId of runIds) lastSeqs.set(runId, (yield* lastEvent(runId))?.seq ?? FIRST_SEQ - 1)
+        yield* Effect.fromResult(checkSequence((runId) => lastSeqs.get(runId) ?? FIRST_SEQ - 1, events))
+        for (const event of events) yield* appendOne(lease, event)
+      }),
+    load: (runId) =>
+      queryAll(`RUN#${runId}`, {
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": S(`RUN#${runId}`) },
+        ConsistentRead: true,
+      }).pipe(Effect.flatMap((items) => Effect.forEach(items, (item) => eventOf(runId, item)))),
+    runs: (clusterName) =>
+      Effect.gen(function* () {
+        const key = `CLUSTER#${clusterName}`
+        const indexItems = yield* queryAll(key, {
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": S(key) },
+          ConsistentRead: true,
+        })
+        const summaries = yield* Effect.forEach(
+          indexItems,
+          (item) =>
+            Effect.gen(function* () {
+              const runId = stringOf(item, "runId")
+              const startedAt = numberOf(item, "startedAt")
+              if (runId === undefined || startedAt === undefined)
+                return yield* new EventLogCorrupt({ location: location(key), problem: "run index item lacks runId or startedAt" })
+              const last = yield* lastEvent(runId)
+              if (last === undefined) return undefined
+              const summary: RunSummary = {
+                runId,
+                clusterName,
+                startedAt,
+                lastSeq: last.seq,
+                status: last._tag === "RunFinished" ? last.outcome : "open",
+              }
+              return summary
+            }),
+          { concurrency: 8 },
+        )
+        return summaries.filter((summary): summary is RunSummary => summary !== undefined).sort(newestFirst)
+      }),
+  })
+}
+
+/** The DynamoDB driver as a layer; a client it creates itself is destroyed with the layer. */
+export const layerDynamoDb = (options: DynamoDbEventLogOptions): Layer.Layer<EventLog> =>
+  Layer.effect(
+    EventLog,
+    Effect.map(
+      options.client === undefined
+        ? Effect.acquireRelease(
+            Effect.sync(() => new DynamoDBClient({})),
+            (client) => Effect.sync(() => client.destroy()),
+          )
+        : Effect.succeed(options.client),
+      (client) => makeDynamoDbEventLog(options.tableName, client),
+    ),
+  )
+
+/**
+ * Creates the event log table (on-demand billing, `pk`/`sk` string keys) and waits until it is
+ * active. A table that exists already is accepted as is, so the CLI may call this on every start.
+ */
+export const createTable = (options: DynamoDbEventLogOptions & { readonly client: DynamoDBClient }) =>
+  Effect.gen(function* () {
+    const { tableName, client } = options
+    const where = `dynamodb://${tableName}`
+    yield* Effect.tryPromise({
+      try: (abortSignal) =>
+        client.send(
+          new CreateTableCommand({
+            TableName: tableName,
+            BillingMode: "PAY_PER_REQUEST",
+            KeySchema: [
+              { AttributeName: "pk", KeyType: "HASH" },
+              { AttributeName: "sk", KeyType: "RANGE" },
+            ],
+            AttributeDefinitions: [
+              { AttributeName: "pk", AttributeType: "S" },
+              { AttributeName: "sk", AttributeType: "S" },
+            ],
+          }),
+          { abortSignal },
+        ),
+      catch: (error) => error,
+    }).pipe(
+      Effect.catch((error) =>
+        describeSdkError(error).name === "ResourceInUseException" ? Effect.void : Effect.fail(unavailable(where, error)),
+      ),
+    )
+    yield* Effect.tryPromise({
+      try: (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
+      catch: (error) => unavailable(where, error),
+    }).pipe(
+      Effect.flatMap(({ Table: table }) =>
+        table?.TableStatus === "ACTIVE"
+          ? Effect.void
+          : Effect.fail(new EventLogUnavailable({ location: where, problem: `table is ${table?.TableStatus ?? "missing"}`, retryable: true })),
+      ),
+      Effect.retry({ schedule: Schedule.spaced("250 millis"), times: 240, while: (error) => error.retryable }),
+    )
+  })

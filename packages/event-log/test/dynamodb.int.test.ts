@@ -1,0 +1,134 @@
+/**
+ * The DynamoDB driver against the EventLog contract on dynalite, a DynamoDB server started in this
+ * process on a free port; each test gets its own table. Also: table creation and error mapping.
+ */
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { describe, expect, it } from "@effect/vitest"
+import dynalite from "dynalite"
+import { EventLog } from "@ecs-ami-deploy/ports"
+import { Effect } from "effect"
+import type { AddressInfo } from "node:net"
+import { afterAll, beforeAll } from "vitest"
+import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
+import { eventLogContract } from "./contract.ts"
+import { runStarted, T0 } from "./fixtures.ts"
+
+const server = dynalite({ createTableMs: 0 })
+let endpoint = ""
+let tableCount = 0
+
+const clientFor = (url: string) =>
+  new DynamoDBClient({
+    endpoint: url,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "fake", secretAccessKey: "fake" },
+    maxAttempts: 1,
+  })
+
+/** A client per test, destroyed with the test's scope. */
+const scopedClient = (url: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => clientFor(url)),
+    (client) => Effect.sync(() => client.destroy()),
+  )
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))))
+
+/** Sets environment variables for the rest of the test's scope, then puts back what was there. */
+const withEnvironment = (variables: Readonly<Record<string, string>>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const saved = Object.keys(variables).map((name) => [name, process.env[name]] as const)
+      Object.assign(process.env, variables)
+      return saved
+    }),
+    (saved) =>
+      Effect.sync(() => {
+        for (const [name, value] of saved) {
+          if (value === undefined) delete process.env[name]
+          else process.env[name] = value
+        }
+      }),
+  )
+
+const freshTable = Effect.gen(function* () {
+  const client = yield* scopedClient(endpoint)
+  tableCount += 1
+  const tableName = `event-log-${tableCount}`
+  yield* createTable({ tableName, client })
+  return { client, tableName }
+})
+
+eventLogContract("dynamodb", () =>
+  Effect.map(freshTable, ({ client, tableName }) => ({
+    layer: layerDynamoDb({ tableName, client }),
+    storeRawRecord: (runId: string, seq: number, record: unknown) =>
+      Effect.promise(() =>
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: { S: `RUN#${runId}` },
+              sk: { S: `EVENT#${String(seq).padStart(10, "0")}` },
+              event: { S: JSON.stringify(record) },
+            },
+          }),
+        ),
+      ).pipe(Effect.asVoid),
+  })),
+)
+
+describe("dynamodb driver", () => {
+  it.live("given an existing table, when createTable runs again, then it succeeds and the data stays", () =>
+    Effect.gen(function* () {
+      const { client, tableName } = yield* freshTable
+      const log = makeDynamoDbEventLog(tableName, client)
+      const lease = yield* log.acquire({ clusterName: "prod", holder: "lambda", leaseMs: 60_000, now: T0 })
+      yield* log.append(lease, [runStarted("run-1", "prod", T0)])
+
+      yield* createTable({ tableName, client })
+      expect(yield* log.load("run-1")).toEqual([runStarted("run-1", "prod", T0)])
+    }),
+  )
+
+  it.live("given a missing table, when loading, then EventLogUnavailable is not retryable and says to create it", () =>
+    Effect.gen(function* () {
+      const client = yield* scopedClient(endpoint)
+      const error = yield* Effect.flip(makeDynamoDbEventLog("no-such-table", client).load("run-1"))
+      expect(error).toMatchObject({ _tag: "EventLogUnavailable", location: "dynamodb://no-such-table/RUN#run-1", retryable: false })
+      expect(error.problem).toContain("ResourceNotFoundException")
+      expect(error.problem).toContain("createTable")
+    }),
+  )
+
+  it.live("given an endpoint nobody answers, when loading, then EventLogUnavailable is retryable", () =>
+    Effect.gen(function* () {
+      const closed = dynalite()
+      yield* Effect.promise(() => new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve)))
+      const { port } = closed.address() as AddressInfo
+      yield* Effect.promise(() => new Promise<void>((resolve) => closed.close(() => resolve())))
+
+      const client = yield* scopedClient(`http://127.0.0.1:${port}`)
+      const error = yield* Effect.flip(makeDynamoDbEventLog("events", client).load("run-1"))
+      expect(error).toMatchObject({ _tag: "EventLogUnavailable", retryable: true })
+    }),
+  )
+
+  it.live("given a layer without a client, when used, then it builds one from the default chain and environment", () =>
+    Effect.gen(function* () {
+      const { tableName } = yield* freshTable
+      yield* withEnvironment({
+        AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "fake",
+        AWS_SECRET_ACCESS_KEY: "fake",
+      })
+      const runs = yield* EventLog.use((log) => log.runs("prod")).pipe(Effect.provide(layerDynamoDb({ tableName })))
+      expect(runs).toEqual([])
+    }),
+  )
+})
