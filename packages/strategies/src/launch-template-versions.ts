@@ -154,7 +154,17 @@ export const restoreTemplateRef = (ref: LaunchTemplateRef, asgName: string): Eff
     const provenance = provenanceOf(version)
     const follows = followedVersion(ref)
     if (provenance === undefined || follows === undefined) return
-    const original = yield* describeVersion({ ...ref, version: String(provenance.sourceVersion) }, template, asgName)
+    const original = yield* describeVersion({ ...ref, version: String(provenance.sourceVersion) }, template, asgName).pipe(
+      Effect.mapError((error) =>
+        error._tag === "LaunchSpecError"
+          ? new LaunchSpecError({
+              asgName,
+              problem: `version ${provenance.sourceVersion} of ${templateLabel(ref)}, which the group used before, no longer exists, so it cannot be put back`,
+              fix: `make the version you want the group to use the template's ${follows === "$Default" ? "default" : "latest"} by hand`,
+            })
+          : error,
+      ),
+    )
     if (follows === "$Default")
       return yield* ec2
         .setDefaultLaunchTemplateVersion(template.launchTemplateId, original.versionNumber)
