@@ -7,7 +7,8 @@
  */
 import { Cause, Clock, Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
-import { EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
+import { Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
+import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { makeSimulation, newImageId, scenarios, type Faults, type Simulation } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
 import type { RunResult } from "../src/index.ts"
@@ -33,8 +34,11 @@ export class Killed extends Error {
 export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
   Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("executor killed by the test")
 
-/** An event log that dies right after its `killAfter`-th appended event (never when undefined). */
-export const killable = (inner: EventLog["Service"], killAfter: number | undefined): EventLog["Service"] => {
+/**
+ * An event log whose executor dies at its `killAt`-th append: `after` the event is stored (the next
+ * step never starts), or `before` it is (a command's call was made but its outcome is lost).
+ */
+export const killable = (inner: EventLog["Service"], killAt: number, when: "before" | "after" = "after"): EventLog["Service"] => {
   let appended = 0
   let dead = false
   const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
@@ -46,12 +50,21 @@ export const killable = (inner: EventLog["Service"], killAfter: number | undefin
     load: (runId) => alive(inner.load(runId)),
     runs: (clusterName) => alive(inner.runs(clusterName)),
     append: (lease, events) =>
-      alive(inner.append(lease, events)).pipe(
-        Effect.flatMap(() => {
-          appended += events.length
-          if (killAfter === undefined || appended < killAfter) return Effect.void
-          dead = true
-          return Effect.die(new Killed())
+      alive(
+        Effect.suspend(() => {
+          const reached = appended + events.length >= killAt
+          if (reached && when === "before") {
+            dead = true
+            return Effect.die(new Killed())
+          }
+          return inner.append(lease, events).pipe(
+            Effect.flatMap(() => {
+              appended += events.length
+              if (!reached) return Effect.void
+              dead = true
+              return Effect.die(new Killed())
+            }),
+          )
         }),
       ),
   })
@@ -90,6 +103,8 @@ export const makeWorld = (scenarioName: string, options: { readonly seed?: numbe
 
 const live = (instance: Ec2Instance): boolean => instance.state === "pending" || instance.state === "running"
 
+export type EndState = ReturnType<typeof endState>
+
 /** What a finished rollout must leave behind, measured on the simulated world. */
 export const endState = (world: World) => {
   const state = world.simulation.snapshotState()
@@ -107,10 +122,29 @@ export const endState = (world: World) => {
     liveImages: [...new Set(liveInstances.map((instance) => instance.imageId))],
     desiredCapacities: Object.fromEntries(state.groups.map((group) => [group.name, group.desiredCapacity])),
     everLaunched: state.instances.length,
+    /** Launches Auto Scaling made to meet desired capacity; AZRebalance's own launches are not the run's. */
+    capacityLaunches: state.activities.filter(
+      (activity) => activity.description.startsWith("Launching") && !activity.cause.includes("balancing"),
+    ).length,
     liveCount: liveInstances.length,
     terminatedTwice: [...terminations].filter(([, count]) => count > 1).map(([instanceId]) => instanceId),
     secondsBelowFloor: world.simulation.metrics().serviceSecondsBelowFloor,
   }
 }
+
+/** Launch template versions that point at the new image: one per template, however often a run was resumed. */
+export const newImageTemplateVersions = (world: World) =>
+  world.run(
+    Effect.gen(function* () {
+      const ec2 = yield* Ec2
+      const counts: Record<string, number> = {}
+      for (const template of world.simulation.scenario.launchTemplates) {
+        const versions = yield* ec2.describeLaunchTemplateVersions(template.launchTemplateId)
+        counts[template.launchTemplateName] = versions.filter((version) => version.imageId === newImageId).length
+      }
+      return counts
+    }),
+    makeMemoryEventLog(),
+  )
 
 export type { RunResult }
