@@ -11,7 +11,7 @@ import type { AutoScalingGroupDescription, LaunchSpec } from "@ecs-ami-deploy/do
 import { AutoScaling, type LaunchConfiguration } from "@ecs-ami-deploy/ports"
 import { inContext } from "./aws-errors.ts"
 import { LaunchSpecError, type LaunchSpecStrategy } from "./contracts.ts"
-import { everyGroupAlongside, specOfKind, writeLaunchSpec } from "./launch-specs.ts"
+import { checkKeep, everyGroupAlongside, specOfKind, writeLaunchSpec } from "./launch-specs.ts"
 import { resolveStoredImageId } from "./stored-image-id.ts"
 
 type LaunchConfigurationSpec = Extract<LaunchSpec, { readonly _tag: "LaunchConfiguration" }>
@@ -106,6 +106,7 @@ export const launchConfigurationStrategy = (options: LaunchConfigurationOptions 
       }),
     cleanup: ({ group, keep }) =>
       Effect.gen(function* () {
+        yield* checkKeep(keep, group.name)
         const autoScaling = yield* AutoScaling
         const generated = isGeneratedName(prefixOf(group))
         const groups = yield* everyGroupAlongside(group)

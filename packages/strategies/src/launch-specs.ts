@@ -89,3 +89,15 @@ export const specOfKind =
             fix: "pick the strategy with strategyFor, which matches the spec's kind",
           }),
         )
+
+/** Cleanup's `keep` must be a whole number ≥ 0; anything else is refused before anything is listed or deleted. */
+export const checkKeep = (keep: number, asgName: string): Effect.Effect<void, LaunchSpecError> =>
+  Number.isInteger(keep) && keep >= 0
+    ? Effect.void
+    : Effect.fail(
+        new LaunchSpecError({
+          asgName,
+          problem: `cleanup was asked to keep ${keep} launch specs`,
+          fix: "keep a whole number of at least 0 (the Go tool's --launch-template-limit defaulted to 5)",
+        }),
+      )

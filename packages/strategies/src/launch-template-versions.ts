@@ -13,7 +13,7 @@ import type { AutoScalingGroupDescription, AwsCallError, LaunchTemplateRef } fro
 import { Ec2, type LaunchTemplate, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
 import { inContext, whenNotFound } from "./aws-errors.ts"
 import { LaunchSpecError } from "./contracts.ts"
-import { followedVersion, templateRefsOf } from "./launch-specs.ts"
+import { checkKeep, followedVersion, templateRefsOf } from "./launch-specs.ts"
 
 type Failure = LaunchSpecError | AwsCallError
 
@@ -191,6 +191,7 @@ export const cleanupTemplate = (input: {
   readonly asgName: string
 }): Effect.Effect<ReadonlyArray<string>, Failure, Ec2> =>
   Effect.gen(function* () {
+    yield* checkKeep(input.keep, input.asgName)
     const ec2 = yield* Ec2
     const template = yield* describeTemplate(input.ref, input.asgName)
     const versions = yield* ec2

@@ -148,6 +148,20 @@ describe("launch-configuration strategy", () => {
         )
     })
 
+    it.effect("given a negative keep, cleanup refuses with a LaunchSpecError", () => {
+      const world = arrangeWorld()
+      return launchConfigurationStrategy()
+        .cleanup({ group: legacyGroup(world), keep: -1 })
+        .pipe(
+          Effect.flip,
+          Effect.map((error) => {
+            assert.instanceOf(error, LaunchSpecError)
+            assert.deepStrictEqual(world.calls, [])
+          }),
+          Effect.provide(stubPorts(world)),
+        )
+    })
+
     it.effect("given a recorded configuration deleted since, restore fails without touching the group", () => {
       const world = arrangeWorld()
       return launchConfigurationStrategy()

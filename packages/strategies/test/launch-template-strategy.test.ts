@@ -238,6 +238,20 @@ describe("launch-template strategy", () => {
     })
   })
 
+  for (const keep of [-1, 1.5])
+    it.effect(`given keep ${keep}, cleanup refuses with a LaunchSpecError and deletes nothing`, () => {
+      const world = worldWithTemplate(8, 3)
+      withGroup(world, "$Latest")
+      return strategy.cleanup({ group: currentGroup(world), keep }).pipe(
+        Effect.flip,
+        Effect.map((error) => {
+          assert.instanceOf(error, LaunchSpecError)
+          assert.strictEqual(templateIn(world, "lt-1").versions.size, 8)
+        }),
+        Effect.provide(stubPorts(world)),
+      )
+    })
+
   describe("errors leave everything as it was", () => {
     const failure = (world: StubWorld, version: string, launchTemplateId = "lt-1") => {
       const group = groupWith("ecs-nodes-asg", { _tag: "LaunchTemplate", template: { ...ref(version), launchTemplateId } })
