@@ -1,0 +1,98 @@
+/**
+ * One run per cluster (invariant 5): executors started together, a holder that dies, the lease
+ * running out, and a stale holder's append being refused.
+ */
+import { describe, expect, it } from "vitest"
+import { Effect, Exit } from "effect"
+import { defaultPolicy, EVENT_SCHEMA_VERSION, type LockHeld } from "@ecs-ami-deploy/domain"
+import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
+import { runRollout } from "../src/index.ts"
+import { isKilled, killable, makeWorld, testSettings } from "./harness.ts"
+
+const rollout = (clusterName: string, holder: string) =>
+  runRollout({ clusterName, policy: defaultPolicy, holder, settings: testSettings })
+
+const lockHeld = (exit: Exit.Exit<unknown, unknown>): LockHeld | undefined =>
+  Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" && (exit.cause.reasons[0].error as { _tag?: string })._tag === "LockHeld"
+    ? (exit.cause.reasons[0].error as LockHeld)
+    : undefined
+
+describe("the cluster lock", () => {
+  it("given five executors started together, when they run, then exactly one rolls out and the others exit with LockHeld naming it", async () => {
+    const world = makeWorld("small")
+    const holders = ["executor-1", "executor-2", "executor-3", "executor-4", "executor-5"]
+    const exit = await world.run(
+      Effect.all(holders.map((holder) => Effect.exit(rollout(world.clusterName, holder))), { concurrency: "unbounded" }),
+      makeMemoryEventLog(emptyMemoryStorage()),
+    )
+    const exits = Exit.isSuccess(exit) ? exit.value : []
+    const finished = exits.flatMap((result, index) => (Exit.isSuccess(result) && result.value._tag === "Finished" ? [holders[index]] : []))
+    const refused = exits.flatMap((result) => {
+      const held = lockHeld(result)
+      return held === undefined ? [] : [held]
+    })
+    expect(finished).toHaveLength(1)
+    expect(refused).toHaveLength(4)
+    for (const held of refused) {
+      expect(held.holder).toBe(finished[0])
+      expect(held.message).toContain(finished[0])
+    }
+  })
+
+  it("given a holder that died mid-run, when others start, then they are refused naming the holder and its run until the lease expires, and then one takes over", async () => {
+    const world = makeWorld("small")
+    const storage = emptyMemoryStorage()
+    const eventLog = makeMemoryEventLog(storage)
+
+    const died = await world.run(rollout(world.clusterName, "first"), killable(eventLog, 9))
+    expect(isKilled(died)).toBe(true)
+    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
+    expect(runId).toBeDefined()
+
+    const whileHeld = await world.run(
+      Effect.all(["second", "third", "fourth", "fifth"].map((holder) => Effect.exit(rollout(world.clusterName, holder)))),
+      eventLog,
+    )
+    const refusals = (Exit.isSuccess(whileHeld) ? whileHeld.value : []).map(lockHeld)
+    expect(refusals.map((held) => [held?.holder, held?.runId])).toEqual(Array.from({ length: 4 }, () => ["first", runId]))
+
+    world.simulation.advance(testSettings.leaseMs)
+    const takeover = await world.run(rollout(world.clusterName, "sixth"), eventLog)
+    expect(Exit.isSuccess(takeover) ? takeover.value : takeover).toMatchObject({
+      _tag: "Finished",
+      runId,
+      outcome: "succeeded",
+    })
+  })
+
+  it("given a holder whose lease was taken over, when it appends, then the append is refused as stale", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const stale = await world.run(
+      eventLog.acquire({ clusterName: world.clusterName, holder: "stale", leaseMs: testSettings.leaseMs, now: world.simulation.now() }),
+      eventLog,
+    )
+    if (!Exit.isSuccess(stale)) throw new Error("the first acquisition must succeed")
+
+    world.simulation.advance(testSettings.leaseMs)
+    const takeover = await world.run(rollout(world.clusterName, "successor"), eventLog)
+    expect(Exit.isSuccess(takeover) ? takeover.value : takeover).toMatchObject({ _tag: "Finished" })
+
+    const append = await world.run(
+      eventLog.append(stale.value, [
+        {
+          _tag: "Noted",
+          schemaVersion: EVENT_SCHEMA_VERSION,
+          runId: "stale-run",
+          seq: 0,
+          at: world.simulation.now(),
+          level: "info",
+          message: "written by a holder that lost its lease",
+        },
+      ]),
+      eventLog,
+    )
+    expect(Exit.isFailure(append) && append.cause.reasons[0]?._tag === "Fail" ? append.cause.reasons[0].error._tag : append).toBe("StaleLease")
+  })
+})
