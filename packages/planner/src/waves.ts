@@ -2,7 +2,7 @@
  * Drain wave selection (invariant 2). A wave is the largest set of old instances, up to the drain
  * limit, whose displaced service tasks all fit on ACTIVE capacity that is not itself being replaced
  * (CPU, memory, host ports, `distinctInstance`), while every affected service stays within what its
- * deployment configuration lets ECS have in flight. All instances of a wave drain together, so a task
+ * deployment configuration lets ECS have in flight (one ECS batch; a lone instance may need several). All instances of a wave drain together, so a task
  * never moves from one old instance to the next.
  */
 import type { Task } from "@ecs-ami-deploy/domain"
@@ -102,9 +102,14 @@ export const selectWave = (
     const counts = new Map(displaced)
     for (const task of replicas)
       counts.set(task.serviceName ?? "", (counts.get(task.serviceName ?? "") ?? 0) + 1)
+    // ECS keeps each service within its bounds during a drain, replacing in batches when it must; the
+    // wave keeps every service within one batch, except that a lone instance may exceed it (else it
+    // could never drain). A service that can neither stop nor start a task holds the instance.
     const overLimit = [...counts].find(([name, n]) => {
       const service = index.serviceByName.get(name)
-      return service !== undefined && n > displacementAllowance(service)
+      if (service === undefined) return false
+      const allowance = displacementAllowance(service)
+      return allowance === 0 || (chosen.length > 0 && n > allowance)
     })
     if (overLimit !== undefined) {
       held.push({
