@@ -5,3 +5,9 @@
 export { emptyMemoryStorage, layerMemory, makeMemoryEventLog, type MemoryStorage } from "./memory.ts"
 export { defaultStateDirectory, layerFile, makeFileEventLog, type FileEventLogOptions } from "./file.ts"
 export { createTable, layerDynamoDb, makeDynamoDbEventLog, type DynamoDbEventLogOptions } from "./dynamodb.ts"
+export {
+  InvalidEventLogLocation,
+  layerForLocation,
+  parseEventLogLocation,
+  type EventLogLocation,
+} from "./location.ts"

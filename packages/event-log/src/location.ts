@@ -1,0 +1,57 @@
+/**
+ * Where an event log lives, as an operator writes it (the CLI's `--event-log`): `dynamodb://TABLE`,
+ * `file://DIRECTORY` or a plain directory path, or `memory` for a dry run that keeps nothing.
+ */
+import type { EventLog } from "@ecs-ami-deploy/ports"
+import { Data, Result, type Layer } from "effect"
+import * as path from "node:path"
+import { layerDynamoDb } from "./dynamodb.ts"
+import { layerFile } from "./file.ts"
+import { layerMemory } from "./memory.ts"
+
+export type EventLogLocation =
+  | { readonly _tag: "Memory" }
+  | { readonly _tag: "File"; readonly directory: string }
+  | { readonly _tag: "DynamoDb"; readonly tableName: string }
+
+export class InvalidEventLogLocation extends Data.TaggedError("InvalidEventLogLocation")<{
+  readonly location: string
+  readonly problem: string
+}> {
+  override get message(): string {
+    return `event log location ${JSON.stringify(this.location)}: ${this.problem}`
+  }
+}
+
+/** DynamoDB's own rule for table names. */
+const tableNamePattern = /^[A-Za-z0-9_.-]{3,255}$/
+
+/** Reads a location; relative directories resolve against `cwd`. */
+export const parseEventLogLocation = (
+  location: string,
+  cwd: string = process.cwd(),
+): Result.Result<EventLogLocation, InvalidEventLogLocation> => {
+  if (location === "memory") return Result.succeed({ _tag: "Memory" })
+  if (location.startsWith("dynamodb://")) {
+    const tableName = location.slice("dynamodb://".length)
+    return tableNamePattern.test(tableName)
+      ? Result.succeed({ _tag: "DynamoDb", tableName })
+      : Result.fail(new InvalidEventLogLocation({ location, problem: "a table name is 3 to 255 of A-Z a-z 0-9 _ . -" }))
+  }
+  const directory = location.startsWith("file://") ? location.slice("file://".length) : location
+  if (directory === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(directory))
+    return Result.fail(new InvalidEventLogLocation({ location, problem: "expected dynamodb://TABLE, file://DIRECTORY, a directory or memory" }))
+  return Result.succeed({ _tag: "File", directory: path.resolve(cwd, directory) })
+}
+
+/** The driver for a location; DynamoDB uses a client from the default chain. */
+export const layerForLocation = (location: EventLogLocation): Layer.Layer<EventLog> => {
+  switch (location._tag) {
+    case "Memory":
+      return layerMemory()
+    case "File":
+      return layerFile({ directory: location.directory })
+    case "DynamoDb":
+      return layerDynamoDb({ tableName: location.tableName })
+  }
+}
