@@ -3,9 +3,9 @@
  * `ecs-ami-deploy/simulator` entry, so a Lambda bundle of this one never contains it), the event log
  * (in memory, a local directory — the default — or a DynamoDB table), and who is told about runs.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
-import { layerFile, layerMemory } from "@ecs-ami-deploy/event-log"
+import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import { type AutoScaling, type Ec2, type Ecs, EventLog, Notifier, type Ssm } from "@ecs-ami-deploy/ports"
 import { InvalidOptions } from "./errors.ts"
 
@@ -21,31 +21,21 @@ export type { AwsConfig }
 /** The AWS ports on the AWS SDK, with the SDK's default credential chain plus `config`. */
 export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> => AwsLive(config)
 
-const dynamoDbScheme = "dynamodb://"
-
 /**
- * An event log by location: `"memory"` (lost with the process), `"dynamodb://TABLE"`, or a directory
- * for the local file log; without a location, the user's state directory (`~/.local/state/ecs-ami-deploy`).
+ * An event log by location, as the CLI's `--event-log` reads it: `"memory"` (lost with the process),
+ * `"dynamodb://TABLE"`, `"file://DIRECTORY"` or a directory; without a location, the local file log
+ * in the user's state directory (`~/.local/state/ecs-ami-deploy`). A location that does not parse is
+ * an `InvalidOptions` naming it.
  */
 export const eventLogAt = (location?: string): Layer.Layer<EventLog, InvalidOptions> => {
   if (location === undefined) return layerFile()
-  if (location === "memory") return layerMemory()
-  if (location.startsWith(dynamoDbScheme))
-    return Layer.effect(
-      EventLog,
-      Effect.fail(
-        new InvalidOptions({
-          operation: "eventLogAt",
-          problems: [{ path: "eventLog", problem: `${location}: the DynamoDB event log is not available in this release` }],
-        }),
-      ),
-    )
-  if (location.trim() === "")
-    return Layer.effect(
-      EventLog,
-      Effect.fail(new InvalidOptions({ operation: "eventLogAt", problems: [{ path: "eventLog", problem: "the location is empty" }] })),
-    )
-  return layerFile({ directory: location })
+  const parsed = parseEventLogLocation(location)
+  return Result.isSuccess(parsed)
+    ? layerForLocation(parsed.success)
+    : Layer.effect(
+        EventLog,
+        Effect.fail(new InvalidOptions({ operation: "eventLogAt", problems: [{ path: "eventLog", problem: parsed.failure.message }] })),
+      )
 }
 
 /** An in-memory event log that keeps its runs for as long as the layer value lives, across calls. */
