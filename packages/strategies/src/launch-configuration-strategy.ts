@@ -52,6 +52,23 @@ const describeConfiguration = (name: string, asgName: string) =>
     }),
   )
 
+/** The newest configuration an earlier attempt made: generated under the prefix, with the image, copied from the same instance type after the source. */
+const earlierCopy = (input: {
+  readonly configurations: ReadonlyArray<LaunchConfiguration>
+  readonly source: LaunchConfiguration
+  readonly imageId: string
+  readonly generated: (name: string) => boolean
+}): LaunchConfiguration | undefined =>
+  input.configurations
+    .filter(
+      (candidate) =>
+        input.generated(candidate.name) &&
+        candidate.imageId === input.imageId &&
+        candidate.instanceType === input.source.instanceType &&
+        candidate.createdAt >= input.source.createdAt,
+    )
+    .sort((a, b) => b.createdAt - a.createdAt)[0]
+
 /** The launch-configuration strategy (`launch-configuration`). */
 export const launchConfigurationStrategy = (options: LaunchConfigurationOptions = {}): LaunchSpecStrategy => {
   const prefixOf = (group: AutoScalingGroupDescription): string => options.namePrefix ?? group.name
@@ -73,21 +90,12 @@ export const launchConfigurationStrategy = (options: LaunchConfigurationOptions 
         const spec = yield* configurationSpecOf(group)
         const current = yield* describeConfiguration(spec.launchConfigurationName, group.name)
         if (current.imageId === imageId) return { before: spec, after: spec }
-        const generated = isGeneratedName(prefixOf(group))
         const autoScaling = yield* AutoScaling
-        const earlierCopy = (yield* autoScaling
+        const configurations = yield* autoScaling
           .describeLaunchConfigurations()
-          .pipe(inContext(`listing launch configurations to find an earlier copy for group ${group.name}`)))
-          .filter(
-            (candidate: LaunchConfiguration) =>
-              generated(candidate.name) &&
-              candidate.imageId === imageId &&
-              candidate.instanceType === current.instanceType &&
-              candidate.createdAt >= current.createdAt,
-          )
-          .sort((a, b) => b.createdAt - a.createdAt)[0]
+          .pipe(inContext(`listing launch configurations to find an earlier copy for group ${group.name}`))
         const copy =
-          earlierCopy ??
+          earlierCopy({ configurations, source: current, imageId, generated: isGeneratedName(prefixOf(group)) }) ??
           (yield* Effect.gen(function* () {
             const name = `${prefixOf(group)}-${launchConfigurationTimestamp(yield* Clock.currentTimeMillis)}`
             return yield* autoScaling
