@@ -127,11 +127,12 @@ const launchSpecInput = (spec: LaunchSpec): Partial<UpdateAutoScalingGroupComman
   }
 }
 
-const finishedStatuses: ReadonlySet<string> = new Set(["Successful", "Failed", "Cancelled"])
+const finishedStatuses = ["Successful", "Failed", "Cancelled"] as const
+const isFinished = (status: string | undefined): status is (typeof finishedStatuses)[number] =>
+  finishedStatuses.some((finished) => finished === status)
 
 /** Auto Scaling's many intermediate activity statuses (waiting for spot, ELB draining, …) are all `InProgress`. */
-const activityStatus = (status: string | undefined): ScalingActivity["status"] =>
-  status !== undefined && finishedStatuses.has(status) ? (status as "Successful" | "Failed" | "Cancelled") : "InProgress"
+const activityStatus = (status: string | undefined): ScalingActivity["status"] => (isFinished(status) ? status : "InProgress")
 
 const launchConfigurationView = (configuration: SdkLaunchConfiguration): LaunchConfiguration => ({
   name: configuration.LaunchConfigurationName ?? "",

@@ -128,7 +128,7 @@ describe("describeInstances", () => {
     }),
   )
 
-  it.effect("given an instance in a state the domain does not know, fails naming the malformed response", () =>
+  it.effect("given an instance without an architecture, fails with a malformed response naming the field", () =>
     Effect.gen(function* () {
       ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [sdkInstance("i-1", { Architecture: undefined })] }] })
       const error = yield* Effect.flip(ec2.describeInstances(["i-1"]))

@@ -180,7 +180,10 @@ const taskView = (task: SdkTask) => {
   }
 }
 
-const clusterStatuses: ReadonlySet<string> = new Set(["ACTIVE", "PROVISIONING", "DEPROVISIONING", "FAILED"])
+/** Every cluster status but INACTIVE, which the port reports as `not-found`. */
+const liveClusterStatuses = ["ACTIVE", "PROVISIONING", "DEPROVISIONING", "FAILED"] as const
+const isLiveCluster = (status: string | undefined): status is (typeof liveClusterStatuses)[number] =>
+  liveClusterStatuses.some((live) => live === status)
 
 const asgNameFromArn = (arn: string | undefined) => {
   const marker = "autoScalingGroupName/"
@@ -247,7 +250,8 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
       call("ecs:DescribeClusters", (abortSignal) => client.send(new DescribeClustersCommand({ clusters: [clusterName] }), { abortSignal })).pipe(
         Effect.flatMap((output): Effect.Effect<ClusterDescription, AwsCallError> => {
           const cluster = output.clusters?.[0]
-          if (cluster === undefined || cluster.status === undefined || !clusterStatuses.has(cluster.status)) {
+          const status = cluster?.status
+          if (cluster === undefined || !isLiveCluster(status)) {
             const failures = output.failures ?? []
             return Effect.fail(
               failures.length > 0
@@ -262,7 +266,7 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
           }
           return Effect.succeed({
             clusterName: cluster.clusterName ?? clusterName,
-            status: cluster.status as ClusterDescription["status"],
+            status,
             capacityProviders: cluster.capacityProviders ?? [],
             registeredContainerInstancesCount: cluster.registeredContainerInstancesCount ?? 0,
             runningTasksCount: cluster.runningTasksCount ?? 0,

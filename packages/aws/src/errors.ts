@@ -5,6 +5,7 @@
  * ECS reports some failures in a `failures[]` array of a successful response: those map here too.
  */
 import { AwsCallError, type AwsErrorKind } from "@ecs-ami-deploy/domain"
+import type { ErrorMapper } from "./call.ts"
 
 type CodeTable = Readonly<Record<string, AwsErrorKind>>
 
@@ -56,7 +57,7 @@ const ec2Codes: CodeTable = {
   IdempotentParameterMismatch: "invalid-parameter",
   InstanceLimitExceeded: "limit-exceeded",
   LaunchTemplateVersionLimitExceeded: "limit-exceeded",
-  "ConcurrentTagAccess": "conflict",
+  ConcurrentTagAccess: "conflict",
   IncorrectState: "conflict",
 }
 
@@ -88,7 +89,6 @@ const ssmCodes: CodeTable = {
   ParameterNotFound: "not-found",
   ParameterVersionNotFound: "not-found",
   InvalidKeyId: "invalid-parameter",
-  InternalServerError: "transient",
 }
 
 /** Node's socket-level failures: the request may not have reached AWS at all. */
@@ -121,8 +121,8 @@ interface SdkErrorFields {
 const fieldsOf = (cause: unknown): SdkErrorFields => (typeof cause === "object" && cause !== null ? cause : {})
 
 const classify =
-  (familyCodes: CodeTable) =>
-  (operation: string, cause: unknown): AwsCallError => {
+  (familyCodes: CodeTable): ErrorMapper =>
+  (operation, cause) => {
     const fields = fieldsOf(cause)
     const name = typeof fields.name === "string" ? fields.name : "UnknownError"
     const nodeCode = typeof fields.code === "string" ? fields.code : undefined
@@ -142,13 +142,13 @@ const classify =
   }
 
 /** Maps a failure of an EC2 call. */
-export const mapEc2Error: (operation: string, cause: unknown) => AwsCallError = classify(ec2Codes)
+export const mapEc2Error: ErrorMapper = classify(ec2Codes)
 /** Maps a failure of an Auto Scaling call. */
-export const mapAutoScalingError: (operation: string, cause: unknown) => AwsCallError = classify(autoScalingCodes)
+export const mapAutoScalingError: ErrorMapper = classify(autoScalingCodes)
 /** Maps a failure of an ECS call (thrown exceptions; see {@link ecsFailuresError} for `failures[]`). */
-export const mapEcsError: (operation: string, cause: unknown) => AwsCallError = classify(ecsCodes)
+export const mapEcsError: ErrorMapper = classify(ecsCodes)
 /** Maps a failure of an SSM call. */
-export const mapSsmError: (operation: string, cause: unknown) => AwsCallError = classify(ssmCodes)
+export const mapSsmError: ErrorMapper = classify(ssmCodes)
 
 /** One entry of an ECS response's `failures[]`. */
 export interface EcsFailure {
