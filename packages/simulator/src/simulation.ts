@@ -58,6 +58,8 @@ export interface Simulation {
   readonly runTask: (input: { readonly clusterName: string; readonly group: string; readonly cpu: number; readonly memory: number; readonly runsForMs?: number }) => string
   /** UpdateService desiredCount. */
   readonly setServiceDesiredCount: (clusterName: string, serviceName: string, desiredCount: number) => void
+  /** ModifyInstanceAttribute DisableApiTermination. */
+  readonly setTerminationProtection: (instanceId: string, enabled: boolean) => void
   /** Sets a group's desired capacity as another actor would (scaling policy, person). */
   readonly setDesiredCapacityExternally: (asgName: string, desiredCapacity: number) => void
 }
@@ -99,6 +101,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     instanceRefreshStatus: (asgName) => world.groups.get(asgName)?.instanceRefresh?.status,
     runTask: (input) => act(() => world.runTask(input)),
     setServiceDesiredCount: (clusterName, serviceName, desiredCount) => act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
+    setTerminationProtection: (instanceId, enabled) => act(() => world.setTerminationProtection(instanceId, enabled)),
     setDesiredCapacityExternally: (asgName, desiredCapacity) => act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
   }
 }

@@ -129,6 +129,8 @@ export interface InstanceRefreshRecord {
   /** Instances still to replace (those that existed when the refresh started). */
   readonly remaining: Array<string>
   replaced: number
+  /** A re-check is already queued (one at a time, however many instances come InService meanwhile). */
+  checkScheduled: boolean
 }
 
 export interface ScalingActivityRecord {
@@ -157,6 +159,8 @@ export interface ContainerInstanceRecord {
   readonly registeredAt: number
   /** Tasks holding resources here: placed and not yet STOPPED. */
   readonly taskArns: Set<string>
+  /** What those tasks reserve, kept in step with `taskArns`. */
+  readonly used: { cpu: number; memory: number; readonly ports: Array<number> }
   inactiveAt?: number
 }
 
@@ -233,6 +237,17 @@ export interface InstanceCountPoint {
 }
 
 export const serviceKey = (clusterName: string, serviceName: string): string => `${clusterName}/${serviceName}`
+
+interface ResourceNeed {
+  readonly cpu: number
+  readonly memory: number
+  readonly hostPorts: ReadonlyArray<number>
+}
+
+const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return a[index]! < b[index]!
+  return false
+}
 
 const liveInstanceStates: ReadonlySet<InstanceState> = new Set(["pending", "running"])
 const inCapacity = (lifecycle: AsgLifecycleState): boolean => lifecycle === "Pending" || lifecycle === "InService"
@@ -525,6 +540,7 @@ export class World {
       availabilityZone: instance.availabilityZone,
       registeredAt: this.now,
       taskArns: new Set(),
+      used: { cpu: 0, memory: 0, ports: [] },
     })
     instance.containerInstanceArn = arn
     this.requestScheduler(clusterName)
@@ -610,6 +626,12 @@ export class World {
   isVisible(instance: InstanceRecord): boolean {
     if (this.now < instance.visibleAt) return false
     return instance.terminatedAt === undefined || this.now - instance.terminatedAt < this.timings.stoppedRetentionMs
+  }
+
+  setTerminationProtection(instanceId: string, enabled: boolean): void {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined) throw new Refusal("not-found", "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`)
+    instance.terminationProtected = enabled
   }
 
   /** Loses an instance as a Spot interruption would: EC2 terminates it, Auto Scaling replaces it. */
@@ -1016,6 +1038,7 @@ export class World {
       status: "InProgress",
       remaining: this.capacityMembers(group).map((i) => i.instanceId),
       replaced: 0,
+      checkScheduled: false,
     }
     group.instanceRefresh = refresh
     this.instanceRefreshStep(group, refresh)
@@ -1031,18 +1054,22 @@ export class World {
 
   private instanceRefreshStep(group: GroupRecord, refresh: InstanceRefreshRecord): void {
     const members = this.capacityMembers(group)
-    const warm = members.filter(
-      (m) => m.membership?.lifecycle === "InService" && (refresh.remaining.includes(m.instanceId) || this.warmedUp(m, refresh)),
-    )
-    if (members.length < group.desiredCapacity || warm.length < members.length) {
-      // Replacements still booting or warming up: look again when the warmup of the newest one ends.
+    const old = new Set(refresh.remaining)
+    const ready = members.filter((m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)))
+    if (members.length < group.desiredCapacity || ready.length < members.length) {
+      // Replacements still booting or warming up: look again when the newest one's warmup ends.
+      if (refresh.checkScheduled) return
+      refresh.checkScheduled = true
       const newest = Math.max(...members.map((m) => m.launchTime))
-      this.schedule(Math.max(1_000, newest + this.timings.instancePendingMs + this.timings.inServiceAfterRunningMs + refresh.instanceWarmupMs - this.now), `refresh ${group.name}`, () => {
+      const warmAt = newest + this.timings.instancePendingMs + this.timings.inServiceAfterRunningMs + refresh.instanceWarmupMs
+      this.schedule(Math.max(1_000, warmAt - this.now), `refresh ${group.name}`, () => {
+        refresh.checkScheduled = false
         if (refresh.status === "InProgress") this.instanceRefreshStep(group, refresh)
       })
       return
     }
-    const stillOld = refresh.remaining.filter((id) => members.some((m) => m.instanceId === id))
+    const memberIds = new Set(members.map((m) => m.instanceId))
+    const stillOld = refresh.remaining.filter((id) => memberIds.has(id))
     refresh.remaining.splice(0, refresh.remaining.length, ...stillOld)
     if (stillOld.length === 0) {
       refresh.status = "Successful"
@@ -1051,8 +1078,9 @@ export class World {
     const minHealthy = Math.ceil((group.desiredCapacity * refresh.minHealthyPercentage) / 100)
     const batch = Math.max(1, members.length - minHealthy)
     for (const instanceId of stillOld.slice(0, batch)) {
-      const instance = this.instances.get(instanceId)!
-      instance.membership!.lifecycle = "Terminating"
+      const instance = this.instances.get(instanceId)
+      if (instance?.membership === undefined) continue
+      instance.membership.lifecycle = "Terminating"
       this.recordActivity(group.name, "Successful", `Terminating EC2 instance: ${instanceId}`, "an instance was taken out of service in response to an instance refresh.")
       this.shutDown(instance, `Host EC2 (instance ${instanceId}) terminated by an instance refresh`)
       refresh.replaced++
@@ -1115,17 +1143,25 @@ export class World {
   }
 
   remaining(record: ContainerInstanceRecord): ResourcesRecord {
-    let cpu = record.registered.cpu
-    let memory = record.registered.memory
-    const ports = [...record.registered.ports]
-    for (const taskArn of record.taskArns) {
-      const task = this.tasks.get(taskArn)
-      if (task === undefined) continue
-      cpu -= task.cpu
-      memory -= task.memory
-      ports.push(...task.hostPorts)
+    return {
+      cpu: record.registered.cpu - record.used.cpu,
+      memory: record.registered.memory - record.used.memory,
+      ports: [...record.registered.ports, ...record.used.ports],
     }
-    return { cpu, memory, ports }
+  }
+
+  private reserve(record: ContainerInstanceRecord, task: TaskRecord): void {
+    record.taskArns.add(task.taskArn)
+    record.used.cpu += task.cpu
+    record.used.memory += task.memory
+    record.used.ports.push(...task.hostPorts)
+  }
+
+  private release(record: ContainerInstanceRecord, task: TaskRecord): void {
+    if (!record.taskArns.delete(task.taskArn)) return
+    record.used.cpu -= task.cpu
+    record.used.memory -= task.memory
+    for (const port of task.hostPorts) record.used.ports.splice(record.used.ports.indexOf(port), 1)
   }
 
   // ---------------------------------------------------------------- ECS: tasks
@@ -1195,7 +1231,7 @@ export class World {
    */
   private placeTask(task: TaskRecord, target: ContainerInstanceRecord, mode: "instant" | "created" | "waited"): void {
     task.containerInstanceArn = target.containerInstanceArn
-    target.taskArns.add(task.taskArn)
+    this.reserve(target, task)
     if (mode === "instant") {
       task.lastStatus = "RUNNING"
       task.startedAt = this.now
@@ -1281,7 +1317,8 @@ export class World {
     task.desiredStatus = "STOPPED"
     task.stopReason ??= reason
     task.stoppedAt = this.now
-    if (task.containerInstanceArn !== undefined) this.containerInstances.get(task.containerInstanceArn)?.taskArns.delete(task.taskArn)
+    const host = task.containerInstanceArn === undefined ? undefined : this.containerInstances.get(task.containerInstanceArn)
+    if (host !== undefined) this.release(host, task)
     this.markTask(task)
     this.schedule(this.timings.stoppedRetentionMs, `forget ${task.taskArn}`, () => {
       this.tasks.delete(task.taskArn)
@@ -1339,7 +1376,7 @@ export class World {
     for (const ci of this.containerInstances.values()) {
       if (ci.clusterName !== service.clusterName || !ci.agentConnected) continue
       const mine = live.filter((t) => t.containerInstanceArn === ci.containerInstanceArn)
-      if (ci.status === "ACTIVE" && mine.length === 0 && this.fits(ci, service, service)) {
+      if (ci.status === "ACTIVE" && mine.length === 0 && this.fitsResources(ci, service)) {
         this.createServiceTask(service, ci, instant)
       }
       if (ci.status === "DRAINING" && mine.length > 0) {
@@ -1404,54 +1441,46 @@ export class World {
     }
   }
 
-  private fits(ci: ContainerInstanceRecord, need: { readonly cpu: number; readonly memory: number; readonly hostPorts: ReadonlyArray<number> }, service: ServiceRecord | undefined): boolean {
-    const free = this.remaining(ci)
-    if (free.cpu < need.cpu || free.memory < need.memory) return false
-    if (need.hostPorts.some((port) => free.ports.includes(port))) return false
-    if (service?.placementConstraints.some((c) => c.type === "distinctInstance") === true) {
-      for (const arn of ci.taskArns) if (this.tasks.get(arn)?.serviceKey === service.key) return false
-    }
-    return true
+  private fitsResources(ci: ContainerInstanceRecord, need: ResourceNeed): boolean {
+    if (ci.registered.cpu - ci.used.cpu < need.cpu || ci.registered.memory - ci.used.memory < need.memory) return false
+    return !need.hostPorts.some((port) => ci.registered.ports.includes(port) || ci.used.ports.includes(port))
   }
 
   /** Placement: ACTIVE instances with a connected agent and room, ordered by the strategies in turn, ties broken at (seeded) random as ECS does. */
   private pickInstance(
-    need: { readonly cpu: number; readonly memory: number; readonly hostPorts: ReadonlyArray<number>; readonly clusterName?: string },
+    need: ResourceNeed & { readonly clusterName?: string },
     strategies: ServiceRecord["placementStrategy"],
     service: ServiceRecord | undefined,
   ): ContainerInstanceRecord | undefined {
     const clusterName = service?.clusterName ?? need.clusterName
-    const candidates = [...this.containerInstances.values()].filter(
-      (ci) => ci.clusterName === clusterName && ci.status === "ACTIVE" && ci.agentConnected && this.fits(ci, need, service),
-    )
-    if (candidates.length === 0) return undefined
-    const countOn = (ci: ContainerInstanceRecord) =>
-      service === undefined ? 0 : [...ci.taskArns].filter((arn) => this.tasks.get(arn)?.serviceKey === service.key).length
-    const zoneCounts = new Map<string, number>()
-    for (const ci of candidates) zoneCounts.set(ci.availabilityZone, 0)
-    if (service !== undefined) {
-      for (const task of this.serviceTasks(service)) {
-        if (task.desiredStatus !== "RUNNING" || task.containerInstanceArn === undefined) continue
-        const zone = this.containerInstances.get(task.containerInstanceArn)?.availabilityZone
-        if (zone !== undefined && zoneCounts.has(zone)) zoneCounts.set(zone, zoneCounts.get(zone)! + 1)
+    // The service's live tasks per instance and per AZ: for spread and for distinctInstance.
+    const perInstance = new Map<string, number>()
+    const perZone = new Map<string, number>()
+    for (const task of service === undefined ? [] : this.serviceTasks(service)) {
+      if (task.desiredStatus !== "RUNNING" || task.containerInstanceArn === undefined) continue
+      const host = this.containerInstances.get(task.containerInstanceArn)
+      if (host === undefined) continue
+      perInstance.set(host.containerInstanceArn, (perInstance.get(host.containerInstanceArn) ?? 0) + 1)
+      perZone.set(host.availabilityZone, (perZone.get(host.availabilityZone) ?? 0) + 1)
+    }
+    const distinct = service?.placementConstraints.some((c) => c.type === "distinctInstance") === true
+    let best: ContainerInstanceRecord | undefined
+    let bestKey: Array<number> = []
+    for (const ci of this.containerInstances.values()) {
+      if (ci.clusterName !== clusterName || ci.status !== "ACTIVE" || !ci.agentConnected || !this.fitsResources(ci, need)) continue
+      if (distinct && (perInstance.get(ci.containerInstanceArn) ?? 0) > 0) continue
+      const key = strategies.map((strategy) => {
+        if (strategy.type === "random") return this.rng.next()
+        if (strategy.type === "binpack") return strategy.field === "cpu" ? ci.registered.cpu - ci.used.cpu : ci.registered.memory - ci.used.memory
+        return strategy.field === "attribute:ecs.availability-zone" ? (perZone.get(ci.availabilityZone) ?? 0) : (perInstance.get(ci.containerInstanceArn) ?? 0)
+      })
+      key.push(this.rng.next())
+      if (best === undefined || lexicographicallyLess(key, bestKey)) {
+        best = ci
+        bestKey = key
       }
     }
-    const keys = new Map(
-      candidates.map((ci) => [
-        ci,
-        strategies.map((strategy) => {
-          if (strategy.type === "random") return this.rng.next()
-          if (strategy.type === "binpack") return strategy.field === "cpu" ? this.remaining(ci).cpu : this.remaining(ci).memory
-          return strategy.field === "attribute:ecs.availability-zone" ? zoneCounts.get(ci.availabilityZone)! : countOn(ci)
-        }).concat(this.rng.next()),
-      ]),
-    )
-    return [...candidates].sort((a, b) => {
-      const ka = keys.get(a)!
-      const kb = keys.get(b)!
-      for (let index = 0; index < ka.length; index++) if (ka[index] !== kb[index]) return ka[index]! - kb[index]!
-      return 0
-    })[0]
+    return best
   }
 
   /** Sets a service's desired count (UpdateService-like; a simulator operation). */

@@ -1,0 +1,228 @@
+/**
+ * Auto Scaling behaviour: launching to desired capacity with AZ balance and the Pending → InService
+ * lifecycle, DetachInstances limits and decrement, TerminateInstanceInAutoScalingGroup, the default
+ * termination policy on scale-in, scale-in protection, Standby, suspended processes, AZRebalance and
+ * failed launches as scaling activities.
+ */
+import { AutoScaling, Ec2 } from "@ecs-ami-deploy/ports"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { defaultTimings, makeSimulation, newImageId, scenarios, type Scenario } from "../src/index.ts"
+import { simulate } from "./helpers.ts"
+
+const small = scenarios.small
+const asgName = "small-asg"
+const describeGroup = (name = asgName) => AutoScaling.use((a) => a.describeGroups([name])).pipe(Effect.map((groups) => groups[0]!))
+const zonesOf = (instances: ReadonlyArray<{ readonly availabilityZone: string }>) => {
+  const counts: Record<string, number> = {}
+  for (const instance of instances) counts[instance.availabilityZone] = (counts[instance.availabilityZone] ?? 0) + 1
+  return counts
+}
+
+describe("launching to desired capacity", () => {
+  it("moves new instances Pending → InService after boot plus the in-service delay, balanced across AZs", async () => {
+    const sim = makeSimulation(small)
+    await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 8 })))
+    sim.advance(defaultTimings.autoScalingReactionMs)
+    const lifecycle = () => sim.snapshotState().groups[0]!.instances.map((i) => i.lifecycleState)
+    expect(lifecycle().filter((s) => s === "Pending")).toHaveLength(4)
+    sim.advance(defaultTimings.instancePendingMs + defaultTimings.inServiceAfterRunningMs - 1)
+    expect(lifecycle().filter((s) => s === "Pending")).toHaveLength(4)
+    sim.advance(1)
+    expect(lifecycle().every((s) => s === "InService")).toBe(true)
+    expect(zonesOf(sim.snapshotState().groups[0]!.instances)).toEqual({ "us-east-1a": 4, "us-east-1b": 4 })
+  })
+
+  it("registers the new instances with ECS after the agent delay", async () => {
+    const sim = makeSimulation(small)
+    await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })))
+    sim.advance(defaultTimings.autoScalingReactionMs + defaultTimings.instancePendingMs + defaultTimings.agentRegistrationMs - 1)
+    expect(sim.snapshotState().containerInstances).toHaveLength(4)
+    sim.advance(1)
+    expect(sim.snapshotState().containerInstances).toHaveLength(6)
+  })
+
+  it("records a failed launch (bad image) as a Failed scaling activity and launches nothing", async () => {
+    const { result, sim } = await simulate(
+      small,
+      () =>
+        Effect.gen(function* () {
+          const autoScaling = yield* AutoScaling
+          yield* autoScaling.updateGroup({ asgName, desiredCapacity: 5 })
+          yield* Effect.sleep("5 minutes")
+          return yield* autoScaling.describeScalingActivities(asgName, 0)
+        }),
+      { faults: { launchFailures: [{ imageId: small.launchTemplates[0]!.versions[0]!.imageId }] } },
+    )
+    expect(result.length).toBeGreaterThan(0)
+    expect(result.every((a) => a.status === "Failed")).toBe(true)
+    expect(result[0]!.description).toMatch(/InsufficientInstanceCapacity|capacity/)
+    expect(sim.snapshotState().instances).toHaveLength(4)
+  })
+
+  it("records a launch of a deregistered image as Failed with InvalidAMIID", async () => {
+    const broken: Scenario = {
+      ...small,
+      images: small.images.map((image) => (image.imageId === newImageId ? { ...image, state: "deregistered" as const } : image)),
+      launchTemplates: small.launchTemplates.map((t) => ({ ...t, versions: [{ ...t.versions[0]!, imageId: newImageId }] })),
+      groups: small.groups.map((g) => ({ ...g, initialImageId: small.launchTemplates[0]!.versions[0]!.imageId })),
+    }
+    const { result } = await simulate(broken, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 5 })
+        yield* Effect.sleep("2 minutes")
+        return yield* autoScaling.describeScalingActivities(asgName, 0)
+      }),
+    )
+    expect(result[0]).toMatchObject({ status: "Failed" })
+    expect(result[0]!.description).toContain("does not exist")
+  })
+})
+
+describe("DetachInstances", () => {
+  it("refuses more than 20 ids in one call and changes nothing", async () => {
+    const sim = makeSimulation(scenarios["standard-20"])
+    const ids = sim.snapshotState().groups[0]!.instances.map((i) => i.instanceId)
+    const before = sim.snapshotState()
+    const error = await sim.run(
+      Effect.flip(AutoScaling.use((a) => a.detachInstances("standard-asg", [...ids, ids[0]!], false))),
+    )
+    expect(error).toMatchObject({ kind: "invalid-parameter", code: "ValidationError" })
+    expect(sim.snapshotState()).toEqual(before)
+    expect(sim.callLog.at(-1)).toMatchObject({ operation: "autoscaling:DetachInstances", mutating: true, outcome: "ValidationError" })
+  })
+
+  it("without decrement, keeps desired capacity and launches replacements; the detached instance keeps running", async () => {
+    const sim = makeSimulation(small)
+    const [first] = sim.snapshotState().groups[0]!.instances
+    await sim.run(AutoScaling.use((a) => a.detachInstances(asgName, [first!.instanceId], false)))
+    sim.advance(10 * 60_000)
+    const group = sim.snapshotState().groups[0]!
+    expect(group.desiredCapacity).toBe(4)
+    expect(group.instances.map((i) => i.instanceId)).not.toContain(first!.instanceId)
+    expect(group.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(4)
+    expect(sim.snapshotState().instances.find((i) => i.instanceId === first!.instanceId)?.state).toBe("running")
+  })
+
+  it("with decrement, lowers desired capacity and launches nothing", async () => {
+    const sim = makeSimulation(small)
+    const [first] = sim.snapshotState().groups[0]!.instances
+    await sim.run(AutoScaling.use((a) => a.detachInstances(asgName, [first!.instanceId], true)))
+    sim.advance(10 * 60_000)
+    expect(sim.snapshotState().groups[0]!.desiredCapacity).toBe(3)
+    expect(sim.snapshotState().instances).toHaveLength(4)
+  })
+})
+
+describe("scale-in", () => {
+  it("terminates instances of the older launch template version first, never protected ones", async () => {
+    const { sim, result } = await simulate(small, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        const before = yield* describeGroup()
+        yield* autoScaling.setInstanceProtection(asgName, [before.instances[0]!.instanceId], true)
+        // New version with the new image, then 4 more instances of it.
+        const ec2 = yield* Ec2
+        yield* ec2.createLaunchTemplateVersion({
+          launchTemplateId: small.launchTemplates[0]!.launchTemplateId,
+          sourceVersion: "1",
+          imageId: newImageId,
+          description: "new",
+          idempotencyKey: "k1",
+        })
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 8 })
+        yield* Effect.sleep("5 minutes")
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 5 })
+        yield* Effect.sleep("5 minutes")
+        return before.instances.map((i) => i.instanceId)
+      }),
+    )
+    const live = sim.snapshotState().instances.filter((i) => i.state === "running")
+    expect(live).toHaveLength(5)
+    expect(live.filter((i) => result.includes(i.instanceId)).map((i) => i.instanceId)).toEqual([result[0]])
+  })
+
+  it("lowering desired keeps AZs balanced", async () => {
+    const { sim } = await simulate(scenarios["standard-20"], () =>
+      Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName: "standard-asg", desiredCapacity: 11 })), Effect.sleep("5 minutes")),
+    )
+    const counts = Object.values(zonesOf(sim.snapshotState().groups[0]!.instances))
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1)
+  })
+
+  it("terminates nothing while the Terminate process is suspended", async () => {
+    const { sim } = await simulate(small, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        yield* autoScaling.suspendProcesses(asgName, ["Terminate"])
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 2 })
+        yield* Effect.sleep("5 minutes")
+      }),
+    )
+    expect(sim.snapshotState().instances.filter((i) => i.state === "running")).toHaveLength(4)
+  })
+})
+
+describe("TerminateInstanceInAutoScalingGroup", () => {
+  it("without decrement replaces the instance; with decrement below min size it is refused", async () => {
+    const { sim, result } = await simulate(small, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        const group = yield* describeGroup()
+        yield* autoScaling.terminateInstanceInGroup(group.instances[0]!.instanceId, false)
+        yield* autoScaling.updateGroup({ asgName, minSize: 4 })
+        return yield* Effect.flip(autoScaling.terminateInstanceInGroup(group.instances[1]!.instanceId, true))
+      }),
+    )
+    expect(result.kind).toBe("invalid-parameter")
+    sim.advance(10 * 60_000)
+    expect(sim.snapshotState().groups[0]!.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(4)
+  })
+})
+
+describe("Standby and AZRebalance", () => {
+  it("does not count Standby instances toward desired capacity", () => {
+    const sim = makeSimulation({ ...small, groups: small.groups.map((g) => ({ ...g, initialStandby: 1 })) })
+    sim.advance(10 * 60_000)
+    const group = sim.snapshotState().groups[0]!
+    expect(group.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(4)
+    expect(group.instances.filter((i) => i.lifecycleState === "Standby")).toHaveLength(1)
+  })
+
+  it("rebalances unbalanced AZs by launching in the smaller AZ first, then terminating in the larger", async () => {
+    const { sim } = await simulate(small, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        const group = yield* describeGroup()
+        const inA = group.instances.filter((i) => i.availabilityZone === "us-east-1a").map((i) => i.instanceId)
+        yield* autoScaling.detachInstances(asgName, inA, true)
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 2 })
+        // Both remaining instances are in us-east-1b: unbalanced by 2.
+        yield* Effect.sleep("30 minutes")
+      }),
+    )
+    const group = sim.snapshotState().groups[0]!
+    expect(zonesOf(group.instances.filter((i) => i.lifecycleState === "InService"))).toEqual({ "us-east-1a": 1, "us-east-1b": 1 })
+    const descriptions = sim.snapshotState().activities.map((a) => a.description)
+    const launch = descriptions.findIndex((d) => d.startsWith("Launching"))
+    const terminate = descriptions.findIndex((d) => d.startsWith("Terminating"))
+    expect(launch).toBeGreaterThanOrEqual(0)
+    expect(terminate).toBeGreaterThan(launch)
+  })
+
+  it("leaves unbalanced AZs alone while AZRebalance is suspended", async () => {
+    const { sim } = await simulate(small, () =>
+      Effect.gen(function* () {
+        const autoScaling = yield* AutoScaling
+        yield* autoScaling.suspendProcesses(asgName, ["AZRebalance"])
+        const group = yield* describeGroup()
+        const inA = group.instances.filter((i) => i.availabilityZone === "us-east-1a").map((i) => i.instanceId)
+        yield* autoScaling.detachInstances(asgName, inA, true)
+        yield* autoScaling.updateGroup({ asgName, desiredCapacity: 2 })
+        yield* Effect.sleep("30 minutes")
+      }),
+    )
+    expect(zonesOf(sim.snapshotState().groups[0]!.instances)).toEqual({ "us-east-1b": 2 })
+  })
+})

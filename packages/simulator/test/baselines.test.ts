@@ -1,0 +1,86 @@
+/**
+ * The reference algorithms on the simulator: the Go tool's forced deregistration takes single-task
+ * services down where a plain drain at min 100% / max 200% does not; its single DetachInstances call
+ * fails above 20 instances; ASG instance refresh replaces every instance without draining.
+ */
+import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { makeSimulation, newImageId, runGoToolBaseline, runInstanceRefreshBaseline, scenarios } from "../src/index.ts"
+
+const liveImages = (sim: ReturnType<typeof makeSimulation>) => [
+  ...new Set(sim.snapshotState().instances.filter((i) => i.state === "running" || i.state === "pending").map((i) => i.imageId)),
+]
+
+/** A simple, correct rollout: surge, point the template at the new image, drain the old instances with DRAINING, wait, terminate. */
+const handWrittenDrain = (clusterName: string, asgName: string) =>
+  Effect.gen(function* () {
+    const ec2 = yield* Ec2
+    const autoScaling = yield* AutoScaling
+    const ecs = yield* Ecs
+    const [group] = yield* autoScaling.describeGroups([asgName])
+    if (group === undefined || group.launchSpec._tag !== "LaunchTemplate") return yield* Effect.die("unexpected group")
+    yield* ec2.createLaunchTemplateVersion({
+      launchTemplateId: group.launchSpec.template.launchTemplateId,
+      sourceVersion: "$Latest",
+      imageId: newImageId,
+      description: "hand-written drain",
+      idempotencyKey: "hand-1",
+    })
+    const oldIds = new Set(group.instances.map((i) => i.instanceId))
+    yield* autoScaling.suspendProcesses(asgName, ["AZRebalance"])
+    yield* autoScaling.updateGroup({ asgName, desiredCapacity: group.desiredCapacity * 2 })
+    for (;;) {
+      const registered = yield* ecs.containerInstances(clusterName)
+      if (registered.filter((ci) => ci.status === "ACTIVE" && !oldIds.has(ci.ec2InstanceId)).length >= group.desiredCapacity) break
+      yield* Effect.sleep("15 seconds")
+    }
+    const old = (yield* ecs.containerInstances(clusterName)).filter((ci) => oldIds.has(ci.ec2InstanceId))
+    yield* ecs.updateContainerInstancesState(clusterName, old.map((ci) => ci.containerInstanceArn), "DRAINING")
+    for (;;) {
+      const tasks = yield* ecs.tasks(clusterName)
+      const oldArns = new Set(old.map((ci) => ci.containerInstanceArn))
+      if (!tasks.some((t) => t.lastStatus !== "STOPPED" && t.containerInstanceArn !== undefined && oldArns.has(t.containerInstanceArn))) break
+      yield* Effect.sleep("15 seconds")
+    }
+    for (const instanceId of oldIds) yield* autoScaling.terminateInstanceInGroup(instanceId, true)
+    yield* autoScaling.resumeProcesses(asgName, ["AZRebalance"])
+    yield* Effect.sleep("5 minutes")
+  })
+
+describe("the Go tool's algorithm", () => {
+  it("on single-task-services, completes but leaves services below their floor; a DRAINING rollout does not", async () => {
+    const goTool = makeSimulation(scenarios["single-task-services"], { seed: 3 })
+    const outcome = await Effect.runPromise(runGoToolBaseline(goTool, { clusterName: "single-task-services-cluster" }))
+    expect(outcome.status).toBe("completed")
+    expect(liveImages(goTool)).toEqual([newImageId])
+    expect(goTool.metrics().serviceSecondsBelowFloor).toBeGreaterThan(0)
+    expect(goTool.metrics().serviceSecondsWithZeroHealthy).toBeGreaterThan(0)
+
+    const drained = makeSimulation(scenarios["single-task-services"], { seed: 3 })
+    await drained.run(handWrittenDrain("single-task-services-cluster", "single-asg"))
+    expect(liveImages(drained)).toEqual([newImageId])
+    expect(drained.metrics().serviceSecondsBelowFloor).toBe(0)
+    expect(drained.metrics().serviceSecondsWithZeroHealthy).toBe(0)
+  })
+
+  it("fails at its single DetachInstances call on a group of more than 20 instances, as the real tool did", async () => {
+    const sim = makeSimulation(scenarios["large-200"])
+    const outcome = await Effect.runPromise(runGoToolBaseline(sim, { clusterName: "large-200-cluster" }))
+    expect(outcome.status).toBe("failed")
+    expect(outcome.failure).toContain("autoscaling:DetachInstances: ValidationError")
+    // One DescribeInstances per instance before that, as the Go tool did.
+    expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(201)
+  })
+})
+
+describe("ASG instance refresh", () => {
+  it("replaces every instance with the new image, terminating without draining", async () => {
+    const sim = makeSimulation(scenarios["single-task-services"])
+    const outcome = await Effect.runPromise(runInstanceRefreshBaseline(sim, { asgName: "single-asg" }))
+    expect(outcome.status).toBe("completed")
+    expect(liveImages(sim)).toEqual([newImageId])
+    expect(sim.metrics().serviceSecondsWithZeroHealthy).toBeGreaterThan(0)
+    expect(sim.snapshotState().tasks.some((t) => t.stopReason?.includes("instance refresh") === true)).toBe(true)
+  })
+})

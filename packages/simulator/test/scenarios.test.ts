@@ -1,0 +1,38 @@
+/**
+ * The scenario library: every scenario is valid, starts steady (every service at its desired count,
+ * all healthy), runs an older AMI, and offers a newer one by the default name filter and by SSM.
+ */
+import { Ec2, Ssm } from "@ecs-ami-deploy/ports"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { decodeScenario, defaultImageNameFilter, makeSimulation, recommendedImageIdParameter, scenarioNames, scenarios } from "../src/index.ts"
+
+describe("scenario library", () => {
+  for (const name of scenarioNames) {
+    it(`${name}: valid, steady at the start, on an older AMI than the one available`, async () => {
+      const scenario = scenarios[name]
+      expect(decodeScenario(JSON.parse(JSON.stringify(scenario)))).toEqual(scenario)
+      const sim = makeSimulation(scenario)
+      const state = sim.snapshotState()
+      for (const service of state.services) {
+        expect(service.runningCount, service.serviceName).toBe(service.desiredCount)
+        expect(service.healthyCount, service.serviceName).toBe(service.desiredCount)
+      }
+      const { newest, recommended } = await sim.run(
+        Effect.all({
+          newest: Ec2.use((ec2) =>
+            ec2.describeImages({ _tag: "ByFilter", namePattern: defaultImageNameFilter, owners: ["amazon"], includeDeprecated: false }),
+          ).pipe(Effect.map((images) => [...images].sort((a, b) => b.creationDate - a.creationDate)[0]!)),
+          recommended: Ssm.use((ssm) => ssm.getParameter(recommendedImageIdParameter)),
+        }),
+      )
+      expect(recommended.value).toBe(newest.imageId)
+      const inUse = new Set(state.instances.map((i) => i.imageId))
+      expect(inUse.has(newest.imageId)).toBe(false)
+    })
+  }
+
+  it("rejects a malformed scenario naming the field", () => {
+    expect(() => decodeScenario({ ...scenarios.small, groups: [{ ...scenarios.small.groups[0], minSize: -1 }] })).toThrow(/minSize/)
+  })
+})
