@@ -5,6 +5,7 @@
 import { decodeRunEvent, encodeRunEvent, EventLogCorrupt, type RunEvent } from "@ecs-ami-deploy/domain"
 import { Effect } from "effect"
 
+/** An event that does not satisfy its own schema is a bug of the caller: encoding it throws. */
 export const formatRecord = (event: RunEvent): string => JSON.stringify(encodeRunEvent(event))
 
 export const parseRecord = (text: string, location: string): Effect.Effect<RunEvent, EventLogCorrupt> =>

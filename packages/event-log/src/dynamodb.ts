@@ -17,8 +17,9 @@
  *   reloads after the conflict, or the stale put fails. Every event item also records the token it
  *   was written under.
  * - Runs index `pk=CLUSTER#<cluster>, sk=RUN#<runId>`: written before a run's `RunStarted` event, so
- *   a stored run is always indexed; an index item whose run has no events is skipped. The last seq and
- *   status are read from the run's newest event, so they never lag behind the log.
+ *   a stored run is always indexed; an index item whose run has no events is skipped. The last seq is
+ *   read from the run's newest event, so it never lags behind the log; the outcome is set on the index
+ *   item after `RunFinished` is stored, and read from the newest event if that update was lost.
  */
 import {
   CreateTableCommand,
@@ -31,9 +32,17 @@ import {
   type AttributeValue,
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb"
-import { EventLogCorrupt, EventLogUnavailable, LockHeld, StaleLease, SequenceConflict, type RunEvent } from "@ecs-ami-deploy/domain"
+import {
+  EventLogCorrupt,
+  EventLogUnavailable,
+  LockHeld,
+  RunOutcome,
+  SequenceConflict,
+  StaleLease,
+  type RunEvent,
+} from "@ecs-ami-deploy/domain"
 import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
-import { Data, Effect, Layer, Schedule } from "effect"
+import { Data, Effect, Layer, Schedule, Schema } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
 import { checkLeaseCurrent, checkSequence, FIRST_SEQ, leaseOf, newestFirst, type LockRecord } from "./rules.ts"
 
@@ -91,6 +100,11 @@ const stringOf = (item: Item, name: string): string | undefined => {
 const numberOf = (item: Item, name: string): number | undefined => {
   const value = item[name]
   return value !== undefined && "N" in value && typeof value.N === "string" ? Number(value.N) : undefined
+}
+const isRunOutcome = Schema.is(RunOutcome)
+const outcomeOf = (item: Item): RunOutcome | undefined => {
+  const outcome = stringOf(item, "outcome")
+  return isRunOutcome(outcome) ? outcome : undefined
 }
 const booleanOf = (item: Item, name: string): boolean | undefined => {
   const value = item[name]
@@ -239,6 +253,20 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       }).pipe(
         Effect.catchTag("ConditionFailed", () => Effect.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))),
       )
+      if (event._tag === "RunFinished")
+        yield* send(`CLUSTER#${lease.clusterName}`, (abortSignal) =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: { pk: S(`CLUSTER#${lease.clusterName}`), sk: S(`RUN#${event.runId}`) },
+              UpdateExpression: "SET outcome = :outcome",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeValues: { ":outcome": S(event.outcome) },
+            }),
+            { abortSignal },
+          ),
+          // A run indexed under another cluster than the lease's keeps its status from its newest event.
+        ).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
     })
 
   return EventLog.of({
@@ -333,7 +361,7 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
                 clusterName,
                 startedAt,
                 lastSeq: last.seq,
-                status: last._tag === "RunFinished" ? last.outcome : "open",
+                status: outcomeOf(item) ?? (last._tag === "RunFinished" ? last.outcome : "open"),
               }
               return summary
             }),

@@ -68,6 +68,7 @@ const LockFile = Schema.Struct({
 const decodeLockFile = Schema.decodeUnknownEffect(LockFile)
 
 const lockFileName = /^(\d+)\.json$/
+const RUN_FILE_SUFFIX = ".jsonl"
 
 const retryableCodes: ReadonlySet<string> = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE", "ETIMEDOUT"])
 
@@ -105,6 +106,27 @@ const withFile = async <A>(file: string, flags: string, use: (handle: fs.FileHan
   }
 }
 
+/** Lists a directory, or nothing when it does not exist. */
+const listIfExists = (directory: string) =>
+  io(directory, async () => {
+    try {
+      return await fs.readdir(directory)
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return []
+      throw error
+    }
+  })
+
+/** The run id a run file stands for; `undefined` for a file this driver did not name. */
+const runIdOfFileName = (name: string): string | undefined => {
+  if (!name.endsWith(RUN_FILE_SUFFIX)) return undefined
+  try {
+    return decodeURIComponent(name.slice(0, -RUN_FILE_SUFFIX.length))
+  } catch {
+    return undefined
+  }
+}
+
 /** Makes a directory entry (a created or renamed file) durable. */
 const syncDirectory = (directory: string): Promise<void> => withFile(directory, "r", (handle) => handle.sync())
 
@@ -127,7 +149,7 @@ export interface FileEventLogOptions {
 export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["Service"] => {
   const directory = options.directory ?? defaultStateDirectory()
   const runsDirectory = path.join(directory, "runs")
-  const runFile = (runId: string) => path.join(runsDirectory, `${fileNameOf(runId)}.jsonl`)
+  const runFile = (runId: string) => path.join(runsDirectory, `${fileNameOf(runId)}${RUN_FILE_SUFFIX}`)
   const lockDirectory = (clusterName: string) => path.join(directory, "locks", fileNameOf(clusterName))
   const lockFile = (clusterName: string, token: number) => path.join(lockDirectory(clusterName), `${token}.json`)
   const writes = Semaphore.makeUnsafe(1)
@@ -135,23 +157,15 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   /** The cluster's current lock: the acquisition with the highest token. */
   const readLock = (clusterName: string): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
-      const lockDir = lockDirectory(clusterName)
-      const names = yield* io(lockDir, async () => {
-        try {
-          return await fs.readdir(lockDir)
-        } catch (error) {
-          if (errorCode(error) === "ENOENT") return []
-          throw error
-        }
-      })
+      const names = yield* listIfExists(lockDirectory(clusterName))
       const tokens = names.flatMap((name) => {
         const match = lockFileName.exec(name)
         return match?.[1] === undefined ? [] : [Number(match[1])]
       })
       if (tokens.length === 0) return undefined
       const file = lockFile(clusterName, Math.max(...tokens))
-      const text = yield* readIfExists(file)
-      if (text === undefined) return yield* Effect.fail(unavailable(file)(new Error("lock file vanished while being read")))
+      // Acquisition files are never deleted and rename replaces atomically: the file is there.
+      const text = yield* io(file, () => fs.readFile(file, "utf8"))
       return yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (error) => error }).pipe(
         Effect.flatMap((json) => decodeLockFile(json)),
         Effect.mapError((error) => new EventLogCorrupt({ location: file, problem: String(error) })),
@@ -288,15 +302,8 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
     load: loadRun,
     runs: (clusterName) =>
       Effect.gen(function* () {
-        const names = yield* io(runsDirectory, async () => {
-          try {
-            return await fs.readdir(runsDirectory)
-          } catch (error) {
-            if (errorCode(error) === "ENOENT") return []
-            throw error
-          }
-        })
-        const runIds = names.filter((name) => name.endsWith(".jsonl")).map((name) => decodeURIComponent(name.slice(0, -".jsonl".length)))
+        const names = yield* listIfExists(runsDirectory)
+        const runIds = names.flatMap((name) => runIdOfFileName(name) ?? [])
         const runs = yield* Effect.forEach(runIds, loadRun)
         return runs
           .map(summarizeRun)

@@ -4,7 +4,7 @@
  * event that would not survive storage fails here first. Each operation runs without yielding, so
  * its check and its write are atomic with respect to every other fiber.
  */
-import type { RunEvent, SequenceConflict } from "@ecs-ami-deploy/domain"
+import type { EventLogCorrupt, RunEvent, SequenceConflict } from "@ecs-ami-deploy/domain"
 import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { Effect, Layer, Result } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
@@ -32,6 +32,15 @@ const loadRun = (storage: MemoryStorage, runId: string) =>
     parseRecord(text, `memory:${runId}#${index + 1}`),
   )
 
+/**
+ * The text to store for an event, read back at once: an event that does not survive the trip fails its
+ * append (EventLogCorrupt) instead of a later load.
+ */
+const throughJson = (event: RunEvent): Effect.Effect<{ readonly runId: string; readonly text: string }, EventLogCorrupt> => {
+  const text = formatRecord(event)
+  return Effect.as(parseRecord(text, `memory:${event.runId}#${event.seq} (being appended)`), { runId: event.runId, text })
+}
+
 /** An EventLog over `storage`; pass your own storage to inspect or seed records in a test. */
 export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()): EventLog["Service"] => {
   const lastSeqOf = (runId: string): number => {
@@ -55,15 +64,19 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
         if (Result.isSuccess(current)) storeLock({ ...current.success, released: true })
       }),
     append: (lease, events) =>
-      atomically(() =>
-        Result.flatMap(currentLease(lease), (): Result.Result<void, SequenceConflict> => checkSequence(lastSeqOf, events)).pipe(
-          Result.map(() => {
-            for (const event of events) {
-              const texts = storage.runs.get(event.runId) ?? []
-              texts.push(formatRecord(event))
-              storage.runs.set(event.runId, texts)
-            }
-          }),
+      Effect.forEach(events, throughJson).pipe(
+        Effect.flatMap((records) =>
+          atomically(() =>
+            Result.flatMap(currentLease(lease), (): Result.Result<void, SequenceConflict> => checkSequence(lastSeqOf, events)).pipe(
+              Result.map(() => {
+                for (const { runId, text } of records) {
+                  const stored = storage.runs.get(runId)
+                  if (stored === undefined) storage.runs.set(runId, [text])
+                  else stored.push(text)
+                }
+              }),
+            ),
+          ),
         ),
       ),
     load: (runId) => Effect.suspend(() => loadRun(storage, runId)),

@@ -165,7 +165,8 @@ export const eventLogContract = <E>(
         const { log } = yield* setup
         const prod = yield* acquire(log, "executor-a")
         const staging = yield* acquire(log, "executor-a", T0, "staging")
-        yield* log.append(prod, [runStarted("run-old", "prod", T0), noted("run-old", 1), runFinished("run-old", 2, "succeeded")])
+        yield* log.append(prod, [runStarted("run-old", "prod", T0), runFinished("run-old", 1, "succeeded")])
+        yield* log.append(prod, [noted("run-old", 2, "appended after the run finished")])
         yield* log.append(prod, [runStarted("run-new", "prod", T0 + 10_000), noted("run-new", 1)])
         yield* log.append(staging, [runStarted("run-staging", "staging", T0 + 5_000)])
 
