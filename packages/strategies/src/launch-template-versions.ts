@@ -102,7 +102,8 @@ export const resolveVersion = (
 
 /**
  * Makes a template reference launch `imageId`: a copy of the resolved version with the new image
- * (`token` as ClientToken), made the default when the reference follows `$Default`. Returns the
+ * (`token` as ClientToken), made the default when the reference follows `$Default`; nothing when the
+ * resolved version already holds that image id. Returns the
  * reference before and after; they differ only when the reference pins a number, which the caller
  * must then write into the group.
  */
@@ -118,6 +119,8 @@ export const pointTemplateRefAt = (input: {
     const { template, version } = yield* resolveVersion(ref, asgName)
     const provenance = provenanceOf(version)
     const alreadyApplied = provenance !== undefined && provenance.token === token
+    // A reference that already launches the image needs no copy (a `resolve:ssm:` one still does: it can change under us).
+    if (!alreadyApplied && version.imageId === imageId) return { before: ref, after: ref }
     const sourceVersion = alreadyApplied ? provenance.sourceVersion : version.versionNumber
     const newVersion = alreadyApplied
       ? version.versionNumber

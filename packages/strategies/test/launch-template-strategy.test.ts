@@ -132,6 +132,19 @@ describe("launch-template strategy", () => {
       }).pipe(Effect.provide(stubPorts(world)))
     })
 
+    for (const version of ["$Latest", "$Default", "2"])
+      it.effect(`given ${version} already on the target image, creates nothing and reports the spec unchanged`, () => {
+        const world = worldWithTemplate(3, 2)
+        withGroup(world, version)
+        return strategy.apply({ group: currentGroup(world), imageId: imageOfVersion(version === "$Latest" ? 3 : 2), idempotencyKey: key }).pipe(
+          Effect.map((result) => {
+            assert.deepStrictEqual(result, { before: templateSpec(version), after: templateSpec(version) })
+            assert.deepStrictEqual(world.calls, [])
+          }),
+          Effect.provide(stubPorts(world)),
+        )
+      })
+
     it.effect("given a resolve:ssm: version, the copy holds the target AMI id itself", () => {
       const world = worldWithTemplate(1, 1)
       templateIn(world, "lt-1").versions.set(1, { imageId: "resolve:ssm:/golden/ecs" })
