@@ -5,6 +5,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   type Instance,
   TerminateInstancesCommand,
@@ -215,7 +216,7 @@ describe("describeImages", () => {
   )
 })
 
-describe("mutations", () => {
+describe("tags, terminations and launch templates", () => {
   it.effect("terminateInstances sends at most 1000 ids per call", () =>
     Effect.gen(function* () {
       ec2Mock.on(TerminateInstancesCommand).resolves({})
@@ -300,6 +301,35 @@ describe("mutations", () => {
       const error = yield* Effect.flip(ec2.deleteLaunchTemplateVersions("lt-1", [4]))
       expect({ code: error.code, message: error.message }).toEqual({ code: "unexpectedError", message: "version 4: is the default" })
       expect(ec2Mock.commandCalls(DeleteLaunchTemplateVersionsCommand).map((call) => call.args[0].input.Versions)).toEqual([["3"], ["4"]])
+    }),
+  )
+
+  it.effect("describeLaunchTemplateVersions pages with MaxResults when listing every version, and sends Versions alone otherwise", () =>
+    Effect.gen(function* () {
+      const version = (VersionNumber: number) => ({
+        LaunchTemplateId: "lt-1",
+        VersionNumber,
+        CreateTime: new Date("2026-01-01T00:00:00Z"),
+        DefaultVersion: VersionNumber === 1,
+        LaunchTemplateData: { ImageId: `ami-${VersionNumber}` },
+      })
+      ec2Mock
+        .on(DescribeLaunchTemplateVersionsCommand)
+        .resolvesOnce({ LaunchTemplateVersions: [version(1)], NextToken: "v" })
+        .resolvesOnce({ LaunchTemplateVersions: [version(2)] })
+        .resolvesOnce({ LaunchTemplateVersions: [version(2)] })
+      const every = yield* ec2.describeLaunchTemplateVersions("lt-1")
+      const latest = yield* ec2.describeLaunchTemplateVersions("lt-1", ["$Latest"])
+      expect(every.map((found) => [found.versionNumber, found.imageId, found.isDefault])).toEqual([
+        [1, "ami-1", true],
+        [2, "ami-2", false],
+      ])
+      expect(latest.map((found) => found.versionNumber)).toEqual([2])
+      expect(ec2Mock.commandCalls(DescribeLaunchTemplateVersionsCommand).map((call) => call.args[0].input)).toEqual([
+        { LaunchTemplateId: "lt-1", MaxResults: ec2Limits.describeLaunchTemplateVersionsPage },
+        { LaunchTemplateId: "lt-1", MaxResults: ec2Limits.describeLaunchTemplateVersionsPage, NextToken: "v" },
+        { LaunchTemplateId: "lt-1", Versions: ["$Latest"] },
+      ])
     }),
   )
 })

@@ -1,5 +1,6 @@
 import {
   type ContainerInstance,
+  DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
@@ -301,6 +302,29 @@ describe("clusters", () => {
       const inactive = yield* Effect.flip(ecs.describeCluster("old"))
       expect([missing.kind, inactive.kind]).toEqual(["not-found", "not-found"])
       expect(inactive.code).toBe("INACTIVE")
+    }),
+  )
+
+  it.effect("describeCapacityProviders reads the group name from the ARN and the managed features", () =>
+    Effect.gen(function* () {
+      ecsMock.on(DescribeCapacityProvidersCommand).resolves({
+        capacityProviders: [
+          {
+            name: "cp-ec2",
+            autoScalingGroupProvider: {
+              autoScalingGroupArn: "arn:aws:autoscaling:eu-west-1:1:autoScalingGroup:0f1e:autoScalingGroupName/ecs-nodes",
+              managedScaling: { status: "ENABLED" },
+              managedTerminationProtection: "ENABLED",
+              managedDraining: "DISABLED",
+            },
+          },
+          { name: "FARGATE" },
+        ],
+      })
+      expect(yield* ecs.describeCapacityProviders(["cp-ec2", "FARGATE"])).toEqual([
+        { name: "cp-ec2", asgName: "ecs-nodes", managedScaling: true, managedTerminationProtection: true, managedDraining: false },
+        { name: "FARGATE", managedScaling: false, managedTerminationProtection: false, managedDraining: false },
+      ])
     }),
   )
 })
