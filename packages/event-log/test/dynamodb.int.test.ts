@@ -5,13 +5,14 @@
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { describe, expect, it } from "@effect/vitest"
 import dynalite from "dynalite"
+import { EVENT_SCHEMA_VERSION, type RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
 import { eventLogContract } from "./contract.ts"
-import { runStarted, T0 } from "./fixtures.ts"
+import { noted, runStarted, T0 } from "./fixtures.ts"
 
 const server = dynalite({ createTableMs: 0 })
 let endpoint = ""
@@ -83,6 +84,53 @@ eventLogContract("dynamodb", () =>
 )
 
 describe("dynamodb driver", () => {
+  it.live("given a holder paused between its lock check and its put while another takes over, when its put lands, then exactly one event holds that seq", () =>
+    Effect.gen(function* () {
+      const { client, tableName } = yield* freshTable
+      const newHolderLog = makeDynamoDbEventLog(tableName, client)
+      const staleClient = yield* scopedClient(endpoint)
+      const staleLog = makeDynamoDbEventLog(tableName, staleClient)
+      const staleLease = yield* staleLog.acquire({ clusterName: "prod", holder: "paused", leaseMs: 60_000, now: T0 })
+      yield* staleLog.append(staleLease, [runStarted("run-1", "prod", T0)])
+
+      // The takeover happens after the stale holder passed its lock check, right before its put is sent.
+      const takeover = Effect.gen(function* () {
+        const lease = yield* newHolderLog.acquire({ clusterName: "prod", holder: "new", leaseMs: 60_000, now: T0 + 60_000 })
+        const seq = (yield* newHolderLog.load("run-1")).length
+        const acquired: RunEvent = {
+          _tag: "LeaseAcquired",
+          schemaVersion: EVENT_SCHEMA_VERSION,
+          runId: "run-1",
+          seq,
+          at: T0 + 60_000,
+          holder: "new",
+          fencingToken: lease.fencingToken,
+        }
+        yield* newHolderLog.append(lease, [acquired])
+        return acquired
+      })
+      let pausedOnce: Promise<RunEvent> | undefined
+      staleClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === "PutItemCommand" && pausedOnce === undefined) {
+            pausedOnce = Effect.runPromise(takeover)
+            await pausedOnce
+          }
+          return next(args)
+        },
+        { step: "initialize", name: "pauseBeforeFirstPut" },
+      )
+
+      const racing = yield* Effect.flip(staleLog.append(staleLease, [noted("run-1", 1, "from the paused holder")]))
+      expect(racing).toMatchObject({ _tag: "SequenceConflict", runId: "run-1", seq: 1 })
+      const next = yield* Effect.flip(staleLog.append(staleLease, [noted("run-1", 2, "from the paused holder")]))
+      expect(next).toMatchObject({ _tag: "StaleLease", fencingToken: 1, currentFencingToken: 2 })
+
+      const acquired = yield* Effect.promise(() => pausedOnce ?? Promise.reject(new Error("the put was never paused")))
+      expect(yield* newHolderLog.load("run-1")).toEqual([runStarted("run-1", "prod", T0), acquired])
+    }),
+  )
+
   it.live("given an existing table, when createTable runs again, then it succeeds and the data stays", () =>
     Effect.gen(function* () {
       const { client, tableName } = yield* freshTable

@@ -82,6 +82,18 @@ describe("file driver", () => {
     }),
   )
 
+  it.live("given a lease taken over by another process, when the first appends, then StaleLease from the lock files", () =>
+    Effect.gen(function* () {
+      const directory = yield* temporaryDirectory
+      const [first, second] = [makeFileEventLog({ directory }), makeFileEventLog({ directory })]
+      const old = yield* first.acquire({ clusterName: "prod", holder: "process-1", leaseMs: 60_000, now: T0 })
+      const taken = yield* second.acquire({ clusterName: "prod", holder: "process-2", leaseMs: 60_000, now: T0 + 60_000 })
+
+      const error = yield* Effect.flip(first.append(old, [runStarted("run-1", "prod", T0)]))
+      expect(error).toMatchObject({ _tag: "StaleLease", fencingToken: old.fencingToken, currentFencingToken: taken.fencingToken })
+    }),
+  )
+
   it.live("given run ids and cluster names with path characters, when used, then they stay inside the directory", () =>
     Effect.gen(function* () {
       const directory = yield* temporaryDirectory
