@@ -101,6 +101,12 @@ const groupProblems = (
         problem: `group ${group.name} runs ${architecture} instances but the target image ${target.imageId} is ${target.architecture}`,
         fix: `choose a ${architecture} image (e.g. an AMI filter or SSM parameter for ${architecture}), or change the group's instance types first`,
       })
+  const standby = group.instances.filter((m) => m.lifecycleState === "Standby").map((m) => m.instanceId)
+  if (policy.capacityMode === "detach" && policy.standbyInstances === "replace" && standby.length > 0)
+    problems.push({
+      problem: `group ${group.name} has Standby instances (${standby.join(", ")}) to replace, which detach mode cannot detach`,
+      fix: "use capacity mode 'surge', or set standbyInstances=skip",
+    })
   const targetFamily = imageFamily(target.name)
   const imageNames = new Map(index.snapshot.images.map((i) => [i.imageId, i.name]))
   const families = new Set(

@@ -114,6 +114,25 @@ describe("planRollout", () => {
     ])
   })
 
+  it("given Standby instances to replace in detach mode, then the plan refuses and suggests surge mode", () => {
+    const base = buildCluster({ groups: [{ name: "a", old: 2 }] })
+    const snapshot: ClusterSnapshot = {
+      ...base,
+      groups: base.groups.map((g) => ({
+        ...g,
+        instances: g.instances.map((m, k) => ({
+          ...m,
+          lifecycleState: k === 0 ? ("Standby" as const) : m.lifecycleState,
+        })),
+      })),
+    }
+    const plan = planRollout(snapshot, policy({ capacityMode: "detach", standbyInstances: "replace" }), 0)
+    expect(plan.problems.map((p) => p.fix)).toEqual([
+      "use capacity mode 'surge', or set standbyInstances=skip",
+    ])
+    expect(planRollout(snapshot, policy({ standbyInstances: "replace" }), 0).verdict).toBe("ready")
+  })
+
   it("given forceReplacement, then instances already on the target image are replaced too", () => {
     const snapshot = buildCluster({ groups: [{ name: "a", old: 0, fresh: 2 }] })
     expect(planRollout(snapshot, policy(), 0).outdatedInstances).toEqual([])
