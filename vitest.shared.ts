@@ -4,11 +4,12 @@
  * project writes a JSON report under `reports/vitest/` that `.ci/run` sums into its closing line.
  */
 import path from "node:path"
-import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
 const workspaceRoot = import.meta.dirname
-const sourceConditions = ["@ecs-ami-deploy/source", ...defaultServerConditions]
+// Resolve dependencies as Node does, plus our source condition. Vite's default server conditions add
+// `module`, which sends the AWS SDK to its bundler-only `dist-es` build that Node cannot load.
+const sourceConditions = ["@ecs-ami-deploy/source", "node", "development|production"]
 
 export const projectTestConfig = (projectRoot: string) => {
   const name = path.relative(workspaceRoot, projectRoot).replaceAll(path.sep, "-")
