@@ -64,7 +64,6 @@ const retryableNames: ReadonlySet<string> = new Set([
 interface SdkErrorShape {
   readonly name?: unknown
   readonly message?: unknown
-  readonly code?: unknown
   readonly $metadata?: { readonly httpStatusCode?: unknown }
 }
 
@@ -73,8 +72,10 @@ const describeSdkError = (error: unknown) => {
   const name = typeof shape.name === "string" ? shape.name : "UnknownError"
   const status = typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined
   const message = typeof shape.message === "string" ? shape.message : String(error)
-  // No HTTP status means the request never got an answer (connection refused, reset, timeout).
-  const retryable = retryableNames.has(name) || status === undefined || status >= 500
+  // No HTTP status means the request never got an answer (connection refused, reset, timeout), except
+  // when the client could not even sign it: missing credentials do not come back by themselves.
+  const retryable =
+    retryableNames.has(name) || (status === undefined ? name !== "CredentialsProviderError" : status >= 500)
   return { name, message, retryable }
 }
 
@@ -101,14 +102,15 @@ const numberOf = (item: Item, name: string): number | undefined => {
   const value = item[name]
   return value !== undefined && "N" in value && typeof value.N === "string" ? Number(value.N) : undefined
 }
+const booleanOf = (item: Item, name: string): boolean | undefined => {
+  const value = item[name]
+  return value !== undefined && "BOOL" in value && typeof value.BOOL === "boolean" ? value.BOOL : undefined
+}
+
 const isRunOutcome = Schema.is(RunOutcome)
 const outcomeOf = (item: Item): RunOutcome | undefined => {
   const outcome = stringOf(item, "outcome")
   return isRunOutcome(outcome) ? outcome : undefined
-}
-const booleanOf = (item: Item, name: string): boolean | undefined => {
-  const value = item[name]
-  return value !== undefined && "BOOL" in value && typeof value.BOOL === "boolean" ? value.BOOL : undefined
 }
 
 export interface DynamoDbEventLogOptions {
