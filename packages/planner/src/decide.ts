@@ -25,7 +25,7 @@ import { selectWave } from "./waves.ts"
 
 type Running = Extract<RunState, { _tag: "Running" }>
 
-/** A retryable command failing this many times in a row is treated as a failure of the run. */
+/** A retryable command that has failed this many times is treated as a failure of the run. */
 export const MAX_COMMAND_FAILURES = 3
 /**
  * New-image task failure rule: the run fails when at least this many service tasks on instances running
@@ -232,11 +232,7 @@ const currentWave = (ctx: Context, asgName: string): number => {
       ctx,
       surge ? commandIds.drain(asgName, wave) : commandIds.detach(asgName, wave),
     )
-    return (
-      members !== undefined &&
-      commandRecord(ctx.state, commandIds.drain(asgName, wave)) !== undefined &&
-      members.every((id) => isGone(ctx, id))
-    )
+    return members !== undefined && members.every((id) => isGone(ctx, id))
   }
   let wave = 1
   while (finished(wave)) wave++
@@ -341,12 +337,6 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     }
 
     // Step 3: choose the wave that fits (invariant 2) and drain it.
-    const excluded = new Set([
-      ...ctx.oldIds,
-      ...ctx.index.snapshot.containerInstances
-        .filter((c) => c.status !== "ACTIVE")
-        .map((c) => c.ec2InstanceId),
-    ])
     const candidates =
       members?.filter((id) => !isGone(ctx, id)) ??
       remainingOld.filter((id) => ctx.index.containerByInstanceId.get(id)?.status !== "DRAINING")
@@ -354,7 +344,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       members === undefined
         ? waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
         : candidates.length
-    const choice = selectWave(ctx.index, candidates, excluded, limit, ctx.policy.standaloneTasks)
+    const choice = selectWave(ctx.index, candidates, ctx.oldIds, limit, ctx.policy.standaloneTasks)
     // A detached wave drains together or not at all: its instances are already out of the group.
     const ready =
       members === undefined ? choice.instanceIds.length > 0 : choice.instanceIds.length === candidates.length
@@ -390,10 +380,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
 
   const drainRecord = commandRecord(ctx.state, drainId)
   if (drainRecord !== undefined && drainRecord.outcome !== "succeeded") {
-    const visible = members.every((id) => {
-      const status = ctx.index.containerByInstanceId.get(id)?.status
-      return status === undefined || status !== "ACTIVE"
-    })
+    const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
     if (!visible) return act("draining", [drainRecord.command])
   }
 
@@ -509,7 +496,7 @@ const finalize = (ctx: Context): Decision => {
   return {
     _tag: "Finish",
     outcome: "succeeded",
-    reason: `every instance of ${ctx.run.groups.map((g) => g.asgName).join(", ")} in the run runs ${ctx.run.targetImage.imageId}`,
+    reason: `the old instances of ${ctx.run.groups.map((g) => g.asgName).join(", ")} are replaced by instances on ${ctx.run.targetImage.imageId}`,
   }
 }
 

@@ -78,7 +78,8 @@ const placeAll = (
 
 /**
  * Chooses the next wave among `candidates` (in their given order), at most `limit` instances.
- * `excluded` are instances that cannot receive displaced tasks: the whole old set and anything draining.
+ * `excluded` are instances that cannot receive displaced tasks (the whole old set); only ACTIVE instances
+ * with a connected agent receive any.
  */
 export const selectWave = (
   index: ClusterIndex,
