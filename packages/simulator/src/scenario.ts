@@ -84,7 +84,7 @@ export const Faults = Schema.Struct({
   transientErrors: Schema.optionalKey(RateFault),
   /** Simulated latency of every call, drawn uniformly in [minMs, maxMs]. */
   apiLatency: Schema.optionalKey(Schema.Struct({ minMs: NonNegative, maxMs: NonNegative })),
-  /** Launches that fail: of an image, in an AZ, within a time window (InsufficientInstanceCapacity when no image is named). */
+  /** Launches refused with InsufficientInstanceCapacity: of an image, in an AZ, within a time window (each criterion optional). Auto Scaling tries the group's other AZs first. */
   launchFailures: Schema.optionalKey(
     Schema.Array(
       Schema.Struct({

@@ -729,10 +729,8 @@ export class World {
     const target = group.desiredCapacity + (rebalancing ? 1 : 0)
     if (members.length < target) {
       if (group.suspendedProcesses.has("Launch")) return
-      if (this.now < group.launchBlockedUntil) {
-        this.schedule(group.launchBlockedUntil - this.now, `retry-launch ${group.name}`, () => this.requestGroupReconcile(group.name))
-        return
-      }
+      // A retry is already queued for when the block ends.
+      if (this.now < group.launchBlockedUntil) return
       for (let index = members.length; index < target; index++) {
         if (!this.launchInto(group, "an instance was started in response to a difference between desired and actual capacity")) break
       }
@@ -753,32 +751,37 @@ export class World {
     this.maybeRebalance(group, members)
   }
 
-  /** Launches one instance in the least-populated AZ; false (and a Failed activity) when the launch fails. */
-  private launchInto(group: GroupRecord, cause: string, availabilityZone = this.pickLaunchZone(group)): InstanceRecord | undefined {
-    let resolved: { imageId: string; instanceType: string; origin: LaunchOrigin }
+  /**
+   * Launches one instance in the least-populated AZ, falling back to the next AZs when one lacks
+   * capacity (as Auto Scaling does); undefined, with a Failed activity, when no launch is possible.
+   */
+  private launchInto(group: GroupRecord, cause: string, zones = this.zonesByLaunchPreference(group)): InstanceRecord | undefined {
     try {
-      resolved = this.resolveLaunchSpec(group)
+      const resolved = this.resolveLaunchSpec(group)
       const image = this.images.get(resolved.imageId)
       if (image === undefined || image.state !== "available") {
         throw new Refusal("not-found", "InvalidAMIID.NotFound", `The image id '[${resolved.imageId}]' does not exist`)
       }
-      if (this.launchFaultApplies(resolved.imageId, availabilityZone)) {
+      const availabilityZone = zones.find((zone) => !this.launchFaultApplies(resolved.imageId, zone))
+      if (availabilityZone === undefined) {
         throw new Refusal(
           "limit-exceeded",
           "InsufficientInstanceCapacity",
-          `We currently do not have sufficient ${resolved.instanceType} capacity in the Availability Zone you requested (${availabilityZone}).`,
+          `We currently do not have sufficient ${resolved.instanceType} capacity in the Availability Zones you requested (${zones.join(", ")}).`,
         )
       }
+      const instance = this.createInstance({ group, availabilityZone, ...resolved, booted: false })
+      this.recordActivity(group.name, "Successful", `Launching a new EC2 instance: ${instance.instanceId}`, cause)
+      return instance
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
       this.recordActivity(group.name, "Failed", "Launching a new EC2 instance.  Status Reason: " + error.message, cause)
+      if (group.launchBlockedUntil <= this.now) {
+        this.schedule(this.timings.launchRetryMs, `retry-launch ${group.name}`, () => this.requestGroupReconcile(group.name))
+      }
       group.launchBlockedUntil = this.now + this.timings.launchRetryMs
-      this.schedule(this.timings.launchRetryMs, `retry-launch ${group.name}`, () => this.requestGroupReconcile(group.name))
       return undefined
     }
-    const instance = this.createInstance({ group, availabilityZone, ...resolved, booted: false })
-    this.recordActivity(group.name, "Successful", `Launching a new EC2 instance: ${instance.instanceId}`, cause)
-    return instance
   }
 
   private launchFaultApplies(imageId: string, availabilityZone: string): boolean {
@@ -794,10 +797,13 @@ export class World {
 
   /** The group's AZ with the fewest capacity members (first listed on a tie): Auto Scaling's launch balance. */
   private pickLaunchZone(group: GroupRecord): string {
+    return this.zonesByLaunchPreference(group)[0]!
+  }
+
+  /** The group's AZs from fewest to most capacity members, in listed order on ties. */
+  private zonesByLaunchPreference(group: GroupRecord): Array<string> {
     const counts = this.zoneCounts(group, this.capacityMembers(group))
-    let best = group.availabilityZones[0]!
-    for (const zone of group.availabilityZones) if (counts.get(zone)! < counts.get(best)!) best = zone
-    return best
+    return [...group.availabilityZones].sort((a, b) => counts.get(a)! - counts.get(b)!)
   }
 
   private zoneCounts(group: GroupRecord, members: ReadonlyArray<InstanceRecord>): Map<string, number> {
@@ -817,7 +823,8 @@ export class World {
     const counts = [...this.zoneCounts(group, members).values()]
     if (Math.max(...counts) - Math.min(...counts) <= 1) return
     if (members.length + 1 > group.maxSize + Math.max(1, Math.floor(group.maxSize / 10))) return
-    const extra = this.launchInto(group, "an instance was launched to aid in balancing the group's zones.")
+    // Only the smallest AZ helps; when it has no capacity the attempt fails and is retried later.
+    const extra = this.launchInto(group, "an instance was launched to aid in balancing the group's zones.", [this.pickLaunchZone(group)])
     if (extra !== undefined) group.rebalanceInstanceId = extra.instanceId
   }
 

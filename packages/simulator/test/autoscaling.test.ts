@@ -60,6 +60,19 @@ describe("launching to desired capacity", () => {
     expect(sim.snapshotState().instances).toHaveLength(4)
   })
 
+  it("launches in another AZ when the preferred one has no capacity", async () => {
+    const { sim } = await simulate(
+      small,
+      () => Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })), Effect.sleep("5 minutes")),
+      { faults: { launchFailures: [{ availabilityZone: "us-east-1a" }] } },
+    )
+    expect(zonesOf(sim.snapshotState().groups[0]!.instances)).toEqual({ "us-east-1a": 2, "us-east-1b": 4 })
+    // AZRebalance then tries the smaller AZ only, and fails there.
+    const failed = sim.snapshotState().activities.filter((a) => a.status === "Failed")
+    expect(failed.length).toBeGreaterThan(0)
+    expect(failed.every((a) => a.description.includes("(us-east-1a)"))).toBe(true)
+  })
+
   it("records a launch of a deregistered image as Failed with InvalidAMIID", async () => {
     const broken: Scenario = {
       ...small,
