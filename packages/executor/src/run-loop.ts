@@ -86,9 +86,18 @@ type Running = Extract<RunState, { _tag: "Running" }>
 
 const isoTime = (epochMs: number): string => new Date(epochMs).toISOString()
 
-/** True when a step of `budgetMs` starting now leaves a budget's room before the deadline. */
-const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean =>
-  invocation.deadline === undefined || now + 2 * invocation.settings.stepBudgetMs <= invocation.deadline
+/**
+ * The last moment a step may start: a step started before it ends with one more step's room left
+ * before the deadline, for recording the suspension.
+ */
+const lastStepStart = (invocation: Invocation): number =>
+  invocation.deadline === undefined ? Number.POSITIVE_INFINITY : invocation.deadline - 2 * invocation.settings.stepBudgetMs
+
+const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean => now < lastStepStart(invocation)
+
+/** Sleeps `millis` on the Clock, but never past the last moment a step may start (the loop then suspends the run). */
+const pause = (invocation: Invocation, millis: number) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, Math.min(millis, lastStepStart(invocation) - now))))
 
 /** Acquires the cluster's lock, runs `use` with the lease, and releases whatever lease is current at the end. */
 export const withClusterLock = <A, E, R>(
@@ -284,7 +293,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
         // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
         if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS) return yield* observed.failure
         failedObservations += 1
-        yield* Effect.sleep(state.run.policy.pollIntervalMs)
+        yield* pause(invocation, state.run.policy.pollIntervalMs)
         continue
       }
       failedObservations = 0
@@ -307,8 +316,9 @@ const drive = (invocation: Invocation, journal: Journal) =>
             for (const blocker of standaloneBlockers(snapshot, state.run))
               yield* journal.note("warning", blockerMessage(blocker, state.run.policy))
           const now = yield* Clock.currentTimeMillis
-          const wakeAt = Math.min(now + state.run.policy.pollIntervalMs, Math.max(decision.deadline, now + 1))
-          yield* Effect.sleep(wakeAt - now)
+          // Wake at the planner's deadline when it comes before the next poll, so a timeout is acted on at once.
+          const untilDeadline = decision.deadline - now
+          yield* pause(invocation, untilDeadline > 0 ? Math.min(untilDeadline, state.run.policy.pollIntervalMs) : state.run.policy.pollIntervalMs)
           break
         }
         case "RollBack":

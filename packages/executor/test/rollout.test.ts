@@ -95,6 +95,23 @@ describe("runRollout on the simulator", () => {
     expect(endState(world).desiredCapacities).toEqual(capacities)
   })
 
+  it("given a poll interval longer than the time left, when the run waits, then it wakes and suspends before the deadline", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const deadline = world.simulation.now() + 5 * 60_000
+    const result = success(
+      await world.run(
+        runRollout({ clusterName: world.clusterName, policy: { ...defaultPolicy, pollIntervalMs: 30 * 60_000 }, holder: "lambda", deadline, settings: testSettings }),
+        eventLog,
+      ),
+    )
+    expect(result).toMatchObject({ _tag: "Suspended" })
+    const runId = result !== undefined && "runId" in result ? result.runId : ""
+    const log = success(await world.run(eventLog.load(runId), eventLog)) as ReadonlyArray<RunEvent>
+    expect(log.at(-1)?._tag).toBe("RunSuspended")
+    expect(log.at(-1)?.at).toBeLessThanOrEqual(deadline)
+  })
+
   it("given a run under way, when a rollback is requested, then it records the reason and puts the launch spec and capacity back", async () => {
     const world = makeWorld("small")
     const capacities = originalCapacities(world)
