@@ -3,7 +3,8 @@
  * one tarball (the private workspace packages bundled inside), install it into an empty project
  * outside the workspace with npm (from the local npm cache), and run compiled JavaScript against it —
  * a Promise-style rollout aborted and resumed, and an Effect-style rollout, both on the simulator —
- * then typecheck a TypeScript caller against the installed declarations.
+ * then typecheck a TypeScript caller against the installed declarations. The README's examples are
+ * held to the same standard: its JavaScript example runs, its TypeScript examples typecheck.
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -15,8 +16,16 @@ import { packWithBundledWorkspaceDeps } from "../scripts/pack.ts"
 const packageRoot = path.resolve(import.meta.dirname, "..")
 const workspaceRoot = path.resolve(packageRoot, "../..")
 const tsc = path.join(workspaceRoot, "node_modules", "typescript", "bin", "tsc")
-const effectVersion = (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> })
-  .dependencies["effect"]
+const manifest = (dir: string) =>
+  JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>
+    devDependencies?: Record<string, string>
+  }
+/** What a caller installs next to the tarball, at the workspace's versions: Effect, and Node's types for TypeScript callers. */
+const callerPackages = [
+  `effect@${manifest(packageRoot).dependencies?.["effect"] ?? ""}`,
+  `@types/node@${manifest(workspaceRoot).devDependencies?.["@types/node"] ?? ""}`,
+]
 
 /** Runs compiled JavaScript in the consumer project: a rollout aborted then resumed, and one in the Effect style. */
 const consumerScript = `
@@ -72,6 +81,12 @@ export const resultIsTyped: IsAny<Awaited<typeof result>> = false
 export const optionsAreTyped: IsAny<UpgradeOptions["policy"]> = false
 `
 
+/** The README's fenced code blocks in `language`, in order. */
+const readmeExamples = (language: "js" | "ts"): Array<string> =>
+  [...readFileSync(path.join(packageRoot, "README.md"), "utf8").matchAll(new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "gm"))].map(
+    (match) => match[1] ?? "",
+  )
+
 const run = (command: string, args: ReadonlyArray<string>, cwd: string) =>
   execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
 
@@ -87,7 +102,7 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     consumer = path.join(scratch, "consumer")
     mkdirSync(consumer)
     writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
-    run("npm", ["install", tarball, `effect@${effectVersion}`, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], consumer)
+    run("npm", ["install", tarball, ...callerPackages, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], consumer)
   }, 120_000)
 
   afterAll(() => {
@@ -130,12 +145,26 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     expect(report.effectImages).toEqual([report.newImageId])
   })
 
-  it("typechecks a TypeScript caller against the installed declarations", () => {
+  it("runs the README's JavaScript example to a successful rollout", () => {
+    const [example] = readmeExamples("js")
+    writeFileSync(path.join(consumer, "readme-example.mjs"), example ?? "")
+
+    const output = run(process.execPath, ["readme-example.mjs"], consumer)
+
+    expect(output).toContain("RunFinished")
+    expect(output).toMatch(/outcome: 'succeeded'/)
+  })
+
+  it("typechecks a TypeScript caller and the README's TypeScript examples against the installed declarations", () => {
+    const examples = readmeExamples("ts")
+    expect(examples.length).toBeGreaterThan(0)
     writeFileSync(path.join(consumer, "caller.ts"), typedConsumer)
+    examples.forEach((example, index) => writeFileSync(path.join(consumer, `readme-${index}.ts`), example))
+    const files = ["caller.ts", ...examples.map((_, index) => `readme-${index}.ts`)]
     const compile = () =>
       run(
         process.execPath,
-        [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2024", "--skipLibCheck", "caller.ts"],
+        [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2024", "--types", "node", "--skipLibCheck", ...files],
         consumer,
       )
 
