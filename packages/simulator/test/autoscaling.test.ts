@@ -8,6 +8,7 @@ import { AutoScaling, Ec2 } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { defaultTimings, makeSimulation, newImageId, scenarios, type Scenario } from "../src/index.ts"
+import { appliedMutations } from "../src/testing.ts"
 import { simulate } from "./helpers.ts"
 
 const small = scenarios.small
@@ -104,6 +105,7 @@ describe("DetachInstances", () => {
     expect(error).toMatchObject({ kind: "invalid-parameter", code: "ValidationError" })
     expect(sim.snapshotState()).toEqual(before)
     expect(sim.callLog.at(-1)).toMatchObject({ operation: "autoscaling:DetachInstances", mutating: true, outcome: "ValidationError" })
+    expect(appliedMutations(sim)).toEqual([])
   })
 
   it("without decrement, keeps desired capacity and launches replacements; the detached instance keeps running", async () => {
@@ -237,5 +239,29 @@ describe("Standby and AZRebalance", () => {
       }),
     )
     expect(zonesOf(sim.snapshotState().groups[0]!.instances)).toEqual({ "us-east-1b": 2 })
+  })
+})
+
+describe("launch spec forms", () => {
+  it("cycles a mixed instances policy's overrides across launches", () => {
+    const sim = makeSimulation(scenarios["mixed-instances"])
+    expect(sim.snapshotState().instances.map((i) => i.instanceType)).toEqual(["m5.large", "m6i.large", "m5.large", "m6i.large"])
+  })
+
+  it("launches a launch configuration's image and type", async () => {
+    const scenario = scenarios["launch-configuration"]
+    const configuration = scenario.launchConfigurations[0]!
+    const { sim } = await simulate(scenario, () =>
+      Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName: "launch-configuration-asg", desiredCapacity: 5 })), Effect.sleep("2 minutes")),
+    )
+    const launched = sim.snapshotState().instances.at(-1)!
+    expect([launched.imageId, launched.instanceType]).toEqual([configuration.imageId, configuration.instanceType])
+  })
+
+  it("feeds one cluster from several groups", () => {
+    const sim = makeSimulation(scenarios["multi-asg"])
+    const byGroup = sim.snapshotState().groups.map((g) => g.instances.length)
+    expect(byGroup).toEqual([4, 4])
+    expect(sim.snapshotState().containerInstances).toHaveLength(8)
   })
 })

@@ -7,6 +7,11 @@ import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeSimulation, newImageId, runGoToolBaseline, runInstanceRefreshBaseline, scenarios } from "../src/index.ts"
+import { terminationCalls } from "../src/testing.ts"
+
+/** The instances the simulation started with (the first ones created). */
+const scenarioInstanceIds = (sim: ReturnType<typeof makeSimulation>) =>
+  sim.snapshotState().instances.slice(0, sim.scenario.groups.reduce((n, g) => n + g.desiredCapacity, 0)).map((i) => i.instanceId)
 
 const liveImages = (sim: ReturnType<typeof makeSimulation>) => [
   ...new Set(sim.snapshotState().instances.filter((i) => i.state === "running" || i.state === "pending").map((i) => i.imageId)),
@@ -54,6 +59,8 @@ describe("the Go tool's algorithm", () => {
     const outcome = await Effect.runPromise(runGoToolBaseline(goTool, { clusterName: "single-task-services-cluster" }))
     expect(outcome.status).toBe("completed")
     expect(liveImages(goTool)).toEqual([newImageId])
+    const oldIds = scenarioInstanceIds(goTool)
+    expect([...terminationCalls(goTool).entries()]).toEqual(oldIds.map((id) => [id, 1]))
     expect(goTool.metrics().serviceSecondsBelowFloor).toBeGreaterThan(0)
     expect(goTool.metrics().serviceSecondsWithZeroHealthy).toBeGreaterThan(0)
 

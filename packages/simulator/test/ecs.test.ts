@@ -178,3 +178,23 @@ describe("instance loss and unhealthy tasks", () => {
     expect(sim.metrics().services[0]!.timeline.slice(1).every((p) => p.healthy === 0)).toBe(true)
   })
 })
+
+describe("operations outside the ports", () => {
+  it("runs a standalone task that finishes after its duration", () => {
+    const sim = makeSimulation(scenarios.small)
+    const taskArn = sim.runTask({ clusterName: "small-cluster", group: "family:migrate", cpu: 256, memory: 256, runsForMs: 600_000 })
+    const status = () => sim.snapshotState().tasks.find((t) => t.taskArn === taskArn)?.lastStatus
+    expect(status()).toBe("PROVISIONING")
+    sim.advance(defaultTimings.taskProvisioningMs + defaultTimings.taskStartMs)
+    expect(status()).toBe("RUNNING")
+    sim.advance(600_000)
+    expect(status()).toBe("STOPPED")
+  })
+
+  it("scales a service to a new desired count", () => {
+    const sim = makeSimulation(scenarios.small)
+    sim.setServiceDesiredCount("small-cluster", "web", 3)
+    sim.advance(10 * 60_000)
+    expect(sim.snapshotState().services.find((s) => s.serviceName === "web")?.healthyCount).toBe(3)
+  })
+})

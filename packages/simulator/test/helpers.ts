@@ -5,12 +5,11 @@
 import type { Effect } from "effect"
 import { makeSimulation, scenarios, type Scenario, type SimulatedPorts, type Simulation, type SimulationOptions } from "../src/index.ts"
 import type { ScenarioService } from "../src/scenario.ts"
+import { onlyServices, withService } from "../src/testing.ts"
 
 /** `single-task-services` reduced to one service (`billing`) with the given deployment settings. */
-export const oneService = (settings: Partial<Omit<ScenarioService, "clusterName" | "name">>): Scenario => {
-  const base = scenarios["single-task-services"]
-  return { ...base, services: base.services.filter((s) => s.name === "billing").map((s) => ({ ...s, ...settings })) }
-}
+export const oneService = (settings: Partial<Omit<ScenarioService, "clusterName" | "name">>): Scenario =>
+  withService(onlyServices(scenarios["single-task-services"], ["billing"]), "billing", settings)
 
 export const simulate = async <A, E>(
   scenario: Scenario,
