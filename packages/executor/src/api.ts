@@ -37,14 +37,18 @@ const lockInput = (input: InvocationInput) => ({
  * Starts a rollout of the cluster under `policy`, or resumes its open run (which keeps the policy it
  * started with). Fails with LockHeld when another executor holds the cluster.
  */
-export const runRollout = Effect.fn("runRollout")(function* (input: InvocationInput & { readonly policy: RolloutPolicy }) {
+export const runRollout = Effect.fn("runRollout")(function* (
+  input: InvocationInput & { readonly policy: RolloutPolicy },
+) {
   const policy = validatePolicy(input.policy)
   if (Result.isFailure(policy)) return yield* policy.failure
   return yield* withClusterLock(lockInput(input), (invocation) => startOrResume(invocation, policy.success))
 })
 
 /** Rolls back the cluster's open run: records the request with `reason`, then drives the rollback to its end. */
-export const rollbackRun = Effect.fn("rollbackRun")(function* (input: InvocationInput & { readonly reason: string }) {
+export const rollbackRun = Effect.fn("rollbackRun")(function* (
+  input: InvocationInput & { readonly reason: string },
+) {
   return yield* withClusterLock(lockInput(input), (invocation) =>
     Effect.gen(function* () {
       const open = yield* openRunOf(input.clusterName)
@@ -57,7 +61,10 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (input: Invocation
 /** Observes the cluster as the executor would; with an open run, against that run's target image. */
 export const observeCluster = Effect.fn("observeCluster")(function* (clusterName: string) {
   const open = yield* openRunOf(clusterName)
-  const state = open === undefined ? initialState : (yield* EventLog.use((log) => log.load(open.runId))).reduce(evolve, initialState)
+  const state =
+    open === undefined
+      ? initialState
+      : (yield* EventLog.use((log) => log.load(open.runId))).reduce(evolve, initialState)
   const now = yield* Clock.currentTimeMillis
   return yield* observeSnapshot(clusterName, {
     budgetEnd: now + defaultExecutorSettings.stepBudgetMs,

@@ -65,7 +65,11 @@ export const executeCommand = (
         const group = yield* retry(describeGroup(command.asgName))
         const strategy = yield* strategyFor(command.asgName, group.launchSpec)
         const { before, after } = yield* retry(
-          strategy.apply({ group, imageId: command.imageId, idempotencyKey: idempotencyKey(context.runId, command.id) }),
+          strategy.apply({
+            group,
+            imageId: command.imageId,
+            idempotencyKey: idempotencyKey(context.runId, command.id),
+          }),
         )
         return { launchSpecBefore: before, launchSpecAfter: after }
       }
@@ -89,24 +93,36 @@ export const executeCommand = (
         const group = yield* retry(describeGroup(command.asgName))
         const requested = new Set(command.instanceIds)
         const detachable = group.instances
-          .filter((instance) => requested.has(instance.instanceId) && detachableStates.has(instance.lifecycleState))
+          .filter(
+            (instance) => requested.has(instance.instanceId) && detachableStates.has(instance.lifecycleState),
+          )
           .map((instance) => instance.instanceId)
         if (detachable.length > 0)
-          yield* retry(autoScaling.detachInstances(command.asgName, detachable, command.decrementDesiredCapacity))
+          yield* retry(
+            autoScaling.detachInstances(command.asgName, detachable, command.decrementDesiredCapacity),
+          )
         return done
       }
       case "DrainInstances":
         if (command.containerInstanceArns.length > 0)
-          yield* retry(ecs.updateContainerInstancesState(command.clusterName, command.containerInstanceArns, "DRAINING"))
+          yield* retry(
+            ecs.updateContainerInstancesState(command.clusterName, command.containerInstanceArns, "DRAINING"),
+          )
         return done
       case "ActivateInstances":
         if (command.containerInstanceArns.length > 0)
-          yield* retry(ecs.updateContainerInstancesState(command.clusterName, command.containerInstanceArns, "ACTIVE"))
+          yield* retry(
+            ecs.updateContainerInstancesState(command.clusterName, command.containerInstanceArns, "ACTIVE"),
+          )
         return done
       case "StopTasks":
-        yield* Effect.forEach(command.taskArns, (taskArn) => retry(ecs.stopTask(command.clusterName, taskArn, command.reason)), {
-          discard: true,
-        })
+        yield* Effect.forEach(
+          command.taskArns,
+          (taskArn) => retry(ecs.stopTask(command.clusterName, taskArn, command.reason)),
+          {
+            discard: true,
+          },
+        )
         return done
       case "TerminateInstances": {
         const [groups, described] = yield* Effect.all([
@@ -130,10 +146,13 @@ export const executeCommand = (
           const state = members.get(instanceId)
           return state !== undefined && !leavingStates.has(state)
         })
-        const detached = targets.filter((instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached")
+        const detached = targets.filter(
+          (instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached",
+        )
         yield* Effect.forEach(
           inGroup,
-          (instanceId) => retry(autoScaling.terminateInstanceInGroup(instanceId, command.decrementDesiredCapacity)),
+          (instanceId) =>
+            retry(autoScaling.terminateInstanceInGroup(instanceId, command.decrementDesiredCapacity)),
           { discard: true },
         )
         if (detached.length > 0) yield* retry(ec2.terminateInstances(detached))

@@ -24,7 +24,12 @@ import {
   RunTagKeys,
 } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs, type CapacityProvider } from "@ecs-ami-deploy/ports"
-import { type ImageNotFound, type LaunchSpecError, Plugins, type PluginServices } from "@ecs-ami-deploy/strategies"
+import {
+  type ImageNotFound,
+  type LaunchSpecError,
+  Plugins,
+  type PluginServices,
+} from "@ecs-ami-deploy/strategies"
 import { ObservationInvalid } from "./errors.ts"
 import { retryTransient } from "./retry.ts"
 import { strategyFor } from "./strategy.ts"
@@ -46,7 +51,8 @@ export type ObserveServices = PluginServices | Ecs | Plugins
 
 const unique = <A>(values: Iterable<A>): Array<A> => [...new Set(values)]
 
-const gone = (instance: Ec2Instance): boolean => instance.state === "terminated" || instance.state === "shutting-down"
+const gone = (instance: Ec2Instance): boolean =>
+  instance.state === "terminated" || instance.state === "shutting-down"
 
 /** The Go tool's detached instances, as `Detached` members of the group their tag names. */
 const withLegacyDetached = (
@@ -55,7 +61,12 @@ const withLegacyDetached = (
 ): AutoScalingGroupDescription => {
   const members = new Set(group.instances.map((instance) => instance.instanceId))
   const detached: Array<AsgInstance> = instances
-    .filter((instance) => instance.tags[RunTagKeys.legacyAsg] === group.name && !members.has(instance.instanceId) && !gone(instance))
+    .filter(
+      (instance) =>
+        instance.tags[RunTagKeys.legacyAsg] === group.name &&
+        !members.has(instance.instanceId) &&
+        !gone(instance),
+    )
     .map((instance) => ({
       instanceId: instance.instanceId,
       availabilityZone: instance.availabilityZone,
@@ -75,11 +86,15 @@ const commonArchitecture = (instances: ReadonlyArray<Ec2Instance>): Architecture
 
 const providerOwner = (providers: ReadonlyArray<CapacityProvider>, asgName: string): string | undefined =>
   providers.find(
-    (provider) => provider.asgName === asgName && (provider.managedScaling || provider.managedTerminationProtection),
+    (provider) =>
+      provider.asgName === asgName && (provider.managedScaling || provider.managedTerminationProtection),
   )?.name
 
 /** Observes the cluster once and decodes the result. */
-export const observeSnapshot = Effect.fn("observeSnapshot")(function* (clusterName: string, options: ObserveOptions) {
+export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
+  clusterName: string,
+  options: ObserveOptions,
+) {
   const ec2 = yield* Ec2
   const autoScaling = yield* AutoScaling
   const ecs = yield* Ecs
@@ -88,14 +103,19 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (clusterNa
 
   const cluster = yield* retry(ecs.describeCluster(clusterName))
   const providers =
-    cluster.capacityProviders.length === 0 ? [] : yield* retry(ecs.describeCapacityProviders(cluster.capacityProviders))
+    cluster.capacityProviders.length === 0
+      ? []
+      : yield* retry(ecs.describeCapacityProviders(cluster.capacityProviders))
   const containerInstances = yield* retry(ecs.containerInstances(clusterName))
   const registeredIds = unique(containerInstances.map((containerInstance) => containerInstance.ec2InstanceId))
   const registered = registeredIds.length === 0 ? [] : yield* retry(ec2.describeInstances(registeredIds))
 
   const groupNames = unique([
     ...providers.flatMap((provider) => (provider.asgName === undefined ? [] : [provider.asgName])),
-    ...registered.flatMap((instance) => [instance.tags[AUTO_SCALING_GROUP_TAG], instance.tags[RunTagKeys.legacyAsg]]),
+    ...registered.flatMap((instance) => [
+      instance.tags[AUTO_SCALING_GROUP_TAG],
+      instance.tags[RunTagKeys.legacyAsg],
+    ]),
     ...(options.runGroups ?? []).map((group) => group.asgName),
   ]).filter((name): name is string => name !== undefined)
   const described = groupNames.length === 0 ? [] : yield* retry(autoScaling.describeGroups(groupNames))
@@ -106,7 +126,8 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (clusterNa
     ...described.flatMap((group) => group.instances.map((instance) => instance.instanceId)),
     ...(options.runGroups ?? []).flatMap((group) => group.oldInstanceIds),
   ]).filter((instanceId) => !known.has(instanceId))
-  const unregistered = unregisteredIds.length === 0 ? [] : yield* retry(ec2.describeInstances(unregisteredIds))
+  const unregistered =
+    unregisteredIds.length === 0 ? [] : yield* retry(ec2.describeInstances(unregisteredIds))
   const instances = [...registered, ...unregistered]
 
   const groups = yield* Effect.forEach(described, (description) =>
@@ -115,7 +136,11 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (clusterNa
       const strategy = yield* strategyFor(group.name, group.launchSpec)
       const launchSpecImageId = yield* retry(strategy.resolveImageId(group))
       const owner = providerOwner(providers, group.name)
-      return { ...group, launchSpecImageId, ...(owner === undefined ? {} : { managedByCapacityProvider: owner }) }
+      return {
+        ...group,
+        launchSpecImageId,
+        ...(owner === undefined ? {} : { managedByCapacityProvider: owner }),
+      }
     }),
   )
 

@@ -17,7 +17,9 @@ const JITTER_CEILING = 1.2
 
 /** 250 ms, 500 ms, 1 s … capped at 10 s, each ±20%, at most 10 retries. */
 export const transientBackoff = Schedule.exponential(Duration.millis(BASE_BACKOFF_MS), 2).pipe(
-  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(MAX_BACKOFF_MS)))),
+  Schedule.modifyDelay(({ duration }) =>
+    Effect.succeed(Duration.min(duration, Duration.millis(MAX_BACKOFF_MS))),
+  ),
   Schedule.jittered,
   Schedule.upTo({ times: MAX_RETRIES }),
 )

@@ -71,7 +71,12 @@ export type RunResult =
       readonly outcome: RunOutcome
       readonly reason: string
     }
-  | { readonly _tag: "Suspended"; readonly clusterName: string; readonly runId: string; readonly reason: string }
+  | {
+      readonly _tag: "Suspended"
+      readonly clusterName: string
+      readonly runId: string
+      readonly reason: string
+    }
 
 /** What one invocation works with once it holds the cluster's lock. */
 export interface Invocation {
@@ -91,17 +96,26 @@ const isoTime = (epochMs: number): string => new Date(epochMs).toISOString()
  * before the deadline, for recording the suspension.
  */
 const lastStepStart = (invocation: Invocation): number =>
-  invocation.deadline === undefined ? Number.POSITIVE_INFINITY : invocation.deadline - 2 * invocation.settings.stepBudgetMs
+  invocation.deadline === undefined
+    ? Number.POSITIVE_INFINITY
+    : invocation.deadline - 2 * invocation.settings.stepBudgetMs
 
 const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean => now < lastStepStart(invocation)
 
 /** Sleeps `millis` on the Clock, but never past the last moment a step may start (the loop then suspends the run). */
 const pause = (invocation: Invocation, millis: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, Math.min(millis, lastStepStart(invocation) - now))))
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.sleep(Math.max(0, Math.min(millis, lastStepStart(invocation) - now))),
+  )
 
 /** Acquires the cluster's lock, runs `use` with the lease, and releases whatever lease is current at the end. */
 export const withClusterLock = <A, E, R>(
-  input: { readonly clusterName: string; readonly holder: string; readonly deadline: number | undefined; readonly settings: ExecutorSettings },
+  input: {
+    readonly clusterName: string
+    readonly holder: string
+    readonly deadline: number | undefined
+    readonly settings: ExecutorSettings
+  },
   use: (invocation: Invocation) => Effect.Effect<A, E, R>,
 ) =>
   Effect.gen(function* () {
@@ -143,16 +157,22 @@ const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArra
     const noted = new Set(events.flatMap((event) => (event._tag === "Noted" ? [event.message] : [])))
     const observer = yield* RunObserver
     const append = (body: RunEventBody) =>
-        Effect.gen(function* () {
-          const eventLog = yield* EventLog
-          const at = yield* Clock.currentTimeMillis
-          const state = yield* Ref.get(stateRef)
-          const event = { ...body, schemaVersion: EVENT_SCHEMA_VERSION, runId, seq: state.lastSeq + 1, at } as RunEvent
-          yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
-          yield* Ref.set(stateRef, evolve(state, event))
-          yield* observer.eventAppended(event)
-          return event
-        })
+      Effect.gen(function* () {
+        const eventLog = yield* EventLog
+        const at = yield* Clock.currentTimeMillis
+        const state = yield* Ref.get(stateRef)
+        const event = {
+          ...body,
+          schemaVersion: EVENT_SCHEMA_VERSION,
+          runId,
+          seq: state.lastSeq + 1,
+          at,
+        } as RunEvent
+        yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
+        yield* Ref.set(stateRef, evolve(state, event))
+        yield* observer.eventAppended(event)
+        return event
+      })
     const journal: Journal = {
       runId,
       state: Ref.get(stateRef),
@@ -160,7 +180,9 @@ const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArra
       note: (level, message) =>
         noted.has(message)
           ? Effect.void
-          : Effect.tap(append({ _tag: "Noted", level, message }), () => Effect.sync(() => noted.add(message))),
+          : Effect.tap(append({ _tag: "Noted", level, message }), () =>
+              Effect.sync(() => noted.add(message)),
+            ),
     }
     return journal
   })
@@ -172,11 +194,22 @@ const keepLease = (invocation: Invocation) =>
     const now = yield* Clock.currentTimeMillis
     const lease = yield* Ref.get(invocation.lease)
     if (lease.expiresAt - now > invocation.settings.leaseMs / 2) return
-    yield* Ref.set(invocation.lease, yield* eventLog.renew(lease, { leaseMs: invocation.settings.leaseMs, now }))
+    yield* Ref.set(
+      invocation.lease,
+      yield* eventLog.renew(lease, { leaseMs: invocation.settings.leaseMs, now }),
+    )
   })
 
-const notify = (kind: RunNotification["kind"], invocation: Invocation, runId: string, subject: string, summary: string) =>
-  Notifier.use((notifier) => notifier.notify({ kind, clusterName: invocation.clusterName, runId, subject, summary }))
+const notify = (
+  kind: RunNotification["kind"],
+  invocation: Invocation,
+  runId: string,
+  subject: string,
+  summary: string,
+) =>
+  Notifier.use((notifier) =>
+    notifier.notify({ kind, clusterName: invocation.clusterName, runId, subject, summary }),
+  )
 
 const describeRun = (state: Running): string => {
   const oldInstances = state.run.groups.reduce((total, group) => total + group.oldInstanceIds.length, 0)
@@ -187,7 +220,13 @@ const describeRun = (state: Running): string => {
 const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
   Effect.gen(function* () {
     yield* journal.append({ _tag: "RunSuspended", reason })
-    yield* notify("suspended", invocation, journal.runId, `Rollout on ${invocation.clusterName} suspended`, `${reason}; the next invocation resumes it`)
+    yield* notify(
+      "suspended",
+      invocation,
+      journal.runId,
+      `Rollout on ${invocation.clusterName} suspended`,
+      `${reason}; the next invocation resumes it`,
+    )
     return { _tag: "Suspended", clusterName: invocation.clusterName, runId: journal.runId, reason } as const
   })
 
@@ -197,8 +236,20 @@ const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, r
     yield* journal.append({ _tag: "RunFinished", outcome, reason })
     const what = before._tag === "Running" ? describeRun(before) : "the run"
     const verb = outcome === "succeeded" ? "succeeded" : outcome === "failed" ? "failed" : "was rolled back"
-    yield* notify(outcome, invocation, journal.runId, `Rollout on ${invocation.clusterName} ${verb}`, `Rolling ${what} ${verb}: ${reason}`)
-    return { _tag: "Finished", clusterName: invocation.clusterName, runId: journal.runId, outcome, reason } as const
+    yield* notify(
+      outcome,
+      invocation,
+      journal.runId,
+      `Rollout on ${invocation.clusterName} ${verb}`,
+      `Rolling ${what} ${verb}: ${reason}`,
+    )
+    return {
+      _tag: "Finished",
+      clusterName: invocation.clusterName,
+      runId: journal.runId,
+      outcome,
+      reason,
+    } as const
   })
 
 interface StandaloneBlocker {
@@ -208,7 +259,10 @@ interface StandaloneBlocker {
 }
 
 /** Standalone tasks still running on the run's old instances that are draining: what holds a drain up. */
-const standaloneBlockers = (snapshot: ClusterSnapshot, run: Running["run"]): ReadonlyArray<StandaloneBlocker> => {
+const standaloneBlockers = (
+  snapshot: ClusterSnapshot,
+  run: Running["run"],
+): ReadonlyArray<StandaloneBlocker> => {
   const oldIds = new Set(run.groups.flatMap((group) => group.oldInstanceIds))
   return snapshot.containerInstances
     .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
@@ -243,7 +297,11 @@ type IssueOutcome = "succeeded" | "failed" | "out-of-time" | { readonly giveUp: 
 const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
   Effect.gen(function* () {
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
-    if (record !== undefined && record.outcome === "failed" && record.failures >= invocation.settings.maxAttemptsPerCommand)
+    if (
+      record !== undefined &&
+      record.outcome === "failed" &&
+      record.failures >= invocation.settings.maxAttemptsPerCommand
+    )
       return {
         giveUp: `command ${command.id} (${command._tag}) failed ${record.failures} times; last error: ${record.lastFailure?.message ?? "unknown"}`,
       } satisfies IssueOutcome
@@ -251,9 +309,10 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
     yield* keepLease(invocation)
     yield* journal.append({ _tag: "CommandIssued", command, attempt: (record?.attempts ?? 0) + 1 })
-    const result = yield* executeCommand(command, { runId: journal.runId, budgetEnd: now + invocation.settings.stepBudgetMs }).pipe(
-      Effect.result,
-    )
+    const result = yield* executeCommand(command, {
+      runId: journal.runId,
+      budgetEnd: now + invocation.settings.stepBudgetMs,
+    }).pipe(Effect.result)
     if (result._tag === "Success") {
       yield* journal.append({ _tag: "CommandSucceeded", commandId: command.id, ...result.success })
       return "succeeded" satisfies IssueOutcome
@@ -277,12 +336,26 @@ const drive = (invocation: Invocation, journal: Journal) =>
     while (true) {
       const state = yield* journal.state
       if (state._tag === "Finished")
-        return { _tag: "Finished", clusterName: invocation.clusterName, runId: journal.runId, outcome: state.outcome, reason: state.reason } as const
+        return {
+          _tag: "Finished",
+          clusterName: invocation.clusterName,
+          runId: journal.runId,
+          outcome: state.outcome,
+          reason: state.reason,
+        } as const
       if (state._tag !== "Running")
-        return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: "resume", state: state._tag })
+        return yield* new UnexpectedDecision({
+          clusterName: invocation.clusterName,
+          decision: "resume",
+          state: state._tag,
+        })
       const startedAt = yield* Clock.currentTimeMillis
       if (!fitsBeforeDeadline(invocation, startedAt))
-        return yield* suspend(invocation, journal, `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`)
+        return yield* suspend(
+          invocation,
+          journal,
+          `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`,
+        )
       yield* keepLease(invocation)
       const observed = yield* observeSnapshot(invocation.clusterName, {
         targetImage: state.run.targetImage,
@@ -291,7 +364,8 @@ const drive = (invocation: Invocation, journal: Journal) =>
       }).pipe(Effect.result)
       if (Result.isFailure(observed)) {
         // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
-        if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS) return yield* observed.failure
+        if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
+          return yield* observed.failure
         failedObservations += 1
         yield* pause(invocation, state.run.policy.pollIntervalMs)
         continue
@@ -305,8 +379,13 @@ const drive = (invocation: Invocation, journal: Journal) =>
           for (const command of decision.commands) {
             const outcome = yield* issue(invocation, journal, state, command)
             if (outcome === "out-of-time")
-              return yield* suspend(invocation, journal, `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`)
-            if (typeof outcome === "object") return yield* finish(invocation, journal, "failed", outcome.giveUp)
+              return yield* suspend(
+                invocation,
+                journal,
+                `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`,
+              )
+            if (typeof outcome === "object")
+              return yield* finish(invocation, journal, "failed", outcome.giveUp)
             // After a failure the rest of the batch may no longer make sense: observe and decide again.
             if (outcome === "failed") break
           }
@@ -318,7 +397,12 @@ const drive = (invocation: Invocation, journal: Journal) =>
           const now = yield* Clock.currentTimeMillis
           // Wake at the planner's deadline when it comes before the next poll, so a timeout is acted on at once.
           const untilDeadline = decision.deadline - now
-          yield* pause(invocation, untilDeadline > 0 ? Math.min(untilDeadline, state.run.policy.pollIntervalMs) : state.run.policy.pollIntervalMs)
+          yield* pause(
+            invocation,
+            untilDeadline > 0
+              ? Math.min(untilDeadline, state.run.policy.pollIntervalMs)
+              : state.run.policy.pollIntervalMs,
+          )
           break
         }
         case "RollBack":
@@ -329,13 +413,21 @@ const drive = (invocation: Invocation, journal: Journal) =>
         case "Start":
         case "NothingToDo":
         case "Refuse":
-          return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: decision._tag, state: "open" })
+          return yield* new UnexpectedDecision({
+            clusterName: invocation.clusterName,
+            decision: decision._tag,
+            state: "open",
+          })
       }
     }
   })
 
 /** Loads and folds an open run, records that this invocation took its lease, and drives it. */
-const resume = (invocation: Invocation, runId: string, beforeDriving?: (journal: Journal) => Effect.Effect<void, AppendError, EventLog>) =>
+const resume = (
+  invocation: Invocation,
+  runId: string,
+  beforeDriving?: (journal: Journal) => Effect.Effect<void, AppendError, EventLog>,
+) =>
   Effect.gen(function* () {
     const events = yield* EventLog.use((eventLog) => eventLog.load(runId))
     const journal = yield* makeJournal(invocation, runId, events)
@@ -348,7 +440,9 @@ const resume = (invocation: Invocation, runId: string, beforeDriving?: (journal:
 /** `<cluster>-<yyyymmddThhmmssZ>-<6 hex>`: sortable, readable, unique enough across invocations. */
 const newRunId = (clusterName: string, now: number) =>
   Effect.map(Random.nextIntBetween(0, 0xffffff), (suffix) => {
-    const stamp = isoTime(now).replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+    const stamp = isoTime(now)
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z")
     return `${clusterName}-${stamp}-${suffix.toString(16).padStart(6, "0")}`
   })
 
@@ -358,8 +452,14 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
     const observer = yield* RunObserver
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now))
-      return { _tag: "Deferred", clusterName: invocation.clusterName, reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step` } as const
-    const snapshot = yield* observeSnapshot(invocation.clusterName, { budgetEnd: now + invocation.settings.stepBudgetMs })
+      return {
+        _tag: "Deferred",
+        clusterName: invocation.clusterName,
+        reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step`,
+      } as const
+    const snapshot = yield* observeSnapshot(invocation.clusterName, {
+      budgetEnd: now + invocation.settings.stepBudgetMs,
+    })
     const decision = decide(initialState, snapshot, policy, yield* Clock.currentTimeMillis)
     yield* observer.decided(decision, phaseOf(decision))
     switch (decision._tag) {
@@ -379,14 +479,28 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
           groups: decision.groups,
           reason: decision.reason,
         })
-        yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
+        yield* journal.append({
+          _tag: "LeaseAcquired",
+          holder: lease.holder,
+          fencingToken: lease.fencingToken,
+        })
         const started = yield* journal.state
         if (started._tag === "Running")
-          yield* notify("started", invocation, runId, `Rollout on ${invocation.clusterName} started`, `Rolling ${describeRun(started)}: ${decision.reason}`)
+          yield* notify(
+            "started",
+            invocation,
+            runId,
+            `Rollout on ${invocation.clusterName} started`,
+            `Rolling ${describeRun(started)}: ${decision.reason}`,
+          )
         return yield* drive(invocation, journal)
       }
       default:
-        return yield* new UnexpectedDecision({ clusterName: invocation.clusterName, decision: decision._tag, state: "not started" })
+        return yield* new UnexpectedDecision({
+          clusterName: invocation.clusterName,
+          decision: decision._tag,
+          state: "not started",
+        })
     }
   })
 

@@ -24,7 +24,12 @@ export interface RunProgress {
 
 export type RunStatus =
   | { readonly _tag: "NoRuns"; readonly clusterName: string }
-  | { readonly _tag: "Run"; readonly summary: RunSummary; readonly state: RunState; readonly progress: RunProgress }
+  | {
+      readonly _tag: "Run"
+      readonly summary: RunSummary
+      readonly state: RunState
+      readonly progress: RunProgress
+    }
 
 /** Progress of a run from its events: each command counts by its latest outcome. */
 export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
@@ -34,7 +39,8 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
   for (const event of events) {
     if (event._tag === "RunStarted") groups = event.groups
     if (event._tag === "RollbackStarted") rollbackReason ??= event.reason
-    if (event._tag === "CommandIssued") commands.set(event.command.id, { command: event.command, outcome: "unknown" })
+    if (event._tag === "CommandIssued")
+      commands.set(event.command.id, { command: event.command, outcome: "unknown" })
     if (event._tag === "CommandSucceeded" || event._tag === "CommandFailed") {
       const record = commands.get(event.commandId)
       if (record !== undefined) record.outcome = event._tag === "CommandSucceeded" ? "succeeded" : "failed"
@@ -49,7 +55,8 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
     )
   const drained = touched("DrainInstances")
   const terminated = touched("TerminateInstances")
-  const count = (outcome: "succeeded" | "failed" | "unknown") => records.filter((record) => record.outcome === outcome).length
+  const count = (outcome: "succeeded" | "failed" | "unknown") =>
+    records.filter((record) => record.outcome === outcome).length
   return {
     groups: groups.map((group) => ({
       asgName: group.asgName,

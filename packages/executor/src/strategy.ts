@@ -5,7 +5,12 @@
 import { Effect } from "effect"
 import { AwsCallError, type AutoScalingGroupDescription, type LaunchSpec } from "@ecs-ami-deploy/domain"
 import { AutoScaling } from "@ecs-ami-deploy/ports"
-import { type LaunchSpecError, type LaunchSpecStrategy, Plugins, strategyFor as findStrategy } from "@ecs-ami-deploy/strategies"
+import {
+  type LaunchSpecError,
+  type LaunchSpecStrategy,
+  Plugins,
+  strategyFor as findStrategy,
+} from "@ecs-ami-deploy/strategies"
 
 /** The registered strategy that handles `launchSpec`, or a LaunchSpecError saying which plugin is missing. */
 export const strategyFor = (

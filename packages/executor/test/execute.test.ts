@@ -27,88 +27,128 @@ describe("executeCommand TerminateInstances", () => {
     decrementDesiredCapacity: true,
   }
 
-  it.effect("given members, detached and already terminating instances, when executed, then each live instance is terminated once by the right API", () => {
-    const log: CallLog = { calls: [] }
-    const ports = fakePorts(log, {
-      autoScaling: {
-        describeGroups: () =>
-          Effect.succeed([group("web", { instances: [member("i-member", "InService"), member("i-leaving", "Terminating")] })]),
-        terminateInstanceInGroup: () => Effect.void,
-      },
-      ec2: {
-        describeInstances: () =>
-          Effect.succeed([
-            ec2Instance("i-member"),
-            ec2Instance("i-leaving"),
-            ec2Instance("i-detached"),
-            ec2Instance("i-gone", { state: "shutting-down" }),
-          ]),
-        terminateInstances: () => Effect.void,
-      },
-    })
-    return Effect.gen(function* () {
-      yield* executeCommand(command, context)
-      assert.deepStrictEqual(
-        callsTo(log, "autoScaling.terminateInstanceInGroup").map((call) => call.args),
-        [["i-member", true]],
-      )
-      assert.deepStrictEqual(callsTo(log, "ec2.terminateInstances").map((call) => call.args), [[["i-detached"]]])
-    }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
-  })
+  it.effect(
+    "given members, detached and already terminating instances, when executed, then each live instance is terminated once by the right API",
+    () => {
+      const log: CallLog = { calls: [] }
+      const ports = fakePorts(log, {
+        autoScaling: {
+          describeGroups: () =>
+            Effect.succeed([
+              group("web", {
+                instances: [member("i-member", "InService"), member("i-leaving", "Terminating")],
+              }),
+            ]),
+          terminateInstanceInGroup: () => Effect.void,
+        },
+        ec2: {
+          describeInstances: () =>
+            Effect.succeed([
+              ec2Instance("i-member"),
+              ec2Instance("i-leaving"),
+              ec2Instance("i-detached"),
+              ec2Instance("i-gone", { state: "shutting-down" }),
+            ]),
+          terminateInstances: () => Effect.void,
+        },
+      })
+      return Effect.gen(function* () {
+        yield* executeCommand(command, context)
+        assert.deepStrictEqual(
+          callsTo(log, "autoScaling.terminateInstanceInGroup").map((call) => call.args),
+          [["i-member", true]],
+        )
+        assert.deepStrictEqual(
+          callsTo(log, "ec2.terminateInstances").map((call) => call.args),
+          [[["i-detached"]]],
+        )
+      }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
+    },
+  )
 })
 
 describe("executeCommand DetachInstances", () => {
-  it.effect("given a re-issued detach, when some instances already left the group, then only InService members are detached", () => {
-    const log: CallLog = { calls: [] }
-    const ports = fakePorts(log, {
-      autoScaling: {
-        describeGroups: () => Effect.succeed([group("web", { instances: [member("i-1", "InService"), member("i-2", "Detaching")] })]),
-        detachInstances: () => Effect.void,
-      },
-    })
-    const command: Command = {
-      _tag: "DetachInstances",
-      id: "detach:web:1",
-      reason: "detach mode",
-      asgName: "web",
-      instanceIds: ["i-1", "i-2", "i-3"],
-      decrementDesiredCapacity: false,
-    }
-    return Effect.gen(function* () {
-      yield* executeCommand(command, context)
-      assert.deepStrictEqual(callsTo(log, "autoScaling.detachInstances").map((call) => call.args), [["web", ["i-1"], false]])
-    }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
-  })
+  it.effect(
+    "given a re-issued detach, when some instances already left the group, then only InService members are detached",
+    () => {
+      const log: CallLog = { calls: [] }
+      const ports = fakePorts(log, {
+        autoScaling: {
+          describeGroups: () =>
+            Effect.succeed([
+              group("web", { instances: [member("i-1", "InService"), member("i-2", "Detaching")] }),
+            ]),
+          detachInstances: () => Effect.void,
+        },
+      })
+      const command: Command = {
+        _tag: "DetachInstances",
+        id: "detach:web:1",
+        reason: "detach mode",
+        asgName: "web",
+        instanceIds: ["i-1", "i-2", "i-3"],
+        decrementDesiredCapacity: false,
+      }
+      return Effect.gen(function* () {
+        yield* executeCommand(command, context)
+        assert.deepStrictEqual(
+          callsTo(log, "autoScaling.detachInstances").map((call) => call.args),
+          [["web", ["i-1"], false]],
+        )
+      }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
+    },
+  )
 })
 
 describe("executeCommand UpdateLaunchSpec", () => {
-  it.effect("given a group, when its spec is updated, then the strategy gets the key of (run, command) and the result records before and after", () => {
-    const log: CallLog = { calls: [] }
-    const before: LaunchSpec = group("web").launchSpec
-    const after: LaunchSpec = { _tag: "LaunchTemplate", template: { launchTemplateId: "lt-1", launchTemplateName: "web", version: "7" } }
-    const keys: Array<string> = []
-    const ports = fakePorts(log, { autoScaling: { describeGroups: () => Effect.succeed([group("web")]) } })
-    const plugins = withPlugins({
-      apply: (input) => {
-        keys.push(input.idempotencyKey)
-        return Effect.succeed({ before, after })
-      },
-    })
-    const command: Command = { _tag: "UpdateLaunchSpec", id: "launch-spec:web", reason: "target image", asgName: "web", imageId: "ami-new" }
-    return Effect.gen(function* () {
-      const result = yield* executeCommand(command, context)
-      assert.deepStrictEqual(result, { launchSpecBefore: before, launchSpecAfter: after })
-      assert.deepStrictEqual(keys, [idempotencyKey("run-1", "launch-spec:web")])
-    }).pipe(Effect.provide(Layer.merge(ports, plugins)))
-  })
+  it.effect(
+    "given a group, when its spec is updated, then the strategy gets the key of (run, command) and the result records before and after",
+    () => {
+      const log: CallLog = { calls: [] }
+      const before: LaunchSpec = group("web").launchSpec
+      const after: LaunchSpec = {
+        _tag: "LaunchTemplate",
+        template: { launchTemplateId: "lt-1", launchTemplateName: "web", version: "7" },
+      }
+      const keys: Array<string> = []
+      const ports = fakePorts(log, { autoScaling: { describeGroups: () => Effect.succeed([group("web")]) } })
+      const plugins = withPlugins({
+        apply: (input) => {
+          keys.push(input.idempotencyKey)
+          return Effect.succeed({ before, after })
+        },
+      })
+      const command: Command = {
+        _tag: "UpdateLaunchSpec",
+        id: "launch-spec:web",
+        reason: "target image",
+        asgName: "web",
+        imageId: "ami-new",
+      }
+      return Effect.gen(function* () {
+        const result = yield* executeCommand(command, context)
+        assert.deepStrictEqual(result, { launchSpecBefore: before, launchSpecAfter: after })
+        assert.deepStrictEqual(keys, [idempotencyKey("run-1", "launch-spec:web")])
+      }).pipe(Effect.provide(Layer.merge(ports, plugins)))
+    },
+  )
 
-  it.effect("given a group that no longer exists, when its spec is updated, then the command fails with not-found", () => {
-    const ports = fakePorts({ calls: [] }, { autoScaling: { describeGroups: () => Effect.succeed([]) } })
-    const command: Command = { _tag: "UpdateLaunchSpec", id: "launch-spec:web", reason: "target image", asgName: "web", imageId: "ami-new" }
-    return Effect.gen(function* () {
-      const error = yield* Effect.flip(executeCommand(command, context))
-      assert.strictEqual(error._tag, "AwsCallError")
-      assert.include(error.message, "web")
-    }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
-  })
+  it.effect(
+    "given a group that no longer exists, when its spec is updated, then the command fails with not-found",
+    () => {
+      const ports = fakePorts({ calls: [] }, { autoScaling: { describeGroups: () => Effect.succeed([]) } })
+      const command: Command = {
+        _tag: "UpdateLaunchSpec",
+        id: "launch-spec:web",
+        reason: "target image",
+        asgName: "web",
+        imageId: "ami-new",
+      }
+      return Effect.gen(function* () {
+        const error = yield* Effect.flip(executeCommand(command, context))
+        assert.strictEqual(error._tag, "AwsCallError")
+        assert.include(error.message, "web")
+      }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
+    },
+  )
 })

@@ -3,7 +3,12 @@
  * every call made; any other call dies naming the method, so a test notices an unexpected call.
  */
 import { Effect, Layer } from "effect"
-import { AwsCallError, type AutoScalingGroupDescription, type Ec2Instance, type Image } from "@ecs-ami-deploy/domain"
+import {
+  AwsCallError,
+  type AutoScalingGroupDescription,
+  type Ec2Instance,
+  type Image,
+} from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
 
 export interface CallLog {
@@ -34,7 +39,10 @@ export const fakePorts = (
 ) =>
   Layer.mergeAll(
     Layer.succeed(Ec2, partial<Ec2["Service"]>("ec2", log, services.ec2 ?? {})),
-    Layer.succeed(AutoScaling, partial<AutoScaling["Service"]>("autoScaling", log, services.autoScaling ?? {})),
+    Layer.succeed(
+      AutoScaling,
+      partial<AutoScaling["Service"]>("autoScaling", log, services.autoScaling ?? {}),
+    ),
     Layer.succeed(Ecs, partial<Ecs["Service"]>("ecs", log, services.ecs ?? {})),
     Layer.succeed(Ssm, partial<Ssm["Service"]>("ssm", log, {})),
   )
@@ -68,20 +76,29 @@ export const ec2Instance = (instanceId: string, overrides: Partial<Ec2Instance> 
   ...overrides,
 })
 
-export const group = (name: string, overrides: Partial<AutoScalingGroupDescription> = {}): AutoScalingGroupDescription => ({
+export const group = (
+  name: string,
+  overrides: Partial<AutoScalingGroupDescription> = {},
+): AutoScalingGroupDescription => ({
   name,
   minSize: 1,
   maxSize: 4,
   desiredCapacity: 2,
   availabilityZones: ["eu-west-1a"],
   suspendedProcesses: [],
-  launchSpec: { _tag: "LaunchTemplate", template: { launchTemplateId: "lt-1", launchTemplateName: "web", version: "$Latest" } },
+  launchSpec: {
+    _tag: "LaunchTemplate",
+    template: { launchTemplateId: "lt-1", launchTemplateName: "web", version: "$Latest" },
+  },
   instances: [],
   tags: {},
   ...overrides,
 })
 
-export const member = (instanceId: string, lifecycleState: AutoScalingGroupDescription["instances"][number]["lifecycleState"]) => ({
+export const member = (
+  instanceId: string,
+  lifecycleState: AutoScalingGroupDescription["instances"][number]["lifecycleState"],
+) => ({
   instanceId,
   availabilityZone: "eu-west-1a",
   lifecycleState,

@@ -10,19 +10,31 @@ import { newImageId, oldImageId } from "@ecs-ami-deploy/simulator"
 import { observeCluster, runRollout } from "../src/index.ts"
 import { endState, makeWorld, testSettings } from "./harness.ts"
 
-const events = async (world: ReturnType<typeof makeWorld>, eventLog: ReturnType<typeof makeMemoryEventLog>, runId: string) => {
+const events = async (
+  world: ReturnType<typeof makeWorld>,
+  eventLog: ReturnType<typeof makeMemoryEventLog>,
+  runId: string,
+) => {
   const loaded = await world.run(eventLog.load(runId), eventLog)
   return Exit.isSuccess(loaded) ? loaded.value : []
 }
 
-const notes = (log: ReadonlyArray<RunEvent>) => log.flatMap((event) => (event._tag === "Noted" ? [event.message] : []))
+const notes = (log: ReadonlyArray<RunEvent>) =>
+  log.flatMap((event) => (event._tag === "Noted" ? [event.message] : []))
 
 describe("faults", () => {
   it("given 30% throttling and 5% server errors, when standard-20 is rolled out, then it completes with every invariant", async () => {
-    const world = makeWorld("standard-20", { faults: { throttling: { rate: 0.3 }, transientErrors: { rate: 0.05 } } })
+    const world = makeWorld("standard-20", {
+      faults: { throttling: { rate: 0.3 }, transientErrors: { rate: 0.05 } },
+    })
     const before = world.simulation.snapshotState()
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: { ...defaultPolicy, unsafeServices: "proceed" }, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: { ...defaultPolicy, unsafeServices: "proceed" },
+        holder: "test",
+        settings: testSettings,
+      }),
       makeMemoryEventLog(emptyMemoryStorage()),
     )
     expect(Exit.isSuccess(exit) ? exit.value : exit).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
@@ -30,7 +42,9 @@ describe("faults", () => {
     const oldInstances = before.instances.filter((instance) => instance.state === "running").length
     expect(world.simulation.metrics().apiCalls.failed).toBeGreaterThan(0)
     expect(end.liveImages).toEqual([newImageId])
-    expect(end.desiredCapacities).toEqual(Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])))
+    expect(end.desiredCapacities).toEqual(
+      Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])),
+    )
     expect(end.capacityLaunches).toBe(oldInstances)
     expect(end.terminatedTwice).toEqual([])
     expect(end.secondsBelowFloor).toBe(0)
@@ -40,24 +54,40 @@ describe("faults", () => {
     const world = makeWorld("small", { faults: { agentNeverRegisters: { imageIds: [newImageId] } } })
     const before = world.simulation.snapshotState()
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "test",
+        settings: testSettings,
+      }),
       makeMemoryEventLog(emptyMemoryStorage()),
     )
-    expect(Exit.isSuccess(exit) ? exit.value : exit).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
+    expect(Exit.isSuccess(exit) ? exit.value : exit).toMatchObject({
+      _tag: "Finished",
+      outcome: "rolled-back",
+    })
     expect(world.notifications.map((notification) => notification.kind)).toEqual(["started", "rolled-back"])
 
     const after = world.simulation.snapshotState()
     const oldIds = before.instances.map((instance) => instance.instanceId)
-    expect(after.instances.filter((instance) => oldIds.includes(instance.instanceId)).map((instance) => instance.state)).toEqual(
-      oldIds.map(() => "running"),
-    )
     expect(
-      after.containerInstances.filter((container) => oldIds.includes(container.ec2InstanceId)).map((container) => container.status),
+      after.instances
+        .filter((instance) => oldIds.includes(instance.instanceId))
+        .map((instance) => instance.state),
+    ).toEqual(oldIds.map(() => "running"))
+    expect(
+      after.containerInstances
+        .filter((container) => oldIds.includes(container.ec2InstanceId))
+        .map((container) => container.status),
     ).toEqual(oldIds.map(() => "ACTIVE"))
-    expect(endState(world).desiredCapacities).toEqual(Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])))
+    expect(endState(world).desiredCapacities).toEqual(
+      Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])),
+    )
     expect(endState(world).secondsBelowFloor).toBe(0)
     const observed = await world.run(observeCluster(world.clusterName), makeMemoryEventLog())
-    expect(Exit.isSuccess(observed) ? observed.value.groups.map((group) => group.launchSpecImageId) : observed).toEqual([oldImageId])
+    expect(
+      Exit.isSuccess(observed) ? observed.value.groups.map((group) => group.launchSpecImageId) : observed,
+    ).toEqual([oldImageId])
   })
 
   it("given a drain held by a standalone task and policy stop-after-timeout, when rolled out, then a note names the task and instance and the task is stopped", async () => {
@@ -75,7 +105,9 @@ describe("faults", () => {
     const result = Exit.isSuccess(exit) ? exit.value : undefined
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
     const log = await events(world, eventLog, result?._tag === "Finished" ? result.runId : "")
-    const stopped = log.flatMap((event) => (event._tag === "CommandIssued" && event.command._tag === "StopTasks" ? event.command.taskArns : []))
+    const stopped = log.flatMap((event) =>
+      event._tag === "CommandIssued" && event.command._tag === "StopTasks" ? event.command.taskArns : [],
+    )
     expect(stopped.length).toBeGreaterThan(0)
     for (const taskArn of stopped) {
       const task = world.simulation.snapshotState().tasks.find((candidate) => candidate.taskArn === taskArn)
@@ -90,16 +122,31 @@ describe("faults", () => {
     const world = makeWorld("daemon-and-standalone")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: { ...defaultPolicy, standaloneTasks: "wait" }, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: { ...defaultPolicy, standaloneTasks: "wait" },
+        holder: "test",
+        settings: testSettings,
+      }),
       eventLog,
     )
     const result = Exit.isSuccess(exit) ? exit.value : undefined
     expect(result).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
     const log = await events(world, eventLog, result?._tag === "Finished" ? result.runId : "")
-    const standalone = world.simulation.snapshotState().tasks.filter((task) => task.serviceName === undefined && task.lastStatus === "RUNNING")
+    const standalone = world.simulation
+      .snapshotState()
+      .tasks.filter((task) => task.serviceName === undefined && task.lastStatus === "RUNNING")
     const noted = notes(log)
-    expect(noted.some((message) => standalone.some((task) => message.includes(task.taskArn)) && message.includes("policy standaloneTasks=wait"))).toBe(true)
+    expect(
+      noted.some(
+        (message) =>
+          standalone.some((task) => message.includes(task.taskArn)) &&
+          message.includes("policy standaloneTasks=wait"),
+      ),
+    ).toBe(true)
     // The wait policy never stops a task itself.
-    expect(log.some((event) => event._tag === "CommandIssued" && event.command._tag === "StopTasks")).toBe(false)
+    expect(log.some((event) => event._tag === "CommandIssued" && event.command._tag === "StopTasks")).toBe(
+      false,
+    )
   })
 })

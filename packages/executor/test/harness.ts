@@ -9,7 +9,13 @@ import { Cause, Clock, Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
 import { Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
-import { makeSimulation, newImageId, scenarios, type Faults, type Simulation } from "@ecs-ami-deploy/simulator"
+import {
+  makeSimulation,
+  newImageId,
+  scenarios,
+  type Faults,
+  type Simulation,
+} from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
 import type { RunResult } from "../src/index.ts"
 
@@ -18,11 +24,17 @@ export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000, maxAttempts
 
 export const pluginsLayer = Layer.succeed(
   Plugins,
-  Plugins.of({ launchSpecStrategies: builtInLaunchSpecStrategies(), amiSource: pinnedImageSource({ imageId: newImageId }) }),
+  Plugins.of({
+    launchSpecStrategies: builtInLaunchSpecStrategies(),
+    amiSource: pinnedImageSource({ imageId: newImageId }),
+  }),
 )
 
 export const recordingNotifier = (sent: Array<RunNotification>) =>
-  Layer.succeed(Notifier, Notifier.of({ notify: (notification) => Effect.sync(() => void sent.push(notification)) }))
+  Layer.succeed(
+    Notifier,
+    Notifier.of({ notify: (notification) => Effect.sync(() => void sent.push(notification)) }),
+  )
 
 /** The marker defect of a killed executor. */
 export class Killed extends Error {
@@ -38,7 +50,11 @@ export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
  * An event log whose executor dies at its `killAt`-th append: `after` the event is stored (the next
  * step never starts), or `before` it is (a command's call was made but its outcome is lost).
  */
-export const killable = (inner: EventLog["Service"], killAt: number, when: "before" | "after" = "after"): EventLog["Service"] => {
+export const killable = (
+  inner: EventLog["Service"],
+  killAt: number,
+  when: "before" | "after" = "after",
+): EventLog["Service"] => {
   let appended = 0
   let dead = false
   const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
@@ -76,12 +92,19 @@ export interface World {
   readonly notifications: Array<RunNotification>
   /** Runs a program as one executor process with the given event log. */
   readonly run: <A, E>(
-    program: Effect.Effect<A, E, Simulation["layer"] extends Layer.Layer<infer S> ? S | EventLog | Notifier | Plugins : never>,
+    program: Effect.Effect<
+      A,
+      E,
+      Simulation["layer"] extends Layer.Layer<infer S> ? S | EventLog | Notifier | Plugins : never
+    >,
     eventLog: EventLog["Service"],
   ) => Promise<Exit.Exit<A, E>>
 }
 
-export const makeWorld = (scenarioName: string, options: { readonly seed?: number; readonly faults?: Faults } = {}): World => {
+export const makeWorld = (
+  scenarioName: string,
+  options: { readonly seed?: number; readonly faults?: Faults } = {},
+): World => {
   const scenario = scenarios[scenarioName]
   if (scenario === undefined) throw new Error(`unknown scenario ${scenarioName}`)
   const simulation = makeSimulation(scenario, options)
@@ -94,7 +117,14 @@ export const makeWorld = (scenarioName: string, options: { readonly seed?: numbe
     run: (program, eventLog) =>
       Effect.runPromiseExit(
         program.pipe(
-          Effect.provide(Layer.mergeAll(simulation.layer, pluginsLayer, recordingNotifier(notifications), Layer.succeed(EventLog, eventLog))),
+          Effect.provide(
+            Layer.mergeAll(
+              simulation.layer,
+              pluginsLayer,
+              recordingNotifier(notifications),
+              Layer.succeed(EventLog, eventLog),
+            ),
+          ),
           Effect.provideService(Clock.Clock, simulation.clock),
         ),
       ),
@@ -113,10 +143,14 @@ export const endState = (world: World) => {
   for (const call of world.simulation.callLog) {
     if (call.outcome !== "ok") continue
     const input = call.input as { readonly instanceId?: string; readonly instanceIds?: ReadonlyArray<string> }
-    if (call.operation === "autoscaling:TerminateInstanceInAutoScalingGroup" && input.instanceId !== undefined)
+    if (
+      call.operation === "autoscaling:TerminateInstanceInAutoScalingGroup" &&
+      input.instanceId !== undefined
+    )
       terminations.set(input.instanceId, (terminations.get(input.instanceId) ?? 0) + 1)
     if (call.operation === "ec2:TerminateInstances")
-      for (const instanceId of input.instanceIds ?? []) terminations.set(instanceId, (terminations.get(instanceId) ?? 0) + 1)
+      for (const instanceId of input.instanceIds ?? [])
+        terminations.set(instanceId, (terminations.get(instanceId) ?? 0) + 1)
   }
   return {
     liveImages: [...new Set(liveInstances.map((instance) => instance.imageId))],
@@ -140,7 +174,9 @@ export const newImageTemplateVersions = (world: World) =>
       const counts: Record<string, number> = {}
       for (const template of world.simulation.scenario.launchTemplates) {
         const versions = yield* ec2.describeLaunchTemplateVersions(template.launchTemplateId)
-        counts[template.launchTemplateName] = versions.filter((version) => version.imageId === newImageId).length
+        counts[template.launchTemplateName] = versions.filter(
+          (version) => version.imageId === newImageId,
+        ).length
       }
       return counts
     }),

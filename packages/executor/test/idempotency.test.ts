@@ -3,7 +3,9 @@ import { idempotencyKey } from "../src/idempotency.ts"
 
 describe("idempotencyKey", () => {
   it("given the same run and command, when derived twice, then both keys are equal", () => {
-    expect(idempotencyKey("run-1", "update-launch-spec:web")).toBe(idempotencyKey("run-1", "update-launch-spec:web"))
+    expect(idempotencyKey("run-1", "update-launch-spec:web")).toBe(
+      idempotencyKey("run-1", "update-launch-spec:web"),
+    )
   })
 
   it("given long ids, when derived, then the key fits the 64 characters a ClientToken allows", () => {

@@ -12,13 +12,22 @@ import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import type { EventLog } from "@ecs-ami-deploy/ports"
 import { newImageId } from "@ecs-ami-deploy/simulator"
 import { runRollout } from "../src/index.ts"
-import { endState, isKilled, killable, makeWorld, newImageTemplateVersions, testSettings, type EndState } from "./harness.ts"
+import {
+  endState,
+  isKilled,
+  killable,
+  makeWorld,
+  newImageTemplateVersions,
+  testSettings,
+  type EndState,
+} from "./harness.ts"
 
 export const scenario = "standard-20"
 // A 15 s poll (default 5 s) keeps the many simulated rollouts quick; what is polled is the same.
 const policy = { ...defaultPolicy, unsafeServices: "proceed" as const, pollIntervalMs: 15_000 }
 
-const rollout = (clusterName: string, holder: string) => runRollout({ clusterName, policy, holder, settings: testSettings })
+const rollout = (clusterName: string, holder: string) =>
+  runRollout({ clusterName, policy, holder, settings: testSettings })
 
 export interface Boundary {
   readonly killAt: number
@@ -38,12 +47,15 @@ export const uninterrupted = async (): Promise<Reference> => {
   const world = makeWorld(scenario)
   const eventLog = makeMemoryEventLog()
   const exit = await world.run(rollout(world.clusterName, "reference"), eventLog)
-  if (!Exit.isSuccess(exit) || exit.value._tag !== "Finished") throw new Error("the reference rollout did not finish")
+  if (!Exit.isSuccess(exit) || exit.value._tag !== "Finished")
+    throw new Error("the reference rollout did not finish")
   const loaded = await world.run(eventLog.load(exit.value.runId), eventLog)
   if (!Exit.isSuccess(loaded)) throw new Error("the reference log cannot be read")
   const events = loaded.value
   const boundaries = [
-    ...events.slice(0, -1).map((event, index) => ({ killAt: index + 1, when: "after" as const, event: event._tag })),
+    ...events
+      .slice(0, -1)
+      .map((event, index) => ({ killAt: index + 1, when: "after" as const, event: event._tag })),
     ...events.flatMap((event, index) =>
       event._tag === "CommandSucceeded" || event._tag === "CommandFailed"
         ? [{ killAt: index + 1, when: "before" as const, event: event._tag }]
@@ -54,22 +66,34 @@ export const uninterrupted = async (): Promise<Reference> => {
 }
 
 /** Kills an executor at `boundary`, resumes with a fresh one on the same log, and checks the end state. */
-export const killAndResume = async (reference: Reference, boundary: Boundary, eventLog: EventLog["Service"]) => {
+export const killAndResume = async (
+  reference: Reference,
+  boundary: Boundary,
+  eventLog: EventLog["Service"],
+) => {
   const world = makeWorld(scenario)
   const before = world.simulation.snapshotState()
 
-  const killed = await world.run(rollout(world.clusterName, "first"), killable(eventLog, boundary.killAt, boundary.when))
+  const killed = await world.run(
+    rollout(world.clusterName, "first"),
+    killable(eventLog, boundary.killAt, boundary.when),
+  )
   expect(isKilled(killed)).toBe(true)
 
   world.simulation.advance(testSettings.leaseMs)
   const resumed = await world.run(rollout(world.clusterName, "second"), eventLog)
-  expect(Exit.isSuccess(resumed) ? resumed.value : resumed).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+  expect(Exit.isSuccess(resumed) ? resumed.value : resumed).toMatchObject({
+    _tag: "Finished",
+    outcome: "succeeded",
+  })
 
   const end = endState(world)
   const oldInstances = before.instances.filter((instance) => instance.state === "running").length
   // Every live instance on the new image: no old instance left (AZRebalance, resumed at the end, may add one).
   expect(end.liveImages).toEqual([newImageId])
-  expect(end.desiredCapacities).toEqual(Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])))
+  expect(end.desiredCapacities).toEqual(
+    Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])),
+  )
   // One launch per old instance, as in the uninterrupted run, and no instance terminated twice.
   expect(end.capacityLaunches).toBe(oldInstances)
   expect(end.capacityLaunches).toBe(reference.end.capacityLaunches)

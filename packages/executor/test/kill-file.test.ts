@@ -14,6 +14,10 @@ describe(`kill at sampled boundaries of ${scenario}, file event log`, () => {
   it.each(sample(reference.boundaries, 5))(
     "given an executor killed $when append $killAt ($event), when a fresh one resumes, then the rollout ends as if uninterrupted",
     (boundary) =>
-      killAndResume(reference, boundary, makeFileEventLog({ directory: mkdtempSync(path.join(root, `${boundary.when}-${boundary.killAt}-`)) })),
+      killAndResume(
+        reference,
+        boundary,
+        makeFileEventLog({ directory: mkdtempSync(path.join(root, `${boundary.when}-${boundary.killAt}-`)) }),
+      ),
   )
 })

@@ -13,7 +13,9 @@ const rollout = (clusterName: string, holder: string) =>
   runRollout({ clusterName, policy: defaultPolicy, holder, settings: testSettings })
 
 const lockHeld = (exit: Exit.Exit<unknown, unknown>): LockHeld | undefined =>
-  Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" && (exit.cause.reasons[0].error as { _tag?: string })._tag === "LockHeld"
+  Exit.isFailure(exit) &&
+  exit.cause.reasons[0]?._tag === "Fail" &&
+  (exit.cause.reasons[0].error as { _tag?: string })._tag === "LockHeld"
     ? (exit.cause.reasons[0].error as LockHeld)
     : undefined
 
@@ -22,11 +24,16 @@ describe("the cluster lock", () => {
     const world = makeWorld("small")
     const holders = ["executor-1", "executor-2", "executor-3", "executor-4", "executor-5"]
     const exit = await world.run(
-      Effect.all(holders.map((holder) => Effect.exit(rollout(world.clusterName, holder))), { concurrency: "unbounded" }),
+      Effect.all(
+        holders.map((holder) => Effect.exit(rollout(world.clusterName, holder))),
+        { concurrency: "unbounded" },
+      ),
       makeMemoryEventLog(emptyMemoryStorage()),
     )
     const exits = Exit.isSuccess(exit) ? exit.value : []
-    const finished = exits.flatMap((result, index) => (Exit.isSuccess(result) && result.value._tag === "Finished" ? [holders[index]] : []))
+    const finished = exits.flatMap((result, index) =>
+      Exit.isSuccess(result) && result.value._tag === "Finished" ? [holders[index]] : [],
+    )
     const refused = exits.flatMap((result) => {
       const held = lockHeld(result)
       return held === undefined ? [] : [held]
@@ -51,11 +58,17 @@ describe("the cluster lock", () => {
     expect(runId).toBeDefined()
 
     const whileHeld = await world.run(
-      Effect.all(["second", "third", "fourth", "fifth"].map((holder) => Effect.exit(rollout(world.clusterName, holder)))),
+      Effect.all(
+        ["second", "third", "fourth", "fifth"].map((holder) =>
+          Effect.exit(rollout(world.clusterName, holder)),
+        ),
+      ),
       eventLog,
     )
     const refusals = (Exit.isSuccess(whileHeld) ? whileHeld.value : []).map(lockHeld)
-    expect(refusals.map((held) => [held?.holder, held?.runId])).toEqual(Array.from({ length: 4 }, () => ["first", runId]))
+    expect(refusals.map((held) => [held?.holder, held?.runId])).toEqual(
+      Array.from({ length: 4 }, () => ["first", runId]),
+    )
 
     world.simulation.advance(testSettings.leaseMs)
     const takeover = await world.run(rollout(world.clusterName, "sixth"), eventLog)
@@ -70,7 +83,12 @@ describe("the cluster lock", () => {
     const world = makeWorld("small")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const stale = await world.run(
-      eventLog.acquire({ clusterName: world.clusterName, holder: "stale", leaseMs: testSettings.leaseMs, now: world.simulation.now() }),
+      eventLog.acquire({
+        clusterName: world.clusterName,
+        holder: "stale",
+        leaseMs: testSettings.leaseMs,
+        now: world.simulation.now(),
+      }),
       eventLog,
     )
     if (!Exit.isSuccess(stale)) throw new Error("the first acquisition must succeed")
@@ -93,6 +111,10 @@ describe("the cluster lock", () => {
       ]),
       eventLog,
     )
-    expect(Exit.isFailure(append) && append.cause.reasons[0]?._tag === "Fail" ? append.cause.reasons[0].error._tag : append).toBe("StaleLease")
+    expect(
+      Exit.isFailure(append) && append.cause.reasons[0]?._tag === "Fail"
+        ? append.cause.reasons[0].error._tag
+        : append,
+    ).toBe("StaleLease")
   })
 })

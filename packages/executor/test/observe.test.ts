@@ -5,7 +5,10 @@ import { Plugins, type LaunchSpecStrategy } from "@ecs-ami-deploy/strategies"
 import { AUTO_SCALING_GROUP_TAG, observeSnapshot } from "../src/observe.ts"
 import { callsTo, ec2Instance, fakePorts, group, image, member, type CallLog } from "./fakes.ts"
 
-const containerInstance = (ec2InstanceId: string, overrides: Partial<ContainerInstance> = {}): ContainerInstance => ({
+const containerInstance = (
+  ec2InstanceId: string,
+  overrides: Partial<ContainerInstance> = {},
+): ContainerInstance => ({
   containerInstanceArn: `arn:aws:ecs:eu-west-1:1:container-instance/prod/${ec2InstanceId}`,
   ec2InstanceId,
   status: "ACTIVE",
@@ -24,15 +27,20 @@ const plugins = (resolved: { count: number }) =>
     Plugins,
     Plugins.of({
       launchSpecStrategies: [
-        { name: "fake", handles: () => true, resolveImageId: () => Effect.succeed("ami-old") } as unknown as LaunchSpecStrategy,
+        {
+          name: "fake",
+          handles: () => true,
+          resolveImageId: () => Effect.succeed("ami-old"),
+        } as unknown as LaunchSpecStrategy,
       ],
       amiSource: {
         name: "fake",
         description: "fake",
-        resolve: () => Effect.sync(() => {
-          resolved.count += 1
-          return image("ami-new", 2)
-        }),
+        resolve: () =>
+          Effect.sync(() => {
+            resolved.count += 1
+            return image("ami-new", 2)
+          }),
       },
     }),
   )
@@ -41,7 +49,10 @@ const plugins = (resolved: { count: number }) =>
  * A cluster with one capacity provider group `web` (instance i-1), and i-9, registered but detached
  * from `legacy` by the Go tool (tagged `ecs-ami-deploy-asg=legacy`).
  */
-const cluster = (log: CallLog, overrides: { readonly containerInstances?: ReadonlyArray<ContainerInstance> } = {}) =>
+const cluster = (
+  log: CallLog,
+  overrides: { readonly containerInstances?: ReadonlyArray<ContainerInstance> } = {},
+) =>
   fakePorts(log, {
     ecs: {
       describeCluster: () =>
@@ -56,9 +67,16 @@ const cluster = (log: CallLog, overrides: { readonly containerInstances?: Readon
         }),
       describeCapacityProviders: () =>
         Effect.succeed([
-          { name: "cp-web", asgName: "web", managedScaling: true, managedTerminationProtection: false, managedDraining: true },
+          {
+            name: "cp-web",
+            asgName: "web",
+            managedScaling: true,
+            managedTerminationProtection: false,
+            managedDraining: true,
+          },
         ]),
-      containerInstances: () => Effect.succeed(overrides.containerInstances ?? [containerInstance("i-1"), containerInstance("i-9")]),
+      containerInstances: () =>
+        Effect.succeed(overrides.containerInstances ?? [containerInstance("i-1"), containerInstance("i-9")]),
       services: () => Effect.succeed([]),
       tasks: () => Effect.succeed([]),
     },
@@ -68,7 +86,9 @@ const cluster = (log: CallLog, overrides: { readonly containerInstances?: Readon
           [
             ec2Instance("i-1", { tags: { [AUTO_SCALING_GROUP_TAG]: "web" } }),
             ec2Instance("i-2", { state: "pending", tags: { [AUTO_SCALING_GROUP_TAG]: "web" } }),
-            ec2Instance("i-9", { tags: { [RunTagKeys.legacyAsg]: "legacy", [RunTagKeys.legacyTerminate]: "true" } }),
+            ec2Instance("i-9", {
+              tags: { [RunTagKeys.legacyAsg]: "legacy", [RunTagKeys.legacyTerminate]: "true" },
+            }),
           ].filter((instance) => ids.includes(instance.instanceId)),
         ),
       describeImages: () => Effect.succeed([image("ami-old", 1)]),
@@ -85,30 +105,42 @@ const cluster = (log: CallLog, overrides: { readonly containerInstances?: Readon
   })
 
 describe("observeSnapshot", () => {
-  it.effect("given a Go tool's detached instance, when observed, then it appears in its group's view as Detached", () => {
-    const log: CallLog = { calls: [] }
-    return Effect.gen(function* () {
-      const snapshot = yield* observeSnapshot("prod", { budgetEnd: 60_000 })
-      const legacy = snapshot.groups.find((candidate) => candidate.name === "legacy")
-      assert.deepStrictEqual(
-        legacy?.instances.map((instance) => [instance.instanceId, instance.lifecycleState]),
-        [["i-9", "Detached"]],
-      )
-    }).pipe(Effect.provide(Layer.merge(cluster(log), plugins({ count: 0 }))))
-  })
+  it.effect(
+    "given a Go tool's detached instance, when observed, then it appears in its group's view as Detached",
+    () => {
+      const log: CallLog = { calls: [] }
+      return Effect.gen(function* () {
+        const snapshot = yield* observeSnapshot("prod", { budgetEnd: 60_000 })
+        const legacy = snapshot.groups.find((candidate) => candidate.name === "legacy")
+        assert.deepStrictEqual(
+          legacy?.instances.map((instance) => [instance.instanceId, instance.lifecycleState]),
+          [["i-9", "Detached"]],
+        )
+      }).pipe(Effect.provide(Layer.merge(cluster(log), plugins({ count: 0 }))))
+    },
+  )
 
-  it.effect("given a capacity provider with managed scaling, when observed, then its group names the provider and its unregistered instances are described too", () => {
-    const log: CallLog = { calls: [] }
-    return Effect.gen(function* () {
-      const snapshot = yield* observeSnapshot("prod", { budgetEnd: 60_000 })
-      const web = snapshot.groups.find((candidate) => candidate.name === "web")
-      assert.strictEqual(web?.managedByCapacityProvider, "cp-web")
-      assert.strictEqual(web?.launchSpecImageId, "ami-old")
-      assert.sameMembers(snapshot.instances.map((instance) => instance.instanceId), ["i-1", "i-2", "i-9"])
-      // Registered instances in one call, the group's unregistered ones in a second.
-      assert.deepStrictEqual(callsTo(log, "ec2.describeInstances").map((call) => call.args[0]), [["i-1", "i-9"], ["i-2"]])
-    }).pipe(Effect.provide(Layer.merge(cluster(log), plugins({ count: 0 }))))
-  })
+  it.effect(
+    "given a capacity provider with managed scaling, when observed, then its group names the provider and its unregistered instances are described too",
+    () => {
+      const log: CallLog = { calls: [] }
+      return Effect.gen(function* () {
+        const snapshot = yield* observeSnapshot("prod", { budgetEnd: 60_000 })
+        const web = snapshot.groups.find((candidate) => candidate.name === "web")
+        assert.strictEqual(web?.managedByCapacityProvider, "cp-web")
+        assert.strictEqual(web?.launchSpecImageId, "ami-old")
+        assert.sameMembers(
+          snapshot.instances.map((instance) => instance.instanceId),
+          ["i-1", "i-2", "i-9"],
+        )
+        // Registered instances in one call, the group's unregistered ones in a second.
+        assert.deepStrictEqual(
+          callsTo(log, "ec2.describeInstances").map((call) => call.args[0]),
+          [["i-1", "i-9"], ["i-2"]],
+        )
+      }).pipe(Effect.provide(Layer.merge(cluster(log), plugins({ count: 0 }))))
+    },
+  )
 
   it.effect("given an open run's target image, when observed, then the AMI source is not consulted", () => {
     const resolved = { count: 0 }
@@ -123,12 +155,19 @@ describe("observeSnapshot", () => {
     }).pipe(Effect.provide(Layer.merge(cluster({ calls: [] }), plugins(resolved))))
   })
 
-  it.effect("given a port that returns a negative count, when observed, then it fails with ObservationInvalid naming the field", () => {
-    const broken = [containerInstance("i-1", { runningTasksCount: -1 })]
-    return Effect.gen(function* () {
-      const error = yield* Effect.flip(observeSnapshot("prod", { budgetEnd: 60_000 }))
-      assert.strictEqual(error._tag, "ObservationInvalid")
-      assert.include(error.message, "runningTasksCount")
-    }).pipe(Effect.provide(Layer.merge(cluster({ calls: [] }, { containerInstances: broken }), plugins({ count: 0 }))))
-  })
+  it.effect(
+    "given a port that returns a negative count, when observed, then it fails with ObservationInvalid naming the field",
+    () => {
+      const broken = [containerInstance("i-1", { runningTasksCount: -1 })]
+      return Effect.gen(function* () {
+        const error = yield* Effect.flip(observeSnapshot("prod", { budgetEnd: 60_000 }))
+        assert.strictEqual(error._tag, "ObservationInvalid")
+        assert.include(error.message, "runningTasksCount")
+      }).pipe(
+        Effect.provide(
+          Layer.merge(cluster({ calls: [] }, { containerInstances: broken }), plugins({ count: 0 })),
+        ),
+      )
+    },
+  )
 })

@@ -12,12 +12,25 @@ it("runs the README example: a simulated rollout of the small cluster succeeds",
   const simulation = makeSimulation(scenarios.small)
   const services = Layer.mergeAll(
     layerMemory(),
-    Layer.succeed(Plugins, Plugins.of({ launchSpecStrategies: builtInLaunchSpecStrategies(), amiSource: pinnedImageSource({ imageId: newImageId }) })),
-    Layer.succeed(Notifier, Notifier.of({ notify: (notification) => Effect.log(`${notification.subject}: ${notification.summary}`) })),
+    Layer.succeed(
+      Plugins,
+      Plugins.of({
+        launchSpecStrategies: builtInLaunchSpecStrategies(),
+        amiSource: pinnedImageSource({ imageId: newImageId }),
+      }),
+    ),
+    Layer.succeed(
+      Notifier,
+      Notifier.of({
+        notify: (notification) => Effect.log(`${notification.subject}: ${notification.summary}`),
+      }),
+    ),
   )
 
   const result = await simulation.run(
-    runRollout({ clusterName: "small-cluster", policy: defaultPolicy, holder: "readme" }).pipe(Effect.provide(services)),
+    runRollout({ clusterName: "small-cluster", policy: defaultPolicy, holder: "readme" }).pipe(
+      Effect.provide(services),
+    ),
   )
 
   expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })

@@ -29,7 +29,12 @@ describe("retryTransient", () => {
 
   it.effect("given a terminal error, when called, then it fails at once without retrying", () =>
     Effect.gen(function* () {
-      const denied = new AwsCallError({ operation: "ec2:TerminateInstances", kind: "access-denied", code: "UnauthorizedOperation", message: "no" })
+      const denied = new AwsCallError({
+        operation: "ec2:TerminateInstances",
+        kind: "access-denied",
+        code: "UnauthorizedOperation",
+        message: "no",
+      })
       const { call, attempts } = flaky([denied])
       const error = yield* Effect.flip(retryTransient(60_000)(call))
       assert.strictEqual(error, denied)
@@ -37,21 +42,23 @@ describe("retryTransient", () => {
     }),
   )
 
-  it.effect("given a call that is always throttled, when its budget runs out, then it stops retrying before the budget end", () =>
-    Effect.gen(function* () {
-      const budgetEnd = 30_000
-      const { call, attempts } = flaky(Array.from({ length: 100 }, () => throttled("ecs:DescribeServices")))
-      const failWithTime = Effect.flip(retryTransient(budgetEnd)(call)).pipe(
-        Effect.flatMap((error) => Effect.map(Clock.currentTimeMillis, (failedAt) => ({ error, failedAt }))),
-      )
-      const fiber = yield* Effect.forkChild(failWithTime)
-      yield* TestClock.adjust("10 minutes")
-      const { error, failedAt } = yield* Fiber.join(fiber)
-      assert.strictEqual(error.kind, "throttled")
-      assert.isTrue(attempts() > 1)
-      // It gave up before the budget end, and not earlier than one longest backoff before it.
-      assert.isTrue(failedAt <= budgetEnd)
-      assert.isTrue(failedAt >= budgetEnd - MAX_BACKOFF_MS * 1.2)
-    }),
+  it.effect(
+    "given a call that is always throttled, when its budget runs out, then it stops retrying before the budget end",
+    () =>
+      Effect.gen(function* () {
+        const budgetEnd = 30_000
+        const { call, attempts } = flaky(Array.from({ length: 100 }, () => throttled("ecs:DescribeServices")))
+        const failWithTime = Effect.flip(retryTransient(budgetEnd)(call)).pipe(
+          Effect.flatMap((error) => Effect.map(Clock.currentTimeMillis, (failedAt) => ({ error, failedAt }))),
+        )
+        const fiber = yield* Effect.forkChild(failWithTime)
+        yield* TestClock.adjust("10 minutes")
+        const { error, failedAt } = yield* Fiber.join(fiber)
+        assert.strictEqual(error.kind, "throttled")
+        assert.isTrue(attempts() > 1)
+        // It gave up before the budget end, and not earlier than one longest backoff before it.
+        assert.isTrue(failedAt <= budgetEnd)
+        assert.isTrue(failedAt >= budgetEnd - MAX_BACKOFF_MS * 1.2)
+      }),
   )
 })

@@ -10,10 +10,13 @@ import { newImageId, oldImageId } from "@ecs-ami-deploy/simulator"
 import { observeCluster, rollbackRun, runRollout, RunObserver, runStatus } from "../src/index.ts"
 import { endState, makeWorld, testSettings } from "./harness.ts"
 
-const success = <A, E>(exit: Exit.Exit<A, E>): A | Exit.Exit<A, E> => (Exit.isSuccess(exit) ? exit.value : exit)
+const success = <A, E>(exit: Exit.Exit<A, E>): A | Exit.Exit<A, E> =>
+  Exit.isSuccess(exit) ? exit.value : exit
 
 const originalCapacities = (world: ReturnType<typeof makeWorld>) =>
-  Object.fromEntries(world.simulation.snapshotState().groups.map((group) => [group.name, group.desiredCapacity]))
+  Object.fromEntries(
+    world.simulation.snapshotState().groups.map((group) => [group.name, group.desiredCapacity]),
+  )
 
 describe("runRollout on the simulator", () => {
   it("given the small cluster on an old image, when rolled out, then every instance runs the new image with no availability violation", async () => {
@@ -21,7 +24,12 @@ describe("runRollout on the simulator", () => {
     const capacities = originalCapacities(world)
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "test",
+        settings: testSettings,
+      }),
       eventLog,
     )
     expect(success(exit)).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
@@ -37,11 +45,19 @@ describe("runRollout on the simulator", () => {
     expect(success(status)).toMatchObject({
       _tag: "Run",
       summary: { status: "succeeded" },
-      progress: { groups: [{ oldInstances, drained: oldInstances, terminated: oldInstances }], commands: { failed: 0, outcomeUnknown: 0 } },
+      progress: {
+        groups: [{ oldInstances, drained: oldInstances, terminated: oldInstances }],
+        commands: { failed: 0, outcomeUnknown: 0 },
+      },
     })
 
     const again = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "test",
+        settings: testSettings,
+      }),
       eventLog,
     )
     expect(success(again)).toMatchObject({ _tag: "NothingToDo" })
@@ -51,7 +67,12 @@ describe("runRollout on the simulator", () => {
     const world = makeWorld("standard-20")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: { ...defaultPolicy, unsafeServices: "refuse" }, holder: "test", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: { ...defaultPolicy, unsafeServices: "refuse" },
+        holder: "test",
+        settings: testSettings,
+      }),
       eventLog,
     )
     const result = success(exit)
@@ -68,7 +89,13 @@ describe("runRollout on the simulator", () => {
     const deadline = world.simulation.now() + 10 * 60_000
     const first = success(
       await world.run(
-        runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "lambda-1", deadline, settings: testSettings }),
+        runRollout({
+          clusterName: world.clusterName,
+          policy: defaultPolicy,
+          holder: "lambda-1",
+          deadline,
+          settings: testSettings,
+        }),
         eventLog,
       ),
     )
@@ -79,15 +106,24 @@ describe("runRollout on the simulator", () => {
     expect(last?._tag).toBe("RunSuspended")
     expect(last?.at).toBeLessThanOrEqual(deadline)
     // Every command started before the deadline has its outcome recorded.
-    const issued = new Set(suspendedLog.flatMap((event) => (event._tag === "CommandIssued" ? [event.command.id] : [])))
+    const issued = new Set(
+      suspendedLog.flatMap((event) => (event._tag === "CommandIssued" ? [event.command.id] : [])),
+    )
     const settled = new Set(
-      suspendedLog.flatMap((event) => (event._tag === "CommandSucceeded" || event._tag === "CommandFailed" ? [event.commandId] : [])),
+      suspendedLog.flatMap((event) =>
+        event._tag === "CommandSucceeded" || event._tag === "CommandFailed" ? [event.commandId] : [],
+      ),
     )
     expect([...issued].filter((id) => !settled.has(id))).toEqual([])
     expect(world.notifications.map((notification) => notification.kind)).toEqual(["started", "suspended"])
 
     const second = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "lambda-2", settings: testSettings }),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "lambda-2",
+        settings: testSettings,
+      }),
       eventLog,
     )
     expect(success(second)).toMatchObject({ _tag: "Finished", runId, outcome: "succeeded" })
@@ -101,7 +137,13 @@ describe("runRollout on the simulator", () => {
     const deadline = world.simulation.now() + 5 * 60_000
     const result = success(
       await world.run(
-        runRollout({ clusterName: world.clusterName, policy: { ...defaultPolicy, pollIntervalMs: 30 * 60_000 }, holder: "lambda", deadline, settings: testSettings }),
+        runRollout({
+          clusterName: world.clusterName,
+          policy: { ...defaultPolicy, pollIntervalMs: 30 * 60_000 },
+          holder: "lambda",
+          deadline,
+          settings: testSettings,
+        }),
         eventLog,
       ),
     )
@@ -118,21 +160,37 @@ describe("runRollout on the simulator", () => {
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const started = success(
       await world.run(
-        runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "cli", deadline: world.simulation.now() + 3 * 60_000, settings: testSettings }),
+        runRollout({
+          clusterName: world.clusterName,
+          policy: defaultPolicy,
+          holder: "cli",
+          deadline: world.simulation.now() + 3 * 60_000,
+          settings: testSettings,
+        }),
         eventLog,
       ),
     )
     expect(started).toMatchObject({ _tag: "Suspended" })
 
     const rolledBack = success(
-      await world.run(rollbackRun({ clusterName: world.clusterName, reason: "operator: new image breaks logging", holder: "cli", settings: testSettings }), eventLog),
+      await world.run(
+        rollbackRun({
+          clusterName: world.clusterName,
+          reason: "operator: new image breaks logging",
+          holder: "cli",
+          settings: testSettings,
+        }),
+        eventLog,
+      ),
     )
     expect(rolledBack).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
     const runId = rolledBack !== undefined && "runId" in rolledBack ? rolledBack.runId : ""
     const log = success(await world.run(eventLog.load(runId), eventLog)) as ReadonlyArray<RunEvent>
-    expect(log.filter((event) => event._tag === "RollbackStarted").map((event) => (event._tag === "RollbackStarted" ? event.reason : ""))).toEqual([
-      "operator: new image breaks logging",
-    ])
+    expect(
+      log
+        .filter((event) => event._tag === "RollbackStarted")
+        .map((event) => (event._tag === "RollbackStarted" ? event.reason : "")),
+    ).toEqual(["operator: new image breaks logging"])
     expect(endState(world).desiredCapacities).toEqual(capacities)
     expect(endState(world).secondsBelowFloor).toBe(0)
     const observed = success(await world.run(observeCluster(world.clusterName), eventLog))
@@ -142,10 +200,19 @@ describe("runRollout on the simulator", () => {
   it("given no open run, when a rollback is requested, then it fails with NoOpenRun", async () => {
     const world = makeWorld("small")
     const exit = await world.run(
-      rollbackRun({ clusterName: world.clusterName, reason: "just in case", holder: "cli", settings: testSettings }),
+      rollbackRun({
+        clusterName: world.clusterName,
+        reason: "just in case",
+        holder: "cli",
+        settings: testSettings,
+      }),
       makeMemoryEventLog(emptyMemoryStorage()),
     )
-    expect(Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error._tag : exit).toBe("NoOpenRun")
+    expect(
+      Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail"
+        ? exit.cause.reasons[0].error._tag
+        : exit,
+    ).toBe("NoOpenRun")
   })
 
   it("given a RunObserver, when a run proceeds, then it sees every appended event in order and each decision with its phase", async () => {
@@ -158,7 +225,12 @@ describe("runRollout on the simulator", () => {
       decided: (decision, phase) => Effect.sync(() => void decisions.push({ decision, phase })),
     })
     const exit = await world.run(
-      runRollout({ clusterName: world.clusterName, policy: defaultPolicy, holder: "test", settings: testSettings }).pipe(Effect.provide(observer)),
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "test",
+        settings: testSettings,
+      }).pipe(Effect.provide(observer)),
       eventLog,
     )
     const result = success(exit)
@@ -167,6 +239,7 @@ describe("runRollout on the simulator", () => {
     expect(decisions[0]?.decision._tag).toBe("Start")
     expect(decisions.at(-1)).toMatchObject({ decision: { _tag: "Finish" }, phase: "finished" })
     const phases = new Set(decisions.map((entry) => entry.phase))
-    for (const phase of ["preparing", "draining", "terminating", "finished"] as const) expect(phases).toContain(phase)
+    for (const phase of ["preparing", "draining", "terminating", "finished"] as const)
+      expect(phases).toContain(phase)
   })
 })
