@@ -1,0 +1,258 @@
+/**
+ * The least-privilege IAM policy of ecs-ami-deploy, as a plain JSON document: the CDK stack attaches
+ * it to the Lambda's role, and the CLI's `iam-policy` command prints it for people who run the CLI
+ * under their own role. It imports nothing from the CDK, so the CLI can use it without aws-cdk-lib.
+ *
+ * The actions come from the adapters' own lists (`@ecs-ami-deploy/aws`), the event log's DynamoDB
+ * driver, and the Lambda's SNS and self-invocation calls. Each adapter action is given a scope in a
+ * table typed by the adapters' action lists, so an adapter that starts calling a new action does not
+ * compile here until someone decides how far that action may reach.
+ *
+ * What is scoped, and why not more (docs: docs/lambda.md "IAM"):
+ * - Reads (Describe*, List*) are `*`: most do not support resource-level permissions, and they change nothing.
+ * - `ec2:CreateTags` may only write this tool's tag keys, and only on instances launched by an Auto
+ *   Scaling group (they carry `aws:autoscaling:groupName`, a tag nobody can add by hand).
+ * - `ec2:TerminateInstances` only reaches instances carrying `ecs-ami-deploy:run-id`. The executor tags
+ *   every old instance with it before any other action (invariant 1), so the condition never blocks a
+ *   legitimate call; together with the rule above, the role cannot terminate an instance outside an
+ *   Auto Scaling group (a database host, a bastion) even if the code had a bug.
+ * - `ecs:UpdateContainerInstancesState` and `ecs:StopTask` are limited to the configured clusters
+ *   (`ecs:cluster` condition) when cluster names are given.
+ * - Auto Scaling mutations are limited to the named groups when names are given, else to the account
+ *   and Region. Launch template writes are limited to the account and Region: templates carry no tag
+ *   of ours, and which template a cluster uses is only known at run time.
+ * - `iam:PassRole` only towards EC2 (the instance profile of a launch template or configuration);
+ *   `ec2:RunInstances` is `*` because Auto Scaling checks it on every resource a launch template names.
+ */
+import {
+  autoScalingActions,
+  ec2Actions,
+  ecsActions,
+  impliedAwsActions,
+  ssmActions,
+} from "@ecs-ami-deploy/aws"
+
+/** The tag keys the executor writes on instances (domain `RunTagKeys`). */
+export const instanceTagKeys = [
+  "ecs-ami-deploy:run-id",
+  "ecs-ami-deploy:role",
+  "ecs-ami-deploy-asg",
+  "ecs-ami-deploy-terminate",
+] as const
+
+/** What the event log's DynamoDB driver calls on its table (its `createTable` is for the CLI; the stack creates the table). */
+export const eventLogTableActions = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:Query",
+] as const
+
+export interface PolicyTargets {
+  /** Default `aws`. */
+  readonly partition?: string
+  /** Region and account of the resources; `*` for any. */
+  readonly region: string
+  readonly account: string
+  /** ECS clusters the role may drain and stop tasks in; omitted: every cluster of the account and Region. */
+  readonly clusterNames?: ReadonlyArray<string>
+  /** Auto Scaling groups the role may change; omitted: every group of the account and Region. */
+  readonly autoScalingGroupNames?: ReadonlyArray<string>
+  /** The event log's DynamoDB table (the Lambda); omitted for the CLI's local file log. */
+  readonly eventLogTableArn?: string
+  /** The topic run notifications are published to. */
+  readonly notificationTopicArn?: string
+  /** The Lambda's own ARN, for its asynchronous hand-over to a fresh invocation. */
+  readonly selfInvokeFunctionArn?: string
+  /** The Lambda's log group, for its logs. */
+  readonly logGroupName?: string
+}
+
+export interface PolicyStatement {
+  readonly Sid: string
+  readonly Effect: "Allow"
+  readonly Action: ReadonlyArray<string>
+  readonly Resource: ReadonlyArray<string>
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | ReadonlyArray<string>>>>>
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17"
+  readonly Statement: ReadonlyArray<PolicyStatement>
+}
+
+type AdapterAction =
+  | (typeof ec2Actions)[number]
+  | (typeof autoScalingActions)[number]
+  | (typeof ecsActions)[number]
+  | (typeof ssmActions)[number]
+
+/** How far an adapter action may reach; each names a statement below. */
+type Scope =
+  | "read"
+  | "tag-asg-instances"
+  | "terminate-tagged-instances"
+  | "launch-templates"
+  | "auto-scaling-groups"
+  | "launch-configurations"
+  | "cluster-instances-and-tasks"
+  | "ssm-parameters"
+
+const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
+  "ec2:DescribeInstances": "read",
+  "ec2:DescribeImages": "read",
+  "ec2:DescribeLaunchTemplates": "read",
+  "ec2:DescribeLaunchTemplateVersions": "read",
+  "ec2:CreateTags": "tag-asg-instances",
+  "ec2:TerminateInstances": "terminate-tagged-instances",
+  "ec2:CreateLaunchTemplateVersion": "launch-templates",
+  "ec2:ModifyLaunchTemplate": "launch-templates",
+  "ec2:DeleteLaunchTemplateVersions": "launch-templates",
+  "autoscaling:DescribeAutoScalingGroups": "read",
+  "autoscaling:DescribeScalingActivities": "read",
+  "autoscaling:DescribeLaunchConfigurations": "read",
+  "autoscaling:UpdateAutoScalingGroup": "auto-scaling-groups",
+  "autoscaling:DetachInstances": "auto-scaling-groups",
+  "autoscaling:TerminateInstanceInAutoScalingGroup": "auto-scaling-groups",
+  "autoscaling:SuspendProcesses": "auto-scaling-groups",
+  "autoscaling:ResumeProcesses": "auto-scaling-groups",
+  "autoscaling:SetInstanceProtection": "auto-scaling-groups",
+  "autoscaling:CreateLaunchConfiguration": "launch-configurations",
+  "autoscaling:DeleteLaunchConfiguration": "launch-configurations",
+  "ecs:ListClusters": "read",
+  "ecs:DescribeClusters": "read",
+  "ecs:DescribeCapacityProviders": "read",
+  "ecs:ListContainerInstances": "read",
+  "ecs:DescribeContainerInstances": "read",
+  "ecs:ListServices": "read",
+  "ecs:DescribeServices": "read",
+  "ecs:DescribeTaskDefinition": "read",
+  "ecs:ListTasks": "read",
+  "ecs:DescribeTasks": "read",
+  "ecs:UpdateContainerInstancesState": "cluster-instances-and-tasks",
+  "ecs:StopTask": "cluster-instances-and-tasks",
+  "ssm:GetParameter": "ssm-parameters",
+}
+
+/** The implied actions (checked by AWS on our behalf) get statements of their own. */
+const impliedScopes: Readonly<Record<string, "run-instances" | "pass-role-to-ec2" | "ssm-parameters">> = {
+  "ec2:RunInstances": "run-instances",
+  "iam:PassRole": "pass-role-to-ec2",
+  "ssm:GetParameters": "ssm-parameters",
+}
+
+const adapterActions: ReadonlyArray<AdapterAction> = [
+  ...ec2Actions,
+  ...autoScalingActions,
+  ...ecsActions,
+  ...ssmActions,
+]
+
+/** The action lists by scope, in a stable order. */
+const actionsByScope = (): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const byScope = new Map<string, Array<string>>()
+  const add = (scope: string, action: string) => byScope.set(scope, [...(byScope.get(scope) ?? []), action])
+  for (const action of adapterActions) add(adapterScopes[action], action)
+  for (const { action } of impliedAwsActions) add(impliedScopes[action] ?? "unclassified-implied", action)
+  return new Map([...byScope].map(([scope, actions]) => [scope, [...new Set(actions)].sort()]))
+}
+
+const sidOf = (scope: string): string =>
+  scope
+    .split("-")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join("")
+
+/**
+ * The policy document for `targets`. Values may be CloudFormation tokens (the CDK stack passes its
+ * region, account and resource ARNs); they are only concatenated, never inspected.
+ */
+export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument => {
+  const partition = targets.partition ?? "aws"
+  const { region, account } = targets
+  const arn = (service: string, resource: string, accountPart = account) =>
+    `arn:${partition}:${service}:${region}:${accountPart}:${resource}`
+  const instances = arn("ec2", "instance/*")
+  const resourcesOf: Readonly<Record<string, Pick<PolicyStatement, "Resource" | "Condition">>> = {
+    read: { Resource: ["*"] },
+    "tag-asg-instances": {
+      Resource: [instances],
+      Condition: {
+        "ForAllValues:StringEquals": { "aws:TagKeys": instanceTagKeys },
+        Null: { "aws:ResourceTag/aws:autoscaling:groupName": "false" },
+      },
+    },
+    "terminate-tagged-instances": {
+      Resource: [instances],
+      Condition: { Null: { "aws:ResourceTag/ecs-ami-deploy:run-id": "false" } },
+    },
+    "launch-templates": { Resource: [arn("ec2", "launch-template/*")] },
+    "auto-scaling-groups": {
+      Resource: (targets.autoScalingGroupNames ?? ["*"]).map((name) =>
+        arn("autoscaling", `autoScalingGroup:*:autoScalingGroupName/${name}`),
+      ),
+    },
+    "launch-configurations": {
+      Resource: [arn("autoscaling", "launchConfiguration:*:launchConfigurationName/*")],
+    },
+    "cluster-instances-and-tasks": {
+      Resource: ["*"],
+      ...(targets.clusterNames === undefined
+        ? {}
+        : {
+            Condition: {
+              ArnEquals: { "ecs:cluster": targets.clusterNames.map((name) => arn("ecs", `cluster/${name}`)) },
+            },
+          }),
+    },
+    // AWS's public parameters (the ECS-optimized AMI ids) have no account in their ARN.
+    "ssm-parameters": { Resource: [arn("ssm", "parameter/aws/service/*", ""), arn("ssm", "parameter/*")] },
+    "run-instances": { Resource: ["*"] },
+    "pass-role-to-ec2": {
+      Resource: [`arn:${partition}:iam::${account}:role/*`],
+      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+    },
+  }
+  const adapterStatements = [...actionsByScope()].map(([scope, actions]): PolicyStatement => ({
+    Sid: sidOf(scope),
+    Effect: "Allow",
+    Action: actions,
+    ...(resourcesOf[scope] ?? { Resource: ["*"] }),
+  }))
+  const optional = (present: string | undefined, statement: (value: string) => PolicyStatement) =>
+    present === undefined ? [] : [statement(present)]
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...adapterStatements,
+      ...optional(targets.eventLogTableArn, (tableArn) => ({
+        Sid: "EventLogTable",
+        Effect: "Allow",
+        Action: [...eventLogTableActions],
+        Resource: [tableArn],
+      })),
+      ...optional(targets.notificationTopicArn, (topicArn) => ({
+        Sid: "PublishRunNotifications",
+        Effect: "Allow",
+        Action: ["sns:Publish"],
+        Resource: [topicArn],
+      })),
+      ...optional(targets.selfInvokeFunctionArn, (functionArn) => ({
+        Sid: "HandOverToNextInvocation",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: [functionArn],
+      })),
+      ...optional(targets.logGroupName, (logGroupName) => ({
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [arn("logs", `log-group:${logGroupName}:*`)],
+      })),
+    ],
+  }
+}
+
+/** Every action a document grants, sorted: for tests and for the CLI's summary. */
+export const grantedActions = (document: PolicyDocument): ReadonlyArray<string> =>
+  [...new Set(document.Statement.flatMap((statement) => statement.Action))].sort()

@@ -1,0 +1,186 @@
+/**
+ * The deployable stack of the ecs-ami-deploy Lambda: its event-log table, the function itself with a
+ * least-privilege role, the weekly schedule, the subscription to AWS's announcements of new
+ * ECS-optimized AMIs, the topic people subscribe to for run notifications, and alarms on failed runs
+ * and failed invocations. The function's code is given by the caller (the esbuild bundle in `app.ts`,
+ * a placeholder directory in tests), so the stack synthesises without building anything.
+ *
+ * Failed runs are counted by a CloudWatch Logs metric filter on the handler's JSON log lines
+ * (`outcome` field) rather than by embedded-metric-format lines: the handler already logs one JSON
+ * line per run result, so no metric-format concern leaks into the code, and the metric can be
+ * re-derived from past logs by editing the filter.
+ */
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cloudwatchActions,
+  aws_dynamodb as dynamodb,
+  aws_events as events,
+  aws_events_targets as eventsTargets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_sns as sns,
+  aws_sns_subscriptions as subscriptions,
+} from "aws-cdk-lib"
+import type { Construct } from "constructs"
+import { rolloutPolicyDocument } from "./policy.ts"
+
+/** The account that publishes the ECS-optimized AMI announcements, and the topic's name (AWS documentation). */
+export const amiAnnouncementAccount = "177427601217"
+export const amiAnnouncementTopicName = "ecs-optimized-amazon-ami-update"
+
+/** The Go tool's weekly schedule: Saturdays at 01:00 UTC. */
+export const defaultSchedule = events.Schedule.cron({ minute: "0", hour: "1", weekDay: "SAT" })
+
+export const metricNamespace = "EcsAmiDeploy"
+export const failedRunsMetricName = "FailedRuns"
+
+export interface EcsAmiDeployStackProps extends StackProps {
+  /** The ECS clusters the function rolls. */
+  readonly clusters: ReadonlyArray<string>
+  /** The function's code: a directory holding `handler.mjs`. */
+  readonly code: lambda.Code
+  /** Default `ecs-ami-deploy`; fixed so the role can name the function it invokes without a dependency cycle. */
+  readonly functionName?: string
+  /** Default {@link defaultSchedule}. */
+  readonly schedule?: events.Schedule
+  /** Addresses subscribed to run notifications and alarms (each confirms by e-mail). */
+  readonly notificationEmails?: ReadonlyArray<string>
+  /** Limits Auto Scaling changes to these groups; default every group of the account and Region. */
+  readonly autoScalingGroupNames?: ReadonlyArray<string>
+  /** Further environment variables of the function: policy knobs, `AMI_SOURCE` (see apps/lambda config). */
+  readonly settings?: Readonly<Record<string, string>>
+}
+
+export class EcsAmiDeployStack extends Stack {
+  readonly table: dynamodb.Table
+  readonly function: lambda.Function
+  readonly notificationTopic: sns.Topic
+  readonly role: iam.Role
+
+  constructor(scope: Construct, id: string, props: EcsAmiDeployStackProps) {
+    super(scope, id, props)
+    const functionName = props.functionName ?? "ecs-ami-deploy"
+
+    // The key schema of the event log's DynamoDB driver (packages/event-log/docs/event-log.md).
+    this.table = new dynamodb.Table(this, "EventLog", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The log is the only record of what each run did, and what makes a killed run resumable.
+      removalPolicy: RemovalPolicy.RETAIN,
+    })
+
+    this.notificationTopic = new sns.Topic(this, "Notifications", {
+      displayName: "ecs-ami-deploy rollouts",
+      enforceSSL: true,
+    })
+    for (const email of props.notificationEmails ?? [])
+      this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(email))
+
+    const logGroup = new logs.LogGroup(this, "Logs", {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    })
+
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "ecs-ami-deploy Lambda: only the calls the rollout makes (apps/infra/src/policy.ts)",
+      inlinePolicies: {
+        rollout: iam.PolicyDocument.fromJson(
+          rolloutPolicyDocument({
+            partition: this.partition,
+            region: this.region,
+            account: this.account,
+            clusterNames: props.clusters,
+            ...(props.autoScalingGroupNames === undefined
+              ? {}
+              : { autoScalingGroupNames: props.autoScalingGroupNames }),
+            eventLogTableArn: this.table.tableArn,
+            notificationTopicArn: this.notificationTopic.topicArn,
+            selfInvokeFunctionArn: `arn:${this.partition}:lambda:${this.region}:${this.account}:function:${functionName}`,
+            logGroupName: logGroup.logGroupName,
+          }),
+        ),
+      },
+    })
+
+    this.function = new lambda.Function(this, "Function", {
+      functionName,
+      description: "Rolls the ECS clusters' instances onto the newest AMI, resuming across invocations",
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "handler.handler",
+      code: props.code,
+      timeout: Duration.seconds(900),
+      memorySize: 512,
+      role: this.role,
+      logGroup,
+      environment: {
+        ...props.settings,
+        CLUSTERS: props.clusters.join(","),
+        EVENT_LOG_TABLE: this.table.tableName,
+        NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
+      },
+    })
+
+    new events.Rule(this, "Schedule", {
+      description: "Checks the clusters for a newer AMI and resumes open runs",
+      schedule: props.schedule ?? defaultSchedule,
+      targets: [new eventsTargets.LambdaFunction(this.function)],
+    })
+
+    // The announcement topic lives in AWS's account, one per Region: subscribe to this stack's Region's.
+    const announcements = sns.Topic.fromTopicArn(
+      this,
+      "AmiAnnouncements",
+      `arn:${this.partition}:sns:${this.region}:${amiAnnouncementAccount}:${amiAnnouncementTopicName}`,
+    )
+    announcements.addSubscription(new subscriptions.LambdaSubscription(this.function))
+
+    const failedRuns = new logs.MetricFilter(this, "FailedRunsFilter", {
+      logGroup,
+      metricNamespace,
+      metricName: failedRunsMetricName,
+      metricValue: "1",
+      filterPattern: logs.FilterPattern.any(
+        ...["failed", "rolled-back", "refused"].map((outcome) =>
+          logs.FilterPattern.stringValue("$.outcome", "=", outcome),
+        ),
+      ),
+    })
+    const alarms = [
+      new cloudwatch.Alarm(this, "FailedRunsAlarm", {
+        alarmDescription:
+          "A rollout failed, was rolled back, or refused to start: see the run's log lines and notification",
+        metric: failedRuns.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, "InvocationErrorsAlarm", {
+        alarmDescription:
+          "The function failed (misconfiguration, AWS access, an unexpected error): its logs say why",
+        metric: this.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ]
+    for (const alarm of alarms) alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.notificationTopic))
+
+    new CfnOutput(this, "EventLogTableName", { value: this.table.tableName })
+    new CfnOutput(this, "FunctionName", { value: this.function.functionName })
+    new CfnOutput(this, "NotificationTopicArn", { value: this.notificationTopic.topicArn })
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from "@effect/vitest"
+import { App, aws_events as events, Duration, Stack } from "aws-cdk-lib"
+import { Match, Template } from "aws-cdk-lib/assertions"
+import { grantedActions, rolloutPolicyDocument, type PolicyDocument } from "../src/policy.ts"
+import { EcsAmiDeployStack, failedRunsMetricName, metricNamespace } from "../src/stack.ts"
+import { placeholderCode, synth } from "./stack-fixture.ts"
+
+/** The announcement topic of eu-west-1, as AWS documents it, in the stack's partition (a token until deployed). */
+const announcementTopicArn = {
+  "Fn::Join": [
+    "",
+    ["arn:", { Ref: "AWS::Partition" }, ":sns:eu-west-1:177427601217:ecs-optimized-amazon-ami-update"],
+  ],
+}
+
+const onlyResource = (template: Template, type: string) => {
+  const resources = Object.values(template.findResources(type))
+  expect(resources).toHaveLength(1)
+  return resources[0] as { readonly Properties: Record<string, unknown> }
+}
+
+describe("EcsAmiDeployStack", () => {
+  it("given the stack, then the event-log table has the driver's keys, on-demand billing, point-in-time recovery and encryption, and is kept on delete", () => {
+    const { template } = synth()
+    template.hasResource("AWS::DynamoDB::Table", {
+      Properties: {
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+      DeletionPolicy: "Retain",
+    })
+  })
+
+  it("given the stack, then the function runs the bundle on Node 24 for Lambda's full 900 s with its configuration", () => {
+    const { template } = synth({ settings: { MAX_SURGE: "2" } })
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Timeout: 900,
+      Handler: "handler.handler",
+      FunctionName: "ecs-ami-deploy",
+      Environment: {
+        Variables: {
+          CLUSTERS: "prod,staging",
+          MAX_SURGE: "2",
+          EVENT_LOG_TABLE: { Ref: Match.stringLikeRegexp("^EventLog") },
+          NOTIFICATION_TOPIC_ARN: { Ref: Match.stringLikeRegexp("^Notifications") },
+        },
+      },
+    })
+  })
+
+  it("given no schedule, then the function runs weekly on Saturdays at 01:00 UTC; given one, then that one", () => {
+    const weekly = synth().template
+    weekly.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "cron(0 1 ? * SAT *)",
+      Targets: [{ Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^Function"), "Arn"] } }],
+    })
+    const hourly = synth({ schedule: events.Schedule.rate(Duration.hours(1)) }).template
+    hourly.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" })
+  })
+
+  it("given the stack's Region, then the function is subscribed to AWS's AMI announcement topic of that Region, and SNS may invoke it", () => {
+    const { template } = synth()
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "lambda",
+      TopicArn: announcementTopicArn,
+      Endpoint: { "Fn::GetAtt": [Match.stringLikeRegexp("^Function"), "Arn"] },
+    })
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      Principal: "sns.amazonaws.com",
+      SourceArn: announcementTopicArn,
+    })
+  })
+
+  it("given notification e-mails, then each is subscribed to the notification topic, which refuses unencrypted publishing", () => {
+    const { template } = synth({ notificationEmails: ["ops@example.com", "oncall@example.com"] })
+    template.resourceCountIs("AWS::SNS::Topic", 1)
+    for (const email of ["ops@example.com", "oncall@example.com"])
+      template.hasResourceProperties("AWS::SNS::Subscription", {
+        Protocol: "email",
+        Endpoint: email,
+        TopicArn: { Ref: Match.stringLikeRegexp("^Notifications") },
+      })
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ],
+      },
+    })
+  })
+
+  it("given the JSON logs, then failed, rolled-back and refused runs are counted and alarmed on, as are invocation errors, both to the topic", () => {
+    const { template } = synth()
+    template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      FilterPattern: '{ ($.outcome = "failed") || ($.outcome = "rolled-back") || ($.outcome = "refused") }',
+      MetricTransformations: [
+        { MetricNamespace: metricNamespace, MetricName: failedRunsMetricName, MetricValue: "1" },
+      ],
+    })
+    const alarmAction = [{ Ref: Match.stringLikeRegexp("^Notifications") }]
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: metricNamespace,
+      MetricName: failedRunsMetricName,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: alarmAction,
+    })
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      AlarmActions: alarmAction,
+    })
+  })
+
+  it("given the role, then its only permissions are the rollout policy for this stack's resources, and nothing is added beside it", () => {
+    const { stack, template } = synth({ autoScalingGroupNames: ["prod-asg"] })
+    template.resourceCountIs("AWS::IAM::Policy", 0)
+    template.resourceCountIs("AWS::IAM::ManagedPolicy", 0)
+    const role = onlyResource(template, "AWS::IAM::Role")
+    expect(role.Properties["ManagedPolicyArns"]).toBeUndefined()
+    const policies = role.Properties["Policies"] as ReadonlyArray<{
+      PolicyName: string
+      PolicyDocument: PolicyDocument
+    }>
+    expect(policies.map((policy) => policy.PolicyName)).toEqual(["rollout"])
+    const expected = stack.resolve(
+      rolloutPolicyDocument({
+        partition: "aws",
+        region: "eu-west-1",
+        account: "123456789012",
+        clusterNames: ["prod", "staging"],
+        autoScalingGroupNames: ["prod-asg"],
+        eventLogTableArn: stack.table.tableArn,
+        notificationTopicArn: stack.notificationTopic.topicArn,
+        selfInvokeFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:ecs-ami-deploy",
+        logGroupName: "/aws/lambda/ecs-ami-deploy",
+      }),
+    ) as PolicyDocument
+    const actual = policies[0]?.PolicyDocument
+    expect(actual?.Statement.map((statement) => statement.Sid)).toEqual(
+      expected.Statement.map((statement) => statement.Sid),
+    )
+    expect(grantedActions({ Version: "2012-10-17", Statement: normalised(actual) })).toEqual(
+      grantedActions(expected),
+    )
+  })
+
+  it("given no account or Region (an environment-agnostic app), then the stack still synthesises offline", () => {
+    const app = new App()
+    const stack = new EcsAmiDeployStack(app, "Agnostic", { clusters: ["prod"], code: placeholderCode() })
+    const template = Template.fromStack(stack)
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      TopicArn: {
+        "Fn::Join": [
+          "",
+          [
+            "arn:",
+            { Ref: "AWS::Partition" },
+            ":sns:",
+            { Ref: "AWS::Region" },
+            ":177427601217:ecs-optimized-amazon-ami-update",
+          ],
+        ],
+      },
+    })
+    expect(Stack.of(stack).region).toMatch(/^\$\{Token/)
+  })
+})
+
+/** CloudFormation writes a single action or resource as a string: lists again, for comparison. */
+const normalised = (document: PolicyDocument | undefined): PolicyDocument["Statement"] =>
+  (document?.Statement ?? []).map((statement) => ({
+    ...statement,
+    Action: ([] as Array<string>).concat(statement.Action),
+  }))
