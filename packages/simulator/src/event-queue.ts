@@ -21,13 +21,14 @@ export class EventQueue {
   push(at: number, label: string, run: () => void): void {
     const event: SimEvent = { at, seq: this.nextSeq++, label, run }
     const heap = this.heap
+    let index = heap.length
     heap.push(event)
-    let index = heap.length - 1
     while (index > 0) {
-      const parent = (index - 1) >> 1
-      if (!before(event, heap[parent]!)) break
-      heap[index] = heap[parent]!
-      index = parent
+      const parentIndex = (index - 1) >> 1
+      const parent = heap[parentIndex]
+      if (parent === undefined || !before(event, parent)) break
+      heap[index] = parent
+      index = parentIndex
     }
     heap[index] = event
   }
@@ -43,18 +44,21 @@ export class EventQueue {
     if (top === undefined || last === undefined || heap.length === 0) return top
     let index = 0
     for (;;) {
-      const left = 2 * index + 1
-      const right = left + 1
-      let smallest = index
-      let candidate = last
-      if (left < heap.length && before(heap[left]!, candidate)) {
+      const left = heap[2 * index + 1]
+      const right = heap[2 * index + 2]
+      let smallest = last
+      let smallestIndex = index
+      if (left !== undefined && before(left, smallest)) {
         smallest = left
-        candidate = heap[left]!
+        smallestIndex = 2 * index + 1
       }
-      if (right < heap.length && before(heap[right]!, candidate)) smallest = right
-      if (smallest === index) break
-      heap[index] = heap[smallest]!
-      index = smallest
+      if (right !== undefined && before(right, smallest)) {
+        smallest = right
+        smallestIndex = 2 * index + 2
+      }
+      if (smallestIndex === index) break
+      heap[index] = smallest
+      index = smallestIndex
     }
     heap[index] = last
     return top

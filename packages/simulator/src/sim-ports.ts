@@ -22,10 +22,13 @@ import type { VirtualClock } from "./virtual-clock.ts"
 import {
   Refusal,
   type ContainerInstanceRecord,
+  type GroupRecord,
   type ImageRecord,
   type InstanceRecord,
+  type ServiceRecord,
   type TaskRecord,
   type TemplateRecord,
+  type TemplateVersionRecord,
   type World,
 } from "./world.ts"
 
@@ -126,7 +129,7 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
         const template = findTemplate(world, { id: launchTemplateId })
         const records =
           versions === undefined ? [...template.versions.values()] : versions.map((v) => world.templateVersion(template, v))
-        return records.map((record) => templateVersionView(template, record.versionNumber))
+        return records.map((record) => templateVersionView(template, record))
       }),
     createLaunchTemplateVersion: (input) =>
       call("ec2:CreateLaunchTemplateVersion", true, input, () => {
@@ -140,20 +143,15 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
           if (previous.request !== request) {
             throw new Refusal("invalid-parameter", "IdempotentParameterMismatch", "The client token was already used with different parameters")
           }
-          return templateVersionView(template, previous.versionNumber)
+          return templateVersionView(template, world.templateVersion(template, String(previous.versionNumber)))
         }
         const source = world.templateVersion(template, input.sourceVersion)
         const versionNumber = template.latestVersion + 1
-        template.versions.set(versionNumber, {
-          versionNumber,
-          imageId: input.imageId,
-          instanceType: source.instanceType,
-          description: input.description,
-          createdAt: world.now,
-        })
+        const created = { versionNumber, imageId: input.imageId, instanceType: source.instanceType, description: input.description, createdAt: world.now }
+        template.versions.set(versionNumber, created)
         template.latestVersion = versionNumber
         template.clientTokens.set(input.idempotencyKey, { versionNumber, request })
-        return templateVersionView(template, versionNumber)
+        return templateVersionView(template, created)
       }),
     setDefaultLaunchTemplateVersion: (launchTemplateId, versionNumber) =>
       call("ec2:ModifyLaunchTemplate", true, { launchTemplateId, versionNumber }, () => {
@@ -179,7 +177,7 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
       call("autoscaling:DescribeAutoScalingGroups", false, { names }, () =>
         names.flatMap((name) => {
           const group = world.groups.get(name)
-          return group === undefined ? [] : [groupView(world, name)]
+          return group === undefined ? [] : [groupView(world, group)]
         }),
       ),
     updateGroup: (input) => call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
@@ -269,7 +267,7 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
     services: (clusterName) =>
       call("ecs:DescribeServices", false, { clusterName }, () => {
         world.cluster(clusterName)
-        return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s.key))
+        return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s))
       }),
     tasks: (clusterName) =>
       call("ecs:DescribeTasks", false, { clusterName }, () => {
@@ -309,18 +307,15 @@ const findTemplate = (world: World, ref: { readonly id?: string; readonly name?:
   return template
 }
 
-const templateVersionView = (template: TemplateRecord, versionNumber: number): LaunchTemplateVersion => {
-  const record = template.versions.get(versionNumber)!
-  return {
-    launchTemplateId: template.launchTemplateId,
-    versionNumber,
-    imageId: record.imageId,
-    instanceType: record.instanceType,
-    createdAt: record.createdAt,
-    isDefault: versionNumber === template.defaultVersion,
-    ...(record.description === undefined ? {} : { description: record.description }),
-  }
-}
+const templateVersionView = (template: TemplateRecord, record: TemplateVersionRecord): LaunchTemplateVersion => ({
+  launchTemplateId: template.launchTemplateId,
+  versionNumber: record.versionNumber,
+  imageId: record.imageId,
+  instanceType: record.instanceType,
+  createdAt: record.createdAt,
+  isDefault: record.versionNumber === template.defaultVersion,
+  ...(record.description === undefined ? {} : { description: record.description }),
+})
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
 const globMatches = (pattern: string, value: string): boolean => {
@@ -373,14 +368,13 @@ const instanceView = (instance: InstanceRecord): Ec2Instance => ({
   tags: { ...instance.tags },
 })
 
-export const groupView = (world: World, name: string): AutoScalingGroupDescription => {
-  const group = world.groups.get(name)!
+export const groupView = (world: World, group: GroupRecord): AutoScalingGroupDescription => {
   const instances: Array<AsgInstance> = world.memberRecords(group).map((instance) => ({
     instanceId: instance.instanceId,
     availabilityZone: instance.availabilityZone,
-    lifecycleState: instance.membership!.lifecycle,
-    healthStatus: instance.membership!.health,
-    protectedFromScaleIn: instance.membership!.protectedFromScaleIn,
+    lifecycleState: instance.membership.lifecycle,
+    healthStatus: instance.membership.health,
+    protectedFromScaleIn: instance.membership.protectedFromScaleIn,
     instanceType: instance.instanceType,
   }))
   return {
@@ -418,8 +412,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
   }
 }
 
-export const serviceView = (world: World, key: string): Service => {
-  const service = world.services.get(key)!
+export const serviceView = (world: World, service: ServiceRecord): Service => {
   const tasks = world.serviceTasks(service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
   const pendingCount = tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length

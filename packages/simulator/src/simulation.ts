@@ -109,7 +109,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
 const snapshot = (world: World): WorldSnapshot =>
   structuredClone({
     now: world.now,
-    groups: [...world.groups.keys()].map((name) => groupView(world, name)),
+    groups: [...world.groups.values()].map((group) => groupView(world, group)),
     instances: [...world.instances.values()].map((i) => ({
       instanceId: i.instanceId,
       imageId: i.imageId,
@@ -124,7 +124,7 @@ const snapshot = (world: World): WorldSnapshot =>
     })),
     containerInstances: [...world.containerInstances.values()].map((ci) => ({ ...containerInstanceView(world, ci), clusterName: ci.clusterName })),
     services: [...world.services.values()].map((s) => ({
-      ...serviceView(world, s.key),
+      ...serviceView(world, s),
       clusterName: s.clusterName,
       healthyCount: world.serviceTasks(s).filter((t) => world.isHealthy(t)).length,
     })),

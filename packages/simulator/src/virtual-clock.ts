@@ -88,8 +88,8 @@ export class VirtualClock implements Clock.Clock {
   }
 
   private insert(sleeper: Sleeper): void {
-    let index = this.sleepers.length
-    while (index > 0 && this.sleepers[index - 1]!.at > sleeper.at) index--
+    // Equal times keep registration order: insert after every sleeper due at or before this one.
+    const index = this.sleepers.findLastIndex((other) => other.at <= sleeper.at) + 1
     this.sleepers.splice(index, 0, sleeper)
   }
 

@@ -98,6 +98,11 @@ export interface InstanceRecord {
   terminatedAt?: number
 }
 
+/** An instance known to belong to a group. */
+export type MemberRecord = InstanceRecord & { membership: GroupMembership }
+
+const isMember = (instance: InstanceRecord | undefined): instance is MemberRecord => instance?.membership !== undefined
+
 export interface GroupRecord {
   readonly name: string
   readonly clusterName: string
@@ -245,7 +250,10 @@ interface ResourceNeed {
 }
 
 const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
-  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return a[index]! < b[index]!
+  for (let index = 0; index < a.length; index++) {
+    const [x = 0, y = 0] = [a[index], b[index]]
+    if (x !== y) return x < y
+  }
   return false
 }
 
@@ -452,9 +460,8 @@ export class World {
         origin: resolved.origin,
         booted: true,
       })
-      const membership = instance.membership!
-      if (index >= spec.desiredCapacity) membership.lifecycle = "Standby"
-      if (index < protectedCount) membership.protectedFromScaleIn = true
+      if (index >= spec.desiredCapacity) instance.membership.lifecycle = "Standby"
+      if (index < protectedCount) instance.membership.protectedFromScaleIn = true
     }
   }
 
@@ -472,10 +479,10 @@ export class World {
     readonly origin: LaunchOrigin
     /** Starting instances are already running, InService and registered. */
     readonly booted: boolean
-  }): InstanceRecord {
+  }): MemberRecord {
     const { group } = input
     const image = this.images.get(input.imageId)
-    const instance: InstanceRecord = {
+    const instance: MemberRecord = {
       instanceId: this.newInstanceId(),
       imageId: input.imageId,
       instanceType: input.instanceType,
@@ -660,8 +667,8 @@ export class World {
     }
     let templateRef = spec.template
     let overrideType: string | undefined
-    if (spec._tag === "MixedInstancesPolicy" && spec.overrides.length > 0) {
-      const override = spec.overrides[group.overrideCursor % spec.overrides.length]!
+    const override = spec._tag === "MixedInstancesPolicy" ? spec.overrides[group.overrideCursor % spec.overrides.length] : undefined
+    if (override !== undefined) {
       group.overrideCursor++
       overrideType = override.instanceType
       if (override.launchTemplate !== undefined) templateRef = override.launchTemplate
@@ -714,19 +721,19 @@ export class World {
     })
   }
 
-  memberRecords(group: GroupRecord): Array<InstanceRecord> {
-    return group.members.map((id) => this.instances.get(id)).filter((i): i is InstanceRecord => i !== undefined)
+  memberRecords(group: GroupRecord): Array<MemberRecord> {
+    return group.members.map((id) => this.instances.get(id)).filter(isMember)
   }
 
   /** Instances counting toward desired capacity (Pending or InService). */
-  capacityMembers(group: GroupRecord): Array<InstanceRecord> {
-    return this.memberRecords(group).filter((i) => i.membership !== undefined && inCapacity(i.membership.lifecycle))
+  capacityMembers(group: GroupRecord): Array<MemberRecord> {
+    return this.memberRecords(group).filter((i) => inCapacity(i.membership.lifecycle))
   }
 
   private reconcileGroup(group: GroupRecord): void {
     const members = this.capacityMembers(group)
-    const rebalancing = group.rebalanceInstanceId !== undefined
-    const target = group.desiredCapacity + (rebalancing ? 1 : 0)
+    const rebalanceInstanceId = group.rebalanceInstanceId
+    const target = group.desiredCapacity + (rebalanceInstanceId === undefined ? 0 : 1)
     if (members.length < target) {
       if (group.suspendedProcesses.has("Launch")) return
       // A retry is already queued for when the block ends.
@@ -740,8 +747,8 @@ export class World {
       if (!group.suspendedProcesses.has("Terminate")) this.scaleIn(group, members.length - target)
       return
     }
-    if (rebalancing) {
-      const extra = this.instances.get(group.rebalanceInstanceId!)
+    if (rebalanceInstanceId !== undefined) {
+      const extra = this.instances.get(rebalanceInstanceId)
       if (extra?.membership?.lifecycle === "InService") {
         delete group.rebalanceInstanceId
         this.scaleIn(group, 1)
@@ -797,13 +804,13 @@ export class World {
 
   /** The group's AZ with the fewest capacity members (first listed on a tie): Auto Scaling's launch balance. */
   private pickLaunchZone(group: GroupRecord): string {
-    return this.zonesByLaunchPreference(group)[0]!
+    return this.zonesByLaunchPreference(group)[0] ?? group.availabilityZones[0] ?? "unknown-az"
   }
 
   /** The group's AZs from fewest to most capacity members, in listed order on ties. */
   private zonesByLaunchPreference(group: GroupRecord): Array<string> {
     const counts = this.zoneCounts(group, this.capacityMembers(group))
-    return [...group.availabilityZones].sort((a, b) => counts.get(a)! - counts.get(b)!)
+    return [...group.availabilityZones].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0))
   }
 
   private zoneCounts(group: GroupRecord, members: ReadonlyArray<InstanceRecord>): Map<string, number> {
@@ -833,7 +840,7 @@ export class World {
     for (let index = 0; index < count; index++) {
       const victim = this.pickScaleInVictim(group)
       if (victim === undefined) return
-      victim.membership!.lifecycle = "Terminating"
+      victim.membership.lifecycle = "Terminating"
       this.recordActivity(
         group.name,
         "Successful",
@@ -849,15 +856,14 @@ export class World {
    * instances that has an unprotected one; within it, instances of the oldest launch configuration /
    * template version; then a seeded random pick (the billing-hour rule is not modelled).
    */
-  pickScaleInVictim(group: GroupRecord): InstanceRecord | undefined {
+  pickScaleInVictim(group: GroupRecord): MemberRecord | undefined {
     const members = this.capacityMembers(group)
-    const candidates = members.filter((m) => !m.membership!.protectedFromScaleIn)
+    const candidates = members.filter((m) => !m.membership.protectedFromScaleIn)
     if (candidates.length === 0) return undefined
     const counts = this.zoneCounts(group, members)
     const zones = [...new Set(candidates.map((c) => c.availabilityZone))]
     const largest = Math.max(...zones.map((zone) => counts.get(zone) ?? 0))
-    const zone = zones.find((z) => (counts.get(z) ?? 0) === largest)!
-    const inZone = candidates.filter((c) => c.availabilityZone === zone)
+    const inZone = candidates.filter((c) => c.availabilityZone === zones.find((z) => (counts.get(z) ?? 0) === largest))
     const ranks = inZone.map((c) => this.launchAgeRank(group, c))
     const oldest = Math.min(...ranks)
     const oldestOnes = inZone.filter((_, index) => ranks[index] === oldest)
@@ -865,8 +871,8 @@ export class World {
   }
 
   /** Lower is older: launch configurations before templates, other templates and older versions before the current one. */
-  private launchAgeRank(group: GroupRecord, instance: InstanceRecord): number {
-    const origin = instance.membership!.origin
+  private launchAgeRank(group: GroupRecord, instance: MemberRecord): number {
+    const origin = instance.membership.origin
     const spec = group.launchSpec
     if (origin.kind === "configuration") {
       return spec._tag === "LaunchConfiguration" && spec.launchConfigurationName === origin.name ? 3 : 0
@@ -927,9 +933,9 @@ export class World {
     this.requestGroupReconcile(group.name)
   }
 
-  private memberOf(group: GroupRecord, instanceId: string): InstanceRecord {
+  private memberOf(group: GroupRecord, instanceId: string): MemberRecord {
     const instance = this.instances.get(instanceId)
-    if (instance?.membership?.groupName !== group.name) {
+    if (!isMember(instance) || instance.membership.groupName !== group.name) {
       throw new Refusal("invalid-parameter", "ValidationError", `The instance ${instanceId} is not part of Auto Scaling group ${group.name}.`)
     }
     return instance
@@ -946,12 +952,12 @@ export class World {
     const group = this.group(asgName)
     const instances = instanceIds.map((id) => this.memberOf(group, id))
     for (const instance of instances) {
-      const lifecycle = instance.membership!.lifecycle
+      const lifecycle = instance.membership.lifecycle
       if (lifecycle !== "InService" && lifecycle !== "Standby") {
         throw new Refusal("invalid-parameter", "ValidationError", `The instance ${instance.instanceId} is not in InService or Standby.`)
       }
     }
-    const inCapacityCount = instances.filter((i) => i.membership!.lifecycle === "InService").length
+    const inCapacityCount = instances.filter((i) => i.membership.lifecycle === "InService").length
     if (decrement && group.desiredCapacity - inCapacityCount < group.minSize) {
       throw new Refusal(
         "invalid-parameter",
@@ -1004,7 +1010,7 @@ export class World {
       throw new Refusal("invalid-parameter", "ValidationError", "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50")
     }
     const group = this.group(asgName)
-    for (const instance of instanceIds.map((id) => this.memberOf(group, id))) instance.membership!.protectedFromScaleIn = protectedFromScaleIn
+    for (const instance of instanceIds.map((id) => this.memberOf(group, id))) instance.membership.protectedFromScaleIn = protectedFromScaleIn
   }
 
   recordActivity(asgName: string, status: ScalingActivityRecord["status"], description: string, cause: string): void {
@@ -1548,7 +1554,7 @@ export class World {
         return task !== undefined && service?.schedulingStrategy !== "DAEMON"
       })
     }
-    if (provider.managedTerminationProtection) for (const member of members) member.membership!.protectedFromScaleIn = busy(member)
+    if (provider.managedTerminationProtection) for (const member of members) member.membership.protectedFromScaleIn = busy(member)
     if (!provider.managedScaling) return
     const waiting = [...this.tasks.values()].some(
       (t) => t.clusterName === cluster.clusterName && t.desiredStatus === "RUNNING" && t.containerInstanceArn === undefined,
