@@ -6,10 +6,10 @@
  * - Effect API: `Rollout.upgradeCluster(options)` and friends, needing a `RolloutEnvironment` layer.
  *
  * The simulator lives in `ecs-ami-deploy/simulator`, so this entry never pulls it into a bundle.
- * Every export is listed in `api.md`; a test fails when the two disagree.
+ * Every export is listed in `api.md` and documented here or in its own module; a test holds both.
  */
 
-// The Promise API and the Effect API (as the `Rollout` namespace).
+// The Promise API (documented in ./promise.ts).
 export {
   type CallOptions,
   latestAmi,
@@ -20,9 +20,11 @@ export {
   runStatus,
   upgradeCluster,
 } from "./promise.ts"
+
+/** The Effect API: the same seven operations as Effects that need a `RolloutEnvironment`. */
 export * as Rollout from "./rollout.ts"
 
-// Options, the policy, and where a call runs.
+// Options (documented in ./options.ts) and the policy.
 export type {
   LatestAmiOptions,
   PlanOptions,
@@ -32,7 +34,18 @@ export type {
   StatusOptions,
   UpgradeOptions,
 } from "./options.ts"
-export { Amount, defaultPolicy, RolloutPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
+export {
+  /** An amount of instances, absolute or a percentage of the group's desired capacity at run start (schema and type). */
+  Amount,
+  /** The policy a careful operator would pick; `PolicyOverrides` change it field by field. */
+  defaultPolicy,
+  /** The rollout policy (schema and type): capacity mode, surge, draining, timeouts, and the choices for awkward instances and tasks. */
+  RolloutPolicy,
+  /** The domain's check of a policy: refuses impossible combinations, naming each field and its fix. */
+  validatePolicy,
+} from "@ecs-ami-deploy/domain"
+
+// Where a call runs (documented in ./environment.ts), and the ports for plugins and custom layers.
 export {
   type AwsConfig,
   type AwsPorts,
@@ -44,57 +57,128 @@ export {
   type RolloutEnvironment,
   silentNotifier,
 } from "./environment.ts"
-export { AutoScaling, Ec2, Ecs, EventLog, Notifier, Ssm } from "@ecs-ami-deploy/ports"
+export {
+  /** The Auto Scaling port (groups, capacity, processes, launch configurations). */
+  AutoScaling,
+  /** The EC2 port (instances, images, tags, launch templates): what AMI sources use. */
+  Ec2,
+  /** The ECS port (clusters, container instances, services, tasks). */
+  Ecs,
+  /** The event log port: append-only run logs and the per-cluster lease lock. */
+  EventLog,
+  /** The notifier port: who is told that a run started, finished or was suspended. */
+  Notifier,
+  /** The SSM port (parameters naming images). */
+  Ssm,
+} from "@ecs-ami-deploy/ports"
 
 // Plugins: the contracts and the built-ins.
 export {
+  /** The contract of an AMI source: `name`, `description`, and `resolve(context)` giving the target image. */
   type AmiSource,
+  /** Launch template, mixed instances policy and launch configuration strategies, in the order they are tried. */
   builtInLaunchSpecStrategies,
+  /** AWS's public SSM parameter naming the recommended ECS-optimized Amazon Linux 2023 image. */
   defaultEcsImageParameter,
+  /** The Go tool's default image name filter. */
   defaultImageNamePattern,
+  /** The newest available image matching a name pattern. */
   imageFilterSource,
+  /** Options of `imageFilterSource`: name pattern, owners, architecture, deprecated images. */
   type ImageFilterOptions,
+  /** The strategy for groups launching from a (legacy) launch configuration. */
   launchConfigurationStrategy,
+  /** The contract of a launch-spec strategy: `handles`, `resolveImageId`, `apply`, `restore`, `cleanup`. */
   type LaunchSpecStrategy,
+  /** The strategy for groups launching from a launch template. */
   launchTemplateStrategy,
+  /** The strategy for groups with a mixed instances policy. */
   mixedInstancesStrategy,
+  /** One given image id, checked to exist. */
   pinnedImageSource,
+  /** What plugins may use: the `Ec2`, `AutoScaling` and `Ssm` ports. */
   type PluginServices,
+  /** The image an SSM parameter names; by default AWS's recommended ECS-optimized Amazon Linux 2023 image. */
   ssmParameterSource,
+  /** Options of `ssmParameterSource`: the parameter's name. */
   type SsmParameterOptions,
 } from "@ecs-ami-deploy/strategies"
 
 // Results, progress and the event log's contents.
 export {
+  /** One group's progress: old instances, how many were drained and terminated. */
   type GroupProgress,
+  /** A run's progress per group, its commands by outcome, and why it rolls back, if it does. */
   type RunProgress,
+  /** The progress hook of the Effect API: provide it to hear each appended event and each decision. */
   RunObserver,
+  /** What a `RunObserver` implements: `eventAppended` and `decided`. */
   type RunObserverShape,
+  /** How an invocation ended: `NothingToDo`, `Refused`, `Deferred`, `Finished` or `Suspended`. */
   type RunResult,
+  /** `NoRuns`, or the cluster's open (else newest) run with its folded state and progress. */
   type RunStatus,
 } from "@ecs-ami-deploy/executor"
-export { type Plan, type PlanGroup, type PlanProblem, type PlanWave, renderPlanText } from "@ecs-ami-deploy/planner"
 export {
+  /** What a rollout starting now would do — groups, outdated instances, predicted waves — or why it would refuse. */
+  type Plan,
+  /** One Auto Scaling group in a plan. */
+  type PlanGroup,
+  /** Why a plan is refused, and what to change. */
+  type PlanProblem,
+  /** One predicted drain wave of a plan. */
+  type PlanWave,
+  /** A plan as text for people. */
+  renderPlanText,
+} from "@ecs-ami-deploy/planner"
+export {
+  /** A command the planner asks the executor to run, with its stable id and reason. */
   type Command,
+  /** What the planner decides at each step: start, act, wait, roll back, finish, or refuse. */
   type Decision,
+  /** Decodes one stored log record, refusing records of another schema version. */
   decodeRunEvent,
+  /** The version of the run event schema this release reads and writes. */
   EVENT_SCHEMA_VERSION,
+  /** An AMI: id, name, owner, creation date, architecture, state, tags. */
   type Image,
+  /** The phase of a run a decision belongs to. */
   type Phase,
+  /** A run event as stored in the log (schema and type): started, lease, command issued/succeeded/failed, noted, rollback, suspended, finished. */
   RunEvent,
+  /** The `_tag` of a run event. */
   type RunEventTag,
 } from "@ecs-ami-deploy/domain"
 
-// Errors.
+// Errors: the library's own (documented in ./errors.ts), then those of the contracts.
 export { InvalidOptions, PluginFailed } from "./errors.ts"
 export {
+  /** An AWS call failed; `kind` classifies it (`throttled`, `access-denied`, ...) and `retryable` says whether retrying helps. */
   AwsCallError,
+  /** A log record that cannot be read: corrupt, or written by another schema version. */
   EventLogCorrupt,
+  /** The event log's storage failed (disk, DynamoDB). */
   EventLogUnavailable,
+  /** A policy that cannot work, with each problem's field and fix. */
   InvalidPolicy,
+  /** Another executor holds the cluster's lock: who, which run, until when. */
   LockHeld,
+  /** Two writers raced for one sequence number of a run's log. */
   SequenceConflict,
+  /** This invocation's lease was taken over: it must stop at once. */
   StaleLease,
 } from "@ecs-ami-deploy/domain"
-export { NoOpenRun, ObservationInvalid, UnexpectedDecision } from "@ecs-ami-deploy/executor"
-export { ImageNotFound, LaunchSpecError } from "@ecs-ami-deploy/strategies"
+export {
+  /** Resume or rollback asked of a cluster without an open run. */
+  NoOpenRun,
+  /** What AWS returned does not decode as a cluster snapshot: the run does not act on it. */
+  ObservationInvalid,
+  /** The planner answered with a decision that does not fit the run's state. */
+  UnexpectedDecision,
+} from "@ecs-ami-deploy/executor"
+export {
+  /** The AMI source found no usable image: what it looked for, and what to change. */
+  ImageNotFound,
+  /** A launch spec no strategy can work with: which group, the problem, and the fix. */
+  LaunchSpecError,
+} from "@ecs-ami-deploy/strategies"

@@ -36,6 +36,7 @@ export const PolicyOverrides = RolloutPolicy.mapFields((fields) =>
     Schema.optionalKey,
   ),
 )
+/** Changes to the default policy: any subset of `RolloutPolicy`, timeouts included. */
 export type PolicyOverrides = typeof PolicyOverrides.Type
 
 const ClusterName = Schema.NonEmptyString

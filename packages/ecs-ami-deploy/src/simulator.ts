@@ -13,16 +13,27 @@ import type { Simulation } from "@ecs-ami-deploy/simulator"
 import type { AwsPorts } from "./environment.ts"
 
 export {
+  /** One AWS call as the simulator saw it: time, operation, whether it changes anything, outcome. */
   type CallRecord,
+  /** Builds a simulation from a scenario (`{ seed, faults }`); a malformed scenario throws a schema error. */
   makeSimulation,
+  /** The newer image every scenario offers (through the default name filter and the SSM parameters). */
   newImageId,
+  /** The image every scenario's instances run at first. */
   oldImageId,
+  /** A scenario: images, SSM parameters, clusters, groups, services, standalone tasks, faults. */
   type Scenario,
+  /** The names of the scenario library. */
   scenarioNames,
+  /** A scenario library name. */
   type ScenarioName,
+  /** The scenario library by name, from `small` (4 instances) to `large-200`. */
   scenarios,
+  /** A simulation: its ports layer, virtual clock, call log, metrics and world snapshot. */
   type Simulation,
+  /** `seed` and `faults` of a simulation. */
   type SimulationOptions,
+  /** A plain JSON view of the simulated world, for assertions and reports. */
   type WorldSnapshot,
 } from "@ecs-ami-deploy/simulator"
 

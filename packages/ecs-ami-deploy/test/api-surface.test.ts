@@ -1,6 +1,7 @@
 /**
  * The public surface is what api.md documents, no more and no less: each entry point's exports as the
- * source declares them (values and types), and as the module provides them at run time.
+ * source declares them (values and types), and as the module provides them at run time. Every export
+ * also carries JSDoc: on the re-export for another package's export, on its declaration for our own.
  */
 import { readFileSync } from "node:fs"
 import path from "node:path"
@@ -53,6 +54,54 @@ const declaredExports = (file: string): Array<ExportName> => {
   return names.sort(byName)
 }
 
+const parse = (file: string) =>
+  ts.createSourceFile(file, readFileSync(path.join(packageRoot, file), "utf8"), ts.ScriptTarget.Latest, true)
+
+const hasJsDoc = (node: ts.Node) => ts.getJSDocCommentsAndTags(node).length > 0
+
+/** The names a module of ours exports, each with whether its declaration (or local re-export) carries JSDoc. */
+const documentationOfModule = (file: string): Map<string, boolean> => {
+  const documented = new Map<string, boolean>()
+  for (const statement of parse(file).statements) {
+    if (ts.isExportDeclaration(statement) && statement.exportClause !== undefined && ts.isNamedExports(statement.exportClause)) {
+      for (const element of statement.exportClause.elements) documented.set(element.name.text, hasJsDoc(statement) || hasJsDoc(element))
+    } else if (ts.isVariableStatement(statement) && isExported(statement)) {
+      for (const declaration of statement.declarationList.declarations) documented.set(declaration.name.getText(), hasJsDoc(statement))
+    } else if (
+      (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) &&
+      isExported(statement) &&
+      statement.name !== undefined
+    ) {
+      documented.set(statement.name.text, hasJsDoc(statement))
+    }
+  }
+  return documented
+}
+
+/** An entry file's exports that nobody documented; a namespace export needs its own JSDoc and every member's. */
+const undocumentedExports = (entryFile: string): Array<string> => {
+  const local = (specifier: string) => path.join(path.dirname(entryFile), specifier)
+  const missing: Array<string> = []
+  for (const statement of parse(entryFile).statements) {
+    if (ts.isVariableStatement(statement) && isExported(statement) && !hasJsDoc(statement))
+      missing.push(...statement.declarationList.declarations.map((declaration) => declaration.name.getText()))
+    if (!ts.isExportDeclaration(statement) || statement.exportClause === undefined || statement.moduleSpecifier === undefined) continue
+    const from = (statement.moduleSpecifier as ts.StringLiteral).text
+    const clause = statement.exportClause
+    if (ts.isNamespaceExport(clause)) {
+      if (!hasJsDoc(statement)) missing.push(clause.name.text)
+      for (const [name, documented] of documentationOfModule(local(from))) if (!documented) missing.push(`${clause.name.text}.${name}`)
+      continue
+    }
+    const ours = from.startsWith("./") ? documentationOfModule(local(from)) : undefined
+    for (const element of clause.elements) {
+      const documented = ours === undefined ? hasJsDoc(element) : ours.get((element.propertyName ?? element.name).getText()) === true
+      if (!documented) missing.push(element.name.text)
+    }
+  }
+  return missing
+}
+
 const valueNames = (names: ReadonlyArray<ExportName>) => names.filter((name) => name.kind === "value").map((name) => name.name)
 
 describe.each([
@@ -61,6 +110,10 @@ describe.each([
 ])("the exports of $entry", ({ entry, file, load }) => {
   it("are the ones api.md lists, values and types alike", () => {
     expect(declaredExports(file)).toEqual(documentedExports(entry))
+  })
+
+  it("each carry JSDoc", () => {
+    expect(undocumentedExports(file)).toEqual([])
   })
 
   it("are, at run time, the values api.md lists", async () => {
