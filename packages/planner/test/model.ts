@@ -358,6 +358,21 @@ export const carryOut = (world: World, decision: Decision): World => {
   }
 }
 
+/**
+ * The executor dies during an Act: the first command's intent is in the log but not its outcome, and
+ * the call either reached AWS (`applied`) or not. The rest of the decision's commands never run.
+ */
+export const crashDuring = (world: World, decision: Decision, applied: boolean): World => {
+  const [command] = commandsOf(decision)
+  if (command === undefined) return carryOut(world, decision)
+  const issued = record(world, { _tag: "CommandIssued", command, attempt: 1 })
+  const groups = issued.state._tag === "NoRun" ? [] : issued.state.run.groups
+  const snapshot = applied
+    ? applyCommand(issued.snapshot, command, groups, issued.now, issued.options)
+    : issued.snapshot
+  return { ...issued, snapshot, now: issued.now + 1_000 }
+}
+
 /** Decides on the world as it is now. */
 export const decideNow = (world: World): Decision =>
   decide(world.state, { ...world.snapshot, observedAt: world.now }, world.policy, world.now)

@@ -1,7 +1,8 @@
 /**
  * Property tests over generated clusters and policies, run to the end in the tiny world model:
  * the safety invariants of docs/architecture.md that belong to the planner (1, 2, 3, 6), determinism,
- * and that no destructive command is ever emitted twice.
+ * that no destructive command is ever emitted twice, and that a run resumed after a crash (intent
+ * logged, outcome lost, call applied or not) never applies a destructive change twice.
  */
 import {
   isDestructive,
@@ -12,11 +13,13 @@ import {
 } from "@ecs-ami-deploy/domain"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decide } from "../src/index.ts"
+import { decide, evolve, initialState } from "../src/index.ts"
 import { buildCluster, policy, type ClusterSpec } from "./fixtures.ts"
 import {
-  applyCommand,
+  carryOut,
   commandsOf,
+  crashDuring,
+  decideNow,
   newWorld,
   runUntil,
   type ModelOptions,
@@ -199,13 +202,27 @@ describe("planner properties over generated clusters", () => {
           expect(displaced.reduce((n, t) => n + t.cpu, 0)).toBeLessThanOrEqual(
             receivers.reduce((n, c) => n + c.remaining.cpu, 0),
           )
-          // And ECS (as modelled) does find a place for every one of them.
-          const after = applyCommand(snapshot, command, startGroups(r), step.now)
-          expect(
-            command.instanceIds
-              .flatMap((id) => liveNonDaemonTasks(after, id))
-              .filter((t) => t.serviceName !== undefined),
-          ).toEqual([])
+          // Placement constraints a packing must meet, checked independently of the planner's first-fit:
+          // a distinctInstance service needs a receiver without its task for each displaced one, and so
+          // does each host port.
+          for (const service of snapshot.services.filter((s) =>
+            s.placementConstraints.some((c) => c.type === "distinctInstance"),
+          )) {
+            const moved = displaced.filter((t) => t.serviceName === service.serviceName).length
+            const free = receivers.filter(
+              (c) =>
+                !snapshot.tasks.some(
+                  (t) =>
+                    t.serviceName === service.serviceName &&
+                    t.containerInstanceArn === c.containerInstanceArn,
+                ),
+            )
+            expect(moved).toBeLessThanOrEqual(free.length)
+          }
+          for (const port of new Set(displaced.flatMap((t) => t.hostPorts)))
+            expect(displaced.filter((t) => t.hostPorts.includes(port)).length).toBeLessThanOrEqual(
+              receivers.filter((c) => !c.remaining.ports.includes(port)).length,
+            )
         })
       }),
       settings,
@@ -305,6 +322,64 @@ describe("planner properties over generated clusters", () => {
           expect(commandsOf(stale).filter((c) => destructive.includes(c.id))).toEqual([])
         })
       }),
+      settings,
+    )
+  })
+})
+
+describe("resuming after a crash", () => {
+  /** Runs to the end, crashing during the first Acts (per `crashes`), and reports every command the cluster received. */
+  const runWithCrashes = (
+    spec: ClusterSpec,
+    p: RolloutPolicy,
+    crashes: ReadonlyArray<"none" | "lost" | "applied">,
+  ) => {
+    let world = newWorld(buildCluster(spec), p)
+    const received: Array<{ command: Command; snapshot: ClusterSnapshot }> = []
+    let acts = 0
+    for (let k = 0; k < 5_000; k++) {
+      const decision = decideNow(world)
+      if (decision._tag === "Finish" || decision._tag === "Refuse" || decision._tag === "NothingToDo")
+        return { received, last: decision, world }
+      // Crashes happen during the first Acts only: an executor that dies on every attempt never finishes anything.
+      const crash = decision._tag === "Act" ? (crashes[acts++] ?? "none") : "none"
+      const reaching =
+        crash === "none" ? commandsOf(decision) : crash === "applied" ? commandsOf(decision).slice(0, 1) : []
+      for (const command of reaching) received.push({ command, snapshot: world.snapshot })
+      world = crash === "none" ? carryOut(world, decision) : crashDuring(world, decision, crash === "applied")
+      // A resumed executor folds the log from scratch.
+      world = { ...world, state: world.events.reduce(evolve, initialState) }
+    }
+    throw new Error("the run did not end")
+  }
+
+  it("never detaches, drains or terminates an instance twice, and still ends", () => {
+    fc.assert(
+      fc.property(
+        clusterSpec,
+        policyArb,
+        fc.array(fc.constantFrom("none" as const, "lost" as const, "applied" as const), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (spec, p, crashes) => {
+          const { received, last } = runWithCrashes(spec, p, crashes)
+          expect(["Finish", "Refuse", "NothingToDo"]).toContain(last._tag)
+          for (const { command, snapshot } of received) {
+            if (command._tag === "TerminateInstances")
+              for (const id of command.instanceIds)
+                expect(snapshot.instances.find((i) => i.instanceId === id)?.state).toBe("running")
+            if (command._tag === "DetachInstances")
+              for (const id of command.instanceIds)
+                expect(snapshot.groups.some((g) => g.instances.some((m) => m.instanceId === id))).toBe(true)
+            if (command._tag === "DrainInstances")
+              for (const arn of command.containerInstanceArns)
+                expect(snapshot.containerInstances.find((c) => c.containerInstanceArn === arn)?.status).toBe(
+                  "ACTIVE",
+                )
+          }
+        },
+      ),
       settings,
     )
   })
