@@ -12,7 +12,7 @@
  */
 import type { AwsCallError } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
-import { Clock, Data, Effect } from "effect"
+import { Clock, Data, Effect, Layer } from "effect"
 import { defaultImageNameFilter } from "./scenarios.ts"
 import type { SimulatedPorts } from "./sim-ports.ts"
 import type { Simulation } from "./simulation.ts"
@@ -82,7 +82,7 @@ const runBaseline = (
     const failure =
       error === undefined ? "interrupted or defect" : error._tag === "AwsCallError" ? `${error.operation}: ${error.code} ${error.message}` : error.reason
     return { ...base, status: "failed" as const, failure }
-  }).pipe(Effect.provide(sim.layer), Effect.provideService(Clock.Clock, sim.clock))
+  }).pipe(Effect.provide(Layer.merge(sim.layer, sim.clockLayer)))
 
 /** The Go tool's `upgrade-cluster` on the simulated world. */
 export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effect.Effect<BaselineOutcome> =>

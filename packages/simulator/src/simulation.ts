@@ -6,7 +6,7 @@
  */
 import type { AutoScalingGroupDescription, ContainerInstance, Ec2Instance, Service, Task } from "@ecs-ami-deploy/domain"
 import type { ScalingActivity } from "@ecs-ami-deploy/ports"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Effect, Layer, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import { decodeScenario, type Faults, type Scenario } from "./scenario.ts"
 import { containerInstanceView, groupView, makeSimulatedPorts, serviceView, taskView, type CallRecord, type SimulatedPorts } from "./sim-ports.ts"
@@ -36,8 +36,11 @@ export interface Simulation {
   readonly scenario: Scenario
   /** Ec2, AutoScaling, Ecs and Ssm backed by the simulated world. */
   readonly layer: Layer.Layer<SimulatedPorts>
-  /** Effect's Clock over simulated time: provide it (or `clockLayer`) to the program under test. */
+  /** Effect's Clock over simulated time: provide it (better: `clockLayer`) to the program under test. */
   readonly clock: Clock.Clock
+  /** Effect's scheduler, telling the clock when the program is busy (so time never moves during a computation). */
+  readonly scheduler: Scheduler.Scheduler
+  /** Provides both `clock` and `scheduler`. */
   readonly clockLayer: Layer.Layer<never>
   /** Runs a program against the simulated ports and clock. */
   readonly run: <A, E>(program: Effect.Effect<A, E, SimulatedPorts>) => Promise<A>
@@ -71,7 +74,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   const clock = new VirtualClock(world)
   const callLog: Array<CallRecord> = []
   const layer = makeSimulatedPorts(world, clock, callLog)
-  const clockLayer = Layer.succeed(Clock.Clock, clock)
+  const clockLayer = Layer.mergeAll(Layer.succeed(Clock.Clock, clock), Layer.succeed(Scheduler.Scheduler, clock.scheduler))
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
     const result = operation()
@@ -83,8 +86,9 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     scenario: validated,
     layer,
     clock,
+    scheduler: clock.scheduler,
     clockLayer,
-    run: (program) => Effect.runPromise(program.pipe(Effect.provide(layer), Effect.provideService(Clock.Clock, clock))),
+    run: (program) => Effect.runPromise(program.pipe(Effect.provide(Layer.merge(layer, clockLayer)))),
     now: () => world.now,
     advance: (millis) => act(() => clock.advance(millis)),
     callLog,

@@ -5,11 +5,13 @@
  * the sleeper resumes. Concurrent sleepers therefore wake in time order (an `Effect.timeout` races
  * correctly against polling), and hours of simulated time pass in milliseconds.
  *
- * Caveat: a fiber awaiting real I/O (a file-backed event log) looks quiet, so simulated time may move
- * on while it waits; in-memory collaborators keep a run exactly reproducible.
+ * "Quiet" is exact for Effect work when the program also runs on `scheduler` (every task Effect queues
+ * counts as activity, so a long computation that yields is never mistaken for idleness); without it,
+ * only port calls and sleeps count. A fiber awaiting real I/O (a file-backed event log) looks quiet,
+ * so simulated time may move on while it waits; in-memory collaborators keep a run exactly reproducible.
  */
-import { Duration, Effect, type Clock } from "effect"
-import { setImmediate } from "node:timers"
+import { Duration, Effect, Scheduler, type Clock } from "effect"
+import { clearImmediate, setImmediate } from "node:timers"
 import type { World } from "./world.ts"
 
 interface Sleeper {
@@ -30,8 +32,16 @@ export class VirtualClock implements Clock.Clock {
   private quietTurns = 0
   private pumpScheduled = false
 
+  /** Effect's default scheduler, reporting every dispatch as activity. Provide it with the clock. */
+  readonly scheduler: Scheduler.Scheduler
+
   constructor(world: World) {
     this.world = world
+    this.scheduler = new Scheduler.MixedScheduler("async", (task) => {
+      this.noteActivity()
+      const handle = setImmediate(task)
+      return () => clearImmediate(handle)
+    })
   }
 
   currentTimeMillisUnsafe(): number {

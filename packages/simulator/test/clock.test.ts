@@ -4,7 +4,7 @@
  * function of scenario, seed and program.
  */
 import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
-import { Clock, type Duration, Effect, Fiber } from "effect"
+import { Clock, type Duration, Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeSimulation, scenarios, type Simulation } from "../src/index.ts"
 
@@ -87,5 +87,21 @@ describe("determinism", () => {
     expect(second.snapshotState()).toEqual(first.snapshotState())
     const other = makeSimulation(scenarios["standard-20"], { seed: 43 })
     expect(other.snapshotState().instances.map((i) => i.instanceId)).not.toEqual(first.snapshotState().instances.slice(0, 20).map((i) => i.instanceId))
+  })
+})
+
+describe("busy programs", () => {
+  const longComputation = Effect.gen(function* () {
+    // Many scheduler yields and no port call: only the scheduler can tell the clock this is work.
+    for (let index = 0; index < 50; index++) yield* Effect.yieldNow
+    return "done"
+  })
+
+  it("never lets a timeout fire while the program is computing, when run on the simulation's scheduler", async () => {
+    const sim = makeSimulation(scenarios.small)
+    const start = sim.now()
+    const outcome = await sim.run(longComputation.pipe(Effect.timeoutOption("1 second")))
+    expect(outcome).toEqual(Option.some("done"))
+    expect(sim.now()).toBe(start)
   })
 })
