@@ -41,7 +41,9 @@ const handWrittenDrain = (clusterName: string, asgName: string) =>
       yield* Effect.sleep("15 seconds")
     }
     const old = (yield* ecs.containerInstances(clusterName)).filter((ci) => oldIds.has(ci.ec2InstanceId))
-    yield* ecs.updateContainerInstancesState(clusterName, old.map((ci) => ci.containerInstanceArn), "DRAINING")
+    for (let index = 0; index < old.length; index += 10) {
+      yield* ecs.updateContainerInstancesState(clusterName, old.slice(index, index + 10).map((ci) => ci.containerInstanceArn), "DRAINING")
+    }
     for (;;) {
       const tasks = yield* ecs.tasks(clusterName)
       const oldArns = new Set(old.map((ci) => ci.containerInstanceArn))
@@ -78,6 +80,16 @@ describe("the Go tool's algorithm", () => {
     expect(outcome.failure).toContain("autoscaling:DetachInstances: ValidationError")
     // One DescribeInstances per instance before that, as the Go tool did.
     expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(201)
+  })
+})
+
+describe("a DRAINING rollout at scale", () => {
+  it("replaces all 200 instances of large-200 without a second below any service's floor", async () => {
+    const sim = makeSimulation(scenarios["large-200"], { seed: 5 })
+    await sim.run(handWrittenDrain("large-200-cluster", "large-asg"))
+    expect(liveImages(sim)).toEqual([newImageId])
+    expect(sim.metrics().serviceSecondsBelowFloor).toBe(0)
+    expect(sim.metrics().instances.peakExtraInstances).toBe(200)
   })
 })
 
