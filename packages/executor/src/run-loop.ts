@@ -44,14 +44,11 @@ export interface ExecutorSettings {
   readonly leaseMs: number
   /** The time one step (an observation, or a command with its retries) may take. Default 60 s. */
   readonly stepBudgetMs: number
-  /** A command that failed this many times is not issued again: the run finishes failed. Default 5. */
-  readonly maxAttemptsPerCommand: number
 }
 
 export const defaultExecutorSettings: ExecutorSettings = {
   leaseMs: 5 * 60_000,
   stepBudgetMs: 60_000,
-  maxAttemptsPerCommand: 5,
 }
 
 /** How an invocation of the executor ended. */
@@ -291,20 +288,12 @@ const blockerMessage = (blocker: StandaloneBlocker, policy: RolloutPolicy): stri
 /** Consecutive observations that may fail with retryable errors before the invocation gives up (the run stays open). */
 const MAX_FAILED_OBSERVATIONS = 10
 
-type IssueOutcome = "succeeded" | "failed" | "out-of-time" | { readonly giveUp: string }
+type IssueOutcome = "succeeded" | "failed" | "out-of-time"
 
 /** Records the intent, runs the command within its budget, records the outcome. */
 const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
   Effect.gen(function* () {
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
-    if (
-      record !== undefined &&
-      record.outcome === "failed" &&
-      record.failures >= invocation.settings.maxAttemptsPerCommand
-    )
-      return {
-        giveUp: `command ${command.id} (${command._tag}) failed ${record.failures} times; last error: ${record.lastFailure?.message ?? "unknown"}`,
-      } satisfies IssueOutcome
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
     yield* keepLease(invocation)
@@ -384,8 +373,6 @@ const drive = (invocation: Invocation, journal: Journal) =>
                 journal,
                 `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`,
               )
-            if (typeof outcome === "object")
-              return yield* finish(invocation, journal, "failed", outcome.giveUp)
             // After a failure the rest of the batch may no longer make sense: observe and decide again.
             if (outcome === "failed") break
           }

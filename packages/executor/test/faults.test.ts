@@ -3,10 +3,16 @@
  * never registers, and a drain held up by a standalone task.
  */
 import { describe, expect, it } from "vitest"
-import { Exit } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import { defaultPolicy, type RunEvent } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { newImageId, oldImageId } from "@ecs-ami-deploy/simulator"
+import {
+  builtInLaunchSpecStrategies,
+  LaunchSpecError,
+  pinnedImageSource,
+  Plugins,
+} from "@ecs-ami-deploy/strategies"
 import { observeCluster, runRollout } from "../src/index.ts"
 import { endState, makeWorld, testSettings } from "./harness.ts"
 
@@ -148,5 +154,51 @@ describe("faults", () => {
     expect(log.some((event) => event._tag === "CommandIssued" && event.command._tag === "StopTasks")).toBe(
       false,
     )
+  })
+
+  it("given a launch-spec update that fails terminally, when rolled out, then CommandFailed records why and the run ends by the planner's decision, naming it", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const refusing = builtInLaunchSpecStrategies().map((strategy) => ({
+      ...strategy,
+      apply: ({ group }: { readonly group: { readonly name: string } }) =>
+        Effect.fail(
+          new LaunchSpecError({
+            asgName: group.name,
+            problem: "template version limit reached",
+            fix: "delete old versions",
+          }),
+        ),
+    }))
+    const plugins = Layer.succeed(
+      Plugins,
+      Plugins.of({ launchSpecStrategies: refusing, amiSource: pinnedImageSource({ imageId: newImageId }) }),
+    )
+    const exit = await world.run(
+      runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "test",
+        settings: testSettings,
+      }).pipe(Effect.provide(plugins)),
+      eventLog,
+    )
+    const result = Exit.isSuccess(exit) ? exit.value : undefined
+    const message = "small-asg: template version limit reached — delete old versions"
+    expect(result).toMatchObject({ _tag: "Finished" })
+    expect(result?._tag === "Finished" ? result.reason : "").toContain(message)
+    const log = await events(world, eventLog, result?._tag === "Finished" ? result.runId : "")
+    expect(log.filter((event) => event._tag === "CommandFailed")).toMatchObject([
+      { commandId: "launch-spec:small-asg", errorTag: "LaunchSpecError", retryable: false, message },
+    ])
+    expect(log.find((event) => event._tag === "RollbackStarted")).toMatchObject({
+      reason: expect.stringContaining(message),
+    })
+    // Nothing was launched: the failure came before any capacity change.
+    expect(
+      world.simulation.callLog.filter(
+        (call) => call.operation === "autoscaling:UpdateAutoScalingGroup" && call.outcome === "ok",
+      ),
+    ).toEqual([])
   })
 })

@@ -20,7 +20,7 @@ import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-am
 import type { RunResult } from "../src/index.ts"
 
 /** Settings that keep lease expiry short in simulated time; the lease still covers two steps. */
-export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000, maxAttemptsPerCommand: 5 }
+export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000 }
 
 export const pluginsLayer = Layer.succeed(
   Plugins,

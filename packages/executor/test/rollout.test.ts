@@ -154,6 +154,26 @@ describe("runRollout on the simulator", () => {
     expect(log.at(-1)?.at).toBeLessThanOrEqual(deadline)
   })
 
+  it("given a deadline too close for a first step, when a rollout is asked for, then it is deferred and no run is created", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const deadline = world.simulation.now() + testSettings.stepBudgetMs
+    const result = success(
+      await world.run(
+        runRollout({
+          clusterName: world.clusterName,
+          policy: defaultPolicy,
+          holder: "lambda",
+          deadline,
+          settings: testSettings,
+        }),
+        eventLog,
+      ),
+    )
+    expect(result).toMatchObject({ _tag: "Deferred" })
+    expect(success(await world.run(eventLog.runs(world.clusterName), eventLog))).toEqual([])
+  })
+
   it("given a run under way, when a rollback is requested, then it records the reason and puts the launch spec and capacity back", async () => {
     const world = makeWorld("small")
     const capacities = originalCapacities(world)
