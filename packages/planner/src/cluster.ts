@@ -14,6 +14,7 @@ import type {
   Task,
 } from "@ecs-ami-deploy/domain"
 
+/** An image lineage; a change of family between old and target is refused unless the policy allows it. */
 export type ImageFamily = "al2023" | "al2" | "bottlerocket" | "other"
 
 /** The lineage of an image, from its name (the ECS-optimized naming conventions). */
@@ -37,6 +38,7 @@ export interface ClusterIndex {
   readonly groupOfInstance: ReadonlyMap<string, string>
 }
 
+/** Builds the lookup tables of one snapshot. */
 export const indexCluster = (snapshot: ClusterSnapshot): ClusterIndex => {
   const tasksByContainerArn = new Map<string, Array<Task>>()
   for (const task of snapshot.tasks) {
@@ -78,8 +80,10 @@ export const liveTasksOn = (index: ClusterIndex, instanceId: string): ReadonlyAr
   )
 }
 
+/** Service tasks move on drain (replica), stop last (daemon), or must be waited for or stopped (standalone). */
 export type TaskKind = "replica" | "daemon" | "standalone"
 
+/** Classifies a task by its service's scheduling strategy. */
 export const taskKind = (index: ClusterIndex, task: Task): TaskKind => {
   if (task.serviceName === undefined) return "standalone"
   return index.serviceByName.get(task.serviceName)?.schedulingStrategy === "DAEMON" ? "daemon" : "replica"
@@ -164,6 +168,7 @@ export const displacementAllowance = (service: Service): number => {
   return Math.max(0, maxRunning - minHealthy)
 }
 
+/** A service a drain would stall or take down entirely, with what to change. */
 export interface UnsafeService {
   readonly serviceName: string
   readonly problem: string

@@ -23,11 +23,13 @@ import {
   type ImageFamily,
 } from "./cluster.ts"
 
+/** A reason to refuse the run, and what to change. */
 export interface PlanProblem {
   readonly problem: string
   readonly fix: string
 }
 
+/** One Auto Scaling group as the plan sees it. */
 export interface PlanGroup {
   readonly asgName: string
   readonly desiredCapacity: number
@@ -42,6 +44,7 @@ export interface PlanGroup {
   readonly waveSize: number
 }
 
+/** A predicted drain wave: its instances and the service tasks it moves. */
 export interface PlanWave {
   readonly asgName: string
   readonly wave: number
@@ -50,6 +53,7 @@ export interface PlanWave {
   readonly standaloneTasks: number
 }
 
+/** What a run starting now would do (`verdict`), and why it would refuse (`problems`). */
 export interface Plan {
   readonly clusterName: string
   readonly observedAt: number

@@ -38,6 +38,7 @@ export interface RunFacts {
   readonly groups: ReadonlyArray<GroupAtStart>
 }
 
+/** The folded state of a cluster's run log: no run, a running run, or a finished one. */
 export type RunState =
   /** No run has started in this log. */
   | { readonly _tag: "NoRun"; readonly lastSeq: number }

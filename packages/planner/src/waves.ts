@@ -16,6 +16,7 @@ interface Host {
   readonly services: Set<string>
 }
 
+/** The wave chosen, what it displaces, and the candidates held back with why. */
 export interface WaveChoice {
   readonly instanceIds: ReadonlyArray<string>
   /** Service name → tasks the wave displaces. */
