@@ -145,6 +145,26 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     expect(report.effectImages).toEqual([report.newImageId])
   })
 
+  it("loads no simulator module when only the main entry is imported (what a Lambda bundle would contain)", () => {
+    const traceImports = `
+import { registerHooks } from "node:module"
+registerHooks({
+  resolve: (specifier, context, nextResolve) => {
+    const resolved = nextResolve(specifier, context)
+    console.log(resolved.url)
+    return resolved
+  },
+})
+await import("ecs-ami-deploy")
+`
+    writeFileSync(path.join(consumer, "trace-imports.mjs"), traceImports)
+
+    const loaded = run(process.execPath, ["trace-imports.mjs"], consumer).split("\n")
+
+    expect(loaded.some((url) => url.includes("/node_modules/@ecs-ami-deploy/executor/"))).toBe(true)
+    expect(loaded.filter((url) => url.includes("/simulator"))).toEqual([])
+  })
+
   it("runs the README's JavaScript example to a successful rollout", () => {
     const [example] = readmeExamples("js")
     writeFileSync(path.join(consumer, "readme-example.mjs"), example ?? "")
