@@ -1,0 +1,68 @@
+/**
+ * One benchmark run: a contender on a fresh simulation of a scenario, and the figures read from the
+ * simulator's measurements afterwards (duration, availability, API calls, extra capacity) next to
+ * the scenario's lower bound for the contender's surge setting.
+ */
+import type { Scenario } from "@ecs-ami-deploy/simulator"
+import { freshSimulation, type Contender, type ContenderId } from "./contenders.ts"
+import { lowerBound, type LowerBound } from "./lower-bound.ts"
+import { instanceCount } from "./scenarios.ts"
+
+export interface RunFigures {
+  readonly scenario: string
+  readonly instances: number
+  readonly contender: ContenderId
+  readonly label: string
+  readonly status: "succeeded" | "failed"
+  readonly detail: string
+  readonly durationMs: number
+  /** Our engine's contenders only: the bound for their surge setting, and the duration over it. */
+  readonly lowerBound?: LowerBound
+  readonly ratioToLowerBound?: number
+  readonly serviceSecondsBelowFloor: number
+  readonly serviceSecondsWithZeroHealthy: number
+  readonly apiCalls: {
+    readonly total: number
+    readonly reads: number
+    readonly mutating: number
+    readonly failed: number
+    readonly perInstance: number
+  }
+  readonly peakExtraInstances: number
+  readonly extraInstanceHours: number
+  /** Real time the simulated run took. */
+  readonly wallMs: number
+}
+
+/** Runs `contender` on a fresh simulation of `scenario` and reads its figures. */
+export const measure = async (scenario: Scenario, contender: Contender): Promise<RunFigures> => {
+  const simulation = freshSimulation(scenario)
+  const began = performance.now()
+  const outcome = await contender.run(simulation, scenario)
+  const wallMs = performance.now() - began
+  const metrics = simulation.metrics()
+  const instances = instanceCount(scenario)
+  const bound = contender.policy === undefined ? undefined : lowerBound(scenario, contender.policy)
+  return {
+    scenario: scenario.name,
+    instances,
+    contender: contender.id,
+    label: contender.label,
+    status: outcome.status,
+    detail: outcome.detail,
+    durationMs: metrics.simulatedDurationMs,
+    ...(bound === undefined ? {} : { lowerBound: bound, ratioToLowerBound: metrics.simulatedDurationMs / bound.totalMs }),
+    serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
+    serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
+    apiCalls: {
+      total: metrics.apiCalls.total,
+      reads: metrics.apiCalls.reads,
+      mutating: metrics.apiCalls.mutating,
+      failed: metrics.apiCalls.failed,
+      perInstance: metrics.apiCalls.total / instances,
+    },
+    peakExtraInstances: metrics.instances.peakExtraInstances,
+    extraInstanceHours: metrics.instances.extraInstanceHours,
+    wallMs,
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The benchmark's targets and their verdicts, computed from the measured runs only: each target says
+ * plainly whether it is met or not yet, with the figures it was judged on. A run that did not finish
+ * successfully never meets a target.
+ */
+import type { ContenderId } from "./contenders.ts"
+import type { RunFigures } from "./figures.ts"
+
+export interface Verdict {
+  readonly target: string
+  readonly met: boolean
+  /** The measured figures behind the verdict, or why it could not be judged. */
+  readonly evidence: string
+}
+
+/** The thresholds of issue 9. */
+export const thresholds = {
+  maxRatioToLowerBound: 1.25,
+  speedupOverGo: [
+    { scenario: "standard-20", atLeast: 5 },
+    { scenario: "large-100", atLeast: 15 },
+  ],
+  apiCallsVersusGo: { scenario: "large-100", atMostFraction: 0.5 },
+} as const
+
+const engineIds: ReadonlyArray<ContenderId> = ["engine-default", "engine-fast"]
+/** The Go tool's algorithm: identical to the shipped tool up to 20 instances, and comparable above. */
+const goAlgorithm: ContenderId = "go-batched-detach"
+/** The engine contender judged against the Go tool. */
+const engineForComparison: ContenderId = "engine-default"
+
+const find = (runs: ReadonlyArray<RunFigures>, scenario: string, contender: ContenderId) =>
+  runs.find((run) => run.scenario === scenario && run.contender === contender)
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`
+/** Short on purpose: the full reason of a failed run is in the report's list of failed runs. */
+const failedNote = (run: RunFigures) => `${run.contender} on ${run.scenario} failed`
+
+/** Duration within the bound's ratio, for every engine run. */
+export const durationVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
+  const engineRuns = runs.filter((run) => engineIds.includes(run.contender))
+  const problems = engineRuns.flatMap((run) => {
+    if (run.status !== "succeeded") return [failedNote(run)]
+    const ratio = run.ratioToLowerBound ?? Number.POSITIVE_INFINITY
+    return ratio <= thresholds.maxRatioToLowerBound ? [] : [`${run.contender} on ${run.scenario}: ${ratio.toFixed(2)}×`]
+  })
+  const ratios = engineRuns.flatMap((run) => (run.ratioToLowerBound === undefined || run.status !== "succeeded" ? [] : [run.ratioToLowerBound]))
+  return {
+    target: `duration within ${thresholds.maxRatioToLowerBound}× the lower bound (every scenario, both engine settings)`,
+    met: engineRuns.length > 0 && problems.length === 0,
+    evidence:
+      engineRuns.length === 0
+        ? "no engine run"
+        : [ratios.length === 0 ? "" : `ratios ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`, ...problems].filter((s) => s !== "").join("; "),
+  }
+}
+
+/** Our default engine at least `atLeast` times faster than the Go tool's algorithm on `scenario`. */
+export const speedupVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atLeast: number): Verdict => {
+  const target = `≥ ${atLeast}× faster than the Go tool's algorithm on ${scenario}`
+  const ours = find(runs, scenario, engineForComparison)
+  const go = find(runs, scenario, goAlgorithm)
+  if (ours === undefined || go === undefined) return { target, met: false, evidence: `not measured (${scenario} was not run)` }
+  if (ours.status !== "succeeded") return { target, met: false, evidence: failedNote(ours) }
+  if (go.status !== "succeeded") return { target, met: false, evidence: failedNote(go) }
+  const speedup = go.durationMs / ours.durationMs
+  return {
+    target,
+    met: speedup >= atLeast,
+    evidence: `${speedup.toFixed(2)}× (Go ${seconds(go.durationMs)}, ours ${seconds(ours.durationMs)})`,
+  }
+}
+
+/** Zero availability violations for every engine run; the baselines' figures are quoted alongside. */
+export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
+  const engineRuns = runs.filter((run) => engineIds.includes(run.contender))
+  const problems = engineRuns.flatMap((run) => {
+    if (run.status !== "succeeded") return [failedNote(run)]
+    return run.serviceSecondsBelowFloor === 0 && run.serviceSecondsWithZeroHealthy === 0
+      ? []
+      : [`${run.contender} on ${run.scenario}: ${run.serviceSecondsBelowFloor} s below floor, ${run.serviceSecondsWithZeroHealthy} s with zero healthy`]
+  })
+  const baselines = runs
+    .filter((run) => !engineIds.includes(run.contender) && run.status === "succeeded")
+    .reduce((sum, run) => sum + run.serviceSecondsBelowFloor, 0)
+  return {
+    target: "zero availability violations for our engine in every scenario",
+    met: engineRuns.length > 0 && problems.length === 0,
+    evidence: [`${engineRuns.length - problems.length}/${engineRuns.length} engine runs with none`, ...problems, `baselines: ${baselines} service-seconds below floor in total`].join("; "),
+  }
+}
+
+/** At most the given fraction of the Go algorithm's API calls on `scenario`. */
+export const apiCallsVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atMostFraction: number): Verdict => {
+  const target = `≤ ${atMostFraction}× the Go tool's algorithm's API calls on ${scenario}`
+  const ours = find(runs, scenario, engineForComparison)
+  const go = find(runs, scenario, goAlgorithm)
+  if (ours === undefined || go === undefined) return { target, met: false, evidence: `not measured (${scenario} was not run)` }
+  if (ours.status !== "succeeded") return { target, met: false, evidence: failedNote(ours) }
+  if (go.status !== "succeeded") return { target, met: false, evidence: failedNote(go) }
+  const fraction = ours.apiCalls.total / go.apiCalls.total
+  return {
+    target,
+    met: fraction <= atMostFraction,
+    evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.total}, Go ${go.apiCalls.total})`,
+  }
+}
+
+/** Every target's verdict over a benchmark's runs. */
+export const verdicts = (runs: ReadonlyArray<RunFigures>): ReadonlyArray<Verdict> => [
+  durationVerdict(runs),
+  ...thresholds.speedupOverGo.map(({ scenario, atLeast }) => speedupVerdict(runs, scenario, atLeast)),
+  availabilityVerdict(runs),
+  apiCallsVerdict(runs, thresholds.apiCallsVersusGo.scenario, thresholds.apiCallsVersusGo.atMostFraction),
+]

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest"
+import type { ContenderId } from "../src/contenders.ts"
+import type { RunFigures } from "../src/figures.ts"
+import { apiCallsVerdict, availabilityVerdict, durationVerdict, speedupVerdict, thresholds, verdicts } from "../src/targets.ts"
+
+const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigures> = {}): RunFigures => ({
+  scenario,
+  instances: 20,
+  contender,
+  label: contender,
+  status: "succeeded",
+  detail: "succeeded",
+  durationMs: 1_000_000,
+  serviceSecondsBelowFloor: 0,
+  serviceSecondsWithZeroHealthy: 0,
+  apiCalls: { total: 100, reads: 90, mutating: 10, failed: 0, perInstance: 5 },
+  peakExtraInstances: 10,
+  extraInstanceHours: 1,
+  wallMs: 1,
+  ...figures,
+})
+
+describe("target verdicts", () => {
+  it("given engine runs at and just over the bound ratio, then only the one over it is named and the target is not met", () => {
+    const limit = thresholds.maxRatioToLowerBound
+    const atLimit = durationVerdict([run("a", "engine-default", { ratioToLowerBound: limit }), run("a", "engine-fast", { ratioToLowerBound: 1.01 })])
+    expect(atLimit.met).toBe(true)
+    const over = durationVerdict([run("a", "engine-default", { ratioToLowerBound: limit + 0.01 }), run("b", "engine-fast", { ratioToLowerBound: 1 })])
+    expect(over.met).toBe(false)
+    expect(over.evidence).toContain("engine-default on a")
+    expect(over.evidence).not.toContain("engine-fast on b")
+  })
+
+  it("given a failed engine run within the ratio, then the duration target is not met", () => {
+    const verdict = durationVerdict([run("a", "engine-default", { ratioToLowerBound: 0.2, status: "failed", detail: "drain refused" })])
+    expect(verdict.met).toBe(false)
+    expect(verdict.evidence).toContain("engine-default on a failed")
+  })
+
+  it("given Go five times slower on standard-20, then the speedup target is met; a little less is not", () => {
+    const ours = run("standard-20", "engine-default", { durationMs: 1_000 })
+    expect(speedupVerdict([ours, run("standard-20", "go-batched-detach", { durationMs: 5_000 })], "standard-20", 5)).toMatchObject({ met: true, evidence: expect.stringContaining("5.00×") })
+    expect(speedupVerdict([ours, run("standard-20", "go-batched-detach", { durationMs: 4_999 })], "standard-20", 5).met).toBe(false)
+  })
+
+  it("given a scenario that was not run, then the speedup target is reported as not measured", () => {
+    expect(speedupVerdict([], "large-100", 15)).toMatchObject({ met: false, evidence: expect.stringContaining("not measured") })
+  })
+
+  it("given a baseline with violations and engine runs without, then availability is met and the baseline's seconds are quoted", () => {
+    const verdict = availabilityVerdict([run("a", "engine-default"), run("a", "instance-refresh", { serviceSecondsBelowFloor: 42 })])
+    expect(verdict.met).toBe(true)
+    expect(verdict.evidence).toContain("baselines: 42 service-seconds")
+  })
+
+  it("given one engine second with zero healthy tasks, then availability is not met", () => {
+    expect(availabilityVerdict([run("a", "engine-fast", { serviceSecondsWithZeroHealthy: 1 })]).met).toBe(false)
+  })
+
+  it("given exactly half the Go algorithm's calls, then the API target is met; one call more is not", () => {
+    const go = run("large-100", "go-batched-detach", { apiCalls: { total: 200, reads: 180, mutating: 20, failed: 0, perInstance: 2 } })
+    const ours = (total: number) => run("large-100", "engine-default", { apiCalls: { total, reads: total, mutating: 0, failed: 0, perInstance: 1 } })
+    expect(apiCallsVerdict([go, ours(100)], "large-100", 0.5).met).toBe(true)
+    expect(apiCallsVerdict([go, ours(101)], "large-100", 0.5).met).toBe(false)
+  })
+
+  it("given any runs, then every target of the issue gets exactly one verdict", () => {
+    expect(verdicts([run("standard-20", "engine-default")]).map((verdict) => verdict.target)).toHaveLength(3 + thresholds.speedupOverGo.length) // duration, availability, API calls, and one speedup each
+  })
+})
