@@ -5,7 +5,7 @@
  * written by hand fails with a message naming the field instead of misbehaving mid-run.
  */
 import { LaunchSpec, PlacementConstraint, PlacementStrategy } from "@ecs-ami-deploy/domain"
-import { Schema, Struct } from "effect"
+import { Data, Schema, Struct } from "effect"
 
 const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 const Whole = Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)))
@@ -224,3 +224,50 @@ export type Scenario = typeof Scenario.Type
 
 /** Validates a scenario read from JSON; throws a schema error naming the offending field. */
 export const decodeScenario = Schema.decodeUnknownSync(Scenario)
+
+/** A scenario whose parts do not fit together (a group in an unknown cluster, a missing launch template, ...). */
+export class InvalidScenario extends Data.TaggedError("InvalidScenario")<{ readonly scenario: string; readonly problems: ReadonlyArray<string> }> {
+  override get message(): string {
+    return `scenario ${this.scenario} is inconsistent: ${this.problems.join("; ")}`
+  }
+}
+
+/** What the schema cannot check: references between the scenario's parts. Empty when consistent. */
+export const scenarioProblems = (scenario: Scenario): ReadonlyArray<string> => {
+  const problems: Array<string> = []
+  const clusters = new Set(scenario.clusters.map((c) => c.name))
+  const templates = new Set(scenario.launchTemplates.map((t) => t.launchTemplateId))
+  const configurations = new Set(scenario.launchConfigurations.map((c) => c.name))
+  const groups = new Set(scenario.groups.map((g) => g.name))
+  for (const group of scenario.groups) {
+    if (!clusters.has(group.clusterName)) problems.push(`group ${group.name} joins unknown cluster ${group.clusterName}`)
+    if (group.availabilityZones.length === 0) problems.push(`group ${group.name} has no availability zone`)
+    if (group.minSize > group.desiredCapacity || group.desiredCapacity > group.maxSize) {
+      problems.push(`group ${group.name}: desired ${group.desiredCapacity} outside [${group.minSize}, ${group.maxSize}]`)
+    }
+    const spec = group.launchSpec
+    if (spec._tag === "LaunchConfiguration" && !configurations.has(spec.launchConfigurationName)) {
+      problems.push(`group ${group.name} uses unknown launch configuration ${spec.launchConfigurationName}`)
+    }
+    if (spec._tag !== "LaunchConfiguration" && !templates.has(spec.template.launchTemplateId)) {
+      problems.push(`group ${group.name} uses unknown launch template ${spec.template.launchTemplateId}`)
+    }
+  }
+  for (const template of scenario.launchTemplates) {
+    if (template.defaultVersion < 1 || template.defaultVersion > template.versions.length) {
+      problems.push(`launch template ${template.launchTemplateId}: default version ${template.defaultVersion} does not exist`)
+    }
+  }
+  for (const service of scenario.services) {
+    if (!clusters.has(service.clusterName)) problems.push(`service ${service.name} is in unknown cluster ${service.clusterName}`)
+  }
+  for (const task of scenario.standaloneTasks) {
+    if (!clusters.has(task.clusterName)) problems.push(`standalone task ${task.group} is in unknown cluster ${task.clusterName}`)
+  }
+  for (const cluster of scenario.clusters) {
+    for (const provider of cluster.capacityProviders ?? []) {
+      if (!groups.has(provider.asgName)) problems.push(`capacity provider ${provider.name} names unknown group ${provider.asgName}`)
+    }
+  }
+  return problems
+}

@@ -8,7 +8,7 @@ import type { AutoScalingGroupDescription, ContainerInstance, Ec2Instance, Servi
 import type { ScalingActivity } from "@ecs-ami-deploy/ports"
 import { Clock, Effect, Layer, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
-import { decodeScenario, type Faults, type Scenario } from "./scenario.ts"
+import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
 import { containerInstanceView, groupView, makeSimulatedPorts, serviceView, taskView, type CallRecord, type SimulatedPorts } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
@@ -67,9 +67,11 @@ export interface Simulation {
   readonly setDesiredCapacityExternally: (asgName: string, desiredCapacity: number) => void
 }
 
-/** Builds a simulation. The scenario is validated first (a malformed one throws a schema error). */
+/** Builds a simulation. The scenario is validated first: a malformed one throws a schema error, an inconsistent one `InvalidScenario`. */
 export const makeSimulation = (scenario: Scenario, options: SimulationOptions = {}): Simulation => {
   const validated = decodeScenario(scenario)
+  const problems = scenarioProblems(validated)
+  if (problems.length > 0) throw new InvalidScenario({ scenario: validated.name, problems })
   const world = new World(validated, options.seed ?? 1, options.faults ?? validated.faults ?? {})
   const clock = new VirtualClock(world)
   const callLog: Array<CallRecord> = []

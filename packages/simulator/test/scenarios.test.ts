@@ -5,13 +5,23 @@
 import { Ec2, Ssm } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { decodeScenario, defaultImageNameFilter, makeSimulation, recommendedImageIdParameter, scenarioNames, scenarios } from "../src/index.ts"
+import {
+  decodeScenario,
+  defaultImageNameFilter,
+  InvalidScenario,
+  makeSimulation,
+  recommendedImageIdParameter,
+  scenarioNames,
+  scenarioProblems,
+  scenarios,
+} from "../src/index.ts"
 
 describe("scenario library", () => {
   for (const name of scenarioNames) {
     it(`${name}: valid, steady at the start, on an older AMI than the one available`, async () => {
       const scenario = scenarios[name]
       expect(decodeScenario(JSON.parse(JSON.stringify(scenario)))).toEqual(scenario)
+      expect(scenarioProblems(scenario)).toEqual([])
       const sim = makeSimulation(scenario)
       const state = sim.snapshotState()
       for (const service of state.services) {
@@ -31,6 +41,12 @@ describe("scenario library", () => {
       expect(inUse.has(newest.imageId)).toBe(false)
     })
   }
+
+  it("rejects an inconsistent scenario listing what does not fit", () => {
+    const broken = { ...scenarios.small, services: [{ ...scenarios.small.services[0]!, clusterName: "elsewhere" }] }
+    expect(scenarioProblems(broken)).toEqual(["service web is in unknown cluster elsewhere"])
+    expect(() => makeSimulation(broken)).toThrow(InvalidScenario)
+  })
 
   it("rejects a malformed scenario naming the field", () => {
     expect(() => decodeScenario({ ...scenarios.small, groups: [{ ...scenarios.small.groups[0], minSize: -1 }] })).toThrow(/minSize/)
