@@ -79,36 +79,45 @@ describe("the cluster lock", () => {
     })
   })
 
-  it("given a holder whose lease was taken over, when it appends, then the append is refused as stale", async () => {
+  it("given a stalled holder whose lease was taken over, when it wakes and appends, then the append is refused as stale", async () => {
     const world = makeWorld("small")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const stale = await world.run(
-      eventLog.acquire({
-        clusterName: world.clusterName,
-        holder: "stale",
-        leaseMs: testSettings.leaseMs,
-        now: world.simulation.now(),
-      }),
-      eventLog,
+    // The first executor stops after its 9th event: from the log's point of view, stalled.
+    await world.run(rollout(world.clusterName, "stalled"), killable(eventLog, 9))
+    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runId = (Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined) ?? ""
+    const before = await world.run(eventLog.load(runId), eventLog)
+    const stalledLease = (Exit.isSuccess(before) ? before.value : []).find(
+      (event) => event._tag === "LeaseAcquired" && event.holder === "stalled",
     )
-    if (!Exit.isSuccess(stale)) throw new Error("the first acquisition must succeed")
+    if (stalledLease?._tag !== "LeaseAcquired") throw new Error("the stalled executor recorded no lease")
 
     world.simulation.advance(testSettings.leaseMs)
     const takeover = await world.run(rollout(world.clusterName, "successor"), eventLog)
-    expect(Exit.isSuccess(takeover) ? takeover.value : takeover).toMatchObject({ _tag: "Finished" })
+    expect(Exit.isSuccess(takeover) ? takeover.value : takeover).toMatchObject({ _tag: "Finished", runId })
 
+    const after = await world.run(eventLog.load(runId), eventLog)
+    const lastSeq = Exit.isSuccess(after) ? (after.value.at(-1)?.seq ?? 0) : 0
     const append = await world.run(
-      eventLog.append(stale.value, [
+      eventLog.append(
         {
-          _tag: "Noted",
-          schemaVersion: EVENT_SCHEMA_VERSION,
-          runId: "stale-run",
-          seq: 0,
-          at: world.simulation.now(),
-          level: "info",
-          message: "written by a holder that lost its lease",
+          clusterName: world.clusterName,
+          holder: "stalled",
+          fencingToken: stalledLease.fencingToken,
+          expiresAt: stalledLease.at + testSettings.leaseMs,
         },
-      ]),
+        [
+          {
+            _tag: "Noted",
+            schemaVersion: EVENT_SCHEMA_VERSION,
+            runId,
+            seq: lastSeq + 1,
+            at: world.simulation.now(),
+            level: "info",
+            message: "written by a holder that lost its lease",
+          },
+        ],
+      ),
       eventLog,
     )
     expect(
