@@ -1,1 +1,1 @@
-export {}
+export { runCli, version } from "./cli.ts"

@@ -1,0 +1,113 @@
+/**
+ * The Go tool's read-only commands — `list-clusters` and `latest-ami` — and `iam-policy`, which prints
+ * the least-privilege policy a person needs to run the CLI under their own role.
+ */
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { rolloutPolicyDocument } from "@ecs-ami-deploy/infra/policy"
+import { defaultImageNamePattern, Ec2, type Image, Rollout } from "ecs-ami-deploy"
+import { onTarget, rootCommand, runReported } from "./command-support.ts"
+import { line } from "./console-io.ts"
+import { ExitCode, usageError } from "./failure.ts"
+import { amiSourceOf } from "./flags.ts"
+import { isoSeconds, table } from "./text.ts"
+
+interface ClusterRow {
+  readonly cluster: string
+  readonly group: string
+  readonly currentAmi: string
+  readonly released: string
+  readonly isLatest: string
+}
+
+const day = (epochMs: number) => isoSeconds(epochMs).slice(0, 10)
+
+/** One row per group of the cluster (the Go tool showed one per cluster; clusters may have several groups). */
+const rowsOf = (cluster: string) =>
+  Effect.gen(function* () {
+    const plan = yield* Rollout.planUpgrade({ cluster })
+    if (plan.groups.length === 0) return [{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: "no Auto Scaling group" }]
+    const imageIds = [...new Set(plan.groups.map((group) => group.launchSpecImageId))]
+    const images: ReadonlyArray<Image> = yield* Ec2.use((ec2) => ec2.describeImages({ _tag: "ByIds", imageIds }))
+    return plan.groups.map((group): ClusterRow => {
+      const image = images.find((candidate) => candidate.imageId === group.launchSpecImageId)
+      const latest = group.launchSpecImageId === plan.targetImage.imageId && group.outdatedInstanceIds.length === 0
+      return {
+        cluster,
+        group: group.asgName,
+        currentAmi: group.launchSpecImageId,
+        released: image === undefined ? "unknown" : day(image.creationDate),
+        isLatest: latest ? "yes" : `no (latest ${plan.targetImage.imageId})`,
+      }
+    })
+  }).pipe(
+    Effect.catch((error: unknown) =>
+      Effect.succeed([{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: `cannot tell: ${String((error as { message?: unknown }).message ?? error)}` }]),
+    ),
+  )
+
+const listClustersCommand = Command.make("list-clusters", {}, () =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* onTarget(root, () =>
+      Effect.gen(function* () {
+        const clusters = yield* Rollout.listClusters()
+        const rows = (yield* Effect.forEach(clusters, rowsOf, { concurrency: 4 })).flat()
+        if (root.output === "json") yield* line(JSON.stringify({ type: "clusters", clusters: rows }))
+        else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
+        else yield* line(table(["Cluster", "Group", "Current AMI", "Released", "Is Latest AMI?"], rows.map((r) => [r.cluster, r.group, r.currentAmi, r.released, r.isLatest])))
+        return ExitCode.success
+      }),
+    )
+  }),
+).pipe(Command.withDescription("Every ECS cluster: the AMI each of its Auto Scaling groups launches, its release date, and whether it is the latest."))
+
+const latestAmiCommand = Command.make(
+  "latest-ami",
+  {
+    filter: Flag.String("filter").pipe(Flag.withAlias("f"), Flag.withDescription(`image name pattern (default ${defaultImageNamePattern})`), Flag.optional),
+    amiSsmParameter: Flag.String("ami-ssm-parameter").pipe(Flag.withDescription("read the image id from this SSM parameter instead"), Flag.optional),
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, () =>
+        Effect.gen(function* () {
+          const ami = yield* amiSourceOf({ amiFilter: flags.filter, amiSsmParameter: flags.amiSsmParameter, amiId: Option.none() })
+          const image = yield* Rollout.latestAmi({ ami })
+          if (root.output === "json") yield* line(JSON.stringify({ type: "image", image }))
+          else yield* line(`${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`)
+          return ExitCode.success
+        }),
+      )
+    }),
+).pipe(Command.withDescription("The newest Amazon image matching a name filter (the Go tool's default filter unless -f)."))
+
+const iamPolicyCommand = Command.make(
+  "iam-policy",
+  {
+    account: Flag.String("account").pipe(Flag.withDescription("the AWS account id (default: any, *)"), Flag.withDefault("*")),
+    clusters: Flag.String("cluster").pipe(Flag.withDescription("limit draining and stopping tasks to this cluster (repeatable)"), Flag.atLeast(0)),
+    eventLogTableArn: Flag.String("event-log-table-arn").pipe(Flag.withDescription("add access to a DynamoDB event log table"), Flag.optional),
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* runReported(
+        root.output,
+        Effect.gen(function* () {
+          if (flags.account !== "*" && !/^\d{12}$/.test(flags.account)) return yield* usageError(`--account ${flags.account} is not an account id`, "give the 12-digit account id, or leave it out for any (*)")
+          const document = rolloutPolicyDocument({
+            region: Option.getOrElse(root.region, () => "*"),
+            account: flags.account,
+            ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
+            ...(Option.isSome(flags.eventLogTableArn) ? { eventLogTableArn: flags.eventLogTableArn.value } : {}),
+          })
+          yield* line(JSON.stringify(document, null, 2))
+          return ExitCode.success
+        }),
+      )
+    }),
+).pipe(Command.withDescription("Print the least-privilege IAM policy the CLI needs (JSON), to attach to the role you run it under."))
+
+export const awsCommands = [listClustersCommand, latestAmiCommand, iamPolicyCommand] as const

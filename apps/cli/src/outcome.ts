@@ -1,0 +1,39 @@
+/**
+ * How a rollout invocation ended, for people and for the exit code: the library's `RunResult`
+ * becomes one summary line (or JSON object) and one of the documented exit codes.
+ */
+import type { RunResult } from "ecs-ami-deploy"
+import { type ExitCode, ExitCode as Codes } from "./failure.ts"
+
+/** The exit code of a run's result. */
+export const exitCodeOf = (result: RunResult): ExitCode => {
+  switch (result._tag) {
+    case "NothingToDo":
+      return Codes.success
+    case "Finished":
+      return result.outcome === "succeeded" ? Codes.success : result.outcome === "rolled-back" ? Codes.rolledBack : Codes.failed
+    case "Refused":
+    case "Deferred":
+    case "Suspended":
+      return Codes.failed
+  }
+}
+
+/** One or more lines saying how the invocation ended and what to do next. */
+export const describeResult = (result: RunResult): ReadonlyArray<string> => {
+  switch (result._tag) {
+    case "NothingToDo":
+      return [`nothing to do on ${result.clusterName}: ${result.reason}`]
+    case "Refused":
+      return [
+        `refused to start a run on ${result.clusterName}:`,
+        ...result.problems.flatMap((p) => [`  - ${p.problem}`, `    fix: ${p.fix}`]),
+      ]
+    case "Deferred":
+      return [`no run started on ${result.clusterName}: ${result.reason}`]
+    case "Suspended":
+      return [`run ${result.runId} suspended: ${result.reason}`, `continue it with: ecs-ami-deploy resume --cluster ${result.clusterName}`]
+    case "Finished":
+      return [`run ${result.runId} ${result.outcome}: ${result.reason}`]
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Live progress of a run, fed by the library's `RunObserver` (every appended event, every decision).
+ * A `ProgressModel` folds what was heard into the figures a person wants — phase, wave k of n, old
+ * instances drained and terminated, new capacity asked for, services below desired, elapsed and
+ * estimated remaining time — and one of three views shows it: redrawn in place on a terminal, one
+ * plain line per event elsewhere, or one JSON object per line with `--output json`.
+ */
+import { Effect, Layer } from "effect"
+import { type Amount, type Decision, type Phase, type RunEvent, RunObserver, type RunObserverShape } from "ecs-ami-deploy"
+import { ConsoleIo, type ConsoleIoShape } from "./console-io.ts"
+import { formatDuration, paint } from "./text.ts"
+
+/** What the progress views show, folded from the run's events and the planner's decisions. */
+export interface ProgressModel {
+  readonly runId: string | undefined
+  readonly startedAt: number | undefined
+  readonly now: number | undefined
+  readonly phase: Phase
+  readonly oldInstances: number
+  readonly estimatedWaves: number
+  readonly wave: number
+  readonly drained: ReadonlySet<string>
+  readonly terminated: ReadonlySet<string>
+  /** Instances asked for above each group's desired capacity at the start. */
+  readonly newRequested: number
+  readonly waiting: string | undefined
+  readonly desiredAtStart: ReadonlyMap<string, number>
+  readonly pendingCommands: ReadonlyMap<string, RunCommand>
+}
+
+type RunCommand = Extract<RunEvent, { _tag: "CommandIssued" }>["command"]
+
+export const emptyProgress: ProgressModel = {
+  runId: undefined,
+  startedAt: undefined,
+  now: undefined,
+  phase: "preparing",
+  oldInstances: 0,
+  estimatedWaves: 0,
+  wave: 0,
+  drained: new Set(),
+  terminated: new Set(),
+  newRequested: 0,
+  waiting: undefined,
+  desiredAtStart: new Map(),
+  pendingCommands: new Map(),
+}
+
+const resolveAmount = (amount: Amount, of: number) => (amount.unit === "instances" ? amount.value : Math.ceil((amount.value * of) / 100))
+
+/** Waves a group needs under the policy, as the planner sizes them: bounded by the surge (surge mode) and the drain limit. */
+const wavesFor = (event: Extract<RunEvent, { _tag: "RunStarted" }>): number =>
+  event.groups.reduce((sum, group) => {
+    const drainLimit = Math.max(1, resolveAmount(event.policy.maxDraining, group.desiredCapacity))
+    const size =
+      event.policy.capacityMode === "surge" ? Math.min(Math.max(1, resolveAmount(event.policy.maxSurge, group.desiredCapacity)), drainLimit) : drainLimit
+    return sum + Math.ceil(group.oldInstanceIds.length / size)
+  }, 0)
+
+/** Folds one appended event into the model. */
+export const applyEvent = (model: ProgressModel, event: RunEvent): ProgressModel => {
+  const base = { ...model, runId: event.runId, now: event.at, startedAt: model.startedAt ?? event.at }
+  switch (event._tag) {
+    case "RunStarted":
+      return {
+        ...base,
+        startedAt: event.at,
+        oldInstances: event.groups.reduce((sum, group) => sum + group.oldInstanceIds.length, 0),
+        estimatedWaves: wavesFor(event),
+        desiredAtStart: new Map(event.groups.map((group) => [group.asgName, group.desiredCapacity])),
+      }
+    case "CommandIssued":
+      return { ...base, pendingCommands: new Map([...model.pendingCommands, [event.command.id, event.command]]) }
+    case "CommandSucceeded": {
+      const command = model.pendingCommands.get(event.commandId)
+      if (command === undefined) return base
+      switch (command._tag) {
+        case "DrainInstances":
+          return { ...base, wave: Math.max(model.wave, command.wave), drained: new Set([...model.drained, ...command.instanceIds]) }
+        case "TerminateInstances":
+          return { ...base, terminated: new Set([...model.terminated, ...command.instanceIds]) }
+        case "SetCapacity": {
+          const extra = Math.max(0, command.desiredCapacity - (model.desiredAtStart.get(command.asgName) ?? command.desiredCapacity))
+          return { ...base, newRequested: Math.max(model.newRequested, extra) }
+        }
+        default:
+          return base
+      }
+    }
+    case "RunFinished":
+      return { ...base, phase: "finished", waiting: undefined }
+    default:
+      return base
+  }
+}
+
+/** Folds one decision into the model. */
+export const applyDecision = (model: ProgressModel, decision: Decision, phase: Phase): ProgressModel => ({
+  ...model,
+  phase,
+  waiting: decision._tag === "Wait" ? decision.reason : undefined,
+})
+
+/** Estimated time left: the pace of terminations so far applied to what remains. */
+export const estimateRemaining = (model: ProgressModel): number | undefined => {
+  const done = model.terminated.size
+  if (model.startedAt === undefined || model.now === undefined || done === 0 || model.oldInstances === 0) return undefined
+  return ((model.now - model.startedAt) / done) * (model.oldInstances - done)
+}
+
+/** A probe for figures the events do not carry (the simulator knows services below desired; AWS would need another call). */
+export type ServicesBelowDesired = () => number | undefined
+
+const phaseLabel: Readonly<Record<Phase, string>> = {
+  preparing: "preparing",
+  launching: "launching new capacity",
+  proving: "proving new capacity",
+  draining: "draining old instances",
+  terminating: "terminating drained instances",
+  restoring: "restoring the group",
+  "cleaning-up": "cleaning up",
+  "rolling-back": "rolling back",
+  finished: "finished",
+}
+
+/** The live block, a few lines. */
+export const renderLiveBlock = (model: ProgressModel, servicesBelow: number | undefined, color: boolean): ReadonlyArray<string> => {
+  const elapsed = model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt
+  const remaining = estimateRemaining(model)
+  const waves = model.estimatedWaves === 0 ? "" : `  wave ${Math.max(model.wave, 0)} of ${model.estimatedWaves}`
+  const below = servicesBelow === undefined ? "" : `  services below desired ${servicesBelow === 0 ? paint(color, "green", "0") : paint(color, "yellow", String(servicesBelow))}`
+  return [
+    `${paint(color, "bold", phaseLabel[model.phase])}${waves}`,
+    `  instances: new +${model.newRequested}  draining ${model.drained.size - model.terminated.size}  terminated ${model.terminated.size}/${model.oldInstances}${below}`,
+    `  elapsed ${formatDuration(elapsed)}${remaining === undefined ? "" : `  remaining ~${formatDuration(remaining)}`}`,
+    `  ${paint(color, "dim", model.waiting === undefined ? "" : `waiting: ${model.waiting}`)}`,
+  ]
+}
+
+/** One plain line for an event, or nothing for events that only repeat what a line already said. */
+export const eventLine = (model: ProgressModel, event: RunEvent): string | undefined => {
+  const clock = model.startedAt === undefined ? "" : `[+${formatDuration(event.at - model.startedAt)}] `
+  switch (event._tag) {
+    case "RunStarted":
+      return `${clock}run ${event.runId} started on ${event.clusterName}: ${model.oldInstances} old instance(s) → ${event.targetImage.imageId} (${event.reason})`
+    case "LeaseAcquired":
+      return `${clock}lock taken by ${event.holder}`
+    case "CommandIssued":
+      return `${clock}${event.command._tag}: ${event.command.reason}`
+    case "CommandFailed":
+      return `${clock}failed (${event.errorTag}): ${event.message}${event.retryable ? " — will retry" : ""}`
+    case "Noted":
+      return `${clock}${event.level}: ${event.message}`
+    case "RollbackStarted":
+      return `${clock}rolling back: ${event.reason}`
+    case "RunSuspended":
+      return `${clock}suspended: ${event.reason}`
+    case "RunFinished":
+      return `${clock}run finished ${event.outcome}: ${event.reason}`
+    case "CommandSucceeded":
+      return undefined
+  }
+}
+
+/** How progress is shown. */
+export type ProgressView = "live" | "lines" | "json" | "quiet"
+
+/** The observer for a view; `servicesBelowDesired` adds a figure when the target can tell it. */
+export const progressObserver = (
+  view: ProgressView,
+  servicesBelowDesired: ServicesBelowDesired = () => undefined,
+  also?: RunObserverShape,
+) =>
+  Layer.effect(
+    RunObserver,
+    Effect.gen(function* () {
+      const io = yield* ConsoleIo
+      let model = emptyProgress
+      let drawnLines = 0
+      let lastDraw = 0
+      const redraw = (force: boolean) => {
+        const now = Date.now()
+        if (!force && now - lastDraw < 80) return Effect.void
+        lastDraw = now
+        const block = renderLiveBlock(model, servicesBelowDesired(), io.color)
+        const erase = drawnLines === 0 ? "" : `\u001b[${drawnLines}A\u001b[0J`
+        drawnLines = block.length
+        return io.out(`${erase}${block.join("\n")}\n`)
+      }
+      /** Prints a permanent line above the live block. */
+      const above = (text: string) => {
+        const erase = drawnLines === 0 ? "" : `\u001b[${drawnLines}A\u001b[0J`
+        drawnLines = 0
+        return io.out(`${erase}${text}\n`)
+      }
+      const show = (event: RunEvent): Effect.Effect<void> => {
+        switch (view) {
+          case "json":
+            return io.out(`${JSON.stringify({ type: "event", event })}\n`)
+          case "lines": {
+            const text = eventLine(model, event)
+            return text === undefined ? Effect.void : io.out(`${text}\n`)
+          }
+          case "live": {
+            const text = event._tag === "CommandSucceeded" || event._tag === "CommandIssued" || event._tag === "LeaseAcquired" ? undefined : eventLine(model, event)
+            return Effect.andThen(text === undefined ? Effect.void : above(text), redraw(event._tag === "RunFinished"))
+          }
+          case "quiet":
+            return Effect.void
+        }
+      }
+      return RunObserver.of({
+        eventAppended: (event) =>
+          Effect.suspend(() => {
+            model = applyEvent(model, event)
+            return Effect.andThen(also?.eventAppended(event) ?? Effect.void, show(event))
+          }),
+        decided: (decision, phase) =>
+          Effect.suspend(() => {
+            const changed = phase !== model.phase
+            model = applyDecision(model, decision, phase)
+            const shown =
+              view === "json" && changed
+                ? io.out(`${JSON.stringify({ type: "phase", phase, at: model.now })}\n`)
+                : view === "lines" && changed
+                  ? io.out(`phase: ${phaseLabel[phase]}\n`)
+                  : view === "live"
+                    ? redraw(false)
+                    : Effect.void
+            return Effect.andThen(also?.decided(decision, phase) ?? Effect.void, shown)
+          }),
+      })
+    }),
+  )
+
+/** The view for this console and output format. */
+export const progressViewFor = (io: ConsoleIoShape, output: "text" | "json"): ProgressView =>
+  output === "json" ? "json" : io.interactive ? "live" : "lines"

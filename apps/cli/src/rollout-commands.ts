@@ -1,0 +1,242 @@
+/**
+ * The commands that read or drive a rollout through the library's Effect API (`Rollout.*`):
+ * `plan`, `upgrade-cluster`, `resume`, `rollback`, `status`, `history`. Each resolves its target,
+ * calls one library operation, and prints the result for people or as JSON. Mutating commands show
+ * the plan and ask first on a terminal; without one they need `--yes`.
+ */
+import { Clock, Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { EventLog, type Plan, renderPlanText, Rollout, type RunEvent, type RunStatus } from "ecs-ami-deploy"
+import { onTarget, rootCommand } from "./command-support.ts"
+import { ConsoleIo, line } from "./console-io.ts"
+import { CliFailure, ExitCode, exitCodeHelp, usageError } from "./failure.ts"
+import { amiFlags, amiSourceOf, clusterFlag, parseDuration, policyFlags, policyOverridesOf, type TargetFlags } from "./flags.ts"
+import { describeResult, exitCodeOf } from "./outcome.ts"
+import { applyEvent, emptyProgress, eventLine, progressObserver, progressViewFor } from "./progress.ts"
+import type { Target } from "./target.ts"
+import { formatDuration, isoSeconds, table } from "./text.ts"
+
+const yesFlag = Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("apply without asking (required when not on a terminal)"), Flag.withDefault(false))
+const maxRunTimeFlag = Flag.String("max-run-time").pipe(
+  Flag.withDescription("stop (suspend) this invocation after this long, e.g. 10m; `resume` continues the run"),
+  Flag.optional,
+)
+
+/** The deadline `--max-run-time` sets, on the run's clock (simulated time under --simulator). */
+const deadlineOf = (maxRunTime: Option.Option<string>) =>
+  Option.isNone(maxRunTime)
+    ? Effect.succeed({})
+    : Effect.gen(function* () {
+        const millis = yield* parseDuration("max-run-time", maxRunTime.value)
+        if (millis === 0) return yield* usageError("--max-run-time 0 leaves no time to do anything", "give a positive duration, e.g. 10m")
+        return { deadline: (yield* Clock.currentTimeMillis) + millis }
+      })
+
+/** Services below desired in the simulated world; AWS would need extra calls per redraw, so it is left out there. */
+const servicesBelowDesiredOf = (target: Target) => () => {
+  const world = target.world?.simulation.snapshotState()
+  return world === undefined ? undefined : world.services.filter((service) => service.healthyCount < service.desiredCount).length
+}
+
+/** Asks before a mutation on a terminal; refuses without a terminal unless `--yes`. */
+const confirmed = (root: TargetFlags, yes: boolean, question: string) =>
+  Effect.gen(function* () {
+    const io = yield* ConsoleIo
+    if (yes) return true
+    if (!io.interactive || root.output === "json")
+      return yield* usageError("not on a terminal, so nobody can confirm this change", "review `plan` first, then run again with --yes")
+    return yield* io.confirm(question)
+  })
+
+/** A cluster whose instances are in no Auto Scaling group has nothing this tool can replace: say so rather than "nothing to do". */
+const requireGroups = (plan: Plan) =>
+  plan.groups.length > 0
+    ? Effect.void
+    : Effect.fail(
+        new CliFailure({
+          exitCode: ExitCode.failed,
+          problem: `cluster ${plan.clusterName} has no Auto Scaling group behind its container instances${plan.instancesOutsideGroups.length === 0 ? " (it has no container instances at all)" : ""}`,
+          fix: "ecs-ami-deploy replaces instances through their Auto Scaling group: check the cluster name (list-clusters), or give the cluster an Auto Scaling group / capacity provider",
+        }),
+      )
+
+const planLines = (plan: Plan, output: TargetFlags["output"]) =>
+  output === "json" ? line(JSON.stringify({ type: "plan", plan })) : line(renderPlanText(plan))
+
+const planCommand = Command.make(
+  "plan",
+  { cluster: clusterFlag, ...amiFlags, ...policyFlags },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, () =>
+        Effect.gen(function* () {
+          const ami = yield* amiSourceOf(flags)
+          const policy = yield* policyOverridesOf(flags)
+          const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
+          yield* requireGroups(plan)
+          yield* planLines(plan, root.output)
+          return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
+        }),
+      )
+    }),
+).pipe(Command.withDescription(`What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only. ${exitCodeHelp}`))
+
+const upgradeCommand = Command.make(
+  "upgrade-cluster",
+  { cluster: clusterFlag, ...amiFlags, ...policyFlags, yes: yesFlag, maxRunTime: maxRunTimeFlag },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, (target) =>
+        Effect.gen(function* () {
+          const io = yield* ConsoleIo
+          const ami = yield* amiSourceOf(flags)
+          const policy = yield* policyOverridesOf(flags)
+          const deadline = yield* deadlineOf(flags.maxRunTime)
+          if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
+            yield* io.err("note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n")
+          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(Effect.map((runs) => runs.find((run) => run.status === "open")))
+          if (open === undefined) {
+            const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
+            yield* requireGroups(plan)
+            yield* planLines(plan, root.output)
+            if (plan.verdict === "nothing-to-do") return ExitCode.success
+            if (plan.verdict === "refused") return ExitCode.failed
+            if (!(yield* confirmed(root, flags.yes, `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} onto ${plan.targetImage.imageId}?`))) {
+              yield* line("cancelled: nothing was changed")
+              return ExitCode.success
+            }
+          } else if (root.output === "text") {
+            yield* line(`continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`)
+          }
+          const result = yield* Rollout.upgradeCluster({ cluster: flags.cluster, ami, policy, ...deadline }).pipe(
+            Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+          )
+          yield* resultLines(root, result)
+          return exitCodeOf(result)
+        }),
+      )
+    }),
+).pipe(
+  Command.withDescription(
+    `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise. ${exitCodeHelp}`,
+  ),
+)
+
+const resultLines = (root: TargetFlags, result: import("ecs-ami-deploy").RunResult) =>
+  root.output === "json" ? line(JSON.stringify({ type: "result", result })) : Effect.forEach(describeResult(result), line, { discard: true })
+
+const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime: maxRunTimeFlag }, (flags) =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* onTarget(root, (target) =>
+      Effect.gen(function* () {
+        const io = yield* ConsoleIo
+        const deadline = yield* deadlineOf(flags.maxRunTime)
+        const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
+          Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+        )
+        yield* resultLines(root, result)
+        return exitCodeOf(result)
+      }),
+    )
+  }),
+).pipe(Command.withDescription(`Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped. ${exitCodeHelp}`))
+
+const rollbackCommand = Command.make(
+  "rollback",
+  {
+    cluster: clusterFlag,
+    reason: Flag.String("reason").pipe(Flag.withDescription("why, recorded in the run's log"), Flag.withDefault("rollback requested from the command line")),
+    yes: yesFlag,
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, (target) =>
+        Effect.gen(function* () {
+          const io = yield* ConsoleIo
+          if (!(yield* confirmed(root, flags.yes, `Roll back the open run of ${flags.cluster}, restoring the cluster as it was found?`))) {
+            yield* line("cancelled: nothing was changed")
+            return ExitCode.success
+          }
+          const result = yield* Rollout.rollbackRun({ cluster: flags.cluster, reason: flags.reason }).pipe(
+            Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+          )
+          yield* resultLines(root, result)
+          return exitCodeOf(result)
+        }),
+      )
+    }),
+).pipe(Command.withDescription(`Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones. ${exitCodeHelp}`))
+
+const statusText = (status: Extract<RunStatus, { _tag: "Run" }>): ReadonlyArray<string> => {
+  const { summary, state, progress } = status
+  const stateLine =
+    state._tag === "Finished" ? `finished ${state.outcome}: ${state.reason}` : state._tag === "Running" ? (state.rollback === undefined ? "running" : `rolling back: ${state.rollback.reason}`) : "no run"
+  return [
+    `run ${summary.runId} on ${summary.clusterName}`,
+    `  started   ${isoSeconds(summary.startedAt)}`,
+    `  status    ${summary.status === "open" ? "open" : summary.status} (${stateLine})`,
+    ...(state._tag === "NoRun" ? [] : [`  target    ${state.run.targetImage.imageId} (${state.run.targetImage.name})`]),
+    `  commands  ${progress.commands.succeeded} succeeded, ${progress.commands.failed} failed, ${progress.commands.outcomeUnknown} without outcome`,
+    "",
+    table(
+      ["group", "old instances", "drained", "terminated"],
+      progress.groups.map((group) => [group.asgName, String(group.oldInstances), String(group.drained), String(group.terminated)]),
+    ),
+  ]
+}
+
+const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* onTarget(root, () =>
+      Effect.gen(function* () {
+        const status = yield* Rollout.runStatus({ cluster: flags.cluster })
+        if (root.output === "json") yield* line(JSON.stringify({ type: "status", status: status._tag === "NoRuns" ? status : { ...status, state: { _tag: status.state._tag } } }))
+        else if (status._tag === "NoRuns") yield* line(`no runs recorded for ${flags.cluster}`)
+        else yield* Effect.forEach(statusText(status), line, { discard: true })
+        return ExitCode.success
+      }),
+    )
+  }),
+).pipe(Command.withDescription("The cluster's open run, else its last one: state and per-group progress, from the event log."))
+
+const historyCommand = Command.make(
+  "history",
+  { cluster: clusterFlag, run: Flag.String("run").pipe(Flag.withDescription("a run id (default: the open run, else the last one)"), Flag.optional) },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, () =>
+        Effect.gen(function* () {
+          const log = yield* EventLog
+          const runs = yield* log.runs(flags.cluster)
+          const wanted = Option.getOrUndefined(flags.run)
+          const chosen = wanted !== undefined ? runs.find((run) => run.runId === wanted) : (runs.find((run) => run.status === "open") ?? runs[0])
+          if (chosen === undefined) {
+            if (wanted !== undefined) return yield* usageError(`no run ${wanted} for cluster ${flags.cluster}`, `list the cluster's runs with: history --cluster ${flags.cluster}`)
+            yield* line(`no runs recorded for ${flags.cluster}`)
+            return ExitCode.success
+          }
+          const events = yield* log.load(chosen.runId)
+          if (root.output === "json") {
+            yield* Effect.forEach(events, (event) => line(JSON.stringify({ type: "event", event })), { discard: true })
+            return ExitCode.success
+          }
+          yield* line(`run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${runs.filter((run) => run !== chosen).map((run) => `${run.runId} (${run.status})`).join(", ") || "none"}`)
+          let model = emptyProgress
+          for (const event of events as ReadonlyArray<RunEvent>) {
+            model = applyEvent(model, event)
+            const text = eventLine(model, event) ?? `[+${formatDuration(event.at - (model.startedAt ?? event.at))}] succeeded: ${model.pendingCommands.get((event as { commandId: string }).commandId)?._tag ?? "command"}`
+            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${text}`)
+          }
+          return ExitCode.success
+        }),
+      )
+    }),
+).pipe(Command.withDescription("Every event of the cluster's open run (else its last one, or --run), from the event log."))
+
+export const rolloutCommands = [planCommand, upgradeCommand, resumeCommand, rollbackCommand, statusCommand, historyCommand] as const

@@ -1,0 +1,133 @@
+/**
+ * `simulate`: a full run of the real engine (the library's `Rollout.upgradeCluster`) against the
+ * simulator — a built-in scenario or a scenario file — with the same policy flags as
+ * `upgrade-cluster`. It prints progress and a summary, and writes an HTML report with the timeline of
+ * healthy tasks per service, instances by state, and the run's phases.
+ */
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { writeFileSync } from "node:fs"
+import { resolve } from "node:path"
+import { type Phase, Rollout, type RunResult } from "ecs-ami-deploy"
+import { onTarget, rootCommand } from "./command-support.ts"
+import { ConsoleIo, line } from "./console-io.ts"
+import { exitCodeHelp, usageError } from "./failure.ts"
+import { amiFlags, amiSourceOf, policyFlags, policyOverridesOf } from "./flags.ts"
+import { describeResult, exitCodeOf } from "./outcome.ts"
+import { progressObserver, progressViewFor } from "./progress.ts"
+import { type PhaseSpan, renderReport } from "./report-html.ts"
+import type { SimulatedWorld } from "./simulated-world.ts"
+import { formatDuration } from "./text.ts"
+
+const outcomeOf = (result: RunResult) =>
+  result._tag === "Finished" ? result.outcome : result._tag === "NothingToDo" ? "nothing to do" : result._tag.toLowerCase()
+
+/** The summary printed after the run: the figures of the report, as text lines. */
+const summaryOf = (world: SimulatedWorld, result: RunResult) => {
+  const m = world.simulation.metrics()
+  return {
+    outcome: outcomeOf(result),
+    simulatedDuration: formatDuration(m.simulatedDurationMs),
+    serviceSecondsBelowFloor: Math.round(m.serviceSecondsBelowFloor),
+    serviceSecondsWithZeroHealthy: Math.round(m.serviceSecondsWithZeroHealthy),
+    lowestHealthy: Object.fromEntries(m.services.map((s) => [s.service, s.lowestHealthy])),
+    peakExtraInstances: m.instances.peakExtraInstances,
+    extraInstanceHours: Number(m.instances.extraInstanceHours.toFixed(2)),
+    apiCalls: { total: m.apiCalls.total, reads: m.apiCalls.reads, mutating: m.apiCalls.mutating, failed: m.apiCalls.failed },
+  }
+}
+
+const simulateCommand = Command.make(
+  "simulate",
+  {
+    scenario: Flag.String("scenario").pipe(
+      Flag.withDescription("a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file"),
+      Flag.withDefault("small"),
+    ),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulation (same seed, same run)"), Flag.withDefault(1)),
+    cluster: Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the cluster to roll (default: the scenario's first)"), Flag.optional),
+    report: Flag.String("report").pipe(Flag.withDescription("where to write the HTML report"), Flag.withDefault("simulation-report.html")),
+    ...amiFlags,
+    ...policyFlags,
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      if (Option.isSome(root.simulator))
+        return yield* onTarget(root, () =>
+          Effect.fail(usageError("simulate runs its own simulated world; --simulator is for the other commands", "give the scenario with --scenario instead")),
+        )
+      return yield* onTarget(
+        { ...root, simulator: Option.some(flags.scenario) },
+        (target) =>
+          Effect.gen(function* () {
+            const io = yield* ConsoleIo
+            const world = target.world!
+            const simulation = world.simulation
+            const clusterName = Option.getOrElse(flags.cluster, () => simulation.scenario.clusters[0]?.name ?? "")
+            if (!simulation.scenario.clusters.some((cluster) => cluster.name === clusterName))
+              return yield* usageError(
+                `scenario ${simulation.scenario.name} has no cluster ${clusterName}`,
+                `give one of: ${simulation.scenario.clusters.map((cluster) => cluster.name).join(", ")}`,
+              )
+            const ami = yield* amiSourceOf(flags)
+            const policy = yield* policyOverridesOf(flags)
+            const startedAt = simulation.now()
+            const phases: Array<{ phase: Phase; from: number }> = []
+            const recordPhase = (phase: Phase) =>
+              Effect.sync(() => {
+                if (phases.at(-1)?.phase !== phase) phases.push({ phase, from: simulation.now() })
+              })
+            if (root.output === "text") yield* line(`simulating scenario ${simulation.scenario.name} (${simulation.scenario.description}), cluster ${clusterName}, seed ${flags.seed}`)
+            const result = yield* Rollout.upgradeCluster({ cluster: clusterName, ami, policy }).pipe(
+              Effect.provide(
+                progressObserver(
+                  progressViewFor(io, root.output),
+                  () => simulation.snapshotState().services.filter((s) => s.healthyCount < s.desiredCount).length,
+                  { eventAppended: () => Effect.void, decided: (_, phase) => recordPhase(phase) },
+                ),
+              ),
+            )
+            const end = simulation.now()
+            const spans: ReadonlyArray<PhaseSpan> = phases.map((p, i) => ({ phase: p.phase, from: p.from, to: phases[i + 1]?.from ?? end }))
+            const summary = summaryOf(world, result)
+            const reportPath = resolve(io.cwd, flags.report)
+            writeFileSync(
+              reportPath,
+              renderReport({
+                title: `Simulated rollout of ${clusterName}`,
+                scenario: simulation.scenario.name,
+                clusterName,
+                outcome: summary.outcome,
+                outcomeDetail: describeResult(result).join(" "),
+                startedAt,
+                metrics: simulation.metrics(),
+                phases: spans.filter((span) => span.to > span.from || span.phase === "finished"),
+                policySummary: `seed ${flags.seed}`,
+              }),
+            )
+            if (root.output === "json") {
+              yield* line(JSON.stringify({ type: "result", result }))
+              yield* line(JSON.stringify({ type: "summary", summary, report: reportPath }))
+            } else {
+              yield* Effect.forEach(describeResult(result), line, { discard: true })
+              yield* line("")
+              yield* line(`simulated duration       ${summary.simulatedDuration}`)
+              yield* line(`service-seconds below the healthy floor  ${summary.serviceSecondsBelowFloor}  (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`)
+              yield* line(`lowest healthy tasks     ${Object.entries(summary.lowestHealthy).map(([service, n]) => `${service} ${n}`).join(", ")}`)
+              yield* line(`extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`)
+              yield* line(`AWS calls                ${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`)
+              yield* line(`report written to ${reportPath}`)
+            }
+            return exitCodeOf(result)
+          }),
+        { seed: flags.seed },
+      )
+    }),
+).pipe(
+  Command.withDescription(
+    `Rehearse a rollout: the real engine against a simulated cluster, in virtual time. Prints progress and a summary; writes an HTML report. ${exitCodeHelp}`,
+  ),
+)
+
+export const simulationCommands = [simulateCommand] as const

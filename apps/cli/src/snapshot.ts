@@ -1,0 +1,2 @@
+/** placeholder */
+export const snapshotCommands = [] as const

@@ -1,0 +1,76 @@
+/**
+ * Where a command runs: real AWS (region and profile) or the simulator (`--simulator`,
+ * `--simulator-state`), with the event log the flags name. This is the only place that chooses layers;
+ * the commands only ever see a `RolloutEnvironment`, exactly as a library caller would.
+ */
+import { Effect, Layer, Option, type Scope } from "effect"
+import {
+  type AwsPorts,
+  awsPorts,
+  type EventLog,
+  eventLogAt,
+  type InvalidOptions,
+  type RolloutEnvironment,
+  silentNotifier,
+} from "ecs-ami-deploy"
+import { ConsoleIo } from "./console-io.ts"
+import { type CliFailure, toCliFailure, usageError } from "./failure.ts"
+import type { TargetFlags } from "./flags.ts"
+import { openSimulatedWorld, type SimulatedWorld } from "./simulated-world.ts"
+
+/** A resolved target: the environment layer, and the simulated world when there is one. */
+export interface Target {
+  readonly environment: Layer.Layer<RolloutEnvironment>
+  readonly world: SimulatedWorld | undefined
+  /** Where runs are recorded, for messages. */
+  readonly eventLogLocation: string
+}
+
+const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
+
+/** The region the flags or the environment name, checked for shape (a typo must not reach the SDK's endpoint lookup). */
+const regionOf = (flags: TargetFlags, env: Readonly<Record<string, string | undefined>>): Effect.Effect<string, CliFailure> => {
+  const region = Option.getOrUndefined(flags.region) ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
+  return regionPattern.test(region)
+    ? Effect.succeed(region)
+    : Effect.fail(usageError(`"${region}" is not an AWS Region`, "give a Region code such as us-east-1 or eu-west-3 with --region"))
+}
+
+/**
+ * Resolves the target of a command. `defaultEventLog` applies when `--event-log` is absent and the
+ * target is a simulator without a state file (its runs would otherwise land next to real ones).
+ */
+export const resolveTarget = (
+  flags: TargetFlags,
+  options: { readonly seed?: number } = {},
+): Effect.Effect<Target, CliFailure, ConsoleIo | Scope.Scope> =>
+  Effect.gen(function* () {
+    const io = yield* ConsoleIo
+    const simulated = Option.isSome(flags.simulator) || Option.isSome(flags.simulatorState)
+    if (simulated && (Option.isSome(flags.profile) || Option.isSome(flags.region)))
+      return yield* usageError("--profile and --region choose an AWS account, but --simulator runs against a simulated one", "leave out --profile/--region, or leave out --simulator")
+    const stateFile = Option.getOrUndefined(flags.simulatorState)
+    const eventLogLocation =
+      Option.getOrUndefined(flags.eventLog) ?? (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined)
+    const eventLog = eventLogAt(eventLogLocation)
+    if (simulated) {
+      const world = yield* openSimulatedWorld({
+        scenario: Option.getOrUndefined(flags.simulator),
+        stateFile,
+        cwd: io.cwd,
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+      })
+      const environment = yield* buildEnvironment(world.ports, eventLog)
+      return { environment, world, eventLogLocation: eventLogLocation ?? "memory" }
+    }
+    const region = yield* regionOf(flags, io.env)
+    const ports = awsPorts({ region, ...(Option.isSome(flags.profile) ? { profile: flags.profile.value } : {}) })
+    return { environment: yield* buildEnvironment(ports, eventLog), world: undefined, eventLogLocation: eventLogLocation ?? "the local state directory" }
+  })
+
+/** Builds the environment once (so a bad `--event-log` is reported before any AWS call) and hands it on as a layer. */
+const buildEnvironment = (ports: Layer.Layer<AwsPorts>, eventLog: Layer.Layer<EventLog, InvalidOptions>) =>
+  Layer.build(Layer.mergeAll(ports, eventLog, silentNotifier)).pipe(
+    Effect.map((context) => Layer.succeedContext(context)),
+    Effect.mapError(toCliFailure),
+  )

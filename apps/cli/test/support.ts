@@ -1,0 +1,62 @@
+/**
+ * Test support: the CLI in-process (fast, output captured) and as a real process (`node` on the
+ * sources, as `npm start` runs it), temp directories, and reading a simulator journal.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { runCli } from "../src/cli.ts"
+import { captureConsole } from "../src/console-io.ts"
+
+export interface CliRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ecs-ami-deploy-cli-${prefix}-`))
+
+/** Runs the CLI in this process with a captured, non-interactive console. */
+export const runInProcess = async (argv: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }): Promise<CliRun> => {
+  const console = captureConsole({ cwd: options.cwd, env: { XDG_STATE_HOME: join(options.cwd, "state"), ...options.env } })
+  const code = await Effect.runPromise(runCli(argv).pipe(Effect.provide([NodeServices.layer, console.layer])))
+  return { code, stdout: console.stdout(), stderr: console.stderr() }
+}
+
+const main = resolve(import.meta.dirname, "../src/main.ts")
+
+/** Runs the CLI as a process (Node 24 on the sources), without a terminal. */
+export const runProcess = (argv: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }): Promise<CliRun> =>
+  new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["--conditions=@ecs-ami-deploy/source", main, ...argv], {
+      cwd: options.cwd,
+      env: { PATH: process.env["PATH"] ?? "", HOME: options.cwd, XDG_STATE_HOME: join(options.cwd, "state"), NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("error", fail)
+    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }))
+  })
+
+/** The calls that changed the simulated world, as journaled in a `--simulator-state` file (none when it was never created). */
+export const journaledCalls = (stateFile: string): ReadonlyArray<{ readonly port: string; readonly method: string }> =>
+  existsSync(stateFile)
+    ? readFileSync(stateFile, "utf8")
+        .split("\n")
+        .filter((text) => text.trim() !== "")
+        .map((text) => JSON.parse(text) as { kind: string; port: string; method: string })
+        .filter((entry) => entry.kind === "call")
+    : []
+
+/** JSON lines of an output. */
+export const jsonLines = (text: string): ReadonlyArray<Record<string, unknown>> =>
+  text
+    .split("\n")
+    .filter((t) => t.trim() !== "")
+    .map((t) => JSON.parse(t) as Record<string, unknown>)
