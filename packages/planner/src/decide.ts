@@ -336,6 +336,16 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       }
     }
 
+    // Bake time: new capacity must have been there this long before the first task moves onto it.
+    const bakedAt = capacityAt + ctx.policy.bakeTimeMs
+    if (ctx.now < bakedAt)
+      return {
+        _tag: "Wait",
+        phase: "proving",
+        reason: `new capacity of ${g.asgName} is proven; baking until ${bakedAt}`,
+        deadline: bakedAt,
+      }
+
     // Step 3: choose the wave that fits (invariant 2) and drain it.
     const candidates =
       members?.filter((id) => !isGone(ctx, id)) ??

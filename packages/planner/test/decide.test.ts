@@ -79,6 +79,13 @@ describe("given no open run", () => {
     expect(decision._tag === "Start" && decision.groups.map((g) => g.oldInstanceIds.length)).toEqual([0])
   })
 
+  it("when the previous run finished without replacing everything, then decide plans afresh", () => {
+    const { world } = reach(newWorld(twoGroups(), policy()), issues("SetCapacity"))
+    const finished = record(world, { _tag: "RunFinished", outcome: "failed", reason: "stopped by operator" })
+    expect(finished.state._tag).toBe("Finished")
+    expect(decideNow(finished)._tag).toBe("Start")
+  })
+
   it("when the policy is impossible, then decide refuses and says what to change", () => {
     const decision = decide(
       initialState,
@@ -181,6 +188,19 @@ describe("given surge mode", () => {
     const fresh = world.snapshot.instances.filter((i) => i.launchTime > 0).map((i) => i.instanceId)
     const snapshot = fresh.reduce((s, id) => withContainer(s, id, { agentConnected: false }), world.snapshot)
     expect(decide(world.state, snapshot, world.policy, world.now)._tag).toBe("Wait")
+  })
+
+  it("when capacity is proven but younger than the bake time, then it waits until the bake time has passed", () => {
+    const p = policy({ bakeTimeMs: 600_000 })
+    const { world, decision } = reach(
+      newWorld(twoGroups(), p),
+      (d) => d._tag === "Wait" || issues("DrainInstances")(d),
+    )
+    const capacityAt =
+      world.events.find((e) => e._tag === "CommandSucceeded" && e.commandId === "capacity:a:w1")?.at ??
+      Number.NaN
+    expect(decision).toMatchObject({ _tag: "Wait", phase: "proving", deadline: capacityAt + 600_000 })
+    expect(issues("DrainInstances")(decide(world.state, world.snapshot, p, capacityAt + 600_000))).toBe(true)
   })
 
   it("when capacity is proven, then the whole wave drains in one command with a stable id", () => {
