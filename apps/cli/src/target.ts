@@ -4,6 +4,7 @@
  * the commands only ever see a `RolloutEnvironment`, exactly as a library caller would.
  */
 import { Effect, Layer, Option, type Scope } from "effect"
+import { resolve } from "node:path"
 import {
   type AwsPorts,
   awsPorts,
@@ -24,6 +25,13 @@ export interface Target {
   readonly world: SimulatedWorld | undefined
   /** Where runs are recorded, for messages. */
   readonly eventLogLocation: string
+}
+
+/** A directory location made absolute against the CLI's working directory (the library would use the process's). */
+const absoluteLocation = (location: string | undefined, cwd: string): string | undefined => {
+  if (location === undefined || location === "memory" || location.startsWith("dynamodb://")) return location
+  const directory = location.startsWith("file://") ? location.slice("file://".length) : location
+  return directory === "" ? location : resolve(cwd, directory)
 }
 
 const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
@@ -50,8 +58,10 @@ export const resolveTarget = (
     if (simulated && (Option.isSome(flags.profile) || Option.isSome(flags.region)))
       return yield* usageError("--profile and --region choose an AWS account, but --simulator runs against a simulated one", "leave out --profile/--region, or leave out --simulator")
     const stateFile = Option.getOrUndefined(flags.simulatorState)
-    const eventLogLocation =
-      Option.getOrUndefined(flags.eventLog) ?? (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined)
+    const eventLogLocation = absoluteLocation(
+      Option.getOrUndefined(flags.eventLog) ?? (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined),
+      io.cwd,
+    )
     const eventLog = eventLogAt(eventLogLocation)
     if (simulated) {
       const world = yield* openSimulatedWorld({
