@@ -25,6 +25,9 @@ export interface ApiCallCounts {
   /** Calls that returned an error (throttled, refused, ...). */
   readonly failed: number
   readonly byOperation: Readonly<Record<string, number>>
+  /** What the same calls cost against AWS, with pagination and batch limits (see `CallRecord.awsRequests`). */
+  readonly awsRequests: number
+  readonly awsRequestsByAction: Readonly<Record<string, number>>
 }
 
 export interface Metrics {
@@ -63,7 +66,11 @@ export const computeMetrics = (world: World, callLog: ReadonlyArray<CallRecord>)
     lowestHealthy: Math.min(...timeline.map((p) => p.healthy)),
   }))
   const byOperation: Record<string, number> = {}
-  for (const call of callLog) byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1
+  const awsRequestsByAction: Record<string, number> = {}
+  for (const call of callLog) {
+    byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1
+    for (const [action, count] of Object.entries(call.awsRequests)) awsRequestsByAction[action] = (awsRequestsByAction[action] ?? 0) + count
+  }
   const baseline = world.baselineInstances
   const extra = (p: InstanceCountPoint) => Math.max(0, p.pending + p.running - baseline)
   return {
@@ -77,6 +84,8 @@ export const computeMetrics = (world: World, callLog: ReadonlyArray<CallRecord>)
       mutating: callLog.filter((c) => c.mutating).length,
       failed: callLog.filter((c) => c.outcome !== "ok").length,
       byOperation,
+      awsRequests: Object.values(awsRequestsByAction).reduce((sum, count) => sum + count, 0),
+      awsRequestsByAction,
     },
     instances: {
       timeline: world.instanceCounts,

@@ -41,7 +41,15 @@ export interface CallRecord {
   readonly input: unknown
   /** `ok`, or the error code returned. */
   readonly outcome: string
+  /**
+   * The AWS requests this port call stands for, by action: a port call that lists and describes a whole
+   * cluster is several paginated, batched requests against AWS (page and batch sizes of aws-facts.md).
+   */
+  readonly awsRequests: Readonly<Record<string, number>>
 }
+
+/** Requests needed for `count` items at `perRequest` each; `atLeastOne` for list calls that always make one. */
+const pages = (count: number, perRequest: number, atLeastOne = true): number => Math.max(atLeastOne ? 1 : 0, Math.ceil(count / perRequest))
 
 const throttlingCodes: Record<string, string> = {
   ec2: "RequestLimitExceeded",
@@ -64,15 +72,22 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
   const hits = (fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined, operation: string) =>
     fault !== undefined && (fault.operations === undefined || fault.operations.includes(operation)) && world.rng.chance(fault.rate)
 
-  const call = <A>(operation: string, mutating: boolean, input: unknown, run: () => A): Effect.Effect<A, AwsCallError> => {
+  const call = <A>(
+    operation: string,
+    mutating: boolean,
+    input: unknown,
+    run: () => A,
+    requestsFor: (result: A) => Readonly<Record<string, number>> = () => ({ [operation]: 1 }),
+  ): Effect.Effect<A, AwsCallError> => {
     const service = operation.slice(0, operation.indexOf(":"))
     const latency = faults.apiLatency
     const wait = latency === undefined ? Effect.void : Effect.suspend(() => clock.sleep(Duration.millis(world.rng.int(latency.minMs, latency.maxMs))))
     const attempt = Effect.suspend((): Effect.Effect<A, AwsCallError> => {
       clock.noteActivity()
-      const log = (outcome: string) => callLog.push({ at: world.now, operation, mutating, input: structuredClone(input), outcome })
+      const log = (outcome: string, awsRequests: Readonly<Record<string, number>>) =>
+        callLog.push({ at: world.now, operation, mutating, input: structuredClone(input), outcome, awsRequests })
       const refuse = (kind: AwsCallError["kind"], code: string, message: string) => {
-        log(code)
+        log(code, { [operation]: 1 })
         return Effect.fail(new AwsCallError({ operation, kind, code, message }))
       }
       if (hits(faults.throttling, operation)) return refuse("throttled", throttlingCodes[service] ?? "Throttling", "Rate exceeded")
@@ -82,7 +97,7 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
       try {
         const result = run()
         world.recordMeasurements()
-        log("ok")
+        log("ok", requestsFor(result))
         return Effect.succeed(result)
       } catch (error) {
         if (error instanceof Refusal) return refuse(error.kind, error.code, error.message)
@@ -174,11 +189,16 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
 
   const autoScaling = AutoScaling.of({
     describeGroups: (names) =>
-      call("autoscaling:DescribeAutoScalingGroups", false, { names }, () =>
-        names.flatMap((name) => {
-          const group = world.groups.get(name)
-          return group === undefined ? [] : [groupView(world, group)]
-        }),
+      call(
+        "autoscaling:DescribeAutoScalingGroups",
+        false,
+        { names },
+        () =>
+          names.flatMap((name) => {
+            const group = world.groups.get(name)
+            return group === undefined ? [] : [groupView(world, group)]
+          }),
+        () => ({ "autoscaling:DescribeAutoScalingGroups": pages(names.length, 100) }),
       ),
     updateGroup: (input) => call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
@@ -260,20 +280,45 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
           })),
       ),
     containerInstances: (clusterName) =>
-      call("ecs:DescribeContainerInstances", false, { clusterName }, () => {
-        world.cluster(clusterName)
-        return [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName).map((ci) => containerInstanceView(world, ci))
-      }),
+      call(
+        "ecs:DescribeContainerInstances",
+        false,
+        { clusterName },
+        () => {
+          world.cluster(clusterName)
+          return [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName).map((ci) => containerInstanceView(world, ci))
+        },
+        (found) => ({ "ecs:ListContainerInstances": pages(found.length, 100), "ecs:DescribeContainerInstances": pages(found.length, 100, false) }),
+      ),
     services: (clusterName) =>
-      call("ecs:DescribeServices", false, { clusterName }, () => {
-        world.cluster(clusterName)
-        return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s))
-      }),
+      call(
+        "ecs:DescribeServices",
+        false,
+        { clusterName },
+        () => {
+          world.cluster(clusterName)
+          return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s))
+        },
+        (found) => ({ "ecs:ListServices": pages(found.length, 100), "ecs:DescribeServices": pages(found.length, 10, false) }),
+      ),
     tasks: (clusterName) =>
-      call("ecs:DescribeTasks", false, { clusterName }, () => {
-        world.cluster(clusterName)
-        return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
-      }),
+      call(
+        "ecs:DescribeTasks",
+        false,
+        { clusterName },
+        () => {
+          world.cluster(clusterName)
+          return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
+        },
+        (found) => {
+          // ListTasks lists one desired status at a time: RUNNING, then STOPPED.
+          const stopped = found.filter((t) => t.desiredStatus === "STOPPED").length
+          return {
+            "ecs:ListTasks": pages(found.length - stopped, 100) + pages(stopped, 100),
+            "ecs:DescribeTasks": pages(found.length, 100, false),
+          }
+        },
+      ),
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
       call("ecs:UpdateContainerInstancesState", true, { clusterName, containerInstanceArns, status }, () =>
         world.updateContainerInstancesState(clusterName, containerInstanceArns, status),

@@ -2,7 +2,7 @@
  * The scenario library: every scenario is valid, starts steady (every service at its desired count,
  * all healthy), runs an older AMI, and offers a newer one by the default name filter and by SSM.
  */
-import { Ec2, Ssm } from "@ecs-ami-deploy/ports"
+import { Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import {
@@ -50,5 +50,20 @@ describe("scenario library", () => {
 
   it("rejects a malformed scenario naming the field", () => {
     expect(() => decodeScenario({ ...scenarios.small, groups: [{ ...scenarios.small.groups[0], minSize: -1 }] })).toThrow(/minSize/)
+  })
+})
+
+describe("API request accounting", () => {
+  it("counts a whole-cluster read as the paginated, batched AWS requests it stands for", async () => {
+    const sim = makeSimulation(scenarios["large-200"])
+    await sim.run(Effect.all([Ecs.use((ecs) => ecs.containerInstances("large-200-cluster")), Ecs.use((ecs) => ecs.services("large-200-cluster"))]))
+    // 200 container instances: 2 list pages of 100 and 2 describe batches of 100; 20 services: 1 list page, 2 describe batches of 10.
+    expect(sim.metrics().apiCalls.awsRequestsByAction).toEqual({
+      "ecs:ListContainerInstances": 2,
+      "ecs:DescribeContainerInstances": 2,
+      "ecs:ListServices": 1,
+      "ecs:DescribeServices": 2,
+    })
+    expect(sim.metrics().apiCalls.total).toBe(2)
   })
 })
