@@ -17,8 +17,8 @@
 import { Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
   EVENT_SCHEMA_VERSION,
+  EventLogCorrupt,
   LockHeld,
-  type EventLogCorrupt,
   type EventLogUnavailable,
   type SequenceConflict,
   type StaleLease,
@@ -333,10 +333,9 @@ const drive = (invocation: Invocation, journal: Journal) =>
           reason: state.reason,
         } as const
       if (state._tag !== "Running")
-        return yield* new UnexpectedDecision({
-          clusterName: invocation.clusterName,
-          decision: "resume",
-          state: state._tag,
+        return yield* new EventLogCorrupt({
+          location: `run ${journal.runId}`,
+          problem: "the runs index lists it as open but its log has no RunStarted event",
         })
       const startedAt = yield* Clock.currentTimeMillis
       if (!fitsBeforeDeadline(invocation, startedAt))
