@@ -1,6 +1,6 @@
 /**
  * The deployable stack of the ecs-ami-deploy Lambda: its event-log table, the function itself with a
- * least-privilege role, the weekly schedule, the subscription to AWS's announcements of new
+ * least-privilege role, the weekly schedule and the resume sweep, the subscription to AWS's announcements of new
  * ECS-optimized AMIs, the topic people subscribe to for run notifications, and alarms on failed runs
  * and failed invocations. The function's code is given by the caller (the esbuild bundle in `app.ts`,
  * a placeholder directory in tests), so the stack synthesises without building anything.
@@ -37,6 +37,11 @@ export const amiAnnouncementTopicName = "ecs-optimized-amazon-ami-update"
 /** The Go tool's weekly schedule: Saturdays at 01:00 UTC. */
 export const defaultSchedule = events.Schedule.cron({ minute: "0", hour: "1", weekDay: "SAT" })
 
+/** The resume sweep's event (apps/lambda triggers): resume open runs only. */
+export const resumeOpenRunsEvent = { kind: "ecs-ami-deploy.resume-open-runs" } as const
+/** Longer than the executor's 5-minute lease, so a lost invocation's lease has expired when the sweep comes. */
+export const defaultResumeSweep = Duration.minutes(15)
+
 export const metricNamespace = "EcsAmiDeploy"
 export const failedRunsMetricName = "FailedRuns"
 
@@ -47,8 +52,10 @@ export interface EcsAmiDeployStackProps extends StackProps {
   readonly code: lambda.Code
   /** Default `ecs-ami-deploy`; fixed so the role can name the function it invokes without a dependency cycle. */
   readonly functionName?: string
-  /** Default {@link defaultSchedule}. */
+  /** When to look for a newer AMI and start runs; default {@link defaultSchedule}. */
   readonly schedule?: events.Schedule
+  /** How often open runs whose hand-over was lost are resumed; default {@link defaultResumeSweep}. */
+  readonly resumeSweep?: Duration
   /** Addresses subscribed to run notifications and alarms (each confirms by e-mail). */
   readonly notificationEmails?: ReadonlyArray<string>
   /** Limits Auto Scaling changes to these groups; default every group of the account and Region. */
@@ -136,6 +143,16 @@ export class EcsAmiDeployStack extends Stack {
       description: "Checks the clusters for a newer AMI and resumes open runs",
       schedule: props.schedule ?? defaultSchedule,
       targets: [new eventsTargets.LambdaFunction(this.function)],
+    })
+    // Runs continue by self-invocation; this sweep only picks up a run whose hand-over was lost.
+    new events.Rule(this, "ResumeSweep", {
+      description: "Resumes open runs whose hand-over to a next invocation was lost; starts none",
+      schedule: events.Schedule.rate(props.resumeSweep ?? defaultResumeSweep),
+      targets: [
+        new eventsTargets.LambdaFunction(this.function, {
+          event: events.RuleTargetInput.fromObject(resumeOpenRunsEvent),
+        }),
+      ],
     })
 
     // The announcement topic lives in AWS's account, one per Region: subscribe to this stack's Region's.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { App, aws_events as events, Duration, Stack } from "aws-cdk-lib"
 import { Match, Template } from "aws-cdk-lib/assertions"
+import { Effect } from "effect"
+import { decodeTrigger } from "@ecs-ami-deploy/lambda"
 import { grantedActions, rolloutPolicyDocument, type PolicyDocument } from "../src/policy.ts"
 import { EcsAmiDeployStack, failedRunsMetricName, metricNamespace } from "../src/stack.ts"
 import { placeholderCode, synth } from "./stack-fixture.ts"
@@ -66,6 +68,19 @@ describe("EcsAmiDeployStack", () => {
     })
     const hourly = synth({ schedule: events.Schedule.rate(Duration.hours(1)) }).template
     hourly.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" })
+  })
+
+  it("given the stack, then a sweep every 15 minutes sends the function the resume-open-runs event, which the Lambda accepts", async () => {
+    const { template } = synth()
+    const sweeps = Object.values(
+      template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: "rate(15 minutes)" } }),
+    )
+    expect(sweeps).toHaveLength(1)
+    const target = (sweeps[0] as { Properties: { Targets: ReadonlyArray<{ Input: string }> } }).Properties
+      .Targets[0]
+    expect(await Effect.runPromise(decodeTrigger(JSON.parse(target?.Input ?? "null")))).toEqual({
+      _tag: "ResumeOpenRuns",
+    })
   })
 
   it("given the stack's Region, then the function is subscribed to AWS's AMI announcement topic of that Region, and SNS may invoke it", () => {

@@ -23,7 +23,7 @@ export interface LambdaConfig {
   readonly notificationTopicArn?: string
   /** How long before the invocation's deadline the executor must have stopped. */
   readonly deadlineBufferMs: number
-  /** Upper bound on consecutive self-invocations of one run: a guard against a run that never ends. */
+  /** Upper bound on consecutive self-invocations of one run; beyond it the run goes on at the resume sweep's pace. */
   readonly maxContinuations: number
   /** This function's own name (set by the Lambda runtime), the target of continuation invocations. */
   readonly functionName: string

@@ -3,20 +3,21 @@
  * the run still open, it invokes its own function asynchronously with a continue event for that
  * cluster; the next invocation resumes the run from the event log. The invoke is sent after the
  * executor released the cluster's lease, so the successor does not find the lock still held.
- * The weekly schedule stays as a backstop: should a hand-over be lost, the next scheduled invocation
- * resumes the run the same way (the lease of a killed invocation expires on its own).
+ * The resume sweep (a frequent EventBridge rule that only resumes open runs) is the backstop: should
+ * a hand-over be lost — the invocation killed before it could send one, or the invoke refused — the
+ * next sweep resumes the run the same way, once the lease of the lost invocation has expired.
  */
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda"
 import { Context, Data, Effect, Layer } from "effect"
 import { continueEvent } from "./triggers.ts"
 
-/** The asynchronous self-invocation failed: the run waits for the next scheduled invocation. */
+/** The asynchronous self-invocation failed: the run waits for the next resume sweep. */
 export class ContinuationFailed extends Data.TaggedError("ContinuationFailed")<{
   readonly clusterName: string
   readonly problem: string
 }> {
   override get message(): string {
-    return `could not hand the open run of ${this.clusterName} over to a new invocation (${this.problem}); the next scheduled invocation will resume it`
+    return `could not hand the open run of ${this.clusterName} over to a new invocation (${this.problem}); the next resume sweep will resume it`
   }
 }
 

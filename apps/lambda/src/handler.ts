@@ -8,9 +8,16 @@
  * function Lambda calls, over whichever layer it is given: AWS in production, the simulator in tests.
  */
 import { Cause, Clock, Data, Effect, type Layer, ManagedRuntime } from "effect"
-import type { RunEvent } from "@ecs-ami-deploy/domain"
+import type { EventLogCorrupt, EventLogUnavailable, RunEvent } from "@ecs-ami-deploy/domain"
 import { RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
-import type { AutoScaling, Ec2, Ecs, EventLog, Notifier, Ssm } from "@ecs-ami-deploy/ports"
+import {
+  type AutoScaling,
+  type Ec2,
+  type Ecs,
+  EventLog,
+  type Notifier,
+  type Ssm,
+} from "@ecs-ami-deploy/ports"
 import type { Plugins } from "@ecs-ami-deploy/strategies"
 import type { LambdaConfig } from "./config.ts"
 import { Continuation } from "./continuation.ts"
@@ -113,7 +120,7 @@ const runCluster = (
         if (!needsHandOver(result)) return { clusterName, _tag: "Ran", result, handedOver: false } as const
         if (hop >= config.maxContinuations) {
           yield* Effect.logError(
-            `the run was handed over ${hop} times, the most MAX_CONTINUATIONS allows; it waits for the next scheduled invocation`,
+            `the run was handed over ${hop} times, the most MAX_CONTINUATIONS allows; it waits for the next resume sweep`,
           )
           return { clusterName, _tag: "Ran", result, handedOver: false } as const
         }
@@ -148,18 +155,47 @@ const runCluster = (
   )
 }
 
+/** The configured clusters with an open run: the only ones the resume sweep touches. */
+const clustersWithOpenRuns = (clusters: ReadonlyArray<string>) =>
+  Effect.filter(clusters, (clusterName) =>
+    EventLog.use((log) => log.runs(clusterName)).pipe(
+      Effect.map((runs) => runs.some((run) => run.status === "open")),
+    ),
+  )
+
 /** The clusters a trigger concerns, or why it concerns none this Lambda may touch. */
-const clustersOf = (config: LambdaConfig, trigger: Trigger): ReadonlyArray<string> | string => {
-  if (trigger._tag !== "Continue") return config.clusters
-  return config.clusters.includes(trigger.clusterName)
-    ? [trigger.clusterName]
-    : `continue event for cluster ${trigger.clusterName}, which is not in CLUSTERS (${config.clusters.join(", ")})`
+const clustersOf = (
+  config: LambdaConfig,
+  trigger: Trigger,
+): Effect.Effect<ReadonlyArray<string> | string, EventLogUnavailable | EventLogCorrupt, EventLog> => {
+  switch (trigger._tag) {
+    case "Continue":
+      return Effect.succeed(
+        config.clusters.includes(trigger.clusterName)
+          ? [trigger.clusterName]
+          : `continue event for cluster ${trigger.clusterName}, which is not in CLUSTERS (${config.clusters.join(", ")})`,
+      )
+    case "ResumeOpenRuns":
+      return clustersWithOpenRuns(config.clusters)
+    case "Schedule":
+    case "AmiAnnouncement":
+      return Effect.succeed(config.clusters)
+  }
 }
 
 /** Runs a decoded trigger: every cluster it concerns, concurrently. */
 const handleTrigger = (config: LambdaConfig, trigger: Trigger, context: InvocationContext) =>
   Effect.gen(function* () {
-    const clusters = clustersOf(config, trigger)
+    const clusters = yield* clustersOf(config, trigger).pipe(
+      Effect.tapCause((cause) => Effect.logError("could not read the event log to find open runs", cause)),
+      // None of the clusters could be checked: a failed invocation, which Lambda retries and the alarm reports.
+      Effect.mapError(
+        (error) =>
+          new InvocationFailed({
+            failures: config.clusters.map((clusterName) => ({ clusterName, error: error.message })),
+          }),
+      ),
+    )
     if (typeof clusters === "string") {
       yield* Effect.logError(`event rejected, nothing done: ${clusters}`)
       return { _tag: "Rejected", problem: clusters } as const

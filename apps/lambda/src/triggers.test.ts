@@ -80,6 +80,14 @@ describe("decodeTrigger", () => {
     }),
   )
 
+  it.effect("given the resume sweep's event, when decoded, then it is a resume-open-runs trigger", () =>
+    Effect.gen(function* () {
+      expect(yield* decodeTrigger({ kind: "ecs-ami-deploy.resume-open-runs" })).toEqual({
+        _tag: "ResumeOpenRuns",
+      })
+    }),
+  )
+
   const refused: ReadonlyArray<readonly [string, unknown]> = [
     [
       "an SNS message from another account's topic",

@@ -1,7 +1,8 @@
 /**
  * What can invoke the Lambda, decoded at the boundary: the EventBridge schedule, the AWS announcement
- * of new ECS-optimized AMIs (an SNS message from AWS's own topic), and the continue event the Lambda
- * sends itself while a run is open. Each decodes to a `Trigger`; anything else — another topic, a
+ * of new ECS-optimized AMIs (an SNS message from AWS's own topic), the continue event the Lambda
+ * sends itself while a run is open, and the frequent resume sweep that picks up a run whose hand-over
+ * was lost (an invocation killed before it could hand over). Each decodes to a `Trigger`; anything else — another topic, a
  * malformed announcement, an unknown shape — is refused here, before anything touches AWS.
  */
 import { Effect, Schema } from "effect"
@@ -65,7 +66,12 @@ export const ContinueEvent = Schema.Struct({
 })
 export type ContinueEvent = typeof ContinueEvent.Type
 
-const LambdaEvent = Schema.Union([ScheduledEvent, SnsEvent, ContinueEvent])
+export const resumeOpenRunsKind = "ecs-ami-deploy.resume-open-runs"
+
+/** The resume sweep's event (the input of its EventBridge rule): resume open runs, start none. */
+export const ResumeOpenRunsEvent = Schema.Struct({ kind: Schema.Literal(resumeOpenRunsKind) })
+
+const LambdaEvent = Schema.Union([ScheduledEvent, SnsEvent, ContinueEvent, ResumeOpenRunsEvent])
 
 export type Trigger =
   | { readonly _tag: "Schedule"; readonly eventId: string }
@@ -75,6 +81,7 @@ export type Trigger =
       readonly releaseVersions: ReadonlyArray<string>
     }
   | { readonly _tag: "Continue"; readonly clusterName: string; readonly hop: number }
+  | { readonly _tag: "ResumeOpenRuns" }
 
 /** The event is not one the Lambda accepts; `problem` is the decoder's account of why. */
 export class EventRejected extends Schema.TaggedError<EventRejected>()("EventRejected", {
@@ -86,7 +93,10 @@ export class EventRejected extends Schema.TaggedError<EventRejected>()("EventRej
 }
 
 const toTrigger = (event: typeof LambdaEvent.Type): Trigger => {
-  if ("kind" in event) return { _tag: "Continue", clusterName: event.clusterName, hop: event.hop }
+  if ("kind" in event)
+    return event.kind === resumeOpenRunsKind
+      ? { _tag: "ResumeOpenRuns" }
+      : { _tag: "Continue", clusterName: event.clusterName, hop: event.hop }
   if ("Records" in event)
     return {
       _tag: "AmiAnnouncement",

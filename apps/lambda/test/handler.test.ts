@@ -44,6 +44,27 @@ describe("handler on the simulator, memory event log", () => {
     ])
   })
 
+  it("given no open run, when the resume sweep fires, then it touches no cluster and calls nothing", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
+    const report = await lambda.invoke({ kind: "ecs-ami-deploy.resume-open-runs" }, fullBudgetMs)
+    expect(report).toEqual({ _tag: "Handled", trigger: "ResumeOpenRuns", clusters: [] })
+    expect(lambda.simulation.callLog).toEqual([])
+  })
+
+  it("given a run whose hand-over was lost, when the resume sweep fires, then it resumes the run and hands over again", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
+    await lambda.invoke(scheduledEvent, 4 * 60_000)
+    lambda.pendingHandOvers.splice(0)
+    lambda.simulation.advance(15 * 60_000)
+    const report = await lambda.invoke({ kind: "ecs-ami-deploy.resume-open-runs" }, 4 * 60_000)
+    expect(report).toMatchObject({
+      _tag: "Handled",
+      clusters: [{ _tag: "Ran", clusterName: "small-cluster" }],
+    })
+    expect(new Set((await lambda.runEvents()).map((event) => event.runId)).size).toBe(1)
+    expect(lambda.pendingHandOvers).toHaveLength(1)
+  })
+
   it("given an invocation that works on a cluster, then every log line carries the cluster, run id and phase fields", async () => {
     const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
     await lambda.invoke(scheduledEvent, fullBudgetMs)
