@@ -63,6 +63,31 @@ describe("runRollout on the simulator", () => {
     expect(success(again)).toMatchObject({ _tag: "NothingToDo" })
   })
 
+  it("given capacity mode detach, when rolled out, then the detached old instances are drained and terminated through EC2", async () => {
+    const world = makeWorld("small")
+    const capacities = originalCapacities(world)
+    const oldIds = world.simulation.snapshotState().instances.map((instance) => instance.instanceId)
+    const exit = await world.run(
+      runRollout({
+        clusterName: world.clusterName,
+        policy: { ...defaultPolicy, capacityMode: "detach" },
+        holder: "test",
+        settings: testSettings,
+      }),
+      makeMemoryEventLog(emptyMemoryStorage()),
+    )
+    expect(success(exit)).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    const end = endState(world)
+    expect(end.liveImages).toEqual([newImageId])
+    expect(end.desiredCapacities).toEqual(capacities)
+    expect(end.terminatedTwice).toEqual([])
+    expect(end.secondsBelowFloor).toBe(0)
+    const terminatedThroughEc2 = world.simulation.callLog
+      .filter((call) => call.operation === "ec2:TerminateInstances" && call.outcome === "ok")
+      .flatMap((call) => (call.input as { readonly instanceIds: ReadonlyArray<string> }).instanceIds)
+    expect([...terminatedThroughEc2].sort()).toEqual([...oldIds].sort())
+  })
+
   it("given a policy the cluster's services make unsafe, when rolled out, then it is refused and no run is created", async () => {
     const world = makeWorld("standard-20")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
