@@ -229,7 +229,7 @@ export interface ServiceHealthPoint {
   readonly at: number
   readonly healthy: number
   readonly desired: number
-  /** Healthy tasks minimumHealthyPercent requires: ceil(desired × min% / 100). */
+  /** Healthy tasks minimumHealthyPercent requires: ceil(desired × min% / 100); 0 for daemon services. */
   readonly floor: number
 }
 
@@ -1573,7 +1573,9 @@ export class World {
       if (service === undefined) continue
       const healthy = this.serviceTasks(service).filter((t) => this.isHealthy(t)).length
       const desired = service.desiredCount
-      const floor = Math.ceil((desired * service.minimumHealthyPercent) / 100)
+      // A daemon's desired count grows the moment an instance registers, before its task can run: that
+      // lag is not lost availability, so daemons are measured (timeline, zero-healthy) without a floor.
+      const floor = service.schedulingStrategy === "DAEMON" ? 0 : Math.ceil((desired * service.minimumHealthyPercent) / 100)
       const series = this.serviceHealth.get(key) ?? []
       const last = series.at(-1)
       if (last === undefined || last.healthy !== healthy || last.desired !== desired) {

@@ -75,6 +75,8 @@ describe("draining a container instance", () => {
     const daemonDrop = daemonTimeline.find((p, i) => i > 0 && p.healthy < daemonTimeline[i - 1]!.healthy)!
     const webLastChange = webTimeline.at(-1)!
     expect(daemonDrop.at).toBeGreaterThan(webLastChange.at)
+    // New instances wait a moment for their daemon task: not counted as lost availability.
+    expect(sim.metrics().serviceSecondsBelowFloor).toBe(0)
   })
 
   it("leaves standalone tasks running on a draining instance", async () => {
