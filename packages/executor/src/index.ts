@@ -5,8 +5,6 @@
 export { observeCluster, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
 export { NoOpenRun, ObservationInvalid, UnexpectedDecision } from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
-export { AUTO_SCALING_GROUP_TAG, observeSnapshot, type ObserveOptions } from "./observe.ts"
-export { transientBackoff } from "./retry.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
 export { phaseOf, RunObserver, type RunObserverShape } from "./run-observer.ts"
 export { progressOf, runStatus, type GroupProgress, type RunProgress, type RunStatus } from "./status.ts"
