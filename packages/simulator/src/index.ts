@@ -18,4 +18,4 @@ export {
 } from "./scenarios.ts"
 export type { CallRecord, SimulatedPorts } from "./sim-ports.ts"
 export { makeSimulation, type Simulation, type SimulationOptions, type WorldSnapshot } from "./simulation.ts"
-export type { InstanceCountPoint, ServiceHealthPoint } from "./world.ts"
+export type { InstanceCountPoint, ServiceHealthPoint } from "./records.ts"

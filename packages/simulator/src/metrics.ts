@@ -5,7 +5,8 @@
  * timeline and the simulated "now".
  */
 import type { CallRecord } from "./sim-ports.ts"
-import type { InstanceCountPoint, ServiceHealthPoint, World } from "./world.ts"
+import type { InstanceCountPoint, ServiceHealthPoint } from "./records.ts"
+import type { World } from "./world.ts"
 
 export interface ServiceAvailability {
   /** `<cluster>/<service>`. */

@@ -29,8 +29,8 @@ import {
   type TaskRecord,
   type TemplateRecord,
   type TemplateVersionRecord,
-  type World,
-} from "./world.ts"
+} from "./records.ts"
+import type { World } from "./world.ts"
 
 /** One port call as the simulator saw it. */
 export interface CallRecord {
