@@ -3,9 +3,10 @@
  * of the same name with an Effect runtime, in the environment its second argument describes. There is
  * no second implementation: a Promise call and an Effect call drive the same executor.
  *
- * Cancellation: aborting the `signal` interrupts the run. The executor stops where it is, the cluster's
- * lock is released, and the run stays open in the log, so `resumeRun` continues it later. The Promise
- * then rejects with the signal's reason (an `AbortError` unless the caller gave another).
+ * Cancellation: aborting the `signal` interrupts the run. The executor stops where it is, the stop is
+ * recorded as `RunSuspended` (see the Effect API's interruption), the cluster's lock is released, and
+ * the run stays open in the log, so `resumeRun` continues it later. The Promise then rejects with the
+ * signal's reason (an `AbortError` unless the caller gave another).
  *
  * Progress: `onEvent` hears every event once it is durably in the log, `onDecision` every decision the
  * planner makes. A callback that throws stops the run as an abort would (it stays resumable) and the

@@ -5,6 +5,12 @@
  * a port; this module adds no rollout logic of its own. The Promise API runs these same effects.
  *
  * Progress: provide the executor's `RunObserver` to hear every appended event and every decision.
+ *
+ * Interruption: interrupting `upgradeCluster`, `resumeRun` or `rollbackRun` (an aborted Promise call is
+ * one) stops the executor where it is; it releases the cluster's lock on the way out. The stop is then
+ * recorded through the executor's own deadline path: the open run is entered again with a deadline of
+ * now, which appends `RunSuspended` (before any AWS call) and releases the lock again. The run stays
+ * open, and `resumeRun` continues it.
  */
 import { Clock, Effect, type Layer } from "effect"
 import { hostname } from "node:os"
@@ -16,6 +22,7 @@ import {
   runStatus as executorRunStatus,
 } from "@ecs-ami-deploy/executor"
 import { planRollout } from "@ecs-ami-deploy/planner"
+import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { Ecs, EventLog } from "@ecs-ami-deploy/ports"
 import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
 import {
@@ -46,6 +53,42 @@ const withPlugins = <A, E, R>(
 ) => surfacePluginFailures(Effect.provide(effect, plugins))
 
 /**
+ * An AMI source for resuming: an open run keeps the image it started with and never asks for one, so
+ * being asked means the run finished before this invocation took the lock — refuse to start another.
+ */
+const noNewRun = (clusterName: string): AmiSource => ({
+  name: "resume-only",
+  description: "the open run's own target image",
+  resolve: () =>
+    Effect.fail(
+      new ImageNotFound({
+        source: "resume-only",
+        problem: `cluster ${clusterName} has no open run any more (it finished before this invocation took the lock); resumeRun never starts a run`,
+        fix: "check runStatus, and start a new run with upgradeCluster if one is still needed",
+      }),
+    ),
+})
+
+/**
+ * Records that an interrupted invocation stopped, through the executor's deadline path (see the module
+ * comment). Without an open run it does nothing: with no room before the deadline the executor starts none.
+ */
+const recordSuspension = (invocation: ReturnType<typeof invocationOf>) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    yield* runRollout({ ...invocation, deadline: now, policy: defaultPolicy })
+  }).pipe(
+    Effect.provide(pluginsLayer({ ami: noNewRun(invocation.clusterName) })),
+    // Best effort: the run is resumable either way, and another executor may hold the lock by now.
+    Effect.catchCause((cause) => Effect.logWarning(`could not record the suspension of ${invocation.clusterName}'s run`, cause)),
+  )
+
+const suspendedOnInterrupt =
+  (invocation: ReturnType<typeof invocationOf>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.onInterrupt(effect, () => recordSuspension(invocation))
+
+/**
  * Starts a rollout of the cluster onto the image the AMI source names, or resumes the cluster's open
  * run, and drives it until it finishes, is refused, or reaches `deadline` (then it is suspended and
  * `resumeRun` continues it). Fails with `LockHeld` when another executor holds the cluster.
@@ -53,7 +96,8 @@ const withPlugins = <A, E, R>(
 export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: UpgradeOptions) {
   const valid = yield* decodeOptions("upgradeCluster", UpgradeOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
-  return yield* withPlugins(runRollout({ ...invocationOf(valid), policy }), pluginsLayer(valid))
+  const invocation = invocationOf(valid)
+  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(suspendedOnInterrupt(invocation))
 })
 
 /**
@@ -82,23 +126,6 @@ export const listClusters = Effect.fn("listClusters")(function* () {
   return yield* ecs.listClusters()
 })
 
-/**
- * An AMI source for resuming: an open run keeps the image it started with and never asks for one, so
- * being asked means the run finished before this invocation took the lock — refuse to start another.
- */
-const noNewRun = (clusterName: string): AmiSource => ({
-  name: "resume-only",
-  description: "the open run's own target image",
-  resolve: () =>
-    Effect.fail(
-      new ImageNotFound({
-        source: "resume-only",
-        problem: `cluster ${clusterName} has no open run any more (it finished before this invocation took the lock); resumeRun never starts a run`,
-        fix: "check runStatus, and start a new run with upgradeCluster if one is still needed",
-      }),
-    ),
-})
-
 /** Continues the cluster's open run (suspended, aborted or killed) from its log; `NoOpenRun` when there is none. */
 export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOptions) {
   const valid = yield* decodeOptions("resumeRun", ResumeOptions)(options)
@@ -106,14 +133,16 @@ export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOption
   if (!runs.some((run) => run.status === "open")) return yield* new NoOpenRun({ clusterName: valid.cluster })
   const policy = yield* resolvePolicy()
   const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
-  return yield* withPlugins(runRollout({ ...invocationOf(valid), policy }), plugins)
+  const invocation = invocationOf(valid)
+  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(suspendedOnInterrupt(invocation))
 })
 
 /** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
 export const rollbackRun = Effect.fn("rollbackRun")(function* (options: RollbackOptions) {
   const valid = yield* decodeOptions("rollbackRun", RollbackOptions)(options)
   const reason = valid.reason ?? "rollback requested through the library API"
-  return yield* withPlugins(executorRollbackRun({ ...invocationOf(valid), reason }), pluginsLayer(valid))
+  const invocation = invocationOf(valid)
+  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(suspendedOnInterrupt(invocation))
 })
 
 /** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */

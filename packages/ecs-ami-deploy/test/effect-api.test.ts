@@ -128,17 +128,23 @@ describe("rolling out through the Effect API", () => {
     expect(mutatingCalls(simulation)).toEqual([])
   })
 
-  it("given a run interrupted after its first drain, when rolled back, then the run ends rolled-back with the old instances active and the group at its old capacity", async () => {
+  it("given a run interrupted after its first drain (recorded as suspended), when rolled back, then the run ends rolled-back with the old instances active and the group at its old capacity", async () => {
     const { simulation, run } = setUp()
     const oldInstances = instancesOn(simulation, oldImageId).map((instance) => instance.instanceId).sort()
     const desiredAtStart = simulation.snapshotState().groups.find((group) => group.name === asgName)?.desiredCapacity
+
+    const events: Array<RunEvent> = []
 
     const result = await run(
       Effect.gen(function* () {
         const drained = yield* Deferred.make<void>()
         const observer = Layer.succeed(RunObserver, {
           eventAppended: (event) =>
-            event._tag === "CommandSucceeded" && event.commandId.includes("drain") ? Deferred.succeed(drained, undefined) : Effect.void,
+            Effect.sync(() => events.push(event)).pipe(
+              Effect.andThen(
+                event._tag === "CommandSucceeded" && event.commandId.includes("drain") ? Deferred.succeed(drained, undefined) : Effect.void,
+              ),
+            ),
           decided: () => Effect.void,
         })
         const rollout = yield* Effect.forkChild(Rollout.upgradeCluster({ cluster }).pipe(Effect.provide(observer)))
@@ -148,6 +154,7 @@ describe("rolling out through the Effect API", () => {
       }),
     )
 
+    expect(events.at(-1)?._tag).toBe("RunSuspended")
     expect(result).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
     const after = simulation.snapshotState()
     expect(after.groups.find((group) => group.name === asgName)?.desiredCapacity).toBe(desiredAtStart)

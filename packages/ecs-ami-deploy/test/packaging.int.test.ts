@@ -42,10 +42,14 @@ const liveImages = (simulation) => [...new Set(simulation.snapshotState().instan
 const promiseSimulation = makeSimulation(scenarios.small, { seed: 11 })
 const callOptions = { ports: simulatedPorts(promiseSimulation), eventLog: memoryEventLog() }
 const controller = new AbortController()
+let lastEventBeforeResume = ""
 const abortReason = await upgradeCluster({ cluster }, {
   ...callOptions,
   signal: controller.signal,
-  onEvent: (event) => { if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) controller.abort() },
+  onEvent: (event) => {
+    lastEventBeforeResume = event._tag
+    if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) controller.abort()
+  },
 }).then(() => "not aborted", (error) => error.name)
 const afterAbort = await runStatus({ cluster }, callOptions)
 const resumed = await resumeRun({ cluster }, callOptions)
@@ -60,6 +64,7 @@ const effectResult = await Effect.runPromise(
 console.log(JSON.stringify({
   exports: Object.keys(api).sort(),
   abortReason,
+  lastEventBeforeResume,
   afterAbort: { status: afterAbort.summary?.status, runId: afterAbort.summary?.runId },
   resumed: { tag: resumed._tag, outcome: resumed.outcome, runId: resumed.runId },
   promiseImages: liveImages(promiseSimulation),
@@ -120,12 +125,13 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([])
   })
 
-  it("runs from compiled JavaScript: a Promise rollout aborted and resumed, and an Effect rollout, each ending on the new image", () => {
+  it("runs from compiled JavaScript: a Promise rollout aborted (recorded as suspended) and resumed, and an Effect rollout, each ending on the new image", () => {
     writeFileSync(path.join(consumer, "rollout.mjs"), consumerScript)
 
     const report = JSON.parse(run(process.execPath, ["rollout.mjs"], consumer)) as {
       exports: Array<string>
       abortReason: string
+      lastEventBeforeResume: string
       afterAbort: { status: string; runId: string }
       resumed: { tag: string; outcome: string; runId: string }
       promiseImages: Array<string>
@@ -138,6 +144,7 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     const documentedValues = [...mainEntrySection.matchAll(/^- `(\w+)`/gm)].map((match) => match[1]).sort()
     expect(report.exports).toEqual(documentedValues)
     expect(report.abortReason).toBe("AbortError")
+    expect(report.lastEventBeforeResume).toBe("RunSuspended")
     expect(report.afterAbort.status).toBe("open")
     expect(report.resumed).toEqual({ tag: "Finished", outcome: "succeeded", runId: report.afterAbort.runId })
     expect(report.promiseImages).toEqual([report.newImageId])

@@ -46,16 +46,19 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
     expect(events.at(-1)?._tag).toBe("RunFinished")
   })
 
-  it("given a run in progress, when the signal aborts it, then the Promise rejects with the abort reason, the lock is free and resumeRun finishes the run", async () => {
+  it("given a run in progress, when the signal aborts it, then the Promise rejects with the abort reason, RunSuspended is recorded, the lock is free and resumeRun finishes the run", async () => {
     const { simulation, callOptions } = setUp()
     const controller = new AbortController()
+    const events: Array<RunEvent> = []
     const abortAfterFirstDrain = (event: RunEvent) => {
+      events.push(event)
       if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) controller.abort()
     }
 
     const aborted = upgradeCluster({ cluster }, { ...callOptions, signal: controller.signal, onEvent: abortAfterFirstDrain })
 
     await expect(aborted).rejects.toMatchObject({ name: "AbortError" })
+    expect(events.at(-1)?._tag).toBe("RunSuspended")
     const afterAbort = await runStatus({ cluster }, callOptions)
     if (afterAbort._tag !== "Run") expect.fail("the aborted run is not in the log")
     expect(afterAbort.summary.status).toBe("open")
