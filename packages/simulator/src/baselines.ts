@@ -43,15 +43,26 @@ export interface GoToolOptions {
 const newestImage = (filter: string) =>
   Effect.gen(function* () {
     const ec2 = yield* Ec2
-    const images = yield* ec2.describeImages({ _tag: "ByFilter", namePattern: filter, owners: ["amazon"], includeDeprecated: false })
+    const images = yield* ec2.describeImages({
+      _tag: "ByFilter",
+      namePattern: filter,
+      owners: ["amazon"],
+      includeDeprecated: false,
+    })
     const newest = [...images].sort((a, b) => b.creationDate - a.creationDate)[0]
     // The Go tool dereferenced nil here and crashed.
-    if (newest === undefined) return yield* new BaselineStopped({ reason: `no image matches ${filter} (the Go tool panics here)` })
+    if (newest === undefined)
+      return yield* new BaselineStopped({ reason: `no image matches ${filter} (the Go tool panics here)` })
     return newest
   })
 
 /** Polls `check` every `intervalMs` until it holds; fails after `timeoutMs`. */
-const pollUntil = <E>(what: string, intervalMs: number, timeoutMs: number, check: Effect.Effect<boolean, E, SimulatedPorts>) =>
+const pollUntil = <E>(
+  what: string,
+  intervalMs: number,
+  timeoutMs: number,
+  check: Effect.Effect<boolean, E, SimulatedPorts>,
+) =>
   Effect.gen(function* () {
     for (;;) {
       if (yield* check) return
@@ -68,19 +79,26 @@ const pollUntil = <E>(what: string, intervalMs: number, timeoutMs: number, check
 const runBaseline = (
   sim: Simulation,
   algorithm: BaselineOutcome["algorithm"],
-  program: (step: (text: string) => Effect.Effect<void>) => Effect.Effect<void, AwsCallError | BaselineStopped, SimulatedPorts>,
+  program: (
+    step: (text: string) => Effect.Effect<void>,
+  ) => Effect.Effect<void, AwsCallError | BaselineStopped, SimulatedPorts>,
 ): Effect.Effect<BaselineOutcome> =>
   Effect.gen(function* () {
     const steps: Array<{ at: number; step: string }> = []
     const startedAt = yield* Clock.currentTimeMillis
-    const step = (text: string) => Effect.map(Clock.currentTimeMillis, (at) => void steps.push({ at, step: text }))
+    const step = (text: string) =>
+      Effect.map(Clock.currentTimeMillis, (at) => void steps.push({ at, step: text }))
     const exit = yield* Effect.exit(program(step))
     const endedAt = yield* Clock.currentTimeMillis
     const base = { algorithm, durationMs: endedAt - startedAt, steps }
     if (exit._tag === "Success") return { ...base, status: "completed" as const }
     const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
     const failure =
-      error === undefined ? "interrupted or defect" : error._tag === "AwsCallError" ? `${error.operation}: ${error.code} ${error.message}` : error.reason
+      error === undefined
+        ? "interrupted or defect"
+        : error._tag === "AwsCallError"
+          ? `${error.operation}: ${error.code} ${error.message}`
+          : error.reason
     return { ...base, status: "failed" as const, failure }
   }).pipe(Effect.provide(Layer.merge(sim.layer, sim.clockLayer)))
 
@@ -95,15 +113,22 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
       const interval = options.pollIntervalMs ?? 5_000
       const timeout = options.pollTimeoutMs ?? 15 * 60_000
 
-      const containerInstances = (yield* ecs.containerInstances(cluster)).filter((ci) => ci.status !== "INACTIVE")
+      const containerInstances = (yield* ecs.containerInstances(cluster)).filter(
+        (ci) => ci.status !== "INACTIVE",
+      )
       const first = containerInstances[0]
-      if (first === undefined) return yield* new BaselineStopped({ reason: "cluster has no container instances" })
+      if (first === undefined)
+        return yield* new BaselineStopped({ reason: "cluster has no container instances" })
       const [firstInstance] = yield* ec2.describeInstances([first.ec2InstanceId])
       const asgName = firstInstance?.tags["aws:autoscaling:groupName"]
-      if (asgName === undefined) return yield* new BaselineStopped({ reason: "first container instance has no Auto Scaling group tag" })
+      if (asgName === undefined)
+        return yield* new BaselineStopped({
+          reason: "first container instance has no Auto Scaling group tag",
+        })
       const [group] = yield* autoScaling.describeGroups([asgName])
       if (group === undefined) return yield* new BaselineStopped({ reason: `group ${asgName} not found` })
-      if (group.launchSpec._tag !== "LaunchTemplate") return yield* new BaselineStopped({ reason: "the Go tool (v2+) supports launch templates only" })
+      if (group.launchSpec._tag !== "LaunchTemplate")
+        return yield* new BaselineStopped({ reason: "the Go tool (v2+) supports launch templates only" })
       const templateId = group.launchSpec.template.launchTemplateId
       const [latest] = yield* ec2.describeLaunchTemplateVersions(templateId, ["$Latest"])
       const newest = yield* newestImage(options.imageNameFilter ?? defaultImageNameFilter)
@@ -112,8 +137,10 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
       const oldIds = group.instances.map((i) => i.instanceId)
       // One DescribeInstances per instance, as the Go tool did.
       const instanceImages: Array<string> = []
-      for (const id of oldIds) for (const instance of yield* ec2.describeInstances([id])) instanceImages.push(instance.imageId)
-      const outdated = latest?.imageId !== newest.imageId || instanceImages.some((image) => image !== newest.imageId)
+      for (const id of oldIds)
+        for (const instance of yield* ec2.describeInstances([id])) instanceImages.push(instance.imageId)
+      const outdated =
+        latest?.imageId !== newest.imageId || instanceImages.some((image) => image !== newest.imageId)
       if (!outdated) {
         yield* step("nothing to do")
         return
@@ -128,7 +155,10 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
         })
         yield* autoScaling.updateGroup({
           asgName,
-          launchSpec: { _tag: "LaunchTemplate", template: { ...group.launchSpec.template, version: "$Latest" } },
+          launchSpec: {
+            _tag: "LaunchTemplate",
+            template: { ...group.launchSpec.template, version: "$Latest" },
+          },
         })
         yield* ec2.setDefaultLaunchTemplateVersion(templateId, version.versionNumber)
         yield* step(`launch template version ${version.versionNumber} with ${newest.imageId}`)
@@ -142,14 +172,21 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
         "InService >= MinSize",
         interval,
         timeout,
-        Effect.map(autoScaling.describeGroups([asgName]), ([g]) => (g?.instances.filter((i) => i.lifecycleState === "InService").length ?? 0) >= (g?.minSize ?? 0)),
+        Effect.map(
+          autoScaling.describeGroups([asgName]),
+          ([g]) =>
+            (g?.instances.filter((i) => i.lifecycleState === "InService").length ?? 0) >= (g?.minSize ?? 0),
+        ),
       )
       const registeredTarget = 2 * group.desiredCapacity
       yield* pollUntil(
         `registered container instances == ${registeredTarget}`,
         interval,
         timeout,
-        Effect.map(ecs.describeCluster(cluster), (c) => c.registeredContainerInstancesCount === registeredTarget),
+        Effect.map(
+          ecs.describeCluster(cluster),
+          (c) => c.registeredContainerInstancesCount === registeredTarget,
+        ),
       )
       yield* step("replacements registered")
 
@@ -169,7 +206,11 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
           interval,
           timeout,
           Effect.map(ecs.services(cluster), (services) =>
-            services.every((s) => s.deployments.filter((d) => d.status === "PRIMARY").every((d) => d.runningCount === d.desiredCount)),
+            services.every((s) =>
+              s.deployments
+                .filter((d) => d.status === "PRIMARY")
+                .every((d) => d.runningCount === d.desiredCount),
+            ),
           ),
         )
       })
@@ -196,14 +237,19 @@ export interface InstanceRefreshOptions {
 }
 
 /** A new launch template version with the newest image, then an ASG instance refresh. */
-export const runInstanceRefreshBaseline = (sim: Simulation, options: InstanceRefreshOptions): Effect.Effect<BaselineOutcome> =>
+export const runInstanceRefreshBaseline = (
+  sim: Simulation,
+  options: InstanceRefreshOptions,
+): Effect.Effect<BaselineOutcome> =>
   runBaseline(sim, "instance-refresh", (step) =>
     Effect.gen(function* () {
       const ec2 = yield* Ec2
       const autoScaling = yield* AutoScaling
       const [group] = yield* autoScaling.describeGroups([options.asgName])
-      if (group === undefined) return yield* new BaselineStopped({ reason: `group ${options.asgName} not found` })
-      if (group.launchSpec._tag === "LaunchConfiguration") return yield* new BaselineStopped({ reason: "this baseline handles launch templates only" })
+      if (group === undefined)
+        return yield* new BaselineStopped({ reason: `group ${options.asgName} not found` })
+      if (group.launchSpec._tag === "LaunchConfiguration")
+        return yield* new BaselineStopped({ reason: "this baseline handles launch templates only" })
       const newest = yield* newestImage(options.imageNameFilter ?? defaultImageNameFilter)
       const template = group.launchSpec.template
       const version = yield* ec2.createLaunchTemplateVersion({
@@ -213,7 +259,10 @@ export const runInstanceRefreshBaseline = (sim: Simulation, options: InstanceRef
         description: `instance refresh to ${newest.name}`,
         idempotencyKey: `instance-refresh-${newest.imageId}`,
       })
-      const launchSpec = { ...group.launchSpec, template: { ...template, version: String(version.versionNumber) } }
+      const launchSpec = {
+        ...group.launchSpec,
+        template: { ...template, version: String(version.versionNumber) },
+      }
       yield* autoScaling.updateGroup({ asgName: options.asgName, launchSpec })
       yield* step(`launch template version ${version.versionNumber} with ${newest.imageId}`)
       const refreshId = sim.startInstanceRefresh(options.asgName, {
@@ -228,7 +277,8 @@ export const runInstanceRefreshBaseline = (sim: Simulation, options: InstanceRef
         Effect.sync(() => sim.instanceRefreshStatus(options.asgName) !== "InProgress"),
       )
       const status = sim.instanceRefreshStatus(options.asgName)
-      if (status !== "Successful") return yield* new BaselineStopped({ reason: `instance refresh ended ${status ?? "unknown"}` })
+      if (status !== "Successful")
+        return yield* new BaselineStopped({ reason: `instance refresh ended ${status ?? "unknown"}` })
       yield* step("instance refresh successful")
     }),
   )

@@ -25,7 +25,8 @@ export const instanceTypes: Readonly<Record<string, InstanceTypeSpec>> = {
 /** Used for a type missing from the table, so a scenario with an exotic type still runs. */
 export const fallbackInstanceType: InstanceTypeSpec = { cpu: 2048, memory: 3828, architecture: "x86_64" }
 
-export const instanceTypeSpec = (instanceType: string): InstanceTypeSpec => instanceTypes[instanceType] ?? fallbackInstanceType
+export const instanceTypeSpec = (instanceType: string): InstanceTypeSpec =>
+  instanceTypes[instanceType] ?? fallbackInstanceType
 
 /** Host ports the ECS agent reserves on every container instance (SSH, Docker, agent introspection). */
 export const agentReservedPorts: ReadonlyArray<number> = [22, 2375, 2376, 51678, 51679]

@@ -5,7 +5,15 @@
  */
 export { runGoToolBaseline, runInstanceRefreshBaseline, type BaselineOutcome } from "./baselines.ts"
 export type { ApiCallCounts, Metrics, ServiceAvailability } from "./metrics.ts"
-export { decodeScenario, defaultTimings, Faults, InvalidScenario, Scenario, scenarioProblems, Timings } from "./scenario.ts"
+export {
+  decodeScenario,
+  defaultTimings,
+  Faults,
+  InvalidScenario,
+  Scenario,
+  scenarioProblems,
+  Timings,
+} from "./scenario.ts"
 export {
   defaultImageNameFilter,
   newImageId,

@@ -49,7 +49,11 @@ export interface Metrics {
 }
 
 /** Integrates `value` over a step function from its first point to `until`. */
-const integrate = <P extends { readonly at: number }>(points: ReadonlyArray<P>, until: number, value: (point: P) => number): number => {
+const integrate = <P extends { readonly at: number }>(
+  points: ReadonlyArray<P>,
+  until: number,
+  value: (point: P) => number,
+): number => {
   let total = 0
   points.forEach((point, index) => {
     const end = points[index + 1]?.at ?? until
@@ -62,15 +66,18 @@ export const computeMetrics = (world: World, callLog: ReadonlyArray<CallRecord>)
   const services = [...world.serviceHealth.entries()].map(([service, timeline]): ServiceAvailability => ({
     service,
     timeline,
-    secondsBelowFloor: integrate(timeline, world.now, (p) => (p.desired > 0 && p.healthy < p.floor ? 1 : 0)) / 1000,
-    secondsWithZeroHealthy: integrate(timeline, world.now, (p) => (p.desired > 0 && p.healthy === 0 ? 1 : 0)) / 1000,
+    secondsBelowFloor:
+      integrate(timeline, world.now, (p) => (p.desired > 0 && p.healthy < p.floor ? 1 : 0)) / 1000,
+    secondsWithZeroHealthy:
+      integrate(timeline, world.now, (p) => (p.desired > 0 && p.healthy === 0 ? 1 : 0)) / 1000,
     lowestHealthy: Math.min(...timeline.map((p) => p.healthy)),
   }))
   const byOperation: Record<string, number> = {}
   const awsRequestsByAction: Record<string, number> = {}
   for (const call of callLog) {
     byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1
-    for (const [action, count] of Object.entries(call.awsRequests)) awsRequestsByAction[action] = (awsRequestsByAction[action] ?? 0) + count
+    for (const [action, count] of Object.entries(call.awsRequests))
+      awsRequestsByAction[action] = (awsRequestsByAction[action] ?? 0) + count
   }
   const baseline = world.baselineInstances
   const extra = (p: InstanceCountPoint) => Math.max(0, p.pending + p.running - baseline)

@@ -93,7 +93,8 @@ export interface InstanceRecord {
 /** An instance known to belong to a group. */
 export type MemberRecord = InstanceRecord & { membership: GroupMembership }
 
-export const isMember = (instance: InstanceRecord | undefined): instance is MemberRecord => instance?.membership !== undefined
+export const isMember = (instance: InstanceRecord | undefined): instance is MemberRecord =>
+  instance?.membership !== undefined
 
 export interface GroupRecord {
   readonly name: string
@@ -174,14 +175,21 @@ export interface ServiceRecord {
   readonly memory: number
   readonly hostPorts: ReadonlyArray<number>
   readonly loadBalanced: boolean
-  readonly placementStrategy: ReadonlyArray<{ readonly type: "spread" | "binpack" | "random"; readonly field?: string }>
-  readonly placementConstraints: ReadonlyArray<{ readonly type: "distinctInstance" | "memberOf"; readonly expression?: string }>
+  readonly placementStrategy: ReadonlyArray<{
+    readonly type: "spread" | "binpack" | "random"
+    readonly field?: string
+  }>
+  readonly placementConstraints: ReadonlyArray<{
+    readonly type: "distinctInstance" | "memberOf"
+    readonly expression?: string
+  }>
   readonly createdAt: number
   /** Every task of the service the cluster still remembers. */
   readonly taskArns: Set<string>
 }
 
-export type TaskStatusRecord = "PROVISIONING" | "PENDING" | "RUNNING" | "DEACTIVATING" | "STOPPING" | "STOPPED"
+export type TaskStatusRecord =
+  "PROVISIONING" | "PENDING" | "RUNNING" | "DEACTIVATING" | "STOPPING" | "STOPPED"
 
 export interface TaskRecord {
   readonly taskArn: string
@@ -233,7 +241,8 @@ export interface InstanceCountPoint {
   readonly terminated: number
 }
 
-export const serviceKey = (clusterName: string, serviceName: string): string => `${clusterName}/${serviceName}`
+export const serviceKey = (clusterName: string, serviceName: string): string =>
+  `${clusterName}/${serviceName}`
 
 export interface ResourceNeed {
   readonly cpu: number

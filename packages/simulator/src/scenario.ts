@@ -135,11 +135,21 @@ export const ScenarioLaunchTemplate = Schema.Struct({
   launchTemplateId: Schema.String,
   launchTemplateName: Schema.String,
   /** Version 1, 2, … in order. */
-  versions: Schema.Array(Schema.Struct({ imageId: Schema.String, instanceType: Schema.String, description: Schema.optionalKey(Schema.String) })),
+  versions: Schema.Array(
+    Schema.Struct({
+      imageId: Schema.String,
+      instanceType: Schema.String,
+      description: Schema.optionalKey(Schema.String),
+    }),
+  ),
   defaultVersion: Whole,
 })
 
-export const ScenarioLaunchConfiguration = Schema.Struct({ name: Schema.String, imageId: Schema.String, instanceType: Schema.String })
+export const ScenarioLaunchConfiguration = Schema.Struct({
+  name: Schema.String,
+  imageId: Schema.String,
+  instanceType: Schema.String,
+})
 
 export const ScenarioGroup = Schema.Struct({
   name: Schema.String,
@@ -226,7 +236,10 @@ export type Scenario = typeof Scenario.Type
 export const decodeScenario = Schema.decodeUnknownSync(Scenario)
 
 /** A scenario whose parts do not fit together (a group in an unknown cluster, a missing launch template, ...). */
-export class InvalidScenario extends Data.TaggedError("InvalidScenario")<{ readonly scenario: string; readonly problems: ReadonlyArray<string> }> {
+export class InvalidScenario extends Data.TaggedError("InvalidScenario")<{
+  readonly scenario: string
+  readonly problems: ReadonlyArray<string>
+}> {
   override get message(): string {
     return `scenario ${this.scenario} is inconsistent: ${this.problems.join("; ")}`
   }
@@ -240,10 +253,13 @@ export const scenarioProblems = (scenario: Scenario): ReadonlyArray<string> => {
   const configurations = new Set(scenario.launchConfigurations.map((c) => c.name))
   const groups = new Set(scenario.groups.map((g) => g.name))
   for (const group of scenario.groups) {
-    if (!clusters.has(group.clusterName)) problems.push(`group ${group.name} joins unknown cluster ${group.clusterName}`)
+    if (!clusters.has(group.clusterName))
+      problems.push(`group ${group.name} joins unknown cluster ${group.clusterName}`)
     if (group.availabilityZones.length === 0) problems.push(`group ${group.name} has no availability zone`)
     if (group.minSize > group.desiredCapacity || group.desiredCapacity > group.maxSize) {
-      problems.push(`group ${group.name}: desired ${group.desiredCapacity} outside [${group.minSize}, ${group.maxSize}]`)
+      problems.push(
+        `group ${group.name}: desired ${group.desiredCapacity} outside [${group.minSize}, ${group.maxSize}]`,
+      )
     }
     const spec = group.launchSpec
     if (spec._tag === "LaunchConfiguration" && !configurations.has(spec.launchConfigurationName)) {
@@ -255,18 +271,23 @@ export const scenarioProblems = (scenario: Scenario): ReadonlyArray<string> => {
   }
   for (const template of scenario.launchTemplates) {
     if (template.defaultVersion < 1 || template.defaultVersion > template.versions.length) {
-      problems.push(`launch template ${template.launchTemplateId}: default version ${template.defaultVersion} does not exist`)
+      problems.push(
+        `launch template ${template.launchTemplateId}: default version ${template.defaultVersion} does not exist`,
+      )
     }
   }
   for (const service of scenario.services) {
-    if (!clusters.has(service.clusterName)) problems.push(`service ${service.name} is in unknown cluster ${service.clusterName}`)
+    if (!clusters.has(service.clusterName))
+      problems.push(`service ${service.name} is in unknown cluster ${service.clusterName}`)
   }
   for (const task of scenario.standaloneTasks) {
-    if (!clusters.has(task.clusterName)) problems.push(`standalone task ${task.group} is in unknown cluster ${task.clusterName}`)
+    if (!clusters.has(task.clusterName))
+      problems.push(`standalone task ${task.group} is in unknown cluster ${task.clusterName}`)
   }
   for (const cluster of scenario.clusters) {
     for (const provider of cluster.capacityProviders ?? []) {
-      if (!groups.has(provider.asgName)) problems.push(`capacity provider ${provider.name} names unknown group ${provider.asgName}`)
+      if (!groups.has(provider.asgName))
+        problems.push(`capacity provider ${provider.name} names unknown group ${provider.asgName}`)
     }
   }
   return problems

@@ -25,10 +25,34 @@ const images: Scenario["images"] = [
     architecture: "x86_64",
     deprecationDate: "2026-05-01T10:00:00.000Z",
   },
-  { imageId: oldImageId, name: "al2023-ami-ecs-hvm-2023.0.20260615-kernel-6.1-x86_64", owner: "amazon", creationDate: "2026-06-15T10:00:00.000Z", architecture: "x86_64" },
-  { imageId: newImageId, name: "al2023-ami-ecs-hvm-2023.0.20261118-kernel-6.1-x86_64", owner: "amazon", creationDate: "2026-11-18T10:00:00.000Z", architecture: "x86_64" },
-  { imageId: newArmImageId, name: "al2023-ami-ecs-hvm-2023.0.20261118-kernel-6.1-arm64", owner: "amazon", creationDate: "2026-11-18T10:00:00.000Z", architecture: "arm64" },
-  { imageId: al2ImageId, name: "amzn2-ami-ecs-hvm-2.0.20261118-x86_64-ebs", owner: "amazon", creationDate: "2026-11-18T09:00:00.000Z", architecture: "x86_64" },
+  {
+    imageId: oldImageId,
+    name: "al2023-ami-ecs-hvm-2023.0.20260615-kernel-6.1-x86_64",
+    owner: "amazon",
+    creationDate: "2026-06-15T10:00:00.000Z",
+    architecture: "x86_64",
+  },
+  {
+    imageId: newImageId,
+    name: "al2023-ami-ecs-hvm-2023.0.20261118-kernel-6.1-x86_64",
+    owner: "amazon",
+    creationDate: "2026-11-18T10:00:00.000Z",
+    architecture: "x86_64",
+  },
+  {
+    imageId: newArmImageId,
+    name: "al2023-ami-ecs-hvm-2023.0.20261118-kernel-6.1-arm64",
+    owner: "amazon",
+    creationDate: "2026-11-18T10:00:00.000Z",
+    architecture: "arm64",
+  },
+  {
+    imageId: al2ImageId,
+    name: "amzn2-ami-ecs-hvm-2.0.20261118-x86_64-ebs",
+    owner: "amazon",
+    creationDate: "2026-11-18T09:00:00.000Z",
+    architecture: "x86_64",
+  },
 ]
 
 const ssmParameters: Scenario["ssmParameters"] = [
@@ -46,7 +70,10 @@ const ssmParameters: Scenario["ssmParameters"] = [
       source_image_name: "al2023-ami-minimal-2023.6.20261117.0-kernel-6.1-x86_64",
     }),
   },
-  { name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id", value: newArmImageId },
+  {
+    name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+    value: newArmImageId,
+  },
   { name: "/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/image_id", value: al2ImageId },
 ]
 
@@ -64,10 +91,18 @@ interface GroupPlan {
   readonly suspendedProcesses?: ReadonlyArray<string>
 }
 
-const templateIdFor = (groupName: string) => `lt-0${groupName.replace(/[^a-z0-9]/g, "").padEnd(16, "0").slice(0, 16)}`
+const templateIdFor = (groupName: string) =>
+  `lt-0${groupName
+    .replace(/[^a-z0-9]/g, "")
+    .padEnd(16, "0")
+    .slice(0, 16)}`
 
 const launchSpecFor = (plan: GroupPlan): LaunchSpec => {
-  const template = { launchTemplateId: templateIdFor(plan.name), launchTemplateName: `${plan.name}-lt`, version: "$Latest" }
+  const template = {
+    launchTemplateId: templateIdFor(plan.name),
+    launchTemplateName: `${plan.name}-lt`,
+    version: "$Latest",
+  }
   switch (plan.launch ?? "template") {
     case "configuration":
       return { _tag: "LaunchConfiguration", launchConfigurationName: `${plan.name}-20260615T100000` }
@@ -82,7 +117,11 @@ const launchSpecFor = (plan: GroupPlan): LaunchSpec => {
   }
 }
 
-const service = (clusterName: string, name: string, spec: Partial<Omit<ScenarioService, "clusterName" | "name">>): ScenarioService => ({
+const service = (
+  clusterName: string,
+  name: string,
+  spec: Partial<Omit<ScenarioService, "clusterName" | "name">>,
+): ScenarioService => ({
   clusterName,
   name,
   schedulingStrategy: "REPLICA",
@@ -127,12 +166,18 @@ const build = (input: {
       .map((plan) => ({
         launchTemplateId: templateIdFor(plan.name),
         launchTemplateName: `${plan.name}-lt`,
-        versions: [{ imageId: oldImageId, instanceType: plan.instanceType ?? "m5.large", description: "initial" }],
+        versions: [
+          { imageId: oldImageId, instanceType: plan.instanceType ?? "m5.large", description: "initial" },
+        ],
         defaultVersion: 1,
       })),
     launchConfigurations: input.groups
       .filter((plan) => plan.launch === "configuration")
-      .map((plan) => ({ name: `${plan.name}-20260615T100000`, imageId: oldImageId, instanceType: plan.instanceType ?? "m5.large" })),
+      .map((plan) => ({
+        name: `${plan.name}-20260615T100000`,
+        imageId: oldImageId,
+        instanceType: plan.instanceType ?? "m5.large",
+      })),
     clusters: [
       {
         name: clusterName,
@@ -162,12 +207,18 @@ const smallServices = (clusterName: string): ReadonlyArray<ScenarioService> => [
 ]
 
 const variant = (name: string, launch: LaunchKind, description: string): Scenario =>
-  build({ name, description, groups: [{ name: `${name}-asg`, instances: 4, launch }], services: smallServices })
+  build({
+    name,
+    description,
+    groups: [{ name: `${name}-asg`, instances: 4, launch }],
+    services: smallServices,
+  })
 
 const library = {
   small: build({
     name: "small",
-    description: "The default demo: 4 m5.large instances in 2 AZs behind one launch template, 3 services (5 tasks).",
+    description:
+      "The default demo: 4 m5.large instances in 2 AZs behind one launch template, 3 services (5 tasks).",
     groups: [{ name: "small-asg", instances: 4 }],
     services: smallServices,
   }),
@@ -180,7 +231,12 @@ const library = {
       service(cluster, "api", { desiredCount: 12, cpu: 512, memory: 1024 }),
       service(cluster, "auth", { desiredCount: 3 }),
       service(cluster, "search", { desiredCount: 6, minimumHealthyPercent: 50, memory: 2048 }),
-      service(cluster, "jobs", { desiredCount: 8, loadBalanced: false, minimumHealthyPercent: 0, maximumPercent: 100 }),
+      service(cluster, "jobs", {
+        desiredCount: 8,
+        loadBalanced: false,
+        minimumHealthyPercent: 0,
+        maximumPercent: 100,
+      }),
       service(cluster, "cache-warmer", { desiredCount: 6, loadBalanced: false }),
     ],
   }),
@@ -201,7 +257,8 @@ const library = {
   }),
   "multi-asg": build({
     name: "multi-asg",
-    description: "One cluster fed by two Auto Scaling groups (capacity providers without managed scaling), 4 instances each.",
+    description:
+      "One cluster fed by two Auto Scaling groups (capacity providers without managed scaling), 4 instances each.",
     groups: [
       { name: "multi-asg-a", instances: 4 },
       { name: "multi-asg-b", instances: 4, instanceType: "c5.xlarge" },
@@ -215,50 +272,90 @@ const library = {
   }),
   "single-task-services": build({
     name: "single-task-services",
-    description: "4 instances, 4 load-balanced services of one task each (min 100%, max 200%): any forced kill is downtime.",
+    description:
+      "4 instances, 4 load-balanced services of one task each (min 100%, max 200%): any forced kill is downtime.",
     groups: [{ name: "single-asg", instances: 4 }],
     services: (cluster) =>
-      ["billing", "admin", "webhooks", "reports"].map((name) => service(cluster, name, { desiredCount: 1, placementStrategy: [{ type: "spread", field: "instanceId" }] })),
+      ["billing", "admin", "webhooks", "reports"].map((name) =>
+        service(cluster, name, {
+          desiredCount: 1,
+          placementStrategy: [{ type: "spread", field: "instanceId" }],
+        }),
+      ),
   }),
   "daemon-and-standalone": build({
     name: "daemon-and-standalone",
-    description: "4 instances with a daemon service, 2 replica services, a 2-hour batch task and a task that never finishes.",
+    description:
+      "4 instances with a daemon service, 2 replica services, a 2-hour batch task and a task that never finishes.",
     groups: [{ name: "daemon-asg", instances: 4 }],
     services: (cluster) => [
-      service(cluster, "log-router", { schedulingStrategy: "DAEMON", desiredCount: 0, loadBalanced: false, cpu: 128, memory: 256 }),
+      service(cluster, "log-router", {
+        schedulingStrategy: "DAEMON",
+        desiredCount: 0,
+        loadBalanced: false,
+        cpu: 128,
+        memory: 256,
+      }),
       service(cluster, "web", { desiredCount: 3, hostPorts: [80] }),
       service(cluster, "api", { desiredCount: 2 }),
     ],
     standaloneTasks: (cluster) => [
-      { clusterName: cluster, group: "family:nightly-report", cpu: 512, memory: 1024, durationMs: 7_200_000, startedBy: "events-rule/nightly" },
+      {
+        clusterName: cluster,
+        group: "family:nightly-report",
+        cpu: 512,
+        memory: 1024,
+        durationMs: 7_200_000,
+        startedBy: "events-rule/nightly",
+      },
       { clusterName: cluster, group: "family:consumer", cpu: 256, memory: 512, startedBy: "manual" },
     ],
   }),
   "tight-capacity": build({
     name: "tight-capacity",
-    description: "3 instances nearly full (max size 4): a drain can place displaced tasks only after new capacity arrives.",
+    description:
+      "3 instances nearly full (max size 4): a drain can place displaced tasks only after new capacity arrives.",
     groups: [{ name: "tight-asg", instances: 3, surgeRoom: 1 }],
     services: (cluster) => [
-      service(cluster, "memory-hog", { desiredCount: 3, memory: 6144, cpu: 1024, placementConstraints: [{ type: "distinctInstance" }] }),
+      service(cluster, "memory-hog", {
+        desiredCount: 3,
+        memory: 6144,
+        cpu: 1024,
+        placementConstraints: [{ type: "distinctInstance" }],
+      }),
       service(cluster, "sidecar", { desiredCount: 3, memory: 1024, cpu: 512 }),
     ],
   }),
   "managed-scaling": build({
     name: "managed-scaling",
-    description: "One capacity provider with ECS managed scaling and managed termination protection: it sets desired capacity itself.",
+    description:
+      "One capacity provider with ECS managed scaling and managed termination protection: it sets desired capacity itself.",
     groups: [{ name: "managed-asg", instances: 4 }],
     capacityProviders: "managed",
     services: smallServices,
   }),
-  "launch-template": variant("launch-template", "template", "The small cluster behind a launch template ($Latest)."),
-  "launch-configuration": variant("launch-configuration", "configuration", "The small cluster behind a (legacy) launch configuration."),
-  "mixed-instances": variant("mixed-instances", "mixed", "The small cluster behind a mixed instances policy (m5.large / m6i.large overrides)."),
+  "launch-template": variant(
+    "launch-template",
+    "template",
+    "The small cluster behind a launch template ($Latest).",
+  ),
+  "launch-configuration": variant(
+    "launch-configuration",
+    "configuration",
+    "The small cluster behind a (legacy) launch configuration.",
+  ),
+  "mixed-instances": variant(
+    "mixed-instances",
+    "mixed",
+    "The small cluster behind a mixed instances policy (m5.large / m6i.large overrides).",
+  ),
 } satisfies Readonly<Record<string, Scenario>>
 
 export type ScenarioName = keyof typeof library
 
 /** Every scenario by name (indexable by any string: unknown names give `undefined`). */
-export const scenarios: { readonly [Name in ScenarioName]: Scenario } & Readonly<Record<string, Scenario>> = library
+export const scenarios: { readonly [Name in ScenarioName]: Scenario } & Readonly<Record<string, Scenario>> =
+  library
 
 /** The scenario names, for CLIs and reports. */
 export const scenarioNames = Object.keys(library) as ReadonlyArray<ScenarioName>

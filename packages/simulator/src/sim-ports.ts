@@ -16,7 +16,14 @@ import {
   type Service,
   type Task,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ec2, Ecs, Ssm, type ImageQuery, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
+import {
+  AutoScaling,
+  Ec2,
+  Ecs,
+  Ssm,
+  type ImageQuery,
+  type LaunchTemplateVersion,
+} from "@ecs-ami-deploy/ports"
 import { Duration, Effect, Layer } from "effect"
 import type { VirtualClock } from "./virtual-clock.ts"
 import {
@@ -49,7 +56,8 @@ export interface CallRecord {
 }
 
 /** Requests needed for `count` items at `perRequest` each; `atLeastOne` for list calls that always make one. */
-const pages = (count: number, perRequest: number, atLeastOne = true): number => Math.max(atLeastOne ? 1 : 0, Math.ceil(count / perRequest))
+const pages = (count: number, perRequest: number, atLeastOne = true): number =>
+  Math.max(atLeastOne ? 1 : 0, Math.ceil(count / perRequest))
 
 const throttlingCodes: Record<string, string> = {
   ec2: "RequestLimitExceeded",
@@ -67,10 +75,19 @@ const transientCodes: Record<string, string> = {
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
 
 /** Builds the four port services over `world`, recording every call in `callLog`. */
-export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: Array<CallRecord>): Layer.Layer<SimulatedPorts> => {
+export const makeSimulatedPorts = (
+  world: World,
+  clock: VirtualClock,
+  callLog: Array<CallRecord>,
+): Layer.Layer<SimulatedPorts> => {
   const faults = world.faults
-  const hits = (fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined, operation: string) =>
-    fault !== undefined && (fault.operations === undefined || fault.operations.includes(operation)) && world.rng.chance(fault.rate)
+  const hits = (
+    fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined,
+    operation: string,
+  ) =>
+    fault !== undefined &&
+    (fault.operations === undefined || fault.operations.includes(operation)) &&
+    world.rng.chance(fault.rate)
 
   const call = <A>(
     operation: string,
@@ -81,18 +98,33 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
   ): Effect.Effect<A, AwsCallError> => {
     const service = operation.slice(0, operation.indexOf(":"))
     const latency = faults.apiLatency
-    const wait = latency === undefined ? Effect.void : Effect.suspend(() => clock.sleep(Duration.millis(world.rng.int(latency.minMs, latency.maxMs))))
+    const wait =
+      latency === undefined
+        ? Effect.void
+        : Effect.suspend(() => clock.sleep(Duration.millis(world.rng.int(latency.minMs, latency.maxMs))))
     const attempt = Effect.suspend((): Effect.Effect<A, AwsCallError> => {
       clock.noteActivity()
       const log = (outcome: string, awsRequests: Readonly<Record<string, number>>) =>
-        callLog.push({ at: world.now, operation, mutating, input: structuredClone(input), outcome, awsRequests })
+        callLog.push({
+          at: world.now,
+          operation,
+          mutating,
+          input: structuredClone(input),
+          outcome,
+          awsRequests,
+        })
       const refuse = (kind: AwsCallError["kind"], code: string, message: string) => {
         log(code, { [operation]: 1 })
         return Effect.fail(new AwsCallError({ operation, kind, code, message }))
       }
-      if (hits(faults.throttling, operation)) return refuse("throttled", throttlingCodes[service] ?? "Throttling", "Rate exceeded")
+      if (hits(faults.throttling, operation))
+        return refuse("throttled", throttlingCodes[service] ?? "Throttling", "Rate exceeded")
       if (hits(faults.transientErrors, operation)) {
-        return refuse("transient", transientCodes[service] ?? "InternalFailure", "We encountered an internal error. Please try again.")
+        return refuse(
+          "transient",
+          transientCodes[service] ?? "InternalFailure",
+          "We encountered an internal error. Please try again.",
+        )
       }
       try {
         const result = run()
@@ -121,7 +153,11 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
         const records = resourceIds.map((id) => {
           const instance = world.instances.get(id)
           if (instance === undefined || !world.isVisible(instance)) {
-            throw new Refusal("not-found", "InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`)
+            throw new Refusal(
+              "not-found",
+              "InvalidInstanceID.NotFound",
+              `The instance ID '${id}' does not exist`,
+            )
           }
           return instance
         })
@@ -143,26 +179,45 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
       call("ec2:DescribeLaunchTemplateVersions", false, { launchTemplateId, versions }, () => {
         const template = findTemplate(world, { id: launchTemplateId })
         const records =
-          versions === undefined ? [...template.versions.values()] : versions.map((v) => world.templateVersion(template, v))
+          versions === undefined
+            ? [...template.versions.values()]
+            : versions.map((v) => world.templateVersion(template, v))
         return records.map((record) => templateVersionView(template, record))
       }),
     createLaunchTemplateVersion: (input) =>
       call("ec2:CreateLaunchTemplateVersion", true, input, () => {
         const template = findTemplate(world, { id: input.launchTemplateId })
         if (input.idempotencyKey.length > 64) {
-          throw new Refusal("invalid-parameter", "InvalidParameterValue", "ClientToken must be at most 64 characters")
+          throw new Refusal(
+            "invalid-parameter",
+            "InvalidParameterValue",
+            "ClientToken must be at most 64 characters",
+          )
         }
         const request = JSON.stringify([input.sourceVersion, input.imageId, input.description])
         const previous = template.clientTokens.get(input.idempotencyKey)
         if (previous !== undefined) {
           if (previous.request !== request) {
-            throw new Refusal("invalid-parameter", "IdempotentParameterMismatch", "The client token was already used with different parameters")
+            throw new Refusal(
+              "invalid-parameter",
+              "IdempotentParameterMismatch",
+              "The client token was already used with different parameters",
+            )
           }
-          return templateVersionView(template, world.templateVersion(template, String(previous.versionNumber)))
+          return templateVersionView(
+            template,
+            world.templateVersion(template, String(previous.versionNumber)),
+          )
         }
         const source = world.templateVersion(template, input.sourceVersion)
         const versionNumber = template.latestVersion + 1
-        const created = { versionNumber, imageId: input.imageId, instanceType: source.instanceType, description: input.description, createdAt: world.now }
+        const created = {
+          versionNumber,
+          imageId: input.imageId,
+          instanceType: source.instanceType,
+          description: input.description,
+          createdAt: world.now,
+        }
         template.versions.set(versionNumber, created)
         template.latestVersion = versionNumber
         template.clientTokens.set(input.idempotencyKey, { versionNumber, request })
@@ -179,7 +234,11 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
         const template = findTemplate(world, { id: launchTemplateId })
         for (const version of versionNumbers) {
           if (version === template.defaultVersion) {
-            throw new Refusal("invalid-parameter", "launchTemplateVersionIsDefault", `Version ${version} is the default version and cannot be deleted`)
+            throw new Refusal(
+              "invalid-parameter",
+              "launchTemplateVersionIsDefault",
+              `Version ${version} is the default version and cannot be deleted`,
+            )
           }
           world.templateVersion(template, String(version))
         }
@@ -200,19 +259,27 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
           }),
         () => ({ "autoscaling:DescribeAutoScalingGroups": pages(names.length, 100) }),
       ),
-    updateGroup: (input) => call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
+    updateGroup: (input) =>
+      call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
       call("autoscaling:DetachInstances", true, { asgName, instanceIds, decrementDesiredCapacity }, () =>
         world.detachInstances(asgName, instanceIds, decrementDesiredCapacity),
       ),
     terminateInstanceInGroup: (instanceId, decrementDesiredCapacity) =>
-      call("autoscaling:TerminateInstanceInAutoScalingGroup", true, { instanceId, decrementDesiredCapacity }, () =>
-        world.terminateInstanceInGroup(instanceId, decrementDesiredCapacity),
+      call(
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+        true,
+        { instanceId, decrementDesiredCapacity },
+        () => world.terminateInstanceInGroup(instanceId, decrementDesiredCapacity),
       ),
     suspendProcesses: (asgName, processes) =>
-      call("autoscaling:SuspendProcesses", true, { asgName, processes }, () => world.setProcesses(asgName, processes, true)),
+      call("autoscaling:SuspendProcesses", true, { asgName, processes }, () =>
+        world.setProcesses(asgName, processes, true),
+      ),
     resumeProcesses: (asgName, processes) =>
-      call("autoscaling:ResumeProcesses", true, { asgName, processes }, () => world.setProcesses(asgName, processes, false)),
+      call("autoscaling:ResumeProcesses", true, { asgName, processes }, () =>
+        world.setProcesses(asgName, processes, false),
+      ),
     setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
       call("autoscaling:SetInstanceProtection", true, { asgName, instanceIds, protectedFromScaleIn }, () =>
         world.setInstanceProtection(asgName, instanceIds, protectedFromScaleIn),
@@ -227,24 +294,48 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
       }),
     describeLaunchConfigurations: (names) =>
       call("autoscaling:DescribeLaunchConfigurations", false, { names }, () =>
-        [...world.launchConfigurations.values()].filter((c) => names === undefined || names.includes(c.name)).map((c) => ({ ...c })),
+        [...world.launchConfigurations.values()]
+          .filter((c) => names === undefined || names.includes(c.name))
+          .map((c) => ({ ...c })),
       ),
     copyLaunchConfiguration: (input) =>
       call("autoscaling:CreateLaunchConfiguration", true, input, () => {
         const source = world.launchConfigurations.get(input.sourceName)
-        if (source === undefined) throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${input.sourceName} not found`)
+        if (source === undefined)
+          throw new Refusal(
+            "invalid-parameter",
+            "ValidationError",
+            `Launch configuration ${input.sourceName} not found`,
+          )
         if (world.launchConfigurations.has(input.name)) {
-          throw new Refusal("conflict", "AlreadyExists", `Launch Configuration by this name already exists - ${input.name}`)
+          throw new Refusal(
+            "conflict",
+            "AlreadyExists",
+            `Launch Configuration by this name already exists - ${input.name}`,
+          )
         }
-        const created = { name: input.name, imageId: input.imageId, instanceType: source.instanceType, createdAt: world.now }
+        const created = {
+          name: input.name,
+          imageId: input.imageId,
+          instanceType: source.instanceType,
+          createdAt: world.now,
+        }
         world.launchConfigurations.set(input.name, created)
         return { ...created }
       }),
     deleteLaunchConfiguration: (name) =>
       call("autoscaling:DeleteLaunchConfiguration", true, { name }, () => {
-        if (!world.launchConfigurations.has(name)) throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${name} not found`)
-        const inUse = [...world.groups.values()].some((g) => g.launchSpec._tag === "LaunchConfiguration" && g.launchSpec.launchConfigurationName === name)
-        if (inUse) throw new Refusal("conflict", "ResourceInUse", `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup`)
+        if (!world.launchConfigurations.has(name))
+          throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${name} not found`)
+        const inUse = [...world.groups.values()].some(
+          (g) => g.launchSpec._tag === "LaunchConfiguration" && g.launchSpec.launchConfigurationName === name,
+        )
+        if (inUse)
+          throw new Refusal(
+            "conflict",
+            "ResourceInUse",
+            `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup`,
+          )
         world.launchConfigurations.delete(name)
       }),
   })
@@ -254,7 +345,9 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
     describeCluster: (clusterName) =>
       call("ecs:DescribeClusters", false, { clusterName }, () => {
         const cluster = world.cluster(clusterName)
-        const instances = [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName)
+        const instances = [...world.containerInstances.values()].filter(
+          (ci) => ci.clusterName === clusterName,
+        )
         const tasks = [...world.tasks.values()].filter((t) => t.clusterName === clusterName)
         return {
           clusterName,
@@ -262,8 +355,11 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
           capacityProviders: cluster.capacityProviders.map((p) => p.name),
           registeredContainerInstancesCount: instances.filter((ci) => ci.status !== "INACTIVE").length,
           runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
-          pendingTasksCount: tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length,
-          activeServicesCount: [...world.services.values()].filter((s) => s.clusterName === clusterName).length,
+          pendingTasksCount: tasks.filter(
+            (t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING",
+          ).length,
+          activeServicesCount: [...world.services.values()].filter((s) => s.clusterName === clusterName)
+            .length,
         }
       }),
     describeCapacityProviders: (names) =>
@@ -286,9 +382,14 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
         { clusterName },
         () => {
           world.cluster(clusterName)
-          return [...world.containerInstances.values()].filter((ci) => ci.clusterName === clusterName).map((ci) => containerInstanceView(world, ci))
+          return [...world.containerInstances.values()]
+            .filter((ci) => ci.clusterName === clusterName)
+            .map((ci) => containerInstanceView(world, ci))
         },
-        (found) => ({ "ecs:ListContainerInstances": pages(found.length, 100), "ecs:DescribeContainerInstances": pages(found.length, 100, false) }),
+        (found) => ({
+          "ecs:ListContainerInstances": pages(found.length, 100),
+          "ecs:DescribeContainerInstances": pages(found.length, 100, false),
+        }),
       ),
     services: (clusterName) =>
       call(
@@ -297,9 +398,14 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
         { clusterName },
         () => {
           world.cluster(clusterName)
-          return [...world.services.values()].filter((s) => s.clusterName === clusterName).map((s) => serviceView(world, s))
+          return [...world.services.values()]
+            .filter((s) => s.clusterName === clusterName)
+            .map((s) => serviceView(world, s))
         },
-        (found) => ({ "ecs:ListServices": pages(found.length, 100), "ecs:DescribeServices": pages(found.length, 10, false) }),
+        (found) => ({
+          "ecs:ListServices": pages(found.length, 100),
+          "ecs:DescribeServices": pages(found.length, 10, false),
+        }),
       ),
     tasks: (clusterName) =>
       call(
@@ -327,7 +433,12 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
         world.cluster(clusterName)
         const task = world.tasks.get(taskArn)
-        if (task === undefined || task.clusterName !== clusterName) throw new Refusal("invalid-parameter", "InvalidParameterException", "The referenced task was not found.")
+        if (task === undefined || task.clusterName !== clusterName)
+          throw new Refusal(
+            "invalid-parameter",
+            "InvalidParameterException",
+            "The referenced task was not found.",
+          )
         world.stopTask(task, reason)
       }),
   })
@@ -336,23 +447,41 @@ export const makeSimulatedPorts = (world: World, clock: VirtualClock, callLog: A
     getParameter: (name) =>
       call("ssm:GetParameter", false, { name }, () => {
         const parameter = world.ssmParameters.get(name)
-        if (parameter === undefined) throw new Refusal("not-found", "ParameterNotFound", `Parameter ${name} not found.`)
+        if (parameter === undefined)
+          throw new Refusal("not-found", "ParameterNotFound", `Parameter ${name} not found.`)
         return { ...parameter }
       }),
   })
 
-  return Layer.mergeAll(Layer.succeed(Ec2, ec2), Layer.succeed(AutoScaling, autoScaling), Layer.succeed(Ecs, ecs), Layer.succeed(Ssm, ssm))
+  return Layer.mergeAll(
+    Layer.succeed(Ec2, ec2),
+    Layer.succeed(AutoScaling, autoScaling),
+    Layer.succeed(Ecs, ecs),
+    Layer.succeed(Ssm, ssm),
+  )
 }
 
-const findTemplate = (world: World, ref: { readonly id?: string; readonly name?: string }): TemplateRecord => {
-  const template = [...world.templates.values()].find((t) => t.launchTemplateId === ref.id || t.launchTemplateName === ref.name)
+const findTemplate = (
+  world: World,
+  ref: { readonly id?: string; readonly name?: string },
+): TemplateRecord => {
+  const template = [...world.templates.values()].find(
+    (t) => t.launchTemplateId === ref.id || t.launchTemplateName === ref.name,
+  )
   if (template === undefined) {
-    throw new Refusal("not-found", "InvalidLaunchTemplateId.NotFound", `The specified launch template, with template ID ${ref.id ?? ref.name ?? "?"}, does not exist.`)
+    throw new Refusal(
+      "not-found",
+      "InvalidLaunchTemplateId.NotFound",
+      `The specified launch template, with template ID ${ref.id ?? ref.name ?? "?"}, does not exist.`,
+    )
   }
   return template
 }
 
-const templateVersionView = (template: TemplateRecord, record: TemplateVersionRecord): LaunchTemplateVersion => ({
+const templateVersionView = (
+  template: TemplateRecord,
+  record: TemplateVersionRecord,
+): LaunchTemplateVersion => ({
   launchTemplateId: template.launchTemplateId,
   versionNumber: record.versionNumber,
   imageId: record.imageId,
@@ -364,7 +493,10 @@ const templateVersionView = (template: TemplateRecord, record: TemplateVersionRe
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
 const globMatches = (pattern: string, value: string): boolean => {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replaceAll("*", ".*")
+    .replaceAll("?", ".")
   return new RegExp(`^${escaped}$`).test(value)
 }
 
@@ -381,7 +513,8 @@ const describeImages = (world: World, query: ImageQuery): Array<Image> => {
       (image) =>
         image.state === "available" &&
         globMatches(query.namePattern, image.name) &&
-        (query.owners.length === 0 || query.owners.some((owner) => owner === image.ownerId || owner === image.ownerAlias)) &&
+        (query.owners.length === 0 ||
+          query.owners.some((owner) => owner === image.ownerId || owner === image.ownerAlias)) &&
         (query.architecture === undefined || query.architecture === image.architecture) &&
         (query.tags === undefined || Object.keys(query.tags).length === 0) &&
         (query.includeDeprecated || image.deprecationTime === undefined || image.deprecationTime > world.now),
@@ -436,7 +569,9 @@ export const groupView = (world: World, group: GroupRecord): AutoScalingGroupDes
 }
 
 export const containerInstanceView = (world: World, ci: ContainerInstanceRecord): ContainerInstance => {
-  const tasks = [...ci.taskArns].map((arn) => world.tasks.get(arn)).filter((t): t is TaskRecord => t !== undefined)
+  const tasks = [...ci.taskArns]
+    .map((arn) => world.tasks.get(arn))
+    .filter((t): t is TaskRecord => t !== undefined)
   const instance = world.instances.get(ci.ec2InstanceId)
   const remaining = world.remaining(ci)
   return {
@@ -445,9 +580,14 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
     status: ci.status,
     agentConnected: ci.agentConnected,
     registered: { cpu: ci.registered.cpu, memory: ci.registered.memory, ports: [...ci.registered.ports] },
-    remaining: { cpu: Math.max(0, remaining.cpu), memory: Math.max(0, remaining.memory), ports: [...remaining.ports] },
+    remaining: {
+      cpu: Math.max(0, remaining.cpu),
+      memory: Math.max(0, remaining.memory),
+      ports: [...remaining.ports],
+    },
     runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
-    pendingTasksCount: tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length,
+    pendingTasksCount: tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING")
+      .length,
     availabilityZone: ci.availabilityZone,
     attributes: {
       "ecs.availability-zone": ci.availabilityZone,
@@ -460,7 +600,9 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
 export const serviceView = (world: World, service: ServiceRecord): Service => {
   const tasks = world.serviceTasks(service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
-  const pendingCount = tasks.filter((t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING").length
+  const pendingCount = tasks.filter(
+    (t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING",
+  ).length
   return {
     serviceArn: service.serviceArn,
     serviceName: service.serviceName,

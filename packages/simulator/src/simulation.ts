@@ -4,12 +4,26 @@
  * JSON snapshot of the world, and the operations a real operator (or another actor) could perform
  * outside our ports — forced deregistration, instance refresh, RunTask, UpdateService.
  */
-import type { AutoScalingGroupDescription, ContainerInstance, Ec2Instance, Service, Task } from "@ecs-ami-deploy/domain"
+import type {
+  AutoScalingGroupDescription,
+  ContainerInstance,
+  Ec2Instance,
+  Service,
+  Task,
+} from "@ecs-ami-deploy/domain"
 import type { ScalingActivity } from "@ecs-ami-deploy/ports"
 import { Clock, Effect, Layer, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
-import { containerInstanceView, groupView, makeSimulatedPorts, serviceView, taskView, type CallRecord, type SimulatedPorts } from "./sim-ports.ts"
+import {
+  containerInstanceView,
+  groupView,
+  makeSimulatedPorts,
+  serviceView,
+  taskView,
+  type CallRecord,
+  type SimulatedPorts,
+} from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
 
@@ -54,11 +68,20 @@ export interface Simulation {
   /** DeregisterContainerInstance(force=true): orphans the instance's tasks (what the Go tool did). */
   readonly forceDeregisterContainerInstance: (clusterName: string, containerInstanceArn: string) => void
   /** StartInstanceRefresh on a group (rolling, not ECS-aware). Returns the refresh id. */
-  readonly startInstanceRefresh: (asgName: string, options?: { readonly minHealthyPercentage?: number; readonly instanceWarmupMs?: number }) => string
+  readonly startInstanceRefresh: (
+    asgName: string,
+    options?: { readonly minHealthyPercentage?: number; readonly instanceWarmupMs?: number },
+  ) => string
   /** Status of the group's latest instance refresh, if any. */
   readonly instanceRefreshStatus: (asgName: string) => "InProgress" | "Successful" | "Failed" | undefined
   /** RunTask: a standalone task, finishing after `runsForMs` (never when omitted). Returns its ARN. */
-  readonly runTask: (input: { readonly clusterName: string; readonly group: string; readonly cpu: number; readonly memory: number; readonly runsForMs?: number }) => string
+  readonly runTask: (input: {
+    readonly clusterName: string
+    readonly group: string
+    readonly cpu: number
+    readonly memory: number
+    readonly runsForMs?: number
+  }) => string
   /** UpdateService desiredCount. */
   readonly setServiceDesiredCount: (clusterName: string, serviceName: string, desiredCount: number) => void
   /** ModifyInstanceAttribute DisableApiTermination. */
@@ -76,7 +99,10 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   const clock = new VirtualClock(world)
   const callLog: Array<CallRecord> = []
   const layer = makeSimulatedPorts(world, clock, callLog)
-  const clockLayer = Layer.mergeAll(Layer.succeed(Clock.Clock, clock), Layer.succeed(Scheduler.Scheduler, clock.scheduler))
+  const clockLayer = Layer.mergeAll(
+    Layer.succeed(Clock.Clock, clock),
+    Layer.succeed(Scheduler.Scheduler, clock.scheduler),
+  )
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
     const result = operation()
@@ -96,7 +122,8 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     callLog,
     metrics: () => computeMetrics(world, callLog),
     snapshotState: () => snapshot(world),
-    forceDeregisterContainerInstance: (clusterName, arn) => act(() => world.forceDeregisterContainerInstance(clusterName, arn)),
+    forceDeregisterContainerInstance: (clusterName, arn) =>
+      act(() => world.forceDeregisterContainerInstance(clusterName, arn)),
     startInstanceRefresh: (asgName, refreshOptions = {}) =>
       act(() =>
         world.startInstanceRefresh(asgName, {
@@ -106,9 +133,12 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
       ),
     instanceRefreshStatus: (asgName) => world.groups.get(asgName)?.instanceRefresh?.status,
     runTask: (input) => act(() => world.runTask(input)),
-    setServiceDesiredCount: (clusterName, serviceName, desiredCount) => act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
-    setTerminationProtection: (instanceId, enabled) => act(() => world.setTerminationProtection(instanceId, enabled)),
-    setDesiredCapacityExternally: (asgName, desiredCapacity) => act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
+    setServiceDesiredCount: (clusterName, serviceName, desiredCount) =>
+      act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
+    setTerminationProtection: (instanceId, enabled) =>
+      act(() => world.setTerminationProtection(instanceId, enabled)),
+    setDesiredCapacityExternally: (asgName, desiredCapacity) =>
+      act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
   }
 }
 
@@ -128,7 +158,10 @@ const snapshot = (world: World): WorldSnapshot =>
       terminationProtected: i.terminationProtected,
       tags: { ...i.tags },
     })),
-    containerInstances: [...world.containerInstances.values()].map((ci) => ({ ...containerInstanceView(world, ci), clusterName: ci.clusterName })),
+    containerInstances: [...world.containerInstances.values()].map((ci) => ({
+      ...containerInstanceView(world, ci),
+      clusterName: ci.clusterName,
+    })),
     services: [...world.services.values()].map((s) => ({
       ...serviceView(world, s),
       clusterName: s.clusterName,

@@ -61,7 +61,11 @@ export class VirtualClock implements Clock.Clock {
     const millis = Duration.toMillis(duration)
     if (!Number.isFinite(millis)) return Effect.never
     return Effect.callback<void>((resume) => {
-      const sleeper: Sleeper = { at: this.world.now + Math.max(0, Math.ceil(millis)), seq: this.nextSeq++, wake: () => resume(Effect.void) }
+      const sleeper: Sleeper = {
+        at: this.world.now + Math.max(0, Math.ceil(millis)),
+        seq: this.nextSeq++,
+        wake: () => resume(Effect.void),
+      }
       this.insert(sleeper)
       this.noteActivity()
       return Effect.sync(() => {

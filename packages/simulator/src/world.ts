@@ -46,7 +46,8 @@ const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number
 }
 
 const liveInstanceStates: ReadonlySet<InstanceState> = new Set(["pending", "running"])
-const inCapacity = (lifecycle: AsgLifecycleState): boolean => lifecycle === "Pending" || lifecycle === "InService"
+const inCapacity = (lifecycle: AsgLifecycleState): boolean =>
+  lifecycle === "Pending" || lifecycle === "InService"
 
 /** Process names UpdateAutoScalingGroup's Suspend/ResumeProcesses accept. */
 export const scalingProcesses: ReadonlySet<string> = new Set([
@@ -131,12 +132,19 @@ export class World {
         ...(isAmazon ? { ownerAlias: "amazon" } : {}),
         creationDate: Date.parse(image.creationDate),
         architecture: image.architecture,
-        ...(image.deprecationDate === undefined ? {} : { deprecationTime: Date.parse(image.deprecationDate) }),
+        ...(image.deprecationDate === undefined
+          ? {}
+          : { deprecationTime: Date.parse(image.deprecationDate) }),
         state: image.state ?? "available",
       })
     }
     for (const parameter of scenario.ssmParameters) {
-      this.ssmParameters.set(parameter.name, { name: parameter.name, value: parameter.value, version: 1, lastModified: this.now })
+      this.ssmParameters.set(parameter.name, {
+        name: parameter.name,
+        value: parameter.value,
+        version: 1,
+        lastModified: this.now,
+      })
     }
     for (const template of scenario.launchTemplates) {
       const versions = new Map<number, TemplateVersionRecord>()
@@ -185,7 +193,9 @@ export class World {
     this.scheduleFaults()
     this.startManagedScaling()
     this.recordMeasurements()
-    this.baselineInstances = [...this.instances.values()].filter((i) => liveInstanceStates.has(i.state)).length
+    this.baselineInstances = [...this.instances.values()].filter((i) =>
+      liveInstanceStates.has(i.state),
+    ).length
   }
 
   private createService(spec: ScenarioService): void {
@@ -295,7 +305,10 @@ export class World {
     group.members.push(instance.instanceId)
     this.instancesDirty = true
     if (input.booted) this.registerContainerInstance(instance)
-    else this.schedule(this.timings.instancePendingMs, `boot ${instance.instanceId}`, () => this.instanceBooted(instance))
+    else
+      this.schedule(this.timings.instancePendingMs, `boot ${instance.instanceId}`, () =>
+        this.instanceBooted(instance),
+      )
     return instance
   }
 
@@ -306,7 +319,8 @@ export class World {
     if (instance.membership !== undefined) {
       this.schedule(this.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
         const membership = instance.membership
-        if (membership === undefined || membership.lifecycle !== "Pending" || instance.state !== "running") return
+        if (membership === undefined || membership.lifecycle !== "Pending" || instance.state !== "running")
+          return
         membership.lifecycle = "InService"
         this.requestGroupReconcile(membership.groupName)
         this.advanceInstanceRefreshes()
@@ -414,18 +428,28 @@ export class World {
   }
 
   containerInstanceOf(instance: InstanceRecord): ContainerInstanceRecord | undefined {
-    return instance.containerInstanceArn === undefined ? undefined : this.containerInstances.get(instance.containerInstanceArn)
+    return instance.containerInstanceArn === undefined
+      ? undefined
+      : this.containerInstances.get(instance.containerInstanceArn)
   }
 
   /** Instances DescribeInstances can see now (eventual consistency hides the newest; the terminated fade out). */
   isVisible(instance: InstanceRecord): boolean {
     if (this.now < instance.visibleAt) return false
-    return instance.terminatedAt === undefined || this.now - instance.terminatedAt < this.timings.stoppedRetentionMs
+    return (
+      instance.terminatedAt === undefined ||
+      this.now - instance.terminatedAt < this.timings.stoppedRetentionMs
+    )
   }
 
   setTerminationProtection(instanceId: string, enabled: boolean): void {
     const instance = this.instances.get(instanceId)
-    if (instance === undefined) throw new Refusal("not-found", "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`)
+    if (instance === undefined)
+      throw new Refusal(
+        "not-found",
+        "InvalidInstanceID.NotFound",
+        `The instance ID '${instanceId}' does not exist`,
+      )
     instance.terminationProtected = enabled
   }
 
@@ -445,7 +469,11 @@ export class World {
     if (spec._tag === "LaunchConfiguration") {
       const configuration = this.launchConfigurations.get(spec.launchConfigurationName)
       if (configuration === undefined) {
-        throw new Refusal("invalid-parameter", "ValidationError", `Launch configuration ${spec.launchConfigurationName} not found`)
+        throw new Refusal(
+          "invalid-parameter",
+          "ValidationError",
+          `Launch configuration ${spec.launchConfigurationName} not found`,
+        )
       }
       return {
         imageId: this.resolveImageId(configuration.imageId),
@@ -455,7 +483,10 @@ export class World {
     }
     let templateRef = spec.template
     let overrideType: string | undefined
-    const override = spec._tag === "MixedInstancesPolicy" ? spec.overrides[group.overrideCursor % spec.overrides.length] : undefined
+    const override =
+      spec._tag === "MixedInstancesPolicy"
+        ? spec.overrides[group.overrideCursor % spec.overrides.length]
+        : undefined
     if (override !== undefined) {
       group.overrideCursor++
       overrideType = override.instanceType
@@ -463,19 +494,31 @@ export class World {
     }
     const template = this.templates.get(templateRef.launchTemplateId)
     if (template === undefined) {
-      throw new Refusal("invalid-parameter", "ValidationError", `Launch template ${templateRef.launchTemplateId} not found`)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `Launch template ${templateRef.launchTemplateId} not found`,
+      )
     }
     const version = this.templateVersion(template, templateRef.version)
     return {
       imageId: this.resolveImageId(version.imageId),
       instanceType: overrideType ?? version.instanceType,
-      origin: { kind: "template", launchTemplateId: template.launchTemplateId, version: version.versionNumber },
+      origin: {
+        kind: "template",
+        launchTemplateId: template.launchTemplateId,
+        version: version.versionNumber,
+      },
     }
   }
 
   templateVersion(template: TemplateRecord, version: string): TemplateVersionRecord {
     const number =
-      version === "$Latest" ? template.latestVersion : version === "$Default" ? template.defaultVersion : Number(version)
+      version === "$Latest"
+        ? template.latestVersion
+        : version === "$Default"
+          ? template.defaultVersion
+          : Number(version)
     const record = template.versions.get(number)
     if (record === undefined) {
       throw new Refusal(
@@ -492,7 +535,11 @@ export class World {
     const name = imageId.slice("resolve:ssm:".length)
     const parameter = this.ssmParameters.get(name)
     if (parameter === undefined) {
-      throw new Refusal("invalid-parameter", "InvalidParameter", `The SSM parameter ${name} could not be resolved`)
+      throw new Refusal(
+        "invalid-parameter",
+        "InvalidParameter",
+        `The SSM parameter ${name} could not be resolved`,
+      )
     }
     return parameter.value
   }
@@ -527,7 +574,13 @@ export class World {
       // A retry is already queued for when the block ends.
       if (this.now < group.launchBlockedUntil) return
       for (let index = members.length; index < target; index++) {
-        if (!this.launchInto(group, "an instance was started in response to a difference between desired and actual capacity")) break
+        if (
+          !this.launchInto(
+            group,
+            "an instance was started in response to a difference between desired and actual capacity",
+          )
+        )
+          break
       }
       return
     }
@@ -550,12 +603,20 @@ export class World {
    * Launches one instance in the least-populated AZ, falling back to the next AZs when one lacks
    * capacity (as Auto Scaling does); undefined, with a Failed activity, when no launch is possible.
    */
-  private launchInto(group: GroupRecord, cause: string, zones = this.zonesByLaunchPreference(group)): InstanceRecord | undefined {
+  private launchInto(
+    group: GroupRecord,
+    cause: string,
+    zones = this.zonesByLaunchPreference(group),
+  ): InstanceRecord | undefined {
     try {
       const resolved = this.resolveLaunchSpec(group)
       const image = this.images.get(resolved.imageId)
       if (image === undefined || image.state !== "available") {
-        throw new Refusal("not-found", "InvalidAMIID.NotFound", `The image id '[${resolved.imageId}]' does not exist`)
+        throw new Refusal(
+          "not-found",
+          "InvalidAMIID.NotFound",
+          `The image id '[${resolved.imageId}]' does not exist`,
+        )
       }
       const availabilityZone = zones.find((zone) => !this.launchFaultApplies(resolved.imageId, zone))
       if (availabilityZone === undefined) {
@@ -566,13 +627,25 @@ export class World {
         )
       }
       const instance = this.createInstance({ group, availabilityZone, ...resolved, booted: false })
-      this.recordActivity(group.name, "Successful", `Launching a new EC2 instance: ${instance.instanceId}`, cause)
+      this.recordActivity(
+        group.name,
+        "Successful",
+        `Launching a new EC2 instance: ${instance.instanceId}`,
+        cause,
+      )
       return instance
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
-      this.recordActivity(group.name, "Failed", "Launching a new EC2 instance.  Status Reason: " + error.message, cause)
+      this.recordActivity(
+        group.name,
+        "Failed",
+        "Launching a new EC2 instance.  Status Reason: " + error.message,
+        cause,
+      )
       if (group.launchBlockedUntil <= this.now) {
-        this.schedule(this.timings.launchRetryMs, `retry-launch ${group.name}`, () => this.requestGroupReconcile(group.name))
+        this.schedule(this.timings.launchRetryMs, `retry-launch ${group.name}`, () =>
+          this.requestGroupReconcile(group.name),
+        )
       }
       group.launchBlockedUntil = this.now + this.timings.launchRetryMs
       return undefined
@@ -603,7 +676,8 @@ export class World {
 
   private zoneCounts(group: GroupRecord, members: ReadonlyArray<InstanceRecord>): Map<string, number> {
     const counts = new Map(group.availabilityZones.map((zone) => [zone, 0]))
-    for (const member of members) counts.set(member.availabilityZone, (counts.get(member.availabilityZone) ?? 0) + 1)
+    for (const member of members)
+      counts.set(member.availabilityZone, (counts.get(member.availabilityZone) ?? 0) + 1)
     return counts
   }
 
@@ -619,7 +693,9 @@ export class World {
     if (Math.max(...counts) - Math.min(...counts) <= 1) return
     if (members.length + 1 > group.maxSize + Math.max(1, Math.floor(group.maxSize / 10))) return
     // Only the smallest AZ helps; when it has no capacity the attempt fails and is retried later.
-    const extra = this.launchInto(group, "an instance was launched to aid in balancing the group's zones.", [this.pickLaunchZone(group)])
+    const extra = this.launchInto(group, "an instance was launched to aid in balancing the group's zones.", [
+      this.pickLaunchZone(group),
+    ])
     if (extra !== undefined) group.rebalanceInstanceId = extra.instanceId
   }
 
@@ -651,7 +727,9 @@ export class World {
     const counts = this.zoneCounts(group, members)
     const zones = [...new Set(candidates.map((c) => c.availabilityZone))]
     const largest = Math.max(...zones.map((zone) => counts.get(zone) ?? 0))
-    const inZone = candidates.filter((c) => c.availabilityZone === zones.find((z) => (counts.get(z) ?? 0) === largest))
+    const inZone = candidates.filter(
+      (c) => c.availabilityZone === zones.find((z) => (counts.get(z) ?? 0) === largest),
+    )
     const ranks = inZone.map((c) => this.launchAgeRank(group, c))
     const oldest = Math.min(...ranks)
     const oldestOnes = inZone.filter((_, index) => ranks[index] === oldest)
@@ -665,9 +743,11 @@ export class World {
     if (origin.kind === "configuration") {
       return spec._tag === "LaunchConfiguration" && spec.launchConfigurationName === origin.name ? 3 : 0
     }
-    if (spec._tag === "LaunchConfiguration" || spec.template.launchTemplateId !== origin.launchTemplateId) return 1
+    if (spec._tag === "LaunchConfiguration" || spec.template.launchTemplateId !== origin.launchTemplateId)
+      return 1
     const template = this.templates.get(origin.launchTemplateId)
-    const current = template === undefined ? undefined : this.tryTemplateVersion(template, spec.template.version)
+    const current =
+      template === undefined ? undefined : this.tryTemplateVersion(template, spec.template.version)
     return current !== undefined && origin.version >= current ? 3 : 2
   }
 
@@ -681,7 +761,8 @@ export class World {
 
   group(name: string): GroupRecord {
     const group = this.groups.get(name)
-    if (group === undefined) throw new Refusal("invalid-parameter", "ValidationError", `AutoScalingGroup name not found - ${name}`)
+    if (group === undefined)
+      throw new Refusal("invalid-parameter", "ValidationError", `AutoScalingGroup name not found - ${name}`)
     return group
   }
 
@@ -696,7 +777,12 @@ export class World {
     const minSize = input.minSize ?? group.minSize
     const maxSize = input.maxSize ?? group.maxSize
     const desired = input.desiredCapacity ?? group.desiredCapacity
-    if (minSize > maxSize) throw new Refusal("invalid-parameter", "ValidationError", "Max bound must be greater than or equal to min bound")
+    if (minSize > maxSize)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        "Max bound must be greater than or equal to min bound",
+      )
     if (input.desiredCapacity !== undefined && (desired < minSize || desired > maxSize)) {
       throw new Refusal(
         "invalid-parameter",
@@ -724,7 +810,11 @@ export class World {
   private memberOf(group: GroupRecord, instanceId: string): MemberRecord {
     const instance = this.instances.get(instanceId)
     if (!isMember(instance) || instance.membership.groupName !== group.name) {
-      throw new Refusal("invalid-parameter", "ValidationError", `The instance ${instanceId} is not part of Auto Scaling group ${group.name}.`)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `The instance ${instanceId} is not part of Auto Scaling group ${group.name}.`,
+      )
     }
     return instance
   }
@@ -742,7 +832,11 @@ export class World {
     for (const instance of instances) {
       const lifecycle = instance.membership.lifecycle
       if (lifecycle !== "InService" && lifecycle !== "Standby") {
-        throw new Refusal("invalid-parameter", "ValidationError", `The instance ${instance.instanceId} is not in InService or Standby.`)
+        throw new Refusal(
+          "invalid-parameter",
+          "ValidationError",
+          `The instance ${instance.instanceId} is not in InService or Standby.`,
+        )
       }
     }
     const inCapacityCount = instances.filter((i) => i.membership.lifecycle === "InService").length
@@ -754,7 +848,12 @@ export class World {
       )
     }
     for (const instance of instances) {
-      this.recordActivity(group.name, "Successful", `Detaching EC2 instance: ${instance.instanceId}`, "an instance was detached by a user request")
+      this.recordActivity(
+        group.name,
+        "Successful",
+        `Detaching EC2 instance: ${instance.instanceId}`,
+        "an instance was detached by a user request",
+      )
       this.removeMember(group.name, instance)
     }
     if (decrement) group.desiredCapacity -= inCapacityCount
@@ -765,18 +864,35 @@ export class World {
     const instance = this.instances.get(instanceId)
     const membership = instance?.membership
     if (instance === undefined || membership === undefined) {
-      throw new Refusal("invalid-parameter", "ValidationError", `Instance Id not found - No managed instance found for instance ID: ${instanceId}`)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+      )
     }
     const group = this.group(membership.groupName)
     if (membership.lifecycle === "Terminating") {
-      throw new Refusal("conflict", "ScalingActivityInProgress", `An Auto Scaling activity is already terminating ${instanceId}.`)
+      throw new Refusal(
+        "conflict",
+        "ScalingActivityInProgress",
+        `An Auto Scaling activity is already terminating ${instanceId}.`,
+      )
     }
     if (decrement && inCapacity(membership.lifecycle) && group.desiredCapacity - 1 < group.minSize) {
-      throw new Refusal("invalid-parameter", "ValidationError", `Currently, desiredSize equals minSize (${group.minSize}). Terminating instance without replacement will violate group's min size constraint.`)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `Currently, desiredSize equals minSize (${group.minSize}). Terminating instance without replacement will violate group's min size constraint.`,
+      )
     }
     if (decrement && inCapacity(membership.lifecycle)) group.desiredCapacity--
     membership.lifecycle = "Terminating"
-    this.recordActivity(group.name, "Successful", `Terminating EC2 instance: ${instanceId}`, "an instance was taken out of service in response to a user request")
+    this.recordActivity(
+      group.name,
+      "Successful",
+      `Terminating EC2 instance: ${instanceId}`,
+      "an instance was taken out of service in response to a user request",
+    )
     this.shutDown(instance, `Host EC2 (instance ${instanceId}) terminated by Auto Scaling`)
     this.requestGroupReconcile(group.name)
   }
@@ -784,7 +900,12 @@ export class World {
   setProcesses(asgName: string, processes: ReadonlyArray<string>, suspended: boolean): void {
     const group = this.group(asgName)
     const unknown = processes.filter((p) => !scalingProcesses.has(p))
-    if (unknown.length > 0) throw new Refusal("invalid-parameter", "ValidationError", `Unknown scaling process(es): ${unknown.join(", ")}`)
+    if (unknown.length > 0)
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `Unknown scaling process(es): ${unknown.join(", ")}`,
+      )
     const names = processes.length === 0 ? [...scalingProcesses] : processes
     for (const name of names) {
       if (suspended) group.suspendedProcesses.add(name)
@@ -793,15 +914,29 @@ export class World {
     this.requestGroupReconcile(group.name)
   }
 
-  setInstanceProtection(asgName: string, instanceIds: ReadonlyArray<string>, protectedFromScaleIn: boolean): void {
+  setInstanceProtection(
+    asgName: string,
+    instanceIds: ReadonlyArray<string>,
+    protectedFromScaleIn: boolean,
+  ): void {
     if (instanceIds.length > 50) {
-      throw new Refusal("invalid-parameter", "ValidationError", "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50")
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
+      )
     }
     const group = this.group(asgName)
-    for (const instance of instanceIds.map((id) => this.memberOf(group, id))) instance.membership.protectedFromScaleIn = protectedFromScaleIn
+    for (const instance of instanceIds.map((id) => this.memberOf(group, id)))
+      instance.membership.protectedFromScaleIn = protectedFromScaleIn
   }
 
-  recordActivity(asgName: string, status: ScalingActivityRecord["status"], description: string, cause: string): void {
+  recordActivity(
+    asgName: string,
+    status: ScalingActivityRecord["status"],
+    description: string,
+    cause: string,
+  ): void {
     this.activities.push({
       activityId: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
       asgName,
@@ -827,10 +962,17 @@ export class World {
    * MinHealthyPercentage allows (at least one) without draining, lets the group replace them, and
    * waits for the replacements to be InService plus the instance warmup before the next batch.
    */
-  startInstanceRefresh(asgName: string, options: { readonly minHealthyPercentage: number; readonly instanceWarmupMs: number }): string {
+  startInstanceRefresh(
+    asgName: string,
+    options: { readonly minHealthyPercentage: number; readonly instanceWarmupMs: number },
+  ): string {
     const group = this.group(asgName)
     if (group.instanceRefresh?.status === "InProgress") {
-      throw new Refusal("conflict", "InstanceRefreshInProgress", `An Instance Refresh is already in progress for ${asgName}.`)
+      throw new Refusal(
+        "conflict",
+        "InstanceRefreshInProgress",
+        `An Instance Refresh is already in progress for ${asgName}.`,
+      )
     }
     const refresh: InstanceRefreshRecord = {
       id: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}`,
@@ -856,13 +998,19 @@ export class World {
   private instanceRefreshStep(group: GroupRecord, refresh: InstanceRefreshRecord): void {
     const members = this.capacityMembers(group)
     const old = new Set(refresh.remaining)
-    const ready = members.filter((m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)))
+    const ready = members.filter(
+      (m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)),
+    )
     if (members.length < group.desiredCapacity || ready.length < members.length) {
       // Replacements still booting or warming up: look again when the newest one's warmup ends.
       if (refresh.checkScheduled) return
       refresh.checkScheduled = true
       const newest = Math.max(...members.map((m) => m.launchTime))
-      const warmAt = newest + this.timings.instancePendingMs + this.timings.inServiceAfterRunningMs + refresh.instanceWarmupMs
+      const warmAt =
+        newest +
+        this.timings.instancePendingMs +
+        this.timings.inServiceAfterRunningMs +
+        refresh.instanceWarmupMs
       this.schedule(Math.max(1_000, warmAt - this.now), `refresh ${group.name}`, () => {
         refresh.checkScheduled = false
         if (refresh.status === "InProgress") this.instanceRefreshStep(group, refresh)
@@ -882,7 +1030,12 @@ export class World {
       const instance = this.instances.get(instanceId)
       if (instance?.membership === undefined) continue
       instance.membership.lifecycle = "Terminating"
-      this.recordActivity(group.name, "Successful", `Terminating EC2 instance: ${instanceId}`, "an instance was taken out of service in response to an instance refresh.")
+      this.recordActivity(
+        group.name,
+        "Successful",
+        `Terminating EC2 instance: ${instanceId}`,
+        "an instance was taken out of service in response to an instance refresh.",
+      )
       this.shutDown(instance, `Host EC2 (instance ${instanceId}) terminated by an instance refresh`)
       refresh.replaced++
     }
@@ -890,23 +1043,45 @@ export class World {
   }
 
   private warmedUp(instance: InstanceRecord, refresh: InstanceRefreshRecord): boolean {
-    return this.now >= instance.launchTime + this.timings.instancePendingMs + this.timings.inServiceAfterRunningMs + refresh.instanceWarmupMs
+    return (
+      this.now >=
+      instance.launchTime +
+        this.timings.instancePendingMs +
+        this.timings.inServiceAfterRunningMs +
+        refresh.instanceWarmupMs
+    )
   }
 
   // ---------------------------------------------------------------- ECS: container instances
 
-  updateContainerInstancesState(clusterName: string, arns: ReadonlyArray<string>, status: "ACTIVE" | "DRAINING"): void {
+  updateContainerInstancesState(
+    clusterName: string,
+    arns: ReadonlyArray<string>,
+    status: "ACTIVE" | "DRAINING",
+  ): void {
     this.cluster(clusterName)
     if (arns.length > 10) {
-      throw new Refusal("invalid-parameter", "InvalidParameterException", "instanceIds can have at most 10 items.")
+      throw new Refusal(
+        "invalid-parameter",
+        "InvalidParameterException",
+        "instanceIds can have at most 10 items.",
+      )
     }
     const records = arns.map((arn) => {
       const record = this.containerInstances.get(arn)
       if (record === undefined || record.clusterName !== clusterName) {
-        throw new Refusal("not-found", "InvalidParameterException", `Container instance ${arn} not found (MISSING).`)
+        throw new Refusal(
+          "not-found",
+          "InvalidParameterException",
+          `Container instance ${arn} not found (MISSING).`,
+        )
       }
       if (record.status === "INACTIVE") {
-        throw new Refusal("invalid-parameter", "InvalidParameterException", `Container instance ${arn} is INACTIVE and cannot be updated.`)
+        throw new Refusal(
+          "invalid-parameter",
+          "InvalidParameterException",
+          `Container instance ${arn} is INACTIVE and cannot be updated.`,
+        )
       }
       return record
     })
@@ -922,7 +1097,8 @@ export class World {
     }
     for (const taskArn of [...record.taskArns]) {
       const task = this.tasks.get(taskArn)
-      if (task !== undefined) this.finishTask(task, "Container instance deregistration forced by a user (task orphaned)")
+      if (task !== undefined)
+        this.finishTask(task, "Container instance deregistration forced by a user (task orphaned)")
     }
     this.deactivateContainerInstance(record)
     this.requestScheduler(clusterName)
@@ -939,7 +1115,8 @@ export class World {
 
   cluster(clusterName: string): ClusterRecord {
     const cluster = this.clusters.get(clusterName)
-    if (cluster === undefined) throw new Refusal("not-found", "ClusterNotFoundException", `Cluster not found: ${clusterName}`)
+    if (cluster === undefined)
+      throw new Refusal("not-found", "ClusterNotFoundException", `Cluster not found: ${clusterName}`)
     return cluster
   }
 
@@ -1004,7 +1181,11 @@ export class World {
     return task.taskArn
   }
 
-  private createServiceTask(service: ServiceRecord, target: ContainerInstanceRecord | undefined, instant: boolean): TaskRecord {
+  private createServiceTask(
+    service: ServiceRecord,
+    target: ContainerInstanceRecord | undefined,
+    instant: boolean,
+  ): TaskRecord {
     const task: TaskRecord = {
       taskArn: this.newTaskArn(service.clusterName),
       clusterName: service.clusterName,
@@ -1030,7 +1211,11 @@ export class World {
    * Puts a task on an instance. `instant` (scenario start) makes it RUNNING and healthy at once; a task
    * placed when created goes through PROVISIONING; one that waited unplaced is already PENDING.
    */
-  private placeTask(task: TaskRecord, target: ContainerInstanceRecord, mode: "instant" | "created" | "waited"): void {
+  private placeTask(
+    task: TaskRecord,
+    target: ContainerInstanceRecord,
+    mode: "instant" | "created" | "waited",
+  ): void {
     task.containerInstanceArn = target.containerInstanceArn
     this.reserve(target, task)
     if (mode === "instant") {
@@ -1064,7 +1249,8 @@ export class World {
     this.schedule(this.timings.taskHealthyAfterMs, `health ${task.taskArn}`, () => {
       if (task.lastStatus !== "RUNNING" || task.desiredStatus !== "RUNNING") return
       const instance = this.instanceOfTask(task)
-      const failing = instance !== undefined && (this.faults.unhealthyTasksOnImages ?? []).includes(instance.imageId)
+      const failing =
+        instance !== undefined && (this.faults.unhealthyTasksOnImages ?? []).includes(instance.imageId)
       if (failing) {
         task.health = "UNHEALTHY"
         this.stopTask(task, "Task failed ELB health checks")
@@ -1079,12 +1265,16 @@ export class World {
     if (task.serviceKey !== undefined || task.runsForMs === undefined) return
     const endsAt = task.createdAt + task.runsForMs
     this.schedule(Math.max(0, endsAt - this.now), `exit ${task.taskArn}`, () => {
-      if (task.desiredStatus === "RUNNING" && task.lastStatus === "RUNNING") this.finishTask(task, "Essential container in task exited")
+      if (task.desiredStatus === "RUNNING" && task.lastStatus === "RUNNING")
+        this.finishTask(task, "Essential container in task exited")
     })
   }
 
   instanceOfTask(task: TaskRecord): InstanceRecord | undefined {
-    const ci = task.containerInstanceArn === undefined ? undefined : this.containerInstances.get(task.containerInstanceArn)
+    const ci =
+      task.containerInstanceArn === undefined
+        ? undefined
+        : this.containerInstances.get(task.containerInstanceArn)
     return ci === undefined ? undefined : this.instances.get(ci.ec2InstanceId)
   }
 
@@ -1100,7 +1290,8 @@ export class World {
     }
     task.lastStatus = "DEACTIVATING"
     const service = task.serviceKey === undefined ? undefined : this.services.get(task.serviceKey)
-    const deactivating = service?.loadBalanced === true ? this.timings.deregistrationDelayMs : this.timings.deactivatingMs
+    const deactivating =
+      service?.loadBalanced === true ? this.timings.deregistrationDelayMs : this.timings.deactivatingMs
     this.schedule(deactivating, `stopping ${task.taskArn}`, () => {
       if (task.lastStatus !== "DEACTIVATING") return
       task.lastStatus = "STOPPING"
@@ -1118,7 +1309,10 @@ export class World {
     task.desiredStatus = "STOPPED"
     task.stopReason ??= reason
     task.stoppedAt = this.now
-    const host = task.containerInstanceArn === undefined ? undefined : this.containerInstances.get(task.containerInstanceArn)
+    const host =
+      task.containerInstanceArn === undefined
+        ? undefined
+        : this.containerInstances.get(task.containerInstanceArn)
     if (host !== undefined) this.release(host, task)
     this.markTask(task)
     this.schedule(this.timings.stoppedRetentionMs, `forget ${task.taskArn}`, () => {
@@ -1145,7 +1339,9 @@ export class World {
   }
 
   serviceTasks(service: ServiceRecord): Array<TaskRecord> {
-    return [...service.taskArns].map((arn) => this.tasks.get(arn)).filter((t): t is TaskRecord => t !== undefined)
+    return [...service.taskArns]
+      .map((arn) => this.tasks.get(arn))
+      .filter((t): t is TaskRecord => t !== undefined)
   }
 
   isHealthy(task: TaskRecord): boolean {
@@ -1153,7 +1349,9 @@ export class World {
   }
 
   private statusOf(task: TaskRecord): ContainerInstanceRecord["status"] | undefined {
-    return task.containerInstanceArn === undefined ? undefined : this.containerInstances.get(task.containerInstanceArn)?.status
+    return task.containerInstanceArn === undefined
+      ? undefined
+      : this.containerInstances.get(task.containerInstanceArn)?.status
   }
 
   /** One pass of the ECS service scheduler over a cluster: daemons first, then replica services by name. */
@@ -1161,8 +1359,10 @@ export class World {
     const services = [...this.services.values()]
       .filter((s) => s.clusterName === clusterName)
       .sort((a, b) => a.serviceName.localeCompare(b.serviceName))
-    for (const service of services) if (service.schedulingStrategy === "DAEMON") this.scheduleDaemon(service, instant)
-    for (const service of services) if (service.schedulingStrategy === "REPLICA") this.scheduleReplica(service, instant)
+    for (const service of services)
+      if (service.schedulingStrategy === "DAEMON") this.scheduleDaemon(service, instant)
+    for (const service of services)
+      if (service.schedulingStrategy === "REPLICA") this.scheduleReplica(service, instant)
     // Standalone tasks waiting for room.
     for (const task of this.tasks.values()) {
       if (task.clusterName !== clusterName || task.serviceKey !== undefined) continue
@@ -1202,7 +1402,8 @@ export class World {
   private scheduleReplica(service: ServiceRecord, instant: boolean): void {
     const live = () => this.serviceTasks(service).filter((t) => t.desiredStatus === "RUNNING")
     for (const task of live()) {
-      if (this.statusOf(task) === "DRAINING" && task.lastStatus !== "RUNNING") this.stopTask(task, "Container instance is draining")
+      if (this.statusOf(task) === "DRAINING" && task.lastStatus !== "RUNNING")
+        this.stopTask(task, "Container instance is draining")
     }
     for (const task of live()) {
       if (task.containerInstanceArn !== undefined) continue
@@ -1243,7 +1444,8 @@ export class World {
   }
 
   private fitsResources(ci: ContainerInstanceRecord, need: ResourceNeed): boolean {
-    if (ci.registered.cpu - ci.used.cpu < need.cpu || ci.registered.memory - ci.used.memory < need.memory) return false
+    if (ci.registered.cpu - ci.used.cpu < need.cpu || ci.registered.memory - ci.used.memory < need.memory)
+      return false
     return !need.hostPorts.some((port) => ci.registered.ports.includes(port) || ci.used.ports.includes(port))
   }
 
@@ -1268,12 +1470,23 @@ export class World {
     let best: ContainerInstanceRecord | undefined
     let bestKey: Array<number> = []
     for (const ci of this.containerInstances.values()) {
-      if (ci.clusterName !== clusterName || ci.status !== "ACTIVE" || !ci.agentConnected || !this.fitsResources(ci, need)) continue
+      if (
+        ci.clusterName !== clusterName ||
+        ci.status !== "ACTIVE" ||
+        !ci.agentConnected ||
+        !this.fitsResources(ci, need)
+      )
+        continue
       if (distinct && (perInstance.get(ci.containerInstanceArn) ?? 0) > 0) continue
       const key = strategies.map((strategy) => {
         if (strategy.type === "random") return this.rng.next()
-        if (strategy.type === "binpack") return strategy.field === "cpu" ? ci.registered.cpu - ci.used.cpu : ci.registered.memory - ci.used.memory
-        return strategy.field === "attribute:ecs.availability-zone" ? (perZone.get(ci.availabilityZone) ?? 0) : (perInstance.get(ci.containerInstanceArn) ?? 0)
+        if (strategy.type === "binpack")
+          return strategy.field === "cpu"
+            ? ci.registered.cpu - ci.used.cpu
+            : ci.registered.memory - ci.used.memory
+        return strategy.field === "attribute:ecs.availability-zone"
+          ? (perZone.get(ci.availabilityZone) ?? 0)
+          : (perInstance.get(ci.containerInstanceArn) ?? 0)
       })
       key.push(this.rng.next())
       if (best === undefined || lexicographicallyLess(key, bestKey)) {
@@ -1287,7 +1500,8 @@ export class World {
   /** Sets a service's desired count (UpdateService-like; a simulator operation). */
   setServiceDesiredCount(clusterName: string, serviceName: string, desiredCount: number): void {
     const service = this.services.get(serviceKey(clusterName, serviceName))
-    if (service === undefined) throw new Refusal("not-found", "ServiceNotFoundException", `Service not found: ${serviceName}`)
+    if (service === undefined)
+      throw new Refusal("not-found", "ServiceNotFoundException", `Service not found: ${serviceName}`)
     service.desiredCount = desiredCount
     this.dirtyServices.add(service.key)
     this.requestScheduler(clusterName)
@@ -1302,12 +1516,16 @@ export class World {
           loss.instanceId ??
           (loss.groupName === undefined
             ? undefined
-            : this.capacityMembers(this.groups.get(loss.groupName) ?? this.group(loss.groupName)).find((i) => i.state === "running")?.instanceId)
+            : this.capacityMembers(this.groups.get(loss.groupName) ?? this.group(loss.groupName)).find(
+                (i) => i.state === "running",
+              )?.instanceId)
         if (id !== undefined) this.loseInstance(id)
       })
     }
     for (const change of this.faults.desiredCapacityChanges ?? []) {
-      this.schedule(change.atMs, "fault: desired capacity changed", () => this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity))
+      this.schedule(change.atMs, "fault: desired capacity changed", () =>
+        this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity),
+      )
     }
   }
 
@@ -1329,7 +1547,10 @@ export class World {
    * one while tasks wait for room; instances younger than the warmup period are not scaled in.
    * Managed termination protection protects instances hosting non-daemon tasks.
    */
-  private managedScalingStep(cluster: ClusterRecord, provider: ClusterRecord["capacityProviders"][number]): void {
+  private managedScalingStep(
+    cluster: ClusterRecord,
+    provider: ClusterRecord["capacityProviders"][number],
+  ): void {
     const group = this.groups.get(provider.asgName)
     if (group === undefined) return
     const members = this.capacityMembers(group)
@@ -1342,12 +1563,18 @@ export class World {
         return task !== undefined && service?.schedulingStrategy !== "DAEMON"
       })
     }
-    if (provider.managedTerminationProtection) for (const member of members) member.membership.protectedFromScaleIn = busy(member)
+    if (provider.managedTerminationProtection)
+      for (const member of members) member.membership.protectedFromScaleIn = busy(member)
     if (!provider.managedScaling) return
     const waiting = [...this.tasks.values()].some(
-      (t) => t.clusterName === cluster.clusterName && t.desiredStatus === "RUNNING" && t.containerInstanceArn === undefined,
+      (t) =>
+        t.clusterName === cluster.clusterName &&
+        t.desiredStatus === "RUNNING" &&
+        t.containerInstanceArn === undefined,
     )
-    const warming = members.filter((m) => this.now - m.launchTime < this.timings.managedScalingWarmupMs && !busy(m)).length
+    const warming = members.filter(
+      (m) => this.now - m.launchTime < this.timings.managedScalingWarmupMs && !busy(m),
+    ).length
     const needed = members.filter(busy).length + warming + (waiting ? 1 : 0)
     if (needed !== group.desiredCapacity) this.setDesiredByAnotherActor(group.name, needed)
   }
@@ -1363,7 +1590,10 @@ export class World {
       const desired = service.desiredCount
       // A daemon's desired count grows the moment an instance registers, before its task can run: that
       // lag is not lost availability, so daemons are measured (timeline, zero-healthy) without a floor.
-      const floor = service.schedulingStrategy === "DAEMON" ? 0 : Math.ceil((desired * service.minimumHealthyPercent) / 100)
+      const floor =
+        service.schedulingStrategy === "DAEMON"
+          ? 0
+          : Math.ceil((desired * service.minimumHealthyPercent) / 100)
       const series = this.serviceHealth.get(key) ?? []
       const last = series.at(-1)
       if (last === undefined || last.healthy !== healthy || last.desired !== desired) {

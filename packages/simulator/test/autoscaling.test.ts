@@ -13,10 +13,12 @@ import { simulate } from "./helpers.ts"
 
 const small = scenarios.small
 const asgName = "small-asg"
-const describeGroup = (name = asgName) => AutoScaling.use((a) => a.describeGroups([name])).pipe(Effect.map((groups) => groups[0]!))
+const describeGroup = (name = asgName) =>
+  AutoScaling.use((a) => a.describeGroups([name])).pipe(Effect.map((groups) => groups[0]!))
 const zonesOf = (instances: ReadonlyArray<{ readonly availabilityZone: string }>) => {
   const counts: Record<string, number> = {}
-  for (const instance of instances) counts[instance.availabilityZone] = (counts[instance.availabilityZone] ?? 0) + 1
+  for (const instance of instances)
+    counts[instance.availabilityZone] = (counts[instance.availabilityZone] ?? 0) + 1
   return counts
 }
 
@@ -37,7 +39,12 @@ describe("launching to desired capacity", () => {
   it("registers the new instances with ECS after the agent delay", async () => {
     const sim = makeSimulation(small)
     await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })))
-    sim.advance(defaultTimings.autoScalingReactionMs + defaultTimings.instancePendingMs + defaultTimings.agentRegistrationMs - 1)
+    sim.advance(
+      defaultTimings.autoScalingReactionMs +
+        defaultTimings.instancePendingMs +
+        defaultTimings.agentRegistrationMs -
+        1,
+    )
     expect(sim.snapshotState().containerInstances).toHaveLength(4)
     sim.advance(1)
     expect(sim.snapshotState().containerInstances).toHaveLength(6)
@@ -64,7 +71,11 @@ describe("launching to desired capacity", () => {
   it("launches in another AZ when the preferred one has no capacity", async () => {
     const { sim } = await simulate(
       small,
-      () => Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })), Effect.sleep("5 minutes")),
+      () =>
+        Effect.andThen(
+          AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })),
+          Effect.sleep("5 minutes"),
+        ),
       { faults: { launchFailures: [{ availabilityZone: "us-east-1a" }] } },
     )
     expect(zonesOf(sim.snapshotState().groups[0]!.instances)).toEqual({ "us-east-1a": 2, "us-east-1b": 4 })
@@ -77,9 +88,17 @@ describe("launching to desired capacity", () => {
   it("records a launch of a deregistered image as Failed with InvalidAMIID", async () => {
     const broken: Scenario = {
       ...small,
-      images: small.images.map((image) => (image.imageId === newImageId ? { ...image, state: "deregistered" as const } : image)),
-      launchTemplates: small.launchTemplates.map((t) => ({ ...t, versions: [{ ...t.versions[0]!, imageId: newImageId }] })),
-      groups: small.groups.map((g) => ({ ...g, initialImageId: small.launchTemplates[0]!.versions[0]!.imageId })),
+      images: small.images.map((image) =>
+        image.imageId === newImageId ? { ...image, state: "deregistered" as const } : image,
+      ),
+      launchTemplates: small.launchTemplates.map((t) => ({
+        ...t,
+        versions: [{ ...t.versions[0]!, imageId: newImageId }],
+      })),
+      groups: small.groups.map((g) => ({
+        ...g,
+        initialImageId: small.launchTemplates[0]!.versions[0]!.imageId,
+      })),
     }
     const { result } = await simulate(broken, () =>
       Effect.gen(function* () {
@@ -104,7 +123,11 @@ describe("DetachInstances", () => {
     )
     expect(error).toMatchObject({ kind: "invalid-parameter", code: "ValidationError" })
     expect(sim.snapshotState()).toEqual(before)
-    expect(sim.callLog.at(-1)).toMatchObject({ operation: "autoscaling:DetachInstances", mutating: true, outcome: "ValidationError" })
+    expect(sim.callLog.at(-1)).toMatchObject({
+      operation: "autoscaling:DetachInstances",
+      mutating: true,
+      outcome: "ValidationError",
+    })
     expect(appliedMutations(sim)).toEqual([])
   })
 
@@ -117,7 +140,9 @@ describe("DetachInstances", () => {
     expect(group.desiredCapacity).toBe(4)
     expect(group.instances.map((i) => i.instanceId)).not.toContain(first!.instanceId)
     expect(group.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(4)
-    expect(sim.snapshotState().instances.find((i) => i.instanceId === first!.instanceId)?.state).toBe("running")
+    expect(sim.snapshotState().instances.find((i) => i.instanceId === first!.instanceId)?.state).toBe(
+      "running",
+    )
   })
 
   it("with decrement, lowers desired capacity and launches nothing", async () => {
@@ -160,7 +185,10 @@ describe("scale-in", () => {
 
   it("lowering desired keeps AZs balanced", async () => {
     const { sim } = await simulate(scenarios["standard-20"], () =>
-      Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName: "standard-asg", desiredCapacity: 11 })), Effect.sleep("5 minutes")),
+      Effect.andThen(
+        AutoScaling.use((a) => a.updateGroup({ asgName: "standard-asg", desiredCapacity: 11 })),
+        Effect.sleep("5 minutes"),
+      ),
     )
     const counts = Object.values(zonesOf(sim.snapshotState().groups[0]!.instances))
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1)
@@ -192,7 +220,9 @@ describe("TerminateInstanceInAutoScalingGroup", () => {
     )
     expect(result.kind).toBe("invalid-parameter")
     sim.advance(10 * 60_000)
-    expect(sim.snapshotState().groups[0]!.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(4)
+    expect(
+      sim.snapshotState().groups[0]!.instances.filter((i) => i.lifecycleState === "InService"),
+    ).toHaveLength(4)
   })
 })
 
@@ -210,7 +240,9 @@ describe("Standby and AZRebalance", () => {
       Effect.gen(function* () {
         const autoScaling = yield* AutoScaling
         const group = yield* describeGroup()
-        const inA = group.instances.filter((i) => i.availabilityZone === "us-east-1a").map((i) => i.instanceId)
+        const inA = group.instances
+          .filter((i) => i.availabilityZone === "us-east-1a")
+          .map((i) => i.instanceId)
         yield* autoScaling.detachInstances(asgName, inA, true)
         yield* autoScaling.updateGroup({ asgName, desiredCapacity: 2 })
         // Both remaining instances are in us-east-1b: unbalanced by 2.
@@ -218,7 +250,10 @@ describe("Standby and AZRebalance", () => {
       }),
     )
     const group = sim.snapshotState().groups[0]!
-    expect(zonesOf(group.instances.filter((i) => i.lifecycleState === "InService"))).toEqual({ "us-east-1a": 1, "us-east-1b": 1 })
+    expect(zonesOf(group.instances.filter((i) => i.lifecycleState === "InService"))).toEqual({
+      "us-east-1a": 1,
+      "us-east-1b": 1,
+    })
     const descriptions = sim.snapshotState().activities.map((a) => a.description)
     const launch = descriptions.findIndex((d) => d.startsWith("Launching"))
     const terminate = descriptions.findIndex((d) => d.startsWith("Terminating"))
@@ -232,7 +267,9 @@ describe("Standby and AZRebalance", () => {
         const autoScaling = yield* AutoScaling
         yield* autoScaling.suspendProcesses(asgName, ["AZRebalance"])
         const group = yield* describeGroup()
-        const inA = group.instances.filter((i) => i.availabilityZone === "us-east-1a").map((i) => i.instanceId)
+        const inA = group.instances
+          .filter((i) => i.availabilityZone === "us-east-1a")
+          .map((i) => i.instanceId)
         yield* autoScaling.detachInstances(asgName, inA, true)
         yield* autoScaling.updateGroup({ asgName, desiredCapacity: 2 })
         yield* Effect.sleep("30 minutes")
@@ -245,17 +282,28 @@ describe("Standby and AZRebalance", () => {
 describe("launch spec forms", () => {
   it("cycles a mixed instances policy's overrides across launches", () => {
     const sim = makeSimulation(scenarios["mixed-instances"])
-    expect(sim.snapshotState().instances.map((i) => i.instanceType)).toEqual(["m5.large", "m6i.large", "m5.large", "m6i.large"])
+    expect(sim.snapshotState().instances.map((i) => i.instanceType)).toEqual([
+      "m5.large",
+      "m6i.large",
+      "m5.large",
+      "m6i.large",
+    ])
   })
 
   it("launches a launch configuration's image and type", async () => {
     const scenario = scenarios["launch-configuration"]
     const configuration = scenario.launchConfigurations[0]!
     const { sim } = await simulate(scenario, () =>
-      Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName: "launch-configuration-asg", desiredCapacity: 5 })), Effect.sleep("2 minutes")),
+      Effect.andThen(
+        AutoScaling.use((a) => a.updateGroup({ asgName: "launch-configuration-asg", desiredCapacity: 5 })),
+        Effect.sleep("2 minutes"),
+      ),
     )
     const launched = sim.snapshotState().instances.at(-1)!
-    expect([launched.imageId, launched.instanceType]).toEqual([configuration.imageId, configuration.instanceType])
+    expect([launched.imageId, launched.instanceType]).toEqual([
+      configuration.imageId,
+      configuration.instanceType,
+    ])
   })
 
   it("feeds one cluster from several groups", () => {

@@ -6,15 +6,32 @@
 import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeSimulation, newImageId, runGoToolBaseline, runInstanceRefreshBaseline, scenarios } from "../src/index.ts"
+import {
+  makeSimulation,
+  newImageId,
+  runGoToolBaseline,
+  runInstanceRefreshBaseline,
+  scenarios,
+} from "../src/index.ts"
 import { terminationCalls } from "../src/testing.ts"
 
 /** The instances the simulation started with (the first ones created). */
 const scenarioInstanceIds = (sim: ReturnType<typeof makeSimulation>) =>
-  sim.snapshotState().instances.slice(0, sim.scenario.groups.reduce((n, g) => n + g.desiredCapacity, 0)).map((i) => i.instanceId)
+  sim
+    .snapshotState()
+    .instances.slice(
+      0,
+      sim.scenario.groups.reduce((n, g) => n + g.desiredCapacity, 0),
+    )
+    .map((i) => i.instanceId)
 
 const liveImages = (sim: ReturnType<typeof makeSimulation>) => [
-  ...new Set(sim.snapshotState().instances.filter((i) => i.state === "running" || i.state === "pending").map((i) => i.imageId)),
+  ...new Set(
+    sim
+      .snapshotState()
+      .instances.filter((i) => i.state === "running" || i.state === "pending")
+      .map((i) => i.imageId),
+  ),
 ]
 
 /** A simple, correct rollout: surge, point the template at the new image, drain the old instances with DRAINING, wait, terminate. */
@@ -24,7 +41,8 @@ const handWrittenDrain = (clusterName: string, asgName: string) =>
     const autoScaling = yield* AutoScaling
     const ecs = yield* Ecs
     const [group] = yield* autoScaling.describeGroups([asgName])
-    if (group === undefined || group.launchSpec._tag !== "LaunchTemplate") return yield* Effect.die("unexpected group")
+    if (group === undefined || group.launchSpec._tag !== "LaunchTemplate")
+      return yield* Effect.die("unexpected group")
     yield* ec2.createLaunchTemplateVersion({
       launchTemplateId: group.launchSpec.template.launchTemplateId,
       sourceVersion: "$Latest",
@@ -37,17 +55,33 @@ const handWrittenDrain = (clusterName: string, asgName: string) =>
     yield* autoScaling.updateGroup({ asgName, desiredCapacity: group.desiredCapacity * 2 })
     for (;;) {
       const registered = yield* ecs.containerInstances(clusterName)
-      if (registered.filter((ci) => ci.status === "ACTIVE" && !oldIds.has(ci.ec2InstanceId)).length >= group.desiredCapacity) break
+      if (
+        registered.filter((ci) => ci.status === "ACTIVE" && !oldIds.has(ci.ec2InstanceId)).length >=
+        group.desiredCapacity
+      )
+        break
       yield* Effect.sleep("15 seconds")
     }
     const old = (yield* ecs.containerInstances(clusterName)).filter((ci) => oldIds.has(ci.ec2InstanceId))
     for (let index = 0; index < old.length; index += 10) {
-      yield* ecs.updateContainerInstancesState(clusterName, old.slice(index, index + 10).map((ci) => ci.containerInstanceArn), "DRAINING")
+      yield* ecs.updateContainerInstancesState(
+        clusterName,
+        old.slice(index, index + 10).map((ci) => ci.containerInstanceArn),
+        "DRAINING",
+      )
     }
     for (;;) {
       const tasks = yield* ecs.tasks(clusterName)
       const oldArns = new Set(old.map((ci) => ci.containerInstanceArn))
-      if (!tasks.some((t) => t.lastStatus !== "STOPPED" && t.containerInstanceArn !== undefined && oldArns.has(t.containerInstanceArn))) break
+      if (
+        !tasks.some(
+          (t) =>
+            t.lastStatus !== "STOPPED" &&
+            t.containerInstanceArn !== undefined &&
+            oldArns.has(t.containerInstanceArn),
+        )
+      )
+        break
       yield* Effect.sleep("15 seconds")
     }
     for (const instanceId of oldIds) yield* autoScaling.terminateInstanceInGroup(instanceId, true)
@@ -58,7 +92,9 @@ const handWrittenDrain = (clusterName: string, asgName: string) =>
 describe("the Go tool's algorithm", () => {
   it("on single-task-services, completes but leaves services below their floor; a DRAINING rollout does not", async () => {
     const goTool = makeSimulation(scenarios["single-task-services"], { seed: 3 })
-    const outcome = await Effect.runPromise(runGoToolBaseline(goTool, { clusterName: "single-task-services-cluster" }))
+    const outcome = await Effect.runPromise(
+      runGoToolBaseline(goTool, { clusterName: "single-task-services-cluster" }),
+    )
     expect(outcome.status).toBe("completed")
     expect(liveImages(goTool)).toEqual([newImageId])
     const oldIds = scenarioInstanceIds(goTool)
@@ -100,6 +136,8 @@ describe("ASG instance refresh", () => {
     expect(outcome.status).toBe("completed")
     expect(liveImages(sim)).toEqual([newImageId])
     expect(sim.metrics().serviceSecondsWithZeroHealthy).toBeGreaterThan(0)
-    expect(sim.snapshotState().tasks.some((t) => t.stopReason?.includes("instance refresh") === true)).toBe(true)
+    expect(sim.snapshotState().tasks.some((t) => t.stopReason?.includes("instance refresh") === true)).toBe(
+      true,
+    )
   })
 })

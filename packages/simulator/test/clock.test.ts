@@ -30,7 +30,10 @@ describe("virtual clock", () => {
     await sim.run(
       Effect.gen(function* () {
         const mark = (name: string, duration: Duration.Input) =>
-          Effect.andThen(Effect.sleep(duration), Effect.sync(() => void woke.push([name, sim.now() - start])))
+          Effect.andThen(
+            Effect.sleep(duration),
+            Effect.sync(() => void woke.push([name, sim.now() - start])),
+          )
         const slow = yield* Effect.forkChild(mark("slow", "30 seconds"))
         const fast = yield* Effect.forkChild(mark("fast", "10 seconds"))
         yield* Fiber.join(slow)
@@ -71,7 +74,11 @@ const drainEverything = (sim: Simulation) =>
       yield* autoScaling.updateGroup({ asgName: "standard-asg", desiredCapacity: 40 })
       yield* Effect.sleep("5 minutes")
       for (let index = 0; index < old.length; index += 10) {
-        yield* ecs.updateContainerInstancesState("standard-20-cluster", old.slice(index, index + 10).map((ci) => ci.containerInstanceArn), "DRAINING")
+        yield* ecs.updateContainerInstancesState(
+          "standard-20-cluster",
+          old.slice(index, index + 10).map((ci) => ci.containerInstanceArn),
+          "DRAINING",
+        )
       }
       yield* Effect.sleep("1 hour")
     }),
@@ -79,14 +86,22 @@ const drainEverything = (sim: Simulation) =>
 
 describe("determinism", () => {
   it("gives the same timeline, call log and end state for the same seed, and different ids for another seed", async () => {
-    const runs = [makeSimulation(scenarios["standard-20"], { seed: 42 }), makeSimulation(scenarios["standard-20"], { seed: 42 })]
+    const runs = [
+      makeSimulation(scenarios["standard-20"], { seed: 42 }),
+      makeSimulation(scenarios["standard-20"], { seed: 42 }),
+    ]
     for (const sim of runs) await drainEverything(sim)
     const [first, second] = runs as [Simulation, Simulation]
     expect(second.metrics()).toEqual(first.metrics())
     expect(second.callLog).toEqual(first.callLog)
     expect(second.snapshotState()).toEqual(first.snapshotState())
     const other = makeSimulation(scenarios["standard-20"], { seed: 43 })
-    expect(other.snapshotState().instances.map((i) => i.instanceId)).not.toEqual(first.snapshotState().instances.slice(0, 20).map((i) => i.instanceId))
+    expect(other.snapshotState().instances.map((i) => i.instanceId)).not.toEqual(
+      first
+        .snapshotState()
+        .instances.slice(0, 20)
+        .map((i) => i.instanceId),
+    )
   })
 })
 

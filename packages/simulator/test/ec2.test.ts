@@ -40,7 +40,9 @@ describe("termination", () => {
     const sim = makeSimulation(small)
     const [first, second] = sim.snapshotState().instances
     sim.setTerminationProtection(first!.instanceId, true)
-    const refused = await sim.run(Effect.flip(Ec2.use((ec2) => ec2.terminateInstances([first!.instanceId, second!.instanceId]))))
+    const refused = await sim.run(
+      Effect.flip(Ec2.use((ec2) => ec2.terminateInstances([first!.instanceId, second!.instanceId]))),
+    )
     expect(refused.code).toBe("OperationNotPermitted")
     const state = (id: string) => sim.snapshotState().instances.find((i) => i.instanceId === id)!.state
     expect(state(second!.instanceId)).toBe("running")
@@ -54,7 +56,14 @@ describe("termination", () => {
 describe("image discovery", () => {
   it("finds the newest non-deprecated Amazon image by the default name filter", async () => {
     const { result } = await simulate(small, () =>
-      Ec2.use((ec2) => ec2.describeImages({ _tag: "ByFilter", namePattern: defaultImageNameFilter, owners: ["amazon"], includeDeprecated: false })),
+      Ec2.use((ec2) =>
+        ec2.describeImages({
+          _tag: "ByFilter",
+          namePattern: defaultImageNameFilter,
+          owners: ["amazon"],
+          includeDeprecated: false,
+        }),
+      ),
     )
     const newest = [...result].sort((a, b) => b.creationDate - a.creationDate)[0]
     expect(newest?.imageId).toBe(newImageId)
@@ -64,14 +73,24 @@ describe("image discovery", () => {
 
   it("lists deprecated images only when asked", async () => {
     const { result } = await simulate(small, () =>
-      Ec2.use((ec2) => ec2.describeImages({ _tag: "ByFilter", namePattern: defaultImageNameFilter, owners: ["amazon"], includeDeprecated: true })),
+      Ec2.use((ec2) =>
+        ec2.describeImages({
+          _tag: "ByFilter",
+          namePattern: defaultImageNameFilter,
+          owners: ["amazon"],
+          includeDeprecated: true,
+        }),
+      ),
     )
     expect(result.some((image) => image.deprecationTime !== undefined)).toBe(true)
   })
 
   it("resolves the SSM image parameter and the composite recommended JSON to the new image", async () => {
     const { result } = await simulate(small, () =>
-      Effect.all([Ssm.use((s) => s.getParameter(recommendedImageIdParameter)), Ssm.use((s) => s.getParameter(recommendedParameter))]),
+      Effect.all([
+        Ssm.use((s) => s.getParameter(recommendedImageIdParameter)),
+        Ssm.use((s) => s.getParameter(recommendedParameter)),
+      ]),
     )
     expect(result[0].value).toBe(newImageId)
     expect((JSON.parse(result[1].value) as { readonly image_id: string }).image_id).toBe(newImageId)
@@ -85,17 +104,34 @@ describe("image discovery", () => {
 
 describe("launch template versions", () => {
   const create = (key: string, imageId = newImageId) =>
-    Ec2.use((ec2) => ec2.createLaunchTemplateVersion({ launchTemplateId: templateId, sourceVersion: "$Latest", imageId, description: "d", idempotencyKey: key }))
+    Ec2.use((ec2) =>
+      ec2.createLaunchTemplateVersion({
+        launchTemplateId: templateId,
+        sourceVersion: "$Latest",
+        imageId,
+        description: "d",
+        idempotencyKey: key,
+      }),
+    )
 
   it("copies the source version with the new image, and a retry with the same key returns the same version", async () => {
-    const { result } = await simulate(small, () => Effect.all([create("key-1"), create("key-1"), create("key-2")]))
+    const { result } = await simulate(small, () =>
+      Effect.all([create("key-1"), create("key-1"), create("key-2")]),
+    )
     expect(result[0]).toEqual(result[1])
-    expect(result[0]).toMatchObject({ versionNumber: 2, imageId: newImageId, instanceType: "m5.large", isDefault: false })
+    expect(result[0]).toMatchObject({
+      versionNumber: 2,
+      imageId: newImageId,
+      instanceType: "m5.large",
+      isDefault: false,
+    })
     expect(result[2].versionNumber).toBe(3)
   })
 
   it("refuses a reused key with different parameters", async () => {
-    const { result } = await simulate(small, () => Effect.andThen(create("key-1"), Effect.flip(create("key-1", "ami-other"))))
+    const { result } = await simulate(small, () =>
+      Effect.andThen(create("key-1"), Effect.flip(create("key-1", "ami-other"))),
+    )
     expect(result.code).toBe("IdempotentParameterMismatch")
   })
 
@@ -136,8 +172,14 @@ describe("launch configurations", () => {
     const { result } = await simulate(scenario, () =>
       Effect.gen(function* () {
         const autoScaling = yield* AutoScaling
-        const copy = yield* autoScaling.copyLaunchConfiguration({ sourceName: source, name: "lc-new", imageId: newImageId })
-        const duplicate = yield* Effect.flip(autoScaling.copyLaunchConfiguration({ sourceName: source, name: "lc-new", imageId: newImageId }))
+        const copy = yield* autoScaling.copyLaunchConfiguration({
+          sourceName: source,
+          name: "lc-new",
+          imageId: newImageId,
+        })
+        const duplicate = yield* Effect.flip(
+          autoScaling.copyLaunchConfiguration({ sourceName: source, name: "lc-new", imageId: newImageId }),
+        )
         const inUse = yield* Effect.flip(autoScaling.deleteLaunchConfiguration(source))
         yield* autoScaling.deleteLaunchConfiguration("lc-new")
         return { copy, duplicate, inUse, left: yield* autoScaling.describeLaunchConfigurations() }

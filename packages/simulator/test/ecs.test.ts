@@ -43,7 +43,9 @@ describe("draining a container instance", () => {
       }),
     )
     const hogs = result.filter((t) => t.serviceName === "memory-hog")
-    expect(hogs.filter((t) => t.lastStatus === "PENDING" && t.containerInstanceArn === undefined)).toHaveLength(1)
+    expect(
+      hogs.filter((t) => t.lastStatus === "PENDING" && t.containerInstanceArn === undefined),
+    ).toHaveLength(1)
     expect(hogs.filter((t) => t.lastStatus === "RUNNING")).toHaveLength(3)
     const draining = sim.snapshotState().containerInstances.find((ci) => ci.status === "DRAINING")
     expect(draining?.runningTasksCount).toBeGreaterThan(0)
@@ -104,7 +106,11 @@ describe("draining a container instance", () => {
         const ecs = yield* Ecs
         const instances = yield* ecs.containerInstances("standard-20-cluster")
         return yield* Effect.flip(
-          ecs.updateContainerInstancesState("standard-20-cluster", instances.slice(0, 11).map((ci) => ci.containerInstanceArn), "DRAINING"),
+          ecs.updateContainerInstancesState(
+            "standard-20-cluster",
+            instances.slice(0, 11).map((ci) => ci.containerInstanceArn),
+            "DRAINING",
+          ),
         )
       }),
     )
@@ -154,7 +160,9 @@ describe("instance loss and unhealthy tasks", () => {
     const { sim } = await simulate(oneService({}), (sim) =>
       Effect.gen(function* () {
         yield* Effect.sleep("1 minute")
-        const host = sim.snapshotState().containerInstances.find((ci) => ci.containerInstanceArn === hostOf(sim, "billing"))!
+        const host = sim
+          .snapshotState()
+          .containerInstances.find((ci) => ci.containerInstanceArn === hostOf(sim, "billing"))!
         yield* Ec2.use((ec2) => ec2.terminateInstances([host.ec2InstanceId]))
         yield* Effect.sleep("30 minutes")
       }),
@@ -177,14 +185,25 @@ describe("instance loss and unhealthy tasks", () => {
     )
     const reasons = sim.snapshotState().tasks.map((t) => t.stopReason)
     expect(reasons).toContain("Task failed ELB health checks")
-    expect(sim.metrics().services[0]!.timeline.slice(1).every((p) => p.healthy === 0)).toBe(true)
+    expect(
+      sim
+        .metrics()
+        .services[0]!.timeline.slice(1)
+        .every((p) => p.healthy === 0),
+    ).toBe(true)
   })
 })
 
 describe("operations outside the ports", () => {
   it("runs a standalone task that finishes after its duration", () => {
     const sim = makeSimulation(scenarios.small)
-    const taskArn = sim.runTask({ clusterName: "small-cluster", group: "family:migrate", cpu: 256, memory: 256, runsForMs: 600_000 })
+    const taskArn = sim.runTask({
+      clusterName: "small-cluster",
+      group: "family:migrate",
+      cpu: 256,
+      memory: 256,
+      runsForMs: 600_000,
+    })
     const status = () => sim.snapshotState().tasks.find((t) => t.taskArn === taskArn)?.lastStatus
     expect(status()).toBe("PROVISIONING")
     sim.advance(defaultTimings.taskProvisioningMs + defaultTimings.taskStartMs)

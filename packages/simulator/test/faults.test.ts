@@ -22,7 +22,11 @@ describe("call faults", () => {
           Effect.flip(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 }))),
           Ecs.use((ecs) => ecs.tasks("small-cluster")),
         ]),
-      { faults: { throttling: { rate: 1, operations: ["ecs:DescribeServices", "autoscaling:UpdateAutoScalingGroup"] } } },
+      {
+        faults: {
+          throttling: { rate: 1, operations: ["ecs:DescribeServices", "autoscaling:UpdateAutoScalingGroup"] },
+        },
+      },
     )
     expect(result[0]).toMatchObject({ kind: "throttled", code: "ThrottlingException" })
     expect(result[1]).toMatchObject({ kind: "throttled", code: "Throttling" })
@@ -33,9 +37,13 @@ describe("call faults", () => {
   })
 
   it("fails calls with a retryable transient error at the configured rate", async () => {
-    const { result } = await simulate(small, () => Effect.flip(Ecs.use((ecs) => ecs.describeCluster("small-cluster"))), {
-      faults: { transientErrors: { rate: 1 } },
-    })
+    const { result } = await simulate(
+      small,
+      () => Effect.flip(Ecs.use((ecs) => ecs.describeCluster("small-cluster"))),
+      {
+        faults: { transientErrors: { rate: 1 } },
+      },
+    )
     expect(result).toMatchObject({ kind: "transient", code: "ServerException" })
     expect(result.retryable).toBe(true)
   })
@@ -53,7 +61,11 @@ describe("world faults", () => {
     const newImage = small.launchTemplates[0]!.versions[0]!.imageId
     const { sim } = await simulate(
       small,
-      () => Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })), Effect.sleep("1 hour")),
+      () =>
+        Effect.andThen(
+          AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 })),
+          Effect.sleep("1 hour"),
+        ),
       { faults: { agentNeverRegisters: { imageIds: [newImage] } } },
     )
     expect(sim.snapshotState().instances.filter((i) => i.state === "running")).toHaveLength(6)
@@ -71,7 +83,9 @@ describe("world faults", () => {
   })
 
   it("lets another actor change desired capacity at the given time", () => {
-    const sim = makeSimulation(small, { faults: { desiredCapacityChanges: [{ atMs: 120_000, groupName: asgName, desiredCapacity: 6 }] } })
+    const sim = makeSimulation(small, {
+      faults: { desiredCapacityChanges: [{ atMs: 120_000, groupName: asgName, desiredCapacity: 6 }] },
+    })
     sim.advance(119_999)
     expect(sim.snapshotState().groups[0]!.desiredCapacity).toBe(4)
     sim.advance(1)
@@ -94,13 +108,18 @@ describe("world faults", () => {
 describe("ECS managed scaling", () => {
   it("brings a manual surge back down once the new instances are past warmup and hold no tasks", async () => {
     const { sim } = await simulate(scenarios["managed-scaling"], () =>
-      Effect.andThen(AutoScaling.use((a) => a.updateGroup({ asgName: "managed-asg", desiredCapacity: 8 })), Effect.sleep("20 minutes")),
+      Effect.andThen(
+        AutoScaling.use((a) => a.updateGroup({ asgName: "managed-asg", desiredCapacity: 8 })),
+        Effect.sleep("20 minutes"),
+      ),
     )
     // The program made one call; every later change of desired capacity came from managed scaling.
     expect(sim.callLog).toHaveLength(1)
     // Target capacity 100%: as many instances as host tasks, so the empty new ones (and any idle old one) go.
     const state = sim.snapshotState()
-    const hosting = state.containerInstances.filter((ci) => ci.status === "ACTIVE" && ci.runningTasksCount > 0).length
+    const hosting = state.containerInstances.filter(
+      (ci) => ci.status === "ACTIVE" && ci.runningTasksCount > 0,
+    ).length
     expect(state.groups[0]!.desiredCapacity).toBe(hosting)
     expect(sim.metrics().instances.peakExtraInstances).toBe(4)
     expect(state.activities.filter((a) => a.description.startsWith("Terminating"))).toHaveLength(8 - hosting)

@@ -3,7 +3,14 @@
  * program on a fresh simulation and returns both its result and the simulation.
  */
 import type { Effect } from "effect"
-import { makeSimulation, scenarios, type Scenario, type SimulatedPorts, type Simulation, type SimulationOptions } from "../src/index.ts"
+import {
+  makeSimulation,
+  scenarios,
+  type Scenario,
+  type SimulatedPorts,
+  type Simulation,
+  type SimulationOptions,
+} from "../src/index.ts"
 import type { ScenarioService } from "../src/scenario.ts"
 import { onlyServices, withService } from "../src/testing.ts"
 
@@ -23,7 +30,9 @@ export const simulate = async <A, E>(
 
 /** The container instance hosting the first running task of a service. */
 export const hostOf = (sim: Simulation, serviceName: string): string => {
-  const task = sim.snapshotState().tasks.find((t) => t.serviceName === serviceName && t.lastStatus === "RUNNING")
+  const task = sim
+    .snapshotState()
+    .tasks.find((t) => t.serviceName === serviceName && t.lastStatus === "RUNNING")
   if (task?.containerInstanceArn === undefined) throw new Error(`no running task of ${serviceName}`)
   return task.containerInstanceArn
 }

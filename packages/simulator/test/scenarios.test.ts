@@ -31,7 +31,12 @@ describe("scenario library", () => {
       const { newest, recommended } = await sim.run(
         Effect.all({
           newest: Ec2.use((ec2) =>
-            ec2.describeImages({ _tag: "ByFilter", namePattern: defaultImageNameFilter, owners: ["amazon"], includeDeprecated: false }),
+            ec2.describeImages({
+              _tag: "ByFilter",
+              namePattern: defaultImageNameFilter,
+              owners: ["amazon"],
+              includeDeprecated: false,
+            }),
           ).pipe(Effect.map((images) => [...images].sort((a, b) => b.creationDate - a.creationDate)[0]!)),
           recommended: Ssm.use((ssm) => ssm.getParameter(recommendedImageIdParameter)),
         }),
@@ -43,20 +48,30 @@ describe("scenario library", () => {
   }
 
   it("rejects an inconsistent scenario listing what does not fit", () => {
-    const broken = { ...scenarios.small, services: [{ ...scenarios.small.services[0]!, clusterName: "elsewhere" }] }
+    const broken = {
+      ...scenarios.small,
+      services: [{ ...scenarios.small.services[0]!, clusterName: "elsewhere" }],
+    }
     expect(scenarioProblems(broken)).toEqual(["service web is in unknown cluster elsewhere"])
     expect(() => makeSimulation(broken)).toThrow(InvalidScenario)
   })
 
   it("rejects a malformed scenario naming the field", () => {
-    expect(() => decodeScenario({ ...scenarios.small, groups: [{ ...scenarios.small.groups[0], minSize: -1 }] })).toThrow(/minSize/)
+    expect(() =>
+      decodeScenario({ ...scenarios.small, groups: [{ ...scenarios.small.groups[0], minSize: -1 }] }),
+    ).toThrow(/minSize/)
   })
 })
 
 describe("API request accounting", () => {
   it("counts a whole-cluster read as the paginated, batched AWS requests it stands for", async () => {
     const sim = makeSimulation(scenarios["large-200"])
-    await sim.run(Effect.all([Ecs.use((ecs) => ecs.containerInstances("large-200-cluster")), Ecs.use((ecs) => ecs.services("large-200-cluster"))]))
+    await sim.run(
+      Effect.all([
+        Ecs.use((ecs) => ecs.containerInstances("large-200-cluster")),
+        Ecs.use((ecs) => ecs.services("large-200-cluster")),
+      ]),
+    )
     // 200 container instances: 2 list pages of 100 and 2 describe batches of 100; 20 services: 1 list page, 2 describe batches of 10.
     expect(sim.metrics().apiCalls.awsRequestsByAction).toEqual({
       "ecs:ListContainerInstances": 2,

@@ -25,7 +25,9 @@ describe("the small scenario end to end", () => {
     const oldArns = new Set(before.map((ci) => ci.containerInstanceArn))
     const running = after.filter((t) => t.lastStatus === "RUNNING")
     expect(running).toHaveLength(5)
-    expect(running.every((t) => t.containerInstanceArn !== undefined && !oldArns.has(t.containerInstanceArn))).toBe(true)
+    expect(
+      running.every((t) => t.containerInstanceArn !== undefined && !oldArns.has(t.containerInstanceArn)),
+    ).toBe(true)
     expect(sim.metrics().serviceSecondsBelowFloor).toBe(0)
   })
 })
