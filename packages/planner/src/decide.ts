@@ -11,6 +11,7 @@
  */
 import {
   RunTagKeys,
+  type AutoScalingGroup,
   type ClusterSnapshot,
   type Command,
   type Decision,
@@ -83,10 +84,24 @@ const startedAt = (ctx: Context, id: string): number | undefined => {
       : record.issuedAt
 }
 
+/** An old instance is gone once terminated or no longer described (old instances were all described at start). */
 const isGone = (ctx: Context, instanceId: string): boolean => {
   const instance = ctx.index.instanceById.get(instanceId)
   return instance === undefined || instance.state === "shutting-down" || instance.state === "terminated"
 }
+
+/**
+ * Group members that still count: not leaving the group, and not known to EC2 as terminated. A member
+ * EC2 does not describe yet (just launched, eventual consistency) still counts.
+ */
+const liveMembers = (ctx: Context, group: AutoScalingGroup): ReadonlyArray<string> =>
+  group.instances
+    .filter((m) => {
+      if (gone.has(m.lifecycleState)) return false
+      const state = ctx.index.instanceById.get(m.instanceId)?.state
+      return state !== "shutting-down" && state !== "terminated"
+    })
+    .map((m) => m.instanceId)
 
 const failRun = (ctx: Context, reason: string): Decision =>
   ctx.policy.rollbackOnFailure
@@ -108,26 +123,22 @@ const gone: ReadonlySet<string> = new Set([
   "Detached",
 ])
 
-/** Group members that count toward desired capacity and are not new capacity. */
-const nonNewMembers = (ctx: Context, asgName: string): number => {
-  const group = ctx.index.groupByName.get(asgName)
-  if (group === undefined) return 0
-  return group.instances.filter((m) => {
-    if (gone.has(m.lifecycleState)) return false
-    const instance = ctx.index.instanceById.get(m.instanceId)
-    return ctx.oldIds.has(m.instanceId) || instance?.imageId !== ctx.run.targetImage.imageId
+/**
+ * Group members that count toward desired capacity and are not new capacity: the old set, and members
+ * known to run another image. A member EC2 does not describe yet is new capacity still to be proven.
+ */
+const nonNewMembers = (ctx: Context, group: AutoScalingGroup): number =>
+  liveMembers(ctx, group).filter((id) => {
+    const imageId = ctx.index.instanceById.get(id)?.imageId
+    return ctx.oldIds.has(id) || (imageId !== undefined && imageId !== ctx.run.targetImage.imageId)
   }).length
-}
 
-const provenNewMembers = (ctx: Context, asgName: string): number => {
-  const group = ctx.index.groupByName.get(asgName)
-  if (group === undefined) return 0
-  return group.instances.filter(
+const provenNewMembers = (ctx: Context, group: AutoScalingGroup): number =>
+  group.instances.filter(
     (m) =>
       !ctx.oldIds.has(m.instanceId) &&
       isProvenNew(ctx.index, group, m.instanceId, ctx.run.targetImage.imageId),
   ).length
-}
 
 /** Failures that end the run whatever the phase: a command that keeps failing, the run deadline, failing new tasks. */
 const runFailure = (ctx: Context): string | undefined => {
@@ -318,8 +329,8 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       capacityRecord?.command._tag === "SetCapacity"
         ? capacityRecord.command.desiredCapacity
         : g.desiredCapacity
-    const needed = desired - nonNewMembers(ctx, g.asgName)
-    const proven = provenNewMembers(ctx, g.asgName)
+    const needed = desired - nonNewMembers(ctx, group)
+    const proven = provenNewMembers(ctx, group)
     const capacityAt = startedAt(ctx, capacityId) ?? ctx.now
     if (proven < needed) {
       const deadline = capacityAt + ctx.policy.timeouts.newCapacityMs
@@ -540,18 +551,18 @@ const rollBack = (ctx: Context): Decision => {
         clusterName: ctx.run.clusterName,
         containerInstanceArns: draining,
       })
-    // New instances this run launched, beyond what the group had at start: unproven ones first, then
-    // proven ones that run nothing; a new instance running tasks is never removed.
+    // New instances this run launched: every unproven one (it failed), and proven ones that run nothing
+    // as far as the group is above its start size; a new instance running tasks is never removed. An
+    // instance EC2 does not describe yet was launched after the start (every member was described then).
     const removeId = commandIds.removeNew(g.asgName)
     const removeRecord = commandRecord(ctx.state, removeId)
     if (removeRecord === undefined || removeRecord.outcome !== "succeeded") {
-      const members = group.instances.filter((m) => !gone.has(m.lifecycleState) && !isGone(ctx, m.instanceId))
-      const launchedByRun = members
-        .map((m) => m.instanceId)
-        .filter(
-          (id) =>
-            !ctx.oldIds.has(id) && (ctx.index.instanceById.get(id)?.launchTime ?? 0) >= ctx.run.startedAt,
-        )
+      const members = liveMembers(ctx, group)
+      const launchedByRun = members.filter(
+        (id) =>
+          !ctx.oldIds.has(id) &&
+          (ctx.index.instanceById.get(id)?.launchTime ?? ctx.run.startedAt) >= ctx.run.startedAt,
+      )
       const unproven = launchedByRun
         .filter((id) => !isProvenNew(ctx.index, group, id, ctx.run.targetImage.imageId))
         .sort()
@@ -559,10 +570,10 @@ const rollBack = (ctx: Context): Decision => {
         .filter((id) => !unproven.includes(id) && liveTasksOn(ctx.index, id).length === 0)
         .sort()
       const excess = Math.max(0, members.length - g.desiredCapacity)
-      const removable = [...unproven, ...idle].slice(0, excess)
+      const removable = [...unproven, ...idle.slice(0, Math.max(0, excess - unproven.length))]
       const pending =
         removeRecord?.command._tag === "TerminateInstances"
-          ? removeRecord.command.instanceIds.filter((id) => !isGone(ctx, id))
+          ? removeRecord.command.instanceIds.filter((id) => members.includes(id))
           : removable
       if (pending.length > 0)
         commands.push(

@@ -183,6 +183,26 @@ describe("given surge mode", () => {
     expect(rollout.steps.some((s) => s.decision._tag === "RollBack")).toBe(false)
   })
 
+  it("when launched instances are in the group but EC2 does not describe them yet, then it waits for them", () => {
+    const { decision } = reach(newWorld(twoGroups(), policy(), { newInstancesInvisible: true }), is("Wait"))
+    expect(decision).toMatchObject({
+      _tag: "Wait",
+      phase: "proving",
+      reason: "0 of 2 new instance(s) of a proven",
+    })
+  })
+
+  it("when launched instances never appear, then rollback removes them and restores the start size", () => {
+    const start = twoGroups()
+    const rollout = runRollout(start, policy(), { newInstancesInvisible: true })
+    const last = rollout.steps.at(-1)?.decision
+    expect(last?._tag === "Finish" && last.outcome).toBe("rolled-back")
+    const group = rollout.world.snapshot.groups.find((g) => g.name === "a")
+    expect(group?.instances.map((m) => m.instanceId)).toEqual(
+      start.groups[0]?.instances.map((m) => m.instanceId),
+    )
+  })
+
   it("when a new instance's agent is disconnected, then it is not proven capacity", () => {
     const { world } = reach(newWorld(twoGroups(), policy()), issues("DrainInstances"))
     const fresh = world.snapshot.instances.filter((i) => i.launchTime > 0).map((i) => i.instanceId)

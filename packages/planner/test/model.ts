@@ -21,11 +21,14 @@ import { containerInstance, ec2Instance, withAccounting } from "./fixtures.ts"
 export interface ModelOptions {
   /** Launched instances never register with ECS (new capacity is never proven). */
   readonly newInstancesNeverRegister?: boolean
+  /** Launched instances join their group but EC2 never describes them, nor do they register (a launch stuck half-way). */
+  readonly newInstancesInvisible?: boolean
   /** Tasks on new-image instances keep failing health checks. */
   readonly newImageBroken?: boolean
 }
 
 const goneStates = new Set(["shutting-down", "terminated"])
+const LAUNCHES_TAG = "model:launches"
 
 const launch = (
   snapshot: ClusterSnapshot,
@@ -38,12 +41,17 @@ const launch = (
   for (let k = 0; k < count; k++) {
     const group = next.groups.find((g) => g.name === asgName)
     if (group === undefined) return next
-    const instanceId = `i-${asgName}-l${next.instances.length}`
+    // The group counts its launches in a tag, so ids stay unique even for instances EC2 never describes.
+    const launches = Number(group.tags[LAUNCHES_TAG] ?? "0")
+    const instanceId = `i-${asgName}-l${launches}`
     next = {
       ...next,
-      instances: [...next.instances, ec2Instance(instanceId, group.launchSpecImageId, now)],
+      instances:
+        options.newInstancesInvisible === true
+          ? next.instances
+          : [...next.instances, ec2Instance(instanceId, group.launchSpecImageId, now)],
       containerInstances:
-        options.newInstancesNeverRegister === true
+        options.newInstancesNeverRegister === true || options.newInstancesInvisible === true
           ? next.containerInstances
           : [...next.containerInstances, containerInstance(instanceId)],
       groups: next.groups.map((g) =>
@@ -51,6 +59,7 @@ const launch = (
           ? g
           : {
               ...g,
+              tags: { ...g.tags, [LAUNCHES_TAG]: String(launches + 1) },
               instances: [
                 ...g.instances,
                 {

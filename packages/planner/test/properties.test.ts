@@ -81,6 +81,7 @@ const faults: fc.Arbitrary<ModelOptions> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({}) },
   { weight: 1, arbitrary: fc.constant({ newInstancesNeverRegister: true }) },
   { weight: 1, arbitrary: fc.constant({ newImageBroken: true }) },
+  { weight: 1, arbitrary: fc.constant({ newInstancesInvisible: true }) },
 )
 
 const rollout = (spec: ClusterSpec, p: RolloutPolicy, options: ModelOptions): Rollout =>
@@ -260,7 +261,11 @@ describe("planner properties over generated clusters", () => {
       fc.property(
         clusterSpec,
         policyArb,
-        fc.constantFrom<ModelOptions>({ newInstancesNeverRegister: true }, { newImageBroken: true }),
+        fc.constantFrom<ModelOptions>(
+          { newInstancesNeverRegister: true },
+          { newInstancesInvisible: true },
+          { newImageBroken: true },
+        ),
         (spec, p, options) => {
           const r = rollout(spec, p, options)
           const last = r.steps.at(-1)?.decision
