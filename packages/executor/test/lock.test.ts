@@ -46,6 +46,37 @@ describe("the cluster lock", () => {
     }
   })
 
+  it("given a rollout lasting many leases, when another executor tries mid-run, then it is refused: the holder renews its lease", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const midRun = 10 * testSettings.leaseMs
+    const exit = await world.run(
+      Effect.all(
+        [
+          Effect.exit(rollout(world.clusterName, "long-runner")),
+          Effect.sleep(midRun).pipe(Effect.andThen(Effect.exit(rollout(world.clusterName, "latecomer")))),
+        ],
+        { concurrency: "unbounded" },
+      ),
+      eventLog,
+    )
+    const [longRunner, latecomer] = Exit.isSuccess(exit) ? exit.value : []
+    expect(
+      longRunner !== undefined && Exit.isSuccess(longRunner) ? longRunner.value : longRunner,
+    ).toMatchObject({
+      _tag: "Finished",
+      outcome: "succeeded",
+    })
+    // The rollout outlasted the moment the latecomer tried, so the lease had to be renewed to refuse it.
+    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runId = (Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined) ?? ""
+    const log = await world.run(eventLog.load(runId), eventLog)
+    const events = Exit.isSuccess(log) ? log.value : []
+    const duration = (events.at(-1)?.at ?? 0) - (events[0]?.at ?? 0)
+    expect(duration).toBeGreaterThan(midRun)
+    expect(latecomer === undefined ? undefined : lockHeld(latecomer)?.holder).toBe("long-runner")
+  })
+
   it("given a holder that died mid-run, when others start, then they are refused naming the holder and its run until the lease expires, and then one takes over", async () => {
     const world = makeWorld("small")
     const storage = emptyMemoryStorage()
