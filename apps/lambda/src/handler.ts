@@ -146,7 +146,10 @@ const runCluster = (
       Effect.as(Effect.logError("the rollout stopped on an error", cause), {
         clusterName,
         _tag: "Errored",
-        error: Cause.pretty(cause),
+        // The full cause (with stacks) is in the log line above; the report and the invocation error keep the messages.
+        error: Cause.prettyErrors(cause)
+          .map((error) => error.message)
+          .join("; "),
       } as const),
     ),
     Effect.provideService(RunObserver, progressInto(logContext)),

@@ -71,4 +71,16 @@ describe("jsonLogger", () => {
       expect(failure[0]?.["cause"]).toContain("Boom")
     }),
   )
+
+  it.effect("given a value JSON cannot hold, when logging, then the line is still written", () =>
+    Effect.gen(function* () {
+      const cyclic: Record<string, unknown> = { name: "cycle" }
+      cyclic["self"] = cyclic
+      const [big, cycle] = yield* captureLines(
+        Effect.all([Effect.logInfo("count", 12n), Effect.logInfo("shape", cyclic)]),
+      )
+      expect(big).toMatchObject({ message: ["count", "12"] })
+      expect(cycle).toMatchObject({ message: expect.any(String), cluster: null })
+    }),
+  )
 })

@@ -55,9 +55,27 @@ export const logRecord = (options: Logger.Options<unknown>): Record<string, unkn
   }
 }
 
+/** JSON text of a record; a value JSON cannot hold (a bigint, a cycle) degrades to its string form rather than losing the line. */
+const jsonLine = (record: Record<string, unknown>): string => {
+  const replacer = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value)
+  try {
+    return JSON.stringify(record, replacer)
+  } catch {
+    return JSON.stringify(
+      Object.fromEntries(
+        Object.entries(record).map(([key, value]) => [
+          key,
+          typeof value === "object" && value !== null ? String(value) : value,
+        ]),
+      ),
+      replacer,
+    )
+  }
+}
+
 /** A logger writing each record as one JSON line through `write`. */
 export const jsonLogger = (write: (line: string) => void): Logger.Logger<unknown, void> =>
-  Logger.make((options) => write(JSON.stringify(logRecord(options))))
+  Logger.make((options) => write(jsonLine(logRecord(options))))
 
 /** Replaces the default loggers with JSON lines on stdout (what the Lambda runtime ships to CloudWatch). */
 export const layerJsonLogs: Layer.Layer<never> = Logger.layer([

@@ -44,6 +44,20 @@ describe("handler on the simulator, memory event log", () => {
     ])
   })
 
+  it("given a configured cluster that does not exist, when invoked, then the other cluster still runs and the invocation fails naming the missing one", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()), {
+      CLUSTERS: "small-cluster,ghost-cluster",
+    })
+    const invocation = lambda.invoke(scheduledEvent, fullBudgetMs)
+    await expect(invocation).rejects.toThrow(/^ghost-cluster: /)
+    expect(lambda.notifications.filter((n) => n.kind === "started").map((n) => n.clusterName)).toEqual([
+      "small-cluster",
+    ])
+    expect(lambda.logLines).toContainEqual(
+      expect.objectContaining({ level: "ERROR", cluster: "ghost-cluster", cause: expect.any(String) }),
+    )
+  })
+
   it("given no open run, when the resume sweep fires, then it touches no cluster and calls nothing", async () => {
     const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()))
     const report = await lambda.invoke({ kind: "ecs-ami-deploy.resume-open-runs" }, fullBudgetMs)
