@@ -215,8 +215,9 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
         )
       })
 
-      const oldSet = new Set(oldIds)
-      for (const ci of containerInstances.filter((c) => oldSet.has(c.ec2InstanceId))) {
+      // Every container instance listed at the start counts as old, whatever its group: with several
+      // groups per cluster the Go tool terminated the other groups' instances too.
+      for (const ci of containerInstances) {
         sim.forceDeregisterContainerInstance(cluster, ci.containerInstanceArn)
         yield* step(`force-deregistered ${ci.ec2InstanceId}`)
         yield* waitStable

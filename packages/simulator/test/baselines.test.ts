@@ -7,8 +7,10 @@ import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import {
+  defaultTimings,
   makeSimulation,
   newImageId,
+  oldImageId,
   runGoToolBaseline,
   runInstanceRefreshBaseline,
   scenarios,
@@ -116,6 +118,30 @@ describe("the Go tool's algorithm", () => {
     expect(outcome.failure).toContain("autoscaling:DetachInstances: ValidationError")
     // One DescribeInstances per instance before that, as the Go tool did.
     expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(201)
+  })
+
+  it("on a cluster fed by two groups, passes its count wait at once and terminates the other group's instances too", async () => {
+    const sim = makeSimulation(scenarios["multi-asg"])
+    const groupB = sim.snapshotState().groups[1]!.instances.map((i) => i.instanceId)
+    const outcome = await Effect.runPromise(runGoToolBaseline(sim, { clusterName: "multi-asg-cluster" }))
+    // 4 + 4 registered already equals 2 × the first group's desired capacity of 4: the wait ends
+    // before any replacement could have registered.
+    const at = (step: string) => outcome.steps.find((s) => s.step.startsWith(step))!.at
+    const earliestRegistration =
+      defaultTimings.autoScalingReactionMs +
+      defaultTimings.instancePendingMs +
+      defaultTimings.agentRegistrationMs
+    expect(at("replacements registered") - at("detached")).toBeLessThan(earliestRegistration)
+    const after = sim.snapshotState()
+    expect(
+      after.instances.filter((i) => groupB.includes(i.instanceId)).every((i) => i.state !== "running"),
+    ).toBe(true)
+    // Group B replaces them from its own, unchanged launch template: still the old image.
+    const liveB = after.groups[1]!.instances.map(
+      (i) => after.instances.find((x) => x.instanceId === i.instanceId)!.imageId,
+    )
+    expect(new Set(liveB)).toEqual(new Set([oldImageId]))
+    expect(sim.metrics().serviceSecondsBelowFloor).toBeGreaterThan(0)
   })
 })
 
