@@ -14,6 +14,7 @@ import {
   newImageId,
   scenarios,
   type Faults,
+  type Scenario,
   type Simulation,
 } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
@@ -107,8 +108,16 @@ export const makeWorld = (
 ): World => {
   const scenario = scenarios[scenarioName]
   if (scenario === undefined) throw new Error(`unknown scenario ${scenarioName}`)
+  return makeWorldOf(scenario, options)
+}
+
+/** A world built from a scenario given as data (e.g. a built-in one with a field changed). */
+export const makeWorldOf = (
+  scenario: Scenario,
+  options: { readonly seed?: number; readonly faults?: Faults } = {},
+): World => {
   const simulation = makeSimulation(scenario, options)
-  const clusterName = scenario.clusters[0]?.name ?? `${scenarioName}-cluster`
+  const clusterName = scenario.clusters[0]?.name ?? `${scenario.name}-cluster`
   const notifications: Array<RunNotification> = []
   return {
     simulation,
