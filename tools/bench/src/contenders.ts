@@ -7,7 +7,7 @@
  * instances, a second Go contender sends the same detach in batches of 20 — the only change, made in
  * the port it calls, which can only help it.
  */
-import { Effect, Exit, Layer } from "effect"
+import { Clock, Effect, Exit, Layer } from "effect"
 import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { AutoScaling } from "@ecs-ami-deploy/ports"
 import { makeSimulation, runGoToolBaseline, runInstanceRefreshBaseline, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
@@ -51,7 +51,7 @@ const DETACH_LIMIT = 20
 const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size))
 
-/** The simulation with DetachInstances sent in batches of at most 20 ids; every other call unchanged. */
+/** The simulation with DetachInstances sent in batches of at most 20 ids (through `layer` and `run`); every other call unchanged. */
 export const withBatchedDetach = (simulation: Simulation): Simulation => {
   const batched = Layer.effect(
     AutoScaling,
@@ -64,7 +64,12 @@ export const withBatchedDetach = (simulation: Simulation): Simulation => {
       })
     }),
   ).pipe(Layer.provide(simulation.layer))
-  return { ...simulation, layer: Layer.merge(simulation.layer, batched) }
+  const layer = Layer.merge(simulation.layer, batched)
+  return {
+    ...simulation,
+    layer,
+    run: (program) => Effect.runPromise(program.pipe(Effect.provide(layer), Effect.provideService(Clock.Clock, simulation.clock))),
+  }
 }
 
 const engineContender = (id: ContenderId, label: string, policy: RolloutPolicy): Contender => ({

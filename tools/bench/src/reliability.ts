@@ -1,0 +1,139 @@
+/**
+ * `npm run reliability`: the reliability report, on the simulator — kill-point resumption at every
+ * event boundary of standard-20, executors competing for a cluster, rollouts under injected faults,
+ * and bad inputs given to the library API. Prints Markdown tables (what docs/RELIABILITY.md holds)
+ * and writes every figure as JSON.
+ *
+ *   node --conditions=@ecs-ami-deploy/source tools/bench/src/reliability.ts [--json <file>]
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import path from "node:path"
+import { parseArgs } from "node:util"
+import { scenarios } from "@ecs-ami-deploy/simulator"
+import { badInputs, badInputScenario, tryBadInput, type BadInputResult } from "./bad-inputs.ts"
+import { staleAppends, startedTogether, takeoverAfterExpiry, type StaleAppends, type StartedTogether, type Takeover } from "./concurrency.ts"
+import { enginePolicy } from "./contenders.ts"
+import { faultCases, runFaultCase, SETTLE_MS, type FaultResult } from "./faults.ts"
+import { boundariesOf, killAndResume, uninterrupted, type BoundaryResult } from "./kill-harness.ts"
+import { formatSeconds, markdownTable } from "./table.ts"
+
+const { values: args } = parseArgs({ options: { json: { type: "string", default: "reports/reliability.json" } } })
+const startedAt = new Date()
+const progress = (text: string) => process.stderr.write(`  ${text}\n`)
+const policy = enginePolicy
+
+// Kill-point resumption.
+const killScenario = scenarios["standard-20"]
+const reference = await uninterrupted(killScenario, policy)
+const boundaries = boundariesOf(reference.events)
+const killResults: Array<BoundaryResult> = []
+for (const boundary of boundaries) killResults.push(await killAndResume(killScenario, policy, reference, boundary))
+progress(`kill points: ${killResults.length} boundaries`)
+
+const count = (results: ReadonlyArray<BoundaryResult>, test: (result: BoundaryResult) => boolean) => results.filter(test).length
+const killSummary = (label: string, results: ReadonlyArray<BoundaryResult>) => [
+  label,
+  String(results.length),
+  String(count(results, (r) => r.killed)),
+  String(count(results, (r) => r.resumed)),
+  String(count(results, (r) => r.identicalEndState)),
+  String(results.reduce((sum, r) => sum + r.duplicateActions, 0)),
+]
+const byKind = [...new Set(killResults.map((r) => `${r.boundary.when} ${r.boundary.event}`))].map((kind) =>
+  killSummary(kind, killResults.filter((r) => `${r.boundary.when} ${r.boundary.event}` === kind)),
+)
+const killFailures = killResults.filter((r) => !r.killed || !r.resumed || !r.identicalEndState || r.duplicateActions > 0)
+
+// Concurrency.
+const concurrencyScenarios = [scenarios.small, scenarios["standard-20"], scenarios["single-task-services"]]
+const concurrency: Array<{ readonly scenario: string; readonly together: StartedTogether; readonly takeover: Takeover; readonly stale: StaleAppends }> = []
+for (const scenario of concurrencyScenarios)
+  concurrency.push({
+    scenario: scenario.name,
+    together: await startedTogether(scenario, policy, 5),
+    takeover: await takeoverAfterExpiry(scenario, policy, 9, 4),
+    stale: await staleAppends(scenario, policy, 3),
+  })
+progress("concurrency done")
+
+// Faults.
+const faultScenarios = [scenarios["standard-20"], scenarios["single-task-services"]]
+const faultResults: Array<FaultResult> = []
+for (const scenario of faultScenarios) for (const fault of faultCases) faultResults.push(await runFaultCase(scenario, policy, fault, 1))
+progress(`faults: ${faultResults.length} runs`)
+
+// Bad inputs.
+const badResults: Array<BadInputResult> = []
+for (const input of badInputs(badInputScenario)) badResults.push(await tryBadInput(badInputScenario, input))
+progress(`bad inputs: ${badResults.length}`)
+
+const command = "node --conditions=@ecs-ami-deploy/source tools/bench/src/reliability.ts"
+console.log(`# Reliability — ${startedAt.toISOString()}`)
+console.log(`\`${command}\` · Node ${process.versions.node} · policy: default with unsafeServices=proceed · lease 60 s\n`)
+
+console.log(`## Kill-point resumption (${killScenario.name}, ${reference.events.length} events in the uninterrupted run)\n`)
+console.log(
+  markdownTable(["boundary", "tried", "killed there", "resumed to success", "identical end state", "duplicate actions"], [
+    killSummary("all", killResults),
+    ...byKind,
+  ]),
+)
+if (killFailures.length > 0) {
+  console.log("\nBoundaries that did not resume cleanly:\n")
+  for (const failure of killFailures) console.log(`- ${JSON.stringify(failure)}`)
+}
+
+console.log("\n## Concurrency (one run per cluster)\n")
+console.log(
+  markdownTable(
+    ["scenario", "started together", "finished", "refused (LockHeld)", "holder killed; tried while held → refused", "takeover after lease expiry (same run)", "stale appends → rejected", "terminated twice"],
+    concurrency.map(({ scenario, together, takeover, stale }) => [
+      scenario,
+      String(together.executors),
+      String(together.finished),
+      String(together.refusedLockHeld),
+      `${takeover.holderDied ? "yes" : "NO"}; ${takeover.triedWhileHeld} → ${takeover.refusedWhileHeld}`,
+      `${takeover.tookOverAfterExpiry ? "yes" : "NO"} (${takeover.sameRun ? "same run" : "NOT the same run"})`,
+      `${stale.attempted} → ${stale.rejectedStale}`,
+      String(together.terminatedTwice + takeover.terminatedTwice),
+    ]),
+  ),
+)
+
+console.log(`\n## Faults (seed 1; end state read ${formatSeconds(SETTLE_MS)} after the run)\n`)
+console.log(
+  markdownTable(
+    ["scenario", "fault", "expected", "outcome", "duration", "failed calls", "svc-s below floor: in run / +settling (fault alone)", "svc-s zero healthy (fault alone)", "terminated twice", "live images", "desired start → end", "invariants"],
+    faultResults.map((r) => [
+      r.scenario,
+      r.fault,
+      r.expected,
+      r.outcome,
+      formatSeconds(r.simulatedDurationMs),
+      String(r.failedCalls),
+      `${r.serviceSecondsBelowFloorDuringRun} / ${r.serviceSecondsBelowFloor} (${r.withoutRollout.serviceSecondsBelowFloor})`,
+      `${r.serviceSecondsWithZeroHealthy} (${r.withoutRollout.serviceSecondsWithZeroHealthy})`,
+      String(r.terminatedTwice),
+      r.liveImages.join(", "),
+      `${r.desiredAtStart} → ${r.desiredAtEnd}`,
+      r.invariantsHeld ? "held" : "NOT HELD",
+    ]),
+  ),
+)
+const notHeld = faultResults.filter((r) => !r.invariantsHeld)
+if (notHeld.length > 0) {
+  console.log("\nRuns whose invariants did not hold, with the run's own reason:\n")
+  for (const r of notHeld) console.log(`- ${r.scenario} / ${r.fault}: ${r.outcome} — ${r.reason}`)
+}
+
+console.log(`\n## Bad inputs (library API, ${badInputScenario.name})\n`)
+console.log(`${badResults.length} tried, ${badResults.filter((r) => r.refused).length} refused, ${badResults.filter((r) => r.mutatingCalls === 0).length} with no mutating call.\n`)
+console.log(markdownTable(["input", "answer", "mutating calls"], badResults.map((r) => [r.name, r.answer, String(r.mutatingCalls)])))
+
+const jsonFile = path.resolve(args.json)
+mkdirSync(path.dirname(jsonFile), { recursive: true })
+writeFileSync(
+  jsonFile,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults }, null, 2)}\n`,
+)
+process.stderr.write(`figures written to ${jsonFile}\n`)
