@@ -61,70 +61,68 @@ const copyDist = (fromDir: string, toDir: string): void => {
   })
 }
 
+interface WorkspacePackage {
+  readonly dir: string
+  readonly manifest: PackageJson
+}
+
 /**
  * Every workspace package `packageDir` depends on, directly or through another workspace package,
  * with the third-party dependencies they all need (one version per name, or the pack fails).
  */
 const dependencyClosure = (packageDir: string) => {
-  const workspaceDeps = new Map<string, string>()
+  const workspacePackages = new Map<string, WorkspacePackage>()
   const external: Record<string, string> = {}
-  const visit = (dir: string): void => {
-    for (const [name, range] of Object.entries(readPackageJson(dir).dependencies ?? {})) {
-      const depDir = workspaceDirOf(name)
-      if (depDir === undefined) {
+  const visit = (manifest: PackageJson): void => {
+    for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+      const dir = workspaceDirOf(name)
+      if (dir === undefined) {
         const known = external[name]
         if (known !== undefined && known !== range)
           throw new Error(`${name} is required as ${known} and as ${range}: align the versions before packing`)
         external[name] = range
-      } else if (!workspaceDeps.has(name)) {
-        workspaceDeps.set(name, depDir)
-        visit(depDir)
+      } else if (!workspacePackages.has(name)) {
+        const dependency = { dir, manifest: readPackageJson(dir) }
+        workspacePackages.set(name, dependency)
+        visit(dependency.manifest)
       }
     }
   }
-  visit(packageDir)
-  return { workspaceDeps, external }
+  visit(readPackageJson(packageDir))
+  return { workspacePackages, external }
 }
+
+/** A manifest's dependencies with the workspace ones pinned to the exact versions bundled next to it. */
+const pinnedDependencies = (manifest: PackageJson, workspacePackages: ReadonlyMap<string, WorkspacePackage>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(manifest.dependencies ?? {}).map(([name, range]) => [name, workspacePackages.get(name)?.manifest.version ?? range]),
+  )
 
 /** Stages `packageDir` with its bundled workspace dependencies and returns the tarball's path in `destination`. */
 export const packWithBundledWorkspaceDeps = (packageDir: string, destination: string): string => {
   const manifest = readPackageJson(packageDir)
-  const { workspaceDeps, external } = dependencyClosure(packageDir)
+  const { workspacePackages, external } = dependencyClosure(packageDir)
+  const bundled = [...workspacePackages.keys()].sort()
   const stage = mkdtempSync(path.join(tmpdir(), "ecs-ami-deploy-pack-"))
   try {
-    for (const [name, dir] of workspaceDeps) {
+    for (const [name, dependency] of workspacePackages) {
       const target = path.join(stage, "node_modules", name)
-      const depManifest = readPackageJson(dir)
-      const depExternal = Object.fromEntries(
-        Object.entries(depManifest.dependencies ?? {}).filter(([dep]) => !workspaceDeps.has(dep)),
-      )
-      copyDist(dir, target)
-      const internal = Object.fromEntries(
-        Object.keys(depManifest.dependencies ?? {})
-          .filter((dep) => workspaceDeps.has(dep))
-          .map((dep) => [dep, readPackageJson(workspaceDeps.get(dep) ?? dir).version]),
-      )
+      copyDist(dependency.dir, target)
       writeFileSync(
         path.join(target, "package.json"),
-        JSON.stringify(publishedManifest(depManifest, { ...internal, ...depExternal }), null, 2),
+        JSON.stringify(publishedManifest(dependency.manifest, pinnedDependencies(dependency.manifest, workspacePackages)), null, 2),
       )
     }
     copyDist(packageDir, stage)
     for (const file of ["README.md", "LICENSE"])
       if (existsSync(path.join(packageDir, file))) cpSync(path.join(packageDir, file), path.join(stage, file))
-    const bundled = [...workspaceDeps.keys()].sort()
-    const pinnedBundled = Object.fromEntries(bundled.map((name) => [name, readPackageJson(workspaceDeps.get(name) ?? "").version]))
+    const dependencies = {
+      ...Object.fromEntries(bundled.map((name) => [name, workspacePackages.get(name)?.manifest.version ?? ""])),
+      ...external,
+    }
     writeFileSync(
       path.join(stage, "package.json"),
-      JSON.stringify(
-        {
-          ...publishedManifest(manifest, { ...pinnedBundled, ...external }),
-          files: ["dist", "README.md"],
-          bundleDependencies: bundled,
-        },
-        null,
-        2,
-      ),
+      JSON.stringify({ ...publishedManifest(manifest, dependencies), files: ["dist", "README.md", "LICENSE"], bundleDependencies: bundled }, null, 2),
     )
     const output = execFileSync("npm", ["pack", "--json", "--pack-destination", path.resolve(destination)], {
       cwd: stage,
