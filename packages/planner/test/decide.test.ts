@@ -276,8 +276,13 @@ describe("given surge mode", () => {
     const rollout = runRollout(twoGroups(), p)
     const final = rollout.steps.at(-1)?.decision
     expect(final?._tag === "Finish" && final.outcome).toBe("succeeded")
-    const closing = rollout.steps.at(-2)?.decision ?? final
-    expect(commandTagged(closing ?? { _tag: "NothingToDo", reason: "" }, "CleanupLaunchSpecs").keep).toBe(3)
+    const cleanups = rollout.steps
+      .flatMap((s) => commandsOf(s.decision))
+      .filter((c) => c._tag === "CleanupLaunchSpecs")
+    expect(cleanups.map((c) => [c.id, c._tag === "CleanupLaunchSpecs" && c.keep])).toEqual([
+      ["cleanup:a", 3],
+      ["cleanup:b", 3],
+    ])
     const start = twoGroups()
     for (const group of rollout.world.snapshot.groups) {
       const before = start.groups.find((g) => g.name === group.name)

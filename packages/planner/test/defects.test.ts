@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { decide, evolve, initialState } from "../src/index.ts"
 import { buildCluster, image, newImage, policy, task } from "./fixtures.ts"
 import {
-  carryOut,
+  applyCommand,
   commandsOf,
   decideNow,
   issues,
@@ -73,28 +73,26 @@ describe("defects of the Go tool, each prevented", () => {
 
   it("exact-count wait: an extra instance joining the group does not keep the run waiting for new capacity", () => {
     const start = buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] })
-    const { world, steps } = runUntil(newWorld(start, policy()), issues("DrainInstances"))
-    const drain = steps.at(-1)?.decision
-    // Someone else scaled the group up by one more new instance: more than the run asked for.
-    const extra = carryOut(world, {
-      _tag: "Act",
-      phase: "launching",
-      commands: [
-        {
-          _tag: "SetCapacity",
-          id: "someone-else",
-          reason: "",
-          asgName: "a",
-          desiredCapacity: 4,
-          minSize: 1,
-          maxSize: 4,
-        },
-      ],
-    })
-    expect(extra.snapshot.groups[0]?.instances.length).toBe(4)
-    expect(
-      commandsOf(decide(world.state, extra.snapshot, world.policy, world.now)).map((c) => c._tag),
-    ).toEqual(commandsOf(drain ?? { _tag: "NothingToDo", reason: "" }).map((c) => c._tag))
+    const { world } = runUntil(newWorld(start, policy()), issues("DrainInstances"))
+    // Someone else scales the group up by one more new instance: more than the run asked for.
+    const scaledUp = applyCommand(
+      world.snapshot,
+      {
+        _tag: "SetCapacity",
+        id: "someone-else",
+        reason: "",
+        asgName: "a",
+        desiredCapacity: 4,
+        minSize: 1,
+        maxSize: 4,
+      },
+      [],
+      world.now,
+    )
+    expect(scaledUp.groups[0]?.instances).toHaveLength(4)
+    expect(commandsOf(decide(world.state, scaledUp, world.policy, world.now)).map((c) => c._tag)).toEqual([
+      "DrainInstances",
+    ])
   })
 
   it("several ASGs per cluster: each group's commands name only its own instances, and instances outside any group are never touched", () => {
