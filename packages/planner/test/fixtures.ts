@@ -34,8 +34,8 @@ export const oldImage = image("ami-old", "al2023-ami-ecs-hvm-2025.1.0-kernel-6.1
 export const newImage = image("ami-new", "al2023-ami-ecs-hvm-2026.1.0-kernel-6.1-x86_64")
 
 /** Every instance offers the same room, so fit is easy to reason about in tests. */
-export const INSTANCE_CPU = 2048
-export const INSTANCE_MEMORY = 4096
+const INSTANCE_CPU = 2048
+const INSTANCE_MEMORY = 4096
 
 export const policy = (overrides: Partial<RolloutPolicy> = {}): RolloutPolicy => ({
   ...defaultPolicy,
@@ -72,7 +72,7 @@ export interface ClusterSpec {
   readonly now?: number
 }
 
-export const containerArn = (instanceId: string): string => `arn:aws:ecs:ci/${instanceId}`
+const containerArn = (instanceId: string): string => `arn:aws:ecs:ci/${instanceId}`
 
 export const ec2Instance = (instanceId: string, imageId: string, launchTime: number): Ec2Instance => ({
   instanceId,

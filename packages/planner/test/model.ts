@@ -27,7 +27,6 @@ export interface ModelOptions {
   readonly newImageBroken?: boolean
 }
 
-const goneStates = new Set(["shutting-down", "terminated"])
 const LAUNCHES_TAG = "model:launches"
 
 const launch = (
@@ -294,7 +293,7 @@ export interface World {
   readonly events: ReadonlyArray<RunEvent>
 }
 
-export const RUN_ID = "run-1"
+const RUN_ID = "run-1"
 
 export const newWorld = (
   snapshot: ClusterSnapshot,
@@ -423,11 +422,6 @@ export const runRollout = (
   policy: RolloutPolicy,
   options: ModelOptions = {},
 ): Rollout => runUntil(newWorld(snapshot, policy, options), () => false)
-
-export const isAlive = (snapshot: ClusterSnapshot, instanceId: string): boolean => {
-  const instance = snapshot.instances.find((i) => i.instanceId === instanceId)
-  return instance !== undefined && !goneStates.has(instance.state)
-}
 
 /** The commands of a decision (none unless it is an Act). */
 export const commandsOf = (decision: Decision): ReadonlyArray<Command> =>
