@@ -103,23 +103,32 @@ export type LatestAmiOptions = typeof LatestAmiOptions.Type
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
-/** Decodes an operation's options, refusing unknown fields; every problem is listed with its path. */
-export const decodeOptions =
+/** Checks an operation's options, refusing unknown fields; every problem is listed with its path. */
+export const checkOptions =
   <S extends Schema.Decoder<unknown>>(operation: string, schema: S) =>
-  (input: unknown): Effect.Effect<S["Type"], InvalidOptions> => {
+  (input: unknown): Result.Result<S["Type"], InvalidOptions> => {
     const decoded = Schema.decodeUnknownResult(schema, { onExcessProperty: "error", errors: "all" })(input)
-    if (Result.isSuccess(decoded)) return Effect.succeed(decoded.success)
+    if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
     const { issues } = formatIssues(decoded.failure.issue)
-    return Effect.fail(
+    return Result.fail(
       new InvalidOptions({
         operation,
         problems: issues.map((issue) => ({
-          path: issue.path === undefined || issue.path.length === 0 ? "(options)" : issue.path.map((key) => (typeof key === "object" ? String(key.key) : String(key))).join("."),
+          path:
+            issue.path === undefined || issue.path.length === 0
+              ? "(options)"
+              : issue.path.map((key) => (typeof key === "object" ? String(key.key) : String(key))).join("."),
           problem: issue.message,
         })),
       }),
     )
   }
+
+/** {@link checkOptions} as an Effect. */
+export const decodeOptions =
+  <S extends Schema.Decoder<unknown>>(operation: string, schema: S) =>
+  (input: unknown): Effect.Effect<S["Type"], InvalidOptions> =>
+    Effect.fromResult(checkOptions(operation, schema)(input))
 
 /** The default policy with the overrides applied, checked by the domain's `validatePolicy`. */
 export const resolvePolicy = (overrides: PolicyOverrides = {}): Effect.Effect<RolloutPolicy, InvalidPolicy> =>

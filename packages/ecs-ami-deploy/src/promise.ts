@@ -12,12 +12,20 @@
  * planner makes. A callback that throws stops the run as an abort would (it stays resumable) and the
  * Promise rejects with what it threw.
  */
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Result, Schema } from "effect"
 import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
 import { RunObserver } from "@ecs-ami-deploy/executor"
 import { type EnvironmentChoice, rolloutEnvironment, type RolloutEnvironment } from "./environment.ts"
 import type { InvalidOptions } from "./errors.ts"
-import type { LatestAmiOptions, PlanOptions, ResumeOptions, RollbackOptions, StatusOptions, UpgradeOptions } from "./options.ts"
+import {
+  checkOptions,
+  type LatestAmiOptions,
+  type PlanOptions,
+  type ResumeOptions,
+  type RollbackOptions,
+  type StatusOptions,
+  type UpgradeOptions,
+} from "./options.ts"
 import * as Rollout from "./rollout.ts"
 
 /** Where and how a Promise call runs: the environment, plus cancellation and progress callbacks. */
@@ -30,6 +38,23 @@ export interface CallOptions extends EnvironmentChoice {
   readonly onDecision?: (decision: Decision, phase: Phase) => void
 }
 
+const isFunction = (value: unknown): value is (...args: ReadonlyArray<never>) => void => typeof value === "function"
+
+const AnyLayer = Schema.declare((value: unknown): value is Layer.Layer<never> => Layer.isLayer(value), {
+  expected: "a layer, e.g. awsPorts({ region }), simulatedPorts(simulation) or memoryEventLog()",
+})
+const Callback = Schema.declare(isFunction, { expected: "a function" })
+
+/** `CallOptions` as a schema, so that plain JavaScript callers get named problems (a typo such as `eventlog` must not fall back to the default log). */
+const CallOptionsSchema = Schema.Struct({
+  ports: AnyLayer,
+  eventLog: Schema.optionalKey(Schema.Union([Schema.String, AnyLayer])),
+  notifier: Schema.optionalKey(AnyLayer),
+  signal: Schema.optionalKey(Schema.instanceOf(AbortSignal)),
+  onEvent: Schema.optionalKey(Callback),
+  onDecision: Schema.optionalKey(Callback),
+})
+
 const observerLayer = (options: CallOptions): Layer.Layer<never> =>
   Layer.succeed(RunObserver, {
     eventAppended: (event) => Effect.sync(() => options.onEvent?.(event)),
@@ -37,7 +62,9 @@ const observerLayer = (options: CallOptions): Layer.Layer<never> =>
   })
 
 /** Runs an Effect API operation as a Promise: its success resolves, its typed error (or the abort reason) rejects. */
-const run = async <A, E>(effect: Effect.Effect<A, E, RolloutEnvironment>, options: CallOptions): Promise<A> => {
+const run = async <A, E>(operation: string, effect: Effect.Effect<A, E, RolloutEnvironment>, options: CallOptions): Promise<A> => {
+  const checked = checkOptions(`${operation} (call options)`, CallOptionsSchema)(options)
+  if (Result.isFailure(checked)) throw checked.failure
   const provided = effect.pipe(Effect.provide(Layer.merge(rolloutEnvironment(options), observerLayer(options))))
   const exit = await Effect.runPromiseExit<A, E | InvalidOptions>(
     provided,
@@ -49,22 +76,23 @@ const run = async <A, E>(effect: Effect.Effect<A, E, RolloutEnvironment>, option
 }
 
 /** Promise form of the Effect API's `upgradeCluster`: start or resume a rollout and drive it to its end. */
-export const upgradeCluster = (options: UpgradeOptions, callOptions: CallOptions) => run(Rollout.upgradeCluster(options), callOptions)
+export const upgradeCluster = (options: UpgradeOptions, callOptions: CallOptions) =>
+  run("upgradeCluster", Rollout.upgradeCluster(options), callOptions)
 
 /** Promise form of `planUpgrade`: what a rollout starting now would do, or why it would refuse. */
-export const planUpgrade = (options: PlanOptions, callOptions: CallOptions) => run(Rollout.planUpgrade(options), callOptions)
+export const planUpgrade = (options: PlanOptions, callOptions: CallOptions) => run("planUpgrade", Rollout.planUpgrade(options), callOptions)
 
 /** Promise form of `latestAmi`: the image the AMI source names now. */
-export const latestAmi = (options: LatestAmiOptions, callOptions: CallOptions) => run(Rollout.latestAmi(options), callOptions)
+export const latestAmi = (options: LatestAmiOptions, callOptions: CallOptions) => run("latestAmi", Rollout.latestAmi(options), callOptions)
 
 /** Promise form of `listClusters`: the ECS clusters the environment can see. */
-export const listClusters = (callOptions: CallOptions) => run(Rollout.listClusters(), callOptions)
+export const listClusters = (callOptions: CallOptions) => run("listClusters", Rollout.listClusters(), callOptions)
 
 /** Promise form of `resumeRun`: continue the cluster's open run. */
-export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) => run(Rollout.resumeRun(options), callOptions)
+export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) => run("resumeRun", Rollout.resumeRun(options), callOptions)
 
 /** Promise form of `rollbackRun`: roll the cluster's open run back. */
-export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) => run(Rollout.rollbackRun(options), callOptions)
+export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) => run("rollbackRun", Rollout.rollbackRun(options), callOptions)
 
 /** Promise form of `runStatus`: the cluster's open (else newest) run and its progress. */
-export const runStatus = (options: StatusOptions, callOptions: CallOptions) => run(Rollout.runStatus(options), callOptions)
+export const runStatus = (options: StatusOptions, callOptions: CallOptions) => run("runStatus", Rollout.runStatus(options), callOptions)

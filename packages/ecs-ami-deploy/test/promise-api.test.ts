@@ -84,6 +84,17 @@ describe("bad input through the Promise API", () => {
     expect(simulation.callLog).toEqual([])
   })
 
+  it("given a mistyped call option, when upgrading, then InvalidOptions names it and nothing is called (no silent fallback to the default event log)", async () => {
+    const { simulation } = setUp()
+    const callOptions = { ports: simulatedPorts(simulation), eventlog: "memory" } as unknown as Parameters<typeof upgradeCluster>[1]
+
+    const error = await upgradeCluster({ cluster }, callOptions).catch((failure: unknown) => failure)
+
+    expect(error).toBeInstanceOf(InvalidOptions)
+    expect(error).toMatchObject({ operation: "upgradeCluster (call options)", problems: [{ path: "eventlog" }] })
+    expect(simulation.callLog).toEqual([])
+  })
+
   it("given a policy validatePolicy refuses, when upgrading, then InvalidPolicy names the field and nothing is called", async () => {
     const { simulation, callOptions } = setUp()
 
