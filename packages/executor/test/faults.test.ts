@@ -25,6 +25,9 @@ const events = async (
   return Exit.isSuccess(loaded) ? loaded.value : []
 }
 
+/** The drains below wait out a 30-minute timeout: a 15 s poll (default 5 s) keeps them quick to simulate. */
+const slowPoll = 15_000
+
 const notes = (log: ReadonlyArray<RunEvent>) =>
   log.flatMap((event) => (event._tag === "Noted" ? [event.message] : []))
 
@@ -102,7 +105,7 @@ describe("faults", () => {
     const exit = await world.run(
       runRollout({
         clusterName: world.clusterName,
-        policy: { ...defaultPolicy, standaloneTasks: "stop-after-timeout" },
+        policy: { ...defaultPolicy, standaloneTasks: "stop-after-timeout", pollIntervalMs: slowPoll },
         holder: "test",
         settings: testSettings,
       }),
@@ -130,7 +133,7 @@ describe("faults", () => {
     const exit = await world.run(
       runRollout({
         clusterName: world.clusterName,
-        policy: { ...defaultPolicy, standaloneTasks: "wait" },
+        policy: { ...defaultPolicy, standaloneTasks: "wait", pollIntervalMs: slowPoll },
         holder: "test",
         settings: testSettings,
       }),

@@ -23,8 +23,8 @@ import {
 } from "./harness.ts"
 
 export const scenario = "standard-20"
-// A 15 s poll (default 5 s) keeps the many simulated rollouts quick; what is polled is the same.
-const policy = { ...defaultPolicy, unsafeServices: "proceed" as const, pollIntervalMs: 15_000 }
+// A 30 s poll (default 5 s) keeps the many simulated rollouts quick; what is polled is the same.
+const policy = { ...defaultPolicy, unsafeServices: "proceed" as const, pollIntervalMs: 30_000 }
 
 const rollout = (clusterName: string, holder: string) =>
   runRollout({ clusterName, policy, holder, settings: testSettings })

@@ -28,7 +28,7 @@ afterAll(async () => {
 })
 
 describe(`kill at sampled boundaries of ${scenario}, DynamoDB event log on dynalite`, () => {
-  it.each(sample(reference.boundaries, 5))(
+  it.each(sample(reference.boundaries, 8))(
     "given an executor killed $when append $killAt ($event), when a fresh one resumes, then the rollout ends as if uninterrupted",
     async (boundary) => {
       if (client === undefined) throw new Error("dynalite did not start")
