@@ -138,7 +138,9 @@ const unitMillis: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_00
 export const parseDuration = (flag: string, text: string): Effect.Effect<number, CliFailure> => {
   const match = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
   if (match === null) return Effect.fail(usageError(`--${flag} ${text} is not a duration`, "give a number with a unit: ms, s, m or h (e.g. 90s, 15m, 2h)"))
-  const millis = Number(match[1]) * unitMillis[match[2]!]!
+  const factor = unitMillis[match[2] ?? ""]
+  if (factor === undefined) return Effect.fail(usageError(`--${flag} ${text} has no unit`, "give a number with a unit: ms, s, m or h"))
+  const millis = Number(match[1]) * factor
   if (millis < 0) return Effect.fail(usageError(`--${flag} ${text} is negative`, "give a positive duration"))
   return Effect.succeed(Math.round(millis))
 }

@@ -5,7 +5,7 @@
  * estimated remaining time — and one of three views shows it: redrawn in place on a terminal, one
  * plain line per event elsewhere, or one JSON object per line with `--output json`.
  */
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { type Amount, type Decision, type Phase, type RunEvent, RunObserver, type RunObserverShape } from "ecs-ami-deploy"
 import { ConsoleIo, type ConsoleIoShape } from "./console-io.ts"
 import { formatDuration, paint } from "./text.ts"
@@ -221,7 +221,7 @@ export const progressObserver = (
             model = applyDecision(model, decision, phase)
             const shown =
               view === "json" && changed
-                ? io.out(`${JSON.stringify({ type: "phase", phase, at: model.now })}\n`)
+                ? Effect.flatMap(Clock.currentTimeMillis, (at) => io.out(`${JSON.stringify({ type: "phase", phase, at })}\n`))
                 : view === "lines" && changed
                   ? io.out(`phase: ${phaseLabel[phase]}\n`)
                   : view === "live"

@@ -31,6 +31,7 @@ export interface ReportInput {
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c)
 
 const palette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d", "#4f46e5", "#ea580c"]
+const colorOf = (index: number): string => palette[index % palette.length] ?? "#2563eb"
 const phaseColors: Readonly<Record<string, string>> = {
   preparing: "#e5e7eb",
   launching: "#dbeafe",
@@ -94,6 +95,7 @@ const axes = (f: Frame, yLabel: string) => {
 
 const phaseBands = (f: Frame, phases: ReadonlyArray<PhaseSpan>, labelled: boolean) =>
   phases
+    .filter((span) => span.to > span.from)
     .map((span) => {
       const x = xOf(f, span.from)
       const w = Math.max(1, xOf(f, span.to) - x)
@@ -108,14 +110,16 @@ const serviceChart = (input: ReportInput, start: number, end: number) => {
   const f: Frame = { width: 960, height: 340, left: 56, right: 16, top: 28, bottom: 40, start, end, maxY: Math.ceil(maxY * 1.15) }
   const series = services
     .map((service, index) => {
-      const color = palette[index % palette.length]!
+      const color = colorOf(index)
       const healthy = stepPath(f, service.timeline.map((p) => ({ at: p.at, value: p.healthy })))
       const floor = stepPath(f, service.timeline.map((p) => ({ at: p.at, value: p.floor })))
-      return `<g class="series" data-service="${escape(service.service)}"><path class="floor" d="${floor}" stroke="${color}"/><path class="healthy" d="${healthy}" stroke="${color}"/></g>`
+      // Later series are drawn thinner on top of earlier ones, so services with equal counts stay visible.
+      const width = Math.max(1.5, 5 - index * 1.25)
+      return `<g class="series" data-service="${escape(service.service)}"><path class="floor" d="${floor}" stroke="${color}"/><path class="healthy" d="${healthy}" stroke="${color}" stroke-width="${width}"/></g>`
     })
     .join("")
   const legend = services
-    .map((service, index) => `<li data-service="${escape(service.service)}"><span class="swatch" style="background:${palette[index % palette.length]}"></span>${escape(service.service)}</li>`)
+    .map((service, index) => `<li data-service="${escape(service.service)}"><span class="swatch" style="background:${colorOf(index)}"></span>${escape(service.service)}</li>`)
     .join("")
   return `<figure class="chart" id="services-chart">
     <figcaption>Healthy tasks per service <span class="hint">(solid: healthy; dashed: the floor minimumHealthyPercent allows)</span></figcaption>
@@ -174,7 +178,9 @@ export const renderReport = (input: ReportInput): string => {
         `<tr><td>${escape(s.service)}</td><td>${s.lowestHealthy}</td><td>${s.secondsBelowFloor.toFixed(0)} s</td><td>${s.secondsWithZeroHealthy.toFixed(0)} s</td></tr>`,
     )
     .join("")
+  // Phases that took no simulated time (a decision acted on at once) would only lengthen the table.
   const phaseRows = input.phases
+    .filter((p) => p.to > p.from)
     .map((p) => `<tr><td><span class="swatch" style="background:${phaseColors[p.phase] ?? "#f3f4f6"}"></span>${escape(p.phase)}</td><td>${formatDuration(p.from - start)}</td><td>${formatDuration(p.to - p.from)}</td></tr>`)
     .join("")
   return `<!doctype html>
@@ -188,7 +194,7 @@ export const renderReport = (input: ReportInput): string => {
   header h1 { margin: 0; font-size: 20px; font-weight: 600; }
   header p { margin: 4px 0 0; color: #d1d5db; }
   main { max-width: 1040px; margin: 0 auto; padding: 24px 32px 48px; }
-  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin-bottom: 24px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(104px, 1fr)); gap: 12px; margin-bottom: 24px; }
   .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
   .card .value { font-size: 20px; font-weight: 600; }
   .card .label { color: var(--muted); font-size: 12px; }
@@ -199,7 +205,7 @@ export const renderReport = (input: ReportInput): string => {
   .grid { stroke: #f3f4f6; } .axis { stroke: #9ca3af; }
   .tick { fill: var(--muted); font-size: 11px; } .axis-label { fill: var(--muted); font-size: 11px; }
   .phase-label { fill: #374151; font-size: 11px; font-weight: 600; }
-  .healthy { fill: none; stroke-width: 2.25; } .floor { fill: none; stroke-width: 1.25; stroke-dasharray: 5 4; opacity: .7; }
+  .healthy { fill: none; stroke-linejoin: round; } .floor { fill: none; stroke-width: 1.25; stroke-dasharray: 5 4; opacity: .7; }
   .instances { opacity: .9; } .baseline { stroke: #111827; stroke-dasharray: 2 3; }
   .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 10px 0 0; padding: 0; font-size: 12px; }
   .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 6px; vertical-align: -1px; }
@@ -210,7 +216,7 @@ export const renderReport = (input: ReportInput): string => {
   footer { color: var(--muted); font-size: 12px; }
 </style></head>
 <body>
-<header><h1>${escape(input.title)}</h1><p>Scenario ${escape(input.scenario)} · cluster ${escape(input.clusterName)} · ${escape(input.policySummary)}</p></header>
+<header><h1>${escape(input.title)}</h1><p>Scenario ${escape(input.scenario)} · cluster ${escape(input.clusterName)} · ${escape(input.policySummary)} · simulated start ${escape(new Date(input.startedAt).toISOString().replace(".000Z", "Z"))}</p></header>
 <main>
   <section class="cards">
     ${card("outcome", input.outcome, good ? "good" : "bad")}
@@ -219,12 +225,13 @@ export const renderReport = (input: ReportInput): string => {
     ${card("service-seconds with 0 healthy", m.serviceSecondsWithZeroHealthy.toFixed(0), m.serviceSecondsWithZeroHealthy === 0 ? "good" : "bad")}
     ${card("peak extra instances", String(m.instances.peakExtraInstances))}
     ${card("extra instance-hours", m.instances.extraInstanceHours.toFixed(2))}
-    ${card("AWS calls (mutating)", `${m.apiCalls.total} (${m.apiCalls.mutating})`)}
+    ${card("AWS calls", String(m.apiCalls.total))}
+    ${card("mutating AWS calls", String(m.apiCalls.mutating))}
   </section>
   <p>${escape(input.outcomeDetail)}</p>
   ${serviceChart(input, start, end)}
   ${instanceChart(input, start, end)}
-  <h2>Phases</h2>
+  <h2>Phases <span class="hint">(those that took simulated time)</span></h2>
   <table id="phases"><thead><tr><th>phase</th><th>from</th><th>lasted</th></tr></thead><tbody>${phaseRows}</tbody></table>
   <h2>Services</h2>
   <table id="services"><thead><tr><th>service</th><th>lowest healthy</th><th>below floor</th><th>with 0 healthy</th></tr></thead><tbody>${serviceRows}</tbody></table>

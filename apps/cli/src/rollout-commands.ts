@@ -6,7 +6,7 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { EventLog, type Plan, renderPlanText, Rollout, type RunEvent, type RunStatus } from "ecs-ami-deploy"
+import { EventLog, type Plan, renderPlanText, Rollout, type RunEvent, type RunResult, type RunStatus } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, exitCodeHelp, usageError } from "./failure.ts"
@@ -124,7 +124,7 @@ const upgradeCommand = Command.make(
   ),
 )
 
-const resultLines = (root: TargetFlags, result: import("ecs-ami-deploy").RunResult) =>
+const resultLines = (root: TargetFlags, result: RunResult) =>
   root.output === "json" ? line(JSON.stringify({ type: "result", result })) : Effect.forEach(describeResult(result), line, { discard: true })
 
 const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime: maxRunTimeFlag }, (flags) =>

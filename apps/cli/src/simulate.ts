@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { type Phase, Rollout, type RunResult } from "ecs-ami-deploy"
+import { type Amount, type Phase, Rollout, type RolloutPolicy, type RunResult } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { exitCodeHelp, usageError } from "./failure.ts"
@@ -18,6 +18,12 @@ import { progressObserver, progressViewFor } from "./progress.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
 import type { SimulatedWorld } from "./simulated-world.ts"
 import { formatDuration } from "./text.ts"
+
+const amountText = (amount: Amount) => (amount.unit === "percent" ? `${amount.value}%` : String(amount.value))
+
+/** The policy choices that shape the timeline, for the report's header. */
+const describePolicy = (policy: RolloutPolicy) =>
+  `${policy.capacityMode} mode · max surge ${amountText(policy.maxSurge)} · max draining ${amountText(policy.maxDraining)}${policy.bakeTimeMs > 0 ? ` · bake ${formatDuration(policy.bakeTimeMs)}` : ""}`
 
 const outcomeOf = (result: RunResult) =>
   result._tag === "Finished" ? result.outcome : result._tag === "NothingToDo" ? "nothing to do" : result._tag.toLowerCase()
@@ -62,7 +68,8 @@ const simulateCommand = Command.make(
         (target) =>
           Effect.gen(function* () {
             const io = yield* ConsoleIo
-            const world = target.world!
+            const world = target.world
+            if (world === undefined) return yield* usageError("simulate needs a simulated world", "give --scenario")
             const simulation = world.simulation
             const clusterName = Option.getOrElse(flags.cluster, () => simulation.scenario.clusters[0]?.name ?? "")
             if (!simulation.scenario.clusters.some((cluster) => cluster.name === clusterName))
@@ -74,6 +81,7 @@ const simulateCommand = Command.make(
             const policy = yield* policyOverridesOf(flags)
             const startedAt = simulation.now()
             const phases: Array<{ phase: Phase; from: number }> = []
+            let policyInUse: RolloutPolicy | undefined
             const recordPhase = (phase: Phase) =>
               Effect.sync(() => {
                 if (phases.at(-1)?.phase !== phase) phases.push({ phase, from: simulation.now() })
@@ -84,7 +92,10 @@ const simulateCommand = Command.make(
                 progressObserver(
                   progressViewFor(io, root.output),
                   () => simulation.snapshotState().services.filter((s) => s.healthyCount < s.desiredCount).length,
-                  { eventAppended: () => Effect.void, decided: (_, phase) => recordPhase(phase) },
+                  {
+                    eventAppended: (event) => Effect.sync(() => void (event._tag === "RunStarted" && (policyInUse = event.policy))),
+                    decided: (_, phase) => recordPhase(phase),
+                  },
                 ),
               ),
             )
@@ -102,8 +113,8 @@ const simulateCommand = Command.make(
                 outcomeDetail: describeResult(result).join(" "),
                 startedAt,
                 metrics: simulation.metrics(),
-                phases: spans.filter((span) => span.to > span.from || span.phase === "finished"),
-                policySummary: `seed ${flags.seed}`,
+                phases: spans,
+                policySummary: `${policyInUse === undefined ? "" : `${describePolicy(policyInUse)} · `}seed ${flags.seed}`,
               }),
             )
             if (root.output === "json") {
