@@ -49,8 +49,8 @@ const runRows = runs.map((run) => {
     run.lowerBound === undefined ? "" : formatSeconds(run.lowerBound.totalMs),
     run.ratioToLowerBound === undefined ? "" : formatRatio(run.ratioToLowerBound),
     ours === undefined || ours.status !== "succeeded" || run.status !== "succeeded" ? "" : formatRatio(run.durationMs / ours.durationMs),
-    String(run.serviceSecondsBelowFloor),
-    String(run.serviceSecondsWithZeroHealthy),
+    `${run.serviceSecondsBelowFloor} / ${run.settled.serviceSecondsBelowFloor}`,
+    `${run.serviceSecondsWithZeroHealthy} / ${run.settled.serviceSecondsWithZeroHealthy}`,
     String(run.apiCalls.total),
     run.apiCalls.perInstance.toFixed(1),
     `${run.apiCalls.reads} / ${run.apiCalls.mutating}`,
@@ -71,6 +71,9 @@ const boundRows = runs.flatMap((run) =>
           formatSeconds(run.lowerBound.newCapacityProvenMs),
           `${formatSeconds(run.lowerBound.drainWaveMs)} (${run.lowerBound.slowestService})`,
           formatSeconds(run.lowerBound.totalMs),
+          run.phases === undefined
+            ? ""
+            : `${run.phases.drainedWaves} wave${run.phases.drainedWaves === 1 ? "" : "s"}: capacity ${formatSeconds(run.phases.newCapacityMs)}, draining ${formatSeconds(run.phases.drainingMs)}, other ${formatSeconds(run.phases.otherMs)}`,
         ],
       ],
 )
@@ -113,7 +116,7 @@ console.log(`\`${command}\` · Node ${process.versions.node} · ${cpus().length}
 console.log("## Rollouts (simulated)\n")
 console.log(
   markdownTable(
-    ["scenario (instances)", "contender", "outcome", "duration", "lower bound", "÷ bound", "× ours", "svc-s below floor", "svc-s zero healthy", "API calls", "per instance", "read / mutating", "failed calls", "peak extra", "extra inst-h"],
+    ["scenario (instances)", "contender", "outcome", "duration", "lower bound", "÷ bound", "× ours", "svc-s below floor (run / +settling)", "svc-s zero healthy (run / +settling)", "API calls", "per instance", "read / mutating", "failed calls", "peak extra", "extra inst-h"],
     runRows,
   ),
 )
@@ -122,8 +125,10 @@ if (failed.length > 0) {
   console.log("\nFailed runs:\n")
   for (const run of failed) console.log(`- ${run.scenario} / ${run.contender}: ${run.detail}`)
 }
-console.log("\n## Lower bounds (engine settings)\n")
-console.log(markdownTable(["scenario", "contender", "old / wave size → waves", "capacity proven", "drain wave (slowest service)", "bound"], boundRows))
+console.log("\n## Lower bounds and where our engine spent its time\n")
+console.log(
+  markdownTable(["scenario", "contender", "old / wave size → waves", "capacity proven", "drain wave (slowest service)", "bound", "measured: where the time went"], boundRows),
+)
 console.log("\n## Micro-benchmarks\n")
 if (planner.measured) console.log(`Planner: ${planner.value.setup}\n`)
 if (lambda.measured) console.log(`Lambda: ${lambda.value.machine}\n`)

@@ -7,11 +7,12 @@
  * instances, a second Go contender sends the same detach in batches of 20 — the only change, made in
  * the port it calls, which can only help it.
  */
-import { Clock, Effect, Exit, Layer } from "effect"
+import { Cause, Clock, Effect, Exit, Layer } from "effect"
 import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { AutoScaling } from "@ecs-ami-deploy/ports"
 import { makeSimulation, runGoToolBaseline, runInstanceRefreshBaseline, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
 import { runEngine } from "./engine.ts"
+import { phasesOf, type Phases } from "./phases.ts"
 import { clusterOf, groupOf, instanceCount } from "./scenarios.ts"
 
 /** The seed every contender's simulation uses. */
@@ -34,6 +35,8 @@ export interface ContenderOutcome {
   readonly status: "succeeded" | "failed"
   /** The engine's finish reason, or why a baseline stopped. */
   readonly detail: string
+  /** Our engine only: where its time went. */
+  readonly phases?: Phases
 }
 
 export interface Contender {
@@ -78,11 +81,13 @@ const engineContender = (id: ContenderId, label: string, policy: RolloutPolicy):
   policy,
   appliesTo: () => true,
   run: async (simulation) => {
-    const exit = await runEngine(simulation, policy)
-    if (Exit.isFailure(exit)) return { status: "failed", detail: String(exit.cause) }
+    const { exit, events } = await runEngine(simulation, policy)
+    const phases = phasesOf(events)
+    if (Exit.isFailure(exit)) return { status: "failed", detail: Cause.pretty(exit.cause).split("\n")[0] ?? "", phases }
     const result = exit.value
-    if (result._tag === "Finished") return { status: result.outcome === "succeeded" ? "succeeded" : "failed", detail: `${result.outcome}: ${result.reason}` }
-    return { status: "failed", detail: `${result._tag}` }
+    if (result._tag === "Finished")
+      return { status: result.outcome === "succeeded" ? "succeeded" : "failed", detail: `${result.outcome}: ${result.reason}`, phases }
+    return { status: "failed", detail: result._tag, phases }
   },
 })
 

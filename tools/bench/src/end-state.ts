@@ -6,6 +6,12 @@
  */
 import type { Simulation } from "@ecs-ami-deploy/simulator"
 
+/**
+ * Simulated time left to the world after a run before its end state is read: Auto Scaling acts on
+ * the run's last changes (restored capacity, resumed AZRebalance) a little later, without draining.
+ */
+export const SETTLE_MS = 10 * 60_000
+
 export interface EndState {
   readonly liveImages: ReadonlyArray<string>
   readonly liveInstances: number

@@ -3,8 +3,8 @@
  * CLI would: the built-in launch-spec strategies, the scenario's new image pinned as the target, a
  * silent notifier and an in-memory event log (so simulated time never runs on during real I/O).
  */
-import { Clock, Effect, Layer, type Exit } from "effect"
-import type { RolloutPolicy } from "@ecs-ami-deploy/domain"
+import { Clock, Effect, Exit, Layer } from "effect"
+import type { RolloutPolicy, RunEvent } from "@ecs-ami-deploy/domain"
 import { runRollout, type ExecutorSettings, type RunResult } from "@ecs-ami-deploy/executor"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { EventLog, Notifier } from "@ecs-ami-deploy/ports"
@@ -29,13 +29,21 @@ export const runOnSimulation = <A, E>(
     program.pipe(Effect.provide(Layer.merge(simulation.layer, engineLayer(eventLog))), Effect.provideService(Clock.Clock, simulation.clock)),
   )
 
+/** How an engine run ended, and its run's events (empty when no run was started). */
+export interface EngineRun {
+  readonly exit: Exit.Exit<RunResult, unknown>
+  readonly events: ReadonlyArray<RunEvent>
+}
+
 /** Rolls the simulation's first cluster out under `policy` with a fresh memory event log. */
-export const runEngine = async (
-  simulation: Simulation,
-  policy: RolloutPolicy,
-  settings: Partial<ExecutorSettings> = {},
-): Promise<Exit.Exit<RunResult, unknown>> => {
+export const runEngine = async (simulation: Simulation, policy: RolloutPolicy, settings: Partial<ExecutorSettings> = {}): Promise<EngineRun> => {
   const clusterName = simulation.scenario.clusters[0]?.name
   if (clusterName === undefined) throw new Error(`scenario ${simulation.scenario.name} has no cluster`)
-  return runOnSimulation(simulation, makeMemoryEventLog(), runRollout({ clusterName, policy, holder: "bench", settings }))
+  const eventLog = makeMemoryEventLog()
+  const exit = await runOnSimulation(simulation, eventLog, runRollout({ clusterName, policy, holder: "bench", settings }))
+  const runs = await runOnSimulation(simulation, eventLog, eventLog.runs(clusterName))
+  const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
+  if (runId === undefined) return { exit, events: [] }
+  const loaded = await runOnSimulation(simulation, eventLog, eventLog.load(runId))
+  return { exit, events: Exit.isSuccess(loaded) ? loaded.value : [] }
 }

@@ -12,7 +12,7 @@ import { Cause, Exit } from "effect"
 import type { RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { makeSimulation, newImageId, oldImageId, type Faults, type Scenario } from "@ecs-ami-deploy/simulator"
 import { runEngine } from "./engine.ts"
-import { endState } from "./end-state.ts"
+import { endState, SETTLE_MS } from "./end-state.ts"
 import { reliabilitySettings } from "./kill-harness.ts"
 
 export interface FaultCase {
@@ -57,9 +57,6 @@ export const faultCases: ReadonlyArray<FaultCase> = [
   },
 ]
 
-/** Simulated time left to the world after a run before its end state is read. */
-export const SETTLE_MS = 10 * 60_000
-
 /** Availability of the same faulty world left alone for `durationMs`: what the faults cost by themselves. */
 const withoutRollout = (scenario: Scenario, faults: Faults, seed: number, durationMs: number) => {
   const simulation = makeSimulation(scenario, { seed, faults })
@@ -93,7 +90,7 @@ export interface FaultResult {
 export const runFaultCase = async (scenario: Scenario, policy: RolloutPolicy, fault: FaultCase, seed: number): Promise<FaultResult> => {
   const faults = fault.faults(scenario)
   const simulation = makeSimulation(scenario, { seed, faults })
-  const exit = await runEngine(simulation, policy, reliabilitySettings)
+  const { exit } = await runEngine(simulation, policy, reliabilitySettings)
   const atFinish = simulation.metrics()
   const runDurationMs = atFinish.simulatedDurationMs
   simulation.advance(SETTLE_MS)

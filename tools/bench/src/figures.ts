@@ -1,11 +1,14 @@
 /**
  * One benchmark run: a contender on a fresh simulation of a scenario, and the figures read from the
- * simulator's measurements afterwards (duration, availability, API calls, extra capacity) next to
- * the scenario's lower bound for the contender's surge setting.
+ * simulator's measurements when it ends (duration, availability, API calls, extra capacity) next to
+ * the scenario's lower bound for the contender's surge setting — and availability once more after
+ * the world has settled, since what a run leaves behind can still cost availability.
  */
 import type { Scenario } from "@ecs-ami-deploy/simulator"
 import { freshSimulation, type Contender, type ContenderId } from "./contenders.ts"
+import { SETTLE_MS } from "./end-state.ts"
 import { lowerBound, type LowerBound } from "./lower-bound.ts"
+import type { Phases } from "./phases.ts"
 import { instanceCount } from "./scenarios.ts"
 
 export interface RunFigures {
@@ -21,6 +24,8 @@ export interface RunFigures {
   readonly ratioToLowerBound?: number
   readonly serviceSecondsBelowFloor: number
   readonly serviceSecondsWithZeroHealthy: number
+  /** The same two figures once the world has been left alone for SETTLE_MS after the run. */
+  readonly settled: { readonly serviceSecondsBelowFloor: number; readonly serviceSecondsWithZeroHealthy: number }
   readonly apiCalls: {
     readonly total: number
     readonly reads: number
@@ -30,6 +35,8 @@ export interface RunFigures {
   }
   readonly peakExtraInstances: number
   readonly extraInstanceHours: number
+  /** Our engine only: time waiting for new capacity, for drains, and the rest. */
+  readonly phases?: Phases
   /** Real time the simulated run took. */
   readonly wallMs: number
 }
@@ -41,6 +48,8 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
   const outcome = await contender.run(simulation, scenario)
   const wallMs = performance.now() - began
   const metrics = simulation.metrics()
+  simulation.advance(SETTLE_MS)
+  const settled = simulation.metrics()
   const instances = instanceCount(scenario)
   const bound = contender.policy === undefined ? undefined : lowerBound(scenario, contender.policy)
   return {
@@ -52,8 +61,10 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
     detail: outcome.detail,
     durationMs: metrics.simulatedDurationMs,
     ...(bound === undefined ? {} : { lowerBound: bound, ratioToLowerBound: metrics.simulatedDurationMs / bound.totalMs }),
+    ...(outcome.phases === undefined ? {} : { phases: outcome.phases }),
     serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
     serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
+    settled: { serviceSecondsBelowFloor: settled.serviceSecondsBelowFloor, serviceSecondsWithZeroHealthy: settled.serviceSecondsWithZeroHealthy },
     apiCalls: {
       total: metrics.apiCalls.total,
       reads: metrics.apiCalls.reads,

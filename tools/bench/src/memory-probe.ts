@@ -36,7 +36,7 @@ const sampler = setInterval(() => {
 }, 5)
 const scenario = scaledLarge(500)
 const simulation = makeSimulation(scenario, { seed: BENCH_SEED })
-const exit = await runEngine(simulation, enginePolicy)
+const { exit } = await runEngine(simulation, enginePolicy)
 clearInterval(sampler)
 peakHeapUsedBytes = Math.max(peakHeapUsedBytes, process.memoryUsage().heapUsed)
 const simulatedDurationMs = simulation.metrics().simulatedDurationMs

@@ -13,6 +13,7 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
   durationMs: 1_000_000,
   serviceSecondsBelowFloor: 0,
   serviceSecondsWithZeroHealthy: 0,
+  settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 0 },
   apiCalls: { total: 100, reads: 90, mutating: 10, failed: 0, perInstance: 5 },
   peakExtraInstances: 10,
   extraInstanceHours: 1,
@@ -43,18 +44,32 @@ describe("target verdicts", () => {
     expect(speedupVerdict([ours, run("standard-20", "go-batched-detach", { durationMs: 4_999 })], "standard-20", 5).met).toBe(false)
   })
 
+  it("given lower bounds measured on the scenario, then the evidence says the most an engine at the smallest bound could reach", () => {
+    const bound = (totalMs: number) => ({ oldInstances: 20, waveSize: 20, waves: 1, newCapacityProvenMs: 0, drainWaveMs: 0, slowestService: "web", totalMs })
+    const verdict = speedupVerdict(
+      [
+        run("standard-20", "engine-default", { durationMs: 1_000, lowerBound: bound(800) }),
+        run("standard-20", "engine-fast", { durationMs: 500, lowerBound: bound(400) }),
+        run("standard-20", "go-batched-detach", { durationMs: 2_000 }),
+      ],
+      "standard-20",
+      5,
+    )
+    expect(verdict.evidence).toContain("an engine would reach 5.00×")
+  })
+
   it("given a scenario that was not run, then the speedup target is reported as not measured", () => {
     expect(speedupVerdict([], "large-100", 15)).toMatchObject({ met: false, evidence: expect.stringContaining("not measured") })
   })
 
   it("given a baseline with violations and engine runs without, then availability is met and the baseline's seconds are quoted", () => {
-    const verdict = availabilityVerdict([run("a", "engine-default"), run("a", "instance-refresh", { serviceSecondsBelowFloor: 42 })])
+    const verdict = availabilityVerdict([run("a", "engine-default"), run("a", "instance-refresh", { settled: { serviceSecondsBelowFloor: 42, serviceSecondsWithZeroHealthy: 0 } })])
     expect(verdict.met).toBe(true)
     expect(verdict.evidence).toContain("baselines: 42 service-seconds")
   })
 
-  it("given one engine second with zero healthy tasks, then availability is not met", () => {
-    expect(availabilityVerdict([run("a", "engine-fast", { serviceSecondsWithZeroHealthy: 1 })]).met).toBe(false)
+  it("given one engine second with zero healthy tasks while the world settles, then availability is not met", () => {
+    expect(availabilityVerdict([run("a", "engine-fast", { settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 1 } })]).met).toBe(false)
   })
 
   it("given exactly half the Go algorithm's calls, then the API target is met; one call more is not", () => {
