@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest"
 import {
   InvalidOptions,
   InvalidPolicy,
+  launchTemplateStrategy,
+  type LaunchSpecStrategy,
   memoryEventLog,
   PluginFailed,
   resumeRun,
@@ -123,5 +125,22 @@ describe("bad input through the Promise API", () => {
     expect(error).toMatchObject({ plugin: "broken-source", operation: "resolve", problem: expect.stringContaining("no image for you") })
     expect(mutatingCalls(simulation)).toEqual([])
     expect(await runStatus({ cluster }, callOptions)).toEqual({ _tag: "NoRuns", clusterName: cluster })
+  })
+
+  it("given a launch-spec strategy plugin whose handles throws, when upgrading, then PluginFailed names it and nothing is changed", async () => {
+    const { simulation, callOptions } = setUp()
+    const throwing: LaunchSpecStrategy = {
+      ...launchTemplateStrategy(),
+      name: "broken-strategy",
+      handles: () => {
+        throw new TypeError("cannot read the spec")
+      },
+    }
+
+    const error = await upgradeCluster({ cluster, launchSpecStrategies: [throwing] }, callOptions).catch((failure: unknown) => failure)
+
+    expect(error).toBeInstanceOf(PluginFailed)
+    expect(error).toMatchObject({ plugin: "broken-strategy", operation: "handles", problem: "threw TypeError: cannot read the spec" })
+    expect(mutatingCalls(simulation)).toEqual([])
   })
 })
