@@ -80,7 +80,7 @@ const liveInstances = (lambda: SimulatedLambda) =>
 
 /** Registers the suite; `eventLog` gives each test a fresh, empty log. */
 export const lambdaOnSimulatorSuite = (eventLog: () => Promise<Layer.Layer<EventLog>>) => {
-  it("given a rollout longer than one invocation, when each invocation has 4 minutes, then it completes across hand-overs with no service below its floor and no action repeated", async () => {
+  it("given a rollout longer than one invocation, when each invocation has 4 minutes, then each stops before its buffer and the run completes across hand-overs with no service below its floor and no action repeated", async () => {
     const lambda = makeSimulatedLambda(await eventLog())
     const oldInstanceIds = liveInstances(lambda).map((instance) => instance.instanceId)
 
@@ -102,6 +102,8 @@ export const lambdaOnSimulatorSuite = (eventLog: () => Promise<Layer.Layer<Event
     )
     expect(lambda.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
     expectEachActionOnce(lambda, oldInstanceIds)
+    for (const { tookMs, budgetMs } of lambda.durations)
+      expect(tookMs).toBeLessThanOrEqual(budgetMs - lambda.config.deadlineBufferMs)
     expect(lambda.notifications.filter((n) => n.kind !== "suspended").map((n) => n.kind)).toEqual([
       "started",
       "succeeded",

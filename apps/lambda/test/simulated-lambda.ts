@@ -59,6 +59,8 @@ export interface SimulatedLambda {
   readonly config: LambdaConfig
   /** One invocation with `budgetMs` of (simulated) remaining time. */
   readonly invoke: (event: unknown, budgetMs: number) => Promise<InvocationReport>
+  /** Simulated time each finished invocation took, and the budget it had, in order of completion. */
+  readonly durations: ReadonlyArray<{ readonly tookMs: number; readonly budgetMs: number }>
   /** Continue events handed over and not delivered yet. */
   readonly pendingHandOvers: Array<ContinueEvent>
   readonly notifications: ReadonlyArray<RunNotification>
@@ -103,13 +105,16 @@ export const makeSimulatedLambda = <E>(
   )
   const handler = makeHandler(config, services)
   let requests = 0
-  const invoke = (event: unknown, budgetMs: number) => {
+  const durations: Array<{ tookMs: number; budgetMs: number }> = []
+  const invoke = async (event: unknown, budgetMs: number) => {
     const startedAt = simulation.now()
     requests += 1
-    return handler(event, {
+    const report = await handler(event, {
       awsRequestId: `req-${requests}`,
       getRemainingTimeInMillis: () => budgetMs - (simulation.now() - startedAt),
     })
+    durations.push({ tookMs: simulation.now() - startedAt, budgetMs })
+    return report
   }
   const runEvents = () =>
     Effect.runPromise(
@@ -120,5 +125,5 @@ export const makeSimulatedLambda = <E>(
         return perRun.flat()
       }).pipe(Effect.provide(eventLog)),
     )
-  return { simulation, config, invoke, pendingHandOvers, notifications, logLines, runEvents }
+  return { simulation, config, invoke, durations, pendingHandOvers, notifications, logLines, runEvents }
 }
