@@ -300,6 +300,25 @@ describe("given surge mode", () => {
   })
 })
 
+describe("given an old instance that never registered with ECS", () => {
+  it("when its wave comes, then it is drained with no container instance and terminated", () => {
+    const start = buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 1 }] })
+    const unregistered = {
+      ...start,
+      containerInstances: start.containerInstances.filter((c) => c.ec2InstanceId !== "i-a-o1"),
+    }
+    const rollout = runRollout(unregistered, policy())
+    const commands = rollout.steps.flatMap((s) => commandsOf(s.decision))
+    const drain = commands.find((c) => c._tag === "DrainInstances" && c.instanceIds.includes("i-a-o1"))
+    expect(drain?._tag === "DrainInstances" && drain.containerInstanceArns).toEqual([])
+    expect(commands.some((c) => c._tag === "TerminateInstances" && c.instanceIds.includes("i-a-o1"))).toBe(
+      true,
+    )
+    const last = rollout.steps.at(-1)?.decision
+    expect(last?._tag === "Finish" && last.outcome).toBe("succeeded")
+  })
+})
+
 describe("given detach mode", () => {
   it("when adding capacity, then it detaches a wave without decrementing and later terminates it without decrementing", () => {
     const rollout = runRollout(twoGroups(), policy({ capacityMode: "detach" }))
