@@ -23,6 +23,7 @@ export const BENCH_SEED = 1
  * maximum 100%) is one the default refuses to start on until the operator accepts it.
  */
 export const enginePolicy: RolloutPolicy = { ...defaultPolicy, unsafeServices: "proceed" }
+/** Our engine tuned for speed: a group's old instances replaced in one wave. */
 export const fastEnginePolicy: RolloutPolicy = {
   ...enginePolicy,
   maxSurge: { unit: "percent", value: 100 },

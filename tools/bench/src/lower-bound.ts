@@ -34,7 +34,7 @@ export interface LowerBound {
 }
 
 /** The scenario's timings: its overrides over the simulator's defaults. */
-export const scenarioTimings = (scenario: Scenario): Timings => ({ ...defaultTimings, ...scenario.timings })
+const scenarioTimings = (scenario: Scenario): Timings => ({ ...defaultTimings, ...scenario.timings })
 
 /** Old instances per wave, as the planner sizes waves: min(max surge, max draining) in surge mode, at least one. */
 export const waveSize = (desiredAtStart: number, policy: RolloutPolicy): number => {

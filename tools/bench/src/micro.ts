@@ -14,9 +14,9 @@ import type { MemoryProbe } from "./memory-probe.ts"
 const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const sourceCondition = "--conditions=@ecs-ami-deploy/source"
 
-export const plannerBenchScript = "packages/planner/bench/decide.bench.ts"
-export const lambdaBenchScript = "apps/lambda/bench/bundle.bench.ts"
-export const memoryProbeScript = "tools/bench/src/memory-probe.ts"
+const plannerBenchScript = "packages/planner/bench/decide.bench.ts"
+const lambdaBenchScript = "apps/lambda/bench/bundle.bench.ts"
+const memoryProbeScript = "tools/bench/src/memory-probe.ts"
 
 /** A figure, or why there is none. */
 export type Measured<A> = { readonly measured: true; readonly value: A } | { readonly measured: false; readonly reason: string }
