@@ -56,23 +56,32 @@ type Problems = Array<ConfigInvalid["problems"][number]>
 /** A variable's parser: the value, or what was expected. */
 type Parse<A> = (raw: string) => Result.Result<A, string>
 
-/** Reads one optional variable; a malformed value is recorded and the fallback used, so every problem is found in one pass. */
-const optional = <A>(env: Env, problems: Problems, variable: string, fallback: A, parse: Parse<A>): A => {
-  const raw = env[variable]?.trim()
-  if (raw === undefined || raw === "") return fallback
-  return Result.getOrElse(parse(raw), (expected) => {
-    problems.push({ variable, problem: `${expected}, got ${JSON.stringify(raw)}` })
-    return fallback
-  })
-}
-
-const required = (env: Env, problems: Problems, variable: string, what: string): string => {
-  const raw = env[variable]?.trim()
-  if (raw === undefined || raw === "") {
-    problems.push({ variable, problem: `is required: ${what}` })
-    return ""
+/**
+ * Reads variables of `env`, recording each problem instead of stopping at the first: a malformed
+ * optional variable falls back to its default so that the remaining ones are still checked.
+ */
+const envReader = (env: Env) => {
+  const problems: Problems = []
+  const raw = (variable: string) => {
+    const value = env[variable]?.trim()
+    return value === undefined || value === "" ? undefined : value
   }
-  return raw
+  return {
+    problems,
+    required: (variable: string, what: string): string => {
+      const value = raw(variable)
+      if (value === undefined) problems.push({ variable, problem: `is required: ${what}` })
+      return value ?? ""
+    },
+    optional: <A>(variable: string, fallback: A, parse: Parse<A>): A => {
+      const value = raw(variable)
+      if (value === undefined) return fallback
+      return Result.getOrElse(parse(value), (expected) => {
+        problems.push({ variable, problem: `${expected}, got ${JSON.stringify(value)}` })
+        return fallback
+      })
+    },
+  }
 }
 
 const wholeNumber: Parse<number> = (raw) =>
@@ -152,89 +161,53 @@ const clusterNames = (raw: string): ReadonlyArray<string> =>
  * `ALLOW_IMAGE_FAMILY_CHANGE`, `SUSPEND_AZ_REBALANCE`, `KEEP_LAUNCH_SPECS`; an absent knob keeps the domain default.
  */
 export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
-  const problems: Problems = []
-  const clustersRaw = required(
-    env,
-    problems,
-    "CLUSTERS",
-    "the comma-separated names of the ECS clusters to roll",
-  )
+  const read = envReader(env)
+  const { problems } = read
+  const clustersRaw = read.required("CLUSTERS", "the comma-separated names of the ECS clusters to roll")
   const clusters = clusterNames(clustersRaw)
   if (clustersRaw !== "" && clusters.length === 0)
     problems.push({ variable: "CLUSTERS", problem: "names no cluster: give at least one cluster name" })
-  const tableName = required(env, problems, "EVENT_LOG_TABLE", "the DynamoDB table holding the event log")
-  const functionName = required(
-    env,
-    problems,
+  const tableName = read.required("EVENT_LOG_TABLE", "the DynamoDB table holding the event log")
+  const functionName = read.required(
     "AWS_LAMBDA_FUNCTION_NAME",
     "set by the Lambda runtime; set it by hand when running the handler elsewhere",
   )
   const d = defaultPolicy
   const policy: RolloutPolicy = {
-    capacityMode: optional(env, problems, "CAPACITY_MODE", d.capacityMode, oneOf(["surge", "detach"])),
-    maxSurge: optional(env, problems, "MAX_SURGE", d.maxSurge, amount),
-    maxDraining: optional(env, problems, "MAX_DRAINING", d.maxDraining, amount),
-    bakeTimeMs: optional(env, problems, "BAKE_TIME_SECONDS", d.bakeTimeMs, seconds),
-    pollIntervalMs: optional(env, problems, "POLL_INTERVAL_SECONDS", d.pollIntervalMs, seconds),
+    capacityMode: read.optional("CAPACITY_MODE", d.capacityMode, oneOf(["surge", "detach"])),
+    maxSurge: read.optional("MAX_SURGE", d.maxSurge, amount),
+    maxDraining: read.optional("MAX_DRAINING", d.maxDraining, amount),
+    bakeTimeMs: read.optional("BAKE_TIME_SECONDS", d.bakeTimeMs, seconds),
+    pollIntervalMs: read.optional("POLL_INTERVAL_SECONDS", d.pollIntervalMs, seconds),
     timeouts: {
-      newCapacityMs: optional(
-        env,
-        problems,
-        "NEW_CAPACITY_TIMEOUT_MINUTES",
-        d.timeouts.newCapacityMs,
-        minutes,
-      ),
-      drainWaveMs: optional(env, problems, "DRAIN_WAVE_TIMEOUT_MINUTES", d.timeouts.drainWaveMs, minutes),
-      runMs: optional(env, problems, "RUN_TIMEOUT_MINUTES", d.timeouts.runMs, minutes),
+      newCapacityMs: read.optional("NEW_CAPACITY_TIMEOUT_MINUTES", d.timeouts.newCapacityMs, minutes),
+      drainWaveMs: read.optional("DRAIN_WAVE_TIMEOUT_MINUTES", d.timeouts.drainWaveMs, minutes),
+      runMs: read.optional("RUN_TIMEOUT_MINUTES", d.timeouts.runMs, minutes),
     },
-    standaloneTasks: optional(
-      env,
-      problems,
+    standaloneTasks: read.optional(
       "STANDALONE_TASKS",
       d.standaloneTasks,
       oneOf(["wait", "stop-after-timeout", "skip-instance"]),
     ),
-    protectedInstances: optional(
-      env,
-      problems,
+    protectedInstances: read.optional(
       "PROTECTED_INSTANCES",
       d.protectedInstances,
       oneOf(["replace", "skip"]),
     ),
-    standbyInstances: optional(
-      env,
-      problems,
-      "STANDBY_INSTANCES",
-      d.standbyInstances,
-      oneOf(["skip", "replace"]),
-    ),
-    unsafeServices: optional(
-      env,
-      problems,
-      "UNSAFE_SERVICES",
-      d.unsafeServices,
-      oneOf(["refuse", "proceed"]),
-    ),
-    forceReplacement: optional(env, problems, "FORCE_REPLACEMENT", d.forceReplacement, boolean),
-    rollbackOnFailure: optional(env, problems, "ROLLBACK_ON_FAILURE", d.rollbackOnFailure, boolean),
-    allowImageFamilyChange: optional(
-      env,
-      problems,
-      "ALLOW_IMAGE_FAMILY_CHANGE",
-      d.allowImageFamilyChange,
-      boolean,
-    ),
-    suspendAzRebalance: optional(env, problems, "SUSPEND_AZ_REBALANCE", d.suspendAzRebalance, boolean),
-    keepLaunchSpecs: optional(env, problems, "KEEP_LAUNCH_SPECS", d.keepLaunchSpecs, wholeNumber),
+    standbyInstances: read.optional("STANDBY_INSTANCES", d.standbyInstances, oneOf(["skip", "replace"])),
+    unsafeServices: read.optional("UNSAFE_SERVICES", d.unsafeServices, oneOf(["refuse", "proceed"])),
+    forceReplacement: read.optional("FORCE_REPLACEMENT", d.forceReplacement, boolean),
+    rollbackOnFailure: read.optional("ROLLBACK_ON_FAILURE", d.rollbackOnFailure, boolean),
+    allowImageFamilyChange: read.optional("ALLOW_IMAGE_FAMILY_CHANGE", d.allowImageFamilyChange, boolean),
+    suspendAzRebalance: read.optional("SUSPEND_AZ_REBALANCE", d.suspendAzRebalance, boolean),
+    keepLaunchSpecs: read.optional("KEEP_LAUNCH_SPECS", d.keepLaunchSpecs, wholeNumber),
   }
   const validated = validatePolicy(policy)
   if (Result.isFailure(validated))
     for (const p of validated.failure.problems)
       problems.push({ variable: `policy ${p.field}`, problem: `${p.problem} — ${p.fix}` })
 
-  const notificationTopicArn = optional<string | undefined>(
-    env,
-    problems,
+  const notificationTopicArn = read.optional<string | undefined>(
     "NOTIFICATION_TOPIC_ARN",
     undefined,
     snsTopicArn,
@@ -242,11 +215,11 @@ export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid>
   const config: LambdaConfig = {
     clusters,
     policy,
-    amiSource: optional(env, problems, "AMI_SOURCE", defaultAmiSource, amiSource),
+    amiSource: read.optional("AMI_SOURCE", defaultAmiSource, amiSource),
     tableName,
     ...(notificationTopicArn === undefined ? {} : { notificationTopicArn }),
-    deadlineBufferMs: optional(env, problems, "DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
-    maxContinuations: optional(env, problems, "MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
+    deadlineBufferMs: read.optional("DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
+    maxContinuations: read.optional("MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
     functionName,
   }
   return problems.length === 0 ? Result.succeed(config) : Result.fail(new ConfigInvalid({ problems }))
