@@ -41,15 +41,23 @@ const askOnTerminal = (question: string): Effect.Effect<boolean> =>
     })
   })
 
-/** The real process: stdout/stderr, its TTY-ness and `NO_COLOR` (https://no-color.org). */
+/**
+ * What the console allows: questions and redrawing need a terminal on both ends; colour also needs
+ * `NO_COLOR` unset or empty (https://no-color.org).
+ */
+export const terminalCapabilities = (stdoutIsTty: boolean, stdinIsTty: boolean, env: Readonly<Record<string, string | undefined>>) => {
+  const interactive = stdoutIsTty && stdinIsTty
+  return { interactive, color: interactive && (env["NO_COLOR"] ?? "") === "" }
+}
+
+/** The real process: stdout/stderr, its TTY-ness and `NO_COLOR`. */
 export const nodeConsoleIo: Layer.Layer<ConsoleIo> = Layer.sync(ConsoleIo, () => {
-  const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true
-  const noColor = (process.env["NO_COLOR"] ?? "") !== ""
+  const { interactive, color } = terminalCapabilities(process.stdout.isTTY === true, process.stdin.isTTY === true, process.env)
   return ConsoleIo.of({
     out: (text) => Effect.sync(() => void process.stdout.write(text)),
     err: (text) => Effect.sync(() => void process.stderr.write(text)),
     interactive,
-    color: interactive && !noColor,
+    color,
     confirm: askOnTerminal,
     env: process.env,
     cwd: process.cwd(),
@@ -68,7 +76,8 @@ export const captureConsole = (options: {
   readonly cwd?: string
   readonly interactive?: boolean
   readonly answer?: boolean
-} = {}): CapturedConsole => {
+} = {}): CapturedConsole & { readonly questions: () => ReadonlyArray<string> } => {
+  const questions: Array<string> = []
   let stdout = ""
   let stderr = ""
   const layer = Layer.succeed(
@@ -78,10 +87,10 @@ export const captureConsole = (options: {
       err: (text) => Effect.sync(() => void (stderr += text)),
       interactive: options.interactive ?? false,
       color: false,
-      confirm: () => Effect.succeed(options.answer ?? false),
+      confirm: (question) => Effect.sync(() => (questions.push(question), options.answer ?? false)),
       env: options.env ?? {},
       cwd: options.cwd ?? process.cwd(),
     }),
   )
-  return { layer, stdout: () => stdout, stderr: () => stderr }
+  return { layer, stdout: () => stdout, stderr: () => stderr, questions: () => questions }
 }

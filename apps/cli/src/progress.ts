@@ -127,7 +127,8 @@ const phaseLabel: Readonly<Record<Phase, string>> = {
 export const renderLiveBlock = (model: ProgressModel, servicesBelow: number | undefined, color: boolean): ReadonlyArray<string> => {
   const elapsed = model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt
   const remaining = estimateRemaining(model)
-  const waves = model.estimatedWaves === 0 ? "" : `  wave ${Math.max(model.wave, 0)} of ${model.estimatedWaves}`
+  // The estimate is the planner's sizing at the start; waves are chosen against what fits, so a run may need more.
+  const waves = model.estimatedWaves === 0 ? "" : `  wave ${model.wave} of ${Math.max(model.wave, model.estimatedWaves)}`
   const below = servicesBelow === undefined ? "" : `  services below desired ${servicesBelow === 0 ? paint(color, "green", "0") : paint(color, "yellow", String(servicesBelow))}`
   return [
     `${paint(color, "bold", phaseLabel[model.phase])}${waves}`,

@@ -20,10 +20,18 @@ export interface CliRun {
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ecs-ami-deploy-cli-${prefix}-`))
 
 /** Runs the CLI in this process with a captured, non-interactive console. */
-export const runInProcess = async (argv: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }): Promise<CliRun> => {
-  const console = captureConsole({ cwd: options.cwd, env: { XDG_STATE_HOME: join(options.cwd, "state"), ...options.env } })
+export const runInProcess = async (
+  argv: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interactive?: boolean; readonly answer?: boolean },
+): Promise<CliRun & { readonly questions: ReadonlyArray<string> }> => {
+  const console = captureConsole({
+    cwd: options.cwd,
+    env: { XDG_STATE_HOME: join(options.cwd, "state"), ...options.env },
+    ...(options.interactive === undefined ? {} : { interactive: options.interactive }),
+    ...(options.answer === undefined ? {} : { answer: options.answer }),
+  })
   const code = await Effect.runPromise(runCli(argv).pipe(Effect.provide([NodeServices.layer, console.layer])))
-  return { code, stdout: console.stdout(), stderr: console.stderr() }
+  return { code, stdout: console.stdout(), stderr: console.stderr(), questions: console.questions() }
 }
 
 const main = resolve(import.meta.dirname, "../src/main.ts")

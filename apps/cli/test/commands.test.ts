@@ -1,0 +1,82 @@
+/**
+ * The commands in-process against the simulator: the confirmation on a terminal, the live progress
+ * view, the Go tool's read-only commands, and `iam-policy`.
+ */
+import { describe, expect, it } from "vitest"
+import { join } from "node:path"
+import { rolloutPolicyDocument } from "@ecs-ami-deploy/infra/policy"
+import { newImageId, oldImageId, scenarios } from "ecs-ami-deploy/simulator"
+import { terminalCapabilities } from "../src/console-io.ts"
+import { ExitCode } from "../src/failure.ts"
+import { journaledCalls, runInProcess, tempDir } from "./support.ts"
+
+const world = ["--simulator", "small", "--simulator-state", "world.jsonl"]
+const cluster = ["--cluster", "small-cluster"]
+
+describe("upgrade-cluster on a terminal", () => {
+  it("given the answer no, shows the plan, asks once, and changes nothing", async () => {
+    const cwd = tempDir("confirm-no")
+    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd, interactive: true, answer: false })
+    expect(run.stdout).toContain("Cluster small-cluster: ready")
+    expect(run.questions).toEqual([`Roll 4 instance(s) of small-cluster onto ${newImageId}?`])
+    expect(run.stdout).toContain("cancelled: nothing was changed")
+    expect(run.code).toBe(ExitCode.success)
+    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
+  })
+
+  it("given the answer yes, rolls the cluster with a progress block redrawn in place", async () => {
+    const cwd = tempDir("confirm-yes")
+    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd, interactive: true, answer: true })
+    expect(run.code).toBe(ExitCode.success)
+    // Redrawing moves the cursor up over the previous block and clears it.
+    expect(run.stdout).toMatch(/\u001b\[4A\u001b\[0J/)
+    expect(run.stdout).toContain("terminated 4/4")
+    expect(run.stdout).toMatch(/services below desired 0/)
+    expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
+    expect(journaledCalls(join(cwd, "world.jsonl")).filter((call) => call.method === "terminateInstanceInGroup")).toHaveLength(4)
+  })
+})
+
+describe("terminal capabilities", () => {
+  it("colour needs a terminal and NO_COLOR unset or empty; questions need a terminal on both ends", () => {
+    expect(terminalCapabilities(true, true, {})).toEqual({ interactive: true, color: true })
+    expect(terminalCapabilities(true, true, { NO_COLOR: "1" })).toEqual({ interactive: true, color: false })
+    expect(terminalCapabilities(true, true, { NO_COLOR: "" })).toEqual({ interactive: true, color: true })
+    expect(terminalCapabilities(true, false, {})).toEqual({ interactive: false, color: false })
+    expect(terminalCapabilities(false, true, {})).toEqual({ interactive: false, color: false })
+  })
+})
+
+describe("the Go tool's read-only commands", () => {
+  it("list-clusters shows each group's image, its release date and that a newer one exists", async () => {
+    const cwd = tempDir("list-clusters")
+    const run = await runInProcess(["list-clusters", ...world], { cwd })
+    expect(run.code).toBe(ExitCode.success)
+    const release = scenarios.small.images.find((image) => image.imageId === oldImageId)?.creationDate.slice(0, 10)
+    expect(run.stdout).toMatch(new RegExp(`small-cluster\\s+small-asg\\s+${oldImageId}\\s+${release}\\s+no \\(latest ${newImageId}\\)`))
+    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
+  })
+
+  it("latest-ami prints the newest image matching the default filter, or the one given with -f", async () => {
+    const cwd = tempDir("latest-ami")
+    const byDefault = await runInProcess(["latest-ami", ...world], { cwd })
+    const al2 = await runInProcess(["latest-ami", "-f", "amzn2-ami-ecs-hvm-*-x86_64-ebs", ...world], { cwd })
+    const newest = scenarios.small.images.find((image) => image.imageId === newImageId)
+    expect(byDefault.stdout).toContain(`${newImageId}  ${newest?.name}`)
+    const newestAl2 = scenarios.small.images
+      .filter((image) => image.name.startsWith("amzn2-ami-ecs-hvm-") && image.architecture === "x86_64")
+      .sort((a, b) => b.creationDate.localeCompare(a.creationDate))[0]
+    expect(al2.stdout).toContain(`${newestAl2?.imageId}  ${newestAl2?.name}`)
+    expect([byDefault.code, al2.code]).toEqual([ExitCode.success, ExitCode.success])
+  })
+})
+
+describe("iam-policy", () => {
+  it("prints the least-privilege policy of apps/infra for the account, Region and clusters given", async () => {
+    const run = await runInProcess(["iam-policy", "--account", "123456789012", "--region", "eu-west-1", "--cluster", "prod", "--cluster", "staging"], { cwd: tempDir("iam") })
+    expect(run.code).toBe(ExitCode.success)
+    expect(JSON.parse(run.stdout)).toEqual(
+      JSON.parse(JSON.stringify(rolloutPolicyDocument({ region: "eu-west-1", account: "123456789012", clusterNames: ["prod", "staging"] }))),
+    )
+  })
+})
