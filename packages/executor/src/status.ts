@@ -4,7 +4,7 @@
  * terminated so far, and how many commands succeeded, failed or have no recorded outcome.
  */
 import { Effect } from "effect"
-import type { Command, RunEvent } from "@ecs-ami-deploy/domain"
+import type { Command, CommandTag, Phase, RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog, type RunSummary } from "@ecs-ami-deploy/ports"
 import { evolve, initialState, type RunState } from "@ecs-ami-deploy/planner"
 
@@ -16,6 +16,8 @@ export interface GroupProgress {
 }
 
 export interface RunProgress {
+  /** The phase of the latest recorded step (waits are not recorded: a run proving new capacity shows `launching`). */
+  readonly phase: Phase
   readonly groups: ReadonlyArray<GroupProgress>
   readonly commands: { readonly succeeded: number; readonly failed: number; readonly outcomeUnknown: number }
   /** Set once the run is rolling back (or rolled back): why. */
@@ -31,16 +33,38 @@ export type RunStatus =
       readonly progress: RunProgress
     }
 
+const phaseOfCommand: Record<CommandTag, Phase> = {
+  TagInstances: "preparing",
+  SuspendProcesses: "preparing",
+  UpdateLaunchSpec: "preparing",
+  SetCapacity: "launching",
+  DetachInstances: "launching",
+  DrainInstances: "draining",
+  StopTasks: "draining",
+  TerminateInstances: "terminating",
+  ResumeProcesses: "cleaning-up",
+  CleanupLaunchSpecs: "cleaning-up",
+  RestoreLaunchSpec: "rolling-back",
+  ActivateInstances: "rolling-back",
+}
+
 /** Progress of a run from its events: each command counts by its latest outcome. */
 export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
   const commands = new Map<string, { command: Command; outcome: "succeeded" | "failed" | "unknown" }>()
   let groups: ReadonlyArray<{ readonly asgName: string; readonly oldInstanceIds: ReadonlyArray<string> }> = []
   let rollbackReason: string | undefined
+  let phase: Phase = "preparing"
   for (const event of events) {
     if (event._tag === "RunStarted") groups = event.groups
-    if (event._tag === "RollbackStarted") rollbackReason ??= event.reason
-    if (event._tag === "CommandIssued")
+    if (event._tag === "RollbackStarted") {
+      rollbackReason ??= event.reason
+      phase = "rolling-back"
+    }
+    if (event._tag === "RunFinished") phase = "finished"
+    if (event._tag === "CommandIssued") {
       commands.set(event.command.id, { command: event.command, outcome: "unknown" })
+      phase = rollbackReason === undefined ? phaseOfCommand[event.command._tag] : "rolling-back"
+    }
     if (event._tag === "CommandSucceeded" || event._tag === "CommandFailed") {
       const record = commands.get(event.commandId)
       if (record !== undefined) record.outcome = event._tag === "CommandSucceeded" ? "succeeded" : "failed"
@@ -58,6 +82,7 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
   const count = (outcome: "succeeded" | "failed" | "unknown") =>
     records.filter((record) => record.outcome === outcome).length
   return {
+    phase,
     groups: groups.map((group) => ({
       asgName: group.asgName,
       oldInstances: group.oldInstanceIds.length,

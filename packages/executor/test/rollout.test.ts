@@ -46,6 +46,7 @@ describe("runRollout on the simulator", () => {
       _tag: "Run",
       summary: { status: "succeeded" },
       progress: {
+        phase: "finished",
         groups: [{ oldInstances, drained: oldInstances, terminated: oldInstances }],
         commands: { failed: 0, outcomeUnknown: 0 },
       },
