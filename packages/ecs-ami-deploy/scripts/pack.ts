@@ -11,7 +11,7 @@
  * `node scripts/pack.ts [packageDir] [destination]`.
  */
 import { execFileSync } from "node:child_process"
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 
@@ -124,6 +124,7 @@ export const packWithBundledWorkspaceDeps = (packageDir: string, destination: st
       path.join(stage, "package.json"),
       JSON.stringify({ ...publishedManifest(manifest, dependencies), files: ["dist", "README.md", "LICENSE"], bundleDependencies: bundled }, null, 2),
     )
+    mkdirSync(destination, { recursive: true })
     const output = execFileSync("npm", ["pack", "--json", "--pack-destination", path.resolve(destination)], {
       cwd: stage,
       encoding: "utf8",
