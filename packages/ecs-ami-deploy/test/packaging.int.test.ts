@@ -108,7 +108,7 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     mkdirSync(consumer)
     writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
     run("npm", ["install", tarball, ...callerPackages, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], consumer)
-  }, 120_000)
+  }, 180_000)
 
   afterAll(() => {
     if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
@@ -196,5 +196,5 @@ await import("ecs-ami-deploy")
       )
 
     expect(compile).not.toThrow()
-  })
+  }, 120_000)
 })
