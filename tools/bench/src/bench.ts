@@ -47,7 +47,7 @@ const runRows = runs.map((run) => {
     run.status === "succeeded" ? "ok" : "FAILED (below)",
     formatSeconds(run.durationMs),
     run.lowerBound === undefined ? "" : formatSeconds(run.lowerBound.totalMs),
-    run.ratioToLowerBound === undefined ? "" : formatRatio(run.ratioToLowerBound),
+    run.ratioToLowerBound === undefined || run.status !== "succeeded" ? "" : formatRatio(run.ratioToLowerBound),
     ours === undefined || ours.status !== "succeeded" || run.status !== "succeeded" ? "" : formatRatio(run.durationMs / ours.durationMs),
     `${run.serviceSecondsBelowFloor} / ${run.settled.serviceSecondsBelowFloor}`,
     `${run.serviceSecondsWithZeroHealthy} / ${run.settled.serviceSecondsWithZeroHealthy}`,
