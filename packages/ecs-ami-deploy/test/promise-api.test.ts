@@ -2,6 +2,9 @@
  * The Promise API against the simulator: a rollout to the end, an abort that leaves the run
  * resumable, and bad input that is refused with a typed error before any AWS call changes anything.
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { describe, expect, it } from "vitest"
 import {
   InvalidOptions,
@@ -71,6 +74,34 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
 
     expect(resumed).toMatchObject({ _tag: "Finished", outcome: "succeeded", runId: afterAbort.summary.runId })
     expect(liveImageIds(simulation)).toEqual(new Set([newImageId]))
+  })
+})
+
+describe("event log locations", () => {
+  it("given a directory as the event log, when a run finishes, then a later call with a fresh layer reads it back", async () => {
+    const simulation = makeSimulation(scenarios.small, { seed: 4 })
+    const directory = mkdtempSync(path.join(tmpdir(), "ecs-ami-deploy-log-"))
+    try {
+      const result = await upgradeCluster({ cluster }, { ports: simulatedPorts(simulation), eventLog: directory })
+      if (result._tag !== "Finished") expect.fail(`the run did not finish: ${result._tag}`)
+
+      const status = await runStatus({ cluster }, { ports: simulatedPorts(simulation), eventLog: `file://${directory}` })
+      expect(status).toMatchObject({ _tag: "Run", summary: { runId: result.runId, status: "succeeded" } })
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+
+  it("given an event log location that does not parse, when upgrading, then InvalidOptions names it and nothing is called", async () => {
+    const simulation = makeSimulation(scenarios.small, { seed: 4 })
+
+    const error = await upgradeCluster({ cluster }, { ports: simulatedPorts(simulation), eventLog: "dynamodb://x" }).catch(
+      (failure: unknown) => failure,
+    )
+
+    expect(error).toBeInstanceOf(InvalidOptions)
+    expect(error).toMatchObject({ problems: [{ path: "eventLog", problem: expect.stringContaining("dynamodb://x") }] })
+    expect(simulation.callLog).toEqual([])
   })
 })
 
