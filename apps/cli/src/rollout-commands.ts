@@ -9,7 +9,7 @@ import { Command, Flag } from "effect/cli"
 import { EventLog, type Plan, renderPlanText, Rollout, type RunEvent, type RunResult, type RunStatus } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
-import { CliFailure, ExitCode, exitCodeHelp, usageError } from "./failure.ts"
+import { CliFailure, ExitCode, usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, clusterFlag, parseDuration, policyFlags, policyOverridesOf, type TargetFlags } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
 import { applyEvent, emptyProgress, eventLine, progressObserver, progressViewFor } from "./progress.ts"
@@ -80,7 +80,7 @@ const planCommand = Command.make(
         }),
       )
     }),
-).pipe(Command.withDescription(`What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only. ${exitCodeHelp}`))
+).pipe(Command.withDescription(`What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`))
 
 const upgradeCommand = Command.make(
   "upgrade-cluster",
@@ -120,7 +120,7 @@ const upgradeCommand = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise. ${exitCodeHelp}`,
+    `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise.`,
   ),
 )
 
@@ -142,7 +142,7 @@ const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime:
       }),
     )
   }),
-).pipe(Command.withDescription(`Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped. ${exitCodeHelp}`))
+).pipe(Command.withDescription(`Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`))
 
 const rollbackCommand = Command.make(
   "rollback",
@@ -169,7 +169,7 @@ const rollbackCommand = Command.make(
         }),
       )
     }),
-).pipe(Command.withDescription(`Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones. ${exitCodeHelp}`))
+).pipe(Command.withDescription(`Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`))
 
 const statusText = (status: Extract<RunStatus, { _tag: "Run" }>): ReadonlyArray<string> => {
   const { summary, state, progress } = status

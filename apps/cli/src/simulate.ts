@@ -11,7 +11,7 @@ import { resolve } from "node:path"
 import { type Amount, type Phase, Rollout, type RolloutPolicy, type RunResult } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
-import { exitCodeHelp, usageError } from "./failure.ts"
+import { usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, policyFlags, policyOverridesOf } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
@@ -50,7 +50,7 @@ const simulateCommand = Command.make(
       Flag.withDescription("a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file"),
       Flag.withDefault("small"),
     ),
-    seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulation (same seed, same run)"), Flag.withDefault(1)),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulated world's random choices (task placement, faults)"), Flag.withDefault(1)),
     cluster: Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the cluster to roll (default: the scenario's first)"), Flag.optional),
     report: Flag.String("report").pipe(Flag.withDescription("where to write the HTML report"), Flag.withDefault("simulation-report.html")),
     ...amiFlags,
@@ -137,7 +137,7 @@ const simulateCommand = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    `Rehearse a rollout: the real engine against a simulated cluster, in virtual time. Prints progress and a summary; writes an HTML report. ${exitCodeHelp}`,
+    `Rehearse a rollout: the real engine against a simulated cluster, in virtual time. Prints progress and a summary; writes an HTML report.`,
   ),
 )
 
