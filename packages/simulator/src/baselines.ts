@@ -165,6 +165,11 @@ export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effe
       }
 
       yield* ec2.createTags(oldIds, { "ecs-ami-deploy-asg": asgName, "ecs-ami-deploy-terminate": "true" })
+      // The Go tool sends every id in one DetachInstances request; AWS refuses more than 20.
+      if (oldIds.length > 20)
+        return yield* new BaselineStopped({
+          reason: `DetachInstances with ${oldIds.length} ids in one request: ValidationError (AWS accepts at most 20)`,
+        })
       yield* autoScaling.detachInstances(asgName, oldIds, false)
       yield* step(`detached ${oldIds.length} instances in one call`)
 

@@ -3,8 +3,9 @@
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
  * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
  * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
- * Per-call limits of the real APIs are enforced where AWS enforces them (DetachInstances ≤ 20 ids,
- * SetInstanceProtection ≤ 50, UpdateContainerInstancesState ≤ 10).
+ * Like the AWS adapters, the ports split id lists to each API's limit (DetachInstances ≤ 20 ids,
+ * SetInstanceProtection ≤ 50, UpdateContainerInstancesState ≤ 10) and count one AWS request per batch;
+ * the world itself refuses an oversized request, as AWS does.
  */
 import {
   AwsCallError,
@@ -73,6 +74,14 @@ const transientCodes: Record<string, string> = {
 }
 
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
+
+/** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
+const inBatches = (ids: ReadonlyArray<string>, size: number, apply: (batch: ReadonlyArray<string>) => void): void => {
+  for (let start = 0; start < ids.length; start += size) apply(ids.slice(start, start + size))
+}
+
+/** AWS requests a batched call stands for (an empty list is still one request). */
+const batchCount = (ids: ReadonlyArray<string>, size: number): number => Math.max(1, Math.ceil(ids.length / size))
 
 /** Builds the four port services over `world`, recording every call in `callLog`. */
 export const makeSimulatedPorts = (
@@ -262,8 +271,12 @@ export const makeSimulatedPorts = (
     updateGroup: (input) =>
       call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
-      call("autoscaling:DetachInstances", true, { asgName, instanceIds, decrementDesiredCapacity }, () =>
-        world.detachInstances(asgName, instanceIds, decrementDesiredCapacity),
+      call(
+        "autoscaling:DetachInstances",
+        true,
+        { asgName, instanceIds, decrementDesiredCapacity },
+        () => inBatches(instanceIds, 20, (batch) => world.detachInstances(asgName, batch, decrementDesiredCapacity)),
+        () => ({ "autoscaling:DetachInstances": batchCount(instanceIds, 20) }),
       ),
     terminateInstanceInGroup: (instanceId, decrementDesiredCapacity) =>
       call(
@@ -281,8 +294,12 @@ export const makeSimulatedPorts = (
         world.setProcesses(asgName, processes, false),
       ),
     setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
-      call("autoscaling:SetInstanceProtection", true, { asgName, instanceIds, protectedFromScaleIn }, () =>
-        world.setInstanceProtection(asgName, instanceIds, protectedFromScaleIn),
+      call(
+        "autoscaling:SetInstanceProtection",
+        true,
+        { asgName, instanceIds, protectedFromScaleIn },
+        () => inBatches(instanceIds, 50, (batch) => world.setInstanceProtection(asgName, batch, protectedFromScaleIn)),
+        () => ({ "autoscaling:SetInstanceProtection": batchCount(instanceIds, 50) }),
       ),
     describeScalingActivities: (asgName, since) =>
       call("autoscaling:DescribeScalingActivities", false, { asgName, since }, () => {
@@ -426,8 +443,13 @@ export const makeSimulatedPorts = (
         },
       ),
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
-      call("ecs:UpdateContainerInstancesState", true, { clusterName, containerInstanceArns, status }, () =>
-        world.updateContainerInstancesState(clusterName, containerInstanceArns, status),
+      call(
+        "ecs:UpdateContainerInstancesState",
+        true,
+        { clusterName, containerInstanceArns, status },
+        () =>
+          inBatches(containerInstanceArns, 10, (batch) => world.updateContainerInstancesState(clusterName, batch, status)),
+        () => ({ "ecs:UpdateContainerInstancesState": batchCount(containerInstanceArns, 10) }),
       ),
     stopTask: (clusterName, taskArn, reason) =>
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {

@@ -114,20 +114,28 @@ describe("launching to desired capacity", () => {
 })
 
 describe("DetachInstances", () => {
-  it("refuses more than 20 ids in one call and changes nothing", async () => {
-    const sim = makeSimulation(scenarios["standard-20"])
-    const ids = sim.snapshotState().groups[0]!.instances.map((i) => i.instanceId)
-    const before = sim.snapshotState()
-    const error = await sim.run(
-      Effect.flip(AutoScaling.use((a) => a.detachInstances("standard-asg", [...ids, ids[0]!], false))),
-    )
-    expect(error).toMatchObject({ kind: "invalid-parameter", code: "ValidationError" })
-    expect(sim.snapshotState()).toEqual(before)
+  it("splits more than 20 ids into requests of at most 20, as the AWS adapter does, and counts each request", async () => {
+    const sim = makeSimulation(scenarios["large-200"])
+    const group = sim.snapshotState().groups[0]!
+    const ids = group.instances.slice(0, 45).map((i) => i.instanceId)
+    await sim.run(AutoScaling.use((a) => a.detachInstances(group.name, ids, false)))
+    const detached = sim.snapshotState().groups[0]!.instances.filter((i) => ids.includes(i.instanceId))
+    expect(detached).toEqual([])
     expect(sim.callLog.at(-1)).toMatchObject({
       operation: "autoscaling:DetachInstances",
-      mutating: true,
-      outcome: "ValidationError",
+      outcome: "ok",
+      awsRequests: { "autoscaling:DetachInstances": 3 },
     })
+  })
+
+  it("refuses an unknown id in any batch (the batch is refused by AWS) and keeps the group", async () => {
+    const sim = makeSimulation(small)
+    const before = sim.snapshotState()
+    const error = await sim.run(
+      Effect.flip(AutoScaling.use((a) => a.detachInstances(asgName, ["i-does-not-exist"], false))),
+    )
+    expect(error.kind).toBe("invalid-parameter")
+    expect(sim.snapshotState()).toEqual(before)
     expect(appliedMutations(sim)).toEqual([])
   })
 

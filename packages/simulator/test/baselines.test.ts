@@ -115,7 +115,8 @@ describe("the Go tool's algorithm", () => {
     const sim = makeSimulation(scenarios["large-200"])
     const outcome = await Effect.runPromise(runGoToolBaseline(sim, { clusterName: "large-200-cluster" }))
     expect(outcome.status).toBe("failed")
-    expect(outcome.failure).toContain("autoscaling:DetachInstances: ValidationError")
+    expect(outcome.failure).toContain("DetachInstances with 200 ids in one request: ValidationError")
+    expect(sim.callLog.some((c) => c.operation === "autoscaling:DetachInstances")).toBe(false)
     // One DescribeInstances per instance before that, as the Go tool did.
     expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(201)
   })

@@ -99,23 +99,20 @@ describe("draining a container instance", () => {
     expect(standalone.map((t) => t.lastStatus)).toEqual(["RUNNING", "RUNNING"])
   })
 
-  it("refuses to drain more than 10 container instances per call, as UpdateContainerInstancesState does", async () => {
+  it("drains more than 10 container instances in requests of at most 10, as UpdateContainerInstancesState requires", async () => {
     const sim = makeSimulation(scenarios["standard-20"])
-    const exit = await sim.run(
+    const arns = await sim.run(
       Effect.gen(function* () {
         const ecs = yield* Ecs
         const instances = yield* ecs.containerInstances("standard-20-cluster")
-        return yield* Effect.flip(
-          ecs.updateContainerInstancesState(
-            "standard-20-cluster",
-            instances.slice(0, 11).map((ci) => ci.containerInstanceArn),
-            "DRAINING",
-          ),
-        )
+        const arns = instances.slice(0, 11).map((ci) => ci.containerInstanceArn)
+        yield* ecs.updateContainerInstancesState("standard-20-cluster", arns, "DRAINING")
+        return arns
       }),
     )
-    expect(exit.kind).toBe("invalid-parameter")
-    expect(sim.snapshotState().containerInstances.every((ci) => ci.status === "ACTIVE")).toBe(true)
+    const draining = sim.snapshotState().containerInstances.filter((ci) => ci.status === "DRAINING")
+    expect(draining.map((ci) => ci.containerInstanceArn).sort()).toEqual([...arns].sort())
+    expect(sim.callLog.at(-1)?.awsRequests).toEqual({ "ecs:UpdateContainerInstancesState": 2 })
   })
 })
 
