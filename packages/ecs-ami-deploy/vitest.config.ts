@@ -1,12 +1,3 @@
 import { projectTestConfig } from "../../vitest.shared.ts"
 
-const shared = projectTestConfig(import.meta.dirname)
-const conditions = ["@ecs-ami-deploy/source", "node", "development|production"]
-
-// The main entry imports the AWS adapters, so the AWS SDK must load by its "node" export: the shared
-// "module" condition selects its dist-es build, meant for bundlers, whose extensionless imports Node cannot follow.
-export default {
-  ...shared,
-  resolve: { ...shared.resolve, conditions },
-  ssr: { ...shared.ssr, resolve: { conditions, externalConditions: conditions } },
-}
+export default projectTestConfig(import.meta.dirname)
