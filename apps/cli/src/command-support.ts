@@ -3,9 +3,8 @@
  * resolved target, and reporting a failure once — as text on standard error, or as a JSON line with
  * `--output json` — before ending with its exit code.
  */
-import { Effect, type Scope } from "effect"
+import { Effect } from "effect"
 import { Command } from "effect/cli"
-import type { RolloutEnvironment } from "ecs-ami-deploy"
 import { ConsoleIo } from "./console-io.ts"
 import { type CliFailure, ExitCode, ExitWith, toCliFailure } from "./failure.ts"
 import { targetFlags, type TargetFlags } from "./flags.ts"
@@ -35,15 +34,31 @@ const endWith = (code: ExitCode): Effect.Effect<void, ExitWith> => (code === Exi
 
 /**
  * Runs a command body: failures (flag meaning, library errors, AWS errors) are reported once and
- * become the exit code. `body` returns its own exit code.
+ * become the exit code; a defect is reported as a bug rather than as a stack trace. `body` returns
+ * its own exit code.
  */
-export const runReported = <R>(output: TargetFlags["output"], body: Effect.Effect<ExitCode, unknown, R>): Effect.Effect<void, ExitWith, Exclude<R, Scope.Scope> | ConsoleIo> =>
-  Effect.scoped(body).pipe(
-    Effect.catch((error: unknown) =>
-      Effect.as(reportFailure(output, toCliFailure(error)), toCliFailure(error).exitCode),
-    ),
+export const runReported = <R>(output: TargetFlags["output"], body: Effect.Effect<ExitCode, unknown, R>) => {
+  const report = (error: unknown) => {
+    const failure = toCliFailure(error)
+    return Effect.as(reportFailure(output, failure), failure.exitCode)
+  }
+  return Effect.scoped(body).pipe(
+    Effect.catch(report),
+    Effect.catchDefect(report),
+    Effect.onInterrupt(() => interrupted(output)),
     Effect.flatMap(endWith),
-  ) as Effect.Effect<void, ExitWith, Exclude<R, Scope.Scope> | ConsoleIo>
+  )
+}
+
+/** Ctrl-C: the executor releases its lock on the way out and the run stays open, ready for `resume`. */
+const interrupted = (output: TargetFlags["output"]) =>
+  ConsoleIo.use((io) =>
+    io.err(
+      output === "json"
+        ? `${JSON.stringify({ type: "interrupted" })}\n`
+        : "\ninterrupted: an open run stays open; `status` shows it and `resume` continues it\n",
+    ),
+  )
 
 /** Runs `body` against the target the root flags name. */
 export const onTarget = <R>(
@@ -57,4 +72,4 @@ export const onTarget = <R>(
       const target = yield* resolveTarget(root, options)
       return yield* Effect.provide(body(target), target.environment)
     }),
-  ) as Effect.Effect<void, ExitWith, Exclude<R, RolloutEnvironment | Scope.Scope> | ConsoleIo>
+  )

@@ -52,6 +52,12 @@ export const terminalCapabilities = (stdoutIsTty: boolean, stdinIsTty: boolean, 
 
 /** The real process: stdout/stderr, its TTY-ness and `NO_COLOR`. */
 export const nodeConsoleIo: Layer.Layer<ConsoleIo> = Layer.sync(ConsoleIo, () => {
+  // A reader that went away (`| head`) is not an error of the command: stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
+      throw error
+    })
   const { interactive, color } = terminalCapabilities(process.stdout.isTTY === true, process.stdin.isTTY === true, process.env)
   return ConsoleIo.of({
     out: (text) => Effect.sync(() => void process.stdout.write(text)),

@@ -21,7 +21,7 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export const exitCodeHelp =
-  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back"
+  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back, 130 interrupted (the run stays open)"
 
 /** A failure as the user sees it: what was wrong, what to do, and the exit code. */
 export class CliFailure extends Data.TaggedError("CliFailure")<{

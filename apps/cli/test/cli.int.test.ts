@@ -2,7 +2,7 @@
  * The CLI as a process, as people and scripts run it: help and version, `simulate` in text and JSON
  * with its HTML report opened in headless Chromium, `plan` on a simulated cluster, a rollout stopped
  * by its time limit and resumed by another process, a rollback, `status` and `history` from the file
- * event log, and missing AWS credentials. The steps that change the world run as processes; the
+ * event log, Ctrl-C mid-run, and missing AWS credentials. The steps that change the world run as processes; the
  * read-only steps between them (plan, status, history) run in-process on the same files, to keep the
  * suite fast. Independent stories run concurrently.
  */
@@ -127,6 +127,19 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     expect(rolledBack.code).toBe(ExitCode.rolledBack)
     const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
     expect(status.stdout).toMatch(/status +rolled-back/)
+  }, processTimeout)
+
+  it("Ctrl-C in the middle of a rollout leaves the run open for resume and exits 130", async () => {
+    const cwd = tempDir("interrupt")
+    const world = ["--simulator", "large-200", "--simulator-state", "world.jsonl"]
+    const run = await runProcess(["upgrade-cluster", "--cluster", "large-200-cluster", ...world, "--yes", "--unsafe-services", "proceed"], {
+      cwd,
+      interruptWhen: /DrainInstances: drain wave 1/,
+    })
+    expect(run.stderr).toContain("interrupted: an open run stays open")
+    expect(run.code).toBe(130)
+    const status = await runInProcess(["status", "--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"], { cwd })
+    expect(status.stdout).toMatch(/status +open \(running\)/)
   }, processTimeout)
 
   it("without AWS credentials, list-clusters says how to provide them and exits 1", async () => {

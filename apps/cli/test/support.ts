@@ -6,7 +6,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import os, { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { runCli } from "../src/cli.ts"
 import { captureConsole } from "../src/console-io.ts"
@@ -36,8 +36,14 @@ export const runInProcess = async (
 
 const main = resolve(import.meta.dirname, "../src/main.ts")
 
-/** Runs the CLI as a process (Node 24 on the sources), without a terminal. */
-export const runProcess = (argv: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }): Promise<CliRun> =>
+/**
+ * Runs the CLI as a process (Node 24 on the sources), without a terminal. `interruptWhen` sends
+ * SIGINT (Ctrl-C) once standard output matches it.
+ */
+export const runProcess = (
+  argv: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interruptWhen?: RegExp },
+): Promise<CliRun> =>
   new Promise((done, fail) => {
     const child = spawn(process.execPath, ["--conditions=@ecs-ami-deploy/source", main, ...argv], {
       cwd: options.cwd,
@@ -46,10 +52,17 @@ export const runProcess = (argv: ReadonlyArray<string>, options: { readonly cwd:
     })
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    let interrupted = false
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      if (!interrupted && options.interruptWhen?.test(stdout) === true) {
+        interrupted = true
+        child.kill("SIGINT")
+      }
+    })
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
     child.on("error", fail)
-    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }))
+    child.on("close", (code, signal) => done({ code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]), stdout, stderr }))
   })
 
 /** The calls that changed the simulated world, as journaled in a `--simulator-state` file (none when it was never created). */
