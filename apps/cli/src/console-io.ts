@@ -69,34 +69,3 @@ export const nodeConsoleIo: Layer.Layer<ConsoleIo> = Layer.sync(ConsoleIo, () =>
     cwd: process.cwd(),
   })
 })
-
-/** A captured console for tests: what the CLI wrote, as text. */
-export interface CapturedConsole {
-  readonly layer: Layer.Layer<ConsoleIo>
-  readonly stdout: () => string
-  readonly stderr: () => string
-}
-
-export const captureConsole = (options: {
-  readonly env?: Readonly<Record<string, string | undefined>>
-  readonly cwd?: string
-  readonly interactive?: boolean
-  readonly answer?: boolean
-} = {}): CapturedConsole & { readonly questions: () => ReadonlyArray<string> } => {
-  const questions: Array<string> = []
-  let stdout = ""
-  let stderr = ""
-  const layer = Layer.succeed(
-    ConsoleIo,
-    ConsoleIo.of({
-      out: (text) => Effect.sync(() => void (stdout += text)),
-      err: (text) => Effect.sync(() => void (stderr += text)),
-      interactive: options.interactive ?? false,
-      color: false,
-      confirm: (question) => Effect.sync(() => (questions.push(question), options.answer ?? false)),
-      env: options.env ?? {},
-      cwd: options.cwd ?? process.cwd(),
-    }),
-  )
-  return { layer, stdout: () => stdout, stderr: () => stderr, questions: () => questions }
-}

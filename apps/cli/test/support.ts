@@ -3,13 +3,13 @@
  * sources, as `npm start` runs it), temp directories, and reading a simulator journal.
  */
 import { NodeServices } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import os, { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { runCli } from "../src/cli.ts"
-import { captureConsole } from "../src/console-io.ts"
+import { ConsoleIo } from "../src/console-io.ts"
 
 export interface CliRun {
   readonly code: number
@@ -18,6 +18,38 @@ export interface CliRun {
 }
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ecs-ami-deploy-cli-${prefix}-`))
+
+/** A console that is not the process's: what the CLI wrote, as text, and the questions it asked. */
+interface CapturedConsole {
+  readonly layer: Layer.Layer<ConsoleIo>
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly questions: () => ReadonlyArray<string>
+}
+
+const captureConsole = (options: {
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+  readonly interactive?: boolean
+  readonly answer?: boolean
+}): CapturedConsole => {
+  const questions: Array<string> = []
+  let stdout = ""
+  let stderr = ""
+  const layer = Layer.succeed(
+    ConsoleIo,
+    ConsoleIo.of({
+      out: (text) => Effect.sync(() => void (stdout += text)),
+      err: (text) => Effect.sync(() => void (stderr += text)),
+      interactive: options.interactive ?? false,
+      color: false,
+      confirm: (question) => Effect.sync(() => (questions.push(question), options.answer ?? false)),
+      env: options.env,
+      cwd: options.cwd,
+    }),
+  )
+  return { layer, stdout: () => stdout, stderr: () => stderr, questions: () => questions }
+}
 
 /** Runs the CLI in this process with a captured, non-interactive console. */
 export const runInProcess = async (
