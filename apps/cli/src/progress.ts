@@ -138,8 +138,13 @@ export const renderLiveBlock = (model: ProgressModel, servicesBelow: number | un
   ]
 }
 
-/** One plain line for an event, or nothing for events that only repeat what a line already said. */
-export const eventLine = (model: ProgressModel, event: RunEvent): string | undefined => {
+/**
+ * One plain line for an event. While a run is followed live, a command's success adds nothing to the
+ * line that announced it (`undefined`); a history shows `every` event.
+ */
+export function eventLine(model: ProgressModel, event: RunEvent, shown: "every"): string
+export function eventLine(model: ProgressModel, event: RunEvent, shown?: "new"): string | undefined
+export function eventLine(model: ProgressModel, event: RunEvent, shown: "every" | "new" = "new"): string | undefined {
   const clock = model.startedAt === undefined ? "" : `[+${formatDuration(event.at - model.startedAt)}] `
   switch (event._tag) {
     case "RunStarted":
@@ -159,7 +164,7 @@ export const eventLine = (model: ProgressModel, event: RunEvent): string | undef
     case "RunFinished":
       return `${clock}run finished ${event.outcome}: ${event.reason}`
     case "CommandSucceeded":
-      return undefined
+      return shown === "every" ? `${clock}done: ${model.pendingCommands.get(event.commandId)?._tag ?? event.commandId}` : undefined
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { EventLog, type Plan, renderPlanText, Rollout, type RunEvent, type RunResult, type RunStatus } from "ecs-ami-deploy"
+import { EventLog, type Plan, renderPlanText, Rollout, type RunResult, type RunStatus } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
@@ -14,7 +14,7 @@ import { amiFlags, amiSourceOf, clusterFlag, parseDuration, policyFlags, policyO
 import { describeResult, exitCodeOf } from "./outcome.ts"
 import { applyEvent, emptyProgress, eventLine, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
-import { formatDuration, isoSeconds, table } from "./text.ts"
+import { isoSeconds, table } from "./text.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("apply without asking (required when not on a terminal)"), Flag.withDefault(false))
 const maxRunTimeFlag = Flag.String("max-run-time").pipe(
@@ -228,10 +228,9 @@ const historyCommand = Command.make(
           }
           yield* line(`run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${runs.filter((run) => run !== chosen).map((run) => `${run.runId} (${run.status})`).join(", ") || "none"}`)
           let model = emptyProgress
-          for (const event of events as ReadonlyArray<RunEvent>) {
+          for (const event of events) {
             model = applyEvent(model, event)
-            const text = eventLine(model, event) ?? `[+${formatDuration(event.at - (model.startedAt ?? event.at))}] succeeded: ${model.pendingCommands.get((event as { commandId: string }).commandId)?._tag ?? "command"}`
-            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${text}`)
+            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`)
           }
           return ExitCode.success
         }),

@@ -107,6 +107,9 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     const status = await runInProcess(["status", ...cluster, ...world, "--output", "json"], { cwd })
     const history = await runInProcess(["history", ...cluster, ...world], { cwd })
     expect(jsonLines(status.stdout)[0]).toMatchObject({ status: { _tag: "Run", summary: { status: "succeeded" }, progress: { groups: [{ asgName: "small-asg", oldInstances: 4, terminated: 4 }] } } })
+    // A header, then one line per event: sequence numbers 0 to lastSeq.
+    const lastSeq = (jsonLines(status.stdout)[0] as { status: { summary: { lastSeq: number } } }).status.summary.lastSeq
+    expect(history.stdout.trim().split("\n")).toHaveLength(lastSeq + 2)
     expect(history.stdout).toContain("suspended: stopped before the deadline")
     expect(history.stdout).toMatch(/run finished succeeded/)
 
