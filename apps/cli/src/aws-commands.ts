@@ -8,7 +8,7 @@ import { rolloutPolicyDocument } from "@ecs-ami-deploy/infra/policy"
 import { defaultImageNamePattern, Ec2, type Image, Rollout } from "ecs-ami-deploy"
 import { onTarget, rootCommand, runReported } from "./command-support.ts"
 import { line } from "./console-io.ts"
-import { ExitCode, usageError } from "./failure.ts"
+import { ExitCode, toCliFailure, usageError } from "./failure.ts"
 import { amiSourceOf } from "./flags.ts"
 import { isoSeconds, table } from "./text.ts"
 
@@ -42,7 +42,7 @@ const rowsOf = (cluster: string) =>
     })
   }).pipe(
     Effect.catch((error: unknown) =>
-      Effect.succeed([{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: `cannot tell: ${String((error as { message?: unknown }).message ?? error)}` }]),
+      Effect.succeed([{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: `cannot tell: ${toCliFailure(error).problem}` }]),
     ),
   )
 

@@ -4,7 +4,7 @@
  * standard output; a command line that does not parse is reported on standard error with exit code 2.
  */
 import { Effect, Layer } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { CliError, CliOutput, Command } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { awsCommands } from "./aws-commands.ts"
 import { rootCommand } from "./command-support.ts"
@@ -54,10 +54,8 @@ export const runCli = (argv: ReadonlyArray<string>) =>
       Effect.as<number>(ExitCode.success),
       Effect.catch((error: unknown) => {
         if (error instanceof ExitWith) return Effect.succeed<number>(error.code)
-        const tag = (error as { readonly _tag?: unknown })._tag
-        // ShowHelp without errors is a bare `ecs-ami-deploy` (help was shown): still not a command that ran.
-        if (tag === "ShowHelp" || typeof tag === "string") return Effect.succeed<number>(ExitCode.usage)
-        return Effect.succeed<number>(ExitCode.failed)
+        // Parse errors were presented already; a bare `ecs-ami-deploy` (help shown) is no command run either.
+        return Effect.succeed<number>(CliError.isCliError(error) ? ExitCode.usage : ExitCode.failed)
       }),
       Effect.provide(Layer.fresh(presenterOn(io))),
     )

@@ -4,6 +4,22 @@
  * wrong and what to do, so each failure is reported the same way in text and in JSON.
  */
 import { Data } from "effect"
+import {
+  AwsCallError,
+  EventLogCorrupt,
+  EventLogUnavailable,
+  ImageNotFound,
+  InvalidOptions,
+  InvalidPolicy,
+  LaunchSpecError,
+  LockHeld,
+  NoOpenRun,
+  ObservationInvalid,
+  PluginFailed,
+  SequenceConflict,
+  StaleLease,
+  UnexpectedDecision,
+} from "ecs-ami-deploy"
 
 /** The documented exit codes (README, `--help`). */
 export const ExitCode = {
@@ -32,16 +48,8 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{
 
 export const usageError = (problem: string, fix: string) => new CliFailure({ exitCode: ExitCode.usage, problem, fix })
 
-const isTagged = (error: unknown): error is { readonly _tag: string } & Record<string, unknown> =>
-  typeof error === "object" && error !== null && typeof (error as { _tag?: unknown })._tag === "string"
-
-const text = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value))
-
-const problemsOf = (error: Record<string, unknown>): ReadonlyArray<Record<string, unknown>> =>
-  Array.isArray(error["problems"]) ? (error["problems"] as ReadonlyArray<Record<string, unknown>>) : []
-
 /** What to do about an AWS error, by its kind. */
-const awsFix: Readonly<Record<string, string>> = {
+const awsFix: Readonly<Record<AwsCallError["kind"], string>> = {
   "access-denied":
     "check the credentials (AWS_PROFILE, --profile, `aws sts get-caller-identity`) and that the role allows the action (`ecs-ami-deploy iam-policy`)",
   "not-found": "check the name or id, and the region (--region)",
@@ -50,59 +58,34 @@ const awsFix: Readonly<Record<string, string>> = {
   transient: "AWS failed temporarily: run again (the run resumes where it stopped)",
   conflict: "another change is in progress on this resource: run again shortly",
   "limit-exceeded": "raise the account limit or reduce --max-surge",
+  unknown: "check the AWS error above; run again once it is fixed",
 }
+
+const failed = (problem: string, fix: string) => new CliFailure({ exitCode: ExitCode.failed, problem, fix })
+const rerun = "run again; if it persists, report it with the output of `history --output json`"
 
 /** Translates any error a command fails with into a `CliFailure`. */
 export const toCliFailure = (error: unknown): CliFailure => {
   if (error instanceof CliFailure) return error
-  if (!isTagged(error)) return new CliFailure({ exitCode: ExitCode.failed, problem: String(error), fix: "report this as a bug with the command you ran" })
-  switch (error._tag) {
-    case "InvalidOptions":
-      return usageError(
-        problemsOf(error).map((p) => `${text(p["path"])}: ${text(p["problem"])}`).join("; "),
-        "correct the flags named above (see --help)",
-      )
-    case "InvalidPolicy":
-      return usageError(
-        problemsOf(error).map((p) => `${text(p["field"])}: ${text(p["problem"])}`).join("; "),
-        problemsOf(error).map((p) => text(p["fix"])).join("; "),
-      )
-    case "LockHeld":
-      return new CliFailure({ exitCode: ExitCode.locked, problem: String(error["message"]), fix: "wait for the other run to finish (`status` shows it), or for its lease to expire" })
-    case "NoOpenRun":
-      return new CliFailure({
-        exitCode: ExitCode.failed,
-        problem: `cluster ${text(error["clusterName"])} has no open run to continue`,
-        fix: "`status` shows the last run; start a new one with `upgrade-cluster`",
-      })
-    case "ImageNotFound":
-      return new CliFailure({ exitCode: ExitCode.failed, problem: `no image found (${text(error["source"])}): ${text(error["problem"])}`, fix: text(error["fix"]) })
-    case "LaunchSpecError":
-      return new CliFailure({ exitCode: ExitCode.failed, problem: `group ${text(error["asgName"])}: ${text(error["problem"])}`, fix: text(error["fix"]) })
-    case "AwsCallError":
-      return new CliFailure({
-        exitCode: ExitCode.failed,
-        problem: `AWS call ${text(error["operation"])} failed (${text(error["code"])}): ${text(error["message"])}`,
-        fix: awsFix[text(error["kind"])] ?? "check the AWS error above; run again once it is fixed",
-      })
-    case "EventLogCorrupt":
-      return new CliFailure({
-        exitCode: ExitCode.failed,
-        problem: String(error["message"]),
-        fix: "move the damaged file aside (it is the record of a run) or point --event-log elsewhere; never edit it to resume",
-      })
-    case "EventLogUnavailable":
-      return new CliFailure({ exitCode: ExitCode.failed, problem: `event log ${text(error["location"])} unavailable: ${text(error["problem"])}`, fix: "check the --event-log location and its permissions" })
-    case "StaleLease":
-      return new CliFailure({ exitCode: ExitCode.locked, problem: `another executor took over cluster ${text(error["clusterName"])} while this one ran`, fix: "let the other executor finish; `status` shows the run" })
-    case "ObservationInvalid":
-    case "UnexpectedDecision":
-    case "PluginFailed":
-    case "SequenceConflict":
-      return new CliFailure({ exitCode: ExitCode.failed, problem: `${error._tag}: ${String(error["message"] ?? "")}`, fix: "run again; if it persists, report it with `history --output json`" })
-    default:
-      return new CliFailure({ exitCode: ExitCode.failed, problem: `${error._tag}: ${String(error["message"] ?? "")}`, fix: "report this as a bug with the command you ran" })
-  }
+  if (error instanceof InvalidOptions)
+    return usageError(error.problems.map((p) => `${p.path}: ${p.problem}`).join("; "), "correct the flags named above (see --help)")
+  if (error instanceof InvalidPolicy)
+    return usageError(error.problems.map((p) => `${p.field}: ${p.problem}`).join("; "), error.problems.map((p) => p.fix).join("; "))
+  if (error instanceof LockHeld)
+    return new CliFailure({ exitCode: ExitCode.locked, problem: error.message, fix: "wait for the other run to finish (`status` shows it), or for its lease to expire" })
+  if (error instanceof StaleLease)
+    return new CliFailure({ exitCode: ExitCode.locked, problem: `another executor took over cluster ${error.clusterName} while this one ran`, fix: "let the other executor finish; `status` shows the run" })
+  if (error instanceof NoOpenRun)
+    return failed(`cluster ${error.clusterName} has no open run to continue`, "`status` shows the last run; start a new one with `upgrade-cluster`")
+  if (error instanceof ImageNotFound) return failed(`no image found (${error.source}): ${error.problem}`, error.fix)
+  if (error instanceof LaunchSpecError) return failed(`group ${error.asgName}: ${error.problem}`, error.fix)
+  if (error instanceof AwsCallError) return failed(`AWS call ${error.operation} failed (${error.code}): ${error.message}`, awsFix[error.kind])
+  if (error instanceof EventLogCorrupt)
+    return failed(error.message, "move the damaged file aside (it is the record of a run) or point --event-log elsewhere; never edit it to resume")
+  if (error instanceof EventLogUnavailable) return failed(`event log ${error.location} unavailable: ${error.problem}`, "check the --event-log location and its permissions")
+  if (error instanceof PluginFailed || error instanceof ObservationInvalid || error instanceof UnexpectedDecision || error instanceof SequenceConflict)
+    return failed(`${error._tag}: ${error.message}`, rerun)
+  return failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error), "this is a bug: report it with the command you ran")
 }
 
 /** The command has written its output and ends with `code`: not an error to report again. */

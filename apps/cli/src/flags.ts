@@ -151,9 +151,9 @@ const optionalEffect = <A, B>(value: Option.Option<A>, f: (a: A) => Effect.Effec
 const positive = (flag: string, value: number): Effect.Effect<number, CliFailure> =>
   value > 0 ? Effect.succeed(value) : Effect.fail(usageError(`--${flag} ${value} must be positive`, `give a value above 0`))
 
-/** Keeps only the fields that were given: omitted fields keep the library's defaults. */
-const defined = <T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
-  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
+/** `{ key: value }` when a flag gave a value, else nothing: a field left out keeps the library's default. */
+const given = <K extends string, V>(key: K, value: V | undefined): { readonly [P in K]?: V } =>
+  value === undefined ? {} : ({ [key]: value } as { readonly [P in K]: V })
 
 /** The policy overrides the flags ask for; the library merges them over its defaults and validates the whole. */
 export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverrides, CliFailure> =>
@@ -163,25 +163,26 @@ export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverr
     const keep = yield* optionalEffect(flags.launchTemplateLimit, (limit) =>
       limit >= 0 ? Effect.succeed(limit) : Effect.fail(usageError(`--launch-template-limit ${limit} is negative`, "give 0 or more")),
     )
-    const timeouts = defined({
-      newCapacityMs: (yield* optionalEffect(flags.newCapacityTimeout, (t) => parseDuration("new-capacity-timeout", t))) ?? pollingTimeout,
-      drainWaveMs: (yield* optionalEffect(flags.drainTimeout, (t) => parseDuration("drain-timeout", t))) ?? pollingTimeout,
-      runMs: yield* optionalEffect(flags.runTimeout, (t) => parseDuration("run-timeout", t)),
-    })
-    return defined({
-      capacityMode: Option.getOrUndefined(flags.capacityMode),
-      maxSurge: yield* optionalEffect(flags.maxSurge, (t) => parseAmount("max-surge", t)),
-      maxDraining: yield* optionalEffect(flags.maxDraining, (t) => parseAmount("max-draining", t)),
-      bakeTimeMs: yield* optionalEffect(flags.bakeTime, (t) => parseDuration("bake-time", t)),
-      pollIntervalMs: pollInterval,
-      timeouts: Object.keys(timeouts).length === 0 ? undefined : timeouts,
-      standaloneTasks: Option.getOrUndefined(flags.standaloneTasks),
-      protectedInstances: Option.getOrUndefined(flags.protectedInstances),
-      standbyInstances: Option.getOrUndefined(flags.standbyInstances),
-      unsafeServices: Option.getOrUndefined(flags.unsafeServices),
-      forceReplacement: flags.forceReplacement ? true : undefined,
-      rollbackOnFailure: flags.noRollback ? false : undefined,
-      allowImageFamilyChange: flags.allowImageFamilyChange ? true : undefined,
-      keepLaunchSpecs: keep,
-    }) as PolicyOverrides
+    const timeouts = {
+      ...given("newCapacityMs", (yield* optionalEffect(flags.newCapacityTimeout, (t) => parseDuration("new-capacity-timeout", t))) ?? pollingTimeout),
+      ...given("drainWaveMs", (yield* optionalEffect(flags.drainTimeout, (t) => parseDuration("drain-timeout", t))) ?? pollingTimeout),
+      ...given("runMs", yield* optionalEffect(flags.runTimeout, (t) => parseDuration("run-timeout", t))),
+    }
+    const overrides: PolicyOverrides = {
+      ...given("capacityMode", Option.getOrUndefined(flags.capacityMode)),
+      ...given("maxSurge", yield* optionalEffect(flags.maxSurge, (t) => parseAmount("max-surge", t))),
+      ...given("maxDraining", yield* optionalEffect(flags.maxDraining, (t) => parseAmount("max-draining", t))),
+      ...given("bakeTimeMs", yield* optionalEffect(flags.bakeTime, (t) => parseDuration("bake-time", t))),
+      ...given("pollIntervalMs", pollInterval),
+      ...given("timeouts", Object.keys(timeouts).length === 0 ? undefined : timeouts),
+      ...given("standaloneTasks", Option.getOrUndefined(flags.standaloneTasks)),
+      ...given("protectedInstances", Option.getOrUndefined(flags.protectedInstances)),
+      ...given("standbyInstances", Option.getOrUndefined(flags.standbyInstances)),
+      ...given("unsafeServices", Option.getOrUndefined(flags.unsafeServices)),
+      ...given("forceReplacement", flags.forceReplacement ? true : undefined),
+      ...given("rollbackOnFailure", flags.noRollback ? false : undefined),
+      ...given("allowImageFamilyChange", flags.allowImageFamilyChange ? true : undefined),
+      ...given("keepLaunchSpecs", keep),
+    }
+    return overrides
   })
