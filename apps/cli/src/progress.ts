@@ -17,6 +17,7 @@ export interface ProgressModel {
   readonly now: number | undefined
   readonly phase: Phase
   readonly oldInstances: number
+  readonly oldInstanceIds: ReadonlySet<string>
   readonly estimatedWaves: number
   readonly wave: number
   readonly drained: ReadonlySet<string>
@@ -36,6 +37,7 @@ export const emptyProgress: ProgressModel = {
   now: undefined,
   phase: "preparing",
   oldInstances: 0,
+  oldInstanceIds: new Set(),
   estimatedWaves: 0,
   wave: 0,
   drained: new Set(),
@@ -66,6 +68,7 @@ export const applyEvent = (model: ProgressModel, event: RunEvent): ProgressModel
         ...base,
         startedAt: event.at,
         oldInstances: event.groups.reduce((sum, group) => sum + group.oldInstanceIds.length, 0),
+        oldInstanceIds: new Set(event.groups.flatMap((group) => group.oldInstanceIds)),
         estimatedWaves: wavesFor(event),
         desiredAtStart: new Map(event.groups.map((group) => [group.asgName, group.desiredCapacity])),
       }
@@ -75,10 +78,11 @@ export const applyEvent = (model: ProgressModel, event: RunEvent): ProgressModel
       const command = model.pendingCommands.get(event.commandId)
       if (command === undefined) return base
       switch (command._tag) {
+        // Only the run's old instances count: a surplus instance removed after the waves is not one of them.
         case "DrainInstances":
-          return { ...base, wave: Math.max(model.wave, command.wave), drained: new Set([...model.drained, ...command.instanceIds]) }
+          return { ...base, wave: Math.max(model.wave, command.wave), drained: new Set([...model.drained, ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id))]) }
         case "TerminateInstances":
-          return { ...base, terminated: new Set([...model.terminated, ...command.instanceIds]) }
+          return { ...base, terminated: new Set([...model.terminated, ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id))]) }
         case "SetCapacity": {
           const extra = Math.max(0, command.desiredCapacity - (model.desiredAtStart.get(command.asgName) ?? command.desiredCapacity))
           return { ...base, newRequested: Math.max(model.newRequested, extra) }
@@ -209,7 +213,7 @@ export const progressObserver = (
           }
           case "live": {
             const text = event._tag === "CommandSucceeded" || event._tag === "CommandIssued" || event._tag === "LeaseAcquired" ? undefined : eventLine(model, event)
-            return Effect.andThen(text === undefined ? Effect.void : above(text), redraw(event._tag === "RunFinished"))
+            return text === undefined ? redraw(false) : Effect.andThen(above(text), redraw(true))
           }
           case "quiet":
             return Effect.void
