@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `ecs-ami-deploy` executable: the CLI on the process's arguments, console and Node services;
  * the exit code is the command's.
