@@ -1,14 +1,17 @@
 /**
  * The benchmark's targets and their verdicts, computed from the measured runs only: each target says
- * plainly whether it is met or not yet, with the figures it was judged on. A run that did not finish
- * successfully never meets a target.
+ * plainly whether it is met or not yet, with the figures it was judged on. A run of ours that did not
+ * finish successfully never meets a target; a comparison whose baseline could not finish (the Go tool
+ * stops above 20 instances) has no ratio and is not measurable.
  */
 import type { ContenderId } from "./contenders.ts"
 import type { RunFigures } from "./figures.ts"
 
+export type VerdictStatus = "met" | "not yet" | "not measurable"
+
 export interface Verdict {
   readonly target: string
-  readonly met: boolean
+  readonly status: VerdictStatus
   /** The measured figures behind the verdict, or why it could not be judged. */
   readonly evidence: string
 }
@@ -24,8 +27,7 @@ export const thresholds = {
 } as const
 
 const engineIds: ReadonlyArray<ContenderId> = ["engine-default", "engine-fast"]
-/** The Go tool's algorithm: identical to the shipped tool up to 20 instances, and comparable above. */
-const goAlgorithm: ContenderId = "go-batched-detach"
+const goAlgorithm: ContenderId = "go-tool"
 /** The engine contender judged against the Go tool. */
 const engineForComparison: ContenderId = "engine-default"
 
@@ -35,6 +37,20 @@ const find = (runs: ReadonlyArray<RunFigures>, scenario: string, contender: Cont
 const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`
 /** Short on purpose: the full reason of a failed run is in the report's list of failed runs. */
 const failedNote = (run: RunFigures) => `${run.contender} on ${run.scenario} failed`
+const judged = (met: boolean): VerdictStatus => (met ? "met" : "not yet")
+
+/**
+ * The pair a comparison with the Go tool needs, or the verdict when one is missing: not measurable
+ * without a finished Go run, not yet when ours did not succeed.
+ */
+const comparisonPair = (runs: ReadonlyArray<RunFigures>, target: string, scenario: string) => {
+  const ours = find(runs, scenario, engineForComparison)
+  const go = find(runs, scenario, goAlgorithm)
+  if (ours === undefined || go === undefined) return { verdict: { target, status: "not measurable", evidence: `${scenario} was not run` } as const }
+  if (ours.status !== "succeeded") return { verdict: { target, status: "not yet", evidence: failedNote(ours) } as const }
+  if (go.status !== "succeeded") return { verdict: { target, status: "not measurable", evidence: `the Go tool's algorithm does not finish on ${scenario}: ${go.detail}` } as const }
+  return { ours, go }
+}
 
 /** Duration within the bound's ratio, for every engine run. */
 export const durationVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
@@ -47,7 +63,7 @@ export const durationVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
   const ratios = engineRuns.flatMap((run) => (run.ratioToLowerBound === undefined || run.status !== "succeeded" ? [] : [run.ratioToLowerBound]))
   return {
     target: `duration within ${thresholds.maxRatioToLowerBound}× the lower bound (every scenario, both engine settings)`,
-    met: engineRuns.length > 0 && problems.length === 0,
+    status: engineRuns.length === 0 ? "not measurable" : judged(problems.length === 0),
     evidence:
       engineRuns.length === 0
         ? "no engine run"
@@ -58,18 +74,16 @@ export const durationVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
 /** Our default engine at least `atLeast` times faster than the Go tool's algorithm on `scenario`. */
 export const speedupVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atLeast: number): Verdict => {
   const target = `≥ ${atLeast}× faster than the Go tool's algorithm on ${scenario}`
-  const ours = find(runs, scenario, engineForComparison)
-  const go = find(runs, scenario, goAlgorithm)
-  if (ours === undefined || go === undefined) return { target, met: false, evidence: `not measured (${scenario} was not run)` }
-  if (ours.status !== "succeeded") return { target, met: false, evidence: failedNote(ours) }
-  if (go.status !== "succeeded") return { target, met: false, evidence: failedNote(go) }
+  const pair = comparisonPair(runs, target, scenario)
+  if ("verdict" in pair) return pair.verdict
+  const { ours, go } = pair
   const speedup = go.durationMs / ours.durationMs
   // The most any engine keeping our invariants could reach: the smallest bound among our settings.
   const bounds = runs.flatMap((run) => (run.scenario === scenario && run.lowerBound !== undefined ? [run.lowerBound.totalMs] : []))
   const ceiling = bounds.length === 0 ? "" : `; at its lower bound (${seconds(Math.min(...bounds))}) an engine would reach ${(go.durationMs / Math.min(...bounds)).toFixed(2)}×`
   return {
     target,
-    met: speedup >= atLeast,
+    status: judged(speedup >= atLeast),
     evidence: `${speedup.toFixed(2)}× (Go ${seconds(go.durationMs)}, ours ${seconds(ours.durationMs)})${ceiling}`,
   }
 }
@@ -89,7 +103,7 @@ export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict =>
     .reduce((sum, run) => sum + run.settled.serviceSecondsBelowFloor, 0)
   return {
     target: "zero availability violations for our engine in every scenario (10 min of settling included)",
-    met: engineRuns.length > 0 && problems.length === 0,
+    status: engineRuns.length === 0 ? "not measurable" : judged(problems.length === 0),
     evidence: [`${engineRuns.length - problems.length}/${engineRuns.length} engine runs with none`, ...problems, `baselines: ${baselines} service-seconds below floor in total`].join("; "),
   }
 }
@@ -97,15 +111,13 @@ export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict =>
 /** At most the given fraction of the Go algorithm's API calls on `scenario`. */
 export const apiCallsVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atMostFraction: number): Verdict => {
   const target = `≤ ${atMostFraction}× the Go tool's algorithm's API calls on ${scenario}`
-  const ours = find(runs, scenario, engineForComparison)
-  const go = find(runs, scenario, goAlgorithm)
-  if (ours === undefined || go === undefined) return { target, met: false, evidence: `not measured (${scenario} was not run)` }
-  if (ours.status !== "succeeded") return { target, met: false, evidence: failedNote(ours) }
-  if (go.status !== "succeeded") return { target, met: false, evidence: failedNote(go) }
+  const pair = comparisonPair(runs, target, scenario)
+  if ("verdict" in pair) return pair.verdict
+  const { ours, go } = pair
   const fraction = ours.apiCalls.total / go.apiCalls.total
   return {
     target,
-    met: fraction <= atMostFraction,
+    status: judged(fraction <= atMostFraction),
     evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.total}, Go ${go.apiCalls.total})`,
   }
 }
