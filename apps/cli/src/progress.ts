@@ -112,6 +112,67 @@ export const estimateRemaining = (model: ProgressModel): number | undefined => {
   return ((model.now - model.startedAt) / done) * (model.oldInstances - done)
 }
 
+/** The phase a command belongs to; once a rollback started, every command belongs to it. */
+const phaseOfCommand: Readonly<Record<RunCommand["_tag"], Phase>> = {
+  TagInstances: "preparing",
+  SuspendProcesses: "preparing",
+  UpdateLaunchSpec: "preparing",
+  SetCapacity: "launching",
+  DetachInstances: "launching",
+  DrainInstances: "draining",
+  StopTasks: "draining",
+  TerminateInstances: "terminating",
+  ActivateInstances: "rolling-back",
+  RestoreLaunchSpec: "rolling-back",
+  ResumeProcesses: "cleaning-up",
+  CleanupLaunchSpecs: "cleaning-up",
+}
+
+/** Commands of one phase by outcome, and when the phase first and last acted. */
+export interface PhaseProgress {
+  readonly phase: Phase
+  readonly succeeded: number
+  readonly failed: number
+  readonly inFlight: number
+  readonly firstAt: number
+  readonly lastAt: number
+}
+
+/** Per-phase progress of a run from its events, in the order the phases first acted. */
+export const phaseProgressOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<PhaseProgress> => {
+  const phaseOf = new Map<string, Phase>()
+  const outcome = new Map<string, "succeeded" | "failed" | "inFlight">()
+  const phases = new Map<Phase, { firstAt: number; lastAt: number }>()
+  let rollingBack = false
+  for (const event of events) {
+    if (event._tag === "RollbackStarted") rollingBack = true
+    if (event._tag === "CommandIssued") {
+      const phase = rollingBack ? "rolling-back" : phaseOfCommand[event.command._tag]
+      phaseOf.set(event.command.id, phase)
+      outcome.set(event.command.id, "inFlight")
+      const span = phases.get(phase)
+      phases.set(phase, { firstAt: span?.firstAt ?? event.at, lastAt: event.at })
+    }
+    if (event._tag === "CommandSucceeded" || event._tag === "CommandFailed") {
+      const phase = phaseOf.get(event.commandId)
+      const span = phase === undefined ? undefined : phases.get(phase)
+      if (phase !== undefined && span !== undefined) {
+        outcome.set(event.commandId, event._tag === "CommandSucceeded" ? "succeeded" : "failed")
+        phases.set(phase, { ...span, lastAt: event.at })
+      }
+    }
+  }
+  const count = (phase: Phase, wanted: "succeeded" | "failed" | "inFlight") =>
+    [...outcome.entries()].filter(([id, result]) => result === wanted && phaseOf.get(id) === phase).length
+  return [...phases.entries()].map(([phase, span]) => ({
+    phase,
+    succeeded: count(phase, "succeeded"),
+    failed: count(phase, "failed"),
+    inFlight: count(phase, "inFlight"),
+    ...span,
+  }))
+}
+
 /** A probe for figures the events do not carry (the simulator knows services below desired; AWS would need another call). */
 export type ServicesBelowDesired = () => number | undefined
 

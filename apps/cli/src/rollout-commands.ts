@@ -12,7 +12,7 @@ import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, clusterFlag, parseDuration, policyFlags, policyOverridesOf, type TargetFlags } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
-import { applyEvent, emptyProgress, eventLine, progressObserver, progressViewFor } from "./progress.ts"
+import { applyEvent, emptyProgress, eventLine, type PhaseProgress, phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
 
@@ -171,10 +171,10 @@ const rollbackCommand = Command.make(
     }),
 ).pipe(Command.withDescription(`Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`))
 
-const statusText = (status: Extract<RunStatus, { _tag: "Run" }>): ReadonlyArray<string> => {
+const statusText = (status: Extract<RunStatus, { _tag: "Run" }>, phases: ReadonlyArray<PhaseProgress>): ReadonlyArray<string> => {
   const { summary, state, progress } = status
   const stateLine =
-    state._tag === "Finished" ? `finished ${state.outcome}: ${state.reason}` : state._tag === "Running" ? (state.rollback === undefined ? "running" : `rolling back: ${state.rollback.reason}`) : "no run"
+    state._tag === "Finished" ? state.reason : state._tag === "Running" ? (state.rollback === undefined ? "running" : `rolling back: ${state.rollback.reason}`) : "no run"
   return [
     `run ${summary.runId} on ${summary.clusterName}`,
     `  started   ${isoSeconds(summary.startedAt)}`,
@@ -186,6 +186,11 @@ const statusText = (status: Extract<RunStatus, { _tag: "Run" }>): ReadonlyArray<
       ["group", "old instances", "drained", "terminated"],
       progress.groups.map((group) => [group.asgName, String(group.oldInstances), String(group.drained), String(group.terminated)]),
     ),
+    "",
+    table(
+      ["phase", "commands done", "failed", "in flight", "from", "last action"],
+      phases.map((p) => [p.phase, String(p.succeeded), String(p.failed), String(p.inFlight), isoSeconds(p.firstAt), isoSeconds(p.lastAt)]),
+    ),
   ]
 }
 
@@ -195,14 +200,19 @@ const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =
     return yield* onTarget(root, () =>
       Effect.gen(function* () {
         const status = yield* Rollout.runStatus({ cluster: flags.cluster })
-        if (root.output === "json") yield* line(JSON.stringify({ type: "status", status: status._tag === "NoRuns" ? status : { ...status, state: { _tag: status.state._tag } } }))
-        else if (status._tag === "NoRuns") yield* line(`no runs recorded for ${flags.cluster}`)
-        else yield* Effect.forEach(statusText(status), line, { discard: true })
+        if (status._tag === "NoRuns") {
+          yield* line(root.output === "json" ? JSON.stringify({ type: "status", status }) : `no runs recorded for ${flags.cluster}`)
+          return ExitCode.success
+        }
+        const phases = phaseProgressOf(yield* EventLog.use((log) => log.load(status.summary.runId)))
+        // The folded state holds effect data structures; its tag is what a script needs from it.
+        if (root.output === "json") yield* line(JSON.stringify({ type: "status", status: { ...status, state: { _tag: status.state._tag } }, phases }))
+        else yield* Effect.forEach(statusText(status, phases), line, { discard: true })
         return ExitCode.success
       }),
     )
   }),
-).pipe(Command.withDescription("The cluster's open run, else its last one: state and per-group progress, from the event log."))
+).pipe(Command.withDescription("The cluster's open run, else its last one: state, progress per group and per phase, from the event log."))
 
 const historyCommand = Command.make(
   "history",

@@ -107,6 +107,9 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     const status = await runInProcess(["status", ...cluster, ...world, "--output", "json"], { cwd })
     const history = await runInProcess(["history", ...cluster, ...world], { cwd })
     expect(jsonLines(status.stdout)[0]).toMatchObject({ status: { _tag: "Run", summary: { status: "succeeded" }, progress: { groups: [{ asgName: "small-asg", oldInstances: 4, terminated: 4 }] } } })
+    const phases = (jsonLines(status.stdout)[0] as { phases: ReadonlyArray<{ phase: string; failed: number; inFlight: number }> }).phases
+    expect(phases.map((p) => p.phase)).toEqual(["preparing", "launching", "draining", "terminating", "cleaning-up"])
+    expect(phases.every((p) => p.failed === 0 && p.inFlight === 0)).toBe(true)
     // A header, then one line per event: sequence numbers 0 to lastSeq.
     const lastSeq = (jsonLines(status.stdout)[0] as { status: { summary: { lastSeq: number } } }).status.summary.lastSeq
     expect(history.stdout.trim().split("\n")).toHaveLength(lastSeq + 2)
@@ -130,6 +133,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     expect(rolledBack.code).toBe(ExitCode.rolledBack)
     const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
     expect(status.stdout).toMatch(/status +rolled-back/)
+    expect(status.stdout).toMatch(/rolling-back +[1-9]\d* +0 +0 /)
   }, processTimeout)
 
   it("Ctrl-C in the middle of a rollout leaves the run open for resume and exits 130", async () => {
