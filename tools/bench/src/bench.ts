@@ -73,7 +73,7 @@ const boundRows = runs.flatMap((run) =>
           formatSeconds(run.lowerBound.totalMs),
           run.phases === undefined
             ? ""
-            : `${run.phases.drainedWaves} wave${run.phases.drainedWaves === 1 ? "" : "s"}: capacity ${formatSeconds(run.phases.newCapacityMs)}, draining ${formatSeconds(run.phases.drainingMs)}, other ${formatSeconds(run.phases.otherMs)}`,
+            : `${run.phases.drainedWaves} wave${run.phases.drainedWaves === 1 ? "" : "s"}: capacity ${formatSeconds(run.phases.newCapacityMs)}, draining ${formatSeconds(run.phases.drainingMs)}, zone rebalancing ${formatSeconds(run.phases.rebalancingMs)}, other ${formatSeconds(run.phases.otherMs)}`,
         ],
       ],
 )

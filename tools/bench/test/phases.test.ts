@@ -27,14 +27,27 @@ describe("where a run's time went", () => {
       issued(950, "terminate:asg:w2"),
       noted(960),
     ]
-    expect(phasesOf(events)).toEqual({ newCapacityMs: 100 + 100, drainingMs: 370 + 370, otherMs: 960 - 200 - 740, drainedWaves: 2 })
+    expect(phasesOf(events)).toEqual({ newCapacityMs: 100 + 100, drainingMs: 370 + 370, rebalancingMs: 0, otherMs: 960 - 200 - 740, drainedWaves: 2 })
   })
 
   it("given a drain that never reached its terminate command, then it drains until the last event", () => {
-    expect(phasesOf([issued(0, "detach:asg:w1"), issued(50, "drain:asg:w1"), noted(200)])).toEqual({ newCapacityMs: 50, drainingMs: 150, otherMs: 0, drainedWaves: 1 })
+    expect(phasesOf([issued(0, "detach:asg:w1"), issued(50, "drain:asg:w1"), noted(200)])).toEqual({ newCapacityMs: 50, drainingMs: 150, rebalancingMs: 0, otherMs: 0, drainedWaves: 1 })
   })
 
   it("given no event, then nothing was spent", () => {
-    expect(phasesOf([])).toEqual({ newCapacityMs: 0, drainingMs: 0, otherMs: 0, drainedWaves: 0 })
+    expect(phasesOf([])).toEqual({ newCapacityMs: 0, drainingMs: 0, rebalancingMs: 0, otherMs: 0, drainedWaves: 0 })
+  })
+
+  it("given a zone-balancing round after the last wave, then it counts from the balance command to the surplus's termination", () => {
+    const events = [
+      issued(0, "capacity:asg:w1"),
+      issued(100, "drain:asg:w1"),
+      issued(470, "terminate:asg:w1"),
+      issued(470, "balance-capacity:asg:r1"),
+      issued(570, "trim-drain:asg:r1"),
+      issued(940, "trim-terminate:asg:r1"),
+      issued(940, "resume:asg"),
+    ]
+    expect(phasesOf(events)).toEqual({ newCapacityMs: 100, drainingMs: 370, rebalancingMs: 470, otherMs: 0, drainedWaves: 1 })
   })
 })
