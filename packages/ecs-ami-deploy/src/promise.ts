@@ -9,8 +9,8 @@
  * signal's reason (an `AbortError` unless the caller gave another).
  *
  * Progress: `onEvent` hears every event once it is durably in the log, `onDecision` every decision the
- * planner makes. A callback that throws stops the run as an abort would (it stays resumable) and the
- * Promise rejects with what it threw.
+ * planner makes. A callback that throws stops the run as an abort does (recorded as suspended, the run
+ * stays resumable) and the Promise rejects with what it threw.
  */
 import { Cause, Effect, Exit, Layer, Result, Schema } from "effect"
 import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"

@@ -7,12 +7,13 @@
  * Progress: provide the executor's `RunObserver` to hear every appended event and every decision.
  *
  * Interruption: interrupting `upgradeCluster`, `resumeRun` or `rollbackRun` (an aborted Promise call is
- * one) stops the executor where it is; it releases the cluster's lock on the way out. The stop is then
- * recorded through the executor's own deadline path: the open run is entered again with a deadline of
- * now, which appends `RunSuspended` (before any AWS call) and releases the lock again. The run stays
- * open, and `resumeRun` continues it.
+ * one), or a defect inside them (a progress callback or plugin that throws), stops the executor where
+ * it is; it releases the cluster's lock on the way out. The stop is then recorded through the
+ * executor's own deadline path: the open run is entered again with a deadline of now, which appends
+ * `RunSuspended` (before any AWS call) and releases the lock again. The run stays open, and `resumeRun`
+ * continues it. A typed failure (`LockHeld`, `StaleLease`, ...) records nothing: it already says why.
  */
-import { Clock, Effect, type Layer } from "effect"
+import { Cause, Clock, Effect, type Layer } from "effect"
 import { hostname } from "node:os"
 import {
   NoOpenRun,
@@ -70,7 +71,7 @@ const noNewRun = (clusterName: string): AmiSource => ({
 })
 
 /**
- * Records that an interrupted invocation stopped, through the executor's deadline path (see the module
+ * Records that an interrupted or crashed invocation stopped, through the executor's deadline path (see the module
  * comment). Without an open run it does nothing: with no room before the deadline the executor starts none.
  */
 const recordSuspension = (invocation: ReturnType<typeof invocationOf>) =>
@@ -83,10 +84,12 @@ const recordSuspension = (invocation: ReturnType<typeof invocationOf>) =>
     Effect.catchCause((cause) => Effect.logWarning(`could not record the suspension of ${invocation.clusterName}'s run`, cause)),
   )
 
-const suspendedOnInterrupt =
+const suspendedWhenStopped =
   (invocation: ReturnType<typeof invocationOf>) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.onInterrupt(effect, () => recordSuspension(invocation))
+    Effect.onError(effect, (cause) =>
+      Cause.hasInterrupts(cause) || Cause.hasDies(cause) ? recordSuspension(invocation) : Effect.void,
+    )
 
 /**
  * Starts a rollout of the cluster onto the image the AMI source names, or resumes the cluster's open
@@ -97,7 +100,7 @@ export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: Up
   const valid = yield* decodeOptions("upgradeCluster", UpgradeOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(suspendedOnInterrupt(invocation))
+  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(suspendedWhenStopped(invocation))
 })
 
 /**
@@ -134,7 +137,7 @@ export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOption
   const policy = yield* resolvePolicy()
   const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(suspendedOnInterrupt(invocation))
+  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(suspendedWhenStopped(invocation))
 })
 
 /** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
@@ -142,7 +145,7 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (options: Rollback
   const valid = yield* decodeOptions("rollbackRun", RollbackOptions)(options)
   const reason = valid.reason ?? "rollback requested through the library API"
   const invocation = invocationOf(valid)
-  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(suspendedOnInterrupt(invocation))
+  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(suspendedWhenStopped(invocation))
 })
 
 /** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */

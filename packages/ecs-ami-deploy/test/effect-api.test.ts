@@ -138,11 +138,15 @@ describe("rolling out through the Effect API", () => {
     const result = await run(
       Effect.gen(function* () {
         const drained = yield* Deferred.make<void>()
+        // The rollout waits inside the observer once its first drain is recorded, so the interruption
+        // lands exactly there instead of racing the run loop.
         const observer = Layer.succeed(RunObserver, {
           eventAppended: (event) =>
             Effect.sync(() => events.push(event)).pipe(
               Effect.andThen(
-                event._tag === "CommandSucceeded" && event.commandId.includes("drain") ? Deferred.succeed(drained, undefined) : Effect.void,
+                event._tag === "CommandSucceeded" && event.commandId.includes("drain")
+                  ? Deferred.succeed(drained, undefined).pipe(Effect.andThen(Effect.never))
+                  : Effect.void,
               ),
             ),
           decided: () => Effect.void,

@@ -75,6 +75,22 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
     expect(resumed).toMatchObject({ _tag: "Finished", outcome: "succeeded", runId: afterAbort.summary.runId })
     expect(liveImageIds(simulation)).toEqual(new Set([newImageId]))
   })
+
+  it("given a progress callback that throws mid-run, when upgrading, then the Promise rejects with its error, RunSuspended is recorded and the run resumes to success", async () => {
+    const { callOptions } = setUp()
+    const events: Array<RunEvent> = []
+    const failing = new Error("the dashboard is down")
+    const throwAfterFirstDrain = (event: RunEvent) => {
+      events.push(event)
+      if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) throw failing
+    }
+
+    const error = await upgradeCluster({ cluster }, { ...callOptions, onEvent: throwAfterFirstDrain }).catch((failure: unknown) => failure)
+
+    expect(error).toBe(failing)
+    expect(events.at(-1)?._tag).toBe("RunSuspended")
+    expect(await resumeRun({ cluster }, callOptions)).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+  })
 })
 
 describe("event log locations", () => {
