@@ -375,10 +375,11 @@ const provenNew = (
   ).length
 
 /**
- * Invariant 3, measured at each drain and each termination of old instances: the group's proven new
- * instances (InService, running the target image, ACTIVE with a connected agent) are at least as many
- * as the old instances the run has displaced so far (drained or terminated, this call included). A
- * detach removes no capacity from ECS — the detached instances keep serving, ACTIVE, until drained.
+ * Invariant 3, measured at the first call that takes old instances out of service — their drain, or
+ * their termination when they never registered: the group's proven new instances (InService, running
+ * the target image, ACTIVE with a connected agent) are at least as many as the old instances the run
+ * has displaced so far, this call's included. A detach removes no capacity from ECS: the detached
+ * instances keep serving, ACTIVE, until their drain.
  */
 const checkNewCapacityFirst = (run: CaseRun) => {
   const started = runStartedOf(run.events)
@@ -400,11 +401,12 @@ const checkNewCapacityFirst = (run: CaseRun) => {
       })
       continue
     }
-    const old = call.instanceIds.filter((instanceId) => oldIds.has(instanceId))
-    if (old.length === 0) continue
-    for (const instanceId of old) displaced.add(instanceId)
+    const newlyDisplaced = call.instanceIds.filter(
+      (instanceId) => oldIds.has(instanceId) && !displaced.has(instanceId),
+    )
+    for (const instanceId of newlyDisplaced) displaced.add(instanceId)
     for (const group of started.groups) {
-      if (!old.some((instanceId) => group.oldInstanceIds.includes(instanceId))) continue
+      if (!newlyDisplaced.some((instanceId) => group.oldInstanceIds.includes(instanceId))) continue
       const displacedInGroup = group.oldInstanceIds.filter((instanceId) => displaced.has(instanceId)).length
       expect(
         provenNew(call.before, group.asgName, started.targetImage.imageId, oldIds),
@@ -575,12 +577,17 @@ describe("safety invariants of the whole engine on generated clusters", () => {
           testCase.scenario.groups.map((group) => [group.name, group.desiredCapacity]),
         )
         const expected = await endSummary(reference)
-        expect(expected.desiredCapacities).toEqual(original)
-        // One launch template version on the new image per template, however the run went.
-        expect(expected.newImageTemplateVersions).toEqual(
-          Object.fromEntries(testCase.scenario.launchTemplates.map((t) => [t.launchTemplateName, 1])),
-        )
-        expect(await endSummary(resumed)).toEqual(expected)
+        const actual = await endSummary(resumed)
+        for (const summary of [expected, actual]) {
+          expect(summary.desiredCapacities).toEqual(original)
+          // One launch template version on the new image per template, however the run went.
+          expect(summary.newImageTemplateVersions).toEqual(
+            Object.fromEntries(testCase.scenario.launchTemplates.map((t) => [t.launchTemplateName, 1])),
+          )
+        }
+        // A Spot loss strikes at a fixed time, so after the pause a kill adds it may hit another
+        // instance and legitimately change the course of the run; otherwise both runs face one world.
+        if (testCase.faults.instanceLosses === undefined) expect(actual).toEqual(expected)
       }),
       { numRuns: Number(process.env["INVARIANT_RUNS"] ?? 25) },
     )
