@@ -15,7 +15,7 @@ import { oldImageId, scenarios, type Faults, type Scenario } from "@ecs-ami-depl
 
 export const clusterName = "prop-cluster"
 
-/** Memory the simulator's instance types report to ECS (its catalog): the generator keeps demand below it. */
+/** CPU and memory these instance types register with ECS (as in the simulator's catalog, which it does not export). */
 const instanceTypes = {
   "m5.large": { cpu: 2048, memory: 7680 },
   "c5.large": { cpu: 2048, memory: 3704 },
