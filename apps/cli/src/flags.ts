@@ -31,6 +31,10 @@ export const targetFlags = {
     Flag.withDescription("run against a simulated cluster instead of AWS: a built-in scenario (small, standard-20, ...) or a scenario file"),
     Flag.optional,
   ),
+  simulatorWait: Flag.String("simulator-wait").pipe(
+    Flag.withDescription("let this much simulated time pass before the command, e.g. 5m (to wait out the lease of a killed run)"),
+    Flag.optional,
+  ),
   simulatorState: Flag.String("simulator-state").pipe(
     Flag.withDescription("file keeping the simulated world between invocations (created on first use); its runs go to FILE.events/ unless --event-log says otherwise"),
     Flag.optional,
@@ -43,6 +47,7 @@ export type TargetFlags = {
   readonly output: "text" | "json"
   readonly simulator: Option.Option<string>
   readonly simulatorState: Option.Option<string>
+  readonly simulatorWait: Option.Option<string>
 }
 
 export const clusterFlag = Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the ECS cluster's name"))

@@ -193,8 +193,10 @@ export const renderReport = (input: ReportInput): string => {
   header { background: #111827; color: #f9fafb; padding: 20px 32px; }
   header h1 { margin: 0; font-size: 20px; font-weight: 600; }
   header p { margin: 4px 0 0; color: #d1d5db; }
+  .outcome { display: inline-block; margin-left: 10px; padding: 2px 10px; border-radius: 999px; font-size: 13px; font-weight: 600; vertical-align: 3px; }
+  .outcome.good { background: #065f46; color: #d1fae5; } .outcome.bad { background: #991b1b; color: #fee2e2; }
   main { max-width: 1040px; margin: 0 auto; padding: 24px 32px 48px; }
-  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(104px, 1fr)); gap: 12px; margin-bottom: 24px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 12px; margin-bottom: 24px; }
   .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
   .card .value { font-size: 20px; font-weight: 600; }
   .card .label { color: var(--muted); font-size: 12px; }
@@ -216,10 +218,9 @@ export const renderReport = (input: ReportInput): string => {
   footer { color: var(--muted); font-size: 12px; }
 </style></head>
 <body>
-<header><h1>${escape(input.title)}</h1><p>Scenario ${escape(input.scenario)} · cluster ${escape(input.clusterName)} · ${escape(input.policySummary)} · simulated start ${escape(new Date(input.startedAt).toISOString().replace(".000Z", "Z"))}</p></header>
+<header><h1>${escape(input.title)} <span class="outcome ${good ? "good" : "bad"}" id="outcome">${escape(input.outcome)}</span></h1><p>Scenario ${escape(input.scenario)} · cluster ${escape(input.clusterName)} · ${escape(input.policySummary)} · simulated start ${escape(new Date(input.startedAt).toISOString().replace(".000Z", "Z"))}</p></header>
 <main>
   <section class="cards">
-    ${card("outcome", input.outcome, good ? "good" : "bad")}
     ${card("simulated duration", formatDuration(m.simulatedDurationMs))}
     ${card("service-seconds below floor", m.serviceSecondsBelowFloor.toFixed(0), m.serviceSecondsBelowFloor === 0 ? "good" : "bad")}
     ${card("service-seconds with 0 healthy", m.serviceSecondsWithZeroHealthy.toFixed(0), m.serviceSecondsWithZeroHealthy === 0 ? "good" : "bad")}

@@ -133,14 +133,16 @@ const journaledPorts = (simulation: Simulation, journal: (call: JournalCall) => 
 
 /**
  * Opens the simulated world: replays `stateFile` when it exists, else starts `scenario` (journaling
- * to `stateFile` from now on when one is named). The returned effect records the simulated time the
- * process stopped at when its scope closes.
+ * to `stateFile` from now on when one is named), then lets `waitMs` of simulated time pass. The
+ * simulated time the process stopped at is journaled when the scope closes.
  */
 export const openSimulatedWorld = (options: {
   readonly scenario: string | undefined
   readonly stateFile: string | undefined
   readonly seed?: number
   readonly cwd: string
+  /** Simulated time to let pass once the world is open (journaled at once). */
+  readonly waitMs?: number
 }) =>
   Effect.gen(function* () {
     const stateFile = options.stateFile === undefined ? undefined : resolve(options.cwd, options.stateFile)
@@ -176,6 +178,10 @@ export const openSimulatedWorld = (options: {
       const seed = options.seed ?? 1
       simulation = makeSimulation(scenario, { seed })
       if (stateFile !== undefined) writeFileSync(stateFile, `${JSON.stringify({ kind: "world", journalVersion: 1, seed, scenario })}\n`)
+    }
+    if (options.waitMs !== undefined && options.waitMs > 0) {
+      simulation.advance(options.waitMs)
+      append({ kind: "clock", at: simulation.now() })
     }
     let mutating = 0
     const ports = journaledPorts(simulation, (call) => {

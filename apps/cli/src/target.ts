@@ -16,7 +16,7 @@ import {
 } from "ecs-ami-deploy"
 import { ConsoleIo } from "./console-io.ts"
 import { type CliFailure, toCliFailure, usageError } from "./failure.ts"
-import type { TargetFlags } from "./flags.ts"
+import { parseDuration, type TargetFlags } from "./flags.ts"
 import { openSimulatedWorld, type SimulatedWorld } from "./simulated-world.ts"
 
 /** A resolved target: the environment layer, and the simulated world when there is one. */
@@ -55,6 +55,9 @@ export const resolveTarget = (
   Effect.gen(function* () {
     const io = yield* ConsoleIo
     const simulated = Option.isSome(flags.simulator) || Option.isSome(flags.simulatorState)
+    if (!simulated && Option.isSome(flags.simulatorWait))
+      return yield* usageError("--simulator-wait moves a simulated clock, but no --simulator target was given", "leave out --simulator-wait, or give --simulator / --simulator-state")
+    const waitMs = Option.isSome(flags.simulatorWait) ? yield* parseDuration("simulator-wait", flags.simulatorWait.value) : 0
     if (simulated && (Option.isSome(flags.profile) || Option.isSome(flags.region)))
       return yield* usageError("--profile and --region choose an AWS account, but --simulator runs against a simulated one", "leave out --profile/--region, or leave out --simulator")
     const stateFile = Option.getOrUndefined(flags.simulatorState)
@@ -68,6 +71,7 @@ export const resolveTarget = (
         scenario: Option.getOrUndefined(flags.simulator),
         stateFile,
         cwd: io.cwd,
+        waitMs,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
       })
       const environment = yield* buildEnvironment(world.ports, eventLog)

@@ -63,6 +63,8 @@ const matrix: ReadonlyArray<BadInput> = [
     says: /broken\.json is not a valid scenario/,
     given: (cwd) => writeFileSync(join(cwd, "broken.json"), JSON.stringify({ name: "broken", groups: "none" })),
   },
+  { name: "--simulator-wait without a simulator", argv: ["list-clusters", "--simulator-wait", "5m"], code: ExitCode.usage, says: /no --simulator target was given/ },
+  { name: "--simulator-wait without a unit", argv: ["status", ...cluster, ...world, "--simulator-wait", "5"], code: ExitCode.usage, says: /--simulator-wait 5 is not a duration/ },
   { name: "bad event log location", argv: ["plan", ...cluster, ...world, "--event-log", "dynamodb://x"], code: ExitCode.usage, says: /a table name is 3 to 255/ },
   { name: "apply without a terminal and without --yes", argv: ["upgrade-cluster", ...cluster, ...world], code: ExitCode.usage, says: /not on a terminal/ },
   { name: "rollback without a terminal and without --yes", argv: ["rollback", ...cluster, ...world], code: ExitCode.usage, says: /not on a terminal/ },

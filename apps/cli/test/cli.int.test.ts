@@ -2,7 +2,7 @@
  * The CLI as a process, as people and scripts run it: help and version, `simulate` in text and JSON
  * with its HTML report opened in headless Chromium, `plan` on a simulated cluster, a rollout stopped
  * by its time limit and resumed by another process, a rollback, `status` and `history` from the file
- * event log, Ctrl-C mid-run, and missing AWS credentials. The steps that change the world run as processes; the
+ * event log, Ctrl-C and SIGKILL mid-run, and missing AWS credentials. The steps that change the world run as processes; the
  * read-only steps between them (plan, status, history) run in-process on the same files, to keep the
  * suite fast. Independent stories run concurrently.
  */
@@ -71,6 +71,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       const lineWidths = await page.locator("#services-chart path.healthy").evaluateAll((paths) => paths.map((path) => path.getBoundingClientRect().width))
       const bands = await page.locator("#services-chart g.phase").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-phase")))
       const instanceBands = await page.locator("#instances-chart polygon.instances").count()
+      expect(await page.locator("#outcome").textContent()).toBe("succeeded")
       expect(chartServices.sort()).toEqual([...smallServices].sort())
       expect(legend.sort()).toEqual([...smallServices].sort())
       expect(lineWidths.every((width) => width > 100)).toBe(true)
@@ -147,6 +148,30 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     expect(run.code).toBe(130)
     const status = await runInProcess(["status", "--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"], { cwd })
     expect(status.stdout).toMatch(/status +open \(running\)/)
+  }, processTimeout)
+
+  it("a process killed outright mid-rollout keeps the cluster locked until its lease expires; then resume terminates each old instance exactly once", async () => {
+    const cwd = tempDir("kill")
+    const world = ["--simulator-state", "world.jsonl"]
+    const killed = await runProcess(["upgrade-cluster", "--cluster", "large-200-cluster", "--simulator", "large-200", ...world, "--yes", "--unsafe-services", "proceed"], {
+      cwd,
+      interruptWhen: /DrainInstances: drain wave 1/,
+      signal: "SIGKILL",
+    })
+    expect(killed.code).toBe(128 + 9)
+    // The dead process's lease still holds the cluster until it expires, in simulated time.
+    const tooSoon = await runInProcess(["resume", "--cluster", "large-200-cluster", ...world], { cwd })
+    expect(tooSoon.stderr).toMatch(/locked by ecs-ami-deploy@/)
+    expect(tooSoon.code).toBe(ExitCode.locked)
+    const resumed = await runInProcess(["resume", "--cluster", "large-200-cluster", ...world, "--simulator-wait", "5m"], { cwd })
+    expect(resumed.stdout).toMatch(/run large-200-cluster-\S+ succeeded/)
+    expect(resumed.code).toBe(ExitCode.success)
+    const terminated = journaledCalls(join(cwd, "world.jsonl"))
+      .filter((call) => call.method === "terminateInstanceInGroup")
+      .map((call) => (call as unknown as { args: [string] }).args[0])
+    const oldInstances = scenarios["large-200"].groups.reduce((sum, group) => sum + group.desiredCapacity, 0)
+    expect(new Set(terminated).size).toBe(oldInstances)
+    expect(terminated).toHaveLength(oldInstances)
   }, processTimeout)
 
   it("without AWS credentials, list-clusters says how to provide them and exits 1", async () => {

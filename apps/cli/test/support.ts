@@ -70,11 +70,11 @@ const main = resolve(import.meta.dirname, "../src/main.ts")
 
 /**
  * Runs the CLI as a process (Node 24 on the sources), without a terminal. `interruptWhen` sends
- * SIGINT (Ctrl-C) once standard output matches it.
+ * `signal` (default SIGINT, Ctrl-C) once standard output matches it.
  */
 export const runProcess = (
   argv: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interruptWhen?: RegExp },
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interruptWhen?: RegExp; readonly signal?: NodeJS.Signals },
 ): Promise<CliRun> =>
   new Promise((done, fail) => {
     const child = spawn(process.execPath, ["--conditions=@ecs-ami-deploy/source", main, ...argv], {
@@ -89,7 +89,7 @@ export const runProcess = (
       stdout += chunk.toString()
       if (!interrupted && options.interruptWhen?.test(stdout) === true) {
         interrupted = true
-        child.kill("SIGINT")
+        child.kill(options.signal ?? "SIGINT")
       }
     })
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
