@@ -93,9 +93,23 @@ const axes = (f: Frame, yLabel: string) => {
     <text class="axis-label" x="${(f.width + f.left - f.right) / 2}" y="${f.height - 6}" text-anchor="middle">simulated minutes since start</text>`
 }
 
-const phaseBands = (f: Frame, phases: ReadonlyArray<PhaseSpan>, labelled: boolean) =>
+/**
+ * The phases that took simulated time, in order. A phase decided and left within one instant (a
+ * command issued at once) would be an invisible band; dropping it can leave two spans of one phase
+ * side by side, which are one span to a reader.
+ */
+export const lastingPhases = (phases: ReadonlyArray<PhaseSpan>): ReadonlyArray<PhaseSpan> =>
   phases
     .filter((span) => span.to > span.from)
+    .reduce<Array<PhaseSpan>>((merged, span) => {
+      const previous = merged.at(-1)
+      if (previous !== undefined && previous.phase === span.phase && previous.to === span.from) merged[merged.length - 1] = { ...previous, to: span.to }
+      else merged.push(span)
+      return merged
+    }, [])
+
+const phaseBands = (f: Frame, phases: ReadonlyArray<PhaseSpan>, labelled: boolean) =>
+  phases
     .map((span) => {
       const x = xOf(f, span.from)
       const w = Math.max(1, xOf(f, span.to) - x)
@@ -168,6 +182,7 @@ const card = (label: string, value: string, tone: "good" | "bad" | "neutral" = "
 
 /** The report page. */
 export const renderReport = (input: ReportInput): string => {
+  const shown = { ...input, phases: lastingPhases(input.phases) }
   const m = input.metrics
   const start = input.startedAt
   const end = start + Math.max(m.simulatedDurationMs, 60_000)
@@ -178,9 +193,7 @@ export const renderReport = (input: ReportInput): string => {
         `<tr><td>${escape(s.service)}</td><td>${s.lowestHealthy}</td><td>${s.secondsBelowFloor.toFixed(0)} s</td><td>${s.secondsWithZeroHealthy.toFixed(0)} s</td></tr>`,
     )
     .join("")
-  // Phases that took no simulated time (a decision acted on at once) would only lengthen the table.
-  const phaseRows = input.phases
-    .filter((p) => p.to > p.from)
+  const phaseRows = shown.phases
     .map((p) => `<tr><td><span class="swatch" style="background:${phaseColors[p.phase] ?? "#f3f4f6"}"></span>${escape(p.phase)}</td><td>${formatDuration(p.from - start)}</td><td>${formatDuration(p.to - p.from)}</td></tr>`)
     .join("")
   return `<!doctype html>
@@ -230,8 +243,8 @@ export const renderReport = (input: ReportInput): string => {
     ${card("mutating AWS calls", String(m.apiCalls.mutating))}
   </section>
   <p>${escape(input.outcomeDetail)}</p>
-  ${serviceChart(input, start, end)}
-  ${instanceChart(input, start, end)}
+  ${serviceChart(shown, start, end)}
+  ${instanceChart(shown, start, end)}
   <h2>Phases <span class="hint">(those that took simulated time)</span></h2>
   <table id="phases"><thead><tr><th>phase</th><th>from</th><th>lasted</th></tr></thead><tbody>${phaseRows}</tbody></table>
   <h2>Services</h2>
