@@ -3,15 +3,16 @@
  * tasks sit where, and which services a drain would hurt. Everything here is a pure function of the
  * snapshot (and the target image), shared by the plan view and by `decide`.
  */
-import type {
-  AutoScalingGroup,
-  ClusterSnapshot,
-  ContainerInstance,
-  Ec2Instance,
-  Image,
-  RolloutPolicy,
-  Service,
-  Task,
+import {
+  RunTagKeys,
+  type AutoScalingGroup,
+  type ClusterSnapshot,
+  type ContainerInstance,
+  type Ec2Instance,
+  type Image,
+  type RolloutPolicy,
+  type Service,
+  type Task,
 } from "@ecs-ami-deploy/domain"
 
 /** An image lineage; a change of family between old and target is refused unless the policy allows it. */
@@ -89,14 +90,26 @@ export const taskKind = (index: ClusterIndex, task: Task): TaskKind => {
   return index.serviceByName.get(task.serviceName)?.schedulingStrategy === "DAEMON" ? "daemon" : "replica"
 }
 
+/**
+ * An instance the Go tool detached from this group (DetachInstances with replacement) but never
+ * terminated: the observation lists it as a `Detached` member when its `ecs-ami-deploy-asg` tag names
+ * the group. The group already launched its replacement, so it no longer counts toward desired capacity.
+ */
+export const isLegacyDetached = (group: AutoScalingGroup, instance: Ec2Instance | undefined): boolean =>
+  instance !== undefined &&
+  instance.tags[RunTagKeys.legacyAsg] === group.name &&
+  group.instances.some((m) => m.instanceId === instance.instanceId && m.lifecycleState === "Detached")
+
 /** Why an instance of a group is left alone by a run, or `undefined` when it is replaced. */
 export const skipReason = (
   group: AutoScalingGroup,
+  instance: Ec2Instance | undefined,
   instanceId: string,
   policy: RolloutPolicy,
 ): string | undefined => {
   const member = group.instances.find((m) => m.instanceId === instanceId)
   if (member === undefined) return "not in the group"
+  if (isLegacyDetached(group, instance)) return undefined
   if (member.lifecycleState === "Standby" || member.lifecycleState === "EnteringStandby")
     return policy.standbyInstances === "skip" ? "Standby (policy standbyInstances=skip)" : undefined
   if (member.lifecycleState !== "InService") return `lifecycle state ${member.lifecycleState}`
@@ -109,7 +122,10 @@ export const skipReason = (
 export const isOutdated = (instance: Ec2Instance, target: Image, policy: RolloutPolicy): boolean =>
   policy.forceReplacement || instance.imageId !== target.imageId
 
-/** The instances a run starting now would replace in one group: outdated, running, not skipped. */
+/**
+ * The instances a run starting now would replace in one group: outdated, running, not skipped; and
+ * every instance the Go tool detached from it, whatever its image (it is out of the group for good).
+ */
 export const oldSetOf = (
   index: ClusterIndex,
   group: AutoScalingGroup,
@@ -123,8 +139,8 @@ export const oldSetOf = (
       return (
         instance !== undefined &&
         instance.state === "running" &&
-        isOutdated(instance, target, policy) &&
-        skipReason(group, id, policy) === undefined
+        (isOutdated(instance, target, policy) || isLegacyDetached(group, instance)) &&
+        skipReason(group, instance, id, policy) === undefined
       )
     })
     .sort()

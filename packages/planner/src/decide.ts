@@ -11,6 +11,7 @@
  */
 import {
   RunTagKeys,
+  type AsgInstance,
   type AutoScalingGroup,
   type ClusterSnapshot,
   type Command,
@@ -20,9 +21,10 @@ import {
   type RolloutPolicy,
 } from "@ecs-ami-deploy/domain"
 import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
-import { groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
+import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
 import { selectWave } from "./waves.ts"
+import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
 
 type Running = Extract<RunState, { _tag: "Running" }>
 
@@ -47,6 +49,9 @@ export const commandIds = {
   drain: (asg: string, wave: number) => `drain:${asg}:w${wave}`,
   stopTasks: (asg: string, wave: number) => `stop-tasks:${asg}:w${wave}`,
   terminate: (asg: string, wave: number) => `terminate:${asg}:w${wave}`,
+  balance: (asg: string, round: number) => `balance-capacity:${asg}:r${round}`,
+  trimDrain: (asg: string, round: number) => `trim-drain:${asg}:r${round}`,
+  trimTerminate: (asg: string, round: number) => `trim-terminate:${asg}:r${round}`,
   restoreCapacity: (asg: string) => `restore-capacity:${asg}`,
   resume: (asg: string) => `resume:${asg}`,
   cleanup: (asg: string) => `cleanup:${asg}`,
@@ -55,6 +60,8 @@ export const commandIds = {
   removeNew: (asg: string) => `rollback-terminate-new:${asg}`,
   rollbackCapacity: (asg: string) => `rollback-capacity:${asg}`,
   rollbackResume: (asg: string) => `rollback-resume:${asg}`,
+  rollbackTrimDrain: (asg: string, round: number) => `rollback-trim-drain:${asg}:r${round}`,
+  rollbackTrimTerminate: (asg: string, round: number) => `rollback-trim-terminate:${asg}:r${round}`,
 } as const
 
 interface Context {
@@ -103,6 +110,48 @@ const liveMembers = (ctx: Context, group: AutoScalingGroup): ReadonlyArray<strin
     })
     .map((m) => m.instanceId)
 
+const capacityStates: ReadonlySet<string> = new Set([
+  "Pending",
+  "Pending:Wait",
+  "Pending:Proceed",
+  "InService",
+])
+
+/**
+ * Members Auto Scaling counts toward desired capacity and balances across zones (Pending or InService),
+ * not known to EC2 as terminated. Lowering desired capacity below their number lets Auto Scaling
+ * terminate instances of its choosing, undrained.
+ */
+const capacityMembers = (ctx: Context, group: AutoScalingGroup): ReadonlyArray<AsgInstance> =>
+  group.instances.filter((m) => {
+    if (!capacityStates.has(m.lifecycleState)) return false
+    const state = ctx.index.instanceById.get(m.instanceId)?.state
+    return state !== "shutting-down" && state !== "terminated"
+  })
+
+/** The group's instances per zone, counting what Auto Scaling counts. */
+const groupZoneCounts = (ctx: Context, group: AutoScalingGroup): ReadonlyMap<string, number> =>
+  zoneCounts(group.availabilityZones, capacityMembers(ctx, group))
+
+/** `candidates` in the order that keeps the group's zones even as they leave it (see zones.ts). */
+const inZoneBalancedOrder = (
+  ctx: Context,
+  group: AutoScalingGroup,
+  candidates: ReadonlyArray<string>,
+  cost: (instanceId: string) => number,
+): ReadonlyArray<string> => {
+  const zoneOf = new Map(group.instances.map((m) => [m.instanceId, m.availabilityZone]))
+  return balancedRemovalOrder(
+    groupZoneCounts(ctx, group),
+    candidates.map((instanceId) => ({
+      instanceId,
+      availabilityZone:
+        zoneOf.get(instanceId) ?? ctx.index.instanceById.get(instanceId)?.availabilityZone ?? "",
+      cost: cost(instanceId),
+    })),
+  )
+}
+
 const failRun = (ctx: Context, reason: string): Decision =>
   ctx.policy.rollbackOnFailure
     ? { _tag: "RollBack", reason }
@@ -145,7 +194,7 @@ const runFailure = (ctx: Context): string | undefined => {
   for (const [id, record] of ctx.state.commands)
     if (record.outcome === "failed" && record.lastFailure !== undefined)
       if (!record.lastFailure.retryable || record.failures >= MAX_COMMAND_FAILURES)
-        return `command ${id} failed${record.lastFailure.retryable ? ` ${record.failures} times` : ""}: ${record.lastFailure.errorTag}: ${record.lastFailure.message}`
+        return `command ${id} (${record.command._tag}) failed before rollback${record.lastFailure.retryable ? ` ${record.failures} times` : ""}: ${record.lastFailure.errorTag}: ${record.lastFailure.message}`
   if (ctx.now >= ctx.run.startedAt + ctx.policy.timeouts.runMs)
     return `the run timeout (${ctx.policy.timeouts.runMs} ms) has passed`
   let failed = 0
@@ -236,13 +285,10 @@ const runsStandaloneTasks = (ctx: Context, instanceId: string): boolean =>
  * instances that disappeared by other hands).
  */
 const currentWave = (ctx: Context, asgName: string): number => {
-  const surge = ctx.policy.capacityMode === "surge"
   const finished = (wave: number): boolean => {
     if (commandRecord(ctx.state, commandIds.terminate(asgName, wave))?.outcome === "succeeded") return true
-    const members = waveMembers(
-      ctx,
-      surge ? commandIds.drain(asgName, wave) : commandIds.detach(asgName, wave),
-    )
+    const members =
+      waveMembers(ctx, commandIds.detach(asgName, wave)) ?? waveMembers(ctx, commandIds.drain(asgName, wave))
     return members !== undefined && members.every((id) => isGone(ctx, id))
   }
   let wave = 1
@@ -257,6 +303,19 @@ const blockingTasks = (ctx: Context, instanceId: string) =>
 /**
  * One wave of one group. Returns a decision, or `undefined` when the group has no old instance left.
  */
+/** Instances this run detached from a group (detach mode): out of the group, and already in a wave. */
+const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> => {
+  const ids = new Set<string>()
+  for (const [, record] of ctx.state.commands)
+    if (record.command._tag === "DetachInstances" && record.command.asgName === asgName)
+      for (const id of record.command.instanceIds) ids.add(id)
+  return ids
+}
+
+/**
+ * One wave of one group; once no old instance is left, the group's end game. Returns a decision, or
+ * `undefined` when the group is done.
+ */
 const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   const group = ctx.index.groupByName.get(g.asgName)
   if (group === undefined) return failRun(ctx, `Auto Scaling group ${g.asgName} no longer exists`)
@@ -270,16 +329,26 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       inGroup.has(id) &&
       !(ctx.policy.standaloneTasks === "skip-instance" && runsStandaloneTasks(ctx, id)),
   )
+  // Old instances that had left the group before the run (the Go tool detached them with replacement):
+  // their replacements are already members, so their waves add no capacity; they go after the others.
+  const ownDetached = detachedByRun(ctx, g.asgName)
+  const remainingDetached = g.oldInstanceIds.filter(
+    (id) => !isGone(ctx, id) && !inGroup.has(id) && !ownDetached.has(id),
+  )
   const drainId = commandIds.drain(g.asgName, wave)
   const capacityId = surge ? commandIds.capacity(g.asgName, wave) : commandIds.detach(g.asgName, wave)
+  const capacityRecord = commandRecord(ctx.state, capacityId)
 
   // Step 1: add capacity (surge: raise desired; detach: detach old instances so the group replaces them).
-  let members = waveMembers(ctx, surge ? drainId : capacityId)
-  if (remainingOld.length === 0 && members === undefined) return undefined
-  if (commandRecord(ctx.state, capacityId) === undefined && members === undefined) {
+  let members = waveMembers(ctx, capacityId) ?? waveMembers(ctx, drainId)
+  if (members === undefined && remainingOld.length === 0 && remainingDetached.length === 0)
+    return endGame(ctx, g, group)
+  const detachedBefore = capacityRecord === undefined && (members !== undefined || remainingOld.length === 0)
+  if (!detachedBefore && capacityRecord === undefined && members === undefined) {
     const size = waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
     if (surge) {
-      const desired = g.desiredCapacity + size
+      // Never below the members Auto Scaling counts: lowering desired capacity lets it terminate undrained.
+      const desired = Math.max(g.desiredCapacity + size, capacityMembers(ctx, group).length)
       return act("launching", [
         {
           _tag: "SetCapacity",
@@ -308,12 +377,11 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         id: capacityId,
         reason: `detach wave ${wave} of ${g.asgName} so the group launches ${Math.min(size, detachable.length)} replacement(s)`,
         asgName: g.asgName,
-        instanceIds: detachable.slice(0, size),
+        instanceIds: inZoneBalancedOrder(ctx, group, detachable, () => 0).slice(0, size),
         decrementDesiredCapacity: false,
       },
     ])
   }
-  const capacityRecord = commandRecord(ctx.state, capacityId)
   if (capacityRecord !== undefined && capacityRecord.outcome !== "succeeded") {
     const command = capacityRecord.command
     const visible =
@@ -331,7 +399,11 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         : g.desiredCapacity
     const needed = desired - nonNewMembers(ctx, group)
     const proven = provenNewMembers(ctx, group)
-    const capacityAt = startedAt(ctx, capacityId) ?? ctx.now
+    // A wave of instances detached before the run added no capacity: its clock starts when the previous wave ended.
+    const capacityAt =
+      startedAt(ctx, capacityId) ??
+      startedAt(ctx, commandIds.terminate(g.asgName, wave - 1)) ??
+      ctx.run.startedAt
     if (proven < needed) {
       const deadline = capacityAt + ctx.policy.timeouts.newCapacityMs
       if (ctx.now >= deadline)
@@ -358,13 +430,23 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       }
 
     // Step 3: choose the wave that fits (invariant 2) and drain it.
+    // Each next instance from the zone with the most instances, so the group stays balanced as it shrinks.
     const candidates =
       members?.filter((id) => !isGone(ctx, id)) ??
-      remainingOld.filter((id) => ctx.index.containerByInstanceId.get(id)?.status !== "DRAINING")
+      (detachedBefore
+        ? remainingDetached
+        : inZoneBalancedOrder(
+            ctx,
+            group,
+            remainingOld.filter((id) => ctx.index.containerByInstanceId.get(id)?.status !== "DRAINING"),
+            () => 0,
+          ))
     const limit =
-      members === undefined
-        ? waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
-        : candidates.length
+      members !== undefined
+        ? candidates.length
+        : detachedBefore
+          ? drainLimitFor(g.desiredCapacity, ctx.policy)
+          : waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
     const choice = selectWave(ctx.index, candidates, ctx.oldIds, limit, ctx.policy.standaloneTasks)
     // A detached wave drains together or not at all: its instances are already out of the group.
     const ready =
@@ -455,21 +537,259 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
       reason: `wave ${wave} of ${g.asgName} is drained`,
       asgName: g.asgName,
       instanceIds: alive,
-      decrementDesiredCapacity: surge,
+      // Instances detached before the run are no longer members: EC2 terminates them, nothing to decrement.
+      decrementDesiredCapacity: surge && !detachedBefore,
     })),
   ])
 }
 
+/** Whether this run suspended AZRebalance on a group (then it resumes it, once the group is balanced). */
+const suspendedByRun = (ctx: Context, asgName: string): boolean =>
+  commandRecord(ctx.state, commandIds.suspend(asgName)) !== undefined
+
+/** Balancing rounds an end game tries before it leaves the group as it is (and AZRebalance suspended). */
+const maxBalanceRounds = (group: AutoScalingGroup): number => 2 * Math.max(1, group.availabilityZones.length)
+
+/** The command ids of one kind of surplus removal (the end game's, or rollback's). */
+interface SurplusIds {
+  readonly drain: (asg: string, round: number) => string
+  readonly terminate: (asg: string, round: number) => string
+}
+const endGameIds: SurplusIds = { drain: commandIds.trimDrain, terminate: commandIds.trimTerminate }
+const rollbackTrimIds: SurplusIds = {
+  drain: commandIds.rollbackTrimDrain,
+  terminate: commandIds.rollbackTrimTerminate,
+}
+
+/** The surplus-removal round a group is at: one past the last round whose removal finished. */
+const currentRound = (ctx: Context, asgName: string, ids: SurplusIds): number => {
+  const finished = (round: number): boolean => {
+    if (commandRecord(ctx.state, ids.terminate(asgName, round))?.outcome === "succeeded") return true
+    const members = waveMembers(ctx, ids.drain(asgName, round))
+    return members !== undefined && members.every((id) => isGone(ctx, id))
+  }
+  let round = 1
+  while (finished(round)) round++
+  return round
+}
+
+/**
+ * The end game of a group whose old instances are all gone: bring it back to its start size and
+ * leave its zones balanced, removing only specific, drained instances. Lowering desired capacity
+ * would let Auto Scaling terminate instances of its choosing undrained, and resuming AZRebalance on
+ * an unbalanced group makes it launch one instance and then terminate one, also undrained. Each round:
+ * if the group is at its start size but unbalanced (and the run suspended AZRebalance), raise desired
+ * by one so Auto Scaling launches into the smallest zone; once every new member is proven, drain the
+ * surplus (largest zone first, fewest tasks first, only what fits elsewhere), then terminate it with
+ * decrement. Surplus whose tasks fit nowhere is kept (never killed); so is an imbalance that
+ * `maxBalanceRounds` rounds did not fix, and then AZRebalance stays suspended.
+ */
+const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decision | undefined => {
+  const round = currentRound(ctx, g.asgName, endGameIds)
+  const balanceId = commandIds.balance(g.asgName, round)
+  const target = ctx.run.targetImage.imageId
+  const runDeadline = ctx.run.startedAt + ctx.policy.timeouts.runMs
+  if (waveMembers(ctx, endGameIds.drain(g.asgName, round)) === undefined) {
+    const live = capacityMembers(ctx, group)
+    const balanceRecord = commandRecord(ctx.state, balanceId)
+    const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
+    if (balanceCommand === undefined) {
+      if (live.length <= g.desiredCapacity) {
+        const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(ctx, group))
+        if (!mustBalance || round > maxBalanceRounds(group)) return undefined
+        const desired = live.length + 1
+        return act("launching", [
+          {
+            _tag: "SetCapacity",
+            id: balanceId,
+            reason: `the zones of ${g.asgName} differ by more than one instance: launch one into the smallest zone, then drain and remove one in the largest (AZRebalance would terminate one undrained)`,
+            asgName: g.asgName,
+            desiredCapacity: desired,
+            minSize: g.minSize,
+            maxSize: Math.max(g.maxSize, desired),
+          },
+        ])
+      }
+    } else if (
+      balanceRecord?.outcome !== "succeeded" &&
+      group.desiredCapacity !== balanceCommand.desiredCapacity
+    )
+      return act("launching", [balanceCommand])
+
+    // New capacity proven before anything is drained onto it (invariant 3).
+    const expected = balanceCommand?.desiredCapacity ?? live.length
+    const unproven = live.filter((m) => {
+      const imageId = ctx.index.instanceById.get(m.instanceId)?.imageId
+      return (
+        !ctx.oldIds.has(m.instanceId) &&
+        (imageId === undefined || imageId === target) &&
+        !isProvenNew(ctx.index, group, m.instanceId, target)
+      )
+    })
+    if (live.length < expected || unproven.length > 0) {
+      const since = startedAt(ctx, balanceId)
+      const deadline = since === undefined ? runDeadline : since + ctx.policy.timeouts.newCapacityMs
+      if (ctx.now >= deadline)
+        return failRun(
+          ctx,
+          `the instance launched to balance the zones of ${g.asgName} was not proven in time`,
+        )
+      return {
+        _tag: "Wait",
+        phase: "proving",
+        reason: `${live.length - unproven.length} of ${expected} instance(s) of ${g.asgName} proven before its surplus is removed`,
+        deadline,
+      }
+    }
+  }
+  const roundStart =
+    startedAt(ctx, balanceId) ??
+    startedAt(ctx, endGameIds.terminate(g.asgName, round - 1)) ??
+    startedAt(ctx, commandIds.terminate(g.asgName, currentWave(ctx, g.asgName) - 1)) ??
+    ctx.run.startedAt
+  return removeSurplus(ctx, g, group, round, endGameIds, {
+    roomDeadline: roundStart + ctx.policy.timeouts.drainWaveMs,
+    receivers: (intended) => new Set([...ctx.oldIds, ...intended]),
+    removable: (m) =>
+      !ctx.oldIds.has(m.instanceId) && ctx.index.instanceById.get(m.instanceId)?.imageId === target,
+    onDrainTimeout: (reason) => failRun(ctx, reason),
+  })
+}
+
+/**
+ * One round of removing a group's surplus (members above its start desired capacity) by id: drain
+ * the chosen instances (largest zone first, fewest tasks first, only those whose tasks fit on the
+ * instances `receivers` leaves out), wait until drained, terminate them with decrement. `undefined`
+ * when there is no surplus, or none of it fits anywhere (then it is kept).
+ */
+const removeSurplus = (
+  ctx: Context,
+  g: GroupAtStart,
+  group: AutoScalingGroup,
+  round: number,
+  ids: SurplusIds,
+  how: {
+    /** Instances that cannot receive the drained tasks, given the ones intended for removal. */
+    readonly receivers: (intended: ReadonlyArray<string>) => ReadonlySet<string>
+    readonly removable: (member: AsgInstance) => boolean
+    readonly onDrainTimeout: (reason: string) => Decision
+    /** Until when to wait for room when the surplus fits nowhere yet (tasks still moving); then it is kept. */
+    readonly roomDeadline: number
+  },
+): Decision | undefined => {
+  const drainId = ids.drain(g.asgName, round)
+  const members = waveMembers(ctx, drainId)
+  if (members === undefined) {
+    const live = capacityMembers(ctx, group)
+    const surplus = live.length - g.desiredCapacity
+    if (surplus <= 0) return undefined
+    const removable = live.filter((m) => !m.protectedFromScaleIn && how.removable(m)).map((m) => m.instanceId)
+    const intended = inZoneBalancedOrder(
+      ctx,
+      group,
+      removable,
+      (id) => liveTasksOn(ctx.index, id).length,
+    ).slice(0, surplus)
+    // Instances running standalone tasks are never chosen: nothing would ever drain them.
+    const choice = selectWave(ctx.index, intended, how.receivers(intended), surplus, "skip-instance")
+    if (choice.instanceIds.length === 0)
+      return ctx.now < how.roomDeadline
+        ? {
+            _tag: "Wait",
+            phase: ctx.state.rollback === undefined ? "draining" : "rolling-back",
+            reason: `${surplus} surplus instance(s) of ${g.asgName} wait for room: ${choice.held.map((h) => `${h.instanceId}: ${h.reason}`).join("; ")}`,
+            deadline: how.roomDeadline,
+          }
+        : undefined
+    const services =
+      choice.displaced.map((d) => `${d.serviceName}×${d.tasks}`).join(", ") || "no service tasks"
+    return act(ctx.state.rollback === undefined ? "draining" : "rolling-back", [
+      {
+        _tag: "DrainInstances",
+        id: drainId,
+        reason: `drain ${choice.instanceIds.length} surplus instance(s) of ${g.asgName} (largest zone, fewest tasks first; moves ${services}) to remove them by id: lowering desired capacity would let Auto Scaling terminate instances undrained`,
+        clusterName: ctx.run.clusterName,
+        wave: 0,
+        containerInstanceArns: choice.instanceIds.flatMap((id) => {
+          const container = ctx.index.containerByInstanceId.get(id)
+          return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
+        }),
+        instanceIds: choice.instanceIds,
+      },
+    ])
+  }
+
+  const phase = (normal: Phase): Phase => (ctx.state.rollback === undefined ? normal : "rolling-back")
+  const drainRecord = commandRecord(ctx.state, drainId)
+  if (drainRecord !== undefined && drainRecord.outcome !== "succeeded") {
+    const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
+    if (!visible) return act(phase("draining"), [drainRecord.command])
+  }
+  const alive = members.filter((id) => !isGone(ctx, id))
+  const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
+  if (blocking.length > 0) {
+    const deadline = (startedAt(ctx, drainId) ?? ctx.now) + ctx.policy.timeouts.drainWaveMs
+    if (ctx.now >= deadline)
+      return how.onDrainTimeout(
+        `the surplus instance(s) of ${g.asgName} did not drain within ${ctx.policy.timeouts.drainWaveMs} ms (${blocking.length} task(s) still running)`,
+      )
+    return {
+      _tag: "Wait",
+      phase: phase("draining"),
+      reason: `surplus of ${g.asgName}: ${blocking.length} task(s) still running`,
+      deadline,
+    }
+  }
+  const terminateId = ids.terminate(g.asgName, round)
+  return act(phase("terminating"), [
+    next(ctx, terminateId, () => ({
+      _tag: "TerminateInstances",
+      id: terminateId,
+      reason: `the surplus instance(s) of ${g.asgName} are drained: remove them, decrementing desired capacity`,
+      asgName: g.asgName,
+      instanceIds: alive,
+      decrementDesiredCapacity: true,
+    })),
+  ])
+}
+
+/**
+ * The capacity to put a group back to: its start capacity, except that desired capacity never goes
+ * below the members Auto Scaling counts (`live`), nor max size below desired.
+ */
+const capacityToRestore = (g: GroupAtStart, live: number) => {
+  const desiredCapacity = Math.max(g.desiredCapacity, live)
+  return { desiredCapacity, minSize: g.minSize, maxSize: Math.max(g.maxSize, desiredCapacity) }
+}
+
+/** What a finished run leaves different from the start, and why (appended to the Finish reason). */
+const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAtStart, live: number) => {
+  if (group === undefined) return []
+  const notes: Array<string> = []
+  if (live > g.desiredCapacity)
+    notes.push(
+      `${g.asgName} keeps ${live - g.desiredCapacity} instance(s) above its start capacity: their tasks had no room elsewhere`,
+    )
+  if (suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(ctx, group)))
+    notes.push(
+      `AZRebalance stays suspended on ${g.asgName}: its zones are unbalanced and resuming it would terminate an instance undrained`,
+    )
+  return notes
+}
+
 const finalize = (ctx: Context): Decision => {
   const commands: Array<Command> = []
+  const notes: Array<string> = []
   for (const g of ctx.run.groups) {
     const group = ctx.index.groupByName.get(g.asgName)
+    const live = group === undefined ? 0 : capacityMembers(ctx, group).length
     const capacityId = commandIds.restoreCapacity(g.asgName)
+    const capacity = capacityToRestore(g, live)
     const restored =
       group !== undefined &&
-      group.desiredCapacity === g.desiredCapacity &&
-      group.minSize === g.minSize &&
-      group.maxSize === g.maxSize
+      group.desiredCapacity === capacity.desiredCapacity &&
+      group.minSize === capacity.minSize &&
+      group.maxSize === capacity.maxSize
     if (!isDone(ctx, capacityId, restored))
       commands.push(
         next(ctx, capacityId, () => ({
@@ -477,15 +797,16 @@ const finalize = (ctx: Context): Decision => {
           id: capacityId,
           reason: `put ${g.asgName} back to the capacity it had when the run started`,
           asgName: g.asgName,
-          desiredCapacity: g.desiredCapacity,
-          minSize: g.minSize,
-          maxSize: g.maxSize,
+          ...capacity,
         })),
       )
+    const groupNotes = leftovers(ctx, group, g, live)
+    notes.push(...groupNotes)
+    const balanced = group !== undefined && isBalanced(groupZoneCounts(ctx, group))
     const resumeId = commandIds.resume(g.asgName)
-    const suspendedByRun = commandRecord(ctx.state, commandIds.suspend(g.asgName)) !== undefined
     if (
-      suspendedByRun &&
+      suspendedByRun(ctx, g.asgName) &&
+      balanced &&
       !isDone(ctx, resumeId, !(group?.suspendedProcesses.includes(AZ_REBALANCE) ?? false))
     )
       commands.push(
@@ -517,15 +838,31 @@ const finalize = (ctx: Context): Decision => {
   return {
     _tag: "Finish",
     outcome: "succeeded",
-    reason: `the old instances of ${ctx.run.groups.map((g) => g.asgName).join(", ")} are replaced by instances on ${ctx.run.targetImage.imageId}`,
+    reason: [
+      `the old instances of ${ctx.run.groups.map((g) => g.asgName).join(", ")} are replaced by instances on ${ctx.run.targetImage.imageId}`,
+      ...notes,
+    ].join("; "),
+  }
+}
+
+/** Instances a kind of surplus removal drained in a group, over all its rounds. */
+const surplusDrained = (ctx: Context, asgName: string, ids: SurplusIds): ReadonlyArray<string> => {
+  const drained: Array<string> = []
+  for (let round = 1; ; round++) {
+    const members = waveMembers(ctx, ids.drain(asgName, round))
+    if (members === undefined) return drained
+    drained.push(...members)
   }
 }
 
 const rollBack = (ctx: Context): Decision => {
   const commands: Array<Command> = []
+  const waits: Array<Extract<Decision, { _tag: "Wait" }>> = []
+  const notes: Array<string> = []
   for (const g of ctx.run.groups) {
     const group = ctx.index.groupByName.get(g.asgName)
     if (group === undefined) continue
+    const issuedBefore = commands.length
     const specRecord = commandRecord(ctx.state, commandIds.launchSpec(g.asgName))
     const specId = commandIds.restoreSpec(g.asgName)
     if (specRecord !== undefined && !isDone(ctx, specId, group.launchSpecImageId === g.launchSpecImageId))
@@ -538,7 +875,8 @@ const rollBack = (ctx: Context): Decision => {
           launchSpec: specRecord.launchSpecBefore ?? g.launchSpec,
         })),
       )
-    const draining = g.oldInstanceIds.flatMap((id) => {
+    // The end game's drained surplus is returned to service too.
+    const draining = [...g.oldInstanceIds, ...surplusDrained(ctx, g.asgName, endGameIds)].flatMap((id) => {
       const container = ctx.index.containerByInstanceId.get(id)
       return !isGone(ctx, id) && container?.status === "DRAINING" ? [container.containerInstanceArn] : []
     })
@@ -558,9 +896,12 @@ const rollBack = (ctx: Context): Decision => {
     const removeRecord = commandRecord(ctx.state, removeId)
     if (removeRecord === undefined || removeRecord.outcome !== "succeeded") {
       const members = liveMembers(ctx, group)
+      // Surplus that rollback itself drains is terminated by its own round, once drained.
+      const trimming = new Set(surplusDrained(ctx, g.asgName, rollbackTrimIds))
       const launchedByRun = members.filter(
         (id) =>
           !ctx.oldIds.has(id) &&
+          !trimming.has(id) &&
           (ctx.index.instanceById.get(id)?.launchTime ?? ctx.run.startedAt) >= ctx.run.startedAt,
       )
       const unproven = launchedByRun
@@ -587,11 +928,39 @@ const rollBack = (ctx: Context): Decision => {
           })),
         )
     }
+    // Once the steps above took effect (old instances back in service), new ones still above the start
+    // size (running tasks) are drained onto them and removed by id, as in the end game; capacity and
+    // processes are restored after that.
+    if (commands.length > issuedBefore) continue
+    const trim = removeSurplus(
+      ctx,
+      g,
+      group,
+      currentRound(ctx, g.asgName, rollbackTrimIds),
+      rollbackTrimIds,
+      {
+        roomDeadline: (ctx.state.rollback?.at ?? ctx.now) + ctx.policy.timeouts.drainWaveMs,
+        receivers: (intended) => new Set(intended),
+        removable: (m) => !ctx.oldIds.has(m.instanceId),
+        onDrainTimeout: (reason) => ({
+          _tag: "Finish",
+          outcome: "failed",
+          reason: `rollback could not finish: ${reason}; they are left DRAINING (the run had failed: ${ctx.state.rollback?.reason ?? "rolled back"})`,
+        }),
+      },
+    )
+    if (trim?._tag === "Finish") return trim
+    if (trim?._tag === "Act") commands.push(...trim.commands)
+    if (trim?._tag === "Wait") waits.push(trim)
+    if (trim !== undefined) continue
+    // Desired capacity never below the members that stay (surplus that fits nowhere is kept).
+    const staying = capacityMembers(ctx, group).length
     const capacityId = commandIds.rollbackCapacity(g.asgName)
+    const capacity = capacityToRestore(g, staying)
     const restored =
-      group.desiredCapacity === g.desiredCapacity &&
-      group.minSize === g.minSize &&
-      group.maxSize === g.maxSize
+      group.desiredCapacity === capacity.desiredCapacity &&
+      group.minSize === capacity.minSize &&
+      group.maxSize === capacity.maxSize
     if (!isDone(ctx, capacityId, restored))
       commands.push(
         next(ctx, capacityId, () => ({
@@ -599,14 +968,14 @@ const rollBack = (ctx: Context): Decision => {
           id: capacityId,
           reason: `put ${g.asgName} back to the capacity it had when the run started`,
           asgName: g.asgName,
-          desiredCapacity: g.desiredCapacity,
-          minSize: g.minSize,
-          maxSize: g.maxSize,
+          ...capacity,
         })),
       )
+    notes.push(...leftovers(ctx, group, g, staying))
     const resumeId = commandIds.rollbackResume(g.asgName)
     if (
-      commandRecord(ctx.state, commandIds.suspend(g.asgName)) !== undefined &&
+      suspendedByRun(ctx, g.asgName) &&
+      isBalanced(groupZoneCounts(ctx, group)) &&
       !isDone(ctx, resumeId, !group.suspendedProcesses.includes(AZ_REBALANCE))
     )
       commands.push(
@@ -620,8 +989,17 @@ const rollBack = (ctx: Context): Decision => {
       )
   }
   if (commands.length > 0) return act("rolling-back", commands)
-  return { _tag: "Finish", outcome: "rolled-back", reason: ctx.state.rollback?.reason ?? "rolled back" }
+  const firstWait = [...waits].sort((a, b) => a.deadline - b.deadline)[0]
+  if (firstWait !== undefined) return firstWait
+  return {
+    _tag: "Finish",
+    outcome: "rolled-back",
+    reason: [ctx.state.rollback?.reason ?? "rolled back", ...notes].join("; "),
+  }
 }
+
+/** Rollback's own commands: every id it issues starts with `rollback-` (see `commandIds`). */
+const isRollbackCommand = (id: string): boolean => id.startsWith("rollback-")
 
 const decideRunning = (state: Running, snapshot: ClusterSnapshot, now: number): Decision => {
   const ctx: Context = {
@@ -633,18 +1011,19 @@ const decideRunning = (state: Running, snapshot: ClusterSnapshot, now: number): 
     oldIds: new Set(state.run.groups.flatMap((g) => g.oldInstanceIds)),
   }
   if (state.rollback !== undefined) {
+    // Only rollback's own commands can fail the rollback; the failure that started it is its reason.
     for (const [id, record] of state.commands)
       if (
+        isRollbackCommand(id) &&
         record.outcome === "failed" &&
         record.lastFailure !== undefined &&
-        record.issuedAt >= state.rollback.at
+        (!record.lastFailure.retryable || record.failures >= MAX_COMMAND_FAILURES)
       )
-        if (!record.lastFailure.retryable || record.failures >= MAX_COMMAND_FAILURES)
-          return {
-            _tag: "Finish",
-            outcome: "failed",
-            reason: `rollback command ${id} failed: ${record.lastFailure.message}`,
-          }
+        return {
+          _tag: "Finish",
+          outcome: "failed",
+          reason: `rollback command ${id} failed: ${record.lastFailure.errorTag}: ${record.lastFailure.message} (the rollback followed: ${state.rollback.reason})`,
+        }
     return rollBack(ctx)
   }
   const failure = runFailure(ctx)

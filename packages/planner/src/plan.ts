@@ -80,9 +80,13 @@ export interface Plan {
   readonly problems: ReadonlyArray<PlanProblem>
 }
 
+/** Instances a group may drain at once (`maxDraining`, at least one). */
+export const drainLimitFor = (desiredAtStart: number, policy: RolloutPolicy): number =>
+  Math.max(1, resolveAmount(policy.maxDraining, desiredAtStart))
+
 /** Instances a group replaces per wave: bounded by the surge (surge mode), the drain limit and what is left. */
 export const waveSizeFor = (desiredAtStart: number, policy: RolloutPolicy, oldRemaining: number): number => {
-  const drainLimit = Math.max(1, resolveAmount(policy.maxDraining, desiredAtStart))
+  const drainLimit = drainLimitFor(desiredAtStart, policy)
   const limit =
     policy.capacityMode === "surge"
       ? Math.min(Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart)), drainLimit)
@@ -180,7 +184,7 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
     const skippedInstances = group.instances.flatMap((m) => {
       const instance = index.instanceById.get(m.instanceId)
       if (instance === undefined || instance.imageId === target.imageId) return []
-      const reason = skipReason(group, m.instanceId, policy)
+      const reason = skipReason(group, instance, m.instanceId, policy)
       return reason === undefined ? [] : [{ instanceId: m.instanceId, reason }]
     })
     const waveSize = Math.max(1, waveSizeFor(group.desiredCapacity, policy, oldIds.length))

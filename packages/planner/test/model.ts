@@ -2,7 +2,8 @@
  * A deliberately tiny model of the world for sequence tests: it applies a decision's commands to a
  * snapshot (Auto Scaling launches to desired capacity at once, ECS moves a draining instance's service
  * tasks to any ACTIVE instance with room) and feeds the planner the events an executor would record.
- * It is not the simulator: no latency, no AZs, no health checks — just enough to run decide to the end.
+ * It is not the simulator: no latency, no health checks, zones only as far as Auto Scaling launches into the
+ * least-populated one — just enough to run decide to the end.
  */
 import {
   EVENT_SCHEMA_VERSION,
@@ -43,6 +44,14 @@ const launch = (
     // The group counts its launches in a tag, so ids stay unique even for instances EC2 never describes.
     const launches = Number(group.tags[LAUNCHES_TAG] ?? "0")
     const instanceId = `i-${asgName}-l${launches}`
+    // Auto Scaling launches into the zone with the fewest counted members (the first listed on a tie).
+    const counted = group.instances.filter((m) => m.lifecycleState !== "Detached")
+    const zone =
+      [...group.availabilityZones].sort(
+        (a, b) =>
+          counted.filter((m) => m.availabilityZone === a).length -
+          counted.filter((m) => m.availabilityZone === b).length,
+      )[0] ?? "eu-west-1a"
     next = {
       ...next,
       instances:
@@ -63,7 +72,7 @@ const launch = (
                 ...g.instances,
                 {
                   instanceId,
-                  availabilityZone: "eu-west-1a",
+                  availabilityZone: zone,
                   lifecycleState: "InService" as const,
                   healthStatus: "Healthy" as const,
                   protectedFromScaleIn: false,
@@ -77,16 +86,20 @@ const launch = (
   return next
 }
 
-/** Auto Scaling brings each group to its desired capacity (launching, or removing its newest members). */
+/**
+ * Auto Scaling brings each group to its desired capacity (launching, or removing its newest members);
+ * a `Detached` member (left by the Go tool) no longer counts.
+ */
 const reconcileGroups = (snapshot: ClusterSnapshot, now: number, options: ModelOptions): ClusterSnapshot => {
   let next = snapshot
   for (const group of snapshot.groups) {
-    const missing = group.desiredCapacity - group.instances.length
+    const counted = group.instances.filter((m) => m.lifecycleState !== "Detached")
+    const missing = group.desiredCapacity - counted.length
     if (missing > 0) next = launch(next, group.name, missing, now, options)
     else if (missing < 0)
       next = terminate(
         next,
-        group.instances.slice(missing).map((m) => m.instanceId),
+        counted.slice(missing).map((m) => m.instanceId),
         false,
       )
   }

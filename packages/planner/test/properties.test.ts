@@ -194,8 +194,14 @@ describe("planner properties over generated clusters", () => {
             // More than one ECS batch only when a single instance forces it.
             if (command.instanceIds.length > 1) expect(moved).toBeLessThanOrEqual(maxRunning - minHealthy)
           }
+          // Receivers: ACTIVE instances outside the drain; old ones only once rollback returned them to service.
+          const rollingBack = step.state._tag === "Running" && step.state.rollback !== undefined
           const receivers = snapshot.containerInstances.filter(
-            (c) => c.status === "ACTIVE" && c.agentConnected && !oldIds.has(c.ec2InstanceId),
+            (c) =>
+              c.status === "ACTIVE" &&
+              c.agentConnected &&
+              !command.instanceIds.includes(c.ec2InstanceId) &&
+              (rollingBack || !oldIds.has(c.ec2InstanceId)),
           )
           expect(displaced.reduce((n, t) => n + t.memory, 0)).toBeLessThanOrEqual(
             receivers.reduce((n, c) => n + c.remaining.memory, 0),
@@ -238,6 +244,10 @@ describe("planner properties over generated clusters", () => {
         const oldIds = new Set(groups.flatMap((g) => g.oldInstanceIds))
         everyCommand(r, (command, step) => {
           if (command._tag !== "DrainInstances") return
+          // A drain takes either old instances (a wave) or new ones (surplus removed by id), never both.
+          const old = command.instanceIds.filter((id) => oldIds.has(id))
+          expect(old.length === 0 || old.length === command.instanceIds.length).toBe(true)
+          if (old.length === 0) return
           const asgName =
             groups.find((g) => command.instanceIds.every((id) => g.oldInstanceIds.includes(id)))?.asgName ??
             ""
@@ -256,7 +266,7 @@ describe("planner properties over generated clusters", () => {
     )
   })
 
-  it("invariant 6: a rollback restores launch spec, capacity and processes, and leaves no old instance draining", () => {
+  it("invariant 6: a rollback restores launch spec, capacity (never below the members left) and processes, and leaves no old instance draining", () => {
     fc.assert(
       fc.property(
         clusterSpec,
@@ -272,10 +282,13 @@ describe("planner properties over generated clusters", () => {
           if (last?._tag !== "Finish" || last.outcome !== "rolled-back") return
           for (const g of startGroups(r)) {
             const group = r.world.snapshot.groups.find((candidate) => candidate.name === g.asgName)
+            // New instances still running tasks are kept: desired capacity never drops below the members.
+            const members = group?.instances.length ?? 0
+            const desiredCapacity = Math.max(g.desiredCapacity, members)
             expect(group).toMatchObject({
-              desiredCapacity: g.desiredCapacity,
+              desiredCapacity,
               minSize: g.minSize,
-              maxSize: g.maxSize,
+              maxSize: Math.max(g.maxSize, desiredCapacity),
               launchSpecImageId: g.launchSpecImageId,
               suspendedProcesses: g.suspendedProcesses,
             })

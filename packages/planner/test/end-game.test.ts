@@ -1,0 +1,329 @@
+/**
+ * The end of a run and the instances it removes: desired capacity is only ever lowered by removing
+ * specific, drained instances (never by letting Auto Scaling pick), the zones stay balanced so that
+ * resuming AZRebalance removes nothing, instances the Go tool detached are finished, and a failure
+ * before rollback is reported as such. Runs on the tiny model (test/model.ts) and on snapshots built
+ * by the fixtures.
+ */
+import { RunTagKeys, type ClusterSnapshot, type Command } from "@ecs-ami-deploy/domain"
+import { describe, expect, it } from "vitest"
+import { commandIds, decide, initialState } from "../src/index.ts"
+import {
+  buildCluster,
+  containerInstance,
+  ec2Instance,
+  newImage,
+  policy,
+  task,
+  withAccounting,
+} from "./fixtures.ts"
+import {
+  applyCommand,
+  carryOut,
+  commandsOf,
+  decideNow,
+  is,
+  newWorld,
+  record,
+  runUntil,
+  type Step,
+  type World,
+} from "./model.ts"
+
+const capacityStates = new Set(["Pending", "Pending:Wait", "Pending:Proceed", "InService"])
+
+/**
+ * Every SetCapacity a run issued, with the members Auto Scaling counted when it took effect (after the
+ * commands before it in the same decision, a terminate with decrement removing its instances).
+ */
+const setCapacities = (steps: ReadonlyArray<Step>) =>
+  steps.flatMap((step) => {
+    const live = new Map(
+      step.snapshot.groups.map((g) => [
+        g.name,
+        new Set(g.instances.filter((m) => capacityStates.has(m.lifecycleState)).map((m) => m.instanceId)),
+      ]),
+    )
+    return commandsOf(step.decision).flatMap((command) => {
+      if (command._tag === "TerminateInstances")
+        for (const id of command.instanceIds) live.get(command.asgName)?.delete(id)
+      return command._tag === "SetCapacity" ? [{ command, live: live.get(command.asgName)?.size ?? 0 }] : []
+    })
+  })
+
+const commandsIssued = (steps: ReadonlyArray<Step>): ReadonlyArray<Command> =>
+  steps.flatMap((step) => commandsOf(step.decision))
+
+/** Runs the world until the decision satisfies `stop`, then carries that decision out. */
+const through = (world: World, stop: Parameters<typeof runUntil>[1]): World => {
+  const rollout = runUntil(world, stop)
+  const decision = rollout.steps.at(-1)?.decision
+  if (decision === undefined || !stop(decision))
+    throw new Error("the run never reached the expected decision")
+  return carryOut(rollout.world, decision)
+}
+
+/** One more InService member of `asgName` on the target image, registered and idle. */
+const withExtraNewMember = (
+  snapshot: ClusterSnapshot,
+  asgName: string,
+  instanceId: string,
+): ClusterSnapshot =>
+  withAccounting({
+    ...snapshot,
+    instances: [...snapshot.instances, ec2Instance(instanceId, newImage.imageId, snapshot.observedAt)],
+    containerInstances: [...snapshot.containerInstances, containerInstance(instanceId)],
+    groups: snapshot.groups.map((g) =>
+      g.name !== asgName
+        ? g
+        : {
+            ...g,
+            desiredCapacity: g.desiredCapacity + 1,
+            instances: [
+              ...g.instances,
+              {
+                instanceId,
+                availabilityZone: g.availabilityZones[0] ?? "eu-west-1a",
+                lifecycleState: "InService" as const,
+                healthStatus: "Healthy" as const,
+                protectedFromScaleIn: false,
+                instanceType: "m6i.large",
+              },
+            ],
+          },
+    ),
+  })
+
+/** Puts each listed instance of a group in a zone, and gives the group those zones. */
+const inZones = (
+  snapshot: ClusterSnapshot,
+  asgName: string,
+  zones: ReadonlyArray<string>,
+  zoneOf: Readonly<Record<string, string>>,
+): ClusterSnapshot => ({
+  ...snapshot,
+  groups: snapshot.groups.map((g) =>
+    g.name !== asgName
+      ? g
+      : {
+          ...g,
+          availabilityZones: zones,
+          instances: g.instances.map((m) => ({
+            ...m,
+            availabilityZone: zoneOf[m.instanceId] ?? m.availabilityZone,
+          })),
+        },
+  ),
+})
+
+const zoneSpread = (snapshot: ClusterSnapshot, asgName: string): ReadonlyArray<number> => {
+  const group = snapshot.groups.find((g) => g.name === asgName)
+  return (group?.availabilityZones ?? []).map(
+    (zone) => group?.instances.filter((m) => m.availabilityZone === zone).length ?? 0,
+  )
+}
+
+describe("surplus capacity at the end of a run", () => {
+  it("given a group ending its last wave with one instance more than at the start, when the run ends, then that instance is drained and terminated with decrement, and desired capacity is never set below the members", () => {
+    const start = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      policy(),
+    )
+    const afterWaves = through(start, (d) => commandsOf(d).some((c) => c.id === commandIds.terminate("a", 2)))
+    const world = { ...afterWaves, snapshot: withExtraNewMember(afterWaves.snapshot, "a", "i-a-extra") }
+
+    const next = decideNow(world)
+    expect(commandsOf(next)).toEqual([
+      expect.objectContaining({
+        _tag: "DrainInstances",
+        id: commandIds.trimDrain("a", 1),
+        instanceIds: ["i-a-extra"],
+      }),
+    ])
+
+    const rest = runUntil(world, is("Finish"))
+    expect(rest.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "succeeded" })
+    expect(commandsIssued(rest.steps)).toContainEqual(
+      expect.objectContaining({
+        _tag: "TerminateInstances",
+        id: commandIds.trimTerminate("a", 1),
+        instanceIds: ["i-a-extra"],
+        decrementDesiredCapacity: true,
+      }),
+    )
+    for (const { command, live } of setCapacities(rest.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    expect(rest.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 2, minSize: 1, maxSize: 2 })
+    expect(rest.world.snapshot.instances.find((i) => i.instanceId === "i-a-extra")?.state).toBe("terminated")
+  })
+
+  it("given surplus instances whose tasks fit nowhere else, when the run ends, then they are kept and desired capacity stays at the members", () => {
+    const start = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      policy(),
+    )
+    const afterWaves = through(start, (d) => commandsOf(d).some((c) => c.id === commandIds.terminate("a", 2)))
+    const withExtra = withExtraNewMember(afterWaves.snapshot, "a", "i-a-extra")
+    // Every member runs a task that fills it: nothing a drain displaces could be placed.
+    const world = {
+      ...afterWaves,
+      snapshot: withAccounting({
+        ...withExtra,
+        tasks: [
+          ...withExtra.tasks,
+          ...(withExtra.groups[0]?.instances ?? []).map((m) =>
+            task(`arn:task/big/${m.instanceId}`, m.instanceId, { serviceName: "web", memory: 4096 }),
+          ),
+        ],
+      }),
+    }
+    const rest = runUntil(world, is("Finish"))
+    const finish = rest.steps.at(-1)?.decision
+    expect(finish).toMatchObject({ _tag: "Finish", outcome: "succeeded" })
+    expect(finish?._tag === "Finish" && finish.reason).toContain(
+      "a keeps 1 instance(s) above its start capacity",
+    )
+    expect(commandsIssued(rest.steps).map((c) => c._tag)).not.toContain("DrainInstances")
+    for (const { command, live } of setCapacities(rest.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    expect(rest.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 3, minSize: 1 })
+    expect(rest.world.snapshot.groups[0]?.instances).toHaveLength(3)
+  })
+})
+
+describe("zone balance", () => {
+  it("given three old instances in one zone and one in the other, when a wave of one drains, then it is taken from the zone with the most instances", () => {
+    const snapshot = inZones(
+      buildCluster({ groups: [{ name: "a", old: 4 }], services: [{ name: "web", tasks: 4 }] }),
+      "a",
+      ["eu-west-1a", "eu-west-1b"],
+      { "i-a-o0": "eu-west-1b", "i-a-o1": "eu-west-1a", "i-a-o2": "eu-west-1a", "i-a-o3": "eu-west-1a" },
+    )
+    const world = newWorld(snapshot, policy({ maxSurge: { unit: "instances", value: 1 } }))
+    const rollout = runUntil(world, (d) => commandsOf(d).some((c) => c._tag === "DrainInstances"))
+    const drain = commandsOf(
+      rollout.steps.at(-1)?.decision ?? { _tag: "Finish", outcome: "failed", reason: "" },
+    )
+    // The new instance went to 1b (1 instance): 1a has 3, so one of them leaves.
+    expect(drain).toEqual([expect.objectContaining({ _tag: "DrainInstances", instanceIds: ["i-a-o1"] })])
+  })
+
+  it("given a run that leaves the zones three to one, when it ends, then it launches into the small zone, removes a drained instance from the large one, and resumes AZRebalance only on a balanced group", () => {
+    const snapshot = inZones(
+      buildCluster({ groups: [{ name: "a", old: 2, fresh: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      "a",
+      ["eu-west-1a", "eu-west-1b"],
+      { "i-a-n0": "eu-west-1a", "i-a-n1": "eu-west-1a", "i-a-o0": "eu-west-1b", "i-a-o1": "eu-west-1b" },
+    )
+    // The surge of two lands one in each zone (3/3); both old instances are in 1b, leaving 3/1.
+    const rollout = runUntil(newWorld(snapshot, policy()), is("Finish"))
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "succeeded" })
+    const commands = commandsIssued(rollout.steps)
+    expect(commands).toContainEqual(
+      expect.objectContaining({ _tag: "SetCapacity", id: commandIds.balance("a", 1), desiredCapacity: 5 }),
+    )
+    const trim = commands.find((c) => c.id === commandIds.trimTerminate("a", 1))
+    expect(trim).toMatchObject({ _tag: "TerminateInstances", decrementDesiredCapacity: true })
+    const trimmedZone = rollout.steps
+      .at(0)
+      ?.snapshot.groups[0]?.instances.find(
+        (m) => trim?._tag === "TerminateInstances" && m.instanceId === trim.instanceIds[0],
+      )
+    expect(trimmedZone?.availabilityZone ?? "eu-west-1a").toBe("eu-west-1a")
+    const resumedAt = rollout.steps.find((step) =>
+      commandsOf(step.decision).some((c) => c._tag === "ResumeProcesses"),
+    )
+    expect(resumedAt === undefined ? [] : zoneSpread(resumedAt.snapshot, "a")).toEqual([2, 2])
+    for (const { command, live } of setCapacities(rollout.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 4, suspendedProcesses: [] })
+  })
+})
+
+describe("a cluster the Go tool left half-done", () => {
+  /** The Go tool tagged both old instances, updated the launch spec and detached them with replacement. */
+  const halfDone = (): ClusterSnapshot => {
+    const snapshot = buildCluster({
+      groups: [{ name: "a", old: 2, fresh: 2 }],
+      services: [{ name: "web", tasks: 2 }],
+    })
+    const detached = new Set(["i-a-o0", "i-a-o1"])
+    return {
+      ...snapshot,
+      instances: snapshot.instances.map((i) =>
+        detached.has(i.instanceId) ? { ...i, tags: { ...i.tags, [RunTagKeys.legacyAsg]: "a" } } : i,
+      ),
+      groups: snapshot.groups.map((g) => ({
+        ...g,
+        desiredCapacity: 2,
+        maxSize: 2,
+        launchSpecImageId: newImage.imageId,
+        instances: g.instances.map((m) =>
+          detached.has(m.instanceId) ? { ...m, lifecycleState: "Detached" as const } : m,
+        ),
+      })),
+    }
+  }
+
+  it("when a run is asked for, then the detached instances are its old set", () => {
+    const decision = decide(initialState, halfDone(), policy(), 0)
+    expect(decision._tag === "Start" && decision.groups.map((g) => [g.asgName, g.oldInstanceIds])).toEqual([
+      ["a", ["i-a-o0", "i-a-o1"]],
+    ])
+  })
+
+  it("when rolled out, then they are drained onto the replacements and terminated, with no capacity added and nothing decremented", () => {
+    const rollout = runUntil(newWorld(halfDone(), policy()), is("Finish"))
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "succeeded" })
+    const commands = commandsIssued(rollout.steps)
+    expect(
+      commands
+        .filter((c) => c._tag === "DrainInstances")
+        .flatMap((c) => c.instanceIds)
+        .sort(),
+    ).toEqual(["i-a-o0", "i-a-o1"])
+    const terminations = commands.filter((c) => c._tag === "TerminateInstances")
+    expect(terminations.flatMap((c) => c.instanceIds).sort()).toEqual(["i-a-o0", "i-a-o1"])
+    expect(terminations.every((c) => !c.decrementDesiredCapacity)).toBe(true)
+    expect(commands.filter((c) => c._tag === "SetCapacity" && c.desiredCapacity !== 2)).toEqual([])
+    expect(
+      rollout.world.snapshot.instances.filter((i) => i.state === "terminated").map((i) => i.instanceId),
+    ).toEqual(["i-a-o0", "i-a-o1"])
+    expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 2 })
+  })
+})
+
+describe("a command failing before rollback", () => {
+  it("given the launch spec update fails for good, when the run rolls back, then the reason names that command and says it came before rollback", () => {
+    let world = newWorld(buildCluster({ groups: [{ name: "a", old: 2 }] }), policy())
+    world = carryOut(world, decideNow(world))
+    const groups = world.state._tag === "Running" ? world.state.run.groups : []
+    for (const command of commandsOf(decideNow(world))) {
+      world = record(world, { _tag: "CommandIssued", command, attempt: 1 })
+      world =
+        command._tag === "UpdateLaunchSpec"
+          ? record(world, {
+              _tag: "CommandFailed",
+              commandId: command.id,
+              errorTag: "AwsCallError",
+              message: "InvalidParameterValue: the image cannot be used",
+              retryable: false,
+            })
+          : record(
+              { ...world, snapshot: applyCommand(world.snapshot, command, groups, world.now) },
+              { _tag: "CommandSucceeded", commandId: command.id },
+            )
+    }
+    const failure = decideNow(world)
+    expect(failure._tag).toBe("RollBack")
+    const rollout = runUntil(carryOut(world, failure), is("Finish"))
+    const finish = rollout.steps.at(-1)?.decision
+    expect(finish).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+    const reason = finish?._tag === "Finish" ? finish.reason : ""
+    expect(reason).toContain(
+      `command ${commandIds.launchSpec("a")} (UpdateLaunchSpec) failed before rollback`,
+    )
+    expect(reason).toContain("InvalidParameterValue")
+    expect(reason).not.toContain("rollback command")
+  })
+})
