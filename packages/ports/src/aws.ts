@@ -108,6 +108,12 @@ export class AutoScaling extends Context.Service<
       readonly launchSpec?: LaunchSpec
     }) => Call<void>
     readonly detachInstances: (asgName: string, instanceIds: ReadonlyArray<string>, decrementDesiredCapacity: boolean) => Call<void>
+    /**
+     * AttachInstances: each instance must be running, in no other group and in one of the group's zones.
+     * Desired capacity rises by the number attached; AWS refuses the call when that would exceed max size,
+     * so callers raise max first. AWS takes at most 20 ids a request; adapters batch.
+     */
+    readonly attachInstances: (asgName: string, instanceIds: ReadonlyArray<string>) => Call<void>
     readonly terminateInstanceInGroup: (instanceId: string, decrementDesiredCapacity: boolean) => Call<void>
     readonly suspendProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>
     readonly resumeProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>

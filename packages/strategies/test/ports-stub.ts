@@ -150,6 +150,7 @@ export const stubPorts = (world: StubWorld) => {
         return undefined
       }),
     detachInstances: notUsed("detachInstances"),
+    attachInstances: notUsed("attachInstances"),
     terminateInstanceInGroup: notUsed("terminateInstanceInGroup"),
     suspendProcesses: notUsed("suspendProcesses"),
     resumeProcesses: notUsed("resumeProcesses"),
