@@ -1,4 +1,5 @@
 import {
+  AttachInstancesCommand,
   AutoScalingClient,
   type AutoScalingGroup,
   CreateLaunchConfigurationCommand,
@@ -142,6 +143,48 @@ describe("batched instance operations", () => {
       expect(sizes(inputs.map((input) => input.InstanceIds))).toEqual([20, 20, 5])
       expect(inputs.flatMap((input) => input.InstanceIds)).toEqual(ids)
       expect(inputs.every((input) => input.AutoScalingGroupName === "asg" && input.ShouldDecrementDesiredCapacity === false)).toBe(true)
+    }),
+  )
+
+  it.effect("given 45 instances to attach, sends 3 AttachInstances calls of at most 20, in order", () =>
+    Effect.gen(function* () {
+      asgMock.on(AttachInstancesCommand).resolves({})
+      const ids = numberedIds("i-", 45)
+      yield* autoScaling.attachInstances("asg", ids)
+      const inputs = asgMock.commandCalls(AttachInstancesCommand).map((call) => call.args[0].input)
+      expect(inputs).toEqual([
+        { AutoScalingGroupName: "asg", InstanceIds: ids.slice(0, 20) },
+        { AutoScalingGroupName: "asg", InstanceIds: ids.slice(20, 40) },
+        { AutoScalingGroupName: "asg", InstanceIds: ids.slice(40) },
+      ])
+    }),
+  )
+
+  it.effect("given an attach that would exceed the group's max size, fails as a non-retryable invalid parameter and sends no later batch", () =>
+    Effect.gen(function* () {
+      const message = "New SetDesiredCapacity value 7 is above max value 6 for the AutoScalingGroup."
+      asgMock
+        .on(AttachInstancesCommand)
+        .resolvesOnce({})
+        .rejectsOnce(sdkError("autoscaling", "ValidationError", message))
+        .resolves({})
+      const error = yield* Effect.flip(autoScaling.attachInstances("asg", numberedIds("i-", 45)))
+      expect({ kind: error.kind, retryable: error.retryable, operation: error.operation, code: error.code, message: error.message }).toEqual({
+        kind: "invalid-parameter",
+        retryable: false,
+        operation: "autoscaling:AttachInstances",
+        code: "ValidationError",
+        message,
+      })
+      expect(asgMock.commandCalls(AttachInstancesCommand)).toHaveLength(2)
+    }),
+  )
+
+  it.effect("given a scaling activity in progress, attaching fails with a retryable conflict", () =>
+    Effect.gen(function* () {
+      asgMock.on(AttachInstancesCommand).rejects(sdkError("autoscaling", "ScalingActivityInProgress"))
+      const error = yield* Effect.flip(autoScaling.attachInstances("asg", ["i-1"]))
+      expect({ kind: error.kind, retryable: error.retryable }).toEqual({ kind: "conflict", retryable: true })
     }),
   )
 

@@ -1,9 +1,10 @@
 /**
- * The `AutoScaling` port on the AWS SDK: groups, capacity and launch specs, detaching and
+ * The `AutoScaling` port on the AWS SDK: groups, capacity and launch specs, attaching, detaching and
  * terminating instances, process suspension, scale-in protection, scaling activities and the legacy
  * launch configurations. Instance ids are batched to each API's limit and every describe is paginated.
  */
 import {
+  AttachInstancesCommand,
   type AutoScalingClient,
   type AutoScalingGroup as SdkGroup,
   CreateLaunchConfigurationCommand,
@@ -32,6 +33,7 @@ import { mapAutoScalingError } from "./errors.ts"
 export const autoScalingActions = [
   "autoscaling:DescribeAutoScalingGroups",
   "autoscaling:UpdateAutoScalingGroup",
+  "autoscaling:AttachInstances",
   "autoscaling:DetachInstances",
   "autoscaling:TerminateInstanceInAutoScalingGroup",
   "autoscaling:SuspendProcesses",
@@ -48,6 +50,7 @@ type AutoScalingAction = (typeof autoScalingActions)[number]
 export const autoScalingLimits = {
   describeGroupsNames: 100,
   describeGroupsPage: 100,
+  attachInstancesIds: 20,
   detachInstancesIds: 20,
   setInstanceProtectionIds: 50,
   describeScalingActivitiesPage: 100,
@@ -226,6 +229,16 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
           { abortSignal },
         ),
       ).pipe(Effect.asVoid),
+
+    attachInstances: (asgName, instanceIds) =>
+      Effect.forEach(
+        chunksOf(instanceIds, autoScalingLimits.attachInstancesIds),
+        (ids) =>
+          call("autoscaling:AttachInstances", (abortSignal) =>
+            client.send(new AttachInstancesCommand({ AutoScalingGroupName: asgName, InstanceIds: [...ids] }), { abortSignal }),
+          ),
+        { discard: true },
+      ),
 
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
       Effect.forEach(
