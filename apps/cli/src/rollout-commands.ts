@@ -44,7 +44,10 @@ const confirmed = (root: TargetFlags, yes: boolean, question: string) =>
     const io = yield* ConsoleIo
     if (yes) return true
     if (!io.interactive || root.output === "json")
-      return yield* usageError("not on a terminal, so nobody can confirm this change", "review `plan` first, then run again with --yes")
+      return yield* usageError(
+        io.interactive ? "--output json does not ask for confirmation" : "not on a terminal, so nobody can confirm this change",
+        "review `plan` first, then run again with --yes",
+      )
     return yield* io.confirm(question)
   })
 
