@@ -63,6 +63,8 @@ export interface LaunchConfigurationRecord {
 export type LaunchOrigin =
   | { readonly kind: "template"; readonly launchTemplateId: string; readonly version: number }
   | { readonly kind: "configuration"; readonly name: string }
+  /** Joined through AttachInstances: launched by no launch spec of the group. */
+  | { readonly kind: "attached" }
 
 export interface GroupMembership {
   readonly groupName: string

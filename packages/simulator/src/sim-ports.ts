@@ -3,7 +3,7 @@
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
  * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
  * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
- * Like the AWS adapters, the ports split id lists to each API's limit (DetachInstances ≤ 20 ids,
+ * Like the AWS adapters, the ports split id lists to each API's limit (Attach/DetachInstances ≤ 20 ids,
  * SetInstanceProtection ≤ 50, UpdateContainerInstancesState ≤ 10) and count one AWS request per batch;
  * the world itself refuses an oversized request, as AWS does.
  */
@@ -270,6 +270,14 @@ export const makeSimulatedPorts = (
       ),
     updateGroup: (input) =>
       call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
+    attachInstances: (asgName, instanceIds) =>
+      call(
+        "autoscaling:AttachInstances",
+        true,
+        { asgName, instanceIds },
+        () => inBatches(instanceIds, 20, (batch) => world.attachInstances(asgName, batch)),
+        () => ({ "autoscaling:AttachInstances": batchCount(instanceIds, 20) }),
+      ),
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
       call(
         "autoscaling:DetachInstances",

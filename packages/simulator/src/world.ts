@@ -736,10 +736,11 @@ export class World {
     return oldestOnes[Math.floor(this.rng.next() * oldestOnes.length)]
   }
 
-  /** Lower is older: launch configurations before templates, other templates and older versions before the current one. */
+  /** Lower is older: attached instances and launch configurations before templates, other templates and older versions before the current one. */
   private launchAgeRank(group: GroupRecord, instance: MemberRecord): number {
     const origin = instance.membership.origin
     const spec = group.launchSpec
+    if (origin.kind === "attached") return 0
     if (origin.kind === "configuration") {
       return spec._tag === "LaunchConfiguration" && spec.launchConfigurationName === origin.name ? 3 : 0
     }
@@ -814,6 +815,83 @@ export class World {
         "invalid-parameter",
         "ValidationError",
         `The instance ${instanceId} is not part of Auto Scaling group ${group.name}.`,
+      )
+    }
+    return instance
+  }
+
+  /**
+   * AttachInstances semantics: every instance must be running, in no group (this one included) and in
+   * one of the group's AZs, and desired capacity + n must stay ≤ max; otherwise nothing changes. Each
+   * instance joins Pending and turns InService after the health-check grace; desired rises by n.
+   */
+  attachInstances(asgName: string, instanceIds: ReadonlyArray<string>): void {
+    if (instanceIds.length > 20) {
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20",
+      )
+    }
+    const group = this.group(asgName)
+    const instances = [...new Set(instanceIds)].map((id) => this.attachable(group, id))
+    const desired = group.desiredCapacity + instances.length
+    if (desired > group.maxSize) {
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
+      )
+    }
+    group.desiredCapacity = desired
+    for (const instance of instances) {
+      instance.membership = {
+        groupName: group.name,
+        lifecycle: "Pending",
+        health: "Healthy",
+        protectedFromScaleIn: false,
+        origin: { kind: "attached" },
+      }
+      instance.tags["aws:autoscaling:groupName"] = group.name
+      group.members.push(instance.instanceId)
+      this.recordActivity(
+        group.name,
+        "Successful",
+        `Attaching an existing EC2 instance: ${instance.instanceId}`,
+        "an instance was added in response to a user request",
+      )
+      this.schedule(this.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
+        const membership = instance.membership
+        if (membership?.groupName !== group.name || membership.lifecycle !== "Pending" || instance.state !== "running") return
+        membership.lifecycle = "InService"
+        this.requestGroupReconcile(group.name)
+      })
+    }
+    this.instancesDirty = true
+    this.requestGroupReconcile(group.name)
+  }
+
+  private attachable(group: GroupRecord, instanceId: string): InstanceRecord {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined || instance.state !== "running") {
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `Instance ${instanceId} is not in a valid state: only running instances can be attached.`,
+      )
+    }
+    if (instance.membership !== undefined) {
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `The instance ${instanceId} is already part of the Auto Scaling group ${instance.membership.groupName}.`,
+      )
+    }
+    if (!group.availabilityZones.includes(instance.availabilityZone)) {
+      throw new Refusal(
+        "invalid-parameter",
+        "ValidationError",
+        `The instance ${instanceId} is in ${instance.availabilityZone}, which is not an Availability Zone of the Auto Scaling group ${group.name}.`,
       )
     }
     return instance

@@ -1,6 +1,6 @@
 /**
  * Auto Scaling behaviour: launching to desired capacity with AZ balance and the Pending → InService
- * lifecycle, DetachInstances limits and decrement, TerminateInstanceInAutoScalingGroup, the default
+ * lifecycle, DetachInstances limits and decrement, AttachInstances (the way back), TerminateInstanceInAutoScalingGroup, the default
  * termination policy on scale-in, scale-in protection, Standby, suspended processes, AZRebalance and
  * failed launches as scaling activities.
  */
@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { defaultTimings, makeSimulation, newImageId, scenarios, type Scenario } from "../src/index.ts"
 import { appliedMutations } from "../src/testing.ts"
+import { World } from "../src/world.ts"
 import { simulate } from "./helpers.ts"
 
 const small = scenarios.small
@@ -160,6 +161,107 @@ describe("DetachInstances", () => {
     sim.advance(10 * 60_000)
     expect(sim.snapshotState().groups[0]!.desiredCapacity).toBe(3)
     expect(sim.snapshotState().instances).toHaveLength(4)
+  })
+})
+
+describe("AttachInstances", () => {
+  const detachedFromSmall = async (count: number) => {
+    const sim = makeSimulation(small)
+    const ids = sim.snapshotState().groups[0]!.instances.slice(0, count).map((i) => i.instanceId)
+    await sim.run(AutoScaling.use((a) => a.detachInstances(asgName, ids, false)))
+    sim.advance(10 * 60_000)
+    return { sim, ids }
+  }
+
+  it("given 45 instances detached with decrement, when attached back, then 3 requests restore the group and its desired capacity", async () => {
+    const sim = makeSimulation(scenarios["large-200"])
+    const group = sim.snapshotState().groups[0]!
+    const ids = group.instances.slice(0, 45).map((i) => i.instanceId)
+    await sim.run(AutoScaling.use((a) => a.detachInstances(group.name, ids, true)))
+    await sim.run(AutoScaling.use((a) => a.attachInstances(group.name, ids)))
+    expect(sim.callLog.at(-1)).toMatchObject({
+      operation: "autoscaling:AttachInstances",
+      outcome: "ok",
+      awsRequests: { "autoscaling:AttachInstances": 3 },
+    })
+    sim.advance(10 * 60_000)
+    const after = sim.snapshotState().groups[0]!
+    expect(after.desiredCapacity).toBe(group.desiredCapacity)
+    expect(after.instances.map((i) => i.instanceId).sort()).toEqual(group.instances.map((i) => i.instanceId).sort())
+    expect(after.instances.every((i) => i.lifecycleState === "InService")).toBe(true)
+  })
+
+  it("given a detached instance, when attached, then desired rises by one and it is Pending until the health-check grace has passed", async () => {
+    const { sim, ids } = await detachedFromSmall(1)
+    const desiredBefore = sim.snapshotState().groups[0]!.desiredCapacity
+    await sim.run(AutoScaling.use((a) => a.attachInstances(asgName, ids)))
+    const lifecycleOf = () => sim.snapshotState().groups[0]!.instances.find((i) => i.instanceId === ids[0])?.lifecycleState
+    expect(sim.snapshotState().groups[0]!.desiredCapacity).toBe(desiredBefore + 1)
+    expect(lifecycleOf()).toBe("Pending")
+    sim.advance(defaultTimings.inServiceAfterRunningMs - 1)
+    expect(lifecycleOf()).toBe("Pending")
+    sim.advance(1)
+    expect(lifecycleOf()).toBe("InService")
+    sim.advance(10 * 60_000)
+    expect(sim.snapshotState().groups[0]!.instances).toHaveLength(desiredBefore + 1)
+    const activities = await sim.run(AutoScaling.use((a) => a.describeScalingActivities(asgName, 0)))
+    expect(activities.map((activity) => activity.description)).toContain(`Attaching an existing EC2 instance: ${ids[0]}`)
+  })
+
+  it("given desired at max, when attaching, then ValidationError and nothing changes; once max is raised it succeeds", async () => {
+    const { sim, ids } = await detachedFromSmall(1)
+    const desired = sim.snapshotState().groups[0]!.desiredCapacity
+    await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, maxSize: desired })))
+    const before = sim.snapshotState()
+    const mutationsBefore = appliedMutations(sim).length
+    const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(asgName, ids))))
+    expect({ kind: error.kind, code: error.code }).toEqual({ kind: "invalid-parameter", code: "ValidationError" })
+    expect(sim.snapshotState()).toEqual(before)
+    expect(appliedMutations(sim)).toHaveLength(mutationsBefore)
+    await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, maxSize: desired + 1 })))
+    await sim.run(AutoScaling.use((a) => a.attachInstances(asgName, ids)))
+    expect(sim.snapshotState().groups[0]!.instances.map((i) => i.instanceId)).toContain(ids[0])
+  })
+
+  it("refuses an instance that is a member of a group, this one or another, and changes nothing", async () => {
+    const sim = makeSimulation(scenarios["multi-asg"])
+    const [groupA, groupB] = sim.snapshotState().groups
+    const before = sim.snapshotState()
+    for (const instance of [groupA!.instances[0]!, groupB!.instances[0]!]) {
+      const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [instance.instanceId]))))
+      expect(error.message).toContain("already part of the Auto Scaling group")
+    }
+    expect(sim.snapshotState()).toEqual(before)
+  })
+
+  it("refuses an unknown or terminated instance", async () => {
+    const { sim, ids } = await detachedFromSmall(1)
+    await sim.run(Ec2.use((e) => e.terminateInstances(ids)))
+    sim.advance(10 * 60_000)
+    for (const instanceId of [ids[0]!, "i-does-not-exist"]) {
+      const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(asgName, [instanceId]))))
+      expect({ code: error.code, message: error.message }).toEqual({
+        code: "ValidationError",
+        message: expect.stringContaining("only running instances can be attached"),
+      })
+    }
+  })
+
+  it("refuses an instance outside the group's Availability Zones", async () => {
+    const multi = scenarios["multi-asg"]
+    const [groupA, groupB] = multi.groups
+    const elsewhere: Scenario = { ...multi, groups: [groupA!, { ...groupB!, availabilityZones: ["us-east-1c"] }] }
+    const sim = makeSimulation(elsewhere)
+    const stranger = sim.snapshotState().groups[1]!.instances[0]!
+    await sim.run(AutoScaling.use((a) => a.detachInstances(groupB!.name, [stranger.instanceId], true)))
+    const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [stranger.instanceId]))))
+    expect(error.message).toContain("not an Availability Zone of the Auto Scaling group")
+  })
+
+  it("refuses more than 20 ids in one request, as AWS does (the port batches)", () => {
+    const world = new World(scenarios["large-200"], 1, {})
+    const ids = [...world.instances.keys()].slice(0, 21)
+    expect(() => world.attachInstances("large-asg", ids)).toThrow("less than or equal to 20")
   })
 })
 
