@@ -112,6 +112,7 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "autoscaling:DescribeScalingActivities": "read",
   "autoscaling:DescribeLaunchConfigurations": "read",
   "autoscaling:UpdateAutoScalingGroup": "auto-scaling-groups",
+  "autoscaling:AttachInstances": "auto-scaling-groups",
   "autoscaling:DetachInstances": "auto-scaling-groups",
   "autoscaling:TerminateInstanceInAutoScalingGroup": "auto-scaling-groups",
   "autoscaling:SuspendProcesses": "auto-scaling-groups",

@@ -144,6 +144,19 @@ describe("rolloutPolicyDocument", () => {
     ])
   })
 
+  it("given Auto Scaling group names, then re-attaching instances reaches exactly the groups detaching does", () => {
+    const document = rolloutPolicyDocument({
+      region: "eu-west-1",
+      account: "123456789012",
+      autoScalingGroupNames: ["a"],
+    })
+    const attach = statement(document, "autoscaling:AttachInstances")
+    expect(attach).toEqual(statement(document, "autoscaling:DetachInstances"))
+    expect(attach?.Resource).toEqual([
+      "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/a",
+    ])
+  })
+
   it("given PassRole, then it only passes roles to EC2", () => {
     expect(statement(lambdaDocument, "iam:PassRole")?.Condition).toEqual({
       StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" },
