@@ -55,6 +55,7 @@ describe("target verdicts", () => {
       "standard-20",
       5,
     )
+    expect(verdict.evidence).toContain("surge 100%: 4.00×")
     expect(verdict.evidence).toContain("an engine would reach 5.00×")
   })
 
