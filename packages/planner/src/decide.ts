@@ -58,6 +58,7 @@ export const commandIds = {
   restoreSpec: (asg: string) => `rollback-launch-spec:${asg}`,
   activate: (asg: string) => `rollback-activate:${asg}`,
   removeNew: (asg: string) => `rollback-terminate-new:${asg}`,
+  rollbackMinSize: (asg: string) => `rollback-min-size:${asg}`,
   rollbackCapacity: (asg: string) => `rollback-capacity:${asg}`,
   rollbackResume: (asg: string) => `rollback-resume:${asg}`,
   rollbackTrimDrain: (asg: string, round: number) => `rollback-trim-drain:${asg}:r${round}`,
@@ -916,6 +917,22 @@ const rollBack = (ctx: Context): Decision => {
         removeRecord?.command._tag === "TerminateInstances"
           ? removeRecord.command.instanceIds.filter((id) => members.includes(id))
           : removable
+      // Removing with decrement cannot take desired capacity below min size (Auto Scaling refuses):
+      // lower min size first; rollback-capacity puts it back.
+      const minSizeId = commandIds.rollbackMinSize(g.asgName)
+      const floor = Math.max(0, group.desiredCapacity - pending.length)
+      if (pending.length > 0 && !isDone(ctx, minSizeId, group.minSize <= floor))
+        commands.push(
+          next(ctx, minSizeId, () => ({
+            _tag: "SetCapacity",
+            id: minSizeId,
+            reason: `lower the min size of ${g.asgName} so that ${pending.length} instance(s) can be removed with decrement`,
+            asgName: g.asgName,
+            desiredCapacity: group.desiredCapacity,
+            minSize: floor,
+            maxSize: group.maxSize,
+          })),
+        )
       if (pending.length > 0)
         commands.push(
           next(ctx, removeId, () => ({

@@ -327,3 +327,29 @@ describe("a command failing before rollback", () => {
     expect(reason).not.toContain("rollback command")
   })
 })
+
+describe("rollback removing the instances it launched", () => {
+  it("given detach mode and new instances that never register, when rolled back, then min size is lowered before they are removed with decrement (Auto Scaling refuses to go below it) and put back after", () => {
+    const rollout = runUntil(
+      newWorld(
+        buildCluster({ groups: [{ name: "a", old: 2 }] }),
+        policy({ capacityMode: "detach", maxDraining: { unit: "percent", value: 100 } }),
+        {
+          newInstancesNeverRegister: true,
+        },
+      ),
+      is("Finish"),
+    )
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+    const commands = commandsIssued(rollout.steps)
+    const remove = commands.findIndex((c) => c.id === commandIds.removeNew("a"))
+    const lower = commands.findIndex((c) => c.id === commandIds.rollbackMinSize("a"))
+    expect(commands[remove]).toMatchObject({
+      instanceIds: ["i-a-l0", "i-a-l1"],
+      decrementDesiredCapacity: true,
+    })
+    expect(commands[lower]).toMatchObject({ _tag: "SetCapacity", desiredCapacity: 2, minSize: 0 })
+    expect(lower).toBeLessThan(remove)
+    expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 2, minSize: 1, maxSize: 2 })
+  })
+})
