@@ -14,7 +14,6 @@ export const SETTLE_MS = 10 * 60_000
 
 export interface EndState {
   readonly liveImages: ReadonlyArray<string>
-  readonly liveInstances: number
   readonly desiredCapacities: Readonly<Record<string, number>>
   /** Launches Auto Scaling made to meet desired capacity (AZRebalance's own launches are not the run's). */
   readonly capacityLaunches: number
@@ -43,7 +42,6 @@ export const endState = (simulation: Simulation): EndState => {
   const metrics = simulation.metrics()
   return {
     liveImages: [...new Set(live.map((instance) => instance.imageId))].sort(),
-    liveInstances: live.length,
     desiredCapacities: Object.fromEntries(world.groups.map((group) => [group.name, group.desiredCapacity])),
     capacityLaunches: world.activities.filter((activity) => activity.description.startsWith("Launching") && !activity.cause.includes("balancing")).length,
     terminatedTwice: [...twice],
