@@ -301,9 +301,6 @@ const currentWave = (ctx: Context, asgName: string): number => {
 const blockingTasks = (ctx: Context, instanceId: string) =>
   liveTasksOn(ctx.index, instanceId).filter((t) => taskKind(ctx.index, t) !== "daemon")
 
-/**
- * One wave of one group. Returns a decision, or `undefined` when the group has no old instance left.
- */
 /** Instances this run detached from a group (detach mode): out of the group, and already in a wave. */
 const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> => {
   const ids = new Set<string>()
@@ -598,7 +595,8 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
       if (live.length <= g.desiredCapacity) {
         const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(ctx, group))
         if (!mustBalance || round > maxBalanceRounds(group)) return undefined
-        const desired = live.length + 1
+        // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
+        const desired = Math.max(live.length, group.desiredCapacity) + 1
         return act("launching", [
           {
             _tag: "SetCapacity",
