@@ -92,8 +92,14 @@ const readmeExamples = (language: "js" | "ts"): Array<string> =>
     (match) => match[1] ?? "",
   )
 
+/** The environment without colour: Node colours `console.log` output under FORCE_COLOR (set by Nx), which the assertions would have to see through. */
+const uncoloured = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "FORCE_COLOR")),
+  NO_COLOR: "1",
+}
+
 const run = (command: string, args: ReadonlyArray<string>, cwd: string) =>
-  execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+  execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: uncoloured })
 
 describe("the packed ecs-ami-deploy tarball, installed outside the workspace", () => {
   let scratch = ""
