@@ -1,4 +1,4 @@
-// dynalite ships no types: the part of its API the integration tests use.
+// dynalite ships no types: the part of its API the test helper (testing.ts) uses.
 declare module "dynalite" {
   import type { Server } from "node:http"
 

@@ -2,42 +2,29 @@
  * The DynamoDB driver against the EventLog contract on dynalite, a DynamoDB server started in this
  * process on a free port; each test gets its own table. Also: table creation and error mapping.
  */
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { describe, expect, it } from "@effect/vitest"
-import dynalite from "dynalite"
 import { EVENT_SCHEMA_VERSION, type RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
-import type { AddressInfo } from "node:net"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll } from "vitest"
 import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
+import { localDynamoDbClient, startDynalite } from "../src/testing.ts"
 import { eventLogContract } from "./contract.ts"
 import { noted, runStarted, T0 } from "./fixtures.ts"
 
-const server = dynalite({ createTableMs: 0 })
-let endpoint = ""
+const dynamoDb = await startDynalite()
+const { endpoint } = dynamoDb
 let tableCount = 0
-
-const clientFor = (url: string) =>
-  new DynamoDBClient({
-    endpoint: url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: "fake", secretAccessKey: "fake" },
-    maxAttempts: 1,
-  })
 
 /** A client per test, destroyed with the test's scope. */
 const scopedClient = (url: string) =>
   Effect.acquireRelease(
-    Effect.sync(() => clientFor(url)),
+    Effect.sync(() => localDynamoDbClient(url)),
     (client) => Effect.sync(() => client.destroy()),
   )
 
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-})
-afterAll(() => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))))
+afterAll(dynamoDb.stop)
 
 /** Sets environment variables for the rest of the test's scope, then puts back what was there. */
 const withEnvironment = (variables: Readonly<Record<string, string>>) =>
@@ -155,12 +142,10 @@ describe("dynamodb driver", () => {
 
   it.live("given an endpoint nobody answers, when loading, then EventLogUnavailable is retryable", () =>
     Effect.gen(function* () {
-      const closed = dynalite()
-      yield* Effect.promise(() => new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve)))
-      const { port } = closed.address() as AddressInfo
-      yield* Effect.promise(() => new Promise<void>((resolve) => closed.close(() => resolve())))
+      const stopped = yield* Effect.promise(startDynalite)
+      yield* Effect.promise(stopped.stop)
 
-      const client = yield* scopedClient(`http://127.0.0.1:${port}`)
+      const client = yield* scopedClient(stopped.endpoint)
       const error = yield* Effect.flip(makeDynamoDbEventLog("events", client).load("run-1"))
       expect(error).toMatchObject({ _tag: "EventLogUnavailable", retryable: true })
     }),
