@@ -120,19 +120,16 @@ const capacityStates: ReadonlySet<string> = new Set([
 
 /**
  * Members Auto Scaling counts toward desired capacity and balances across zones (Pending or InService),
- * not known to EC2 as terminated. Lowering desired capacity below their number lets Auto Scaling
- * terminate instances of its choosing, undrained.
+ * even one EC2 already reports terminated (until a health check replaces it, Auto Scaling still counts
+ * it). Lowering desired capacity below their number lets Auto Scaling terminate instances of its
+ * choosing, undrained.
  */
-const capacityMembers = (ctx: Context, group: AutoScalingGroup): ReadonlyArray<AsgInstance> =>
-  group.instances.filter((m) => {
-    if (!capacityStates.has(m.lifecycleState)) return false
-    const state = ctx.index.instanceById.get(m.instanceId)?.state
-    return state !== "shutting-down" && state !== "terminated"
-  })
+const capacityMembers = (group: AutoScalingGroup): ReadonlyArray<AsgInstance> =>
+  group.instances.filter((m) => capacityStates.has(m.lifecycleState))
 
 /** The group's instances per zone, counting what Auto Scaling counts. */
-const groupZoneCounts = (ctx: Context, group: AutoScalingGroup): ReadonlyMap<string, number> =>
-  zoneCounts(group.availabilityZones, capacityMembers(ctx, group))
+const groupZoneCounts = (group: AutoScalingGroup): ReadonlyMap<string, number> =>
+  zoneCounts(group.availabilityZones, capacityMembers(group))
 
 /** `candidates` in the order that keeps the group's zones even as they leave it (see zones.ts). */
 const inZoneBalancedOrder = (
@@ -143,7 +140,7 @@ const inZoneBalancedOrder = (
 ): ReadonlyArray<string> => {
   const zoneOf = new Map(group.instances.map((m) => [m.instanceId, m.availabilityZone]))
   return balancedRemovalOrder(
-    groupZoneCounts(ctx, group),
+    groupZoneCounts(group),
     candidates.map((instanceId) => ({
       instanceId,
       availabilityZone:
@@ -346,7 +343,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     const size = waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
     if (surge) {
       // Never below the members Auto Scaling counts: lowering desired capacity lets it terminate undrained.
-      const desired = Math.max(g.desiredCapacity + size, capacityMembers(ctx, group).length)
+      const desired = Math.max(g.desiredCapacity + size, capacityMembers(group).length)
       return act("launching", [
         {
           _tag: "SetCapacity",
@@ -588,12 +585,12 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
   const target = ctx.run.targetImage.imageId
   const runDeadline = ctx.run.startedAt + ctx.policy.timeouts.runMs
   if (waveMembers(ctx, endGameIds.drain(g.asgName, round)) === undefined) {
-    const live = capacityMembers(ctx, group)
+    const live = capacityMembers(group)
     const balanceRecord = commandRecord(ctx.state, balanceId)
     const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
     if (balanceCommand === undefined) {
       if (live.length <= g.desiredCapacity) {
-        const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(ctx, group))
+        const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
         if (!mustBalance || round > maxBalanceRounds(group)) return undefined
         // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
         const desired = Math.max(live.length, group.desiredCapacity) + 1
@@ -619,8 +616,13 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
     const expected = balanceCommand?.desiredCapacity ?? live.length
     const unproven = live.filter((m) => {
       const imageId = ctx.index.instanceById.get(m.instanceId)?.imageId
+      const state = ctx.index.instanceById.get(m.instanceId)?.state
+      // A member EC2 reports terminated is Auto Scaling's to replace (its health check), not capacity to
+      // wait for; one EC2 does not describe yet is just launched, and is waited for.
       return (
         !ctx.oldIds.has(m.instanceId) &&
+        state !== "shutting-down" &&
+        state !== "terminated" &&
         (imageId === undefined || imageId === target) &&
         !isProvenNew(ctx.index, group, m.instanceId, target)
       )
@@ -679,10 +681,12 @@ const removeSurplus = (
   const drainId = ids.drain(g.asgName, round)
   const members = waveMembers(ctx, drainId)
   if (members === undefined) {
-    const live = capacityMembers(ctx, group)
+    const live = capacityMembers(group)
     const surplus = live.length - g.desiredCapacity
     if (surplus <= 0) return undefined
-    const removable = live.filter((m) => !m.protectedFromScaleIn && how.removable(m)).map((m) => m.instanceId)
+    const removable = live
+      .filter((m) => !m.protectedFromScaleIn && !isGone(ctx, m.instanceId) && how.removable(m))
+      .map((m) => m.instanceId)
     const intended = inZoneBalancedOrder(
       ctx,
       group,
@@ -769,7 +773,7 @@ const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAt
     notes.push(
       `${g.asgName} keeps ${live - g.desiredCapacity} instance(s) above its start capacity: their tasks had no room elsewhere`,
     )
-  if (suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(ctx, group)))
+  if (suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
     notes.push(
       `AZRebalance stays suspended on ${g.asgName}: its zones are unbalanced and resuming it would terminate an instance undrained`,
     )
@@ -781,7 +785,7 @@ const finalize = (ctx: Context): Decision => {
   const notes: Array<string> = []
   for (const g of ctx.run.groups) {
     const group = ctx.index.groupByName.get(g.asgName)
-    const live = group === undefined ? 0 : capacityMembers(ctx, group).length
+    const live = group === undefined ? 0 : capacityMembers(group).length
     const capacityId = commandIds.restoreCapacity(g.asgName)
     const capacity = capacityToRestore(g, live)
     const restored =
@@ -801,7 +805,7 @@ const finalize = (ctx: Context): Decision => {
       )
     const groupNotes = leftovers(ctx, group, g, live)
     notes.push(...groupNotes)
-    const balanced = group !== undefined && isBalanced(groupZoneCounts(ctx, group))
+    const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
     const resumeId = commandIds.resume(g.asgName)
     if (
       suspendedByRun(ctx, g.asgName) &&
@@ -969,7 +973,7 @@ const rollBack = (ctx: Context): Decision => {
     if (trim?._tag === "Wait") waits.push(trim)
     if (trim !== undefined) continue
     // Desired capacity never below the members that stay (surplus that fits nowhere is kept).
-    const staying = capacityMembers(ctx, group).length
+    const staying = capacityMembers(group).length
     const capacityId = commandIds.rollbackCapacity(g.asgName)
     const capacity = capacityToRestore(g, staying)
     const restored =
@@ -990,7 +994,7 @@ const rollBack = (ctx: Context): Decision => {
     const resumeId = commandIds.rollbackResume(g.asgName)
     if (
       suspendedByRun(ctx, g.asgName) &&
-      isBalanced(groupZoneCounts(ctx, group)) &&
+      isBalanced(groupZoneCounts(group)) &&
       !isDone(ctx, resumeId, !group.suspendedProcesses.includes(AZ_REBALANCE))
     )
       commands.push(

@@ -191,6 +191,34 @@ describe("surplus capacity at the end of a run", () => {
   })
 })
 
+describe("members Auto Scaling counts", () => {
+  it("given a member EC2 already reports terminated but Auto Scaling still counts, when the run ends, then desired capacity is never set below what Auto Scaling counts and that member is left to its health check", () => {
+    const start = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      policy(),
+    )
+    const afterWaves = through(start, (d) => commandsOf(d).some((c) => c.id === commandIds.terminate("a", 2)))
+    const withDead = withExtraNewMember(afterWaves.snapshot, "a", "i-a-dead")
+    const world = {
+      ...afterWaves,
+      snapshot: {
+        ...withDead,
+        instances: withDead.instances.map((i) =>
+          i.instanceId === "i-a-dead" ? { ...i, state: "terminated" as const } : i,
+        ),
+      },
+    }
+    const rest = runUntil(world, is("Finish"))
+    expect(rest.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "succeeded" })
+    for (const { command, live } of setCapacities(rest.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    const touched = commandsIssued(rest.steps).flatMap((c) =>
+      c._tag === "DrainInstances" || c._tag === "TerminateInstances" ? c.instanceIds : [],
+    )
+    expect(touched).not.toContain("i-a-dead")
+  })
+})
+
 describe("zone balance", () => {
   it("given three old instances in one zone and one in the other, when a wave of one drains, then it is taken from the zone with the most instances", () => {
     const snapshot = inZones(
