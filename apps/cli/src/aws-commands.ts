@@ -4,7 +4,7 @@
  */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { rolloutPolicyDocument } from "@ecs-ami-deploy/infra/policy"
+import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { defaultImageNamePattern, Ec2, type Image, Rollout } from "ecs-ami-deploy"
 import { onTarget, rootCommand, runReported } from "./command-support.ts"
 import { line } from "./console-io.ts"

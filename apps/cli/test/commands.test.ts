@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { join } from "node:path"
-import { rolloutPolicyDocument } from "@ecs-ami-deploy/infra/policy"
+import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { newImageId, oldImageId, scenarios } from "ecs-ami-deploy/simulator"
 import { terminalCapabilities } from "../src/console-io.ts"
 import { ExitCode } from "../src/failure.ts"
@@ -72,7 +72,7 @@ describe("the Go tool's read-only commands", () => {
 })
 
 describe("iam-policy", () => {
-  it("prints the least-privilege policy of apps/infra for the account, Region and clusters given", async () => {
+  it("prints the least-privilege policy of @ecs-ami-deploy/aws for the account, Region and clusters given", async () => {
     const run = await runInProcess(["iam-policy", "--account", "123456789012", "--region", "eu-west-1", "--cluster", "prod", "--cluster", "staging"], { cwd: tempDir("iam") })
     expect(run.code).toBe(ExitCode.success)
     expect(JSON.parse(run.stdout)).toEqual(

@@ -1,17 +1,8 @@
 /**
- * The deployable AWS infrastructure of the ecs-ami-deploy Lambda (AWS CDK), and the least-privilege
- * policy document it attaches. The policy has no CDK dependency: import it from
- * `@ecs-ami-deploy/infra/policy` to avoid loading aws-cdk-lib (the CLI's `iam-policy` does).
+ * The deployable AWS infrastructure of the ecs-ami-deploy Lambda (AWS CDK). The least-privilege policy
+ * document its role gets is `rolloutPolicyDocument` of `@ecs-ami-deploy/aws`, next to the adapters'
+ * action lists it is derived from.
  */
-export {
-  grantedActions,
-  instanceTagKeys,
-  eventLogTableActions,
-  rolloutPolicyDocument,
-  type PolicyDocument,
-  type PolicyStatement,
-  type PolicyTargets,
-} from "./policy.ts"
 export {
   amiAnnouncementAccount,
   amiAnnouncementTopicName,

@@ -28,7 +28,7 @@ import {
   aws_sns_subscriptions as subscriptions,
 } from "aws-cdk-lib"
 import type { Construct } from "constructs"
-import { rolloutPolicyDocument } from "./policy.ts"
+import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 
 /** The account that publishes the ECS-optimized AMI announcements, and the topic's name (AWS documentation). */
 export const amiAnnouncementAccount = "177427601217"
@@ -100,7 +100,7 @@ export class EcsAmiDeployStack extends Stack {
 
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: "ecs-ami-deploy Lambda: only the calls the rollout makes (apps/infra/src/policy.ts)",
+      description: "ecs-ami-deploy Lambda: only the calls the rollout makes (packages/aws/src/iam-policy.ts)",
       inlinePolicies: {
         rollout: iam.PolicyDocument.fromJson(
           rolloutPolicyDocument({

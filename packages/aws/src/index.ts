@@ -1,7 +1,7 @@
 /**
  * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs` and `Ssm`: batched to each
  * API's limits, paginated to the end, with SDK failures translated into the domain's `AwsCallError`,
- * and the list of IAM actions they can call for least-privilege policies.
+ * the list of IAM actions they can call, and the least-privilege policy document derived from it.
  */
 export { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 export { AutoScalingLive, autoScalingActions, autoScalingLimits, makeAutoScaling } from "./auto-scaling.ts"
@@ -9,5 +9,14 @@ export { type AwsConfig, sdkMaxAttempts } from "./config.ts"
 export { Ec2Live, ec2Actions, ec2Limits, makeEc2 } from "./ec2.ts"
 export { EcsLive, ecsActions, ecsLimits, makeEcs } from "./ecs.ts"
 export { mapAutoScalingError, mapEc2Error, mapEcsError, mapSsmError } from "./errors.ts"
+export {
+  eventLogTableActions,
+  grantedActions,
+  instanceTagKeys,
+  rolloutPolicyDocument,
+  type PolicyDocument,
+  type PolicyStatement,
+  type PolicyTargets,
+} from "./iam-policy.ts"
 export { AwsLive } from "./live.ts"
 export { SsmLive, makeSsm, ssmActions } from "./ssm.ts"

@@ -3,7 +3,7 @@
  * it to the Lambda's role, and the CLI's `iam-policy` command prints it for people who run the CLI
  * under their own role. It imports nothing from the CDK, so the CLI can use it without aws-cdk-lib.
  *
- * The actions come from the adapters' own lists (`@ecs-ami-deploy/aws`), the event log's DynamoDB
+ * The actions come from the adapters' own lists (this package), the event log's DynamoDB
  * driver, and the Lambda's SNS and self-invocation calls. Each adapter action is given a scope in a
  * table typed by the adapters' action lists, so an adapter that starts calling a new action does not
  * compile here until someone decides how far that action may reach.
@@ -24,13 +24,11 @@
  * - `iam:PassRole` only towards EC2 (the instance profile of a launch template or configuration);
  *   `ec2:RunInstances` is `*` because Auto Scaling checks it on every resource a launch template names.
  */
-import {
-  autoScalingActions,
-  ec2Actions,
-  ecsActions,
-  impliedAwsActions,
-  ssmActions,
-} from "@ecs-ami-deploy/aws"
+import { impliedAwsActions } from "./actions.ts"
+import { autoScalingActions } from "./auto-scaling.ts"
+import { ec2Actions } from "./ec2.ts"
+import { ecsActions } from "./ecs.ts"
+import { ssmActions } from "./ssm.ts"
 
 /** The tag keys the executor writes on instances (domain `RunTagKeys`). */
 export const instanceTagKeys = [

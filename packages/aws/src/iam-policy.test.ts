@@ -6,9 +6,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
-import { awsActionsUsed, impliedAwsActions } from "@ecs-ami-deploy/aws"
 import { RunTagKeys } from "@ecs-ami-deploy/domain"
-import { grantedActions, instanceTagKeys, rolloutPolicyDocument, type PolicyDocument } from "../src/policy.ts"
+import { awsActionsUsed, impliedAwsActions } from "./actions.ts"
+import { grantedActions, instanceTagKeys, rolloutPolicyDocument, type PolicyDocument } from "./iam-policy.ts"
 
 const workspaceRoot = path.resolve(import.meta.dirname, "..", "..", "..")
 
