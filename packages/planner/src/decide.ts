@@ -131,12 +131,15 @@ const capacityMembers = (group: AutoScalingGroup): ReadonlyArray<AsgInstance> =>
 const groupZoneCounts = (group: AutoScalingGroup): ReadonlyMap<string, number> =>
   zoneCounts(group.availabilityZones, capacityMembers(group))
 
-/** `candidates` in the order that keeps the group's zones even as they leave it (see zones.ts). */
+/**
+ * `candidates` in the order that keeps the group's zones even as they leave it (see zones.ts): old
+ * instances by zone alone (they all leave in the end), surplus by zone then by `cost`.
+ */
 const inZoneBalancedOrder = (
   ctx: Context,
   group: AutoScalingGroup,
   candidates: ReadonlyArray<string>,
-  cost: (instanceId: string) => number,
+  cost?: (instanceId: string) => number,
 ): ReadonlyArray<string> => {
   const zoneOf = new Map(group.instances.map((m) => [m.instanceId, m.availabilityZone]))
   return balancedRemovalOrder(
@@ -145,8 +148,9 @@ const inZoneBalancedOrder = (
       instanceId,
       availabilityZone:
         zoneOf.get(instanceId) ?? ctx.index.instanceById.get(instanceId)?.availabilityZone ?? "",
-      cost: cost(instanceId),
+      cost: cost?.(instanceId) ?? 0,
     })),
+    cost === undefined,
   )
 }
 
@@ -372,7 +376,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         id: capacityId,
         reason: `detach wave ${wave} of ${g.asgName} so the group launches ${Math.min(size, detachable.length)} replacement(s)`,
         asgName: g.asgName,
-        instanceIds: inZoneBalancedOrder(ctx, group, detachable, () => 0).slice(0, size),
+        instanceIds: inZoneBalancedOrder(ctx, group, detachable).slice(0, size),
         decrementDesiredCapacity: false,
       },
     ])
@@ -434,7 +438,6 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
             ctx,
             group,
             remainingOld.filter((id) => ctx.index.containerByInstanceId.get(id)?.status !== "DRAINING"),
-            () => 0,
           ))
     const limit =
       members !== undefined
@@ -538,6 +541,28 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   ])
 }
 
+/**
+ * Waits while Auto Scaling is still bringing a group to its desired capacity (replacing a lost
+ * instance, say): desired capacity set from a count about to change races with it, and lowered just
+ * after a replacement launched it terminates an instance of its choosing. Stops waiting at `until`
+ * (launches that keep failing).
+ */
+const settling = (
+  ctx: Context,
+  group: AutoScalingGroup,
+  until: number,
+  phase: Phase,
+): Decision | undefined => {
+  const members = capacityMembers(group).length
+  if (members === group.desiredCapacity || ctx.now >= until) return undefined
+  return {
+    _tag: "Wait",
+    phase,
+    reason: `Auto Scaling is bringing ${group.name} from ${members} to ${group.desiredCapacity} instance(s)`,
+    deadline: until,
+  }
+}
+
 /** Whether this run suspended AZRebalance on a group (then it resumes it, once the group is balanced). */
 const suspendedByRun = (ctx: Context, asgName: string): boolean =>
   commandRecord(ctx.state, commandIds.suspend(asgName)) !== undefined
@@ -584,11 +609,18 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
   const balanceId = commandIds.balance(g.asgName, round)
   const target = ctx.run.targetImage.imageId
   const runDeadline = ctx.run.startedAt + ctx.policy.timeouts.runMs
+  const roundStart =
+    startedAt(ctx, balanceId) ??
+    startedAt(ctx, endGameIds.terminate(g.asgName, round - 1)) ??
+    startedAt(ctx, commandIds.terminate(g.asgName, currentWave(ctx, g.asgName) - 1)) ??
+    ctx.run.startedAt
   if (waveMembers(ctx, endGameIds.drain(g.asgName, round)) === undefined) {
     const live = capacityMembers(group)
     const balanceRecord = commandRecord(ctx.state, balanceId)
     const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
     if (balanceCommand === undefined) {
+      const settle = settling(ctx, group, roundStart + ctx.policy.timeouts.newCapacityMs, "proving")
+      if (settle !== undefined) return settle
       if (live.length <= g.desiredCapacity) {
         const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
         if (!mustBalance || round > maxBalanceRounds(group)) return undefined
@@ -643,11 +675,6 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
       }
     }
   }
-  const roundStart =
-    startedAt(ctx, balanceId) ??
-    startedAt(ctx, endGameIds.terminate(g.asgName, round - 1)) ??
-    startedAt(ctx, commandIds.terminate(g.asgName, currentWave(ctx, g.asgName) - 1)) ??
-    ctx.run.startedAt
   return removeSurplus(ctx, g, group, round, endGameIds, {
     roomDeadline: roundStart + ctx.policy.timeouts.drainWaveMs,
     receivers: (intended) => new Set([...ctx.oldIds, ...intended]),
@@ -951,6 +978,12 @@ const rollBack = (ctx: Context): Decision => {
     // size (running tasks) are drained onto them and removed by id, as in the end game; capacity and
     // processes are restored after that.
     if (commands.length > issuedBefore) continue
+    const rollbackAt = ctx.state.rollback?.at ?? ctx.now
+    const settle = settling(ctx, group, rollbackAt + ctx.policy.timeouts.newCapacityMs, "rolling-back")
+    if (settle?._tag === "Wait") {
+      waits.push(settle)
+      continue
+    }
     const trim = removeSurplus(
       ctx,
       g,
@@ -958,7 +991,7 @@ const rollBack = (ctx: Context): Decision => {
       currentRound(ctx, g.asgName, rollbackTrimIds),
       rollbackTrimIds,
       {
-        roomDeadline: (ctx.state.rollback?.at ?? ctx.now) + ctx.policy.timeouts.drainWaveMs,
+        roomDeadline: rollbackAt + ctx.policy.timeouts.drainWaveMs,
         receivers: (intended) => new Set(intended),
         removable: (m) => !ctx.oldIds.has(m.instanceId),
         onDrainTimeout: (reason) => ({

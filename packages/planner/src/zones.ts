@@ -31,13 +31,15 @@ export interface RemovalCandidate {
 
 /**
  * The candidates in the order that keeps the zones most even as they are removed one by one: each
- * next one from the zone with the most instances left; on a tie, from the zone with the most
- * candidates left (a rollout removes every old instance in the end, and Auto Scaling refills the
- * smallest zones, so the old ones left must stay even too); the cheapest there, then by id.
+ * next one from the zone with the most instances left, the cheapest there, then by id. With
+ * `evenCandidates`, a tie between zones goes to the one with the most candidates left first: a rollout
+ * removes every old instance in the end while Auto Scaling refills the smallest zones, so the old
+ * instances left must stay even too.
  */
 export const balancedRemovalOrder = (
   counts: ReadonlyMap<string, number>,
   candidates: ReadonlyArray<RemovalCandidate>,
+  evenCandidates: boolean,
 ): ReadonlyArray<string> => {
   const left = new Map(counts)
   const cheaper = (a: RemovalCandidate, b: RemovalCandidate): boolean =>
@@ -57,7 +59,9 @@ export const balancedRemovalOrder = (
       const first = queue[0]
       if (first === undefined) continue
       const byCount = (left.get(candidateZone) ?? 0) - (zone === undefined ? 0 : (left.get(zone) ?? 0))
-      const byCandidates = queue.length - (zone === undefined ? 0 : (queues.get(zone)?.length ?? 0))
+      const byCandidates = evenCandidates
+        ? queue.length - (zone === undefined ? 0 : (queues.get(zone)?.length ?? 0))
+        : 0
       if (
         head === undefined ||
         byCount > 0 ||

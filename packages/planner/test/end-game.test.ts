@@ -219,6 +219,29 @@ describe("members Auto Scaling counts", () => {
   })
 })
 
+describe("Auto Scaling still moving", () => {
+  it("given Auto Scaling about to launch a replacement (desired capacity above its members), when the run ends, then it waits for the launch before setting any capacity", () => {
+    const start = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      policy(),
+    )
+    const afterWaves = through(start, (d) => commandsOf(d).some((c) => c.id === commandIds.terminate("a", 2)))
+    // An instance was lost and its replacement is not launched yet: one member fewer than desired.
+    const world = {
+      ...afterWaves,
+      snapshot: {
+        ...afterWaves.snapshot,
+        groups: afterWaves.snapshot.groups.map((g) => ({ ...g, desiredCapacity: g.desiredCapacity + 1 })),
+      },
+    }
+    const decision = decideNow(world)
+    expect(decision).toMatchObject({
+      _tag: "Wait",
+      reason: "Auto Scaling is bringing a from 2 to 3 instance(s)",
+    })
+  })
+})
+
 describe("zone balance", () => {
   it("given three old instances in one zone and one in the other, when a wave of one drains, then it is taken from the zone with the most instances", () => {
     const snapshot = inZones(
