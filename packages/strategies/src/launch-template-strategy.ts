@@ -8,8 +8,13 @@ import { Effect } from "effect"
 import type { LaunchSpec } from "@ecs-ami-deploy/domain"
 import type { LaunchSpecStrategy } from "./contracts.ts"
 import { everyGroupAlongside, specOfKind, followedVersion, writeLaunchSpec } from "./launch-specs.ts"
-import { cleanupTemplate, pointTemplateRefAt, resolveVersion, restoreTemplateRef } from "./launch-template-versions.ts"
-import { resolveStoredImageId } from "./stored-image-id.ts"
+import {
+  cleanupTemplate,
+  pointTemplateRefAt,
+  resolveTemplateRefImageId,
+  resolveVersion,
+  restoreTemplateRef,
+} from "./launch-template-versions.ts"
 
 type LaunchTemplateSpec = Extract<LaunchSpec, { readonly _tag: "LaunchTemplate" }>
 
@@ -22,12 +27,7 @@ export const launchTemplateStrategy = (): LaunchSpecStrategy => ({
   resolveImageId: (group) =>
     Effect.gen(function* () {
       const spec = yield* launchTemplateSpecOf(group)
-      const { version } = yield* resolveVersion(spec.template, group.name)
-      return yield* resolveStoredImageId({
-        storedImageId: version.imageId,
-        asgName: group.name,
-        where: `version ${version.versionNumber} of launch template ${spec.template.launchTemplateName}`,
-      })
+      return yield* resolveTemplateRefImageId(spec.template, group.name)
     }),
   apply: ({ group, imageId, idempotencyKey }) =>
     Effect.gen(function* () {

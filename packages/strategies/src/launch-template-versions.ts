@@ -10,10 +10,11 @@
  */
 import { Effect } from "effect"
 import type { AutoScalingGroupDescription, AwsCallError, LaunchTemplateRef } from "@ecs-ami-deploy/domain"
-import { Ec2, type LaunchTemplate, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
+import { Ec2, type LaunchTemplate, type LaunchTemplateVersion, type Ssm } from "@ecs-ami-deploy/ports"
 import { inContext, whenNotFound } from "./aws-errors.ts"
 import { LaunchSpecError } from "./contracts.ts"
 import { checkKeep, followedVersion, templateRefsOf } from "./launch-specs.ts"
+import { resolveStoredImageId } from "./stored-image-id.ts"
 
 type Failure = LaunchSpecError | AwsCallError
 
@@ -98,6 +99,17 @@ export const resolveVersion = (
     const template = yield* describeTemplate(ref, asgName)
     const version = yield* describeVersion(ref, template, asgName)
     return { template, version }
+  })
+
+/** The AMI id a template reference launches now: the image of the version it resolves to, SSM references read. */
+export const resolveTemplateRefImageId = (ref: LaunchTemplateRef, asgName: string): Effect.Effect<string, Failure, Ec2 | Ssm> =>
+  Effect.gen(function* () {
+    const { version } = yield* resolveVersion(ref, asgName)
+    return yield* resolveStoredImageId({
+      storedImageId: version.imageId,
+      asgName,
+      where: `version ${version.versionNumber} of launch template ${ref.launchTemplateName}`,
+    })
   })
 
 /**

@@ -7,8 +7,13 @@ import { Effect } from "effect"
 import type { LaunchSpec, LaunchTemplateRef } from "@ecs-ami-deploy/domain"
 import type { LaunchSpecStrategy } from "./contracts.ts"
 import { everyGroupAlongside, specOfKind, followedVersion, templateRefsOf, writeLaunchSpec } from "./launch-specs.ts"
-import { cleanupTemplate, pointTemplateRefAt, resolveVersion, restoreTemplateRef } from "./launch-template-versions.ts"
-import { resolveStoredImageId } from "./stored-image-id.ts"
+import {
+  cleanupTemplate,
+  pointTemplateRefAt,
+  resolveTemplateRefImageId,
+  resolveVersion,
+  restoreTemplateRef,
+} from "./launch-template-versions.ts"
 
 type MixedInstancesSpec = Extract<LaunchSpec, { readonly _tag: "MixedInstancesPolicy" }>
 
@@ -58,12 +63,7 @@ export const mixedInstancesStrategy = (): LaunchSpecStrategy => ({
   resolveImageId: (group) =>
     Effect.gen(function* () {
       const spec = yield* mixedInstancesSpecOf(group)
-      const { version } = yield* resolveVersion(spec.template, group.name)
-      return yield* resolveStoredImageId({
-        storedImageId: version.imageId,
-        asgName: group.name,
-        where: `version ${version.versionNumber} of launch template ${spec.template.launchTemplateName}`,
-      })
+      return yield* resolveTemplateRefImageId(spec.template, group.name)
     }),
   apply: ({ group, imageId, idempotencyKey }) =>
     Effect.gen(function* () {
