@@ -6,7 +6,13 @@
  * cannot terminate or detach anything twice.
  */
 import { Effect } from "effect"
-import type { AsgLifecycleState, AwsCallError, Command, LaunchSpec } from "@ecs-ami-deploy/domain"
+import {
+  leavingLifecycleStates,
+  type AsgLifecycleState,
+  type AwsCallError,
+  type Command,
+  type LaunchSpec,
+} from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecError, Plugins, PluginServices } from "@ecs-ami-deploy/strategies"
 import { idempotencyKey } from "./idempotency.ts"
@@ -28,14 +34,6 @@ export interface ExecutionContext {
 export type CommandError = AwsCallError | LaunchSpecError
 export type CommandServices = PluginServices | Ecs | Plugins
 
-const leavingStates: ReadonlySet<AsgLifecycleState> = new Set([
-  "Terminating",
-  "Terminating:Wait",
-  "Terminating:Proceed",
-  "Terminated",
-  "Detaching",
-  "Detached",
-])
 const detachableStates: ReadonlySet<AsgLifecycleState> = new Set(["InService", "Standby"])
 
 const done: CommandResult = {}
@@ -144,7 +142,7 @@ export const executeCommand = (
         const targets = command.instanceIds.filter((instanceId) => alive.has(instanceId))
         const inGroup = targets.filter((instanceId) => {
           const state = members.get(instanceId)
-          return state !== undefined && !leavingStates.has(state)
+          return state !== undefined && !leavingLifecycleStates.has(state)
         })
         const detached = targets.filter(
           (instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached",
