@@ -5,6 +5,7 @@
  * appended event: every later operation dies too, and a dead executor releases nothing — its lease
  * has to run out, as after a real crash.
  */
+import { expect } from "vitest"
 import { Cause, Clock, Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
 import { Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
@@ -12,13 +13,15 @@ import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import {
   makeSimulation,
   newImageId,
+  oldImageId,
   scenarios,
   type Faults,
   type Scenario,
   type Simulation,
+  type WorldSnapshot,
 } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
-import type { RunResult } from "../src/index.ts"
+import { observeCluster, type RunResult } from "../src/index.ts"
 
 /** Settings that keep lease expiry short in simulated time; the lease still covers two steps. */
 export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000 }
@@ -163,7 +166,7 @@ export const endState = (world: World) => {
   }
   return {
     liveImages: [...new Set(liveInstances.map((instance) => instance.imageId))],
-    desiredCapacities: Object.fromEntries(state.groups.map((group) => [group.name, group.desiredCapacity])),
+    desiredCapacities: desiredCapacitiesOf(state),
     everLaunched: state.instances.length,
     /** Launches Auto Scaling made to meet desired capacity; AZRebalance's own launches are not the run's. */
     capacityLaunches: state.activities.filter(
@@ -173,6 +176,32 @@ export const endState = (world: World) => {
     terminatedTwice: [...terminations].filter(([, count]) => count > 1).map(([instanceId]) => instanceId),
     secondsBelowFloor: world.simulation.metrics().serviceSecondsBelowFloor,
   }
+}
+
+/** Each group's desired capacity in a snapshot, by group name. */
+export const desiredCapacitiesOf = (state: WorldSnapshot): Readonly<Record<string, number>> =>
+  Object.fromEntries(state.groups.map((group) => [group.name, group.desiredCapacity]))
+
+/**
+ * Invariant 6 after a rollback, against the snapshot taken before the run: every old instance still
+ * running and ACTIVE in the cluster, every group back at its desired capacity and launching the old image.
+ */
+export const expectClusterAsFound = async (world: World, before: WorldSnapshot): Promise<void> => {
+  const after = world.simulation.snapshotState()
+  const oldIds = before.instances.map((instance) => instance.instanceId)
+  expect(
+    after.instances.filter((instance) => oldIds.includes(instance.instanceId)).map((instance) => instance.state),
+  ).toEqual(oldIds.map(() => "running"))
+  expect(
+    after.containerInstances
+      .filter((container) => oldIds.includes(container.ec2InstanceId))
+      .map((container) => container.status),
+  ).toEqual(oldIds.map(() => "ACTIVE"))
+  expect(desiredCapacitiesOf(after)).toEqual(desiredCapacitiesOf(before))
+  const observed = await world.run(observeCluster(world.clusterName), makeMemoryEventLog())
+  expect(
+    Exit.isSuccess(observed) ? observed.value.groups.map((group) => group.launchSpecImageId) : observed,
+  ).toEqual(before.groups.map(() => oldImageId))
 }
 
 /** Launch template versions that point at the new image: one per template, however often a run was resumed. */

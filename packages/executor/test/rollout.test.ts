@@ -8,15 +8,12 @@ import { defaultPolicy, type Decision, type Phase, type RunEvent } from "@ecs-am
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { newImageId, oldImageId } from "@ecs-ami-deploy/simulator"
 import { observeCluster, rollbackRun, runRollout, RunObserver, runStatus } from "../src/index.ts"
-import { endState, makeWorld, testSettings } from "./harness.ts"
+import { desiredCapacitiesOf, endState, makeWorld, testSettings } from "./harness.ts"
 
 const success = <A, E>(exit: Exit.Exit<A, E>): A | Exit.Exit<A, E> =>
   Exit.isSuccess(exit) ? exit.value : exit
 
-const originalCapacities = (world: ReturnType<typeof makeWorld>) =>
-  Object.fromEntries(
-    world.simulation.snapshotState().groups.map((group) => [group.name, group.desiredCapacity]),
-  )
+const originalCapacities = (world: ReturnType<typeof makeWorld>) => desiredCapacitiesOf(world.simulation.snapshotState())
 
 describe("runRollout on the simulator", () => {
   it("given the small cluster on an old image, when rolled out, then every instance runs the new image with no availability violation", async () => {
