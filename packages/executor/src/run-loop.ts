@@ -432,20 +432,42 @@ const newRunId = (clusterName: string, now: number) =>
     return `${clusterName}-${stamp}-${suffix.toString(16).padStart(6, "0")}`
   })
 
+/**
+ * The observation a run starts from, tolerating throttling as the loop does: up to
+ * MAX_FAILED_OBSERVATIONS retryable failures, a poll interval apart. `undefined` when the deadline
+ * leaves no room for (another) attempt.
+ */
+const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
+  Effect.gen(function* () {
+    let failedObservations = 0
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      if (!fitsBeforeDeadline(invocation, now)) return undefined
+      yield* keepLease(invocation)
+      const observed = yield* observeSnapshot(invocation.clusterName, {
+        budgetEnd: now + invocation.settings.stepBudgetMs,
+      }).pipe(Effect.result)
+      if (Result.isSuccess(observed)) return observed.success
+      if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
+        return yield* observed.failure
+      failedObservations += 1
+      yield* pause(invocation, policy.pollIntervalMs)
+    }
+  })
+
 /** Starts a run (or answers why not) from a fresh observation, then drives it. */
 const start = (invocation: Invocation, policy: RolloutPolicy) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
-    const now = yield* Clock.currentTimeMillis
-    if (!fitsBeforeDeadline(invocation, now))
+    const snapshot = yield* firstObservation(invocation, policy)
+    if (snapshot === undefined) {
+      const now = yield* Clock.currentTimeMillis
       return {
         _tag: "Deferred",
         clusterName: invocation.clusterName,
         reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step`,
       } as const
-    const snapshot = yield* observeSnapshot(invocation.clusterName, {
-      budgetEnd: now + invocation.settings.stepBudgetMs,
-    })
+    }
     const decision = decide(initialState, snapshot, policy, yield* Clock.currentTimeMillis)
     yield* observer.decided(decision, phaseOf(decision))
     switch (decision._tag) {
