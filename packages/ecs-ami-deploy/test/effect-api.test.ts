@@ -128,7 +128,7 @@ describe("rolling out through the Effect API", () => {
     expect(mutatingCalls(simulation)).toEqual([])
   })
 
-  it("given a run interrupted after its first drain (recorded as suspended), when rolled back, then the run ends rolled-back with the old instances active and the group at its old capacity", async () => {
+  it("given a run interrupted after its first drain (recorded as suspended), when rolled back, then the run ends rolled-back with no new-image instance left, the old ones active and the group at its old capacity", async () => {
     const { simulation, run } = setUp()
     const oldInstances = instancesOn(simulation, oldImageId).map((instance) => instance.instanceId).sort()
     const desiredAtStart = simulation.snapshotState().groups.find((group) => group.name === asgName)?.desiredCapacity
@@ -160,6 +160,7 @@ describe("rolling out through the Effect API", () => {
 
     expect(events.at(-1)?._tag).toBe("RunSuspended")
     expect(result).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
+    expect(instancesOn(simulation, newImageId)).toEqual([])
     const after = simulation.snapshotState()
     expect(after.groups.find((group) => group.name === asgName)?.desiredCapacity).toBe(desiredAtStart)
     const oldContainerInstances = after.containerInstances.filter((instance) => oldInstances.includes(instance.ec2InstanceId))
