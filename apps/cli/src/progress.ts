@@ -119,6 +119,7 @@ const phaseOfCommand: Readonly<Record<RunCommand["_tag"], Phase>> = {
   UpdateLaunchSpec: "preparing",
   SetCapacity: "launching",
   DetachInstances: "launching",
+  AttachInstances: "rolling-back",
   DrainInstances: "draining",
   StopTasks: "draining",
   TerminateInstances: "terminating",

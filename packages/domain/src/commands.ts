@@ -51,6 +51,15 @@ export const DetachInstances = Schema.TaggedStruct("DetachInstances", {
   instanceIds: Schema.Array(Schema.String),
   decrementDesiredCapacity: Schema.Boolean,
 })
+/**
+ * Attaches instances back to a group (rollback of `detach` mode); Auto Scaling raises desired capacity by
+ * the number attached and refuses to go above max size. At most 20 per AWS call, the adapter batches.
+ */
+export const AttachInstances = Schema.TaggedStruct("AttachInstances", {
+  ...base,
+  asgName: Schema.String,
+  instanceIds: Schema.Array(Schema.String),
+})
 /** Sets container instances to DRAINING: ECS replaces their service tasks within each service's min/max percent. */
 export const DrainInstances = Schema.TaggedStruct("DrainInstances", {
   ...base,
@@ -97,6 +106,7 @@ export const Command = Schema.Union([
   RestoreLaunchSpec,
   SetCapacity,
   DetachInstances,
+  AttachInstances,
   DrainInstances,
   ActivateInstances,
   StopTasks,

@@ -3,7 +3,7 @@
  * plugins. Each call is retried on its own when AWS throttles or fails transiently, so a partly done
  * batch is never repeated from its start. Commands that remove capacity check the group's current
  * membership first and skip instances already on their way out, so re-issuing one after a crash
- * cannot terminate or detach anything twice.
+ * cannot terminate or detach anything twice; an attach likewise skips instances already back in the group.
  */
 import { Effect } from "effect"
 import {
@@ -99,6 +99,27 @@ export const executeCommand = (
           yield* retry(
             autoScaling.detachInstances(command.asgName, detachable, command.decrementDesiredCapacity),
           )
+        return done
+      }
+      case "AttachInstances": {
+        // Only instances still running and not already members: a re-issued attach never fails on
+        // instances an earlier attempt attached, nor on one that has since gone.
+        const [group, described] = yield* Effect.all([
+          retry(describeGroup(command.asgName)),
+          retry(ec2.describeInstances(command.instanceIds)),
+        ])
+        const members = new Set(
+          group.instances
+            .filter((instance) => instance.lifecycleState !== "Detached")
+            .map((instance) => instance.instanceId),
+        )
+        const running = new Set(
+          described.filter((instance) => instance.state === "running").map((instance) => instance.instanceId),
+        )
+        const attachable = command.instanceIds.filter(
+          (instanceId) => running.has(instanceId) && !members.has(instanceId),
+        )
+        if (attachable.length > 0) yield* retry(autoScaling.attachInstances(command.asgName, attachable))
         return done
       }
       case "DrainInstances":

@@ -39,6 +39,7 @@ const phaseOfCommand: Record<CommandTag, Phase> = {
   UpdateLaunchSpec: "preparing",
   SetCapacity: "launching",
   DetachInstances: "launching",
+  AttachInstances: "rolling-back",
   DrainInstances: "draining",
   StopTasks: "draining",
   TerminateInstances: "terminating",

@@ -57,6 +57,8 @@ export const commandIds = {
   cleanup: (asg: string) => `cleanup:${asg}`,
   restoreSpec: (asg: string) => `rollback-launch-spec:${asg}`,
   activate: (asg: string) => `rollback-activate:${asg}`,
+  rollbackAttachMaxSize: (asg: string) => `rollback-attach-max-size:${asg}`,
+  rollbackAttach: (asg: string) => `rollback-attach:${asg}`,
   removeNew: (asg: string) => `rollback-terminate-new:${asg}`,
   rollbackMinSize: (asg: string) => `rollback-min-size:${asg}`,
   rollbackCapacity: (asg: string) => `rollback-capacity:${asg}`,
@@ -919,6 +921,46 @@ const rollBack = (ctx: Context): Decision => {
         clusterName: ctx.run.clusterName,
         containerInstanceArns: draining,
       })
+    // Detach mode: the old instances this run detached and that still run go back into the group
+    // before anything it launched is removed, so the group never runs short of them. Attaching raises
+    // desired capacity by their number and is refused above max size: max size is raised first. The
+    // removal below waits for the attach: it is sized from the desired capacity the attach sets.
+    const attachId = commandIds.rollbackAttach(g.asgName)
+    const attachRecord = commandRecord(ctx.state, attachId)
+    if (attachRecord?.outcome !== "succeeded") {
+      const inGroup = new Set(liveMembers(ctx, group))
+      const toAttach = (
+        attachRecord?.command._tag === "AttachInstances"
+          ? attachRecord.command.instanceIds
+          : [...detachedByRun(ctx, g.asgName)].sort()
+      ).filter((id) => !isGone(ctx, id) && !inGroup.has(id))
+      if (toAttach.length > 0) {
+        const maxSizeId = commandIds.rollbackAttachMaxSize(g.asgName)
+        const maxSize = group.desiredCapacity + toAttach.length
+        if (!isDone(ctx, maxSizeId, group.maxSize >= maxSize))
+          commands.push(
+            next(ctx, maxSizeId, () => ({
+              _tag: "SetCapacity",
+              id: maxSizeId,
+              reason: `raise the max size of ${g.asgName} so that its ${toAttach.length} detached old instance(s) can be attached back`,
+              asgName: g.asgName,
+              desiredCapacity: group.desiredCapacity,
+              minSize: group.minSize,
+              maxSize,
+            })),
+          )
+        commands.push(
+          next(ctx, attachId, () => ({
+            _tag: "AttachInstances",
+            id: attachId,
+            reason: `attach the ${toAttach.length} old instance(s) this run detached back to ${g.asgName}`,
+            asgName: g.asgName,
+            instanceIds: toAttach,
+          })),
+        )
+        continue
+      }
+    }
     // New instances this run launched: every unproven one (it failed), and proven ones that run nothing
     // as far as the group is above its start size; a new instance running tasks is never removed. An
     // instance EC2 does not describe yet was launched after the start (every member was described then).

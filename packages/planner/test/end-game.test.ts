@@ -380,27 +380,40 @@ describe("a command failing before rollback", () => {
 })
 
 describe("rollback removing the instances it launched", () => {
-  it("given detach mode and new instances that never register, when rolled back, then min size is lowered before they are removed with decrement (Auto Scaling refuses to go below it) and put back after", () => {
-    const rollout = runUntil(
-      newWorld(
-        buildCluster({ groups: [{ name: "a", old: 2 }] }),
-        policy({ capacityMode: "detach", maxDraining: { unit: "percent", value: 100 } }),
-        {
-          newInstancesNeverRegister: true,
-        },
-      ),
-      is("Finish"),
+  it("given detach mode and new instances that never register, when rolled back, then the detached old instances are attached back (max size raised first) before the new ones are removed with decrement, and the group ends as it started", () => {
+    const world = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }] }),
+      policy({ capacityMode: "detach", maxDraining: { unit: "percent", value: 100 } }),
+      { newInstancesNeverRegister: true },
     )
+    const before = world.snapshot.groups[0]
+    const rollout = runUntil(world, is("Finish"))
     expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
     const commands = commandsIssued(rollout.steps)
-    const remove = commands.findIndex((c) => c.id === commandIds.removeNew("a"))
-    const lower = commands.findIndex((c) => c.id === commandIds.rollbackMinSize("a"))
+    const position = (id: string) => commands.findIndex((c) => c.id === id)
+    const detached = commands.flatMap((c) => (c._tag === "DetachInstances" ? c.instanceIds : []))
+    expect(detached).toHaveLength(2)
+    const raise = position(commandIds.rollbackAttachMaxSize("a"))
+    const attach = position(commandIds.rollbackAttach("a"))
+    const remove = position(commandIds.removeNew("a"))
+    expect(commands[raise]).toMatchObject({ _tag: "SetCapacity", desiredCapacity: 2, maxSize: 4 })
+    expect(commands[attach]).toMatchObject({ _tag: "AttachInstances", instanceIds: [...detached].sort() })
     expect(commands[remove]).toMatchObject({
       instanceIds: ["i-a-l0", "i-a-l1"],
       decrementDesiredCapacity: true,
     })
-    expect(commands[lower]).toMatchObject({ _tag: "SetCapacity", desiredCapacity: 2, minSize: 0 })
-    expect(lower).toBeLessThan(remove)
-    expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 2, minSize: 1, maxSize: 2 })
+    expect(raise).toBeLessThan(attach)
+    expect(attach).toBeLessThan(remove)
+    // Attached back, the group is above min size when the new instances leave: min size never moves.
+    expect(position(commandIds.rollbackMinSize("a"))).toBe(-1)
+    const after = rollout.world.snapshot.groups[0]
+    expect(after).toMatchObject({
+      desiredCapacity: before?.desiredCapacity,
+      minSize: before?.minSize,
+      maxSize: before?.maxSize,
+    })
+    expect(after?.instances.map((m) => `${m.instanceId} ${m.lifecycleState}`).sort()).toEqual(
+      before?.instances.map((m) => `${m.instanceId} ${m.lifecycleState}`).sort(),
+    )
   })
 })

@@ -277,6 +277,34 @@ export const applyCommand = (
           : g.desiredCapacity,
       }))
       break
+    case "AttachInstances": {
+      // As AWS: running instances outside the group join it and raise desired capacity; above max size, refused.
+      const target = snapshot.groups.find((g) => g.name === command.asgName)
+      const joining = snapshot.instances.filter(
+        (i) =>
+          command.instanceIds.includes(i.instanceId) &&
+          i.state === "running" &&
+          !(target?.instances.some((m) => m.instanceId === i.instanceId) ?? false),
+      )
+      if (target !== undefined && target.desiredCapacity + joining.length > target.maxSize)
+        throw new Error(`AttachInstances above the max size of ${command.asgName}`)
+      next = group(command.asgName, (g) => ({
+        ...g,
+        desiredCapacity: g.desiredCapacity + joining.length,
+        instances: [
+          ...g.instances,
+          ...joining.map((i) => ({
+            instanceId: i.instanceId,
+            availabilityZone: i.availabilityZone,
+            lifecycleState: "InService" as const,
+            healthStatus: "Healthy" as const,
+            protectedFromScaleIn: false,
+            instanceType: i.instanceType,
+          })),
+        ],
+      }))
+      break
+    }
     case "DrainInstances":
       next = setStatus(command.containerInstanceArns, "DRAINING")
       break
