@@ -834,6 +834,16 @@ const finalize = (ctx: Context): Decision => {
       )
     const groupNotes = leftovers(ctx, group, g, live)
     notes.push(...groupNotes)
+    // Old instances still in the group at the end are the ones standaloneTasks=skip-instance left.
+    const skipped = g.oldInstanceIds.filter(
+      (id) =>
+        !isGone(ctx, id) &&
+        group?.instances.some((m) => m.instanceId === id && !gone.has(m.lifecycleState)) === true,
+    )
+    if (skipped.length > 0)
+      notes.push(
+        `${g.asgName} leaves ${skipped.join(", ")} on its current image: standalone tasks run there (policy standaloneTasks=skip-instance)`,
+      )
     const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
     const resumeId = commandIds.resume(g.asgName)
     if (

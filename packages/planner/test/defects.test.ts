@@ -180,7 +180,7 @@ describe("defects of the Go tool, each prevented", () => {
     expect(outcome(rollout)).toBe("succeeded")
   })
 
-  it("standalone tasks with skip-instance: the instance is left running on the old image", () => {
+  it("standalone tasks with skip-instance: the instance is left running on the old image, and the finish reason names it", () => {
     const start = buildCluster({
       groups: [{ name: "a", old: 2 }],
       services: [{ name: "web", tasks: 2 }],
@@ -193,6 +193,10 @@ describe("defects of the Go tool, each prevented", () => {
     expect(touched).not.toContain("i-a-o0")
     expect(touched).toContain("i-a-o1")
     expect(outcome(rollout)).toBe("succeeded")
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({
+      _tag: "Finish",
+      reason: expect.stringContaining("a leaves i-a-o0 on its current image: standalone tasks run there"),
+    })
   })
 
   it("daemon tasks ignored: a daemon task does not hold up a drained instance, and is not counted as displaced", () => {
