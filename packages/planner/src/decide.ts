@@ -65,6 +65,7 @@ export const commandIds = {
   rollbackResume: (asg: string) => `rollback-resume:${asg}`,
   rollbackTrimDrain: (asg: string, round: number) => `rollback-trim-drain:${asg}:r${round}`,
   rollbackTrimTerminate: (asg: string, round: number) => `rollback-trim-terminate:${asg}:r${round}`,
+  rollbackBalance: (asg: string, round: number) => `rollback-balance-capacity:${asg}:r${round}`,
 } as const
 
 interface Context {
@@ -343,7 +344,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   // Step 1: add capacity (surge: raise desired; detach: detach old instances so the group replaces them).
   let members = waveMembers(ctx, capacityId) ?? waveMembers(ctx, drainId)
   if (members === undefined && remainingOld.length === 0 && remainingDetached.length === 0)
-    return endGame(ctx, g, group)
+    return settleGroup(ctx, g, group, endGameSettlement(ctx, g))
   const detachedBefore = capacityRecord === undefined && (members !== undefined || remainingOld.length === 0)
   if (!detachedBefore && capacityRecord === undefined && members === undefined) {
     const size = waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
@@ -596,39 +597,103 @@ const currentRound = (ctx: Context, asgName: string, ids: SurplusIds): number =>
 }
 
 /**
- * The end game of a group whose old instances are all gone: bring it back to its start size and
- * leave its zones balanced, removing only specific, drained instances. Lowering desired capacity
- * would let Auto Scaling terminate instances of its choosing undrained, and resuming AZRebalance on
- * an unbalanced group makes it launch one instance and then terminate one, also undrained. Each round:
- * if the group is at its start size but unbalanced (and the run suspended AZRebalance), raise desired
- * by one so Auto Scaling launches into the smallest zone; once every new member is proven, drain the
- * surplus (largest zone first, fewest tasks first, only what fits elsewhere), then terminate it with
- * decrement. Surplus whose tasks fit nowhere is kept (never killed); so is an imbalance that
- * `maxBalanceRounds` rounds did not fix, and then AZRebalance stays suspended.
+ * How a group is brought back to its start size with balanced zones: by the end game of a run (new
+ * capacity on the target image), or by its rollback (capacity on the image the group launched before).
  */
-const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decision | undefined => {
-  const round = currentRound(ctx, g.asgName, endGameIds)
-  const balanceId = commandIds.balance(g.asgName, round)
-  const target = ctx.run.targetImage.imageId
-  const runDeadline = ctx.run.startedAt + ctx.policy.timeouts.runMs
+interface Settlement {
+  readonly balanceId: (asg: string, round: number) => string
+  readonly surplusIds: SurplusIds
+  /** The image the group launches now: what a balancing launch must be proven on. */
+  readonly imageId: string
+  /** When the first round may be taken to start, absent a command of its own. */
+  readonly since: number
+  /** Until when to wait for members launched before the first round to be proven. */
+  readonly provingDeadline: number
+  readonly phase: (normal: Phase) => Phase
+  readonly onProvingTimeout: (reason: string) => Decision
+  readonly surplus: Omit<Parameters<typeof removeSurplus>[5], "roomDeadline">
+}
+
+/** The end game of a run: its old instances are all gone. */
+const endGameSettlement = (ctx: Context, g: GroupAtStart): Settlement => ({
+  balanceId: commandIds.balance,
+  surplusIds: endGameIds,
+  imageId: ctx.run.targetImage.imageId,
+  since:
+    startedAt(ctx, commandIds.terminate(g.asgName, currentWave(ctx, g.asgName) - 1)) ?? ctx.run.startedAt,
+  provingDeadline: ctx.run.startedAt + ctx.policy.timeouts.runMs,
+  phase: (normal) => normal,
+  onProvingTimeout: (reason) => failRun(ctx, reason),
+  surplus: {
+    receivers: (intended) => new Set([...ctx.oldIds, ...intended]),
+    removable: (m) =>
+      !ctx.oldIds.has(m.instanceId) &&
+      ctx.index.instanceById.get(m.instanceId)?.imageId === ctx.run.targetImage.imageId,
+    onDrainTimeout: (reason) => failRun(ctx, reason),
+  },
+})
+
+/**
+ * The end of a rollback: what the run launched and is not needed is drained and removed, and a
+ * group it left unbalanced gets an instance on its restored launch spec in its smallest zone.
+ */
+const rollbackSettlement = (ctx: Context, g: GroupAtStart): Settlement => {
+  const rollbackAt = ctx.state.rollback?.at ?? ctx.now
+  const rollbackFailed = (reason: string): Decision => ({
+    _tag: "Finish",
+    outcome: "failed",
+    reason: `rollback could not finish: ${reason} (the run had failed: ${ctx.state.rollback?.reason ?? "rolled back"})`,
+  })
+  return {
+    balanceId: commandIds.rollbackBalance,
+    surplusIds: rollbackTrimIds,
+    imageId: g.launchSpecImageId,
+    since: rollbackAt,
+    provingDeadline: rollbackAt + ctx.policy.timeouts.newCapacityMs,
+    phase: () => "rolling-back",
+    onProvingTimeout: rollbackFailed,
+    surplus: {
+      receivers: (intended) => new Set(intended),
+      removable: (m) => !ctx.oldIds.has(m.instanceId),
+      onDrainTimeout: (reason) => rollbackFailed(`${reason}; they are left DRAINING`),
+    },
+  }
+}
+
+/**
+ * Brings a group back to its start size and leaves its zones balanced, removing only specific,
+ * drained instances. Lowering desired capacity would let Auto Scaling terminate instances of its
+ * choosing undrained, and resuming AZRebalance on an unbalanced group makes it launch one instance
+ * and then terminate one, also undrained. Each round: if the group is at its start size but
+ * unbalanced (and the run suspended AZRebalance), raise desired by one so Auto Scaling launches into
+ * the smallest zone; once every member launched on the group's image is proven, drain the surplus
+ * (largest zone first, fewest tasks first, only what fits elsewhere), then terminate it with
+ * decrement. Surplus whose tasks fit nowhere is kept (never killed); so is an imbalance that
+ * `maxBalanceRounds` rounds did not fix, and then AZRebalance stays suspended. `undefined` when done.
+ */
+const settleGroup = (
+  ctx: Context,
+  g: GroupAtStart,
+  group: AutoScalingGroup,
+  how: Settlement,
+): Decision | undefined => {
+  const round = currentRound(ctx, g.asgName, how.surplusIds)
+  const balanceId = how.balanceId(g.asgName, round)
   const roundStart =
-    startedAt(ctx, balanceId) ??
-    startedAt(ctx, endGameIds.terminate(g.asgName, round - 1)) ??
-    startedAt(ctx, commandIds.terminate(g.asgName, currentWave(ctx, g.asgName) - 1)) ??
-    ctx.run.startedAt
-  if (waveMembers(ctx, endGameIds.drain(g.asgName, round)) === undefined) {
+    startedAt(ctx, balanceId) ?? startedAt(ctx, how.surplusIds.terminate(g.asgName, round - 1)) ?? how.since
+  if (waveMembers(ctx, how.surplusIds.drain(g.asgName, round)) === undefined) {
     const live = capacityMembers(group)
     const balanceRecord = commandRecord(ctx.state, balanceId)
     const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
     if (balanceCommand === undefined) {
-      const settle = settling(ctx, group, roundStart + ctx.policy.timeouts.newCapacityMs, "proving")
+      const settle = settling(ctx, group, roundStart + ctx.policy.timeouts.newCapacityMs, how.phase("proving"))
       if (settle !== undefined) return settle
       if (live.length <= g.desiredCapacity) {
         const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
         if (!mustBalance || round > maxBalanceRounds(group)) return undefined
         // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
         const desired = Math.max(live.length, group.desiredCapacity) + 1
-        return act("launching", [
+        return act(how.phase("launching"), [
           {
             _tag: "SetCapacity",
             id: balanceId,
@@ -644,7 +709,7 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
       balanceRecord?.outcome !== "succeeded" &&
       group.desiredCapacity !== balanceCommand.desiredCapacity
     )
-      return act("launching", [balanceCommand])
+      return act(how.phase("launching"), [balanceCommand])
 
     // New capacity proven before anything is drained onto it (invariant 3).
     const expected = balanceCommand?.desiredCapacity ?? live.length
@@ -657,32 +722,28 @@ const endGame = (ctx: Context, g: GroupAtStart, group: AutoScalingGroup): Decisi
         !ctx.oldIds.has(m.instanceId) &&
         state !== "shutting-down" &&
         state !== "terminated" &&
-        (imageId === undefined || imageId === target) &&
-        !isProvenNew(ctx.index, group, m.instanceId, target)
+        (imageId === undefined || imageId === how.imageId) &&
+        !isProvenNew(ctx.index, group, m.instanceId, how.imageId)
       )
     })
     if (live.length < expected || unproven.length > 0) {
       const since = startedAt(ctx, balanceId)
-      const deadline = since === undefined ? runDeadline : since + ctx.policy.timeouts.newCapacityMs
+      const deadline = since === undefined ? how.provingDeadline : since + ctx.policy.timeouts.newCapacityMs
       if (ctx.now >= deadline)
-        return failRun(
-          ctx,
+        return how.onProvingTimeout(
           `the instance launched to balance the zones of ${g.asgName} was not proven in time`,
         )
       return {
         _tag: "Wait",
-        phase: "proving",
+        phase: how.phase("proving"),
         reason: `${live.length - unproven.length} of ${expected} instance(s) of ${g.asgName} proven before its surplus is removed`,
         deadline,
       }
     }
   }
-  return removeSurplus(ctx, g, group, round, endGameIds, {
+  return removeSurplus(ctx, g, group, round, how.surplusIds, {
+    ...how.surplus,
     roomDeadline: roundStart + ctx.policy.timeouts.drainWaveMs,
-    receivers: (intended) => new Set([...ctx.oldIds, ...intended]),
-    removable: (m) =>
-      !ctx.oldIds.has(m.instanceId) && ctx.index.instanceById.get(m.instanceId)?.imageId === target,
-    onDrainTimeout: (reason) => failRun(ctx, reason),
   })
 }
 
@@ -976,16 +1037,24 @@ const rollBack = (ctx: Context): Decision => {
     // instance EC2 does not describe yet was launched after the start (every member was described then).
     const removeId = commandIds.removeNew(g.asgName)
     const removeRecord = commandRecord(ctx.state, removeId)
-    if (removeRecord === undefined || removeRecord.outcome !== "succeeded") {
+    // Once a balancing round has launched (below), what is above the start size is its surplus to
+    // drain and remove, not instances to terminate here.
+    const balancing = commandRecord(ctx.state, commandIds.rollbackBalance(g.asgName, 1)) !== undefined
+    if (!balancing && removeRecord?.outcome !== "succeeded") {
       const members = liveMembers(ctx, group)
       // Surplus that rollback itself drains is terminated by its own round, once drained.
       const trimming = new Set(surplusDrained(ctx, g.asgName, rollbackTrimIds))
-      const launchedByRun = members.filter(
-        (id) =>
+      // Instances on another image than the target were launched from the restored launch spec: not
+      // failed new capacity.
+      const launchedByRun = members.filter((id) => {
+        const instance = ctx.index.instanceById.get(id)
+        return (
           !ctx.oldIds.has(id) &&
           !trimming.has(id) &&
-          (ctx.index.instanceById.get(id)?.launchTime ?? ctx.run.startedAt) >= ctx.run.startedAt,
-      )
+          (instance === undefined || instance.imageId === ctx.run.targetImage.imageId) &&
+          (instance?.launchTime ?? ctx.run.startedAt) >= ctx.run.startedAt
+        )
+      })
       const unproven = launchedByRun
         .filter((id) => !isProvenNew(ctx.index, group, id, ctx.run.targetImage.imageId))
         .sort()
@@ -1027,8 +1096,8 @@ const rollBack = (ctx: Context): Decision => {
         )
     }
     // Once the steps above took effect (old instances back in service), new ones still above the start
-    // size (running tasks) are drained onto them and removed by id, as in the end game; capacity and
-    // processes are restored after that.
+    // size (running tasks) are drained onto them and removed by id, and unbalanced zones are evened
+    // out, as in the end game; capacity and processes are restored after that.
     if (commands.length > issuedBefore) continue
     const rollbackAt = ctx.state.rollback?.at ?? ctx.now
     const settle = settling(ctx, group, rollbackAt + ctx.policy.timeouts.newCapacityMs, "rolling-back")
@@ -1036,23 +1105,7 @@ const rollBack = (ctx: Context): Decision => {
       waits.push(settle)
       continue
     }
-    const trim = removeSurplus(
-      ctx,
-      g,
-      group,
-      currentRound(ctx, g.asgName, rollbackTrimIds),
-      rollbackTrimIds,
-      {
-        roomDeadline: rollbackAt + ctx.policy.timeouts.drainWaveMs,
-        receivers: (intended) => new Set(intended),
-        removable: (m) => !ctx.oldIds.has(m.instanceId),
-        onDrainTimeout: (reason) => ({
-          _tag: "Finish",
-          outcome: "failed",
-          reason: `rollback could not finish: ${reason}; they are left DRAINING (the run had failed: ${ctx.state.rollback?.reason ?? "rolled back"})`,
-        }),
-      },
-    )
+    const trim = settleGroup(ctx, g, group, rollbackSettlement(ctx, g))
     if (trim?._tag === "Finish") return trim
     if (trim?._tag === "Act") commands.push(...trim.commands)
     if (trim?._tag === "Wait") waits.push(trim)

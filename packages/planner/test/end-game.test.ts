@@ -289,6 +289,39 @@ describe("zone balance", () => {
       expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
     expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 4, suspendedProcesses: [] })
   })
+  it("given a run whose waves left the zones three to one, when it rolls back then, then the rollback launches into the small zone on the restored launch spec, removes a drained instance from the large one, and resumes AZRebalance", () => {
+    const snapshot = inZones(
+      buildCluster({ groups: [{ name: "a", old: 2, fresh: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      "a",
+      ["eu-west-1a", "eu-west-1b"],
+      { "i-a-n0": "eu-west-1a", "i-a-n1": "eu-west-1a", "i-a-o0": "eu-west-1b", "i-a-o1": "eu-west-1b" },
+    )
+    // The waves are done and the end game is about to balance when the run fails.
+    const beforeBalancing = runUntil(newWorld(snapshot, policy()), (d) =>
+      commandsOf(d).some((c) => c.id === commandIds.balance("a", 1)),
+    ).world
+    expect(zoneSpread(beforeBalancing.snapshot, "a")).toEqual([3, 1])
+    const rollout = runUntil(
+      carryOut(beforeBalancing, { _tag: "RollBack", reason: "the new image looks broken" }),
+      is("Finish"),
+    )
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+    const commands = commandsIssued(rollout.steps)
+    expect(commands).toContainEqual(
+      expect.objectContaining({ _tag: "SetCapacity", id: commandIds.rollbackBalance("a", 1) }),
+    )
+    expect(commands).toContainEqual(
+      expect.objectContaining({
+        _tag: "TerminateInstances",
+        id: commandIds.rollbackTrimTerminate("a", 1),
+        decrementDesiredCapacity: true,
+      }),
+    )
+    for (const { command, live } of setCapacities(rollout.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    expect(zoneSpread(rollout.world.snapshot, "a")).toEqual([2, 2])
+    expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 4, suspendedProcesses: [] })
+  })
 })
 
 describe("a cluster the Go tool left half-done", () => {
