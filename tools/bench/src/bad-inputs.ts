@@ -12,7 +12,13 @@ import {
   upgradeCluster,
   type UpgradeOptions,
 } from "ecs-ami-deploy"
-import { makeSimulation, scenarios, simulatedPorts, type Scenario, type Simulation } from "ecs-ami-deploy/simulator"
+import {
+  makeSimulation,
+  scenarios,
+  simulatedPorts,
+  type Scenario,
+  type Simulation,
+} from "ecs-ami-deploy/simulator"
 import { mutatingCalls } from "./end-state.ts"
 import { clusterOf } from "./scenarios.ts"
 
@@ -29,7 +35,10 @@ export interface BadInputResult {
   readonly mutatingCalls: number
 }
 
-const environment = (simulation: Simulation) => ({ ports: simulatedPorts(simulation), eventLog: memoryEventLog() })
+const environment = (simulation: Simulation) => ({
+  ports: simulatedPorts(simulation),
+  eventLog: memoryEventLog(),
+})
 
 /** Options as a JavaScript caller might pass them: unchecked by the compiler, so the library must check them. */
 const unchecked = (options: Record<string, unknown>): UpgradeOptions => options as unknown as UpgradeOptions
@@ -56,25 +65,56 @@ export const badInputs = (scenario: Scenario): ReadonlyArray<BadInput> => {
     { name: "maxDraining 0", call: withPolicy({ maxDraining: { unit: "percent", value: 0 } }) },
     { name: "maxSurge 150%", call: withPolicy({ maxSurge: { unit: "percent", value: 150 } }) },
     { name: "maxSurge negative", call: withPolicy({ maxSurge: { unit: "instances", value: -1 } }) },
-    { name: "maxSurge as a string (`\"50%\"`)", call: withPolicy({ maxSurge: "50%" }) },
+    { name: 'maxSurge as a string (`"50%"`)', call: withPolicy({ maxSurge: "50%" }) },
     { name: "unknown capacity mode", call: withPolicy({ capacityMode: "blue-green" }) },
     { name: "polling interval 0", call: withPolicy({ pollIntervalMs: 0 }) },
-    { name: "run timeout shorter than a drain wave", call: withPolicy({ timeouts: { runMs: 60_000, drainWaveMs: 120_000 } }) },
-    { name: "AMI source that is not a plugin", call: upgrade({ policy: proceed, ami: { imageId: "ami-0123" } }) },
-    { name: "launch-spec strategy that is not a plugin", call: upgrade({ policy: proceed, launchSpecStrategies: [42] }) },
+    {
+      name: "run timeout shorter than a drain wave",
+      call: withPolicy({ timeouts: { runMs: 60_000, drainWaveMs: 120_000 } }),
+    },
+    {
+      name: "AMI source that is not a plugin",
+      call: upgrade({ policy: proceed, ami: { imageId: "ami-0123" } }),
+    },
+    {
+      name: "launch-spec strategy that is not a plugin",
+      call: upgrade({ policy: proceed, launchSpecStrategies: [42] }),
+    },
     { name: "pinned image that does not exist", call: pinned("ami-00000000000dead00") },
-    { name: "pinned image of another architecture (arm64)", call: pinned(imageWhere(scenario, (image) => image.architecture === "arm64")) },
-    { name: "pinned image of another family (Amazon Linux 2)", call: pinned(imageWhere(scenario, (image) => image.name.startsWith("amzn2-"))) },
+    {
+      name: "pinned image of another architecture (arm64)",
+      call: pinned(imageWhere(scenario, (image) => image.architecture === "arm64")),
+    },
+    {
+      name: "pinned image of another family (Amazon Linux 2)",
+      call: pinned(imageWhere(scenario, (image) => image.name.startsWith("amzn2-"))),
+    },
     { name: "default policy with a service a drain could empty", call: upgrade({}) },
-    { name: "deadline already passed", call: (simulation) => upgradeCluster({ cluster, policy: proceed, deadline: simulation.now() - 1 }, environment(simulation)) },
-    { name: "cluster that does not exist", call: (simulation) => upgradeCluster({ cluster: "no-such-cluster", policy: proceed }, environment(simulation)) },
-    { name: "resume without an open run", call: (simulation) => resumeRun({ cluster }, environment(simulation)) },
-    { name: "rollback without an open run", call: (simulation) => rollbackRun({ cluster }, environment(simulation)) },
+    {
+      name: "deadline already passed",
+      call: (simulation) =>
+        upgradeCluster({ cluster, policy: proceed, deadline: simulation.now() - 1 }, environment(simulation)),
+    },
+    {
+      name: "cluster that does not exist",
+      call: (simulation) =>
+        upgradeCluster({ cluster: "no-such-cluster", policy: proceed }, environment(simulation)),
+    },
+    {
+      name: "resume without an open run",
+      call: (simulation) => resumeRun({ cluster }, environment(simulation)),
+    },
+    {
+      name: "rollback without an open run",
+      call: (simulation) => rollbackRun({ cluster }, environment(simulation)),
+    },
   ]
 }
 
 const tagOf = (value: unknown): string =>
-  typeof value === "object" && value !== null && "_tag" in value && typeof value._tag === "string" ? value._tag : String(value)
+  typeof value === "object" && value !== null && "_tag" in value && typeof value._tag === "string"
+    ? value._tag
+    : String(value)
 
 /** Results that start nothing. */
 const refusals = new Set(["Refused", "Deferred", "NothingToDo"])

@@ -34,10 +34,13 @@ for (const scenario of benchScenarios({ quick }))
   for (const contender of contenders) {
     const figures = await measure(scenario, contender)
     runs.push(figures)
-    process.stderr.write(`  ${scenario.name} / ${contender.id}: ${figures.status} in ${(figures.wallMs / 1000).toFixed(1)} s real\n`)
+    process.stderr.write(
+      `  ${scenario.name} / ${contender.id}: ${figures.status} in ${(figures.wallMs / 1000).toFixed(1)} s real\n`,
+    )
   }
 
-const engineDefault = (scenario: string) => runs.find((run) => run.scenario === scenario && run.contender === "engine-default")
+const engineDefault = (scenario: string) =>
+  runs.find((run) => run.scenario === scenario && run.contender === "engine-default")
 
 const runRows = runs.map((run) => {
   const ours = engineDefault(run.scenario)
@@ -47,8 +50,12 @@ const runRows = runs.map((run) => {
     run.status === "succeeded" ? "ok" : "FAILED (below)",
     formatSeconds(run.durationMs),
     run.lowerBound === undefined ? "" : formatSeconds(run.lowerBound.totalMs),
-    run.ratioToLowerBound === undefined || run.status !== "succeeded" ? "" : formatRatio(run.ratioToLowerBound),
-    ours === undefined || ours.status !== "succeeded" || run.status !== "succeeded" ? "" : formatRatio(run.durationMs / ours.durationMs),
+    run.ratioToLowerBound === undefined || run.status !== "succeeded"
+      ? ""
+      : formatRatio(run.ratioToLowerBound),
+    ours === undefined || ours.status !== "succeeded" || run.status !== "succeeded"
+      ? ""
+      : formatRatio(run.durationMs / ours.durationMs),
     `${run.serviceSecondsBelowFloor} / ${run.settled.serviceSecondsBelowFloor}`,
     `${run.serviceSecondsWithZeroHealthy} / ${run.settled.serviceSecondsWithZeroHealthy}`,
     String(run.apiCalls.total),
@@ -79,18 +86,29 @@ const boundRows = runs.flatMap((run) =>
 )
 
 const planner = measurePlanner()
-const lambda = quick ? ({ measured: false, reason: "skipped by --quick" } as const) : measureLambda(Number(args["lambda-runs"]))
+const lambda = quick
+  ? ({ measured: false, reason: "skipped by --quick" } as const)
+  : measureLambda(Number(args["lambda-runs"]))
 const memory = quick ? ({ measured: false, reason: "skipped by --quick" } as const) : measureMemory()
 const judged = verdicts(runs)
 
 const microRows = (): Array<Array<string>> => {
-  const notMeasured = (what: string, figure: Measured<unknown>) => (figure.measured ? [] : [[what, `not measured: ${figure.reason}`]])
+  const notMeasured = (what: string, figure: Measured<unknown>) =>
+    figure.measured ? [] : [[what, `not measured: ${figure.reason}`]]
   return [
-    ...(planner.measured ? Object.entries(planner.value.medianMs).map(([name, ms]) => [`planner: ${name} (median)`, `${ms.toFixed(2)} ms`]) : []),
+    ...(planner.measured
+      ? Object.entries(planner.value.medianMs).map(([name, ms]) => [
+          `planner: ${name} (median)`,
+          `${ms.toFixed(2)} ms`,
+        ])
+      : []),
     ...notMeasured("planner decide / fold", planner),
     ...(lambda.measured
       ? [
-          ["Lambda bundle size", `${lambda.value.bundleBytes} bytes (${formatMiB(lambda.value.bundleBytes)})`],
+          [
+            "Lambda bundle size",
+            `${lambda.value.bundleBytes} bytes (${formatMiB(lambda.value.bundleBytes)})`,
+          ],
           [
             `Lambda cold import (median of ${lambda.value.importRuns} fresh processes)`,
             `${lambda.value.importMedianWallMs} ms wall, ${lambda.value.importMedianCpuMs} ms CPU (empty module: ${lambda.value.emptyModuleMedianWallMs} ms wall)`,
@@ -116,7 +134,23 @@ console.log(`\`${command}\` · Node ${process.versions.node} · ${cpus().length}
 console.log("## Rollouts (simulated)\n")
 console.log(
   markdownTable(
-    ["scenario (instances)", "contender", "outcome", "duration", "lower bound", "÷ bound", "× ours", "svc-s below floor (run / +settling)", "svc-s zero healthy (run / +settling)", "API calls", "per instance", "read / mutating", "failed calls", "peak extra", "extra inst-h"],
+    [
+      "scenario (instances)",
+      "contender",
+      "outcome",
+      "duration",
+      "lower bound",
+      "÷ bound",
+      "× ours",
+      "svc-s below floor (run / +settling)",
+      "svc-s zero healthy (run / +settling)",
+      "API calls",
+      "per instance",
+      "read / mutating",
+      "failed calls",
+      "peak extra",
+      "extra inst-h",
+    ],
     runRows,
   ),
 )
@@ -127,14 +161,30 @@ if (failed.length > 0) {
 }
 console.log("\n## Lower bounds and where our engine spent its time\n")
 console.log(
-  markdownTable(["scenario", "contender", "old / wave size → waves", "capacity proven", "drain wave (slowest service)", "bound", "measured: where the time went"], boundRows),
+  markdownTable(
+    [
+      "scenario",
+      "contender",
+      "old / wave size → waves",
+      "capacity proven",
+      "drain wave (slowest service)",
+      "bound",
+      "measured: where the time went",
+    ],
+    boundRows,
+  ),
 )
 console.log("\n## Micro-benchmarks\n")
 if (planner.measured) console.log(`Planner: ${planner.value.setup}\n`)
 if (lambda.measured) console.log(`Lambda: ${lambda.value.machine}\n`)
 console.log(markdownTable(["what", "measured"], microRows()))
 console.log("\n## Targets\n")
-console.log(markdownTable(["target", "verdict", "measured"], judged.map((v) => [v.target, v.status, v.evidence])))
+console.log(
+  markdownTable(
+    ["target", "verdict", "measured"],
+    judged.map((v) => [v.target, v.status, v.evidence]),
+  ),
+)
 
 const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })

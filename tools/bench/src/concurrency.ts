@@ -19,11 +19,17 @@ export const failureTag = (exit: Exit.Exit<unknown, unknown>): string | undefine
   const reason = exit.cause.reasons[0]
   if (reason?._tag !== "Fail") return undefined
   const error: unknown = reason.error
-  return typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
+  return typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : undefined
 }
 
 const finishedWith = (exit: Exit.Exit<unknown, unknown>, outcome: string): boolean =>
-  Exit.isSuccess(exit) && typeof exit.value === "object" && exit.value !== null && "outcome" in exit.value && exit.value.outcome === outcome
+  Exit.isSuccess(exit) &&
+  typeof exit.value === "object" &&
+  exit.value !== null &&
+  "outcome" in exit.value &&
+  exit.value.outcome === outcome
 
 export interface StartedTogether {
   readonly scenario: string
@@ -35,14 +41,22 @@ export interface StartedTogether {
 }
 
 /** `executors` rollouts of one cluster started at the same instant over one event log. */
-export const startedTogether = async (scenario: Scenario, policy: RolloutPolicy, executors: number): Promise<StartedTogether> => {
+export const startedTogether = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  executors: number,
+): Promise<StartedTogether> => {
   const simulation = makeSimulation(scenario)
   const clusterName = clusterOf(scenario)
   const exit = await runOnSimulation(
     simulation,
     makeMemoryEventLog(),
     Effect.all(
-      Array.from({ length: executors }, (_, index) => Effect.exit(runRollout({ clusterName, policy, holder: `executor-${index + 1}`, settings: reliabilitySettings }))),
+      Array.from({ length: executors }, (_, index) =>
+        Effect.exit(
+          runRollout({ clusterName, policy, holder: `executor-${index + 1}`, settings: reliabilitySettings }),
+        ),
+      ),
       { concurrency: "unbounded" },
     ),
   )
@@ -71,18 +85,26 @@ export interface Takeover {
 }
 
 /** A holder dies after `killAt` events; others try at once, then one more after the lease runs out. */
-export const takeoverAfterExpiry = async (scenario: Scenario, policy: RolloutPolicy, killAt: number, contenders: number): Promise<Takeover> => {
+export const takeoverAfterExpiry = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  killAt: number,
+  contenders: number,
+): Promise<Takeover> => {
   const simulation = makeSimulation(scenario)
   const clusterName = clusterOf(scenario)
   const eventLog = makeMemoryEventLog()
-  const rollout = (holder: string) => runRollout({ clusterName, policy, holder, settings: reliabilitySettings })
+  const rollout = (holder: string) =>
+    runRollout({ clusterName, policy, holder, settings: reliabilitySettings })
   const died = await runOnSimulation(simulation, killable(eventLog, killAt, "after"), rollout("first"))
   const runs = await runOnSimulation(simulation, eventLog, eventLog.runs(clusterName))
   const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
   const whileHeld = await runOnSimulation(
     simulation,
     eventLog,
-    Effect.all(Array.from({ length: contenders }, (_, index) => Effect.exit(rollout(`contender-${index + 1}`)))),
+    Effect.all(
+      Array.from({ length: contenders }, (_, index) => Effect.exit(rollout(`contender-${index + 1}`))),
+    ),
   )
   simulation.advance(reliabilitySettings.leaseMs ?? 0)
   const successor = await runOnSimulation(simulation, eventLog, rollout("successor"))
@@ -90,9 +112,12 @@ export const takeoverAfterExpiry = async (scenario: Scenario, policy: RolloutPol
     scenario: scenario.name,
     holderDied: isKilled(died),
     triedWhileHeld: contenders,
-    refusedWhileHeld: (Exit.isSuccess(whileHeld) ? whileHeld.value : []).filter((one) => failureTag(one) === "LockHeld").length,
+    refusedWhileHeld: (Exit.isSuccess(whileHeld) ? whileHeld.value : []).filter(
+      (one) => failureTag(one) === "LockHeld",
+    ).length,
     tookOverAfterExpiry: finishedWith(successor, "succeeded"),
-    sameRun: Exit.isSuccess(successor) && successor.value._tag === "Finished" && successor.value.runId === runId,
+    sameRun:
+      Exit.isSuccess(successor) && successor.value._tag === "Finished" && successor.value.runId === runId,
     terminatedTwice: endState(simulation).terminatedTwice.length,
   }
 }
@@ -104,7 +129,11 @@ export interface StaleAppends {
 }
 
 /** Holders whose leases were taken over each try to append once more: every append must be refused. */
-export const staleAppends = async (scenario: Scenario, policy: RolloutPolicy, staleHolders: number): Promise<StaleAppends> => {
+export const staleAppends = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  staleHolders: number,
+): Promise<StaleAppends> => {
   const simulation = makeSimulation(scenario)
   const clusterName = clusterOf(scenario)
   const eventLog = makeMemoryEventLog()
@@ -113,20 +142,37 @@ export const staleAppends = async (scenario: Scenario, policy: RolloutPolicy, st
     const lease = await runOnSimulation(
       simulation,
       eventLog,
-      eventLog.acquire({ clusterName, holder: `stale-${index + 1}`, leaseMs: reliabilitySettings.leaseMs ?? 0, now: simulation.now() }),
+      eventLog.acquire({
+        clusterName,
+        holder: `stale-${index + 1}`,
+        leaseMs: reliabilitySettings.leaseMs ?? 0,
+        now: simulation.now(),
+      }),
     )
     if (!Exit.isSuccess(lease)) throw new Error(`stale holder ${index + 1} could not take the free lock`)
     leases.push(lease.value)
     simulation.advance(reliabilitySettings.leaseMs ?? 0)
   }
-  await runOnSimulation(simulation, eventLog, runRollout({ clusterName, policy, holder: "successor", settings: reliabilitySettings }))
+  await runOnSimulation(
+    simulation,
+    eventLog,
+    runRollout({ clusterName, policy, holder: "successor", settings: reliabilitySettings }),
+  )
   let rejectedStale = 0
   for (const [index, lease] of leases.entries()) {
     const append = await runOnSimulation(
       simulation,
       eventLog,
       eventLog.append(lease, [
-        { _tag: "Noted", schemaVersion: EVENT_SCHEMA_VERSION, runId: `stale-run-${index + 1}`, seq: 0, at: simulation.now(), level: "info", message: "written by a holder that lost its lease" },
+        {
+          _tag: "Noted",
+          schemaVersion: EVENT_SCHEMA_VERSION,
+          runId: `stale-run-${index + 1}`,
+          seq: 0,
+          at: simulation.now(),
+          level: "info",
+          message: "written by a holder that lost its lease",
+        },
       ]),
     )
     if (failureTag(append) === "StaleLease") rejectedStale++

@@ -7,7 +7,13 @@
  */
 import { Cause, Effect, Exit } from "effect"
 import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
-import { makeSimulation, runGoToolBaseline, runInstanceRefreshBaseline, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
+import {
+  makeSimulation,
+  runGoToolBaseline,
+  runInstanceRefreshBaseline,
+  type Scenario,
+  type Simulation,
+} from "@ecs-ami-deploy/simulator"
 import { runEngine } from "./engine.ts"
 import { phasesOf, type Phases } from "./phases.ts"
 import { clusterOf, groupOf } from "./scenarios.ts"
@@ -52,16 +58,26 @@ const engineContender = (id: ContenderId, label: string, policy: RolloutPolicy):
   run: async (simulation) => {
     const { exit, events } = await runEngine(simulation, policy)
     const phases = phasesOf(events)
-    if (Exit.isFailure(exit)) return { status: "failed", detail: Cause.pretty(exit.cause).split("\n")[0] ?? "", phases }
+    if (Exit.isFailure(exit))
+      return { status: "failed", detail: Cause.pretty(exit.cause).split("\n")[0] ?? "", phases }
     const result = exit.value
     if (result._tag === "Finished")
-      return { status: result.outcome === "succeeded" ? "succeeded" : "failed", detail: `${result.outcome}: ${result.reason}`, phases }
+      return {
+        status: result.outcome === "succeeded" ? "succeeded" : "failed",
+        detail: `${result.outcome}: ${result.reason}`,
+        phases,
+      }
     return { status: "failed", detail: result._tag, phases }
   },
 })
 
-const baselineOutcome = (outcome: { readonly status: "completed" | "failed"; readonly failure?: string }): ContenderOutcome =>
-  outcome.status === "completed" ? { status: "succeeded", detail: "completed" } : { status: "failed", detail: outcome.failure ?? "failed" }
+const baselineOutcome = (outcome: {
+  readonly status: "completed" | "failed"
+  readonly failure?: string
+}): ContenderOutcome =>
+  outcome.status === "completed"
+    ? { status: "succeeded", detail: "completed" }
+    : { status: "failed", detail: outcome.failure ?? "failed" }
 
 export const contenders: ReadonlyArray<Contender> = [
   engineContender("engine-default", "ecs-ami-deploy (default policy)", enginePolicy),
@@ -69,14 +85,21 @@ export const contenders: ReadonlyArray<Contender> = [
   {
     id: "go-tool",
     label: "Go tool's algorithm, as shipped",
-    run: async (simulation, scenario) => baselineOutcome(await Effect.runPromise(runGoToolBaseline(simulation, { clusterName: clusterOf(scenario) }))),
+    run: async (simulation, scenario) =>
+      baselineOutcome(
+        await Effect.runPromise(runGoToolBaseline(simulation, { clusterName: clusterOf(scenario) })),
+      ),
   },
   {
     id: "instance-refresh",
     label: "ASG instance refresh (min healthy 90%, warmup 300 s)",
-    run: async (simulation, scenario) => baselineOutcome(await Effect.runPromise(runInstanceRefreshBaseline(simulation, { asgName: groupOf(scenario) }))),
+    run: async (simulation, scenario) =>
+      baselineOutcome(
+        await Effect.runPromise(runInstanceRefreshBaseline(simulation, { asgName: groupOf(scenario) })),
+      ),
   },
 ]
 
 /** A fresh simulation of the scenario with the benchmark's seed. */
-export const freshSimulation = (scenario: Scenario): Simulation => makeSimulation(scenario, { seed: BENCH_SEED })
+export const freshSimulation = (scenario: Scenario): Simulation =>
+  makeSimulation(scenario, { seed: BENCH_SEED })

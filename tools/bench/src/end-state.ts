@@ -23,7 +23,10 @@ export interface EndState {
   readonly serviceSecondsWithZeroHealthy: number
 }
 
-const terminateOperations = new Set(["autoscaling:TerminateInstanceInAutoScalingGroup", "ec2:TerminateInstances"])
+const terminateOperations = new Set([
+  "autoscaling:TerminateInstanceInAutoScalingGroup",
+  "ec2:TerminateInstances",
+])
 
 /** Instance ids a successful terminate call named, in call order (with repeats). */
 const terminatedIds = (simulation: Simulation): ReadonlyArray<string> =>
@@ -35,7 +38,9 @@ const terminatedIds = (simulation: Simulation): ReadonlyArray<string> =>
 
 export const endState = (simulation: Simulation): EndState => {
   const world = simulation.snapshotState()
-  const live = world.instances.filter((instance) => instance.state === "pending" || instance.state === "running")
+  const live = world.instances.filter(
+    (instance) => instance.state === "pending" || instance.state === "running",
+  )
   const seen = new Set<string>()
   const twice = new Set<string>()
   for (const id of terminatedIds(simulation)) (seen.has(id) ? twice : seen).add(id)
@@ -43,7 +48,9 @@ export const endState = (simulation: Simulation): EndState => {
   return {
     liveImages: [...new Set(live.map((instance) => instance.imageId))].sort(),
     desiredCapacities: Object.fromEntries(world.groups.map((group) => [group.name, group.desiredCapacity])),
-    capacityLaunches: world.activities.filter((activity) => activity.description.startsWith("Launching") && !activity.cause.includes("balancing")).length,
+    capacityLaunches: world.activities.filter(
+      (activity) => activity.description.startsWith("Launching") && !activity.cause.includes("balancing"),
+    ).length,
     terminatedTwice: [...twice],
     serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
     serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
@@ -51,4 +58,5 @@ export const endState = (simulation: Simulation): EndState => {
 }
 
 /** Mutating calls the simulation recorded (whatever their outcome). */
-export const mutatingCalls = (simulation: Simulation): number => simulation.callLog.filter((call) => call.mutating).length
+export const mutatingCalls = (simulation: Simulation): number =>
+  simulation.callLog.filter((call) => call.mutating).length

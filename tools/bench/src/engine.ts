@@ -14,7 +14,13 @@ import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-am
 /** What a simulated executor process needs besides the AWS ports: plugins, a notifier and an event log. */
 export const engineLayer = (eventLog: EventLog["Service"]) =>
   Layer.mergeAll(
-    Layer.succeed(Plugins, Plugins.of({ launchSpecStrategies: builtInLaunchSpecStrategies(), amiSource: pinnedImageSource({ imageId: newImageId }) })),
+    Layer.succeed(
+      Plugins,
+      Plugins.of({
+        launchSpecStrategies: builtInLaunchSpecStrategies(),
+        amiSource: pinnedImageSource({ imageId: newImageId }),
+      }),
+    ),
     Layer.succeed(Notifier, Notifier.of({ notify: () => Effect.void })),
     Layer.succeed(EventLog, eventLog),
   )
@@ -26,7 +32,10 @@ export const runOnSimulation = <A, E>(
   program: Effect.Effect<A, E, Layer.Success<Simulation["layer"]> | EventLog | Notifier | Plugins>,
 ): Promise<Exit.Exit<A, E>> =>
   Effect.runPromiseExit(
-    program.pipe(Effect.provide(Layer.merge(simulation.layer, engineLayer(eventLog))), Effect.provideService(Clock.Clock, simulation.clock)),
+    program.pipe(
+      Effect.provide(Layer.merge(simulation.layer, engineLayer(eventLog))),
+      Effect.provideService(Clock.Clock, simulation.clock),
+    ),
   )
 
 /** How an engine run ended, and its run's events (empty when no run was started). */
@@ -36,11 +45,19 @@ export interface EngineRun {
 }
 
 /** Rolls the simulation's first cluster out under `policy` with a fresh memory event log. */
-export const runEngine = async (simulation: Simulation, policy: RolloutPolicy, settings: Partial<ExecutorSettings> = {}): Promise<EngineRun> => {
+export const runEngine = async (
+  simulation: Simulation,
+  policy: RolloutPolicy,
+  settings: Partial<ExecutorSettings> = {},
+): Promise<EngineRun> => {
   const clusterName = simulation.scenario.clusters[0]?.name
   if (clusterName === undefined) throw new Error(`scenario ${simulation.scenario.name} has no cluster`)
   const eventLog = makeMemoryEventLog()
-  const exit = await runOnSimulation(simulation, eventLog, runRollout({ clusterName, policy, holder: "bench", settings }))
+  const exit = await runOnSimulation(
+    simulation,
+    eventLog,
+    runRollout({ clusterName, policy, holder: "bench", settings }),
+  )
   const runs = await runOnSimulation(simulation, eventLog, eventLog.runs(clusterName))
   const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
   if (runId === undefined) return { exit, events: [] }

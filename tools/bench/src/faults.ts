@@ -27,16 +27,30 @@ const firstZone = (scenario: Scenario) => scenario.groups[0]?.availabilityZones[
 const startDesired = (scenario: Scenario) => scenario.groups[0]?.desiredCapacity ?? 0
 
 export const faultCases: ReadonlyArray<FaultCase> = [
-  { name: "throttling on 30% of calls", faults: () => ({ throttling: { rate: 0.3 } }), expected: "succeeded" },
-  { name: "server errors on 10% of calls", faults: () => ({ transientErrors: { rate: 0.1 } }), expected: "succeeded" },
+  {
+    name: "throttling on 30% of calls",
+    faults: () => ({ throttling: { rate: 0.3 } }),
+    expected: "succeeded",
+  },
+  {
+    name: "server errors on 10% of calls",
+    faults: () => ({ transientErrors: { rate: 0.1 } }),
+    expected: "succeeded",
+  },
   {
     name: "throttling 30% + server errors 5% + 50–400 ms latency",
-    faults: () => ({ throttling: { rate: 0.3 }, transientErrors: { rate: 0.05 }, apiLatency: { minMs: 50, maxMs: 400 } }),
+    faults: () => ({
+      throttling: { rate: 0.3 },
+      transientErrors: { rate: 0.05 },
+      apiLatency: { minMs: 50, maxMs: 400 },
+    }),
     expected: "succeeded",
   },
   {
     name: "launches fail in the first AZ for 10 minutes",
-    faults: (scenario) => ({ launchFailures: [{ availabilityZone: firstZone(scenario), fromMs: 0, untilMs: 600_000 }] }),
+    faults: (scenario) => ({
+      launchFailures: [{ availabilityZone: firstZone(scenario), fromMs: 0, untilMs: 600_000 }],
+    }),
     expected: "succeeded",
   },
   {
@@ -44,15 +58,28 @@ export const faultCases: ReadonlyArray<FaultCase> = [
     faults: () => ({ launchFailures: [{ imageId: newImageId, fromMs: 0, untilMs: 300_000 }] }),
     expected: "succeeded",
   },
-  { name: "agents of the new image never register", faults: () => ({ agentNeverRegisters: { imageIds: [newImageId] } }), expected: "rolled-back" },
+  {
+    name: "agents of the new image never register",
+    faults: () => ({ agentNeverRegisters: { imageIds: [newImageId] } }),
+    expected: "rolled-back",
+  },
   {
     name: "Spot loss of an instance at 2 and at 6 minutes",
-    faults: (scenario) => ({ instanceLosses: [{ atMs: 120_000, groupName: firstGroup(scenario) }, { atMs: 360_000, groupName: firstGroup(scenario) }] }),
+    faults: (scenario) => ({
+      instanceLosses: [
+        { atMs: 120_000, groupName: firstGroup(scenario) },
+        { atMs: 360_000, groupName: firstGroup(scenario) },
+      ],
+    }),
     expected: "succeeded",
   },
   {
     name: "an autoscaler sets desired capacity +2 at 3 minutes",
-    faults: (scenario) => ({ desiredCapacityChanges: [{ atMs: 180_000, groupName: firstGroup(scenario), desiredCapacity: startDesired(scenario) + 2 }] }),
+    faults: (scenario) => ({
+      desiredCapacityChanges: [
+        { atMs: 180_000, groupName: firstGroup(scenario), desiredCapacity: startDesired(scenario) + 2 },
+      ],
+    }),
     expected: "succeeded",
   },
 ]
@@ -62,7 +89,10 @@ const withoutRollout = (scenario: Scenario, faults: Faults, seed: number, durati
   const simulation = makeSimulation(scenario, { seed, faults })
   simulation.advance(durationMs)
   const metrics = simulation.metrics()
-  return { serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor, serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy }
+  return {
+    serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
+    serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
+  }
 }
 
 export interface FaultResult {
@@ -78,7 +108,10 @@ export interface FaultResult {
   /** Service-seconds below the floor by the time the run finished (the rest came while the world settled). */
   readonly serviceSecondsBelowFloorDuringRun: number
   /** The same faults over the same simulated time without a rollout. */
-  readonly withoutRollout: { readonly serviceSecondsBelowFloor: number; readonly serviceSecondsWithZeroHealthy: number }
+  readonly withoutRollout: {
+    readonly serviceSecondsBelowFloor: number
+    readonly serviceSecondsWithZeroHealthy: number
+  }
   readonly terminatedTwice: number
   readonly liveImages: ReadonlyArray<string>
   readonly desiredAtStart: number
@@ -87,7 +120,12 @@ export interface FaultResult {
   readonly invariantsHeld: boolean
 }
 
-export const runFaultCase = async (scenario: Scenario, policy: RolloutPolicy, fault: FaultCase, seed: number): Promise<FaultResult> => {
+export const runFaultCase = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  fault: FaultCase,
+  seed: number,
+): Promise<FaultResult> => {
   const faults = fault.faults(scenario)
   const simulation = makeSimulation(scenario, { seed, faults })
   const { exit } = await runEngine(simulation, policy, reliabilitySettings)
@@ -97,7 +135,11 @@ export const runFaultCase = async (scenario: Scenario, policy: RolloutPolicy, fa
   const alone = withoutRollout(scenario, faults, seed, runDurationMs + SETTLE_MS)
   const result = Exit.isSuccess(exit) ? exit.value : undefined
   const outcome = result === undefined ? "error" : result._tag === "Finished" ? result.outcome : result._tag
-  const reason = Exit.isFailure(exit) ? Cause.pretty(exit.cause).split("\n")[0] ?? "" : result !== undefined && "reason" in result ? result.reason : ""
+  const reason = Exit.isFailure(exit)
+    ? (Cause.pretty(exit.cause).split("\n")[0] ?? "")
+    : result !== undefined && "reason" in result
+      ? result.reason
+      : ""
   const end = endState(simulation)
   const group = firstGroup(scenario)
   const expectedImage = outcome === "rolled-back" ? oldImageId : newImageId

@@ -25,7 +25,10 @@ export interface RunFigures {
   readonly serviceSecondsBelowFloor: number
   readonly serviceSecondsWithZeroHealthy: number
   /** The same two figures once the world has been left alone for SETTLE_MS after the run. */
-  readonly settled: { readonly serviceSecondsBelowFloor: number; readonly serviceSecondsWithZeroHealthy: number }
+  readonly settled: {
+    readonly serviceSecondsBelowFloor: number
+    readonly serviceSecondsWithZeroHealthy: number
+  }
   readonly apiCalls: {
     readonly total: number
     readonly reads: number
@@ -60,11 +63,16 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
     status: outcome.status,
     detail: outcome.detail,
     durationMs: metrics.simulatedDurationMs,
-    ...(bound === undefined ? {} : { lowerBound: bound, ratioToLowerBound: metrics.simulatedDurationMs / bound.totalMs }),
+    ...(bound === undefined
+      ? {}
+      : { lowerBound: bound, ratioToLowerBound: metrics.simulatedDurationMs / bound.totalMs }),
     ...(outcome.phases === undefined ? {} : { phases: outcome.phases }),
     serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
     serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
-    settled: { serviceSecondsBelowFloor: settled.serviceSecondsBelowFloor, serviceSecondsWithZeroHealthy: settled.serviceSecondsWithZeroHealthy },
+    settled: {
+      serviceSecondsBelowFloor: settled.serviceSecondsBelowFloor,
+      serviceSecondsWithZeroHealthy: settled.serviceSecondsWithZeroHealthy,
+    },
     apiCalls: {
       total: metrics.apiCalls.total,
       reads: metrics.apiCalls.reads,

@@ -30,17 +30,23 @@ class Killed extends Error {
   }
 }
 
-export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean => Exit.isFailure(exit) && Cause.pretty(exit.cause).includes(KILLED)
+export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
+  Exit.isFailure(exit) && Cause.pretty(exit.cause).includes(KILLED)
 
 /**
  * An event log whose executor dies at its `killAt`-th appended event, `after` it is stored or
  * `before`. Once dead every operation dies too and nothing is released: the lease must run out, as
  * after a real crash.
  */
-export const killable = (inner: EventLog["Service"], killAt: number, when: "before" | "after"): EventLog["Service"] => {
+export const killable = (
+  inner: EventLog["Service"],
+  killAt: number,
+  when: "before" | "after",
+): EventLog["Service"] => {
   let appended = 0
   let dead = false
-  const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.suspend(() => (dead ? Effect.die(new Killed()) : effect))
+  const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.suspend(() => (dead ? Effect.die(new Killed()) : effect))
   const die = () => {
     dead = true
     return Effect.die(new Killed())
@@ -100,11 +106,14 @@ const newImageVersions = async (simulation: Simulation): Promise<number> => {
       const ec2 = yield* Ec2
       let count = 0
       for (const template of simulation.scenario.launchTemplates)
-        count += (yield* ec2.describeLaunchTemplateVersions(template.launchTemplateId)).filter((version) => version.imageId === newImageId).length
+        count += (yield* ec2.describeLaunchTemplateVersions(template.launchTemplateId)).filter(
+          (version) => version.imageId === newImageId,
+        ).length
       return count
     }),
   )
-  if (Exit.isFailure(exit)) throw new Error(`cannot read launch template versions: ${Cause.pretty(exit.cause)}`)
+  if (Exit.isFailure(exit))
+    throw new Error(`cannot read launch template versions: ${Cause.pretty(exit.cause)}`)
   return exit.value
 }
 
@@ -114,17 +123,27 @@ export const uninterrupted = async (scenario: Scenario, policy: RolloutPolicy): 
   const eventLog = makeMemoryEventLog()
   const exit = await runOnSimulation(simulation, eventLog, rollout(simulation, policy, "reference"))
   if (!Exit.isSuccess(exit) || exit.value._tag !== "Finished" || exit.value.outcome !== "succeeded")
-    throw new Error(`the reference rollout of ${scenario.name} did not succeed: ${Exit.isSuccess(exit) ? JSON.stringify(exit.value) : Cause.pretty(exit.cause)}`)
+    throw new Error(
+      `the reference rollout of ${scenario.name} did not succeed: ${Exit.isSuccess(exit) ? JSON.stringify(exit.value) : Cause.pretty(exit.cause)}`,
+    )
   const loaded = await runOnSimulation(simulation, eventLog, eventLog.load(exit.value.runId))
   if (!Exit.isSuccess(loaded)) throw new Error("the reference log cannot be read")
-  return { events: loaded.value, end: endState(simulation), newImageVersions: await newImageVersions(simulation) }
+  return {
+    events: loaded.value,
+    end: endState(simulation),
+    newImageVersions: await newImageVersions(simulation),
+  }
 }
 
 /** Every boundary: after each event but the last (RunFinished), and before each outcome event. */
 export const boundariesOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<Boundary> => [
-  ...events.slice(0, -1).map((event, index) => ({ killAt: index + 1, when: "after" as const, event: event._tag })),
+  ...events
+    .slice(0, -1)
+    .map((event, index) => ({ killAt: index + 1, when: "after" as const, event: event._tag })),
   ...events.flatMap((event, index) =>
-    event._tag === "CommandSucceeded" || event._tag === "CommandFailed" ? [{ killAt: index + 1, when: "before" as const, event: event._tag }] : [],
+    event._tag === "CommandSucceeded" || event._tag === "CommandFailed"
+      ? [{ killAt: index + 1, when: "before" as const, event: event._tag }]
+      : [],
   ),
 ]
 
@@ -139,13 +158,23 @@ const comparable = (end: EndState) => ({
 })
 
 /** Kills an executor at `boundary`, lets its lease run out, resumes with a fresh one, and compares the end state. */
-export const killAndResume = async (scenario: Scenario, policy: RolloutPolicy, reference: Reference, boundary: Boundary): Promise<BoundaryResult> => {
+export const killAndResume = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  reference: Reference,
+  boundary: Boundary,
+): Promise<BoundaryResult> => {
   const simulation = makeSimulation(scenario)
   const eventLog = makeMemoryEventLog()
-  const first = await runOnSimulation(simulation, killable(eventLog, boundary.killAt, boundary.when), rollout(simulation, policy, "first"))
+  const first = await runOnSimulation(
+    simulation,
+    killable(eventLog, boundary.killAt, boundary.when),
+    rollout(simulation, policy, "first"),
+  )
   simulation.advance(reliabilitySettings.leaseMs ?? 0)
   const second = await runOnSimulation(simulation, eventLog, rollout(simulation, policy, "second"))
-  const resumed = Exit.isSuccess(second) && second.value._tag === "Finished" && second.value.outcome === "succeeded"
+  const resumed =
+    Exit.isSuccess(second) && second.value._tag === "Finished" && second.value.outcome === "succeeded"
   const end = endState(simulation)
   const versions = await newImageVersions(simulation)
   return {
@@ -154,6 +183,8 @@ export const killAndResume = async (scenario: Scenario, policy: RolloutPolicy, r
     resumed,
     identicalEndState: JSON.stringify(comparable(end)) === JSON.stringify(comparable(reference.end)),
     duplicateActions:
-      end.terminatedTwice.length + Math.max(0, end.capacityLaunches - reference.end.capacityLaunches) + Math.max(0, versions - reference.newImageVersions),
+      end.terminatedTwice.length +
+      Math.max(0, end.capacityLaunches - reference.end.capacityLaunches) +
+      Math.max(0, versions - reference.newImageVersions),
   }
 }

@@ -39,12 +39,16 @@ const scenarioTimings = (scenario: Scenario): Timings => ({ ...defaultTimings, .
 /** Old instances per wave, as the planner sizes waves: min(max surge, max draining) in surge mode, at least one. */
 export const waveSize = (desiredAtStart: number, policy: RolloutPolicy): number => {
   const draining = Math.max(1, resolveAmount(policy.maxDraining, desiredAtStart))
-  return policy.capacityMode === "surge" ? Math.min(Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart)), draining) : draining
+  return policy.capacityMode === "surge"
+    ? Math.min(Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart)), draining)
+    : draining
 }
 
 /** From a capacity change to a new instance InService, registered ACTIVE with a connected agent. */
 export const newCapacityProvenMs = (timings: Timings): number =>
-  timings.autoScalingReactionMs + timings.instancePendingMs + Math.max(timings.inServiceAfterRunningMs, timings.agentRegistrationMs)
+  timings.autoScalingReactionMs +
+  timings.instancePendingMs +
+  Math.max(timings.inServiceAfterRunningMs, timings.agentRegistrationMs)
 
 /**
  * From the drain of an instance to one of the service's tasks there being STOPPED. A task may stop
@@ -55,7 +59,9 @@ export const newCapacityProvenMs = (timings: Timings): number =>
 export const serviceDrainMs = (service: ScenarioService, timings: Timings): number => {
   const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
   const replacementFirst = floor >= service.desiredCount
-  const replacementHealthyMs = replacementFirst ? timings.taskProvisioningMs + timings.taskStartMs + timings.taskHealthyAfterMs : 0
+  const replacementHealthyMs = replacementFirst
+    ? timings.taskProvisioningMs + timings.taskStartMs + timings.taskHealthyAfterMs
+    : 0
   const deactivationMs = service.loadBalanced ? timings.deregistrationDelayMs : timings.deactivatingMs
   return timings.schedulerReactionMs + replacementHealthyMs + deactivationMs + timings.taskStopMs
 }
@@ -72,7 +78,10 @@ export const lowerBound = (scenario: Scenario, policy: RolloutPolicy): LowerBoun
   const drains = scenario.services
     .filter((service) => service.schedulingStrategy === "REPLICA" && service.desiredCount > 0)
     .map((service) => ({ service: service.name, ms: serviceDrainMs(service, timings) }))
-  const slowest = drains.reduce((best, next) => (next.ms > best.ms ? next : best), { service: "(none)", ms: 0 })
+  const slowest = drains.reduce((best, next) => (next.ms > best.ms ? next : best), {
+    service: "(none)",
+    ms: 0,
+  })
   const provenMs = newCapacityProvenMs(timings)
   return {
     oldInstances,

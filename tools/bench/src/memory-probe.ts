@@ -43,7 +43,11 @@ const simulatedDurationMs = simulation.metrics().simulatedDurationMs
 collect()
 const probe: MemoryProbe = {
   scenario: scenario.name,
-  runStatus: Exit.isSuccess(exit) ? (exit.value._tag === "Finished" ? `${exit.value.outcome}: ${exit.value.reason}` : exit.value._tag) : "defect or failure",
+  runStatus: Exit.isSuccess(exit)
+    ? exit.value._tag === "Finished"
+      ? `${exit.value.outcome}: ${exit.value.reason}`
+      : exit.value._tag
+    : "defect or failure",
   simulatedDurationMs,
   before: { rssBytes: before.rss, heapUsedBytes: before.heapUsed },
   peakHeapUsedBytes,

@@ -19,7 +19,8 @@ const lambdaBenchScript = "apps/lambda/bench/bundle.bench.ts"
 const memoryProbeScript = "tools/bench/src/memory-probe.ts"
 
 /** A figure, or why there is none. */
-export type Measured<A> = { readonly measured: true; readonly value: A } | { readonly measured: false; readonly reason: string }
+export type Measured<A> =
+  { readonly measured: true; readonly value: A } | { readonly measured: false; readonly reason: string }
 
 export interface PlannerFigures {
   /** The planner script's first line (cluster size, runs, Node version). */
@@ -46,7 +47,8 @@ export const parsePlannerOutput = (output: string): PlannerFigures => {
     const match = /^(.+?)\s+(\d+(?:\.\d+)?) ms$/.exec(line.trim())
     if (match?.[1] !== undefined && match[2] !== undefined) medianMs[match[1]] = Number(match[2])
   }
-  if (Object.keys(medianMs).length === 0) throw new Error(`no figure in the planner benchmark's output: ${output}`)
+  if (Object.keys(medianMs).length === 0)
+    throw new Error(`no figure in the planner benchmark's output: ${output}`)
   return { setup: lines[0] ?? "", medianMs }
 }
 
@@ -60,21 +62,41 @@ const numberAfter = (output: string, pattern: RegExp, what: string): number => {
 export const parseLambdaOutput = (output: string): LambdaFigures => ({
   bundleBytes: numberAfter(output, /bundle size: (\d+) bytes/, "bundle size"),
   importRuns: numberAfter(output, /bundle import over (\d+) fresh processes/, "import run count"),
-  importMedianWallMs: numberAfter(output, /bundle import over \d+ fresh processes: median (\d+(?:\.\d+)?) ms wall/, "import wall time"),
+  importMedianWallMs: numberAfter(
+    output,
+    /bundle import over \d+ fresh processes: median (\d+(?:\.\d+)?) ms wall/,
+    "import wall time",
+  ),
   importMedianCpuMs: numberAfter(output, /median (\d+(?:\.\d+)?) ms CPU/, "import CPU time"),
-  emptyModuleMedianWallMs: numberAfter(output, /empty module import \(baseline\): median (\d+(?:\.\d+)?) ms wall/, "baseline import time"),
+  emptyModuleMedianWallMs: numberAfter(
+    output,
+    /empty module import \(baseline\): median (\d+(?:\.\d+)?) ms wall/,
+    "baseline import time",
+  ),
   machine: output.split("\n")[0] ?? "",
 })
 
-const runScript = (script: string, args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = []): string =>
-  execFileSync(process.execPath, [...nodeFlags, sourceCondition, script, ...args], { cwd: workspaceRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+const runScript = (
+  script: string,
+  args: ReadonlyArray<string>,
+  nodeFlags: ReadonlyArray<string> = [],
+): string =>
+  execFileSync(process.execPath, [...nodeFlags, sourceCondition, script, ...args], {
+    cwd: workspaceRoot,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  })
 
 const measuredBy = <A>(script: string, read: () => A): Measured<A> => {
-  if (!existsSync(path.join(workspaceRoot, script))) return { measured: false, reason: `${script} does not exist yet` }
+  if (!existsSync(path.join(workspaceRoot, script)))
+    return { measured: false, reason: `${script} does not exist yet` }
   try {
     return { measured: true, value: read() }
   } catch (error) {
-    return { measured: false, reason: `${script} failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` }
+    return {
+      measured: false,
+      reason: `${script} failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    }
   }
 }
 
@@ -85,4 +107,7 @@ export const measureLambda = (importRuns: number): Measured<LambdaFigures> =>
   measuredBy(lambdaBenchScript, () => parseLambdaOutput(runScript(lambdaBenchScript, [String(importRuns)])))
 
 export const measureMemory = (): Measured<MemoryProbe> =>
-  measuredBy(memoryProbeScript, () => JSON.parse(runScript(memoryProbeScript, [], ["--expose-gc"])) as MemoryProbe)
+  measuredBy(
+    memoryProbeScript,
+    () => JSON.parse(runScript(memoryProbeScript, [], ["--expose-gc"])) as MemoryProbe,
+  )

@@ -24,11 +24,13 @@ const balancingRound = (id: string): string | undefined => /^balance-capacity:(.
 export const phasesOf = (events: ReadonlyArray<RunEvent>): Phases => {
   const first = events[0]
   const last = events[events.length - 1]
-  if (first === undefined || last === undefined) return { newCapacityMs: 0, drainingMs: 0, rebalancingMs: 0, otherMs: 0, drainedWaves: 0 }
+  if (first === undefined || last === undefined)
+    return { newCapacityMs: 0, drainingMs: 0, rebalancingMs: 0, otherMs: 0, drainedWaves: 0 }
   // The first issue of each command (a re-issue after a failure does not restart the phase).
   const issuedAt = new Map<string, number>()
   for (const event of events)
-    if (event._tag === "CommandIssued" && !issuedAt.has(event.command.id)) issuedAt.set(event.command.id, event.at)
+    if (event._tag === "CommandIssued" && !issuedAt.has(event.command.id))
+      issuedAt.set(event.command.id, event.at)
   let newCapacityMs = 0
   let drainingMs = 0
   let rebalancingMs = 0
@@ -44,5 +46,11 @@ export const phasesOf = (events: ReadonlyArray<RunEvent>): Phases => {
     const round = balancingRound(id)
     if (round !== undefined) rebalancingMs += (issuedAt.get(`trim-terminate:${round}`) ?? last.at) - at
   }
-  return { newCapacityMs, drainingMs, rebalancingMs, otherMs: last.at - first.at - newCapacityMs - drainingMs - rebalancingMs, drainedWaves }
+  return {
+    newCapacityMs,
+    drainingMs,
+    rebalancingMs,
+    otherMs: last.at - first.at - newCapacityMs - drainingMs - rebalancingMs,
+    drainedWaves,
+  }
 }

@@ -11,14 +11,23 @@ import path from "node:path"
 import { parseArgs } from "node:util"
 import { scenarios } from "@ecs-ami-deploy/simulator"
 import { badInputs, badInputScenario, tryBadInput, type BadInputResult } from "./bad-inputs.ts"
-import { staleAppends, startedTogether, takeoverAfterExpiry, type StaleAppends, type StartedTogether, type Takeover } from "./concurrency.ts"
+import {
+  staleAppends,
+  startedTogether,
+  takeoverAfterExpiry,
+  type StaleAppends,
+  type StartedTogether,
+  type Takeover,
+} from "./concurrency.ts"
 import { enginePolicy } from "./contenders.ts"
 import { SETTLE_MS } from "./end-state.ts"
 import { faultCases, runFaultCase, type FaultResult } from "./faults.ts"
 import { boundariesOf, killAndResume, uninterrupted, type BoundaryResult } from "./kill-harness.ts"
 import { formatSeconds, markdownTable } from "./table.ts"
 
-const { values: args } = parseArgs({ options: { json: { type: "string", default: "reports/reliability.json" } } })
+const { values: args } = parseArgs({
+  options: { json: { type: "string", default: "reports/reliability.json" } },
+})
 const startedAt = new Date()
 const progress = (text: string) => process.stderr.write(`  ${text}\n`)
 const policy = enginePolicy
@@ -28,10 +37,12 @@ const killScenario = scenarios["standard-20"]
 const reference = await uninterrupted(killScenario, policy)
 const boundaries = boundariesOf(reference.events)
 const killResults: Array<BoundaryResult> = []
-for (const boundary of boundaries) killResults.push(await killAndResume(killScenario, policy, reference, boundary))
+for (const boundary of boundaries)
+  killResults.push(await killAndResume(killScenario, policy, reference, boundary))
 progress(`kill points: ${killResults.length} boundaries`)
 
-const count = (results: ReadonlyArray<BoundaryResult>, test: (result: BoundaryResult) => boolean) => results.filter(test).length
+const count = (results: ReadonlyArray<BoundaryResult>, test: (result: BoundaryResult) => boolean) =>
+  results.filter(test).length
 const killSummary = (label: string, results: ReadonlyArray<BoundaryResult>) => [
   label,
   String(results.length),
@@ -41,13 +52,23 @@ const killSummary = (label: string, results: ReadonlyArray<BoundaryResult>) => [
   String(results.reduce((sum, r) => sum + r.duplicateActions, 0)),
 ]
 const byKind = [...new Set(killResults.map((r) => `${r.boundary.when} ${r.boundary.event}`))].map((kind) =>
-  killSummary(kind, killResults.filter((r) => `${r.boundary.when} ${r.boundary.event}` === kind)),
+  killSummary(
+    kind,
+    killResults.filter((r) => `${r.boundary.when} ${r.boundary.event}` === kind),
+  ),
 )
-const killFailures = killResults.filter((r) => !r.killed || !r.resumed || !r.identicalEndState || r.duplicateActions > 0)
+const killFailures = killResults.filter(
+  (r) => !r.killed || !r.resumed || !r.identicalEndState || r.duplicateActions > 0,
+)
 
 // Concurrency.
 const concurrencyScenarios = [scenarios.small, scenarios["standard-20"], scenarios["single-task-services"]]
-const concurrency: Array<{ readonly scenario: string; readonly together: StartedTogether; readonly takeover: Takeover; readonly stale: StaleAppends }> = []
+const concurrency: Array<{
+  readonly scenario: string
+  readonly together: StartedTogether
+  readonly takeover: Takeover
+  readonly stale: StaleAppends
+}> = []
 for (const scenario of concurrencyScenarios)
   concurrency.push({
     scenario: scenario.name,
@@ -60,7 +81,8 @@ progress("concurrency done")
 // Faults.
 const faultScenarios = [scenarios["standard-20"], scenarios["single-task-services"]]
 const faultResults: Array<FaultResult> = []
-for (const scenario of faultScenarios) for (const fault of faultCases) faultResults.push(await runFaultCase(scenario, policy, fault, 1))
+for (const scenario of faultScenarios)
+  for (const fault of faultCases) faultResults.push(await runFaultCase(scenario, policy, fault, 1))
 progress(`faults: ${faultResults.length} runs`)
 
 // Bad inputs.
@@ -70,14 +92,18 @@ progress(`bad inputs: ${badResults.length}`)
 
 const command = "node --conditions=@ecs-ami-deploy/source tools/bench/src/reliability.ts"
 console.log(`# Reliability — ${startedAt.toISOString()}`)
-console.log(`\`${command}\` · Node ${process.versions.node} · policy: default with unsafeServices=proceed · lease 60 s\n`)
-
-console.log(`## Kill-point resumption (${killScenario.name}, ${reference.events.length} events in the uninterrupted run)\n`)
 console.log(
-  markdownTable(["boundary", "tried", "killed there", "resumed to success", "identical end state", "duplicate actions"], [
-    killSummary("all", killResults),
-    ...byKind,
-  ]),
+  `\`${command}\` · Node ${process.versions.node} · policy: default with unsafeServices=proceed · lease 60 s\n`,
+)
+
+console.log(
+  `## Kill-point resumption (${killScenario.name}, ${reference.events.length} events in the uninterrupted run)\n`,
+)
+console.log(
+  markdownTable(
+    ["boundary", "tried", "killed there", "resumed to success", "identical end state", "duplicate actions"],
+    [killSummary("all", killResults), ...byKind],
+  ),
 )
 if (killFailures.length > 0) {
   console.log("\nBoundaries that did not resume cleanly:\n")
@@ -87,7 +113,16 @@ if (killFailures.length > 0) {
 console.log("\n## Concurrency (one run per cluster)\n")
 console.log(
   markdownTable(
-    ["scenario", "started together", "finished", "refused (LockHeld)", "holder killed; tried while held → refused", "takeover after lease expiry (same run)", "stale appends → rejected", "terminated twice"],
+    [
+      "scenario",
+      "started together",
+      "finished",
+      "refused (LockHeld)",
+      "holder killed; tried while held → refused",
+      "takeover after lease expiry (same run)",
+      "stale appends → rejected",
+      "terminated twice",
+    ],
     concurrency.map(({ scenario, together, takeover, stale }) => [
       scenario,
       String(together.executors),
@@ -104,7 +139,20 @@ console.log(
 console.log(`\n## Faults (seed 1; end state read ${formatSeconds(SETTLE_MS)} after the run)\n`)
 console.log(
   markdownTable(
-    ["scenario", "fault", "expected", "outcome", "duration", "failed calls", "svc-s below floor: in run / +settling (fault alone)", "svc-s zero healthy (fault alone)", "terminated twice", "live images", "desired start → end", "invariants"],
+    [
+      "scenario",
+      "fault",
+      "expected",
+      "outcome",
+      "duration",
+      "failed calls",
+      "svc-s below floor: in run / +settling (fault alone)",
+      "svc-s zero healthy (fault alone)",
+      "terminated twice",
+      "live images",
+      "desired start → end",
+      "invariants",
+    ],
     faultResults.map((r) => [
       r.scenario,
       r.fault,
@@ -128,8 +176,15 @@ if (notHeld.length > 0) {
 }
 
 console.log(`\n## Bad inputs (library API, ${badInputScenario.name})\n`)
-console.log(`${badResults.length} tried, ${badResults.filter((r) => r.refused).length} refused, ${badResults.filter((r) => r.mutatingCalls === 0).length} with no mutating call.\n`)
-console.log(markdownTable(["input", "answer", "mutating calls"], badResults.map((r) => [r.name, r.answer, String(r.mutatingCalls)])))
+console.log(
+  `${badResults.length} tried, ${badResults.filter((r) => r.refused).length} refused, ${badResults.filter((r) => r.mutatingCalls === 0).length} with no mutating call.\n`,
+)
+console.log(
+  markdownTable(
+    ["input", "answer", "mutating calls"],
+    badResults.map((r) => [r.name, r.answer, String(r.mutatingCalls)]),
+  ),
+)
 
 const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })

@@ -24,7 +24,11 @@ export const scaledLarge = (instances: number): Scenario => {
       maxSize: scale(group.maxSize),
       desiredCapacity: scale(group.desiredCapacity),
     })),
-    services: base.services.map((service) => ({ ...service, clusterName, desiredCount: scale(service.desiredCount) })),
+    services: base.services.map((service) => ({
+      ...service,
+      clusterName,
+      desiredCount: scale(service.desiredCount),
+    })),
   }
 }
 
@@ -38,8 +42,10 @@ export const benchScenarios = (options: { readonly quick: boolean }): ReadonlyAr
 ]
 
 /** Instances the scenario starts with (all groups). */
-export const instanceCount = (scenario: Scenario): number => scenario.groups.reduce((sum, group) => sum + group.desiredCapacity, 0)
+export const instanceCount = (scenario: Scenario): number =>
+  scenario.groups.reduce((sum, group) => sum + group.desiredCapacity, 0)
 
 /** The name of the scenario's (first) cluster and group. */
-export const clusterOf = (scenario: Scenario): string => scenario.clusters[0]?.name ?? `${scenario.name}-cluster`
+export const clusterOf = (scenario: Scenario): string =>
+  scenario.clusters[0]?.name ?? `${scenario.name}-cluster`
 export const groupOf = (scenario: Scenario): string => scenario.groups[0]?.name ?? `${scenario.name}-asg`

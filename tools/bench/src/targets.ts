@@ -46,9 +46,18 @@ const judged = (met: boolean): VerdictStatus => (met ? "met" : "not yet")
 const comparisonPair = (runs: ReadonlyArray<RunFigures>, target: string, scenario: string) => {
   const ours = find(runs, scenario, engineForComparison)
   const go = find(runs, scenario, goAlgorithm)
-  if (ours === undefined || go === undefined) return { verdict: { target, status: "not measurable", evidence: `${scenario} was not run` } as const }
-  if (ours.status !== "succeeded") return { verdict: { target, status: "not yet", evidence: failedNote(ours) } as const }
-  if (go.status !== "succeeded") return { verdict: { target, status: "not measurable", evidence: `the Go tool's algorithm does not finish on ${scenario}: ${go.detail}` } as const }
+  if (ours === undefined || go === undefined)
+    return { verdict: { target, status: "not measurable", evidence: `${scenario} was not run` } as const }
+  if (ours.status !== "succeeded")
+    return { verdict: { target, status: "not yet", evidence: failedNote(ours) } as const }
+  if (go.status !== "succeeded")
+    return {
+      verdict: {
+        target,
+        status: "not measurable",
+        evidence: `the Go tool's algorithm does not finish on ${scenario}: ${go.detail}`,
+      } as const,
+    }
   return { ours, go }
 }
 
@@ -58,31 +67,52 @@ export const durationVerdict = (runs: ReadonlyArray<RunFigures>): Verdict => {
   const problems = engineRuns.flatMap((run) => {
     if (run.status !== "succeeded") return [failedNote(run)]
     const ratio = run.ratioToLowerBound ?? Number.POSITIVE_INFINITY
-    return ratio <= thresholds.maxRatioToLowerBound ? [] : [`${run.contender} on ${run.scenario}: ${ratio.toFixed(2)}×`]
+    return ratio <= thresholds.maxRatioToLowerBound
+      ? []
+      : [`${run.contender} on ${run.scenario}: ${ratio.toFixed(2)}×`]
   })
-  const ratios = engineRuns.flatMap((run) => (run.ratioToLowerBound === undefined || run.status !== "succeeded" ? [] : [run.ratioToLowerBound]))
+  const ratios = engineRuns.flatMap((run) =>
+    run.ratioToLowerBound === undefined || run.status !== "succeeded" ? [] : [run.ratioToLowerBound],
+  )
   return {
     target: `duration within ${thresholds.maxRatioToLowerBound}× the lower bound (every scenario, both engine settings)`,
     status: engineRuns.length === 0 ? "not measurable" : judged(problems.length === 0),
     evidence:
       engineRuns.length === 0
         ? "no engine run"
-        : [ratios.length === 0 ? "" : `ratios ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`, ...problems].filter((s) => s !== "").join("; "),
+        : [
+            ratios.length === 0
+              ? ""
+              : `ratios ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`,
+            ...problems,
+          ]
+            .filter((s) => s !== "")
+            .join("; "),
   }
 }
 
 /** Our default engine at least `atLeast` times faster than the Go tool's algorithm on `scenario`. */
-export const speedupVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atLeast: number): Verdict => {
+export const speedupVerdict = (
+  runs: ReadonlyArray<RunFigures>,
+  scenario: string,
+  atLeast: number,
+): Verdict => {
   const target = `≥ ${atLeast}× faster than the Go tool's algorithm on ${scenario}`
   const pair = comparisonPair(runs, target, scenario)
   if ("verdict" in pair) return pair.verdict
   const { ours, go } = pair
   const speedup = go.durationMs / ours.durationMs
   const fast = find(runs, scenario, "engine-fast")
-  const fastSpeedup = fast?.status === "succeeded" ? `; surge 100%: ${(go.durationMs / fast.durationMs).toFixed(2)}×` : ""
+  const fastSpeedup =
+    fast?.status === "succeeded" ? `; surge 100%: ${(go.durationMs / fast.durationMs).toFixed(2)}×` : ""
   // The most any engine keeping our invariants could reach: the smallest bound among our settings.
-  const bounds = runs.flatMap((run) => (run.scenario === scenario && run.lowerBound !== undefined ? [run.lowerBound.totalMs] : []))
-  const ceiling = bounds.length === 0 ? "" : `; at its lower bound (${seconds(Math.min(...bounds))}) an engine would reach ${(go.durationMs / Math.min(...bounds)).toFixed(2)}×`
+  const bounds = runs.flatMap((run) =>
+    run.scenario === scenario && run.lowerBound !== undefined ? [run.lowerBound.totalMs] : [],
+  )
+  const ceiling =
+    bounds.length === 0
+      ? ""
+      : `; at its lower bound (${seconds(Math.min(...bounds))}) an engine would reach ${(go.durationMs / Math.min(...bounds)).toFixed(2)}×`
   return {
     target,
     status: judged(speedup >= atLeast),
@@ -98,7 +128,9 @@ export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict =>
     const { serviceSecondsBelowFloor, serviceSecondsWithZeroHealthy } = run.settled
     return serviceSecondsBelowFloor === 0 && serviceSecondsWithZeroHealthy === 0
       ? []
-      : [`${run.contender} on ${run.scenario}: ${serviceSecondsBelowFloor} s below floor, ${serviceSecondsWithZeroHealthy} s with zero healthy`]
+      : [
+          `${run.contender} on ${run.scenario}: ${serviceSecondsBelowFloor} s below floor, ${serviceSecondsWithZeroHealthy} s with zero healthy`,
+        ]
   })
   const baselines = runs
     .filter((run) => !engineIds.includes(run.contender) && run.status === "succeeded")
@@ -106,12 +138,20 @@ export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict =>
   return {
     target: "zero availability violations for our engine in every scenario (10 min of settling included)",
     status: engineRuns.length === 0 ? "not measurable" : judged(problems.length === 0),
-    evidence: [`${engineRuns.length - problems.length}/${engineRuns.length} engine runs with none`, ...problems, `baselines: ${baselines} service-seconds below floor in total`].join("; "),
+    evidence: [
+      `${engineRuns.length - problems.length}/${engineRuns.length} engine runs with none`,
+      ...problems,
+      `baselines: ${baselines} service-seconds below floor in total`,
+    ].join("; "),
   }
 }
 
 /** At most the given fraction of the Go algorithm's API calls on `scenario`. */
-export const apiCallsVerdict = (runs: ReadonlyArray<RunFigures>, scenario: string, atMostFraction: number): Verdict => {
+export const apiCallsVerdict = (
+  runs: ReadonlyArray<RunFigures>,
+  scenario: string,
+  atMostFraction: number,
+): Verdict => {
   const target = `≤ ${atMostFraction}× the Go tool's algorithm's API calls on ${scenario}`
   const pair = comparisonPair(runs, target, scenario)
   if ("verdict" in pair) return pair.verdict

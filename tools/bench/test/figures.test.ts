@@ -12,7 +12,9 @@ describe("the lower bound against the simulator", () => {
       const figures = await measure(scenarios.small, contender)
       expect(figures.status).toBe("succeeded")
       expect(figures.lowerBound?.totalMs).toBeGreaterThan(0)
-      expect(figures.durationMs).toBeGreaterThanOrEqual(figures.lowerBound?.totalMs ?? Number.POSITIVE_INFINITY)
+      expect(figures.durationMs).toBeGreaterThanOrEqual(
+        figures.lowerBound?.totalMs ?? Number.POSITIVE_INFINITY,
+      )
     },
   )
 })

@@ -5,7 +5,13 @@ import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { boundariesOf, isKilled, killable } from "../src/kill-harness.ts"
 
 const envelope = { schemaVersion: EVENT_SCHEMA_VERSION, runId: "run-1", at: 0 } as const
-const noted = (seq: number): RunEvent => ({ ...envelope, _tag: "Noted", seq, level: "info", message: `note ${seq}` })
+const noted = (seq: number): RunEvent => ({
+  ...envelope,
+  _tag: "Noted",
+  seq,
+  level: "info",
+  message: `note ${seq}`,
+})
 
 /** Appends notes 0..n-1 one by one through `eventLog`, stopping at the first failure; returns the exits. */
 const appendNotes = (eventLog: ReturnType<typeof makeMemoryEventLog>, n: number) =>
@@ -22,7 +28,8 @@ const appendNotes = (eventLog: ReturnType<typeof makeMemoryEventLog>, n: number)
     }),
   )
 
-const stored = (inner: ReturnType<typeof makeMemoryEventLog>) => Effect.runPromise(inner.load("run-1")).then((events) => events.length)
+const stored = (inner: ReturnType<typeof makeMemoryEventLog>) =>
+  Effect.runPromise(inner.load("run-1")).then((events) => events.length)
 
 describe("the killable event log", () => {
   it("given a kill after the 2nd append, when appending, then the 2nd event is stored and its executor dies there", async () => {

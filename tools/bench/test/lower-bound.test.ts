@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { defaultTimings, scenarios, type Scenario } from "@ecs-ami-deploy/simulator"
-import { lowerBound, newCapacityProvenMs, serviceDrainMs, waveSize, type ScenarioService } from "../src/lower-bound.ts"
+import {
+  lowerBound,
+  newCapacityProvenMs,
+  serviceDrainMs,
+  waveSize,
+  type ScenarioService,
+} from "../src/lower-bound.ts"
 
 /** Round timings whose sums are easy to check by hand. */
 const timings = {
@@ -49,11 +55,15 @@ describe("the lower bound", () => {
   })
 
   it("given a load-balanced service at minimum 100%, then its drain waits for a healthy replacement, the deregistration delay and the stop", () => {
-    expect(serviceDrainMs(service("web", {}), timings)).toBe(2_000 + (1_000 + 3_000 + 6_000) + 100_000 + 4_000)
+    expect(serviceDrainMs(service("web", {}), timings)).toBe(
+      2_000 + (1_000 + 3_000 + 6_000) + 100_000 + 4_000,
+    )
   })
 
   it("given a service whose minimum lets a task stop first and no load balancer, then its drain is reaction + deactivation + stop", () => {
-    expect(serviceDrainMs(service("jobs", { minimumHealthyPercent: 50, loadBalanced: false }), timings)).toBe(2_000 + 500 + 4_000)
+    expect(serviceDrainMs(service("jobs", { minimumHealthyPercent: 50, loadBalanced: false }), timings)).toBe(
+      2_000 + 500 + 4_000,
+    )
   })
 
   it("given a single-task service at minimum 50%, then the floor still rounds up to one task and the replacement comes first", () => {
@@ -71,14 +81,23 @@ describe("the lower bound", () => {
   })
 
   it("given max draining below max surge, then the wave is the draining limit; in detach mode surge does not count", () => {
-    const policy = { ...defaultPolicy, maxSurge: { unit: "instances" as const, value: 4 }, maxDraining: { unit: "instances" as const, value: 3 } }
+    const policy = {
+      ...defaultPolicy,
+      maxSurge: { unit: "instances" as const, value: 4 },
+      maxDraining: { unit: "instances" as const, value: 3 },
+    }
     expect(waveSize(10, policy)).toBe(3)
     expect(waveSize(10, { ...policy, maxSurge: { unit: "instances", value: 1 } })).toBe(1)
-    expect(waveSize(10, { ...policy, capacityMode: "detach", maxSurge: { unit: "instances", value: 1 } })).toBe(3)
+    expect(
+      waveSize(10, { ...policy, capacityMode: "detach", maxSurge: { unit: "instances", value: 1 } }),
+    ).toBe(3)
   })
 
   it("given a scenario without instances, then the bound is zero", () => {
-    const empty = { ...tiny([service("web", {})]), groups: scenarios.small.groups.map((group) => ({ ...group, desiredCapacity: 0, minSize: 0 })) }
+    const empty = {
+      ...tiny([service("web", {})]),
+      groups: scenarios.small.groups.map((group) => ({ ...group, desiredCapacity: 0, minSize: 0 })),
+    }
     expect(lowerBound(empty, defaultPolicy)).toMatchObject({ waves: 0, totalMs: 0 })
   })
 })

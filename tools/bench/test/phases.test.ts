@@ -11,7 +11,15 @@ const issued = (at: number, id: string): RunEvent => ({
   attempt: 1,
   command: { _tag: "TagInstances", id, reason: "test", instanceIds: [], tags: {} } satisfies Command,
 })
-const noted = (at: number): RunEvent => ({ _tag: "Noted", schemaVersion: EVENT_SCHEMA_VERSION, runId: "r", seq: 0, at, level: "info", message: "" })
+const noted = (at: number): RunEvent => ({
+  _tag: "Noted",
+  schemaVersion: EVENT_SCHEMA_VERSION,
+  runId: "r",
+  seq: 0,
+  at,
+  level: "info",
+  message: "",
+})
 
 describe("where a run's time went", () => {
   it("given two waves, then capacity runs from each capacity command to its drain, draining from drain to terminate, the rest is other", () => {
@@ -27,15 +35,33 @@ describe("where a run's time went", () => {
       issued(950, "terminate:asg:w2"),
       noted(960),
     ]
-    expect(phasesOf(events)).toEqual({ newCapacityMs: 100 + 100, drainingMs: 370 + 370, rebalancingMs: 0, otherMs: 960 - 200 - 740, drainedWaves: 2 })
+    expect(phasesOf(events)).toEqual({
+      newCapacityMs: 100 + 100,
+      drainingMs: 370 + 370,
+      rebalancingMs: 0,
+      otherMs: 960 - 200 - 740,
+      drainedWaves: 2,
+    })
   })
 
   it("given a drain that never reached its terminate command, then it drains until the last event", () => {
-    expect(phasesOf([issued(0, "detach:asg:w1"), issued(50, "drain:asg:w1"), noted(200)])).toEqual({ newCapacityMs: 50, drainingMs: 150, rebalancingMs: 0, otherMs: 0, drainedWaves: 1 })
+    expect(phasesOf([issued(0, "detach:asg:w1"), issued(50, "drain:asg:w1"), noted(200)])).toEqual({
+      newCapacityMs: 50,
+      drainingMs: 150,
+      rebalancingMs: 0,
+      otherMs: 0,
+      drainedWaves: 1,
+    })
   })
 
   it("given no event, then nothing was spent", () => {
-    expect(phasesOf([])).toEqual({ newCapacityMs: 0, drainingMs: 0, rebalancingMs: 0, otherMs: 0, drainedWaves: 0 })
+    expect(phasesOf([])).toEqual({
+      newCapacityMs: 0,
+      drainingMs: 0,
+      rebalancingMs: 0,
+      otherMs: 0,
+      drainedWaves: 0,
+    })
   })
 
   it("given a zone-balancing round after the last wave, then it counts from the balance command to the surplus's termination", () => {
@@ -48,6 +74,12 @@ describe("where a run's time went", () => {
       issued(940, "trim-terminate:asg:r1"),
       issued(940, "resume:asg"),
     ]
-    expect(phasesOf(events)).toEqual({ newCapacityMs: 100, drainingMs: 370, rebalancingMs: 470, otherMs: 0, drainedWaves: 1 })
+    expect(phasesOf(events)).toEqual({
+      newCapacityMs: 100,
+      drainingMs: 370,
+      rebalancingMs: 470,
+      otherMs: 0,
+      drainedWaves: 1,
+    })
   })
 })

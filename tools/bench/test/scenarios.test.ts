@@ -9,18 +9,27 @@ describe("benchmark scenarios", () => {
     expect(() => decodeScenario(scaled)).not.toThrow()
     expect(instanceCount(scaled)).toBe(500)
     expect(scaled.groups[0]?.maxSize).toBe(Math.round(((base.groups[0]?.maxSize ?? 0) * 500) / 200))
-    expect(scaled.services.map((service) => service.desiredCount)).toEqual(base.services.map((service) => Math.round((service.desiredCount * 500) / 200)))
+    expect(scaled.services.map((service) => service.desiredCount)).toEqual(
+      base.services.map((service) => Math.round((service.desiredCount * 500) / 200)),
+    )
   })
 
   it("given a scaled scenario, then every group and service names its own cluster", () => {
     const scaled = scaledLarge(100)
     const cluster = scaled.clusters[0]?.name
     expect(cluster).toBe("large-100-cluster")
-    expect(new Set([...scaled.groups.map((group) => group.clusterName), ...scaled.services.map((service) => service.clusterName)])).toEqual(new Set([cluster]))
+    expect(
+      new Set([
+        ...scaled.groups.map((group) => group.clusterName),
+        ...scaled.services.map((service) => service.clusterName),
+      ]),
+    ).toEqual(new Set([cluster]))
   })
 
   it("given --quick, then only the 500-instance cluster is left out", () => {
     const full = benchScenarios({ quick: false }).map((scenario) => scenario.name)
-    expect(full.filter((name) => !benchScenarios({ quick: true }).some((scenario) => scenario.name === name))).toEqual(["large-500"])
+    expect(
+      full.filter((name) => !benchScenarios({ quick: true }).some((scenario) => scenario.name === name)),
+    ).toEqual(["large-500"])
   })
 })

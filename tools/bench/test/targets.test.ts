@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest"
 import type { ContenderId } from "../src/contenders.ts"
 import type { RunFigures } from "../src/figures.ts"
-import { apiCallsVerdict, availabilityVerdict, durationVerdict, speedupVerdict, thresholds, verdicts } from "../src/targets.ts"
+import {
+  apiCallsVerdict,
+  availabilityVerdict,
+  durationVerdict,
+  speedupVerdict,
+  thresholds,
+  verdicts,
+} from "../src/targets.ts"
 
 const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigures> = {}): RunFigures => ({
   scenario,
@@ -24,28 +31,48 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
 describe("target verdicts", () => {
   it("given engine runs at and just over the bound ratio, then only the one over it is named and the target is not met", () => {
     const limit = thresholds.maxRatioToLowerBound
-    const atLimit = durationVerdict([run("a", "engine-default", { ratioToLowerBound: limit }), run("a", "engine-fast", { ratioToLowerBound: 1.01 })])
+    const atLimit = durationVerdict([
+      run("a", "engine-default", { ratioToLowerBound: limit }),
+      run("a", "engine-fast", { ratioToLowerBound: 1.01 }),
+    ])
     expect(atLimit.status).toBe("met")
-    const over = durationVerdict([run("a", "engine-default", { ratioToLowerBound: limit + 0.01 }), run("b", "engine-fast", { ratioToLowerBound: 1 })])
+    const over = durationVerdict([
+      run("a", "engine-default", { ratioToLowerBound: limit + 0.01 }),
+      run("b", "engine-fast", { ratioToLowerBound: 1 }),
+    ])
     expect(over.status).toBe("not yet")
     expect(over.evidence).toContain("engine-default on a")
     expect(over.evidence).not.toContain("engine-fast on b")
   })
 
   it("given a failed engine run within the ratio, then the duration target is not met", () => {
-    const verdict = durationVerdict([run("a", "engine-default", { ratioToLowerBound: 0.2, status: "failed", detail: "drain refused" })])
+    const verdict = durationVerdict([
+      run("a", "engine-default", { ratioToLowerBound: 0.2, status: "failed", detail: "drain refused" }),
+    ])
     expect(verdict.status).toBe("not yet")
     expect(verdict.evidence).toContain("engine-default on a failed")
   })
 
   it("given Go five times slower on standard-20, then the speedup target is met; a little less is not", () => {
     const ours = run("standard-20", "engine-default", { durationMs: 1_000 })
-    expect(speedupVerdict([ours, run("standard-20", "go-tool", { durationMs: 5_000 })], "standard-20", 5)).toMatchObject({ status: "met", evidence: expect.stringContaining("5.00×") })
-    expect(speedupVerdict([ours, run("standard-20", "go-tool", { durationMs: 4_999 })], "standard-20", 5).status).toBe("not yet")
+    expect(
+      speedupVerdict([ours, run("standard-20", "go-tool", { durationMs: 5_000 })], "standard-20", 5),
+    ).toMatchObject({ status: "met", evidence: expect.stringContaining("5.00×") })
+    expect(
+      speedupVerdict([ours, run("standard-20", "go-tool", { durationMs: 4_999 })], "standard-20", 5).status,
+    ).toBe("not yet")
   })
 
   it("given lower bounds measured on the scenario, then the evidence says the most an engine at the smallest bound could reach", () => {
-    const bound = (totalMs: number) => ({ oldInstances: 20, waveSize: 20, waves: 1, newCapacityProvenMs: 0, drainWaveMs: 0, slowestService: "web", totalMs })
+    const bound = (totalMs: number) => ({
+      oldInstances: 20,
+      waveSize: 20,
+      waves: 1,
+      newCapacityProvenMs: 0,
+      drainWaveMs: 0,
+      slowestService: "web",
+      totalMs,
+    })
     const verdict = speedupVerdict(
       [
         run("standard-20", "engine-default", { durationMs: 1_000, lowerBound: bound(800) }),
@@ -60,11 +87,17 @@ describe("target verdicts", () => {
   })
 
   it("given a scenario that was not run, then the speedup target is not measurable", () => {
-    expect(speedupVerdict([], "large-100", 15)).toMatchObject({ status: "not measurable", evidence: expect.stringContaining("not run") })
+    expect(speedupVerdict([], "large-100", 15)).toMatchObject({
+      status: "not measurable",
+      evidence: expect.stringContaining("not run"),
+    })
   })
 
   it("given a Go run that stopped and ours that succeeded, then the comparison is not measurable and says why", () => {
-    const runs = [run("large-100", "engine-default"), run("large-100", "go-tool", { status: "failed", detail: "DetachInstances refused" })]
+    const runs = [
+      run("large-100", "engine-default"),
+      run("large-100", "go-tool", { status: "failed", detail: "DetachInstances refused" }),
+    ]
     expect(speedupVerdict(runs, "large-100", 15)).toEqual({
       target: expect.any(String),
       status: "not measurable",
@@ -79,23 +112,41 @@ describe("target verdicts", () => {
   })
 
   it("given a baseline with violations and engine runs without, then availability is met and the baseline's seconds are quoted", () => {
-    const verdict = availabilityVerdict([run("a", "engine-default"), run("a", "instance-refresh", { settled: { serviceSecondsBelowFloor: 42, serviceSecondsWithZeroHealthy: 0 } })])
+    const verdict = availabilityVerdict([
+      run("a", "engine-default"),
+      run("a", "instance-refresh", {
+        settled: { serviceSecondsBelowFloor: 42, serviceSecondsWithZeroHealthy: 0 },
+      }),
+    ])
     expect(verdict.status).toBe("met")
     expect(verdict.evidence).toContain("baselines: 42 service-seconds")
   })
 
   it("given one engine second with zero healthy tasks while the world settles, then availability is not met", () => {
-    expect(availabilityVerdict([run("a", "engine-fast", { settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 1 } })]).status).toBe("not yet")
+    expect(
+      availabilityVerdict([
+        run("a", "engine-fast", {
+          settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 1 },
+        }),
+      ]).status,
+    ).toBe("not yet")
   })
 
   it("given exactly half the Go algorithm's calls, then the API target is met; one call more is not", () => {
-    const go = run("large-100", "go-tool", { apiCalls: { total: 200, reads: 180, mutating: 20, failed: 0, perInstance: 2 } })
-    const ours = (total: number) => run("large-100", "engine-default", { apiCalls: { total, reads: total, mutating: 0, failed: 0, perInstance: 1 } })
+    const go = run("large-100", "go-tool", {
+      apiCalls: { total: 200, reads: 180, mutating: 20, failed: 0, perInstance: 2 },
+    })
+    const ours = (total: number) =>
+      run("large-100", "engine-default", {
+        apiCalls: { total, reads: total, mutating: 0, failed: 0, perInstance: 1 },
+      })
     expect(apiCallsVerdict([go, ours(100)], "large-100", 0.5).status).toBe("met")
     expect(apiCallsVerdict([go, ours(101)], "large-100", 0.5).status).toBe("not yet")
   })
 
   it("given any runs, then every target of the issue gets exactly one verdict", () => {
-    expect(verdicts([run("standard-20", "engine-default")]).map((verdict) => verdict.target)).toHaveLength(3 + thresholds.speedupOverGo.length) // duration, availability, API calls, and one speedup each
+    expect(verdicts([run("standard-20", "engine-default")]).map((verdict) => verdict.target)).toHaveLength(
+      3 + thresholds.speedupOverGo.length,
+    ) // duration, availability, API calls, and one speedup each
   })
 })
