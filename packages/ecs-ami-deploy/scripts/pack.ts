@@ -11,7 +11,16 @@
  * `node scripts/pack.ts [packageDir] [destination]`.
  */
 import { execFileSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 
@@ -25,7 +34,8 @@ interface PackageJson {
   readonly [field: string]: unknown
 }
 
-const readPackageJson = (dir: string): PackageJson => JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson
+const readPackageJson = (dir: string): PackageJson =>
+  JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson
 
 /** The workspace package a dependency name links to, or undefined for a third-party package. */
 const workspaceDirOf = (name: string): string | undefined => {
@@ -46,7 +56,10 @@ const withoutSourceCondition = (exportsField: unknown): unknown => {
 }
 
 /** The fields of a package.json that matter outside the workspace. */
-const publishedManifest = (manifest: PackageJson, dependencies: Record<string, string>): Record<string, unknown> => {
+const publishedManifest = (
+  manifest: PackageJson,
+  dependencies: Record<string, string>,
+): Record<string, unknown> => {
   const { nx: _nx, devDependencies: _dev, scripts: _scripts, ...rest } = manifest
   return { ...rest, exports: withoutSourceCondition(manifest["exports"]), dependencies }
 }
@@ -79,7 +92,9 @@ const dependencyClosure = (packageDir: string) => {
       if (dir === undefined) {
         const known = external[name]
         if (known !== undefined && known !== range)
-          throw new Error(`${name} is required as ${known} and as ${range}: align the versions before packing`)
+          throw new Error(
+            `${name} is required as ${known} and as ${range}: align the versions before packing`,
+          )
         external[name] = range
       } else if (!workspacePackages.has(name)) {
         const dependency = { dir, manifest: readPackageJson(dir) }
@@ -93,9 +108,15 @@ const dependencyClosure = (packageDir: string) => {
 }
 
 /** A manifest's dependencies with the workspace ones pinned to the exact versions bundled next to it. */
-const pinnedDependencies = (manifest: PackageJson, workspacePackages: ReadonlyMap<string, WorkspacePackage>): Record<string, string> =>
+const pinnedDependencies = (
+  manifest: PackageJson,
+  workspacePackages: ReadonlyMap<string, WorkspacePackage>,
+): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(manifest.dependencies ?? {}).map(([name, range]) => [name, workspacePackages.get(name)?.manifest.version ?? range]),
+    Object.entries(manifest.dependencies ?? {}).map(([name, range]) => [
+      name,
+      workspacePackages.get(name)?.manifest.version ?? range,
+    ]),
   )
 
 /** Stages `packageDir` with its bundled workspace dependencies and returns the tarball's path in `destination`. */
@@ -110,19 +131,33 @@ export const packWithBundledWorkspaceDeps = (packageDir: string, destination: st
       copyDist(dependency.dir, target)
       writeFileSync(
         path.join(target, "package.json"),
-        JSON.stringify(publishedManifest(dependency.manifest, pinnedDependencies(dependency.manifest, workspacePackages)), null, 2),
+        JSON.stringify(
+          publishedManifest(dependency.manifest, pinnedDependencies(dependency.manifest, workspacePackages)),
+          null,
+          2,
+        ),
       )
     }
     copyDist(packageDir, stage)
     for (const file of ["README.md", "LICENSE"])
       if (existsSync(path.join(packageDir, file))) cpSync(path.join(packageDir, file), path.join(stage, file))
     const dependencies = {
-      ...Object.fromEntries(bundled.map((name) => [name, workspacePackages.get(name)?.manifest.version ?? ""])),
+      ...Object.fromEntries(
+        bundled.map((name) => [name, workspacePackages.get(name)?.manifest.version ?? ""]),
+      ),
       ...external,
     }
     writeFileSync(
       path.join(stage, "package.json"),
-      JSON.stringify({ ...publishedManifest(manifest, dependencies), files: ["dist", "README.md", "LICENSE"], bundleDependencies: bundled }, null, 2),
+      JSON.stringify(
+        {
+          ...publishedManifest(manifest, dependencies),
+          files: ["dist", "README.md", "LICENSE"],
+          bundleDependencies: bundled,
+        },
+        null,
+        2,
+      ),
     )
     mkdirSync(destination, { recursive: true })
     const output = execFileSync("npm", ["pack", "--json", "--pack-destination", path.resolve(destination)], {
@@ -138,6 +173,7 @@ export const packWithBundledWorkspaceDeps = (packageDir: string, destination: st
 }
 
 if (import.meta.main) {
-  const [packageDir = path.resolve(import.meta.dirname, ".."), destination = process.cwd()] = process.argv.slice(2)
+  const [packageDir = path.resolve(import.meta.dirname, ".."), destination = process.cwd()] =
+    process.argv.slice(2)
   console.log(packWithBundledWorkspaceDeps(path.resolve(packageDir), destination))
 }

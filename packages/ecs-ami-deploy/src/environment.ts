@@ -34,7 +34,12 @@ export const eventLogAt = (location?: string): Layer.Layer<EventLog, InvalidOpti
     ? layerForLocation(parsed.success)
     : Layer.effect(
         EventLog,
-        Effect.fail(new InvalidOptions({ operation: "eventLogAt", problems: [{ path: "eventLog", problem: parsed.failure.message }] })),
+        Effect.fail(
+          new InvalidOptions({
+            operation: "eventLogAt",
+            problems: [{ path: "eventLog", problem: parsed.failure.message }],
+          }),
+        ),
       )
 }
 
@@ -55,7 +60,9 @@ export interface EnvironmentChoice {
 }
 
 /** The whole environment of the Effect API in one layer. */
-export const rolloutEnvironment = (choice: EnvironmentChoice): Layer.Layer<RolloutEnvironment, InvalidOptions> =>
+export const rolloutEnvironment = (
+  choice: EnvironmentChoice,
+): Layer.Layer<RolloutEnvironment, InvalidOptions> =>
   Layer.mergeAll(
     choice.ports,
     typeof choice.eventLog === "object" ? choice.eventLog : eventLogAt(choice.eventLog),

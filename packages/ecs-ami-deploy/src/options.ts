@@ -6,11 +6,19 @@
  * field and what to change.
  */
 import { Effect, Result, Schema, SchemaIssue, Struct } from "effect"
-import { Architecture, EpochMillis, type InvalidPolicy, RolloutPolicy, defaultPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
+import {
+  Architecture,
+  EpochMillis,
+  type InvalidPolicy,
+  RolloutPolicy,
+  defaultPolicy,
+  validatePolicy,
+} from "@ecs-ami-deploy/domain"
 import type { AmiSource, LaunchSpecStrategy } from "@ecs-ami-deploy/strategies"
 import { InvalidOptions } from "./errors.ts"
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null
 
 const AmiSourcePlugin = Schema.declare(
   (value: unknown): value is AmiSource =>
@@ -25,7 +33,9 @@ const LaunchSpecStrategyPlugin = Schema.declare(
   (value: unknown): value is LaunchSpecStrategy =>
     isRecord(value) &&
     typeof value["name"] === "string" &&
-    ["handles", "resolveImageId", "apply", "restore", "cleanup"].every((method) => typeof value[method] === "function"),
+    ["handles", "resolveImageId", "apply", "restore", "cleanup"].every(
+      (method) => typeof value[method] === "function",
+    ),
   { expected: "a launch-spec strategy plugin { name, handles, resolveImageId, apply, restore, cleanup }" },
 )
 
@@ -133,5 +143,9 @@ export const decodeOptions =
 /** The default policy with the overrides applied, checked by the domain's `validatePolicy`. */
 export const resolvePolicy = (overrides: PolicyOverrides = {}): Effect.Effect<RolloutPolicy, InvalidPolicy> =>
   Effect.fromResult(
-    validatePolicy({ ...defaultPolicy, ...overrides, timeouts: { ...defaultPolicy.timeouts, ...overrides.timeouts } }),
+    validatePolicy({
+      ...defaultPolicy,
+      ...overrides,
+      timeouts: { ...defaultPolicy.timeouts, ...overrides.timeouts },
+    }),
   )

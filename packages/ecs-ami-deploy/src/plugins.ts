@@ -27,15 +27,29 @@ const problemOf = (defect: unknown): string =>
   defect instanceof Error ? `threw ${defect.name}: ${defect.message}` : `threw ${String(defect)}`
 
 /** Runs one plugin call, turning a throw or a non-Effect result into a `PluginFailed` defect. */
-const guarded = <A, E, R>(plugin: string, operation: string, call: () => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+const guarded = <A, E, R>(
+  plugin: string,
+  operation: string,
+  call: () => Effect.Effect<A, E, R>,
+): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
     const result: unknown = call()
     return Effect.isEffect(result)
       ? (result as Effect.Effect<A, E, R>)
-      : Effect.die(new PluginFailed({ plugin, operation, problem: `returned ${describeValue(result)} instead of an Effect` }))
+      : Effect.die(
+          new PluginFailed({
+            plugin,
+            operation,
+            problem: `returned ${describeValue(result)} instead of an Effect`,
+          }),
+        )
   }).pipe(
     Effect.catchDefect((defect) =>
-      Effect.die(defect instanceof PluginFailed ? defect : new PluginFailed({ plugin, operation, problem: problemOf(defect) })),
+      Effect.die(
+        defect instanceof PluginFailed
+          ? defect
+          : new PluginFailed({ plugin, operation, problem: problemOf(defect) }),
+      ),
     ),
   )
 
@@ -74,9 +88,16 @@ export interface PluginChoice {
 export const pluginsLayer = (choice: PluginChoice): Layer.Layer<Plugins> =>
   Layer.succeed(Plugins, {
     amiSource: choice.ami === undefined ? defaultAmiSource() : guardAmiSource(choice.ami),
-    launchSpecStrategies: [...(choice.launchSpecStrategies ?? []).map(guardLaunchSpecStrategy), ...builtInLaunchSpecStrategies()],
+    launchSpecStrategies: [
+      ...(choice.launchSpecStrategies ?? []).map(guardLaunchSpecStrategy),
+      ...builtInLaunchSpecStrategies(),
+    ],
   })
 
 /** Turns a `PluginFailed` defect back into a typed failure at the API boundary; other defects stay defects. */
-export const surfacePluginFailures = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | PluginFailed, R> =>
-  Effect.catchDefect(effect, (defect) => (defect instanceof PluginFailed ? Effect.fail(defect) : Effect.die(defect)))
+export const surfacePluginFailures = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+): Effect.Effect<A, E | PluginFailed, R> =>
+  Effect.catchDefect(effect, (defect) =>
+    defect instanceof PluginFailed ? Effect.fail(defect) : Effect.die(defect),
+  )

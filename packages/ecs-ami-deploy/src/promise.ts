@@ -38,7 +38,8 @@ export interface CallOptions extends EnvironmentChoice {
   readonly onDecision?: (decision: Decision, phase: Phase) => void
 }
 
-const isFunction = (value: unknown): value is (...args: ReadonlyArray<never>) => void => typeof value === "function"
+const isFunction = (value: unknown): value is (...args: ReadonlyArray<never>) => void =>
+  typeof value === "function"
 
 const AnyLayer = Schema.declare((value: unknown): value is Layer.Layer<never> => Layer.isLayer(value), {
   expected: "a layer, e.g. awsPorts({ region }), simulatedPorts(simulation) or memoryEventLog()",
@@ -62,10 +63,16 @@ const observerLayer = (options: CallOptions): Layer.Layer<never> =>
   })
 
 /** Runs an Effect API operation as a Promise: its success resolves, its typed error (or the abort reason) rejects. */
-const run = async <A, E>(operation: string, effect: Effect.Effect<A, E, RolloutEnvironment>, options: CallOptions): Promise<A> => {
+const run = async <A, E>(
+  operation: string,
+  effect: Effect.Effect<A, E, RolloutEnvironment>,
+  options: CallOptions,
+): Promise<A> => {
   const checked = checkOptions(`${operation} (call options)`, CallOptionsSchema)(options)
   if (Result.isFailure(checked)) throw checked.failure
-  const provided = effect.pipe(Effect.provide(Layer.merge(rolloutEnvironment(options), observerLayer(options))))
+  const provided = effect.pipe(
+    Effect.provide(Layer.merge(rolloutEnvironment(options), observerLayer(options))),
+  )
   const exit = await Effect.runPromiseExit<A, E | InvalidOptions>(
     provided,
     options.signal === undefined ? {} : { signal: options.signal },
@@ -80,19 +87,25 @@ export const upgradeCluster = (options: UpgradeOptions, callOptions: CallOptions
   run("upgradeCluster", Rollout.upgradeCluster(options), callOptions)
 
 /** Promise form of `planUpgrade`: what a rollout starting now would do, or why it would refuse. */
-export const planUpgrade = (options: PlanOptions, callOptions: CallOptions) => run("planUpgrade", Rollout.planUpgrade(options), callOptions)
+export const planUpgrade = (options: PlanOptions, callOptions: CallOptions) =>
+  run("planUpgrade", Rollout.planUpgrade(options), callOptions)
 
 /** Promise form of `latestAmi`: the image the AMI source names now. */
-export const latestAmi = (options: LatestAmiOptions, callOptions: CallOptions) => run("latestAmi", Rollout.latestAmi(options), callOptions)
+export const latestAmi = (options: LatestAmiOptions, callOptions: CallOptions) =>
+  run("latestAmi", Rollout.latestAmi(options), callOptions)
 
 /** Promise form of `listClusters`: the ECS clusters the environment can see. */
-export const listClusters = (callOptions: CallOptions) => run("listClusters", Rollout.listClusters(), callOptions)
+export const listClusters = (callOptions: CallOptions) =>
+  run("listClusters", Rollout.listClusters(), callOptions)
 
 /** Promise form of `resumeRun`: continue the cluster's open run. */
-export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) => run("resumeRun", Rollout.resumeRun(options), callOptions)
+export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) =>
+  run("resumeRun", Rollout.resumeRun(options), callOptions)
 
 /** Promise form of `rollbackRun`: roll the cluster's open run back. */
-export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) => run("rollbackRun", Rollout.rollbackRun(options), callOptions)
+export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) =>
+  run("rollbackRun", Rollout.rollbackRun(options), callOptions)
 
 /** Promise form of `runStatus`: the cluster's open (else newest) run and its progress. */
-export const runStatus = (options: StatusOptions, callOptions: CallOptions) => run("runStatus", Rollout.runStatus(options), callOptions)
+export const runStatus = (options: StatusOptions, callOptions: CallOptions) =>
+  run("runStatus", Rollout.runStatus(options), callOptions)

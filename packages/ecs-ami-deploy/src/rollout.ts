@@ -41,17 +41,19 @@ import { pluginsLayer, surfacePluginFailures } from "./plugins.ts"
 /** Who holds the lock when the caller does not say: this process on this host. */
 const defaultHolder = (): string => `ecs-ami-deploy@${hostname()}:${process.pid}`
 
-const invocationOf = (options: { readonly cluster: string; readonly holder?: string; readonly deadline?: number }) => ({
+const invocationOf = (options: {
+  readonly cluster: string
+  readonly holder?: string
+  readonly deadline?: number
+}) => ({
   clusterName: options.cluster,
   holder: options.holder ?? defaultHolder(),
   ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
 })
 
 /** Runs `effect` with the plugins the options chose, reporting a caller's broken plugin as `PluginFailed`. */
-const withPlugins = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  plugins: Layer.Layer<Plugins>,
-) => surfacePluginFailures(Effect.provide(effect, plugins))
+const withPlugins = <A, E, R>(effect: Effect.Effect<A, E, R>, plugins: Layer.Layer<Plugins>) =>
+  surfacePluginFailures(Effect.provide(effect, plugins))
 
 /**
  * An AMI source for resuming: an open run keeps the image it started with and never asks for one, so
@@ -81,7 +83,9 @@ const recordSuspension = (invocation: ReturnType<typeof invocationOf>) =>
   }).pipe(
     Effect.provide(pluginsLayer({ ami: noNewRun(invocation.clusterName) })),
     // Best effort: the run is resumable either way, and another executor may hold the lock by now.
-    Effect.catchCause((cause) => Effect.logWarning(`could not record the suspension of ${invocation.clusterName}'s run`, cause)),
+    Effect.catchCause((cause) =>
+      Effect.logWarning(`could not record the suspension of ${invocation.clusterName}'s run`, cause),
+    ),
   )
 
 const suspendedWhenStopped =
@@ -100,7 +104,9 @@ export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: Up
   const valid = yield* decodeOptions("upgradeCluster", UpgradeOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(suspendedWhenStopped(invocation))
+  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(
+    suspendedWhenStopped(invocation),
+  )
 })
 
 /**
@@ -137,7 +143,9 @@ export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOption
   const policy = yield* resolvePolicy()
   const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(suspendedWhenStopped(invocation))
+  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(
+    suspendedWhenStopped(invocation),
+  )
 })
 
 /** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
@@ -145,7 +153,9 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (options: Rollback
   const valid = yield* decodeOptions("rollbackRun", RollbackOptions)(options)
   const reason = valid.reason ?? "rollback requested through the library API"
   const invocation = invocationOf(valid)
-  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(suspendedWhenStopped(invocation))
+  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(
+    suspendedWhenStopped(invocation),
+  )
 })
 
 /** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */

@@ -38,4 +38,5 @@ export {
 } from "@ecs-ami-deploy/simulator"
 
 /** The AWS ports backed by `simulation`, with its virtual clock: pass it as `ports` (or in `rolloutEnvironment`). */
-export const simulatedPorts = (simulation: Simulation): Layer.Layer<AwsPorts> => Layer.merge(simulation.layer, simulation.clockLayer)
+export const simulatedPorts = (simulation: Simulation): Layer.Layer<AwsPorts> =>
+  Layer.merge(simulation.layer, simulation.clockLayer)

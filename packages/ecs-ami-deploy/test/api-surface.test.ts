@@ -28,11 +28,16 @@ const documentedExports = (entry: string): Array<ExportName> => {
 }
 
 const isExported = (node: ts.Node) =>
-  ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)
+  ts.canHaveModifiers(node) &&
+  (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)
 
 /** The exports a source file declares; an unnamed `export *` would hide them, so it is refused. */
 const declaredExports = (file: string): Array<ExportName> => {
-  const source = ts.createSourceFile(file, readFileSync(path.join(packageRoot, file), "utf8"), ts.ScriptTarget.Latest)
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(path.join(packageRoot, file), "utf8"),
+    ts.ScriptTarget.Latest,
+  )
   const names: Array<ExportName> = []
   for (const statement of source.statements) {
     if (ts.isExportDeclaration(statement)) {
@@ -41,13 +46,22 @@ const declaredExports = (file: string): Array<ExportName> => {
       if (ts.isNamespaceExport(clause)) names.push({ name: clause.name.text, kind: "value" })
       else
         for (const element of clause.elements)
-          names.push({ name: element.name.text, kind: statement.isTypeOnly || element.isTypeOnly ? "type" : "value" })
+          names.push({
+            name: element.name.text,
+            kind: statement.isTypeOnly || element.isTypeOnly ? "type" : "value",
+          })
     } else if (ts.isVariableStatement(statement) && isExported(statement)) {
       for (const declaration of statement.declarationList.declarations)
         if (ts.isIdentifier(declaration.name)) names.push({ name: declaration.name.text, kind: "value" })
-    } else if ((ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) && isExported(statement)) {
+    } else if (
+      (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) &&
+      isExported(statement)
+    ) {
       names.push({ name: statement.name.text, kind: "type" })
-    } else if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) && isExported(statement)) {
+    } else if (
+      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) &&
+      isExported(statement)
+    ) {
       if (statement.name !== undefined) names.push({ name: statement.name.text, kind: "value" })
     }
   }
@@ -63,12 +77,21 @@ const hasJsDoc = (node: ts.Node) => ts.getJSDocCommentsAndTags(node).length > 0
 const documentationOfModule = (file: string): Map<string, boolean> => {
   const documented = new Map<string, boolean>()
   for (const statement of parse(file).statements) {
-    if (ts.isExportDeclaration(statement) && statement.exportClause !== undefined && ts.isNamedExports(statement.exportClause)) {
-      for (const element of statement.exportClause.elements) documented.set(element.name.text, hasJsDoc(statement) || hasJsDoc(element))
+    if (
+      ts.isExportDeclaration(statement) &&
+      statement.exportClause !== undefined &&
+      ts.isNamedExports(statement.exportClause)
+    ) {
+      for (const element of statement.exportClause.elements)
+        documented.set(element.name.text, hasJsDoc(statement) || hasJsDoc(element))
     } else if (ts.isVariableStatement(statement) && isExported(statement)) {
-      for (const declaration of statement.declarationList.declarations) documented.set(declaration.name.getText(), hasJsDoc(statement))
+      for (const declaration of statement.declarationList.declarations)
+        documented.set(declaration.name.getText(), hasJsDoc(statement))
     } else if (
-      (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) &&
+      (ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) ||
+        ts.isFunctionDeclaration(statement) ||
+        ts.isClassDeclaration(statement)) &&
       isExported(statement) &&
       statement.name !== undefined
     ) {
@@ -85,24 +108,34 @@ const undocumentedExports = (entryFile: string): Array<string> => {
   for (const statement of parse(entryFile).statements) {
     if (ts.isVariableStatement(statement) && isExported(statement) && !hasJsDoc(statement))
       missing.push(...statement.declarationList.declarations.map((declaration) => declaration.name.getText()))
-    if (!ts.isExportDeclaration(statement) || statement.exportClause === undefined || statement.moduleSpecifier === undefined) continue
+    if (
+      !ts.isExportDeclaration(statement) ||
+      statement.exportClause === undefined ||
+      statement.moduleSpecifier === undefined
+    )
+      continue
     const from = (statement.moduleSpecifier as ts.StringLiteral).text
     const clause = statement.exportClause
     if (ts.isNamespaceExport(clause)) {
       if (!hasJsDoc(statement)) missing.push(clause.name.text)
-      for (const [name, documented] of documentationOfModule(local(from))) if (!documented) missing.push(`${clause.name.text}.${name}`)
+      for (const [name, documented] of documentationOfModule(local(from)))
+        if (!documented) missing.push(`${clause.name.text}.${name}`)
       continue
     }
     const ours = from.startsWith("./") ? documentationOfModule(local(from)) : undefined
     for (const element of clause.elements) {
-      const documented = ours === undefined ? hasJsDoc(element) : ours.get((element.propertyName ?? element.name).getText()) === true
+      const documented =
+        ours === undefined
+          ? hasJsDoc(element)
+          : ours.get((element.propertyName ?? element.name).getText()) === true
       if (!documented) missing.push(element.name.text)
     }
   }
   return missing
 }
 
-const valueNames = (names: ReadonlyArray<ExportName>) => names.filter((name) => name.kind === "value").map((name) => name.name)
+const valueNames = (names: ReadonlyArray<ExportName>) =>
+  names.filter((name) => name.kind === "value").map((name) => name.name)
 
 describe.each([
   { entry: "ecs-ami-deploy", file: "src/index.ts", load: () => import("../src/index.ts") },
@@ -124,9 +157,19 @@ describe.each([
 describe("the two API styles", () => {
   it("offer the same operations: each Promise function has its Effect twin in Rollout", async () => {
     const api = await import("../src/index.ts")
-    const promiseOperations = ["upgradeCluster", "planUpgrade", "latestAmi", "listClusters", "resumeRun", "rollbackRun", "runStatus"]
+    const promiseOperations = [
+      "upgradeCluster",
+      "planUpgrade",
+      "latestAmi",
+      "listClusters",
+      "resumeRun",
+      "rollbackRun",
+      "runStatus",
+    ]
 
     expect(Object.keys(api.Rollout).sort()).toEqual([...promiseOperations].sort())
-    expect(promiseOperations.every((name) => typeof (api as Record<string, unknown>)[name] === "function")).toBe(true)
+    expect(
+      promiseOperations.every((name) => typeof (api as Record<string, unknown>)[name] === "function"),
+    ).toBe(true)
   })
 })

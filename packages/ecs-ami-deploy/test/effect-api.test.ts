@@ -23,7 +23,14 @@ import {
   RunObserver,
   type RunEvent,
 } from "../src/index.ts"
-import { makeSimulation, newImageId, oldImageId, scenarios, simulatedPorts, type Simulation } from "../src/simulator.ts"
+import {
+  makeSimulation,
+  newImageId,
+  oldImageId,
+  scenarios,
+  simulatedPorts,
+  type Simulation,
+} from "../src/simulator.ts"
 
 const cluster = "small-cluster"
 const asgName = "small-asg"
@@ -31,14 +38,18 @@ const asgName = "small-asg"
 const setUp = () => {
   const simulation = makeSimulation(scenarios.small, { seed: 5 })
   const environment = rolloutEnvironment({ ports: simulatedPorts(simulation), eventLog: memoryEventLog() })
-  const run = <A, E>(program: Effect.Effect<A, E, RolloutEnvironment>) => Effect.runPromise(Effect.provide(program, environment))
+  const run = <A, E>(program: Effect.Effect<A, E, RolloutEnvironment>) =>
+    Effect.runPromise(Effect.provide(program, environment))
   return { simulation, run }
 }
 
 const instancesOn = (simulation: Simulation, imageId: string) =>
   simulation
     .snapshotState()
-    .instances.filter((instance) => instance.imageId === imageId && (instance.state === "pending" || instance.state === "running"))
+    .instances.filter(
+      (instance) =>
+        instance.imageId === imageId && (instance.state === "pending" || instance.state === "running"),
+    )
 
 const mutatingCalls = (simulation: Simulation) => simulation.callLog.filter((call) => call.mutating)
 
@@ -73,8 +84,12 @@ describe("reading through the Effect API", () => {
     const { run } = setUp()
 
     expect(await run(Rollout.runStatus({ cluster }))).toEqual({ _tag: "NoRuns", clusterName: cluster })
-    expect(await run(Effect.flip(Rollout.resumeRun({ cluster })))).toEqual(new NoOpenRun({ clusterName: cluster }))
-    expect(await run(Effect.flip(Rollout.rollbackRun({ cluster })))).toEqual(new NoOpenRun({ clusterName: cluster }))
+    expect(await run(Effect.flip(Rollout.resumeRun({ cluster })))).toEqual(
+      new NoOpenRun({ clusterName: cluster }),
+    )
+    expect(await run(Effect.flip(Rollout.rollbackRun({ cluster })))).toEqual(
+      new NoOpenRun({ clusterName: cluster }),
+    )
   })
 })
 
@@ -88,7 +103,9 @@ describe("rolling out through the Effect API", () => {
       description: `image ${newImageId}, looked up by id`,
       resolve: () =>
         Ec2.use((ec2) => ec2.describeImages({ _tag: "ByIds", imageIds: [newImageId] })).pipe(
-          Effect.flatMap((images) => (images[0] === undefined ? Effect.die("the scenario lost its image") : Effect.succeed(images[0]))),
+          Effect.flatMap((images) =>
+            images[0] === undefined ? Effect.die("the scenario lost its image") : Effect.succeed(images[0]),
+          ),
           Effect.tap(() => Effect.sync(() => resolvedBy.push("by-id"))),
         ),
     }
@@ -96,7 +113,8 @@ describe("rolling out through the Effect API", () => {
     const recordingStrategy: LaunchSpecStrategy = {
       ...builtIn,
       name: "recording-launch-template",
-      apply: (input) => builtIn.apply(input).pipe(Effect.tap(() => Effect.sync(() => appliedTo.push(input.group.name)))),
+      apply: (input) =>
+        builtIn.apply(input).pipe(Effect.tap(() => Effect.sync(() => appliedTo.push(input.group.name)))),
     }
     const events: Array<RunEvent> = []
     const observer = Layer.succeed(RunObserver, {
@@ -105,7 +123,9 @@ describe("rolling out through the Effect API", () => {
     })
 
     const result = await run(
-      Rollout.upgradeCluster({ cluster, ami: byIdSource, launchSpecStrategies: [recordingStrategy] }).pipe(Effect.provide(observer)),
+      Rollout.upgradeCluster({ cluster, ami: byIdSource, launchSpecStrategies: [recordingStrategy] }).pipe(
+        Effect.provide(observer),
+      ),
     )
 
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
@@ -120,18 +140,30 @@ describe("rolling out through the Effect API", () => {
     const { simulation, run } = setUp()
 
     const error = await run(
-      Effect.flip(Rollout.upgradeCluster({ cluster, ami: taggedImageSource({ tagKey: "pipeline", tagValue: "golden-ecs" }) })),
+      Effect.flip(
+        Rollout.upgradeCluster({
+          cluster,
+          ami: taggedImageSource({ tagKey: "pipeline", tagValue: "golden-ecs" }),
+        }),
+      ),
     )
 
     expect(error).toBeInstanceOf(ImageNotFound)
-    expect(error).toMatchObject({ source: "tagged-image", problem: expect.stringContaining("pipeline=golden-ecs") })
+    expect(error).toMatchObject({
+      source: "tagged-image",
+      problem: expect.stringContaining("pipeline=golden-ecs"),
+    })
     expect(mutatingCalls(simulation)).toEqual([])
   })
 
   it("given a run interrupted after its first drain (recorded as suspended), when rolled back, then the run ends rolled-back with no new-image instance left, the old ones active and the group at its old capacity", async () => {
     const { simulation, run } = setUp()
-    const oldInstances = instancesOn(simulation, oldImageId).map((instance) => instance.instanceId).sort()
-    const desiredAtStart = simulation.snapshotState().groups.find((group) => group.name === asgName)?.desiredCapacity
+    const oldInstances = instancesOn(simulation, oldImageId)
+      .map((instance) => instance.instanceId)
+      .sort()
+    const desiredAtStart = simulation
+      .snapshotState()
+      .groups.find((group) => group.name === asgName)?.desiredCapacity
 
     const events: Array<RunEvent> = []
 
@@ -151,7 +183,9 @@ describe("rolling out through the Effect API", () => {
             ),
           decided: () => Effect.void,
         })
-        const rollout = yield* Effect.forkChild(Rollout.upgradeCluster({ cluster }).pipe(Effect.provide(observer)))
+        const rollout = yield* Effect.forkChild(
+          Rollout.upgradeCluster({ cluster }).pipe(Effect.provide(observer)),
+        )
         yield* Deferred.await(drained)
         yield* Fiber.interrupt(rollout)
         return yield* Rollout.rollbackRun({ cluster, reason: "the new image misbehaves" })
@@ -163,7 +197,9 @@ describe("rolling out through the Effect API", () => {
     expect(instancesOn(simulation, newImageId)).toEqual([])
     const after = simulation.snapshotState()
     expect(after.groups.find((group) => group.name === asgName)?.desiredCapacity).toBe(desiredAtStart)
-    const oldContainerInstances = after.containerInstances.filter((instance) => oldInstances.includes(instance.ec2InstanceId))
+    const oldContainerInstances = after.containerInstances.filter((instance) =>
+      oldInstances.includes(instance.ec2InstanceId),
+    )
     expect(oldContainerInstances.map((instance) => [instance.ec2InstanceId, instance.status]).sort()).toEqual(
       oldInstances.map((instanceId) => [instanceId, "ACTIVE"]),
     )

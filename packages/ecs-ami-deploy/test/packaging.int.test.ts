@@ -88,9 +88,11 @@ export const optionsAreTyped: IsAny<UpgradeOptions["policy"]> = false
 
 /** The README's fenced code blocks in `language`, in order. */
 const readmeExamples = (language: "js" | "ts"): Array<string> =>
-  [...readFileSync(path.join(packageRoot, "README.md"), "utf8").matchAll(new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "gm"))].map(
-    (match) => match[1] ?? "",
-  )
+  [
+    ...readFileSync(path.join(packageRoot, "README.md"), "utf8").matchAll(
+      new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "gm"),
+    ),
+  ].map((match) => match[1] ?? "")
 
 /** The environment without colour: Node colours `console.log` output under FORCE_COLOR (set by Nx), which the assertions would have to see through. */
 const uncoloured = {
@@ -112,8 +114,23 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     tarball = packWithBundledWorkspaceDeps(packageRoot, scratch)
     consumer = path.join(scratch, "consumer")
     mkdirSync(consumer)
-    writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
-    run("npm", ["install", tarball, ...callerPackages, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], consumer)
+    writeFileSync(
+      path.join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module" }),
+    )
+    run(
+      "npm",
+      [
+        "install",
+        tarball,
+        ...callerPackages,
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+      ],
+      consumer,
+    )
   }, 180_000)
 
   afterAll(() => {
@@ -197,7 +214,21 @@ await import("ecs-ami-deploy")
     const compile = () =>
       run(
         process.execPath,
-        [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2024", "--types", "node", "--skipLibCheck", ...files],
+        [
+          tsc,
+          "--noEmit",
+          "--strict",
+          "--module",
+          "nodenext",
+          "--moduleResolution",
+          "nodenext",
+          "--target",
+          "es2024",
+          "--types",
+          "node",
+          "--skipLibCheck",
+          ...files,
+        ],
         consumer,
       )
 

@@ -43,7 +43,10 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
     const { simulation, callOptions } = setUp()
     const events: Array<RunEvent> = []
 
-    const result = await upgradeCluster({ cluster }, { ...callOptions, onEvent: (event) => events.push(event) })
+    const result = await upgradeCluster(
+      { cluster },
+      { ...callOptions, onEvent: (event) => events.push(event) },
+    )
 
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
     expect(liveImageIds(simulation)).toEqual(new Set([newImageId]))
@@ -60,7 +63,10 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
       if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) controller.abort()
     }
 
-    const aborted = upgradeCluster({ cluster }, { ...callOptions, signal: controller.signal, onEvent: abortAfterFirstDrain })
+    const aborted = upgradeCluster(
+      { cluster },
+      { ...callOptions, signal: controller.signal, onEvent: abortAfterFirstDrain },
+    )
 
     await expect(aborted).rejects.toMatchObject({ name: "AbortError" })
     expect(events.at(-1)?._tag).toBe("RunSuspended")
@@ -85,11 +91,16 @@ describe("upgradeCluster (Promise API) on the simulator", () => {
       if (event._tag === "CommandSucceeded" && event.commandId.includes("drain")) throw failing
     }
 
-    const error = await upgradeCluster({ cluster }, { ...callOptions, onEvent: throwAfterFirstDrain }).catch((failure: unknown) => failure)
+    const error = await upgradeCluster({ cluster }, { ...callOptions, onEvent: throwAfterFirstDrain }).catch(
+      (failure: unknown) => failure,
+    )
 
     expect(error).toBe(failing)
     expect(events.at(-1)?._tag).toBe("RunSuspended")
-    expect(await resumeRun({ cluster }, callOptions)).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(await resumeRun({ cluster }, callOptions)).toMatchObject({
+      _tag: "Finished",
+      outcome: "succeeded",
+    })
   })
 })
 
@@ -98,10 +109,16 @@ describe("event log locations", () => {
     const simulation = makeSimulation(scenarios.small, { seed: 4 })
     const directory = mkdtempSync(path.join(tmpdir(), "ecs-ami-deploy-log-"))
     try {
-      const result = await upgradeCluster({ cluster }, { ports: simulatedPorts(simulation), eventLog: directory })
+      const result = await upgradeCluster(
+        { cluster },
+        { ports: simulatedPorts(simulation), eventLog: directory },
+      )
       if (result._tag !== "Finished") expect.fail(`the run did not finish: ${result._tag}`)
 
-      const status = await runStatus({ cluster }, { ports: simulatedPorts(simulation), eventLog: `file://${directory}` })
+      const status = await runStatus(
+        { cluster },
+        { ports: simulatedPorts(simulation), eventLog: `file://${directory}` },
+      )
       expect(status).toMatchObject({ _tag: "Run", summary: { runId: result.runId, status: "succeeded" } })
     } finally {
       rmSync(directory, { recursive: true, force: true })
@@ -111,12 +128,15 @@ describe("event log locations", () => {
   it("given an event log location that does not parse, when upgrading, then InvalidOptions names it and nothing is called", async () => {
     const simulation = makeSimulation(scenarios.small, { seed: 4 })
 
-    const error = await upgradeCluster({ cluster }, { ports: simulatedPorts(simulation), eventLog: "dynamodb://x" }).catch(
-      (failure: unknown) => failure,
-    )
+    const error = await upgradeCluster(
+      { cluster },
+      { ports: simulatedPorts(simulation), eventLog: "dynamodb://x" },
+    ).catch((failure: unknown) => failure)
 
     expect(error).toBeInstanceOf(InvalidOptions)
-    expect(error).toMatchObject({ problems: [{ path: "eventLog", problem: expect.stringContaining("dynamodb://x") }] })
+    expect(error).toMatchObject({
+      problems: [{ path: "eventLog", problem: expect.stringContaining("dynamodb://x") }],
+    })
     expect(simulation.callLog).toEqual([])
   })
 })
@@ -124,32 +144,43 @@ describe("event log locations", () => {
 describe("bad input through the Promise API", () => {
   it("given an unknown option, when upgrading, then InvalidOptions names it and nothing is called", async () => {
     const { simulation, callOptions } = setUp()
-    const options = { cluster, polcy: { maxSurge: { unit: "instances", value: 1 } } } as unknown as Parameters<typeof upgradeCluster>[0]
+    const options = {
+      cluster,
+      polcy: { maxSurge: { unit: "instances", value: 1 } },
+    } as unknown as Parameters<typeof upgradeCluster>[0]
 
     const error = await upgradeCluster(options, callOptions).catch((failure: unknown) => failure)
 
     expect(error).toBeInstanceOf(InvalidOptions)
-    expect((error as InvalidOptions).problems).toEqual([{ path: "polcy", problem: expect.stringContaining("excess") }])
+    expect((error as InvalidOptions).problems).toEqual([
+      { path: "polcy", problem: expect.stringContaining("excess") },
+    ])
     expect(simulation.callLog).toEqual([])
   })
 
   it("given a mistyped call option, when upgrading, then InvalidOptions names it and nothing is called (no silent fallback to the default event log)", async () => {
     const { simulation } = setUp()
-    const callOptions = { ports: simulatedPorts(simulation), eventlog: "memory" } as unknown as Parameters<typeof upgradeCluster>[1]
+    const callOptions = { ports: simulatedPorts(simulation), eventlog: "memory" } as unknown as Parameters<
+      typeof upgradeCluster
+    >[1]
 
     const error = await upgradeCluster({ cluster }, callOptions).catch((failure: unknown) => failure)
 
     expect(error).toBeInstanceOf(InvalidOptions)
-    expect(error).toMatchObject({ operation: "upgradeCluster (call options)", problems: [{ path: "eventlog" }] })
+    expect(error).toMatchObject({
+      operation: "upgradeCluster (call options)",
+      problems: [{ path: "eventlog" }],
+    })
     expect(simulation.callLog).toEqual([])
   })
 
   it("given a policy validatePolicy refuses, when upgrading, then InvalidPolicy names the field and nothing is called", async () => {
     const { simulation, callOptions } = setUp()
 
-    const error = await upgradeCluster({ cluster, policy: { maxDraining: { unit: "instances", value: 0 } } }, callOptions).catch(
-      (failure: unknown) => failure,
-    )
+    const error = await upgradeCluster(
+      { cluster, policy: { maxDraining: { unit: "instances", value: 0 } } },
+      callOptions,
+    ).catch((failure: unknown) => failure)
 
     expect(error).toBeInstanceOf(InvalidPolicy)
     expect((error as InvalidPolicy).problems.map((problem) => problem.field)).toEqual(["maxDraining"])
@@ -166,10 +197,16 @@ describe("bad input through the Promise API", () => {
       },
     }
 
-    const error = await upgradeCluster({ cluster, ami: throwing }, callOptions).catch((failure: unknown) => failure)
+    const error = await upgradeCluster({ cluster, ami: throwing }, callOptions).catch(
+      (failure: unknown) => failure,
+    )
 
     expect(error).toBeInstanceOf(PluginFailed)
-    expect(error).toMatchObject({ plugin: "broken-source", operation: "resolve", problem: expect.stringContaining("no image for you") })
+    expect(error).toMatchObject({
+      plugin: "broken-source",
+      operation: "resolve",
+      problem: expect.stringContaining("no image for you"),
+    })
     expect(mutatingCalls(simulation)).toEqual([])
     expect(await runStatus({ cluster }, callOptions)).toEqual({ _tag: "NoRuns", clusterName: cluster })
   })
@@ -184,10 +221,16 @@ describe("bad input through the Promise API", () => {
       },
     }
 
-    const error = await upgradeCluster({ cluster, launchSpecStrategies: [throwing] }, callOptions).catch((failure: unknown) => failure)
+    const error = await upgradeCluster({ cluster, launchSpecStrategies: [throwing] }, callOptions).catch(
+      (failure: unknown) => failure,
+    )
 
     expect(error).toBeInstanceOf(PluginFailed)
-    expect(error).toMatchObject({ plugin: "broken-strategy", operation: "handles", problem: "threw TypeError: cannot read the spec" })
+    expect(error).toMatchObject({
+      plugin: "broken-strategy",
+      operation: "handles",
+      problem: "threw TypeError: cannot read the spec",
+    })
     expect(mutatingCalls(simulation)).toEqual([])
   })
 })
