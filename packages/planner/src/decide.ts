@@ -668,8 +668,9 @@ const rollbackSettlement = (ctx: Context, g: GroupAtStart): Settlement => {
  * unbalanced (and the run suspended AZRebalance), raise desired by one so Auto Scaling launches into
  * the smallest zone; once every member launched on the group's image is proven, drain the surplus
  * (largest zone first, fewest tasks first, only what fits elsewhere), then terminate it with
- * decrement. Surplus whose tasks fit nowhere is kept (never killed); so is an imbalance that
- * `maxBalanceRounds` rounds did not fix, and then AZRebalance stays suspended. `undefined` when done.
+ * decrement. Surplus whose tasks fit nowhere is kept (never killed), and the next round still
+ * launches into the smallest zone if the group is unbalanced; an imbalance that `maxBalanceRounds`
+ * rounds did not fix is kept, and then AZRebalance stays suspended. `undefined` when done.
  */
 const settleGroup = (
   ctx: Context,
@@ -681,30 +682,37 @@ const settleGroup = (
   const balanceId = how.balanceId(g.asgName, round)
   const roundStart =
     startedAt(ctx, balanceId) ?? startedAt(ctx, how.surplusIds.terminate(g.asgName, round - 1)) ?? how.since
+  const balanceRecord = commandRecord(ctx.state, balanceId)
+  const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
+  /** Raises desired by one so that Auto Scaling launches into the smallest zone; `undefined` when balanced (or given up). */
+  const launchToBalance = (): Decision | undefined => {
+    const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
+    if (!mustBalance || round > maxBalanceRounds(group)) return undefined
+    // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
+    const desired = Math.max(capacityMembers(group).length, group.desiredCapacity) + 1
+    return act(how.phase("launching"), [
+      {
+        _tag: "SetCapacity",
+        id: balanceId,
+        reason: `the zones of ${g.asgName} differ by more than one instance: launch one into the smallest zone, then drain and remove one in the largest (AZRebalance would terminate one undrained)`,
+        asgName: g.asgName,
+        desiredCapacity: desired,
+        minSize: g.minSize,
+        maxSize: Math.max(g.maxSize, desired),
+      },
+    ])
+  }
   if (waveMembers(ctx, how.surplusIds.drain(g.asgName, round)) === undefined) {
     const live = capacityMembers(group)
-    const balanceRecord = commandRecord(ctx.state, balanceId)
-    const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
     if (balanceCommand === undefined) {
-      const settle = settling(ctx, group, roundStart + ctx.policy.timeouts.newCapacityMs, how.phase("proving"))
+      const settle = settling(
+        ctx,
+        group,
+        roundStart + ctx.policy.timeouts.newCapacityMs,
+        how.phase("proving"),
+      )
       if (settle !== undefined) return settle
-      if (live.length <= g.desiredCapacity) {
-        const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
-        if (!mustBalance || round > maxBalanceRounds(group)) return undefined
-        // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
-        const desired = Math.max(live.length, group.desiredCapacity) + 1
-        return act(how.phase("launching"), [
-          {
-            _tag: "SetCapacity",
-            id: balanceId,
-            reason: `the zones of ${g.asgName} differ by more than one instance: launch one into the smallest zone, then drain and remove one in the largest (AZRebalance would terminate one undrained)`,
-            asgName: g.asgName,
-            desiredCapacity: desired,
-            minSize: g.minSize,
-            maxSize: Math.max(g.maxSize, desired),
-          },
-        ])
-      }
+      if (live.length <= g.desiredCapacity) return launchToBalance()
     } else if (
       balanceRecord?.outcome !== "succeeded" &&
       group.desiredCapacity !== balanceCommand.desiredCapacity
@@ -741,10 +749,38 @@ const settleGroup = (
       }
     }
   }
-  return removeSurplus(ctx, g, group, round, how.surplusIds, {
+  const removal = removeSurplus(ctx, g, group, round, how.surplusIds, {
     ...how.surplus,
     roomDeadline: roundStart + ctx.policy.timeouts.drainWaveMs,
   })
+  // Surplus whose tasks fit nowhere is kept; an unbalanced group still gets an empty instance in its
+  // smallest zone, which makes room for the largest zone's surplus to drain onto.
+  return removal === undefined && balanceCommand === undefined ? launchToBalance() : removal
+}
+
+/** Instances per zone differ by at most this many: the largest count minus the smallest. */
+const zoneSpread = (counts: ReadonlyMap<string, number>): number => {
+  const values = [...counts.values()]
+  return values.length === 0 ? 0 : Math.max(...values) - Math.min(...values)
+}
+
+/**
+ * Of `removals` (in removal order), those that can leave the group one after the other without the
+ * zones ending further apart than they are now, or than one instance apart.
+ */
+const evenRemovals = (group: AutoScalingGroup, removals: ReadonlyArray<string>): ReadonlySet<string> => {
+  const counts = new Map(groupZoneCounts(group))
+  const limit = Math.max(1, zoneSpread(counts))
+  const zoneOf = new Map(group.instances.map((m) => [m.instanceId, m.availabilityZone]))
+  const even = new Set<string>()
+  for (const id of removals) {
+    const zone = zoneOf.get(id)
+    if (zone === undefined) continue
+    counts.set(zone, (counts.get(zone) ?? 0) - 1)
+    if (zoneSpread(counts) <= limit) even.add(id)
+    else counts.set(zone, (counts.get(zone) ?? 0) + 1)
+  }
+  return even
 }
 
 /**
@@ -784,7 +820,21 @@ const removeSurplus = (
       (id) => liveTasksOn(ctx.index, id).length,
     ).slice(0, surplus)
     // Instances running standalone tasks are never chosen: nothing would ever drain them.
-    const choice = selectWave(ctx.index, intended, how.receivers(intended), surplus, "skip-instance")
+    const select = (candidates: ReadonlyArray<string>) =>
+      selectWave(ctx.index, candidates, how.receivers(candidates), surplus, "skip-instance")
+    const first = select(intended)
+    // A removal never leaves the zones further apart than they are (nor than one apart): an instance
+    // that would (the cheap one of a small zone, taken because a large zone's could not move) stays,
+    // and may receive the tasks of the others instead.
+    const unbalancing = new Set(
+      first.instanceIds.filter((id) => !evenRemovals(group, first.instanceIds).has(id)),
+    )
+    const second = unbalancing.size === 0 ? first : select(intended.filter((id) => !unbalancing.has(id)))
+    const even = evenRemovals(group, second.instanceIds)
+    const choice =
+      even.size === second.instanceIds.length
+        ? second
+        : select(second.instanceIds.filter((id) => even.has(id)))
     if (choice.instanceIds.length === 0)
       return ctx.now < how.roomDeadline
         ? {
