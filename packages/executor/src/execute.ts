@@ -17,6 +17,7 @@ import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecError, Plugins, PluginServices } from "@ecs-ami-deploy/strategies"
 import { idempotencyKey } from "./idempotency.ts"
 import { retryTransient } from "./retry.ts"
+import { withRetryingPorts } from "./retrying-ports.ts"
 import { describeGroup, strategyFor } from "./strategy.ts"
 
 /** What a command reports for its CommandSucceeded event. */
@@ -48,6 +49,9 @@ export const executeCommand = (
     const autoScaling = yield* AutoScaling
     const ecs = yield* Ecs
     const retry = retryTransient(context.budgetEnd)
+    // A plugin operation makes several calls: each is retried on its own, the operation as a whole only
+    // when a call still fails with budget left.
+    const retryEachCall = withRetryingPorts(retry)
 
     switch (command._tag) {
       case "TagInstances":
@@ -63,18 +67,20 @@ export const executeCommand = (
         const group = yield* retry(describeGroup(command.asgName))
         const strategy = yield* strategyFor(command.asgName, group.launchSpec)
         const { before, after } = yield* retry(
-          strategy.apply({
-            group,
-            imageId: command.imageId,
-            idempotencyKey: idempotencyKey(context.runId, command.id),
-          }),
+          retryEachCall(
+            strategy.apply({
+              group,
+              imageId: command.imageId,
+              idempotencyKey: idempotencyKey(context.runId, command.id),
+            }),
+          ),
         )
         return { launchSpecBefore: before, launchSpecAfter: after }
       }
       case "RestoreLaunchSpec": {
         const group = yield* retry(describeGroup(command.asgName))
         const strategy = yield* strategyFor(command.asgName, command.launchSpec)
-        yield* retry(strategy.restore({ group, launchSpec: command.launchSpec }))
+        yield* retry(retryEachCall(strategy.restore({ group, launchSpec: command.launchSpec })))
         return { launchSpecBefore: group.launchSpec, launchSpecAfter: command.launchSpec }
       }
       case "SetCapacity":
@@ -180,7 +186,7 @@ export const executeCommand = (
       case "CleanupLaunchSpecs": {
         const group = yield* retry(describeGroup(command.asgName))
         const strategy = yield* strategyFor(command.asgName, group.launchSpec)
-        yield* retry(strategy.cleanup({ group, keep: command.keep }))
+        yield* retry(retryEachCall(strategy.cleanup({ group, keep: command.keep })))
         return done
       }
     }
