@@ -94,11 +94,22 @@ export const executeCommand = (
         )
         return done
       case "DetachInstances": {
-        const group = yield* retry(describeGroup(command.asgName))
+        const [group, described] = yield* Effect.all([
+          retry(describeGroup(command.asgName)),
+          retry(ec2.describeInstances(command.instanceIds)),
+        ])
+        // An instance EC2 reports as going (a Spot interruption since the decision) serves nothing: its
+        // detach would count as capacity moved aside while it is lost; Auto Scaling replaces it anyway.
+        const running = new Set(
+          described.filter((instance) => instance.state === "running").map((instance) => instance.instanceId),
+        )
         const requested = new Set(command.instanceIds)
         const detachable = group.instances
           .filter(
-            (instance) => requested.has(instance.instanceId) && detachableStates.has(instance.lifecycleState),
+            (instance) =>
+              requested.has(instance.instanceId) &&
+              running.has(instance.instanceId) &&
+              detachableStates.has(instance.lifecycleState),
           )
           .map((instance) => instance.instanceId)
         if (detachable.length > 0)

@@ -69,14 +69,29 @@ describe("executeCommand TerminateInstances", () => {
 
 describe("executeCommand DetachInstances", () => {
   it.effect(
-    "given a re-issued detach, when some instances already left the group, then only InService members are detached",
+    "given a re-issued detach, when some instances already left the group or EC2 reports one going, then only running InService members are detached",
     () => {
       const log: CallLog = { calls: [] }
       const ports = fakePorts(log, {
+        ec2: {
+          describeInstances: () =>
+            Effect.succeed([
+              ec2Instance("i-1"),
+              ec2Instance("i-2"),
+              ec2Instance("i-3"),
+              ec2Instance("i-lost", { state: "shutting-down" }),
+            ]),
+        },
         autoScaling: {
           describeGroups: () =>
             Effect.succeed([
-              group("web", { instances: [member("i-1", "InService"), member("i-2", "Detaching")] }),
+              group("web", {
+                instances: [
+                  member("i-1", "InService"),
+                  member("i-2", "Detaching"),
+                  member("i-lost", "InService"),
+                ],
+              }),
             ]),
           detachInstances: () => Effect.void,
         },
@@ -86,7 +101,7 @@ describe("executeCommand DetachInstances", () => {
         id: "detach:web:1",
         reason: "detach mode",
         asgName: "web",
-        instanceIds: ["i-1", "i-2", "i-3"],
+        instanceIds: ["i-1", "i-2", "i-3", "i-lost"],
         decrementDesiredCapacity: false,
       }
       return Effect.gen(function* () {
@@ -94,6 +109,44 @@ describe("executeCommand DetachInstances", () => {
         assert.deepStrictEqual(
           callsTo(log, "autoScaling.detachInstances").map((call) => call.args),
           [["web", ["i-1"], false]],
+        )
+      }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
+    },
+  )
+})
+
+describe("executeCommand AttachInstances", () => {
+  it.effect(
+    "given a re-issued attach, when one instance is already back in the group and one has gone, then only the running non-members are attached",
+    () => {
+      const log: CallLog = { calls: [] }
+      const ports = fakePorts(log, {
+        ec2: {
+          describeInstances: () =>
+            Effect.succeed([
+              ec2Instance("i-back"),
+              ec2Instance("i-out"),
+              ec2Instance("i-gone", { state: "terminated" }),
+            ]),
+        },
+        autoScaling: {
+          describeGroups: () =>
+            Effect.succeed([group("web", { instances: [member("i-back", "InService")] })]),
+          attachInstances: () => Effect.void,
+        },
+      })
+      const command: Command = {
+        _tag: "AttachInstances",
+        id: "rollback-attach:web",
+        reason: "rollback of detach mode",
+        asgName: "web",
+        instanceIds: ["i-back", "i-out", "i-gone"],
+      }
+      return Effect.gen(function* () {
+        yield* executeCommand(command, context)
+        assert.deepStrictEqual(
+          callsTo(log, "autoScaling.attachInstances").map((call) => call.args),
+          [["web", ["i-out"]]],
         )
       }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
     },
