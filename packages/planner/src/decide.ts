@@ -23,7 +23,7 @@ import {
 import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
-import { selectWave } from "./waves.ts"
+import { displaceableTogether, selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
 
 type Running = Extract<RunState, { _tag: "Running" }>
@@ -373,13 +373,15 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         reason: `old instances of ${g.asgName} are not InService yet`,
         deadline: ctx.now + ctx.policy.pollIntervalMs,
       }
+    // A detached wave drains together: it takes no more tasks of a service than ECS moves at once.
+    const detaching = displaceableTogether(ctx.index, inZoneBalancedOrder(ctx, group, detachable), size)
     return act("launching", [
       {
         _tag: "DetachInstances",
         id: capacityId,
-        reason: `detach wave ${wave} of ${g.asgName} so the group launches ${Math.min(size, detachable.length)} replacement(s)`,
+        reason: `detach wave ${wave} of ${g.asgName} so the group launches ${detaching.length} replacement(s)`,
         asgName: g.asgName,
-        instanceIds: inZoneBalancedOrder(ctx, group, detachable).slice(0, size),
+        instanceIds: detaching,
         decrementDesiredCapacity: false,
       },
     ])

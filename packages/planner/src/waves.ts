@@ -77,6 +77,38 @@ const placeAll = (
   return trial
 }
 
+/** Service name → replica tasks running on `instanceIds` together. */
+const replicaCounts = (index: ClusterIndex, instanceIds: ReadonlyArray<string>): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const instanceId of instanceIds)
+    for (const task of liveTasksOn(index, instanceId))
+      if (taskKind(index, task) === "replica")
+        counts.set(task.serviceName ?? "", (counts.get(task.serviceName ?? "") ?? 0) + 1)
+  return counts
+}
+
+/**
+ * Of `candidates` (in their given order), at most `limit` whose service tasks can be displaced
+ * together, within every service's batch as `selectWave` counts it, placement aside: the instances
+ * a detach takes (detach mode), which must later drain together. The first one is always taken.
+ */
+export const displaceableTogether = (
+  index: ClusterIndex,
+  candidates: ReadonlyArray<string>,
+  limit: number,
+): ReadonlyArray<string> => {
+  const chosen: Array<string> = []
+  for (const instanceId of candidates) {
+    if (chosen.length >= limit) break
+    const withinBatch = [...replicaCounts(index, [...chosen, instanceId])].every(([name, n]) => {
+      const service = index.serviceByName.get(name)
+      return service === undefined || n <= displacementAllowance(service)
+    })
+    if (chosen.length === 0 || withinBatch) chosen.push(instanceId)
+  }
+  return chosen
+}
+
 /**
  * Chooses the next wave among `candidates` (in their given order), at most `limit` instances.
  * `excluded` are instances that cannot receive displaced tasks (the whole old set); only ACTIVE instances

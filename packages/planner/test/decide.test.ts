@@ -332,6 +332,25 @@ describe("given detach mode", () => {
     const last = rollout.steps.at(-1)?.decision
     expect(last?._tag === "Finish" && last.outcome).toBe("succeeded")
   })
+
+  it("when a service can move only two tasks at once, then a wave detaches no more instances running its tasks than that, and every wave drains", () => {
+    // web: 4 tasks, one per instance; 100%..150% lets ECS replace ⌊1.5 × 4⌋ − 4 = 2 at a time.
+    const cluster = buildCluster({
+      groups: [{ name: "a", old: 4 }],
+      services: [{ name: "web", tasks: 4, min: 100, max: 150, distinct: true }],
+    })
+    const limits = { unit: "instances", value: 4 } as const
+    const rollout = runRollout(
+      cluster,
+      policy({ capacityMode: "detach", maxSurge: limits, maxDraining: limits }),
+    )
+    const detaches = rollout.steps
+      .flatMap((s) => commandsOf(s.decision))
+      .flatMap((c) => (c._tag === "DetachInstances" ? [c.instanceIds.length] : []))
+    expect(detaches).toEqual([2, 2])
+    const last = rollout.steps.at(-1)?.decision
+    expect(last?._tag === "Finish" && last.outcome).toBe("succeeded")
+  })
 })
 
 describe("given a command whose outcome is unknown", () => {
