@@ -191,6 +191,49 @@ describe("surplus capacity at the end of a run", () => {
   })
 })
 
+describe("surplus removal and zones", () => {
+  it("given a large zone whose surplus cannot move and an empty instance in the small zone, when the run ends, then the empty one stays and receives a task of the large zone, whose instance is removed", () => {
+    const start = newWorld(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      policy(),
+    )
+    const afterWaves = through(start, (d) => commandsOf(d).some((c) => c.id === commandIds.terminate("a", 2)))
+    const members = (afterWaves.snapshot.groups[0]?.instances ?? []).map((m) => m.instanceId)
+    const [first, second] = members
+    if (first === undefined || second === undefined) throw new Error("expected two members after the waves")
+    const extras = ["i-a-x1", "i-a-x2", "i-a-x3"].reduce(
+      (snapshot, id) => withExtraNewMember(snapshot, "a", id),
+      afterWaves.snapshot,
+    )
+    const zoned = inZones(extras, "a", ["eu-west-1a", "eu-west-1b"], {
+      [first]: "eu-west-1a",
+      "i-a-x1": "eu-west-1a",
+      "i-a-x2": "eu-west-1a",
+      [second]: "eu-west-1b",
+      "i-a-x3": "eu-west-1b",
+    })
+    // Every member but i-a-x3 runs a task that fills it: only the empty i-a-x3 has room for one.
+    const world = {
+      ...afterWaves,
+      snapshot: withAccounting({
+        ...zoned,
+        tasks: [first, second, "i-a-x1", "i-a-x2"].map((id) =>
+          task(`arn:task/big/${id}`, id, { serviceName: "web", memory: 4096 }),
+        ),
+      }),
+    }
+    const rest = runUntil(world, is("Finish"))
+    const drained = commandsIssued(rest.steps).flatMap((c) =>
+      c._tag === "DrainInstances" ? c.instanceIds : [],
+    )
+    expect(drained).not.toContain("i-a-x3")
+    expect(drained.length).toBeGreaterThan(0)
+    for (const { command, live } of setCapacities(rest.steps))
+      expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
+    expect(zoneSpread(rest.world.snapshot, "a")).toEqual([2, 2])
+  })
+})
+
 describe("members Auto Scaling counts", () => {
   it("given a member EC2 already reports terminated but Auto Scaling still counts, when the run ends, then desired capacity is never set below what Auto Scaling counts and that member is left to its health check", () => {
     const start = newWorld(
