@@ -5,10 +5,7 @@
  */
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-// The tagged-image source is a template in the strategies package, deliberately not one of its exports:
-// the test takes it as a caller would take a copy of it.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { taggedImageSource } from "../../strategies/src/examples/tagged-image-source.ts"
+import { taggedImageSource } from "@ecs-ami-deploy/strategies/examples/tagged-image-source"
 import {
   type AmiSource,
   Ec2,
@@ -134,6 +131,40 @@ describe("rolling out through the Effect API", () => {
     expect(instancesOn(simulation, oldImageId)).toEqual([])
     expect(events[0]?._tag).toBe("RunStarted")
     expect(events.at(-1)).toMatchObject({ _tag: "RunFinished", outcome: "succeeded" })
+  })
+
+  it("given the strategies package's tagged-image example and a pipeline image carrying its tag, when upgrading, then the change of image family is refused until allowed, and then the cluster moves to that image", async () => {
+    const pipelineAccount = "111122223333"
+    const golden = {
+      imageId: "ami-0feedfacecafe0001",
+      name: "golden-ecs-2026-11-20",
+      owner: pipelineAccount,
+      creationDate: "2026-11-20T00:00:00.000Z",
+      architecture: "x86_64" as const,
+      tags: { pipeline: "golden-ecs" },
+    }
+    const simulation = makeSimulation(
+      { ...scenarios.small, images: [...scenarios.small.images, golden] },
+      { seed: 5 },
+    )
+    const environment = rolloutEnvironment({ ports: simulatedPorts(simulation), eventLog: memoryEventLog() })
+
+    const ami = taggedImageSource({ tagKey: "pipeline", tagValue: "golden-ecs", owners: [pipelineAccount] })
+    const upgrade = (allowImageFamilyChange: boolean) =>
+      Effect.runPromise(
+        Effect.provide(
+          Rollout.upgradeCluster({ cluster, ami, policy: { allowImageFamilyChange } }),
+          environment,
+        ),
+      )
+
+    // The pipeline's image is named outside the al2023 ECS-optimized family, so the guard asks for consent.
+    expect(await upgrade(false)).toMatchObject({ _tag: "Refused" })
+    expect(mutatingCalls(simulation)).toEqual([])
+
+    expect(await upgrade(true)).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(instancesOn(simulation, oldImageId)).toEqual([])
+    expect(instancesOn(simulation, golden.imageId).length).toBeGreaterThan(0)
   })
 
   it("given the strategies package's tagged-image example and no image with its tag, when upgrading, then ImageNotFound comes from that plugin and nothing is changed", async () => {

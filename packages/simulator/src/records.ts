@@ -25,6 +25,7 @@ export interface ImageRecord {
   readonly architecture: "x86_64" | "arm64"
   readonly deprecationTime?: number
   state: "available" | "deregistered"
+  readonly tags: Readonly<Record<string, string>>
 }
 
 export interface SsmRecord {

@@ -128,6 +128,8 @@ export const ScenarioImage = Schema.Struct({
   architecture: Schema.Literals(["x86_64", "arm64"]),
   deprecationDate: Schema.optionalKey(Schema.String),
   state: Schema.optionalKey(Schema.Literals(["available", "deregistered"])),
+  /** Image tags, e.g. those an in-house image pipeline sets (`pipeline=golden-ecs`). */
+  tags: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
 })
 export type ScenarioImage = typeof ScenarioImage.Type
 

@@ -76,12 +76,17 @@ const transientCodes: Record<string, string> = {
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
-const inBatches = (ids: ReadonlyArray<string>, size: number, apply: (batch: ReadonlyArray<string>) => void): void => {
+const inBatches = (
+  ids: ReadonlyArray<string>,
+  size: number,
+  apply: (batch: ReadonlyArray<string>) => void,
+): void => {
   for (let start = 0; start < ids.length; start += size) apply(ids.slice(start, start + size))
 }
 
 /** AWS requests a batched call stands for (an empty list is still one request). */
-const batchCount = (ids: ReadonlyArray<string>, size: number): number => Math.max(1, Math.ceil(ids.length / size))
+const batchCount = (ids: ReadonlyArray<string>, size: number): number =>
+  Math.max(1, Math.ceil(ids.length / size))
 
 /** Builds the four port services over `world`, recording every call in `callLog`. */
 export const makeSimulatedPorts = (
@@ -283,7 +288,10 @@ export const makeSimulatedPorts = (
         "autoscaling:DetachInstances",
         true,
         { asgName, instanceIds, decrementDesiredCapacity },
-        () => inBatches(instanceIds, 20, (batch) => world.detachInstances(asgName, batch, decrementDesiredCapacity)),
+        () =>
+          inBatches(instanceIds, 20, (batch) =>
+            world.detachInstances(asgName, batch, decrementDesiredCapacity),
+          ),
         () => ({ "autoscaling:DetachInstances": batchCount(instanceIds, 20) }),
       ),
     terminateInstanceInGroup: (instanceId, decrementDesiredCapacity) =>
@@ -306,7 +314,10 @@ export const makeSimulatedPorts = (
         "autoscaling:SetInstanceProtection",
         true,
         { asgName, instanceIds, protectedFromScaleIn },
-        () => inBatches(instanceIds, 50, (batch) => world.setInstanceProtection(asgName, batch, protectedFromScaleIn)),
+        () =>
+          inBatches(instanceIds, 50, (batch) =>
+            world.setInstanceProtection(asgName, batch, protectedFromScaleIn),
+          ),
         () => ({ "autoscaling:SetInstanceProtection": batchCount(instanceIds, 50) }),
       ),
     describeScalingActivities: (asgName, since) =>
@@ -456,7 +467,9 @@ export const makeSimulatedPorts = (
         true,
         { clusterName, containerInstanceArns, status },
         () =>
-          inBatches(containerInstanceArns, 10, (batch) => world.updateContainerInstancesState(clusterName, batch, status)),
+          inBatches(containerInstanceArns, 10, (batch) =>
+            world.updateContainerInstancesState(clusterName, batch, status),
+          ),
         () => ({ "ecs:UpdateContainerInstancesState": batchCount(containerInstanceArns, 10) }),
       ),
     stopTask: (clusterName, taskArn, reason) =>
@@ -546,7 +559,7 @@ const describeImages = (world: World, query: ImageQuery): Array<Image> => {
         (query.owners.length === 0 ||
           query.owners.some((owner) => owner === image.ownerId || owner === image.ownerAlias)) &&
         (query.architecture === undefined || query.architecture === image.architecture) &&
-        (query.tags === undefined || Object.keys(query.tags).length === 0) &&
+        Object.entries(query.tags ?? {}).every(([key, value]) => image.tags[key] === value) &&
         (query.includeDeprecated || image.deprecationTime === undefined || image.deprecationTime > world.now),
     )
     .map(imageView)
@@ -560,7 +573,7 @@ const imageView = (image: ImageRecord): Image => ({
   architecture: image.architecture,
   ...(image.deprecationTime === undefined ? {} : { deprecationTime: image.deprecationTime }),
   state: image.state,
-  tags: {},
+  tags: { ...image.tags },
 })
 
 const instanceView = (instance: InstanceRecord): Ec2Instance => ({

@@ -136,6 +136,7 @@ export class World {
           ? {}
           : { deprecationTime: Date.parse(image.deprecationDate) }),
         state: image.state ?? "available",
+        tags: { ...image.tags },
       })
     }
     for (const parameter of scenario.ssmParameters) {
@@ -862,7 +863,12 @@ export class World {
       )
       this.schedule(this.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
         const membership = instance.membership
-        if (membership?.groupName !== group.name || membership.lifecycle !== "Pending" || instance.state !== "running") return
+        if (
+          membership?.groupName !== group.name ||
+          membership.lifecycle !== "Pending" ||
+          instance.state !== "running"
+        )
+          return
         membership.lifecycle = "InService"
         this.requestGroupReconcile(group.name)
       })

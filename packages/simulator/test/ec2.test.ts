@@ -71,6 +71,37 @@ describe("image discovery", () => {
     expect(result.some((image) => image.deprecationTime !== undefined)).toBe(false)
   })
 
+  it("filters by image tags (every requested tag must match) and returns each image's tags", async () => {
+    const tagged = {
+      imageId: "ami-0feedfacecafe0001",
+      name: "golden-ecs-1",
+      owner: "111122223333",
+      creationDate: "2026-11-20T00:00:00.000Z",
+      architecture: "x86_64" as const,
+      tags: { pipeline: "golden-ecs", stage: "approved" },
+    }
+    const query = (tags: Record<string, string>) =>
+      Ec2.use((ec2) =>
+        ec2.describeImages({
+          _tag: "ByFilter",
+          namePattern: "*",
+          owners: ["111122223333"],
+          tags,
+          includeDeprecated: false,
+        }),
+      )
+    const { result } = await simulate({ ...small, images: [...small.images, tagged] }, () =>
+      Effect.all([
+        query({ pipeline: "golden-ecs" }),
+        query({ pipeline: "golden-ecs", stage: "draft" }),
+        query({}),
+      ]),
+    )
+    expect(result[0].map((image) => [image.imageId, image.tags])).toEqual([[tagged.imageId, tagged.tags]])
+    expect(result[1]).toEqual([])
+    expect(result[2].map((image) => image.imageId)).toEqual([tagged.imageId])
+  })
+
   it("lists deprecated images only when asked", async () => {
     const { result } = await simulate(small, () =>
       Ec2.use((ec2) =>
