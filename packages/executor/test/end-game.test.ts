@@ -106,6 +106,10 @@ const cases: ReadonlyArray<{
     policy: { ...defaultPolicy, unsafeServices: "proceed" },
   },
   { name: "multi-asg", scenario: scenarioNamed("multi-asg"), policy: defaultPolicy },
+  // One full rollout per built-in launch-spec strategy, each on its own scenario.
+  { name: "launch-template", scenario: scenarioNamed("launch-template"), policy: defaultPolicy },
+  { name: "launch-configuration", scenario: scenarioNamed("launch-configuration"), policy: defaultPolicy },
+  { name: "mixed-instances", scenario: scenarioNamed("mixed-instances"), policy: defaultPolicy },
   {
     name: "7 instances in 3 zones, maxSurge 3",
     scenario: sevenInstances,
@@ -131,6 +135,9 @@ describe("the end of a rollout, after the world settles", () => {
       )
       expect(end.activitiesAfterFinish).toEqual([])
       for (const group of end.groups) expect(group.suspendedProcesses).toEqual([])
+      expect(Object.fromEntries(end.groups.map((g) => [g.name, g.launchSpec._tag]))).toEqual(
+        Object.fromEntries(scenario.groups.map((g) => [g.name, g.launchSpec._tag])),
+      )
     })
 })
 
