@@ -907,6 +907,33 @@ const capacityToRestore = (g: GroupAtStart, live: number) => {
   return { desiredCapacity, minSize: g.minSize, maxSize: Math.max(g.maxSize, desiredCapacity) }
 }
 
+/** The SetCapacity that puts a group back to its start capacity (never below `live`), unless already there. */
+const restoreCapacity = (
+  ctx: Context,
+  capacityId: string,
+  g: GroupAtStart,
+  group: AutoScalingGroup | undefined,
+  live: number,
+): ReadonlyArray<Command> => {
+  const capacity = capacityToRestore(g, live)
+  const restored =
+    group !== undefined &&
+    group.desiredCapacity === capacity.desiredCapacity &&
+    group.minSize === capacity.minSize &&
+    group.maxSize === capacity.maxSize
+  return isDone(ctx, capacityId, restored)
+    ? []
+    : [
+        next(ctx, capacityId, () => ({
+          _tag: "SetCapacity",
+          id: capacityId,
+          reason: `put ${g.asgName} back to the capacity it had when the run started`,
+          asgName: g.asgName,
+          ...capacity,
+        })),
+      ]
+}
+
 /** What a finished run leaves different from the start, and why (appended to the Finish reason). */
 const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAtStart, live: number) => {
   if (group === undefined) return []
@@ -928,23 +955,7 @@ const finalize = (ctx: Context): Decision => {
   for (const g of ctx.run.groups) {
     const group = ctx.index.groupByName.get(g.asgName)
     const live = group === undefined ? 0 : capacityMembers(group).length
-    const capacityId = commandIds.restoreCapacity(g.asgName)
-    const capacity = capacityToRestore(g, live)
-    const restored =
-      group !== undefined &&
-      group.desiredCapacity === capacity.desiredCapacity &&
-      group.minSize === capacity.minSize &&
-      group.maxSize === capacity.maxSize
-    if (!isDone(ctx, capacityId, restored))
-      commands.push(
-        next(ctx, capacityId, () => ({
-          _tag: "SetCapacity",
-          id: capacityId,
-          reason: `put ${g.asgName} back to the capacity it had when the run started`,
-          asgName: g.asgName,
-          ...capacity,
-        })),
-      )
+    commands.push(...restoreCapacity(ctx, commandIds.restoreCapacity(g.asgName), g, group, live))
     const groupNotes = leftovers(ctx, group, g, live)
     notes.push(...groupNotes)
     // Old instances still in the group at the end are the ones standaloneTasks=skip-instance left.
@@ -1164,22 +1175,7 @@ const rollBack = (ctx: Context): Decision => {
     if (trim !== undefined) continue
     // Desired capacity never below the members that stay (surplus that fits nowhere is kept).
     const staying = capacityMembers(group).length
-    const capacityId = commandIds.rollbackCapacity(g.asgName)
-    const capacity = capacityToRestore(g, staying)
-    const restored =
-      group.desiredCapacity === capacity.desiredCapacity &&
-      group.minSize === capacity.minSize &&
-      group.maxSize === capacity.maxSize
-    if (!isDone(ctx, capacityId, restored))
-      commands.push(
-        next(ctx, capacityId, () => ({
-          _tag: "SetCapacity",
-          id: capacityId,
-          reason: `put ${g.asgName} back to the capacity it had when the run started`,
-          asgName: g.asgName,
-          ...capacity,
-        })),
-      )
+    commands.push(...restoreCapacity(ctx, commandIds.rollbackCapacity(g.asgName), g, group, staying))
     notes.push(...leftovers(ctx, group, g, staying))
     const resumeId = commandIds.rollbackResume(g.asgName)
     if (
