@@ -6,7 +6,7 @@
  * has to run out, as after a real crash.
  */
 import { expect } from "vitest"
-import { Cause, Clock, Effect, Exit, Layer } from "effect"
+import { Clock, Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
 import { Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
@@ -40,55 +40,7 @@ export const recordingNotifier = (sent: Array<RunNotification>) =>
     Notifier.of({ notify: (notification) => Effect.sync(() => void sent.push(notification)) }),
   )
 
-/** The marker defect of a killed executor. */
-export class Killed extends Error {
-  constructor() {
-    super("executor killed by the test")
-  }
-}
-
-export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
-  Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("executor killed by the test")
-
-/**
- * An event log whose executor dies at its `killAt`-th append: `after` the event is stored (the next
- * step never starts), or `before` it is (a command's call was made but its outcome is lost).
- */
-export const killable = (
-  inner: EventLog["Service"],
-  killAt: number,
-  when: "before" | "after" = "after",
-): EventLog["Service"] => {
-  let appended = 0
-  let dead = false
-  const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.suspend(() => (dead ? Effect.die(new Killed()) : effect))
-  return EventLog.of({
-    acquire: (input) => alive(inner.acquire(input)),
-    renew: (lease, input) => alive(inner.renew(lease, input)),
-    release: (lease) => Effect.suspend(() => (dead ? Effect.void : inner.release(lease))),
-    load: (runId) => alive(inner.load(runId)),
-    runs: (clusterName) => alive(inner.runs(clusterName)),
-    append: (lease, events) =>
-      alive(
-        Effect.suspend(() => {
-          const reached = appended + events.length >= killAt
-          if (reached && when === "before") {
-            dead = true
-            return Effect.die(new Killed())
-          }
-          return inner.append(lease, events).pipe(
-            Effect.flatMap(() => {
-              appended += events.length
-              if (!reached) return Effect.void
-              dead = true
-              return Effect.die(new Killed())
-            }),
-          )
-        }),
-      ),
-  })
-}
+export { isKilled, Killed, killable } from "../src/testing.ts"
 
 export interface World {
   readonly simulation: Simulation
@@ -190,7 +142,9 @@ export const expectClusterAsFound = async (world: World, before: WorldSnapshot):
   const after = world.simulation.snapshotState()
   const oldIds = before.instances.map((instance) => instance.instanceId)
   expect(
-    after.instances.filter((instance) => oldIds.includes(instance.instanceId)).map((instance) => instance.state),
+    after.instances
+      .filter((instance) => oldIds.includes(instance.instanceId))
+      .map((instance) => instance.state),
   ).toEqual(oldIds.map(() => "running"))
   expect(
     after.containerInstances

@@ -10,7 +10,8 @@ import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { makeSimulation, type Scenario } from "@ecs-ami-deploy/simulator"
 import { runOnSimulation } from "./engine.ts"
 import { endState } from "./end-state.ts"
-import { isKilled, killable, reliabilitySettings } from "./kill-harness.ts"
+import { isKilled, killable } from "@ecs-ami-deploy/executor/testing"
+import { reliabilitySettings } from "./kill-harness.ts"
 import { clusterOf } from "./scenarios.ts"
 
 /** The error tag an exit failed with, if it failed with a typed error. */

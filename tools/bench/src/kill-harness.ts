@@ -5,14 +5,14 @@
  * made, their outcome is lost) — and, once its lease has run out, a fresh executor over the same log
  * finishes the run. Its end state must be the uninterrupted one, with no action done twice.
  *
- * The executor's own tests hold the same procedure under packages/executor/test (vitest-bound, not
- * exported); this is the minimal version a tool may run, until the executor exports its harness.
+ * The killing event log is the executor's own (`@ecs-ami-deploy/executor/testing`), shared with its tests.
  */
 import { Cause, Effect, Exit } from "effect"
 import type { RolloutPolicy, RunEvent } from "@ecs-ami-deploy/domain"
 import { runRollout, type ExecutorSettings } from "@ecs-ami-deploy/executor"
+import { isKilled, killable } from "@ecs-ami-deploy/executor/testing"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
-import { Ec2, EventLog } from "@ecs-ami-deploy/ports"
+import { Ec2 } from "@ecs-ami-deploy/ports"
 import { makeSimulation, newImageId, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
 import { runOnSimulation } from "./engine.ts"
 import { endState, type EndState } from "./end-state.ts"
@@ -20,58 +20,6 @@ import { clusterOf } from "./scenarios.ts"
 
 /** A short lease keeps takeovers quick in simulated time; it still covers two steps. */
 export const reliabilitySettings: Partial<ExecutorSettings> = { leaseMs: 60_000, stepBudgetMs: 20_000 }
-
-const KILLED = "executor killed at a boundary"
-
-/** The defect a killed executor dies with. */
-class Killed extends Error {
-  constructor() {
-    super(KILLED)
-  }
-}
-
-export const isKilled = <A, E>(exit: Exit.Exit<A, E>): boolean =>
-  Exit.isFailure(exit) && Cause.pretty(exit.cause).includes(KILLED)
-
-/**
- * An event log whose executor dies at its `killAt`-th appended event, `after` it is stored or
- * `before`. Once dead every operation dies too and nothing is released: the lease must run out, as
- * after a real crash.
- */
-export const killable = (
-  inner: EventLog["Service"],
-  killAt: number,
-  when: "before" | "after",
-): EventLog["Service"] => {
-  let appended = 0
-  let dead = false
-  const alive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.suspend(() => (dead ? Effect.die(new Killed()) : effect))
-  const die = () => {
-    dead = true
-    return Effect.die(new Killed())
-  }
-  return EventLog.of({
-    acquire: (input) => alive(inner.acquire(input)),
-    renew: (lease, input) => alive(inner.renew(lease, input)),
-    release: (lease) => Effect.suspend(() => (dead ? Effect.void : inner.release(lease))),
-    load: (runId) => alive(inner.load(runId)),
-    runs: (clusterName) => alive(inner.runs(clusterName)),
-    append: (lease, events) =>
-      alive(
-        Effect.suspend(() => {
-          const reached = appended + events.length >= killAt
-          if (reached && when === "before") return die()
-          return inner.append(lease, events).pipe(
-            Effect.flatMap(() => {
-              appended += events.length
-              return reached ? die() : Effect.void
-            }),
-          )
-        }),
-      ),
-  })
-}
 
 export interface Boundary {
   readonly killAt: number
