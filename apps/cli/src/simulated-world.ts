@@ -14,7 +14,13 @@ import { type Context, Effect, Layer, Schema } from "effect"
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { AutoScaling, type AwsPorts, Ec2, Ecs, Ssm } from "ecs-ami-deploy"
-import { makeSimulation, type Scenario, scenarioNames, scenarios, type Simulation } from "ecs-ami-deploy/simulator"
+import {
+  makeSimulation,
+  type Scenario,
+  scenarioNames,
+  scenarios,
+  type Simulation,
+} from "ecs-ami-deploy/simulator"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
 
 const portServices = { Ec2, AutoScaling, Ecs, Ssm } as const
@@ -57,7 +63,10 @@ export const loadScenario = (nameOrPath: string, cwd: string): Effect.Effect<Sce
     const path = resolve(cwd, nameOrPath)
     if (!existsSync(path))
       return Effect.fail(
-        usageError(`unknown scenario "${nameOrPath}" (neither a built-in scenario nor a file)`, `use one of ${scenarioNames.join(", ")}, or the path of a scenario JSON file (see \`snapshot\`)`),
+        usageError(
+          `unknown scenario "${nameOrPath}" (neither a built-in scenario nor a file)`,
+          `use one of ${scenarioNames.join(", ")}, or the path of a scenario JSON file (see \`snapshot\`)`,
+        ),
       )
     return Effect.try({
       try: () => {
@@ -65,7 +74,11 @@ export const loadScenario = (nameOrPath: string, cwd: string): Effect.Effect<Sce
         // makeSimulation validates the scenario against the simulator's schema and names the bad field.
         return makeSimulation(parsed as Scenario).scenario
       },
-      catch: (error) => usageError(`scenario file ${path} is not a valid scenario: ${error instanceof Error ? error.message : String(error)}`, "fix the field named above, or write the file with `ecs-ami-deploy snapshot`"),
+      catch: (error) =>
+        usageError(
+          `scenario file ${path} is not a valid scenario: ${error instanceof Error ? error.message : String(error)}`,
+          "fix the field named above, or write the file with `ecs-ami-deploy snapshot`",
+        ),
     })
   })
 
@@ -76,11 +89,17 @@ const stateProblem = (path: string, problem: string) =>
     fix: "point --simulator-state at a file this CLI wrote, or at a new path to start a fresh world",
   })
 
+/**
+ * Every entry ends with a newline. A process killed while appending leaves its last entry without one:
+ * that call is not part of the world (the run's event log holds at most its intent, so a resumed run
+ * re-observes and re-issues it). A complete entry that does not decode is still refused.
+ */
 const readJournal = (path: string) =>
   Effect.try({
     try: () =>
       readFileSync(path, "utf8")
         .split("\n")
+        .slice(0, -1)
         .filter((text) => text.trim() !== "")
         .map((text) => decodeEntry(JSON.parse(text))),
     catch: (error) => stateProblem(path, error instanceof Error ? error.message : String(error)),
@@ -94,8 +113,11 @@ const replayCall = (simulation: Simulation, call: JournalCall) =>
         Effect.gen(function* () {
           const service: unknown = yield* portServices[call.port]
           const method = (service as Record<string, unknown>)[call.method]
-          if (typeof method !== "function") return yield* Effect.die(new Error(`no method ${call.port}.${call.method}`))
-          yield* (method as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(...call.args)
+          if (typeof method !== "function")
+            return yield* Effect.die(new Error(`no method ${call.port}.${call.method}`))
+          yield* (method as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(
+            ...call.args,
+          )
         }),
       ),
     catch: (error) => String(error),
@@ -105,7 +127,12 @@ const replayCall = (simulation: Simulation, call: JournalCall) =>
  * Wraps a port service so that each method call that changed the world (the simulator logged a
  * successful mutating call while it ran) is journaled with its arguments and completion time.
  */
-const journaling = <S extends object>(service: S, port: PortName, simulation: Simulation, journal: (call: JournalCall) => void): S =>
+const journaling = <S extends object>(
+  service: S,
+  port: PortName,
+  simulation: Simulation,
+  journal: (call: JournalCall) => void,
+): S =>
   new Proxy(service, {
     get: (target, key, receiver) => {
       const value: unknown = Reflect.get(target, key, receiver)
@@ -113,21 +140,41 @@ const journaling = <S extends object>(service: S, port: PortName, simulation: Si
       return (...args: ReadonlyArray<unknown>) =>
         Effect.suspend(() => {
           const logged = simulation.callLog.length
-          const effect = (value as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>).apply(target, [...args])
+          const effect = (value as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>).apply(
+            target,
+            [...args],
+          )
           return Effect.tap(effect, () =>
             Effect.sync(() => {
               if (simulation.callLog.slice(logged).some((call) => call.mutating && call.outcome === "ok"))
-                journal({ kind: "call", at: simulation.now(), port, method: key, args: structuredClone(args) })
+                journal({
+                  kind: "call",
+                  at: simulation.now(),
+                  port,
+                  method: key,
+                  args: structuredClone(args),
+                })
             }),
           )
         })
     },
   })
 
-const journaledPorts = (simulation: Simulation, journal: (call: JournalCall) => void): Layer.Layer<AwsPorts> => {
+const journaledPorts = (
+  simulation: Simulation,
+  journal: (call: JournalCall) => void,
+): Layer.Layer<AwsPorts> => {
   const wrap = <I, S extends object>(port: PortName, tag: Context.Service<I, S>) =>
-    Layer.effect(tag, tag.useSync((service) => journaling(service, port, simulation, journal)))
-  const wrapped = Layer.mergeAll(wrap("Ec2", Ec2), wrap("AutoScaling", AutoScaling), wrap("Ecs", Ecs), wrap("Ssm", Ssm))
+    Layer.effect(
+      tag,
+      tag.useSync((service) => journaling(service, port, simulation, journal)),
+    )
+  const wrapped = Layer.mergeAll(
+    wrap("Ec2", Ec2),
+    wrap("AutoScaling", AutoScaling),
+    wrap("Ecs", Ecs),
+    wrap("Ssm", Ssm),
+  )
   return Layer.merge(Layer.provide(wrapped, simulation.layer), simulation.clockLayer)
 }
 
@@ -153,7 +200,8 @@ export const openSimulatedWorld = (options: {
     if (stateFile !== undefined && existsSync(stateFile)) {
       const entries = yield* readJournal(stateFile)
       const header = entries[0]
-      if (header?.kind !== "world") return yield* stateProblem(stateFile, "its first line is not a world header")
+      if (header?.kind !== "world")
+        return yield* stateProblem(stateFile, "its first line is not a world header")
       simulation = yield* Effect.try({
         try: () => makeSimulation(header.scenario as Scenario, { seed: header.seed }),
         catch: (error) => stateProblem(stateFile, String(error)),
@@ -168,16 +216,24 @@ export const openSimulatedWorld = (options: {
         simulation.advance(Math.max(0, entry.at - simulation.now()))
         if (entry.kind === "call") {
           const replayed = yield* replayCall(simulation, entry).pipe(Effect.result)
-          if (replayed._tag === "Failure") return yield* stateProblem(stateFile, `replaying ${entry.port}.${entry.method} failed: ${replayed.failure}`)
+          if (replayed._tag === "Failure")
+            return yield* stateProblem(
+              stateFile,
+              `replaying ${entry.port}.${entry.method} failed: ${replayed.failure}`,
+            )
         }
       }
     } else {
       if (options.scenario === undefined)
-        return yield* usageError("the simulator target needs a scenario", "give --simulator <scenario> (e.g. small), or an existing --simulator-state file")
+        return yield* usageError(
+          "the simulator target needs a scenario",
+          "give --simulator <scenario> (e.g. small), or an existing --simulator-state file",
+        )
       const scenario = yield* loadScenario(options.scenario, options.cwd)
       const seed = options.seed ?? 1
       simulation = makeSimulation(scenario, { seed })
-      if (stateFile !== undefined) writeFileSync(stateFile, `${JSON.stringify({ kind: "world", journalVersion: 1, seed, scenario })}\n`)
+      if (stateFile !== undefined)
+        writeFileSync(stateFile, `${JSON.stringify({ kind: "world", journalVersion: 1, seed, scenario })}\n`)
     }
     if (options.waitMs !== undefined && options.waitMs > 0) {
       simulation.advance(options.waitMs)
