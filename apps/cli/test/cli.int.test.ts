@@ -9,9 +9,9 @@
 import { describe, expect, it } from "vitest"
 import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { chromium } from "playwright-core"
 import { scenarios } from "ecs-ami-deploy/simulator"
 import { ExitCode } from "../src/failure.ts"
+import { launchHeadlessChromium } from "./browser.ts"
 import { journaledCalls, jsonLines, runInProcess, runProcess, tempDir } from "./support.ts"
 
 // Spawned processes share two cores with the rest of the suite: give each story room.
@@ -21,164 +21,300 @@ const cluster = ["--cluster", "small-cluster"]
 const smallServices = scenarios.small.services.map((service) => `${service.clusterName}/${service.name}`)
 const screenshots = resolve(import.meta.dirname, "../../../reports/cli")
 
-const chromiumArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 describe.concurrent("ecs-ami-deploy as a process", () => {
-  it("prints help naming every command and the exit codes, and its version", async () => {
-    const cwd = tempDir("help")
-    const [help, version] = await Promise.all([runProcess(["--help"], { cwd }), runProcess(["--version"], { cwd })])
-    expect(help.code).toBe(ExitCode.success)
-    for (const command of ["list-clusters", "latest-ami", "upgrade-cluster", "plan", "status", "history", "resume", "rollback", "simulate", "snapshot", "iam-policy"])
-      expect(help.stdout).toContain(command)
-    expect(help.stdout).toContain("3 locked by another run")
-    const packageVersion = (JSON.parse(readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8")) as { version: string }).version
-    expect(version).toMatchObject({ code: ExitCode.success })
-    expect(version.stdout).toContain(packageVersion)
-  }, processTimeout)
+  it(
+    "prints help naming every command and the exit codes, and its version",
+    async () => {
+      const cwd = tempDir("help")
+      const [help, version] = await Promise.all([
+        runProcess(["--help"], { cwd }),
+        runProcess(["--version"], { cwd }),
+      ])
+      expect(help.code).toBe(ExitCode.success)
+      for (const command of [
+        "list-clusters",
+        "latest-ami",
+        "upgrade-cluster",
+        "plan",
+        "status",
+        "history",
+        "resume",
+        "rollback",
+        "simulate",
+        "snapshot",
+        "iam-policy",
+      ])
+        expect(help.stdout).toContain(command)
+      expect(help.stdout).toContain("3 locked by another run")
+      const packageVersion = (
+        JSON.parse(readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8")) as {
+          version: string
+        }
+      ).version
+      expect(version).toMatchObject({ code: ExitCode.success })
+      expect(version.stdout).toContain(packageVersion)
+    },
+    processTimeout,
+  )
 
-  it("simulate with no argument rolls the small scenario, prints a summary and writes the report", async () => {
-    const cwd = tempDir("simulate")
-    const run = await runProcess(["simulate"], { cwd })
-    expect(run.stderr).toBe("")
-    expect(run.code).toBe(ExitCode.success)
-    expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
-    expect(run.stdout).toContain("service-seconds below the healthy floor  0")
-    expect(run.stdout).toContain(`report written to ${join(cwd, "simulation-report.html")}`)
-    expect(existsSync(join(cwd, "simulation-report.html"))).toBe(true)
-  }, processTimeout)
+  it(
+    "simulate with no argument rolls the small scenario, prints a summary and writes the report",
+    async () => {
+      const cwd = tempDir("simulate")
+      const run = await runProcess(["simulate"], { cwd })
+      expect(run.stderr).toBe("")
+      expect(run.code).toBe(ExitCode.success)
+      expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
+      expect(run.stdout).toContain("service-seconds below the healthy floor  0")
+      expect(run.stdout).toContain(`report written to ${join(cwd, "simulation-report.html")}`)
+      expect(existsSync(join(cwd, "simulation-report.html"))).toBe(true)
+    },
+    processTimeout,
+  )
 
-  it("simulate --output json prints JSON lines, and its report shows every service and phase in a browser", async () => {
-    const cwd = tempDir("simulate-json")
-    const run = await runProcess(["simulate", "--output", "json", "--max-surge", "1", "--report", "report.html"], { cwd })
-    expect(run.code).toBe(ExitCode.success)
-    const lines = jsonLines(run.stdout)
-    expect(lines.filter((l) => l["type"] === "event").length).toBeGreaterThan(10)
-    expect(lines.find((l) => l["type"] === "result")).toMatchObject({ result: { _tag: "Finished", outcome: "succeeded" } })
-    const report = join(cwd, "report.html")
-    expect(lines.at(-1)).toMatchObject({ type: "summary", summary: { serviceSecondsBelowFloor: 0, peakExtraInstances: 1 }, report })
-    // The phases the run spent simulated time in: each phase line until the next one.
-    const phaseLines = lines.filter((l) => l["type"] === "phase").map((l) => ({ phase: String(l["phase"]), at: Number(l["at"]) }))
-    const lastEventAt = Math.max(...lines.filter((l) => l["type"] === "event").map((l) => (l["event"] as { at: number }).at))
-    const lastingPhases = new Set(phaseLines.filter((p, i) => (phaseLines[i + 1]?.at ?? lastEventAt) > p.at).map((p) => p.phase))
-    expect(lastingPhases.size).toBeGreaterThan(1)
+  it(
+    "simulate --output json prints JSON lines, and its report shows every service and phase in a browser",
+    async () => {
+      const cwd = tempDir("simulate-json")
+      const run = await runProcess(
+        ["simulate", "--output", "json", "--max-surge", "1", "--report", "report.html"],
+        { cwd },
+      )
+      expect(run.code).toBe(ExitCode.success)
+      const lines = jsonLines(run.stdout)
+      expect(lines.filter((l) => l["type"] === "event").length).toBeGreaterThan(10)
+      expect(lines.find((l) => l["type"] === "result")).toMatchObject({
+        result: { _tag: "Finished", outcome: "succeeded" },
+      })
+      const report = join(cwd, "report.html")
+      expect(lines.at(-1)).toMatchObject({
+        type: "summary",
+        summary: { serviceSecondsBelowFloor: 0, peakExtraInstances: 1 },
+        report,
+      })
+      // The phases the run spent simulated time in: each phase line until the next one.
+      const phaseLines = lines
+        .filter((l) => l["type"] === "phase")
+        .map((l) => ({ phase: String(l["phase"]), at: Number(l["at"]) }))
+      const lastEventAt = Math.max(
+        ...lines.filter((l) => l["type"] === "event").map((l) => (l["event"] as { at: number }).at),
+      )
+      const lastingPhases = new Set(
+        phaseLines.filter((p, i) => (phaseLines[i + 1]?.at ?? lastEventAt) > p.at).map((p) => p.phase),
+      )
+      expect(lastingPhases.size).toBeGreaterThan(1)
 
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs })
-    try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 })
-      await page.goto(`file://${report}`)
-      const chartServices = await page.locator("#services-chart g.series").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-service")))
-      const legend = await page.locator("#services-chart .legend li").allTextContents()
-      const lineWidths = await page.locator("#services-chart path.healthy").evaluateAll((paths) => paths.map((path) => path.getBoundingClientRect().width))
-      const bands = await page.locator("#services-chart g.phase").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-phase")))
-      const instanceBands = await page.locator("#instances-chart polygon.instances").count()
-      expect(await page.locator("#outcome").textContent()).toBe("succeeded")
-      expect(chartServices.sort()).toEqual([...smallServices].sort())
-      expect(legend.sort()).toEqual([...smallServices].sort())
-      expect(lineWidths.every((width) => width > 100)).toBe(true)
-      expect(new Set(bands)).toEqual(lastingPhases)
-      expect(instanceBands).toBe(3)
-      mkdirSync(screenshots, { recursive: true })
-      await page.screenshot({ path: join(screenshots, "simulation-report.png"), fullPage: true })
-    } finally {
-      await browser.close()
-    }
-    expect(existsSync(join(screenshots, "simulation-report.png"))).toBe(true)
-  }, processTimeout)
+      const browser = await launchHeadlessChromium()
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 })
+        await page.goto(`file://${report}`)
+        const chartServices = await page
+          .locator("#services-chart g.series")
+          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-service")))
+        const legend = await page.locator("#services-chart .legend li").allTextContents()
+        const lineWidths = await page
+          .locator("#services-chart path.healthy")
+          .evaluateAll((paths) => paths.map((path) => path.getBoundingClientRect().width))
+        const bands = await page
+          .locator("#services-chart g.phase")
+          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-phase")))
+        const instanceBands = await page.locator("#instances-chart polygon.instances").count()
+        expect(await page.locator("#outcome").textContent()).toBe("succeeded")
+        expect(chartServices.sort()).toEqual([...smallServices].sort())
+        expect(legend.sort()).toEqual([...smallServices].sort())
+        expect(lineWidths.every((width) => width > 100)).toBe(true)
+        expect(new Set(bands)).toEqual(lastingPhases)
+        expect(instanceBands).toBe(3)
+        mkdirSync(screenshots, { recursive: true })
+        await page.screenshot({ path: join(screenshots, "simulation-report.png"), fullPage: true })
+      } finally {
+        await browser.close()
+      }
+      expect(existsSync(join(screenshots, "simulation-report.png"))).toBe(true)
+    },
+    processTimeout,
+  )
 
-  it("a rollout stopped by --max-run-time is resumed by another process and never terminates an instance twice", async () => {
-    const cwd = tempDir("resume")
-    const world = ["--simulator-state", "world.jsonl"]
-    const plan = await runInProcess(["plan", ...cluster, "--simulator", "small", ...world], { cwd })
-    expect(plan.code).toBe(ExitCode.success)
-    expect(plan.stdout).toContain("Cluster small-cluster: ready")
-    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
+  it(
+    "a rollout stopped by --max-run-time is resumed by another process and never terminates an instance twice",
+    async () => {
+      const cwd = tempDir("resume")
+      const world = ["--simulator-state", "world.jsonl"]
+      const plan = await runInProcess(["plan", ...cluster, "--simulator", "small", ...world], { cwd })
+      expect(plan.code).toBe(ExitCode.success)
+      expect(plan.stdout).toContain("Cluster small-cluster: ready")
+      expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
 
-    const stopped = await runProcess(["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m"], { cwd })
-    expect(stopped.stdout).toMatch(/suspended: stopped before the deadline/)
-    expect(stopped.stdout).toContain("continue it with: ecs-ami-deploy resume --cluster small-cluster")
-    expect(stopped.code).toBe(ExitCode.failed)
+      const stopped = await runProcess(
+        ["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m"],
+        { cwd },
+      )
+      expect(stopped.stdout).toMatch(/suspended: stopped before the deadline/)
+      expect(stopped.stdout).toContain("continue it with: ecs-ami-deploy resume --cluster small-cluster")
+      expect(stopped.code).toBe(ExitCode.failed)
 
-    const open = await runInProcess(["status", ...cluster, ...world], { cwd })
-    expect(open.stdout).toMatch(/status +open \(running\)/)
+      const open = await runInProcess(["status", ...cluster, ...world], { cwd })
+      expect(open.stdout).toMatch(/status +open \(running\)/)
 
-    const resumed = await runProcess(["resume", ...cluster, ...world], { cwd })
-    expect(resumed.stdout).toMatch(/run small-cluster-\S+ succeeded/)
-    expect(resumed.code).toBe(ExitCode.success)
+      const resumed = await runProcess(["resume", ...cluster, ...world], { cwd })
+      expect(resumed.stdout).toMatch(/run small-cluster-\S+ succeeded/)
+      expect(resumed.code).toBe(ExitCode.success)
 
-    const status = await runInProcess(["status", ...cluster, ...world, "--output", "json"], { cwd })
-    const history = await runInProcess(["history", ...cluster, ...world], { cwd })
-    expect(jsonLines(status.stdout)[0]).toMatchObject({ status: { _tag: "Run", summary: { status: "succeeded" }, progress: { groups: [{ asgName: "small-asg", oldInstances: 4, terminated: 4 }] } } })
-    const phases = (jsonLines(status.stdout)[0] as { phases: ReadonlyArray<{ phase: string; failed: number; inFlight: number }> }).phases
-    expect(phases.map((p) => p.phase)).toEqual(["preparing", "launching", "draining", "terminating", "cleaning-up"])
-    expect(phases.every((p) => p.failed === 0 && p.inFlight === 0)).toBe(true)
-    // A header, then one line per event: sequence numbers 0 to lastSeq.
-    const lastSeq = (jsonLines(status.stdout)[0] as { status: { summary: { lastSeq: number } } }).status.summary.lastSeq
-    expect(history.stdout.trim().split("\n")).toHaveLength(lastSeq + 2)
-    expect(history.stdout).toContain("suspended: stopped before the deadline")
-    expect(history.stdout).toMatch(/run finished succeeded/)
+      const status = await runInProcess(["status", ...cluster, ...world, "--output", "json"], { cwd })
+      const history = await runInProcess(["history", ...cluster, ...world], { cwd })
+      expect(jsonLines(status.stdout)[0]).toMatchObject({
+        status: {
+          _tag: "Run",
+          summary: { status: "succeeded" },
+          progress: { groups: [{ asgName: "small-asg", oldInstances: 4, terminated: 4 }] },
+        },
+      })
+      const phases = (
+        jsonLines(status.stdout)[0] as {
+          phases: ReadonlyArray<{ phase: string; failed: number; inFlight: number }>
+        }
+      ).phases
+      expect(phases.map((p) => p.phase)).toEqual([
+        "preparing",
+        "launching",
+        "draining",
+        "terminating",
+        "cleaning-up",
+      ])
+      expect(phases.every((p) => p.failed === 0 && p.inFlight === 0)).toBe(true)
+      // A header, then one line per event: sequence numbers 0 to lastSeq.
+      const lastSeq = (jsonLines(status.stdout)[0] as { status: { summary: { lastSeq: number } } }).status
+        .summary.lastSeq
+      expect(history.stdout.trim().split("\n")).toHaveLength(lastSeq + 2)
+      expect(history.stdout).toContain("suspended: stopped before the deadline")
+      expect(history.stdout).toMatch(/run finished succeeded/)
 
-    const terminated = journaledCalls(join(cwd, "world.jsonl"))
-      .filter((call) => call.method === "terminateInstanceInGroup")
-      .map((call) => (call as unknown as { args: [string] }).args[0])
-    expect(terminated).toHaveLength(4)
-    expect(new Set(terminated).size).toBe(4)
-  }, processTimeout)
+      const terminated = journaledCalls(join(cwd, "world.jsonl"))
+        .filter((call) => call.method === "terminateInstanceInGroup")
+        .map((call) => (call as unknown as { args: [string] }).args[0])
+      expect(terminated).toHaveLength(4)
+      expect(new Set(terminated).size).toBe(4)
+    },
+    processTimeout,
+  )
 
-  it("rollback restores an interrupted run and exits 4", async () => {
-    const cwd = tempDir("rollback")
-    const world = ["--simulator", "small", "--simulator-state", "world.jsonl"]
-    const stopped = await runProcess(["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m"], { cwd })
-    expect(stopped.code).toBe(ExitCode.failed)
-    const rolledBack = await runProcess(["rollback", ...cluster, "--simulator-state", "world.jsonl", "--yes", "--reason", "test of rollback"], { cwd })
-    expect(rolledBack.stdout).toMatch(/run small-cluster-\S+ rolled-back/)
-    expect(rolledBack.code).toBe(ExitCode.rolledBack)
-    const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
-    expect(status.stdout).toMatch(/status +rolled-back/)
-    expect(status.stdout).toMatch(/rolling-back +[1-9]\d* +0 +0 /)
-  }, processTimeout)
+  it(
+    "rollback restores an interrupted run and exits 4",
+    async () => {
+      const cwd = tempDir("rollback")
+      const world = ["--simulator", "small", "--simulator-state", "world.jsonl"]
+      const stopped = await runProcess(
+        ["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m"],
+        { cwd },
+      )
+      expect(stopped.code).toBe(ExitCode.failed)
+      const rolledBack = await runProcess(
+        ["rollback", ...cluster, "--simulator-state", "world.jsonl", "--yes", "--reason", "test of rollback"],
+        { cwd },
+      )
+      expect(rolledBack.stdout).toMatch(/run small-cluster-\S+ rolled-back/)
+      expect(rolledBack.code).toBe(ExitCode.rolledBack)
+      const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
+      expect(status.stdout).toMatch(/status +rolled-back/)
+      expect(status.stdout).toMatch(/rolling-back +[1-9]\d* +0 +0 /)
+    },
+    processTimeout,
+  )
 
-  it("Ctrl-C in the middle of a rollout leaves the run open for resume and exits 130", async () => {
-    const cwd = tempDir("interrupt")
-    const world = ["--simulator", "large-200", "--simulator-state", "world.jsonl"]
-    const run = await runProcess(["upgrade-cluster", "--cluster", "large-200-cluster", ...world, "--yes", "--unsafe-services", "proceed"], {
-      cwd,
-      interruptWhen: /DrainInstances: drain wave 1/,
-    })
-    expect(run.stderr).toContain("interrupted: an open run stays open")
-    expect(run.code).toBe(130)
-    const status = await runInProcess(["status", "--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"], { cwd })
-    expect(status.stdout).toMatch(/status +open \(running\)/)
-  }, processTimeout)
+  it(
+    "Ctrl-C in the middle of a rollout leaves the run open for resume and exits 130",
+    async () => {
+      const cwd = tempDir("interrupt")
+      const world = ["--simulator", "large-200", "--simulator-state", "world.jsonl"]
+      const run = await runProcess(
+        [
+          "upgrade-cluster",
+          "--cluster",
+          "large-200-cluster",
+          ...world,
+          "--yes",
+          "--unsafe-services",
+          "proceed",
+        ],
+        {
+          cwd,
+          interruptWhen: /DrainInstances: drain wave 1/,
+        },
+      )
+      expect(run.stderr).toContain("interrupted: an open run stays open")
+      expect(run.code).toBe(130)
+      const status = await runInProcess(
+        ["status", "--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"],
+        { cwd },
+      )
+      expect(status.stdout).toMatch(/status +open \(running\)/)
+    },
+    processTimeout,
+  )
 
-  it("a process killed outright mid-rollout keeps the cluster locked until its lease expires; then resume terminates each old instance exactly once", async () => {
-    const cwd = tempDir("kill")
-    const world = ["--simulator-state", "world.jsonl"]
-    const killed = await runProcess(["upgrade-cluster", "--cluster", "large-200-cluster", "--simulator", "large-200", ...world, "--yes", "--unsafe-services", "proceed"], {
-      cwd,
-      interruptWhen: /DrainInstances: drain wave 1/,
-      signal: "SIGKILL",
-    })
-    expect(killed.code).toBe(128 + 9)
-    // The dead process's lease still holds the cluster until it expires, in simulated time.
-    const tooSoon = await runInProcess(["resume", "--cluster", "large-200-cluster", ...world], { cwd })
-    expect(tooSoon.stderr).toMatch(/locked by ecs-ami-deploy@/)
-    expect(tooSoon.code).toBe(ExitCode.locked)
-    const resumed = await runInProcess(["resume", "--cluster", "large-200-cluster", ...world, "--simulator-wait", "5m"], { cwd })
-    expect(resumed.stdout).toMatch(/run large-200-cluster-\S+ succeeded/)
-    expect(resumed.code).toBe(ExitCode.success)
-    const terminated = journaledCalls(join(cwd, "world.jsonl"))
-      .filter((call) => call.method === "terminateInstanceInGroup")
-      .map((call) => (call as unknown as { args: [string] }).args[0])
-    const oldInstances = scenarios["large-200"].groups.reduce((sum, group) => sum + group.desiredCapacity, 0)
-    expect(new Set(terminated).size).toBe(oldInstances)
-    expect(terminated).toHaveLength(oldInstances)
-  }, processTimeout)
+  it(
+    "a process killed outright mid-rollout keeps the cluster locked until its lease expires; then resume terminates each old instance exactly once",
+    async () => {
+      const cwd = tempDir("kill")
+      const world = ["--simulator-state", "world.jsonl"]
+      const killed = await runProcess(
+        [
+          "upgrade-cluster",
+          "--cluster",
+          "large-200-cluster",
+          "--simulator",
+          "large-200",
+          ...world,
+          "--yes",
+          "--unsafe-services",
+          "proceed",
+        ],
+        {
+          cwd,
+          interruptWhen: /DrainInstances: drain wave 1/,
+          signal: "SIGKILL",
+        },
+      )
+      expect(killed.code).toBe(128 + 9)
+      // The dead process's lease still holds the cluster until it expires, in simulated time.
+      const tooSoon = await runInProcess(["resume", "--cluster", "large-200-cluster", ...world], { cwd })
+      expect(tooSoon.stderr).toMatch(/locked by ecs-ami-deploy@/)
+      expect(tooSoon.code).toBe(ExitCode.locked)
+      const resumed = await runInProcess(
+        ["resume", "--cluster", "large-200-cluster", ...world, "--simulator-wait", "5m"],
+        { cwd },
+      )
+      expect(resumed.stdout).toMatch(/run large-200-cluster-\S+ succeeded/)
+      expect(resumed.code).toBe(ExitCode.success)
+      const terminated = journaledCalls(join(cwd, "world.jsonl"))
+        .filter((call) => call.method === "terminateInstanceInGroup")
+        .map((call) => (call as unknown as { args: [string] }).args[0])
+      const oldInstances = scenarios["large-200"].groups.reduce(
+        (sum, group) => sum + group.desiredCapacity,
+        0,
+      )
+      expect(new Set(terminated).size).toBe(oldInstances)
+      expect(terminated).toHaveLength(oldInstances)
+    },
+    processTimeout,
+  )
 
-  it("without AWS credentials, list-clusters says how to provide them and exits 1", async () => {
-    const cwd = tempDir("no-credentials")
-    const run = await runProcess(["list-clusters"], { cwd, env: { AWS_EC2_METADATA_DISABLED: "true", AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_REGION: "us-east-1" } })
-    expect(run.stderr).toMatch(/no usable AWS credentials/)
-    expect(run.stderr).toMatch(/what to do:/)
-    expect(run.code).toBe(ExitCode.failed)
-  }, processTimeout)
+  it(
+    "without AWS credentials, list-clusters says how to provide them and exits 1",
+    async () => {
+      const cwd = tempDir("no-credentials")
+      const run = await runProcess(["list-clusters"], {
+        cwd,
+        env: {
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+          AWS_REGION: "us-east-1",
+        },
+      })
+      expect(run.stderr).toMatch(/no usable AWS credentials/)
+      expect(run.stderr).toMatch(/what to do:/)
+      expect(run.code).toBe(ExitCode.failed)
+    },
+    processTimeout,
+  )
 })
