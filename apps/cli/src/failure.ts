@@ -33,11 +33,13 @@ export const ExitCode = {
   locked: 3,
   /** The run was rolled back: the cluster is as it was found. */
   rolledBack: 4,
+  /** The run ended with a mixed fleet (outcome incomplete or halted): the message lists every instance and its image. */
+  mixedFleet: 5,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export const exitCodeHelp =
-  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back, 130 interrupted (the run stays open)"
+  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back, 5 ended with a mixed fleet (incomplete or halted: the message lists the fleet), 130 interrupted (the run stays open)"
 
 /** A failure as the user sees it: what was wrong, what to do, and the exit code. */
 export class CliFailure extends Data.TaggedError("CliFailure")<{
@@ -46,7 +48,8 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{
   readonly fix: string
 }> {}
 
-export const usageError = (problem: string, fix: string) => new CliFailure({ exitCode: ExitCode.usage, problem, fix })
+export const usageError = (problem: string, fix: string) =>
+  new CliFailure({ exitCode: ExitCode.usage, problem, fix })
 
 /** What to do about an AWS error, by its kind. */
 const awsFix: Readonly<Record<AwsCallError["kind"], string>> = {
@@ -68,24 +71,58 @@ const rerun = "run again; if it persists, report it with the output of `history 
 export const toCliFailure = (error: unknown): CliFailure => {
   if (error instanceof CliFailure) return error
   if (error instanceof InvalidOptions)
-    return usageError(error.problems.map((p) => `${p.path}: ${p.problem}`).join("; "), "correct the flags named above (see --help)")
+    return usageError(
+      error.problems.map((p) => `${p.path}: ${p.problem}`).join("; "),
+      "correct the flags named above (see --help)",
+    )
   if (error instanceof InvalidPolicy)
-    return usageError(error.problems.map((p) => `${p.field}: ${p.problem}`).join("; "), error.problems.map((p) => p.fix).join("; "))
+    return usageError(
+      error.problems.map((p) => `${p.field}: ${p.problem}`).join("; "),
+      error.problems.map((p) => p.fix).join("; "),
+    )
   if (error instanceof LockHeld)
-    return new CliFailure({ exitCode: ExitCode.locked, problem: error.message, fix: "wait for the other run to finish (`status` shows it), or for its lease to expire" })
+    return new CliFailure({
+      exitCode: ExitCode.locked,
+      problem: error.message,
+      fix: "wait for the other run to finish (`status` shows it), or for its lease to expire",
+    })
   if (error instanceof StaleLease)
-    return new CliFailure({ exitCode: ExitCode.locked, problem: `another executor took over cluster ${error.clusterName} while this one ran`, fix: "let the other executor finish; `status` shows the run" })
+    return new CliFailure({
+      exitCode: ExitCode.locked,
+      problem: `another executor took over cluster ${error.clusterName} while this one ran`,
+      fix: "let the other executor finish; `status` shows the run",
+    })
   if (error instanceof NoOpenRun)
-    return failed(`cluster ${error.clusterName} has no open run to continue`, "`status` shows the last run; start a new one with `upgrade-cluster`")
-  if (error instanceof ImageNotFound) return failed(`no image found (${error.source}): ${error.problem}`, error.fix)
+    return failed(
+      `cluster ${error.clusterName} has no open run to continue`,
+      "`status` shows the last run; start a new one with `upgrade-cluster`",
+    )
+  if (error instanceof ImageNotFound)
+    return failed(`no image found (${error.source}): ${error.problem}`, error.fix)
   if (error instanceof LaunchSpecError) return failed(`group ${error.asgName}: ${error.problem}`, error.fix)
-  if (error instanceof AwsCallError) return failed(`AWS call ${error.operation} failed (${error.code}): ${error.message}`, awsFix[error.kind])
+  if (error instanceof AwsCallError)
+    return failed(`AWS call ${error.operation} failed (${error.code}): ${error.message}`, awsFix[error.kind])
   if (error instanceof EventLogCorrupt)
-    return failed(error.message, "move the damaged file aside (it is the record of a run) or point --event-log elsewhere; never edit it to resume")
-  if (error instanceof EventLogUnavailable) return failed(`event log ${error.location} unavailable: ${error.problem}`, "check the --event-log location and its permissions")
-  if (error instanceof PluginFailed || error instanceof ObservationInvalid || error instanceof UnexpectedDecision || error instanceof SequenceConflict)
+    return failed(
+      error.message,
+      "move the damaged file aside (it is the record of a run) or point --event-log elsewhere; never edit it to resume",
+    )
+  if (error instanceof EventLogUnavailable)
+    return failed(
+      `event log ${error.location} unavailable: ${error.problem}`,
+      "check the --event-log location and its permissions",
+    )
+  if (
+    error instanceof PluginFailed ||
+    error instanceof ObservationInvalid ||
+    error instanceof UnexpectedDecision ||
+    error instanceof SequenceConflict
+  )
     return failed(`${error._tag}: ${error.message}`, rerun)
-  return failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error), "this is a bug: report it with the command you ran")
+  return failed(
+    error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    "this is a bug: report it with the command you ran",
+  )
 }
 
 /** The command has written its output and ends with `code`: not an error to report again. */

@@ -3,7 +3,16 @@
  * becomes one summary line (or JSON object) and one of the documented exit codes.
  */
 import type { RunResult } from "ecs-ami-deploy"
+import type { RunOutcome } from "@ecs-ami-deploy/domain"
 import { type ExitCode, ExitCode as Codes } from "./failure.ts"
+
+const exitCodeOfOutcome: Record<RunOutcome, ExitCode> = {
+  succeeded: Codes.success,
+  failed: Codes.failed,
+  "rolled-back": Codes.rolledBack,
+  incomplete: Codes.mixedFleet,
+  halted: Codes.mixedFleet,
+}
 
 /** The exit code of a run's result. */
 export const exitCodeOf = (result: RunResult): ExitCode => {
@@ -11,7 +20,7 @@ export const exitCodeOf = (result: RunResult): ExitCode => {
     case "NothingToDo":
       return Codes.success
     case "Finished":
-      return result.outcome === "succeeded" ? Codes.success : result.outcome === "rolled-back" ? Codes.rolledBack : Codes.failed
+      return exitCodeOfOutcome[result.outcome]
     case "Refused":
     case "Deferred":
     case "Suspended":
@@ -32,7 +41,10 @@ export const describeResult = (result: RunResult): ReadonlyArray<string> => {
     case "Deferred":
       return [`no run started on ${result.clusterName}: ${result.reason}`]
     case "Suspended":
-      return [`run ${result.runId} suspended: ${result.reason}`, `continue it with: ecs-ami-deploy resume --cluster ${result.clusterName}`]
+      return [
+        `run ${result.runId} suspended: ${result.reason}`,
+        `continue it with: ecs-ami-deploy resume --cluster ${result.clusterName}`,
+      ]
     case "Finished":
       return [`run ${result.runId} ${result.outcome}: ${result.reason}`]
   }

@@ -169,7 +169,7 @@ export class EcsAmiDeployStack extends Stack {
       metricName: failedRunsMetricName,
       metricValue: "1",
       filterPattern: logs.FilterPattern.any(
-        ...["failed", "rolled-back", "refused"].map((outcome) =>
+        ...["failed", "rolled-back", "incomplete", "halted", "refused"].map((outcome) =>
           logs.FilterPattern.stringValue("$.outcome", "=", outcome),
         ),
       ),
@@ -177,7 +177,7 @@ export class EcsAmiDeployStack extends Stack {
     const alarms = [
       new cloudwatch.Alarm(this, "FailedRunsAlarm", {
         alarmDescription:
-          "A rollout failed, was rolled back, or refused to start: see the run's log lines and notification",
+          "A rollout failed, was rolled back, ended with a mixed fleet (incomplete or halted), or refused to start: see the run's log lines and notification",
         metric: failedRuns.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,

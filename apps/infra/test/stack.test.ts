@@ -115,10 +115,11 @@ describe("EcsAmiDeployStack", () => {
     })
   })
 
-  it("given the JSON logs, then failed, rolled-back and refused runs are counted and alarmed on, as are invocation errors, both to the topic", () => {
+  it("given the JSON logs, then failed, rolled-back, mixed-fleet (incomplete, halted) and refused runs are counted and alarmed on, as are invocation errors, both to the topic", () => {
     const { template } = synth()
     template.hasResourceProperties("AWS::Logs::MetricFilter", {
-      FilterPattern: '{ ($.outcome = "failed") || ($.outcome = "rolled-back") || ($.outcome = "refused") }',
+      FilterPattern:
+        '{ ($.outcome = "failed") || ($.outcome = "rolled-back") || ($.outcome = "incomplete") || ($.outcome = "halted") || ($.outcome = "refused") }',
       MetricTransformations: [
         { MetricNamespace: metricNamespace, MetricName: failedRunsMetricName, MetricValue: "1" },
       ],

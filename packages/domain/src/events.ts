@@ -90,7 +90,14 @@ export const RunSuspended = Schema.TaggedStruct("RunSuspended", {
   reason: Schema.String,
 })
 
-export const RunOutcome = Schema.Literals(["succeeded", "failed", "rolled-back"])
+/**
+ * How a run ended, as the fleet shows it: `succeeded` (every member on the target image, or skipped
+ * by policy with the reason named), `rolled-back` (the cluster as it was found), `incomplete` (a
+ * forward run that left members on another image), `halted` (a rollback that stopped with old
+ * instances already replaced: a mixed fleet), `failed` (a command failed for good; the reason names
+ * the fleet).
+ */
+export const RunOutcome = Schema.Literals(["succeeded", "failed", "rolled-back", "incomplete", "halted"])
 export type RunOutcome = typeof RunOutcome.Type
 
 export const RunFinished = Schema.TaggedStruct("RunFinished", {
@@ -124,9 +131,14 @@ const decodeEvent = Schema.decodeUnknownEffect(RunEvent)
  * Decodes one stored record. A record of another schema version gets its own message (the log was
  * written by a newer or older release), never a best guess.
  */
-export const decodeRunEvent = (record: unknown, location: string): Effect.Effect<RunEvent, EventLogCorrupt> => {
+export const decodeRunEvent = (
+  record: unknown,
+  location: string,
+): Effect.Effect<RunEvent, EventLogCorrupt> => {
   const version =
-    typeof record === "object" && record !== null ? (record as Record<string, unknown>)["schemaVersion"] : undefined
+    typeof record === "object" && record !== null
+      ? (record as Record<string, unknown>)["schemaVersion"]
+      : undefined
   if (version !== EVENT_SCHEMA_VERSION)
     return Effect.fail(
       new EventLogCorrupt({

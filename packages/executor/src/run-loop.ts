@@ -227,12 +227,20 @@ const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
     return { _tag: "Suspended", clusterName: invocation.clusterName, runId: journal.runId, reason } as const
   })
 
+const outcomeVerb: Record<RunOutcome, string> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  "rolled-back": "was rolled back",
+  incomplete: "ended incomplete (the fleet is mixed)",
+  halted: "halted (the fleet is mixed)",
+}
+
 const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, reason: string) =>
   Effect.gen(function* () {
     const before = yield* journal.state
     yield* journal.append({ _tag: "RunFinished", outcome, reason })
     const what = before._tag === "Running" ? describeRun(before) : "the run"
-    const verb = outcome === "succeeded" ? "succeeded" : outcome === "failed" ? "failed" : "was rolled back"
+    const verb = outcomeVerb[outcome]
     yield* notify(
       outcome,
       invocation,

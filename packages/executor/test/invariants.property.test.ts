@@ -730,7 +730,7 @@ describe("safety invariants of the whole engine on generated clusters", () => {
     )
   })
 
-  it("given a new image whose agents never register or whose tasks fail their health checks, when rolled out (killed and resumed or not), then the rollback leaves the cluster as it was found (invariant 6)", async () => {
+  it("given a new image whose agents never register or whose tasks fail their health checks, when rolled out (killed and resumed or not), then the rollback leaves the cluster as it was found, or halts naming every instance left on the new image (invariant 6)", async () => {
     await fc.assert(
       fc.asyncProperty(
         // Standalone tasks are left out: with skip-instance or a never-ending task the run may not launch at all.
@@ -751,7 +751,22 @@ describe("safety invariants of the whole engine on generated clusters", () => {
             kill === undefined
               ? reference
               : await runCase(testCase, { killAt: killAtFor(kill, reference.events.length), when: kill.when })
-          expect(run.result).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
+          // The outcome says what the fleet is: rolled back only when no instance the run launched on the
+          // new image is left; otherwise halted, naming each one.
+          const startedAt = runStartedOf(run.events).at
+          const launchedOnNewImage = run.world.simulation
+            .snapshotState()
+            .instances.filter(
+              (instance) =>
+                isLive(instance.state) && instance.imageId === newImageId && instance.launchTime >= startedAt,
+            )
+            .map((instance) => instance.instanceId)
+          expect(run.result).toMatchObject({
+            _tag: "Finished",
+            outcome: launchedOnNewImage.length === 0 ? "rolled-back" : "halted",
+          })
+          const reason = run.result._tag === "Finished" ? run.result.reason : ""
+          for (const instanceId of launchedOnNewImage) expect(reason).toContain(instanceId)
           checkTerminations(run)
           checkNewCapacityFirst(run)
           checkOnce(run)

@@ -21,6 +21,7 @@ import {
   type RolloutPolicy,
 } from "@ecs-ami-deploy/domain"
 import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
+import { truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
@@ -1206,12 +1207,19 @@ const rollBack = (ctx: Context): Decision => {
 /** Rollback's own commands: every id it issues starts with `rollback-` (see `commandIds`). */
 const isRollbackCommand = (id: string): boolean => id.startsWith("rollback-")
 
+/** The next step of an open run; a Finish is checked against the fleet the snapshot shows (`truthfulFinish`). */
 const decideRunning = (state: Running, snapshot: ClusterSnapshot, now: number): Decision => {
+  const index = indexCluster(snapshot)
+  const decision = decideOpenRun(state, index, now)
+  return decision._tag === "Finish" ? truthfulFinish(state.run, index, decision) : decision
+}
+
+const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decision => {
   const ctx: Context = {
     state,
     run: state.run,
     policy: state.run.policy,
-    index: indexCluster(snapshot),
+    index,
     now,
     oldIds: new Set(state.run.groups.flatMap((g) => g.oldInstanceIds)),
   }

@@ -332,7 +332,7 @@ describe("zone balance", () => {
       expect(command.desiredCapacity, command.id).toBeGreaterThanOrEqual(live)
     expect(rollout.world.snapshot.groups[0]).toMatchObject({ desiredCapacity: 4, suspendedProcesses: [] })
   })
-  it("given a run whose waves left the zones three to one, when it rolls back then, then the rollback launches into the small zone on the restored launch spec, removes a drained instance from the large one, and resumes AZRebalance", () => {
+  it("given a run whose waves left the zones three to one, when it rolls back then, then the rollback launches into the small zone on the restored launch spec, removes a drained instance from the large one, resumes AZRebalance, and halts naming the new-image instance that stays", () => {
     const snapshot = inZones(
       buildCluster({ groups: [{ name: "a", old: 2, fresh: 2 }], services: [{ name: "web", tasks: 2 }] }),
       "a",
@@ -348,7 +348,24 @@ describe("zone balance", () => {
       carryOut(beforeBalancing, { _tag: "RollBack", reason: "the new image looks broken" }),
       is("Finish"),
     )
-    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+    // Both old instances were already replaced: the rollback cannot give the cluster back as it was
+    // found, and says so, naming the instance it launched on the new image that stays.
+    const final = rollout.world
+    const startedAt = final.state._tag === "NoRun" ? Number.NaN : final.state.run.startedAt
+    const members = new Set(final.snapshot.groups.flatMap((g) => g.instances.map((m) => m.instanceId)))
+    const launchedOnNewImage = final.snapshot.instances
+      .filter(
+        (i) =>
+          members.has(i.instanceId) &&
+          i.imageId === final.snapshot.targetImage.imageId &&
+          i.launchTime >= startedAt,
+      )
+      .map((i) => i.instanceId)
+    expect(launchedOnNewImage.length).toBeGreaterThan(0)
+    const finish = rollout.steps.at(-1)?.decision
+    expect(finish).toMatchObject({ _tag: "Finish", outcome: "halted" })
+    for (const instanceId of launchedOnNewImage)
+      expect(finish?._tag === "Finish" ? finish.reason : "").toContain(instanceId)
     const commands = commandsIssued(rollout.steps)
     expect(commands).toContainEqual(
       expect.objectContaining({ _tag: "SetCapacity", id: commandIds.rollbackBalance("a", 1) }),

@@ -1,11 +1,12 @@
 /**
- * The notifier port: tells people that a run started, succeeded, failed, rolled back or was suspended,
+ * The notifier port: tells people that a run started, was suspended, or finished (with its outcome),
  * with a human-readable summary (an SNS topic in the Lambda, the terminal in the CLI).
  */
 import { Context, type Effect } from "effect"
+import type { RunOutcome } from "@ecs-ami-deploy/domain"
 
 export interface RunNotification {
-  readonly kind: "started" | "succeeded" | "failed" | "rolled-back" | "suspended"
+  readonly kind: "started" | "suspended" | RunOutcome
   readonly clusterName: string
   readonly runId: string
   readonly subject: string

@@ -1,0 +1,143 @@
+/**
+ * What the fleet really is when a run finishes, read from the snapshot rather than from what the run
+ * believes it did. Every Finish decision passes through `truthfulFinish`: a run claims "succeeded"
+ * only when every member of its groups (whatever its lifecycle state) runs the target image, or is an
+ * old instance the policy let it skip, and every launch spec resolves to the target image; it claims
+ * "rolled-back" only when every launch spec is back on its start image and no instance the run
+ * launched on the target image is left (the cluster as it was found, image for image). Anything else
+ * is said as it is: "incomplete" (a forward run that leaves members on another image) or "halted" (a
+ * rollback that stops with instances on the target image: a mixed fleet), with the exact fleet in
+ * the reason.
+ */
+import type { AutoScalingGroup, Decision, GroupAtStart, RunOutcome } from "@ecs-ami-deploy/domain"
+import { leavingLifecycleStates } from "@ecs-ami-deploy/domain"
+import type { ClusterIndex } from "./cluster.ts"
+import type { RunFacts } from "./state.ts"
+
+/** One group as found at the end: which members run which image, and what its launch spec resolves to. */
+export interface GroupFleet {
+  readonly asgName: string
+  /** The image the group's launch spec resolved to when the run started. */
+  readonly imageAtStart: string
+  /** Members not leaving the group, with the image EC2 reports (`unknown` when EC2 does not describe it yet). */
+  readonly members: ReadonlyArray<{
+    readonly instanceId: string
+    readonly imageId: string
+    readonly lifecycleState: string
+    /** EC2's launch time (0 when EC2 does not describe the instance yet). */
+    readonly launchedAt: number
+  }>
+  readonly launchSpecImageId: string | undefined
+}
+
+/** The run's groups as the snapshot shows them. A group no longer described has no members and no launch spec. */
+export const auditFleet = (run: RunFacts, index: ClusterIndex): ReadonlyArray<GroupFleet> =>
+  run.groups.map((g) => {
+    const group: AutoScalingGroup | undefined = index.groupByName.get(g.asgName)
+    const members = (group?.instances ?? [])
+      .filter((member) => !leavingLifecycleStates.has(member.lifecycleState))
+      .flatMap((member) => {
+        const instance = index.instanceById.get(member.instanceId)
+        if (instance?.state === "shutting-down" || instance?.state === "terminated") return []
+        return [
+          {
+            instanceId: member.instanceId,
+            imageId: instance?.imageId ?? "unknown",
+            lifecycleState: member.lifecycleState,
+            launchedAt: instance?.launchTime ?? 0,
+          },
+        ]
+      })
+    return {
+      asgName: g.asgName,
+      imageAtStart: g.launchSpecImageId,
+      members,
+      launchSpecImageId: group?.launchSpecImageId,
+    }
+  })
+
+/** `small-asg: 2 on ami-new (i-1, i-2), 2 on ami-old (i-3, i-4 Pending); launch spec on ami-old` */
+export const describeFleet = (fleet: ReadonlyArray<GroupFleet>): string =>
+  fleet
+    .map((group) => {
+      const byImage = new Map<string, Array<string>>()
+      for (const member of group.members) {
+        const label =
+          member.lifecycleState === "InService"
+            ? member.instanceId
+            : `${member.instanceId} ${member.lifecycleState}`
+        byImage.set(member.imageId, [...(byImage.get(member.imageId) ?? []), label])
+      }
+      const images = [...byImage.entries()].map(
+        ([imageId, ids]) => `${ids.length} on ${imageId} (${ids.join(", ")})`,
+      )
+      const spec =
+        group.launchSpecImageId === undefined
+          ? "group not found"
+          : `launch spec on ${group.launchSpecImageId}`
+      return `${group.asgName}: ${images.length === 0 ? "no instances" : images.join(", ")}; ${spec}`
+    })
+    .join("; ")
+
+/** Members a forward run may leave on another image: old instances skipped under standaloneTasks=skip-instance. */
+const allowedToStay = (run: RunFacts, g: GroupAtStart): ReadonlySet<string> =>
+  run.policy.standaloneTasks === "skip-instance" ? new Set(g.oldInstanceIds) : new Set()
+
+const outcomeAfterAudit = (
+  run: RunFacts,
+  claimed: RunOutcome,
+  fleet: ReadonlyArray<GroupFleet>,
+): { readonly outcome: RunOutcome; readonly summary?: string } => {
+  const target = run.targetImage.imageId
+  const groupAtStart = new Map(run.groups.map((g) => [g.asgName, g]))
+  if (claimed === "succeeded") {
+    const behind = fleet.flatMap((group) => {
+      const stay = allowedToStay(run, groupAtStart.get(group.asgName) as GroupAtStart)
+      return group.members.filter((m) => m.imageId !== target && !stay.has(m.instanceId))
+    })
+    const specsBehind = fleet.filter((group) => group.launchSpecImageId !== target)
+    if (behind.length === 0 && specsBehind.length === 0) return { outcome: "succeeded" }
+    return {
+      outcome: "incomplete",
+      summary:
+        `incomplete: ${behind.length} instance(s) not on ${target}` +
+        (specsBehind.length > 0 ? ` and ${specsBehind.length} launch spec(s) not on it` : "") +
+        "; run upgrade-cluster again to replace them",
+    }
+  }
+  if (claimed === "rolled-back") {
+    // As found: every launch spec back on its start image, and no instance this run launched on the target image left.
+    const launchedOnTarget = fleet.flatMap((group) =>
+      group.members.filter((m) => m.imageId === target && m.launchedAt >= run.startedAt),
+    )
+    const specsNotRestored = fleet.filter((group) => group.launchSpecImageId !== group.imageAtStart)
+    if (launchedOnTarget.length === 0 && specsNotRestored.length === 0) return { outcome: "rolled-back" }
+    return {
+      outcome: "halted",
+      summary:
+        `halted: ${launchedOnTarget.length} instance(s) this run launched on ${target} stay (${launchedOnTarget.map((m) => m.instanceId).join(", ")})` +
+        (specsNotRestored.length > 0
+          ? `, ${specsNotRestored.length} launch spec(s) not restored`
+          : ", launch spec(s) restored to their start image") +
+        "; the fleet is mixed: run upgrade-cluster to finish the rollout once the cause is fixed",
+    }
+  }
+  return { outcome: claimed }
+}
+
+/**
+ * A Finish decision whose outcome and reason agree with the fleet the snapshot shows. The reason always
+ * ends with the fleet, so every outcome says exactly what the fleet is.
+ */
+export const truthfulFinish = (
+  run: RunFacts,
+  index: ClusterIndex,
+  finish: Extract<Decision, { _tag: "Finish" }>,
+): Extract<Decision, { _tag: "Finish" }> => {
+  const fleet = auditFleet(run, index)
+  const audited = outcomeAfterAudit(run, finish.outcome, fleet)
+  const reason = [audited.summary, finish.reason, `fleet: ${describeFleet(fleet)}`]
+    .filter((part) => part !== undefined)
+    .join("; ")
+  return { _tag: "Finish", outcome: audited.outcome, reason }
+}

@@ -1,0 +1,84 @@
+/**
+ * The outcome of a finished run agrees with the fleet the snapshot shows: "succeeded" only over a fleet
+ * on the target image (or old instances the policy let the run skip), "rolled-back" only with no
+ * instance the run launched on the target image left, and otherwise "incomplete" or "halted" with
+ * every group's instances by image in the reason.
+ */
+import type { ClusterSnapshot } from "@ecs-ami-deploy/domain"
+import { describe, expect, it } from "vitest"
+import { buildCluster, ec2Instance, oldImage, policy } from "./fixtures.ts"
+import { carryOut, is, newWorld, runUntil } from "./model.ts"
+
+const finishOf = (snapshot: ClusterSnapshot, overrides: Parameters<typeof policy>[0] = {}) => {
+  const rollout = runUntil(newWorld(snapshot, policy(overrides)), is("Finish"))
+  const decision = rollout.steps.at(-1)?.decision
+  if (decision?._tag !== "Finish") throw new Error(`the run did not finish: ${JSON.stringify(decision)}`)
+  return { decision, world: rollout.world }
+}
+
+/** A member launched from the old spec just before the run, still Pending when the run starts. */
+const withPendingOldMember = (
+  snapshot: ClusterSnapshot,
+  asgName: string,
+  instanceId: string,
+): ClusterSnapshot => ({
+  ...snapshot,
+  instances: [...snapshot.instances, ec2Instance(instanceId, oldImage.imageId, snapshot.observedAt - 1)],
+  groups: snapshot.groups.map((group) =>
+    group.name !== asgName
+      ? group
+      : {
+          ...group,
+          desiredCapacity: group.desiredCapacity + 1,
+          maxSize: group.maxSize + 1,
+          instances: [
+            ...group.instances,
+            {
+              instanceId,
+              availabilityZone: group.availabilityZones[0] ?? "eu-west-1a",
+              lifecycleState: "Pending" as const,
+              healthStatus: "Healthy" as const,
+              protectedFromScaleIn: false,
+              instanceType: "m6i.large",
+            },
+          ],
+        },
+  ),
+})
+
+describe("the outcome of a finished run says what the fleet is", () => {
+  it("given a clean rollout, when it finishes, then it succeeded and the reason lists the fleet on the target image", () => {
+    const { decision } = finishOf(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+    )
+    expect(decision.outcome).toBe("succeeded")
+    expect(decision.reason).toMatch(/fleet: a: 2 on ami-new \(.+\); launch spec on ami-new$/)
+  })
+
+  it("given a member on the old image that the run never replaced (Pending at the start), when the run finishes, then it is incomplete and names that member, not succeeded", () => {
+    const snapshot = withPendingOldMember(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      "a",
+      "i-a-pending",
+    )
+    const { decision, world } = finishOf(snapshot)
+    const stillOld = world.snapshot.groups[0]?.instances.some((m) => m.instanceId === "i-a-pending") === true
+    expect(stillOld).toBe(true)
+    expect(decision.outcome).toBe("incomplete")
+    expect(decision.reason).toContain("incomplete: 1 instance(s) not on ami-new")
+    expect(decision.reason).toContain("i-a-pending")
+  })
+
+  it("given a rollback before any replacement, when it finishes, then it is rolled-back: the cluster as it was found", () => {
+    const snapshot = buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] })
+    const started = runUntil(
+      newWorld(snapshot, policy()),
+      (d) => d._tag === "Act" && d.phase === "launching",
+    ).world
+    const rollout = runUntil(
+      carryOut(started, { _tag: "RollBack", reason: "stopped by the operator" }),
+      is("Finish"),
+    )
+    expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+  })
+})
