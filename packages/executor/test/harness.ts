@@ -19,6 +19,7 @@ import {
   type Scenario,
   type Simulation,
   type WorldSnapshot,
+  groupSettingsOf,
 } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
 import { observeCluster, type RunResult } from "../src/index.ts"
@@ -119,6 +120,7 @@ export const endState = (world: World) => {
   return {
     liveImages: [...new Set(liveInstances.map((instance) => instance.imageId))],
     desiredCapacities: desiredCapacitiesOf(state),
+    groupSettings: groupSettingsOf(state),
     everLaunched: state.instances.length,
     /** Launches Auto Scaling made to meet desired capacity; AZRebalance's own launches are not the run's. */
     capacityLaunches: state.activities.filter(

@@ -94,6 +94,9 @@ export const killAndResume = async (
   expect(end.desiredCapacities).toEqual(
     Object.fromEntries(before.groups.map((group) => [group.name, group.desiredCapacity])),
   )
+  // Group settings as the uninterrupted run left them: min/max size, suspended processes (AZRebalance
+  // resumed), launch spec and each template's default version.
+  expect(end.groupSettings).toEqual(reference.end.groupSettings)
   // One launch per old instance, as in the uninterrupted run, and no instance terminated twice.
   expect(end.capacityLaunches).toBe(oldInstances)
   expect(end.capacityLaunches).toBe(reference.end.capacityLaunches)

@@ -9,6 +9,7 @@
  * (same id, same content) only when its effect is not visible in the snapshot, and a destructive
  * command that succeeded is never emitted again.
  */
+import { HashMap } from "effect"
 import {
   RunTagKeys,
   type AsgInstance,
@@ -219,6 +220,23 @@ const runFailure = (ctx: Context): string | undefined => {
   if (failed >= NEW_IMAGE_TASK_FAILURES && failed > healthy)
     return `${failed} service tasks on new-image instances stopped or are unhealthy (${healthy} healthy): the new image looks broken`
   return undefined
+}
+
+/**
+ * Once the run has issued any command beyond preparation, preparation is over: a preparation command
+ * whose outcome was lost (its effect seen at the time) is never re-issued later, when the end game may
+ * have undone its effect on purpose (ResumeProcesses after SuspendProcesses).
+ */
+const pastPreparation = (ctx: Context): boolean => {
+  const preparationIds = new Set(
+    ctx.run.groups.flatMap((g) => [
+      commandIds.tag(g.asgName),
+      commandIds.suspend(g.asgName),
+      commandIds.launchSpec(g.asgName),
+    ]),
+  )
+  for (const id of HashMap.keys(ctx.state.commands)) if (!preparationIds.has(id)) return true
+  return false
 }
 
 const prepare = (ctx: Context): ReadonlyArray<Command> => {
@@ -1241,7 +1259,7 @@ const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decisi
   }
   const failure = runFailure(ctx)
   if (failure !== undefined) return failRun(ctx, failure)
-  const preparing = prepare(ctx)
+  const preparing = pastPreparation(ctx) ? [] : prepare(ctx)
   if (preparing.length > 0) return act("preparing", preparing)
   for (const g of state.run.groups) {
     const decision = replaceGroup(ctx, g)

@@ -9,6 +9,7 @@ import { buildCluster, newImage, oldImage, policy, task } from "./fixtures.ts"
 import {
   carryOut,
   commandsOf,
+  crashDuring,
   decideNow,
   is,
   issues,
@@ -376,6 +377,26 @@ describe("given a command whose outcome is unknown", () => {
     )
     const next = decide(crashed.state, drained, crashed.policy, crashed.now)
     expect(commandsOf(next).some((c) => c.id === drain.id)).toBe(false)
+  })
+
+  it("when SuspendProcesses took effect but its outcome was lost, then the end game's ResumeProcesses is final: preparation is not re-issued after it and AZRebalance ends resumed", () => {
+    const { world, decision } = reach(newWorld(twoGroups(), policy()), issues("SuspendProcesses"))
+    const suspend = commandTagged(decision, "SuspendProcesses")
+    // The suspension reaches AWS, then the process dies before recording its success; every other
+    // preparation step of the decision completes normally.
+    const others = commandsOf(decision).filter((c) => c.id !== suspend.id)
+    const preparing = (commands: ReadonlyArray<Command>): Decision => ({
+      _tag: "Act",
+      phase: "preparing",
+      commands,
+    })
+    const crashed = crashDuring(carryOut(world, preparing(others)), preparing([suspend]), true)
+    const rest = runUntil(crashed, is("Finish"))
+    const issued = rest.steps.flatMap((step) => commandsOf(step.decision))
+    const resumedAt = issued.findIndex((c) => c._tag === "ResumeProcesses" && c.asgName === suspend.asgName)
+    expect(resumedAt).toBeGreaterThanOrEqual(0)
+    expect(issued.slice(resumedAt).filter((c) => c._tag === "SuspendProcesses")).toEqual([])
+    expect(rest.world.snapshot.groups.find((g) => g.name === suspend.asgName)?.suspendedProcesses).toEqual([])
   })
 
   it("when a destructive command succeeded, then deciding again on the old snapshot never emits it again", () => {

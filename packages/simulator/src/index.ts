@@ -25,5 +25,11 @@ export {
   type ScenarioName,
 } from "./scenarios.ts"
 export type { CallRecord, SimulatedPorts } from "./sim-ports.ts"
-export { makeSimulation, type Simulation, type SimulationOptions, type WorldSnapshot } from "./simulation.ts"
+export {
+  groupSettingsOf,
+  makeSimulation,
+  type Simulation,
+  type SimulationOptions,
+  type WorldSnapshot,
+} from "./simulation.ts"
 export type { InstanceCountPoint, ServiceHealthPoint } from "./records.ts"

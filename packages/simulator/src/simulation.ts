@@ -38,6 +38,12 @@ export interface SimulationOptions {
 export interface WorldSnapshot {
   readonly now: number
   readonly groups: ReadonlyArray<AutoScalingGroupDescription>
+  /** Each launch template's default and latest version numbers. */
+  readonly launchTemplates: ReadonlyArray<{
+    readonly launchTemplateName: string
+    readonly defaultVersion: number
+    readonly latestVersion: number
+  }>
   /** Every instance ever known, including ones DescribeInstances cannot see yet. */
   readonly instances: ReadonlyArray<Ec2Instance>
   readonly containerInstances: ReadonlyArray<ContainerInstance & { readonly clusterName: string }>
@@ -142,10 +148,37 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   }
 }
 
+/**
+ * What a run promises to leave in each group's settings, comparable between two runs: desired, min and
+ * max size, suspended processes (sorted), the launch spec, and every launch template's default version.
+ */
+export const groupSettingsOf = (state: WorldSnapshot) => ({
+  groups: Object.fromEntries(
+    state.groups.map((group) => [
+      group.name,
+      {
+        desiredCapacity: group.desiredCapacity,
+        minSize: group.minSize,
+        maxSize: group.maxSize,
+        suspendedProcesses: [...group.suspendedProcesses].sort(),
+        launchSpec: group.launchSpec,
+      },
+    ]),
+  ),
+  launchTemplateDefaultVersions: Object.fromEntries(
+    state.launchTemplates.map((template) => [template.launchTemplateName, template.defaultVersion]),
+  ),
+})
+
 const snapshot = (world: World): WorldSnapshot =>
   structuredClone({
     now: world.now,
     groups: [...world.groups.values()].map((group) => groupView(world, group)),
+    launchTemplates: [...world.templates.values()].map((template) => ({
+      launchTemplateName: template.launchTemplateName,
+      defaultVersion: template.defaultVersion,
+      latestVersion: template.latestVersion,
+    })),
     instances: [...world.instances.values()].map((i) => ({
       instanceId: i.instanceId,
       imageId: i.imageId,

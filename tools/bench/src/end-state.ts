@@ -4,7 +4,7 @@
  * the instances terminated more than once, and the availability the services had. The reliability
  * report compares these between interrupted and uninterrupted runs and checks them after faults.
  */
-import type { Simulation } from "@ecs-ami-deploy/simulator"
+import { groupSettingsOf, type Simulation } from "@ecs-ami-deploy/simulator"
 
 /**
  * Simulated time left to the world after a run before its end state is read: Auto Scaling acts on
@@ -15,6 +15,8 @@ export const SETTLE_MS = 10 * 60_000
 export interface EndState {
   readonly liveImages: ReadonlyArray<string>
   readonly desiredCapacities: Readonly<Record<string, number>>
+  /** Each group's desired/min/max, suspended processes and launch spec, and each template's default version. */
+  readonly groupSettings: ReturnType<typeof groupSettingsOf>
   /** Launches Auto Scaling made to meet desired capacity (AZRebalance's own launches are not the run's). */
   readonly capacityLaunches: number
   /** Instances a successful terminate call named more than once. */
@@ -48,6 +50,7 @@ export const endState = (simulation: Simulation): EndState => {
   return {
     liveImages: [...new Set(live.map((instance) => instance.imageId))].sort(),
     desiredCapacities: Object.fromEntries(world.groups.map((group) => [group.name, group.desiredCapacity])),
+    groupSettings: groupSettingsOf(world),
     capacityLaunches: world.activities.filter(
       (activity) => activity.description.startsWith("Launching") && !activity.cause.includes("balancing"),
     ).length,

@@ -99,6 +99,7 @@ export const boundariesOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<Bou
 const comparable = (end: EndState) => ({
   liveImages: end.liveImages,
   desiredCapacities: end.desiredCapacities,
+  groupSettings: end.groupSettings,
   capacityLaunches: end.capacityLaunches,
   terminatedTwice: end.terminatedTwice,
   serviceSecondsBelowFloor: end.serviceSecondsBelowFloor,
