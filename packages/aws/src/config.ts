@@ -13,6 +13,8 @@ import { SSMClient } from "@aws-sdk/client-ssm"
 export interface AwsConfig {
   readonly region?: string
   readonly profile?: string
+  /** How long one HTTP request may take before it is abandoned. Default {@link sdkRequestTimeoutMs}. */
+  readonly requestTimeoutMs?: number
 }
 
 /**
@@ -22,14 +24,29 @@ export interface AwsConfig {
  */
 export const sdkMaxAttempts = 2
 
+/**
+ * The longest one request may take (the SDK's default handler has no limit at all). Well under half of
+ * the executor's 5-minute lease: the executor checks its lease before each call and renews it once
+ * half is gone, so a call that starts always ends, answered or abandoned, before the lease could lapse.
+ */
+export const sdkRequestTimeoutMs = 30_000
+const sdkConnectionTimeoutMs = 5_000
+
 const clientConfig = (config: AwsConfig) => ({
   maxAttempts: sdkMaxAttempts,
+  requestHandler: {
+    requestTimeout: config.requestTimeoutMs ?? sdkRequestTimeoutMs,
+    connectionTimeout: sdkConnectionTimeoutMs,
+    // Without it a breached request timeout is only logged, and the call keeps waiting.
+    throwOnRequestTimeout: true,
+  },
   ...(config.region === undefined ? {} : { region: config.region }),
   // The clients' own `profile` option: @aws-sdk/credential-providers (fromIni) is not installed.
   ...(config.profile === undefined ? {} : { profile: config.profile }),
 })
 
 export const makeEc2Client = (config: AwsConfig): EC2Client => new EC2Client(clientConfig(config))
-export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient => new AutoScalingClient(clientConfig(config))
+export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient =>
+  new AutoScalingClient(clientConfig(config))
 export const makeEcsClient = (config: AwsConfig): ECSClient => new ECSClient(clientConfig(config))
 export const makeSsmClient = (config: AwsConfig): SSMClient => new SSMClient(clientConfig(config))

@@ -16,6 +16,7 @@ import {
 import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecError, Plugins, PluginServices } from "@ecs-ami-deploy/strategies"
 import { idempotencyKey } from "./idempotency.ts"
+import type { LeaseLost } from "./lease.ts"
 import { retryTransient } from "./retry.ts"
 import { withRetryingPorts } from "./retrying-ports.ts"
 import { describeGroup, strategyFor } from "./strategy.ts"
@@ -30,9 +31,11 @@ export interface ExecutionContext {
   readonly runId: string
   /** Epoch ms on the Clock after which no retry starts (the command's time budget). */
   readonly budgetEnd: number
+  /** Run before every attempt of every AWS call: keeps the lease, or fails when it is lost (lease.ts). */
+  readonly holdLease: Effect.Effect<void, LeaseLost>
 }
 
-export type CommandError = AwsCallError | LaunchSpecError
+export type CommandError = AwsCallError | LaunchSpecError | LeaseLost
 export type CommandServices = PluginServices | Ecs | Plugins
 
 const detachableStates: ReadonlySet<AsgLifecycleState> = new Set(["InService", "Standby"])
@@ -48,10 +51,12 @@ export const executeCommand = (
     const ec2 = yield* Ec2
     const autoScaling = yield* AutoScaling
     const ecs = yield* Ecs
-    const retry = retryTransient(context.budgetEnd)
+    // Every attempt of every call first holds the lease: an executor that lost it makes no further call.
+    const retry = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+      retryTransient(context.budgetEnd)(Effect.andThen(context.holdLease, call))
     // A plugin operation makes several calls: each is retried on its own, the operation as a whole only
     // when a call still fails with budget left.
-    const retryEachCall = withRetryingPorts(retry)
+    const retryEachCall = withRetryingPorts<LeaseLost>(retry)
 
     switch (command._tag) {
       case "TagInstances":

@@ -8,10 +8,11 @@ import { Effect } from "effect"
 import { AutoScaling, Ec2, Ssm } from "@ecs-ami-deploy/ports"
 import type { PluginServices } from "@ecs-ami-deploy/strategies"
 
-type Retry = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+/** What wraps each call: retries, and may add its own failure `X` (the executor's lease check). */
+type EachCall<X> = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E | X, R>
 
 /** A port whose every method returning an Effect returns it retried. */
-const retryingPort = <S extends object>(port: S, retry: Retry): S =>
+const retryingPort = <S extends object, X>(port: S, retry: EachCall<X>): S =>
   new Proxy(port, {
     get: (target, name) => {
       const member: unknown = Reflect.get(target, name)
@@ -23,10 +24,13 @@ const retryingPort = <S extends object>(port: S, retry: Retry): S =>
     },
   })
 
-/** Runs `operation` with the Ec2, AutoScaling and Ssm ports retrying each call. */
+/**
+ * Runs `operation` with each call of the Ec2, AutoScaling and Ssm ports wrapped by `retry`; the
+ * operation may then also fail with what `retry` adds (`X`).
+ */
 export const withRetryingPorts =
-  (retry: Retry) =>
-  <A, E>(operation: Effect.Effect<A, E, PluginServices>): Effect.Effect<A, E, PluginServices> =>
+  <X>(retry: EachCall<X>) =>
+  <A, E>(operation: Effect.Effect<A, E, PluginServices>): Effect.Effect<A, E | X, PluginServices> =>
     Effect.gen(function* () {
       const ec2 = yield* Ec2
       const autoScaling = yield* AutoScaling

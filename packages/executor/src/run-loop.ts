@@ -34,6 +34,7 @@ import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-d
 import { decide, evolve, initialState, type CommandRecord, type RunState } from "@ecs-ami-deploy/planner"
 import { UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
+import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
@@ -184,18 +185,9 @@ const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArra
     return journal
   })
 
-/** Renews the lease once less than half of it is left, so it never lapses between two steps. */
+/** Keeps this invocation's lease: renewed once less than half of it is left (see lease.ts). */
 const keepLease = (invocation: Invocation) =>
-  Effect.gen(function* () {
-    const eventLog = yield* EventLog
-    const now = yield* Clock.currentTimeMillis
-    const lease = yield* Ref.get(invocation.lease)
-    if (lease.expiresAt - now > invocation.settings.leaseMs / 2) return
-    yield* Ref.set(
-      invocation.lease,
-      yield* eventLog.renew(lease, { leaseMs: invocation.settings.leaseMs, now }),
-    )
-  })
+  keepLeaseOf({ lease: invocation.lease, leaseMs: invocation.settings.leaseMs })
 
 const notify = (
   kind: RunNotification["kind"],
@@ -301,6 +293,7 @@ type IssueOutcome = "succeeded" | "failed" | "out-of-time"
 /** Records the intent, runs the command within its budget, records the outcome. */
 const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
   Effect.gen(function* () {
+    const eventLog = yield* EventLog
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
@@ -309,12 +302,16 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
     const result = yield* executeCommand(command, {
       runId: journal.runId,
       budgetEnd: now + invocation.settings.stepBudgetMs,
+      holdLease: keepLease(invocation).pipe(Effect.provideService(EventLog, eventLog)),
     }).pipe(Effect.result)
     if (result._tag === "Success") {
       yield* journal.append({ _tag: "CommandSucceeded", commandId: command.id, ...result.success })
       return "succeeded" satisfies IssueOutcome
     }
     const error = result.failure
+    // The lease is lost: this executor may neither call AWS nor write the log any more. The command's
+    // intent is recorded; whoever holds the lease re-observes its effect.
+    if (isLeaseLost(error)) return yield* error
     yield* journal.append({
       _tag: "CommandFailed",
       commandId: command.id,

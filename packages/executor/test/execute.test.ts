@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import type { Command, LaunchSpec } from "@ecs-ami-deploy/domain"
+import { StaleLease, type Command, type LaunchSpec } from "@ecs-ami-deploy/domain"
 import { Plugins, type LaunchSpecStrategy } from "@ecs-ami-deploy/strategies"
 import { executeCommand } from "../src/execute.ts"
 import { idempotencyKey } from "../src/idempotency.ts"
 import { callsTo, ec2Instance, fakePorts, group, image, member, type CallLog } from "./fakes.ts"
 
-const context = { runId: "run-1", budgetEnd: 60_000 }
+const context = { runId: "run-1", budgetEnd: 60_000, holdLease: Effect.void }
 
 const withPlugins = (strategy: Partial<LaunchSpecStrategy>) =>
   Layer.succeed(
@@ -61,6 +61,47 @@ describe("executeCommand TerminateInstances", () => {
         assert.deepStrictEqual(
           callsTo(log, "ec2.terminateInstances").map((call) => call.args),
           [[["i-detached"]]],
+        )
+      }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
+    },
+  )
+})
+
+describe("executeCommand and the lease", () => {
+  it.effect(
+    "given a lease lost between two calls of a command, when it runs, then it fails with StaleLease and makes no call after the loss",
+    () => {
+      const log: CallLog = { calls: [] }
+      const members = ["i-1", "i-2", "i-3", "i-4"]
+      const ports = fakePorts(log, {
+        autoScaling: {
+          describeGroups: () =>
+            Effect.succeed([group("web", { instances: members.map((id) => member(id, "InService")) })]),
+          terminateInstanceInGroup: () => Effect.void,
+        },
+        ec2: { describeInstances: () => Effect.succeed(members.map((id) => ec2Instance(id))) },
+      })
+      // Held for the two reads and the first termination; another executor takes it over after that.
+      let checks = 0
+      const holdLease = Effect.suspend(() =>
+        ++checks <= 3
+          ? Effect.void
+          : Effect.fail(new StaleLease({ clusterName: "prod", fencingToken: 1, currentFencingToken: 2 })),
+      )
+      const command: Command = {
+        _tag: "TerminateInstances",
+        id: "terminate:web:w1",
+        reason: "drained",
+        asgName: "web",
+        instanceIds: members,
+        decrementDesiredCapacity: true,
+      }
+      return Effect.gen(function* () {
+        const error = yield* Effect.flip(executeCommand(command, { ...context, holdLease }))
+        assert.strictEqual(error._tag, "StaleLease")
+        assert.deepStrictEqual(
+          callsTo(log, "autoScaling.terminateInstanceInGroup").map((call) => call.args),
+          [["i-1", true]],
         )
       }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
     },

@@ -20,12 +20,16 @@ const partial = <S extends object>(name: string, log: CallLog, given: Partial<S>
   new Proxy(given, {
     get: (target, method) => {
       const implementation = (target as Record<string | symbol, unknown>)[method]
-      return (...args: ReadonlyArray<unknown>) => {
-        log.calls.push({ method: `${name}.${String(method)}`, args })
-        return typeof implementation === "function"
-          ? (implementation as (...a: ReadonlyArray<unknown>) => unknown)(...args)
-          : Effect.die(`${name}.${String(method)} was not expected in this test`)
-      }
+      // Recorded when the call runs, not when its effect is built: as with AWS, nothing happens until then.
+      return (...args: ReadonlyArray<unknown>) =>
+        Effect.suspend(() => {
+          log.calls.push({ method: `${name}.${String(method)}`, args })
+          return typeof implementation === "function"
+            ? ((implementation as (...a: ReadonlyArray<unknown>) => unknown)(
+                ...args,
+              ) as Effect.Effect<unknown>)
+            : Effect.die(`${name}.${String(method)} was not expected in this test`)
+        })
     },
   }) as S
 

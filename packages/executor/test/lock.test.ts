@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest"
 import { Effect, Exit } from "effect"
 import { defaultPolicy, EVENT_SCHEMA_VERSION, type LockHeld } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
+import { EventLog } from "@ecs-ami-deploy/ports"
 import { runRollout } from "../src/index.ts"
 import { isKilled, killable, makeWorld, testSettings } from "./harness.ts"
 
@@ -108,6 +109,58 @@ describe("the cluster lock", () => {
       runId,
       outcome: "succeeded",
     })
+  })
+
+  it("given a holder that stalls after recording a command's intent while another takes its lease over and finishes, when it wakes, then it fails with StaleLease before making any AWS call", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    // The first capacity change: its intent is stored, then the holder stalls for ten hours (a frozen
+    // VM, a suspended laptop) with its call still to make.
+    let stalled = false
+    const stalling = EventLog.of({
+      ...eventLog,
+      append: (lease, events) =>
+        Effect.tap(eventLog.append(lease, events), () => {
+          const capacityIntent = events.some(
+            (event) => event._tag === "CommandIssued" && event.command._tag === "SetCapacity",
+          )
+          if (stalled || !capacityIntent) return Effect.void
+          stalled = true
+          return Effect.sleep(10 * 60 * 60_000)
+        }),
+    })
+    let successorFinishedAt = Number.POSITIVE_INFINITY
+    const [first, second] = await world
+      .run(
+        Effect.all(
+          [
+            Effect.exit(
+              rollout(world.clusterName, "stalled").pipe(Effect.provideService(EventLog, stalling)),
+            ),
+            Effect.sleep(2 * testSettings.leaseMs).pipe(
+              Effect.andThen(Effect.exit(rollout(world.clusterName, "successor"))),
+              Effect.tap(() => Effect.sync(() => (successorFinishedAt = world.simulation.now()))),
+            ),
+          ],
+          { concurrency: "unbounded" },
+        ),
+        eventLog,
+      )
+      .then((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+    expect(stalled).toBe(true)
+    expect(second !== undefined && Exit.isSuccess(second) ? second.value : second).toMatchObject({
+      _tag: "Finished",
+      outcome: "succeeded",
+    })
+    expect(
+      first !== undefined && Exit.isFailure(first) && first.cause.reasons[0]?._tag === "Fail"
+        ? (first.cause.reasons[0].error as { _tag: string })._tag
+        : first,
+    ).toBe("StaleLease")
+    const callsAfterTakeover = world.simulation.callLog.filter(
+      (call) => call.mutating && call.at > successorFinishedAt,
+    )
+    expect(callsAfterTakeover.map((call) => call.operation)).toEqual([])
   })
 
   it("given a stalled holder whose lease was taken over, when it wakes and appends, then the append is refused as stale", async () => {
