@@ -11,7 +11,8 @@
  * processes real.
  */
 import { type Context, Effect, Layer, Schema } from "effect"
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
+import { appendFileSync, existsSync, writeFileSync } from "node:fs"
+import { MAX_SCENARIO_BYTES, MAX_STATE_BYTES, parseBoundedJson, readBoundedFile } from "./bounded-input.ts"
 import { resolve } from "node:path"
 import { AutoScaling, type AwsPorts, Ec2, Ecs, Ssm } from "ecs-ami-deploy"
 import {
@@ -70,7 +71,7 @@ export const loadScenario = (nameOrPath: string, cwd: string): Effect.Effect<Sce
       )
     return Effect.try({
       try: () => {
-        const parsed: unknown = JSON.parse(readFileSync(path, "utf8"))
+        const parsed = parseBoundedJson(readBoundedFile(path, MAX_SCENARIO_BYTES))
         // makeSimulation validates the scenario against the simulator's schema and names the bad field.
         return makeSimulation(parsed as Scenario).scenario
       },
@@ -97,11 +98,11 @@ const stateProblem = (path: string, problem: string) =>
 const readJournal = (path: string) =>
   Effect.try({
     try: () =>
-      readFileSync(path, "utf8")
+      readBoundedFile(path, MAX_STATE_BYTES)
         .split("\n")
         .slice(0, -1)
         .filter((text) => text.trim() !== "")
-        .map((text) => decodeEntry(JSON.parse(text))),
+        .map((text) => decodeEntry(parseBoundedJson(text))),
     catch: (error) => stateProblem(path, error instanceof Error ? error.message : String(error)),
   })
 

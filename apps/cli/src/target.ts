@@ -4,7 +4,6 @@
  * the commands only ever see a `RolloutEnvironment`, exactly as a library caller would.
  */
 import { Effect, Layer, Option, type Scope } from "effect"
-import { resolve } from "node:path"
 import {
   type AwsPorts,
   awsPorts,
@@ -27,21 +26,23 @@ export interface Target {
   readonly eventLogLocation: string
 }
 
-/** A directory location made absolute against the CLI's working directory (the library would use the process's). */
-const absoluteLocation = (location: string | undefined, cwd: string): string | undefined => {
-  if (location === undefined || location === "memory" || location.startsWith("dynamodb://")) return location
-  const directory = location.startsWith("file://") ? location.slice("file://".length) : location
-  return directory === "" ? location : resolve(cwd, directory)
-}
-
 const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
 
 /** The region the flags or the environment name, checked for shape (a typo must not reach the SDK's endpoint lookup). */
-const regionOf = (flags: TargetFlags, env: Readonly<Record<string, string | undefined>>): Effect.Effect<string, CliFailure> => {
-  const region = Option.getOrUndefined(flags.region) ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
+const regionOf = (
+  flags: TargetFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): Effect.Effect<string, CliFailure> => {
+  const region =
+    Option.getOrUndefined(flags.region) ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
   return regionPattern.test(region)
     ? Effect.succeed(region)
-    : Effect.fail(usageError(`"${region}" is not an AWS Region`, "give a Region code such as us-east-1 or eu-west-3 with --region"))
+    : Effect.fail(
+        usageError(
+          `"${region}" is not an AWS Region`,
+          "give a Region code such as us-east-1 or eu-west-3 with --region",
+        ),
+      )
 }
 
 /**
@@ -56,16 +57,24 @@ export const resolveTarget = (
     const io = yield* ConsoleIo
     const simulated = Option.isSome(flags.simulator) || Option.isSome(flags.simulatorState)
     if (!simulated && Option.isSome(flags.simulatorWait))
-      return yield* usageError("--simulator-wait moves a simulated clock, but no --simulator target was given", "leave out --simulator-wait, or give --simulator / --simulator-state")
-    const waitMs = Option.isSome(flags.simulatorWait) ? yield* parseDuration("simulator-wait", flags.simulatorWait.value) : 0
+      return yield* usageError(
+        "--simulator-wait moves a simulated clock, but no --simulator target was given",
+        "leave out --simulator-wait, or give --simulator / --simulator-state",
+      )
+    const waitMs = Option.isSome(flags.simulatorWait)
+      ? yield* parseDuration("simulator-wait", flags.simulatorWait.value)
+      : 0
     if (simulated && (Option.isSome(flags.profile) || Option.isSome(flags.region)))
-      return yield* usageError("--profile and --region choose an AWS account, but --simulator runs against a simulated one", "leave out --profile/--region, or leave out --simulator")
+      return yield* usageError(
+        "--profile and --region choose an AWS account, but --simulator runs against a simulated one",
+        "leave out --profile/--region, or leave out --simulator",
+      )
     const stateFile = Option.getOrUndefined(flags.simulatorState)
-    const eventLogLocation = absoluteLocation(
-      Option.getOrUndefined(flags.eventLog) ?? (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined),
-      io.cwd,
-    )
-    const eventLog = eventLogAt(eventLogLocation)
+    const eventLogLocation =
+      Option.getOrUndefined(flags.eventLog) ??
+      (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined)
+    // Relative directories resolve against the CLI's working directory; an unknown scheme is refused.
+    const eventLog = eventLogAt(eventLogLocation, { cwd: io.cwd })
     if (simulated) {
       const world = yield* openSimulatedWorld({
         scenario: Option.getOrUndefined(flags.simulator),
@@ -78,8 +87,15 @@ export const resolveTarget = (
       return { environment, world, eventLogLocation: eventLogLocation ?? "memory" }
     }
     const region = yield* regionOf(flags, io.env)
-    const ports = awsPorts({ region, ...(Option.isSome(flags.profile) ? { profile: flags.profile.value } : {}) })
-    return { environment: yield* buildEnvironment(ports, eventLog), world: undefined, eventLogLocation: eventLogLocation ?? "the local state directory" }
+    const ports = awsPorts({
+      region,
+      ...(Option.isSome(flags.profile) ? { profile: flags.profile.value } : {}),
+    })
+    return {
+      environment: yield* buildEnvironment(ports, eventLog),
+      world: undefined,
+      eventLogLocation: eventLogLocation ?? "the local state directory",
+    }
   })
 
 /** Builds the environment once (so a bad `--event-log` is reported before any AWS call) and hands it on as a layer. */

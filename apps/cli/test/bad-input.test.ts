@@ -26,50 +26,244 @@ interface BadInput {
 }
 
 const matrix: ReadonlyArray<BadInput> = [
-  { name: "unknown cluster", argv: ["plan", "--cluster", "nope", ...world], code: ExitCode.failed, says: /Cluster not found: nope/ },
+  {
+    name: "unknown cluster",
+    argv: ["plan", "--cluster", "nope", ...world],
+    code: ExitCode.failed,
+    says: /Cluster not found: nope/,
+  },
   {
     name: "cluster without an Auto Scaling group",
-    argv: ["upgrade-cluster", ...cluster, "--simulator", "no-groups.json", "--simulator-state", "world.jsonl", "--yes"],
+    argv: [
+      "upgrade-cluster",
+      ...cluster,
+      "--simulator",
+      "no-groups.json",
+      "--simulator-state",
+      "world.jsonl",
+      "--yes",
+    ],
     code: ExitCode.failed,
     says: /no Auto Scaling group/,
-    given: (cwd) => writeFileSync(join(cwd, "no-groups.json"), JSON.stringify({ ...scenarios.small, name: "no-groups", groups: [], services: [] })),
+    given: (cwd) =>
+      writeFileSync(
+        join(cwd, "no-groups.json"),
+        JSON.stringify({ ...scenarios.small, name: "no-groups", groups: [], services: [] }),
+      ),
   },
-  { name: "image filter matching nothing", argv: ["upgrade-cluster", ...cluster, ...world, "--ami-filter", "nothing-*", "--yes"], code: ExitCode.failed, says: /no available image .* named nothing-\*/ },
-  { name: "unknown image id", argv: ["upgrade-cluster", ...cluster, ...world, "--ami-id", "ami-0000000000000dead", "--yes"], code: ExitCode.failed, says: /ami-0000000000000dead/ },
-  { name: "malformed image id", argv: ["upgrade-cluster", ...cluster, ...world, "--ami-id", "ubuntu", "--yes"], code: ExitCode.usage, says: /--ami-id ubuntu is not an image id/ },
-  { name: "--ami-id with --ami-filter", argv: ["plan", ...cluster, ...world, "--ami-id", "ami-0a1b2c3d4e5f60002", "--ami-filter", "al2023-*"], code: ExitCode.usage, says: /--ami-filter and --ami-id/ },
-  { name: "SSM parameter that is not a path", argv: ["plan", ...cluster, ...world, "--ami-ssm-parameter", "recommended"], code: ExitCode.usage, says: /not a parameter path/ },
-  { name: "bad region", argv: ["list-clusters", "--region", "mars-north"], code: ExitCode.usage, says: /"mars-north" is not an AWS Region/ },
-  { name: "--region with --simulator", argv: ["plan", ...cluster, ...world, "--region", "eu-west-1"], code: ExitCode.usage, says: /--simulator runs against a simulated one/ },
-  { name: "max surge that is not an amount", argv: ["plan", ...cluster, ...world, "--max-surge", "lots"], code: ExitCode.usage, says: /--max-surge lots is not an amount/ },
-  { name: "max surge 0 in surge mode", argv: ["upgrade-cluster", ...cluster, ...world, "--max-surge", "0", "--yes"], code: ExitCode.usage, says: /max surge of 0/ },
-  { name: "max draining 0", argv: ["upgrade-cluster", ...cluster, ...world, "--max-draining", "0", "--yes"], code: ExitCode.usage, says: /max draining of 0/ },
-  { name: "percentage over 100", argv: ["plan", ...cluster, ...world, "--max-draining", "150%"], code: ExitCode.usage, says: /150% is more than the whole group/ },
-  { name: "negative timeout", argv: ["upgrade-cluster", ...cluster, ...world, "--drain-timeout=-5m", "--yes"], code: ExitCode.usage, says: /--drain-timeout -5m is negative/ },
-  { name: "duration without a unit", argv: ["plan", ...cluster, ...world, "--bake-time", "10"], code: ExitCode.usage, says: /--bake-time 10 is not a duration/ },
-  { name: "negative Go polling timeout", argv: ["plan", ...cluster, ...world, "--polling-timeout-minutes=-1"], code: ExitCode.usage, says: /must be positive/ },
-  { name: "run timeout shorter than a phase", argv: ["plan", ...cluster, ...world, "--run-timeout", "1m"], code: ExitCode.usage, says: /whole-run timeout is shorter/ },
-  { name: "--max-run-time 0", argv: ["upgrade-cluster", ...cluster, ...world, "--max-run-time", "0s", "--yes"], code: ExitCode.usage, says: /leaves no time/ },
-  { name: "unknown capacity mode", argv: ["plan", ...cluster, ...world, "--capacity-mode", "yolo"], code: ExitCode.usage, says: /capacity-mode/ },
-  { name: "unknown flag", argv: ["plan", ...cluster, ...world, "--bogus"], code: ExitCode.usage, says: /--bogus/ },
+  {
+    name: "image filter matching nothing",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--ami-filter", "nothing-*", "--yes"],
+    code: ExitCode.failed,
+    says: /no available image .* named nothing-\*/,
+  },
+  {
+    name: "unknown image id",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--ami-id", "ami-0000000000000dead", "--yes"],
+    code: ExitCode.failed,
+    says: /ami-0000000000000dead/,
+  },
+  {
+    name: "malformed image id",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--ami-id", "ubuntu", "--yes"],
+    code: ExitCode.usage,
+    says: /--ami-id ubuntu is not an image id/,
+  },
+  {
+    name: "--ami-id with --ami-filter",
+    argv: ["plan", ...cluster, ...world, "--ami-id", "ami-0a1b2c3d4e5f60002", "--ami-filter", "al2023-*"],
+    code: ExitCode.usage,
+    says: /--ami-filter and --ami-id/,
+  },
+  {
+    name: "SSM parameter that is not a path",
+    argv: ["plan", ...cluster, ...world, "--ami-ssm-parameter", "recommended"],
+    code: ExitCode.usage,
+    says: /not a parameter path/,
+  },
+  {
+    name: "bad region",
+    argv: ["list-clusters", "--region", "mars-north"],
+    code: ExitCode.usage,
+    says: /"mars-north" is not an AWS Region/,
+  },
+  {
+    name: "--region with --simulator",
+    argv: ["plan", ...cluster, ...world, "--region", "eu-west-1"],
+    code: ExitCode.usage,
+    says: /--simulator runs against a simulated one/,
+  },
+  {
+    name: "max surge that is not an amount",
+    argv: ["plan", ...cluster, ...world, "--max-surge", "lots"],
+    code: ExitCode.usage,
+    says: /--max-surge lots is not an amount/,
+  },
+  {
+    name: "max surge 0 in surge mode",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--max-surge", "0", "--yes"],
+    code: ExitCode.usage,
+    says: /max surge of 0/,
+  },
+  {
+    name: "max draining 0",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--max-draining", "0", "--yes"],
+    code: ExitCode.usage,
+    says: /max draining of 0/,
+  },
+  {
+    name: "percentage over 100",
+    argv: ["plan", ...cluster, ...world, "--max-draining", "150%"],
+    code: ExitCode.usage,
+    says: /150% is more than the whole group/,
+  },
+  {
+    name: "negative timeout",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--drain-timeout=-5m", "--yes"],
+    code: ExitCode.usage,
+    says: /--drain-timeout -5m is negative/,
+  },
+  {
+    name: "duration without a unit",
+    argv: ["plan", ...cluster, ...world, "--bake-time", "10"],
+    code: ExitCode.usage,
+    says: /--bake-time 10 is not a duration/,
+  },
+  {
+    name: "negative Go polling timeout",
+    argv: ["plan", ...cluster, ...world, "--polling-timeout-minutes=-1"],
+    code: ExitCode.usage,
+    says: /must be positive/,
+  },
+  {
+    name: "run timeout shorter than a phase",
+    argv: ["plan", ...cluster, ...world, "--run-timeout", "1m"],
+    code: ExitCode.usage,
+    says: /whole-run timeout is shorter/,
+  },
+  {
+    name: "--max-run-time 0",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--max-run-time", "0s", "--yes"],
+    code: ExitCode.usage,
+    says: /leaves no time/,
+  },
+  {
+    name: "unknown capacity mode",
+    argv: ["plan", ...cluster, ...world, "--capacity-mode", "yolo"],
+    code: ExitCode.usage,
+    says: /capacity-mode/,
+  },
+  {
+    name: "unknown flag",
+    argv: ["plan", ...cluster, ...world, "--bogus"],
+    code: ExitCode.usage,
+    says: /--bogus/,
+  },
   { name: "unknown command", argv: ["upgrade"], code: ExitCode.usage, says: /Unknown subcommand "upgrade"/ },
   { name: "missing --cluster", argv: ["plan", ...world], code: ExitCode.usage, says: /--cluster/ },
-  { name: "unknown output format", argv: ["status", ...cluster, ...world, "--output", "xml"], code: ExitCode.usage, says: /--output/ },
-  { name: "unknown scenario", argv: ["simulate", "--scenario", "huge-9000"], code: ExitCode.usage, says: /unknown scenario "huge-9000"/ },
+  {
+    name: "unknown output format",
+    argv: ["status", ...cluster, ...world, "--output", "xml"],
+    code: ExitCode.usage,
+    says: /--output/,
+  },
+  {
+    name: "unknown scenario",
+    argv: ["simulate", "--scenario", "huge-9000"],
+    code: ExitCode.usage,
+    says: /unknown scenario "huge-9000"/,
+  },
   {
     name: "scenario file that is not a scenario",
     argv: ["simulate", "--scenario", "broken.json"],
     code: ExitCode.usage,
     says: /broken\.json is not a valid scenario/,
-    given: (cwd) => writeFileSync(join(cwd, "broken.json"), JSON.stringify({ name: "broken", groups: "none" })),
+    given: (cwd) =>
+      writeFileSync(join(cwd, "broken.json"), JSON.stringify({ name: "broken", groups: "none" })),
   },
-  { name: "--simulator-wait without a simulator", argv: ["list-clusters", "--simulator-wait", "5m"], code: ExitCode.usage, says: /no --simulator target was given/ },
-  { name: "--simulator-wait without a unit", argv: ["status", ...cluster, ...world, "--simulator-wait", "5"], code: ExitCode.usage, says: /--simulator-wait 5 is not a duration/ },
-  { name: "bad event log location", argv: ["plan", ...cluster, ...world, "--event-log", "dynamodb://x"], code: ExitCode.usage, says: /a table name is 3 to 255/ },
-  { name: "apply without a terminal and without --yes", argv: ["upgrade-cluster", ...cluster, ...world], code: ExitCode.usage, says: /not on a terminal/ },
-  { name: "rollback without a terminal and without --yes", argv: ["rollback", ...cluster, ...world], code: ExitCode.usage, says: /not on a terminal/ },
-  { name: "resume without an open run", argv: ["resume", ...cluster, ...world], code: ExitCode.failed, says: /no open run to continue/ },
-  { name: "history of an unknown run", argv: ["history", ...cluster, ...world, "--run", "run-42"], code: ExitCode.usage, says: /no run run-42/ },
+  {
+    name: "scenario that is a device, not a file",
+    argv: ["simulate", "--scenario", "/dev/zero"],
+    code: ExitCode.usage,
+    says: /\/dev\/zero is not a regular file/,
+  },
+  {
+    name: "scenario with a 5 MB field",
+    argv: ["simulate", "--scenario", "huge-field.json"],
+    code: ExitCode.usage,
+    says: /name holds a string of more than 65536 characters/,
+    given: (cwd) =>
+      writeFileSync(
+        join(cwd, "huge-field.json"),
+        JSON.stringify({ ...scenarios.small, name: "x".repeat(5 * 1024 * 1024) }),
+      ),
+  },
+  {
+    name: "simulator state that is a device, not a file",
+    argv: ["plan", ...cluster, "--simulator-state", "/dev/zero"],
+    code: ExitCode.usage,
+    says: /\/dev\/zero is not a regular file/,
+  },
+  {
+    name: "--simulator-wait without a simulator",
+    argv: ["list-clusters", "--simulator-wait", "5m"],
+    code: ExitCode.usage,
+    says: /no --simulator target was given/,
+  },
+  {
+    name: "--simulator-wait without a unit",
+    argv: ["status", ...cluster, ...world, "--simulator-wait", "5"],
+    code: ExitCode.usage,
+    says: /--simulator-wait 5 is not a duration/,
+  },
+  {
+    name: "bad event log location",
+    argv: ["plan", ...cluster, ...world, "--event-log", "dynamodb://x"],
+    code: ExitCode.usage,
+    says: /a table name is 3 to 255/,
+  },
+  {
+    name: "event log scheme in capitals",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--event-log", "DYNAMODB://runs", "--yes"],
+    code: ExitCode.usage,
+    says: /expected dynamodb:\/\/TABLE, file:\/\/DIRECTORY, a directory or memory/,
+  },
+  {
+    name: "event log with an unknown scheme",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--event-log", "s3://bucket", "--yes"],
+    code: ExitCode.usage,
+    says: /"s3:\/\/bucket"/,
+  },
+  {
+    name: "event log in a directory that cannot hold files",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--event-log", "/proc/self", "--yes"],
+    code: ExitCode.failed,
+    says: /cannot create files in \/proc\/self/,
+  },
+  {
+    name: "apply without a terminal and without --yes",
+    argv: ["upgrade-cluster", ...cluster, ...world],
+    code: ExitCode.usage,
+    says: /not on a terminal/,
+  },
+  {
+    name: "rollback without a terminal and without --yes",
+    argv: ["rollback", ...cluster, ...world],
+    code: ExitCode.usage,
+    says: /not on a terminal/,
+  },
+  {
+    name: "resume without an open run",
+    argv: ["resume", ...cluster, ...world],
+    code: ExitCode.failed,
+    says: /no open run to continue/,
+  },
+  {
+    name: "history of an unknown run",
+    argv: ["history", ...cluster, ...world, "--run", "run-42"],
+    code: ExitCode.usage,
+    says: /no run run-42/,
+  },
   {
     name: "cluster locked by another run",
     argv: ["upgrade-cluster", ...cluster, ...world, "--yes"],
@@ -92,21 +286,27 @@ const matrix: ReadonlyArray<BadInput> = [
     says: /cannot be read/,
     given: (cwd) => {
       mkdirSync(join(cwd, "world.jsonl.events", "runs"), { recursive: true })
-      writeFileSync(join(cwd, "world.jsonl.events", "runs", "small-cluster-20261126T000000Z-0badf0.jsonl"), "{ this is not a run event\n")
+      writeFileSync(
+        join(cwd, "world.jsonl.events", "runs", "small-cluster-20261126T000000Z-0badf0.jsonl"),
+        "{ this is not a run event\n",
+      )
     },
   },
 ]
 
 describe("given a bad command line or world, the CLI refuses it", () => {
-  it.each(matrix)("$name: says what was wrong and what to do, exits with its code, changes nothing", async ({ argv, code, says, given }) => {
-    const cwd = tempDir("bad-input")
-    await given?.(cwd)
-    const run = await runInProcess(argv, { cwd })
-    expect(run.stderr).toMatch(says)
-    expect(run.stderr).toMatch(/what to do:|--help/)
-    expect(run.code).toBe(code)
-    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
-  })
+  it.each(matrix)(
+    "$name: says what was wrong and what to do, exits with its code, changes nothing",
+    async ({ argv, code, says, given }) => {
+      const cwd = tempDir("bad-input")
+      await given?.(cwd)
+      const run = await runInProcess(argv, { cwd })
+      expect(run.stderr).toMatch(says)
+      expect(run.stderr).toMatch(/what to do:|--help/)
+      expect(run.code).toBe(code)
+      expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
+    },
+  )
 
   it("has at least twenty cases", () => {
     expect(matrix.length).toBeGreaterThanOrEqual(20)

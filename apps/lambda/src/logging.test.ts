@@ -1,6 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Data, Effect, Logger } from "effect"
-import { clusterAnnotation, CurrentRunLogContext, emptyRunLogContext, jsonLogger } from "./logging.ts"
+import {
+  clusterAnnotation,
+  CurrentRunLogContext,
+  emptyRunLogContext,
+  jsonLogger,
+  MAX_LOG_LINE,
+} from "./logging.ts"
 
 const captureLines = <A, E>(effect: Effect.Effect<A, E>) => {
   const lines: Array<string> = []
@@ -70,6 +76,28 @@ describe("jsonLogger", () => {
       )
       expect(failure[0]?.["cause"]).toContain("Boom")
     }),
+  )
+
+  it.effect(
+    "given unbounded fields (a 5 MB message, many long annotations), when logging, then every line stays under CloudWatch's 256 KB and says what was cut",
+    () =>
+      Effect.gen(function* () {
+        const huge = "x".repeat(5 * 1024 * 1024)
+        const many = Object.fromEntries(
+          Array.from({ length: 100 }, (_, k) => [`field${k}`, "y".repeat(6000)]),
+        )
+        const [one, wide] = yield* captureLines(
+          Effect.all([
+            Effect.logInfo(huge).pipe(Effect.annotateLogs(clusterAnnotation, "prod")),
+            Effect.logInfo("wide").pipe(Effect.annotateLogs(many)),
+          ]),
+        )
+        const lengths = [one, wide].map((record) => JSON.stringify(record).length)
+        expect(lengths.every((length) => length < MAX_LOG_LINE)).toBe(true)
+        expect(one).toMatchObject({ cluster: "prod", level: "INFO" })
+        expect(String(one?.["message"])).toContain(`(truncated: ${huge.length} characters)`)
+        expect(wide?.["truncated"]).toMatch(/the whole line had \d+ characters/)
+      }),
   )
 
   it.effect("given a value JSON cannot hold, when logging, then the line is still written", () =>

@@ -55,9 +55,41 @@ export const logRecord = (options: Logger.Options<unknown>): Record<string, unkn
   }
 }
 
-/** JSON text of a record; a value JSON cannot hold (a bigint, a cycle) degrades to its string form rather than losing the line. */
+/** The longest string a log field keeps; the rest is cut and its length said. */
+const MAX_LOG_STRING = 8 * 1024
+/** CloudWatch Logs refuses events over 256 KB: a line stays well under, whatever it was given. */
+export const MAX_LOG_LINE = 200 * 1024
+
+const truncated = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max)}… (truncated: ${text.length} characters)`
+
+/**
+ * JSON text of a record, under {@link MAX_LOG_LINE}: every string is cut to {@link MAX_LOG_STRING}, and a
+ * line still too long keeps only its fixed fields and the start of its message. A value JSON cannot hold
+ * (a bigint, a cycle) degrades to its string form rather than losing the line.
+ */
 const jsonLine = (record: Record<string, unknown>): string => {
-  const replacer = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value)
+  const line = fullJsonLine(record)
+  if (line.length <= MAX_LOG_LINE) return line
+  const { timestamp, level, cluster, runId, phase } = record
+  return JSON.stringify({
+    timestamp,
+    level,
+    message: truncated(line, MAX_LOG_STRING),
+    cluster,
+    runId,
+    phase,
+    truncated: `the whole line had ${line.length} characters`,
+  })
+}
+
+const fullJsonLine = (record: Record<string, unknown>): string => {
+  const replacer = (_key: string, value: unknown) =>
+    typeof value === "bigint"
+      ? value.toString()
+      : typeof value === "string"
+        ? truncated(value, MAX_LOG_STRING)
+        : value
   try {
     return JSON.stringify(record, replacer)
   } catch {

@@ -24,12 +24,16 @@ export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> => AwsLi
 /**
  * An event log by location, as the CLI's `--event-log` reads it: `"memory"` (lost with the process),
  * `"dynamodb://TABLE"`, `"file://DIRECTORY"` or a directory; without a location, the local file log
- * in the user's state directory (`~/.local/state/ecs-ami-deploy`). A location that does not parse is
- * an `InvalidOptions` naming it.
+ * in the user's state directory (`~/.local/state/ecs-ami-deploy`). A relative directory resolves
+ * against `options.cwd` (default: the process's). A location that does not parse — an unknown scheme
+ * such as `s3://b`, or `DYNAMODB://t` — is an `InvalidOptions` naming it.
  */
-export const eventLogAt = (location?: string): Layer.Layer<EventLog, InvalidOptions> => {
+export const eventLogAt = (
+  location?: string,
+  options: { readonly cwd?: string } = {},
+): Layer.Layer<EventLog, InvalidOptions> => {
   if (location === undefined) return layerFile()
-  const parsed = parseEventLogLocation(location)
+  const parsed = parseEventLogLocation(location, options.cwd)
   return Result.isSuccess(parsed)
     ? layerForLocation(parsed.success)
     : Layer.effect(

@@ -56,7 +56,8 @@ export const defaultStateDirectory = (
 }
 
 /** Run ids and cluster names become file names: escape anything a path could misread (`/`, `..`). */
-const fileNameOf = (name: string): string => encodeURIComponent(name).replaceAll(".", "%2E").replaceAll("*", "%2A")
+const fileNameOf = (name: string): string =>
+  encodeURIComponent(name).replaceAll(".", "%2E").replaceAll("*", "%2A")
 
 const LockFile = Schema.Struct({
   clusterName: Schema.String,
@@ -70,10 +71,19 @@ const decodeLockFile = Schema.decodeUnknownEffect(LockFile)
 const lockFileName = /^(\d+)\.json$/
 const RUN_FILE_SUFFIX = ".jsonl"
 
-const retryableCodes: ReadonlySet<string> = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE", "ETIMEDOUT"])
+const retryableCodes: ReadonlySet<string> = new Set([
+  "EAGAIN",
+  "EBUSY",
+  "EINTR",
+  "EMFILE",
+  "ENFILE",
+  "ETIMEDOUT",
+])
 
 const errorCode = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined
 
 const unavailable = (location: string) => (error: unknown) =>
   new EventLogUnavailable({
@@ -84,6 +94,35 @@ const unavailable = (location: string) => (error: unknown) =>
 
 const io = <A>(location: string, run: () => Promise<A>): Effect.Effect<A, EventLogUnavailable> =>
   Effect.tryPromise({ try: run, catch: unavailable(location) })
+
+/**
+ * Makes sure the state directory is a real directory this process can create files in, creating the
+ * missing levels one by one. A recursive mkdir is avoided here on purpose: on a pseudo file system
+ * such as /proc it can spin forever (and the process with it); this check fails at once instead.
+ */
+const checkStateDirectory = (directory: string): Promise<void> =>
+  (async () => {
+    const missing: Array<string> = []
+    for (let existing = directory; ; existing = path.dirname(existing)) {
+      try {
+        if (!(await fs.stat(existing)).isDirectory()) throw new Error(`${existing} is not a directory`)
+        break
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT" || path.dirname(existing) === existing) throw error
+        missing.unshift(existing)
+      }
+    }
+    for (const level of missing) await fs.mkdir(level)
+    const probe = path.join(directory, `.write-check-${randomUUID()}`)
+    try {
+      await fs.writeFile(probe, "")
+    } catch (error) {
+      throw new Error(`cannot create files in ${directory} (${errorCode(error) ?? String(error)})`, {
+        cause: error,
+      })
+    }
+    await fs.unlink(probe)
+  })()
 
 /** Reads a file, or `undefined` when it does not exist. */
 const readIfExists = (file: string) =>
@@ -97,7 +136,11 @@ const readIfExists = (file: string) =>
   })
 
 /** Opens a file for the duration of `use`, closing it whatever happens. */
-const withFile = async <A>(file: string, flags: string, use: (handle: fs.FileHandle) => Promise<A>): Promise<A> => {
+const withFile = async <A>(
+  file: string,
+  flags: string,
+  use: (handle: fs.FileHandle) => Promise<A>,
+): Promise<A> => {
   const handle = await fs.open(file, flags)
   try {
     return await use(handle)
@@ -128,7 +171,8 @@ const runIdOfFileName = (name: string): string | undefined => {
 }
 
 /** Makes a directory entry (a created or renamed file) durable. */
-const syncDirectory = (directory: string): Promise<void> => withFile(directory, "r", (handle) => handle.sync())
+const syncDirectory = (directory: string): Promise<void> =>
+  withFile(directory, "r", (handle) => handle.sync())
 
 /** Writes `text` to a fresh temporary file beside `target` and flushes it. */
 const writeTemporary = async (target: string, text: string): Promise<string> => {
@@ -151,11 +195,19 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   const runsDirectory = path.join(directory, "runs")
   const runFile = (runId: string) => path.join(runsDirectory, `${fileNameOf(runId)}${RUN_FILE_SUFFIX}`)
   const lockDirectory = (clusterName: string) => path.join(directory, "locks", fileNameOf(clusterName))
-  const lockFile = (clusterName: string, token: number) => path.join(lockDirectory(clusterName), `${token}.json`)
+  const lockFile = (clusterName: string, token: number) =>
+    path.join(lockDirectory(clusterName), `${token}.json`)
   const writes = Semaphore.makeUnsafe(1)
+  // Checked once, before the first write (reads of a directory that does not exist find nothing).
+  let stateDirectoryChecked: Promise<void> | undefined
+  const writable = io(directory, () => (stateDirectoryChecked ??= checkStateDirectory(directory)))
+  const writing = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
+    writes.withPermit(Effect.andThen(writable, operation))
 
   /** The cluster's current lock: the acquisition with the highest token. */
-  const readLock = (clusterName: string): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+  const readLock = (
+    clusterName: string,
+  ): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
       const names = yield* listIfExists(lockDirectory(clusterName))
       const tokens = names.flatMap((name) => {
@@ -194,7 +246,9 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
         .filter(({ line }) => line.trim() !== "")
     })
 
-  const loadRun = (runId: string): Effect.Effect<ReadonlyArray<RunEvent>, EventLogUnavailable | EventLogCorrupt> =>
+  const loadRun = (
+    runId: string,
+  ): Effect.Effect<ReadonlyArray<RunEvent>, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
       const file = runFile(runId)
       const lines = yield* readLines(runId)
@@ -237,11 +291,13 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   }
 
   const currentLease = (lease: Lease) =>
-    Effect.flatMap(readLock(lease.clusterName), (record) => Effect.fromResult(checkLeaseCurrent(record, lease)))
+    Effect.flatMap(readLock(lease.clusterName), (record) =>
+      Effect.fromResult(checkLeaseCurrent(record, lease)),
+    )
 
   return EventLog.of({
     acquire: (input) =>
-      writes.withPermit(
+      writing(
         Effect.gen(function* () {
           const next = yield* Effect.fromResult(acquireLock(yield* readLock(input.clusterName), input))
           const file = lockFile(input.clusterName, next.fencingToken)
@@ -270,7 +326,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
         }),
       ),
     renew: (lease, { leaseMs, now }) =>
-      writes.withPermit(
+      writing(
         Effect.gen(function* () {
           const renewed = { ...(yield* currentLease(lease)), expiresAt: now + leaseMs }
           yield* rewriteLock(renewed)
@@ -278,14 +334,14 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
         }),
       ),
     release: (lease) =>
-      writes.withPermit(
+      writing(
         Effect.gen(function* () {
           const current = checkLeaseCurrent(yield* readLock(lease.clusterName), lease)
           if (Result.isSuccess(current)) yield* rewriteLock({ ...current.success, released: true })
         }),
       ),
     append: (lease, events) =>
-      writes.withPermit(
+      writing(
         Effect.gen(function* () {
           yield* currentLease(lease)
           const runIds = [...new Set(events.map((event) => event.runId))]
@@ -293,10 +349,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
           for (const runId of runIds) lastSeqs.set(runId, FIRST_SEQ - 1 + (yield* readLines(runId)).length)
           yield* Effect.fromResult(checkSequence((runId) => lastSeqs.get(runId) ?? FIRST_SEQ - 1, events))
           for (const runId of runIds)
-            yield* appendLines(
-              runId,
-              events.filter((event) => event.runId === runId).map(formatRecord),
-            )
+            yield* appendLines(runId, events.filter((event) => event.runId === runId).map(formatRecord))
         }),
       ),
     load: loadRun,
