@@ -33,3 +33,16 @@ export class UnexpectedDecision extends Schema.TaggedError<UnexpectedDecision>()
     return `the planner decided ${this.decision} for cluster ${this.clusterName} while the run is ${this.state}`
   }
 }
+
+/**
+ * The planner emitted again a destructive command (terminate, detach, drain, stop tasks) whose earlier
+ * issue the log records as succeeded: a planner defect, refused before any AWS call.
+ */
+export class DestructiveCommandRepeated extends Schema.TaggedError<DestructiveCommandRepeated>()(
+  "DestructiveCommandRepeated",
+  { clusterName: Schema.String, commandId: Schema.String, command: Schema.String },
+) {
+  override get message(): string {
+    return `refused to issue ${this.command} ${this.commandId} on cluster ${this.clusterName} again: the log records it as succeeded (a planner defect; nothing was called)`
+  }
+}

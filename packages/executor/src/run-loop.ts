@@ -18,6 +18,7 @@ import { Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
   EVENT_SCHEMA_VERSION,
   EventLogCorrupt,
+  isDestructive,
   LockHeld,
   type EventLogUnavailable,
   type SequenceConflict,
@@ -32,7 +33,7 @@ import {
 } from "@ecs-ami-deploy/domain"
 import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
 import { decide, evolve, initialState, type CommandRecord, type RunState } from "@ecs-ami-deploy/planner"
-import { UnexpectedDecision } from "./errors.ts"
+import { DestructiveCommandRepeated, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
 import { observeSnapshot } from "./observe.ts"
@@ -290,11 +291,23 @@ const MAX_FAILED_OBSERVATIONS = 10
 
 type IssueOutcome = "succeeded" | "failed" | "out-of-time"
 
+/** A destructive command is issued once per id: a planner that asks again gets this error, and nothing is called. */
+export const repeatedDestructive = (
+  clusterName: string,
+  record: CommandRecord | undefined,
+  command: Command,
+): DestructiveCommandRepeated | undefined =>
+  record?.outcome === "succeeded" && isDestructive(command)
+    ? new DestructiveCommandRepeated({ clusterName, commandId: command.id, command: command._tag })
+    : undefined
+
 /** Records the intent, runs the command within its budget, records the outcome. */
 const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
   Effect.gen(function* () {
     const eventLog = yield* EventLog
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
+    const repeated = repeatedDestructive(invocation.clusterName, record, command)
+    if (repeated !== undefined) return yield* repeated
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
     yield* keepLease(invocation)
