@@ -22,7 +22,9 @@ export interface ConsoleIoShape {
   readonly cwd: string
 }
 
-export class ConsoleIo extends Context.Service<ConsoleIo, ConsoleIoShape>()("@ecs-ami-deploy/cli/ConsoleIo") {}
+export class ConsoleIo extends Context.Service<ConsoleIo, ConsoleIoShape>()(
+  "@ecs-ami-deploy/cli/ConsoleIo",
+) {}
 
 /** Writes one line to standard output. */
 export const line = (text: string) => ConsoleIo.use((io) => io.out(`${text}\n`))
@@ -45,20 +47,22 @@ const askOnTerminal = (question: string): Effect.Effect<boolean> =>
  * What the console allows: questions and redrawing need a terminal on both ends; colour also needs
  * `NO_COLOR` unset or empty (https://no-color.org).
  */
-export const terminalCapabilities = (stdoutIsTty: boolean, stdinIsTty: boolean, env: Readonly<Record<string, string | undefined>>) => {
+export const terminalCapabilities = (
+  stdoutIsTty: boolean,
+  stdinIsTty: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+) => {
   const interactive = stdoutIsTty && stdinIsTty
   return { interactive, color: interactive && (env["NO_COLOR"] ?? "") === "" }
 }
 
 /** The real process: stdout/stderr, its TTY-ness and `NO_COLOR`. */
 export const nodeConsoleIo: Layer.Layer<ConsoleIo> = Layer.sync(ConsoleIo, () => {
-  // A reader that went away (`| head`) is not an error of the command: stop quietly, as Unix tools do.
-  for (const stream of [process.stdout, process.stderr])
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
-      throw error
-    })
-  const { interactive, color } = terminalCapabilities(process.stdout.isTTY === true, process.stdin.isTTY === true, process.env)
+  const { interactive, color } = terminalCapabilities(
+    process.stdout.isTTY === true,
+    process.stdin.isTTY === true,
+    process.env,
+  )
   return ConsoleIo.of({
     out: (text) => Effect.sync(() => void process.stdout.write(text)),
     err: (text) => Effect.sync(() => void process.stderr.write(text)),

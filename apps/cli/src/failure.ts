@@ -35,11 +35,13 @@ export const ExitCode = {
   rolledBack: 4,
   /** The run ended with a mixed fleet (outcome incomplete or halted): the message lists every instance and its image. */
   mixedFleet: 5,
+  /** The run was suspended (`--max-run-time`, or an invocation stopped before its deadline): `resume` continues it. EX_TEMPFAIL. */
+  suspended: 75,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export const exitCodeHelp =
-  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back, 5 ended with a mixed fleet (incomplete or halted: the message lists the fleet), 130 interrupted (the run stays open)"
+  "exit codes: 0 success or nothing to do, 1 failed, 2 usage error, 3 locked by another run, 4 rolled back, 5 ended with a mixed fleet (incomplete or halted: the message lists the fleet), 75 suspended (resume continues it), 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM and 141 output closed (the run stays open, recorded as suspended)"
 
 /** A failure as the user sees it: what was wrong, what to do, and the exit code. */
 export class CliFailure extends Data.TaggedError("CliFailure")<{

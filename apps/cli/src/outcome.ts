@@ -23,8 +23,9 @@ export const exitCodeOf = (result: RunResult): ExitCode => {
       return exitCodeOfOutcome[result.outcome]
     case "Refused":
     case "Deferred":
-    case "Suspended":
       return Codes.failed
+    case "Suspended":
+      return Codes.suspended
   }
 }
 

@@ -151,7 +151,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       )
       expect(stopped.stdout).toMatch(/suspended: stopped before the deadline/)
       expect(stopped.stdout).toContain("continue it with: ecs-ami-deploy resume --cluster small-cluster")
-      expect(stopped.code).toBe(ExitCode.failed)
+      expect(stopped.code).toBe(ExitCode.suspended)
 
       const open = await runInProcess(["status", ...cluster, ...world], { cwd })
       expect(open.stdout).toMatch(/status +open \(running\)/)
@@ -207,7 +207,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
         ["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m"],
         { cwd },
       )
-      expect(stopped.code).toBe(ExitCode.failed)
+      expect(stopped.code).toBe(ExitCode.suspended)
       const rolledBack = await runProcess(
         ["rollback", ...cluster, "--simulator-state", "world.jsonl", "--yes", "--reason", "test of rollback"],
         { cwd },
@@ -221,10 +221,19 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
     processTimeout,
   )
 
-  it(
-    "Ctrl-C in the middle of a rollout leaves the run open for resume and exits 130",
-    async () => {
-      const cwd = tempDir("interrupt")
+  it.each([
+    { how: "Ctrl-C (SIGINT)", signal: "SIGINT", code: 130, reason: "interrupted by SIGINT" },
+    { how: "a closed terminal (SIGHUP)", signal: "SIGHUP", code: 129, reason: "interrupted by SIGHUP" },
+    {
+      how: "a closed output pipe (EPIPE)",
+      signal: "close-output",
+      code: 141,
+      reason: "its output was closed (EPIPE)",
+    },
+  ] as const)(
+    "$how in the middle of a rollout records the suspension with its reason, releases the lock, and exits $code",
+    async ({ signal, code, reason }) => {
+      const cwd = tempDir(`interrupt-${signal}`)
       const world = ["--simulator", "large-200", "--simulator-state", "world.jsonl"]
       const run = await runProcess(
         [
@@ -236,18 +245,16 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
           "--unsafe-services",
           "proceed",
         ],
-        {
-          cwd,
-          interruptWhen: /DrainInstances: drain wave 1/,
-        },
+        { cwd, interruptWhen: /DrainInstances: drain wave 1/, signal },
       )
       expect(run.stderr).toContain("interrupted: an open run stays open")
-      expect(run.code).toBe(130)
-      const status = await runInProcess(
-        ["status", "--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"],
-        { cwd },
-      )
-      expect(status.stdout).toMatch(/status +open \(running\)/)
+      expect(run.code).toBe(code)
+      const state = ["--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"]
+      const history = await runInProcess(["history", ...state], { cwd })
+      expect(history.stdout).toContain(`suspended: ${reason}`)
+      // The lock was released: resume starts at once instead of answering "locked" until the lease expires.
+      const resumed = await runProcess(["resume", ...state, "--max-run-time", "1m"], { cwd })
+      expect(resumed.code).not.toBe(ExitCode.locked)
     },
     processTimeout,
   )

@@ -54,7 +54,12 @@ const captureConsole = (options: {
 /** Runs the CLI in this process with a captured, non-interactive console. */
 export const runInProcess = async (
   argv: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interactive?: boolean; readonly answer?: boolean },
+  options: {
+    readonly cwd: string
+    readonly env?: Record<string, string>
+    readonly interactive?: boolean
+    readonly answer?: boolean
+  },
 ): Promise<CliRun & { readonly questions: ReadonlyArray<string> }> => {
   const console = captureConsole({
     cwd: options.cwd,
@@ -70,16 +75,28 @@ const main = resolve(import.meta.dirname, "../src/main.ts")
 
 /**
  * Runs the CLI as a process (Node 24 on the sources), without a terminal. `interruptWhen` sends
- * `signal` (default SIGINT, Ctrl-C) once standard output matches it.
+ * `signal` (default SIGINT, Ctrl-C) once standard output matches it, or with `signal: "close-output"`
+ * closes the reading end of its standard output (what `| head` does once it has its lines).
  */
 export const runProcess = (
   argv: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly interruptWhen?: RegExp; readonly signal?: NodeJS.Signals },
+  options: {
+    readonly cwd: string
+    readonly env?: Record<string, string>
+    readonly interruptWhen?: RegExp
+    readonly signal?: NodeJS.Signals | "close-output"
+  },
 ): Promise<CliRun> =>
   new Promise((done, fail) => {
     const child = spawn(process.execPath, ["--conditions=@ecs-ami-deploy/source", main, ...argv], {
       cwd: options.cwd,
-      env: { PATH: process.env["PATH"] ?? "", HOME: options.cwd, XDG_STATE_HOME: join(options.cwd, "state"), NO_COLOR: "1", ...options.env },
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: options.cwd,
+        XDG_STATE_HOME: join(options.cwd, "state"),
+        NO_COLOR: "1",
+        ...options.env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     })
     let stdout = ""
@@ -89,16 +106,21 @@ export const runProcess = (
       stdout += chunk.toString()
       if (!interrupted && options.interruptWhen?.test(stdout) === true) {
         interrupted = true
-        child.kill(options.signal ?? "SIGINT")
+        if (options.signal === "close-output") child.stdout.destroy()
+        else child.kill(options.signal ?? "SIGINT")
       }
     })
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
     child.on("error", fail)
-    child.on("close", (code, signal) => done({ code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]), stdout, stderr }))
+    child.on("close", (code, signal) =>
+      done({ code: code ?? (signal === null ? -1 : 128 + os.constants.signals[signal]), stdout, stderr }),
+    )
   })
 
 /** The calls that changed the simulated world, as journaled in a `--simulator-state` file (none when it was never created). */
-export const journaledCalls = (stateFile: string): ReadonlyArray<{ readonly port: string; readonly method: string }> =>
+export const journaledCalls = (
+  stateFile: string,
+): ReadonlyArray<{ readonly port: string; readonly method: string }> =>
   existsSync(stateFile)
     ? readFileSync(stateFile, "utf8")
         .split("\n")

@@ -56,6 +56,7 @@ export {
   rolloutEnvironment,
   type RolloutEnvironment,
   silentNotifier,
+  StopReason,
 } from "./environment.ts"
 export {
   /** The Auto Scaling port (groups, capacity, processes, launch configurations). */

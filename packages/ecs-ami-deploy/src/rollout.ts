@@ -36,6 +36,7 @@ import {
   StatusOptions,
   UpgradeOptions,
 } from "./options.ts"
+import { StopReason } from "./environment.ts"
 import { pluginsLayer, surfacePluginFailures } from "./plugins.ts"
 
 /** Who holds the lock when the caller does not say: this process on this host. */
@@ -76,10 +77,10 @@ const noNewRun = (clusterName: string): AmiSource => ({
  * Records that an interrupted or crashed invocation stopped, through the executor's deadline path (see the module
  * comment). Without an open run it does nothing: with no room before the deadline the executor starts none.
  */
-const recordSuspension = (invocation: ReturnType<typeof invocationOf>) =>
+const recordSuspension = (invocation: ReturnType<typeof invocationOf>, stopReason: string) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
-    yield* runRollout({ ...invocation, deadline: now, policy: defaultPolicy })
+    yield* runRollout({ ...invocation, deadline: now, stopReason, policy: defaultPolicy })
   }).pipe(
     Effect.provide(pluginsLayer({ ami: noNewRun(invocation.clusterName) })),
     // Best effort: the run is resumable either way, and another executor may hold the lock by now.
@@ -92,7 +93,17 @@ const suspendedWhenStopped =
   (invocation: ReturnType<typeof invocationOf>) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Effect.onError(effect, (cause) =>
-      Cause.hasInterrupts(cause) || Cause.hasDies(cause) ? recordSuspension(invocation) : Effect.void,
+      Cause.hasInterrupts(cause)
+        ? Effect.gen(function* () {
+            const reason = yield* StopReason
+            yield* recordSuspension(invocation, reason.current)
+          })
+        : Cause.hasDies(cause)
+          ? recordSuspension(
+              invocation,
+              `stopped by an unexpected error: ${Cause.pretty(cause).split("\n")[0] ?? "defect"}`,
+            )
+          : Effect.void,
     )
 
 /**

@@ -23,6 +23,8 @@ export interface InvocationInput {
   readonly holder: string
   /** Epoch ms on the Clock by which the invocation must have returned; the run is suspended before it. */
   readonly deadline?: number
+  /** What the suspension at the deadline records as its reason (default: "stopped before the deadline <time>"). */
+  readonly stopReason?: string
   readonly settings?: Partial<ExecutorSettings>
 }
 
@@ -30,6 +32,7 @@ const lockInput = (input: InvocationInput) => ({
   clusterName: input.clusterName,
   holder: input.holder,
   deadline: input.deadline,
+  stopReason: input.stopReason,
   settings: { ...defaultExecutorSettings, ...input.settings },
 })
 

@@ -82,6 +82,8 @@ export interface Invocation {
   readonly clusterName: string
   readonly holder: string
   readonly deadline: number | undefined
+  /** The reason a suspension at the deadline records, when the caller knows better than "the deadline". */
+  readonly stopReason: string | undefined
   readonly settings: ExecutorSettings
   readonly lease: Ref.Ref<Lease>
 }
@@ -99,6 +101,10 @@ const lastStepStart = (invocation: Invocation): number =>
     ? Number.POSITIVE_INFINITY
     : invocation.deadline - 2 * invocation.settings.stepBudgetMs
 
+/** Why a suspension at the deadline happened: the caller's reason, else the deadline itself. */
+const stoppedAtDeadline = (invocation: Invocation, now: number): string =>
+  invocation.stopReason ?? `stopped before the deadline ${isoTime(invocation.deadline ?? now)}`
+
 const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean => now < lastStepStart(invocation)
 
 /** Sleeps `millis` on the Clock, but never past the last moment a step may start (the loop then suspends the run). */
@@ -113,6 +119,7 @@ export const withClusterLock = <A, E, R>(
     readonly clusterName: string
     readonly holder: string
     readonly deadline: number | undefined
+    readonly stopReason: string | undefined
     readonly settings: ExecutorSettings
   },
   use: (invocation: Invocation) => Effect.Effect<A, E, R>,
@@ -357,11 +364,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
         })
       const startedAt = yield* Clock.currentTimeMillis
       if (!fitsBeforeDeadline(invocation, startedAt))
-        return yield* suspend(
-          invocation,
-          journal,
-          `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`,
-        )
+        return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
       yield* keepLease(invocation)
       const observed = yield* observeSnapshot(invocation.clusterName, {
         targetImage: state.run.targetImage,
@@ -385,11 +388,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
           for (const command of decision.commands) {
             const outcome = yield* issue(invocation, journal, state, command)
             if (outcome === "out-of-time")
-              return yield* suspend(
-                invocation,
-                journal,
-                `stopped before the deadline ${isoTime(invocation.deadline ?? startedAt)}`,
-              )
+              return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
             // After a failure the rest of the batch may no longer make sense: observe and decide again.
             if (outcome === "failed") break
           }
