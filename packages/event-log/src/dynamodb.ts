@@ -44,12 +44,22 @@ import {
 import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { Data, Effect, Layer, Schedule, Schema } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
-import { checkLeaseCurrent, checkSequence, FIRST_SEQ, leaseOf, newestFirst, type LockRecord } from "./rules.ts"
+import {
+  checkLeaseCurrent,
+  checkSequence,
+  FIRST_SEQ,
+  leaseOf,
+  newestFirst,
+  type LockRecord,
+} from "./rules.ts"
 
 type Item = Record<string, AttributeValue>
 
-/** A write's condition did not hold: each operation turns it into its own domain error. */
-class ConditionFailed extends Data.TaggedError("ConditionFailed")<Record<never, never>> {}
+/**
+ * A write's condition did not hold: each operation turns it into its own domain error. `item` is the
+ * stored item when the write asked for it (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+ */
+class ConditionFailed extends Data.TaggedError("ConditionFailed")<{ readonly item: Item | undefined }> {}
 
 const retryableNames: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceededException",
@@ -70,7 +80,8 @@ interface SdkErrorShape {
 const describeSdkError = (error: unknown) => {
   const shape: SdkErrorShape = typeof error === "object" && error !== null ? error : {}
   const name = typeof shape.name === "string" ? shape.name : "UnknownError"
-  const status = typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined
+  const status =
+    typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined
   const message = typeof shape.message === "string" ? shape.message : String(error)
   // No HTTP status means the request never got an answer (connection refused, reset, timeout), except
   // when the client could not even sign it: missing credentials do not come back by themselves.
@@ -81,13 +92,18 @@ const describeSdkError = (error: unknown) => {
 
 const unavailable = (location: string, error: unknown): EventLogUnavailable => {
   const { name, message, retryable } = describeSdkError(error)
-  const hint = name === "ResourceNotFoundException" ? " (does the table exist? create it with createTable)" : ""
+  const hint =
+    name === "ResourceNotFoundException" ? " (does the table exist? create it with createTable)" : ""
   return new EventLogUnavailable({ location, problem: `${name}: ${message}${hint}`, retryable })
 }
 
 /** Maps an SDK failure once, here: a failed condition for the caller, anything else EventLogUnavailable. */
-const classify = (location: string) => (error: unknown): ConditionFailed | EventLogUnavailable =>
-  describeSdkError(error).name === "ConditionalCheckFailedException" ? new ConditionFailed() : unavailable(location, error)
+const classify =
+  (location: string) =>
+  (error: unknown): ConditionFailed | EventLogUnavailable =>
+    describeSdkError(error).name === "ConditionalCheckFailedException"
+      ? new ConditionFailed({ item: (error as { readonly Item?: Item }).Item })
+      : unavailable(location, error)
 
 const seqKey = (seq: number) => `EVENT#${String(seq).padStart(10, "0")}`
 const S = (value: string): AttributeValue => ({ S: value })
@@ -130,14 +146,19 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
   const sendUnconditional = <A>(key: string, request: (abortSignal: AbortSignal) => Promise<A>) =>
     send(key, request).pipe(Effect.catchTag("ConditionFailed", (error) => Effect.die(error)))
 
-  const queryAll = (key: string, input: QueryCommandInput): Effect.Effect<ReadonlyArray<Item>, EventLogUnavailable> =>
+  const queryAll = (
+    key: string,
+    input: QueryCommandInput,
+  ): Effect.Effect<ReadonlyArray<Item>, EventLogUnavailable> =>
     Effect.gen(function* () {
       const items: Array<Item> = []
       let exclusiveStartKey: Item | undefined
       do {
         const page = yield* sendUnconditional(key, (abortSignal) =>
           client.send(
-            new QueryCommand(exclusiveStartKey === undefined ? input : { ...input, ExclusiveStartKey: exclusiveStartKey }),
+            new QueryCommand(
+              exclusiveStartKey === undefined ? input : { ...input, ExclusiveStartKey: exclusiveStartKey },
+            ),
             { abortSignal },
           ),
         )
@@ -149,13 +170,18 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
 
   const lockKey = (clusterName: string): Item => ({ pk: S(`LOCK#${clusterName}`), sk: S("LOCK") })
 
-  const readLock = (clusterName: string): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+  const readLock = (
+    clusterName: string,
+  ): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
       const key = `LOCK#${clusterName}`
       const { Item: item } = yield* sendUnconditional(key, (abortSignal) =>
-        client.send(new GetItemCommand({ TableName: tableName, Key: lockKey(clusterName), ConsistentRead: true }), {
-          abortSignal,
-        }),
+        client.send(
+          new GetItemCommand({ TableName: tableName, Key: lockKey(clusterName), ConsistentRead: true }),
+          {
+            abortSignal,
+          },
+        ),
       )
       return item === undefined ? undefined : yield* lockRecordOf(clusterName, item, location(key))
     })
@@ -165,8 +191,16 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
     const fencingToken = numberOf(item, "fencingToken")
     const expiresAt = numberOf(item, "expiresAt")
     const released = booleanOf(item, "released")
-    return holder === undefined || fencingToken === undefined || expiresAt === undefined || released === undefined
-      ? Effect.fail(new EventLogCorrupt({ location: where, problem: "lock item lacks holder, fencingToken, expiresAt or released" }))
+    return holder === undefined ||
+      fencingToken === undefined ||
+      expiresAt === undefined ||
+      released === undefined
+      ? Effect.fail(
+          new EventLogCorrupt({
+            location: where,
+            problem: "lock item lacks holder, fencingToken, expiresAt or released",
+          }),
+        )
       : Effect.succeed({ clusterName, holder, fencingToken, expiresAt, released })
   }
 
@@ -230,10 +264,25 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
   const putIfAbsent = (key: string, item: Item) =>
     send(key, (abortSignal) =>
       client.send(
-        new PutItemCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
+        new PutItemCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(pk)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
         { abortSignal },
       ),
     )
+
+  /** The stored item a failed condition was checked against: from the failure when DynamoDB sent it, else read. */
+  const storedItem = (failure: ConditionFailed, key: Item, where: string) =>
+    failure.item !== undefined
+      ? Effect.succeed<Item | undefined>(failure.item)
+      : sendUnconditional(where, (abortSignal) =>
+          client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }), {
+            abortSignal,
+          }),
+        ).pipe(Effect.map(({ Item: item }) => item))
 
   const appendOne = (lease: Lease, event: RunEvent) =>
     Effect.gen(function* () {
@@ -246,27 +295,46 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
           startedAt: N(event.at),
           // An index item that exists already (a retried RunStarted) is the same fact: keep it.
         }).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
+      const record = formatRecord(event)
       yield* putIfAbsent(`RUN#${event.runId}`, {
         pk: S(`RUN#${event.runId}`),
         sk: S(seqKey(event.seq)),
-        event: S(formatRecord(event)),
+        event: S(record),
         fencingToken: N(lease.fencingToken),
         holder: S(lease.holder),
       }).pipe(
-        Effect.catchTag("ConditionFailed", () => Effect.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))),
+        // The SDK retried a put whose first attempt landed (its response was lost): the stored event is
+        // this very one, under this lease — done. Anyone else's event at this seq is a conflict.
+        Effect.catchTag("ConditionFailed", (failure) =>
+          Effect.flatMap(
+            storedItem(
+              failure,
+              { pk: S(`RUN#${event.runId}`), sk: S(seqKey(event.seq)) },
+              `RUN#${event.runId}`,
+            ),
+            (stored) =>
+              stored !== undefined &&
+              stringOf(stored, "event") === record &&
+              numberOf(stored, "fencingToken") === lease.fencingToken
+                ? Effect.void
+                : Effect.fail(new SequenceConflict({ runId: event.runId, seq: event.seq })),
+          ),
+        ),
       )
       if (event._tag === "RunFinished")
-        yield* send(`CLUSTER#${lease.clusterName}`, (abortSignal) =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: { pk: S(`CLUSTER#${lease.clusterName}`), sk: S(`RUN#${event.runId}`) },
-              UpdateExpression: "SET outcome = :outcome",
-              ConditionExpression: "attribute_exists(pk)",
-              ExpressionAttributeValues: { ":outcome": S(event.outcome) },
-            }),
-            { abortSignal },
-          ),
+        yield* send(
+          `CLUSTER#${lease.clusterName}`,
+          (abortSignal) =>
+            client.send(
+              new UpdateItemCommand({
+                TableName: tableName,
+                Key: { pk: S(`CLUSTER#${lease.clusterName}`), sk: S(`RUN#${event.runId}`) },
+                UpdateExpression: "SET outcome = :outcome",
+                ConditionExpression: "attribute_exists(pk)",
+                ExpressionAttributeValues: { ":outcome": S(event.outcome) },
+              }),
+              { abortSignal },
+            ),
           // A run indexed under another cluster than the lease's keeps its status from its newest event.
         ).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
     })
@@ -280,7 +348,8 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
             new UpdateItemCommand({
               TableName: tableName,
               Key: lockKey(input.clusterName),
-              UpdateExpression: "SET holder = :holder, expiresAt = :expiresAt, released = :false ADD fencingToken :one",
+              UpdateExpression:
+                "SET holder = :holder, expiresAt = :expiresAt, released = :false ADD fencingToken :one",
               ConditionExpression: "attribute_not_exists(pk) OR released = :true OR expiresAt <= :now",
               ExpressionAttributeValues: {
                 ":holder": S(input.holder),
@@ -291,23 +360,37 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
                 ":now": N(input.now),
               },
               ReturnValues: "ALL_NEW",
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             }),
             { abortSignal },
           ),
         ).pipe(
-          Effect.catchTag("ConditionFailed", () =>
-            Effect.flatMap(readLock(input.clusterName), (current) =>
-              Effect.fail(
-                new LockHeld({
-                  clusterName: input.clusterName,
-                  holder: current?.holder ?? "unknown",
-                  leaseExpiresAt: current?.expiresAt ?? input.now,
-                }),
-              ),
-            ),
+          Effect.map(({ Attributes: attributes }) => attributes ?? {}),
+          Effect.catchTag("ConditionFailed", (failure) =>
+            Effect.gen(function* () {
+              const stored = yield* storedItem(failure, lockKey(input.clusterName), key)
+              const current =
+                stored === undefined
+                  ? undefined
+                  : yield* lockRecordOf(input.clusterName, stored, location(key))
+              // The SDK retried an acquisition whose first attempt landed (its response was lost): the lock
+              // is this very acquisition — same holder, same expiry, not released. It is ours.
+              if (
+                stored !== undefined &&
+                current?.holder === input.holder &&
+                current.expiresAt === input.now + input.leaseMs &&
+                !current.released
+              )
+                return stored
+              return yield* new LockHeld({
+                clusterName: input.clusterName,
+                holder: current?.holder ?? "unknown",
+                leaseExpiresAt: current?.expiresAt ?? input.now,
+              })
+            }),
           ),
         )
-        return leaseOf(yield* lockRecordOf(input.clusterName, taken.Attributes ?? {}, location(key)))
+        return leaseOf(yield* lockRecordOf(input.clusterName, taken, location(key)))
       }),
     renew: (lease, { leaseMs, now }) =>
       updateOwnLock(lease, "SET expiresAt = :expiresAt", { ":expiresAt": N(now + leaseMs) }).pipe(
@@ -355,7 +438,10 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
               const runId = stringOf(item, "runId")
               const startedAt = numberOf(item, "startedAt")
               if (runId === undefined || startedAt === undefined)
-                return yield* new EventLogCorrupt({ location: location(key), problem: "run index item lacks runId or startedAt" })
+                return yield* new EventLogCorrupt({
+                  location: location(key),
+                  problem: "run index item lacks runId or startedAt",
+                })
               const last = yield* lastEvent(runId)
               if (last === undefined) return undefined
               const summary: RunSummary = {
@@ -417,7 +503,9 @@ export const createTable = (options: DynamoDbEventLogOptions & { readonly client
       catch: (error) => error,
     }).pipe(
       Effect.catch((error) =>
-        describeSdkError(error).name === "ResourceInUseException" ? Effect.void : Effect.fail(unavailable(where, error)),
+        describeSdkError(error).name === "ResourceInUseException"
+          ? Effect.void
+          : Effect.fail(unavailable(where, error)),
       ),
     )
     yield* Effect.tryPromise({
@@ -427,8 +515,18 @@ export const createTable = (options: DynamoDbEventLogOptions & { readonly client
       Effect.flatMap(({ Table: table }) =>
         table?.TableStatus === "ACTIVE"
           ? Effect.void
-          : Effect.fail(new EventLogUnavailable({ location: where, problem: `table is ${table?.TableStatus ?? "missing"}`, retryable: true })),
+          : Effect.fail(
+              new EventLogUnavailable({
+                location: where,
+                problem: `table is ${table?.TableStatus ?? "missing"}`,
+                retryable: true,
+              }),
+            ),
       ),
-      Effect.retry({ schedule: Schedule.spaced("250 millis"), times: 240, while: (error) => error.retryable }),
+      Effect.retry({
+        schedule: Schedule.spaced("250 millis"),
+        times: 240,
+        while: (error) => error.retryable,
+      }),
     )
   })

@@ -70,52 +70,145 @@ eventLogContract("dynamodb", () =>
   })),
 )
 
+/**
+ * Makes `client` send the first request of `commandName` twice and answer with the second answer: the
+ * first attempt lands, its response is lost, and the SDK's retry meets the write it made itself.
+ */
+const losingFirstResponseOf = (client: ReturnType<typeof localDynamoDbClient>, commandName: string) => {
+  let lost = false
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName || lost) return next(args)
+      lost = true
+      await next(args)
+      return next(args)
+    },
+    { step: "finalizeRequest", priority: "low", name: "loseFirstResponse" },
+  )
+  return () => lost
+}
+
 describe("dynamodb driver", () => {
-  it.live("given a holder paused between its lock check and its put while another takes over, when its put lands, then exactly one event holds that seq", () =>
-    Effect.gen(function* () {
-      const { client, tableName } = yield* freshTable
-      const newHolderLog = makeDynamoDbEventLog(tableName, client)
-      const staleClient = yield* scopedClient(endpoint)
-      const staleLog = makeDynamoDbEventLog(tableName, staleClient)
-      const staleLease = yield* staleLog.acquire({ clusterName: "prod", holder: "paused", leaseMs: 60_000, now: T0 })
-      yield* staleLog.append(staleLease, [runStarted("run-1", "prod", T0)])
+  it.live(
+    "given an append whose first attempt landed but whose response was lost, when the SDK retries it, then the append succeeds once (no SequenceConflict with itself)",
+    () =>
+      Effect.gen(function* () {
+        const { tableName } = yield* freshTable
+        const client = yield* scopedClient(endpoint)
+        const log = makeDynamoDbEventLog(tableName, client)
+        const lease = yield* log.acquire({
+          clusterName: "prod",
+          holder: "lambda-1",
+          leaseMs: 60_000,
+          now: T0,
+        })
+        yield* log.append(lease, [runStarted("run-1", "prod", T0)])
+        const lostOnce = losingFirstResponseOf(client, "PutItemCommand")
+        yield* log.append(lease, [noted("run-1", 1, "its response was lost")])
+        expect(lostOnce()).toBe(true)
+        expect(yield* log.load("run-1")).toEqual([
+          runStarted("run-1", "prod", T0),
+          noted("run-1", 1, "its response was lost"),
+        ])
+        // Someone else's event at a taken seq is still a conflict.
+        const conflict = yield* Effect.flip(log.append(lease, [noted("run-1", 1, "another event at seq 1")]))
+        expect(conflict._tag).toBe("SequenceConflict")
+      }),
+  )
 
-      // The takeover happens after the stale holder passed its lock check, right before its put is sent.
-      const takeover = Effect.gen(function* () {
-        const lease = yield* newHolderLog.acquire({ clusterName: "prod", holder: "new", leaseMs: 60_000, now: T0 + 60_000 })
-        const seq = (yield* newHolderLog.load("run-1")).length
-        const acquired: RunEvent = {
-          _tag: "LeaseAcquired",
-          schemaVersion: EVENT_SCHEMA_VERSION,
-          runId: "run-1",
-          seq,
-          at: T0 + 60_000,
-          holder: "new",
-          fencingToken: lease.fencingToken,
-        }
-        yield* newHolderLog.append(lease, [acquired])
-        return acquired
-      })
-      let pausedOnce: Promise<RunEvent> | undefined
-      staleClient.middlewareStack.add(
-        (next, context) => async (args) => {
-          if (context.commandName === "PutItemCommand" && pausedOnce === undefined) {
-            pausedOnce = Effect.runPromise(takeover)
-            await pausedOnce
+  it.live(
+    "given an acquisition whose first attempt landed but whose response was lost, when the SDK retries it, then the lock is acquired (not LockHeld naming itself)",
+    () =>
+      Effect.gen(function* () {
+        const { tableName } = yield* freshTable
+        const client = yield* scopedClient(endpoint)
+        const log = makeDynamoDbEventLog(tableName, client)
+        const lostOnce = losingFirstResponseOf(client, "UpdateItemCommand")
+        const lease = yield* log.acquire({
+          clusterName: "prod",
+          holder: "lambda-1",
+          leaseMs: 60_000,
+          now: T0,
+        })
+        expect(lostOnce()).toBe(true)
+        expect(lease).toMatchObject({
+          clusterName: "prod",
+          holder: "lambda-1",
+          fencingToken: 1,
+          expiresAt: T0 + 60_000,
+        })
+        // Another holder is still refused, naming the real holder.
+        const other = makeDynamoDbEventLog(tableName, yield* scopedClient(endpoint))
+        const held = yield* Effect.flip(
+          other.acquire({ clusterName: "prod", holder: "lambda-2", leaseMs: 60_000, now: T0 + 1 }),
+        )
+        expect(held).toMatchObject({ _tag: "LockHeld", holder: "lambda-1" })
+      }),
+  )
+
+  it.live(
+    "given a holder paused between its lock check and its put while another takes over, when its put lands, then exactly one event holds that seq",
+    () =>
+      Effect.gen(function* () {
+        const { client, tableName } = yield* freshTable
+        const newHolderLog = makeDynamoDbEventLog(tableName, client)
+        const staleClient = yield* scopedClient(endpoint)
+        const staleLog = makeDynamoDbEventLog(tableName, staleClient)
+        const staleLease = yield* staleLog.acquire({
+          clusterName: "prod",
+          holder: "paused",
+          leaseMs: 60_000,
+          now: T0,
+        })
+        yield* staleLog.append(staleLease, [runStarted("run-1", "prod", T0)])
+
+        // The takeover happens after the stale holder passed its lock check, right before its put is sent.
+        const takeover = Effect.gen(function* () {
+          const lease = yield* newHolderLog.acquire({
+            clusterName: "prod",
+            holder: "new",
+            leaseMs: 60_000,
+            now: T0 + 60_000,
+          })
+          const seq = (yield* newHolderLog.load("run-1")).length
+          const acquired: RunEvent = {
+            _tag: "LeaseAcquired",
+            schemaVersion: EVENT_SCHEMA_VERSION,
+            runId: "run-1",
+            seq,
+            at: T0 + 60_000,
+            holder: "new",
+            fencingToken: lease.fencingToken,
           }
-          return next(args)
-        },
-        { step: "initialize", name: "pauseBeforeFirstPut" },
-      )
+          yield* newHolderLog.append(lease, [acquired])
+          return acquired
+        })
+        let pausedOnce: Promise<RunEvent> | undefined
+        staleClient.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === "PutItemCommand" && pausedOnce === undefined) {
+              pausedOnce = Effect.runPromise(takeover)
+              await pausedOnce
+            }
+            return next(args)
+          },
+          { step: "initialize", name: "pauseBeforeFirstPut" },
+        )
 
-      const racing = yield* Effect.flip(staleLog.append(staleLease, [noted("run-1", 1, "from the paused holder")]))
-      expect(racing).toMatchObject({ _tag: "SequenceConflict", runId: "run-1", seq: 1 })
-      const next = yield* Effect.flip(staleLog.append(staleLease, [noted("run-1", 2, "from the paused holder")]))
-      expect(next).toMatchObject({ _tag: "StaleLease", fencingToken: 1, currentFencingToken: 2 })
+        const racing = yield* Effect.flip(
+          staleLog.append(staleLease, [noted("run-1", 1, "from the paused holder")]),
+        )
+        expect(racing).toMatchObject({ _tag: "SequenceConflict", runId: "run-1", seq: 1 })
+        const next = yield* Effect.flip(
+          staleLog.append(staleLease, [noted("run-1", 2, "from the paused holder")]),
+        )
+        expect(next).toMatchObject({ _tag: "StaleLease", fencingToken: 1, currentFencingToken: 2 })
 
-      const acquired = yield* Effect.promise(() => pausedOnce ?? Promise.reject(new Error("the put was never paused")))
-      expect(yield* newHolderLog.load("run-1")).toEqual([runStarted("run-1", "prod", T0), acquired])
-    }),
+        const acquired = yield* Effect.promise(
+          () => pausedOnce ?? Promise.reject(new Error("the put was never paused")),
+        )
+        expect(yield* newHolderLog.load("run-1")).toEqual([runStarted("run-1", "prod", T0), acquired])
+      }),
   )
 
   it.live("given an existing table, when createTable runs again, then it succeeds and the data stays", () =>
@@ -130,14 +223,20 @@ describe("dynamodb driver", () => {
     }),
   )
 
-  it.live("given a missing table, when loading, then EventLogUnavailable is not retryable and says to create it", () =>
-    Effect.gen(function* () {
-      const client = yield* scopedClient(endpoint)
-      const error = yield* Effect.flip(makeDynamoDbEventLog("no-such-table", client).load("run-1"))
-      expect(error).toMatchObject({ _tag: "EventLogUnavailable", location: "dynamodb://no-such-table/RUN#run-1", retryable: false })
-      expect(error.problem).toContain("ResourceNotFoundException")
-      expect(error.problem).toContain("createTable")
-    }),
+  it.live(
+    "given a missing table, when loading, then EventLogUnavailable is not retryable and says to create it",
+    () =>
+      Effect.gen(function* () {
+        const client = yield* scopedClient(endpoint)
+        const error = yield* Effect.flip(makeDynamoDbEventLog("no-such-table", client).load("run-1"))
+        expect(error).toMatchObject({
+          _tag: "EventLogUnavailable",
+          location: "dynamodb://no-such-table/RUN#run-1",
+          retryable: false,
+        })
+        expect(error.problem).toContain("ResourceNotFoundException")
+        expect(error.problem).toContain("createTable")
+      }),
   )
 
   it.live("given an endpoint nobody answers, when loading, then EventLogUnavailable is retryable", () =>
@@ -151,17 +250,21 @@ describe("dynamodb driver", () => {
     }),
   )
 
-  it.live("given a layer without a client, when used, then it builds one from the default chain and environment", () =>
-    Effect.gen(function* () {
-      const { tableName } = yield* freshTable
-      yield* withEnvironment({
-        AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-        AWS_REGION: "eu-west-1",
-        AWS_ACCESS_KEY_ID: "fake",
-        AWS_SECRET_ACCESS_KEY: "fake",
-      })
-      const runs = yield* EventLog.use((log) => log.runs("prod")).pipe(Effect.provide(layerDynamoDb({ tableName })))
-      expect(runs).toEqual([])
-    }),
+  it.live(
+    "given a layer without a client, when used, then it builds one from the default chain and environment",
+    () =>
+      Effect.gen(function* () {
+        const { tableName } = yield* freshTable
+        yield* withEnvironment({
+          AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+          AWS_REGION: "eu-west-1",
+          AWS_ACCESS_KEY_ID: "fake",
+          AWS_SECRET_ACCESS_KEY: "fake",
+        })
+        const runs = yield* EventLog.use((log) => log.runs("prod")).pipe(
+          Effect.provide(layerDynamoDb({ tableName })),
+        )
+        expect(runs).toEqual([])
+      }),
   )
 })
