@@ -139,8 +139,10 @@ export const packWithBundledWorkspaceDeps = (packageDir: string, destination: st
       )
     }
     copyDist(packageDir, stage)
-    for (const file of ["README.md", "LICENSE"])
+    // The README and the API list from the package, the licence from the repository.
+    for (const file of ["README.md", "api.md"])
       if (existsSync(path.join(packageDir, file))) cpSync(path.join(packageDir, file), path.join(stage, file))
+    cpSync(path.join(workspaceRoot, "LICENSE"), path.join(stage, "LICENSE"))
     const dependencies = {
       ...Object.fromEntries(
         bundled.map((name) => [name, workspacePackages.get(name)?.manifest.version ?? ""]),
@@ -152,7 +154,7 @@ export const packWithBundledWorkspaceDeps = (packageDir: string, destination: st
       JSON.stringify(
         {
           ...publishedManifest(manifest, dependencies),
-          files: ["dist", "README.md", "LICENSE"],
+          files: ["dist", "README.md", "api.md", "LICENSE"],
           bundleDependencies: bundled,
         },
         null,

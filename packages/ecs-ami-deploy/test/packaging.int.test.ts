@@ -137,11 +137,13 @@ describe("the packed ecs-ami-deploy tarball, installed outside the workspace", (
     if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
   })
 
-  it("ships compiled JavaScript and declarations, with the workspace packages bundled and no TypeScript sources", () => {
+  it("ships compiled JavaScript and declarations, its LICENSE and api.md, with the workspace packages bundled and no TypeScript sources", () => {
     const files = run("tar", ["-tzf", tarball], scratch).split("\n")
 
     expect(files).toContain("package/dist/index.js")
     expect(files).toContain("package/dist/index.d.ts")
+    expect(files).toContain("package/LICENSE")
+    expect(files).toContain("package/api.md")
     expect(files).toContain("package/dist/simulator.js")
     expect(files).toContain("package/node_modules/@ecs-ami-deploy/executor/dist/index.js")
     expect(files).toContain("package/node_modules/@ecs-ami-deploy/executor/dist/index.d.ts")
