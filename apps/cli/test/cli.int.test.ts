@@ -156,6 +156,13 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       const open = await runInProcess(["status", ...cluster, ...world], { cwd })
       expect(open.stdout).toMatch(/status +open \(running\)/)
 
+      // A second operator with their own event log sees the open run's tags and is told, not let in.
+      const otherLog = await runInProcess(["plan", ...cluster, ...world, "--event-log", "other-log"], { cwd })
+      expect(otherLog.stdout).toContain("Cluster small-cluster: refused")
+      expect(otherLog.stdout).toMatch(
+        /carry the tag of run small-cluster-\S+, which this event log does not know/,
+      )
+
       const resumed = await runProcess(["resume", ...cluster, ...world], { cwd })
       expect(resumed.stdout).toMatch(/run small-cluster-\S+ succeeded/)
       expect(resumed.code).toBe(ExitCode.success)

@@ -22,7 +22,7 @@ import {
   runRollout,
   runStatus as executorRunStatus,
 } from "@ecs-ami-deploy/executor"
-import { planRollout } from "@ecs-ami-deploy/planner"
+import { foreignActivity, planRollout } from "@ecs-ami-deploy/planner"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { Ecs, EventLog } from "@ecs-ami-deploy/ports"
 import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
@@ -128,7 +128,14 @@ export const planUpgrade = Effect.fn("planUpgrade")(function* (options: PlanOpti
   const valid = yield* decodeOptions("planUpgrade", PlanOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
   const snapshot = yield* withPlugins(observeCluster(valid.cluster), pluginsLayer(valid))
-  return planRollout(snapshot, policy, yield* Clock.currentTimeMillis)
+  const plan = planRollout(snapshot, policy, yield* Clock.currentTimeMillis)
+  // With no run open in this event log, another actor mid-change would make a start refuse: say so now.
+  const runs = yield* EventLog.use((eventLog) => eventLog.runs(valid.cluster))
+  if (runs.some((run) => run.status === "open")) return plan
+  const foreign = foreignActivity(snapshot, new Set(runs.map((run) => run.runId)))
+  return foreign.length === 0
+    ? plan
+    : { ...plan, verdict: "refused" as const, problems: [...plan.problems, ...foreign] }
 })
 
 /** The image the AMI source names now (default: AWS's recommended ECS-optimized Amazon Linux 2023 image). */

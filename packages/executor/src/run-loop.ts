@@ -32,7 +32,14 @@ import {
   type RunOutcome,
 } from "@ecs-ami-deploy/domain"
 import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
-import { decide, evolve, initialState, type CommandRecord, type RunState } from "@ecs-ami-deploy/planner"
+import {
+  decide,
+  evolve,
+  foreignActivity,
+  initialState,
+  type CommandRecord,
+  type RunState,
+} from "@ecs-ami-deploy/planner"
 import { DestructiveCommandRepeated, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
@@ -493,6 +500,11 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
       case "Refuse":
         return { _tag: "Refused", clusterName: invocation.clusterName, problems: decision.problems } as const
       case "Start": {
+        // Another actor mid-change (a run this log does not know, a drain under way): refuse, before any call.
+        const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation.clusterName))
+        const foreign = foreignActivity(snapshot, new Set(knownRuns.map((run) => run.runId)))
+        if (foreign.length > 0)
+          return { _tag: "Refused", clusterName: invocation.clusterName, problems: foreign } as const
         const runId = yield* newRunId(invocation.clusterName, snapshot.observedAt)
         const journal = yield* makeJournal(invocation, runId, [])
         const lease = yield* Ref.get(invocation.lease)
