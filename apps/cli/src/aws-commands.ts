@@ -7,7 +7,7 @@ import { Command, Flag } from "effect/cli"
 import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { defaultImageNamePattern, Ec2, type Image, Rollout } from "ecs-ami-deploy"
 import { onTarget, rootCommand, runReported } from "./command-support.ts"
-import { line } from "./console-io.ts"
+import { errorLine, line } from "./console-io.ts"
 import { ExitCode, toCliFailure, usageError } from "./failure.ts"
 import { amiSourceOf } from "./flags.ts"
 import { isoSeconds, table } from "./text.ts"
@@ -26,12 +26,16 @@ const day = (epochMs: number) => isoSeconds(epochMs).slice(0, 10)
 const rowsOf = (cluster: string) =>
   Effect.gen(function* () {
     const plan = yield* Rollout.planUpgrade({ cluster })
-    if (plan.groups.length === 0) return [{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: "no Auto Scaling group" }]
+    if (plan.groups.length === 0)
+      return [{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: "no Auto Scaling group" }]
     const imageIds = [...new Set(plan.groups.map((group) => group.launchSpecImageId))]
-    const images: ReadonlyArray<Image> = yield* Ec2.use((ec2) => ec2.describeImages({ _tag: "ByIds", imageIds }))
+    const images: ReadonlyArray<Image> = yield* Ec2.use((ec2) =>
+      ec2.describeImages({ _tag: "ByIds", imageIds }),
+    )
     return plan.groups.map((group): ClusterRow => {
       const image = images.find((candidate) => candidate.imageId === group.launchSpecImageId)
-      const latest = group.launchSpecImageId === plan.targetImage.imageId && group.outdatedInstanceIds.length === 0
+      const latest =
+        group.launchSpecImageId === plan.targetImage.imageId && group.outdatedInstanceIds.length === 0
       return {
         cluster,
         group: group.asgName,
@@ -42,7 +46,15 @@ const rowsOf = (cluster: string) =>
     })
   }).pipe(
     Effect.catch((error: unknown) =>
-      Effect.succeed([{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: `cannot tell: ${toCliFailure(error).problem}` }]),
+      Effect.succeed([
+        {
+          cluster,
+          group: "-",
+          currentAmi: "-",
+          released: "-",
+          isLatest: `cannot tell: ${toCliFailure(error).problem}`,
+        },
+      ]),
     ),
   )
 
@@ -55,40 +67,98 @@ const listClustersCommand = Command.make("list-clusters", {}, () =>
         const rows = (yield* Effect.forEach(clusters, rowsOf, { concurrency: 4 })).flat()
         if (root.output === "json") yield* line(JSON.stringify({ type: "clusters", clusters: rows }))
         else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
-        else yield* line(table(["Cluster", "Group", "Current AMI", "Released", "Is Latest AMI?"], rows.map((r) => [r.cluster, r.group, r.currentAmi, r.released, r.isLatest])))
+        else
+          yield* line(
+            table(
+              ["Cluster", "Group", "Current AMI", "Released", "Is Latest AMI?"],
+              rows.map((r) => [r.cluster, r.group, r.currentAmi, r.released, r.isLatest]),
+            ),
+          )
         return ExitCode.success
       }),
     )
   }),
-).pipe(Command.withDescription("Every ECS cluster: the AMI each of its Auto Scaling groups launches, its release date, and whether it is the latest."))
+).pipe(
+  Command.withDescription(
+    "Every ECS cluster: the AMI each of its Auto Scaling groups launches, its release date, and whether it is the latest.",
+  ),
+)
 
 const latestAmiCommand = Command.make(
   "latest-ami",
   {
-    filter: Flag.String("filter").pipe(Flag.withAlias("f"), Flag.withDescription(`image name pattern (default ${defaultImageNamePattern})`), Flag.optional),
-    amiSsmParameter: Flag.String("ami-ssm-parameter").pipe(Flag.withDescription("read the image id from this SSM parameter instead"), Flag.optional),
+    filter: Flag.String("filter").pipe(
+      Flag.withAlias("f"),
+      Flag.withDescription(`image name pattern (default ${defaultImageNamePattern})`),
+      Flag.optional,
+    ),
+    amiSsmParameter: Flag.String("ami-ssm-parameter").pipe(
+      Flag.withDescription("read the image id from this SSM parameter instead"),
+      Flag.optional,
+    ),
   },
   (flags) =>
     Effect.gen(function* () {
       const root = yield* rootCommand
       return yield* onTarget(root, () =>
         Effect.gen(function* () {
-          const ami = yield* amiSourceOf({ amiFilter: flags.filter, amiSsmParameter: flags.amiSsmParameter, amiId: Option.none() })
+          const ami = yield* amiSourceOf({
+            amiFilter: flags.filter,
+            amiSsmParameter: flags.amiSsmParameter,
+            amiId: Option.none(),
+          })
           const image = yield* Rollout.latestAmi({ ami })
           if (root.output === "json") yield* line(JSON.stringify({ type: "image", image }))
-          else yield* line(`${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`)
+          else
+            yield* line(
+              `${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`,
+            )
           return ExitCode.success
         }),
       )
     }),
-).pipe(Command.withDescription("The newest Amazon image matching a name filter (the Go tool's default filter unless -f)."))
+).pipe(
+  Command.withDescription(
+    "The newest Amazon image matching a name filter (the Go tool's default filter unless -f).",
+  ),
+)
+
+const tableArnPattern = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/
+const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 
 const iamPolicyCommand = Command.make(
   "iam-policy",
   {
-    account: Flag.String("account").pipe(Flag.withDescription("the AWS account id (default: any, *)"), Flag.withDefault("*")),
-    clusters: Flag.String("cluster").pipe(Flag.withDescription("limit draining and stopping tasks to this cluster (repeatable)"), Flag.atLeast(0)),
-    eventLogTableArn: Flag.String("event-log-table-arn").pipe(Flag.withDescription("add access to a DynamoDB event log table"), Flag.optional),
+    account: Flag.String("account").pipe(
+      Flag.withDescription("the AWS account id (default: any, *)"),
+      Flag.withDefault("*"),
+    ),
+    clusters: Flag.String("cluster").pipe(
+      Flag.withDescription("limit draining and stopping tasks to this cluster (repeatable)"),
+      Flag.atLeast(0),
+    ),
+    groups: Flag.String("auto-scaling-group").pipe(
+      Flag.withDescription(
+        "limit group changes, tagging and terminations to this group's instances (repeatable)",
+      ),
+      Flag.atLeast(0),
+    ),
+    instanceRoles: Flag.String("instance-role").pipe(
+      Flag.withDescription("the only role iam:PassRole may pass: the groups' instance role ARN (repeatable)"),
+      Flag.atLeast(0),
+    ),
+    launchTemplates: Flag.String("launch-template").pipe(
+      Flag.withDescription("the only launch template (lt-…) the role may write and launch from (repeatable)"),
+      Flag.atLeast(0),
+    ),
+    ssmParameters: Flag.String("ssm-parameter").pipe(
+      Flag.withDescription("an SSM parameter the AMI source reads, besides /aws/service/ecs/* (repeatable)"),
+      Flag.atLeast(0),
+    ),
+    eventLogTableArn: Flag.String("event-log-table-arn").pipe(
+      Flag.withDescription("add access to a DynamoDB event log table"),
+      Flag.optional,
+    ),
   },
   (flags) =>
     Effect.gen(function* () {
@@ -96,18 +166,58 @@ const iamPolicyCommand = Command.make(
       return yield* runReported(
         root.output,
         Effect.gen(function* () {
-          if (flags.account !== "*" && !/^\d{12}$/.test(flags.account)) return yield* usageError(`--account ${flags.account} is not an account id`, "give the 12-digit account id, or leave it out for any (*)")
+          if (flags.account !== "*" && !/^\d{12}$/.test(flags.account))
+            return yield* usageError(
+              `--account ${flags.account} is not an account id`,
+              "give the 12-digit account id, or leave it out for any (*)",
+            )
+          if (Option.isSome(flags.eventLogTableArn) && !tableArnPattern.test(flags.eventLogTableArn.value))
+            return yield* usageError(
+              `--event-log-table-arn ${flags.eventLogTableArn.value} is not a DynamoDB table ARN`,
+              "give arn:aws:dynamodb:REGION:ACCOUNT:table/NAME (the stack's EventLogTableArn output)",
+            )
+          const badRole = flags.instanceRoles.find((role) => !roleArnPattern.test(role))
+          if (badRole !== undefined)
+            return yield* usageError(
+              `--instance-role ${badRole} is not an IAM role ARN`,
+              "give arn:aws:iam::ACCOUNT:role/NAME, the role of the groups' instance profile",
+            )
+          const badTemplate = flags.launchTemplates.find((id) => !/^lt-[0-9a-f]{8,17}$/.test(id))
+          if (badTemplate !== undefined)
+            return yield* usageError(
+              `--launch-template ${badTemplate} is not a launch template id`,
+              "give the id (lt-0123456789abcdef0) of the template the groups launch from",
+            )
           const document = rolloutPolicyDocument({
             region: Option.getOrElse(root.region, () => "*"),
             account: flags.account,
             ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
-            ...(Option.isSome(flags.eventLogTableArn) ? { eventLogTableArn: flags.eventLogTableArn.value } : {}),
+            ...(flags.groups.length === 0 ? {} : { autoScalingGroupNames: flags.groups }),
+            ...(flags.instanceRoles.length === 0 ? {} : { instanceRoleArns: flags.instanceRoles }),
+            ...(flags.launchTemplates.length === 0 ? {} : { launchTemplateIds: flags.launchTemplates }),
+            ...(flags.ssmParameters.length === 0 ? {} : { ssmParameterNames: flags.ssmParameters }),
+            ...(Option.isSome(flags.eventLogTableArn)
+              ? { eventLogTableArn: flags.eventLogTableArn.value }
+              : {}),
           })
           yield* line(JSON.stringify(document, null, 2))
+          const unscoped = [
+            ...(flags.groups.length === 0 ? ["--auto-scaling-group"] : []),
+            ...(flags.instanceRoles.length === 0 ? ["--instance-role"] : []),
+            ...(flags.launchTemplates.length === 0 ? ["--launch-template"] : []),
+          ]
+          if (unscoped.length > 0)
+            yield* errorLine(
+              `note: this is the broad policy (any group's instances, any role passed to EC2, any launch template of the account); scope it with ${unscoped.join(", ")}`,
+            )
           return ExitCode.success
         }),
       )
     }),
-).pipe(Command.withDescription("Print the least-privilege IAM policy the CLI needs (JSON), to attach to the role you run it under."))
+).pipe(
+  Command.withDescription(
+    "Print the least-privilege IAM policy the CLI needs (JSON), to attach to the role you run it under.",
+  ),
+)
 
 export const awsCommands = [listClustersCommand, latestAmiCommand, iamPolicyCommand] as const

@@ -16,7 +16,11 @@ const cluster = ["--cluster", "small-cluster"]
 describe("upgrade-cluster on a terminal", () => {
   it("given the answer no, shows the plan, asks once, and changes nothing", async () => {
     const cwd = tempDir("confirm-no")
-    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd, interactive: true, answer: false })
+    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], {
+      cwd,
+      interactive: true,
+      answer: false,
+    })
     expect(run.stdout).toContain("Cluster small-cluster: ready")
     expect(run.questions).toEqual([`Roll 4 instance(s) of small-cluster onto ${newImageId}?`])
     expect(run.stdout).toContain("cancelled: nothing was changed")
@@ -26,14 +30,20 @@ describe("upgrade-cluster on a terminal", () => {
 
   it("given the answer yes, rolls the cluster with a progress block redrawn in place", async () => {
     const cwd = tempDir("confirm-yes")
-    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd, interactive: true, answer: true })
+    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], {
+      cwd,
+      interactive: true,
+      answer: true,
+    })
     expect(run.code).toBe(ExitCode.success)
     // Redrawing moves the cursor up over the previous block and clears it.
     expect(run.stdout).toContain("\u001b[4A\u001b[0J")
     expect(run.stdout).toContain("terminated 4/4")
     expect(run.stdout).toMatch(/services below desired 0/)
     expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
-    expect(journaledCalls(join(cwd, "world.jsonl")).filter((call) => call.method === "terminateInstanceInGroup")).toHaveLength(4)
+    expect(
+      journaledCalls(join(cwd, "world.jsonl")).filter((call) => call.method === "terminateInstanceInGroup"),
+    ).toHaveLength(4)
   })
 })
 
@@ -52,8 +62,14 @@ describe("the Go tool's read-only commands", () => {
     const cwd = tempDir("list-clusters")
     const run = await runInProcess(["list-clusters", ...world], { cwd })
     expect(run.code).toBe(ExitCode.success)
-    const release = scenarios.small.images.find((image) => image.imageId === oldImageId)?.creationDate.slice(0, 10)
-    expect(run.stdout).toMatch(new RegExp(`small-cluster\\s+small-asg\\s+${oldImageId}\\s+${release}\\s+no \\(latest ${newImageId}\\)`))
+    const release = scenarios.small.images
+      .find((image) => image.imageId === oldImageId)
+      ?.creationDate.slice(0, 10)
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `small-cluster\\s+small-asg\\s+${oldImageId}\\s+${release}\\s+no \\(latest ${newImageId}\\)`,
+      ),
+    )
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
   })
 
@@ -72,11 +88,80 @@ describe("the Go tool's read-only commands", () => {
 })
 
 describe("iam-policy", () => {
+  it("given the groups, their instance role, launch template and SSM parameter, prints the scoped policy and no broad-policy note; without them, says the policy is the broad one", async () => {
+    const scopedArgs = [
+      "--auto-scaling-group",
+      "prod-asg",
+      "--instance-role",
+      "arn:aws:iam::123456789012:role/ecs-instance",
+      "--launch-template",
+      "lt-0123456789abcdef0",
+      "--ssm-parameter",
+      "/platform/golden-ami",
+    ]
+    const scoped = await runInProcess(
+      ["iam-policy", "--account", "123456789012", "--region", "eu-west-1", ...scopedArgs],
+      { cwd: tempDir("iam-scoped") },
+    )
+    expect(scoped.code).toBe(ExitCode.success)
+    expect(scoped.stderr).toBe("")
+    expect(JSON.parse(scoped.stdout)).toEqual(
+      JSON.parse(
+        JSON.stringify(
+          rolloutPolicyDocument({
+            region: "eu-west-1",
+            account: "123456789012",
+            autoScalingGroupNames: ["prod-asg"],
+            instanceRoleArns: ["arn:aws:iam::123456789012:role/ecs-instance"],
+            launchTemplateIds: ["lt-0123456789abcdef0"],
+            ssmParameterNames: ["/platform/golden-ami"],
+          }),
+        ),
+      ),
+    )
+    const broad = await runInProcess(["iam-policy"], { cwd: tempDir("iam-broad") })
+    expect(broad.code).toBe(ExitCode.success)
+    expect(broad.stderr).toContain("this is the broad policy")
+    expect(broad.stderr).toContain("--auto-scaling-group, --instance-role, --launch-template")
+  })
+
+  it.each([
+    ["--event-log-table-arn", "arn:aws:s3:::bucket", /is not a DynamoDB table ARN/],
+    ["--instance-role", "Admin", /is not an IAM role ARN/],
+    ["--launch-template", "my-template", /is not a launch template id/],
+  ])("given %s %s, refuses it with what to give instead (exit 2)", async (flag, value, says) => {
+    const run = await runInProcess(["iam-policy", flag, value], { cwd: tempDir("iam-bad") })
+    expect(run.code).toBe(ExitCode.usage)
+    expect(run.stderr).toMatch(says)
+    expect(run.stdout).toBe("")
+  })
+
   it("prints the least-privilege policy of @ecs-ami-deploy/aws for the account, Region and clusters given", async () => {
-    const run = await runInProcess(["iam-policy", "--account", "123456789012", "--region", "eu-west-1", "--cluster", "prod", "--cluster", "staging"], { cwd: tempDir("iam") })
+    const run = await runInProcess(
+      [
+        "iam-policy",
+        "--account",
+        "123456789012",
+        "--region",
+        "eu-west-1",
+        "--cluster",
+        "prod",
+        "--cluster",
+        "staging",
+      ],
+      { cwd: tempDir("iam") },
+    )
     expect(run.code).toBe(ExitCode.success)
     expect(JSON.parse(run.stdout)).toEqual(
-      JSON.parse(JSON.stringify(rolloutPolicyDocument({ region: "eu-west-1", account: "123456789012", clusterNames: ["prod", "staging"] }))),
+      JSON.parse(
+        JSON.stringify(
+          rolloutPolicyDocument({
+            region: "eu-west-1",
+            account: "123456789012",
+            clusterNames: ["prod", "staging"],
+          }),
+        ),
+      ),
     )
   })
 })

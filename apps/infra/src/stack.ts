@@ -58,8 +58,17 @@ export interface EcsAmiDeployStackProps extends StackProps {
   readonly resumeSweep?: Duration
   /** Addresses subscribed to run notifications and alarms (each confirms by e-mail). */
   readonly notificationEmails?: ReadonlyArray<string>
-  /** Limits Auto Scaling changes to these groups; default every group of the account and Region. */
+  /** Limits Auto Scaling changes, tagging and terminations to these groups; default every group of the account and Region. */
   readonly autoScalingGroupNames?: ReadonlyArray<string>
+  /** The groups' instance roles: the only roles the function may pass to EC2; default any role of the account. */
+  readonly instanceRoleArns?: ReadonlyArray<string>
+  /** The groups' launch templates (`lt-…`): the only ones the function may write and launch from; default any. */
+  readonly launchTemplateIds?: ReadonlyArray<string>
+  /**
+   * SSM parameters the function reads besides AWS's `/aws/service/ecs/*` (a template's `resolve:ssm:`
+   * parameter); an `AMI_SOURCE` of `ssm-parameter:NAME` in `settings` is added by itself.
+   */
+  readonly ssmParameterNames?: ReadonlyArray<string>
   /** Further environment variables of the function: policy knobs, `AMI_SOURCE` (see apps/lambda config). */
   readonly settings?: Readonly<Record<string, string>>
 }
@@ -111,6 +120,14 @@ export class EcsAmiDeployStack extends Stack {
             ...(props.autoScalingGroupNames === undefined
               ? {}
               : { autoScalingGroupNames: props.autoScalingGroupNames }),
+            ...(props.instanceRoleArns === undefined ? {} : { instanceRoleArns: props.instanceRoleArns }),
+            ...(props.launchTemplateIds === undefined ? {} : { launchTemplateIds: props.launchTemplateIds }),
+            ssmParameterNames: [
+              ...(props.ssmParameterNames ?? []),
+              ...(props.settings?.["AMI_SOURCE"]?.startsWith("ssm-parameter:") === true
+                ? [props.settings["AMI_SOURCE"].slice("ssm-parameter:".length)]
+                : []),
+            ],
             eventLogTableArn: this.table.tableArn,
             notificationTopicArn: this.notificationTopic.topicArn,
             selfInvokeFunctionArn: `arn:${this.partition}:lambda:${this.region}:${this.account}:function:${functionName}`,

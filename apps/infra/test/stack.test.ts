@@ -172,6 +172,27 @@ describe("EcsAmiDeployStack", () => {
     )
   })
 
+  it("given the groups' instance role, launch template and an ssm-parameter AMI source, then PassRole, launch-template writes and SSM reads reach only those", () => {
+    const { template } = synth({
+      autoScalingGroupNames: ["prod-asg"],
+      instanceRoleArns: ["arn:aws:iam::123456789012:role/ecs-instance"],
+      launchTemplateIds: ["lt-0123456789abcdef0"],
+      settings: { AMI_SOURCE: "ssm-parameter:/platform/golden-ami" },
+    })
+    const role = onlyResource(template, "AWS::IAM::Role")
+    const [rollout] = role.Properties["Policies"] as ReadonlyArray<{ PolicyDocument: PolicyDocument }>
+    const statements = normalised(rollout?.PolicyDocument)
+    const resourcesOf = (sid: string) =>
+      JSON.stringify(
+        ([] as Array<unknown>).concat(statements.find((statement) => statement.Sid === sid)?.Resource ?? []),
+      )
+    expect(resourcesOf("PassRoleToEc2")).toBe(JSON.stringify(["arn:aws:iam::123456789012:role/ecs-instance"]))
+    expect(resourcesOf("LaunchTemplates")).toContain("launch-template/lt-0123456789abcdef0")
+    expect(resourcesOf("LaunchTemplates")).not.toContain("launch-template/*")
+    expect(resourcesOf("SsmParameters")).toContain("parameter/platform/golden-ami")
+    expect(resourcesOf("SsmParameters")).not.toContain(":parameter/*")
+  })
+
   it("given no account or Region (an environment-agnostic app), then the stack still synthesises offline", () => {
     const app = new App()
     const stack = new EcsAmiDeployStack(app, "Agnostic", { clusters: ["prod"], code: placeholderCode() })

@@ -21,8 +21,13 @@
  * - Auto Scaling mutations are limited to the named groups when names are given, else to the account
  *   and Region. Launch template writes are limited to the account and Region: templates carry no tag
  *   of ours, and which template a cluster uses is only known at run time.
- * - `iam:PassRole` only towards EC2 (the instance profile of a launch template or configuration);
- *   `ec2:RunInstances` is `*` because Auto Scaling checks it on every resource a launch template names.
+ * - `iam:PassRole` only towards EC2 (the instance profile of a launch template or configuration), and
+ *   only for the instance roles given (else any role of the account: the broad policy).
+ * - `ec2:RunInstances` is `*` because Auto Scaling checks it on every resource a launch template names;
+ *   with launch templates given it is conditioned on `ec2:LaunchTemplate` being one of them, so the role
+ *   cannot launch an instance from another template (with another role).
+ * - `ssm:GetParameter` reads AWS's public ECS parameters (`/aws/service/ecs/*`) and the parameters given.
+ * - Given groups, tagging and terminating instances also require `aws:autoscaling:groupName` to be one of them.
  */
 import { impliedAwsActions } from "./actions.ts"
 import { autoScalingActions } from "./auto-scaling.ts"
@@ -54,8 +59,20 @@ export interface PolicyTargets {
   readonly account: string
   /** ECS clusters the role may drain and stop tasks in; omitted: every cluster of the account and Region. */
   readonly clusterNames?: ReadonlyArray<string>
-  /** Auto Scaling groups the role may change; omitted: every group of the account and Region. */
+  /**
+   * Auto Scaling groups the role may change; omitted: every group of the account and Region. Given, it
+   * also limits tagging and terminating instances to members of these groups.
+   */
   readonly autoScalingGroupNames?: ReadonlyArray<string>
+  /** The roles the groups' instance profiles use: the only roles `iam:PassRole` may pass; omitted: any role of the account. */
+  readonly instanceRoleArns?: ReadonlyArray<string>
+  /**
+   * The launch templates (ids, `lt-…`) the groups launch from: the only templates the role may write and
+   * `ec2:RunInstances` may launch from; omitted: any template of the account and Region.
+   */
+  readonly launchTemplateIds?: ReadonlyArray<string>
+  /** SSM parameters (names) an AMI source or a `resolve:ssm:` template reads, besides AWS's public `/aws/service/ecs/*`. */
+  readonly ssmParameterNames?: ReadonlyArray<string>
   /** The event log's DynamoDB table (the Lambda); omitted for the CLI's local file log. */
   readonly eventLogTableArn?: string
   /** The topic run notifications are published to. */
@@ -179,6 +196,11 @@ export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument =>
   const arn = (service: string, resource: string, accountPart = account) =>
     `arn:${partition}:${service}:${region}:${accountPart}:${resource}`
   const instances = arn("ec2", "instance/*")
+  const groups = targets.autoScalingGroupNames
+  // Instances of the given groups only (the tag Auto Scaling sets, which nobody can add by hand).
+  const inGroups =
+    groups === undefined ? {} : { StringEquals: { "aws:ResourceTag/aws:autoscaling:groupName": groups } }
+  const templates = targets.launchTemplateIds?.map((id) => arn("ec2", `launch-template/${id}`))
   const resourcesOf: Readonly<Record<Scope | ImpliedScope, Pick<PolicyStatement, "Resource" | "Condition">>> =
     {
       read: { Resource: ["*"] },
@@ -187,13 +209,14 @@ export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument =>
         Condition: {
           "ForAllValues:StringEquals": { "aws:TagKeys": instanceTagKeys },
           Null: { "aws:ResourceTag/aws:autoscaling:groupName": "false" },
+          ...inGroups,
         },
       },
       "terminate-tagged-instances": {
         Resource: [instances],
-        Condition: { Null: { "aws:ResourceTag/ecs-ami-deploy:run-id": "false" } },
+        Condition: { Null: { "aws:ResourceTag/ecs-ami-deploy:run-id": "false" }, ...inGroups },
       },
-      "launch-templates": { Resource: [arn("ec2", "launch-template/*")] },
+      "launch-templates": { Resource: templates ?? [arn("ec2", "launch-template/*")] },
       "auto-scaling-groups": {
         Resource: (targets.autoScalingGroupNames ?? ["*"]).map((name) =>
           arn("autoscaling", `autoScalingGroup:*:autoScalingGroupName/${name}`),
@@ -215,10 +238,20 @@ export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument =>
             }),
       },
       // AWS's public parameters (the ECS-optimized AMI ids) have no account in their ARN.
-      "ssm-parameters": { Resource: [arn("ssm", "parameter/aws/service/*", ""), arn("ssm", "parameter/*")] },
-      "run-instances": { Resource: ["*"] },
+      "ssm-parameters": {
+        Resource: [
+          arn("ssm", "parameter/aws/service/ecs/*", ""),
+          ...(targets.ssmParameterNames ?? []).map((name) =>
+            arn("ssm", `parameter/${name.replace(/^\//, "")}`),
+          ),
+        ],
+      },
+      "run-instances": {
+        Resource: ["*"],
+        ...(templates === undefined ? {} : { Condition: { ArnEquals: { "ec2:LaunchTemplate": templates } } }),
+      },
       "pass-role-to-ec2": {
-        Resource: [`arn:${partition}:iam::${account}:role/*`],
+        Resource: targets.instanceRoleArns ?? [`arn:${partition}:iam::${account}:role/*`],
         Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
       },
     }
