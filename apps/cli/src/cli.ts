@@ -14,7 +14,9 @@ import { rolloutCommands } from "./rollout-commands.ts"
 import { simulationCommands } from "./simulate.ts"
 import { snapshotCommands } from "./snapshot.ts"
 
-const packageJson: { readonly version: string } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+const packageJson: { readonly version: string } = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+)
 
 /** The CLI's version (its package's). */
 export const version = packageJson.version
@@ -22,9 +24,18 @@ export const version = packageJson.version
 export const cli = rootCommand.pipe(
   Command.withSubcommands([...awsCommands, ...rolloutCommands, ...simulationCommands, ...snapshotCommands]),
   Command.withExamples([
-    { command: "ecs-ami-deploy simulate", description: "rehearse a rollout of the small scenario and write simulation-report.html" },
-    { command: "ecs-ami-deploy plan --cluster prod -r eu-west-1", description: "what a rollout would do, without changing anything" },
-    { command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-surge 25% --yes", description: "roll the cluster" },
+    {
+      command: "ecs-ami-deploy simulate",
+      description: "rehearse a rollout of the small scenario and write simulation-report.html",
+    },
+    {
+      command: "ecs-ami-deploy plan --cluster prod -r eu-west-1",
+      description: "what a rollout would do, without changing anything",
+    },
+    {
+      command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-surge 25% --yes",
+      description: "roll the cluster",
+    },
     { command: "ecs-ami-deploy status --cluster prod", description: "the open or last run" },
   ]),
 )
@@ -40,7 +51,9 @@ const presenterOn = (io: typeof ConsoleIo.Service) => {
         case "Version":
           return io.out(`${formatter.formatVersion(event.name, event.version)}\n`)
         case "InvalidInvocation":
-          return io.err(`${formatter.formatErrors(event.errors)}\nsee: ${[...event.commandPath].join(" ")} --help\n`)
+          return io.err(
+            `${formatter.formatErrors(event.errors)}\nsee: ${[...event.commandPath].join(" ")} --help\n`,
+          )
       }
     },
   })

@@ -23,14 +23,19 @@ export const reportFailure = (output: TargetFlags["output"], failure: CliFailure
   Effect.gen(function* () {
     const io = yield* ConsoleIo
     if (output === "json") {
-      yield* io.err(`${JSON.stringify({ type: "error", exitCode: failure.exitCode, problem: failure.problem, fix: failure.fix })}\n`)
+      yield* io.err(
+        `${JSON.stringify({ type: "error", exitCode: failure.exitCode, problem: failure.problem, fix: failure.fix })}\n`,
+      )
       return
     }
-    yield* io.err(`${paint(io.color, "red", "error:")} ${failure.problem}\n  ${paint(io.color, "bold", "what to do:")} ${failure.fix}\n`)
+    yield* io.err(
+      `${paint(io.color, "red", "error:")} ${failure.problem}\n  ${paint(io.color, "bold", "what to do:")} ${failure.fix}\n`,
+    )
   })
 
 /** Ends a command: success is silent, any other code becomes `ExitWith` for the entry point. */
-const endWith = (code: ExitCode): Effect.Effect<void, ExitWith> => (code === ExitCode.success ? Effect.void : Effect.fail(new ExitWith({ code })))
+const endWith = (code: ExitCode): Effect.Effect<void, ExitWith> =>
+  code === ExitCode.success ? Effect.void : Effect.fail(new ExitWith({ code }))
 
 /**
  * Runs a command body: failures (flag meaning, library errors, AWS errors) are reported once and

@@ -20,23 +20,43 @@ import { type CliFailure, usageError } from "./failure.ts"
 
 /** Flags that say where the command runs and how it reports: accepted before or after the command name. */
 export const targetFlags = {
-  profile: Flag.String("profile").pipe(Flag.withAlias("p"), Flag.withDescription("AWS profile (default: the SDK's default chain)"), Flag.optional),
-  region: Flag.String("region").pipe(Flag.withAlias("r"), Flag.withDescription("AWS Region (default: AWS_REGION, else us-east-1 as the Go tool)"), Flag.optional),
-  eventLog: Flag.String("event-log").pipe(
-    Flag.withDescription("where runs are recorded: a directory, file://DIR, dynamodb://TABLE or memory (default: the local state directory)"),
+  profile: Flag.String("profile").pipe(
+    Flag.withAlias("p"),
+    Flag.withDescription("AWS profile (default: the SDK's default chain)"),
     Flag.optional,
   ),
-  output: Flag.Literals("output", ["text", "json"]).pipe(Flag.withAlias("o"), Flag.withDescription("text for people, json for machines (JSON lines)"), Flag.withDefault("text")),
+  region: Flag.String("region").pipe(
+    Flag.withAlias("r"),
+    Flag.withDescription("AWS Region (default: AWS_REGION, else us-east-1 as the Go tool)"),
+    Flag.optional,
+  ),
+  eventLog: Flag.String("event-log").pipe(
+    Flag.withDescription(
+      "where runs are recorded: a directory, file://DIR, dynamodb://TABLE or memory (default: the local state directory)",
+    ),
+    Flag.optional,
+  ),
+  output: Flag.Literals("output", ["text", "json"]).pipe(
+    Flag.withAlias("o"),
+    Flag.withDescription("text for people, json for machines (JSON lines)"),
+    Flag.withDefault("text"),
+  ),
   simulator: Flag.String("simulator").pipe(
-    Flag.withDescription("run against a simulated cluster instead of AWS: a built-in scenario (small, standard-20, ...) or a scenario file"),
+    Flag.withDescription(
+      "run against a simulated cluster instead of AWS: a built-in scenario (small, standard-20, ...) or a scenario file",
+    ),
     Flag.optional,
   ),
   simulatorWait: Flag.String("simulator-wait").pipe(
-    Flag.withDescription("let this much simulated time pass before the command, e.g. 5m (to wait out the lease of a killed run)"),
+    Flag.withDescription(
+      "let this much simulated time pass before the command, e.g. 5m (to wait out the lease of a killed run)",
+    ),
     Flag.optional,
   ),
   simulatorState: Flag.String("simulator-state").pipe(
-    Flag.withDescription("file keeping the simulated world between invocations (created on first use); its runs go to FILE.events/ unless --event-log says otherwise"),
+    Flag.withDescription(
+      "file keeping the simulated world between invocations (created on first use); its runs go to FILE.events/ unless --event-log says otherwise",
+    ),
     Flag.optional,
   ),
 }
@@ -50,15 +70,28 @@ export type TargetFlags = {
   readonly simulatorWait: Option.Option<string>
 }
 
-export const clusterFlag = Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the ECS cluster's name"))
+export const clusterFlag = Flag.String("cluster").pipe(
+  Flag.withAlias("c"),
+  Flag.withDescription("the ECS cluster's name"),
+)
 
 /** The AMI flags: one source at most; none means the Go tool's default name filter. */
 export const amiFlags = {
-  amiFilter: Flag.String("ami-filter").pipe(Flag.withDescription(`newest Amazon image whose name matches (default ${defaultImageNamePattern})`), Flag.optional),
-  amiSsmParameter: Flag.String("ami-ssm-parameter").pipe(Flag.withDescription("the image an SSM parameter names (e.g. AWS's recommended ECS image)"), Flag.optional),
+  amiFilter: Flag.String("ami-filter").pipe(
+    Flag.withDescription(`newest Amazon image whose name matches (default ${defaultImageNamePattern})`),
+    Flag.optional,
+  ),
+  amiSsmParameter: Flag.String("ami-ssm-parameter").pipe(
+    Flag.withDescription("the image an SSM parameter names (e.g. AWS's recommended ECS image)"),
+    Flag.optional,
+  ),
   amiId: Flag.String("ami-id").pipe(Flag.withDescription("one pinned image id (ami-...)"), Flag.optional),
 }
-export type AmiFlags = { readonly amiFilter: Option.Option<string>; readonly amiSsmParameter: Option.Option<string>; readonly amiId: Option.Option<string> }
+export type AmiFlags = {
+  readonly amiFilter: Option.Option<string>
+  readonly amiSsmParameter: Option.Option<string>
+  readonly amiId: Option.Option<string>
+}
 
 /** The AMI source the flags name; two of them at once is a usage error. */
 export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailure> => {
@@ -69,60 +102,110 @@ export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailur
   ] as const
   const chosen = given.filter(([, value]) => Option.isSome(value))
   if (chosen.length > 1)
-    return Effect.fail(usageError(`${chosen.map(([name]) => name).join(" and ")} name different image sources`, "give only one of --ami-filter, --ami-ssm-parameter, --ami-id"))
+    return Effect.fail(
+      usageError(
+        `${chosen.map(([name]) => name).join(" and ")} name different image sources`,
+        "give only one of --ami-filter, --ami-ssm-parameter, --ami-id",
+      ),
+    )
   if (Option.isSome(flags.amiId)) {
     if (!/^ami-[0-9a-f]{8,17}$/.test(flags.amiId.value))
-      return Effect.fail(usageError(`--ami-id ${flags.amiId.value} is not an image id`, "give an id of the form ami-0123456789abcdef0"))
+      return Effect.fail(
+        usageError(
+          `--ami-id ${flags.amiId.value} is not an image id`,
+          "give an id of the form ami-0123456789abcdef0",
+        ),
+      )
     return Effect.succeed(pinnedImageSource({ imageId: flags.amiId.value }))
   }
   if (Option.isSome(flags.amiSsmParameter)) {
     if (!flags.amiSsmParameter.value.startsWith("/"))
-      return Effect.fail(usageError(`--ami-ssm-parameter ${flags.amiSsmParameter.value} is not a parameter path`, "give a full parameter name starting with /, e.g. /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"))
+      return Effect.fail(
+        usageError(
+          `--ami-ssm-parameter ${flags.amiSsmParameter.value} is not a parameter path`,
+          "give a full parameter name starting with /, e.g. /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+        ),
+      )
     return Effect.succeed(ssmParameterSource({ parameterName: flags.amiSsmParameter.value }))
   }
   if (Option.isSome(flags.amiFilter) && flags.amiFilter.value.trim() === "")
-    return Effect.fail(usageError("--ami-filter is empty", `give an image name pattern such as ${defaultImageNamePattern}`))
-  return Effect.succeed(imageFilterSource(Option.isSome(flags.amiFilter) ? { namePattern: flags.amiFilter.value } : {}))
+    return Effect.fail(
+      usageError("--ami-filter is empty", `give an image name pattern such as ${defaultImageNamePattern}`),
+    )
+  return Effect.succeed(
+    imageFilterSource(Option.isSome(flags.amiFilter) ? { namePattern: flags.amiFilter.value } : {}),
+  )
 }
 
-const optionalString = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const optionalString = (name: string, description: string) =>
+  Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
 
 /** Every rollout policy flag, plus the Go tool's polling flags. */
 export const policyFlags = {
   capacityMode: Flag.Literals("capacity-mode", ["surge", "detach"]).pipe(
-    Flag.withDescription("surge: add new instances first, then drain the old (default); detach: the Go tool's way"),
+    Flag.withDescription(
+      "surge: add new instances first, then drain the old (default); detach: the Go tool's way",
+    ),
     Flag.optional,
   ),
   maxSurge: optionalString("max-surge", "extra instances at once: a count or N% of the group (default 50%)"),
   maxDraining: optionalString("max-draining", "old instances draining at once: a count or N% (default 50%)"),
-  bakeTime: optionalString("bake-time", "wait after new capacity is proven, before draining: e.g. 5m (default 0s)"),
-  newCapacityTimeout: optionalString("new-capacity-timeout", "how long new instances may take to be proven, e.g. 15m"),
+  bakeTime: optionalString(
+    "bake-time",
+    "wait after new capacity is proven, before draining: e.g. 5m (default 0s)",
+  ),
+  newCapacityTimeout: optionalString(
+    "new-capacity-timeout",
+    "how long new instances may take to be proven, e.g. 15m",
+  ),
   drainTimeout: optionalString("drain-timeout", "how long one drain wave may take, e.g. 30m"),
   runTimeout: optionalString("run-timeout", "how long the whole run may take, e.g. 6h"),
-  pollingIntervalSeconds: Flag.Int("polling-interval-seconds").pipe(Flag.withDescription("seconds between observations (Go tool flag; default 5)"), Flag.optional),
+  pollingIntervalSeconds: Flag.Int("polling-interval-seconds").pipe(
+    Flag.withDescription("seconds between observations (Go tool flag; default 5)"),
+    Flag.optional,
+  ),
   pollingTimeoutMinutes: Flag.Int("polling-timeout-minutes").pipe(
-    Flag.withDescription("Go tool flag: both the new-capacity and the drain-wave timeout, in minutes (default 15 and 30)"),
+    Flag.withDescription(
+      "Go tool flag: both the new-capacity and the drain-wave timeout, in minutes (default 15 and 30)",
+    ),
     Flag.optional,
   ),
   standaloneTasks: Flag.Literals("standalone-tasks", ["wait", "stop-after-timeout", "skip-instance"]).pipe(
     Flag.withDescription("standalone tasks on an instance to drain (default wait)"),
     Flag.optional,
   ),
-  protectedInstances: Flag.Literals("protected-instances", ["replace", "skip"]).pipe(Flag.withDescription("scale-in protected instances (default replace)"), Flag.optional),
-  standbyInstances: Flag.Literals("standby-instances", ["skip", "replace"]).pipe(Flag.withDescription("Standby instances (default skip)"), Flag.optional),
+  protectedInstances: Flag.Literals("protected-instances", ["replace", "skip"]).pipe(
+    Flag.withDescription("scale-in protected instances (default replace)"),
+    Flag.optional,
+  ),
+  standbyInstances: Flag.Literals("standby-instances", ["skip", "replace"]).pipe(
+    Flag.withDescription("Standby instances (default skip)"),
+    Flag.optional,
+  ),
   unsafeServices: Flag.Literals("unsafe-services", ["refuse", "proceed"]).pipe(
     Flag.withDescription("services a drain would take down or stall (default refuse)"),
     Flag.optional,
   ),
-  forceReplacement: Flag.Boolean("force-replacement").pipe(Flag.withDescription("replace every instance even when all run the target image"), Flag.withDefault(false)),
-  noRollback: Flag.Boolean("no-rollback").pipe(Flag.withDescription("on failure, stop and keep the new capacity instead of rolling back"), Flag.withDefault(false)),
-  allowImageFamilyChange: Flag.Boolean("allow-image-family-change").pipe(Flag.withDescription("allow moving to another OS family (e.g. AL2 to AL2023)"), Flag.withDefault(false)),
+  forceReplacement: Flag.Boolean("force-replacement").pipe(
+    Flag.withDescription("replace every instance even when all run the target image"),
+    Flag.withDefault(false),
+  ),
+  noRollback: Flag.Boolean("no-rollback").pipe(
+    Flag.withDescription("on failure, stop and keep the new capacity instead of rolling back"),
+    Flag.withDefault(false),
+  ),
+  allowImageFamilyChange: Flag.Boolean("allow-image-family-change").pipe(
+    Flag.withDescription("allow moving to another OS family (e.g. AL2 to AL2023)"),
+    Flag.withDefault(false),
+  ),
   launchTemplateLimit: Flag.Int("launch-template-limit").pipe(
     Flag.withDescription("launch template versions (or launch configurations) kept by cleanup (default 5)"),
     Flag.optional,
   ),
   launchTemplateNamePrefix: Flag.String("launch-template-name-prefix").pipe(
-    Flag.withDescription("accepted for Go tool compatibility; unused (a run adds a version to the group's own template)"),
+    Flag.withDescription(
+      "accepted for Go tool compatibility; unused (a run adds a version to the group's own template)",
+    ),
     Flag.optional,
   ),
 }
@@ -133,7 +216,13 @@ export type PolicyFlags = {
 /** Reads `N` (instances) or `N%` (of the group). */
 export const parseAmount = (flag: string, text: string): Effect.Effect<Amount, CliFailure> => {
   const match = /^(\d+)(%?)$/.exec(text.trim())
-  if (match === null) return Effect.fail(usageError(`--${flag} ${text} is not an amount`, `give a whole number of instances (e.g. 2) or a percentage (e.g. 25%)`))
+  if (match === null)
+    return Effect.fail(
+      usageError(
+        `--${flag} ${text} is not an amount`,
+        `give a whole number of instances (e.g. 2) or a percentage (e.g. 25%)`,
+      ),
+    )
   return Effect.succeed({ unit: match[2] === "%" ? "percent" : "instances", value: Number(match[1]) })
 }
 
@@ -142,19 +231,33 @@ const unitMillis: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_00
 /** Reads a duration with a unit: `90s`, `15m`, `1.5h`, `500ms`. */
 export const parseDuration = (flag: string, text: string): Effect.Effect<number, CliFailure> => {
   const match = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
-  if (match === null) return Effect.fail(usageError(`--${flag} ${text} is not a duration`, "give a number with a unit: ms, s, m or h (e.g. 90s, 15m, 2h)"))
+  if (match === null)
+    return Effect.fail(
+      usageError(
+        `--${flag} ${text} is not a duration`,
+        "give a number with a unit: ms, s, m or h (e.g. 90s, 15m, 2h)",
+      ),
+    )
   const factor = unitMillis[match[2] ?? ""]
-  if (factor === undefined) return Effect.fail(usageError(`--${flag} ${text} has no unit`, "give a number with a unit: ms, s, m or h"))
+  if (factor === undefined)
+    return Effect.fail(
+      usageError(`--${flag} ${text} has no unit`, "give a number with a unit: ms, s, m or h"),
+    )
   const millis = Number(match[1]) * factor
   if (millis < 0) return Effect.fail(usageError(`--${flag} ${text} is negative`, "give a positive duration"))
   return Effect.succeed(Math.round(millis))
 }
 
-const optionalEffect = <A, B>(value: Option.Option<A>, f: (a: A) => Effect.Effect<B, CliFailure>): Effect.Effect<B | undefined, CliFailure> =>
+const optionalEffect = <A, B>(
+  value: Option.Option<A>,
+  f: (a: A) => Effect.Effect<B, CliFailure>,
+): Effect.Effect<B | undefined, CliFailure> =>
   Option.isSome(value) ? f(value.value) : Effect.succeed(undefined)
 
 const positive = (flag: string, value: number): Effect.Effect<number, CliFailure> =>
-  value > 0 ? Effect.succeed(value) : Effect.fail(usageError(`--${flag} ${value} must be positive`, `give a value above 0`))
+  value > 0
+    ? Effect.succeed(value)
+    : Effect.fail(usageError(`--${flag} ${value} must be positive`, `give a value above 0`))
 
 /** `{ key: value }` when a flag gave a value, else nothing: a field left out keeps the library's default. */
 const given = <K extends string, V>(key: K, value: V | undefined): { readonly [P in K]?: V } =>
@@ -163,20 +266,37 @@ const given = <K extends string, V>(key: K, value: V | undefined): { readonly [P
 /** The policy overrides the flags ask for; the library merges them over its defaults and validates the whole. */
 export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverrides, CliFailure> =>
   Effect.gen(function* () {
-    const pollingTimeout = yield* optionalEffect(flags.pollingTimeoutMinutes, (minutes) => Effect.map(positive("polling-timeout-minutes", minutes), (m) => m * 60_000))
-    const pollInterval = yield* optionalEffect(flags.pollingIntervalSeconds, (seconds) => Effect.map(positive("polling-interval-seconds", seconds), (s) => s * 1_000))
+    const pollingTimeout = yield* optionalEffect(flags.pollingTimeoutMinutes, (minutes) =>
+      Effect.map(positive("polling-timeout-minutes", minutes), (m) => m * 60_000),
+    )
+    const pollInterval = yield* optionalEffect(flags.pollingIntervalSeconds, (seconds) =>
+      Effect.map(positive("polling-interval-seconds", seconds), (s) => s * 1_000),
+    )
     const keep = yield* optionalEffect(flags.launchTemplateLimit, (limit) =>
-      limit >= 0 ? Effect.succeed(limit) : Effect.fail(usageError(`--launch-template-limit ${limit} is negative`, "give 0 or more")),
+      limit >= 0
+        ? Effect.succeed(limit)
+        : Effect.fail(usageError(`--launch-template-limit ${limit} is negative`, "give 0 or more")),
     )
     const timeouts = {
-      ...given("newCapacityMs", (yield* optionalEffect(flags.newCapacityTimeout, (t) => parseDuration("new-capacity-timeout", t))) ?? pollingTimeout),
-      ...given("drainWaveMs", (yield* optionalEffect(flags.drainTimeout, (t) => parseDuration("drain-timeout", t))) ?? pollingTimeout),
+      ...given(
+        "newCapacityMs",
+        (yield* optionalEffect(flags.newCapacityTimeout, (t) => parseDuration("new-capacity-timeout", t))) ??
+          pollingTimeout,
+      ),
+      ...given(
+        "drainWaveMs",
+        (yield* optionalEffect(flags.drainTimeout, (t) => parseDuration("drain-timeout", t))) ??
+          pollingTimeout,
+      ),
       ...given("runMs", yield* optionalEffect(flags.runTimeout, (t) => parseDuration("run-timeout", t))),
     }
     const overrides: PolicyOverrides = {
       ...given("capacityMode", Option.getOrUndefined(flags.capacityMode)),
       ...given("maxSurge", yield* optionalEffect(flags.maxSurge, (t) => parseAmount("max-surge", t))),
-      ...given("maxDraining", yield* optionalEffect(flags.maxDraining, (t) => parseAmount("max-draining", t))),
+      ...given(
+        "maxDraining",
+        yield* optionalEffect(flags.maxDraining, (t) => parseAmount("max-draining", t)),
+      ),
       ...given("bakeTimeMs", yield* optionalEffect(flags.bakeTime, (t) => parseDuration("bake-time", t))),
       ...given("pollIntervalMs", pollInterval),
       ...given("timeouts", Object.keys(timeouts).length === 0 ? undefined : timeouts),

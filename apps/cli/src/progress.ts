@@ -6,9 +6,17 @@
  * plain line per event elsewhere, or one JSON object per line with `--output json`.
  */
 import { Clock, Effect, Layer } from "effect"
-import { type Amount, type Decision, type Phase, type RunEvent, RunObserver, type RunObserverShape } from "ecs-ami-deploy"
+import {
+  type Amount,
+  type Decision,
+  type Phase,
+  type RunEvent,
+  RunObserver,
+  type RunObserverShape,
+} from "ecs-ami-deploy"
 import { ConsoleIo, type ConsoleIoShape } from "./console-io.ts"
-import { formatDuration, paint } from "./text.ts"
+import { formatDuration } from "@ecs-ami-deploy/domain"
+import { paint } from "./text.ts"
 
 /** What the progress views show, folded from the run's events and the planner's decisions. */
 export interface ProgressModel {
@@ -48,14 +56,17 @@ export const emptyProgress: ProgressModel = {
   pendingCommands: new Map(),
 }
 
-const resolveAmount = (amount: Amount, of: number) => (amount.unit === "instances" ? amount.value : Math.ceil((amount.value * of) / 100))
+const resolveAmount = (amount: Amount, of: number) =>
+  amount.unit === "instances" ? amount.value : Math.ceil((amount.value * of) / 100)
 
 /** Waves a group needs under the policy, as the planner sizes them: bounded by the surge (surge mode) and the drain limit. */
 const wavesFor = (event: Extract<RunEvent, { _tag: "RunStarted" }>): number =>
   event.groups.reduce((sum, group) => {
     const drainLimit = Math.max(1, resolveAmount(event.policy.maxDraining, group.desiredCapacity))
     const size =
-      event.policy.capacityMode === "surge" ? Math.min(Math.max(1, resolveAmount(event.policy.maxSurge, group.desiredCapacity)), drainLimit) : drainLimit
+      event.policy.capacityMode === "surge"
+        ? Math.min(Math.max(1, resolveAmount(event.policy.maxSurge, group.desiredCapacity)), drainLimit)
+        : drainLimit
     return sum + Math.ceil(group.oldInstanceIds.length / size)
   }, 0)
 
@@ -73,18 +84,37 @@ export const applyEvent = (model: ProgressModel, event: RunEvent): ProgressModel
         desiredAtStart: new Map(event.groups.map((group) => [group.asgName, group.desiredCapacity])),
       }
     case "CommandIssued":
-      return { ...base, pendingCommands: new Map([...model.pendingCommands, [event.command.id, event.command]]) }
+      return {
+        ...base,
+        pendingCommands: new Map([...model.pendingCommands, [event.command.id, event.command]]),
+      }
     case "CommandSucceeded": {
       const command = model.pendingCommands.get(event.commandId)
       if (command === undefined) return base
       switch (command._tag) {
         // Only the run's old instances count: a surplus instance removed after the waves is not one of them.
         case "DrainInstances":
-          return { ...base, wave: Math.max(model.wave, command.wave), drained: new Set([...model.drained, ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id))]) }
+          return {
+            ...base,
+            wave: Math.max(model.wave, command.wave),
+            drained: new Set([
+              ...model.drained,
+              ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id)),
+            ]),
+          }
         case "TerminateInstances":
-          return { ...base, terminated: new Set([...model.terminated, ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id))]) }
+          return {
+            ...base,
+            terminated: new Set([
+              ...model.terminated,
+              ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id)),
+            ]),
+          }
         case "SetCapacity": {
-          const extra = Math.max(0, command.desiredCapacity - (model.desiredAtStart.get(command.asgName) ?? command.desiredCapacity))
+          const extra = Math.max(
+            0,
+            command.desiredCapacity - (model.desiredAtStart.get(command.asgName) ?? command.desiredCapacity),
+          )
           return { ...base, newRequested: Math.max(model.newRequested, extra) }
         }
         default:
@@ -108,7 +138,8 @@ export const applyDecision = (model: ProgressModel, decision: Decision, phase: P
 /** Estimated time left: the pace of terminations so far applied to what remains. */
 export const estimateRemaining = (model: ProgressModel): number | undefined => {
   const done = model.terminated.size
-  if (model.startedAt === undefined || model.now === undefined || done === 0 || model.oldInstances === 0) return undefined
+  if (model.startedAt === undefined || model.now === undefined || done === 0 || model.oldInstances === 0)
+    return undefined
   return ((model.now - model.startedAt) / done) * (model.oldInstances - done)
 }
 
@@ -190,12 +221,20 @@ const phaseLabel: Readonly<Record<Phase, string>> = {
 }
 
 /** The live block, a few lines. */
-export const renderLiveBlock = (model: ProgressModel, servicesBelow: number | undefined, color: boolean): ReadonlyArray<string> => {
+export const renderLiveBlock = (
+  model: ProgressModel,
+  servicesBelow: number | undefined,
+  color: boolean,
+): ReadonlyArray<string> => {
   const elapsed = model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt
   const remaining = estimateRemaining(model)
   // The estimate is the planner's sizing at the start; waves are chosen against what fits, so a run may need more.
-  const waves = model.estimatedWaves === 0 ? "" : `  wave ${model.wave} of ${Math.max(model.wave, model.estimatedWaves)}`
-  const below = servicesBelow === undefined ? "" : `  services below desired ${servicesBelow === 0 ? paint(color, "green", "0") : paint(color, "yellow", String(servicesBelow))}`
+  const waves =
+    model.estimatedWaves === 0 ? "" : `  wave ${model.wave} of ${Math.max(model.wave, model.estimatedWaves)}`
+  const below =
+    servicesBelow === undefined
+      ? ""
+      : `  services below desired ${servicesBelow === 0 ? paint(color, "green", "0") : paint(color, "yellow", String(servicesBelow))}`
   return [
     `${paint(color, "bold", phaseLabel[model.phase])}${waves}`,
     `  instances: new +${model.newRequested}  draining ${model.drained.size - model.terminated.size}  terminated ${model.terminated.size}/${model.oldInstances}${below}`,
@@ -210,7 +249,11 @@ export const renderLiveBlock = (model: ProgressModel, servicesBelow: number | un
  */
 export function eventLine(model: ProgressModel, event: RunEvent, shown: "every"): string
 export function eventLine(model: ProgressModel, event: RunEvent, shown?: "new"): string | undefined
-export function eventLine(model: ProgressModel, event: RunEvent, shown: "every" | "new" = "new"): string | undefined {
+export function eventLine(
+  model: ProgressModel,
+  event: RunEvent,
+  shown: "every" | "new" = "new",
+): string | undefined {
   const clock = model.startedAt === undefined ? "" : `[+${formatDuration(event.at - model.startedAt)}] `
   switch (event._tag) {
     case "RunStarted":
@@ -230,7 +273,9 @@ export function eventLine(model: ProgressModel, event: RunEvent, shown: "every" 
     case "RunFinished":
       return `${clock}run finished ${event.outcome}: ${event.reason}`
     case "CommandSucceeded":
-      return shown === "every" ? `${clock}done: ${model.pendingCommands.get(event.commandId)?._tag ?? event.commandId}` : undefined
+      return shown === "every"
+        ? `${clock}done: ${model.pendingCommands.get(event.commandId)?._tag ?? event.commandId}`
+        : undefined
   }
 }
 
@@ -274,7 +319,12 @@ export const progressObserver = (
             return text === undefined ? Effect.void : io.out(`${text}\n`)
           }
           case "live": {
-            const text = event._tag === "CommandSucceeded" || event._tag === "CommandIssued" || event._tag === "LeaseAcquired" ? undefined : eventLine(model, event)
+            const text =
+              event._tag === "CommandSucceeded" ||
+              event._tag === "CommandIssued" ||
+              event._tag === "LeaseAcquired"
+                ? undefined
+                : eventLine(model, event)
             return text === undefined ? redraw(false) : Effect.andThen(above(text), redraw(true))
           }
           case "quiet":
@@ -293,7 +343,9 @@ export const progressObserver = (
             model = applyDecision(model, decision, phase)
             const shown =
               view === "json" && changed
-                ? Effect.flatMap(Clock.currentTimeMillis, (at) => io.out(`${JSON.stringify({ type: "phase", phase, at })}\n`))
+                ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
+                    io.out(`${JSON.stringify({ type: "phase", phase, at })}\n`),
+                  )
                 : view === "lines" && changed
                   ? io.out(`phase: ${phaseLabel[phase]}\n`)
                   : view === "live"

@@ -5,7 +5,7 @@
  * run's phases as bands on both charts.
  */
 import type { Simulation } from "ecs-ami-deploy/simulator"
-import { formatDuration } from "./text.ts"
+import { formatDuration } from "@ecs-ami-deploy/domain"
 
 type Metrics = ReturnType<Simulation["metrics"]>
 
@@ -28,9 +28,24 @@ export interface ReportInput {
   readonly policySummary: string
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c)
+const escape = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  )
 
-const palette = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d", "#4f46e5", "#ea580c"]
+const palette = [
+  "#2563eb",
+  "#db2777",
+  "#059669",
+  "#d97706",
+  "#7c3aed",
+  "#0891b2",
+  "#dc2626",
+  "#65a30d",
+  "#4f46e5",
+  "#ea580c",
+]
 const colorOf = (index: number): string => palette[index % palette.length] ?? "#2563eb"
 const phaseColors: Readonly<Record<string, string>> = {
   preparing: "#e5e7eb",
@@ -56,8 +71,10 @@ interface Frame {
   readonly maxY: number
 }
 
-const xOf = (f: Frame, at: number) => f.left + ((at - f.start) / Math.max(1, f.end - f.start)) * (f.width - f.left - f.right)
-const yOf = (f: Frame, value: number) => f.height - f.bottom - (value / Math.max(1, f.maxY)) * (f.height - f.top - f.bottom)
+const xOf = (f: Frame, at: number) =>
+  f.left + ((at - f.start) / Math.max(1, f.end - f.start)) * (f.width - f.left - f.right)
+const yOf = (f: Frame, value: number) =>
+  f.height - f.bottom - (value / Math.max(1, f.maxY)) * (f.height - f.top - f.bottom)
 
 /** A step path through `points` until `end`. */
 const stepPath = (f: Frame, points: ReadonlyArray<{ readonly at: number; readonly value: number }>) =>
@@ -85,7 +102,9 @@ const axes = (f: Frame, yLabel: string) => {
   const xStep = niceStep(minutes)
   for (let m = 0; m <= minutes + 1e-9; m += xStep) {
     const x = xOf(f, f.start + m * 60_000)
-    ticks.push(`<text class="tick" x="${x}" y="${f.height - f.bottom + 18}" text-anchor="middle">${Math.round(m)}m</text>`)
+    ticks.push(
+      `<text class="tick" x="${x}" y="${f.height - f.bottom + 18}" text-anchor="middle">${Math.round(m)}m</text>`,
+    )
   }
   return `${ticks.join("")}
     <line class="axis" x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}"/>
@@ -103,7 +122,8 @@ export const lastingPhases = (phases: ReadonlyArray<PhaseSpan>): ReadonlyArray<P
     .filter((span) => span.to > span.from)
     .reduce<Array<PhaseSpan>>((merged, span) => {
       const previous = merged.at(-1)
-      if (previous !== undefined && previous.phase === span.phase && previous.to === span.from) merged[merged.length - 1] = { ...previous, to: span.to }
+      if (previous !== undefined && previous.phase === span.phase && previous.to === span.from)
+        merged[merged.length - 1] = { ...previous, to: span.to }
       else merged.push(span)
       return merged
     }, [])
@@ -113,7 +133,10 @@ const phaseBands = (f: Frame, phases: ReadonlyArray<PhaseSpan>, labelled: boolea
     .map((span) => {
       const x = xOf(f, span.from)
       const w = Math.max(1, xOf(f, span.to) - x)
-      const label = labelled && w > 44 ? `<text class="phase-label" x="${x + w / 2}" y="${f.top - 6}" text-anchor="middle">${escape(span.phase)}</text>` : ""
+      const label =
+        labelled && w > 44
+          ? `<text class="phase-label" x="${x + w / 2}" y="${f.top - 6}" text-anchor="middle">${escape(span.phase)}</text>`
+          : ""
       return `<g class="phase" data-phase="${escape(span.phase)}"><title>${escape(span.phase)}: ${formatDuration(span.from - f.start)} to ${formatDuration(span.to - f.start)}</title><rect x="${x.toFixed(1)}" y="${f.top}" width="${w.toFixed(1)}" height="${f.height - f.top - f.bottom}" fill="${phaseColors[span.phase] ?? "#f3f4f6"}"/>${label}</g>`
     })
     .join("")
@@ -121,19 +144,38 @@ const phaseBands = (f: Frame, phases: ReadonlyArray<PhaseSpan>, labelled: boolea
 const serviceChart = (input: ReportInput, start: number, end: number) => {
   const services = input.metrics.services
   const maxY = Math.max(1, ...services.flatMap((s) => s.timeline.map((p) => Math.max(p.healthy, p.desired))))
-  const f: Frame = { width: 960, height: 340, left: 56, right: 16, top: 28, bottom: 40, start, end, maxY: Math.ceil(maxY * 1.15) }
+  const f: Frame = {
+    width: 960,
+    height: 340,
+    left: 56,
+    right: 16,
+    top: 28,
+    bottom: 40,
+    start,
+    end,
+    maxY: Math.ceil(maxY * 1.15),
+  }
   const series = services
     .map((service, index) => {
       const color = colorOf(index)
-      const healthy = stepPath(f, service.timeline.map((p) => ({ at: p.at, value: p.healthy })))
-      const floor = stepPath(f, service.timeline.map((p) => ({ at: p.at, value: p.floor })))
+      const healthy = stepPath(
+        f,
+        service.timeline.map((p) => ({ at: p.at, value: p.healthy })),
+      )
+      const floor = stepPath(
+        f,
+        service.timeline.map((p) => ({ at: p.at, value: p.floor })),
+      )
       // Later series are drawn thinner on top of earlier ones, so services with equal counts stay visible.
       const width = Math.max(1.5, 5 - index * 1.25)
       return `<g class="series" data-service="${escape(service.service)}"><path class="floor" d="${floor}" stroke="${color}"/><path class="healthy" d="${healthy}" stroke="${color}" stroke-width="${width}"/></g>`
     })
     .join("")
   const legend = services
-    .map((service, index) => `<li data-service="${escape(service.service)}"><span class="swatch" style="background:${colorOf(index)}"></span>${escape(service.service)}</li>`)
+    .map(
+      (service, index) =>
+        `<li data-service="${escape(service.service)}"><span class="swatch" style="background:${colorOf(index)}"></span>${escape(service.service)}</li>`,
+    )
     .join("")
   return `<figure class="chart" id="services-chart">
     <figcaption>Healthy tasks per service <span class="hint">(solid: healthy; dashed: the floor minimumHealthyPercent allows)</span></figcaption>
@@ -150,11 +192,22 @@ const instanceChart = (input: ReportInput, start: number, end: number) => {
     { key: "shuttingDown", label: "shutting down", color: "#f59e0b" },
   ] as const
   const maxY = Math.max(1, ...timeline.map((p) => p.running + p.pending + p.shuttingDown))
-  const f: Frame = { width: 960, height: 260, left: 56, right: 16, top: 28, bottom: 40, start, end, maxY: Math.ceil(maxY * 1.15) }
+  const f: Frame = {
+    width: 960,
+    height: 260,
+    left: 56,
+    right: 16,
+    top: 28,
+    bottom: 40,
+    start,
+    end,
+    maxY: Math.ceil(maxY * 1.15),
+  }
   // Stacked areas: each state's band sits on the states before it.
   const bands = states
     .map((state, index) => {
-      const below = (p: (typeof timeline)[number]) => states.slice(0, index).reduce((sum, s) => sum + p[s.key], 0)
+      const below = (p: (typeof timeline)[number]) =>
+        states.slice(0, index).reduce((sum, s) => sum + p[s.key], 0)
       const upper = timeline.map((p, i) => {
         const next = timeline[i + 1]?.at ?? end
         return `${xOf(f, p.at).toFixed(1)},${yOf(f, below(p) + p[state.key]).toFixed(1)} ${xOf(f, next).toFixed(1)},${yOf(f, below(p) + p[state.key]).toFixed(1)}`
@@ -169,7 +222,12 @@ const instanceChart = (input: ReportInput, start: number, end: number) => {
     })
     .join("")
   const baseline = `<line class="baseline" x1="${f.left}" x2="${f.width - f.right}" y1="${yOf(f, input.metrics.instances.baseline)}" y2="${yOf(f, input.metrics.instances.baseline)}"/>`
-  const legend = states.map((s) => `<li data-state="${s.key}"><span class="swatch" style="background:${s.color}"></span>${s.label}</li>`).join("")
+  const legend = states
+    .map(
+      (s) =>
+        `<li data-state="${s.key}"><span class="swatch" style="background:${s.color}"></span>${s.label}</li>`,
+    )
+    .join("")
   return `<figure class="chart" id="instances-chart">
     <figcaption>Instances by state <span class="hint">(dotted: the fleet before the run)</span></figcaption>
     <svg viewBox="0 0 ${f.width} ${f.height}" role="img" aria-label="instances by state over time">${phaseBands(f, input.phases, false)}${axes(f, "instances")}${bands}${baseline}</svg>
@@ -194,7 +252,10 @@ export const renderReport = (input: ReportInput): string => {
     )
     .join("")
   const phaseRows = shown.phases
-    .map((p) => `<tr><td><span class="swatch" style="background:${phaseColors[p.phase] ?? "#f3f4f6"}"></span>${escape(p.phase)}</td><td>${formatDuration(p.from - start)}</td><td>${formatDuration(p.to - p.from)}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><span class="swatch" style="background:${phaseColors[p.phase] ?? "#f3f4f6"}"></span>${escape(p.phase)}</td><td>${formatDuration(p.from - start)}</td><td>${formatDuration(p.to - p.from)}</td></tr>`,
+    )
     .join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -10,15 +10,37 @@ import { EventLog, type Plan, renderPlanText, Rollout, type RunResult, type RunS
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
-import { amiFlags, amiSourceOf, clusterFlag, parseDuration, policyFlags, policyOverridesOf, type TargetFlags } from "./flags.ts"
+import {
+  amiFlags,
+  amiSourceOf,
+  clusterFlag,
+  parseDuration,
+  policyFlags,
+  policyOverridesOf,
+  type TargetFlags,
+} from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
-import { applyEvent, emptyProgress, eventLine, type PhaseProgress, phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
+import {
+  applyEvent,
+  emptyProgress,
+  eventLine,
+  type PhaseProgress,
+  phaseProgressOf,
+  progressObserver,
+  progressViewFor,
+} from "./progress.ts"
 import type { Target } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
 
-const yesFlag = Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("apply without asking (required when not on a terminal)"), Flag.withDefault(false))
+const yesFlag = Flag.Boolean("yes").pipe(
+  Flag.withAlias("y"),
+  Flag.withDescription("apply without asking (required when not on a terminal)"),
+  Flag.withDefault(false),
+)
 const maxRunTimeFlag = Flag.String("max-run-time").pipe(
-  Flag.withDescription("stop (suspend) this invocation after this long, e.g. 10m; `resume` continues the run"),
+  Flag.withDescription(
+    "stop (suspend) this invocation after this long, e.g. 10m; `resume` continues the run",
+  ),
   Flag.optional,
 )
 
@@ -28,14 +50,20 @@ const deadlineOf = (maxRunTime: Option.Option<string>) =>
     ? Effect.succeed({})
     : Effect.gen(function* () {
         const millis = yield* parseDuration("max-run-time", maxRunTime.value)
-        if (millis === 0) return yield* usageError("--max-run-time 0 leaves no time to do anything", "give a positive duration, e.g. 10m")
+        if (millis === 0)
+          return yield* usageError(
+            "--max-run-time 0 leaves no time to do anything",
+            "give a positive duration, e.g. 10m",
+          )
         return { deadline: (yield* Clock.currentTimeMillis) + millis }
       })
 
 /** Services below desired in the simulated world; AWS would need extra calls per redraw, so it is left out there. */
 const servicesBelowDesiredOf = (target: Target) => () => {
   const world = target.world?.simulation.snapshotState()
-  return world === undefined ? undefined : world.services.filter((service) => service.healthyCount < service.desiredCount).length
+  return world === undefined
+    ? undefined
+    : world.services.filter((service) => service.healthyCount < service.desiredCount).length
 }
 
 /** Asks before a mutation on a terminal; refuses without a terminal unless `--yes`. */
@@ -45,7 +73,9 @@ const confirmed = (root: TargetFlags, yes: boolean, question: string) =>
     if (yes) return true
     if (!io.interactive || root.output === "json")
       return yield* usageError(
-        io.interactive ? "--output json does not ask for confirmation" : "not on a terminal, so nobody can confirm this change",
+        io.interactive
+          ? "--output json does not ask for confirmation"
+          : "not on a terminal, so nobody can confirm this change",
         "review `plan` first, then run again with --yes",
       )
     return yield* io.confirm(question)
@@ -66,24 +96,25 @@ const requireGroups = (plan: Plan) =>
 const planLines = (plan: Plan, output: TargetFlags["output"]) =>
   output === "json" ? line(JSON.stringify({ type: "plan", plan })) : line(renderPlanText(plan))
 
-const planCommand = Command.make(
-  "plan",
-  { cluster: clusterFlag, ...amiFlags, ...policyFlags },
-  (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, () =>
-        Effect.gen(function* () {
-          const ami = yield* amiSourceOf(flags)
-          const policy = yield* policyOverridesOf(flags)
-          const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
-          yield* requireGroups(plan)
-          yield* planLines(plan, root.output)
-          return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
-        }),
-      )
-    }),
-).pipe(Command.withDescription(`What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`))
+const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ...policyFlags }, (flags) =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* onTarget(root, () =>
+      Effect.gen(function* () {
+        const ami = yield* amiSourceOf(flags)
+        const policy = yield* policyOverridesOf(flags)
+        const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
+        yield* requireGroups(plan)
+        yield* planLines(plan, root.output)
+        return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
+      }),
+    )
+  }),
+).pipe(
+  Command.withDescription(
+    `What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`,
+  ),
+)
 
 const upgradeCommand = Command.make(
   "upgrade-cluster",
@@ -98,23 +129,42 @@ const upgradeCommand = Command.make(
           const policy = yield* policyOverridesOf(flags)
           const deadline = yield* deadlineOf(flags.maxRunTime)
           if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
-            yield* io.err("note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n")
-          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(Effect.map((runs) => runs.find((run) => run.status === "open")))
+            yield* io.err(
+              "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
+            )
+          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(
+            Effect.map((runs) => runs.find((run) => run.status === "open")),
+          )
           if (open === undefined) {
             const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
             yield* requireGroups(plan)
             yield* planLines(plan, root.output)
             if (plan.verdict === "nothing-to-do") return ExitCode.success
             if (plan.verdict === "refused") return ExitCode.failed
-            if (!(yield* confirmed(root, flags.yes, `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} onto ${plan.targetImage.imageId}?`))) {
+            if (
+              !(yield* confirmed(
+                root,
+                flags.yes,
+                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} onto ${plan.targetImage.imageId}?`,
+              ))
+            ) {
               yield* line("cancelled: nothing was changed")
               return ExitCode.success
             }
           } else if (root.output === "text") {
-            yield* line(`continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`)
+            yield* line(
+              `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
+            )
           }
-          const result = yield* Rollout.upgradeCluster({ cluster: flags.cluster, ami, policy, ...deadline }).pipe(
-            Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+          const result = yield* Rollout.upgradeCluster({
+            cluster: flags.cluster,
+            ami,
+            policy,
+            ...deadline,
+          }).pipe(
+            Effect.provide(
+              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
+            ),
           )
           yield* resultLines(root, result)
           return exitCodeOf(result)
@@ -128,7 +178,9 @@ const upgradeCommand = Command.make(
 )
 
 const resultLines = (root: TargetFlags, result: RunResult) =>
-  root.output === "json" ? line(JSON.stringify({ type: "result", result })) : Effect.forEach(describeResult(result), line, { discard: true })
+  root.output === "json"
+    ? line(JSON.stringify({ type: "result", result }))
+    : Effect.forEach(describeResult(result), line, { discard: true })
 
 const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime: maxRunTimeFlag }, (flags) =>
   Effect.gen(function* () {
@@ -145,13 +197,20 @@ const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime:
       }),
     )
   }),
-).pipe(Command.withDescription(`Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`))
+).pipe(
+  Command.withDescription(
+    `Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`,
+  ),
+)
 
 const rollbackCommand = Command.make(
   "rollback",
   {
     cluster: clusterFlag,
-    reason: Flag.String("reason").pipe(Flag.withDescription("why, recorded in the run's log"), Flag.withDefault("rollback requested from the command line")),
+    reason: Flag.String("reason").pipe(
+      Flag.withDescription("why, recorded in the run's log"),
+      Flag.withDefault("rollback requested from the command line"),
+    ),
     yes: yesFlag,
   },
   (flags) =>
@@ -160,39 +219,74 @@ const rollbackCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
-          if (!(yield* confirmed(root, flags.yes, `Roll back the open run of ${flags.cluster}, restoring the cluster as it was found?`))) {
+          if (
+            !(yield* confirmed(
+              root,
+              flags.yes,
+              `Roll back the open run of ${flags.cluster}, restoring the cluster as it was found?`,
+            ))
+          ) {
             yield* line("cancelled: nothing was changed")
             return ExitCode.success
           }
           const result = yield* Rollout.rollbackRun({ cluster: flags.cluster, reason: flags.reason }).pipe(
-            Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+            Effect.provide(
+              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
+            ),
           )
           yield* resultLines(root, result)
           return exitCodeOf(result)
         }),
       )
     }),
-).pipe(Command.withDescription(`Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`))
+).pipe(
+  Command.withDescription(
+    `Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`,
+  ),
+)
 
-const statusText = (status: Extract<RunStatus, { _tag: "Run" }>, phases: ReadonlyArray<PhaseProgress>): ReadonlyArray<string> => {
+const statusText = (
+  status: Extract<RunStatus, { _tag: "Run" }>,
+  phases: ReadonlyArray<PhaseProgress>,
+): ReadonlyArray<string> => {
   const { summary, state, progress } = status
   const stateLine =
-    state._tag === "Finished" ? state.reason : state._tag === "Running" ? (state.rollback === undefined ? "running" : `rolling back: ${state.rollback.reason}`) : "no run"
+    state._tag === "Finished"
+      ? state.reason
+      : state._tag === "Running"
+        ? state.rollback === undefined
+          ? "running"
+          : `rolling back: ${state.rollback.reason}`
+        : "no run"
   return [
     `run ${summary.runId} on ${summary.clusterName}`,
     `  started   ${isoSeconds(summary.startedAt)}`,
     `  status    ${summary.status === "open" ? "open" : summary.status} (${stateLine})`,
-    ...(state._tag === "NoRun" ? [] : [`  target    ${state.run.targetImage.imageId} (${state.run.targetImage.name})`]),
+    ...(state._tag === "NoRun"
+      ? []
+      : [`  target    ${state.run.targetImage.imageId} (${state.run.targetImage.name})`]),
     `  commands  ${progress.commands.succeeded} succeeded, ${progress.commands.failed} failed, ${progress.commands.outcomeUnknown} without outcome`,
     "",
     table(
       ["group", "old instances", "drained", "terminated"],
-      progress.groups.map((group) => [group.asgName, String(group.oldInstances), String(group.drained), String(group.terminated)]),
+      progress.groups.map((group) => [
+        group.asgName,
+        String(group.oldInstances),
+        String(group.drained),
+        String(group.terminated),
+      ]),
     ),
     "",
     table(
       ["phase", "commands done", "failed", "in flight", "from", "last action"],
-      phases.map((p) => [p.phase, String(p.succeeded), String(p.failed), String(p.inFlight), isoSeconds(p.firstAt), isoSeconds(p.lastAt)]),
+      phases.map((p) => [
+        p.phase,
+        String(p.succeeded),
+        String(p.failed),
+        String(p.inFlight),
+        isoSeconds(p.firstAt),
+        isoSeconds(p.lastAt),
+      ]),
     ),
   ]
 }
@@ -204,22 +298,43 @@ const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =
       Effect.gen(function* () {
         const status = yield* Rollout.runStatus({ cluster: flags.cluster })
         if (status._tag === "NoRuns") {
-          yield* line(root.output === "json" ? JSON.stringify({ type: "status", status }) : `no runs recorded for ${flags.cluster}`)
+          yield* line(
+            root.output === "json"
+              ? JSON.stringify({ type: "status", status })
+              : `no runs recorded for ${flags.cluster}`,
+          )
           return ExitCode.success
         }
         const phases = phaseProgressOf(yield* EventLog.use((log) => log.load(status.summary.runId)))
         // The folded state holds effect data structures; its tag is what a script needs from it.
-        if (root.output === "json") yield* line(JSON.stringify({ type: "status", status: { ...status, state: { _tag: status.state._tag } }, phases }))
+        if (root.output === "json")
+          yield* line(
+            JSON.stringify({
+              type: "status",
+              status: { ...status, state: { _tag: status.state._tag } },
+              phases,
+            }),
+          )
         else yield* Effect.forEach(statusText(status, phases), line, { discard: true })
         return ExitCode.success
       }),
     )
   }),
-).pipe(Command.withDescription("The cluster's open run, else its last one: state, progress per group and per phase, from the event log."))
+).pipe(
+  Command.withDescription(
+    "The cluster's open run, else its last one: state, progress per group and per phase, from the event log.",
+  ),
+)
 
 const historyCommand = Command.make(
   "history",
-  { cluster: clusterFlag, run: Flag.String("run").pipe(Flag.withDescription("a run id (default: the open run, else the last one)"), Flag.optional) },
+  {
+    cluster: clusterFlag,
+    run: Flag.String("run").pipe(
+      Flag.withDescription("a run id (default: the open run, else the last one)"),
+      Flag.optional,
+    ),
+  },
   (flags) =>
     Effect.gen(function* () {
       const root = yield* rootCommand
@@ -228,27 +343,56 @@ const historyCommand = Command.make(
           const log = yield* EventLog
           const runs = yield* log.runs(flags.cluster)
           const wanted = Option.getOrUndefined(flags.run)
-          const chosen = wanted !== undefined ? runs.find((run) => run.runId === wanted) : (runs.find((run) => run.status === "open") ?? runs[0])
+          const chosen =
+            wanted !== undefined
+              ? runs.find((run) => run.runId === wanted)
+              : (runs.find((run) => run.status === "open") ?? runs[0])
           if (chosen === undefined) {
-            if (wanted !== undefined) return yield* usageError(`no run ${wanted} for cluster ${flags.cluster}`, `list the cluster's runs with: history --cluster ${flags.cluster}`)
+            if (wanted !== undefined)
+              return yield* usageError(
+                `no run ${wanted} for cluster ${flags.cluster}`,
+                `list the cluster's runs with: history --cluster ${flags.cluster}`,
+              )
             yield* line(`no runs recorded for ${flags.cluster}`)
             return ExitCode.success
           }
           const events = yield* log.load(chosen.runId)
           if (root.output === "json") {
-            yield* Effect.forEach(events, (event) => line(JSON.stringify({ type: "event", event })), { discard: true })
+            yield* Effect.forEach(events, (event) => line(JSON.stringify({ type: "event", event })), {
+              discard: true,
+            })
             return ExitCode.success
           }
-          yield* line(`run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${runs.filter((run) => run !== chosen).map((run) => `${run.runId} (${run.status})`).join(", ") || "none"}`)
+          yield* line(
+            `run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${
+              runs
+                .filter((run) => run !== chosen)
+                .map((run) => `${run.runId} (${run.status})`)
+                .join(", ") || "none"
+            }`,
+          )
           let model = emptyProgress
           for (const event of events) {
             model = applyEvent(model, event)
-            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`)
+            yield* line(
+              `${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`,
+            )
           }
           return ExitCode.success
         }),
       )
     }),
-).pipe(Command.withDescription("Every event of the cluster's open run (else its last one, or --run), from the event log."))
+).pipe(
+  Command.withDescription(
+    "Every event of the cluster's open run (else its last one, or --run), from the event log.",
+  ),
+)
 
-export const rolloutCommands = [planCommand, upgradeCommand, resumeCommand, rollbackCommand, statusCommand, historyCommand] as const
+export const rolloutCommands = [
+  planCommand,
+  upgradeCommand,
+  resumeCommand,
+  rollbackCommand,
+  statusCommand,
+  historyCommand,
+] as const

@@ -17,7 +17,7 @@ import { describeResult, exitCodeOf } from "./outcome.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
 import type { SimulatedWorld } from "./simulated-world.ts"
-import { formatDuration } from "./text.ts"
+import { formatDuration } from "@ecs-ami-deploy/domain"
 
 const amountText = (amount: Amount) => (amount.unit === "percent" ? `${amount.value}%` : String(amount.value))
 
@@ -26,7 +26,11 @@ const describePolicy = (policy: RolloutPolicy) =>
   `${policy.capacityMode} mode · max surge ${amountText(policy.maxSurge)} · max draining ${amountText(policy.maxDraining)}${policy.bakeTimeMs > 0 ? ` · bake ${formatDuration(policy.bakeTimeMs)}` : ""}`
 
 const outcomeOf = (result: RunResult) =>
-  result._tag === "Finished" ? result.outcome : result._tag === "NothingToDo" ? "nothing to do" : result._tag.toLowerCase()
+  result._tag === "Finished"
+    ? result.outcome
+    : result._tag === "NothingToDo"
+      ? "nothing to do"
+      : result._tag.toLowerCase()
 
 /** The summary printed after the run: the figures of the report, as text lines. */
 const summaryOf = (world: SimulatedWorld, result: RunResult) => {
@@ -39,7 +43,12 @@ const summaryOf = (world: SimulatedWorld, result: RunResult) => {
     lowestHealthy: Object.fromEntries(m.services.map((s) => [s.service, s.lowestHealthy])),
     peakExtraInstances: m.instances.peakExtraInstances,
     extraInstanceHours: Number(m.instances.extraInstanceHours.toFixed(2)),
-    apiCalls: { total: m.apiCalls.total, reads: m.apiCalls.reads, mutating: m.apiCalls.mutating, failed: m.apiCalls.failed },
+    apiCalls: {
+      total: m.apiCalls.total,
+      reads: m.apiCalls.reads,
+      mutating: m.apiCalls.mutating,
+      failed: m.apiCalls.failed,
+    },
   }
 }
 
@@ -47,12 +56,24 @@ const simulateCommand = Command.make(
   "simulate",
   {
     scenario: Flag.String("scenario").pipe(
-      Flag.withDescription("a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file"),
+      Flag.withDescription(
+        "a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file",
+      ),
       Flag.withDefault("small"),
     ),
-    seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulated world's random choices (task placement, faults)"), Flag.withDefault(1)),
-    cluster: Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the cluster to roll (default: the scenario's first)"), Flag.optional),
-    report: Flag.String("report").pipe(Flag.withDescription("where to write the HTML report"), Flag.withDefault("simulation-report.html")),
+    seed: Flag.Int("seed").pipe(
+      Flag.withDescription("seed of the simulated world's random choices (task placement, faults)"),
+      Flag.withDefault(1),
+    ),
+    cluster: Flag.String("cluster").pipe(
+      Flag.withAlias("c"),
+      Flag.withDescription("the cluster to roll (default: the scenario's first)"),
+      Flag.optional,
+    ),
+    report: Flag.String("report").pipe(
+      Flag.withDescription("where to write the HTML report"),
+      Flag.withDefault("simulation-report.html"),
+    ),
     ...amiFlags,
     ...policyFlags,
   },
@@ -61,7 +82,12 @@ const simulateCommand = Command.make(
       const root = yield* rootCommand
       if (Option.isSome(root.simulator))
         return yield* onTarget(root, () =>
-          Effect.fail(usageError("simulate runs its own simulated world; --simulator is for the other commands", "give the scenario with --scenario instead")),
+          Effect.fail(
+            usageError(
+              "simulate runs its own simulated world; --simulator is for the other commands",
+              "give the scenario with --scenario instead",
+            ),
+          ),
         )
       return yield* onTarget(
         { ...root, simulator: Option.some(flags.scenario) },
@@ -69,9 +95,13 @@ const simulateCommand = Command.make(
           Effect.gen(function* () {
             const io = yield* ConsoleIo
             const world = target.world
-            if (world === undefined) return yield* usageError("simulate needs a simulated world", "give --scenario")
+            if (world === undefined)
+              return yield* usageError("simulate needs a simulated world", "give --scenario")
             const simulation = world.simulation
-            const clusterName = Option.getOrElse(flags.cluster, () => simulation.scenario.clusters[0]?.name ?? "")
+            const clusterName = Option.getOrElse(
+              flags.cluster,
+              () => simulation.scenario.clusters[0]?.name ?? "",
+            )
             if (!simulation.scenario.clusters.some((cluster) => cluster.name === clusterName))
               return yield* usageError(
                 `scenario ${simulation.scenario.name} has no cluster ${clusterName}`,
@@ -86,21 +116,30 @@ const simulateCommand = Command.make(
               Effect.sync(() => {
                 if (phases.at(-1)?.phase !== phase) phases.push({ phase, from: simulation.now() })
               })
-            if (root.output === "text") yield* line(`simulating scenario ${simulation.scenario.name} (${simulation.scenario.description}), cluster ${clusterName}, seed ${flags.seed}`)
+            if (root.output === "text")
+              yield* line(
+                `simulating scenario ${simulation.scenario.name} (${simulation.scenario.description}), cluster ${clusterName}, seed ${flags.seed}`,
+              )
             const result = yield* Rollout.upgradeCluster({ cluster: clusterName, ami, policy }).pipe(
               Effect.provide(
                 progressObserver(
                   progressViewFor(io, root.output),
-                  () => simulation.snapshotState().services.filter((s) => s.healthyCount < s.desiredCount).length,
+                  () =>
+                    simulation.snapshotState().services.filter((s) => s.healthyCount < s.desiredCount).length,
                   {
-                    eventAppended: (event) => Effect.sync(() => void (event._tag === "RunStarted" && (policyInUse = event.policy))),
+                    eventAppended: (event) =>
+                      Effect.sync(() => void (event._tag === "RunStarted" && (policyInUse = event.policy))),
                     decided: (_, phase) => recordPhase(phase),
                   },
                 ),
               ),
             )
             const end = simulation.now()
-            const spans: ReadonlyArray<PhaseSpan> = phases.map((p, i) => ({ phase: p.phase, from: p.from, to: phases[i + 1]?.from ?? end }))
+            const spans: ReadonlyArray<PhaseSpan> = phases.map((p, i) => ({
+              phase: p.phase,
+              from: p.from,
+              to: phases[i + 1]?.from ?? end,
+            }))
             const summary = summaryOf(world, result)
             const reportPath = resolve(io.cwd, flags.report)
             writeFileSync(
@@ -124,10 +163,20 @@ const simulateCommand = Command.make(
               yield* Effect.forEach(describeResult(result), line, { discard: true })
               yield* line("")
               yield* line(`simulated duration       ${summary.simulatedDuration}`)
-              yield* line(`service-seconds below the healthy floor  ${summary.serviceSecondsBelowFloor}  (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`)
-              yield* line(`lowest healthy tasks     ${Object.entries(summary.lowestHealthy).map(([service, n]) => `${service} ${n}`).join(", ")}`)
-              yield* line(`extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`)
-              yield* line(`AWS calls                ${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`)
+              yield* line(
+                `service-seconds below the healthy floor  ${summary.serviceSecondsBelowFloor}  (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`,
+              )
+              yield* line(
+                `lowest healthy tasks     ${Object.entries(summary.lowestHealthy)
+                  .map(([service, n]) => `${service} ${n}`)
+                  .join(", ")}`,
+              )
+              yield* line(
+                `extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`,
+              )
+              yield* line(
+                `AWS calls                ${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`,
+              )
               yield* line(`report written to ${reportPath}`)
             }
             return exitCodeOf(result)

@@ -48,14 +48,20 @@ const scenarioImage = (image: Image): ReadonlyArray<ScenarioImage> =>
           owner: image.ownerId === amazonImageOwner ? "amazon" : image.ownerId,
           creationDate: new Date(image.creationDate).toISOString(),
           architecture: image.architecture,
-          ...(image.deprecationTime === undefined ? {} : { deprecationDate: new Date(image.deprecationTime).toISOString() }),
+          ...(image.deprecationTime === undefined
+            ? {}
+            : { deprecationDate: new Date(image.deprecationTime).toISOString() }),
           state: image.state === "deregistered" ? "deregistered" : "available",
         },
       ]
     : []
 
 /** A launch template with as many versions as the group's reference needs, each on the group's current image. */
-const templateOf = (spec: Extract<LaunchSpec, { readonly template: unknown }>, imageId: string, instanceType: string): Scenario["launchTemplates"][number] => {
+const templateOf = (
+  spec: Extract<LaunchSpec, { readonly template: unknown }>,
+  imageId: string,
+  instanceType: string,
+): Scenario["launchTemplates"][number] => {
   const pinned = Number(spec.template.version)
   const versions = Number.isInteger(pinned) && pinned > 0 ? pinned : 1
   return {
@@ -70,30 +76,43 @@ const templateOf = (spec: Extract<LaunchSpec, { readonly template: unknown }>, i
 export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
   const clusterName = snapshot.clusterName
   const instanceById = new Map(snapshot.instances.map((instance) => [instance.instanceId, instance]))
-  const groups = snapshot.groups.map((group): { readonly scenario: ScenarioGroup; readonly instanceType: string } => {
-    const members = group.instances.map((member) => instanceById.get(member.instanceId)).filter((instance) => instance !== undefined)
-    const instanceType = mostCommon(group.instances.map((member) => member.instanceType)) ?? defaultInstanceType
-    const runningImage = mostCommon(members.map((instance) => instance.imageId))
-    return {
-      instanceType,
-      scenario: {
-        name: group.name,
-        clusterName,
-        minSize: group.minSize,
-        maxSize: group.maxSize,
-        desiredCapacity: group.desiredCapacity,
-        availabilityZones: group.availabilityZones,
-        launchSpec: group.launchSpec,
-        suspendedProcesses: group.suspendedProcesses,
-        tags: group.tags,
-        ...(runningImage === undefined || runningImage === group.launchSpecImageId ? {} : { initialImageId: runningImage }),
-        initialStandby: group.instances.filter((member) => member.lifecycleState === "Standby").length,
-        initialProtected: group.instances.filter((member) => member.protectedFromScaleIn).length,
-      },
-    }
-  })
+  const groups = snapshot.groups.map(
+    (group): { readonly scenario: ScenarioGroup; readonly instanceType: string } => {
+      const members = group.instances
+        .map((member) => instanceById.get(member.instanceId))
+        .filter((instance) => instance !== undefined)
+      const instanceType =
+        mostCommon(group.instances.map((member) => member.instanceType)) ?? defaultInstanceType
+      const runningImage = mostCommon(members.map((instance) => instance.imageId))
+      return {
+        instanceType,
+        scenario: {
+          name: group.name,
+          clusterName,
+          minSize: group.minSize,
+          maxSize: group.maxSize,
+          desiredCapacity: group.desiredCapacity,
+          availabilityZones: group.availabilityZones,
+          launchSpec: group.launchSpec,
+          suspendedProcesses: group.suspendedProcesses,
+          tags: group.tags,
+          ...(runningImage === undefined || runningImage === group.launchSpecImageId
+            ? {}
+            : { initialImageId: runningImage }),
+          initialStandby: group.instances.filter((member) => member.lifecycleState === "Standby").length,
+          initialProtected: group.instances.filter((member) => member.protectedFromScaleIn).length,
+        },
+      }
+    },
+  )
   const instanceTypeOf = new Map(groups.map((group) => [group.scenario.name, group.instanceType]))
-  const images = [...new Map([...snapshot.images, snapshot.targetImage].flatMap(scenarioImage).map((image) => [image.imageId, image])).values()]
+  const images = [
+    ...new Map(
+      [...snapshot.images, snapshot.targetImage]
+        .flatMap(scenarioImage)
+        .map((image) => [image.imageId, image]),
+    ).values(),
+  ]
   return {
     name: `snapshot-${clusterName}`,
     description: `cluster ${clusterName} as observed at ${new Date(snapshot.observedAt).toISOString()} (ecs-ami-deploy snapshot)`,
@@ -101,11 +120,25 @@ export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
     images,
     ssmParameters: [{ name: defaultEcsImageParameter, value: snapshot.targetImage.imageId }],
     launchTemplates: snapshot.groups.flatMap((group) =>
-      group.launchSpec._tag === "LaunchConfiguration" ? [] : [templateOf(group.launchSpec, group.launchSpecImageId, instanceTypeOf.get(group.name) ?? defaultInstanceType)],
+      group.launchSpec._tag === "LaunchConfiguration"
+        ? []
+        : [
+            templateOf(
+              group.launchSpec,
+              group.launchSpecImageId,
+              instanceTypeOf.get(group.name) ?? defaultInstanceType,
+            ),
+          ],
     ),
     launchConfigurations: snapshot.groups.flatMap((group) =>
       group.launchSpec._tag === "LaunchConfiguration"
-        ? [{ name: group.launchSpec.launchConfigurationName, imageId: group.launchSpecImageId, instanceType: instanceTypeOf.get(group.name) ?? defaultInstanceType }]
+        ? [
+            {
+              name: group.launchSpec.launchConfigurationName,
+              imageId: group.launchSpecImageId,
+              instanceType: instanceTypeOf.get(group.name) ?? defaultInstanceType,
+            },
+          ]
         : [],
     ),
     clusters: [
@@ -114,7 +147,15 @@ export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
         capacityProviders: snapshot.groups.flatMap((group) =>
           group.managedByCapacityProvider === undefined
             ? []
-            : [{ name: group.managedByCapacityProvider, asgName: group.name, managedScaling: true, managedTerminationProtection: false, managedDraining: false }],
+            : [
+                {
+                  name: group.managedByCapacityProvider,
+                  asgName: group.name,
+                  managedScaling: true,
+                  managedTerminationProtection: false,
+                  managedDraining: false,
+                },
+              ],
         ),
       },
     ],
@@ -136,16 +177,31 @@ export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
         placementConstraints: service.placementConstraints,
       })),
     standaloneTasks: snapshot.tasks
-      .filter((task) => task.serviceName === undefined && task.desiredStatus !== "STOPPED" && task.lastStatus !== "STOPPED")
-      .map((task) => ({ clusterName, group: task.group, cpu: task.cpu, memory: task.memory, ...(task.startedBy === undefined ? {} : { startedBy: task.startedBy }) })),
+      .filter(
+        (task) =>
+          task.serviceName === undefined && task.desiredStatus !== "STOPPED" && task.lastStatus !== "STOPPED",
+      )
+      .map((task) => ({
+        clusterName,
+        group: task.group,
+        cpu: task.cpu,
+        memory: task.memory,
+        ...(task.startedBy === undefined ? {} : { startedBy: task.startedBy }),
+      })),
   }
 }
 
 const snapshotCommand = Command.make(
   "snapshot",
   {
-    cluster: Flag.String("cluster").pipe(Flag.withAlias("c"), Flag.withDescription("the ECS cluster to copy")),
-    out: Flag.String("out").pipe(Flag.withDescription("the scenario file to write (default: <cluster>.scenario.json)"), Flag.optional),
+    cluster: Flag.String("cluster").pipe(
+      Flag.withAlias("c"),
+      Flag.withDescription("the ECS cluster to copy"),
+    ),
+    out: Flag.String("out").pipe(
+      Flag.withDescription("the scenario file to write (default: <cluster>.scenario.json)"),
+      Flag.optional,
+    ),
     ...amiFlags,
   },
   (flags) =>
@@ -156,7 +212,9 @@ const snapshotCommand = Command.make(
           const io = yield* ConsoleIo
           const amiSource = yield* amiSourceOf(flags)
           const snapshot = yield* observeCluster(flags.cluster).pipe(
-            Effect.provide(Layer.succeed(Plugins, { amiSource, launchSpecStrategies: builtInLaunchSpecStrategies() })),
+            Effect.provide(
+              Layer.succeed(Plugins, { amiSource, launchSpecStrategies: builtInLaunchSpecStrategies() }),
+            ),
           )
           const scenario = scenarioOf(snapshot)
           // The file must replay: check it against the simulator's own schema and model before writing it.
@@ -169,17 +227,34 @@ const snapshotCommand = Command.make(
                 fix: "report this with the cluster's shape; nothing was written",
               }),
           })
-          const path = resolve(io.cwd, flags.out._tag === "Some" ? flags.out.value : `${flags.cluster}.scenario.json`)
+          const path = resolve(
+            io.cwd,
+            flags.out._tag === "Some" ? flags.out.value : `${flags.cluster}.scenario.json`,
+          )
           writeFileSync(path, `${JSON.stringify(scenario, null, 2)}\n`)
-          if (root.output === "json") yield* line(JSON.stringify({ type: "snapshot", path, groups: scenario.groups.length, services: scenario.services.length }))
+          if (root.output === "json")
+            yield* line(
+              JSON.stringify({
+                type: "snapshot",
+                path,
+                groups: scenario.groups.length,
+                services: scenario.services.length,
+              }),
+            )
           else {
-            yield* line(`wrote ${path}: ${scenario.groups.length} group(s), ${snapshot.instances.length} instance(s), ${scenario.services.length} service(s), ${scenario.standaloneTasks.length} standalone task(s)`)
+            yield* line(
+              `wrote ${path}: ${scenario.groups.length} group(s), ${snapshot.instances.length} instance(s), ${scenario.services.length} service(s), ${scenario.standaloneTasks.length} standalone task(s)`,
+            )
             yield* line(`rehearse the rollout with: ecs-ami-deploy simulate --scenario ${path}`)
           }
           return ExitCode.success
         }),
       )
     }),
-).pipe(Command.withDescription("Copy a cluster into a simulator scenario file (reads only), to rehearse its rollout with `simulate --scenario FILE`."))
+).pipe(
+  Command.withDescription(
+    "Copy a cluster into a simulator scenario file (reads only), to rehearse its rollout with `simulate --scenario FILE`.",
+  ),
+)
 
 export const snapshotCommands = [snapshotCommand] as const

@@ -1,20 +1,16 @@
 /**
- * Small text helpers shared by the commands: durations as people read them, optional ANSI colour,
+ * Small text helpers shared by the commands: optional ANSI colour
  * and aligned tables (the Go tool's `list-clusters` layout).
  */
 
-/** `1h02m`, `5m20s`, `42s`. */
-export const formatDuration = (millis: number): string => {
-  const seconds = Math.max(0, Math.round(millis / 1000))
-  const hours = Math.floor(seconds / 3600)
-  const minutes = Math.floor((seconds % 3600) / 60)
-  const rest = seconds % 60
-  if (hours > 0) return `${hours}h${String(minutes).padStart(2, "0")}m`
-  if (minutes > 0) return `${minutes}m${String(rest).padStart(2, "0")}s`
-  return `${rest}s`
-}
-
-const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const
+const codes = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const
 
 /** Wraps `text` in an ANSI style when colour is on. */
 export const paint = (color: boolean, style: keyof typeof codes, text: string): string =>
@@ -22,10 +18,17 @@ export const paint = (color: boolean, style: keyof typeof codes, text: string): 
 
 /** Left-aligned columns separated by two spaces, with a header row. */
 export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)))
-  const format = (row: ReadonlyArray<string>) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  )
+  const format = (row: ReadonlyArray<string>) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd()
   return [format(header), format(widths.map((width) => "-".repeat(width))), ...rows.map(format)].join("\n")
 }
 
 /** An ISO timestamp without milliseconds. */
-export const isoSeconds = (epochMs: number): string => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z")
+export const isoSeconds = (epochMs: number): string =>
+  new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z")

@@ -5,6 +5,7 @@
  */
 export * from "./commands.ts"
 export * from "./decision.ts"
+export * from "./duration.ts"
 export * from "./errors.ts"
 export * from "./events.ts"
 export * from "./policy.ts"

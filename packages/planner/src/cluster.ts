@@ -205,14 +205,20 @@ export const unsafeServices = (
   for (const name of [...affected].sort()) {
     const service = index.serviceByName.get(name)
     if (service === undefined || service.desiredCount === 0) continue
-    const { minHealthy } = serviceBounds(service)
-    if (displacementAllowance(service) === 0)
+    const { minHealthy, maxRunning } = serviceBounds(service)
+    const tasks = service.desiredCount
+    if (displacementAllowance(service) === 0) {
+      // The smallest change that lets ECS move one task: one more running, or one fewer healthy.
+      const neededMaximum = Math.ceil(((minHealthy + 1) * 100) / tasks)
+      const allowedMinimum = Math.floor(((maxRunning - 1) * 100) / tasks)
       found.push({
         serviceName: name,
-        problem: `service ${name} (min ${service.minimumHealthyPercent}%, max ${service.maximumPercent}%, ${service.desiredCount} tasks) can neither stop nor start a task, so a drain stalls`,
-        fix: `raise ${name}'s maximumPercent above 100 or lower its minimumHealthyPercent`,
+        problem: `service ${name} (min ${service.minimumHealthyPercent}%, max ${service.maximumPercent}%, ${tasks} tasks) can neither stop nor start a task, so a drain stalls`,
+        fix:
+          `raise ${name}'s maximumPercent to at least ${neededMaximum} (${tasks} task${tasks === 1 ? "" : "s"} need room for one more)` +
+          (allowedMinimum >= 0 ? ` or lower its minimumHealthyPercent to ${allowedMinimum} or less` : ""),
       })
-    else if (minHealthy === 0)
+    } else if (minHealthy === 0)
       found.push({
         serviceName: name,
         problem: `service ${name} (min ${service.minimumHealthyPercent}%, ${service.desiredCount} task${service.desiredCount === 1 ? "" : "s"}) lets a drain stop every task at once`,

@@ -11,6 +11,7 @@
  */
 import { HashMap } from "effect"
 import {
+  formatDuration,
   RunTagKeys,
   type AsgInstance,
   type AutoScalingGroup,
@@ -168,6 +169,10 @@ const failRun = (ctx: Context, reason: string): Decision =>
         reason: `${reason} (rollbackOnFailure is off: the cluster is left as it is)`,
       }
 
+/** Said in a capacity command's reason when it raises the group's max size (restored at the end of the run). */
+const maxSizeRaise = (maxSize: number, desired: number): string =>
+  desired > maxSize ? `; raises max size from ${maxSize} to ${desired} until the run ends` : ""
+
 const act = (phase: Phase, commands: ReadonlyArray<Command>): Decision => ({ _tag: "Act", phase, commands })
 
 const gone: ReadonlySet<string> = new Set([
@@ -203,7 +208,7 @@ const runFailure = (ctx: Context): string | undefined => {
       if (!record.lastFailure.retryable || record.failures >= MAX_COMMAND_FAILURES)
         return `command ${id} (${record.command._tag}) failed before rollback${record.lastFailure.retryable ? ` ${record.failures} times` : ""}: ${record.lastFailure.errorTag}: ${record.lastFailure.message}`
   if (ctx.now >= ctx.run.startedAt + ctx.policy.timeouts.runMs)
-    return `the run timeout (${ctx.policy.timeouts.runMs} ms) has passed`
+    return `the run timeout (${formatDuration(ctx.policy.timeouts.runMs)}, --run-timeout) has passed`
   let failed = 0
   let healthy = 0
   for (const instance of ctx.index.snapshot.instances) {
@@ -374,7 +379,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         {
           _tag: "SetCapacity",
           id: capacityId,
-          reason: `add ${size} instance(s) on ${ctx.run.targetImage.imageId} to ${g.asgName} before draining wave ${wave}`,
+          reason: `add ${size} instance(s) on ${ctx.run.targetImage.imageId} to ${g.asgName} before draining wave ${wave}${maxSizeRaise(g.maxSize, desired)}`,
           asgName: g.asgName,
           desiredCapacity: desired,
           minSize: g.minSize,
@@ -546,7 +551,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     }
     return failRun(
       ctx,
-      `wave ${wave} of ${g.asgName} did not drain within ${ctx.policy.timeouts.drainWaveMs} ms (${blocking.length} task(s) still running)`,
+      `wave ${wave} of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
     )
   }
 
@@ -715,7 +720,7 @@ const settleGroup = (
       {
         _tag: "SetCapacity",
         id: balanceId,
-        reason: `the zones of ${g.asgName} differ by more than one instance: launch one into the smallest zone, then drain and remove one in the largest (AZRebalance would terminate one undrained)`,
+        reason: `the zones of ${g.asgName} differ by more than one instance: launch one into the smallest zone, then drain and remove one in the largest (AZRebalance would terminate one undrained)${maxSizeRaise(g.maxSize, desired)}`,
         asgName: g.asgName,
         desiredCapacity: desired,
         minSize: g.minSize,
@@ -895,7 +900,7 @@ const removeSurplus = (
     const deadline = (startedAt(ctx, drainId) ?? ctx.now) + ctx.policy.timeouts.drainWaveMs
     if (ctx.now >= deadline)
       return how.onDrainTimeout(
-        `the surplus instance(s) of ${g.asgName} did not drain within ${ctx.policy.timeouts.drainWaveMs} ms (${blocking.length} task(s) still running)`,
+        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
       )
     return {
       _tag: "Wait",

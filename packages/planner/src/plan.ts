@@ -128,7 +128,7 @@ const groupProblems = (
       if (family !== targetFamily)
         problems.push({
           problem: `group ${group.name} runs ${family} images but the target ${target.name} is ${targetFamily}`,
-          fix: "check the AMI source, or set allowImageFamilyChange after testing the workloads on the new family",
+          fix: "check the AMI source, or allow it after testing the workloads on the new family (--allow-image-family-change; library: allowImageFamilyChange)",
         })
   return problems
 }
@@ -236,7 +236,10 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
   }
   for (const unsafe of unsafeServices(index, allOld))
     if (policy.unsafeServices === "refuse")
-      problems.push({ problem: unsafe.problem, fix: `${unsafe.fix} (or set unsafeServices=proceed)` })
+      problems.push({
+        problem: unsafe.problem,
+        fix: `${unsafe.fix} (or proceed anyway: --unsafe-services proceed; library: unsafeServices: "proceed")`,
+      })
     else warnings.push(`${unsafe.problem}; proceeding as the policy allows`)
   const singleTask = new Set<string>()
   for (const id of allOld)

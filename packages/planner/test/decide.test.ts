@@ -146,7 +146,7 @@ describe("given a run that just started", () => {
 })
 
 describe("given surge mode", () => {
-  it("when preparation is done, then it raises desired capacity by the wave size and max with it", () => {
+  it("when preparation is done, then it raises desired capacity by the wave size and max with it, and says so", () => {
     const { decision } = reach(newWorld(twoGroups(), policy()), issues("SetCapacity"))
     const capacity = commandTagged(decision, "SetCapacity")
     // Group a: 4 instances, 50% surge and 50% draining → waves of 2.
@@ -157,6 +157,7 @@ describe("given surge mode", () => {
       maxSize: 6,
       minSize: 1,
     })
+    expect(capacity.reason).toContain("raises max size from 4 to 6 until the run ends")
   })
 
   it("when the new instances never register with ECS, then it waits until the new-capacity deadline and then rolls back", () => {

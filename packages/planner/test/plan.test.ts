@@ -55,6 +55,20 @@ describe("planRollout", () => {
     expect(plan.warnings.join("\n")).toContain("i-outside-0")
   })
 
+  it("given a service of 4 tasks at min 100% / max 120%, then the fix names the smallest maximumPercent (125) or minimumHealthyPercent (75) that lets a drain move a task", () => {
+    const snapshot = buildCluster({
+      groups: [{ name: "a", old: 2 }],
+      services: [{ name: "tight", tasks: 4, min: 100, max: 120 }],
+    })
+    const [problem] = planRollout(snapshot, policy(), 0).problems
+    expect(problem?.problem).toContain(
+      "service tight (min 100%, max 120%, 4 tasks) can neither stop nor start a task",
+    )
+    expect(problem?.fix).toContain("raise tight's maximumPercent to at least 125")
+    expect(problem?.fix).toContain("lower its minimumHealthyPercent to 75 or less")
+    expect(problem?.fix).toContain("--unsafe-services proceed")
+  })
+
   it("given a service of one task at minimum 0%, then the plan refuses it by default and only warns when the policy proceeds", () => {
     const snapshot = buildCluster({
       groups: [{ name: "a", old: 2 }],
@@ -63,7 +77,7 @@ describe("planRollout", () => {
     const refused = planRollout(snapshot, policy(), 0)
     expect(refused.verdict).toBe("refused")
     expect(refused.problems.map((p) => p.problem).join()).toContain("solo")
-    expect(refused.problems[0]?.fix).toContain("unsafeServices=proceed")
+    expect(refused.problems[0]?.fix).toContain("--unsafe-services proceed")
     const proceeding = planRollout(snapshot, policy({ unsafeServices: "proceed" }), 0)
     expect(proceeding.verdict).toBe("ready")
     expect(proceeding.warnings.join("\n")).toContain("solo")
