@@ -14,7 +14,6 @@
  * continues it. A typed failure (`LockHeld`, `StaleLease`, ...) records nothing: it already says why.
  */
 import { Cause, Clock, Effect, type Layer } from "effect"
-import { hostname } from "node:os"
 import {
   NoOpenRun,
   observeCluster,
@@ -37,10 +36,8 @@ import {
   UpgradeOptions,
 } from "./options.ts"
 import { StopReason } from "./environment.ts"
+import { defaultHolder, takingOverDeadLocalHolder } from "./local-holder.ts"
 import { pluginsLayer, surfacePluginFailures } from "./plugins.ts"
-
-/** Who holds the lock when the caller does not say: this process on this host. */
-const defaultHolder = (): string => `ecs-ami-deploy@${hostname()}:${process.pid}`
 
 const invocationOf = (options: {
   readonly cluster: string
@@ -115,9 +112,12 @@ export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: Up
   const valid = yield* decodeOptions("upgradeCluster", UpgradeOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), pluginsLayer(valid)).pipe(
-    suspendedWhenStopped(invocation),
-  )
+  return yield* takingOverDeadLocalHolder((replacing) =>
+    withPlugins(
+      runRollout({ ...invocation, policy, ...(replacing === undefined ? {} : { replacing }) }),
+      pluginsLayer(valid),
+    ),
+  ).pipe(suspendedWhenStopped(invocation))
 })
 
 /**
@@ -161,9 +161,12 @@ export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOption
   const policy = yield* resolvePolicy()
   const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
   const invocation = invocationOf(valid)
-  return yield* withPlugins(runRollout({ ...invocation, policy }), plugins).pipe(
-    suspendedWhenStopped(invocation),
-  )
+  return yield* takingOverDeadLocalHolder((replacing) =>
+    withPlugins(
+      runRollout({ ...invocation, policy, ...(replacing === undefined ? {} : { replacing }) }),
+      plugins,
+    ),
+  ).pipe(suspendedWhenStopped(invocation))
 })
 
 /** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
@@ -171,9 +174,12 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (options: Rollback
   const valid = yield* decodeOptions("rollbackRun", RollbackOptions)(options)
   const reason = valid.reason ?? "rollback requested through the library API"
   const invocation = invocationOf(valid)
-  return yield* withPlugins(executorRollbackRun({ ...invocation, reason }), pluginsLayer(valid)).pipe(
-    suspendedWhenStopped(invocation),
-  )
+  return yield* takingOverDeadLocalHolder((replacing) =>
+    withPlugins(
+      executorRollbackRun({ ...invocation, reason, ...(replacing === undefined ? {} : { replacing }) }),
+      pluginsLayer(valid),
+    ),
+  ).pipe(suspendedWhenStopped(invocation))
 })
 
 /** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */

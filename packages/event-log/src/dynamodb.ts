@@ -350,7 +350,11 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
               Key: lockKey(input.clusterName),
               UpdateExpression:
                 "SET holder = :holder, expiresAt = :expiresAt, released = :false ADD fencingToken :one",
-              ConditionExpression: "attribute_not_exists(pk) OR released = :true OR expiresAt <= :now",
+              ConditionExpression:
+                "attribute_not_exists(pk) OR released = :true OR expiresAt <= :now" +
+                (input.replacing === undefined
+                  ? ""
+                  : " OR (holder = :deadHolder AND expiresAt = :deadExpiry)"),
               ExpressionAttributeValues: {
                 ":holder": S(input.holder),
                 ":expiresAt": N(input.now + input.leaseMs),
@@ -358,6 +362,12 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
                 ":true": BOOL(true),
                 ":one": N(1),
                 ":now": N(input.now),
+                ...(input.replacing === undefined
+                  ? {}
+                  : {
+                      ":deadHolder": S(input.replacing.holder),
+                      ":deadExpiry": N(input.replacing.leaseExpiresAt),
+                    }),
               },
               ReturnValues: "ALL_NEW",
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",

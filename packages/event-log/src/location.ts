@@ -36,11 +36,18 @@ export const parseEventLogLocation = (
     const tableName = location.slice("dynamodb://".length)
     return tableNamePattern.test(tableName)
       ? Result.succeed({ _tag: "DynamoDb", tableName })
-      : Result.fail(new InvalidEventLogLocation({ location, problem: "a table name is 3 to 255 of A-Z a-z 0-9 _ . -" }))
+      : Result.fail(
+          new InvalidEventLogLocation({ location, problem: "a table name is 3 to 255 of A-Z a-z 0-9 _ . -" }),
+        )
   }
   const directory = location.startsWith("file://") ? location.slice("file://".length) : location
   if (directory === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(directory))
-    return Result.fail(new InvalidEventLogLocation({ location, problem: "expected dynamodb://TABLE, file://DIRECTORY, a directory or memory" }))
+    return Result.fail(
+      new InvalidEventLogLocation({
+        location,
+        problem: "expected dynamodb://TABLE, file://DIRECTORY, a directory or memory",
+      }),
+    )
   return Result.succeed({ _tag: "File", directory: path.resolve(cwd, directory) })
 }
 

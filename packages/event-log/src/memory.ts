@@ -36,9 +36,14 @@ const loadRun = (storage: MemoryStorage, runId: string) =>
  * The text to store for an event, read back at once: an event that does not survive the trip fails its
  * append (EventLogCorrupt) instead of a later load.
  */
-const throughJson = (event: RunEvent): Effect.Effect<{ readonly runId: string; readonly text: string }, EventLogCorrupt> => {
+const throughJson = (
+  event: RunEvent,
+): Effect.Effect<{ readonly runId: string; readonly text: string }, EventLogCorrupt> => {
   const text = formatRecord(event)
-  return Effect.as(parseRecord(text, `memory:${event.runId}#${event.seq} (being appended)`), { runId: event.runId, text })
+  return Effect.as(parseRecord(text, `memory:${event.runId}#${event.seq} (being appended)`), {
+    runId: event.runId,
+    text,
+  })
 }
 
 /** An EventLog over `storage`; pass your own storage to inspect or seed records in a test. */
@@ -48,16 +53,20 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
     return FIRST_SEQ - 1 + (texts?.length ?? 0)
   }
   /** Runs a check-and-write in one synchronous step, so no other fiber can interleave with it. */
-  const atomically = <A, E>(step: () => Result.Result<A, E>) => Effect.suspend(() => Effect.fromResult(step()))
+  const atomically = <A, E>(step: () => Result.Result<A, E>) =>
+    Effect.suspend(() => Effect.fromResult(step()))
   const currentLease = (lease: Lease) => checkLeaseCurrent(storage.locks.get(lease.clusterName), lease)
   const storeLock = (record: LockRecord): Lease => {
     storage.locks.set(record.clusterName, record)
     return leaseOf(record)
   }
   return EventLog.of({
-    acquire: (input) => atomically(() => Result.map(acquireLock(storage.locks.get(input.clusterName), input), storeLock)),
+    acquire: (input) =>
+      atomically(() => Result.map(acquireLock(storage.locks.get(input.clusterName), input), storeLock)),
     renew: (lease, { leaseMs, now }) =>
-      atomically(() => Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs }))),
+      atomically(() =>
+        Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs })),
+      ),
     release: (lease) =>
       Effect.sync(() => {
         const current = currentLease(lease)
@@ -67,7 +76,9 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
       Effect.forEach(events, throughJson).pipe(
         Effect.flatMap((records) =>
           atomically(() =>
-            Result.flatMap(currentLease(lease), (): Result.Result<void, SequenceConflict> => checkSequence(lastSeqOf, events)).pipe(
+            Result.flatMap(currentLease(lease), (): Result.Result<void, SequenceConflict> =>
+              checkSequence(lastSeqOf, events),
+            ).pipe(
               Result.map(() => {
                 for (const { runId, text } of records) {
                   const stored = storage.runs.get(runId)

@@ -5,7 +5,7 @@
  * expresses the same rules as condition expressions.
  */
 import { LockHeld, SequenceConflict, StaleLease, type RunEvent } from "@ecs-ami-deploy/domain"
-import type { Lease, RunSummary } from "@ecs-ami-deploy/ports"
+import type { EventLog, Lease, RunSummary } from "@ecs-ami-deploy/ports"
 import { Result } from "effect"
 
 /** What a driver stores for a cluster's lock. The token survives release, so it never repeats. */
@@ -17,18 +17,26 @@ export interface LockRecord {
   readonly released: boolean
 }
 
-export interface AcquireInput {
-  readonly clusterName: string
-  readonly holder: string
-  readonly leaseMs: number
-  readonly now: number
-}
+export type AcquireInput = Parameters<EventLog["Service"]["acquire"]>[0]
 
-/** A lock is free when it never existed, was released, or its lease ran out. */
-export const acquireLock = (current: LockRecord | undefined, input: AcquireInput): Result.Result<LockRecord, LockHeld> =>
-  current !== undefined && !current.released && current.expiresAt > input.now
+/** Whether the lock is still exactly the lease the caller asked to replace (its holder is known dead). */
+const isReplaced = (current: LockRecord, input: AcquireInput): boolean =>
+  input.replacing !== undefined &&
+  current.holder === input.replacing.holder &&
+  current.expiresAt === input.replacing.leaseExpiresAt
+
+/** A lock is free when it never existed, was released, its lease ran out, or it is the dead lease being replaced. */
+export const acquireLock = (
+  current: LockRecord | undefined,
+  input: AcquireInput,
+): Result.Result<LockRecord, LockHeld> =>
+  current !== undefined && !current.released && current.expiresAt > input.now && !isReplaced(current, input)
     ? Result.fail(
-        new LockHeld({ clusterName: input.clusterName, holder: current.holder, leaseExpiresAt: current.expiresAt }),
+        new LockHeld({
+          clusterName: input.clusterName,
+          holder: current.holder,
+          leaseExpiresAt: current.expiresAt,
+        }),
       )
     : Result.succeed({
         clusterName: input.clusterName,
@@ -42,7 +50,10 @@ export const acquireLock = (current: LockRecord | undefined, input: AcquireInput
  * A lease is current while its token is the lock's token and it was not released. An expired lease
  * nobody took over is still current: its holder may renew it and append.
  */
-export const checkLeaseCurrent = (current: LockRecord | undefined, lease: Lease): Result.Result<LockRecord, StaleLease> =>
+export const checkLeaseCurrent = (
+  current: LockRecord | undefined,
+  lease: Lease,
+): Result.Result<LockRecord, StaleLease> =>
   current !== undefined && current.fencingToken === lease.fencingToken && !current.released
     ? Result.succeed(current)
     : Result.fail(
@@ -74,7 +85,8 @@ export const checkSequence = (
   const lastSeqs = new Map<string, number>()
   for (const event of events) {
     const expected = (lastSeqs.get(event.runId) ?? lastSeqOf(event.runId)) + 1
-    if (event.seq !== expected) return Result.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))
+    if (event.seq !== expected)
+      return Result.fail(new SequenceConflict({ runId: event.runId, seq: event.seq }))
     lastSeqs.set(event.runId, event.seq)
   }
   return Result.void

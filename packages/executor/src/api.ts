@@ -25,6 +25,8 @@ export interface InvocationInput {
   readonly deadline?: number
   /** What the suspension at the deadline records as its reason (default: "stopped before the deadline <time>"). */
   readonly stopReason?: string
+  /** Take the lock over from this lease even before it expires: its holder is known dead (see EventLog.acquire). */
+  readonly replacing?: { readonly holder: string; readonly leaseExpiresAt: number }
   readonly settings?: Partial<ExecutorSettings>
 }
 
@@ -33,6 +35,7 @@ const lockInput = (input: InvocationInput) => ({
   holder: input.holder,
   deadline: input.deadline,
   stopReason: input.stopReason,
+  replacing: input.replacing,
   settings: { ...defaultExecutorSettings, ...input.settings },
 })
 

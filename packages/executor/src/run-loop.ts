@@ -127,6 +127,7 @@ export const withClusterLock = <A, E, R>(
     readonly holder: string
     readonly deadline: number | undefined
     readonly stopReason: string | undefined
+    readonly replacing: { readonly holder: string; readonly leaseExpiresAt: number } | undefined
     readonly settings: ExecutorSettings
   },
   use: (invocation: Invocation) => Effect.Effect<A, E, R>,
@@ -135,7 +136,13 @@ export const withClusterLock = <A, E, R>(
     const eventLog = yield* EventLog
     const now = yield* Clock.currentTimeMillis
     const lease = yield* eventLog
-      .acquire({ clusterName: input.clusterName, holder: input.holder, leaseMs: input.settings.leaseMs, now })
+      .acquire({
+        clusterName: input.clusterName,
+        holder: input.holder,
+        leaseMs: input.settings.leaseMs,
+        now,
+        ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
+      })
       .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(held), Effect.fail)))
     const leaseRef = yield* Ref.make(lease)
     // A failed release is harmless: the lease simply runs out and the next executor takes over.

@@ -37,19 +37,31 @@ type LogError = EventLogUnavailable | EventLogCorrupt
 export class EventLog extends Context.Service<
   EventLog,
   {
-    /** Takes the cluster's lock when it is free or its lease expired (`now` from the caller's Clock). */
+    /**
+     * Takes the cluster's lock when it is free or its lease expired (`now` from the caller's Clock) —
+     * or, with `replacing`, when the lock is still exactly that lease (same holder, same expiry): the
+     * caller knows its holder is dead (a process of this host that no longer exists). A holder that
+     * renewed since has another expiry, so a live one is never replaced.
+     */
     readonly acquire: (input: {
       readonly clusterName: string
       readonly holder: string
       readonly leaseMs: number
       readonly now: number
+      readonly replacing?: { readonly holder: string; readonly leaseExpiresAt: number }
     }) => Effect.Effect<Lease, LockHeld | LogError>
     /** Extends a lease this holder still owns. */
-    readonly renew: (lease: Lease, input: { readonly leaseMs: number; readonly now: number }) => Effect.Effect<Lease, StaleLease | LogError>
+    readonly renew: (
+      lease: Lease,
+      input: { readonly leaseMs: number; readonly now: number },
+    ) => Effect.Effect<Lease, StaleLease | LogError>
     /** Frees the lock if this lease still owns it; releasing a lost lease does nothing. */
     readonly release: (lease: Lease) => Effect.Effect<void, LogError>
     /** Appends events whose `seq` continue the run's log, under a lease that must still be current. */
-    readonly append: (lease: Lease, events: ReadonlyArray<RunEvent>) => Effect.Effect<void, SequenceConflict | StaleLease | LogError>
+    readonly append: (
+      lease: Lease,
+      events: ReadonlyArray<RunEvent>,
+    ) => Effect.Effect<void, SequenceConflict | StaleLease | LogError>
     /** Every event of the run in sequence order (empty for an unknown run). */
     readonly load: (runId: string) => Effect.Effect<ReadonlyArray<RunEvent>, LogError>
     /** The cluster's runs, newest first. */
