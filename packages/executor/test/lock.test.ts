@@ -3,7 +3,7 @@
  * running out, and a stale holder's append being refused.
  */
 import { describe, expect, it } from "vitest"
-import { Effect, Exit } from "effect"
+import { Clock, Effect, Exit } from "effect"
 import { defaultPolicy, EVENT_SCHEMA_VERSION, type LockHeld } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { EventLog } from "@ecs-ami-deploy/ports"
@@ -161,6 +161,53 @@ describe("the cluster lock", () => {
       (call) => call.mutating && call.at > successorFinishedAt,
     )
     expect(callsAfterTakeover.map((call) => call.operation)).toEqual([])
+  })
+
+  it("given a second executor whose clock runs ahead by less than the tolerated skew (half a lease minus a step: 90 s by default), when it keeps trying during a long rollout, then it never takes the live holder's lock", async () => {
+    const world = makeWorld("standard-20")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const policy = { ...defaultPolicy, unsafeServices: "proceed" as const, pollIntervalMs: 30_000 }
+    const base = world.simulation.clock
+    const skewMs = 80_000
+    const ahead: Clock.Clock = {
+      currentTimeMillisUnsafe: () => base.currentTimeMillisUnsafe() + skewMs,
+      currentTimeMillis: Effect.map(base.currentTimeMillis, (now) => now + skewMs),
+      currentTimeNanosUnsafe: () => base.currentTimeNanosUnsafe() + BigInt(skewMs) * 1_000_000n,
+      currentTimeNanos: Effect.map(base.currentTimeNanos, (now) => now + BigInt(skewMs) * 1_000_000n),
+      monotonicTimeNanosUnsafe: () => base.monotonicTimeNanosUnsafe(),
+      monotonicTimeNanos: base.monotonicTimeNanos,
+      sleep: (duration) => base.sleep(duration),
+    }
+    // Default executor settings: a 5-minute lease renewed once half is gone, 60 s steps.
+    const attempts = Array.from({ length: 20 }, (_, k) =>
+      Effect.sleep((k + 1) * 45_000).pipe(
+        Effect.andThen(
+          Effect.exit(runRollout({ clusterName: world.clusterName, policy, holder: `skewed-${k}` })),
+        ),
+        Effect.provideService(Clock.Clock, ahead),
+      ),
+    )
+    const exit = await world.run(
+      Effect.all(
+        [Effect.exit(runRollout({ clusterName: world.clusterName, policy, holder: "holder" })), ...attempts],
+        { concurrency: "unbounded" },
+      ),
+      eventLog,
+    )
+    const [holder, ...others] = Exit.isSuccess(exit) ? exit.value : []
+    expect(holder !== undefined && Exit.isSuccess(holder) ? holder.value : holder).toMatchObject({
+      _tag: "Finished",
+      outcome: "succeeded",
+    })
+    // Every attempt made while the holder ran was refused; none took the lock over.
+    const refusedWhileRunning = others.filter((other) => lockHeld(other)?.holder === "holder")
+    expect(refusedWhileRunning.length).toBeGreaterThan(10)
+    expect(
+      others.every(
+        (other) =>
+          lockHeld(other) !== undefined || (Exit.isSuccess(other) && other.value._tag === "NothingToDo"),
+      ),
+    ).toBe(true)
   })
 
   it("given a stalled holder whose lease was taken over, when it wakes and appends, then the append is refused as stale", async () => {
