@@ -57,8 +57,16 @@ export const badInputs = (scenario: Scenario): ReadonlyArray<BadInput> => {
     upgradeCluster(unchecked({ cluster, ...options }), environment(simulation))
   const withPolicy = (policy: Record<string, unknown>) => upgrade({ policy: { ...proceed, ...policy } })
   const pinned = (imageId: string) => upgrade({ policy: proceed, ami: pinnedImageSource({ imageId }) })
+  const onEventLog = (eventLog: string) => (simulation: Simulation) =>
+    upgradeCluster({ cluster, policy: proceed }, { ports: simulatedPorts(simulation), eventLog })
   return [
     { name: "empty cluster name", call: upgrade({ cluster: "" }) },
+    { name: "event log scheme in capitals (`DYNAMODB://runs`)", call: onEventLog("DYNAMODB://runs") },
+    { name: "event log with an unknown scheme (`s3://bucket`)", call: onEventLog("s3://bucket") },
+    {
+      name: "event log in a directory that cannot hold files (`/proc/self`)",
+      call: onEventLog("/proc/self"),
+    },
     { name: "misspelt option (`polcy`)", call: upgrade({ polcy: proceed }) },
     { name: "empty holder", call: upgrade({ holder: "" }) },
     { name: "maxSurge 0 in surge mode", call: withPolicy({ maxSurge: { unit: "instances", value: 0 } }) },
