@@ -228,23 +228,25 @@ export const parseAmount = (flag: string, text: string): Effect.Effect<Amount, C
 
 const unitMillis: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
 
-/** Reads a duration with a unit: `90s`, `15m`, `1.5h`, `500ms`. */
+/** One or more numbers with a unit, largest first or not: `90s`, `15m`, `1.5h`, `500ms`, `1h30m`, `2m30s`. */
+const durationPattern = /^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/
+const durationPart = /(\d+(?:\.\d+)?)(ms|h|m|s)/g
+
+/** Reads a duration: `90s`, `15m`, `1.5h`, `500ms`, or parts together as in `1h30m`. */
 export const parseDuration = (flag: string, text: string): Effect.Effect<number, CliFailure> => {
-  const match = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
-  if (match === null)
+  const trimmed = text.trim()
+  if (trimmed.startsWith("-") && durationPattern.test(trimmed.slice(1)))
+    return Effect.fail(usageError(`--${flag} ${text} is negative`, "give a positive duration"))
+  if (!durationPattern.test(trimmed))
     return Effect.fail(
       usageError(
         `--${flag} ${text} is not a duration`,
-        "give a number with a unit: ms, s, m or h (e.g. 90s, 15m, 2h)",
+        "give numbers with units ms, s, m or h (e.g. 90s, 15m, 2h, 1h30m)",
       ),
     )
-  const factor = unitMillis[match[2] ?? ""]
-  if (factor === undefined)
-    return Effect.fail(
-      usageError(`--${flag} ${text} has no unit`, "give a number with a unit: ms, s, m or h"),
-    )
-  const millis = Number(match[1]) * factor
-  if (millis < 0) return Effect.fail(usageError(`--${flag} ${text} is negative`, "give a positive duration"))
+  let millis = 0
+  for (const [, amount, unit] of trimmed.matchAll(durationPart))
+    millis += Number(amount) * (unitMillis[unit ?? ""] ?? 0)
   return Effect.succeed(Math.round(millis))
 }
 

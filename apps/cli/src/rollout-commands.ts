@@ -182,21 +182,28 @@ const resultLines = (root: TargetFlags, result: RunResult) =>
     ? line(JSON.stringify({ type: "result", result }))
     : Effect.forEach(describeResult(result), line, { discard: true })
 
-const resumeCommand = Command.make("resume", { cluster: clusterFlag, maxRunTime: maxRunTimeFlag }, (flags) =>
-  Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* onTarget(root, (target) =>
-      Effect.gen(function* () {
-        const io = yield* ConsoleIo
-        const deadline = yield* deadlineOf(flags.maxRunTime)
-        const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
-          Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
-        )
-        yield* resultLines(root, result)
-        return exitCodeOf(result)
-      }),
-    )
-  }),
+// `--yes` is accepted as with upgrade-cluster and rollback, so scripts can pass it to every applying
+// command; resume never asks: it continues a run that was confirmed when it started.
+const resumeCommand = Command.make(
+  "resume",
+  { cluster: clusterFlag, maxRunTime: maxRunTimeFlag, yes: yesFlag },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, (target) =>
+        Effect.gen(function* () {
+          const io = yield* ConsoleIo
+          const deadline = yield* deadlineOf(flags.maxRunTime)
+          const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
+            Effect.provide(
+              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
+            ),
+          )
+          yield* resultLines(root, result)
+          return exitCodeOf(result)
+        }),
+      )
+    }),
 ).pipe(
   Command.withDescription(
     `Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`,

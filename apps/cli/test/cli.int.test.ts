@@ -163,7 +163,8 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
         /carry the tag of run small-cluster-\S+, which this event log does not know/,
       )
 
-      const resumed = await runProcess(["resume", ...cluster, ...world], { cwd })
+      // --yes is accepted by resume as by upgrade-cluster and rollback (scripts pass it everywhere).
+      const resumed = await runProcess(["resume", ...cluster, ...world, "--yes"], { cwd })
       expect(resumed.stdout).toMatch(/run small-cluster-\S+ succeeded/)
       expect(resumed.code).toBe(ExitCode.success)
 
