@@ -120,6 +120,12 @@ const simulateCommand = Command.make(
               yield* line(
                 `simulating scenario ${simulation.scenario.name} (${simulation.scenario.description}), cluster ${clusterName}, seed ${flags.seed}`,
               )
+            // What `plan` would warn about on this cluster, said before the rehearsal shows it happening.
+            const plan = yield* Rollout.planUpgrade({ cluster: clusterName, ami, policy })
+            for (const warning of plan.warnings)
+              yield* line(
+                root.output === "json" ? JSON.stringify({ type: "warning", warning }) : `warning: ${warning}`,
+              )
             const result = yield* Rollout.upgradeCluster({ cluster: clusterName, ami, policy }).pipe(
               Effect.provide(
                 progressObserver(
