@@ -123,6 +123,10 @@ const latestAmiCommand = Command.make(
   ),
 )
 
+/** A flag that may be given any number of times. */
+const repeatable = (name: string, description: string) =>
+  Flag.String(name).pipe(Flag.withDescription(`${description} (repeatable)`), Flag.atLeast(0))
+
 const tableArnPattern = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/
 const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 
@@ -133,27 +137,22 @@ const iamPolicyCommand = Command.make(
       Flag.withDescription("the AWS account id (default: any, *)"),
       Flag.withDefault("*"),
     ),
-    clusters: Flag.String("cluster").pipe(
-      Flag.withDescription("limit draining and stopping tasks to this cluster (repeatable)"),
-      Flag.atLeast(0),
+    clusters: repeatable("cluster", "limit draining and stopping tasks to this cluster"),
+    groups: repeatable(
+      "auto-scaling-group",
+      "limit group changes, tagging and terminations to this group's instances",
     ),
-    groups: Flag.String("auto-scaling-group").pipe(
-      Flag.withDescription(
-        "limit group changes, tagging and terminations to this group's instances (repeatable)",
-      ),
-      Flag.atLeast(0),
+    instanceRoles: repeatable(
+      "instance-role",
+      "the only role iam:PassRole may pass: the groups' instance role ARN",
     ),
-    instanceRoles: Flag.String("instance-role").pipe(
-      Flag.withDescription("the only role iam:PassRole may pass: the groups' instance role ARN (repeatable)"),
-      Flag.atLeast(0),
+    launchTemplates: repeatable(
+      "launch-template",
+      "the only launch template (lt-…) the role may write and launch from",
     ),
-    launchTemplates: Flag.String("launch-template").pipe(
-      Flag.withDescription("the only launch template (lt-…) the role may write and launch from (repeatable)"),
-      Flag.atLeast(0),
-    ),
-    ssmParameters: Flag.String("ssm-parameter").pipe(
-      Flag.withDescription("an SSM parameter the AMI source reads, besides /aws/service/ecs/* (repeatable)"),
-      Flag.atLeast(0),
+    ssmParameters: repeatable(
+      "ssm-parameter",
+      "an SSM parameter the AMI source reads, besides /aws/service/ecs/*",
     ),
     eventLogTableArn: Flag.String("event-log-table-arn").pipe(
       Flag.withDescription("add access to a DynamoDB event log table"),

@@ -88,14 +88,19 @@ const losingFirstResponseOf = (client: ReturnType<typeof localDynamoDbClient>, c
   return () => lost
 }
 
+/** A fresh table and a log over a client of its own, whose middleware a test may change. */
+const logWithOwnClient = Effect.gen(function* () {
+  const { tableName } = yield* freshTable
+  const client = yield* scopedClient(endpoint)
+  return { tableName, client, log: makeDynamoDbEventLog(tableName, client) }
+})
+
 describe("dynamodb driver", () => {
   it.live(
     "given an append whose first attempt landed but whose response was lost, when the SDK retries it, then the append succeeds once (no SequenceConflict with itself)",
     () =>
       Effect.gen(function* () {
-        const { tableName } = yield* freshTable
-        const client = yield* scopedClient(endpoint)
-        const log = makeDynamoDbEventLog(tableName, client)
+        const { client, log } = yield* logWithOwnClient
         const lease = yield* log.acquire({
           clusterName: "prod",
           holder: "lambda-1",
@@ -120,9 +125,7 @@ describe("dynamodb driver", () => {
     "given an acquisition whose first attempt landed but whose response was lost, when the SDK retries it, then the lock is acquired (not LockHeld naming itself)",
     () =>
       Effect.gen(function* () {
-        const { tableName } = yield* freshTable
-        const client = yield* scopedClient(endpoint)
-        const log = makeDynamoDbEventLog(tableName, client)
+        const { tableName, client, log } = yield* logWithOwnClient
         const lostOnce = losingFirstResponseOf(client, "UpdateItemCommand")
         const lease = yield* log.acquire({
           clusterName: "prod",

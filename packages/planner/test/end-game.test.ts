@@ -8,15 +8,7 @@
 import { RunTagKeys, type ClusterSnapshot, type Command } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
 import { commandIds, decide, initialState } from "../src/index.ts"
-import {
-  buildCluster,
-  containerInstance,
-  ec2Instance,
-  newImage,
-  policy,
-  task,
-  withAccounting,
-} from "./fixtures.ts"
+import { buildCluster, newImage, policy, task, withAccounting, withMember } from "./fixtures.ts"
 import {
   applyCommand,
   carryOut,
@@ -69,29 +61,11 @@ const withExtraNewMember = (
   asgName: string,
   instanceId: string,
 ): ClusterSnapshot =>
-  withAccounting({
-    ...snapshot,
-    instances: [...snapshot.instances, ec2Instance(instanceId, newImage.imageId, snapshot.observedAt)],
-    containerInstances: [...snapshot.containerInstances, containerInstance(instanceId)],
-    groups: snapshot.groups.map((g) =>
-      g.name !== asgName
-        ? g
-        : {
-            ...g,
-            desiredCapacity: g.desiredCapacity + 1,
-            instances: [
-              ...g.instances,
-              {
-                instanceId,
-                availabilityZone: g.availabilityZones[0] ?? "eu-west-1a",
-                lifecycleState: "InService" as const,
-                healthStatus: "Healthy" as const,
-                protectedFromScaleIn: false,
-                instanceType: "m6i.large",
-              },
-            ],
-          },
-    ),
+  withMember(snapshot, asgName, {
+    instanceId,
+    imageId: newImage.imageId,
+    lifecycleState: "InService",
+    registered: true,
   })
 
 /** Puts each listed instance of a group in a zone, and gives the group those zones. */

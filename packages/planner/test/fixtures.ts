@@ -5,6 +5,7 @@
 import {
   defaultPolicy,
   EVENT_SCHEMA_VERSION,
+  type AsgInstance,
   type ClusterSnapshot,
   type ContainerInstance,
   type Ec2Instance,
@@ -250,3 +251,50 @@ export const events = (
   bodies.map(
     (body, k) => ({ ...body, schemaVersion: EVENT_SCHEMA_VERSION, runId, seq: firstSeq + k, at }) as RunEvent,
   )
+
+/**
+ * One more member of `asgName` (desired capacity + 1, max size raised to it when needed): on `imageId`,
+ * in `lifecycleState`, launched at `launchTime` (default: when the snapshot was taken), registered with
+ * ECS (idle) when `registered`.
+ */
+export const withMember = (
+  snapshot: ClusterSnapshot,
+  asgName: string,
+  member: {
+    readonly instanceId: string
+    readonly imageId: string
+    readonly lifecycleState: AsgInstance["lifecycleState"]
+    readonly registered: boolean
+    readonly launchTime?: number
+  },
+): ClusterSnapshot =>
+  withAccounting({
+    ...snapshot,
+    instances: [
+      ...snapshot.instances,
+      ec2Instance(member.instanceId, member.imageId, member.launchTime ?? snapshot.observedAt),
+    ],
+    containerInstances: member.registered
+      ? [...snapshot.containerInstances, containerInstance(member.instanceId)]
+      : snapshot.containerInstances,
+    groups: snapshot.groups.map((g) =>
+      g.name !== asgName
+        ? g
+        : {
+            ...g,
+            desiredCapacity: g.desiredCapacity + 1,
+            maxSize: Math.max(g.maxSize, g.desiredCapacity + 1),
+            instances: [
+              ...g.instances,
+              {
+                instanceId: member.instanceId,
+                availabilityZone: g.availabilityZones[0] ?? "eu-west-1a",
+                lifecycleState: member.lifecycleState,
+                healthStatus: "Healthy" as const,
+                protectedFromScaleIn: false,
+                instanceType: "m6i.large",
+              },
+            ],
+          },
+    ),
+  })

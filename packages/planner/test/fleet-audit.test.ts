@@ -6,7 +6,7 @@
  */
 import type { ClusterSnapshot } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
-import { buildCluster, ec2Instance, oldImage, policy } from "./fixtures.ts"
+import { buildCluster, oldImage, policy, withMember } from "./fixtures.ts"
 import { carryOut, is, newWorld, runUntil } from "./model.ts"
 
 const finishOf = (snapshot: ClusterSnapshot, overrides: Parameters<typeof policy>[0] = {}) => {
@@ -21,30 +21,14 @@ const withPendingOldMember = (
   snapshot: ClusterSnapshot,
   asgName: string,
   instanceId: string,
-): ClusterSnapshot => ({
-  ...snapshot,
-  instances: [...snapshot.instances, ec2Instance(instanceId, oldImage.imageId, snapshot.observedAt - 1)],
-  groups: snapshot.groups.map((group) =>
-    group.name !== asgName
-      ? group
-      : {
-          ...group,
-          desiredCapacity: group.desiredCapacity + 1,
-          maxSize: group.maxSize + 1,
-          instances: [
-            ...group.instances,
-            {
-              instanceId,
-              availabilityZone: group.availabilityZones[0] ?? "eu-west-1a",
-              lifecycleState: "Pending" as const,
-              healthStatus: "Healthy" as const,
-              protectedFromScaleIn: false,
-              instanceType: "m6i.large",
-            },
-          ],
-        },
-  ),
-})
+): ClusterSnapshot =>
+  withMember(snapshot, asgName, {
+    instanceId,
+    imageId: oldImage.imageId,
+    lifecycleState: "Pending",
+    registered: false,
+    launchTime: snapshot.observedAt - 1,
+  })
 
 describe("the outcome of a finished run says what the fleet is", () => {
   it("given a clean rollout, when it finishes, then it succeeded and the reason lists the fleet on the target image", () => {
