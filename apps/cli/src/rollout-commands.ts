@@ -151,10 +151,16 @@ const upgradeCommand = Command.make(
               yield* line("cancelled: nothing was changed")
               return ExitCode.success
             }
-          } else if (root.output === "text") {
-            yield* line(
-              `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
-            )
+          } else {
+            if (root.output === "text")
+              yield* line(
+                `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
+              )
+            // Continuing changes the cluster as much as starting does: the same confirmation, the same --yes.
+            if (!(yield* confirmed(root, flags.yes, `Continue run ${open.runId} on ${flags.cluster}?`))) {
+              yield* line("cancelled: nothing was changed")
+              return ExitCode.success
+            }
           }
           const result = yield* Rollout.upgradeCluster({
             cluster: flags.cluster,
@@ -298,17 +304,21 @@ const statusText = (
   ]
 }
 
+/** What `status` and `history` say when the event log holds no run of the cluster: where they looked, and where else to look. */
+const noRunsLine = (cluster: string, target: Target) =>
+  `no runs recorded for ${cluster} in ${target.eventLogLocation}; a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>`
+
 const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =>
   Effect.gen(function* () {
     const root = yield* rootCommand
-    return yield* onTarget(root, () =>
+    return yield* onTarget(root, (target) =>
       Effect.gen(function* () {
         const status = yield* Rollout.runStatus({ cluster: flags.cluster })
         if (status._tag === "NoRuns") {
           yield* line(
             root.output === "json"
               ? JSON.stringify({ type: "status", status })
-              : `no runs recorded for ${flags.cluster}`,
+              : noRunsLine(flags.cluster, target),
           )
           return ExitCode.success
         }
@@ -345,7 +355,7 @@ const historyCommand = Command.make(
   (flags) =>
     Effect.gen(function* () {
       const root = yield* rootCommand
-      return yield* onTarget(root, () =>
+      return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const log = yield* EventLog
           const runs = yield* log.runs(flags.cluster)
@@ -360,7 +370,7 @@ const historyCommand = Command.make(
                 `no run ${wanted} for cluster ${flags.cluster}`,
                 `list the cluster's runs with: history --cluster ${flags.cluster}`,
               )
-            yield* line(`no runs recorded for ${flags.cluster}`)
+            yield* line(noRunsLine(flags.cluster, target))
             return ExitCode.success
           }
           const events = yield* log.load(chosen.runId)

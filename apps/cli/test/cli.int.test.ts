@@ -158,6 +158,18 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       const open = await runInProcess(["status", ...cluster, ...world], { cwd })
       expect(open.stdout).toMatch(/status +open \(running\)/)
 
+      // Continuing an open run off a terminal needs --yes, exactly as starting one does.
+      const unconfirmed = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd })
+      expect(unconfirmed.code).toBe(ExitCode.usage)
+      expect(unconfirmed.stderr).toContain("not on a terminal")
+
+      // Another event log holds no run of the cluster: status says where it looked and where else to look.
+      const elsewhere = await runInProcess(["status", ...cluster, ...world, "--event-log", "empty-log"], {
+        cwd,
+      })
+      expect(elsewhere.stdout).toContain("no runs recorded for small-cluster in empty-log")
+      expect(elsewhere.stdout).toContain("--event-log dynamodb://<table>")
+
       // A second operator with their own event log sees the open run's tags and is told, not let in.
       const otherLog = await runInProcess(["plan", ...cluster, ...world, "--event-log", "other-log"], { cwd })
       expect(otherLog.stdout).toContain("Cluster small-cluster: refused")
