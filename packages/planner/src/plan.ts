@@ -128,10 +128,16 @@ const groupProblems = (
       if (family !== targetFamily)
         problems.push({
           problem: `group ${group.name} runs ${family} images but the target ${target.name} is ${targetFamily}`,
-          fix: "check the AMI source, or allow it after testing the workloads on the new family (--allow-image-family-change; library: allowImageFamilyChange)",
+          fix: stayOnFamilyFix(family, target.architecture),
         })
   return problems
 }
+
+/** How to keep a group on its image family, or to move it on purpose: an AL2 cluster gets the Go tool's AL2 filter. */
+const stayOnFamilyFix = (family: string, architecture: string): string =>
+  family === "al2"
+    ? `to stay on Amazon Linux 2, choose its image with --ami-filter 'amzn2-ami-ecs-hvm-*-${architecture}-ebs'; to move on, test the workloads on the new family, then add --allow-image-family-change`
+    : "check the AMI source, or allow it after testing the workloads on the new family (--allow-image-family-change; library: allowImageFamilyChange)"
 
 const groupWarnings = (group: AutoScalingGroup, policy: RolloutPolicy): Array<string> => {
   const warnings: Array<string> = []

@@ -251,6 +251,9 @@ describe("defects of the Go tool, each prevented", () => {
     }
     const refused = decide(initialState, onAl2, policy(), 0)
     expect(refused._tag === "Refuse" && refused.problems.map((p) => p.problem).join()).toContain("al2")
+    const fixes = refused._tag === "Refuse" ? refused.problems.map((p) => p.fix).join() : ""
+    expect(fixes).toContain("--ami-filter 'amzn2-ami-ecs-hvm-*-x86_64-ebs'")
+    expect(fixes).toContain("--allow-image-family-change")
     expect(decide(initialState, onAl2, policy({ allowImageFamilyChange: true }), 0)._tag).toBe("Start")
   })
 
