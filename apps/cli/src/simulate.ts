@@ -8,16 +8,28 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { type Amount, type Phase, Rollout, type RolloutPolicy, type RunResult } from "ecs-ami-deploy"
+import {
+  type Amount,
+  type Decision,
+  type Phase,
+  Rollout,
+  type RolloutPolicy,
+  type RunResult,
+} from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, policyFlags, policyOverridesOf } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
+import { makeFleetSampler } from "./fleet-samples.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
 import type { SimulatedWorld } from "./simulated-world.ts"
 import { formatDuration } from "@ecs-ami-deploy/domain"
+
+/** How far simulated time runs on after the rollout, at most, for the report to show the world settled. */
+const settleStepMs = 5_000
+const settleLimitMs = 30 * 60_000
 
 const amountText = (amount: Amount) => (amount.unit === "percent" ? `${amount.value}%` : String(amount.value))
 
@@ -110,11 +122,24 @@ const simulateCommand = Command.make(
             const ami = yield* amiSourceOf(flags)
             const policy = yield* policyOverridesOf(flags)
             const startedAt = simulation.now()
-            const phases: Array<{ phase: Phase; from: number }> = []
+            const phases: Array<{ phase: Phase; group: string | undefined; from: number }> = []
             let policyInUse: RolloutPolicy | undefined
-            const recordPhase = (phase: Phase) =>
+            let targetImageId: string | undefined
+            // The group the run last acted on: the wave a phase belongs to, for the report's labels.
+            let groupInWork: string | undefined
+            const fleet = makeFleetSampler(simulation, clusterName)
+            fleet.sample()
+            const recordDecision = (decision: Decision, phase: Phase) =>
               Effect.sync(() => {
-                if (phases.at(-1)?.phase !== phase) phases.push({ phase, from: simulation.now() })
+                if (decision._tag === "Act")
+                  groupInWork =
+                    decision.commands
+                      .flatMap((command) => ("asgName" in command ? [command.asgName] : []))
+                      .at(-1) ?? groupInWork
+                const last = phases.at(-1)
+                if (last?.phase !== phase || last.group !== groupInWork)
+                  phases.push({ phase, group: groupInWork, from: simulation.now() })
+                fleet.sample()
               })
             if (root.output === "text")
               yield* line(
@@ -134,8 +159,12 @@ const simulateCommand = Command.make(
                     simulation.snapshotState().services.filter((s) => s.healthyCount < s.desiredCount).length,
                   {
                     eventAppended: (event) =>
-                      Effect.sync(() => void (event._tag === "RunStarted" && (policyInUse = event.policy))),
-                    decided: (_, phase) => recordPhase(phase),
+                      Effect.sync(() => {
+                        if (event._tag !== "RunStarted") return
+                        policyInUse = event.policy
+                        targetImageId = event.targetImage.imageId
+                      }),
+                    decided: recordDecision,
                   },
                 ),
               ),
@@ -143,10 +172,14 @@ const simulateCommand = Command.make(
             const end = simulation.now()
             const spans: ReadonlyArray<PhaseSpan> = phases.map((p, i) => ({
               phase: p.phase,
+              ...(p.group === undefined ? {} : { group: p.group }),
               from: p.from,
               to: phases[i + 1]?.from ?? end,
             }))
             const summary = summaryOf(world, result)
+            const metrics = simulation.metrics()
+            // The charts go on until the world settles: a terminate call is not a terminated instance.
+            fleet.settle(settleStepMs, settleLimitMs)
             const reportPath = resolve(io.cwd, flags.report)
             writeFileSync(
               reportPath,
@@ -157,7 +190,11 @@ const simulateCommand = Command.make(
                 outcome: summary.outcome,
                 outcomeDetail: describeResult(result).join(" "),
                 startedAt,
-                metrics: simulation.metrics(),
+                endedAt: end,
+                metrics,
+                settled: simulation.metrics(),
+                fleet: fleet.samples(),
+                ...(targetImageId === undefined ? {} : { targetImageId }),
                 phases: spans,
                 policySummary: `${policyInUse === undefined ? "" : `${describePolicy(policyInUse)} · `}seed ${flags.seed}`,
               }),

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest"
 import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { scenarios } from "ecs-ami-deploy/simulator"
+import { makeSimulation, scenarios } from "ecs-ami-deploy/simulator"
 import { ExitCode } from "../src/failure.ts"
 import { launchHeadlessChromium } from "./browser.ts"
 import { journaledCalls, jsonLines, runInProcess, runProcess, tempDir } from "./support.ts"
@@ -75,7 +75,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
   )
 
   it(
-    "simulate --output json prints JSON lines, and its report shows every service and phase in a browser",
+    "simulate --output json prints JSON lines, and its report shows each service's floor, the phases by group and the fleet by image in a browser",
     async () => {
       const cwd = tempDir("simulate-json")
       const run = await runProcess(
@@ -106,29 +106,98 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       )
       expect(lastingPhases.size).toBeGreaterThan(1)
 
+      // The fleet the report must show at start (all on the old image) and settled (the groups' capacity, all new).
+      const before = makeSimulation(scenarios.small).snapshotState()
+      const clusterInstances = new Set(
+        before.containerInstances
+          .filter((ci) => ci.clusterName === "small-cluster")
+          .map((ci) => ci.ec2InstanceId),
+      )
+      const liveAtStart = before.instances.filter(
+        (i) => clusterInstances.has(i.instanceId) && (i.state === "running" || i.state === "pending"),
+      ).length
+      const capacity = before.groups
+        .filter((g) => g.instances.some((i) => clusterInstances.has(i.instanceId)))
+        .reduce((sum, g) => sum + g.desiredCapacity, 0)
+
       const browser = await launchHeadlessChromium()
       try {
         const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 })
         await page.goto(`file://${report}`)
-        const chartServices = await page
-          .locator("#services-chart g.series")
-          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-service")))
-        const legend = await page.locator("#services-chart .legend li").allTextContents()
-        const lineWidths = await page
-          .locator("#services-chart path.healthy")
-          .evaluateAll((paths) => paths.map((path) => path.getBoundingClientRect().width))
-        const bands = await page
-          .locator("#services-chart g.phase")
-          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-phase")))
-        const instanceBands = await page.locator("#instances-chart polygon.instances").count()
         expect(await page.locator("#outcome").textContent()).toBe("succeeded")
-        expect(chartServices.sort()).toEqual([...smallServices].sort())
-        expect(legend.sort()).toEqual([...smallServices].sort())
-        expect(lineWidths.every((width) => width > 100)).toBe(true)
+        // One small chart per service, none overlapping another: no series can hide another's.
+        const multiples = await page.locator("#services-chart .multiple").evaluateAll((nodes) =>
+          nodes.map((node) => {
+            const box = node.getBoundingClientRect()
+            const healthy = node.querySelector("path.healthy")
+            const floorPath = node.querySelector("path.floor")
+            // The SVG geometry calls this test needs (the test project does not load the DOM types).
+            const floor = floorPath as unknown as {
+              getTotalLength(): number
+              getPointAtLength(length: number): { matrixTransform(matrix: unknown): { x: number; y: number } }
+              getScreenCTM(): unknown
+            } | null
+            // The element a reader sees halfway along the floor line: the floor itself when it is drawn on top.
+            const middle = floor?.getPointAtLength(floor.getTotalLength() / 2)
+            const onScreen =
+              middle === undefined ? undefined : middle.matrixTransform(floor?.getScreenCTM() ?? undefined)
+            const seen =
+              onScreen === undefined ? null : node.ownerDocument.elementFromPoint(onScreen.x, onScreen.y)
+            return {
+              service: node.getAttribute("data-service"),
+              box: { left: box.left, top: box.top, right: box.right, bottom: box.bottom },
+              healthyWidth: healthy?.getBoundingClientRect().width ?? 0,
+              floorWidth: floorPath?.getBoundingClientRect().width ?? 0,
+              floorSeen: seen !== null && seen === floorPath,
+            }
+          }),
+        )
+        expect(multiples.map((m) => m.service).sort()).toEqual([...smallServices].sort())
+        for (const m of multiples) {
+          expect(m.healthyWidth, m.service ?? "").toBeGreaterThan(200)
+          expect(m.floorWidth, m.service ?? "").toBeGreaterThan(200)
+          expect(m.floorSeen, `the floor of ${m.service} is visible`).toBe(true)
+        }
+        for (const [i, a] of multiples.entries())
+          for (const b of multiples.slice(i + 1))
+            expect(
+              a.box.right <= b.box.left ||
+                b.box.right <= a.box.left ||
+                a.box.bottom <= b.box.top ||
+                b.box.bottom <= a.box.top,
+              `${a.service} and ${b.service} do not overlap`,
+            ).toBe(true)
+        // Floor and desired per service in the table.
+        expect(await page.locator("#services thead th").allTextContents()).toEqual(
+          expect.arrayContaining(["floor", "desired"]),
+        )
+        // Phases as bands on every chart and labelled by group in the strip.
+        const bands = await page
+          .locator("#phases-chart .phase-band")
+          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-phase")))
         expect(new Set(bands)).toEqual(lastingPhases)
-        expect(instanceBands).toBe(3)
+        expect(await page.locator("#phases-chart .phase-band span").allTextContents()).toContain("small-asg")
+        // Instances by image: all old at start, the groups' capacity on the new image once the world settled.
+        const counts = async (id: string) => ({
+          old: Number(await page.locator(id).getAttribute("data-old")),
+          new: Number(await page.locator(id).getAttribute("data-new")),
+        })
+        expect(liveAtStart).toBeGreaterThan(0)
+        expect(await counts("#fleet-start")).toEqual({ old: liveAtStart, new: 0 })
+        expect(await counts("#fleet-end")).toEqual({ old: 0, new: capacity })
+        const instanceKinds = await page
+          .locator("#instances-chart polygon.instances")
+          .evaluateAll((nodes) =>
+            nodes.map((node) => `${node.getAttribute("data-image")} ${node.getAttribute("data-state")}`),
+          )
+        expect(instanceKinds).toEqual(expect.arrayContaining(["old active", "old draining", "new active"]))
         mkdirSync(screenshots, { recursive: true })
         await page.screenshot({ path: join(screenshots, "simulation-report.png"), fullPage: true })
+        // On a phone: nothing wider than the screen but the tables (which scroll), one chart per row.
+        await page.setViewportSize({ width: 420, height: 900 })
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth"))
+        expect(overflow).toBeLessThanOrEqual(420)
+        await page.screenshot({ path: join(screenshots, "simulation-report-420.png"), fullPage: true })
       } finally {
         await browser.close()
       }

@@ -26,4 +26,18 @@ describe("lastingPhases", () => {
       { phase: "draining", from: 10 * minute, to: 15 * minute },
     ])
   })
+
+  it("keeps the spans of one phase apart when they worked on different groups (waves)", () => {
+    const minute = 60_000
+    expect(
+      lastingPhases([
+        { phase: "draining", group: "asg-a", from: 0, to: minute },
+        { phase: "draining", group: "asg-b", from: minute, to: 2 * minute },
+        { phase: "draining", group: "asg-b", from: 2 * minute, to: 3 * minute },
+      ]),
+    ).toEqual([
+      { phase: "draining", group: "asg-a", from: 0, to: minute },
+      { phase: "draining", group: "asg-b", from: minute, to: 3 * minute },
+    ])
+  })
 })
