@@ -371,8 +371,8 @@ export const renderReport = (input: ReportInput): string => {
     ${card("service-seconds with 0 healthy", m.serviceSecondsWithZeroHealthy.toFixed(0), m.serviceSecondsWithZeroHealthy === 0 ? "good" : "bad")}
     ${card("peak extra instances", String(m.instances.peakExtraInstances))}
     ${card("extra instance-hours", m.instances.extraInstanceHours.toFixed(2))}
-    ${card("AWS calls", String(m.apiCalls.total))}
-    ${card("mutating AWS calls", String(m.apiCalls.mutating))}
+    ${card("AWS requests", String(m.apiCalls.awsRequests))}
+    ${card("mutating port calls", String(m.apiCalls.mutating))}
   </section>
   <p>${escape(input.outcomeDetail)}</p>
   ${phaseStrip(shown, start, end)}

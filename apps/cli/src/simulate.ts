@@ -56,6 +56,7 @@ const summaryOf = (world: SimulatedWorld, result: RunResult) => {
     peakExtraInstances: m.instances.peakExtraInstances,
     extraInstanceHours: Number(m.instances.extraInstanceHours.toFixed(2)),
     apiCalls: {
+      awsRequests: m.apiCalls.awsRequests,
       total: m.apiCalls.total,
       reads: m.apiCalls.reads,
       mutating: m.apiCalls.mutating,
@@ -218,7 +219,7 @@ const simulateCommand = Command.make(
                 `extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`,
               )
               yield* line(
-                `AWS calls                ${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`,
+                `AWS requests             ${summary.apiCalls.awsRequests} (${summary.apiCalls.total} port calls: ${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`,
               )
               yield* line(`report written to ${reportPath}`)
             }

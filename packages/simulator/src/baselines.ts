@@ -276,13 +276,18 @@ export const runInstanceRefreshBaseline = (
         instanceWarmupMs: options.instanceWarmupMs ?? 300_000,
       })
       yield* step(`instance refresh ${refreshId} started`)
+      // The last poll's answer is the refresh's outcome: no further DescribeInstanceRefreshes request.
+      const last: { status: ReturnType<Simulation["instanceRefreshStatus"]> } = { status: undefined }
       yield* pollUntil(
         "instance refresh to finish",
         15_000,
         options.timeoutMs ?? 6 * 3_600_000,
-        Effect.sync(() => sim.instanceRefreshStatus(options.asgName) !== "InProgress"),
+        Effect.sync(() => {
+          last.status = sim.instanceRefreshStatus(options.asgName)
+          return last.status !== "InProgress"
+        }),
       )
-      const status = sim.instanceRefreshStatus(options.asgName)
+      const status = last.status
       if (status !== "Successful")
         return yield* new BaselineStopped({ reason: `instance refresh ended ${status ?? "unknown"}` })
       yield* step("instance refresh successful")

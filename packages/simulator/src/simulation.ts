@@ -71,14 +71,17 @@ export interface Simulation {
   readonly callLog: ReadonlyArray<CallRecord>
   readonly metrics: () => Metrics
   readonly snapshotState: () => WorldSnapshot
-  /** DeregisterContainerInstance(force=true): orphans the instance's tasks (what the Go tool did). */
+  /**
+   * DeregisterContainerInstance(force=true): orphans the instance's tasks (what the Go tool did). This and
+   * the two instance-refresh operations below are logged in `callLog` as the one AWS request each stands for.
+   */
   readonly forceDeregisterContainerInstance: (clusterName: string, containerInstanceArn: string) => void
   /** StartInstanceRefresh on a group (rolling, not ECS-aware). Returns the refresh id. */
   readonly startInstanceRefresh: (
     asgName: string,
     options?: { readonly minHealthyPercentage?: number; readonly instanceWarmupMs?: number },
   ) => string
-  /** Status of the group's latest instance refresh, if any. */
+  /** DescribeInstanceRefreshes: status of the group's latest instance refresh, if any. */
   readonly instanceRefreshStatus: (asgName: string) => "InProgress" | "Successful" | "Failed" | undefined
   /** RunTask: a standalone task, finishing after `runsForMs` (never when omitted). Returns its ARN. */
   readonly runTask: (input: {
@@ -116,6 +119,20 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     clock.noteActivity()
     return result
   }
+  /**
+   * The AWS request a facade operation stands for, logged like a port call (one request, succeeded),
+   * so the baselines that use these operations are measured in the same AWS requests as the engine.
+   */
+  const logRequest = (operation: string, mutating: boolean, input: unknown): void => {
+    callLog.push({
+      at: world.now,
+      operation,
+      mutating,
+      input,
+      outcome: "ok",
+      awsRequests: { [operation]: 1 },
+    })
+  }
   return {
     scenario: validated,
     layer,
@@ -128,16 +145,26 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     callLog,
     metrics: () => computeMetrics(world, callLog),
     snapshotState: () => snapshot(world),
-    forceDeregisterContainerInstance: (clusterName, arn) =>
-      act(() => world.forceDeregisterContainerInstance(clusterName, arn)),
-    startInstanceRefresh: (asgName, refreshOptions = {}) =>
-      act(() =>
-        world.startInstanceRefresh(asgName, {
-          minHealthyPercentage: refreshOptions.minHealthyPercentage ?? 90,
-          instanceWarmupMs: refreshOptions.instanceWarmupMs ?? 300_000,
-        }),
-      ),
-    instanceRefreshStatus: (asgName) => world.groups.get(asgName)?.instanceRefresh?.status,
+    forceDeregisterContainerInstance: (clusterName, arn) => {
+      logRequest("ecs:DeregisterContainerInstance", true, {
+        clusterName,
+        containerInstanceArn: arn,
+        force: true,
+      })
+      act(() => world.forceDeregisterContainerInstance(clusterName, arn))
+    },
+    startInstanceRefresh: (asgName, refreshOptions = {}) => {
+      const preferences = {
+        minHealthyPercentage: refreshOptions.minHealthyPercentage ?? 90,
+        instanceWarmupMs: refreshOptions.instanceWarmupMs ?? 300_000,
+      }
+      logRequest("autoscaling:StartInstanceRefresh", true, { asgName, ...preferences })
+      return act(() => world.startInstanceRefresh(asgName, preferences))
+    },
+    instanceRefreshStatus: (asgName) => {
+      logRequest("autoscaling:DescribeInstanceRefreshes", false, { asgName })
+      return world.groups.get(asgName)?.instanceRefresh?.status
+    },
     runTask: (input) => act(() => world.runTask(input)),
     setServiceDesiredCount: (clusterName, serviceName, desiredCount) =>
       act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),

@@ -101,6 +101,10 @@ describe("the Go tool's algorithm", () => {
     expect(liveImages(goTool)).toEqual([newImageId])
     const oldIds = scenarioInstanceIds(goTool)
     expect([...terminationCalls(goTool).entries()]).toEqual(oldIds.map((id) => [id, 1]))
+    // Each forced deregistration is an AWS request of the Go tool, measured like its port calls.
+    expect(goTool.metrics().apiCalls.awsRequestsByAction["ecs:DeregisterContainerInstance"]).toBe(
+      oldIds.length,
+    )
     expect(goTool.metrics().serviceSecondsBelowFloor).toBeGreaterThan(0)
     expect(goTool.metrics().serviceSecondsWithZeroHealthy).toBeGreaterThan(0)
 
@@ -166,5 +170,17 @@ describe("ASG instance refresh", () => {
     expect(sim.snapshotState().tasks.some((t) => t.stopReason?.includes("instance refresh") === true)).toBe(
       true,
     )
+  })
+
+  it("counts StartInstanceRefresh and every DescribeInstanceRefreshes status poll as AWS requests", async () => {
+    const sim = makeSimulation(scenarios["single-task-services"])
+    const outcome = await Effect.runPromise(runInstanceRefreshBaseline(sim, { asgName: "single-asg" }))
+    const at = (step: string) => outcome.steps.find((s) => s.step.startsWith(step))!.at
+    // Polled every 15 s from the start until the poll that saw it end, which is the last.
+    const polls = (at("instance refresh successful") - at("instance refresh ")) / 15_000 + 1
+    const requests = sim.metrics().apiCalls.awsRequestsByAction
+    expect(requests["autoscaling:StartInstanceRefresh"]).toBe(1)
+    expect(requests["autoscaling:DescribeInstanceRefreshes"]).toBe(polls)
+    expect(sim.callLog.at(-1)?.operation).toBe("autoscaling:DescribeInstanceRefreshes")
   })
 })

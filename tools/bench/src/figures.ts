@@ -30,10 +30,14 @@ export interface RunFigures {
     readonly serviceSecondsWithZeroHealthy: number
   }
   readonly apiCalls: {
+    /** Real AWS requests: every page and every batch of a port call counted (CallRecord.awsRequests). */
+    readonly awsRequests: number
+    /** Port calls (one port call may stand for several AWS requests). */
     readonly total: number
     readonly reads: number
     readonly mutating: number
     readonly failed: number
+    /** AWS requests per instance. */
     readonly perInstance: number
   }
   readonly peakExtraInstances: number
@@ -74,11 +78,12 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
       serviceSecondsWithZeroHealthy: settled.serviceSecondsWithZeroHealthy,
     },
     apiCalls: {
+      awsRequests: metrics.apiCalls.awsRequests,
       total: metrics.apiCalls.total,
       reads: metrics.apiCalls.reads,
       mutating: metrics.apiCalls.mutating,
       failed: metrics.apiCalls.failed,
-      perInstance: metrics.apiCalls.total / instances,
+      perInstance: metrics.apiCalls.awsRequests / instances,
     },
     peakExtraInstances: metrics.instances.peakExtraInstances,
     extraInstanceHours: metrics.instances.extraInstanceHours,

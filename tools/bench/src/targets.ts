@@ -146,21 +146,21 @@ export const availabilityVerdict = (runs: ReadonlyArray<RunFigures>): Verdict =>
   }
 }
 
-/** At most the given fraction of the Go algorithm's API calls on `scenario`. */
+/** At most the given fraction of the Go algorithm's AWS requests (pages and batches counted) on `scenario`. */
 export const apiCallsVerdict = (
   runs: ReadonlyArray<RunFigures>,
   scenario: string,
   atMostFraction: number,
 ): Verdict => {
-  const target = `≤ ${atMostFraction}× the Go tool's algorithm's API calls on ${scenario}`
+  const target = `≤ ${atMostFraction}× the Go tool's algorithm's AWS requests on ${scenario}`
   const pair = comparisonPair(runs, target, scenario)
   if ("verdict" in pair) return pair.verdict
   const { ours, go } = pair
-  const fraction = ours.apiCalls.total / go.apiCalls.total
+  const fraction = ours.apiCalls.awsRequests / go.apiCalls.awsRequests
   return {
     target,
     status: judged(fraction <= atMostFraction),
-    evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.total}, Go ${go.apiCalls.total})`,
+    evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.awsRequests}, Go ${go.apiCalls.awsRequests})`,
   }
 }
 
