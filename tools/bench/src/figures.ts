@@ -7,7 +7,7 @@
 import type { Scenario } from "@ecs-ami-deploy/simulator"
 import { freshSimulation, type Contender, type ContenderId } from "./contenders.ts"
 import { SETTLE_MS } from "./end-state.ts"
-import { lowerBound, type LowerBound } from "./lower-bound.ts"
+import { lowerBound, physicalMinimum, type LowerBound } from "./lower-bound.ts"
 import type { Phases } from "./phases.ts"
 import { instanceCount } from "./scenarios.ts"
 
@@ -22,6 +22,9 @@ export interface RunFigures {
   /** Our engine's contenders only: the bound for their surge setting, and the duration over it. */
   readonly lowerBound?: LowerBound
   readonly ratioToLowerBound?: number
+  /** The scenario's physical minimum (any tool, any settings) and this run's duration as a ratio to it. */
+  readonly physicalMinimum: LowerBound
+  readonly ratioToPhysicalMinimum: number
   readonly serviceSecondsBelowFloor: number
   readonly serviceSecondsWithZeroHealthy: number
   /** The same two figures once the world has been left alone for SETTLE_MS after the run. */
@@ -59,6 +62,7 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
   const settled = simulation.metrics()
   const instances = instanceCount(scenario)
   const bound = contender.policy === undefined ? undefined : lowerBound(scenario, contender.policy)
+  const minimum = physicalMinimum(scenario)
   return {
     scenario: scenario.name,
     instances,
@@ -70,6 +74,8 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
     ...(bound === undefined
       ? {}
       : { lowerBound: bound, ratioToLowerBound: metrics.simulatedDurationMs / bound.totalMs }),
+    physicalMinimum: minimum,
+    ratioToPhysicalMinimum: metrics.simulatedDurationMs / minimum.totalMs,
     ...(outcome.phases === undefined ? {} : { phases: outcome.phases }),
     serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
     serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,

@@ -4,6 +4,7 @@ import { defaultTimings, scenarios, type Scenario } from "@ecs-ami-deploy/simula
 import {
   lowerBound,
   newCapacityProvenMs,
+  physicalMinimum,
   serviceDrainMs,
   waveSize,
   type ScenarioService,
@@ -99,5 +100,33 @@ describe("the lower bound", () => {
       groups: scenarios.small.groups.map((group) => ({ ...group, desiredCapacity: 0, minSize: 0 })),
     }
     expect(lowerBound(empty, defaultPolicy)).toMatchObject({ waves: 0, totalMs: 0 })
+  })
+})
+
+describe("the physical minimum", () => {
+  const web = service("web", {})
+  const jobs = service("jobs", { minimumHealthyPercent: 0, loadBalanced: false })
+  const withMaxSize = (maxSize: number): Scenario => {
+    const scenario = tiny([jobs, web])
+    return { ...scenario, groups: scenario.groups.map((group) => ({ ...group, maxSize })) }
+  }
+
+  it("given any policy, then every old instance goes in one wave behind one proof of capacity, below the policy's bound", () => {
+    const minimum = physicalMinimum(withMaxSize(10))
+    expect(minimum).toMatchObject({ oldInstances: 5, waveSize: 5, waves: 1, slowestService: "web" })
+    expect(minimum.totalMs).toBe(newCapacityProvenMs(timings) + serviceDrainMs(web, timings))
+    expect(minimum.totalMs).toBeLessThan(lowerBound(withMaxSize(10), defaultPolicy).totalMs)
+  })
+
+  it("given a max size without room for a copy of the group, then still one wave (a tool may raise max size for the run)", () => {
+    expect(physicalMinimum(withMaxSize(5))).toEqual(physicalMinimum(withMaxSize(10)))
+  })
+
+  it("given a scenario without instances, then it is zero", () => {
+    const empty = {
+      ...tiny([web]),
+      groups: scenarios.small.groups.map((group) => ({ ...group, desiredCapacity: 0, minSize: 0 })),
+    }
+    expect(physicalMinimum(empty)).toMatchObject({ waves: 0, totalMs: 0 })
   })
 })

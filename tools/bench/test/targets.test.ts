@@ -1,6 +1,8 @@
+import { scenarios } from "@ecs-ami-deploy/simulator"
 import { describe, expect, it } from "vitest"
 import type { ContenderId } from "../src/contenders.ts"
 import type { RunFigures } from "../src/figures.ts"
+import { physicalMinimum } from "../src/lower-bound.ts"
 import {
   apiCallsVerdict,
   availabilityVerdict,
@@ -10,6 +12,8 @@ import {
   verdicts,
 } from "../src/targets.ts"
 
+const minimum = physicalMinimum(scenarios["standard-20"])
+
 const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigures> = {}): RunFigures => ({
   scenario,
   instances: 20,
@@ -18,6 +22,8 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
   status: "succeeded",
   detail: "succeeded",
   durationMs: 1_000_000,
+  physicalMinimum: minimum,
+  ratioToPhysicalMinimum: 1_000_000 / minimum.totalMs,
   serviceSecondsBelowFloor: 0,
   serviceSecondsWithZeroHealthy: 0,
   settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 0 },
