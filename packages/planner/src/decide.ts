@@ -1,7 +1,7 @@
 /**
  * The decider's `decide`: from the folded run state, a fresh snapshot, the policy and the time, the
  * one next step of a rollout. A run goes through: prepare every group (tag the old set, suspend
- * AZRebalance, update the launch spec); then, group by group and wave by wave, add capacity, wait
+ * AZRebalance and, under ECS managed scaling, AlarmNotification; update the launch spec); then, group by group and wave by wave, add capacity, wait
  * until it is proven, drain a wave that fits, wait until it is drained, terminate it; then restore
  * capacity, resume processes, clean up launch specs and finish. Rollback restores what RunStarted
  * recorded. Every command id is derived from the group and wave (`drain:<asg>:w<k>`), so deciding
@@ -25,6 +25,7 @@ import {
 import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
 import { truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
+import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
@@ -39,8 +40,6 @@ export const MAX_COMMAND_FAILURES = 3
  * healthy service tasks on those instances.
  */
 export const NEW_IMAGE_TASK_FAILURES = 3
-
-const AZ_REBALANCE = "AZRebalance"
 
 /** Ids of the commands a run issues; stable for a group and wave. */
 export const commandIds = {
@@ -269,18 +268,28 @@ const prepare = (ctx: Context): ReadonlyArray<Command> => {
         })),
       )
     const suspendId = commandIds.suspend(g.asgName)
+    const recorded = commandRecord(ctx.state, suspendId)?.command
+    const toSuspend =
+      recorded?._tag === "SuspendProcesses"
+        ? recorded.processes
+        : group === undefined
+          ? []
+          : processesToSuspend(group, ctx.policy).filter((p) => !g.suspendedProcesses.includes(p))
     if (
-      ctx.policy.suspendAzRebalance &&
-      !g.suspendedProcesses.includes(AZ_REBALANCE) &&
-      !isDone(ctx, suspendId, group?.suspendedProcesses.includes(AZ_REBALANCE) ?? false)
+      toSuspend.length > 0 &&
+      !isDone(
+        ctx,
+        suspendId,
+        toSuspend.every((p) => group?.suspendedProcesses.includes(p) ?? false),
+      )
     )
       commands.push(
         next(ctx, suspendId, () => ({
           _tag: "SuspendProcesses",
           id: suspendId,
-          reason: `keep AZRebalance from terminating instances of ${g.asgName} while its capacity changes`,
+          reason: `keep ${toSuspend.map(suspensionPurpose).join(" and ")} while the run changes the capacity of ${g.asgName}`,
           asgName: g.asgName,
-          processes: [AZ_REBALANCE],
+          processes: toSuspend,
         })),
       )
     const specId = commandIds.launchSpec(g.asgName)
@@ -592,9 +601,59 @@ const settling = (
   }
 }
 
-/** Whether this run suspended AZRebalance on a group (then it resumes it, once the group is balanced). */
-const suspendedByRun = (ctx: Context, asgName: string): boolean =>
-  commandRecord(ctx.state, commandIds.suspend(asgName)) !== undefined
+/** What each process the run suspends would otherwise do (said in the command's reason). */
+const suspensionPurpose = (process: string): string =>
+  process === AZ_REBALANCE
+    ? "AZRebalance from terminating instances undrained"
+    : process === ALARM_NOTIFICATION
+      ? "scaling policies (ECS managed scaling's included) from undoing its surge"
+      : `${process} from acting`
+
+/** The processes this run suspended on a group (it resumes them at the end; AZRebalance once the group is balanced). */
+const suspendedByRun = (ctx: Context, asgName: string): ReadonlyArray<string> => {
+  const command = commandRecord(ctx.state, commandIds.suspend(asgName))?.command
+  return command?._tag === "SuspendProcesses" ? command.processes : []
+}
+
+/** Whether this run suspended AZRebalance on a group: then it balances the zones itself before resuming it. */
+const rebalanceSuspendedByRun = (ctx: Context, asgName: string): boolean =>
+  suspendedByRun(ctx, asgName).includes(AZ_REBALANCE)
+
+/**
+ * Resumes what the run suspended on a group: everything, except AZRebalance while the zones are
+ * unbalanced (resuming it would terminate an instance undrained; `leftovers` says so).
+ */
+const resumeSuspended = (
+  ctx: Context,
+  id: string,
+  g: GroupAtStart,
+  group: AutoScalingGroup | undefined,
+): ReadonlyArray<Command> => {
+  const recorded = commandRecord(ctx.state, id)?.command
+  const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
+  const processes =
+    recorded?._tag === "ResumeProcesses"
+      ? recorded.processes
+      : suspendedByRun(ctx, g.asgName).filter((p) => p !== AZ_REBALANCE || balanced)
+  if (processes.length === 0) return []
+  if (
+    isDone(
+      ctx,
+      id,
+      processes.every((p) => !(group?.suspendedProcesses.includes(p) ?? true)),
+    )
+  )
+    return []
+  return [
+    next(ctx, id, () => ({
+      _tag: "ResumeProcesses",
+      id,
+      reason: `resume ${processes.join(" and ")} on ${g.asgName}, which this run suspended`,
+      asgName: g.asgName,
+      processes,
+    })),
+  ]
+}
 
 /** Balancing rounds an end game tries before it leaves the group as it is (and AZRebalance suspended). */
 const maxBalanceRounds = (group: AutoScalingGroup): number => 2 * Math.max(1, group.availabilityZones.length)
@@ -712,7 +771,7 @@ const settleGroup = (
   const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
   /** Raises desired by one so that Auto Scaling launches into the smallest zone; `undefined` when balanced (or given up). */
   const launchToBalance = (): Decision | undefined => {
-    const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
+    const mustBalance = rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
     if (!mustBalance || round > maxBalanceRounds(group)) return undefined
     // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
     const desired = Math.max(capacityMembers(group).length, group.desiredCapacity) + 1
@@ -966,7 +1025,7 @@ const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAt
     notes.push(
       `${g.asgName} keeps ${live - g.desiredCapacity} instance(s) above its start capacity: their tasks had no room elsewhere`,
     )
-  if (suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
+  if (rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
     notes.push(
       `AZRebalance stays suspended on ${g.asgName}: its zones are unbalanced and resuming it would terminate an instance undrained`,
     )
@@ -992,22 +1051,7 @@ const finalize = (ctx: Context): Decision => {
       notes.push(
         `${g.asgName} leaves ${skipped.join(", ")} on its current image: standalone tasks run there (policy standaloneTasks=skip-instance)`,
       )
-    const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
-    const resumeId = commandIds.resume(g.asgName)
-    if (
-      suspendedByRun(ctx, g.asgName) &&
-      balanced &&
-      !isDone(ctx, resumeId, !(group?.suspendedProcesses.includes(AZ_REBALANCE) ?? false))
-    )
-      commands.push(
-        next(ctx, resumeId, () => ({
-          _tag: "ResumeProcesses",
-          id: resumeId,
-          reason: `resume AZRebalance on ${g.asgName}, which this run suspended`,
-          asgName: g.asgName,
-          processes: [AZ_REBALANCE],
-        })),
-      )
+    commands.push(...resumeSuspended(ctx, commandIds.resume(g.asgName), g, group))
     const cleanupId = commandIds.cleanup(g.asgName)
     if (
       commandRecord(ctx.state, commandIds.launchSpec(g.asgName))?.outcome === "succeeded" &&
@@ -1201,21 +1245,7 @@ const rollBack = (ctx: Context): Decision => {
     const staying = capacityMembers(group).length
     commands.push(...restoreCapacity(ctx, commandIds.rollbackCapacity(g.asgName), g, group, staying))
     notes.push(...leftovers(ctx, group, g, staying))
-    const resumeId = commandIds.rollbackResume(g.asgName)
-    if (
-      suspendedByRun(ctx, g.asgName) &&
-      isBalanced(groupZoneCounts(group)) &&
-      !isDone(ctx, resumeId, !group.suspendedProcesses.includes(AZ_REBALANCE))
-    )
-      commands.push(
-        next(ctx, resumeId, () => ({
-          _tag: "ResumeProcesses",
-          id: resumeId,
-          reason: `resume AZRebalance on ${g.asgName}, which this run suspended`,
-          asgName: g.asgName,
-          processes: [AZ_REBALANCE],
-        })),
-      )
+    commands.push(...resumeSuspended(ctx, commandIds.rollbackResume(g.asgName), g, group))
   }
   if (commands.length > 0) return act("rolling-back", commands)
   const firstWait = [...waits].sort((a, b) => a.deadline - b.deadline)[0]
