@@ -21,8 +21,17 @@ import {
   type GroupAtStart,
   type Phase,
   type RolloutPolicy,
+  type Task,
 } from "@ecs-ami-deploy/domain"
-import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
+import {
+  DEREGISTRATION_ALLOWANCE_MS,
+  indexCluster,
+  isProvenNew,
+  isTaskLeaving,
+  liveTasksOn,
+  taskKind,
+  type ClusterIndex,
+} from "./cluster.ts"
 import { truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
@@ -338,6 +347,26 @@ const currentWave = (ctx: Context, asgName: string): number => {
 const blockingTasks = (ctx: Context, instanceId: string) =>
   liveTasksOn(ctx.index, instanceId).filter((t) => taskKind(ctx.index, t) !== "daemon")
 
+/**
+ * When a drain that started at `drainAt` gives up: after the drain timeout while any task still serves;
+ * once every task left is only deregistering from its load balancer, after the deregistration
+ * allowance too (a long deregistration delay is a healthy drain, not a stuck one).
+ */
+const drainGivesUpAt = (ctx: Context, drainAt: number, blocking: ReadonlyArray<Task>): number =>
+  drainAt +
+  ctx.policy.timeouts.drainWaveMs +
+  (blocking.every(isTaskLeaving) ? DEREGISTRATION_ALLOWANCE_MS : 0)
+
+/** What keeps a drain waiting, serving tasks apart from deregistering ones. */
+const drainStatus = (blocking: ReadonlyArray<Task>): string => {
+  const leaving = blocking.filter(isTaskLeaving).length
+  const serving = blocking.length - leaving
+  return [
+    ...(serving > 0 ? [`${serving} task(s) still running`] : []),
+    ...(leaving > 0 ? [`${leaving} task(s) deregistering from their load balancers`] : []),
+  ].join(", ")
+}
+
 /** Instances this run detached from a group (detach mode): out of the group, and already in a wave. */
 const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> => {
   const ids = new Set<string>()
@@ -530,12 +559,13 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     const drainAt = startedAt(ctx, drainId) ?? ctx.now
     const deadline = drainAt + ctx.policy.timeouts.drainWaveMs
     const onlyStandalone = blocking.every((t) => taskKind(ctx.index, t) === "standalone")
-    if (ctx.now < deadline)
+    const givesUpAt = drainGivesUpAt(ctx, drainAt, blocking)
+    if (ctx.now < givesUpAt)
       return {
         _tag: "Wait",
         phase: "draining",
-        reason: `wave ${wave} of ${g.asgName}: ${blocking.length} task(s) still running`,
-        deadline,
+        reason: `wave ${wave} of ${g.asgName}: ${drainStatus(blocking)}`,
+        deadline: givesUpAt,
       }
     if (ctx.policy.standaloneTasks === "stop-after-timeout" && onlyStandalone) {
       const stopId = commandIds.stopTasks(g.asgName, wave)
@@ -560,7 +590,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     }
     return failRun(
       ctx,
-      `wave ${wave} of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
+      `wave ${wave} of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
     )
   }
 
@@ -956,15 +986,15 @@ const removeSurplus = (
   const alive = members.filter((id) => !isGone(ctx, id))
   const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
   if (blocking.length > 0) {
-    const deadline = (startedAt(ctx, drainId) ?? ctx.now) + ctx.policy.timeouts.drainWaveMs
+    const deadline = drainGivesUpAt(ctx, startedAt(ctx, drainId) ?? ctx.now, blocking)
     if (ctx.now >= deadline)
       return how.onDrainTimeout(
-        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
+        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
       )
     return {
       _tag: "Wait",
       phase: phase("draining"),
-      reason: `surplus of ${g.asgName}: ${blocking.length} task(s) still running`,
+      reason: `surplus of ${g.asgName}: ${drainStatus(blocking)}`,
       deadline,
     }
   }
