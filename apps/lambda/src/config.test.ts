@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import {
+  type ConfigInvalid,
   decodeSettings,
   defaultAmiSource,
   defaultDeadlineBufferMs,
@@ -12,11 +13,12 @@ import {
 
 const minimal = { CLUSTERS: "prod, staging", EVENT_LOG_TABLE: "runs", AWS_LAMBDA_FUNCTION_NAME: "ami-deploy" }
 
-const problemsOf = (env: Record<string, string>) => {
-  const result = loadConfig(env)
+/** The problems of a refused configuration or settings; a test fails if they were accepted. */
+const problemsIn = (result: Result.Result<unknown, ConfigInvalid>) => {
   if (Result.isSuccess(result)) throw new Error("expected the configuration to be refused")
   return result.failure.problems
 }
+const problemsOf = (env: Record<string, string>) => problemsIn(loadConfig(env))
 
 describe("loadConfig", () => {
   it("given only the required variables, when loaded, then every knob keeps its default", () => {
@@ -122,11 +124,7 @@ describe("loadConfig", () => {
   })
 })
 
-const settingsProblemsOf = (settings: Record<string, string>) => {
-  const result = decodeSettings(settings)
-  if (Result.isSuccess(result)) throw new Error("expected the settings to be refused")
-  return result.failure.problems
-}
+const settingsProblemsOf = (settings: Record<string, string>) => problemsIn(decodeSettings(settings))
 
 describe("decodeSettings", () => {
   it("given settings, when decoded, then they are what the cold start makes of the same variables", () => {
