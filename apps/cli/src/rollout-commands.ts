@@ -14,6 +14,7 @@ import {
   amiFlags,
   amiSourceOf,
   clusterFlag,
+  launchTemplateNamePrefixFlag,
   parseDuration,
   policyFlags,
   policyOverridesOf,
@@ -114,11 +115,28 @@ const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ..
   Command.withDescription(
     `What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`,
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy plan --cluster prod -r eu-west-1",
+      description: "what a rollout would do now",
+    },
+    {
+      command: "ecs-ami-deploy plan -c small-cluster --simulator small",
+      description: "the same against a simulated cluster",
+    },
+  ]),
 )
 
 const upgradeCommand = Command.make(
   "upgrade-cluster",
-  { cluster: clusterFlag, ...amiFlags, ...policyFlags, yes: yesFlag, maxRunTime: maxRunTimeFlag },
+  {
+    cluster: clusterFlag,
+    ...amiFlags,
+    ...policyFlags,
+    launchTemplateNamePrefix: launchTemplateNamePrefixFlag,
+    yes: yesFlag,
+    maxRunTime: maxRunTimeFlag,
+  },
   (flags) =>
     Effect.gen(function* () {
       const root = yield* rootCommand
@@ -181,6 +199,16 @@ const upgradeCommand = Command.make(
   Command.withDescription(
     `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise.`,
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-surge 25% --yes",
+      description: "roll the cluster, 25% extra capacity at a time, without asking",
+    },
+    {
+      command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-run-time 50m",
+      description: "stop in time (exit 75); `resume` continues",
+    },
+  ]),
 )
 
 const resultLines = (root: TargetFlags, result: RunResult) =>
@@ -214,6 +242,9 @@ const resumeCommand = Command.make(
   Command.withDescription(
     `Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`,
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy resume --cluster prod --yes", description: "continue the open run" },
+  ]),
 )
 
 const rollbackCommand = Command.make(
@@ -256,6 +287,12 @@ const rollbackCommand = Command.make(
   Command.withDescription(
     `Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`,
   ),
+  Command.withExamples([
+    {
+      command: 'ecs-ami-deploy rollback --cluster prod --reason "bad image" --yes',
+      description: "undo the open run",
+    },
+  ]),
 )
 
 const statusText = (
@@ -341,6 +378,13 @@ const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =
   Command.withDescription(
     "The cluster's open run, else its last one: state, progress per group and per phase, from the event log.",
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy status --cluster prod", description: "the open run, else the last one" },
+    {
+      command: "ecs-ami-deploy status --cluster prod --event-log dynamodb://ecs-ami-deploy-runs",
+      description: "a run the Lambda records",
+    },
+  ]),
 )
 
 const historyCommand = Command.make(
@@ -403,6 +447,13 @@ const historyCommand = Command.make(
   Command.withDescription(
     "Every event of the cluster's open run (else its last one, or --run), from the event log.",
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy history --cluster prod",
+      description: "every event of the open (else last) run",
+    },
+    { command: "ecs-ami-deploy history --cluster prod -o json", description: "the same as JSON lines" },
+  ]),
 )
 
 export const rolloutCommands = [

@@ -19,7 +19,7 @@ import {
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { usageError } from "./failure.ts"
-import { amiFlags, amiSourceOf, policyFlags, policyOverridesOf } from "./flags.ts"
+import { amiFlags, amiSourceOf, builtInScenariosText, policyFlags, policyOverridesOf } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
 import { makeFleetSampler } from "./fleet-samples.ts"
@@ -70,12 +70,14 @@ const simulateCommand = Command.make(
   {
     scenario: Flag.String("scenario").pipe(
       Flag.withDescription(
-        "a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file",
+        `a built-in scenario (${builtInScenariosText}) or a scenario JSON file (default small)`,
       ),
       Flag.withDefault("small"),
     ),
     seed: Flag.Int("seed").pipe(
-      Flag.withDescription("seed of the simulated world's random choices (task placement, faults)"),
+      Flag.withDescription(
+        "seed of the simulated world's random choices (task placement, faults; default 1)",
+      ),
       Flag.withDefault(1),
     ),
     cluster: Flag.String("cluster").pipe(
@@ -84,7 +86,9 @@ const simulateCommand = Command.make(
       Flag.optional,
     ),
     report: Flag.String("report").pipe(
-      Flag.withDescription("where to write the HTML report"),
+      Flag.withDescription(
+        "where to write the HTML report (default simulation-report.html in the current directory)",
+      ),
       Flag.withDefault("simulation-report.html"),
     ),
     ...amiFlags,
@@ -232,6 +236,13 @@ const simulateCommand = Command.make(
   Command.withDescription(
     `Rehearse a rollout: the real engine against a simulated cluster, in virtual time. Prints progress and a summary; writes an HTML report.`,
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy simulate", description: "the small scenario; writes simulation-report.html" },
+    {
+      command: "ecs-ami-deploy simulate --scenario standard-20 --max-surge 25% --report /tmp/r.html",
+      description: "another scenario and policy",
+    },
+  ]),
 )
 
 export const simulationCommands = [simulateCommand] as const
