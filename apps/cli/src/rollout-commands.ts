@@ -21,6 +21,7 @@ import {
   type TargetFlags,
 } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
+import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
 import {
   applyEvent,
   emptyProgress,
@@ -143,9 +144,11 @@ const upgradeCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           const ami = yield* amiSourceOf(flags)
           const policy = yield* policyOverridesOf(flags)
           const deadline = yield* deadlineOf(flags.maxRunTime)
+          let skippedAtStart: ReadonlyArray<SkippedInstance> = []
           if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
@@ -159,6 +162,7 @@ const upgradeCommand = Command.make(
             yield* planLines(plan, root.output)
             if (plan.verdict === "nothing-to-do") return ExitCode.success
             if (plan.verdict === "refused") return ExitCode.failed
+            skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
             if (
               !(yield* confirmed(
                 root,
@@ -190,8 +194,7 @@ const upgradeCommand = Command.make(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore, skippedAtStart)
         }),
       )
     }),
@@ -216,6 +219,32 @@ const resultLines = (root: TargetFlags, result: RunResult) =>
     ? line(JSON.stringify({ type: "result", result }))
     : Effect.forEach(describeResult(result), line, { discard: true })
 
+/**
+ * How an applying command ends: the result, then — when a run went on — its summary from the whole
+ * event log, with the AWS requests sent since `requestsBefore`; the exit code is the result's.
+ */
+const reportRun = (
+  root: TargetFlags,
+  target: Target,
+  result: RunResult,
+  requestsBefore: number,
+  skippedAtStart: ReadonlyArray<SkippedInstance> = [],
+) =>
+  Effect.gen(function* () {
+    yield* resultLines(root, result)
+    if (result._tag === "Finished" || result._tag === "Suspended") {
+      const events = yield* EventLog.use((log) => log.load(result.runId))
+      const summary = summarizeRun(events, {
+        skippedAtStart,
+        awsRequests: target.awsRequests() - requestsBefore,
+      })
+      yield* root.output === "json"
+        ? line(JSON.stringify({ type: "summary", summary }))
+        : Effect.forEach(["", ...summaryLines(summary)], line, { discard: true })
+    }
+    return exitCodeOf(result)
+  })
+
 // `--yes` is accepted as with upgrade-cluster and rollback, so scripts can pass it to every applying
 // command; resume never asks: it continues a run that was confirmed when it started.
 const resumeCommand = Command.make(
@@ -227,14 +256,14 @@ const resumeCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           const deadline = yield* deadlineOf(flags.maxRunTime)
           const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
             Effect.provide(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore)
         }),
       )
     }),
@@ -263,6 +292,7 @@ const rollbackCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           if (
             !(yield* confirmed(
               root,
@@ -278,8 +308,7 @@ const rollbackCommand = Command.make(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore)
         }),
       )
     }),

@@ -11,6 +11,7 @@ import { resolve } from "node:path"
 import {
   type Amount,
   type Decision,
+  EventLog,
   type Phase,
   Rollout,
   type RolloutPolicy,
@@ -21,6 +22,7 @@ import { ConsoleIo, line } from "./console-io.ts"
 import { usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, builtInScenariosText, policyFlags, policyOverridesOf } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
+import { summarizeRun, summaryLines } from "./run-summary.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
 import { makeFleetSampler } from "./fleet-samples.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
@@ -204,26 +206,53 @@ const simulateCommand = Command.make(
                 policySummary: `${policyInUse === undefined ? "" : `${describePolicy(policyInUse)} · `}seed ${flags.seed}`,
               }),
             )
+            const run =
+              result._tag === "Finished" || result._tag === "Suspended"
+                ? summarizeRun(yield* EventLog.use((log) => log.load(result.runId)), {
+                    skippedAtStart: plan.groups.flatMap((group) => group.skippedInstances),
+                    awsRequests: summary.apiCalls.awsRequests,
+                  })
+                : undefined
             if (root.output === "json") {
               yield* line(JSON.stringify({ type: "result", result }))
-              yield* line(JSON.stringify({ type: "summary", summary, report: reportPath }))
+              yield* line(
+                JSON.stringify({
+                  type: "summary",
+                  summary,
+                  ...(run === undefined ? {} : { run }),
+                  report: reportPath,
+                }),
+              )
             } else {
               yield* Effect.forEach(describeResult(result), line, { discard: true })
+              // The run's summary, as upgrade-cluster ends, then what only a simulation can measure.
+              const measured: ReadonlyArray<readonly [string, string]> = [
+                [
+                  "below floor",
+                  `${summary.serviceSecondsBelowFloor} service-seconds (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`,
+                ],
+                [
+                  "lowest healthy",
+                  Object.entries(summary.lowestHealthy)
+                    .map(([service, n]) => `${service} ${n}`)
+                    .join(", "),
+                ],
+                [
+                  "instances",
+                  `peak +${summary.peakExtraInstances} running above the start, ${summary.extraInstanceHours} extra instance-hours`,
+                ],
+                [
+                  "port calls",
+                  `${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed); simulated ${summary.simulatedDuration}`,
+                ],
+              ]
               yield* line("")
-              yield* line(`simulated duration       ${summary.simulatedDuration}`)
-              yield* line(
-                `service-seconds below the healthy floor  ${summary.serviceSecondsBelowFloor}  (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`,
-              )
-              yield* line(
-                `lowest healthy tasks     ${Object.entries(summary.lowestHealthy)
-                  .map(([service, n]) => `${service} ${n}`)
-                  .join(", ")}`,
-              )
-              yield* line(
-                `extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`,
-              )
-              yield* line(
-                `AWS requests             ${summary.apiCalls.awsRequests} (${summary.apiCalls.total} port calls: ${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`,
+              yield* Effect.forEach(
+                run === undefined
+                  ? measured.map(([label, value]) => `  ${label.padEnd(16)}${value}`)
+                  : summaryLines(run, measured),
+                line,
+                { discard: true },
               )
               yield* line(`report written to ${reportPath}`)
             }
