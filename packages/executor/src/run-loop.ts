@@ -522,6 +522,9 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
           targetImage: decision.targetImage,
           groups: decision.groups,
           reason: decision.reason,
+          ...(decision.servicesBelowFloorAtStart.length === 0
+            ? {}
+            : { servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart }),
         })
         yield* journal.append({
           _tag: "LeaseAcquired",

@@ -5,9 +5,9 @@
  * old instance the policy let it skip, and every launch spec resolves to the target image; it claims
  * "rolled-back" only when every launch spec is back on its start image and no instance the run
  * launched on the target image is left (the cluster as it was found, image for image). Anything else
- * is said as it is: "incomplete" (a forward run that leaves members on another image) or "halted" (a
- * rollback that stops with instances on the target image: a mixed fleet), with the exact fleet in
- * the reason.
+ * is said as it is: "incomplete" (a forward run that leaves members on another image, or a service
+ * below its healthy floor) or "halted" (a rollback that stops with instances on the target image: a
+ * mixed fleet), with the exact fleet in the reason.
  */
 import type { AutoScalingGroup, Decision, GroupAtStart, RunOutcome } from "@ecs-ami-deploy/domain"
 import { leavingLifecycleStates } from "@ecs-ami-deploy/domain"
@@ -79,6 +79,35 @@ export const describeFleet = (fleet: ReadonlyArray<GroupFleet>): string =>
     })
     .join("; ")
 
+/** A replica service running fewer tasks than its deployment configuration's floor. */
+export interface ServiceShortfall {
+  readonly serviceName: string
+  readonly running: number
+  /** ⌈desired × minimumHealthyPercent / 100⌉ */
+  readonly floor: number
+}
+
+/**
+ * Replica services below their floor, except those named in `belowAtStart` (already below it when the
+ * run started: not the run's doing). Daemon services have no floor here.
+ */
+export const servicesBelowFloor = (
+  index: ClusterIndex,
+  belowAtStart: ReadonlyArray<string>,
+): ReadonlyArray<ServiceShortfall> =>
+  index.snapshot.services.flatMap((service) => {
+    if (service.status !== "ACTIVE" || service.schedulingStrategy !== "REPLICA") return []
+    if (belowAtStart.includes(service.serviceName)) return []
+    const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
+    return service.runningCount < floor
+      ? [{ serviceName: service.serviceName, running: service.runningCount, floor }]
+      : []
+  })
+
+/** `web (1 running, floor 2)` */
+export const describeShortfall = (shortfall: ServiceShortfall): string =>
+  `${shortfall.serviceName} (${shortfall.running} running, floor ${shortfall.floor})`
+
 /** Members a forward run may leave on another image: old instances skipped under standaloneTasks=skip-instance. */
 const allowedToStay = (run: RunFacts, g: GroupAtStart): ReadonlySet<string> =>
   run.policy.standaloneTasks === "skip-instance" ? new Set(g.oldInstanceIds) : new Set()
@@ -87,6 +116,7 @@ const outcomeAfterAudit = (
   run: RunFacts,
   claimed: RunOutcome,
   fleet: ReadonlyArray<GroupFleet>,
+  belowFloor: ReadonlyArray<string>,
 ): { readonly outcome: RunOutcome; readonly summary?: string } => {
   const target = run.targetImage.imageId
   const groupAtStart = new Map(run.groups.map((g) => [g.asgName, g]))
@@ -96,12 +126,19 @@ const outcomeAfterAudit = (
       return group.members.filter((m) => m.imageId !== target && !stay.has(m.instanceId))
     })
     const specsBehind = fleet.filter((group) => group.launchSpecImageId !== target)
-    if (behind.length === 0 && specsBehind.length === 0) return { outcome: "succeeded" }
+    if (behind.length === 0 && specsBehind.length === 0 && belowFloor.length === 0)
+      return { outcome: "succeeded" }
+    if (behind.length === 0 && specsBehind.length === 0)
+      return {
+        outcome: "incomplete",
+        summary: `incomplete: every instance is on ${target}, but service(s) ${belowFloor.join(", ")} are below their healthy floor; check their events (aws ecs describe-services) before trusting the cluster`,
+      }
     return {
       outcome: "incomplete",
       summary:
         `incomplete: ${behind.length} instance(s) not on ${target}` +
         (specsBehind.length > 0 ? ` and ${specsBehind.length} launch spec(s) not on it` : "") +
+        (belowFloor.length > 0 ? `, service(s) ${belowFloor.join(", ")} below their healthy floor` : "") +
         "; run upgrade-cluster again to replace them",
     }
   }
@@ -135,7 +172,8 @@ export const truthfulFinish = (
   finish: Extract<Decision, { _tag: "Finish" }>,
 ): Extract<Decision, { _tag: "Finish" }> => {
   const fleet = auditFleet(run, index)
-  const audited = outcomeAfterAudit(run, finish.outcome, fleet)
+  const belowFloor = servicesBelowFloor(index, run.servicesBelowFloorAtStart).map(describeShortfall)
+  const audited = outcomeAfterAudit(run, finish.outcome, fleet, belowFloor)
   const reason = [audited.summary, finish.reason, `fleet: ${describeFleet(fleet)}`]
     .filter((part) => part !== undefined)
     .join("; ")

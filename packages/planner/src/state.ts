@@ -36,6 +36,8 @@ export interface RunFacts {
   readonly policy: RolloutPolicy
   readonly targetImage: Image
   readonly groups: ReadonlyArray<GroupAtStart>
+  /** Replica services already below their healthy floor when the run started. */
+  readonly servicesBelowFloorAtStart: ReadonlyArray<string>
 }
 
 /** The folded state of a cluster's run log: no run, a running run, or a finished one. */
@@ -87,6 +89,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           policy: event.policy,
           targetImage: event.targetImage,
           groups: event.groups,
+          servicesBelowFloorAtStart: event.servicesBelowFloorAtStart ?? [],
         },
         commands: HashMap.empty(),
         notes: 0,

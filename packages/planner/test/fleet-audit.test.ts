@@ -8,6 +8,9 @@ import type { ClusterSnapshot } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
 import { buildCluster, oldImage, policy, withMember } from "./fixtures.ts"
 import { carryOut, is, newWorld, runUntil } from "./model.ts"
+import { decide } from "../src/index.ts"
+import { indexCluster } from "../src/cluster.ts"
+import { truthfulFinish } from "../src/fleet-audit.ts"
 
 const finishOf = (snapshot: ClusterSnapshot, overrides: Parameters<typeof policy>[0] = {}) => {
   const rollout = runUntil(newWorld(snapshot, policy(overrides)), is("Finish"))
@@ -64,5 +67,55 @@ describe("the outcome of a finished run says what the fleet is", () => {
       is("Finish"),
     )
     expect(rollout.steps.at(-1)?.decision).toMatchObject({ _tag: "Finish", outcome: "rolled-back" })
+  })
+})
+
+describe("a run never says succeeded with a service below its healthy floor", () => {
+  const finished = () => {
+    const { decision, world } = finishOf(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+    )
+    if (world.state._tag === "NoRun") throw new Error("no run")
+    return { decision, run: world.state.run, snapshot: world.snapshot }
+  }
+  const webBelowFloor = (snapshot: ClusterSnapshot): ClusterSnapshot => ({
+    ...snapshot,
+    services: snapshot.services.map((s) => (s.serviceName === "web" ? { ...s, runningCount: 1 } : s)),
+  })
+
+  it("given every instance replaced but a service below its floor at the end, then the finish is incomplete and names the service", () => {
+    const { decision, run, snapshot } = finished()
+    const audited = truthfulFinish(run, indexCluster(webBelowFloor(snapshot)), {
+      _tag: "Finish",
+      outcome: "succeeded",
+      reason: decision.reason,
+    })
+    expect(audited.outcome).toBe("incomplete")
+    expect(audited.reason).toContain("web (1 running, floor 2)")
+  })
+
+  it("given a service that was already below its floor when the run started, then it is not the run's doing and the run succeeds", () => {
+    const { decision, run, snapshot } = finished()
+    const audited = truthfulFinish(
+      { ...run, servicesBelowFloorAtStart: ["web"] },
+      indexCluster(webBelowFloor(snapshot)),
+      { _tag: "Finish", outcome: "succeeded", reason: decision.reason },
+    )
+    expect(audited.outcome).toBe("succeeded")
+  })
+
+  it("given a service below its floor when the run ends, then the run waits for it to recover before it finishes", () => {
+    const snapshot = buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] })
+    const rollout = runUntil(newWorld(snapshot, policy()), is("Finish"))
+    const beforeFinish = rollout.steps.at(-1)
+    if (beforeFinish === undefined || beforeFinish.state._tag !== "Running") throw new Error("no finish step")
+    const waiting = decide(
+      beforeFinish.state,
+      webBelowFloor(beforeFinish.snapshot),
+      policy(),
+      beforeFinish.now,
+    )
+    expect(waiting).toMatchObject({ _tag: "Wait", phase: "restoring" })
+    expect(waiting._tag === "Wait" ? waiting.reason : "").toContain("web (1 running, floor 2)")
   })
 })
