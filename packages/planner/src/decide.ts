@@ -108,10 +108,19 @@ const startedAt = (ctx: Context, id: string): number | undefined => {
       : record.issuedAt
 }
 
-/** An old instance is gone once terminated or no longer described (old instances were all described at start). */
+/**
+ * An old instance is gone once terminated, no longer described (old instances were all described at
+ * start), or being terminated by its group (a terminate lifecycle hook, ECS managed draining's say,
+ * may keep it running in Terminating:Wait for a while: it is on its way out all the same).
+ */
 const isGone = (ctx: Context, instanceId: string): boolean => {
   const instance = ctx.index.instanceById.get(instanceId)
-  return instance === undefined || instance.state === "shutting-down" || instance.state === "terminated"
+  return (
+    instance === undefined ||
+    instance.state === "shutting-down" ||
+    instance.state === "terminated" ||
+    ctx.index.memberLifecycle.get(instanceId)?.startsWith("Terminating") === true
+  )
 }
 
 /**
@@ -1386,6 +1395,23 @@ const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decisi
 }
 
 /**
+ * A scale-out under way in a group, with members EC2 does not describe yet (eventual consistency):
+ * they are launched from the old launch spec, but the run cannot see their image to put them in its
+ * old set. A run waits for them before it starts, so it replaces them too (Pending members EC2
+ * describes are in the old set already).
+ */
+const scaleOutUnderWay = (snapshot: ClusterSnapshot): string | undefined => {
+  const index = indexCluster(snapshot)
+  for (const group of snapshot.groups) {
+    const members = capacityMembers(group)
+    const unseen = members.filter((m) => !index.instanceById.has(m.instanceId)).length
+    if (unseen > 0)
+      return `Auto Scaling is launching instances of ${group.name} that EC2 does not describe yet (${unseen}): the run starts once it does, so it replaces them too`
+  }
+  return undefined
+}
+
+/**
  * The next step of a rollout. Pure: the same state, snapshot, policy and time always give the same
  * decision. `policy` applies when no run is open; an open run keeps the policy it started with.
  */
@@ -1403,6 +1429,9 @@ export const decide = (
       _tag: "NothingToDo",
       reason: `every instance and launch spec of ${snapshot.clusterName} already uses ${snapshot.targetImage.imageId}`,
     }
+  const launching = scaleOutUnderWay(snapshot)
+  if (launching !== undefined)
+    return { _tag: "Wait", phase: "preparing", reason: launching, deadline: now + policy.pollIntervalMs }
   const groups = groupsAtStart(snapshot, plan)
   return {
     _tag: "Start",

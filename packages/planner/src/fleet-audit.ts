@@ -24,6 +24,7 @@ export interface GroupFleet {
     readonly instanceId: string
     readonly imageId: string
     readonly lifecycleState: string
+    readonly protectedFromScaleIn: boolean
     /** EC2's launch time (0 when EC2 does not describe the instance yet). */
     readonly launchedAt: number
   }>
@@ -44,6 +45,7 @@ export const auditFleet = (run: RunFacts, index: ClusterIndex): ReadonlyArray<Gr
             instanceId: member.instanceId,
             imageId: instance?.imageId ?? "unknown",
             lifecycleState: member.lifecycleState,
+            protectedFromScaleIn: member.protectedFromScaleIn,
             launchedAt: instance?.launchTime ?? 0,
           },
         ]
@@ -108,9 +110,22 @@ export const servicesBelowFloor = (
 export const describeShortfall = (shortfall: ServiceShortfall): string =>
   `${shortfall.serviceName} (${shortfall.running} running, floor ${shortfall.floor})`
 
-/** Members a forward run may leave on another image: old instances skipped under standaloneTasks=skip-instance. */
-const allowedToStay = (run: RunFacts, g: GroupAtStart): ReadonlySet<string> =>
-  run.policy.standaloneTasks === "skip-instance" ? new Set(g.oldInstanceIds) : new Set()
+/**
+ * Members a forward run may leave on another image, by the policy's leave: old instances skipped under
+ * standaloneTasks=skip-instance, Standby members under standbyInstances=skip, scale-in protected ones
+ * under protectedInstances=skip (the plan named each).
+ */
+const allowedToStay = (run: RunFacts, g: GroupAtStart, group: GroupFleet): ReadonlySet<string> =>
+  new Set([
+    ...(run.policy.standaloneTasks === "skip-instance" ? g.oldInstanceIds : []),
+    ...group.members
+      .filter(
+        (m) =>
+          (run.policy.standbyInstances === "skip" && m.lifecycleState === "Standby") ||
+          (run.policy.protectedInstances === "skip" && m.protectedFromScaleIn),
+      )
+      .map((m) => m.instanceId),
+  ])
 
 const outcomeAfterAudit = (
   run: RunFacts,
@@ -122,7 +137,7 @@ const outcomeAfterAudit = (
   const groupAtStart = new Map(run.groups.map((g) => [g.asgName, g]))
   if (claimed === "succeeded") {
     const behind = fleet.flatMap((group) => {
-      const stay = allowedToStay(run, groupAtStart.get(group.asgName) as GroupAtStart)
+      const stay = allowedToStay(run, groupAtStart.get(group.asgName) as GroupAtStart, group)
       return group.members.filter((m) => m.imageId !== target && !stay.has(m.instanceId))
     })
     const specsBehind = fleet.filter((group) => group.launchSpecImageId !== target)
@@ -163,6 +178,19 @@ const outcomeAfterAudit = (
 }
 
 /**
+ * Container instances of the cluster that belong to no Auto Scaling group (launched by hand) and run
+ * another image than the target: no run can replace them, so every outcome names them.
+ */
+export const outsideAnyGroup = (index: ClusterIndex, targetImageId: string): ReadonlyArray<string> =>
+  index.snapshot.containerInstances.flatMap((container) => {
+    const instance = index.instanceById.get(container.ec2InstanceId)
+    if (container.status === "INACTIVE" || index.groupOfInstance.has(container.ec2InstanceId)) return []
+    if (instance === undefined || instance.imageId === targetImageId) return []
+    if (instance.state !== "running" && instance.state !== "pending") return []
+    return [`${instance.instanceId} on ${instance.imageId}`]
+  })
+
+/**
  * A Finish decision whose outcome and reason agree with the fleet the snapshot shows. The reason always
  * ends with the fleet, so every outcome says exactly what the fleet is.
  */
@@ -174,7 +202,17 @@ export const truthfulFinish = (
   const fleet = auditFleet(run, index)
   const belowFloor = servicesBelowFloor(index, run.servicesBelowFloorAtStart).map(describeShortfall)
   const audited = outcomeAfterAudit(run, finish.outcome, fleet, belowFloor)
-  const reason = [audited.summary, finish.reason, `fleet: ${describeFleet(fleet)}`]
+  const outside = outsideAnyGroup(index, run.targetImage.imageId)
+  const reason = [
+    audited.summary,
+    finish.reason,
+    `fleet: ${describeFleet(fleet)}`,
+    ...(outside.length > 0
+      ? [
+          `outside any Auto Scaling group (no run can replace them; replace them by hand): ${outside.join(", ")}`,
+        ]
+      : []),
+  ]
     .filter((part) => part !== undefined)
     .join("; ")
   return { _tag: "Finish", outcome: audited.outcome, reason }
