@@ -34,11 +34,11 @@ export const expectedDesired = (state: Running, g: GroupAtStart): number | undef
   if (records.some((record) => record.outcome !== "succeeded")) return undefined
   const lastSet = records
     .filter((record) => record.command._tag === "SetCapacity")
-    .sort((a, b) => a.outcomeAt - b.outcomeAt)
+    .sort((a, b) => a.issuedSeq - b.issuedSeq)
     .at(-1)
   const countChanges = records.filter((record) => movesCapacityByCount(record.command))
   if (lastSet === undefined) return countChanges.length === 0 ? g.desiredCapacity : undefined
-  if (countChanges.some((record) => record.issuedAt >= lastSet.issuedAt)) return undefined
+  if (countChanges.some((record) => record.issuedSeq > lastSet.issuedSeq)) return undefined
   return lastSet.command._tag === "SetCapacity" ? lastSet.command.desiredCapacity : undefined
 }
 

@@ -1053,7 +1053,11 @@ const restoreCapacity = (
         next(ctx, capacityId, () => ({
           _tag: "SetCapacity",
           id: capacityId,
-          reason: `put ${g.asgName} back to the capacity it had when the run started`,
+          reason:
+            ctx.state.run.groups.find((start) => start.asgName === g.asgName)?.desiredCapacity ===
+            g.desiredCapacity
+              ? `put ${g.asgName} back to the capacity it had when the run started`
+              : `put ${g.asgName} back to desired ${capacity.desiredCapacity}: the capacity another actor set during the run`,
           asgName: g.asgName,
           ...capacity,
         })),

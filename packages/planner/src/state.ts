@@ -18,6 +18,8 @@ import type {
 export interface CommandRecord {
   readonly command: Command
   readonly issuedAt: number
+  /** The log sequence number of its latest intent: orders commands issued within the same millisecond. */
+  readonly issuedSeq: number
   readonly attempts: number
   readonly outcome: "unknown" | "succeeded" | "failed"
   /** When the latest outcome was recorded (the clock that deadlines after a command start from). */
@@ -109,12 +111,14 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
               ...previous.value,
               command: event.command,
               issuedAt: event.at,
+              issuedSeq: event.seq,
               attempts: previous.value.attempts + 1,
               outcome: "unknown",
             }
           : {
               command: event.command,
               issuedAt: event.at,
+              issuedSeq: event.seq,
               attempts: 1,
               outcome: "unknown",
               outcomeAt: event.at,

@@ -50,14 +50,14 @@ export const realClusterScenarios = (standard: Base, small: Base) =>
       ...standard,
       name: "actor-mid-run",
       description:
-        "standard-20 where a person raises desired capacity to 34 three minutes into the run and a scheduled action sets it to 22 twenty minutes in: the run must adopt each change, not overwrite it.",
+        "standard-20 where a person raises desired capacity to 34 three minutes into the run and a scheduled action raises it to 38 five minutes in: the run must adopt each change, not overwrite it. (A scale-in by another actor terminates instances of Auto Scaling's choosing undrained unless the group has managed draining: no rollout tool can undo that.)",
       faults: {
         desiredCapacityChanges: [
           { atMs: 180_000, groupName: standard.groups[0]?.name ?? "", desiredCapacity: 34, by: "person" },
           {
-            atMs: 1_200_000,
+            atMs: 300_000,
             groupName: standard.groups[0]?.name ?? "",
-            desiredCapacity: 22,
+            desiredCapacity: 38,
             by: "scheduled-action",
           },
         ],
