@@ -145,17 +145,7 @@ export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
       {
         name: clusterName,
         capacityProviders: snapshot.groups.flatMap((group) =>
-          group.managedByCapacityProvider === undefined
-            ? []
-            : [
-                {
-                  name: group.managedByCapacityProvider,
-                  asgName: group.name,
-                  managedScaling: true,
-                  managedTerminationProtection: false,
-                  managedDraining: false,
-                },
-              ],
+          group.capacityProvider === undefined ? [] : [{ ...group.capacityProvider, asgName: group.name }],
         ),
       },
     ],

@@ -20,6 +20,7 @@ import {
   decodeClusterSnapshot,
   type Ec2Instance,
   type GroupAtStart,
+  type GroupCapacityProvider,
   type Image,
   RunTagKeys,
 } from "@ecs-ami-deploy/domain"
@@ -84,11 +85,21 @@ const commonArchitecture = (instances: ReadonlyArray<Ec2Instance>): Architecture
   return architectures.length === 1 ? architectures[0] : undefined
 }
 
-const providerOwner = (providers: ReadonlyArray<CapacityProvider>, asgName: string): string | undefined =>
-  providers.find(
-    (provider) =>
-      provider.asgName === asgName && (provider.managedScaling || provider.managedTerminationProtection),
-  )?.name
+/** The capacity provider that feeds a group, if any: what it manages, not only whether it does. */
+const providerOf = (
+  providers: ReadonlyArray<CapacityProvider>,
+  asgName: string,
+): GroupCapacityProvider | undefined => {
+  const provider = providers.find((candidate) => candidate.asgName === asgName)
+  return provider === undefined
+    ? undefined
+    : {
+        name: provider.name,
+        managedScaling: provider.managedScaling,
+        managedTerminationProtection: provider.managedTerminationProtection,
+        managedDraining: provider.managedDraining,
+      }
+}
 
 /** Observes the cluster once and decodes the result. */
 export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
@@ -135,12 +146,8 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
       const group = withLegacyDetached(description, registered)
       const strategy = yield* strategyFor(group.name, group.launchSpec)
       const launchSpecImageId = yield* retry(strategy.resolveImageId(group))
-      const owner = providerOwner(providers, group.name)
-      return {
-        ...group,
-        launchSpecImageId,
-        ...(owner === undefined ? {} : { managedByCapacityProvider: owner }),
-      }
+      const capacityProvider = providerOf(providers, group.name)
+      return { ...group, launchSpecImageId, ...(capacityProvider === undefined ? {} : { capacityProvider }) }
     }),
   )
 
