@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
@@ -37,6 +37,16 @@ describe("the CDK app", () => {
     expect(functions.map((fn) => fn.Properties.Environment?.Variables)).toMatchObject([
       { CLUSTERS: "prod,staging", MAX_SURGE: "2" },
     ])
+  }, 120_000)
+
+  it("given a misspelt setting, when run as cdk synth runs it, then it fails naming the key and the setting meant, and writes no template", async () => {
+    const bundleDirectory = temporaryDirectory("bundle-")
+    writeFileSync(path.join(bundleDirectory, "handler.mjs"), "export const handler = async () => ({})\n")
+    const outdir = temporaryDirectory("cdk-out-")
+    await expect(
+      synthApp({ clusters: "prod", settings: '{"MAX_SURGES":"2"}', bundleDirectory }, outdir),
+    ).rejects.toThrow(/MAX_SURGES: is not a setting: did you mean MAX_SURGE\?/)
+    expect(existsSync(path.join(outdir, "EcsAmiDeploy.template.json"))).toBe(false)
   }, 120_000)
 
   it("given no clusters, when run, then it stops with a message saying how to give them", async () => {

@@ -20,6 +20,7 @@ import {
   decodeClusterSnapshot,
   type Ec2Instance,
   type GroupAtStart,
+  type GroupCapacityProvider,
   type Image,
   RunTagKeys,
 } from "@ecs-ami-deploy/domain"
@@ -87,11 +88,21 @@ const commonArchitecture = (instances: ReadonlyArray<Ec2Instance>): Architecture
   return architectures.length === 1 ? architectures[0] : undefined
 }
 
-const providerOwner = (providers: ReadonlyArray<CapacityProvider>, asgName: string): string | undefined =>
-  providers.find(
-    (provider) =>
-      provider.asgName === asgName && (provider.managedScaling || provider.managedTerminationProtection),
-  )?.name
+/** The capacity provider that feeds a group, if any: what it manages, not only whether it does. */
+const providerOf = (
+  providers: ReadonlyArray<CapacityProvider>,
+  asgName: string,
+): GroupCapacityProvider | undefined => {
+  const provider = providers.find((candidate) => candidate.asgName === asgName)
+  return provider === undefined
+    ? undefined
+    : {
+        name: provider.name,
+        managedScaling: provider.managedScaling,
+        managedTerminationProtection: provider.managedTerminationProtection,
+        managedDraining: provider.managedDraining,
+      }
+}
 
 /**
  * The cluster's tasks through the memory: the desired-RUNNING list, described together with the known
@@ -171,12 +182,8 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
       const launchSpecImageId =
         memory?.launchSpecImages.get(specKey) ?? (yield* retry(strategy.resolveImageId(group)))
       memory?.launchSpecImages.set(specKey, launchSpecImageId)
-      const owner = providerOwner(providers, group.name)
-      return {
-        ...group,
-        launchSpecImageId,
-        ...(owner === undefined ? {} : { managedByCapacityProvider: owner }),
-      }
+      const capacityProvider = providerOf(providers, group.name)
+      return { ...group, launchSpecImageId, ...(capacityProvider === undefined ? {} : { capacityProvider }) }
     }),
   )
 

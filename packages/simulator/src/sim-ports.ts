@@ -165,6 +165,13 @@ export const makeSimulatedPorts = (
     describeImages: (query) => call("ec2:DescribeImages", false, query, () => describeImages(world, query)),
     createTags: (resourceIds, tags) =>
       call("ec2:CreateTags", true, { resourceIds, tags }, () => {
+        const reserved = Object.keys(tags).filter((key) => key.toLowerCase().startsWith("aws:"))
+        if (reserved.length > 0)
+          throw new Refusal(
+            "invalid-parameter",
+            "InvalidParameterValue",
+            `Tag keys starting with 'aws:' are reserved for internal use: ${reserved.join(", ")}`,
+          )
         const records = resourceIds.map((id) => {
           const instance = world.instances.get(id)
           if (instance === undefined || !world.isVisible(instance)) {
@@ -419,8 +426,9 @@ export const makeSimulatedPorts = (
         { clusterName },
         () => {
           world.cluster(clusterName)
+          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
           return [...world.containerInstances.values()]
-            .filter((ci) => ci.clusterName === clusterName)
+            .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
             .map((ci) => containerInstanceView(world, ci))
         },
         (found) => ({
