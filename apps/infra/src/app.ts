@@ -35,10 +35,18 @@ const bundleDirectory = path.resolve(
 if (!existsSync(path.join(bundleDirectory, "handler.mjs")))
   fail(`no handler.mjs in ${bundleDirectory}: build it first with node apps/lambda/scripts/bundle.ts`)
 const settingsText = text("settings")
-const settings: unknown = settingsText === undefined ? {} : JSON.parse(settingsText)
+const parsedSettings = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+const settings: unknown = settingsText === undefined ? {} : parsedSettings(settingsText)
 if (
   typeof settings !== "object" ||
   settings === null ||
+  Array.isArray(settings) ||
   Object.values(settings).some((value) => typeof value !== "string")
 )
   fail(`settings must be a JSON object of strings, e.g. {"MAX_SURGE":"2"}; got ${settingsText}`)

@@ -49,6 +49,19 @@ describe("the CDK app", () => {
     expect(existsSync(path.join(outdir, "EcsAmiDeploy.template.json"))).toBe(false)
   }, 120_000)
 
+  it("given settings that are not JSON, when run, then it stops with the expected shape and what it got", async () => {
+    const bundleDirectory = temporaryDirectory("bundle-")
+    writeFileSync(path.join(bundleDirectory, "handler.mjs"), "export const handler = async () => ({})\n")
+    await expect(
+      synthApp(
+        { clusters: "prod", settings: "{MAX_SURGE:2}", bundleDirectory },
+        temporaryDirectory("cdk-out-"),
+      ),
+    ).rejects.toThrow(
+      /settings must be a JSON object of strings, e\.g\. \{"MAX_SURGE":"2"\}; got \{MAX_SURGE:2\}/,
+    )
+  }, 120_000)
+
   it("given no clusters, when run, then it stops with a message saying how to give them", async () => {
     await expect(synthApp({}, temporaryDirectory("cdk-out-"))).rejects.toThrow(/-c clusters=/)
   }, 120_000)

@@ -253,19 +253,23 @@ const editDistance = (a: string, b: string): number => {
   return previous[b.length] ?? 0
 }
 
+/** The setting `key` is most likely a misspelling of: one or two letters away, ignoring case. */
+const settingMisspeltAs = (key: string): string | undefined =>
+  settingNames
+    .map((name) => ({ name, distance: editDistance(key.toUpperCase(), name) }))
+    .filter(({ distance }) => distance <= 2)
+    .sort((a, b) => a.distance - b.distance)[0]?.name
+
 const unknownKeyProblem = (key: string): ConfigInvalid["problems"][number] => {
   const derived = deploymentVariables[key]
   if (derived !== undefined)
     return { variable: key, problem: `is not a setting: the deployment sets it to ${derived}` }
-  const closest = settingNames
-    .map((name) => ({ name, distance: editDistance(key.toUpperCase(), name) }))
-    .filter(({ distance }) => distance <= 2)
-    .sort((a, b) => a.distance - b.distance)[0]
+  const meant = settingMisspeltAs(key)
   return {
     variable: key,
     problem:
       "is not a setting" +
-      (closest === undefined ? "" : `: did you mean ${closest.name}?`) +
+      (meant === undefined ? "" : `: did you mean ${meant}?`) +
       ` The settings are ${settingNames.join(", ")}`,
   }
 }
@@ -291,7 +295,8 @@ export const decodeSettings = (
  * Decodes the function's environment at cold start: the deployment's variables `CLUSTERS`
  * (comma-separated), `EVENT_LOG_TABLE`, `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda) and, optionally,
  * `NOTIFICATION_TOPIC_ARN`, then the settings of {@link decodeSettings} (`settingNames`); an absent
- * setting keeps its default. Other variables are the runtime's own (`AWS_REGION`, `PATH`, …) and are ignored.
+ * setting keeps its default. Other variables are the runtime's own (`AWS_REGION`, `PATH`, …) and are ignored,
+ * except one a letter or two from a setting's name (`MAX_SURGES`, `max_surge`): a misspelt setting is refused.
  */
 export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
   const read = envReader(env)
@@ -310,6 +315,15 @@ export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid>
     undefined,
     snsTopicArn,
   )
+  // Other variables are the runtime's (AWS_REGION, PATH, …), so unknown keys cannot all be refused here; one a
+  // letter or two from a setting is a misspelt setting (edited in the console), which would otherwise be ignored.
+  for (const key of Object.keys(env))
+    if (
+      !settingNames.includes(key) &&
+      deploymentVariables[key] === undefined &&
+      settingMisspeltAs(key) !== undefined
+    )
+      problems.push(unknownKeyProblem(key))
   const config: LambdaConfig = {
     ...readSettings(read),
     clusters,
