@@ -95,6 +95,7 @@ export const makeSimulatedPorts = (
   callLog: Array<CallRecord>,
 ): Layer.Layer<SimulatedPorts> => {
   const faults = world.faults
+  const readDefinitions = new Set<string>()
   const hits = (
     fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined,
     operation: string,
@@ -446,10 +447,17 @@ export const makeSimulatedPorts = (
             .filter((s) => s.clusterName === clusterName)
             .map((s) => serviceView(world, s))
         },
-        (found) => ({
-          "ecs:ListServices": pages(found.length, 100),
-          "ecs:DescribeServices": pages(found.length, 10, false),
-        }),
+        (found) => {
+          // One DescribeTaskDefinition per definition these ports have not read before (the adapter
+          // caches them by ARN: a revision never changes); a simulated service has one definition.
+          const unread = found.filter((service) => !readDefinitions.has(service.serviceArn))
+          for (const service of unread) readDefinitions.add(service.serviceArn)
+          return {
+            "ecs:ListServices": pages(found.length, 100),
+            "ecs:DescribeServices": pages(found.length, 10, false),
+            ...(unread.length === 0 ? {} : { "ecs:DescribeTaskDefinition": unread.length }),
+          }
+        },
       ),
     tasks: (clusterName) =>
       call(
@@ -468,6 +476,33 @@ export const makeSimulatedPorts = (
             "ecs:DescribeTasks": pages(found.length, 100, false),
           }
         },
+      ),
+    listTaskArns: (clusterName, desiredStatus) =>
+      call(
+        "ecs:ListTasks",
+        false,
+        { clusterName, desiredStatus },
+        () => {
+          world.cluster(clusterName)
+          return [...world.tasks.values()]
+            .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
+            .map((t) => t.taskArn)
+        },
+        (found) => ({ "ecs:ListTasks": pages(found.length, 100) }),
+      ),
+    describeTasks: (clusterName, taskArns) =>
+      call(
+        "ecs:DescribeTasks",
+        false,
+        { clusterName, taskArns },
+        () => {
+          world.cluster(clusterName)
+          return taskArns.flatMap((arn) => {
+            const task = world.tasks.get(arn)
+            return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
+          })
+        },
+        () => ({ "ecs:DescribeTasks": pages(taskArns.length, 100, false) }),
       ),
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
       call(
