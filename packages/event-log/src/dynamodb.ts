@@ -48,6 +48,7 @@ import {
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
+  heldLease,
   leaseOf,
   newestFirst,
   type LockRecord,
@@ -340,6 +341,7 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
     })
 
   return EventLog.of({
+    lock: (clusterName) => Effect.map(readLock(clusterName), heldLease),
     acquire: (input) =>
       Effect.gen(function* () {
         const key = `LOCK#${input.clusterName}`

@@ -31,6 +31,7 @@ import {
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
+  heldLease,
   leaseOf,
   newestFirst,
   summarizeRun,
@@ -296,6 +297,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
     )
 
   return EventLog.of({
+    lock: (clusterName) => Effect.map(readLock(clusterName), heldLease),
     acquire: (input) =>
       writing(
         Effect.gen(function* () {

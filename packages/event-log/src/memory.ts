@@ -10,6 +10,7 @@ import { Effect, Layer, Result } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
 import {
   acquireLock,
+  heldLease,
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
@@ -67,6 +68,7 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
       atomically(() =>
         Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs })),
       ),
+    lock: (clusterName) => Effect.sync(() => heldLease(storage.locks.get(clusterName))),
     release: (lease) =>
       Effect.sync(() => {
         const current = currentLease(lease)
