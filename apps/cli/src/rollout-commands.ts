@@ -132,7 +132,7 @@ const upgradeCommand = Command.make(
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
             )
-          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(
+          const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
             Effect.map((runs) => runs.find((run) => run.status === "open")),
           )
           if (open === undefined) {
@@ -358,7 +358,7 @@ const historyCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const log = yield* EventLog
-          const runs = yield* log.runs(flags.cluster)
+          const runs = yield* Rollout.clusterRuns(flags.cluster)
           const wanted = Option.getOrUndefined(flags.run)
           const chosen =
             wanted !== undefined

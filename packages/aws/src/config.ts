@@ -8,6 +8,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { ECSClient } from "@aws-sdk/client-ecs"
 import { SSMClient } from "@aws-sdk/client-ssm"
+import { STSClient } from "@aws-sdk/client-sts"
 
 /** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
 export interface AwsConfig {
@@ -50,3 +51,4 @@ export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient =>
   new AutoScalingClient(clientConfig(config))
 export const makeEcsClient = (config: AwsConfig): ECSClient => new ECSClient(clientConfig(config))
 export const makeSsmClient = (config: AwsConfig): SSMClient => new SSMClient(clientConfig(config))
+export const makeStsClient = (config: AwsConfig): STSClient => new STSClient(clientConfig(config))

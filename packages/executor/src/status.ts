@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import type { Command, CommandTag, Phase, RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog, type RunSummary } from "@ecs-ami-deploy/ports"
 import { evolve, initialState, type RunState } from "@ecs-ami-deploy/planner"
+import { clusterRefOf } from "./cluster-ref.ts"
 
 export interface GroupProgress {
   readonly asgName: string
@@ -98,7 +99,7 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
 /** The open run of the cluster, else its newest one, folded. */
 export const runStatus = Effect.fn("runStatus")(function* (clusterName: string) {
   const eventLog = yield* EventLog
-  const runs = yield* eventLog.runs(clusterName)
+  const runs = yield* eventLog.runs(yield* clusterRefOf(clusterName))
   const summary = runs.find((run) => run.status === "open") ?? runs[0]
   if (summary === undefined) return { _tag: "NoRuns", clusterName } satisfies RunStatus as RunStatus
   const events = yield* eventLog.load(summary.runId)
