@@ -82,6 +82,9 @@ const listClustersCommand = Command.make("list-clusters", {}, () =>
   Command.withDescription(
     "Every ECS cluster: the AMI each of its Auto Scaling groups launches, its release date, and whether it is the latest.",
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy list-clusters -r eu-west-1", description: "every cluster of the Region" },
+  ]),
 )
 
 const latestAmiCommand = Command.make(
@@ -121,11 +124,23 @@ const latestAmiCommand = Command.make(
   Command.withDescription(
     "The newest Amazon image matching a name filter (the Go tool's default filter unless -f).",
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy latest-ami", description: "the newest image the default filter matches" },
+    {
+      command: "ecs-ami-deploy latest-ami -f 'amzn2-ami-ecs-hvm-*-x86_64-ebs'",
+      description: "the newest Amazon Linux 2 ECS image",
+    },
+  ]),
 )
 
 /** A flag that may be given any number of times. */
 const repeatable = (name: string, description: string) =>
-  Flag.String(name).pipe(Flag.withDescription(`${description} (repeatable)`), Flag.atLeast(0))
+  // atLeast(1) with a default rather than atLeast(0): the help then shows the flag as optional, as it is.
+  Flag.String(name).pipe(
+    Flag.withDescription(`${description} (repeatable)`),
+    Flag.atLeast(1),
+    Flag.withDefault<ReadonlyArray<string>>([]),
+  )
 
 const tableArnPattern = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/
 const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
@@ -217,6 +232,12 @@ const iamPolicyCommand = Command.make(
   Command.withDescription(
     "Print the least-privilege IAM policy the CLI needs (JSON), to attach to the role you run it under.",
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy iam-policy --account 123456789012 -r eu-west-1 --cluster prod",
+      description: "the policy scoped to one cluster",
+    },
+  ]),
 )
 
 export const awsCommands = [listClustersCommand, latestAmiCommand, iamPolicyCommand] as const

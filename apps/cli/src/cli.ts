@@ -1,15 +1,16 @@
 /**
  * The `ecs-ami-deploy` command tree and its runner: `runCli(argv)` parses with effect/cli, runs the
  * chosen command and resolves to the documented exit code (never fails). Help and version go to
- * standard output; a command line that does not parse is reported on standard error with exit code 2.
+ * standard output; a command line that does not parse is reported on standard error with exit code 2,
+ * in the same style as any failure (a JSON error object with `--output json`).
  */
-import { Effect, Layer } from "effect"
-import { CliError, CliOutput, Command } from "effect/cli"
+import { Effect, Layer, Option } from "effect"
+import { CliError, CliOutput, Command, type HelpDoc } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { awsCommands } from "./aws-commands.ts"
 import { rootCommand } from "./command-support.ts"
 import { ConsoleIo } from "./console-io.ts"
-import { ExitCode, exitCodeHelp, ExitWith } from "./failure.ts"
+import { ExitCode, exitCodeHelp, ExitWith, renderFailure, usageError } from "./failure.ts"
 import { rolloutCommands } from "./rollout-commands.ts"
 import { simulationCommands } from "./simulate.ts"
 import { snapshotCommands } from "./snapshot.ts"
@@ -40,19 +41,69 @@ export const cli = rootCommand.pipe(
   ]),
 )
 
-/** Help, version and parse errors through the CLI's console, errors with a pointer to `--help`. */
-const presenterOn = (io: typeof ConsoleIo.Service) => {
+/**
+ * The root flags each command takes, where it is not all of them: its help lists only these. `simulate`
+ * builds its own world; `iam-policy` only prints (the Region scopes the policy); the read-only AWS
+ * commands record no runs.
+ */
+const rootFlagsTaken: Readonly<Record<string, ReadonlyArray<string>>> = {
+  simulate: ["output", "event-log"],
+  "iam-policy": ["region", "output"],
+  "list-clusters": ["profile", "region", "output", "simulator", "simulator-state", "simulator-wait"],
+  "latest-ami": ["profile", "region", "output", "simulator", "simulator-state", "simulator-wait"],
+  snapshot: ["profile", "region", "output", "simulator", "simulator-state", "simulator-wait"],
+}
+
+const markRequired = (flag: HelpDoc.FlagDoc): HelpDoc.FlagDoc =>
+  flag.required
+    ? { ...flag, description: Option.some(`(required) ${Option.getOrElse(flag.description, () => "")}`) }
+    : flag
+
+/** A command's help as the user needs it: required flags marked, root flags it ignores left out. */
+export const tailorHelp = (commandPath: ReadonlyArray<string>, doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
+  const taken = rootFlagsTaken[commandPath.at(-1) ?? ""]
+  const inherited = doc.inheritedFlags ?? []
+  return {
+    ...doc,
+    flags: doc.flags.map(markRequired),
+    inheritedFlags: taken === undefined ? inherited : inherited.filter((flag) => taken.includes(flag.name)),
+  }
+}
+
+/** The output format the command line asks for, read before it is parsed so a command line that does not parse is reported in it too. */
+export const requestedOutput = (argv: ReadonlyArray<string>): "text" | "json" => {
+  let output: "text" | "json" = "text"
+  for (const [index, arg] of argv.entries()) {
+    if (arg === "--") break
+    const value =
+      arg === "-o" || arg === "--output" ? argv[index + 1] : /^(?:-o|--output)=(.*)$/.exec(arg)?.[1]
+    if (value === "json" || value === "text") output = value
+  }
+  return output
+}
+
+/** Help, version and parse errors through the CLI's console; a parse error in the one error style of every failure. */
+const presenterOn = (io: typeof ConsoleIo.Service, output: "text" | "json") => {
   const formatter = CliOutput.defaultFormatter({ colors: io.color, globalFlags: "summary" })
   return CliOutput.layerPresenter({
     present: (event) => {
       switch (event._tag) {
         case "Help":
-          return io.out(`${formatter.formatHelpDoc(event.helpDoc)}\n\n${exitCodeHelp}\n`)
+          return io.out(
+            `${formatter.formatHelpDoc(tailorHelp(event.commandPath, event.helpDoc))}\n\n${exitCodeHelp}\n`,
+          )
         case "Version":
           return io.out(`${formatter.formatVersion(event.name, event.version)}\n`)
         case "InvalidInvocation":
           return io.err(
-            `${formatter.formatErrors(event.errors)}\nsee: ${[...event.commandPath].join(" ")} --help\n`,
+            renderFailure(
+              output,
+              io.color,
+              usageError(
+                event.errors.map((error) => error.message).join("; "),
+                `see the flags it takes: ${[...event.commandPath].join(" ")} --help`,
+              ),
+            ),
           )
       }
     },
@@ -70,6 +121,6 @@ export const runCli = (argv: ReadonlyArray<string>) =>
         // Parse errors were presented already; a bare `ecs-ami-deploy` (help shown) is no command run either.
         return Effect.succeed<number>(CliError.isCliError(error) ? ExitCode.usage : ExitCode.failed)
       }),
-      Effect.provide(Layer.fresh(presenterOn(io))),
+      Effect.provide(Layer.fresh(presenterOn(io, requestedOutput(argv)))),
     )
   })

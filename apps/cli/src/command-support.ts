@@ -6,10 +6,9 @@
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { ConsoleIo } from "./console-io.ts"
-import { type CliFailure, ExitCode, ExitWith, toCliFailure } from "./failure.ts"
+import { type CliFailure, ExitCode, ExitWith, renderFailure, toCliFailure } from "./failure.ts"
 import { targetFlags, type TargetFlags } from "./flags.ts"
 import { resolveTarget, type Target } from "./target.ts"
-import { paint } from "./text.ts"
 
 export const rootCommand = Command.make("ecs-ami-deploy").pipe(
   Command.withSharedFlags(targetFlags),
@@ -22,15 +21,7 @@ export const rootCommand = Command.make("ecs-ami-deploy").pipe(
 export const reportFailure = (output: TargetFlags["output"], failure: CliFailure) =>
   Effect.gen(function* () {
     const io = yield* ConsoleIo
-    if (output === "json") {
-      yield* io.err(
-        `${JSON.stringify({ type: "error", exitCode: failure.exitCode, problem: failure.problem, fix: failure.fix })}\n`,
-      )
-      return
-    }
-    yield* io.err(
-      `${paint(io.color, "red", "error:")} ${failure.problem}\n  ${paint(io.color, "bold", "what to do:")} ${failure.fix}\n`,
-    )
+    yield* io.err(renderFailure(output, io.color, failure))
   })
 
 /** Ends a command: success is silent, any other code becomes `ExitWith` for the entry point. */

@@ -20,6 +20,7 @@ import {
   StaleLease,
   UnexpectedDecision,
 } from "ecs-ami-deploy"
+import { paint } from "./text.ts"
 
 /** The documented exit codes (README, `--help`). */
 export const ExitCode = {
@@ -53,6 +54,44 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{
 export const usageError = (problem: string, fix: string) =>
   new CliFailure({ exitCode: ExitCode.usage, problem, fix })
 
+/**
+ * A failure as written to standard error — the one error style of the CLI, for command failures and
+ * command lines that do not parse alike: `error: …` and `what to do: …`, or with `--output json` one
+ * `{"type":"error","exitCode","problem","fix"}` line.
+ */
+export const renderFailure = (output: "text" | "json", color: boolean, failure: CliFailure): string =>
+  output === "json"
+    ? `${JSON.stringify({ type: "error", exitCode: failure.exitCode, problem: failure.problem, fix: failure.fix })}\n`
+    : `${paint(color, "red", "error:")} ${failure.problem}\n  ${paint(color, "bold", "what to do:")} ${failure.fix}\n`
+
+/**
+ * The command-line flag behind each policy field the library names in an `InvalidPolicy`, and what to
+ * type: a person at the CLI set flags, not library fields.
+ */
+const policyFieldFlags: Readonly<Record<string, { readonly flag: string; readonly fix: string }>> = {
+  maxSurge: {
+    flag: "--max-surge",
+    fix: "give --max-surge a count of at least 1 or a percentage from 1% to 100%, or --capacity-mode detach",
+  },
+  maxDraining: {
+    flag: "--max-draining",
+    fix: "give --max-draining a count of at least 1 or a percentage from 1% to 100%",
+  },
+  "timeouts.newCapacityMs": {
+    flag: "--new-capacity-timeout",
+    fix: "give --new-capacity-timeout (or --polling-timeout-minutes) a positive duration, e.g. 15m",
+  },
+  "timeouts.drainWaveMs": {
+    flag: "--drain-timeout",
+    fix: "give --drain-timeout (or --polling-timeout-minutes) a positive duration, e.g. 30m",
+  },
+  "timeouts.runMs": {
+    flag: "--run-timeout",
+    fix: "give --run-timeout a duration longer than --new-capacity-timeout and --drain-timeout (defaults 15m and 30m)",
+  },
+  pollIntervalMs: { flag: "--polling-interval-seconds", fix: "give --polling-interval-seconds 1 or more" },
+}
+
 /** What to do about an AWS error, by its kind. */
 const awsFix: Readonly<Record<AwsCallError["kind"], string>> = {
   "access-denied":
@@ -79,8 +118,8 @@ export const toCliFailure = (error: unknown): CliFailure => {
     )
   if (error instanceof InvalidPolicy)
     return usageError(
-      error.problems.map((p) => `${p.field}: ${p.problem}`).join("; "),
-      error.problems.map((p) => p.fix).join("; "),
+      error.problems.map((p) => `${policyFieldFlags[p.field]?.flag ?? p.field}: ${p.problem}`).join("; "),
+      [...new Set(error.problems.map((p) => policyFieldFlags[p.field]?.fix ?? p.fix))].join("; "),
     )
   if (error instanceof LockHeld)
     return new CliFailure({

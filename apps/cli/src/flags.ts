@@ -16,7 +16,11 @@ import {
   type PolicyOverrides,
   ssmParameterSource,
 } from "ecs-ami-deploy"
+import { scenarioNames } from "ecs-ami-deploy/simulator"
 import { type CliFailure, usageError } from "./failure.ts"
+
+/** Every built-in scenario, for the help of the flags that take one. */
+export const builtInScenariosText = scenarioNames.join(", ")
 
 /** Flags that say where the command runs and how it reports: accepted before or after the command name. */
 export const targetFlags = {
@@ -43,7 +47,7 @@ export const targetFlags = {
   ),
   simulator: Flag.String("simulator").pipe(
     Flag.withDescription(
-      "run against a simulated cluster instead of AWS: a built-in scenario (small, standard-20, ...) or a scenario file",
+      `run against a simulated cluster instead of AWS: a built-in scenario (${builtInScenariosText}) or a scenario JSON file`,
     ),
     Flag.optional,
   ),
@@ -202,13 +206,15 @@ export const policyFlags = {
     Flag.withDescription("launch template versions (or launch configurations) kept by cleanup (default 5)"),
     Flag.optional,
   ),
-  launchTemplateNamePrefix: Flag.String("launch-template-name-prefix").pipe(
-    Flag.withDescription(
-      "accepted for Go tool compatibility; unused (a run adds a version to the group's own template)",
-    ),
-    Flag.optional,
-  ),
 }
+/** The Go tool's `upgrade-cluster` flag that has no use here, accepted so its scripts keep working. */
+export const launchTemplateNamePrefixFlag = Flag.String("launch-template-name-prefix").pipe(
+  Flag.withDescription(
+    "accepted for Go tool compatibility; unused (a run adds a version to the group's own template)",
+  ),
+  Flag.optional,
+)
+
 export type PolicyFlags = {
   readonly [K in keyof typeof policyFlags]: (typeof policyFlags)[K] extends Flag.Flag<infer A> ? A : never
 }
@@ -268,6 +274,18 @@ const given = <K extends string, V>(key: K, value: V | undefined): { readonly [P
 /** The policy overrides the flags ask for; the library merges them over its defaults and validates the whole. */
 export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverrides, CliFailure> =>
   Effect.gen(function* () {
+    // The Go tool's one timeout and the two it stands for cannot both be given: which would win is a guess.
+    const alsoGiven = (
+      [
+        ["--new-capacity-timeout", flags.newCapacityTimeout],
+        ["--drain-timeout", flags.drainTimeout],
+      ] as const
+    ).filter(([, value]) => Option.isSome(value))
+    if (Option.isSome(flags.pollingTimeoutMinutes) && alsoGiven.length > 0)
+      return yield* usageError(
+        `--polling-timeout-minutes and ${alsoGiven.map(([name]) => name).join(" and ")} both set a timeout`,
+        "give --new-capacity-timeout and --drain-timeout, or only the Go tool's --polling-timeout-minutes",
+      )
     const pollingTimeout = yield* optionalEffect(flags.pollingTimeoutMinutes, (minutes) =>
       Effect.map(positive("polling-timeout-minutes", minutes), (m) => m * 60_000),
     )

@@ -2,8 +2,9 @@
  * Live progress of a run, fed by the library's `RunObserver` (every appended event, every decision).
  * A `ProgressModel` folds what was heard into the figures a person wants — phase, wave k of n, old
  * instances drained and terminated, new capacity asked for, services below desired, elapsed and
- * estimated remaining time — and one of three views shows it: redrawn in place on a terminal, one
- * plain line per event elsewhere, or one JSON object per line with `--output json`.
+ * estimated remaining time — and one of three views shows it: on a terminal, one line per step kept
+ * in the scrollback under which a block of figures is redrawn in place; elsewhere, the same lines
+ * alone; or one JSON object per line with `--output json`.
  */
 import { Clock, Effect, Layer } from "effect"
 import {
@@ -318,13 +319,9 @@ export const progressObserver = (
             const text = eventLine(model, event)
             return text === undefined ? Effect.void : io.out(`${text}\n`)
           }
+          // Every step stays in the scrollback above the block, as in the plain view.
           case "live": {
-            const text =
-              event._tag === "CommandSucceeded" ||
-              event._tag === "CommandIssued" ||
-              event._tag === "LeaseAcquired"
-                ? undefined
-                : eventLine(model, event)
+            const text = eventLine(model, event)
             return text === undefined ? redraw(false) : Effect.andThen(above(text), redraw(true))
           }
           case "quiet":

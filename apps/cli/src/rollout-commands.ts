@@ -14,12 +14,14 @@ import {
   amiFlags,
   amiSourceOf,
   clusterFlag,
+  launchTemplateNamePrefixFlag,
   parseDuration,
   policyFlags,
   policyOverridesOf,
   type TargetFlags,
 } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
+import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
 import {
   applyEvent,
   emptyProgress,
@@ -114,20 +116,39 @@ const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ..
   Command.withDescription(
     `What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`,
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy plan --cluster prod -r eu-west-1",
+      description: "what a rollout would do now",
+    },
+    {
+      command: "ecs-ami-deploy plan -c small-cluster --simulator small",
+      description: "the same against a simulated cluster",
+    },
+  ]),
 )
 
 const upgradeCommand = Command.make(
   "upgrade-cluster",
-  { cluster: clusterFlag, ...amiFlags, ...policyFlags, yes: yesFlag, maxRunTime: maxRunTimeFlag },
+  {
+    cluster: clusterFlag,
+    ...amiFlags,
+    ...policyFlags,
+    launchTemplateNamePrefix: launchTemplateNamePrefixFlag,
+    yes: yesFlag,
+    maxRunTime: maxRunTimeFlag,
+  },
   (flags) =>
     Effect.gen(function* () {
       const root = yield* rootCommand
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           const ami = yield* amiSourceOf(flags)
           const policy = yield* policyOverridesOf(flags)
           const deadline = yield* deadlineOf(flags.maxRunTime)
+          let skippedAtStart: ReadonlyArray<SkippedInstance> = []
           if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
@@ -141,6 +162,7 @@ const upgradeCommand = Command.make(
             yield* planLines(plan, root.output)
             if (plan.verdict === "nothing-to-do") return ExitCode.success
             if (plan.verdict === "refused") return ExitCode.failed
+            skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
             if (
               !(yield* confirmed(
                 root,
@@ -172,8 +194,7 @@ const upgradeCommand = Command.make(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore, skippedAtStart)
         }),
       )
     }),
@@ -181,12 +202,48 @@ const upgradeCommand = Command.make(
   Command.withDescription(
     `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise.`,
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-surge 25% --yes",
+      description: "roll the cluster, 25% extra capacity at a time, without asking",
+    },
+    {
+      command: "ecs-ami-deploy upgrade-cluster --cluster prod --max-run-time 50m",
+      description: "stop in time (exit 75); `resume` continues",
+    },
+  ]),
 )
 
 const resultLines = (root: TargetFlags, result: RunResult) =>
   root.output === "json"
     ? line(JSON.stringify({ type: "result", result }))
     : Effect.forEach(describeResult(result), line, { discard: true })
+
+/**
+ * How an applying command ends: the result, then — when a run went on — its summary from the whole
+ * event log, with the AWS requests sent since `requestsBefore`; the exit code is the result's.
+ */
+const reportRun = (
+  root: TargetFlags,
+  target: Target,
+  result: RunResult,
+  requestsBefore: number,
+  skippedAtStart: ReadonlyArray<SkippedInstance> = [],
+) =>
+  Effect.gen(function* () {
+    yield* resultLines(root, result)
+    if (result._tag === "Finished" || result._tag === "Suspended") {
+      const events = yield* EventLog.use((log) => log.load(result.runId))
+      const summary = summarizeRun(events, {
+        skippedAtStart,
+        awsRequests: target.awsRequests() - requestsBefore,
+      })
+      yield* root.output === "json"
+        ? line(JSON.stringify({ type: "summary", summary }))
+        : Effect.forEach(["", ...summaryLines(summary)], line, { discard: true })
+    }
+    return exitCodeOf(result)
+  })
 
 // `--yes` is accepted as with upgrade-cluster and rollback, so scripts can pass it to every applying
 // command; resume never asks: it continues a run that was confirmed when it started.
@@ -199,14 +256,14 @@ const resumeCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           const deadline = yield* deadlineOf(flags.maxRunTime)
           const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
             Effect.provide(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore)
         }),
       )
     }),
@@ -214,6 +271,9 @@ const resumeCommand = Command.make(
   Command.withDescription(
     `Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`,
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy resume --cluster prod --yes", description: "continue the open run" },
+  ]),
 )
 
 const rollbackCommand = Command.make(
@@ -232,6 +292,7 @@ const rollbackCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
           if (
             !(yield* confirmed(
               root,
@@ -247,8 +308,7 @@ const rollbackCommand = Command.make(
               progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
             ),
           )
-          yield* resultLines(root, result)
-          return exitCodeOf(result)
+          return yield* reportRun(root, target, result, requestsBefore)
         }),
       )
     }),
@@ -256,6 +316,12 @@ const rollbackCommand = Command.make(
   Command.withDescription(
     `Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`,
   ),
+  Command.withExamples([
+    {
+      command: 'ecs-ami-deploy rollback --cluster prod --reason "bad image" --yes',
+      description: "undo the open run",
+    },
+  ]),
 )
 
 const statusText = (
@@ -341,6 +407,13 @@ const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =
   Command.withDescription(
     "The cluster's open run, else its last one: state, progress per group and per phase, from the event log.",
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy status --cluster prod", description: "the open run, else the last one" },
+    {
+      command: "ecs-ami-deploy status --cluster prod --event-log dynamodb://ecs-ami-deploy-runs",
+      description: "a run the Lambda records",
+    },
+  ]),
 )
 
 const historyCommand = Command.make(
@@ -403,6 +476,13 @@ const historyCommand = Command.make(
   Command.withDescription(
     "Every event of the cluster's open run (else its last one, or --run), from the event log.",
   ),
+  Command.withExamples([
+    {
+      command: "ecs-ami-deploy history --cluster prod",
+      description: "every event of the open (else last) run",
+    },
+    { command: "ecs-ami-deploy history --cluster prod -o json", description: "the same as JSON lines" },
+  ]),
 )
 
 export const rolloutCommands = [

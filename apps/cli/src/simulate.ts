@@ -11,6 +11,7 @@ import { resolve } from "node:path"
 import {
   type Amount,
   type Decision,
+  EventLog,
   type Phase,
   Rollout,
   type RolloutPolicy,
@@ -19,8 +20,9 @@ import {
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { usageError } from "./failure.ts"
-import { amiFlags, amiSourceOf, policyFlags, policyOverridesOf } from "./flags.ts"
+import { amiFlags, amiSourceOf, builtInScenariosText, policyFlags, policyOverridesOf } from "./flags.ts"
 import { describeResult, exitCodeOf } from "./outcome.ts"
+import { summarizeRun, summaryLines } from "./run-summary.ts"
 import { progressObserver, progressViewFor } from "./progress.ts"
 import { makeFleetSampler } from "./fleet-samples.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
@@ -70,12 +72,14 @@ const simulateCommand = Command.make(
   {
     scenario: Flag.String("scenario").pipe(
       Flag.withDescription(
-        "a built-in scenario (small, standard-20, large-200, multi-asg, ...) or a scenario JSON file",
+        `a built-in scenario (${builtInScenariosText}) or a scenario JSON file (default small)`,
       ),
       Flag.withDefault("small"),
     ),
     seed: Flag.Int("seed").pipe(
-      Flag.withDescription("seed of the simulated world's random choices (task placement, faults)"),
+      Flag.withDescription(
+        "seed of the simulated world's random choices (task placement, faults; default 1)",
+      ),
       Flag.withDefault(1),
     ),
     cluster: Flag.String("cluster").pipe(
@@ -84,7 +88,9 @@ const simulateCommand = Command.make(
       Flag.optional,
     ),
     report: Flag.String("report").pipe(
-      Flag.withDescription("where to write the HTML report"),
+      Flag.withDescription(
+        "where to write the HTML report (default simulation-report.html in the current directory)",
+      ),
       Flag.withDefault("simulation-report.html"),
     ),
     ...amiFlags,
@@ -200,26 +206,53 @@ const simulateCommand = Command.make(
                 policySummary: `${policyInUse === undefined ? "" : `${describePolicy(policyInUse)} · `}seed ${flags.seed}`,
               }),
             )
+            const run =
+              result._tag === "Finished" || result._tag === "Suspended"
+                ? summarizeRun(yield* EventLog.use((log) => log.load(result.runId)), {
+                    skippedAtStart: plan.groups.flatMap((group) => group.skippedInstances),
+                    awsRequests: summary.apiCalls.awsRequests,
+                  })
+                : undefined
             if (root.output === "json") {
               yield* line(JSON.stringify({ type: "result", result }))
-              yield* line(JSON.stringify({ type: "summary", summary, report: reportPath }))
+              yield* line(
+                JSON.stringify({
+                  type: "summary",
+                  summary,
+                  ...(run === undefined ? {} : { run }),
+                  report: reportPath,
+                }),
+              )
             } else {
               yield* Effect.forEach(describeResult(result), line, { discard: true })
+              // The run's summary, as upgrade-cluster ends, then what only a simulation can measure.
+              const measured: ReadonlyArray<readonly [string, string]> = [
+                [
+                  "below floor",
+                  `${summary.serviceSecondsBelowFloor} service-seconds (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`,
+                ],
+                [
+                  "lowest healthy",
+                  Object.entries(summary.lowestHealthy)
+                    .map(([service, n]) => `${service} ${n}`)
+                    .join(", "),
+                ],
+                [
+                  "instances",
+                  `peak +${summary.peakExtraInstances} running above the start, ${summary.extraInstanceHours} extra instance-hours`,
+                ],
+                [
+                  "port calls",
+                  `${summary.apiCalls.total} (${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed); simulated ${summary.simulatedDuration}`,
+                ],
+              ]
               yield* line("")
-              yield* line(`simulated duration       ${summary.simulatedDuration}`)
-              yield* line(
-                `service-seconds below the healthy floor  ${summary.serviceSecondsBelowFloor}  (with zero healthy: ${summary.serviceSecondsWithZeroHealthy})`,
-              )
-              yield* line(
-                `lowest healthy tasks     ${Object.entries(summary.lowestHealthy)
-                  .map(([service, n]) => `${service} ${n}`)
-                  .join(", ")}`,
-              )
-              yield* line(
-                `extra capacity           peak +${summary.peakExtraInstances} instance(s), ${summary.extraInstanceHours} instance-hours`,
-              )
-              yield* line(
-                `AWS requests             ${summary.apiCalls.awsRequests} (${summary.apiCalls.total} port calls: ${summary.apiCalls.mutating} mutating, ${summary.apiCalls.failed} failed)`,
+              yield* Effect.forEach(
+                run === undefined
+                  ? measured.map(([label, value]) => `  ${label.padEnd(16)}${value}`)
+                  : summaryLines(run, measured),
+                line,
+                { discard: true },
               )
               yield* line(`report written to ${reportPath}`)
             }
@@ -232,6 +265,13 @@ const simulateCommand = Command.make(
   Command.withDescription(
     `Rehearse a rollout: the real engine against a simulated cluster, in virtual time. Prints progress and a summary; writes an HTML report.`,
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy simulate", description: "the small scenario; writes simulation-report.html" },
+    {
+      command: "ecs-ami-deploy simulate --scenario standard-20 --max-surge 25% --report /tmp/r.html",
+      description: "another scenario and policy",
+    },
+  ]),
 )
 
 export const simulationCommands = [simulateCommand] as const

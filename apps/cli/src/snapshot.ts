@@ -145,17 +145,7 @@ export const scenarioOf = (snapshot: ClusterSnapshot): Scenario => {
       {
         name: clusterName,
         capacityProviders: snapshot.groups.flatMap((group) =>
-          group.managedByCapacityProvider === undefined
-            ? []
-            : [
-                {
-                  name: group.managedByCapacityProvider,
-                  asgName: group.name,
-                  managedScaling: true,
-                  managedTerminationProtection: false,
-                  managedDraining: false,
-                },
-              ],
+          group.capacityProvider === undefined ? [] : [{ ...group.capacityProvider, asgName: group.name }],
         ),
       },
     ],
@@ -255,6 +245,10 @@ const snapshotCommand = Command.make(
   Command.withDescription(
     "Copy a cluster into a simulator scenario file (reads only), to rehearse its rollout with `simulate --scenario FILE`.",
   ),
+  Command.withExamples([
+    { command: "ecs-ami-deploy snapshot --cluster prod", description: "write prod.scenario.json" },
+    { command: "ecs-ami-deploy simulate --scenario prod.scenario.json", description: "rehearse its rollout" },
+  ]),
 )
 
 export const snapshotCommands = [snapshotCommand] as const

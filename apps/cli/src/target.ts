@@ -24,6 +24,8 @@ export interface Target {
   readonly world: SimulatedWorld | undefined
   /** Where runs are recorded, for messages. */
   readonly eventLogLocation: string
+  /** AWS requests sent so far (simulated ones on a simulated target, this process's on AWS). */
+  readonly awsRequests: () => number
 }
 
 const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
@@ -84,17 +86,25 @@ export const resolveTarget = (
         ...(options.seed === undefined ? {} : { seed: options.seed }),
       })
       const environment = yield* buildEnvironment(world.ports, eventLog)
-      return { environment, world, eventLogLocation: eventLogLocation ?? "memory" }
+      return {
+        environment,
+        world,
+        eventLogLocation: eventLogLocation ?? "memory",
+        awsRequests: () => world.simulation.metrics().apiCalls.awsRequests,
+      }
     }
     const region = yield* regionOf(flags, io.env)
+    let requests = 0
     const ports = awsPorts({
       region,
       ...(Option.isSome(flags.profile) ? { profile: flags.profile.value } : {}),
+      onRequest: () => void requests++,
     })
     return {
       environment: yield* buildEnvironment(ports, eventLog),
       world: undefined,
       eventLogLocation: eventLogLocation ?? "the local state directory",
+      awsRequests: () => requests,
     }
   })
 

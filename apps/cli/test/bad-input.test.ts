@@ -136,6 +136,21 @@ const matrix: ReadonlyArray<BadInput> = [
     says: /must be positive/,
   },
   {
+    name: "Go polling timeout with --drain-timeout",
+    argv: [
+      "upgrade-cluster",
+      ...cluster,
+      ...world,
+      "--polling-timeout-minutes",
+      "20",
+      "--drain-timeout",
+      "40m",
+      "--yes",
+    ],
+    code: ExitCode.usage,
+    says: /--polling-timeout-minutes and --drain-timeout both set a timeout/,
+  },
+  {
     name: "run timeout shorter than a phase",
     argv: ["plan", ...cluster, ...world, "--run-timeout", "1m"],
     code: ExitCode.usage,

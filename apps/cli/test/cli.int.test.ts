@@ -65,7 +65,8 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(run.stderr).toBe("")
       expect(run.code).toBe(ExitCode.success)
       expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
-      expect(run.stdout).toContain("service-seconds below the healthy floor  0")
+      expect(run.stdout).toContain("below floor     0 service-seconds")
+      expect(run.stdout).toContain("  replaced        4 of 4 old instance(s)")
       // The plan's warnings come first, as `plan` would print them.
       expect(run.stdout).toContain("warning: service worker runs a single task")
       expect(run.stdout).toContain(`report written to ${join(cwd, "simulation-report.html")}`)

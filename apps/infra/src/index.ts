@@ -3,9 +3,13 @@
  * document its role gets is `rolloutPolicyDocument` of `@ecs-ami-deploy/aws`, next to the adapters'
  * action lists it is derived from.
  */
+export { amiAnnouncementAccount, amiAnnouncementTopicName } from "@ecs-ami-deploy/lambda/deployment"
 export {
-  amiAnnouncementAccount,
-  amiAnnouncementTopicName,
+  announcementSourceFor,
+  regionsWithAnnouncementTopic,
+  type AnnouncementSource,
+} from "./ami-announcements.ts"
+export {
   defaultSchedule,
   EcsAmiDeployStack,
   failedRunsMetricName,

@@ -5,17 +5,23 @@
  * and failed invocations. The function's code is given by the caller (the esbuild bundle in `app.ts`,
  * a placeholder directory in tests), so the stack synthesises without building anything.
  *
+ * The function's `settings` are decoded at synthesis by the Lambda's own settings decoder
+ * (`decodeSettings` of `@ecs-ami-deploy/lambda/deployment`, the code its cold start runs): a malformed
+ * value or an unknown key stops `cdk synth` with the message the cold start would have given.
+ *
  * Failed runs are counted by a CloudWatch Logs metric filter on the handler's JSON log lines
  * (`outcome` field) rather than by embedded-metric-format lines: the handler already logs one JSON
  * line per run result, so no metric-format concern leaks into the code, and the metric can be
  * re-derived from past logs by editing the filter.
  */
 import {
+  Annotations,
   CfnOutput,
   Duration,
   RemovalPolicy,
   Stack,
   type StackProps,
+  Token,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
   aws_dynamodb as dynamodb,
@@ -28,17 +34,22 @@ import {
   aws_sns_subscriptions as subscriptions,
 } from "aws-cdk-lib"
 import type { Construct } from "constructs"
+import { Result } from "effect"
 import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
-
-/** The account that publishes the ECS-optimized AMI announcements, and the topic's name (AWS documentation). */
-export const amiAnnouncementAccount = "177427601217"
-export const amiAnnouncementTopicName = "ecs-optimized-amazon-ami-update"
+import {
+  amiAnnouncementTopicArn,
+  decodeSettings,
+  type LambdaSettings,
+  resumeOpenRunsKind,
+  settingNames,
+} from "@ecs-ami-deploy/lambda/deployment"
+import { type AnnouncementSource, announcementSourceFor } from "./ami-announcements.ts"
 
 /** The Go tool's weekly schedule: Saturdays at 01:00 UTC. */
 export const defaultSchedule = events.Schedule.cron({ minute: "0", hour: "1", weekDay: "SAT" })
 
 /** The resume sweep's event (apps/lambda triggers): resume open runs only. */
-export const resumeOpenRunsEvent = { kind: "ecs-ami-deploy.resume-open-runs" } as const
+export const resumeOpenRunsEvent = { kind: resumeOpenRunsKind } as const
 /** Longer than the executor's 5-minute lease, so a lost invocation's lease has expired when the sweep comes. */
 export const defaultResumeSweep = Duration.minutes(15)
 
@@ -69,8 +80,29 @@ export interface EcsAmiDeployStackProps extends StackProps {
    * parameter); an `AMI_SOURCE` of `ssm-parameter:NAME` in `settings` is added by itself.
    */
   readonly ssmParameterNames?: ReadonlyArray<string>
-  /** Further environment variables of the function: policy knobs, `AMI_SOURCE` (see apps/lambda config). */
+  /**
+   * The function's settings (environment variables): policy knobs, `AMI_SOURCE`, `DEADLINE_BUFFER_SECONDS`,
+   * `MAX_CONTINUATIONS` (docs/lambda.md). Decoded at synthesis; an unknown key or a malformed value throws.
+   * A value known only at deployment (a token) is checked by the function's cold start instead.
+   */
   readonly settings?: Readonly<Record<string, string>>
+}
+
+/**
+ * The settings as the function's cold start decodes them, or an error naming every refused key, what
+ * was wrong and the expected shape. Token values are left to the cold start; their keys are still checked.
+ */
+const checkedSettings = (settings: Readonly<Record<string, string>>): LambdaSettings => {
+  const entries = Object.entries(settings)
+  const known = entries.filter(([key, value]) => !(Token.isUnresolved(value) && settingNames.includes(key)))
+  const decoded = decodeSettings(
+    Object.fromEntries(known.map(([key, value]) => [key, Token.isUnresolved(value) ? "" : value])),
+  )
+  if (Result.isSuccess(decoded)) return decoded.success
+  throw new Error(
+    "EcsAmiDeployStack: settings refused, nothing synthesised:\n" +
+      decoded.failure.problems.map((p) => `  ${p.variable}: ${p.problem}`).join("\n"),
+  )
 }
 
 export class EcsAmiDeployStack extends Stack {
@@ -78,10 +110,13 @@ export class EcsAmiDeployStack extends Stack {
   readonly function: lambda.Function
   readonly notificationTopic: sns.Topic
   readonly role: iam.Role
+  /** Which AWS AMI announcement topic the function is subscribed to, if any (see ami-announcements.ts). */
+  readonly amiAnnouncements: AnnouncementSource
 
   constructor(scope: Construct, id: string, props: EcsAmiDeployStackProps) {
     super(scope, id, props)
     const functionName = props.functionName ?? "ecs-ami-deploy"
+    const settings = checkedSettings(props.settings ?? {})
 
     // The key schema of the event log's DynamoDB driver (packages/event-log/docs/event-log.md).
     this.table = new dynamodb.Table(this, "EventLog", {
@@ -124,9 +159,7 @@ export class EcsAmiDeployStack extends Stack {
             ...(props.launchTemplateIds === undefined ? {} : { launchTemplateIds: props.launchTemplateIds }),
             ssmParameterNames: [
               ...(props.ssmParameterNames ?? []),
-              ...(props.settings?.["AMI_SOURCE"]?.startsWith("ssm-parameter:") === true
-                ? [props.settings["AMI_SOURCE"].slice("ssm-parameter:".length)]
-                : []),
+              ...(settings.amiSource._tag === "ssm-parameter" ? [settings.amiSource.parameterName] : []),
             ],
             eventLogTableArn: this.table.tableArn,
             notificationTopicArn: this.notificationTopic.topicArn,
@@ -156,13 +189,13 @@ export class EcsAmiDeployStack extends Stack {
       },
     })
 
-    new events.Rule(this, "Schedule", {
+    const schedule = new events.Rule(this, "Schedule", {
       description: "Checks the clusters for a newer AMI and resumes open runs",
       schedule: props.schedule ?? defaultSchedule,
       targets: [new eventsTargets.LambdaFunction(this.function)],
     })
     // Runs continue by self-invocation; this sweep only picks up a run whose hand-over was lost.
-    new events.Rule(this, "ResumeSweep", {
+    const resumeSweep = new events.Rule(this, "ResumeSweep", {
       description: "Resumes open runs whose hand-over to a next invocation was lost; starts none",
       schedule: events.Schedule.rate(props.resumeSweep ?? defaultResumeSweep),
       targets: [
@@ -172,13 +205,19 @@ export class EcsAmiDeployStack extends Stack {
       ],
     })
 
-    // The announcement topic lives in AWS's account, one per Region: subscribe to this stack's Region's.
-    const announcements = sns.Topic.fromTopicArn(
-      this,
-      "AmiAnnouncements",
-      `arn:${this.partition}:sns:${this.region}:${amiAnnouncementAccount}:${amiAnnouncementTopicName}`,
-    )
-    announcements.addSubscription(new subscriptions.LambdaSubscription(this.function))
+    this.amiAnnouncements = announcementSourceFor(Token.isUnresolved(this.region) ? undefined : this.region)
+    if (this.amiAnnouncements._tag === "None")
+      Annotations.of(this).addWarningV2(
+        "ecs-ami-deploy:no-ami-announcements",
+        `the function is not subscribed to AWS's ECS-optimized AMI announcements and runs on its schedule only: ${this.amiAnnouncements.reason}`,
+      )
+    else
+      // A topic of another Region: the CDK creates the subscription in the topic's Region, as SNS requires.
+      sns.Topic.fromTopicArn(
+        this,
+        "AmiAnnouncements",
+        amiAnnouncementTopicArn(this.amiAnnouncements.topicRegion),
+      ).addSubscription(new subscriptions.LambdaSubscription(this.function))
 
     const failedRuns = new logs.MetricFilter(this, "FailedRunsFilter", {
       logGroup,
@@ -216,5 +255,8 @@ export class EcsAmiDeployStack extends Stack {
     new CfnOutput(this, "EventLogTableName", { value: this.table.tableName })
     new CfnOutput(this, "FunctionName", { value: this.function.functionName })
     new CfnOutput(this, "NotificationTopicArn", { value: this.notificationTopic.topicArn })
+    // Day-2 operations (apps/infra/README.md) name the rules: disable the schedule, or the sweep.
+    new CfnOutput(this, "ScheduleRuleName", { value: schedule.ruleName })
+    new CfnOutput(this, "ResumeSweepRuleName", { value: resumeSweep.ruleName })
   }
 }

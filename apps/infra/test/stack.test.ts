@@ -1,19 +1,29 @@
 import { describe, expect, it } from "@effect/vitest"
-import { App, aws_events as events, Duration, Stack } from "aws-cdk-lib"
-import { Match, Template } from "aws-cdk-lib/assertions"
+import { App, aws_events as events, Duration, Lazy, Stack } from "aws-cdk-lib"
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions"
 import { Effect } from "effect"
 import { grantedActions, rolloutPolicyDocument, type PolicyDocument } from "@ecs-ami-deploy/aws"
 import { decodeTrigger } from "@ecs-ami-deploy/lambda"
 import { EcsAmiDeployStack, failedRunsMetricName, metricNamespace } from "../src/stack.ts"
 import { placeholderCode, synth } from "./stack-fixture.ts"
 
-/** The announcement topic of eu-west-1, as AWS documents it, in the stack's partition (a token until deployed). */
-const announcementTopicArn = {
-  "Fn::Join": [
-    "",
-    ["arn:", { Ref: "AWS::Partition" }, ":sns:eu-west-1:177427601217:ecs-optimized-amazon-ami-update"],
-  ],
+/** AWS's announcement topic of a Region, as the Amazon ECS Developer Guide lists it. */
+const announcementTopicArn = (region: string) =>
+  `arn:aws:sns:${region}:177427601217:ecs-optimized-amazon-ami-update`
+
+const synthIn = (region: string | undefined) => {
+  const app = new App()
+  const stack = new EcsAmiDeployStack(app, "Regional", {
+    ...(region === undefined ? {} : { env: { account: "123456789012", region } }),
+    clusters: ["prod"],
+    code: placeholderCode(),
+  })
+  return { stack, template: Template.fromStack(stack), warnings: Annotations.fromStack(stack) }
 }
+
+const noAnnouncementsWarning = Match.stringLikeRegexp(
+  "not subscribed to AWS's ECS-optimized AMI announcements and runs on its schedule only",
+)
 
 const onlyResource = (template: Template, type: string) => {
   const resources = Object.values(template.findResources(type))
@@ -83,18 +93,78 @@ describe("EcsAmiDeployStack", () => {
     })
   })
 
-  it("given the stack's Region, then the function is subscribed to AWS's AMI announcement topic of that Region, and SNS may invoke it", () => {
-    const { template } = synth()
-    template.hasResourceProperties("AWS::SNS::Subscription", {
+  it("given a Region where AWS documents an announcement topic, then the function is subscribed to that Region's topic, and SNS may invoke it", () => {
+    const { template, stack } = synth()
+    expect(stack.amiAnnouncements).toEqual({ _tag: "SameRegion", topicRegion: "eu-west-1" })
+    const subscription = onlyResource(template, "AWS::SNS::Subscription")
+    expect(subscription.Properties).toEqual({
       Protocol: "lambda",
-      TopicArn: announcementTopicArn,
-      Endpoint: { "Fn::GetAtt": [Match.stringLikeRegexp("^Function"), "Arn"] },
+      TopicArn: announcementTopicArn("eu-west-1"),
+      Region: "eu-west-1",
+      Endpoint: { "Fn::GetAtt": [expect.stringMatching(/^Function/), "Arn"] },
     })
     template.hasResourceProperties("AWS::Lambda::Permission", {
       Action: "lambda:InvokeFunction",
       Principal: "sns.amazonaws.com",
-      SourceArn: announcementTopicArn,
+      SourceArn: announcementTopicArn("eu-west-1"),
     })
+  })
+
+  it("given a Region enabled by default without a topic of its own (eu-north-1), then the function is subscribed to us-east-1's topic, the subscription made in us-east-1", () => {
+    const { template, stack, warnings } = synthIn("eu-north-1")
+    expect(stack.amiAnnouncements).toEqual({ _tag: "CrossRegion", topicRegion: "us-east-1" })
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "lambda",
+      TopicArn: announcementTopicArn("us-east-1"),
+      Region: "us-east-1",
+    })
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Principal: "sns.amazonaws.com",
+      SourceArn: announcementTopicArn("us-east-1"),
+    })
+    warnings.hasNoWarning("*", noAnnouncementsWarning)
+  })
+
+  it("given an opt-in Region without a topic of its own (ap-southeast-3), then no subscription is made and synthesis warns that the schedule alone runs the function", () => {
+    const { template, stack, warnings } = synthIn("ap-southeast-3")
+    expect(stack.amiAnnouncements._tag).toBe("None")
+    template.resourceCountIs("AWS::SNS::Subscription", 0)
+    template.resourcePropertiesCountIs("AWS::Lambda::Permission", { Principal: "sns.amazonaws.com" }, 0)
+    warnings.hasWarning("/Regional", noAnnouncementsWarning)
+    warnings.hasWarning("/Regional", Match.stringLikeRegexp("opt-in Region"))
+  })
+
+  it("given an opt-in Region AWS lists a topic in (ap-east-1), then its own topic is used", () => {
+    const { template } = synthIn("ap-east-1")
+    template.hasResourceProperties("AWS::SNS::Subscription", { TopicArn: announcementTopicArn("ap-east-1") })
+  })
+
+  it("given settings the Lambda would refuse at cold start, when synthesised, then synthesis fails naming the key, what was wrong and the expected shape", () => {
+    expect(() => synth({ settings: { MAX_SURGE: "abc" } })).toThrow(
+      /MAX_SURGE: expected a number of instances \(e\.g\. 2\) or a percentage \(e\.g\. 50%\), got "abc"/,
+    )
+    expect(() => synth({ settings: { CAPACITY_MODE: "fast" } })).toThrow(
+      /CAPACITY_MODE: expected one of surge, detach, got "fast"/,
+    )
+    expect(() => synth({ settings: { MAX_SURGES: "2" } })).toThrow(
+      /MAX_SURGES: is not a setting: did you mean MAX_SURGE\? The settings are /,
+    )
+    expect(() => synth({ settings: { CLUSTERS: "other" } })).toThrow(/CLUSTERS: is not a setting/)
+  })
+
+  it("given good settings, when synthesised, then the function gets them as they are", () => {
+    const { template } = synth({
+      settings: { MAX_SURGE: "25%", CAPACITY_MODE: "detach", BAKE_TIME_SECONDS: "60" },
+    })
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: { MAX_SURGE: "25%", CAPACITY_MODE: "detach", BAKE_TIME_SECONDS: "60" } },
+    })
+  })
+
+  it("given a setting whose value is known only at deployment (a token), then its key is checked and its value left to the cold start", () => {
+    const surge = Lazy.string({ produce: () => "2" })
+    expect(() => synth({ settings: { MAX_SURGE: surge } })).not.toThrow()
+    expect(() => synth({ settings: { MAX_SURGES: surge } })).toThrow(/MAX_SURGES: is not a setting/)
   })
 
   it("given notification e-mails, then each is subscribed to the notification topic, which refuses unencrypted publishing", () => {
@@ -193,25 +263,12 @@ describe("EcsAmiDeployStack", () => {
     expect(resourcesOf("SsmParameters")).not.toContain(":parameter/*")
   })
 
-  it("given no account or Region (an environment-agnostic app), then the stack still synthesises offline", () => {
-    const app = new App()
-    const stack = new EcsAmiDeployStack(app, "Agnostic", { clusters: ["prod"], code: placeholderCode() })
-    const template = Template.fromStack(stack)
-    template.hasResourceProperties("AWS::SNS::Subscription", {
-      TopicArn: {
-        "Fn::Join": [
-          "",
-          [
-            "arn:",
-            { Ref: "AWS::Partition" },
-            ":sns:",
-            { Ref: "AWS::Region" },
-            ":177427601217:ecs-optimized-amazon-ami-update",
-          ],
-        ],
-      },
-    })
+  it("given no account or Region (an environment-agnostic app), then the stack still synthesises offline, subscribed to no announcement topic, and says so", () => {
+    const { stack, template, warnings } = synthIn(undefined)
     expect(Stack.of(stack).region).toMatch(/^\$\{Token/)
+    template.resourceCountIs("AWS::Lambda::Function", 1)
+    template.resourceCountIs("AWS::SNS::Subscription", 0)
+    warnings.hasWarning("/Regional", Match.stringLikeRegexp("Region is not known at synthesis"))
   })
 })
 

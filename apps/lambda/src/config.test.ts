@@ -1,15 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
-import { defaultAmiSource, defaultDeadlineBufferMs, loadConfig } from "./config.ts"
+import {
+  type ConfigInvalid,
+  decodeSettings,
+  defaultAmiSource,
+  defaultDeadlineBufferMs,
+  deploymentVariables,
+  loadConfig,
+  settingNames,
+} from "./config.ts"
 
 const minimal = { CLUSTERS: "prod, staging", EVENT_LOG_TABLE: "runs", AWS_LAMBDA_FUNCTION_NAME: "ami-deploy" }
 
-const problemsOf = (env: Record<string, string>) => {
-  const result = loadConfig(env)
+/** The problems of a refused configuration or settings; a test fails if they were accepted. */
+const problemsIn = (result: Result.Result<unknown, ConfigInvalid>) => {
   if (Result.isSuccess(result)) throw new Error("expected the configuration to be refused")
   return result.failure.problems
 }
+const problemsOf = (env: Record<string, string>) => problemsIn(loadConfig(env))
 
 describe("loadConfig", () => {
   it("given only the required variables, when loaded, then every knob keeps its default", () => {
@@ -86,23 +95,125 @@ describe("loadConfig", () => {
       NOTIFICATION_TOPIC_ARN: "ami-rollouts",
     })
     expect(problems.map((p) => p.variable)).toEqual([
+      "NOTIFICATION_TOPIC_ARN",
       "MAX_SURGE",
       "STANDALONE_TASKS",
       "FORCE_REPLACEMENT",
-      "NOTIFICATION_TOPIC_ARN",
       "AMI_SOURCE",
     ])
-    expect(problems[0]?.problem).toContain('"half"')
+    expect(problems[1]?.problem).toContain('"half"')
   })
 
-  it("given knobs that parse but cannot work together, when loaded, then the policy's own check is reported", () => {
-    const problems = problemsOf({ ...minimal, MAX_DRAINING: "0" })
+  it("given knobs that parse but cannot work together, when loaded, then the policy's own check is reported against the variable to change", () => {
+    const problems = problemsOf({ ...minimal, MAX_DRAINING: "0", RUN_TIMEOUT_MINUTES: "10" })
     expect(problems).toEqual([
-      { variable: "policy maxDraining", problem: expect.stringContaining("never replace an instance") },
+      { variable: "MAX_DRAINING", problem: expect.stringContaining("never replace an instance") },
+      { variable: "RUN_TIMEOUT_MINUTES", problem: expect.stringContaining("shorter than one of its phases") },
     ])
+  })
+
+  it("given the Lambda runtime's own variables besides the configuration, when loaded, then they are ignored", () => {
+    // The variables the Lambda runtime sets, reserved and not (AWS Lambda Developer Guide, "Defined runtime environment variables").
+    const runtime = Object.fromEntries(
+      [
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "AWS_XRAY_CONTEXT_MISSING",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "LANG",
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "NODE_PATH",
+        "TZ",
+      ].map((name) => [name, "x"]),
+    )
+    const config = Result.getOrThrow(loadConfig({ ...runtime, ...minimal, MAX_SURGE: "3" }))
+    expect(config.policy.maxSurge).toEqual({ unit: "instances", value: 3 })
+  })
+
+  it("given a variable a letter or two from a setting's name, when loaded, then it is refused as a misspelt setting", () => {
+    const problems = problemsOf({ ...minimal, MAX_SURGES: "2", max_draining: "1" })
+    expect(problems.map((p) => p.variable)).toEqual(["MAX_SURGES", "max_draining"])
+    expect(problems[0]?.problem).toMatch(/^is not a setting: did you mean MAX_SURGE\?/)
+    expect(problems[1]?.problem).toMatch(/^is not a setting: did you mean MAX_DRAINING\?/)
   })
 
   it("given a cluster list of only separators, when loaded, then it is refused", () => {
     expect(problemsOf({ ...minimal, CLUSTERS: " , ," }).map((p) => p.variable)).toEqual(["CLUSTERS"])
+  })
+})
+
+const settingsProblemsOf = (settings: Record<string, string>) => problemsIn(decodeSettings(settings))
+
+describe("decodeSettings", () => {
+  it("given settings, when decoded, then they are what the cold start makes of the same variables", () => {
+    const settings = { MAX_SURGE: "2", CAPACITY_MODE: "detach", AMI_SOURCE: "pinned:ami-0123456789abcdef0" }
+    const {
+      clusters: _c,
+      tableName: _t,
+      functionName: _f,
+      ...fromColdStart
+    } = Result.getOrThrow(loadConfig({ ...minimal, ...settings }))
+    expect(Result.getOrThrow(decodeSettings(settings))).toEqual(fromColdStart)
+  })
+
+  it("given a malformed amount and an unknown capacity mode, when decoded, then each names its key, the value found and the expected shape", () => {
+    expect(settingsProblemsOf({ MAX_SURGE: "abc", CAPACITY_MODE: "fast" })).toEqual([
+      {
+        variable: "CAPACITY_MODE",
+        problem: 'expected one of surge, detach, got "fast"',
+      },
+      {
+        variable: "MAX_SURGE",
+        problem: 'expected a number of instances (e.g. 2) or a percentage (e.g. 50%), got "abc"',
+      },
+    ])
+  })
+
+  it("given a misspelt key, when decoded, then it is refused with the setting it was probably meant to be", () => {
+    const [problem, ...others] = settingsProblemsOf({ MAX_SURGES: "2" })
+    expect(others).toEqual([])
+    expect(problem?.variable).toBe("MAX_SURGES")
+    expect(problem?.problem).toMatch(/^is not a setting: did you mean MAX_SURGE\? The settings are /)
+    for (const name of settingNames) expect(problem?.problem).toContain(name)
+  })
+
+  it("given a key the deployment sets itself, when decoded, then it is refused with where its value comes from", () => {
+    const problems = settingsProblemsOf({ CLUSTERS: "prod", EVENT_LOG_TABLE: "runs" })
+    expect(problems).toEqual([
+      {
+        variable: "CLUSTERS",
+        problem: `is not a setting: the deployment sets it to ${deploymentVariables["CLUSTERS"]}`,
+      },
+      {
+        variable: "EVENT_LOG_TABLE",
+        problem: `is not a setting: the deployment sets it to ${deploymentVariables["EVENT_LOG_TABLE"]}`,
+      },
+    ])
+  })
+
+  it("given the setting names, then they are the cold start's optional variables, without the deployment's own", () => {
+    expect(settingNames).toContain("MAX_SURGE")
+    expect(settingNames).toContain("AMI_SOURCE")
+    expect(settingNames).toContain("MAX_CONTINUATIONS")
+    for (const name of Object.keys(deploymentVariables)) expect(settingNames).not.toContain(name)
+    // Every setting name is read by the cold start: a malformed value of each is refused by loadConfig.
+    for (const name of settingNames)
+      expect(problemsOf({ ...minimal, [name]: "?" }).map((p) => p.variable)).toEqual([name])
   })
 })

@@ -1,9 +1,11 @@
 /**
- * The Lambda's configuration, read once at cold start from environment variables: which clusters to
- * roll, the rollout policy knobs, where the target AMI comes from, the event-log table, the
- * notification topic and the safety buffer before the invocation's deadline. Every variable is
- * checked and every problem is reported at once, naming the variable, what was found and what is
- * expected, so a misconfigured deployment fails its first invocation with a message that says what to fix.
+ * The Lambda's configuration, read once at cold start from environment variables: the deployment's own
+ * variables (which clusters to roll, the event-log table, the notification topic, the function's name)
+ * and the settings a deployer chooses (the rollout policy knobs, where the target AMI comes from, the
+ * safety buffer before the invocation's deadline, the hand-over bound). Every variable is checked and
+ * every problem is reported at once, naming the variable, what was found and what is expected. The
+ * settings' decoder is exported (`decodeSettings`, which also refuses unknown keys) so that the CDK
+ * stack checks its `settings` at synthesis with the very code the cold start runs.
  */
 import { Data, Result } from "effect"
 import { type Amount, defaultPolicy, type RolloutPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
@@ -14,17 +16,21 @@ export type AmiSourceSpec =
   | { readonly _tag: "ssm-parameter"; readonly parameterName: string }
   | { readonly _tag: "pinned"; readonly imageId: string }
 
-export interface LambdaConfig {
-  readonly clusters: ReadonlyArray<string>
+/** What a deployment chooses: the variables of {@link settingNames}, decoded. */
+export interface LambdaSettings {
   readonly policy: RolloutPolicy
   readonly amiSource: AmiSourceSpec
-  readonly tableName: string
-  /** Absent: notifications are only logged. */
-  readonly notificationTopicArn?: string
   /** How long before the invocation's deadline the executor must have stopped. */
   readonly deadlineBufferMs: number
   /** Upper bound on consecutive self-invocations of one run; beyond it the run goes on at the resume sweep's pace. */
   readonly maxContinuations: number
+}
+
+export interface LambdaConfig extends LambdaSettings {
+  readonly clusters: ReadonlyArray<string>
+  readonly tableName: string
+  /** Absent: notifications are only logged. */
+  readonly notificationTopicArn?: string
   /** This function's own name (set by the Lambda runtime), the target of continuation invocations. */
   readonly functionName: string
 }
@@ -151,27 +157,20 @@ const clusterNames = (raw: string): ReadonlyArray<string> =>
     .map((name) => name.trim())
     .filter((name) => name !== "")
 
-/**
- * Decodes the environment. Variables (all but the first three optional):
- * `CLUSTERS` (comma-separated), `EVENT_LOG_TABLE`, `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda),
- * `AMI_SOURCE`, `NOTIFICATION_TOPIC_ARN`, `DEADLINE_BUFFER_SECONDS`, `MAX_CONTINUATIONS`, and the policy
- * knobs `CAPACITY_MODE`, `MAX_SURGE`, `MAX_DRAINING`, `BAKE_TIME_SECONDS`, `POLL_INTERVAL_SECONDS`,
- * `NEW_CAPACITY_TIMEOUT_MINUTES`, `DRAIN_WAVE_TIMEOUT_MINUTES`, `RUN_TIMEOUT_MINUTES`, `STANDALONE_TASKS`,
- * `PROTECTED_INSTANCES`, `STANDBY_INSTANCES`, `UNSAFE_SERVICES`, `FORCE_REPLACEMENT`, `ROLLBACK_ON_FAILURE`,
- * `ALLOW_IMAGE_FAMILY_CHANGE`, `SUSPEND_AZ_REBALANCE`, `KEEP_LAUNCH_SPECS`; an absent knob keeps the domain default.
- */
-export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
-  const read = envReader(env)
-  const { problems } = read
-  const clustersRaw = read.required("CLUSTERS", "the comma-separated names of the ECS clusters to roll")
-  const clusters = clusterNames(clustersRaw)
-  if (clustersRaw !== "" && clusters.length === 0)
-    problems.push({ variable: "CLUSTERS", problem: "names no cluster: give at least one cluster name" })
-  const tableName = read.required("EVENT_LOG_TABLE", "the DynamoDB table holding the event log")
-  const functionName = read.required(
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "set by the Lambda runtime; set it by hand when running the handler elsewhere",
-  )
+/** Each policy field's variable, so that the policy's own checks name the variable to change. */
+const policyFieldVariables: Readonly<Record<string, string>> = {
+  capacityMode: "CAPACITY_MODE",
+  maxSurge: "MAX_SURGE",
+  maxDraining: "MAX_DRAINING",
+  bakeTimeMs: "BAKE_TIME_SECONDS",
+  pollIntervalMs: "POLL_INTERVAL_SECONDS",
+  "timeouts.newCapacityMs": "NEW_CAPACITY_TIMEOUT_MINUTES",
+  "timeouts.drainWaveMs": "DRAIN_WAVE_TIMEOUT_MINUTES",
+  "timeouts.runMs": "RUN_TIMEOUT_MINUTES",
+}
+
+/** The settings, read from `read`: an absent one keeps its default, a malformed one is recorded as a problem. */
+const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
   const d = defaultPolicy
   const policy: RolloutPolicy = {
     capacityMode: read.optional("CAPACITY_MODE", d.capacityMode, oneOf(["surge", "detach"])),
@@ -205,21 +204,131 @@ export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid>
   const validated = validatePolicy(policy)
   if (Result.isFailure(validated))
     for (const p of validated.failure.problems)
-      problems.push({ variable: `policy ${p.field}`, problem: `${p.problem} — ${p.fix}` })
+      read.problems.push({
+        variable: policyFieldVariables[p.field] ?? `policy ${p.field}`,
+        problem: `${p.problem} — ${p.fix}`,
+      })
+  return {
+    policy,
+    amiSource: read.optional("AMI_SOURCE", defaultAmiSource, amiSource),
+    deadlineBufferMs: read.optional("DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
+    maxContinuations: read.optional("MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
+  }
+}
 
+/** The names of the settings, in the order they are read: every variable `readSettings` asks for. */
+export const settingNames: ReadonlyArray<string> = (() => {
+  const asked: Array<string> = []
+  readSettings({
+    ...envReader({}),
+    optional: (variable, fallback) => {
+      asked.push(variable)
+      return fallback
+    },
+  })
+  return asked
+})()
+
+/** The variables the deployment derives from its own resources or the runtime sets: never a setting. */
+export const deploymentVariables: Readonly<Record<string, string>> = {
+  CLUSTERS: "the clusters to roll (the stack's `clusters`)",
+  EVENT_LOG_TABLE: "the event-log table (the stack's own table)",
+  NOTIFICATION_TOPIC_ARN: "the notification topic (the stack's own topic)",
+  AWS_LAMBDA_FUNCTION_NAME: "the function's name (set by the Lambda runtime)",
+}
+
+/** The number of single-character edits between `a` and `b` (Levenshtein distance). */
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+/** The setting `key` is most likely a misspelling of: one or two letters away, ignoring case. */
+const settingMisspeltAs = (key: string): string | undefined =>
+  settingNames
+    .map((name) => ({ name, distance: editDistance(key.toUpperCase(), name) }))
+    .filter(({ distance }) => distance <= 2)
+    .sort((a, b) => a.distance - b.distance)[0]?.name
+
+const unknownKeyProblem = (key: string): ConfigInvalid["problems"][number] => {
+  const derived = deploymentVariables[key]
+  if (derived !== undefined)
+    return { variable: key, problem: `is not a setting: the deployment sets it to ${derived}` }
+  const meant = settingMisspeltAs(key)
+  return {
+    variable: key,
+    problem:
+      "is not a setting" +
+      (meant === undefined ? "" : `: did you mean ${meant}?`) +
+      ` The settings are ${settingNames.join(", ")}`,
+  }
+}
+
+/**
+ * Decodes the settings a deployment chooses — the policy knobs, `AMI_SOURCE`, `DEADLINE_BUFFER_SECONDS`,
+ * `MAX_CONTINUATIONS` — exactly as the cold start does, and refuses any other key. The CDK stack calls
+ * it on its `settings`, so a bad one fails `cdk synth` with the message the cold start would give.
+ */
+export const decodeSettings = (
+  settings: Readonly<Record<string, string>>,
+): Result.Result<LambdaSettings, ConfigInvalid> => {
+  const read = envReader(settings)
+  const unknownKeys = Object.keys(settings).filter((key) => !settingNames.includes(key))
+  read.problems.push(...unknownKeys.map(unknownKeyProblem))
+  const decoded = readSettings(read)
+  return read.problems.length === 0
+    ? Result.succeed(decoded)
+    : Result.fail(new ConfigInvalid({ problems: read.problems }))
+}
+
+/**
+ * Decodes the function's environment at cold start: the deployment's variables `CLUSTERS`
+ * (comma-separated), `EVENT_LOG_TABLE`, `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda) and, optionally,
+ * `NOTIFICATION_TOPIC_ARN`, then the settings of {@link decodeSettings} (`settingNames`); an absent
+ * setting keeps its default. Other variables are the runtime's own (`AWS_REGION`, `PATH`, …) and are ignored,
+ * except one a letter or two from a setting's name (`MAX_SURGES`, `max_surge`): a misspelt setting is refused.
+ */
+export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
+  const read = envReader(env)
+  const { problems } = read
+  const clustersRaw = read.required("CLUSTERS", "the comma-separated names of the ECS clusters to roll")
+  const clusters = clusterNames(clustersRaw)
+  if (clustersRaw !== "" && clusters.length === 0)
+    problems.push({ variable: "CLUSTERS", problem: "names no cluster: give at least one cluster name" })
+  const tableName = read.required("EVENT_LOG_TABLE", "the DynamoDB table holding the event log")
+  const functionName = read.required(
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "set by the Lambda runtime; set it by hand when running the handler elsewhere",
+  )
   const notificationTopicArn = read.optional<string | undefined>(
     "NOTIFICATION_TOPIC_ARN",
     undefined,
     snsTopicArn,
   )
+  // Other variables are the runtime's (AWS_REGION, PATH, …), so unknown keys cannot all be refused here; one a
+  // letter or two from a setting is a misspelt setting (edited in the console), which would otherwise be ignored.
+  for (const key of Object.keys(env))
+    if (
+      !settingNames.includes(key) &&
+      deploymentVariables[key] === undefined &&
+      settingMisspeltAs(key) !== undefined
+    )
+      problems.push(unknownKeyProblem(key))
   const config: LambdaConfig = {
+    ...readSettings(read),
     clusters,
-    policy,
-    amiSource: read.optional("AMI_SOURCE", defaultAmiSource, amiSource),
     tableName,
     ...(notificationTopicArn === undefined ? {} : { notificationTopicArn }),
-    deadlineBufferMs: read.optional("DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
-    maxContinuations: read.optional("MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
     functionName,
   }
   return problems.length === 0 ? Result.succeed(config) : Result.fail(new ConfigInvalid({ problems }))

@@ -4,7 +4,16 @@
  * a fresh invocation. `makeHandler` runs over any layer (AWS, or the simulator in tests); `main.ts` is
  * the production entry the bundle exports.
  */
-export { ConfigInvalid, loadConfig, type AmiSourceSpec, type LambdaConfig } from "./config.ts"
+export {
+  ConfigInvalid,
+  decodeSettings,
+  deploymentVariables,
+  loadConfig,
+  settingNames,
+  type AmiSourceSpec,
+  type LambdaConfig,
+  type LambdaSettings,
+} from "./config.ts"
 export { Continuation, ContinuationFailed, layerLambdaContinuation } from "./continuation.ts"
 export {
   handleEvent,

@@ -98,4 +98,32 @@ describe("SDK clients", () => {
     expect(client.config.profile).toBe("staging")
     expect(await client.config.maxAttempts()).toBe(sdkMaxAttempts)
   })
+
+  it("calls onRequest once per HTTP request sent, each SDK retry included", async () => {
+    staticCredentials()
+    let answer = 200
+    const server = createServer((_request, response) => {
+      response.writeHead(answer, { "content-type": "application/x-amz-json-1.1" })
+      response.end(
+        answer === 200 ? JSON.stringify({ clusterArns: [] }) : JSON.stringify({ __type: "ServerException" }),
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      vi.stubEnv("AWS_ENDPOINT_URL_ECS", `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+      const requests: Array<string> = []
+      const client = makeEcsClient({
+        region: "eu-west-1",
+        onRequest: (operation) => requests.push(operation),
+      })
+      await client.send(new ListClustersCommand({}))
+      expect(requests).toEqual(["ListClustersCommand"])
+      answer = 500
+      await expect(client.send(new ListClustersCommand({}))).rejects.toBeDefined()
+      expect(requests).toHaveLength(1 + sdkMaxAttempts)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
 })

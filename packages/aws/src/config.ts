@@ -16,6 +16,8 @@ export interface AwsConfig {
   readonly profile?: string
   /** How long one HTTP request may take before it is abandoned. Default {@link sdkRequestTimeoutMs}. */
   readonly requestTimeoutMs?: number
+  /** Called once per HTTP request a client sends (each SDK attempt is one), e.g. to count a run's AWS requests. */
+  readonly onRequest?: (operation: string) => void
 }
 
 /**
@@ -46,9 +48,42 @@ const clientConfig = (config: AwsConfig) => ({
   ...(config.profile === undefined ? {} : { profile: config.profile }),
 })
 
-export const makeEc2Client = (config: AwsConfig): EC2Client => new EC2Client(clientConfig(config))
+/**
+ * Adds the `onRequest` hook: a middleware at the deserialize step, inside the SDK's retry loop, so it
+ * runs once per attempt sent.
+ */
+const withRequestHook = <C extends EC2Client | AutoScalingClient | ECSClient | SSMClient | STSClient>(
+  client: C,
+  config: AwsConfig,
+): C => {
+  const onRequest = config.onRequest
+  if (onRequest === undefined) return client
+  const stack = client.middlewareStack as unknown as {
+    readonly add: (
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { readonly commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { readonly step: "deserialize"; readonly name: string },
+    ) => void
+  }
+  stack.add(
+    (next, context) => (args) => {
+      onRequest(context.commandName ?? "unknown")
+      return next(args)
+    },
+    { step: "deserialize", name: "ecsAmiDeployRequestHook" },
+  )
+  return client
+}
+
+export const makeEc2Client = (config: AwsConfig): EC2Client =>
+  withRequestHook(new EC2Client(clientConfig(config)), config)
 export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient =>
-  new AutoScalingClient(clientConfig(config))
-export const makeEcsClient = (config: AwsConfig): ECSClient => new ECSClient(clientConfig(config))
-export const makeSsmClient = (config: AwsConfig): SSMClient => new SSMClient(clientConfig(config))
-export const makeStsClient = (config: AwsConfig): STSClient => new STSClient(clientConfig(config))
+  withRequestHook(new AutoScalingClient(clientConfig(config)), config)
+export const makeEcsClient = (config: AwsConfig): ECSClient =>
+  withRequestHook(new ECSClient(clientConfig(config)), config)
+export const makeSsmClient = (config: AwsConfig): SSMClient =>
+  withRequestHook(new SSMClient(clientConfig(config)), config)
+export const makeStsClient = (config: AwsConfig): STSClient =>
+  withRequestHook(new STSClient(clientConfig(config)), config)

@@ -29,7 +29,14 @@ export const Image = Schema.Struct({
 })
 export type Image = typeof Image.Type
 
-export const InstanceState = Schema.Literals(["pending", "running", "shutting-down", "terminated", "stopping", "stopped"])
+export const InstanceState = Schema.Literals([
+  "pending",
+  "running",
+  "shutting-down",
+  "terminated",
+  "stopping",
+  "stopped",
+])
 export type InstanceState = typeof InstanceState.Type
 
 export const Ec2Instance = Schema.Struct({
@@ -123,13 +130,27 @@ export const AutoScalingGroupDescription = Schema.Struct({
 })
 export type AutoScalingGroupDescription = typeof AutoScalingGroupDescription.Type
 
+/**
+ * An ECS capacity provider as its group sees it. Managed scaling sets the group's desired capacity
+ * (a target tracking policy acting through CloudWatch alarms); managed termination protection sets
+ * scale-in protection on instances with tasks; managed draining drains an instance in a terminate
+ * lifecycle hook before Auto Scaling terminates it.
+ */
+export const GroupCapacityProvider = Schema.Struct({
+  name: Schema.String,
+  managedScaling: Schema.Boolean,
+  managedTerminationProtection: Schema.Boolean,
+  managedDraining: Schema.Boolean,
+})
+export type GroupCapacityProvider = typeof GroupCapacityProvider.Type
+
 /** A group as the planner sees it: described, plus what its launch spec resolves to and who else scales it. */
 export const AutoScalingGroup = Schema.Struct({
   ...AutoScalingGroupDescription.fields,
   /** The image the launch spec resolves to now (template version followed, `resolve:ssm:` resolved). */
   launchSpecImageId: Schema.String,
-  /** Set when ECS managed scaling or managed termination protection drives this group (the capacity provider's name). */
-  managedByCapacityProvider: Schema.optionalKey(Schema.String),
+  /** The ECS capacity provider this group feeds, with what it manages (any provider, managed or not). */
+  capacityProvider: Schema.optionalKey(GroupCapacityProvider),
 })
 export type AutoScalingGroup = typeof AutoScalingGroup.Type
 

@@ -44,9 +44,11 @@ import { clusterRefOf, describeScope } from "./cluster-ref.ts"
 import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
+import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
+import { DeactivationClock, tasksOnDrainingOldInstances, watchWait } from "./wait-watch.ts"
 
 /** How the executor spends its time; every field has a default. */
 export interface ExecutorSettings {
@@ -282,21 +284,10 @@ interface StandaloneBlocker {
 const standaloneBlockers = (
   snapshot: ClusterSnapshot,
   run: Running["run"],
-): ReadonlyArray<StandaloneBlocker> => {
-  const oldIds = new Set(run.groups.flatMap((group) => group.oldInstanceIds))
-  return snapshot.containerInstances
-    .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
-    .flatMap((container) =>
-      snapshot.tasks
-        .filter(
-          (task) =>
-            task.containerInstanceArn === container.containerInstanceArn &&
-            task.serviceName === undefined &&
-            task.lastStatus !== "STOPPED",
-        )
-        .map((task) => ({ taskArn: task.taskArn, group: task.group, instanceId: container.ec2InstanceId })),
-    )
-}
+): ReadonlyArray<StandaloneBlocker> =>
+  tasksOnDrainingOldInstances(snapshot, run.groups)
+    .filter(({ task }) => task.serviceName === undefined)
+    .map(({ task, instanceId }) => ({ taskArn: task.taskArn, group: task.group, instanceId }))
 
 const standaloneBehaviour: Record<RolloutPolicy["standaloneTasks"], string> = {
   wait: "waiting for it to finish until the drain timeout",
@@ -358,9 +349,10 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
   })
 
 /** Observe, decide, act, wait — until the run finishes or the deadline comes. */
-const drive = (invocation: Invocation, journal: Journal) =>
+const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemory) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
+    const deactivation = new DeactivationClock()
     let failedObservations = 0
     while (true) {
       const state = yield* journal.state
@@ -385,6 +377,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
         targetImage: state.run.targetImage,
         runGroups: state.run.groups,
         budgetEnd: startedAt + invocation.settings.stepBudgetMs,
+        memory,
       }).pipe(Effect.result)
       if (Result.isFailure(observed)) {
         // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
@@ -400,6 +393,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
       yield* observer.decided(decision, phaseOf(decision))
       switch (decision._tag) {
         case "Act":
+          memory.commandIssued()
           for (const command of decision.commands) {
             const outcome = yield* issue(invocation, journal, state, command)
             if (outcome === "out-of-time")
@@ -415,12 +409,31 @@ const drive = (invocation: Invocation, journal: Journal) =>
           const now = yield* Clock.currentTimeMillis
           // Wake at the planner's deadline when it comes before the next poll, so a timeout is acted on at once.
           const untilDeadline = decision.deadline - now
-          yield* pause(
-            invocation,
-            untilDeadline > 0
-              ? Math.min(untilDeadline, state.run.policy.pollIntervalMs)
-              : state.run.policy.pollIntervalMs,
-          )
+          const watched =
+            untilDeadline > 0 &&
+            (yield* watchWait({
+              clusterName: invocation.clusterName,
+              phase: decision.phase,
+              snapshot,
+              groups: state.run.groups,
+              pollIntervalMs: state.run.policy.pollIntervalMs,
+              latestAt: Math.min(decision.deadline, lastStepStart(invocation)),
+              memory,
+              deactivation,
+              // The lease is kept as at every poll: a watch can last longer than half a lease.
+              sleep: (millis) =>
+                Effect.andThen(
+                  keepLease(invocation),
+                  pause(invocation, Math.min(millis, invocation.settings.leaseMs / 4)),
+                ),
+            }))
+          if (!watched)
+            yield* pause(
+              invocation,
+              untilDeadline > 0
+                ? Math.min(untilDeadline, state.run.policy.pollIntervalMs)
+                : state.run.policy.pollIntervalMs,
+            )
           break
         }
         case "RollBack":
@@ -472,7 +485,7 @@ const resume = (
         `run recorded before runs were keyed by account and Region: resumed in ${describeScope(invocation)}`,
       )
     if (beforeDriving !== undefined) yield* beforeDriving(journal)
-    return yield* drive(invocation, journal)
+    return yield* drive(invocation, journal, new ObservationMemory())
   })
 
 /** `<cluster>-<yyyymmddThhmmssZ>-<6 hex>`: sortable, readable, unique enough across invocations. */
@@ -489,7 +502,7 @@ const newRunId = (clusterName: string, now: number) =>
  * MAX_FAILED_OBSERVATIONS retryable failures, a poll interval apart. `undefined` when the deadline
  * leaves no room for (another) attempt.
  */
-const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
+const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory: ObservationMemory) =>
   Effect.gen(function* () {
     let failedObservations = 0
     while (true) {
@@ -498,6 +511,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
       yield* keepLease(invocation)
       const observed = yield* observeSnapshot(invocation.clusterName, {
         budgetEnd: now + invocation.settings.stepBudgetMs,
+        memory,
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
@@ -511,7 +525,8 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
 const start = (invocation: Invocation, policy: RolloutPolicy) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
-    const snapshot = yield* firstObservation(invocation, policy)
+    const memory = new ObservationMemory()
+    const snapshot = yield* firstObservation(invocation, policy, memory)
     if (snapshot === undefined) {
       const now = yield* Clock.currentTimeMillis
       return {
@@ -560,7 +575,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
             `Rollout on ${invocation.clusterName} started`,
             `Rolling ${describeRun(started)}: ${decision.reason}`,
           )
-        return yield* drive(invocation, journal)
+        return yield* drive(invocation, journal, memory)
       }
       default:
         return yield* new UnexpectedDecision({

@@ -127,7 +127,12 @@ describe("observeSnapshot", () => {
       return Effect.gen(function* () {
         const snapshot = yield* observeSnapshot("prod", { budgetEnd: 60_000 })
         const web = snapshot.groups.find((candidate) => candidate.name === "web")
-        assert.strictEqual(web?.managedByCapacityProvider, "cp-web")
+        assert.deepStrictEqual(web?.capacityProvider, {
+          name: "cp-web",
+          managedScaling: true,
+          managedTerminationProtection: false,
+          managedDraining: true,
+        })
         assert.strictEqual(web?.launchSpecImageId, "ami-old")
         assert.sameMembers(
           snapshot.instances.map((instance) => instance.instanceId),

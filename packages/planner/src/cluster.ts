@@ -81,6 +81,24 @@ export const liveTasksOn = (index: ClusterIndex, instanceId: string): ReadonlyAr
   )
 }
 
+/**
+ * A task on its way out: told to stop and deregistering from its load balancer (DEACTIVATING for the
+ * target group's deregistration delay, up to 3,600 s), stopping its containers, or releasing its
+ * resources. It serves no request any more, but its instance is not drained until it is STOPPED.
+ */
+export const isTaskLeaving = (task: Task): boolean =>
+  task.desiredStatus === "STOPPED" ||
+  task.lastStatus === "DEACTIVATING" ||
+  task.lastStatus === "STOPPING" ||
+  task.lastStatus === "DEPROVISIONING"
+
+/**
+ * How long past the drain timeout a drain may wait when every task left on it is leaving: the longest
+ * deregistration delay a target group can have (3,600 s) plus five minutes to stop. A drain whose
+ * remaining tasks are only deregistering is healthy, not stuck.
+ */
+export const DEREGISTRATION_ALLOWANCE_MS = 3_600_000 + 300_000
+
 /** Service tasks move on drain (replica), stop last (daemon), or must be waited for or stopped (standalone). */
 export type TaskKind = "replica" | "daemon" | "standalone"
 

@@ -1,7 +1,7 @@
 /**
  * The decider's `decide`: from the folded run state, a fresh snapshot, the policy and the time, the
  * one next step of a rollout. A run goes through: prepare every group (tag the old set, suspend
- * AZRebalance, update the launch spec); then, group by group and wave by wave, add capacity, wait
+ * AZRebalance and, under ECS managed scaling, AlarmNotification; update the launch spec); then, group by group and wave by wave, add capacity, wait
  * until it is proven, drain a wave that fits, wait until it is drained, terminate it; then restore
  * capacity, resume processes, clean up launch specs and finish. Rollback restores what RunStarted
  * recorded. Every command id is derived from the group and wave (`drain:<asg>:w<k>`), so deciding
@@ -21,10 +21,20 @@ import {
   type GroupAtStart,
   type Phase,
   type RolloutPolicy,
+  type Task,
 } from "@ecs-ami-deploy/domain"
-import { indexCluster, isProvenNew, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
+import {
+  DEREGISTRATION_ALLOWANCE_MS,
+  indexCluster,
+  isProvenNew,
+  isTaskLeaving,
+  liveTasksOn,
+  taskKind,
+  type ClusterIndex,
+} from "./cluster.ts"
 import { truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
+import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
@@ -39,8 +49,6 @@ export const MAX_COMMAND_FAILURES = 3
  * healthy service tasks on those instances.
  */
 export const NEW_IMAGE_TASK_FAILURES = 3
-
-const AZ_REBALANCE = "AZRebalance"
 
 /** Ids of the commands a run issues; stable for a group and wave. */
 export const commandIds = {
@@ -269,18 +277,28 @@ const prepare = (ctx: Context): ReadonlyArray<Command> => {
         })),
       )
     const suspendId = commandIds.suspend(g.asgName)
+    const recorded = commandRecord(ctx.state, suspendId)?.command
+    const toSuspend =
+      recorded?._tag === "SuspendProcesses"
+        ? recorded.processes
+        : group === undefined
+          ? []
+          : processesToSuspend(group, ctx.policy).filter((p) => !g.suspendedProcesses.includes(p))
     if (
-      ctx.policy.suspendAzRebalance &&
-      !g.suspendedProcesses.includes(AZ_REBALANCE) &&
-      !isDone(ctx, suspendId, group?.suspendedProcesses.includes(AZ_REBALANCE) ?? false)
+      toSuspend.length > 0 &&
+      !isDone(
+        ctx,
+        suspendId,
+        toSuspend.every((p) => group?.suspendedProcesses.includes(p) ?? false),
+      )
     )
       commands.push(
         next(ctx, suspendId, () => ({
           _tag: "SuspendProcesses",
           id: suspendId,
-          reason: `keep AZRebalance from terminating instances of ${g.asgName} while its capacity changes`,
+          reason: `keep ${toSuspend.map(suspensionPurpose).join(" and ")} while the run changes the capacity of ${g.asgName}`,
           asgName: g.asgName,
-          processes: [AZ_REBALANCE],
+          processes: toSuspend,
         })),
       )
     const specId = commandIds.launchSpec(g.asgName)
@@ -328,6 +346,26 @@ const currentWave = (ctx: Context, asgName: string): number => {
 /** Live tasks that keep an instance from counting as drained (daemon tasks are stopped by ECS last, after the rest). */
 const blockingTasks = (ctx: Context, instanceId: string) =>
   liveTasksOn(ctx.index, instanceId).filter((t) => taskKind(ctx.index, t) !== "daemon")
+
+/**
+ * When a drain that started at `drainAt` gives up: after the drain timeout while any task still serves;
+ * once every task left is only deregistering from its load balancer, after the deregistration
+ * allowance too (a long deregistration delay is a healthy drain, not a stuck one).
+ */
+const drainGivesUpAt = (ctx: Context, drainAt: number, blocking: ReadonlyArray<Task>): number =>
+  drainAt +
+  ctx.policy.timeouts.drainWaveMs +
+  (blocking.every(isTaskLeaving) ? DEREGISTRATION_ALLOWANCE_MS : 0)
+
+/** What keeps a drain waiting, serving tasks apart from deregistering ones. */
+const drainStatus = (blocking: ReadonlyArray<Task>): string => {
+  const leaving = blocking.filter(isTaskLeaving).length
+  const serving = blocking.length - leaving
+  return [
+    ...(serving > 0 ? [`${serving} task(s) still running`] : []),
+    ...(leaving > 0 ? [`${leaving} task(s) deregistering from their load balancers`] : []),
+  ].join(", ")
+}
 
 /** Instances this run detached from a group (detach mode): out of the group, and already in a wave. */
 const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> => {
@@ -521,12 +559,13 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     const drainAt = startedAt(ctx, drainId) ?? ctx.now
     const deadline = drainAt + ctx.policy.timeouts.drainWaveMs
     const onlyStandalone = blocking.every((t) => taskKind(ctx.index, t) === "standalone")
-    if (ctx.now < deadline)
+    const givesUpAt = drainGivesUpAt(ctx, drainAt, blocking)
+    if (ctx.now < givesUpAt)
       return {
         _tag: "Wait",
         phase: "draining",
-        reason: `wave ${wave} of ${g.asgName}: ${blocking.length} task(s) still running`,
-        deadline,
+        reason: `wave ${wave} of ${g.asgName}: ${drainStatus(blocking)}`,
+        deadline: givesUpAt,
       }
     if (ctx.policy.standaloneTasks === "stop-after-timeout" && onlyStandalone) {
       const stopId = commandIds.stopTasks(g.asgName, wave)
@@ -551,7 +590,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     }
     return failRun(
       ctx,
-      `wave ${wave} of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
+      `wave ${wave} of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
     )
   }
 
@@ -592,9 +631,59 @@ const settling = (
   }
 }
 
-/** Whether this run suspended AZRebalance on a group (then it resumes it, once the group is balanced). */
-const suspendedByRun = (ctx: Context, asgName: string): boolean =>
-  commandRecord(ctx.state, commandIds.suspend(asgName)) !== undefined
+/** What each process the run suspends would otherwise do (said in the command's reason). */
+const suspensionPurpose = (process: string): string =>
+  process === AZ_REBALANCE
+    ? "AZRebalance from terminating instances undrained"
+    : process === ALARM_NOTIFICATION
+      ? "scaling policies (ECS managed scaling's included) from undoing its surge"
+      : `${process} from acting`
+
+/** The processes this run suspended on a group (it resumes them at the end; AZRebalance once the group is balanced). */
+const suspendedByRun = (ctx: Context, asgName: string): ReadonlyArray<string> => {
+  const command = commandRecord(ctx.state, commandIds.suspend(asgName))?.command
+  return command?._tag === "SuspendProcesses" ? command.processes : []
+}
+
+/** Whether this run suspended AZRebalance on a group: then it balances the zones itself before resuming it. */
+const rebalanceSuspendedByRun = (ctx: Context, asgName: string): boolean =>
+  suspendedByRun(ctx, asgName).includes(AZ_REBALANCE)
+
+/**
+ * Resumes what the run suspended on a group: everything, except AZRebalance while the zones are
+ * unbalanced (resuming it would terminate an instance undrained; `leftovers` says so).
+ */
+const resumeSuspended = (
+  ctx: Context,
+  id: string,
+  g: GroupAtStart,
+  group: AutoScalingGroup | undefined,
+): ReadonlyArray<Command> => {
+  const recorded = commandRecord(ctx.state, id)?.command
+  const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
+  const processes =
+    recorded?._tag === "ResumeProcesses"
+      ? recorded.processes
+      : suspendedByRun(ctx, g.asgName).filter((p) => p !== AZ_REBALANCE || balanced)
+  if (processes.length === 0) return []
+  if (
+    isDone(
+      ctx,
+      id,
+      processes.every((p) => !(group?.suspendedProcesses.includes(p) ?? true)),
+    )
+  )
+    return []
+  return [
+    next(ctx, id, () => ({
+      _tag: "ResumeProcesses",
+      id,
+      reason: `resume ${processes.join(" and ")} on ${g.asgName}, which this run suspended`,
+      asgName: g.asgName,
+      processes,
+    })),
+  ]
+}
 
 /** Balancing rounds an end game tries before it leaves the group as it is (and AZRebalance suspended). */
 const maxBalanceRounds = (group: AutoScalingGroup): number => 2 * Math.max(1, group.availabilityZones.length)
@@ -712,7 +801,7 @@ const settleGroup = (
   const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
   /** Raises desired by one so that Auto Scaling launches into the smallest zone; `undefined` when balanced (or given up). */
   const launchToBalance = (): Decision | undefined => {
-    const mustBalance = suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
+    const mustBalance = rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
     if (!mustBalance || round > maxBalanceRounds(group)) return undefined
     // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
     const desired = Math.max(capacityMembers(group).length, group.desiredCapacity) + 1
@@ -897,15 +986,15 @@ const removeSurplus = (
   const alive = members.filter((id) => !isGone(ctx, id))
   const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
   if (blocking.length > 0) {
-    const deadline = (startedAt(ctx, drainId) ?? ctx.now) + ctx.policy.timeouts.drainWaveMs
+    const deadline = drainGivesUpAt(ctx, startedAt(ctx, drainId) ?? ctx.now, blocking)
     if (ctx.now >= deadline)
       return how.onDrainTimeout(
-        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${blocking.length} task(s) still running)`,
+        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
       )
     return {
       _tag: "Wait",
       phase: phase("draining"),
-      reason: `surplus of ${g.asgName}: ${blocking.length} task(s) still running`,
+      reason: `surplus of ${g.asgName}: ${drainStatus(blocking)}`,
       deadline,
     }
   }
@@ -966,7 +1055,7 @@ const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAt
     notes.push(
       `${g.asgName} keeps ${live - g.desiredCapacity} instance(s) above its start capacity: their tasks had no room elsewhere`,
     )
-  if (suspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
+  if (rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
     notes.push(
       `AZRebalance stays suspended on ${g.asgName}: its zones are unbalanced and resuming it would terminate an instance undrained`,
     )
@@ -992,22 +1081,7 @@ const finalize = (ctx: Context): Decision => {
       notes.push(
         `${g.asgName} leaves ${skipped.join(", ")} on its current image: standalone tasks run there (policy standaloneTasks=skip-instance)`,
       )
-    const balanced = group !== undefined && isBalanced(groupZoneCounts(group))
-    const resumeId = commandIds.resume(g.asgName)
-    if (
-      suspendedByRun(ctx, g.asgName) &&
-      balanced &&
-      !isDone(ctx, resumeId, !(group?.suspendedProcesses.includes(AZ_REBALANCE) ?? false))
-    )
-      commands.push(
-        next(ctx, resumeId, () => ({
-          _tag: "ResumeProcesses",
-          id: resumeId,
-          reason: `resume AZRebalance on ${g.asgName}, which this run suspended`,
-          asgName: g.asgName,
-          processes: [AZ_REBALANCE],
-        })),
-      )
+    commands.push(...resumeSuspended(ctx, commandIds.resume(g.asgName), g, group))
     const cleanupId = commandIds.cleanup(g.asgName)
     if (
       commandRecord(ctx.state, commandIds.launchSpec(g.asgName))?.outcome === "succeeded" &&
@@ -1201,21 +1275,7 @@ const rollBack = (ctx: Context): Decision => {
     const staying = capacityMembers(group).length
     commands.push(...restoreCapacity(ctx, commandIds.rollbackCapacity(g.asgName), g, group, staying))
     notes.push(...leftovers(ctx, group, g, staying))
-    const resumeId = commandIds.rollbackResume(g.asgName)
-    if (
-      suspendedByRun(ctx, g.asgName) &&
-      isBalanced(groupZoneCounts(group)) &&
-      !isDone(ctx, resumeId, !group.suspendedProcesses.includes(AZ_REBALANCE))
-    )
-      commands.push(
-        next(ctx, resumeId, () => ({
-          _tag: "ResumeProcesses",
-          id: resumeId,
-          reason: `resume AZRebalance on ${g.asgName}, which this run suspended`,
-          asgName: g.asgName,
-          processes: [AZ_REBALANCE],
-        })),
-      )
+    commands.push(...resumeSuspended(ctx, commandIds.rollbackResume(g.asgName), g, group))
   }
   if (commands.length > 0) return act("rolling-back", commands)
   const firstWait = [...waits].sort((a, b) => a.deadline - b.deadline)[0]

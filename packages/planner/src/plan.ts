@@ -9,6 +9,7 @@ import {
   type AutoScalingGroup,
   type ClusterSnapshot,
   type GroupAtStart,
+  type GroupCapacityProvider,
   type RolloutPolicy,
 } from "@ecs-ami-deploy/domain"
 import {
@@ -22,6 +23,7 @@ import {
   type ClusterIndex,
   type ImageFamily,
 } from "./cluster.ts"
+import { processesToSuspend } from "./scaling-processes.ts"
 
 /** A reason to refuse the run, and what to change. */
 export interface PlanProblem {
@@ -37,7 +39,9 @@ export interface PlanGroup {
   readonly maxSize: number
   readonly launchSpecImageId: string
   readonly launchSpecOutdated: boolean
-  readonly managedByCapacityProvider?: string
+  readonly capacityProvider?: GroupCapacityProvider
+  /** Scaling processes the run suspends while it runs (and resumes at its end). */
+  readonly suspendedDuringRun: ReadonlyArray<string>
   readonly outdatedInstanceIds: ReadonlyArray<string>
   readonly skippedInstances: ReadonlyArray<{ readonly instanceId: string; readonly reason: string }>
   /** Instances added (surge) or detached per wave. */
@@ -141,9 +145,9 @@ const stayOnFamilyFix = (family: string, architecture: string): string =>
 
 const groupWarnings = (group: AutoScalingGroup, policy: RolloutPolicy): Array<string> => {
   const warnings: Array<string> = []
-  if (group.managedByCapacityProvider !== undefined)
+  if (group.capacityProvider?.managedScaling === true)
     warnings.push(
-      `group ${group.name} is managed by capacity provider ${group.managedByCapacityProvider}: managed scaling may fight the run's desired-capacity changes`,
+      `group ${group.name}: ECS managed scaling of capacity provider ${group.capacityProvider.name} would fight the run's capacity changes; the run suspends the group's AlarmNotification process (its scaling policies, managed scaling's included) while it runs and resumes it at the end`,
     )
   for (const member of group.instances) {
     if (member.lifecycleState === "Standby")
@@ -201,9 +205,8 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
       maxSize: group.maxSize,
       launchSpecImageId: group.launchSpecImageId,
       launchSpecOutdated: group.launchSpecImageId !== target.imageId,
-      ...(group.managedByCapacityProvider === undefined
-        ? {}
-        : { managedByCapacityProvider: group.managedByCapacityProvider }),
+      ...(group.capacityProvider === undefined ? {} : { capacityProvider: group.capacityProvider }),
+      suspendedDuringRun: processesToSuspend(group, policy),
       outdatedInstanceIds: oldIds,
       skippedInstances,
       waveSize,

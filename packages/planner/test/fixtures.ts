@@ -9,6 +9,7 @@ import {
   type ClusterSnapshot,
   type ContainerInstance,
   type Ec2Instance,
+  type GroupCapacityProvider,
   type Image,
   type RolloutPolicy,
   type RunEvent,
@@ -48,7 +49,7 @@ export interface GroupSpec {
   readonly old: number
   readonly fresh?: number
   readonly desired?: number
-  readonly managedByCapacityProvider?: string
+  readonly capacityProvider?: GroupCapacityProvider
 }
 
 export interface ServiceSpec {
@@ -188,9 +189,7 @@ export const buildCluster = (spec: ClusterSpec): ClusterSnapshot => {
       })),
       tags: {},
       launchSpecImageId: oldImage.imageId,
-      ...(g.managedByCapacityProvider === undefined
-        ? {}
-        : { managedByCapacityProvider: g.managedByCapacityProvider }),
+      ...(g.capacityProvider === undefined ? {} : { capacityProvider: g.capacityProvider }),
     }
   })
   for (let k = 0; k < (spec.outside ?? 0); k++)

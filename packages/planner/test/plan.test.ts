@@ -106,7 +106,20 @@ describe("planRollout", () => {
   })
 
   it("given a group managed by a capacity provider, scale-in protected and Standby instances, then each is a warning", () => {
-    const base = buildCluster({ groups: [{ name: "a", old: 3, managedByCapacityProvider: "cp-a" }] })
+    const base = buildCluster({
+      groups: [
+        {
+          name: "a",
+          old: 3,
+          capacityProvider: {
+            name: "cp-a",
+            managedScaling: true,
+            managedTerminationProtection: true,
+            managedDraining: false,
+          },
+        },
+      ],
+    })
     const snapshot: ClusterSnapshot = {
       ...base,
       groups: base.groups.map((g) => ({
@@ -120,7 +133,8 @@ describe("planRollout", () => {
     }
     const plan = planRollout(snapshot, policy(), 0)
     const warnings = plan.warnings.join("\n")
-    expect(warnings).toContain("capacity provider cp-a")
+    expect(warnings).toContain("ECS managed scaling of capacity provider cp-a")
+    expect(plan.groups[0]?.suspendedDuringRun).toEqual(["AZRebalance", "AlarmNotification"])
     expect(warnings).toContain("i-a-o0 of a is scale-in protected")
     expect(warnings).toContain("i-a-o1 of a is in Standby and stays")
     expect(plan.groups[0]?.skippedInstances).toEqual([

@@ -4,6 +4,7 @@
  * mutable data: the behaviour lives in world.ts, the views the ports return in sim-ports.ts.
  */
 import type { AsgLifecycleState, AwsErrorKind, InstanceState, LaunchSpec } from "@ecs-ami-deploy/domain"
+import type { LifecycleHook } from "./scenario.ts"
 
 /** A call AWS would refuse: the port layer reports it as an `AwsCallError` of this kind and code. */
 export class Refusal extends Error {
@@ -111,6 +112,8 @@ export interface GroupRecord {
   readonly tags: Record<string, string>
   /** Member instance ids in launch order. */
   readonly members: Array<string>
+  /** Lifecycle hooks; `managedDraining` marks the one ECS managed instance draining completes. */
+  readonly lifecycleHooks: ReadonlyArray<LifecycleHook & { readonly managedDraining: boolean }>
   /** The extra instance AZRebalance launched and has not yet balanced out by a termination. */
   rebalanceInstanceId?: string
   reconcileScheduled: boolean
@@ -178,6 +181,8 @@ export interface ServiceRecord {
   readonly memory: number
   readonly hostPorts: ReadonlyArray<number>
   readonly loadBalanced: boolean
+  /** Its target group's deregistration delay: how long its tasks stay DEACTIVATING when stopped. */
+  readonly deregistrationDelayMs: number
   readonly placementStrategy: ReadonlyArray<{
     readonly type: "spread" | "binpack" | "random"
     readonly field?: string

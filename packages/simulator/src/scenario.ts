@@ -47,6 +47,8 @@ export const Timings = Schema.Struct({
   stoppedRetentionMs: NonNegative,
   /** Period of the ECS managed scaling loop. */
   managedScalingPeriodMs: NonNegative,
+  /** How often ECS managed instance draining checks an instance held by its terminate lifecycle hook. */
+  managedDrainingCheckMs: NonNegative,
   /** Managed scaling `instanceWarmupPeriod`. */
   managedScalingWarmupMs: NonNegative,
 })
@@ -70,6 +72,7 @@ export const defaultTimings: Timings = {
   taskStopMs: 10_000,
   stoppedRetentionMs: 3_600_000,
   managedScalingPeriodMs: 60_000,
+  managedDrainingCheckMs: 15_000,
   managedScalingWarmupMs: 300_000,
 }
 
@@ -101,19 +104,36 @@ export const Faults = Schema.Struct({
   unhealthyTasksOnImages: Schema.optionalKey(Schema.Array(Schema.String)),
   /** Standalone tasks run forever regardless of their scenario duration. */
   standaloneTasksNeverFinish: Schema.optionalKey(Schema.Boolean),
-  /** Instances lost (e.g. Spot interruption) at a simulated offset: a named instance, or the n-th live instance of a group. */
+  /**
+   * Instances lost at a simulated offset: a named instance, or the first running member of a group.
+   * With `noticeMs` (a Spot interruption: 120,000), the ECS agent sets the instance DRAINING at `atMs`
+   * (ECS_ENABLE_SPOT_INSTANCE_DRAINING) and EC2 terminates it `noticeMs` later; without, at once.
+   */
   instanceLosses: Schema.optionalKey(
     Schema.Array(
       Schema.Struct({
         atMs: NonNegative,
         instanceId: Schema.optionalKey(Schema.String),
         groupName: Schema.optionalKey(Schema.String),
+        noticeMs: Schema.optionalKey(NonNegative),
       }),
     ),
   ),
-  /** Another actor (a scaling policy, a person) setting a group's desired capacity at a simulated offset. */
+  /**
+   * Another actor setting a group's desired capacity at a simulated offset. `by` says who, which
+   * decides what stops it: a `scaling-policy` acts through CloudWatch alarms (suspended with the
+   * group's AlarmNotification process), a `scheduled-action` through ScheduledActions; a `person`
+   * (the default: the console, the CLI, another tool) cannot be suspended.
+   */
   desiredCapacityChanges: Schema.optionalKey(
-    Schema.Array(Schema.Struct({ atMs: NonNegative, groupName: Schema.String, desiredCapacity: Whole })),
+    Schema.Array(
+      Schema.Struct({
+        atMs: NonNegative,
+        groupName: Schema.String,
+        desiredCapacity: Whole,
+        by: Schema.optionalKey(Schema.Literals(["person", "scaling-policy", "scheduled-action"])),
+      }),
+    ),
   ),
 })
 export type Faults = typeof Faults.Type
@@ -153,6 +173,18 @@ export const ScenarioLaunchConfiguration = Schema.Struct({
   instanceType: Schema.String,
 })
 
+/** An Auto Scaling lifecycle hook (PutLifecycleHook). */
+export const LifecycleHook = Schema.Struct({
+  name: Schema.String,
+  transition: Schema.Literals(["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"]),
+  /** 30–7200 s; AWS's default is 3600. */
+  heartbeatTimeoutSeconds: Schema.Number.pipe(
+    Schema.check(Schema.isGreaterThanOrEqualTo(30), Schema.isLessThanOrEqualTo(7200)),
+  ),
+  defaultResult: Schema.Literals(["CONTINUE", "ABANDON"]),
+})
+export type LifecycleHook = typeof LifecycleHook.Type
+
 export const ScenarioGroup = Schema.Struct({
   name: Schema.String,
   /** The cluster its instances join (user data `ECS_CLUSTER`). */
@@ -170,6 +202,15 @@ export const ScenarioGroup = Schema.Struct({
   initialStandby: Schema.optionalKey(Whole),
   /** How many of the starting instances are protected from scale-in. */
   initialProtected: Schema.optionalKey(Whole),
+  /** How many of the starting instances have EC2 termination protection (`DisableApiTermination`). */
+  initialTerminationProtected: Schema.optionalKey(Whole),
+  /**
+   * How many in-service instances exist at the start (default: desired capacity). Fewer means a
+   * scale-out is in progress: the group launches the rest at once.
+   */
+  initialInstances: Schema.optionalKey(Whole),
+  /** Lifecycle hooks nobody completes: each holds its instances for the heartbeat timeout, then applies its default result. */
+  lifecycleHooks: Schema.optionalKey(Schema.Array(LifecycleHook)),
 })
 export type ScenarioGroup = typeof ScenarioGroup.Type
 
@@ -182,7 +223,19 @@ export const ScenarioCluster = Schema.Struct({
         asgName: Schema.String,
         managedScaling: Schema.Boolean,
         managedTerminationProtection: Schema.Boolean,
+        /** Adds the terminate lifecycle hook by which ECS drains an instance before Auto Scaling terminates it. */
         managedDraining: Schema.Boolean,
+      }),
+    ),
+  ),
+  /** Instances launched by hand into the cluster: they belong to no Auto Scaling group. */
+  unmanagedInstances: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        availabilityZone: Schema.String,
+        instanceType: Schema.String,
+        /** Default: the image of the cluster's first group. */
+        imageId: Schema.optionalKey(Schema.String),
       }),
     ),
   ),
@@ -200,6 +253,10 @@ export const ScenarioService = Schema.Struct({
   memory: Whole,
   hostPorts: Schema.optionalKey(Schema.Array(Whole)),
   loadBalanced: Schema.Boolean,
+  /** The target group's deregistration delay (0–3600 s; default: the `deregistrationDelayMs` timing). */
+  deregistrationDelayMs: Schema.optionalKey(
+    Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(3_600_000))),
+  ),
   placementStrategy: Schema.optionalKey(Schema.Array(PlacementStrategy)),
   placementConstraints: Schema.optionalKey(Schema.Array(PlacementConstraint)),
 })
@@ -261,6 +318,10 @@ export const scenarioProblems = (scenario: Scenario): ReadonlyArray<string> => {
     if (!clusters.has(group.clusterName))
       problems.push(`group ${group.name} joins unknown cluster ${group.clusterName}`)
     if (group.availabilityZones.length === 0) problems.push(`group ${group.name} has no availability zone`)
+    if ((group.initialInstances ?? 0) > group.desiredCapacity)
+      problems.push(
+        `group ${group.name}: initialInstances ${group.initialInstances} above desired ${group.desiredCapacity}`,
+      )
     if (group.minSize > group.desiredCapacity || group.desiredCapacity > group.maxSize) {
       problems.push(
         `group ${group.name}: desired ${group.desiredCapacity} outside [${group.minSize}, ${group.maxSize}]`,

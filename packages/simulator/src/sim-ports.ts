@@ -96,6 +96,7 @@ export const makeSimulatedPorts = (
   callLog: Array<CallRecord>,
 ): Layer.Layer<SimulatedPorts> => {
   const faults = world.faults
+  const readDefinitions = new Set<string>()
   const hits = (
     fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined,
     operation: string,
@@ -165,6 +166,13 @@ export const makeSimulatedPorts = (
     describeImages: (query) => call("ec2:DescribeImages", false, query, () => describeImages(world, query)),
     createTags: (resourceIds, tags) =>
       call("ec2:CreateTags", true, { resourceIds, tags }, () => {
+        const reserved = Object.keys(tags).filter((key) => key.toLowerCase().startsWith("aws:"))
+        if (reserved.length > 0)
+          throw new Refusal(
+            "invalid-parameter",
+            "InvalidParameterValue",
+            `Tag keys starting with 'aws:' are reserved for internal use: ${reserved.join(", ")}`,
+          )
         const records = resourceIds.map((id) => {
           const instance = world.instances.get(id)
           if (instance === undefined || !world.isVisible(instance)) {
@@ -419,8 +427,9 @@ export const makeSimulatedPorts = (
         { clusterName },
         () => {
           world.cluster(clusterName)
+          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
           return [...world.containerInstances.values()]
-            .filter((ci) => ci.clusterName === clusterName)
+            .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
             .map((ci) => containerInstanceView(world, ci))
         },
         (found) => ({
@@ -439,10 +448,17 @@ export const makeSimulatedPorts = (
             .filter((s) => s.clusterName === clusterName)
             .map((s) => serviceView(world, s))
         },
-        (found) => ({
-          "ecs:ListServices": pages(found.length, 100),
-          "ecs:DescribeServices": pages(found.length, 10, false),
-        }),
+        (found) => {
+          // One DescribeTaskDefinition per definition these ports have not read before (the adapter
+          // caches them by ARN: a revision never changes); a simulated service has one definition.
+          const unread = found.filter((service) => !readDefinitions.has(service.serviceArn))
+          for (const service of unread) readDefinitions.add(service.serviceArn)
+          return {
+            "ecs:ListServices": pages(found.length, 100),
+            "ecs:DescribeServices": pages(found.length, 10, false),
+            ...(unread.length === 0 ? {} : { "ecs:DescribeTaskDefinition": unread.length }),
+          }
+        },
       ),
     tasks: (clusterName) =>
       call(
@@ -461,6 +477,33 @@ export const makeSimulatedPorts = (
             "ecs:DescribeTasks": pages(found.length, 100, false),
           }
         },
+      ),
+    listTaskArns: (clusterName, desiredStatus) =>
+      call(
+        "ecs:ListTasks",
+        false,
+        { clusterName, desiredStatus },
+        () => {
+          world.cluster(clusterName)
+          return [...world.tasks.values()]
+            .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
+            .map((t) => t.taskArn)
+        },
+        (found) => ({ "ecs:ListTasks": pages(found.length, 100) }),
+      ),
+    describeTasks: (clusterName, taskArns) =>
+      call(
+        "ecs:DescribeTasks",
+        false,
+        { clusterName, taskArns },
+        () => {
+          world.cluster(clusterName)
+          return taskArns.flatMap((arn) => {
+            const task = world.tasks.get(arn)
+            return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
+          })
+        },
+        () => ({ "ecs:DescribeTasks": pages(taskArns.length, 100, false) }),
       ),
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
       call(

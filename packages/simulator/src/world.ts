@@ -6,7 +6,12 @@
  * steps. Calls that AWS would refuse throw a `Refusal`, which the port layer turns into an
  * `AwsCallError`. Measurements are recorded as step functions of time as the state changes.
  */
-import type { AsgLifecycleState, InstanceState, LaunchSpec } from "@ecs-ami-deploy/domain"
+import {
+  leavingLifecycleStates,
+  type AsgLifecycleState,
+  type InstanceState,
+  type LaunchSpec,
+} from "@ecs-ami-deploy/domain"
 import {
   agentReservedPorts,
   amazonOwnerId,
@@ -53,7 +58,23 @@ const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number
 
 const liveInstanceStates: ReadonlySet<InstanceState> = new Set(["pending", "running"])
 const inCapacity = (lifecycle: AsgLifecycleState): boolean =>
-  lifecycle === "Pending" || lifecycle === "InService"
+  lifecycle === "Pending" ||
+  lifecycle === "Pending:Wait" ||
+  lifecycle === "Pending:Proceed" ||
+  lifecycle === "InService"
+
+/**
+ * The terminate lifecycle hook a capacity provider with managed instance draining puts on its group:
+ * ECS drains the instance, then completes the hook (it keeps it alive with heartbeats, up to 48 h).
+ */
+const managedDrainingHook = {
+  name: "ecs-managed-draining-termination-hook",
+  transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+  heartbeatTimeoutSeconds: 3600,
+  defaultResult: "CONTINUE",
+  managedDraining: true,
+} as const
+const lifecycleHookMaxMs = 48 * 3_600_000
 
 /** Process names UpdateAutoScalingGroup's Suspend/ResumeProcesses accept. */
 export const scalingProcesses: ReadonlySet<string> = new Set([
@@ -190,6 +211,22 @@ export class World {
     }
     for (const service of scenario.services) this.createService(service)
     for (const group of scenario.groups) this.createGroup(group)
+    for (const cluster of scenario.clusters)
+      for (const unmanaged of cluster.unmanagedInstances ?? []) {
+        const firstGroup = scenario.groups.find((group) => group.clusterName === cluster.name)
+        const imageId =
+          unmanaged.imageId ??
+          firstGroup?.initialImageId ??
+          (firstGroup === undefined ? undefined : this.resolveLaunchSpec(this.group(firstGroup.name)).imageId)
+        if (imageId === undefined) continue
+        this.createInstance({
+          clusterName: cluster.name,
+          availabilityZone: unmanaged.availabilityZone,
+          imageId,
+          instanceType: unmanaged.instanceType,
+          booted: true,
+        })
+      }
     for (const cluster of this.clusters.values()) this.runScheduler(cluster.clusterName, true)
     for (const task of scenario.standaloneTasks) {
       this.runTask({
@@ -225,6 +262,7 @@ export class World {
       memory: spec.memory,
       hostPorts: spec.hostPorts ?? [],
       loadBalanced: spec.loadBalanced,
+      deregistrationDelayMs: spec.deregistrationDelayMs ?? this.timings.deregistrationDelayMs,
       placementStrategy:
         spec.placementStrategy ??
         (spec.schedulingStrategy === "REPLICA"
@@ -241,6 +279,9 @@ export class World {
   }
 
   private createGroup(spec: ScenarioGroup): void {
+    const managedDraining = [...this.clusters.values()].some((cluster) =>
+      cluster.capacityProviders.some((p) => p.asgName === spec.name && p.managedDraining),
+    )
     const group: GroupRecord = {
       name: spec.name,
       clusterName: spec.clusterName,
@@ -252,27 +293,38 @@ export class World {
       launchSpec: spec.launchSpec,
       tags: spec.tags ?? {},
       members: [],
+      lifecycleHooks: [
+        ...(spec.lifecycleHooks ?? []).map((hook) => ({ ...hook, managedDraining: false })),
+        ...(managedDraining ? [managedDrainingHook] : []),
+      ],
       reconcileScheduled: false,
       launchBlockedUntil: 0,
       overrideCursor: 0,
     }
     this.groups.set(spec.name, group)
     const standby = spec.initialStandby ?? 0
+    const inService = spec.initialInstances ?? spec.desiredCapacity
     const protectedCount = spec.initialProtected ?? 0
-    for (let index = 0; index < spec.desiredCapacity + standby; index++) {
+    const terminationProtected = spec.initialTerminationProtected ?? 0
+    for (let index = 0; index < inService + standby; index++) {
       const resolved = this.resolveLaunchSpec(group)
       const imageId = spec.initialImageId ?? resolved.imageId
       const instance = this.createInstance({
         group,
+        clusterName: group.clusterName,
         availabilityZone: this.pickLaunchZone(group),
         imageId,
         instanceType: resolved.instanceType,
         origin: resolved.origin,
         booted: true,
       })
-      if (index >= spec.desiredCapacity) instance.membership.lifecycle = "Standby"
+      if (instance.membership === undefined) continue
+      if (index >= inService) instance.membership.lifecycle = "Standby"
       if (index < protectedCount) instance.membership.protectedFromScaleIn = true
+      if (index < terminationProtected) instance.terminationProtected = true
     }
+    // A scale-out in progress: the group launches what it lacks at once.
+    if (inService < spec.desiredCapacity) this.reconcileGroup(group)
   }
 
   // ---------------------------------------------------------------- EC2
@@ -282,17 +334,19 @@ export class World {
   }
 
   private createInstance(input: {
-    readonly group: GroupRecord
+    /** Absent for an instance launched by hand into the cluster. */
+    readonly group?: GroupRecord
+    readonly clusterName: string
     readonly availabilityZone: string
     readonly imageId: string
     readonly instanceType: string
-    readonly origin: LaunchOrigin
+    readonly origin?: LaunchOrigin
     /** Starting instances are already running, InService and registered. */
     readonly booted: boolean
-  }): MemberRecord {
+  }): InstanceRecord {
     const { group } = input
     const image = this.images.get(input.imageId)
-    const instance: MemberRecord = {
+    const instance: InstanceRecord = {
       instanceId: this.newInstanceId(),
       imageId: input.imageId,
       instanceType: input.instanceType,
@@ -303,18 +357,22 @@ export class World {
       visibleAt: input.booted ? this.now : this.now + this.timings.describeVisibilityDelayMs,
       lifecycle: "on-demand",
       terminationProtected: false,
-      tags: { ...group.tags, "aws:autoscaling:groupName": group.name },
-      clusterName: group.clusterName,
-      membership: {
-        groupName: group.name,
-        lifecycle: input.booted ? "InService" : "Pending",
-        health: "Healthy",
-        protectedFromScaleIn: false,
-        origin: input.origin,
-      },
+      tags: group === undefined ? {} : { ...group.tags, "aws:autoscaling:groupName": group.name },
+      clusterName: input.clusterName,
+      ...(group === undefined
+        ? {}
+        : {
+            membership: {
+              groupName: group.name,
+              lifecycle: input.booted ? "InService" : "Pending",
+              health: "Healthy",
+              protectedFromScaleIn: false,
+              origin: input.origin ?? { kind: "attached" },
+            },
+          }),
     }
     this.instances.set(instance.instanceId, instance)
-    group.members.push(instance.instanceId)
+    group?.members.push(instance.instanceId)
     this.instancesDirty = true
     if (input.booted) this.registerContainerInstance(instance)
     else
@@ -328,15 +386,34 @@ export class World {
     if (instance.state !== "pending") return
     instance.state = "running"
     this.instancesDirty = true
-    if (instance.membership !== undefined) {
-      this.schedule(this.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
-        const membership = instance.membership
-        if (membership === undefined || membership.lifecycle !== "Pending" || instance.state !== "running")
-          return
-        membership.lifecycle = "InService"
-        this.requestGroupReconcile(membership.groupName)
-        this.advanceInstanceRefreshes()
-      })
+    const membership = instance.membership
+    if (membership !== undefined) {
+      // A launch hook nobody completes holds the instance in Pending:Wait for its heartbeat timeout.
+      const hook = this.groups
+        .get(membership.groupName)
+        ?.lifecycleHooks.find((h) => h.transition === "autoscaling:EC2_INSTANCE_LAUNCHING")
+      if (hook !== undefined) membership.lifecycle = "Pending:Wait"
+      const holdMs = hook === undefined ? 0 : hook.heartbeatTimeoutSeconds * 1000
+      this.schedule(
+        holdMs + this.timings.inServiceAfterRunningMs,
+        `in-service ${instance.instanceId}`,
+        () => {
+          const current = instance.membership
+          if (
+            !isMember(instance) ||
+            !inCapacity(current?.lifecycle ?? "Terminated") ||
+            instance.state !== "running"
+          )
+            return
+          if (hook?.defaultResult === "ABANDON") {
+            this.terminateMember(instance, "an instance launch was abandoned by its lifecycle hook")
+            return
+          }
+          instance.membership.lifecycle = "InService"
+          this.requestGroupReconcile(instance.membership.groupName)
+          this.advanceInstanceRefreshes()
+        },
+      )
     }
     const neverRegisters = this.faults.agentNeverRegisters?.imageIds.includes(instance.imageId) ?? false
     if (instance.clusterName !== undefined && !neverRegisters) {
@@ -638,7 +715,13 @@ export class World {
           `We currently do not have sufficient ${resolved.instanceType} capacity in the Availability Zones you requested (${zones.join(", ")}).`,
         )
       }
-      const instance = this.createInstance({ group, availabilityZone, ...resolved, booted: false })
+      const instance = this.createInstance({
+        group,
+        clusterName: group.clusterName,
+        availabilityZone,
+        ...resolved,
+        booted: false,
+      })
       this.recordActivity(
         group.name,
         "Successful",
@@ -716,15 +799,65 @@ export class World {
     for (let index = 0; index < count; index++) {
       const victim = this.pickScaleInVictim(group)
       if (victim === undefined) return
-      victim.membership.lifecycle = "Terminating"
-      this.recordActivity(
-        group.name,
-        "Successful",
-        `Terminating EC2 instance: ${victim.instanceId}`,
+      this.terminateMember(
+        victim,
         "an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity.",
       )
-      this.shutDown(victim, `Host EC2 (instance ${victim.instanceId}) terminated by Auto Scaling`)
     }
+  }
+
+  /**
+   * Auto Scaling terminates a member: Terminating, or Terminating:Wait while a terminate lifecycle
+   * hook holds it — ECS managed draining sets it DRAINING and completes the hook once no task but
+   * daemon tasks runs on it; a hook nobody completes runs out its heartbeat timeout. Then EC2 shuts it down.
+   */
+  private terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
+    const group = this.groups.get(instance.membership.groupName)
+    this.recordActivity(
+      instance.membership.groupName,
+      "Successful",
+      `Terminating EC2 instance: ${instance.instanceId}`,
+      cause,
+    )
+    const hook = group?.lifecycleHooks.find((h) => h.transition === "autoscaling:EC2_INSTANCE_TERMINATING")
+    const shutDown = () => {
+      if (instance.membership !== undefined) instance.membership.lifecycle = "Terminating:Proceed"
+      this.shutDown(instance, `Host EC2 (instance ${instance.instanceId}) terminated by ${by}`)
+    }
+    if (hook === undefined) {
+      instance.membership.lifecycle = "Terminating"
+      this.shutDown(instance, `Host EC2 (instance ${instance.instanceId}) terminated by ${by}`)
+      return
+    }
+    instance.membership.lifecycle = "Terminating:Wait"
+    this.instancesDirty = true
+    if (!hook.managedDraining) {
+      this.schedule(hook.heartbeatTimeoutSeconds * 1000, `hook timeout ${instance.instanceId}`, shutDown)
+      return
+    }
+    const heldUntil = this.now + lifecycleHookMaxMs
+    const container = this.containerInstanceOf(instance)
+    if (container?.status === "ACTIVE") {
+      container.status = "DRAINING"
+      this.requestScheduler(container.clusterName)
+    }
+    const check = () => {
+      if (instance.state !== "running" && instance.state !== "pending") return
+      const ci = this.containerInstanceOf(instance)
+      const busy =
+        ci !== undefined &&
+        [...ci.taskArns].some((arn) => {
+          const task = this.tasks.get(arn)
+          const service = task?.serviceKey === undefined ? undefined : this.services.get(task.serviceKey)
+          return (
+            task !== undefined && task.lastStatus !== "STOPPED" && service?.schedulingStrategy !== "DAEMON"
+          )
+        })
+      if (!busy || this.now >= heldUntil) shutDown()
+      else
+        this.schedule(this.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
+    }
+    this.schedule(this.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
   }
 
   /**
@@ -957,16 +1090,16 @@ export class World {
 
   terminateInstanceInGroup(instanceId: string, decrement: boolean): void {
     const instance = this.instances.get(instanceId)
-    const membership = instance?.membership
-    if (instance === undefined || membership === undefined) {
+    if (!isMember(instance)) {
       throw new Refusal(
         "invalid-parameter",
         "ValidationError",
         `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
       )
     }
+    const membership = instance.membership
     const group = this.group(membership.groupName)
-    if (membership.lifecycle === "Terminating") {
+    if (leavingLifecycleStates.has(membership.lifecycle)) {
       throw new Refusal(
         "conflict",
         "ScalingActivityInProgress",
@@ -981,14 +1114,7 @@ export class World {
       )
     }
     if (decrement && inCapacity(membership.lifecycle)) group.desiredCapacity--
-    membership.lifecycle = "Terminating"
-    this.recordActivity(
-      group.name,
-      "Successful",
-      `Terminating EC2 instance: ${instanceId}`,
-      "an instance was taken out of service in response to a user request",
-    )
-    this.shutDown(instance, `Host EC2 (instance ${instanceId}) terminated by Auto Scaling`)
+    this.terminateMember(instance, "an instance was taken out of service in response to a user request")
     this.requestGroupReconcile(group.name)
   }
 
@@ -1123,15 +1249,12 @@ export class World {
     const batch = Math.max(1, members.length - minHealthy)
     for (const instanceId of stillOld.slice(0, batch)) {
       const instance = this.instances.get(instanceId)
-      if (instance?.membership === undefined) continue
-      instance.membership.lifecycle = "Terminating"
-      this.recordActivity(
-        group.name,
-        "Successful",
-        `Terminating EC2 instance: ${instanceId}`,
+      if (!isMember(instance)) continue
+      this.terminateMember(
+        instance,
         "an instance was taken out of service in response to an instance refresh.",
+        "an instance refresh",
       )
-      this.shutDown(instance, `Host EC2 (instance ${instanceId}) terminated by an instance refresh`)
       refresh.replaced++
     }
     this.requestGroupReconcile(group.name)
@@ -1386,7 +1509,7 @@ export class World {
     task.lastStatus = "DEACTIVATING"
     const service = task.serviceKey === undefined ? undefined : this.services.get(task.serviceKey)
     const deactivating =
-      service?.loadBalanced === true ? this.timings.deregistrationDelayMs : this.timings.deactivatingMs
+      service?.loadBalanced === true ? service.deregistrationDelayMs : this.timings.deactivatingMs
     this.schedule(deactivating, `stopping ${task.taskArn}`, () => {
       if (task.lastStatus !== "DEACTIVATING") return
       task.lastStatus = "STOPPING"
@@ -1611,16 +1734,34 @@ export class World {
           loss.instanceId ??
           (loss.groupName === undefined
             ? undefined
-            : this.capacityMembers(this.groups.get(loss.groupName) ?? this.group(loss.groupName)).find(
-                (i) => i.state === "running",
-              )?.instanceId)
-        if (id !== undefined) this.loseInstance(id)
+            : this.capacityMembers(this.group(loss.groupName)).find((i) => i.state === "running")?.instanceId)
+        if (id === undefined) return
+        if (loss.noticeMs === undefined) {
+          this.loseInstance(id)
+          return
+        }
+        // A Spot interruption notice: the ECS agent drains the instance, EC2 reclaims it when the notice ends.
+        const instance = this.instances.get(id)
+        const container = instance === undefined ? undefined : this.containerInstanceOf(instance)
+        if (container?.status === "ACTIVE") {
+          container.status = "DRAINING"
+          this.requestScheduler(container.clusterName)
+        }
+        this.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => this.loseInstance(id))
       })
     }
     for (const change of this.faults.desiredCapacityChanges ?? []) {
-      this.schedule(change.atMs, "fault: desired capacity changed", () =>
-        this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity),
-      )
+      const process =
+        change.by === "scaling-policy"
+          ? "AlarmNotification"
+          : change.by === "scheduled-action"
+            ? "ScheduledActions"
+            : undefined
+      this.schedule(change.atMs, "fault: desired capacity changed", () => {
+        const group = this.group(change.groupName)
+        if (process !== undefined && group.suspendedProcesses.has(process)) return
+        this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity)
+      })
     }
   }
 
@@ -1660,7 +1801,9 @@ export class World {
     }
     if (provider.managedTerminationProtection)
       for (const member of members) member.membership.protectedFromScaleIn = busy(member)
-    if (!provider.managedScaling) return
+    // Managed scaling acts through a target tracking policy, whose CloudWatch alarms reach the group
+    // only while its AlarmNotification process runs.
+    if (!provider.managedScaling || group.suspendedProcesses.has("AlarmNotification")) return
     const waiting = [...this.tasks.values()].some(
       (t) =>
         t.clusterName === cluster.clusterName &&

@@ -1,0 +1,92 @@
+/**
+ * The summary a rollout invocation ends with: how long the run has taken so far, how many of its old
+ * instances were replaced, which instances it left and why, the extra capacity it asked for, and the
+ * AWS requests this invocation sent. It is folded from the run's whole event log, so a resumed run is
+ * summarised from its start, not from the resume.
+ */
+import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
+import { formatDuration } from "@ecs-ami-deploy/domain"
+import { applyEvent, emptyProgress } from "./progress.ts"
+
+export interface SkippedInstance {
+  readonly instanceId: string
+  readonly reason: string
+}
+
+export interface RunSummary {
+  readonly runId: string
+  /** From the run's start to its last event, on the run's clock. */
+  readonly durationMs: number
+  readonly oldInstances: number
+  readonly replaced: number
+  /** Instances the run leaves on their image, each with why. */
+  readonly skipped: ReadonlyArray<SkippedInstance>
+  /** The most instances asked for above a group's desired count at the start. */
+  readonly peakExtraInstances: number
+  /** Requests this invocation sent to AWS (simulated ones under --simulator), when the target counts them. */
+  readonly awsRequests: number | undefined
+}
+
+/**
+ * Why an old instance is still there once the run ended `outcome`: a forward run that succeeded
+ * leaves only the instances `--standalone-tasks skip-instance` kept (the fleet audit allows no
+ * other); after any other end the result's own message lists the fleet, and a suspended run is not
+ * done yet.
+ */
+const leftReason = (outcome: RunOutcome | "suspended"): string | undefined =>
+  outcome === "succeeded" ? "standalone tasks run there (--standalone-tasks skip-instance)" : undefined
+
+/** Folds a run's events into its summary; `skippedAtStart` are the instances the plan left out, with reasons. */
+export const summarizeRun = (
+  events: ReadonlyArray<RunEvent>,
+  options: {
+    readonly skippedAtStart?: ReadonlyArray<SkippedInstance>
+    readonly awsRequests: number | undefined
+  },
+): RunSummary => {
+  const model = events.reduce(applyEvent, emptyProgress)
+  const finished = events.findLast((event) => event._tag === "RunFinished")
+  const reason = leftReason(finished?._tag === "RunFinished" ? finished.outcome : "suspended")
+  const left =
+    reason === undefined
+      ? []
+      : [...model.oldInstanceIds]
+          .filter((id) => !model.terminated.has(id))
+          .map((instanceId) => ({ instanceId, reason }))
+  return {
+    runId: model.runId ?? "",
+    durationMs: model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt,
+    oldInstances: model.oldInstances,
+    replaced: model.terminated.size,
+    skipped: [...(options.skippedAtStart ?? []), ...left],
+    peakExtraInstances: model.newRequested,
+    awsRequests: options.awsRequests,
+  }
+}
+
+const row = (label: string, value: string) => `  ${label.padEnd(16)}${value}`
+
+/** The summary as text lines; `moreRows` are figures a caller adds (label, value), aligned with the rest. */
+export const summaryLines = (
+  summary: RunSummary,
+  moreRows: ReadonlyArray<readonly [string, string]> = [],
+): ReadonlyArray<string> => [
+  `summary of run ${summary.runId}`,
+  row("duration", formatDuration(summary.durationMs)),
+  row("replaced", `${summary.replaced} of ${summary.oldInstances} old instance(s)`),
+  ...(summary.skipped.length === 0
+    ? [row("skipped", "none")]
+    : summary.skipped.map((skip, index) =>
+        row(index === 0 ? "skipped" : "", `${skip.instanceId}: ${skip.reason}`),
+      )),
+  row(
+    "extra capacity",
+    summary.peakExtraInstances === 0
+      ? "none asked for"
+      : `up to +${summary.peakExtraInstances} instance(s) above a group's desired count`,
+  ),
+  ...(summary.awsRequests === undefined
+    ? []
+    : [row("AWS requests", `${summary.awsRequests} (this invocation)`)]),
+  ...moreRows.map(([label, value]) => row(label, value)),
+]

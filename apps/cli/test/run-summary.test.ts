@@ -1,0 +1,155 @@
+/**
+ * How a rollout invocation looks on a terminal and how it ends: every step stays in the scrollback
+ * (the figures block is redrawn under it, never over it), and the run's summary closes the output —
+ * duration, instances replaced, skipped with reasons, extra capacity, AWS requests — folded from the
+ * whole event log, so a resumed run is summarised from its start.
+ */
+import { describe, expect, it } from "vitest"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { scenarios } from "ecs-ami-deploy/simulator"
+import { ExitCode } from "../src/failure.ts"
+import { journaledCalls, jsonLines, runInProcess, tempDir } from "./support.ts"
+
+const world = ["--simulator", "small", "--simulator-state", "world.jsonl"]
+const cluster = ["--cluster", "small-cluster"]
+
+/**
+ * What stays on a terminal after the output: each "cursor up n lines, clear to the end" removes the
+ * last n lines written, as a terminal does.
+ */
+const escape = String.fromCharCode(27)
+const eraseLines = new RegExp(`(${escape}\\[\\d+A${escape}\\[0J)`)
+const scrollback = (output: string): ReadonlyArray<string> => {
+  const lines: Array<string> = []
+  let pending = ""
+  for (const part of output.split(eraseLines)) {
+    const erase = new RegExp(`^${escape}\\[(\\d+)A${escape}\\[0J$`).exec(part)
+    if (erase !== null) {
+      lines.splice(lines.length - Number(erase[1]))
+      continue
+    }
+    const pieces = (pending + part).split("\n")
+    pending = pieces.pop() ?? ""
+    lines.push(...pieces)
+  }
+  return lines
+}
+
+interface Summary {
+  readonly runId: string
+  readonly durationMs: number
+  readonly oldInstances: number
+  readonly replaced: number
+  readonly skipped: ReadonlyArray<{ readonly instanceId: string; readonly reason: string }>
+  readonly peakExtraInstances: number
+  readonly awsRequests: number
+}
+const summaryIn = (stdout: string) =>
+  jsonLines(stdout).find((line) => line["type"] === "summary")?.["summary"] as Summary
+
+describe("progress on a terminal", () => {
+  it("keeps every drain and terminate step in the scrollback and ends with the run's summary", async () => {
+    const cwd = tempDir("scrollback")
+    const run = await runInProcess(["upgrade-cluster", ...cluster, ...world], {
+      cwd,
+      interactive: true,
+      answer: true,
+    })
+    expect(run.code).toBe(ExitCode.success)
+    const screen = scrollback(run.stdout)
+    const drains = journaledCalls(join(cwd, "world.jsonl")).filter(
+      (call) => call.method === "updateContainerInstancesState",
+    )
+    expect(drains.length).toBeGreaterThan(0)
+    // Each wave's drain and terminate line is on screen once the run is over.
+    expect(screen.filter((row) => /^\[\+\S+\] DrainInstances: /.test(row))).toHaveLength(drains.length)
+    expect(screen.filter((row) => /^\[\+\S+\] TerminateInstances: /.test(row)).length).toBeGreaterThan(0)
+    const summaryAt = screen.findIndex((row) => row.startsWith("summary of run "))
+    expect(summaryAt).toBeGreaterThan(0)
+    expect(screen.slice(summaryAt)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {2}duration {8}\d/),
+        "  replaced        4 of 4 old instance(s)",
+        "  skipped         none",
+        expect.stringMatching(/^ {2}extra capacity {2}up to \+\d+ instance/),
+        expect.stringMatching(/^ {2}AWS requests {4}\d+ \(this invocation\)$/),
+      ]),
+    )
+  })
+})
+
+describe("the summary a run ends with", () => {
+  it("counts the outdated instances replaced, names the skipped ones with their reason, and the AWS requests sent", async () => {
+    const cwd = tempDir("summary")
+    writeFileSync(
+      join(cwd, "protected.json"),
+      JSON.stringify({
+        ...scenarios.small,
+        name: "protected",
+        groups: scenarios.small.groups.map((group) => ({ ...group, initialProtected: 1 })),
+      }),
+    )
+    const sim = ["--simulator", "protected.json", "--simulator-state", "world.jsonl"]
+    const plan = await runInProcess(
+      ["plan", ...cluster, ...sim, "--protected-instances", "skip", "-o", "json"],
+      { cwd },
+    )
+    const planned = jsonLines(plan.stdout)[0]?.["plan"] as {
+      groups: ReadonlyArray<{
+        outdatedInstanceIds: ReadonlyArray<string>
+        skippedInstances: ReadonlyArray<{ instanceId: string; reason: string }>
+      }>
+    }
+    const skippedByPlan = planned.groups.flatMap((group) => group.skippedInstances)
+    expect(skippedByPlan).toHaveLength(1)
+    const run = await runInProcess(
+      // The state file holds the world now: no --simulator again.
+      [
+        "upgrade-cluster",
+        ...cluster,
+        "--simulator-state",
+        "world.jsonl",
+        "--protected-instances",
+        "skip",
+        "--yes",
+        "-o",
+        "json",
+      ],
+      { cwd },
+    )
+    // How the fleet audit rates a run that leaves a protected instance is not this test's subject.
+    expect([ExitCode.success, ExitCode.mixedFleet]).toContain(run.code)
+    const summary = summaryIn(run.stdout)
+    // Every instance the plan called outdated was replaced; the protected one was left, with its reason.
+    const outdated = planned.groups.flatMap((group) => group.outdatedInstanceIds)
+    expect(outdated.length).toBeGreaterThan(0)
+    expect(summary.oldInstances).toBe(outdated.length)
+    expect(summary.replaced).toBe(outdated.length)
+    expect(summary.skipped).toEqual(skippedByPlan)
+    expect(summary.awsRequests).toBeGreaterThan(0)
+    expect(summary.peakExtraInstances).toBeGreaterThan(0)
+  })
+
+  it("after a resume, covers the whole run from its start, not only the resumed part", async () => {
+    const cwd = tempDir("summary-resume")
+    const first = await runInProcess(
+      ["upgrade-cluster", ...cluster, ...world, "--yes", "--max-run-time", "3m", "-o", "json"],
+      { cwd },
+    )
+    expect(first.code).toBe(ExitCode.suspended)
+    const suspended = summaryIn(first.stdout)
+    expect(suspended.replaced).toBeLessThan(suspended.oldInstances)
+    const resumed = await runInProcess(["resume", ...cluster, ...world, "-o", "json"], { cwd })
+    expect(resumed.code).toBe(ExitCode.success)
+    const whole = summaryIn(resumed.stdout)
+    expect(whole.runId).toBe(suspended.runId)
+    expect(whole.replaced).toBe(whole.oldInstances)
+    expect(whole.durationMs).toBeGreaterThan(suspended.durationMs)
+    const events = jsonLines(resumed.stdout).filter((line) => line["type"] === "event")
+    const firstResumedAt = (events[0]?.["event"] as { at: number }).at
+    const lastAt = (events.at(-1)?.["event"] as { at: number }).at
+    // Longer than the resumed part alone: it counts from the run's start.
+    expect(whole.durationMs).toBeGreaterThan(lastAt - firstResumedAt)
+  })
+})
