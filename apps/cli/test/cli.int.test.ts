@@ -226,7 +226,8 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(stopped.code).toBe(ExitCode.suspended)
 
       const open = await runInProcess(["status", ...cluster, ...world], { cwd })
-      expect(open.stdout).toMatch(/status +open \(running\)/)
+      // Suspended, not "running": nobody holds the lock; resume continues it.
+      expect(open.stdout).toMatch(/state +suspended since \S+: stopped before the deadline/)
 
       // Continuing an open run off a terminal needs --yes, exactly as starting one does.
       const unconfirmed = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd })
@@ -307,7 +308,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(rolledBack.stdout).toMatch(/run small-cluster-\S+ rolled-back/)
       expect(rolledBack.code).toBe(ExitCode.rolledBack)
       const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
-      expect(status.stdout).toMatch(/status +rolled-back/)
+      expect(status.stdout).toMatch(/state +finished rolled-back at \S+Z, after \d/)
       expect(status.stdout).toMatch(/rolling-back +[1-9]\d* +0 +0 /)
     },
     processTimeout,

@@ -53,6 +53,7 @@ import {
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
+  heldLease,
   leaseOf,
   newestFirst,
   type LockRecord,
@@ -364,6 +365,7 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
     })
 
   return EventLog.of({
+    lock: (cluster) => Effect.map(readLock(cluster), heldLease),
     acquire: (input) =>
       Effect.gen(function* () {
         const key = lockPk(input)

@@ -34,6 +34,7 @@ import {
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
+  heldLease,
   leaseOf,
   newestFirst,
   summarizeRun,
@@ -327,6 +328,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
     Effect.flatMap(readLock(lease), (record) => Effect.fromResult(checkLeaseCurrent(record, lease)))
 
   return EventLog.of({
+    lock: (cluster) => Effect.map(readLock(cluster), heldLease),
     acquire: (input) =>
       writing(
         Effect.gen(function* () {

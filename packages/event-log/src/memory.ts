@@ -12,6 +12,7 @@ import {
   acquireLock,
   belongsTo,
   clusterKey,
+  heldLease,
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
@@ -69,6 +70,7 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
       atomically(() =>
         Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs })),
       ),
+    lock: (cluster) => Effect.sync(() => heldLease(storage.locks.get(clusterKey(cluster)))),
     release: (lease) =>
       Effect.sync(() => {
         const current = currentLease(lease)

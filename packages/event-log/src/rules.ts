@@ -101,6 +101,10 @@ export const leaseOf = (record: LockRecord): Lease => ({
   expiresAt: record.expiresAt,
 })
 
+/** The lease a stored lock stands for, if it is held (taken and not released); an expired one included. */
+export const heldLease = (record: LockRecord | undefined): Lease | undefined =>
+  record === undefined || record.released ? undefined : leaseOf(record)
+
 /** The sequence number a run's first event carries; the planner's initial state has `lastSeq` one below. */
 export const FIRST_SEQ = 0
 

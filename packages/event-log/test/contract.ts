@@ -111,6 +111,22 @@ export const eventLogContract = <E>(
     )
 
     it.live(
+      "lock reads who holds the cluster's lock and until when: nothing before, the lease while held (renewed included), nothing once released",
+      () =>
+        Effect.gen(function* () {
+          const { log } = yield* setup
+          expect(yield* log.lock(cluster("prod"))).toBeUndefined()
+          const lease = yield* acquire(log, "executor-a")
+          expect(yield* log.lock(cluster("prod"))).toEqual(lease)
+          const renewed = yield* log.renew(lease, { leaseMs: LEASE_MS, now: T0 + 1_000 })
+          expect(yield* log.lock(cluster("prod"))).toEqual(renewed)
+          expect(yield* log.lock(cluster("staging"))).toBeUndefined()
+          yield* log.release(renewed)
+          expect(yield* log.lock(cluster("prod"))).toBeUndefined()
+        }),
+    )
+
+    it.live(
       "given a live lease whose holder is known dead, when another replaces exactly that lease, then it takes over at once; a lease renewed since is not replaced",
       () =>
         Effect.gen(function* () {

@@ -77,6 +77,11 @@ export class EventLog extends Context.Service<
       lease: Lease,
       events: ReadonlyArray<RunEvent>,
     ) => Effect.Effect<void, SequenceConflict | StaleLease | LogError>
+    /**
+     * Who holds the cluster's lock and until when, read only (for `status`): `undefined` when it was
+     * never taken or was released. An expiry in the past means its holder stopped renewing.
+     */
+    readonly lock: (cluster: ClusterRef) => Effect.Effect<Lease | undefined, LogError>
     /** Every event of the run in sequence order (empty for an unknown run). */
     readonly load: (runId: string) => Effect.Effect<ReadonlyArray<RunEvent>, LogError>
     /** The cluster's runs (and those recorded before runs were keyed by account and Region), newest first. */
