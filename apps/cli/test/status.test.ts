@@ -144,9 +144,20 @@ describe("status --watch", () => {
   it("follows the run another invocation drives, prints its steps as they are recorded, and exits with the run's exit code once it ends", async () => {
     const cwd = tempDir("status-watch")
     await suspendedRun(cwd)
-    // The watcher reads only the event log (no simulated world of its own); the resume drives the run.
+    // The watcher reads the event log the resume writes; its own fresh simulated world only answers who
+    // and where it is (STS: the simulator's default account and Region, which key the runs).
     const watching = runInProcess(
-      ["status", ...cluster, "--event-log", "runs", "--watch", "--watch-interval", "20ms"],
+      [
+        "status",
+        ...cluster,
+        "--simulator",
+        "small",
+        "--event-log",
+        "runs",
+        "--watch",
+        "--watch-interval",
+        "20ms",
+      ],
       { cwd },
     )
     const resumed = await runInProcess(["resume", ...cluster, ...world], { cwd })
