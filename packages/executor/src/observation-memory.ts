@@ -3,8 +3,9 @@
  * what can have changed since the last one:
  *
  * - data that does not change under a run: the cluster and its capacity providers, the image each
- *   launch spec resolves to, and the images themselves — read again after any command of ours (the
- *   run's own UpdateLaunchSpec changes what a launch spec resolves to) and at least every
+ *   launch spec resolves to, and the images themselves — what a launch spec resolves to is read again
+ *   after any command of ours that writes one (UpdateLaunchSpec, RestoreLaunchSpec, CleanupLaunchSpecs),
+ *   and all of it at least every
  *   `STATIC_DATA_MAX_AGE_MS`, so a change made by someone else is still seen within minutes;
  * - the tasks seen so far. A poll lists only the tasks ECS wants RUNNING and describes them together
  *   with the known tasks that were not yet STOPPED (a draining task's desired status is STOPPED, so
@@ -13,13 +14,19 @@
  *   `STOPPED_LIST_INTERVAL_MS`, which finds the tasks that started and stopped between two polls (a
  *   new image whose tasks crash at once) and drops the stopped tasks ECS has forgotten.
  */
-import type { Image, Task } from "@ecs-ami-deploy/domain"
+import type { Command, Image, Task } from "@ecs-ami-deploy/domain"
 import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
 
 /** The longest time data that does not change under a run is used before it is read again. */
 export const STATIC_DATA_MAX_AGE_MS = 5 * 60_000
 /** How often the cluster's STOPPED tasks are listed again. */
 export const STOPPED_LIST_INTERVAL_MS = 60_000
+
+const launchSpecCommands: ReadonlySet<Command["_tag"]> = new Set([
+  "UpdateLaunchSpec",
+  "RestoreLaunchSpec",
+  "CleanupLaunchSpecs",
+])
 
 export interface ClusterView {
   readonly cluster: ClusterDescription
@@ -43,9 +50,9 @@ export class ObservationMemory {
     this.staticReadAt = now
   }
 
-  /** After a command of ours: what a launch spec resolves to may have changed. */
-  commandIssued(): void {
-    this.launchSpecImages.clear()
+  /** Before a command of ours: one that writes a launch spec changes what it resolves to. */
+  commandIssued(command: Command): void {
+    if (launchSpecCommands.has(command._tag)) this.launchSpecImages.clear()
   }
 
   /** Whether the next observation lists the STOPPED tasks again. */

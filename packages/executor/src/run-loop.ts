@@ -393,8 +393,8 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
       yield* observer.decided(decision, phaseOf(decision))
       switch (decision._tag) {
         case "Act":
-          memory.commandIssued()
           for (const command of decision.commands) {
+            memory.commandIssued(command)
             const outcome = yield* issue(invocation, journal, state, command)
             if (outcome === "out-of-time")
               return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))

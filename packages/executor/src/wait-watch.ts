@@ -11,11 +11,13 @@
  *   launching, then the cluster's count of registered instances (one DescribeClusters) until every
  *   InService member can have registered.
  *
- * How often: every poll interval while something can finish soon. While every watched task is
- * DEACTIVATING — its load balancer's deregistration delay, during which nothing can finish — the
- * next look is one poll interval before the earliest end expected: from the delay this invocation
- * has already seen for the task's service, else from AWS's default deregistration delay (300 s),
- * and never later than a fifth of the time the task has spent DEACTIVATING (at most 30 s), so a
+ * How often: every poll interval while a task may stop soon. A task still RUNNING waits for its
+ * replacement to be healthy and then DEACTIVATES for its load balancer's deregistration delay —
+ * nothing finishes while it waits: it is looked at again after a fifth of the time it has waited (at
+ * least a poll interval, at most 30 s). A DEACTIVATING task is looked at one poll interval before the
+ * earliest end expected (counted from the last look before it DEACTIVATED): from the delay this
+ * invocation has already seen for its service, else from AWS's default deregistration delay (300 s)
+ * but then never later than a fifth of the time it has spent DEACTIVATING (at most 30 s), so a
  * shorter delay is noticed soon after it ends.
  */
 import { Clock, Effect } from "effect"
@@ -24,7 +26,7 @@ import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
 import type { ObservationMemory } from "./observation-memory.ts"
 
 /** The longest a watch goes without a full observation. */
-export const WATCH_MAX_MS = 120_000
+export const WATCH_MAX_MS = 180_000
 /** AWS's default target group deregistration delay (aws-facts.md): the first guess of a DEACTIVATING task's end. */
 export const DEFAULT_DEREGISTRATION_DELAY_MS = 300_000
 /** Without a known delay, the next look comes after at most this share of the time spent DEACTIVATING... */
@@ -54,10 +56,15 @@ export const tasksOnDrainingOldInstances = (
 }
 
 /**
- * When DEACTIVATING tasks were first and last seen so, and the shortest delay each service's tasks
- * have been seen to need (last sighting while DEACTIVATING minus the first: a lower estimate).
+ * What the watch has seen of each task: when it was first seen waiting (RUNNING on a draining
+ * instance, for its replacement), the last look before it was DEACTIVATING (the earliest its
+ * deactivation can have started), the first and last looks while DEACTIVATING, and per service the
+ * shortest delay its tasks have been seen to need (last look while DEACTIVATING minus the first: a
+ * lower estimate).
  */
 export class DeactivationClock {
+  private readonly waitingSince = new Map<string, number>()
+  private readonly lookBefore = new Map<string, number>()
   private readonly firstSeen = new Map<string, number>()
   private readonly lastSeen = new Map<string, number>()
   private readonly learned = new Map<string, number>()
@@ -73,21 +80,26 @@ export class DeactivationClock {
         this.learned.set(task.group, Math.max(seen, this.learned.get(task.group) ?? 0))
         this.firstSeen.delete(task.taskArn)
         this.lastSeen.delete(task.taskArn)
+      } else {
+        if (!this.waitingSince.has(task.taskArn)) this.waitingSince.set(task.taskArn, at)
+        this.lookBefore.set(task.taskArn, at)
       }
     }
   }
 
   /** How long to wait before looking at `tasks` (none STOPPED) again. */
   nextLookMs(tasks: ReadonlyArray<Task>, now: number, pollIntervalMs: number): number {
-    if (tasks.length === 0 || tasks.some((task) => task.lastStatus !== "DEACTIVATING")) return pollIntervalMs
+    const unknownStep = (since: number) =>
+      Math.min(UNKNOWN_DELAY_MAX_STEP_MS, (now - since) * UNKNOWN_DELAY_FRACTION)
     const waits = tasks.map((task) => {
+      if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING")
+        return unknownStep(this.waitingSince.get(task.taskArn) ?? now)
+      if (task.lastStatus !== "DEACTIVATING") return pollIntervalMs
       const first = this.firstSeen.get(task.taskArn) ?? now
+      const started = this.lookBefore.get(task.taskArn) ?? first
       const learned = this.learned.get(task.group)
-      const expectedEnd = first + (learned ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs
-      const untilExpected = expectedEnd - now
-      return learned !== undefined
-        ? untilExpected
-        : Math.min(untilExpected, Math.min(UNKNOWN_DELAY_MAX_STEP_MS, (now - first) * UNKNOWN_DELAY_FRACTION))
+      const untilExpected = started + (learned ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs - now
+      return learned !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(first))
     })
     return Math.max(pollIntervalMs, Math.min(...waits))
   }

@@ -26,7 +26,7 @@ const rollOut = async (scenario: string) => {
 }
 
 describe("observing a rollout economically", () => {
-  it("given standard-20, when rolled out, then it succeeds with no service below its floor, reads each task definition once, lists STOPPED tasks at most once a minute and observes the whole cluster far less often than every poll", async () => {
+  it("given standard-20, when rolled out, then it succeeds with no service below its floor, reads each task definition once, terminates in batches, lists STOPPED tasks at most once a minute and observes the whole cluster far less often than every poll", async () => {
     const { world, exit, calls } = await rollOut("standard-20")
     expect(Exit.isSuccess(exit) && exit.value._tag === "Finished" && exit.value.outcome).toBe("succeeded")
     const end = endState(world)
@@ -36,6 +36,10 @@ describe("observing a rollout economically", () => {
     const requests = world.simulation.metrics().apiCalls.awsRequestsByAction
     const services = world.simulation.scenario.services.length
     expect(requests["ecs:DescribeTaskDefinition"]).toBe(services)
+    // Terminations in batches: members detached 20 a request and terminated by EC2, never one request per instance.
+    expect(requests["autoscaling:TerminateInstanceInAutoScalingGroup"]).toBeUndefined()
+    const terminations = calls.filter((call) => call.operation === "ec2:TerminateInstances").length
+    expect(requests["autoscaling:DetachInstances"]).toBe(terminations)
 
     const stoppedLists = calls
       .filter(
@@ -65,7 +69,7 @@ const task = (taskArn: string, lastStatus: Task["lastStatus"], group = "service:
   group,
   serviceName: group.slice("service:".length),
   lastStatus,
-  desiredStatus: "STOPPED",
+  desiredStatus: lastStatus === "RUNNING" ? "RUNNING" : "STOPPED",
   healthStatus: "UNKNOWN",
   cpu: 256,
   memory: 512,
@@ -104,5 +108,18 @@ describe("DeactivationClock", () => {
     const other = [task("c", "DEACTIVATING", "service:api")]
     clock.see(other, 100_000)
     expect(clock.nextLookMs(other, 100_000, poll)).toBe(poll)
+  })
+
+  it("given a task waiting on a draining instance for its replacement, when asked, then the look comes after a fifth of its wait, and once it DEACTIVATES its end is counted from the last look before", () => {
+    const clock = new DeactivationClock()
+    clock.see([task("old", "DEACTIVATING")], 0)
+    clock.see([task("old", "DEACTIVATING")], 100_000)
+    clock.see([task("old", "STOPPED")], 105_000)
+    clock.see([task("a", "RUNNING")], 0)
+    expect(clock.nextLookMs([task("a", "RUNNING")], 100_000, poll)).toBe(20_000)
+    clock.see([task("a", "RUNNING")], 120_000)
+    const deactivating = [task("a", "DEACTIVATING")]
+    clock.see(deactivating, 150_000)
+    expect(clock.nextLookMs(deactivating, 150_000, poll)).toBe(120_000 + 100_000 - poll - 150_000)
   })
 })
