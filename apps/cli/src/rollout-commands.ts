@@ -191,7 +191,7 @@ const upgradeCommand = Command.make(
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
             )
-          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(
+          const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
             Effect.map((runs) => runs.find((run) => run.status === "open")),
           )
           if (open === undefined) {
@@ -431,6 +431,7 @@ const wallClockWait = (millis: number) =>
 const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: number, intervalMs: number) =>
   Effect.gen(function* () {
     const log = yield* EventLog
+    const { accountId, region } = yield* Rollout.callerIdentity()
     // Every event goes through the formatter once, in order (it keeps the run's start and commands); only those after `seen` are printed.
     const lineOf = eventLineFormatter()
     let formatted = 0
@@ -443,7 +444,11 @@ const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: numbe
       }
       formatted = events.length
       const now = yield* Clock.currentTimeMillis
-      const condition = runConditionOf(events, yield* log.lock(cluster), now)
+      const condition = runConditionOf(
+        events,
+        yield* log.lock({ accountId, region, clusterName: cluster }),
+        now,
+      )
       if (condition._tag !== lastCondition) {
         lastCondition = condition._tag
         yield* line(
@@ -536,7 +541,7 @@ const historyCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const log = yield* EventLog
-          const runs = yield* log.runs(flags.cluster)
+          const runs = yield* Rollout.clusterRuns(flags.cluster)
           const wanted = Option.getOrUndefined(flags.run)
           const chosen =
             wanted !== undefined
