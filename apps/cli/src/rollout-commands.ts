@@ -435,7 +435,7 @@ const noRunsLine = (cluster: string, target: Target) =>
   Effect.map(
     whereOf(target),
     (where) =>
-      `no runs recorded for ${cluster} (${where}) in ${target.eventLogLocation}; a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
+      `no runs recorded for ${cluster} in ${target.eventLogLocation} (${where}); a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
   )
 
 /**

@@ -13,7 +13,7 @@ import {
   type RolloutEnvironment,
   silentNotifier,
 } from "ecs-ami-deploy"
-import { resolveAwsLocation } from "./aws-profile.ts"
+import { type AwsLocation, resolveAwsLocation } from "./aws-profile.ts"
 import { ConsoleIo } from "./console-io.ts"
 import { type CliFailure, toCliFailure, usageError } from "./failure.ts"
 import { parseDuration, type TargetFlags } from "./flags.ts"
@@ -37,6 +37,14 @@ const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
  * The profile and Region the flags, the environment and the shared config file name (see
  * aws-profile.ts), the Region checked for shape (a typo must not reach the SDK's endpoint lookup).
  */
+/** Where a Region that is not --region's came from, for the message refusing it. */
+const sourceOf = (location: AwsLocation): string =>
+  location.regionSource === "--region"
+    ? ""
+    : location.regionSource === "profile"
+      ? ` (from the region of profile ${location.profile ?? "default"} in the shared config file)`
+      : ` (from ${location.regionSource})`
+
 const awsLocationOf = (flags: TargetFlags, env: Readonly<Record<string, string | undefined>>) => {
   const location = resolveAwsLocation(
     { profile: Option.getOrUndefined(flags.profile), region: Option.getOrUndefined(flags.region) },
@@ -46,7 +54,7 @@ const awsLocationOf = (flags: TargetFlags, env: Readonly<Record<string, string |
     ? Effect.succeed(location)
     : Effect.fail(
         usageError(
-          `"${location.region}" (from ${location.regionSource === "profile" ? `the region of profile ${location.profile ?? "default"} in the shared config file` : location.regionSource}) is not an AWS Region`,
+          `"${location.region}"${sourceOf(location)} is not an AWS Region`,
           "give a Region code such as us-east-1 or eu-west-3 with --region",
         ),
       )

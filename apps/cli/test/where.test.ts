@@ -133,7 +133,7 @@ describe("the account, Region and profile shown", () => {
 
     const status = await runInProcess(["status", "--cluster", "small-cluster", ...world], { cwd })
     expect(status.stdout).toContain(
-      "no runs recorded for small-cluster (account 210987654321, Region eu-west-1, simulated)",
+      "no runs recorded for small-cluster in runs (account 210987654321, Region eu-west-1, simulated)",
     )
   })
 })
