@@ -28,12 +28,14 @@ export const builtInScenariosText = scenarioNames.join(", ")
 export const targetFlags = {
   profile: Flag.String("profile").pipe(
     Flag.withAlias("p"),
-    Flag.withDescription("AWS profile (default: the SDK's default chain)"),
+    Flag.withDescription("AWS profile (default: AWS_PROFILE, else the SDK's default chain)"),
     Flag.optional,
   ),
   region: Flag.String("region").pipe(
     Flag.withAlias("r"),
-    Flag.withDescription("AWS Region (default: AWS_REGION, else us-east-1 as the Go tool)"),
+    Flag.withDescription(
+      "AWS Region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region in ~/.aws/config, else us-east-1)",
+    ),
     Flag.optional,
   ),
   eventLog: Flag.String("event-log").pipe(
