@@ -6,7 +6,10 @@ import type { RunResult } from "ecs-ami-deploy"
 import type { RunOutcome } from "@ecs-ami-deploy/domain"
 import { type ExitCode, ExitCode as Codes } from "./failure.ts"
 
-const exitCodeOfOutcome: Record<RunOutcome, ExitCode> = {
+/** The exit code a run that ended with `outcome` gives. */
+export const exitCodeOfOutcome = (outcome: RunOutcome): ExitCode => exitCodeByOutcome[outcome]
+
+const exitCodeByOutcome: Record<RunOutcome, ExitCode> = {
   succeeded: Codes.success,
   failed: Codes.failed,
   "rolled-back": Codes.rolledBack,
@@ -20,7 +23,7 @@ export const exitCodeOf = (result: RunResult): ExitCode => {
     case "NothingToDo":
       return Codes.success
     case "Finished":
-      return exitCodeOfOutcome[result.outcome]
+      return exitCodeOfOutcome(result.outcome)
     case "Refused":
     case "Deferred":
       return Codes.failed

@@ -6,7 +6,16 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { EventLog, type Plan, renderPlanText, Rollout, type RunResult, type RunStatus } from "ecs-ami-deploy"
+import {
+  eventLineFormatter,
+  EventLog,
+  type Plan,
+  renderPlanText,
+  Rollout,
+  type RunEvent,
+  type RunResult,
+  type RunStatus,
+} from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
@@ -20,19 +29,13 @@ import {
   policyOverridesOf,
   type TargetFlags,
 } from "./flags.ts"
-import { describeResult, exitCodeOf } from "./outcome.ts"
+import { describeResult, exitCodeOf, exitCodeOfOutcome } from "./outcome.ts"
+import { conditionLine, instanceLines, instancesOf, type RunCondition, runConditionOf } from "./run-view.ts"
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
-import {
-  applyEvent,
-  emptyProgress,
-  eventLine,
-  type PhaseProgress,
-  phaseProgressOf,
-  progressObserver,
-  progressViewFor,
-} from "./progress.ts"
+import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
+import { whereOf } from "./where.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withAlias("y"),
@@ -95,19 +98,58 @@ const requireGroups = (plan: Plan) =>
         }),
       )
 
-const planLines = (plan: Plan, output: TargetFlags["output"]) =>
-  output === "json" ? line(JSON.stringify({ type: "plan", plan })) : line(renderPlanText(plan))
+const planLines = (plan: Plan, output: TargetFlags["output"], where: string) =>
+  output === "json"
+    ? line(JSON.stringify({ type: "plan", plan }))
+    : Effect.andThen(line(`in ${where}`), line(renderPlanText(plan)))
+
+/**
+ * `plan` on a cluster with an open run: a fresh plan would not be what happens next — `resume` (or
+ * `upgrade-cluster`) continues that run with its own policy and image — so it shows that run's state
+ * and the steps left, and how to continue, undo or follow it.
+ */
+const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run" }>) =>
+  Effect.gen(function* () {
+    const events = yield* EventLog.use((log) => log.load(status.summary.runId))
+    const now = yield* Clock.currentTimeMillis
+    const { runId, clusterName, startedAt } = status.summary
+    const condition = runConditionOf(events, status.lock, now)
+    if (root.output === "json") {
+      yield* line(
+        JSON.stringify({ type: "open-run", runId, clusterName, condition, remaining: instancesOf(events) }),
+      )
+      return
+    }
+    yield* Effect.forEach(
+      [
+        `cluster ${clusterName} has an open run, ${runId} (started ${isoSeconds(startedAt)}): it is what happens next, not a new plan`,
+        `  state     ${conditionLine(condition, now)}`,
+        "  remaining steps",
+        ...instanceLines(instancesOf(events)).map((text) => `  ${text}`),
+        "    then: restore each group's capacity and settings, resume its processes, clean up old launch specs",
+        `continue it: ecs-ami-deploy resume --cluster ${clusterName} · undo it: ecs-ami-deploy rollback --cluster ${clusterName} · follow it: ecs-ami-deploy status --cluster ${clusterName} --watch`,
+      ],
+      line,
+      { discard: true },
+    )
+  })
 
 const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ...policyFlags }, (flags) =>
   Effect.gen(function* () {
     const root = yield* rootCommand
-    return yield* onTarget(root, () =>
+    return yield* onTarget(root, (target) =>
       Effect.gen(function* () {
         const ami = yield* amiSourceOf(flags)
         const policy = yield* policyOverridesOf(flags)
+        const where = yield* whereOf(target)
+        const status = yield* Rollout.runStatus({ cluster: flags.cluster })
+        if (status._tag === "Run" && status.summary.status === "open") {
+          yield* openRunLines(root, status)
+          return ExitCode.success
+        }
         const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
         yield* requireGroups(plan)
-        yield* planLines(plan, root.output)
+        yield* planLines(plan, root.output, where)
         return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
       }),
     )
@@ -153,13 +195,14 @@ const upgradeCommand = Command.make(
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
             )
-          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(
+          const where = yield* whereOf(target)
+          const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
             Effect.map((runs) => runs.find((run) => run.status === "open")),
           )
           if (open === undefined) {
             const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
             yield* requireGroups(plan)
-            yield* planLines(plan, root.output)
+            yield* planLines(plan, root.output, where)
             if (plan.verdict === "nothing-to-do") return ExitCode.success
             if (plan.verdict === "refused") return ExitCode.failed
             skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
@@ -167,7 +210,7 @@ const upgradeCommand = Command.make(
               !(yield* confirmed(
                 root,
                 flags.yes,
-                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} onto ${plan.targetImage.imageId}?`,
+                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${where}) onto ${plan.targetImage.imageId}?`,
               ))
             ) {
               yield* line("cancelled: nothing was changed")
@@ -179,7 +222,13 @@ const upgradeCommand = Command.make(
                 `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
               )
             // Continuing changes the cluster as much as starting does: the same confirmation, the same --yes.
-            if (!(yield* confirmed(root, flags.yes, `Continue run ${open.runId} on ${flags.cluster}?`))) {
+            if (
+              !(yield* confirmed(
+                root,
+                flags.yes,
+                `Continue run ${open.runId} on ${flags.cluster} (${where})?`,
+              ))
+            ) {
               yield* line("cancelled: nothing was changed")
               return ExitCode.success
             }
@@ -326,39 +375,30 @@ const rollbackCommand = Command.make(
 
 const statusText = (
   status: Extract<RunStatus, { _tag: "Run" }>,
-  phases: ReadonlyArray<PhaseProgress>,
+  events: ReadonlyArray<RunEvent>,
+  now: number,
 ): ReadonlyArray<string> => {
   const { summary, state, progress } = status
-  const stateLine =
-    state._tag === "Finished"
-      ? state.reason
-      : state._tag === "Running"
-        ? state.rollback === undefined
-          ? "running"
-          : `rolling back: ${state.rollback.reason}`
-        : "no run"
+  const rollingBack =
+    state._tag === "Running" && state.rollback !== undefined
+      ? [`  rolling back: ${state.rollback.reason}`]
+      : []
   return [
     `run ${summary.runId} on ${summary.clusterName}`,
     `  started   ${isoSeconds(summary.startedAt)}`,
-    `  status    ${summary.status === "open" ? "open" : summary.status} (${stateLine})`,
+    `  state     ${conditionLine(runConditionOf(events, status.lock, now), now)}`,
+    ...rollingBack,
+    ...(state._tag === "Finished" ? [`  result    ${state.reason}`] : []),
     ...(state._tag === "NoRun"
       ? []
       : [`  target    ${state.run.targetImage.imageId} (${state.run.targetImage.name})`]),
     `  commands  ${progress.commands.succeeded} succeeded, ${progress.commands.failed} failed, ${progress.commands.outcomeUnknown} without outcome`,
-    "",
-    table(
-      ["group", "old instances", "drained", "terminated"],
-      progress.groups.map((group) => [
-        group.asgName,
-        String(group.oldInstances),
-        String(group.drained),
-        String(group.terminated),
-      ]),
-    ),
+    "  old instances",
+    ...instanceLines(instancesOf(events)).map((text) => `  ${text}`),
     "",
     table(
       ["phase", "commands done", "failed", "in flight", "from", "last action"],
-      phases.map((p) => [
+      phaseProgressOf(events).map((p) => [
         p.phase,
         String(p.succeeded),
         String(p.failed),
@@ -370,45 +410,137 @@ const statusText = (
   ]
 }
 
+/** `status` as JSON: the folded state holds effect data structures, so only its tag goes out. */
+const statusJson = (
+  status: Extract<RunStatus, { _tag: "Run" }>,
+  events: ReadonlyArray<RunEvent>,
+  now: number,
+) =>
+  JSON.stringify({
+    type: "status",
+    status: { ...status, state: { _tag: status.state._tag } },
+    condition: runConditionOf(events, status.lock, now),
+    instances: instancesOf(events),
+    phases: phaseProgressOf(events),
+  })
+
 /** What `status` and `history` say when the event log holds no run of the cluster: where they looked, and where else to look. */
 const noRunsLine = (cluster: string, target: Target) =>
-  `no runs recorded for ${cluster} in ${target.eventLogLocation}; a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>`
+  Effect.map(
+    whereOf(target),
+    (where) =>
+      `no runs recorded for ${cluster} in ${target.eventLogLocation} (${where}); a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
+  )
 
-const statusCommand = Command.make("status", { cluster: clusterFlag }, (flags) =>
+/**
+ * Waits in wall-clock time: under `--watch` another process drives the run, so the wait must not move
+ * this process's clock (a simulated one would run ahead of the run it watches).
+ */
+const wallClockWait = (millis: number) =>
+  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+/**
+ * `status --watch`: prints each new event of the run as it is recorded and each change of its state,
+ * until the run finishes; ends with the run's exit code, as `kubectl rollout status` does.
+ */
+const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: number, intervalMs: number) =>
   Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* onTarget(root, (target) =>
-      Effect.gen(function* () {
-        const status = yield* Rollout.runStatus({ cluster: flags.cluster })
-        if (status._tag === "NoRuns") {
-          yield* line(
-            root.output === "json"
-              ? JSON.stringify({ type: "status", status })
-              : noRunsLine(flags.cluster, target),
+    const log = yield* EventLog
+    const { accountId, region } = yield* Rollout.callerIdentity()
+    // Every event goes through the formatter once, in order (it keeps the run's start and commands); only those after `seen` are printed.
+    const lineOf = eventLineFormatter()
+    let formatted = 0
+    let lastCondition: RunCondition["_tag"] | undefined
+    for (;;) {
+      const events = yield* log.load(runId)
+      for (const event of events.slice(formatted)) {
+        const text = root.output === "json" ? JSON.stringify({ type: "event", event }) : lineOf(event)
+        if (event.seq >= seen && text !== undefined) yield* line(text)
+      }
+      formatted = events.length
+      const now = yield* Clock.currentTimeMillis
+      const condition = runConditionOf(
+        events,
+        yield* log.lock({ accountId, region, clusterName: cluster }),
+        now,
+      )
+      if (condition._tag !== lastCondition) {
+        lastCondition = condition._tag
+        yield* line(
+          root.output === "json"
+            ? JSON.stringify({ type: "condition", condition })
+            : `state: ${conditionLine(condition, now)}`,
+        )
+      }
+      if (condition._tag === "Finished") return exitCodeOfOutcome(condition.outcome)
+      yield* wallClockWait(intervalMs)
+    }
+  })
+
+const statusCommand = Command.make(
+  "status",
+  {
+    cluster: clusterFlag,
+    watch: Flag.Boolean("watch").pipe(
+      Flag.withAlias("w"),
+      Flag.withDescription(
+        "follow the run until it finishes, printing each step; exit with the run's exit code (as kubectl rollout status)",
+      ),
+      Flag.withDefault(false),
+    ),
+    watchInterval: Flag.String("watch-interval").pipe(
+      Flag.withDescription("how often --watch reads the event log (default 2s)"),
+      Flag.withDefault("2s"),
+    ),
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, (target) =>
+        Effect.gen(function* () {
+          const intervalMs = yield* parseDuration("watch-interval", flags.watchInterval)
+          const status = yield* Rollout.runStatus({ cluster: flags.cluster })
+          if (status._tag === "NoRuns") {
+            yield* line(
+              root.output === "json"
+                ? JSON.stringify({ type: "status", status })
+                : yield* noRunsLine(flags.cluster, target),
+            )
+            return ExitCode.success
+          }
+          const events = yield* EventLog.use((log) => log.load(status.summary.runId))
+          const now = yield* Clock.currentTimeMillis
+          if (root.output === "json") yield* line(statusJson(status, events, now))
+          else
+            yield* Effect.forEach(
+              [`in ${yield* whereOf(target)}`, ...statusText(status, events, now)],
+              line,
+              {
+                discard: true,
+              },
+            )
+          if (!flags.watch) return ExitCode.success
+          if (root.output === "text") yield* line("")
+          return yield* watchRun(
+            root,
+            flags.cluster,
+            status.summary.runId,
+            events.length,
+            Math.max(intervalMs, 1),
           )
-          return ExitCode.success
-        }
-        const phases = phaseProgressOf(yield* EventLog.use((log) => log.load(status.summary.runId)))
-        // The folded state holds effect data structures; its tag is what a script needs from it.
-        if (root.output === "json")
-          yield* line(
-            JSON.stringify({
-              type: "status",
-              status: { ...status, state: { _tag: status.state._tag } },
-              phases,
-            }),
-          )
-        else yield* Effect.forEach(statusText(status, phases), line, { discard: true })
-        return ExitCode.success
-      }),
-    )
-  }),
+        }),
+      )
+    }),
 ).pipe(
   Command.withDescription(
-    "The cluster's open run, else its last one: state, progress per group and per phase, from the event log.",
+    "The cluster's open run, else its last one: running, suspended or its holder gone (lock holder, lease expiry), end time and duration, each old instance, progress per phase; --watch follows it to the end.",
   ),
   Command.withExamples([
     { command: "ecs-ami-deploy status --cluster prod", description: "the open run, else the last one" },
+    {
+      command: "ecs-ami-deploy status --cluster prod --watch",
+      description: "follow it until it ends; the exit code is the run's",
+    },
     {
       command: "ecs-ami-deploy status --cluster prod --event-log dynamodb://ecs-ami-deploy-runs",
       description: "a run the Lambda records",
@@ -431,7 +563,7 @@ const historyCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const log = yield* EventLog
-          const runs = yield* log.runs(flags.cluster)
+          const runs = yield* Rollout.clusterRuns(flags.cluster)
           const wanted = Option.getOrUndefined(flags.run)
           const chosen =
             wanted !== undefined
@@ -443,7 +575,7 @@ const historyCommand = Command.make(
                 `no run ${wanted} for cluster ${flags.cluster}`,
                 `list the cluster's runs with: history --cluster ${flags.cluster}`,
               )
-            yield* line(noRunsLine(flags.cluster, target))
+            yield* line(yield* noRunsLine(flags.cluster, target))
             return ExitCode.success
           }
           const events = yield* log.load(chosen.runId)
@@ -461,13 +593,9 @@ const historyCommand = Command.make(
                 .join(", ") || "none"
             }`,
           )
-          let model = emptyProgress
-          for (const event of events) {
-            model = applyEvent(model, event)
-            yield* line(
-              `${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`,
-            )
-          }
+          const lineOf = eventLineFormatter({ successes: "shown" })
+          for (const event of events)
+            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${lineOf(event) ?? ""}`)
           return ExitCode.success
         }),
       )

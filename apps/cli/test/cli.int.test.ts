@@ -12,7 +12,14 @@ import { join, resolve } from "node:path"
 import { makeSimulation, scenarios } from "ecs-ami-deploy/simulator"
 import { ExitCode } from "../src/failure.ts"
 import { launchHeadlessChromium } from "./browser.ts"
-import { journaledCalls, jsonLines, runInProcess, runProcess, tempDir } from "./support.ts"
+import {
+  journaledCalls,
+  jsonLines,
+  runInProcess,
+  runProcess,
+  tempDir,
+  terminatedInstances,
+} from "./support.ts"
 
 // Spawned processes share two cores with the rest of the suite: give each story room.
 const processTimeout = 150_000
@@ -226,7 +233,8 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(stopped.code).toBe(ExitCode.suspended)
 
       const open = await runInProcess(["status", ...cluster, ...world], { cwd })
-      expect(open.stdout).toMatch(/status +open \(running\)/)
+      // Suspended, not "running": nobody holds the lock; resume continues it.
+      expect(open.stdout).toMatch(/state +suspended since \S+: stopped before the deadline/)
 
       // Continuing an open run off a terminal needs --yes, exactly as starting one does.
       const unconfirmed = await runInProcess(["upgrade-cluster", ...cluster, ...world], { cwd })
@@ -281,9 +289,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(history.stdout).toContain("suspended: stopped before the deadline")
       expect(history.stdout).toMatch(/run finished succeeded/)
 
-      const terminated = journaledCalls(join(cwd, "world.jsonl"))
-        .filter((call) => call.method === "terminateInstanceInGroup")
-        .map((call) => (call as unknown as { args: [string] }).args[0])
+      const terminated = terminatedInstances(join(cwd, "world.jsonl"))
       expect(terminated).toHaveLength(4)
       expect(new Set(terminated).size).toBe(4)
     },
@@ -307,7 +313,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(rolledBack.stdout).toMatch(/run small-cluster-\S+ rolled-back/)
       expect(rolledBack.code).toBe(ExitCode.rolledBack)
       const status = await runInProcess(["status", ...cluster, "--simulator-state", "world.jsonl"], { cwd })
-      expect(status.stdout).toMatch(/status +rolled-back/)
+      expect(status.stdout).toMatch(/state +finished rolled-back at \S+Z, after \d/)
       expect(status.stdout).toMatch(/rolling-back +[1-9]\d* +0 +0 /)
     },
     processTimeout,
@@ -381,9 +387,7 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(resumed.stderr).not.toMatch(/locked by/)
       expect(resumed.stdout).toMatch(/run large-200-cluster-\S+ succeeded/)
       expect(resumed.code).toBe(ExitCode.success)
-      const terminated = journaledCalls(join(cwd, "world.jsonl"))
-        .filter((call) => call.method === "terminateInstanceInGroup")
-        .map((call) => (call as unknown as { args: [string] }).args[0])
+      const terminated = terminatedInstances(join(cwd, "world.jsonl"))
       const oldInstances = scenarios["large-200"].groups.reduce(
         (sum, group) => sum + group.desiredCapacity,
         0,

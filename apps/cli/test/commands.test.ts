@@ -8,7 +8,7 @@ import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { newImageId, oldImageId, scenarios } from "ecs-ami-deploy/simulator"
 import { terminalCapabilities } from "../src/console-io.ts"
 import { ExitCode } from "../src/failure.ts"
-import { journaledCalls, runInProcess, tempDir } from "./support.ts"
+import { journaledCalls, runInProcess, tempDir, terminatedInstances } from "./support.ts"
 
 const world = ["--simulator", "small", "--simulator-state", "world.jsonl"]
 const cluster = ["--cluster", "small-cluster"]
@@ -22,7 +22,9 @@ describe("upgrade-cluster on a terminal", () => {
       answer: false,
     })
     expect(run.stdout).toContain("Cluster small-cluster: ready")
-    expect(run.questions).toEqual([`Roll 4 instance(s) of small-cluster onto ${newImageId}?`])
+    expect(run.questions).toEqual([
+      `Roll 4 instance(s) of small-cluster (account 123456789012, Region us-east-1, simulated) onto ${newImageId}?`,
+    ])
     expect(run.stdout).toContain("cancelled: nothing was changed")
     expect(run.code).toBe(ExitCode.success)
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
@@ -41,9 +43,7 @@ describe("upgrade-cluster on a terminal", () => {
     expect(run.stdout).toContain("terminated 4/4")
     expect(run.stdout).toMatch(/services below desired 0/)
     expect(run.stdout).toMatch(/run small-cluster-\S+ succeeded/)
-    expect(
-      journaledCalls(join(cwd, "world.jsonl")).filter((call) => call.method === "terminateInstanceInGroup"),
-    ).toHaveLength(4)
+    expect(terminatedInstances(join(cwd, "world.jsonl"))).toHaveLength(4)
   })
 })
 

@@ -129,6 +129,18 @@ export const journaledCalls = (
         .filter((entry) => entry.kind === "call")
     : []
 
+/**
+ * The instances terminated in a journaled simulated world, one entry per termination: through Auto
+ * Scaling one by one, or through EC2 in batches (how the executor terminates detached members).
+ */
+export const terminatedInstances = (stateFile: string): ReadonlyArray<string> =>
+  journaledCalls(stateFile).flatMap((call) => {
+    const args = (call as unknown as { readonly args: ReadonlyArray<unknown> }).args
+    if (call.method === "terminateInstanceInGroup") return [args[0] as string]
+    if (call.method === "terminateInstances") return [...(args[0] as ReadonlyArray<string>)]
+    return []
+  })
+
 /** JSON lines of an output. */
 export const jsonLines = (text: string): ReadonlyArray<Record<string, unknown>> =>
   text

@@ -2,7 +2,8 @@
  * The CDK app. Context values (`-c key=value`) configure the stack:
  * `clusters` (required, comma-separated), `notificationEmails` (comma-separated), `autoScalingGroups`
  * (comma-separated: limits Auto Scaling changes to these groups), `functionName`, `stackName`,
- * `settings` (a JSON object of further Lambda environment variables, e.g. `{"MAX_SURGE":"2"}`) and
+ * `settings` (a JSON object of the function's settings, e.g. `{"MAX_SURGE":"2"}`: a string with `-c`, an
+ * object in cdk.json) and
  * `bundleDirectory` (default `apps/lambda/dist/bundle`, made by `node apps/lambda/scripts/bundle.ts`).
  *
  *   npx aws-cdk@2 deploy --app "node --conditions=@ecs-ami-deploy/source apps/infra/src/app.ts" -c clusters=prod
@@ -34,14 +35,26 @@ const bundleDirectory = path.resolve(
 )
 if (!existsSync(path.join(bundleDirectory, "handler.mjs")))
   fail(`no handler.mjs in ${bundleDirectory}: build it first with node apps/lambda/scripts/bundle.ts`)
-const settingsText = text("settings")
-const settings: unknown = settingsText === undefined ? {} : JSON.parse(settingsText)
+/** `-c settings='{…}'` arrives as a string; a `settings` object in cdk.json's context arrives as it is. */
+const settingsContext: unknown = app.node.tryGetContext("settings")
+const parsedSettings = (value: unknown): unknown => {
+  if (typeof value !== "string") return value ?? {}
+  try {
+    return JSON.parse(value)
+  } catch {
+    return undefined
+  }
+}
+const settings = parsedSettings(settingsContext)
 if (
   typeof settings !== "object" ||
   settings === null ||
+  Array.isArray(settings) ||
   Object.values(settings).some((value) => typeof value !== "string")
 )
-  fail(`settings must be a JSON object of strings, e.g. {"MAX_SURGE":"2"}; got ${settingsText}`)
+  fail(
+    `settings must be a JSON object of strings, e.g. {"MAX_SURGE":"2"}; got ${typeof settingsContext === "string" ? settingsContext : JSON.stringify(settingsContext)}`,
+  )
 const notificationEmails = list("notificationEmails")
 const autoScalingGroupNames = list("autoScalingGroups")
 const functionName = text("functionName")

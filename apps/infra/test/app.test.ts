@@ -9,7 +9,7 @@ const appFile = path.resolve(import.meta.dirname, "..", "src", "app.ts")
 const run = promisify(execFile)
 
 /** Runs the CDK app as `cdk deploy --app "node --conditions=@ecs-ami-deploy/source apps/infra/src/app.ts"` would, with `context`. */
-const synthApp = (context: Record<string, string>, outdir: string) =>
+const synthApp = (context: Record<string, unknown>, outdir: string) =>
   run(process.execPath, ["--conditions=@ecs-ami-deploy/source", appFile], {
     env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
   })
@@ -47,6 +47,29 @@ describe("the CDK app", () => {
       synthApp({ clusters: "prod", settings: '{"MAX_SURGES":"2"}', bundleDirectory }, outdir),
     ).rejects.toThrow(/MAX_SURGES: is not a setting: did you mean MAX_SURGE\?/)
     expect(existsSync(path.join(outdir, "EcsAmiDeploy.template.json"))).toBe(false)
+  }, 120_000)
+
+  it("given settings as an object (cdk.json's context), when run offline, then the function gets them", async () => {
+    const bundleDirectory = temporaryDirectory("bundle-")
+    writeFileSync(path.join(bundleDirectory, "handler.mjs"), "export const handler = async () => ({})\n")
+    const outdir = temporaryDirectory("cdk-out-")
+    await synthApp({ clusters: "prod", settings: { MAX_SURGE: "3" }, bundleDirectory }, outdir)
+    expect(readFileSync(path.join(outdir, "EcsAmiDeploy.template.json"), "utf8")).toContain(
+      '"MAX_SURGE": "3"',
+    )
+  }, 120_000)
+
+  it("given settings that are not JSON, when run, then it stops with the expected shape and what it got", async () => {
+    const bundleDirectory = temporaryDirectory("bundle-")
+    writeFileSync(path.join(bundleDirectory, "handler.mjs"), "export const handler = async () => ({})\n")
+    await expect(
+      synthApp(
+        { clusters: "prod", settings: "{MAX_SURGE:2}", bundleDirectory },
+        temporaryDirectory("cdk-out-"),
+      ),
+    ).rejects.toThrow(
+      /settings must be a JSON object of strings, e\.g\. \{"MAX_SURGE":"2"\}; got \{MAX_SURGE:2\}/,
+    )
   }, 120_000)
 
   it("given no clusters, when run, then it stops with a message saying how to give them", async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
+import { defaultAmiSourceSpec } from "@ecs-ami-deploy/strategies"
 import {
   type ConfigInvalid,
   decodeSettings,
-  defaultAmiSource,
   defaultDeadlineBufferMs,
   deploymentVariables,
   loadConfig,
@@ -26,7 +26,8 @@ describe("loadConfig", () => {
     expect(config).toEqual({
       clusters: ["prod", "staging"],
       policy: defaultPolicy,
-      amiSource: defaultAmiSource,
+      // The one default the CLI and the library use too.
+      amiSource: defaultAmiSourceSpec,
       tableName: "runs",
       deadlineBufferMs: defaultDeadlineBufferMs,
       maxContinuations: 100,
@@ -112,11 +113,45 @@ describe("loadConfig", () => {
     ])
   })
 
-  it("given the runtime's own variables besides the configuration, when loaded, then they are ignored", () => {
-    const config = Result.getOrThrow(
-      loadConfig({ ...minimal, AWS_REGION: "eu-west-1", PATH: "/usr/bin", MAX_SURGE: "3" }),
+  it("given the Lambda runtime's own variables besides the configuration, when loaded, then they are ignored", () => {
+    // The variables the Lambda runtime sets, reserved and not (AWS Lambda Developer Guide, "Defined runtime environment variables").
+    const runtime = Object.fromEntries(
+      [
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "AWS_XRAY_CONTEXT_MISSING",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "LANG",
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "NODE_PATH",
+        "TZ",
+      ].map((name) => [name, "x"]),
     )
+    const config = Result.getOrThrow(loadConfig({ ...runtime, ...minimal, MAX_SURGE: "3" }))
     expect(config.policy.maxSurge).toEqual({ unit: "instances", value: 3 })
+  })
+
+  it("given a variable a letter or two from a setting's name, when loaded, then it is refused as a misspelt setting", () => {
+    const problems = problemsOf({ ...minimal, MAX_SURGES: "2", max_draining: "1" })
+    expect(problems.map((p) => p.variable)).toEqual(["MAX_SURGES", "max_draining"])
+    expect(problems[0]?.problem).toMatch(/^is not a setting: did you mean MAX_SURGE\?/)
+    expect(problems[1]?.problem).toMatch(/^is not a setting: did you mean MAX_DRAINING\?/)
   })
 
   it("given a cluster list of only separators, when loaded, then it is refused", () => {

@@ -9,12 +9,10 @@
  */
 import { Data, Result } from "effect"
 import { type Amount, defaultPolicy, type RolloutPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
+import { type AmiSourceSpec, amiIdPattern, defaultAmiSourceSpec } from "@ecs-ami-deploy/strategies"
 
-/** Where the rollout's target image comes from; mapped onto the strategies' AMI source plugins. */
-export type AmiSourceSpec =
-  | { readonly _tag: "image-filter"; readonly namePattern: string; readonly owners: ReadonlyArray<string> }
-  | { readonly _tag: "ssm-parameter"; readonly parameterName: string }
-  | { readonly _tag: "pinned"; readonly imageId: string }
+/** Where the rollout's target image comes from: the strategies' spec, shared with the CLI and the library. */
+export type { AmiSourceSpec }
 
 /** What a deployment chooses: the variables of {@link settingNames}, decoded. */
 export interface LambdaSettings {
@@ -45,13 +43,6 @@ export class ConfigInvalid extends Data.TaggedError("ConfigInvalid")<{
       this.problems.map((p) => `  ${p.variable}: ${p.problem}`).join("\n")
     )
   }
-}
-
-/** The Go tool's default image filter (owner `amazon`). */
-export const defaultAmiSource: AmiSourceSpec = {
-  _tag: "image-filter",
-  namePattern: "al2023-ami-ecs-hvm-*-x86_64",
-  owners: ["amazon"],
 }
 
 export const defaultDeadlineBufferMs = 30_000
@@ -143,7 +134,7 @@ const amiSource: Parse<AmiSourceSpec> = (raw) => {
     case "ssm-parameter":
       return Result.succeed({ _tag: "ssm-parameter", parameterName: value })
     case "pinned":
-      return /^ami-[0-9a-f]+$/.test(value)
+      return amiIdPattern.test(value)
         ? Result.succeed({ _tag: "pinned", imageId: value })
         : Result.fail("a pinned image id looks like ami-0123456789abcdef0")
     default:
@@ -210,7 +201,7 @@ const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
       })
   return {
     policy,
-    amiSource: read.optional("AMI_SOURCE", defaultAmiSource, amiSource),
+    amiSource: read.optional("AMI_SOURCE", defaultAmiSourceSpec, amiSource),
     deadlineBufferMs: read.optional("DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
     maxContinuations: read.optional("MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
   }
@@ -253,19 +244,23 @@ const editDistance = (a: string, b: string): number => {
   return previous[b.length] ?? 0
 }
 
+/** The setting `key` is most likely a misspelling of: one or two letters away, ignoring case. */
+const settingMisspeltAs = (key: string): string | undefined =>
+  settingNames
+    .map((name) => ({ name, distance: editDistance(key.toUpperCase(), name) }))
+    .filter(({ distance }) => distance <= 2)
+    .sort((a, b) => a.distance - b.distance)[0]?.name
+
 const unknownKeyProblem = (key: string): ConfigInvalid["problems"][number] => {
   const derived = deploymentVariables[key]
   if (derived !== undefined)
     return { variable: key, problem: `is not a setting: the deployment sets it to ${derived}` }
-  const closest = settingNames
-    .map((name) => ({ name, distance: editDistance(key.toUpperCase(), name) }))
-    .filter(({ distance }) => distance <= 2)
-    .sort((a, b) => a.distance - b.distance)[0]
+  const meant = settingMisspeltAs(key)
   return {
     variable: key,
     problem:
       "is not a setting" +
-      (closest === undefined ? "" : `: did you mean ${closest.name}?`) +
+      (meant === undefined ? "" : `: did you mean ${meant}?`) +
       ` The settings are ${settingNames.join(", ")}`,
   }
 }
@@ -291,7 +286,8 @@ export const decodeSettings = (
  * Decodes the function's environment at cold start: the deployment's variables `CLUSTERS`
  * (comma-separated), `EVENT_LOG_TABLE`, `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda) and, optionally,
  * `NOTIFICATION_TOPIC_ARN`, then the settings of {@link decodeSettings} (`settingNames`); an absent
- * setting keeps its default. Other variables are the runtime's own (`AWS_REGION`, `PATH`, …) and are ignored.
+ * setting keeps its default. Other variables are the runtime's own (`AWS_REGION`, `PATH`, …) and are ignored,
+ * except one a letter or two from a setting's name (`MAX_SURGES`, `max_surge`): a misspelt setting is refused.
  */
 export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
   const read = envReader(env)
@@ -310,6 +306,15 @@ export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid>
     undefined,
     snsTopicArn,
   )
+  // Other variables are the runtime's (AWS_REGION, PATH, …), so unknown keys cannot all be refused here; one a
+  // letter or two from a setting is a misspelt setting (edited in the console), which would otherwise be ignored.
+  for (const key of Object.keys(env))
+    if (
+      !settingNames.includes(key) &&
+      deploymentVariables[key] === undefined &&
+      settingMisspeltAs(key) !== undefined
+    )
+      problems.push(unknownKeyProblem(key))
   const config: LambdaConfig = {
     ...readSettings(read),
     clusters,

@@ -53,6 +53,7 @@ describe("watching a Lambda run from the CLI", () => {
       "small",
     ])
     expect(stdout).toContain(`run ${runId} on ${cluster}`)
-    expect(stdout).toMatch(/status +open/)
+    // Open and waiting for the next invocation: suspended, the lock released.
+    expect(stdout).toMatch(/state +suspended since /)
   }, 120_000)
 })

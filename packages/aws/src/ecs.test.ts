@@ -188,9 +188,13 @@ describe("services", () => {
         .on(DescribeTaskDefinitionCommand, { taskDefinition: "arn:td/worker:7" })
         .resolves({ taskDefinition: { networkMode: "awsvpc", cpu: "1024", memory: "2048", containerDefinitions: [{ name: "w" }] } })
 
-      const services = yield* ecs.services("c")
+      // A fresh client: task definitions are cached per client.
+      const freshEcs = makeEcs(new ECSClient({ region: "eu-west-1" }))
+      const services = yield* freshEcs.services("c")
+      // A task definition revision never changes: a later call reads none again.
+      yield* freshEcs.services("c")
 
-      expect(sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services))).toEqual([10, 5])
+      expect(sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services))).toEqual([10, 5, 10, 5])
       expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((call) => call.args[0].input.taskDefinition).sort()).toEqual([
         "arn:td/web:3",
         "arn:td/worker:7",
@@ -277,6 +281,32 @@ describe("tasks", () => {
         startedAt: Date.parse("2026-01-01T00:00:00Z"),
         startedBy: "ecs-svc/123",
       })
+    }),
+  )
+})
+
+describe("listTaskArns and describeTasks", () => {
+  it.effect("lists one desired status, paginated, and describes given tasks in calls of at most 100, leaving out the MISSING", () =>
+    Effect.gen(function* () {
+      const stopped = numberedIds("arn:task/s", 120)
+      ecsMock
+        .on(ListTasksCommand, { desiredStatus: "STOPPED" })
+        .resolvesOnce({ taskArns: stopped.slice(0, 100), nextToken: "more" })
+        .resolvesOnce({ taskArns: stopped.slice(100) })
+      ecsMock.on(DescribeTasksCommand).callsFake(async (input: { tasks: Array<string> }) => ({
+        tasks: input.tasks
+          .filter((taskArn) => taskArn !== stopped[0])
+          .map((taskArn) => ({ taskArn, group: "family:batch", lastStatus: "STOPPED", desiredStatus: "STOPPED" })),
+        failures: input.tasks.includes(stopped[0] ?? "") ? [{ arn: stopped[0], reason: "MISSING" }] : [],
+      }))
+
+      const arns = yield* ecs.listTaskArns("c", "STOPPED")
+      const tasks = yield* ecs.describeTasks("c", arns)
+
+      expect(arns).toEqual(stopped)
+      expect(ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input.desiredStatus)).toEqual(["STOPPED", "STOPPED"])
+      expect(sizes(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks))).toEqual([100, 20])
+      expect(tasks.map((task) => task.taskArn)).toEqual(stopped.slice(1))
     }),
   )
 })

@@ -213,19 +213,39 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
       (output) => output.containerInstanceArns,
     )
 
-  const listTaskArns = (cluster: string, desiredStatus: DesiredStatus) =>
+  const listTaskArns = (cluster: string, desiredStatus: DesiredStatus): Effect.Effect<ReadonlyArray<string>, AwsCallError> =>
     listArns(
       "ecs:ListTasks",
       (nextToken, abortSignal) => client.send(new ListTasksCommand({ cluster, desiredStatus, ...page(nextToken) }), { abortSignal }),
       (output) => output.taskArns,
     )
 
-  const describeTaskDefinition = (taskDefinition: string) =>
+  const describeTasks = (clusterName: string, arns: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const described = yield* inBatches(arns, ecsLimits.describeTasks, (batch) =>
+        call("ecs:DescribeTasks", (abortSignal) =>
+          client.send(new DescribeTasksCommand({ cluster: clusterName, tasks: [...batch] }), { abortSignal }),
+        ).pipe(
+          Effect.tap((output) => failUnlessMissing("ecs:DescribeTasks", output.failures)),
+          Effect.map((output) => output.tasks ?? []),
+        ),
+      )
+      return yield* decodeAll(Task, "ecs:DescribeTasks")(described.map(taskView))
+    })
+
+  // A task definition revision never changes (its ARN names the revision): each is read once per client.
+  const taskDefinitions = new Map<string, TaskDefinition>()
+  const describeTaskDefinition = (taskDefinition: string) => {
+    const known = taskDefinitions.get(taskDefinition)
+    return known === undefined ? readTaskDefinition(taskDefinition) : Effect.succeed([taskDefinition, known] as const)
+  }
+
+  const readTaskDefinition = (taskDefinition: string) =>
     call("ecs:DescribeTaskDefinition", (abortSignal) =>
       client.send(new DescribeTaskDefinitionCommand({ taskDefinition }), { abortSignal }),
     ).pipe(
-      Effect.flatMap((output) =>
-        output.taskDefinition === undefined
+      Effect.flatMap(({ taskDefinition: definition }) =>
+        definition === undefined
           ? Effect.fail(
               new AwsCallError({
                 operation: "ecs:DescribeTaskDefinition",
@@ -234,7 +254,10 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
                 message: `no task definition ${taskDefinition}`,
               }),
             )
-          : Effect.succeed([taskDefinition, output.taskDefinition] as const),
+          : Effect.sync(() => {
+              taskDefinitions.set(taskDefinition, definition)
+              return [taskDefinition, definition] as const
+            }),
       ),
     )
 
@@ -346,17 +369,11 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
       Effect.gen(function* () {
         const running = yield* listTaskArns(clusterName, "RUNNING")
         const stopped = yield* listTaskArns(clusterName, "STOPPED")
-        const arns = [...new Set([...running, ...stopped])]
-        const described = yield* inBatches(arns, ecsLimits.describeTasks, (batch) =>
-          call("ecs:DescribeTasks", (abortSignal) =>
-            client.send(new DescribeTasksCommand({ cluster: clusterName, tasks: [...batch] }), { abortSignal }),
-          ).pipe(
-            Effect.tap((output) => failUnlessMissing("ecs:DescribeTasks", output.failures)),
-            Effect.map((output) => output.tasks ?? []),
-          ),
-        )
-        return yield* decodeAll(Task, "ecs:DescribeTasks")(described.map(taskView))
+        return yield* describeTasks(clusterName, [...new Set([...running, ...stopped])])
       }),
+
+    listTaskArns,
+    describeTasks,
 
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
       Effect.forEach(

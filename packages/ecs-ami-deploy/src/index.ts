@@ -12,6 +12,8 @@
 // The Promise API (documented in ./promise.ts).
 export {
   type CallOptions,
+  callerIdentity,
+  clusterRuns,
   latestAmi,
   listClusters,
   planUpgrade,
@@ -21,7 +23,7 @@ export {
   upgradeCluster,
 } from "./promise.ts"
 
-/** The Effect API: the same seven operations as Effects that need a `RolloutEnvironment`. */
+/** The Effect API: the same nine operations as Effects that need a `RolloutEnvironment`. */
 export * as Rollout from "./rollout.ts"
 
 // Options (documented in ./options.ts) and the policy.
@@ -67,6 +69,8 @@ export {
   Ecs,
   /** The event log port: append-only run logs and the per-cluster lease lock. */
   EventLog,
+  /** The identity port: the account (STS GetCallerIdentity) and Region the AWS ports act in. */
+  Identity,
   /** The notifier port: who is told that a run started, finished or was suspended. */
   Notifier,
   /** The SSM port (parameters naming images). */
@@ -77,6 +81,12 @@ export {
 export {
   /** The contract of an AMI source: `name`, `description`, and `resolve(context)` giving the target image. */
   type AmiSource,
+  /** Where the target image comes from, as data: `image-filter`, `ssm-parameter` or `pinned` (the CLI's and the Lambda's AMI settings). */
+  type AmiSourceSpec,
+  /** The AMI source a spec describes. */
+  amiSourceFromSpec,
+  /** The one default AMI source of the CLI, the Lambda and the library: the Go tool's image filter, owner `amazon`. */
+  defaultAmiSourceSpec,
   /** Launch template, mixed instances policy and launch configuration strategies, in the order they are tried. */
   builtInLaunchSpecStrategies,
   /** AWS's public SSM parameter naming the recommended ECS-optimized Amazon Linux 2023 image. */
@@ -150,6 +160,9 @@ export {
   /** The `_tag` of a run event. */
   type RunEventTag,
 } from "@ecs-ami-deploy/domain"
+
+// The readable line of each event (documented in ./event-lines.ts), as the CLI prints them.
+export { type EventLineOptions, eventLineFormatter } from "./event-lines.ts"
 
 // Errors: the library's own (documented in ./errors.ts), then those of the contracts.
 export { InvalidOptions, PluginFailed } from "./errors.ts"

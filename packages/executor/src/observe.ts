@@ -32,6 +32,7 @@ import {
   type PluginServices,
 } from "@ecs-ami-deploy/strategies"
 import { ObservationInvalid } from "./errors.ts"
+import type { ObservationMemory } from "./observation-memory.ts"
 import { retryTransient } from "./retry.ts"
 import { strategyFor } from "./strategy.ts"
 
@@ -45,6 +46,8 @@ export interface ObserveOptions {
   readonly runGroups?: ReadonlyArray<GroupAtStart>
   /** Epoch ms on the Clock after which transient failures are no longer retried. */
   readonly budgetEnd: number
+  /** The invocation's memory of earlier observations: without it, everything is read afresh. */
+  readonly memory?: ObservationMemory
 }
 
 export type ObserveError = AwsCallError | LaunchSpecError | ImageNotFound | ObservationInvalid
@@ -101,6 +104,27 @@ const providerOf = (
       }
 }
 
+/**
+ * The cluster's tasks through the memory: the desired-RUNNING list, described together with the known
+ * tasks not yet STOPPED (and, when the STOPPED list is due, the stopped tasks not known yet).
+ */
+const observeTasks = (
+  clusterName: string,
+  memory: ObservationMemory,
+  retry: ReturnType<typeof retryTransient>,
+) =>
+  Effect.gen(function* () {
+    const ecs = yield* Ecs
+    const now = yield* Clock.currentTimeMillis
+    const running = yield* retry(ecs.listTaskArns(clusterName, "RUNNING"))
+    const stoppedList = memory.stoppedListDue(now)
+      ? yield* retry(ecs.listTaskArns(clusterName, "STOPPED"))
+      : undefined
+    const arns = unique([...running, ...memory.liveTaskArns(), ...memory.unknownStopped(stoppedList ?? [])])
+    const described = arns.length === 0 ? [] : yield* retry(ecs.describeTasks(clusterName, arns))
+    return memory.tasksAfterPoll(described, stoppedList, now)
+  })
+
 /** Observes the cluster once and decodes the result. */
 export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
   clusterName: string,
@@ -111,12 +135,21 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
   const ecs = yield* Ecs
   const plugins = yield* Plugins
   const retry = retryTransient(options.budgetEnd)
+  const memory = options.memory
+  memory?.expireStaticData(yield* Clock.currentTimeMillis)
 
-  const cluster = yield* retry(ecs.describeCluster(clusterName))
-  const providers =
-    cluster.capacityProviders.length === 0
-      ? []
-      : yield* retry(ecs.describeCapacityProviders(cluster.capacityProviders))
+  const clusterView =
+    memory?.clusterView ??
+    (yield* Effect.gen(function* () {
+      const cluster = yield* retry(ecs.describeCluster(clusterName))
+      const providers =
+        cluster.capacityProviders.length === 0
+          ? []
+          : yield* retry(ecs.describeCapacityProviders(cluster.capacityProviders))
+      return { cluster, providers }
+    }))
+  if (memory !== undefined) memory.clusterView = clusterView
+  const providers = clusterView.providers
   const containerInstances = yield* retry(ecs.containerInstances(clusterName))
   const registeredIds = unique(containerInstances.map((containerInstance) => containerInstance.ec2InstanceId))
   const registered = registeredIds.length === 0 ? [] : yield* retry(ec2.describeInstances(registeredIds))
@@ -145,7 +178,10 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     Effect.gen(function* () {
       const group = withLegacyDetached(description, registered)
       const strategy = yield* strategyFor(group.name, group.launchSpec)
-      const launchSpecImageId = yield* retry(strategy.resolveImageId(group))
+      const specKey = `${group.name} ${JSON.stringify(group.launchSpec)}`
+      const launchSpecImageId =
+        memory?.launchSpecImages.get(specKey) ?? (yield* retry(strategy.resolveImageId(group)))
+      memory?.launchSpecImages.set(specKey, launchSpecImageId)
       const capacityProvider = providerOf(providers, group.name)
       return { ...group, launchSpecImageId, ...(capacityProvider === undefined ? {} : { capacityProvider }) }
     }),
@@ -159,9 +195,19 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     ...instances.map((instance) => instance.imageId),
     ...groups.map((group) => group.launchSpecImageId),
   ]).filter((imageId) => imageId !== targetImage.imageId)
-  const images = imageIds.length === 0 ? [] : yield* retry(ec2.describeImages({ _tag: "ByIds", imageIds }))
+  const unknownImageIds = imageIds.filter((imageId) => memory?.images.has(imageId) !== true)
+  const describedImages =
+    unknownImageIds.length === 0
+      ? []
+      : yield* retry(ec2.describeImages({ _tag: "ByIds", imageIds: unknownImageIds }))
+  for (const image of describedImages) memory?.images.set(image.imageId, image)
+  const images =
+    memory === undefined ? describedImages : imageIds.flatMap((imageId) => memory.images.get(imageId) ?? [])
   const services = yield* retry(ecs.services(clusterName))
-  const tasks = yield* retry(ecs.tasks(clusterName))
+  const tasks =
+    memory === undefined
+      ? yield* retry(ecs.tasks(clusterName))
+      : yield* observeTasks(clusterName, memory, retry)
   const observedAt = yield* Clock.currentTimeMillis
 
   const snapshot: ClusterSnapshot = {

@@ -32,7 +32,7 @@ import {
   type RunEventBody,
   type RunOutcome,
 } from "@ecs-ami-deploy/domain"
-import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
+import { EventLog, Notifier, type ClusterRef, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
 import {
   decide,
   evolve,
@@ -41,12 +41,15 @@ import {
   type CommandRecord,
   type RunState,
 } from "@ecs-ami-deploy/planner"
-import { DestructiveCommandRepeated, UnexpectedDecision } from "./errors.ts"
+import { clusterRefOf, describeScope } from "./cluster-ref.ts"
+import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
+import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
+import { DeactivationClock, tasksOnDrainingOldInstances, watchWait } from "./wait-watch.ts"
 
 /** How the executor spends its time; every field has a default. */
 export interface ExecutorSettings {
@@ -85,9 +88,8 @@ export type RunResult =
       readonly reason: string
     }
 
-/** What one invocation works with once it holds the cluster's lock. */
-export interface Invocation {
-  readonly clusterName: string
+/** What one invocation works with once it holds the cluster's lock (the cluster: account, Region, name). */
+export interface Invocation extends ClusterRef {
   readonly holder: string
   readonly deadline: number | undefined
   /** The reason a suspension at the deadline records, when the caller knows better than "the deadline". */
@@ -135,28 +137,29 @@ export const withClusterLock = <A, E, R>(
 ) =>
   Effect.gen(function* () {
     const eventLog = yield* EventLog
+    const cluster = yield* clusterRefOf(input.clusterName)
     const now = yield* Clock.currentTimeMillis
     const lease = yield* eventLog
       .acquire({
-        clusterName: input.clusterName,
+        ...cluster,
         holder: input.holder,
         leaseMs: input.settings.leaseMs,
         now,
         ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
       })
-      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(held), Effect.fail)))
+      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(cluster, held), Effect.fail)))
     const leaseRef = yield* Ref.make(lease)
     // A failed release is harmless: the lease simply runs out and the next executor takes over.
-    return yield* use({ ...input, lease: leaseRef }).pipe(
+    return yield* use({ ...input, ...cluster, lease: leaseRef }).pipe(
       Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
     )
   })
 
 /** Adds the open run's id to a LockHeld error when the driver did not know it. */
-const namingOpenRun = (held: LockHeld) =>
+const namingOpenRun = (cluster: ClusterRef, held: LockHeld) =>
   Effect.gen(function* () {
     if (held.runId !== undefined) return held
-    const runs = yield* EventLog.use((eventLog) => eventLog.runs(held.clusterName))
+    const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
     const open = runs.find((run) => run.status === "open")
     return open === undefined ? held : new LockHeld({ ...held, runId: open.runId })
   })
@@ -282,21 +285,10 @@ interface StandaloneBlocker {
 const standaloneBlockers = (
   snapshot: ClusterSnapshot,
   run: Running["run"],
-): ReadonlyArray<StandaloneBlocker> => {
-  const oldIds = new Set(run.groups.flatMap((group) => group.oldInstanceIds))
-  return snapshot.containerInstances
-    .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
-    .flatMap((container) =>
-      snapshot.tasks
-        .filter(
-          (task) =>
-            task.containerInstanceArn === container.containerInstanceArn &&
-            task.serviceName === undefined &&
-            task.lastStatus !== "STOPPED",
-        )
-        .map((task) => ({ taskArn: task.taskArn, group: task.group, instanceId: container.ec2InstanceId })),
-    )
-}
+): ReadonlyArray<StandaloneBlocker> =>
+  tasksOnDrainingOldInstances(snapshot, run.groups)
+    .filter(({ task }) => task.serviceName === undefined)
+    .map(({ task, instanceId }) => ({ taskArn: task.taskArn, group: task.group, instanceId }))
 
 const standaloneBehaviour: Record<RolloutPolicy["standaloneTasks"], string> = {
   wait: "waiting for it to finish until the drain timeout",
@@ -358,9 +350,10 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
   })
 
 /** Observe, decide, act, wait — until the run finishes or the deadline comes. */
-const drive = (invocation: Invocation, journal: Journal) =>
+const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemory) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
+    const deactivation = new DeactivationClock()
     let failedObservations = 0
     while (true) {
       const state = yield* journal.state
@@ -385,6 +378,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
         targetImage: state.run.targetImage,
         runGroups: state.run.groups,
         budgetEnd: startedAt + invocation.settings.stepBudgetMs,
+        memory,
       }).pipe(Effect.result)
       if (Result.isFailure(observed)) {
         // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
@@ -401,6 +395,7 @@ const drive = (invocation: Invocation, journal: Journal) =>
       switch (decision._tag) {
         case "Act":
           for (const command of decision.commands) {
+            memory.commandIssued(command)
             const outcome = yield* issue(invocation, journal, state, command)
             if (outcome === "out-of-time")
               return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
@@ -415,12 +410,31 @@ const drive = (invocation: Invocation, journal: Journal) =>
           const now = yield* Clock.currentTimeMillis
           // Wake at the planner's deadline when it comes before the next poll, so a timeout is acted on at once.
           const untilDeadline = decision.deadline - now
-          yield* pause(
-            invocation,
-            untilDeadline > 0
-              ? Math.min(untilDeadline, state.run.policy.pollIntervalMs)
-              : state.run.policy.pollIntervalMs,
-          )
+          const watched =
+            untilDeadline > 0 &&
+            (yield* watchWait({
+              clusterName: invocation.clusterName,
+              phase: decision.phase,
+              snapshot,
+              groups: state.run.groups,
+              pollIntervalMs: state.run.policy.pollIntervalMs,
+              latestAt: Math.min(decision.deadline, lastStepStart(invocation)),
+              memory,
+              deactivation,
+              // The lease is kept as at every poll: a watch can last longer than half a lease.
+              sleep: (millis) =>
+                Effect.andThen(
+                  keepLease(invocation),
+                  pause(invocation, Math.min(millis, invocation.settings.leaseMs / 4)),
+                ),
+            }))
+          if (!watched)
+            yield* pause(
+              invocation,
+              untilDeadline > 0
+                ? Math.min(untilDeadline, state.run.policy.pollIntervalMs)
+                : state.run.policy.pollIntervalMs,
+            )
           break
         }
         case "RollBack":
@@ -448,11 +462,31 @@ const resume = (
 ) =>
   Effect.gen(function* () {
     const events = yield* EventLog.use((eventLog) => eventLog.load(runId))
+    const started = events.find((event) => event._tag === "RunStarted")
+    const recordedScope =
+      started?._tag === "RunStarted" && started.accountId !== undefined
+        ? { accountId: started.accountId, region: started.region ?? "" }
+        : undefined
+    if (
+      recordedScope !== undefined &&
+      (recordedScope.accountId !== invocation.accountId || recordedScope.region !== invocation.region)
+    )
+      return yield* new RunOfAnotherCluster({
+        runId,
+        clusterName: invocation.clusterName,
+        recordedFor: describeScope(recordedScope),
+        current: describeScope(invocation),
+      })
     const journal = yield* makeJournal(invocation, runId, events)
     const lease = yield* Ref.get(invocation.lease)
     yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
+    if (recordedScope === undefined)
+      yield* journal.note(
+        "warning",
+        `run recorded before runs were keyed by account and Region: resumed in ${describeScope(invocation)}`,
+      )
     if (beforeDriving !== undefined) yield* beforeDriving(journal)
-    return yield* drive(invocation, journal)
+    return yield* drive(invocation, journal, new ObservationMemory())
   })
 
 /** `<cluster>-<yyyymmddThhmmssZ>-<6 hex>`: sortable, readable, unique enough across invocations. */
@@ -469,7 +503,7 @@ const newRunId = (clusterName: string, now: number) =>
  * MAX_FAILED_OBSERVATIONS retryable failures, a poll interval apart. `undefined` when the deadline
  * leaves no room for (another) attempt.
  */
-const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
+const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory: ObservationMemory) =>
   Effect.gen(function* () {
     let failedObservations = 0
     while (true) {
@@ -478,6 +512,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
       yield* keepLease(invocation)
       const observed = yield* observeSnapshot(invocation.clusterName, {
         budgetEnd: now + invocation.settings.stepBudgetMs,
+        memory,
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
@@ -495,9 +530,10 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy) =>
 const start = (invocation: Invocation, policy: RolloutPolicy) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
+    const memory = new ObservationMemory()
     let waitingSince: number | undefined
     while (true) {
-      const snapshot = yield* firstObservation(invocation, policy)
+      const snapshot = yield* firstObservation(invocation, policy, memory)
       if (snapshot === undefined) {
         const now = yield* Clock.currentTimeMillis
         return {
@@ -541,7 +577,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
           } as const
         case "Start": {
           // Another actor mid-change (a run this log does not know, a drain under way): refuse, before any call.
-          const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation.clusterName))
+          const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation))
           const foreign = foreignActivity(snapshot, new Set(knownRuns.map((run) => run.runId)))
           if (foreign.length > 0)
             return { _tag: "Refused", clusterName: invocation.clusterName, problems: foreign } as const
@@ -551,6 +587,8 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
           yield* journal.append({
             _tag: "RunStarted",
             clusterName: invocation.clusterName,
+            accountId: invocation.accountId,
+            region: invocation.region,
             policy,
             targetImage: decision.targetImage,
             groups: decision.groups,
@@ -573,7 +611,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
               `Rollout on ${invocation.clusterName} started`,
               `Rolling ${describeRun(started)}: ${decision.reason}`,
             )
-          return yield* drive(invocation, journal)
+          return yield* drive(invocation, journal, memory)
         }
         default:
           return yield* new UnexpectedDecision({
@@ -586,14 +624,14 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
   })
 
 /** The cluster's open run, if any. */
-export const openRunOf = (clusterName: string) =>
-  EventLog.use((eventLog) => eventLog.runs(clusterName)).pipe(
+export const openRunOf = (cluster: ClusterRef) =>
+  EventLog.use((eventLog) => eventLog.runs(cluster)).pipe(
     Effect.map((runs) => runs.find((run) => run.status === "open")),
   )
 
 /** Resumes the cluster's open run, or starts one under `policy`. The caller holds the lock. */
 export const startOrResume = (invocation: Invocation, policy: RolloutPolicy) =>
-  Effect.flatMap(openRunOf(invocation.clusterName), (open) =>
+  Effect.flatMap(openRunOf(invocation), (open) =>
     open === undefined ? start(invocation, policy) : resume(invocation, open.runId),
   )
 

@@ -1,12 +1,14 @@
 /**
  * Run status for the CLI and the library: the cluster's open run (or its latest), its folded state,
  * and progress per group read from the log — how many of the run's old instances were drained and
- * terminated so far, and how many commands succeeded, failed or have no recorded outcome.
+ * terminated so far, and how many commands succeeded, failed or have no recorded outcome — and who
+ * holds the cluster's lock and until when.
  */
 import { Effect } from "effect"
 import type { Command, CommandTag, Phase, RunEvent } from "@ecs-ami-deploy/domain"
-import { EventLog, type RunSummary } from "@ecs-ami-deploy/ports"
+import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { evolve, initialState, type RunState } from "@ecs-ami-deploy/planner"
+import { clusterRefOf } from "./cluster-ref.ts"
 
 export interface GroupProgress {
   readonly asgName: string
@@ -31,6 +33,8 @@ export type RunStatus =
       readonly summary: RunSummary
       readonly state: RunState
       readonly progress: RunProgress
+      /** Who holds the cluster's lock and until when; `undefined` when nobody does (released, or never taken). */
+      readonly lock: Lease | undefined
     }
 
 const phaseOfCommand: Record<CommandTag, Phase> = {
@@ -98,10 +102,12 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
 /** The open run of the cluster, else its newest one, folded. */
 export const runStatus = Effect.fn("runStatus")(function* (clusterName: string) {
   const eventLog = yield* EventLog
-  const runs = yield* eventLog.runs(clusterName)
+  const cluster = yield* clusterRefOf(clusterName)
+  const runs = yield* eventLog.runs(cluster)
   const summary = runs.find((run) => run.status === "open") ?? runs[0]
   if (summary === undefined) return { _tag: "NoRuns", clusterName } satisfies RunStatus as RunStatus
   const events = yield* eventLog.load(summary.runId)
   const state = events.reduce(evolve, initialState)
-  return { _tag: "Run", summary, state, progress: progressOf(events) } satisfies RunStatus as RunStatus
+  const lock = yield* eventLog.lock(cluster)
+  return { _tag: "Run", summary, state, progress: progressOf(events), lock } satisfies RunStatus as RunStatus
 })

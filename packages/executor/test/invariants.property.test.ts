@@ -81,8 +81,14 @@ const witnessing = (simulation: Simulation, witnessed: Array<Witnessed>) => {
           ...inner,
           terminateInstanceInGroup: (instanceId, decrement) =>
             witness("terminate", () => [instanceId], inner.terminateInstanceInGroup(instanceId, decrement)),
+          // The planner's own detaches keep desired capacity (a detach-mode wave); one that lowers it is
+          // the first half of a termination (execute.ts batches them) and is checked as one.
           detachInstances: (asgName, instanceIds, decrement) =>
-            witness("detach", () => instanceIds, inner.detachInstances(asgName, instanceIds, decrement)),
+            witness(
+              decrement ? "terminate" : "detach",
+              () => instanceIds,
+              inner.detachInstances(asgName, instanceIds, decrement),
+            ),
         })
       }),
     ),

@@ -157,6 +157,10 @@ export class Ecs extends Context.Service<
     readonly services: (clusterName: string) => Call<ReadonlyArray<Service>>
     /** Every task the cluster has not yet forgotten: desired RUNNING and recently STOPPED ones. */
     readonly tasks: (clusterName: string) => Call<ReadonlyArray<Task>>
+    /** The ARNs of the cluster's tasks with this desired status (ListTasks, paginated). */
+    readonly listTaskArns: (clusterName: string, desiredStatus: "RUNNING" | "STOPPED") => Call<ReadonlyArray<string>>
+    /** Tasks by ARN (DescribeTasks, batched); tasks ECS no longer knows are absent from the result. */
+    readonly describeTasks: (clusterName: string, taskArns: ReadonlyArray<string>) => Call<ReadonlyArray<Task>>
     readonly updateContainerInstancesState: (
       clusterName: string,
       containerInstanceArns: ReadonlyArray<string>,

@@ -21,6 +21,7 @@ import {
   AutoScaling,
   Ec2,
   Ecs,
+  Identity,
   Ssm,
   type ImageQuery,
   type LaunchTemplateVersion,
@@ -73,7 +74,7 @@ const transientCodes: Record<string, string> = {
   ssm: "InternalServerError",
 }
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -88,13 +89,14 @@ const inBatches = (
 const batchCount = (ids: ReadonlyArray<string>, size: number): number =>
   Math.max(1, Math.ceil(ids.length / size))
 
-/** Builds the four port services over `world`, recording every call in `callLog`. */
+/** Builds the port services over `world`, recording every call in `callLog`. */
 export const makeSimulatedPorts = (
   world: World,
   clock: VirtualClock,
   callLog: Array<CallRecord>,
 ): Layer.Layer<SimulatedPorts> => {
   const faults = world.faults
+  const readDefinitions = new Set<string>()
   const hits = (
     fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined,
     operation: string,
@@ -446,10 +448,17 @@ export const makeSimulatedPorts = (
             .filter((s) => s.clusterName === clusterName)
             .map((s) => serviceView(world, s))
         },
-        (found) => ({
-          "ecs:ListServices": pages(found.length, 100),
-          "ecs:DescribeServices": pages(found.length, 10, false),
-        }),
+        (found) => {
+          // One DescribeTaskDefinition per definition these ports have not read before (the adapter
+          // caches them by ARN: a revision never changes); a simulated service has one definition.
+          const unread = found.filter((service) => !readDefinitions.has(service.serviceArn))
+          for (const service of unread) readDefinitions.add(service.serviceArn)
+          return {
+            "ecs:ListServices": pages(found.length, 100),
+            "ecs:DescribeServices": pages(found.length, 10, false),
+            ...(unread.length === 0 ? {} : { "ecs:DescribeTaskDefinition": unread.length }),
+          }
+        },
       ),
     tasks: (clusterName) =>
       call(
@@ -468,6 +477,33 @@ export const makeSimulatedPorts = (
             "ecs:DescribeTasks": pages(found.length, 100, false),
           }
         },
+      ),
+    listTaskArns: (clusterName, desiredStatus) =>
+      call(
+        "ecs:ListTasks",
+        false,
+        { clusterName, desiredStatus },
+        () => {
+          world.cluster(clusterName)
+          return [...world.tasks.values()]
+            .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
+            .map((t) => t.taskArn)
+        },
+        (found) => ({ "ecs:ListTasks": pages(found.length, 100) }),
+      ),
+    describeTasks: (clusterName, taskArns) =>
+      call(
+        "ecs:DescribeTasks",
+        false,
+        { clusterName, taskArns },
+        () => {
+          world.cluster(clusterName)
+          return taskArns.flatMap((arn) => {
+            const task = world.tasks.get(arn)
+            return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
+          })
+        },
+        () => ({ "ecs:DescribeTasks": pages(taskArns.length, 100, false) }),
       ),
     updateContainerInstancesState: (clusterName, containerInstanceArns, status) =>
       call(
@@ -504,11 +540,32 @@ export const makeSimulatedPorts = (
       }),
   })
 
+  // STS answers from the scenario's account and Region. Logged as the request it is, but outside the
+  // fault model (which injects EC2, Auto Scaling, ECS and SSM failures).
+  const identity = Identity.of({
+    callerIdentity: Effect.sync(() => {
+      callLog.push({
+        at: world.now,
+        operation: "sts:GetCallerIdentity",
+        mutating: false,
+        input: {},
+        outcome: "ok",
+        awsRequests: { "sts:GetCallerIdentity": 1 },
+      })
+      return {
+        accountId: world.accountId,
+        arn: `arn:aws:iam::${world.accountId}:user/simulated-operator`,
+        region: world.region,
+      }
+    }),
+  })
+
   return Layer.mergeAll(
     Layer.succeed(Ec2, ec2),
     Layer.succeed(AutoScaling, autoScaling),
     Layer.succeed(Ecs, ecs),
     Layer.succeed(Ssm, ssm),
+    Layer.succeed(Identity, identity),
   )
 }
 

@@ -72,13 +72,32 @@ describe("API request accounting", () => {
         Ecs.use((ecs) => ecs.services("large-200-cluster")),
       ]),
     )
-    // 200 container instances: 2 list pages of 100 and 2 describe batches of 100; 20 services: 1 list page, 2 describe batches of 10.
+    // 200 container instances: 2 list pages of 100 and 2 describe batches of 100; 20 services: 1 list
+    // page, 2 describe batches of 10, and their 20 task definitions, each read once.
     expect(sim.metrics().apiCalls.awsRequestsByAction).toEqual({
       "ecs:ListContainerInstances": 2,
       "ecs:DescribeContainerInstances": 2,
       "ecs:ListServices": 1,
       "ecs:DescribeServices": 2,
+      "ecs:DescribeTaskDefinition": 20,
     })
     expect(sim.metrics().apiCalls.total).toBe(2)
+  })
+
+  it("counts task listings by page, task descriptions by batch of 100, and each task definition once per ports", async () => {
+    const sim = makeSimulation(scenarios["large-200"])
+    const cluster = "large-200-cluster"
+    const arns = await sim.run(Ecs.use((ecs) => ecs.listTaskArns(cluster, "RUNNING")))
+    await sim.run(
+      Effect.all([
+        Ecs.use((ecs) => ecs.describeTasks(cluster, arns)),
+        Ecs.use((ecs) => ecs.services(cluster)),
+        Ecs.use((ecs) => ecs.services(cluster)),
+      ]),
+    )
+    const requests = sim.metrics().apiCalls.awsRequestsByAction
+    expect(requests["ecs:ListTasks"]).toBe(Math.ceil(arns.length / 100))
+    expect(requests["ecs:DescribeTasks"]).toBe(Math.ceil(arns.length / 100))
+    expect(requests["ecs:DescribeTaskDefinition"]).toBe(scenarios["large-200"].services.length)
   })
 })

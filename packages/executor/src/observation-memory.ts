@@ -1,0 +1,98 @@
+/**
+ * What one executor invocation remembers between its observations, so that a poll asks AWS only for
+ * what can have changed since the last one:
+ *
+ * - data that does not change under a run: the cluster and its capacity providers, the image each
+ *   launch spec resolves to, and the images themselves — what a launch spec resolves to is read again
+ *   after any command of ours that writes one (UpdateLaunchSpec, RestoreLaunchSpec, CleanupLaunchSpecs),
+ *   and all of it at least every
+ *   `STATIC_DATA_MAX_AGE_MS`, so a change made by someone else is still seen within minutes;
+ * - the tasks seen so far. A poll lists only the tasks ECS wants RUNNING and describes them together
+ *   with the known tasks that were not yet STOPPED (a draining task's desired status is STOPPED, so
+ *   only its ARN finds it again). A STOPPED task never changes again: it is kept, not described
+ *   again. The STOPPED list itself is read at the first observation and then every
+ *   `STOPPED_LIST_INTERVAL_MS`, which finds the tasks that started and stopped between two polls (a
+ *   new image whose tasks crash at once) and drops the stopped tasks ECS has forgotten.
+ */
+import type { Command, Image, Task } from "@ecs-ami-deploy/domain"
+import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
+
+/** The longest time data that does not change under a run is used before it is read again. */
+export const STATIC_DATA_MAX_AGE_MS = 5 * 60_000
+/** How often the cluster's STOPPED tasks are listed again. */
+export const STOPPED_LIST_INTERVAL_MS = 60_000
+
+const launchSpecCommands: ReadonlySet<Command["_tag"]> = new Set([
+  "UpdateLaunchSpec",
+  "RestoreLaunchSpec",
+  "CleanupLaunchSpecs",
+])
+
+export interface ClusterView {
+  readonly cluster: ClusterDescription
+  readonly providers: ReadonlyArray<CapacityProvider>
+}
+
+export class ObservationMemory {
+  private staticReadAt: number | undefined
+  clusterView: ClusterView | undefined
+  readonly launchSpecImages = new Map<string, string>()
+  readonly images = new Map<string, Image>()
+  private readonly knownTasks = new Map<string, Task>()
+  private stoppedListedAt: number | undefined
+
+  /** Forgets the data that does not change under a run once it is `STATIC_DATA_MAX_AGE_MS` old. */
+  expireStaticData(now: number): void {
+    if (this.staticReadAt !== undefined && now - this.staticReadAt < STATIC_DATA_MAX_AGE_MS) return
+    this.clusterView = undefined
+    this.launchSpecImages.clear()
+    this.images.clear()
+    this.staticReadAt = now
+  }
+
+  /** Before a command of ours: one that writes a launch spec changes what it resolves to. */
+  commandIssued(command: Command): void {
+    if (launchSpecCommands.has(command._tag)) this.launchSpecImages.clear()
+  }
+
+  /** Whether the next observation lists the STOPPED tasks again. */
+  stoppedListDue(now: number): boolean {
+    return this.stoppedListedAt === undefined || now - this.stoppedListedAt >= STOPPED_LIST_INTERVAL_MS
+  }
+
+  /** The known tasks ECS may still change: every one not yet STOPPED. */
+  liveTaskArns(): ReadonlyArray<string> {
+    return [...this.knownTasks.values()]
+      .filter((task) => task.lastStatus !== "STOPPED")
+      .map((task) => task.taskArn)
+  }
+
+  /**
+   * The cluster's tasks after a poll: the ones just described, and the known STOPPED ones (only those
+   * still in `stoppedList` when it was read).
+   */
+  tasksAfterPoll(
+    described: ReadonlyArray<Task>,
+    stoppedList: ReadonlyArray<string> | undefined,
+    now: number,
+  ): ReadonlyArray<Task> {
+    const stillListed = stoppedList === undefined ? undefined : new Set(stoppedList)
+    if (stoppedList !== undefined) this.stoppedListedAt = now
+    const kept = [...this.knownTasks.values()].filter(
+      (task) => task.lastStatus === "STOPPED" && (stillListed === undefined || stillListed.has(task.taskArn)),
+    )
+    this.knownTasks.clear()
+    for (const task of [...kept, ...described]) this.knownTasks.set(task.taskArn, task)
+    return [...this.knownTasks.values()]
+  }
+
+  /** The STOPPED tasks of `stoppedList` not described yet. */
+  unknownStopped(stoppedList: ReadonlyArray<string>): ReadonlyArray<string> {
+    return stoppedList.filter((arn) => this.knownTasks.get(arn)?.lastStatus !== "STOPPED")
+  }
+
+  /** Tasks described between observations (a drain watch): the next observation starts from them. */
+  rememberTasks(tasks: ReadonlyArray<Task>): void {
+    for (const task of tasks) this.knownTasks.set(task.taskArn, task)
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Between two observations of a waiting run. Observing the whole cluster at every poll costs tens of
+ * requests at a few hundred instances; while the planner waits, the executor instead watches the few
+ * things the wait is for, with cheap requests, and observes again as soon as one of them may change
+ * the planner's decision — or after `WATCH_MAX_MS` at the latest, so nothing else (a failing new
+ * image, a foreign change) goes unseen for long.
+ *
+ * - Draining: the tasks not yet STOPPED on the run's DRAINING old instances, described by ARN
+ *   (DescribeTasks, 100 a request). The executor observes again once every one of them has STOPPED.
+ * - Proving new capacity: the run's groups (one DescribeAutoScalingGroups) until no member is still
+ *   launching, then the cluster's count of registered instances (one DescribeClusters) until every
+ *   InService member can have registered.
+ *
+ * How often: every poll interval while a task may stop soon. A task still RUNNING waits for its
+ * replacement to be healthy and then DEACTIVATES for its load balancer's deregistration delay —
+ * nothing finishes while it waits: it is looked at again after a fifth of the time it has waited (at
+ * least a poll interval, at most 30 s). A DEACTIVATING task is looked at one poll interval before the
+ * earliest end expected (counted from the last look before it DEACTIVATED): from the delay this
+ * invocation has already seen for its service, else from AWS's default deregistration delay (300 s)
+ * but then never later than a fifth of the time it has spent DEACTIVATING (at most 30 s), so a
+ * shorter delay is noticed soon after it ends.
+ */
+import { Clock, Effect } from "effect"
+import type { AutoScalingGroupDescription, ClusterSnapshot, GroupAtStart, Task } from "@ecs-ami-deploy/domain"
+import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
+import type { ObservationMemory } from "./observation-memory.ts"
+
+/** The longest a watch goes without a full observation. */
+export const WATCH_MAX_MS = 180_000
+/** AWS's default target group deregistration delay (aws-facts.md): the first guess of a DEACTIVATING task's end. */
+export const DEFAULT_DEREGISTRATION_DELAY_MS = 300_000
+/** Without a known delay, the next look comes after at most this share of the time spent DEACTIVATING... */
+const UNKNOWN_DELAY_FRACTION = 0.2
+/** ...and at most this long after the previous one. */
+const UNKNOWN_DELAY_MAX_STEP_MS = 30_000
+
+/** The run's old instances that are DRAINING, by container instance ARN. */
+const drainingOldContainers = (snapshot: ClusterSnapshot, oldIds: ReadonlySet<string>): Map<string, string> =>
+  new Map(
+    snapshot.containerInstances
+      .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
+      .map((container) => [container.containerInstanceArn, container.ec2InstanceId]),
+  )
+
+/** The tasks not yet STOPPED on the run's DRAINING old instances, each with its instance. */
+export const tasksOnDrainingOldInstances = (
+  snapshot: ClusterSnapshot,
+  groups: ReadonlyArray<GroupAtStart>,
+): ReadonlyArray<{ readonly task: Task; readonly instanceId: string }> => {
+  const draining = drainingOldContainers(snapshot, new Set(groups.flatMap((group) => group.oldInstanceIds)))
+  return snapshot.tasks.flatMap((task) => {
+    const instanceId =
+      task.containerInstanceArn === undefined ? undefined : draining.get(task.containerInstanceArn)
+    return instanceId === undefined || task.lastStatus === "STOPPED" ? [] : [{ task, instanceId }]
+  })
+}
+
+/**
+ * What the watch has seen of each task: when it was first seen waiting (RUNNING on a draining
+ * instance, for its replacement), the last look before it was DEACTIVATING (the earliest its
+ * deactivation can have started), the first and last looks while DEACTIVATING, and per service the
+ * shortest delay its tasks have been seen to need (last look while DEACTIVATING minus the first: a
+ * lower estimate).
+ */
+export class DeactivationClock {
+  private readonly waitingSince = new Map<string, number>()
+  private readonly lookBefore = new Map<string, number>()
+  private readonly firstSeen = new Map<string, number>()
+  private readonly lastSeen = new Map<string, number>()
+  private readonly learned = new Map<string, number>()
+
+  see(tasks: ReadonlyArray<Task>, at: number): void {
+    for (const task of tasks) {
+      const first = this.firstSeen.get(task.taskArn)
+      if (task.lastStatus === "DEACTIVATING") {
+        if (first === undefined) this.firstSeen.set(task.taskArn, at)
+        this.lastSeen.set(task.taskArn, at)
+      } else if (first !== undefined) {
+        const seen = (this.lastSeen.get(task.taskArn) ?? first) - first
+        this.learned.set(task.group, Math.max(seen, this.learned.get(task.group) ?? 0))
+        this.firstSeen.delete(task.taskArn)
+        this.lastSeen.delete(task.taskArn)
+      } else {
+        if (!this.waitingSince.has(task.taskArn)) this.waitingSince.set(task.taskArn, at)
+        this.lookBefore.set(task.taskArn, at)
+      }
+    }
+  }
+
+  /** How long to wait before looking at `tasks` (none STOPPED) again. */
+  nextLookMs(tasks: ReadonlyArray<Task>, now: number, pollIntervalMs: number): number {
+    const unknownStep = (since: number) =>
+      Math.min(UNKNOWN_DELAY_MAX_STEP_MS, (now - since) * UNKNOWN_DELAY_FRACTION)
+    const waits = tasks.map((task) => {
+      if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING")
+        return unknownStep(this.waitingSince.get(task.taskArn) ?? now)
+      if (task.lastStatus !== "DEACTIVATING") return pollIntervalMs
+      const first = this.firstSeen.get(task.taskArn) ?? now
+      const started = this.lookBefore.get(task.taskArn) ?? first
+      const learned = this.learned.get(task.group)
+      const untilExpected = started + (learned ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs - now
+      return learned !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(first))
+    })
+    return Math.max(pollIntervalMs, Math.min(...waits))
+  }
+}
+
+export interface WatchInput<E, R> {
+  readonly clusterName: string
+  readonly phase: string
+  readonly snapshot: ClusterSnapshot
+  readonly groups: ReadonlyArray<GroupAtStart>
+  readonly pollIntervalMs: number
+  /** Observe again at this time at the latest (the planner's deadline, the invocation's last step). */
+  readonly latestAt: number
+  readonly memory: ObservationMemory
+  readonly deactivation: DeactivationClock
+  /**
+   * Sleeps on the Clock at most `millis` (the run loop keeps its lease, then pauses, never past the
+   * last step); it may return earlier, the watch then sleeps again.
+   */
+  readonly sleep: (millis: number) => Effect.Effect<void, E, R>
+}
+
+/** What a watch looks at: its first state, how to look again (`undefined`: observe now), and when. */
+interface Probe<S> {
+  readonly initial: S
+  readonly look: (state: S) => Effect.Effect<S | undefined, unknown, Ecs | AutoScaling>
+  readonly nextLookMs: (state: S, now: number) => number
+}
+
+/** Looks with `probe` until it says to observe, or `latestAt` comes. */
+const watching = <S, E, R>(probe: Probe<S>, input: WatchInput<E, R>) =>
+  Effect.gen(function* () {
+    const latestAt = Math.min(input.latestAt, (yield* Clock.currentTimeMillis) + WATCH_MAX_MS)
+    let state = probe.initial
+    while (true) {
+      let now = yield* Clock.currentTimeMillis
+      const wakeAt = Math.min(latestAt, now + probe.nextLookMs(state, now))
+      if (wakeAt <= now) return
+      while (now < wakeAt) {
+        yield* input.sleep(wakeAt - now)
+        now = yield* Clock.currentTimeMillis
+      }
+      if (now >= latestAt) return
+      const looked = yield* Effect.result(probe.look(state))
+      if (looked._tag === "Failure" || looked.success === undefined) return
+      state = looked.success
+    }
+  })
+
+const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<ReadonlyArray<Task>> | undefined => {
+  const tasks = tasksOnDrainingOldInstances(input.snapshot, input.groups).map((blocker) => blocker.task)
+  if (tasks.length === 0) return undefined
+  input.deactivation.see(tasks, input.snapshot.observedAt)
+  return {
+    initial: tasks,
+    look: (watched) =>
+      Effect.gen(function* () {
+        const ecs = yield* Ecs
+        const described = yield* ecs.describeTasks(
+          input.clusterName,
+          watched.map((task) => task.taskArn),
+        )
+        const now = yield* Clock.currentTimeMillis
+        input.memory.rememberTasks(described)
+        input.deactivation.see(described, now)
+        const left = described.filter((task) => task.lastStatus !== "STOPPED")
+        return left.length === 0 ? undefined : left
+      }),
+    nextLookMs: (watched, now) => input.deactivation.nextLookMs(watched, now, input.pollIntervalMs),
+  }
+}
+
+const runMembers = (groups: ReadonlyArray<AutoScalingGroupDescription>, names: ReadonlyArray<string>) =>
+  groups.filter((group) => names.includes(group.name)).flatMap((group) => group.instances)
+
+const launchingCount = (groups: ReadonlyArray<AutoScalingGroupDescription>, names: ReadonlyArray<string>) =>
+  runMembers(groups, names).filter((member) => member.lifecycleState.startsWith("Pending")).length
+
+/**
+ * Proving: first the run's groups until no member is launching any more, then the cluster's count
+ * of registered container instances (DescribeClusters) until every InService member can have registered.
+ */
+const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<"launching" | "registering"> | undefined => {
+  const names = input.groups.map((group) => group.asgName)
+  const registered = new Set(
+    input.snapshot.containerInstances
+      .filter((container) => container.status !== "INACTIVE")
+      .map((container) => container.ec2InstanceId),
+  )
+  const unregistered = runMembers(input.snapshot.groups, names).filter(
+    (member) => member.lifecycleState === "InService" && !registered.has(member.instanceId),
+  ).length
+  const launching = launchingCount(input.snapshot.groups, names)
+  if (launching === 0 && unregistered === 0) return undefined
+  return {
+    initial: launching > 0 ? "launching" : "registering",
+    look: (state) =>
+      Effect.gen(function* () {
+        if (state === "launching") {
+          const autoScaling = yield* AutoScaling
+          const still = launchingCount(yield* autoScaling.describeGroups(names), names)
+          return still === 0 ? undefined : "launching"
+        }
+        const ecs = yield* Ecs
+        const cluster = yield* ecs.describeCluster(input.clusterName)
+        return cluster.registeredContainerInstancesCount >= registered.size + unregistered
+          ? undefined
+          : "registering"
+      }),
+    nextLookMs: () => input.pollIntervalMs,
+  }
+}
+
+/**
+ * Waits until the next full observation is due; `false` at once when the wait is for nothing this
+ * module watches. A failed watch request just ends the watch (the observation that follows retries).
+ */
+export const watchWait = <E, R>(
+  input: WatchInput<E, R>,
+): Effect.Effect<boolean, E, R | Ecs | AutoScaling> => {
+  const watch = <S>(probe: Probe<S> | undefined): Effect.Effect<boolean, E, R | Ecs | AutoScaling> =>
+    probe === undefined ? Effect.succeed(false) : Effect.as(watching(probe, input), true)
+  if (input.phase === "draining") return watch(drainProbe(input))
+  if (input.phase === "proving") return watch(provingProbe(input))
+  return Effect.succeed(false)
+}

@@ -1,0 +1,125 @@
+/**
+ * What a rollout asks AWS while it polls (observation-memory.ts, wait-watch.ts): data that does not
+ * change under a run is read once, STOPPED tasks are not listed at every poll, a drain is watched by
+ * describing only its own tasks, and a DEACTIVATING task is not looked at every poll interval —
+ * without the rollout taking longer or missing what it must see.
+ */
+import { describe, expect, it } from "vitest"
+import { Exit } from "effect"
+import { defaultPolicy, type RolloutPolicy, type Task } from "@ecs-ami-deploy/domain"
+import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
+import { newImageId } from "@ecs-ami-deploy/simulator"
+import { runRollout } from "../src/index.ts"
+import { STOPPED_LIST_INTERVAL_MS } from "../src/observation-memory.ts"
+import { DEFAULT_DEREGISTRATION_DELAY_MS, DeactivationClock, WATCH_MAX_MS } from "../src/wait-watch.ts"
+import { endState, makeWorld, testSettings } from "./harness.ts"
+
+const policy: RolloutPolicy = { ...defaultPolicy, unsafeServices: "proceed" }
+
+const rollOut = async (scenario: string) => {
+  const world = makeWorld(scenario)
+  const exit = await world.run(
+    runRollout({ clusterName: world.clusterName, policy, holder: "test", settings: testSettings }),
+    makeMemoryEventLog(emptyMemoryStorage()),
+  )
+  return { world, exit, calls: world.simulation.callLog }
+}
+
+describe("observing a rollout economically", () => {
+  it("given standard-20, when rolled out, then it succeeds with no service below its floor, reads each task definition once, terminates in batches, lists STOPPED tasks at most once a minute and observes the whole cluster far less often than every poll", async () => {
+    const { world, exit, calls } = await rollOut("standard-20")
+    expect(Exit.isSuccess(exit) && exit.value._tag === "Finished" && exit.value.outcome).toBe("succeeded")
+    const end = endState(world)
+    expect(end.liveImages).toEqual([newImageId])
+    expect(end.secondsBelowFloor).toBe(0)
+
+    const requests = world.simulation.metrics().apiCalls.awsRequestsByAction
+    const services = world.simulation.scenario.services.length
+    expect(requests["ecs:DescribeTaskDefinition"]).toBe(services)
+    // Terminations in batches: members detached 20 a request and terminated by EC2, never one request per instance.
+    expect(requests["autoscaling:TerminateInstanceInAutoScalingGroup"]).toBeUndefined()
+    const terminations = calls.filter((call) => call.operation === "ec2:TerminateInstances").length
+    expect(requests["autoscaling:DetachInstances"]).toBe(terminations)
+
+    const stoppedLists = calls
+      .filter(
+        (call) =>
+          call.operation === "ecs:ListTasks" &&
+          (call.input as { readonly desiredStatus: string }).desiredStatus === "STOPPED",
+      )
+      .map((call) => call.at)
+    const gaps = stoppedLists.slice(1).map((at, index) => at - (stoppedLists[index] ?? at))
+    expect(gaps.filter((gap) => gap < STOPPED_LIST_INTERVAL_MS)).toEqual([])
+
+    // A full observation lists the container instances; between two of them no more than a watch's longest.
+    const fullObservations = calls
+      .filter((call) => call.operation === "ecs:DescribeContainerInstances")
+      .map((call) => call.at)
+    const duration = world.simulation.metrics().simulatedDurationMs
+    expect(fullObservations.length).toBeLessThan(duration / policy.pollIntervalMs / 4)
+    const longest = Math.max(
+      ...fullObservations.slice(1).map((at, index) => at - (fullObservations[index] ?? at)),
+    )
+    expect(longest).toBeLessThanOrEqual(WATCH_MAX_MS)
+  })
+})
+
+const task = (taskArn: string, lastStatus: Task["lastStatus"], group = "service:web"): Task => ({
+  taskArn,
+  group,
+  serviceName: group.slice("service:".length),
+  lastStatus,
+  desiredStatus: lastStatus === "RUNNING" ? "RUNNING" : "STOPPED",
+  healthStatus: "UNKNOWN",
+  cpu: 256,
+  memory: 512,
+  hostPorts: [],
+})
+
+describe("DeactivationClock", () => {
+  const poll = 5_000
+
+  it("given a task that can still finish soon, when asked, then the next look is one poll interval away", () => {
+    const clock = new DeactivationClock()
+    clock.see([task("a", "DEACTIVATING"), task("b", "STOPPING")], 0)
+    expect(clock.nextLookMs([task("a", "DEACTIVATING"), task("b", "STOPPING")], 0, poll)).toBe(poll)
+  })
+
+  it("given tasks DEACTIVATING with no delay seen yet, when asked, then the look comes after a fifth of the time spent (at most 30 s) and a poll before the default delay ends", () => {
+    const clock = new DeactivationClock()
+    const deactivating = [task("a", "DEACTIVATING")]
+    clock.see(deactivating, 0)
+    expect(clock.nextLookMs(deactivating, 0, poll)).toBe(poll)
+    expect(clock.nextLookMs(deactivating, 100_000, poll)).toBe(20_000)
+    expect(clock.nextLookMs(deactivating, 200_000, poll)).toBe(30_000)
+    const beforeEnd = DEFAULT_DEREGISTRATION_DELAY_MS - poll - 280_000
+    expect(clock.nextLookMs(deactivating, 280_000, poll)).toBe(Math.max(poll, beforeEnd))
+  })
+
+  it("given a delay seen for a service, when its next task DEACTIVATES, then the look comes a poll before the same delay ends", () => {
+    const clock = new DeactivationClock()
+    clock.see([task("a", "DEACTIVATING")], 0)
+    clock.see([task("a", "DEACTIVATING")], 40_000)
+    clock.see([task("a", "STOPPED")], 45_000)
+    const next = [task("b", "DEACTIVATING")]
+    clock.see(next, 100_000)
+    expect(clock.nextLookMs(next, 100_000, poll)).toBe(40_000 - poll)
+    // Another service's tasks do not inherit it.
+    const other = [task("c", "DEACTIVATING", "service:api")]
+    clock.see(other, 100_000)
+    expect(clock.nextLookMs(other, 100_000, poll)).toBe(poll)
+  })
+
+  it("given a task waiting on a draining instance for its replacement, when asked, then the look comes after a fifth of its wait, and once it DEACTIVATES its end is counted from the last look before", () => {
+    const clock = new DeactivationClock()
+    clock.see([task("old", "DEACTIVATING")], 0)
+    clock.see([task("old", "DEACTIVATING")], 100_000)
+    clock.see([task("old", "STOPPED")], 105_000)
+    clock.see([task("a", "RUNNING")], 0)
+    expect(clock.nextLookMs([task("a", "RUNNING")], 100_000, poll)).toBe(20_000)
+    clock.see([task("a", "RUNNING")], 120_000)
+    const deactivating = [task("a", "DEACTIVATING")]
+    clock.see(deactivating, 150_000)
+    expect(clock.nextLookMs(deactivating, 150_000, poll)).toBe(120_000 + 100_000 - poll - 150_000)
+  })
+})
