@@ -197,7 +197,7 @@ const upgradeCommand = Command.make(
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
             )
-          const open = yield* EventLog.use((log) => log.runs(flags.cluster)).pipe(
+          const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
             Effect.map((runs) => runs.find((run) => run.status === "open")),
           )
           if (open === undefined) {
@@ -437,6 +437,7 @@ const wallClockWait = (millis: number) =>
 const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: number, intervalMs: number) =>
   Effect.gen(function* () {
     const log = yield* EventLog
+    const { accountId, region } = yield* Rollout.callerIdentity()
     let shown = seen
     let model = emptyProgress
     let lastCondition: RunCondition["_tag"] | undefined
@@ -452,7 +453,11 @@ const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: numbe
       model = emptyProgress
       shown = events.length
       const now = yield* Clock.currentTimeMillis
-      const condition = runConditionOf(events, yield* log.lock(cluster), now)
+      const condition = runConditionOf(
+        events,
+        yield* log.lock({ accountId, region, clusterName: cluster }),
+        now,
+      )
       if (condition._tag !== lastCondition) {
         lastCondition = condition._tag
         yield* line(
@@ -545,7 +550,7 @@ const historyCommand = Command.make(
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
           const log = yield* EventLog
-          const runs = yield* log.runs(flags.cluster)
+          const runs = yield* Rollout.clusterRuns(flags.cluster)
           const wanted = Option.getOrUndefined(flags.run)
           const chosen =
             wanted !== undefined

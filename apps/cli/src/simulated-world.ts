@@ -14,7 +14,7 @@ import { type Context, Effect, Layer, Schema } from "effect"
 import { appendFileSync, existsSync, writeFileSync } from "node:fs"
 import { MAX_SCENARIO_BYTES, MAX_STATE_BYTES, parseBoundedJson, readBoundedFile } from "./bounded-input.ts"
 import { resolve } from "node:path"
-import { AutoScaling, type AwsPorts, Ec2, Ecs, Ssm } from "ecs-ami-deploy"
+import { AutoScaling, type AwsPorts, Ec2, Ecs, Identity, Ssm } from "ecs-ami-deploy"
 import {
   makeSimulation,
   type Scenario,
@@ -175,6 +175,11 @@ const journaledPorts = (
     wrap("AutoScaling", AutoScaling),
     wrap("Ecs", Ecs),
     wrap("Ssm", Ssm),
+    // Identity changes nothing in the world: nothing to journal.
+    Layer.effect(
+      Identity,
+      Identity.useSync((identity) => identity),
+    ),
   )
   return Layer.merge(Layer.provide(wrapped, simulation.layer), simulation.clockLayer)
 }

@@ -287,6 +287,9 @@ const matrix: ReadonlyArray<BadInput> = [
     given: (cwd) =>
       Effect.runPromise(
         makeFileEventLog({ directory: join(cwd, "world.jsonl.events") }).acquire({
+          // The simulated world's account and Region (the scenario names none).
+          accountId: "123456789012",
+          region: "us-east-1",
           clusterName: "small-cluster",
           holder: "someone-else",
           leaseMs: 3_600_000,

@@ -51,6 +51,9 @@ const suspendedRun = async (cwd: string) => {
 const takeLock = (cwd: string, holder: string, now: number, leaseMs: number) =>
   Effect.runPromise(
     makeFileEventLog({ directory: join(cwd, "runs") }).acquire({
+      // The simulated world's account and Region (the scenario names none).
+      accountId: "123456789012",
+      region: "us-east-1",
       clusterName: "small-cluster",
       holder,
       leaseMs,
@@ -141,9 +144,20 @@ describe("status --watch", () => {
   it("follows the run another invocation drives, prints its steps as they are recorded, and exits with the run's exit code once it ends", async () => {
     const cwd = tempDir("status-watch")
     await suspendedRun(cwd)
-    // The watcher reads only the event log (no simulated world of its own); the resume drives the run.
+    // The watcher reads the event log the resume writes; its own fresh simulated world only answers who
+    // and where it is (STS: the simulator's default account and Region, which key the runs).
     const watching = runInProcess(
-      ["status", ...cluster, "--event-log", "runs", "--watch", "--watch-interval", "20ms"],
+      [
+        "status",
+        ...cluster,
+        "--simulator",
+        "small",
+        "--event-log",
+        "runs",
+        "--watch",
+        "--watch-interval",
+        "20ms",
+      ],
       { cwd },
     )
     const resumed = await runInProcess(["resume", ...cluster, ...world], { cwd })

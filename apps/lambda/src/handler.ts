@@ -8,13 +8,14 @@
  * function Lambda calls, over whichever layer it is given: AWS in production, the simulator in tests.
  */
 import { Cause, Clock, Data, Effect, type Layer, ManagedRuntime } from "effect"
-import type { EventLogCorrupt, EventLogUnavailable, RunEvent } from "@ecs-ami-deploy/domain"
-import { RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
+import type { AwsCallError, EventLogCorrupt, EventLogUnavailable, RunEvent } from "@ecs-ami-deploy/domain"
+import { clusterRefOf, RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
 import {
   type AutoScaling,
   type Ec2,
   type Ecs,
   EventLog,
+  type Identity,
   type Notifier,
   type Ssm,
 } from "@ecs-ami-deploy/ports"
@@ -25,7 +26,8 @@ import { clusterAnnotation, CurrentRunLogContext, emptyRunLogContext, type RunLo
 import { decodeTrigger, type Trigger } from "./triggers.ts"
 
 /** Everything the core needs; production and tests provide it differently. */
-export type HandlerServices = EventLog | Ec2 | AutoScaling | Ecs | Ssm | Plugins | Notifier | Continuation
+export type HandlerServices =
+  EventLog | Ec2 | AutoScaling | Ecs | Ssm | Identity | Plugins | Notifier | Continuation
 
 /** The parts of the Lambda context the handler uses. */
 export interface InvocationContext {
@@ -161,7 +163,7 @@ const runCluster = (
 /** The configured clusters with an open run: the only ones the resume sweep touches. */
 const clustersWithOpenRuns = (clusters: ReadonlyArray<string>) =>
   Effect.filter(clusters, (clusterName) =>
-    EventLog.use((log) => log.runs(clusterName)).pipe(
+    Effect.flatMap(clusterRefOf(clusterName), (cluster) => EventLog.use((log) => log.runs(cluster))).pipe(
       Effect.map((runs) => runs.some((run) => run.status === "open")),
     ),
   )
@@ -170,7 +172,11 @@ const clustersWithOpenRuns = (clusters: ReadonlyArray<string>) =>
 const clustersOf = (
   config: LambdaConfig,
   trigger: Trigger,
-): Effect.Effect<ReadonlyArray<string> | string, EventLogUnavailable | EventLogCorrupt, EventLog> => {
+): Effect.Effect<
+  ReadonlyArray<string> | string,
+  EventLogUnavailable | EventLogCorrupt | AwsCallError,
+  EventLog | Identity
+> => {
   switch (trigger._tag) {
     case "Continue":
       return Effect.succeed(

@@ -120,7 +120,11 @@ export const makeSimulatedLambda = <E>(
     Effect.runPromise(
       Effect.gen(function* () {
         const log = yield* EventLog
-        const runs = yield* log.runs(clusterName)
+        const runs = yield* log.runs({
+          accountId: simulation.accountId,
+          region: simulation.region,
+          clusterName,
+        })
         const perRun = yield* Effect.forEach([...runs].reverse(), (run) => log.load(run.runId))
         return perRun.flat()
       }).pipe(Effect.provide(eventLog)),

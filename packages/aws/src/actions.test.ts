@@ -5,11 +5,14 @@ import { autoScalingActions } from "./auto-scaling.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
 import { ssmActions } from "./ssm.ts"
+import { stsActions } from "./sts.ts"
 
 /** The SDK commands a module's source constructs, as IAM actions of the given service prefix. */
 const commandsSentBy = (file: string, prefix: string): ReadonlyArray<string> => {
   const source = readFileSync(new URL(file, import.meta.url), "utf8")
-  return [...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((match) => `${prefix}:${match[1] ?? ""}`))].sort()
+  return [
+    ...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((match) => `${prefix}:${match[1] ?? ""}`)),
+  ].sort()
 }
 
 describe("awsActionsUsed", () => {
@@ -18,6 +21,7 @@ describe("awsActionsUsed", () => {
     ["auto-scaling.ts", "autoscaling", autoScalingActions],
     ["ecs.ts", "ecs", ecsActions],
     ["ssm.ts", "ssm", ssmActions],
+    ["sts.ts", "sts", stsActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })

@@ -13,7 +13,8 @@ import { ssmActions } from "./ssm.ts"
 export const impliedAwsActions: ReadonlyArray<{ readonly action: string; readonly because: string }> = [
   {
     action: "ec2:RunInstances",
-    because: "autoscaling:UpdateAutoScalingGroup with a launch template checks that the caller may launch from it",
+    because:
+      "autoscaling:UpdateAutoScalingGroup with a launch template checks that the caller may launch from it",
   },
   {
     action: "iam:PassRole",
@@ -22,11 +23,15 @@ export const impliedAwsActions: ReadonlyArray<{ readonly action: string; readonl
   },
   {
     action: "ssm:GetParameters",
-    because: "ec2:CreateLaunchTemplateVersion with a `resolve:ssm:` image checks that the caller may read the parameter",
+    because:
+      "ec2:CreateLaunchTemplateVersion with a `resolve:ssm:` image checks that the caller may read the parameter",
   },
 ]
 
-/** Every IAM action the adapters can call, sorted: what a least-privilege policy must allow. */
+/**
+ * Every IAM action the adapters can call, sorted: what a least-privilege policy must allow.
+ * `sts:GetCallerIdentity` (the Identity port) is not among them: AWS allows it to every caller.
+ */
 export const awsActionsUsed: ReadonlyArray<string> = [
   ...new Set([
     ...ec2Actions,

@@ -8,6 +8,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { ECSClient } from "@aws-sdk/client-ecs"
 import { SSMClient } from "@aws-sdk/client-ssm"
+import { STSClient } from "@aws-sdk/client-sts"
 
 /** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
 export interface AwsConfig {
@@ -51,7 +52,7 @@ const clientConfig = (config: AwsConfig) => ({
  * Adds the `onRequest` hook: a middleware at the deserialize step, inside the SDK's retry loop, so it
  * runs once per attempt sent.
  */
-const withRequestHook = <C extends EC2Client | AutoScalingClient | ECSClient | SSMClient>(
+const withRequestHook = <C extends EC2Client | AutoScalingClient | ECSClient | SSMClient | STSClient>(
   client: C,
   config: AwsConfig,
 ): C => {
@@ -84,3 +85,5 @@ export const makeEcsClient = (config: AwsConfig): ECSClient =>
   withRequestHook(new ECSClient(clientConfig(config)), config)
 export const makeSsmClient = (config: AwsConfig): SSMClient =>
   withRequestHook(new SSMClient(clientConfig(config)), config)
+export const makeStsClient = (config: AwsConfig): STSClient =>
+  withRequestHook(new STSClient(clientConfig(config)), config)

@@ -104,7 +104,11 @@ const networkErrorCodes: ReadonlySet<string> = new Set([
   "UND_ERR_SOCKET",
 ])
 
-const credentialErrorNames: ReadonlySet<string> = new Set(["CredentialsProviderError", "ProviderError", "TokenProviderError"])
+const credentialErrorNames: ReadonlySet<string> = new Set([
+  "CredentialsProviderError",
+  "ProviderError",
+  "TokenProviderError",
+])
 
 const credentialsHint =
   "no usable AWS credentials: configure them (environment variables, `aws configure` / `aws sso login`, " +
@@ -118,7 +122,8 @@ interface SdkErrorFields {
   readonly $metadata?: { readonly httpStatusCode?: unknown }
 }
 
-const fieldsOf = (cause: unknown): SdkErrorFields => (typeof cause === "object" && cause !== null ? cause : {})
+const fieldsOf = (cause: unknown): SdkErrorFields =>
+  typeof cause === "object" && cause !== null ? cause : {}
 
 const classify =
   (familyCodes: CodeTable): ErrorMapper =>
@@ -149,6 +154,8 @@ export const mapAutoScalingError: ErrorMapper = classify(autoScalingCodes)
 export const mapEcsError: ErrorMapper = classify(ecsCodes)
 /** Maps a failure of an SSM call. */
 export const mapSsmError: ErrorMapper = classify(ssmCodes)
+/** Maps a failure of an STS call (its codes are the shared ones: credentials, throttling, access). */
+export const mapStsError: ErrorMapper = classify({})
 
 /** One entry of an ECS response's `failures[]`. */
 export interface EcsFailure {
@@ -161,7 +168,10 @@ export interface EcsFailure {
 export const ecsFailuresError = (operation: string, failures: ReadonlyArray<EcsFailure>): AwsCallError => {
   const reason = failures[0]?.reason ?? "UNKNOWN"
   const described = failures
-    .map((failure) => `${failure.arn ?? "?"}: ${failure.reason ?? "?"}${failure.detail === undefined ? "" : ` (${failure.detail})`}`)
+    .map(
+      (failure) =>
+        `${failure.arn ?? "?"}: ${failure.reason ?? "?"}${failure.detail === undefined ? "" : ` (${failure.detail})`}`,
+    )
     .join("; ")
   return new AwsCallError({
     operation,

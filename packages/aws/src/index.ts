@@ -1,5 +1,5 @@
 /**
- * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs` and `Ssm`: batched to each
+ * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs`, `Ssm` and `Identity`: batched to each
  * API's limits, paginated to the end, with SDK failures translated into the domain's `AwsCallError`,
  * the list of IAM actions they can call, and the least-privilege policy document derived from it.
  */
@@ -20,3 +20,4 @@ export {
 } from "./iam-policy.ts"
 export { AwsLive } from "./live.ts"
 export { SsmLive, makeSsm, ssmActions } from "./ssm.ts"
+export { IdentityLive, makeIdentity, stsActions } from "./sts.ts"

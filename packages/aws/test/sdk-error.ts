@@ -6,16 +6,23 @@ import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
 import { EC2ServiceException } from "@aws-sdk/client-ec2"
 import { ECSServiceException } from "@aws-sdk/client-ecs"
 import { SSMServiceException } from "@aws-sdk/client-ssm"
+import { STSServiceException } from "@aws-sdk/client-sts"
 
 const exceptionClasses = {
   ec2: EC2ServiceException,
   autoscaling: AutoScalingServiceException,
   ecs: ECSServiceException,
   ssm: SSMServiceException,
+  sts: STSServiceException,
 }
 
 /** An exception of `service` with the given code; a 5xx status makes it a server fault. */
-export const sdkError = (service: keyof typeof exceptionClasses, code: string, message = `${code} happened`, httpStatusCode = 400) =>
+export const sdkError = (
+  service: keyof typeof exceptionClasses,
+  code: string,
+  message = `${code} happened`,
+  httpStatusCode = 400,
+) =>
   new exceptionClasses[service]({
     name: code,
     message,

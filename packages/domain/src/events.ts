@@ -36,6 +36,9 @@ export type GroupAtStart = typeof GroupAtStart.Type
 export const RunStarted = Schema.TaggedStruct("RunStarted", {
   ...envelope,
   clusterName: Schema.String,
+  /** The account and Region of the cluster; absent in runs recorded before runs were keyed by them. */
+  accountId: Schema.optionalKey(Schema.String),
+  region: Schema.optionalKey(Schema.String),
   policy: RolloutPolicy,
   targetImage: Image,
   groups: Schema.Array(GroupAtStart),

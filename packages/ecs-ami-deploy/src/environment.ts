@@ -6,11 +6,19 @@
 import { Context, Effect, Layer, Result } from "effect"
 import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
-import { type AutoScaling, type Ec2, type Ecs, EventLog, Notifier, type Ssm } from "@ecs-ami-deploy/ports"
+import {
+  type AutoScaling,
+  type Ec2,
+  type Ecs,
+  EventLog,
+  type Identity,
+  Notifier,
+  type Ssm,
+} from "@ecs-ami-deploy/ports"
 import { InvalidOptions } from "./errors.ts"
 
-/** The four AWS ports a rollout uses: real AWS (`awsPorts`) or the simulator (`simulatedPorts`). */
-export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm
+/** The AWS ports a rollout uses: real AWS (`awsPorts`) or the simulator (`simulatedPorts`). */
+export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
 
 /** Everything the Effect API needs from its caller: the AWS ports, the event log and a notifier. */
 export type RolloutEnvironment = AwsPorts | EventLog | Notifier

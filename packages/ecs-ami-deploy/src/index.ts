@@ -12,6 +12,8 @@
 // The Promise API (documented in ./promise.ts).
 export {
   type CallOptions,
+  callerIdentity,
+  clusterRuns,
   latestAmi,
   listClusters,
   planUpgrade,
@@ -21,7 +23,7 @@ export {
   upgradeCluster,
 } from "./promise.ts"
 
-/** The Effect API: the same seven operations as Effects that need a `RolloutEnvironment`. */
+/** The Effect API: the same nine operations as Effects that need a `RolloutEnvironment`. */
 export * as Rollout from "./rollout.ts"
 
 // Options (documented in ./options.ts) and the policy.
@@ -67,6 +69,8 @@ export {
   Ecs,
   /** The event log port: append-only run logs and the per-cluster lease lock. */
   EventLog,
+  /** The identity port: the account (STS GetCallerIdentity) and Region the AWS ports act in. */
+  Identity,
   /** The notifier port: who is told that a run started, finished or was suspended. */
   Notifier,
   /** The SSM port (parameters naming images). */

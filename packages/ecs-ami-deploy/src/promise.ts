@@ -106,6 +106,14 @@ export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) =>
 export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) =>
   run("rollbackRun", Rollout.rollbackRun(options), callOptions)
 
+/** Promise form of `callerIdentity`: the account, caller ARN and Region the AWS ports act in. */
+export const callerIdentity = (callOptions: CallOptions) =>
+  run("callerIdentity", Rollout.callerIdentity(), callOptions)
+
+/** Promise form of `clusterRuns`: the cluster's runs in that account and Region, newest first. */
+export const clusterRuns = (cluster: string, callOptions: CallOptions) =>
+  run("clusterRuns", Rollout.clusterRuns(cluster), callOptions)
+
 /** Promise form of `runStatus`: the cluster's open (else newest) run and its progress. */
 export const runStatus = (options: StatusOptions, callOptions: CallOptions) =>
   run("runStatus", Rollout.runStatus(options), callOptions)

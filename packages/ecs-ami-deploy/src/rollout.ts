@@ -15,6 +15,7 @@
  */
 import { Cause, Clock, Effect, type Layer } from "effect"
 import {
+  clusterRefOf,
   NoOpenRun,
   observeCluster,
   rollbackRun as executorRollbackRun,
@@ -23,7 +24,7 @@ import {
 } from "@ecs-ami-deploy/executor"
 import { foreignActivity, planRollout } from "@ecs-ami-deploy/planner"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
-import { Ecs, EventLog } from "@ecs-ami-deploy/ports"
+import { Ecs, EventLog, Identity } from "@ecs-ami-deploy/ports"
 import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
 import {
   decodeOptions,
@@ -128,9 +129,10 @@ export const planUpgrade = Effect.fn("planUpgrade")(function* (options: PlanOpti
   const valid = yield* decodeOptions("planUpgrade", PlanOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
   const snapshot = yield* withPlugins(observeCluster(valid.cluster), pluginsLayer(valid))
+  const cluster = yield* clusterRefOf(valid.cluster)
   const plan = planRollout(snapshot, policy, yield* Clock.currentTimeMillis)
   // With no run open in this event log, another actor mid-change would make a start refuse: say so now.
-  const runs = yield* EventLog.use((eventLog) => eventLog.runs(valid.cluster))
+  const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
   if (runs.some((run) => run.status === "open")) return plan
   const foreign = foreignActivity(snapshot, new Set(runs.map((run) => run.runId)))
   return foreign.length === 0
@@ -147,6 +149,20 @@ export const latestAmi = Effect.fn("latestAmi")(function* (options: LatestAmiOpt
   return yield* withPlugins(resolve, pluginsLayer(valid))
 })
 
+/**
+ * The account (STS GetCallerIdentity), caller ARN and Region the environment's AWS ports act in: what
+ * runs and locks are keyed by, and what a person should see before confirming a rollout.
+ */
+export const callerIdentity = Effect.fn("callerIdentity")(function* () {
+  return yield* Identity.use((identity) => identity.callerIdentity)
+})
+
+/** The cluster's runs in this account and Region (and those of releases that knew clusters by name only), newest first. */
+export const clusterRuns = Effect.fn("clusterRuns")(function* (clusterName: string) {
+  const cluster = yield* clusterRefOf(clusterName)
+  return yield* EventLog.use((eventLog) => eventLog.runs(cluster))
+})
+
 /** The names of the ECS clusters the environment can see. */
 export const listClusters = Effect.fn("listClusters")(function* () {
   const ecs = yield* Ecs
@@ -156,7 +172,8 @@ export const listClusters = Effect.fn("listClusters")(function* () {
 /** Continues the cluster's open run (suspended, aborted or killed) from its log; `NoOpenRun` when there is none. */
 export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOptions) {
   const valid = yield* decodeOptions("resumeRun", ResumeOptions)(options)
-  const runs = yield* EventLog.use((eventLog) => eventLog.runs(valid.cluster))
+  const cluster = yield* clusterRefOf(valid.cluster)
+  const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
   if (!runs.some((run) => run.status === "open")) return yield* new NoOpenRun({ clusterName: valid.cluster })
   const policy = yield* resolvePolicy()
   const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })

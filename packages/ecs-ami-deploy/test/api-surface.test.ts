@@ -165,6 +165,8 @@ describe("the two API styles", () => {
       "resumeRun",
       "rollbackRun",
       "runStatus",
+      "callerIdentity",
+      "clusterRuns",
     ]
 
     expect(Object.keys(api.Rollout).sort()).toEqual([...promiseOperations].sort())

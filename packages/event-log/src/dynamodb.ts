@@ -4,9 +4,11 @@
  * conditional single-item writes are used, no transactions, so the guarantees below hold on DynamoDB
  * and on dynalite alike.
  *
- * - Lock `pk=LOCK#<cluster>, sk=LOCK`: acquisition is one UpdateItem that adds 1 to `fencingToken` on
- *   condition the lock is absent, released or expired, so tokens are unique and increasing and two
- *   acquirers can never both succeed. Renew and release are conditional on the token being unchanged.
+ * - Lock `pk=LOCK#<account>/<Region>/<cluster>, sk=LOCK`: acquisition is one UpdateItem that adds 1 to
+ *   `fencingToken` on condition the lock is absent, released or expired, so tokens are unique and
+ *   increasing and two acquirers can never both succeed. Renew and release are conditional on the
+ *   token being unchanged. Releases before account and Region keying locked `LOCK#<cluster>`: a live
+ *   lock there (an older release still running) is read first and holds the cluster in every Region.
  * - Event `pk=RUN#<runId>, sk=EVENT#<seq, 10 digits>`: put on `attribute_not_exists(pk)`, so a
  *   sequence number is written once, by exactly one writer.
  * - Fencing: before writing, an append reads the lock item (strongly consistent) and refuses a lease
@@ -16,10 +18,11 @@
  *   there. Either the stale events precede the new holder's first event and it sees them when it
  *   reloads after the conflict, or the stale put fails. Every event item also records the token it
  *   was written under.
- * - Runs index `pk=CLUSTER#<cluster>, sk=RUN#<runId>`: written before a run's `RunStarted` event, so
+ * - Runs index `pk=CLUSTER#<account>/<Region>/<cluster>, sk=RUN#<runId>`: written before a run's `RunStarted` event, so
  *   a stored run is always indexed; an index item whose run has no events is skipped. The last seq is
  *   read from the run's newest event, so it never lags behind the log; the outcome is set on the index
- *   item after `RunFinished` is stored, and read from the newest event if that update was lost.
+ *   item after `RunFinished` is stored, and read from the newest event if that update was lost. The
+ *   runs older releases indexed under `CLUSTER#<cluster>` are listed with every Region's runs.
  */
 import {
   CreateTableCommand,
@@ -41,10 +44,12 @@ import {
   StaleLease,
   type RunEvent,
 } from "@ecs-ami-deploy/domain"
-import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { EventLog, type ClusterRef, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { Data, Effect, Layer, Schedule, Schema } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
 import {
+  acquireLock,
+  clusterKey,
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
@@ -169,25 +174,33 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       return items
     })
 
-  const lockKey = (clusterName: string): Item => ({ pk: S(`LOCK#${clusterName}`), sk: S("LOCK") })
+  const lockPk = (cluster: ClusterRef) => `LOCK#${clusterKey(cluster)}`
+  const lockKey = (cluster: ClusterRef): Item => ({ pk: S(lockPk(cluster)), sk: S("LOCK") })
+  /** Where releases before account and Region keying locked the cluster: read, never written. */
+  const legacyLockPk = (cluster: ClusterRef) => `LOCK#${cluster.clusterName}`
+  const indexPk = (cluster: ClusterRef) => `CLUSTER#${clusterKey(cluster)}`
+  const legacyIndexPk = (cluster: ClusterRef) => `CLUSTER#${cluster.clusterName}`
 
-  const readLock = (
-    clusterName: string,
+  const readLockAt = (
+    cluster: ClusterRef,
+    pk: string,
   ): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
-      const key = `LOCK#${clusterName}`
-      const { Item: item } = yield* sendUnconditional(key, (abortSignal) =>
+      const { Item: item } = yield* sendUnconditional(pk, (abortSignal) =>
         client.send(
-          new GetItemCommand({ TableName: tableName, Key: lockKey(clusterName), ConsistentRead: true }),
-          {
-            abortSignal,
-          },
+          new GetItemCommand({
+            TableName: tableName,
+            Key: { pk: S(pk), sk: S("LOCK") },
+            ConsistentRead: true,
+          }),
+          { abortSignal },
         ),
       )
-      return item === undefined ? undefined : yield* lockRecordOf(clusterName, item, location(key))
+      return item === undefined ? undefined : yield* lockRecordOf(cluster, item, location(pk))
     })
+  const readLock = (cluster: ClusterRef) => readLockAt(cluster, lockPk(cluster))
 
-  const lockRecordOf = (clusterName: string, item: Item, where: string) => {
+  const lockRecordOf = (cluster: ClusterRef, item: Item, where: string) => {
     const holder = stringOf(item, "holder")
     const fencingToken = numberOf(item, "fencingToken")
     const expiresAt = numberOf(item, "expiresAt")
@@ -202,12 +215,20 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
             problem: "lock item lacks holder, fencingToken, expiresAt or released",
           }),
         )
-      : Effect.succeed({ clusterName, holder, fencingToken, expiresAt, released })
+      : Effect.succeed({
+          accountId: cluster.accountId,
+          region: cluster.region,
+          clusterName: cluster.clusterName,
+          holder,
+          fencingToken,
+          expiresAt,
+          released,
+        })
   }
 
   /** Called once a write conditional on `lease` failed: the lease was not current, whatever a read says now. */
   const staleLease = (lease: Lease) =>
-    Effect.flatMap(readLock(lease.clusterName), (current) =>
+    Effect.flatMap(readLock(lease), (current) =>
       Effect.fail(
         new StaleLease({
           clusterName: lease.clusterName,
@@ -219,11 +240,11 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
 
   /** Updates the lock item only while `lease` owns it. */
   const updateOwnLock = (lease: Lease, set: string, values: Item) =>
-    send(`LOCK#${lease.clusterName}`, (abortSignal) =>
+    send(lockPk(lease), (abortSignal) =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: lockKey(lease.clusterName),
+          Key: lockKey(lease),
           UpdateExpression: set,
           ConditionExpression: "fencingToken = :token AND released = :false",
           ExpressionAttributeValues: { ...values, ":token": N(lease.fencingToken), ":false": BOOL(false) },
@@ -288,11 +309,13 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
   const appendOne = (lease: Lease, event: RunEvent) =>
     Effect.gen(function* () {
       if (event._tag === "RunStarted")
-        yield* putIfAbsent(`CLUSTER#${event.clusterName}`, {
-          pk: S(`CLUSTER#${event.clusterName}`),
+        yield* putIfAbsent(indexPk(lease), {
+          pk: S(indexPk(lease)),
           sk: S(`RUN#${event.runId}`),
           runId: S(event.runId),
           clusterName: S(event.clusterName),
+          accountId: S(lease.accountId),
+          region: S(lease.region),
           startedAt: N(event.at),
           // An index item that exists already (a retried RunStarted) is the same fact: keep it.
         }).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
@@ -324,32 +347,36 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       )
       if (event._tag === "RunFinished")
         yield* send(
-          `CLUSTER#${lease.clusterName}`,
+          indexPk(lease),
           (abortSignal) =>
             client.send(
               new UpdateItemCommand({
                 TableName: tableName,
-                Key: { pk: S(`CLUSTER#${lease.clusterName}`), sk: S(`RUN#${event.runId}`) },
+                Key: { pk: S(indexPk(lease)), sk: S(`RUN#${event.runId}`) },
                 UpdateExpression: "SET outcome = :outcome",
                 ConditionExpression: "attribute_exists(pk)",
                 ExpressionAttributeValues: { ":outcome": S(event.outcome) },
               }),
               { abortSignal },
             ),
-          // A run indexed under another cluster than the lease's keeps its status from its newest event.
+          // A run indexed under another key than the lease's (a run of an older release, indexed by cluster
+          // name alone) keeps its status from its newest event.
         ).pipe(Effect.catchTag("ConditionFailed", () => Effect.void))
     })
 
   return EventLog.of({
-    lock: (clusterName) => Effect.map(readLock(clusterName), heldLease),
+    lock: (cluster) => Effect.map(readLock(cluster), heldLease),
     acquire: (input) =>
       Effect.gen(function* () {
-        const key = `LOCK#${input.clusterName}`
+        const key = lockPk(input)
+        // A live lock of an older release (keyed by the cluster name alone) holds the cluster: checked
+        // with the same rule as the lock itself, before the conditional write.
+        yield* Effect.fromResult(acquireLock(undefined, input, yield* readLockAt(input, legacyLockPk(input))))
         const taken = yield* send(key, (abortSignal) =>
           client.send(
             new UpdateItemCommand({
               TableName: tableName,
-              Key: lockKey(input.clusterName),
+              Key: lockKey(input),
               UpdateExpression:
                 "SET holder = :holder, expiresAt = :expiresAt, released = :false ADD fencingToken :one",
               ConditionExpression:
@@ -380,11 +407,9 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
           Effect.map(({ Attributes: attributes }) => attributes ?? {}),
           Effect.catchTag("ConditionFailed", (failure) =>
             Effect.gen(function* () {
-              const stored = yield* storedItem(failure, lockKey(input.clusterName), key)
+              const stored = yield* storedItem(failure, lockKey(input), key)
               const current =
-                stored === undefined
-                  ? undefined
-                  : yield* lockRecordOf(input.clusterName, stored, location(key))
+                stored === undefined ? undefined : yield* lockRecordOf(input, stored, location(key))
               // The SDK retried an acquisition whose first attempt landed (its response was lost): the lock
               // is this very acquisition — same holder, same expiry, not released. It is ours.
               if (
@@ -402,12 +427,12 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
             }),
           ),
         )
-        return leaseOf(yield* lockRecordOf(input.clusterName, taken, location(key)))
+        return leaseOf(yield* lockRecordOf(input, taken, location(key)))
       }),
     renew: (lease, { leaseMs, now }) =>
       updateOwnLock(lease, "SET expiresAt = :expiresAt", { ":expiresAt": N(now + leaseMs) }).pipe(
         Effect.flatMap(({ Attributes: attributes }) =>
-          lockRecordOf(lease.clusterName, attributes ?? {}, location(`LOCK#${lease.clusterName}`)),
+          lockRecordOf(lease, attributes ?? {}, location(lockPk(lease))),
         ),
         Effect.map(leaseOf),
         Effect.catchTag("ConditionFailed", () => staleLease(lease)),
@@ -420,7 +445,7 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       ),
     append: (lease, events) =>
       Effect.gen(function* () {
-        yield* Effect.fromResult(checkLeaseCurrent(yield* readLock(lease.clusterName), lease))
+        yield* Effect.fromResult(checkLeaseCurrent(yield* readLock(lease), lease))
         const runIds = [...new Set(events.map((event) => event.runId))]
         const lastSeqs = new Map<string, number>()
         for (const runId of runIds) lastSeqs.set(runId, (yield* lastEvent(runId))?.seq ?? FIRST_SEQ - 1)
@@ -434,18 +459,22 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
         ExpressionAttributeValues: { ":pk": S(`RUN#${runId}`) },
         ConsistentRead: true,
       }).pipe(Effect.flatMap((items) => Effect.forEach(items, (item) => eventOf(runId, item)))),
-    runs: (clusterName) =>
+    runs: (cluster) =>
       Effect.gen(function* () {
-        const key = `CLUSTER#${clusterName}`
-        const indexItems = yield* queryAll(key, {
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": S(key) },
-          ConsistentRead: true,
-        })
+        const indexed = yield* Effect.forEach([indexPk(cluster), legacyIndexPk(cluster)], (key) =>
+          Effect.map(
+            queryAll(key, {
+              TableName: tableName,
+              KeyConditionExpression: "pk = :pk",
+              ExpressionAttributeValues: { ":pk": S(key) },
+              ConsistentRead: true,
+            }),
+            (items) => items.map((item) => ({ key, item })),
+          ),
+        )
         const summaries = yield* Effect.forEach(
-          indexItems,
-          (item) =>
+          indexed.flat(),
+          ({ key, item }) =>
             Effect.gen(function* () {
               const runId = stringOf(item, "runId")
               const startedAt = numberOf(item, "startedAt")
@@ -456,9 +485,13 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
                 })
               const last = yield* lastEvent(runId)
               if (last === undefined) return undefined
+              const accountId = stringOf(item, "accountId")
+              const region = stringOf(item, "region")
               const summary: RunSummary = {
                 runId,
-                clusterName,
+                clusterName: cluster.clusterName,
+                ...(accountId === undefined ? {} : { accountId }),
+                ...(region === undefined ? {} : { region }),
                 startedAt,
                 lastSeq: last.seq,
                 status: outcomeOf(item) ?? (last._tag === "RunFinished" ? last.outcome : "open"),

@@ -1,16 +1,18 @@
 /**
  * The local file EventLog, the CLI's default: one JSON-lines file per run and one lock directory per
- * cluster under a state directory. An append returns only once its lines are flushed to disk (fsync),
+ * cluster (`cluster-locks/<account>/<Region>/<name>`) under a state directory. An append returns only once its lines are flushed to disk (fsync),
  * so a crash never loses an event the executor acted upon.
  *
- * Lock: `locks/<cluster>/<token>.json` holds one acquisition each (holder, fencing token, lease
+ * Lock: `cluster-locks/<account>/<Region>/<name>/<token>.json` holds one acquisition each (holder, fencing token, lease
  * expiry, released); the file with the highest token is the lock. Taking token N means creating
  * `<N>.json` with `link(2)` from a fully written temporary file: link fails if the name exists, so of
  * two processes racing for the same free or expired lock exactly one creates `<N>.json` and the
  * other gets LockHeld, and nobody ever reads a half-written lock. Renew and release rewrite the
  * holder's own file with write-temp-then-rename, which readers see whole or not at all. A renewal
  * racing a takeover may rewrite a file that is no longer the highest; it changes nothing, because the
- * highest token alone decides which lease is current.
+ * highest token alone decides which lease is current. Releases before account and Region keying kept
+ * the lock in `locks/<name>`: a live lock there (an older release still running) holds the cluster in
+ * every Region, and it is never written.
  *
  * Appends: within one process a semaphore serialises every check-and-write. Across processes the
  * lease decides who writes; the lock is re-read right before each append, so a holder whose lease was
@@ -19,7 +21,7 @@
  * fold a forked log.
  */
 import { EventLogCorrupt, EventLogUnavailable, LockHeld, type RunEvent } from "@ecs-ami-deploy/domain"
-import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { EventLog, type ClusterRef, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { Effect, Layer, Result, Schema, Semaphore } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -28,6 +30,7 @@ import * as path from "node:path"
 import { formatRecord, parseRecord } from "./codec.ts"
 import {
   acquireLock,
+  belongsTo,
   checkLeaseCurrent,
   checkSequence,
   FIRST_SEQ,
@@ -60,7 +63,10 @@ export const defaultStateDirectory = (
 const fileNameOf = (name: string): string =>
   encodeURIComponent(name).replaceAll(".", "%2E").replaceAll("*", "%2A")
 
+/** An acquisition file; those of releases before account and Region keying have neither. */
 const LockFile = Schema.Struct({
+  accountId: Schema.optionalKey(Schema.String),
+  region: Schema.optionalKey(Schema.String),
   clusterName: Schema.String,
   holder: Schema.String,
   fencingToken: Schema.Number,
@@ -195,9 +201,18 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   const directory = options.directory ?? defaultStateDirectory()
   const runsDirectory = path.join(directory, "runs")
   const runFile = (runId: string) => path.join(runsDirectory, `${fileNameOf(runId)}${RUN_FILE_SUFFIX}`)
-  const lockDirectory = (clusterName: string) => path.join(directory, "locks", fileNameOf(clusterName))
-  const lockFile = (clusterName: string, token: number) =>
-    path.join(lockDirectory(clusterName), `${token}.json`)
+  const lockDirectory = (cluster: ClusterRef) =>
+    path.join(
+      directory,
+      "cluster-locks",
+      fileNameOf(cluster.accountId),
+      fileNameOf(cluster.region),
+      fileNameOf(cluster.clusterName),
+    )
+  /** Where releases before account and Region keying kept the cluster's lock: read, never written. */
+  const legacyLockDirectory = (cluster: ClusterRef) =>
+    path.join(directory, "locks", fileNameOf(cluster.clusterName))
+  const lockFile = (cluster: ClusterRef, token: number) => path.join(lockDirectory(cluster), `${token}.json`)
   const writes = Semaphore.makeUnsafe(1)
   // Checked once, before the first write (reads of a directory that does not exist find nothing).
   let stateDirectoryChecked: Promise<void> | undefined
@@ -205,18 +220,18 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   const writing = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
     writes.withPermit(Effect.andThen(writable, operation))
 
-  /** The cluster's current lock: the acquisition with the highest token. */
-  const readLock = (
-    clusterName: string,
-  ): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+  /** The acquisition with the highest token in a lock directory. */
+  const readLockIn = (
+    lockDirectory: string,
+  ): Effect.Effect<typeof LockFile.Type | undefined, EventLogUnavailable | EventLogCorrupt> =>
     Effect.gen(function* () {
-      const names = yield* listIfExists(lockDirectory(clusterName))
+      const names = yield* listIfExists(lockDirectory)
       const tokens = names.flatMap((name) => {
         const match = lockFileName.exec(name)
         return match?.[1] === undefined ? [] : [Number(match[1])]
       })
       if (tokens.length === 0) return undefined
-      const file = lockFile(clusterName, Math.max(...tokens))
+      const file = path.join(lockDirectory, `${Math.max(...tokens)}.json`)
       // Acquisition files are never deleted and rename replaces atomically: the file is there.
       const text = yield* io(file, () => fs.readFile(file, "utf8"))
       return yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (error) => error }).pipe(
@@ -225,9 +240,27 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
       )
     })
 
+  /** The cluster's current lock. */
+  const readLock = (
+    cluster: ClusterRef,
+  ): Effect.Effect<LockRecord | undefined, EventLogUnavailable | EventLogCorrupt> =>
+    Effect.map(readLockIn(lockDirectory(cluster)), (record) =>
+      record === undefined
+        ? undefined
+        : {
+            accountId: cluster.accountId,
+            region: cluster.region,
+            clusterName: cluster.clusterName,
+            holder: record.holder,
+            fencingToken: record.fencingToken,
+            expiresAt: record.expiresAt,
+            released: record.released,
+          },
+    )
+
   /** Rewrites the holder's own acquisition file (renew, release). */
   const rewriteLock = (record: LockRecord) => {
-    const file = lockFile(record.clusterName, record.fencingToken)
+    const file = lockFile(record, record.fencingToken)
     return io(file, async () => {
       const temporary = await writeTemporary(file, JSON.stringify(record))
       await fs.rename(temporary, file)
@@ -292,17 +325,16 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
   }
 
   const currentLease = (lease: Lease) =>
-    Effect.flatMap(readLock(lease.clusterName), (record) =>
-      Effect.fromResult(checkLeaseCurrent(record, lease)),
-    )
+    Effect.flatMap(readLock(lease), (record) => Effect.fromResult(checkLeaseCurrent(record, lease)))
 
   return EventLog.of({
-    lock: (clusterName) => Effect.map(readLock(clusterName), heldLease),
+    lock: (cluster) => Effect.map(readLock(cluster), heldLease),
     acquire: (input) =>
       writing(
         Effect.gen(function* () {
-          const next = yield* Effect.fromResult(acquireLock(yield* readLock(input.clusterName), input))
-          const file = lockFile(input.clusterName, next.fencingToken)
+          const legacy = yield* readLockIn(legacyLockDirectory(input))
+          const next = yield* Effect.fromResult(acquireLock(yield* readLock(input), input, legacy))
+          const file = lockFile(input, next.fencingToken)
           const created = yield* io(file, async () => {
             await fs.mkdir(path.dirname(file), { recursive: true })
             const temporary = await writeTemporary(file, JSON.stringify(next))
@@ -319,7 +351,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
           })
           if (created) return leaseOf(next)
           // Another process created this token's file first: it holds the lock now.
-          const winner = yield* readLock(input.clusterName)
+          const winner = yield* readLock(input)
           return yield* new LockHeld({
             clusterName: input.clusterName,
             holder: winner?.holder ?? next.holder,
@@ -338,7 +370,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
     release: (lease) =>
       writing(
         Effect.gen(function* () {
-          const current = checkLeaseCurrent(yield* readLock(lease.clusterName), lease)
+          const current = checkLeaseCurrent(yield* readLock(lease), lease)
           if (Result.isSuccess(current)) yield* rewriteLock({ ...current.success, released: true })
         }),
       ),
@@ -355,14 +387,14 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
         }),
       ),
     load: loadRun,
-    runs: (clusterName) =>
+    runs: (cluster) =>
       Effect.gen(function* () {
         const names = yield* listIfExists(runsDirectory)
         const runIds = names.flatMap((name) => runIdOfFileName(name) ?? [])
         const runs = yield* Effect.forEach(runIds, loadRun)
         return runs
           .map(summarizeRun)
-          .filter((summary): summary is RunSummary => summary?.clusterName === clusterName)
+          .filter((summary): summary is RunSummary => summary !== undefined && belongsTo(summary, cluster))
           .sort(newestFirst)
       }),
   })

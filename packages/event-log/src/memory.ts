@@ -10,6 +10,8 @@ import { Effect, Layer, Result } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
 import {
   acquireLock,
+  belongsTo,
+  clusterKey,
   heldLease,
   checkLeaseCurrent,
   checkSequence,
@@ -20,7 +22,7 @@ import {
   type LockRecord,
 } from "./rules.ts"
 
-/** What the memory driver holds: each run's records as JSON text in sequence order, and each cluster's lock. */
+/** What the memory driver holds: each run's records as JSON text in sequence order, and each cluster's lock (by {@link clusterKey}). */
 export interface MemoryStorage {
   readonly runs: Map<string, Array<string>>
   readonly locks: Map<string, LockRecord>
@@ -56,19 +58,19 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
   /** Runs a check-and-write in one synchronous step, so no other fiber can interleave with it. */
   const atomically = <A, E>(step: () => Result.Result<A, E>) =>
     Effect.suspend(() => Effect.fromResult(step()))
-  const currentLease = (lease: Lease) => checkLeaseCurrent(storage.locks.get(lease.clusterName), lease)
+  const currentLease = (lease: Lease) => checkLeaseCurrent(storage.locks.get(clusterKey(lease)), lease)
   const storeLock = (record: LockRecord): Lease => {
-    storage.locks.set(record.clusterName, record)
+    storage.locks.set(clusterKey(record), record)
     return leaseOf(record)
   }
   return EventLog.of({
     acquire: (input) =>
-      atomically(() => Result.map(acquireLock(storage.locks.get(input.clusterName), input), storeLock)),
+      atomically(() => Result.map(acquireLock(storage.locks.get(clusterKey(input)), input), storeLock)),
     renew: (lease, { leaseMs, now }) =>
       atomically(() =>
         Result.map(currentLease(lease), (record) => storeLock({ ...record, expiresAt: now + leaseMs })),
       ),
-    lock: (clusterName) => Effect.sync(() => heldLease(storage.locks.get(clusterName))),
+    lock: (cluster) => Effect.sync(() => heldLease(storage.locks.get(clusterKey(cluster)))),
     release: (lease) =>
       Effect.sync(() => {
         const current = currentLease(lease)
@@ -93,13 +95,15 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
         ),
       ),
     load: (runId) => Effect.suspend(() => loadRun(storage, runId)),
-    runs: (clusterName) =>
+    runs: (cluster) =>
       Effect.suspend(() =>
         Effect.forEach([...storage.runs.keys()], (runId) => loadRun(storage, runId)).pipe(
           Effect.map((runs: ReadonlyArray<ReadonlyArray<RunEvent>>) =>
             runs
               .map(summarizeRun)
-              .filter((summary): summary is RunSummary => summary?.clusterName === clusterName)
+              .filter(
+                (summary): summary is RunSummary => summary !== undefined && belongsTo(summary, cluster),
+              )
               .sort(newestFirst),
           ),
         ),

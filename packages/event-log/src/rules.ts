@@ -1,16 +1,29 @@
 /**
- * The rules every driver enforces, written once: when a cluster's lock may be taken, which lease is
- * current, which sequence number an append must carry, and how a run's events summarise into the runs
- * index. The memory and file drivers apply them to state they hold exclusively; the DynamoDB driver
+ * The rules every driver enforces, written once: how a cluster (account, Region, name) is keyed, when
+ * its lock may be taken, which lease is current, which sequence number an append must carry, and how a
+ * run's events summarise into the runs index. The memory and file drivers apply them to state they hold exclusively; the DynamoDB driver
  * expresses the same rules as condition expressions.
  */
 import { LockHeld, SequenceConflict, StaleLease, type RunEvent } from "@ecs-ami-deploy/domain"
-import type { EventLog, Lease, RunSummary } from "@ecs-ami-deploy/ports"
+import type { ClusterRef, EventLog, Lease, RunSummary } from "@ecs-ami-deploy/ports"
 import { Result } from "effect"
 
+/** The key of a cluster's lock and runs: `<account>/<Region>/<name>` (none of the three contains `/`). */
+export const clusterKey = (cluster: ClusterRef): string =>
+  `${cluster.accountId}/${cluster.region}/${cluster.clusterName}`
+
+/**
+ * Whether a run belongs to the cluster: recorded for its account and Region, or recorded before runs
+ * were keyed by them (no account in its `RunStarted`) under the same name — the readable migration of
+ * older logs, which knew the cluster by name only.
+ */
+export const belongsTo = (summary: RunSummary, cluster: ClusterRef): boolean =>
+  summary.clusterName === cluster.clusterName &&
+  (summary.accountId === undefined ||
+    (summary.accountId === cluster.accountId && summary.region === cluster.region))
+
 /** What a driver stores for a cluster's lock. The token survives release, so it never repeats. */
-export interface LockRecord {
-  readonly clusterName: string
+export interface LockRecord extends ClusterRef {
   readonly holder: string
   readonly fencingToken: number
   readonly expiresAt: number
@@ -25,26 +38,41 @@ const isReplaced = (current: LockRecord, input: AcquireInput): boolean =>
   current.holder === input.replacing.holder &&
   current.expiresAt === input.replacing.leaseExpiresAt
 
-/** A lock is free when it never existed, was released, its lease ran out, or it is the dead lease being replaced. */
+/** The part of a lock record that says whether it is held. */
+type LockHolding = Pick<LockRecord, "holder" | "expiresAt" | "released">
+
+const isLive = (lock: LockHolding | undefined, now: number): lock is LockHolding =>
+  lock !== undefined && !lock.released && lock.expiresAt > now
+
+/**
+ * A lock is free when it never existed, was released, its lease ran out, or it is the dead lease being
+ * replaced — and no live lock of an older release, keyed by the cluster name alone (`legacy`), covers it.
+ */
 export const acquireLock = (
   current: LockRecord | undefined,
   input: AcquireInput,
-): Result.Result<LockRecord, LockHeld> =>
-  current !== undefined && !current.released && current.expiresAt > input.now && !isReplaced(current, input)
+  legacy?: LockHolding,
+): Result.Result<LockRecord, LockHeld> => {
+  const holding = isLive(current, input.now) && !isReplaced(current, input) ? current : undefined
+  const blocking = holding ?? (isLive(legacy, input.now) ? legacy : undefined)
+  return blocking !== undefined
     ? Result.fail(
         new LockHeld({
           clusterName: input.clusterName,
-          holder: current.holder,
-          leaseExpiresAt: current.expiresAt,
+          holder: blocking.holder,
+          leaseExpiresAt: blocking.expiresAt,
         }),
       )
     : Result.succeed({
+        accountId: input.accountId,
+        region: input.region,
         clusterName: input.clusterName,
         holder: input.holder,
         fencingToken: (current?.fencingToken ?? 0) + 1,
         expiresAt: input.now + input.leaseMs,
         released: false,
       })
+}
 
 /**
  * A lease is current while its token is the lock's token and it was not released. An expired lease
@@ -65,6 +93,8 @@ export const checkLeaseCurrent = (
       )
 
 export const leaseOf = (record: LockRecord): Lease => ({
+  accountId: record.accountId,
+  region: record.region,
   clusterName: record.clusterName,
   holder: record.holder,
   fencingToken: record.fencingToken,
@@ -108,6 +138,8 @@ export const summarizeRun = (events: ReadonlyArray<RunEvent>): RunSummary | unde
   return {
     runId: started.runId,
     clusterName: started.clusterName,
+    ...(started.accountId === undefined ? {} : { accountId: started.accountId }),
+    ...(started.region === undefined ? {} : { region: started.region }),
     startedAt: started.at,
     lastSeq: last.seq,
     status: finished?._tag === "RunFinished" ? finished.outcome : "open",

@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { encodeRunEvent, type RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog, type Lease } from "@ecs-ami-deploy/ports"
 import { Effect, Result, type Layer, type Scope } from "effect"
-import { everyVariant, noted, runFinished, runStarted, T0 } from "./fixtures.ts"
+import { everyVariant, HERE, noted, runFinished, runStarted, T0, type Scope as Where } from "./fixtures.ts"
 
 /** A driver under test: its layer, and a back door that stores a record as-is, bypassing validation. */
 export interface ContractDriver {
@@ -34,8 +34,14 @@ export const eventLogContract = <E>(
     return { driver, log }
   })
 
-  const acquire = (log: EventLog["Service"], holder: string, now = T0, clusterName = "prod") =>
-    log.acquire({ clusterName, holder, leaseMs: LEASE_MS, now })
+  const acquire = (
+    log: EventLog["Service"],
+    holder: string,
+    now = T0,
+    clusterName = "prod",
+    where: Where = HERE,
+  ) => log.acquire({ ...where, clusterName, holder, leaseMs: LEASE_MS, now })
+  const cluster = (clusterName: string, where: Where = HERE) => ({ ...where, clusterName })
 
   describe(`EventLog contract: ${name}`, () => {
     it.live("given every event variant, when appended and loaded, then the events come back equal", () =>
@@ -84,6 +90,7 @@ export const eventLogContract = <E>(
           const { log } = yield* setup
           const lease = yield* acquire(log, "executor-a")
           expect(lease).toEqual({
+            ...HERE,
             clusterName: "prod",
             holder: "executor-a",
             fencingToken: 1,
@@ -108,14 +115,14 @@ export const eventLogContract = <E>(
       () =>
         Effect.gen(function* () {
           const { log } = yield* setup
-          expect(yield* log.lock("prod")).toBeUndefined()
+          expect(yield* log.lock(cluster("prod"))).toBeUndefined()
           const lease = yield* acquire(log, "executor-a")
-          expect(yield* log.lock("prod")).toEqual(lease)
+          expect(yield* log.lock(cluster("prod"))).toEqual(lease)
           const renewed = yield* log.renew(lease, { leaseMs: LEASE_MS, now: T0 + 1_000 })
-          expect(yield* log.lock("prod")).toEqual(renewed)
-          expect(yield* log.lock("staging")).toBeUndefined()
+          expect(yield* log.lock(cluster("prod"))).toEqual(renewed)
+          expect(yield* log.lock(cluster("staging"))).toBeUndefined()
           yield* log.release(renewed)
-          expect(yield* log.lock("prod")).toBeUndefined()
+          expect(yield* log.lock(cluster("prod"))).toBeUndefined()
         }),
     )
 
@@ -127,6 +134,7 @@ export const eventLogContract = <E>(
           const dead = yield* acquire(log, "ecs-ami-deploy@host:101")
           const replacing = { holder: dead.holder, leaseExpiresAt: dead.expiresAt }
           const taken = yield* log.acquire({
+            ...HERE,
             clusterName: "prod",
             holder: "ecs-ami-deploy@host:202",
             leaseMs: LEASE_MS,
@@ -143,6 +151,7 @@ export const eventLogContract = <E>(
           yield* log.renew(taken, { leaseMs: LEASE_MS, now: T0 + 3_000 })
           const refused = yield* Effect.flip(
             log.acquire({
+              ...HERE,
               clusterName: "prod",
               holder: "ecs-ami-deploy@host:303",
               leaseMs: LEASE_MS,
@@ -251,20 +260,68 @@ export const eventLogContract = <E>(
           yield* log.append(prod, [runStarted("run-new", "prod", T0 + 10_000), noted("run-new", 1)])
           yield* log.append(staging, [runStarted("run-staging", "staging", T0 + 5_000)])
 
-          expect(yield* log.runs("prod")).toEqual([
-            { runId: "run-new", clusterName: "prod", startedAt: T0 + 10_000, lastSeq: 1, status: "open" },
-            { runId: "run-old", clusterName: "prod", startedAt: T0, lastSeq: 2, status: "succeeded" },
+          expect(yield* log.runs(cluster("prod"))).toEqual([
+            { runId: "run-new", ...cluster("prod"), startedAt: T0 + 10_000, lastSeq: 1, status: "open" },
+            { runId: "run-old", ...cluster("prod"), startedAt: T0, lastSeq: 2, status: "succeeded" },
           ])
-          expect(yield* log.runs("staging")).toEqual([
+          expect(yield* log.runs(cluster("staging"))).toEqual([
             {
               runId: "run-staging",
-              clusterName: "staging",
+              ...cluster("staging"),
               startedAt: T0 + 5_000,
               lastSeq: 0,
               status: "open",
             },
           ])
-          expect(yield* log.runs("nowhere")).toEqual([])
+          expect(yield* log.runs(cluster("nowhere"))).toEqual([])
+        }),
+    )
+
+    it.live(
+      "given the same cluster name in two Regions and another account, then each has its own lock and runs",
+      () =>
+        Effect.gen(function* () {
+          const { log } = yield* setup
+          const otherRegion: Where = { ...HERE, region: "us-east-1" }
+          const otherAccount: Where = { ...HERE, accountId: "210987654321" }
+          const here = yield* acquire(log, "executor-a")
+          // Held here, the same name elsewhere is free: each gets its own first token.
+          const there = yield* acquire(log, "executor-b", T0, "prod", otherRegion)
+          const elsewhere = yield* acquire(log, "executor-c", T0, "prod", otherAccount)
+          expect(
+            [here, there, elsewhere].map((lease) => [lease.region, lease.accountId, lease.fencingToken]),
+          ).toEqual([
+            ["eu-west-1", "123456789012", 1],
+            ["us-east-1", "123456789012", 1],
+            ["eu-west-1", "210987654321", 1],
+          ])
+          const error = yield* Effect.flip(acquire(log, "executor-d", T0 + 1, "prod", otherRegion))
+          expect(error).toMatchObject({ _tag: "LockHeld", holder: "executor-b" })
+
+          yield* log.append(here, [runStarted("run-eu", "prod", T0)])
+          yield* log.append(there, [runStarted("run-us", "prod", T0 + 1_000, otherRegion)])
+          yield* log.append(elsewhere, [runStarted("run-other-account", "prod", T0 + 2_000, otherAccount)])
+          expect((yield* log.runs(cluster("prod"))).map((run) => run.runId)).toEqual(["run-eu"])
+          expect(yield* log.runs(cluster("prod", otherRegion))).toEqual([
+            {
+              runId: "run-us",
+              ...cluster("prod", otherRegion),
+              startedAt: T0 + 1_000,
+              lastSeq: 0,
+              status: "open",
+            },
+          ])
+          expect((yield* log.runs(cluster("prod", otherAccount))).map((run) => run.runId)).toEqual([
+            "run-other-account",
+          ])
+
+          // A lease of one Region does not fence the other: the stale check is per cluster.
+          yield* log.release(there)
+          yield* log.append(here, [noted("run-eu", 1)])
+          expect(yield* log.load("run-eu")).toHaveLength(2)
+          expect(yield* Effect.flip(log.append(there, [noted("run-us", 1)]))).toMatchObject({
+            _tag: "StaleLease",
+          })
         }),
     )
 
@@ -299,7 +356,9 @@ export const eventLogContract = <E>(
         expect(loaded).toHaveLength(events.length)
         expect(loaded.map((event) => event.seq)).toEqual(events.map((event) => event.seq))
         expect(loaded).toEqual(events)
-        expect(yield* log.runs("prod")).toMatchObject([{ runId: "run-big", lastSeq: events.length - 1 }])
+        expect(yield* log.runs(cluster("prod"))).toMatchObject([
+          { runId: "run-big", lastSeq: events.length - 1 },
+        ])
       }),
     )
 

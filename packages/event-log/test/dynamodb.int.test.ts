@@ -4,14 +4,14 @@
  */
 import { PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { describe, expect, it } from "@effect/vitest"
-import { EVENT_SCHEMA_VERSION, type RunEvent } from "@ecs-ami-deploy/domain"
+import { encodeRunEvent, EVENT_SCHEMA_VERSION, type RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { afterAll } from "vitest"
 import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
 import { localDynamoDbClient, startDynalite } from "../src/testing.ts"
 import { eventLogContract } from "./contract.ts"
-import { noted, runStarted, T0 } from "./fixtures.ts"
+import { HERE, noted, runStarted, T0 } from "./fixtures.ts"
 
 const dynamoDb = await startDynalite()
 const { endpoint } = dynamoDb
@@ -102,6 +102,7 @@ describe("dynamodb driver", () => {
       Effect.gen(function* () {
         const { client, log } = yield* logWithOwnClient
         const lease = yield* log.acquire({
+          ...HERE,
           clusterName: "prod",
           holder: "lambda-1",
           leaseMs: 60_000,
@@ -128,6 +129,7 @@ describe("dynamodb driver", () => {
         const { tableName, client, log } = yield* logWithOwnClient
         const lostOnce = losingFirstResponseOf(client, "UpdateItemCommand")
         const lease = yield* log.acquire({
+          ...HERE,
           clusterName: "prod",
           holder: "lambda-1",
           leaseMs: 60_000,
@@ -143,7 +145,7 @@ describe("dynamodb driver", () => {
         // Another holder is still refused, naming the real holder.
         const other = makeDynamoDbEventLog(tableName, yield* scopedClient(endpoint))
         const held = yield* Effect.flip(
-          other.acquire({ clusterName: "prod", holder: "lambda-2", leaseMs: 60_000, now: T0 + 1 }),
+          other.acquire({ ...HERE, clusterName: "prod", holder: "lambda-2", leaseMs: 60_000, now: T0 + 1 }),
         )
         expect(held).toMatchObject({ _tag: "LockHeld", holder: "lambda-1" })
       }),
@@ -158,6 +160,7 @@ describe("dynamodb driver", () => {
         const staleClient = yield* scopedClient(endpoint)
         const staleLog = makeDynamoDbEventLog(tableName, staleClient)
         const staleLease = yield* staleLog.acquire({
+          ...HERE,
           clusterName: "prod",
           holder: "paused",
           leaseMs: 60_000,
@@ -168,6 +171,7 @@ describe("dynamodb driver", () => {
         // The takeover happens after the stale holder passed its lock check, right before its put is sent.
         const takeover = Effect.gen(function* () {
           const lease = yield* newHolderLog.acquire({
+            ...HERE,
             clusterName: "prod",
             holder: "new",
             leaseMs: 60_000,
@@ -218,7 +222,13 @@ describe("dynamodb driver", () => {
     Effect.gen(function* () {
       const { client, tableName } = yield* freshTable
       const log = makeDynamoDbEventLog(tableName, client)
-      const lease = yield* log.acquire({ clusterName: "prod", holder: "lambda", leaseMs: 60_000, now: T0 })
+      const lease = yield* log.acquire({
+        ...HERE,
+        clusterName: "prod",
+        holder: "lambda",
+        leaseMs: 60_000,
+        now: T0,
+      })
       yield* log.append(lease, [runStarted("run-1", "prod", T0)])
 
       yield* createTable({ tableName, client })
@@ -264,10 +274,76 @@ describe("dynamodb driver", () => {
           AWS_ACCESS_KEY_ID: "fake",
           AWS_SECRET_ACCESS_KEY: "fake",
         })
-        const runs = yield* EventLog.use((log) => log.runs("prod")).pipe(
+        const runs = yield* EventLog.use((log) => log.runs({ ...HERE, clusterName: "prod" })).pipe(
           Effect.provide(layerDynamoDb({ tableName })),
         )
         expect(runs).toEqual([])
+      }),
+  )
+
+  it.live(
+    "given a table written by a release before account and Region keying, then its runs are listed in every Region and its live lock holds every Region until it expires",
+    () =>
+      Effect.gen(function* () {
+        const { client, log, tableName } = yield* logWithOwnClient
+        const put = (item: Record<string, { S: string } | { N: string } | { BOOL: boolean }>) =>
+          Effect.promise(() => client.send(new PutItemCommand({ TableName: tableName, Item: item })))
+        // What the older release wrote: the lock and the runs index keyed by the cluster name alone.
+        yield* put({
+          pk: { S: "LOCK#prod" },
+          sk: { S: "LOCK" },
+          holder: { S: "old-lambda" },
+          fencingToken: { N: "3" },
+          expiresAt: { N: String(T0 + 60_000) },
+          released: { BOOL: false },
+        })
+        yield* put({
+          pk: { S: "CLUSTER#prod" },
+          sk: { S: "RUN#run-old" },
+          runId: { S: "run-old" },
+          clusterName: { S: "prod" },
+          startedAt: { N: String(T0) },
+        })
+        yield* put({
+          pk: { S: "RUN#run-old" },
+          sk: { S: "EVENT#0000000000" },
+          event: { S: JSON.stringify(encodeRunEvent(runStarted("run-old", "prod", T0, "legacy"))) },
+        })
+        const usEast1 = { ...HERE, region: "us-east-1" }
+
+        for (const where of [HERE, usEast1]) {
+          expect(yield* log.runs({ ...where, clusterName: "prod" })).toEqual([
+            { runId: "run-old", clusterName: "prod", startedAt: T0, lastSeq: 0, status: "open" },
+          ])
+          const held = yield* Effect.flip(
+            log.acquire({ ...where, clusterName: "prod", holder: "lambda", leaseMs: 60_000, now: T0 + 1 }),
+          )
+          expect(held).toMatchObject({ _tag: "LockHeld", holder: "old-lambda", leaseExpiresAt: T0 + 60_000 })
+        }
+        const lease = yield* log.acquire({
+          ...HERE,
+          clusterName: "prod",
+          holder: "lambda",
+          leaseMs: 60_000,
+          now: T0 + 60_000,
+        })
+        expect(lease).toMatchObject({ ...HERE, fencingToken: 1 })
+        // The old run, resumed under the new lease, keeps its index item; a new run is indexed by Region.
+        yield* log.append(lease, [noted("run-old", 1)])
+        yield* log.append(lease, [runStarted("run-new", "prod", T0 + 5_000)])
+        expect(
+          (yield* log.runs({ ...HERE, clusterName: "prod" })).map((run) => [
+            run.runId,
+            run.region,
+            run.lastSeq,
+          ]),
+        ).toEqual([
+          ["run-new", "eu-west-1", 0],
+          ["run-old", undefined, 1],
+        ])
+        expect((yield* log.runs({ ...usEast1, clusterName: "prod" })).map((run) => run.runId)).toEqual([
+          "run-old",
+        ])
       }),
   )
 })

@@ -6,19 +6,37 @@ import { defaultPolicy, EVENT_SCHEMA_VERSION, type LaunchSpec, type RunEvent } f
 
 export const T0 = 1_767_225_600_000
 
+/** The account and Region the suite's clusters are in, unless a test names another. */
+export const HERE = { accountId: "123456789012", region: "eu-west-1" } as const
+export type Scope = { readonly accountId: string; readonly region: string }
+
 const template = (version: string): LaunchSpec => ({
   _tag: "LaunchTemplate",
   template: { launchTemplateId: "lt-0abc", launchTemplateName: "ecs-nodes", version },
 })
 
-const envelope = (runId: string, seq: number) => ({ schemaVersion: EVENT_SCHEMA_VERSION, runId, seq, at: T0 + seq * 1_000 })
+const envelope = (runId: string, seq: number) => ({
+  schemaVersion: EVENT_SCHEMA_VERSION,
+  runId,
+  seq,
+  at: T0 + seq * 1_000,
+})
 
-/** A run's opening event; `at` decides its place in the runs index. */
-export const runStarted = (runId: string, clusterName: string, at: number): RunEvent => ({
+/**
+ * A run's opening event; `at` decides its place in the runs index. `legacy`: as releases before
+ * account and Region keying wrote it, without either.
+ */
+export const runStarted = (
+  runId: string,
+  clusterName: string,
+  at: number,
+  scope: Scope | "legacy" = HERE,
+): RunEvent => ({
   _tag: "RunStarted",
   ...envelope(runId, 0),
   at,
   clusterName,
+  ...(scope === "legacy" ? {} : { accountId: scope.accountId, region: scope.region }),
   policy: defaultPolicy,
   targetImage: {
     imageId: "ami-0new",
@@ -42,7 +60,11 @@ export const runStarted = (runId: string, clusterName: string, at: number): RunE
           { instanceType: "m7i.large" },
           {
             instanceType: "m7g.large",
-            launchTemplate: { launchTemplateId: "lt-0arm", launchTemplateName: "ecs-nodes-arm", version: "4" },
+            launchTemplate: {
+              launchTemplateId: "lt-0arm",
+              launchTemplateName: "ecs-nodes-arm",
+              version: "4",
+            },
           },
         ],
       },
@@ -61,7 +83,11 @@ export const noted = (runId: string, seq: number, message = `note ${seq}`): RunE
   message,
 })
 
-export const runFinished = (runId: string, seq: number, outcome: "succeeded" | "failed" | "rolled-back"): RunEvent => ({
+export const runFinished = (
+  runId: string,
+  seq: number,
+  outcome: "succeeded" | "failed" | "rolled-back",
+): RunEvent => ({
   _tag: "RunFinished",
   ...envelope(runId, seq),
   outcome,
@@ -102,7 +128,12 @@ export const everyVariant = (runId: string, clusterName: string): ReadonlyArray<
     message: "Rate exceeded",
     retryable: true,
   },
-  { _tag: "Noted", ...envelope(runId, 6), level: "warning", message: "drain of i-02 blocked by a standalone task" },
+  {
+    _tag: "Noted",
+    ...envelope(runId, 6),
+    level: "warning",
+    message: "drain of i-02 blocked by a standalone task",
+  },
   { _tag: "RollbackStarted", ...envelope(runId, 7), reason: "new capacity timed out" },
   { _tag: "RunSuspended", ...envelope(runId, 8), reason: "deadline in 60 s" },
   runFinished(runId, 9, "rolled-back"),

@@ -6,6 +6,7 @@ import { Clock, Effect, Result } from "effect"
 import { validatePolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
 import { evolve, initialState } from "@ecs-ami-deploy/planner"
+import { clusterRefOf } from "./cluster-ref.ts"
 import { NoOpenRun } from "./errors.ts"
 import { observeSnapshot } from "./observe.ts"
 import {
@@ -57,7 +58,7 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (
 ) {
   return yield* withClusterLock(lockInput(input), (invocation) =>
     Effect.gen(function* () {
-      const open = yield* openRunOf(input.clusterName)
+      const open = yield* openRunOf(invocation)
       if (open === undefined) return yield* new NoOpenRun({ clusterName: input.clusterName })
       return yield* resumeRollingBack(invocation, open.runId, input.reason)
     }),
@@ -66,7 +67,7 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (
 
 /** Observes the cluster as the executor would; with an open run, against that run's target image. */
 export const observeCluster = Effect.fn("observeCluster")(function* (clusterName: string) {
-  const open = yield* openRunOf(clusterName)
+  const open = yield* openRunOf(yield* clusterRefOf(clusterName))
   const state =
     open === undefined
       ? initialState

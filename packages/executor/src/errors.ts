@@ -46,3 +46,18 @@ export class DestructiveCommandRepeated extends Schema.TaggedError<DestructiveCo
     return `refused to issue ${this.command} ${this.commandId} on cluster ${this.clusterName} again: the log records it as succeeded (a planner defect; nothing was called)`
   }
 }
+
+/**
+ * The run to resume was recorded for the same cluster name in another account or Region: resuming it
+ * here would act on another cluster. Refused before any AWS call.
+ */
+export class RunOfAnotherCluster extends Schema.TaggedError<RunOfAnotherCluster>()("RunOfAnotherCluster", {
+  runId: Schema.String,
+  clusterName: Schema.String,
+  recordedFor: Schema.String,
+  current: Schema.String,
+}) {
+  override get message(): string {
+    return `run ${this.runId} of cluster ${this.clusterName} was recorded for ${this.recordedFor}, but the credentials and Region in use are ${this.current}: run it with the account and Region it was recorded for (--profile, --region)`
+  }
+}

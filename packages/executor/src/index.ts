@@ -3,7 +3,14 @@
  * observe, decide, act, wait — with a deadline, retries, idempotency keys and rollback.
  */
 export { observeCluster, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
-export { DestructiveCommandRepeated, NoOpenRun, ObservationInvalid, UnexpectedDecision } from "./errors.ts"
+export { clusterRefOf, describeScope } from "./cluster-ref.ts"
+export {
+  DestructiveCommandRepeated,
+  NoOpenRun,
+  ObservationInvalid,
+  RunOfAnotherCluster,
+  UnexpectedDecision,
+} from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
 export { phaseOf, RunObserver, type RunObserverShape } from "./run-observer.ts"

@@ -31,7 +31,7 @@ import {
   type RunEventBody,
   type RunOutcome,
 } from "@ecs-ami-deploy/domain"
-import { EventLog, Notifier, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
+import { EventLog, Notifier, type ClusterRef, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
 import {
   decide,
   evolve,
@@ -40,7 +40,8 @@ import {
   type CommandRecord,
   type RunState,
 } from "@ecs-ami-deploy/planner"
-import { DestructiveCommandRepeated, UnexpectedDecision } from "./errors.ts"
+import { clusterRefOf, describeScope } from "./cluster-ref.ts"
+import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
 import { ObservationMemory } from "./observation-memory.ts"
@@ -86,9 +87,8 @@ export type RunResult =
       readonly reason: string
     }
 
-/** What one invocation works with once it holds the cluster's lock. */
-export interface Invocation {
-  readonly clusterName: string
+/** What one invocation works with once it holds the cluster's lock (the cluster: account, Region, name). */
+export interface Invocation extends ClusterRef {
   readonly holder: string
   readonly deadline: number | undefined
   /** The reason a suspension at the deadline records, when the caller knows better than "the deadline". */
@@ -136,28 +136,29 @@ export const withClusterLock = <A, E, R>(
 ) =>
   Effect.gen(function* () {
     const eventLog = yield* EventLog
+    const cluster = yield* clusterRefOf(input.clusterName)
     const now = yield* Clock.currentTimeMillis
     const lease = yield* eventLog
       .acquire({
-        clusterName: input.clusterName,
+        ...cluster,
         holder: input.holder,
         leaseMs: input.settings.leaseMs,
         now,
         ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
       })
-      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(held), Effect.fail)))
+      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(cluster, held), Effect.fail)))
     const leaseRef = yield* Ref.make(lease)
     // A failed release is harmless: the lease simply runs out and the next executor takes over.
-    return yield* use({ ...input, lease: leaseRef }).pipe(
+    return yield* use({ ...input, ...cluster, lease: leaseRef }).pipe(
       Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
     )
   })
 
 /** Adds the open run's id to a LockHeld error when the driver did not know it. */
-const namingOpenRun = (held: LockHeld) =>
+const namingOpenRun = (cluster: ClusterRef, held: LockHeld) =>
   Effect.gen(function* () {
     if (held.runId !== undefined) return held
-    const runs = yield* EventLog.use((eventLog) => eventLog.runs(held.clusterName))
+    const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
     const open = runs.find((run) => run.status === "open")
     return open === undefined ? held : new LockHeld({ ...held, runId: open.runId })
   })
@@ -460,9 +461,29 @@ const resume = (
 ) =>
   Effect.gen(function* () {
     const events = yield* EventLog.use((eventLog) => eventLog.load(runId))
+    const started = events.find((event) => event._tag === "RunStarted")
+    const recordedScope =
+      started?._tag === "RunStarted" && started.accountId !== undefined
+        ? { accountId: started.accountId, region: started.region ?? "" }
+        : undefined
+    if (
+      recordedScope !== undefined &&
+      (recordedScope.accountId !== invocation.accountId || recordedScope.region !== invocation.region)
+    )
+      return yield* new RunOfAnotherCluster({
+        runId,
+        clusterName: invocation.clusterName,
+        recordedFor: describeScope(recordedScope),
+        current: describeScope(invocation),
+      })
     const journal = yield* makeJournal(invocation, runId, events)
     const lease = yield* Ref.get(invocation.lease)
     yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
+    if (recordedScope === undefined)
+      yield* journal.note(
+        "warning",
+        `run recorded before runs were keyed by account and Region: resumed in ${describeScope(invocation)}`,
+      )
     if (beforeDriving !== undefined) yield* beforeDriving(journal)
     return yield* drive(invocation, journal, new ObservationMemory())
   })
@@ -523,7 +544,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
         return { _tag: "Refused", clusterName: invocation.clusterName, problems: decision.problems } as const
       case "Start": {
         // Another actor mid-change (a run this log does not know, a drain under way): refuse, before any call.
-        const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation.clusterName))
+        const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation))
         const foreign = foreignActivity(snapshot, new Set(knownRuns.map((run) => run.runId)))
         if (foreign.length > 0)
           return { _tag: "Refused", clusterName: invocation.clusterName, problems: foreign } as const
@@ -533,6 +554,8 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
         yield* journal.append({
           _tag: "RunStarted",
           clusterName: invocation.clusterName,
+          accountId: invocation.accountId,
+          region: invocation.region,
           policy,
           targetImage: decision.targetImage,
           groups: decision.groups,
@@ -564,14 +587,14 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
   })
 
 /** The cluster's open run, if any. */
-export const openRunOf = (clusterName: string) =>
-  EventLog.use((eventLog) => eventLog.runs(clusterName)).pipe(
+export const openRunOf = (cluster: ClusterRef) =>
+  EventLog.use((eventLog) => eventLog.runs(cluster)).pipe(
     Effect.map((runs) => runs.find((run) => run.status === "open")),
   )
 
 /** Resumes the cluster's open run, or starts one under `policy`. The caller holds the lock. */
 export const startOrResume = (invocation: Invocation, policy: RolloutPolicy) =>
-  Effect.flatMap(openRunOf(invocation.clusterName), (open) =>
+  Effect.flatMap(openRunOf(invocation), (open) =>
     open === undefined ? start(invocation, policy) : resume(invocation, open.runId),
   )
 

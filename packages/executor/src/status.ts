@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { Command, CommandTag, Phase, RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { evolve, initialState, type RunState } from "@ecs-ami-deploy/planner"
+import { clusterRefOf } from "./cluster-ref.ts"
 
 export interface GroupProgress {
   readonly asgName: string
@@ -101,11 +102,12 @@ export const progressOf = (events: ReadonlyArray<RunEvent>): RunProgress => {
 /** The open run of the cluster, else its newest one, folded. */
 export const runStatus = Effect.fn("runStatus")(function* (clusterName: string) {
   const eventLog = yield* EventLog
-  const runs = yield* eventLog.runs(clusterName)
+  const cluster = yield* clusterRefOf(clusterName)
+  const runs = yield* eventLog.runs(cluster)
   const summary = runs.find((run) => run.status === "open") ?? runs[0]
   if (summary === undefined) return { _tag: "NoRuns", clusterName } satisfies RunStatus as RunStatus
   const events = yield* eventLog.load(summary.runId)
   const state = events.reduce(evolve, initialState)
-  const lock = yield* eventLog.lock(clusterName)
+  const lock = yield* eventLog.lock(cluster)
   return { _tag: "Run", summary, state, progress: progressOf(events), lock } satisfies RunStatus as RunStatus
 })

@@ -38,7 +38,7 @@ export const killable = (
     return Effect.die(new Killed())
   }
   return EventLog.of({
-    lock: (clusterName) => alive(inner.lock(clusterName)),
+    lock: (cluster) => alive(inner.lock(cluster)),
     acquire: (input) => alive(inner.acquire(input)),
     renew: (lease, input) => alive(inner.renew(lease, input)),
     release: (lease) => Effect.suspend(() => (dead ? Effect.void : inner.release(lease))),

@@ -8,7 +8,7 @@
 import { expect } from "vitest"
 import { Clock, Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
-import { Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
+import { type ClusterRef, Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import {
   makeSimulation,
@@ -46,6 +46,8 @@ export { isKilled, Killed, killable } from "../src/testing.ts"
 export interface World {
   readonly simulation: Simulation
   readonly clusterName: string
+  /** The cluster as the event log keys it: the simulated account and Region, and its name. */
+  readonly cluster: ClusterRef
   readonly notifications: Array<RunNotification>
   /** Runs a program as one executor process with the given event log. */
   readonly run: <A, E>(
@@ -78,6 +80,7 @@ export const makeWorldOf = (
   return {
     simulation,
     clusterName,
+    cluster: { accountId: simulation.accountId, region: simulation.region, clusterName },
     notifications,
     run: (program, eventLog) =>
       Effect.runPromiseExit(

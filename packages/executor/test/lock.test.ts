@@ -69,7 +69,7 @@ describe("the cluster lock", () => {
       outcome: "succeeded",
     })
     // The rollout outlasted the moment the latecomer tried, so the lease had to be renewed to refuse it.
-    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runs = await world.run(eventLog.runs(world.cluster), eventLog)
     const runId = (Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined) ?? ""
     const log = await world.run(eventLog.load(runId), eventLog)
     const events = Exit.isSuccess(log) ? log.value : []
@@ -85,7 +85,7 @@ describe("the cluster lock", () => {
 
     const died = await world.run(rollout(world.clusterName, "first"), killable(eventLog, 9))
     expect(isKilled(died)).toBe(true)
-    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runs = await world.run(eventLog.runs(world.cluster), eventLog)
     const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
     expect(runId).toBeDefined()
 
@@ -215,7 +215,7 @@ describe("the cluster lock", () => {
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     // The first executor stops after its 9th event: from the log's point of view, stalled.
     await world.run(rollout(world.clusterName, "stalled"), killable(eventLog, 9))
-    const runs = await world.run(eventLog.runs(world.clusterName), eventLog)
+    const runs = await world.run(eventLog.runs(world.cluster), eventLog)
     const runId = (Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined) ?? ""
     const before = await world.run(eventLog.load(runId), eventLog)
     const stalledLease = (Exit.isSuccess(before) ? before.value : []).find(
@@ -232,7 +232,7 @@ describe("the cluster lock", () => {
     const append = await world.run(
       eventLog.append(
         {
-          clusterName: world.clusterName,
+          ...world.cluster,
           holder: "stalled",
           fencingToken: stalledLease.fencingToken,
           expiresAt: stalledLease.at + testSettings.leaseMs,

@@ -13,7 +13,8 @@ import { desiredCapacitiesOf, endState, makeWorld, testSettings } from "./harnes
 const success = <A, E>(exit: Exit.Exit<A, E>): A | Exit.Exit<A, E> =>
   Exit.isSuccess(exit) ? exit.value : exit
 
-const originalCapacities = (world: ReturnType<typeof makeWorld>) => desiredCapacitiesOf(world.simulation.snapshotState())
+const originalCapacities = (world: ReturnType<typeof makeWorld>) =>
+  desiredCapacitiesOf(world.simulation.snapshotState())
 
 describe("runRollout on the simulator", () => {
   it("given the small cluster on an old image, when rolled out, then every instance runs the new image with no availability violation", async () => {
@@ -101,7 +102,7 @@ describe("runRollout on the simulator", () => {
     const result = success(exit)
     expect(result).toMatchObject({ _tag: "Refused" })
     expect(JSON.stringify(result)).toContain("jobs")
-    expect(success(await world.run(eventLog.runs(world.clusterName), eventLog))).toEqual([])
+    expect(success(await world.run(eventLog.runs(world.cluster), eventLog))).toEqual([])
     expect(world.simulation.callLog.filter((call) => call.mutating)).toEqual([])
   })
 
@@ -194,7 +195,7 @@ describe("runRollout on the simulator", () => {
       ),
     )
     expect(result).toMatchObject({ _tag: "Deferred" })
-    expect(success(await world.run(eventLog.runs(world.clusterName), eventLog))).toEqual([])
+    expect(success(await world.run(eventLog.runs(world.cluster), eventLog))).toEqual([])
   })
 
   it("given a run under way, when a rollback is requested, then it records the reason and puts the launch spec and capacity back", async () => {

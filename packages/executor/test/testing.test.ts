@@ -18,7 +18,14 @@ const noted = (seq: number): RunEvent => ({
 const appendNotes = (eventLog: ReturnType<typeof makeMemoryEventLog>, n: number) =>
   Effect.runPromise(
     Effect.gen(function* () {
-      const lease = yield* eventLog.acquire({ clusterName: "c", holder: "h", leaseMs: 60_000, now: 0 })
+      const lease = yield* eventLog.acquire({
+        accountId: "123456789012",
+        region: "eu-west-1",
+        clusterName: "c",
+        holder: "h",
+        leaseMs: 60_000,
+        now: 0,
+      })
       const exits: Array<Exit.Exit<void, unknown>> = []
       for (let seq = 0; seq < n; seq++) {
         const exit = yield* Effect.exit(eventLog.append(lease, [noted(seq)]))

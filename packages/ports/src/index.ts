@@ -6,4 +6,5 @@
  */
 export * from "./aws.ts"
 export * from "./event-log.ts"
+export * from "./identity.ts"
 export * from "./notifier.ts"

@@ -31,6 +31,8 @@ export const instanceTypeSpec = (instanceType: string): InstanceTypeSpec =>
 /** Host ports the ECS agent reserves on every container instance (SSH, Docker, agent introspection). */
 export const agentReservedPorts: ReadonlyArray<number> = [22, 2375, 2376, 51678, 51679]
 
-export const accountId = "123456789012"
+/** The account and Region of a scenario that names none. */
+export const defaultAccountId = "123456789012"
+export const defaultRegion = "us-east-1"
 /** The account that owns the Amazon ECS-optimized AMIs (alias `amazon`). */
 export const amazonOwnerId = "591542846629"

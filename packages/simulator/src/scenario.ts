@@ -278,6 +278,9 @@ export const Scenario = Schema.Struct({
   description: Schema.String,
   /** ISO-8601 simulated start (the virtual clock's first reading). */
   startTime: Schema.String,
+  /** The account (12 digits) and Region the world is in. Defaults: 123456789012, us-east-1. */
+  accountId: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^\d{12}$/)))),
+  region: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z]{2}(-[a-z]+)+-\d$/)))),
   images: Schema.Array(ScenarioImage),
   ssmParameters: Schema.Array(Schema.Struct({ name: Schema.String, value: Schema.String })),
   launchTemplates: Schema.Array(ScenarioLaunchTemplate),

@@ -21,6 +21,7 @@ import {
   AutoScaling,
   Ec2,
   Ecs,
+  Identity,
   Ssm,
   type ImageQuery,
   type LaunchTemplateVersion,
@@ -73,7 +74,7 @@ const transientCodes: Record<string, string> = {
   ssm: "InternalServerError",
 }
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -88,7 +89,7 @@ const inBatches = (
 const batchCount = (ids: ReadonlyArray<string>, size: number): number =>
   Math.max(1, Math.ceil(ids.length / size))
 
-/** Builds the four port services over `world`, recording every call in `callLog`. */
+/** Builds the port services over `world`, recording every call in `callLog`. */
 export const makeSimulatedPorts = (
   world: World,
   clock: VirtualClock,
@@ -539,11 +540,32 @@ export const makeSimulatedPorts = (
       }),
   })
 
+  // STS answers from the scenario's account and Region. Logged as the request it is, but outside the
+  // fault model (which injects EC2, Auto Scaling, ECS and SSM failures).
+  const identity = Identity.of({
+    callerIdentity: Effect.sync(() => {
+      callLog.push({
+        at: world.now,
+        operation: "sts:GetCallerIdentity",
+        mutating: false,
+        input: {},
+        outcome: "ok",
+        awsRequests: { "sts:GetCallerIdentity": 1 },
+      })
+      return {
+        accountId: world.accountId,
+        arn: `arn:aws:iam::${world.accountId}:user/simulated-operator`,
+        region: world.region,
+      }
+    }),
+  })
+
   return Layer.mergeAll(
     Layer.succeed(Ec2, ec2),
     Layer.succeed(AutoScaling, autoScaling),
     Layer.succeed(Ecs, ecs),
     Layer.succeed(Ssm, ssm),
+    Layer.succeed(Identity, identity),
   )
 }
 

@@ -54,7 +54,10 @@ export interface WorldSnapshot {
 
 export interface Simulation {
   readonly scenario: Scenario
-  /** Ec2, AutoScaling, Ecs and Ssm backed by the simulated world. */
+  /** Where the world is (the scenario's, else 123456789012 and us-east-1): what the Identity port answers. */
+  readonly accountId: string
+  readonly region: string
+  /** Ec2, AutoScaling, Ecs, Ssm and Identity backed by the simulated world. */
   readonly layer: Layer.Layer<SimulatedPorts>
   /** Effect's Clock over simulated time: provide it (better: `clockLayer`) to the program under test. */
   readonly clock: Clock.Clock
@@ -138,6 +141,8 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     layer,
     clock,
     scheduler: clock.scheduler,
+    accountId: world.accountId,
+    region: world.region,
     clockLayer,
     run: (program) => Effect.runPromise(program.pipe(Effect.provide(Layer.merge(layer, clockLayer)))),
     now: () => world.now,

@@ -12,7 +12,13 @@ import {
   type InstanceState,
   type LaunchSpec,
 } from "@ecs-ami-deploy/domain"
-import { accountId, agentReservedPorts, amazonOwnerId, instanceTypeSpec } from "./catalog.ts"
+import {
+  agentReservedPorts,
+  amazonOwnerId,
+  defaultAccountId,
+  defaultRegion,
+  instanceTypeSpec,
+} from "./catalog.ts"
 import { EventQueue } from "./event-queue.ts"
 import { Prng } from "./prng.ts"
 import {
@@ -86,6 +92,9 @@ export const scalingProcesses: ReadonlySet<string> = new Set([
 export class World {
   now: number
   readonly startTime: number
+  /** Where the world is: the account STS names and the Region the ports answer for. */
+  readonly accountId: string
+  readonly region: string
   readonly timings: Timings
   readonly faults: Faults
   readonly rng: Prng
@@ -111,6 +120,8 @@ export class World {
   constructor(scenario: Scenario, seed: number, faults: Faults) {
     this.startTime = Date.parse(scenario.startTime)
     this.now = this.startTime
+    this.accountId = scenario.accountId ?? defaultAccountId
+    this.region = scenario.region ?? defaultRegion
     this.timings = { ...defaultTimings, ...scenario.timings }
     this.faults = faults
     this.rng = new Prng(seed)
@@ -240,7 +251,7 @@ export class World {
     const key = serviceKey(spec.clusterName, spec.name)
     this.services.set(key, {
       key,
-      serviceArn: `arn:aws:ecs:us-east-1:${accountId}:service/${spec.clusterName}/${spec.name}`,
+      serviceArn: `arn:aws:ecs:${this.region}:${this.accountId}:service/${spec.clusterName}/${spec.name}`,
       clusterName: spec.clusterName,
       serviceName: spec.name,
       schedulingStrategy: spec.schedulingStrategy,
@@ -416,7 +427,7 @@ export class World {
     const clusterName = instance.clusterName
     if (clusterName === undefined || !this.clusters.has(clusterName)) return
     const spec = instanceTypeSpec(instance.instanceType)
-    const arn = `arn:aws:ecs:us-east-1:${accountId}:container-instance/${clusterName}/${this.rng.hex(32)}`
+    const arn = `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${clusterName}/${this.rng.hex(32)}`
     this.containerInstances.set(arn, {
       containerInstanceArn: arn,
       clusterName,
@@ -1352,7 +1363,7 @@ export class World {
   // ---------------------------------------------------------------- ECS: tasks
 
   private newTaskArn(clusterName: string): string {
-    return `arn:aws:ecs:us-east-1:${accountId}:task/${clusterName}/${this.rng.hex(32)}`
+    return `arn:aws:ecs:${this.region}:${this.accountId}:task/${clusterName}/${this.rng.hex(32)}`
   }
 
   /** RunTask-like: a standalone task placed at random on an ACTIVE instance with room (PENDING when none). */

@@ -98,7 +98,11 @@ export const takeoverAfterExpiry = async (
   const rollout = (holder: string) =>
     runRollout({ clusterName, policy, holder, settings: reliabilitySettings })
   const died = await runOnSimulation(simulation, killable(eventLog, killAt, "after"), rollout("first"))
-  const runs = await runOnSimulation(simulation, eventLog, eventLog.runs(clusterName))
+  const runs = await runOnSimulation(
+    simulation,
+    eventLog,
+    eventLog.runs({ accountId: simulation.accountId, region: simulation.region, clusterName }),
+  )
   const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
   const whileHeld = await runOnSimulation(
     simulation,
@@ -144,6 +148,8 @@ export const staleAppends = async (
       simulation,
       eventLog,
       eventLog.acquire({
+        accountId: simulation.accountId,
+        region: simulation.region,
         clusterName,
         holder: `stale-${index + 1}`,
         leaseMs: reliabilitySettings.leaseMs ?? 0,

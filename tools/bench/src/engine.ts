@@ -58,7 +58,11 @@ export const runEngine = async (
     eventLog,
     runRollout({ clusterName, policy, holder: "bench", settings }),
   )
-  const runs = await runOnSimulation(simulation, eventLog, eventLog.runs(clusterName))
+  const runs = await runOnSimulation(
+    simulation,
+    eventLog,
+    eventLog.runs({ accountId: simulation.accountId, region: simulation.region, clusterName }),
+  )
   const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
   if (runId === undefined) return { exit, events: [] }
   const loaded = await runOnSimulation(simulation, eventLog, eventLog.load(runId))

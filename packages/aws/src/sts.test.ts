@@ -1,0 +1,62 @@
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts"
+import { it } from "@effect/vitest"
+import { Identity } from "@ecs-ami-deploy/ports"
+import { Effect } from "effect"
+import { mockClient } from "aws-sdk-client-mock"
+import { beforeEach, describe, expect } from "vitest"
+import { sdkError } from "../test/sdk-error.ts"
+import { IdentityLive, makeIdentity } from "./sts.ts"
+
+const stsMock = mockClient(STSClient)
+
+beforeEach(() => {
+  stsMock.reset()
+})
+
+describe("callerIdentity", () => {
+  it.effect("returns the account and ARN STS names, and the Region the client is configured for", () =>
+    Effect.gen(function* () {
+      stsMock.on(GetCallerIdentityCommand).resolves({
+        Account: "210987654321",
+        Arn: "arn:aws:sts::210987654321:assumed-role/deployer/alice",
+        UserId: "AROA:alice",
+      })
+      const identity = makeIdentity(new STSClient({ region: "eu-west-1" }))
+      expect(yield* identity.callerIdentity).toEqual({
+        accountId: "210987654321",
+        arn: "arn:aws:sts::210987654321:assumed-role/deployer/alice",
+        region: "eu-west-1",
+      })
+    }),
+  )
+
+  it.effect("given expired credentials, fails with access-denied naming the operation", () =>
+    Effect.gen(function* () {
+      stsMock
+        .on(GetCallerIdentityCommand)
+        .rejects(sdkError("sts", "ExpiredToken", "The security token included in the request is expired"))
+      const error = yield* Effect.flip(makeIdentity(new STSClient({ region: "eu-west-1" })).callerIdentity)
+      expect({ operation: error.operation, kind: error.kind, code: error.code }).toEqual({
+        operation: "sts:GetCallerIdentity",
+        kind: "access-denied",
+        code: "ExpiredToken",
+      })
+    }),
+  )
+
+  it.effect("live, asks STS once however often the identity is read", () =>
+    Effect.gen(function* () {
+      stsMock
+        .on(GetCallerIdentityCommand)
+        .resolves({ Account: "210987654321", Arn: "arn:aws:iam::210987654321:user/bob" })
+      const regions = yield* Effect.gen(function* () {
+        const identity = yield* Identity
+        const first = yield* identity.callerIdentity
+        const second = yield* identity.callerIdentity
+        return [first.region, second.region]
+      }).pipe(Effect.provide(IdentityLive({ region: "ap-southeast-2" })))
+      expect(regions).toEqual(["ap-southeast-2", "ap-southeast-2"])
+      expect(stsMock.commandCalls(GetCallerIdentityCommand)).toHaveLength(1)
+    }),
+  )
+})
