@@ -7,6 +7,7 @@
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
+  eventLineFormatter,
   EventLog,
   type Plan,
   renderPlanText,
@@ -31,16 +32,10 @@ import {
 import { describeResult, exitCodeOf, exitCodeOfOutcome } from "./outcome.ts"
 import { conditionLine, instanceLines, instancesOf, type RunCondition, runConditionOf } from "./run-view.ts"
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
-import {
-  applyEvent,
-  emptyProgress,
-  eventLine,
-  phaseProgressOf,
-  progressObserver,
-  progressViewFor,
-} from "./progress.ts"
+import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
+import { whereOf } from "./where.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withAlias("y"),
@@ -103,8 +98,10 @@ const requireGroups = (plan: Plan) =>
         }),
       )
 
-const planLines = (plan: Plan, output: TargetFlags["output"]) =>
-  output === "json" ? line(JSON.stringify({ type: "plan", plan })) : line(renderPlanText(plan))
+const planLines = (plan: Plan, output: TargetFlags["output"], where: string) =>
+  output === "json"
+    ? line(JSON.stringify({ type: "plan", plan }))
+    : Effect.andThen(line(`in ${where}`), line(renderPlanText(plan)))
 
 /**
  * `plan` on a cluster with an open run: a fresh plan would not be what happens next — `resume` (or
@@ -140,10 +137,11 @@ const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run
 const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ...policyFlags }, (flags) =>
   Effect.gen(function* () {
     const root = yield* rootCommand
-    return yield* onTarget(root, () =>
+    return yield* onTarget(root, (target) =>
       Effect.gen(function* () {
         const ami = yield* amiSourceOf(flags)
         const policy = yield* policyOverridesOf(flags)
+        const where = yield* whereOf(target)
         const status = yield* Rollout.runStatus({ cluster: flags.cluster })
         if (status._tag === "Run" && status.summary.status === "open") {
           yield* openRunLines(root, status)
@@ -151,7 +149,7 @@ const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ..
         }
         const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
         yield* requireGroups(plan)
-        yield* planLines(plan, root.output)
+        yield* planLines(plan, root.output, where)
         return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
       }),
     )
@@ -197,13 +195,14 @@ const upgradeCommand = Command.make(
             yield* io.err(
               "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
             )
+          const where = yield* whereOf(target)
           const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
             Effect.map((runs) => runs.find((run) => run.status === "open")),
           )
           if (open === undefined) {
             const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
             yield* requireGroups(plan)
-            yield* planLines(plan, root.output)
+            yield* planLines(plan, root.output, where)
             if (plan.verdict === "nothing-to-do") return ExitCode.success
             if (plan.verdict === "refused") return ExitCode.failed
             skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
@@ -211,7 +210,7 @@ const upgradeCommand = Command.make(
               !(yield* confirmed(
                 root,
                 flags.yes,
-                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} onto ${plan.targetImage.imageId}?`,
+                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${where}) onto ${plan.targetImage.imageId}?`,
               ))
             ) {
               yield* line("cancelled: nothing was changed")
@@ -223,7 +222,13 @@ const upgradeCommand = Command.make(
                 `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
               )
             // Continuing changes the cluster as much as starting does: the same confirmation, the same --yes.
-            if (!(yield* confirmed(root, flags.yes, `Continue run ${open.runId} on ${flags.cluster}?`))) {
+            if (
+              !(yield* confirmed(
+                root,
+                flags.yes,
+                `Continue run ${open.runId} on ${flags.cluster} (${where})?`,
+              ))
+            ) {
               yield* line("cancelled: nothing was changed")
               return ExitCode.success
             }
@@ -421,7 +426,11 @@ const statusJson = (
 
 /** What `status` and `history` say when the event log holds no run of the cluster: where they looked, and where else to look. */
 const noRunsLine = (cluster: string, target: Target) =>
-  `no runs recorded for ${cluster} in ${target.eventLogLocation}; a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>`
+  Effect.map(
+    whereOf(target),
+    (where) =>
+      `no runs recorded for ${cluster} in ${target.eventLogLocation} (${where}); a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
+  )
 
 /**
  * Waits in wall-clock time: under `--watch` another process drives the run, so the wait must not move
@@ -438,20 +447,17 @@ const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: numbe
   Effect.gen(function* () {
     const log = yield* EventLog
     const { accountId, region } = yield* Rollout.callerIdentity()
-    let shown = seen
-    let model = emptyProgress
+    // Every event goes through the formatter once, in order (it keeps the run's start and commands); only those after `seen` are printed.
+    const lineOf = eventLineFormatter()
+    let formatted = 0
     let lastCondition: RunCondition["_tag"] | undefined
     for (;;) {
       const events = yield* log.load(runId)
-      for (const event of events) {
-        model = applyEvent(model, event)
-        if (event.seq < shown) continue
-        const text =
-          root.output === "json" ? JSON.stringify({ type: "event", event }) : eventLine(model, event)
-        if (text !== undefined) yield* line(text)
+      for (const event of events.slice(formatted)) {
+        const text = root.output === "json" ? JSON.stringify({ type: "event", event }) : lineOf(event)
+        if (event.seq >= seen && text !== undefined) yield* line(text)
       }
-      model = emptyProgress
-      shown = events.length
+      formatted = events.length
       const now = yield* Clock.currentTimeMillis
       const condition = runConditionOf(
         events,
@@ -498,14 +504,21 @@ const statusCommand = Command.make(
             yield* line(
               root.output === "json"
                 ? JSON.stringify({ type: "status", status })
-                : noRunsLine(flags.cluster, target),
+                : yield* noRunsLine(flags.cluster, target),
             )
             return ExitCode.success
           }
           const events = yield* EventLog.use((log) => log.load(status.summary.runId))
           const now = yield* Clock.currentTimeMillis
           if (root.output === "json") yield* line(statusJson(status, events, now))
-          else yield* Effect.forEach(statusText(status, events, now), line, { discard: true })
+          else
+            yield* Effect.forEach(
+              [`in ${yield* whereOf(target)}`, ...statusText(status, events, now)],
+              line,
+              {
+                discard: true,
+              },
+            )
           if (!flags.watch) return ExitCode.success
           if (root.output === "text") yield* line("")
           return yield* watchRun(
@@ -562,7 +575,7 @@ const historyCommand = Command.make(
                 `no run ${wanted} for cluster ${flags.cluster}`,
                 `list the cluster's runs with: history --cluster ${flags.cluster}`,
               )
-            yield* line(noRunsLine(flags.cluster, target))
+            yield* line(yield* noRunsLine(flags.cluster, target))
             return ExitCode.success
           }
           const events = yield* log.load(chosen.runId)
@@ -580,13 +593,9 @@ const historyCommand = Command.make(
                 .join(", ") || "none"
             }`,
           )
-          let model = emptyProgress
-          for (const event of events) {
-            model = applyEvent(model, event)
-            yield* line(
-              `${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`,
-            )
-          }
+          const lineOf = eventLineFormatter({ successes: "shown" })
+          for (const event of events)
+            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${lineOf(event) ?? ""}`)
           return ExitCode.success
         }),
       )

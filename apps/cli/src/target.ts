@@ -13,6 +13,7 @@ import {
   type RolloutEnvironment,
   silentNotifier,
 } from "ecs-ami-deploy"
+import { type AwsLocation, resolveAwsLocation } from "./aws-profile.ts"
 import { ConsoleIo } from "./console-io.ts"
 import { type CliFailure, toCliFailure, usageError } from "./failure.ts"
 import { parseDuration, type TargetFlags } from "./flags.ts"
@@ -26,22 +27,34 @@ export interface Target {
   readonly eventLogLocation: string
   /** AWS requests sent so far (simulated ones on a simulated target, this process's on AWS). */
   readonly awsRequests: () => number
+  /** The AWS profile in use (`--profile`, else `AWS_PROFILE`); `undefined`: the default chain, or the simulator. */
+  readonly profile: string | undefined
 }
 
 const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/
 
-/** The region the flags or the environment name, checked for shape (a typo must not reach the SDK's endpoint lookup). */
-const regionOf = (
-  flags: TargetFlags,
-  env: Readonly<Record<string, string | undefined>>,
-): Effect.Effect<string, CliFailure> => {
-  const region =
-    Option.getOrUndefined(flags.region) ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
-  return regionPattern.test(region)
-    ? Effect.succeed(region)
+/**
+ * The profile and Region the flags, the environment and the shared config file name (see
+ * aws-profile.ts), the Region checked for shape (a typo must not reach the SDK's endpoint lookup).
+ */
+/** Where a Region that is not --region's came from, for the message refusing it. */
+const sourceOf = (location: AwsLocation): string =>
+  location.regionSource === "--region"
+    ? ""
+    : location.regionSource === "profile"
+      ? ` (from the region of profile ${location.profile ?? "default"} in the shared config file)`
+      : ` (from ${location.regionSource})`
+
+const awsLocationOf = (flags: TargetFlags, env: Readonly<Record<string, string | undefined>>) => {
+  const location = resolveAwsLocation(
+    { profile: Option.getOrUndefined(flags.profile), region: Option.getOrUndefined(flags.region) },
+    env,
+  )
+  return regionPattern.test(location.region)
+    ? Effect.succeed(location)
     : Effect.fail(
         usageError(
-          `"${region}" is not an AWS Region`,
+          `"${location.region}"${sourceOf(location)} is not an AWS Region`,
           "give a Region code such as us-east-1 or eu-west-3 with --region",
         ),
       )
@@ -91,13 +104,14 @@ export const resolveTarget = (
         world,
         eventLogLocation: eventLogLocation ?? "memory",
         awsRequests: () => world.simulation.metrics().apiCalls.awsRequests,
+        profile: undefined,
       }
     }
-    const region = yield* regionOf(flags, io.env)
+    const { region, profile } = yield* awsLocationOf(flags, io.env)
     let requests = 0
     const ports = awsPorts({
       region,
-      ...(Option.isSome(flags.profile) ? { profile: flags.profile.value } : {}),
+      ...(profile === undefined ? {} : { profile }),
       onRequest: () => void requests++,
     })
     return {
@@ -105,6 +119,7 @@ export const resolveTarget = (
       world: undefined,
       eventLogLocation: eventLogLocation ?? "the local state directory",
       awsRequests: () => requests,
+      profile,
     }
   })
 

@@ -22,7 +22,9 @@ describe("upgrade-cluster on a terminal", () => {
       answer: false,
     })
     expect(run.stdout).toContain("Cluster small-cluster: ready")
-    expect(run.questions).toEqual([`Roll 4 instance(s) of small-cluster onto ${newImageId}?`])
+    expect(run.questions).toEqual([
+      `Roll 4 instance(s) of small-cluster (account 123456789012, Region us-east-1, simulated) onto ${newImageId}?`,
+    ])
     expect(run.stdout).toContain("cancelled: nothing was changed")
     expect(run.code).toBe(ExitCode.success)
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
