@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs"
 import { awsCommands } from "./aws-commands.ts"
 import { rootCommand } from "./command-support.ts"
 import { ConsoleIo } from "./console-io.ts"
-import { ExitCode, exitCodeHelp, ExitWith, renderFailure, usageError } from "./failure.ts"
+import { CliFailure, ExitCode, exitCodeHelp, ExitWith, renderFailure, usageError } from "./failure.ts"
 import { rolloutCommands } from "./rollout-commands.ts"
 import { simulationCommands } from "./simulate.ts"
 import { snapshotCommands } from "./snapshot.ts"
@@ -110,11 +110,32 @@ const presenterOn = (io: typeof ConsoleIo.Service, output: "text" | "json") => {
   })
 }
 
+/**
+ * The Go tool's `help [command]` and `about` run as their equivalents here (`[command] --help`,
+ * `--version`); its `--config FILE` has none, so it is refused naming what to use instead.
+ */
+const goToolCommandLine = (argv: ReadonlyArray<string>): ReadonlyArray<string> | CliFailure => {
+  const config = argv.findIndex((arg) => arg === "--config" || arg.startsWith("--config="))
+  if (config >= 0 && (argv.indexOf("--") < 0 || config < argv.indexOf("--")))
+    return usageError(
+      "--config FILE (the Go tool's configuration file) is not supported",
+      "give the settings as flags (each command's --help lists them); in scripts, keep them in a shell array or an alias",
+    )
+  if (argv[0] === "help") return [...argv.slice(1), "--help"]
+  if (argv[0] === "about" && argv.length === 1) return ["--version"]
+  return argv
+}
+
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export const runCli = (argv: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const io = yield* ConsoleIo
-    return yield* Command.runWith(cli, { version })(argv).pipe(
+    const commandLine = goToolCommandLine(argv)
+    if (commandLine instanceof CliFailure) {
+      yield* io.err(renderFailure(requestedOutput(argv), io.color, commandLine))
+      return commandLine.exitCode
+    }
+    return yield* Command.runWith(cli, { version })(commandLine).pipe(
       Effect.as<number>(ExitCode.success),
       Effect.catch((error: unknown) => {
         if (error instanceof ExitWith) return Effect.succeed<number>(error.code)

@@ -2,21 +2,23 @@
  * The flags commands share, and their translation into what the library takes: a `PolicyOverrides`
  * from the rollout flags, an `AmiSource` from the AMI flags. Flag syntax (types, choices) is checked
  * by effect/cli; meaning (an amount is `N` or `N%`, a duration has a unit, AMI flags exclude each
- * other, timeouts are positive) is checked here, before anything is read from AWS, and every refusal
+ * other, timeouts are positive) is checked here; the AMI flags become the `AmiSourceSpec` the Lambda
+ * and the library take too, with the same default, before anything is read from AWS, and every refusal
  * says what to type instead.
  */
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import {
   type AmiSource,
+  type AmiSourceSpec,
+  amiSourceFromSpec,
   type Amount,
+  defaultAmiSourceSpec,
   defaultImageNamePattern,
-  imageFilterSource,
-  pinnedImageSource,
   type PolicyOverrides,
-  ssmParameterSource,
 } from "ecs-ami-deploy"
 import { scenarioNames } from "ecs-ami-deploy/simulator"
+import { amiIdPattern } from "@ecs-ami-deploy/strategies"
 import { type CliFailure, usageError } from "./failure.ts"
 
 /** Every built-in scenario, for the help of the flags that take one. */
@@ -99,8 +101,11 @@ export type AmiFlags = {
   readonly amiId: Option.Option<string>
 }
 
-/** The AMI source the flags name; two of them at once is a usage error. */
-export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailure> => {
+/** The AMI source the flags name (as the spec every entry point shares); two of them at once is a usage error. */
+export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailure> =>
+  Effect.map(amiSpecOf(flags), amiSourceFromSpec)
+
+const amiSpecOf = (flags: AmiFlags): Effect.Effect<AmiSourceSpec, CliFailure> => {
   const given = [
     ["--ami-filter", flags.amiFilter],
     ["--ami-ssm-parameter", flags.amiSsmParameter],
@@ -115,14 +120,14 @@ export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailur
       ),
     )
   if (Option.isSome(flags.amiId)) {
-    if (!/^ami-[0-9a-f]{8,17}$/.test(flags.amiId.value))
+    if (!amiIdPattern.test(flags.amiId.value))
       return Effect.fail(
         usageError(
           `--ami-id ${flags.amiId.value} is not an image id`,
           "give an id of the form ami-0123456789abcdef0",
         ),
       )
-    return Effect.succeed(pinnedImageSource({ imageId: flags.amiId.value }))
+    return Effect.succeed({ _tag: "pinned", imageId: flags.amiId.value })
   }
   if (Option.isSome(flags.amiSsmParameter)) {
     if (!flags.amiSsmParameter.value.startsWith("/"))
@@ -132,15 +137,16 @@ export const amiSourceOf = (flags: AmiFlags): Effect.Effect<AmiSource, CliFailur
           "give a full parameter name starting with /, e.g. /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
         ),
       )
-    return Effect.succeed(ssmParameterSource({ parameterName: flags.amiSsmParameter.value }))
+    return Effect.succeed({ _tag: "ssm-parameter", parameterName: flags.amiSsmParameter.value })
   }
-  if (Option.isSome(flags.amiFilter) && flags.amiFilter.value.trim() === "")
-    return Effect.fail(
-      usageError("--ami-filter is empty", `give an image name pattern such as ${defaultImageNamePattern}`),
-    )
-  return Effect.succeed(
-    imageFilterSource(Option.isSome(flags.amiFilter) ? { namePattern: flags.amiFilter.value } : {}),
-  )
+  if (Option.isSome(flags.amiFilter)) {
+    if (flags.amiFilter.value.trim() === "")
+      return Effect.fail(
+        usageError("--ami-filter is empty", `give an image name pattern such as ${defaultImageNamePattern}`),
+      )
+    return Effect.succeed({ _tag: "image-filter", namePattern: flags.amiFilter.value, owners: ["amazon"] })
+  }
+  return Effect.succeed(defaultAmiSourceSpec)
 }
 
 const optionalString = (name: string, description: string) =>

@@ -11,6 +11,7 @@ import {
   type Amount,
   type Decision,
   type Phase,
+  eventLineFormatter,
   type RunEvent,
   RunObserver,
   type RunObserverShape,
@@ -244,42 +245,6 @@ export const renderLiveBlock = (
   ]
 }
 
-/**
- * One plain line for an event. While a run is followed live, a command's success adds nothing to the
- * line that announced it (`undefined`); a history shows `every` event.
- */
-export function eventLine(model: ProgressModel, event: RunEvent, shown: "every"): string
-export function eventLine(model: ProgressModel, event: RunEvent, shown?: "new"): string | undefined
-export function eventLine(
-  model: ProgressModel,
-  event: RunEvent,
-  shown: "every" | "new" = "new",
-): string | undefined {
-  const clock = model.startedAt === undefined ? "" : `[+${formatDuration(event.at - model.startedAt)}] `
-  switch (event._tag) {
-    case "RunStarted":
-      return `${clock}run ${event.runId} started on ${event.clusterName}: ${model.oldInstances} old instance(s) → ${event.targetImage.imageId} (${event.reason})`
-    case "LeaseAcquired":
-      return `${clock}lock taken by ${event.holder}`
-    case "CommandIssued":
-      return `${clock}${event.command._tag}: ${event.command.reason}`
-    case "CommandFailed":
-      return `${clock}failed (${event.errorTag}): ${event.message}${event.retryable ? " — will retry" : ""}`
-    case "Noted":
-      return `${clock}${event.level}: ${event.message}`
-    case "RollbackStarted":
-      return `${clock}rolling back: ${event.reason}`
-    case "RunSuspended":
-      return `${clock}suspended: ${event.reason}`
-    case "RunFinished":
-      return `${clock}run finished ${event.outcome}: ${event.reason}`
-    case "CommandSucceeded":
-      return shown === "every"
-        ? `${clock}done: ${model.pendingCommands.get(event.commandId)?._tag ?? event.commandId}`
-        : undefined
-  }
-}
-
 /** How progress is shown. */
 export type ProgressView = "live" | "lines" | "json" | "quiet"
 
@@ -293,6 +258,7 @@ export const progressObserver = (
     RunObserver,
     Effect.gen(function* () {
       const io = yield* ConsoleIo
+      const lineOf = eventLineFormatter()
       let model = emptyProgress
       let drawnLines = 0
       let lastDraw = 0
@@ -316,12 +282,12 @@ export const progressObserver = (
           case "json":
             return io.out(`${JSON.stringify({ type: "event", event })}\n`)
           case "lines": {
-            const text = eventLine(model, event)
+            const text = lineOf(event)
             return text === undefined ? Effect.void : io.out(`${text}\n`)
           }
           // Every step stays in the scrollback above the block, as in the plain view.
           case "live": {
-            const text = eventLine(model, event)
+            const text = lineOf(event)
             return text === undefined ? redraw(false) : Effect.andThen(above(text), redraw(true))
           }
           case "quiet":

@@ -7,6 +7,7 @@
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
+  eventLineFormatter,
   EventLog,
   type Plan,
   renderPlanText,
@@ -31,14 +32,7 @@ import {
 import { describeResult, exitCodeOf, exitCodeOfOutcome } from "./outcome.ts"
 import { conditionLine, instanceLines, instancesOf, type RunCondition, runConditionOf } from "./run-view.ts"
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
-import {
-  applyEvent,
-  emptyProgress,
-  eventLine,
-  phaseProgressOf,
-  progressObserver,
-  progressViewFor,
-} from "./progress.ts"
+import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
 import { whereOf } from "./where.ts"
@@ -453,20 +447,17 @@ const watchRun = (root: TargetFlags, cluster: string, runId: string, seen: numbe
   Effect.gen(function* () {
     const log = yield* EventLog
     const { accountId, region } = yield* Rollout.callerIdentity()
-    let shown = seen
-    let model = emptyProgress
+    // Every event goes through the formatter once, in order (it keeps the run's start and commands); only those after `seen` are printed.
+    const lineOf = eventLineFormatter()
+    let formatted = 0
     let lastCondition: RunCondition["_tag"] | undefined
     for (;;) {
       const events = yield* log.load(runId)
-      for (const event of events) {
-        model = applyEvent(model, event)
-        if (event.seq < shown) continue
-        const text =
-          root.output === "json" ? JSON.stringify({ type: "event", event }) : eventLine(model, event)
-        if (text !== undefined) yield* line(text)
+      for (const event of events.slice(formatted)) {
+        const text = root.output === "json" ? JSON.stringify({ type: "event", event }) : lineOf(event)
+        if (event.seq >= seen && text !== undefined) yield* line(text)
       }
-      model = emptyProgress
-      shown = events.length
+      formatted = events.length
       const now = yield* Clock.currentTimeMillis
       const condition = runConditionOf(
         events,
@@ -602,13 +593,9 @@ const historyCommand = Command.make(
                 .join(", ") || "none"
             }`,
           )
-          let model = emptyProgress
-          for (const event of events) {
-            model = applyEvent(model, event)
-            yield* line(
-              `${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${eventLine(model, event, "every")}`,
-            )
-          }
+          const lineOf = eventLineFormatter({ successes: "shown" })
+          for (const event of events)
+            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${lineOf(event) ?? ""}`)
           return ExitCode.success
         }),
       )

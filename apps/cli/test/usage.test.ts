@@ -134,3 +134,28 @@ describe("each command's help", () => {
     expect(simulate).toContain("default simulation-report.html")
   })
 })
+
+describe("the Go tool's help, about and --config", () => {
+  it("help [command] shows that command's help, about the version; --config is refused naming the flags instead", async () => {
+    const cwd = tempDir("go-words")
+    const helpPlan = await runInProcess(["help", "plan"], { cwd })
+    expect(helpPlan.code).toBe(ExitCode.success)
+    expect(helpPlan.stdout).toBe(await help("plan"))
+    const helpRoot = await runInProcess(["help"], { cwd })
+    expect(helpRoot.stdout).toBe((await runInProcess(["--help"], { cwd })).stdout)
+    const about = await runInProcess(["about"], { cwd })
+    expect(about.code).toBe(ExitCode.success)
+    expect(about.stdout).toBe((await runInProcess(["--version"], { cwd })).stdout)
+    const config = await runInProcess(
+      ["upgrade-cluster", "--config", "ecs-ami-deploy.yaml", ...cluster, ...world],
+      {
+        cwd,
+      },
+    )
+    expect(config.code).toBe(ExitCode.usage)
+    expect(config.stderr).toMatch(
+      /^error: --config FILE \(the Go tool's configuration file\) is not supported/,
+    )
+    expect(config.stderr).toContain("what to do: give the settings as flags")
+  })
+})

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import { defaultPolicy } from "@ecs-ami-deploy/domain"
+import { defaultAmiSourceSpec } from "@ecs-ami-deploy/strategies"
 import {
   type ConfigInvalid,
   decodeSettings,
-  defaultAmiSource,
   defaultDeadlineBufferMs,
   deploymentVariables,
   loadConfig,
@@ -26,7 +26,8 @@ describe("loadConfig", () => {
     expect(config).toEqual({
       clusters: ["prod", "staging"],
       policy: defaultPolicy,
-      amiSource: defaultAmiSource,
+      // The one default the CLI and the library use too.
+      amiSource: defaultAmiSourceSpec,
       tableName: "runs",
       deadlineBufferMs: defaultDeadlineBufferMs,
       maxContinuations: 100,

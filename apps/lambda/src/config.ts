@@ -9,12 +9,10 @@
  */
 import { Data, Result } from "effect"
 import { type Amount, defaultPolicy, type RolloutPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
+import { type AmiSourceSpec, amiIdPattern, defaultAmiSourceSpec } from "@ecs-ami-deploy/strategies"
 
-/** Where the rollout's target image comes from; mapped onto the strategies' AMI source plugins. */
-export type AmiSourceSpec =
-  | { readonly _tag: "image-filter"; readonly namePattern: string; readonly owners: ReadonlyArray<string> }
-  | { readonly _tag: "ssm-parameter"; readonly parameterName: string }
-  | { readonly _tag: "pinned"; readonly imageId: string }
+/** Where the rollout's target image comes from: the strategies' spec, shared with the CLI and the library. */
+export type { AmiSourceSpec }
 
 /** What a deployment chooses: the variables of {@link settingNames}, decoded. */
 export interface LambdaSettings {
@@ -45,13 +43,6 @@ export class ConfigInvalid extends Data.TaggedError("ConfigInvalid")<{
       this.problems.map((p) => `  ${p.variable}: ${p.problem}`).join("\n")
     )
   }
-}
-
-/** The Go tool's default image filter (owner `amazon`). */
-export const defaultAmiSource: AmiSourceSpec = {
-  _tag: "image-filter",
-  namePattern: "al2023-ami-ecs-hvm-*-x86_64",
-  owners: ["amazon"],
 }
 
 export const defaultDeadlineBufferMs = 30_000
@@ -143,7 +134,7 @@ const amiSource: Parse<AmiSourceSpec> = (raw) => {
     case "ssm-parameter":
       return Result.succeed({ _tag: "ssm-parameter", parameterName: value })
     case "pinned":
-      return /^ami-[0-9a-f]+$/.test(value)
+      return amiIdPattern.test(value)
         ? Result.succeed({ _tag: "pinned", imageId: value })
         : Result.fail("a pinned image id looks like ami-0123456789abcdef0")
     default:
@@ -210,7 +201,7 @@ const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
       })
   return {
     policy,
-    amiSource: read.optional("AMI_SOURCE", defaultAmiSource, amiSource),
+    amiSource: read.optional("AMI_SOURCE", defaultAmiSourceSpec, amiSource),
     deadlineBufferMs: read.optional("DEADLINE_BUFFER_SECONDS", defaultDeadlineBufferMs, seconds),
     maxContinuations: read.optional("MAX_CONTINUATIONS", defaultMaxContinuations, wholeNumber),
   }

@@ -81,6 +81,12 @@ export {
 export {
   /** The contract of an AMI source: `name`, `description`, and `resolve(context)` giving the target image. */
   type AmiSource,
+  /** Where the target image comes from, as data: `image-filter`, `ssm-parameter` or `pinned` (the CLI's and the Lambda's AMI settings). */
+  type AmiSourceSpec,
+  /** The AMI source a spec describes. */
+  amiSourceFromSpec,
+  /** The one default AMI source of the CLI, the Lambda and the library: the Go tool's image filter, owner `amazon`. */
+  defaultAmiSourceSpec,
   /** Launch template, mixed instances policy and launch configuration strategies, in the order they are tried. */
   builtInLaunchSpecStrategies,
   /** AWS's public SSM parameter naming the recommended ECS-optimized Amazon Linux 2023 image. */
@@ -154,6 +160,9 @@ export {
   /** The `_tag` of a run event. */
   type RunEventTag,
 } from "@ecs-ami-deploy/domain"
+
+// The readable line of each event (documented in ./event-lines.ts), as the CLI prints them.
+export { type EventLineOptions, eventLineFormatter } from "./event-lines.ts"
 
 // Errors: the library's own (documented in ./errors.ts), then those of the contracts.
 export { InvalidOptions, PluginFailed } from "./errors.ts"

@@ -3,7 +3,9 @@
  * each call decodes its options before it touches anything, refuses fields it does not know (a typo
  * such as `polcy` must not silently fall back to the default policy), and checks the merged policy
  * with the domain's `validatePolicy`. A problem is an `InvalidOptions` or `InvalidPolicy` naming the
- * field and what to change.
+ * field and what to change. The CLI's vocabulary is understood where it is unambiguous — amounts as
+ * `"50%"` or `"2"` — and pointed to the real field where it is not (`drainTimeout` →
+ * `timeouts.drainWaveMs`).
  */
 import { Effect, Result, Schema, SchemaIssue, Struct } from "effect"
 import {
@@ -14,7 +16,7 @@ import {
   defaultPolicy,
   validatePolicy,
 } from "@ecs-ami-deploy/domain"
-import type { AmiSource, LaunchSpecStrategy } from "@ecs-ami-deploy/strategies"
+import { type AmiSource, AmiSourceSpec, type LaunchSpecStrategy } from "@ecs-ami-deploy/strategies"
 import { InvalidOptions } from "./errors.ts"
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -28,6 +30,9 @@ const AmiSourcePlugin = Schema.declare(
     typeof value["resolve"] === "function",
   { expected: "an AMI source plugin { name: string, description: string, resolve(context) }" },
 )
+
+/** What `ami` takes: a plugin, or a spec of a built-in source. */
+const AmiChoice = Schema.Union([AmiSourceSpec, AmiSourcePlugin])
 
 const LaunchSpecStrategyPlugin = Schema.declare(
   (value: unknown): value is LaunchSpecStrategy =>
@@ -72,8 +77,8 @@ export const UpgradeOptions = Schema.Struct({
   ...invocationFields,
   /** Changes to the default rollout policy. */
   policy: Schema.optionalKey(PolicyOverrides),
-  /** Which image to roll to; default: AWS's recommended ECS-optimized Amazon Linux 2023 image (SSM parameter). */
-  ami: Schema.optionalKey(AmiSourcePlugin),
+  /** Which image to roll to, as a plugin or a spec; default `defaultAmiSourceSpec` (the Go tool's image filter). */
+  ami: Schema.optionalKey(AmiChoice),
 })
 /** Options of `upgradeCluster`. */
 export type UpgradeOptions = typeof UpgradeOptions.Type
@@ -81,7 +86,7 @@ export type UpgradeOptions = typeof UpgradeOptions.Type
 export const PlanOptions = Schema.Struct({
   ...clusterFields,
   policy: Schema.optionalKey(PolicyOverrides),
-  ami: Schema.optionalKey(AmiSourcePlugin),
+  ami: Schema.optionalKey(AmiChoice),
 })
 /** Options of `planUpgrade`. */
 export type PlanOptions = typeof PlanOptions.Type
@@ -104,7 +109,7 @@ export const StatusOptions = Schema.Struct({ cluster: ClusterName })
 export type StatusOptions = typeof StatusOptions.Type
 
 export const LatestAmiOptions = Schema.Struct({
-  ami: Schema.optionalKey(AmiSourcePlugin),
+  ami: Schema.optionalKey(AmiChoice),
   /** The architecture to look for; default: whatever the AMI source looks for by itself. */
   architecture: Schema.optionalKey(Architecture),
 })
@@ -113,23 +118,71 @@ export type LatestAmiOptions = typeof LatestAmiOptions.Type
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
+/**
+ * The CLI's words (and other names a caller may reach for) that are not policy fields, and the field
+ * each one is: a refusal of `policy.drainTimeout` points to `policy.timeouts.drainWaveMs`.
+ */
+const policyFieldHints: Readonly<Record<string, string>> = {
+  drainTimeout: "timeouts.drainWaveMs (milliseconds)",
+  drainWaveTimeout: "timeouts.drainWaveMs (milliseconds)",
+  newCapacityTimeout: "timeouts.newCapacityMs (milliseconds)",
+  runTimeout: "timeouts.runMs (milliseconds)",
+  pollingTimeoutMinutes: "timeouts.newCapacityMs and timeouts.drainWaveMs (milliseconds)",
+  bakeTime: "bakeTimeMs (milliseconds)",
+  pollInterval: "pollIntervalMs (milliseconds)",
+  pollingIntervalSeconds: "pollIntervalMs (milliseconds)",
+  launchTemplateLimit: "keepLaunchSpecs",
+  noRollback: "rollbackOnFailure (false to keep the new capacity)",
+}
+
+/** The policy's amounts, which also take the CLI's text: `"50%"` or `"2"`. */
+const amountFields = ["maxSurge", "maxDraining"] as const
+const amountShape = 'give "50%" (of the group), "2" (instances) or { unit: "percent" | "instances", value }'
+
+/** Reads `"N%"` / `"N"` amounts of `policy` into the policy's `{ unit, value }`; anything else is left for the schema to refuse. */
+const readAmountTexts = (input: unknown): unknown => {
+  if (!isRecord(input) || !isRecord(input["policy"])) return input
+  const policy: Record<string, unknown> = { ...input["policy"] }
+  for (const field of amountFields) {
+    const value = policy[field]
+    const match = typeof value === "string" ? /^\s*(\d+)\s*(%?)\s*$/.exec(value) : null
+    if (match !== null)
+      policy[field] = { unit: match[2] === "%" ? "percent" : "instances", value: Number(match[1]) }
+  }
+  return { ...input, policy }
+}
+
+/** A problem's text, with where to look when the path is a word of the CLI or an amount in the wrong shape. */
+const explained = (path: ReadonlyArray<string>, problem: string): string => {
+  const [root, field] = path
+  if (root !== "policy" || field === undefined) return problem
+  const hint = path.length === 2 ? policyFieldHints[field] : undefined
+  if (hint !== undefined) return `${problem}; did you mean policy.${hint}?`
+  if ((amountFields as ReadonlyArray<string>).includes(field)) return `${problem}; ${amountShape}`
+  return problem
+}
+
 /** Checks an operation's options, refusing unknown fields; every problem is listed with its path. */
 export const checkOptions =
   <S extends Schema.Decoder<unknown>>(operation: string, schema: S) =>
   (input: unknown): Result.Result<S["Type"], InvalidOptions> => {
-    const decoded = Schema.decodeUnknownResult(schema, { onExcessProperty: "error", errors: "all" })(input)
+    const decoded = Schema.decodeUnknownResult(schema, { onExcessProperty: "error", errors: "all" })(
+      readAmountTexts(input),
+    )
     if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
     const { issues } = formatIssues(decoded.failure.issue)
     return Result.fail(
       new InvalidOptions({
         operation,
-        problems: issues.map((issue) => ({
-          path:
-            issue.path === undefined || issue.path.length === 0
-              ? "(options)"
-              : issue.path.map((key) => (typeof key === "object" ? String(key.key) : String(key))).join("."),
-          problem: issue.message,
-        })),
+        problems: issues.map((issue) => {
+          const path = (issue.path ?? []).map((key) =>
+            typeof key === "object" ? String(key.key) : String(key),
+          )
+          return {
+            path: path.length === 0 ? "(options)" : path.join("."),
+            problem: explained(path, issue.message),
+          }
+        }),
       }),
     )
   }

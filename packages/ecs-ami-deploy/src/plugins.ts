@@ -1,6 +1,7 @@
 /**
- * The plugins a run uses: the caller's AMI source (or the default, AWS's recommended ECS-optimized
- * Amazon Linux 2023 image) and the caller's launch-spec strategies placed before the built-ins, so a
+ * The plugins a run uses: the caller's AMI source — a plugin, or a spec such as
+ * `{ _tag: "ssm-parameter", parameterName }` — or the default every entry point shares (the Go tool's
+ * image filter, `defaultAmiSourceSpec`), and the caller's launch-spec strategies placed before the built-ins, so a
  * custom strategy can take over a kind of spec without forking anything.
  *
  * A caller's plugin is untrusted code: each of its calls is guarded, so a plugin that throws (or
@@ -10,10 +11,12 @@
 import { Effect, Layer } from "effect"
 import {
   type AmiSource,
+  type AmiSourceSpec,
+  amiSourceFromSpec,
   builtInLaunchSpecStrategies,
+  defaultAmiSourceSpec,
   type LaunchSpecStrategy,
   Plugins,
-  ssmParameterSource,
 } from "@ecs-ami-deploy/strategies"
 import { PluginFailed } from "./errors.ts"
 
@@ -76,18 +79,22 @@ export const guardLaunchSpecStrategy = (strategy: LaunchSpecStrategy): LaunchSpe
   cleanup: (input) => guarded(strategy.name, "cleanup", () => strategy.cleanup(input)),
 })
 
-/** The AMI source used when the caller names none: AWS's recommended ECS-optimized Amazon Linux 2023 image. */
-export const defaultAmiSource = (): AmiSource => ssmParameterSource()
+/** The AMI source used when the caller names none: the one default of the CLI, the Lambda and the library. */
+export const defaultAmiSource = (): AmiSource => amiSourceFromSpec(defaultAmiSourceSpec)
+
+/** A spec becomes its built-in source (used as is); a caller's plugin is guarded. */
+const amiSourceOfChoice = (ami: AmiSource | AmiSourceSpec): AmiSource =>
+  "_tag" in ami ? amiSourceFromSpec(ami) : guardAmiSource(ami)
 
 export interface PluginChoice {
-  readonly ami?: AmiSource
+  readonly ami?: AmiSource | AmiSourceSpec
   readonly launchSpecStrategies?: ReadonlyArray<LaunchSpecStrategy>
 }
 
 /** The `Plugins` service for a run: the caller's plugins (guarded) first, then the built-ins. */
 export const pluginsLayer = (choice: PluginChoice): Layer.Layer<Plugins> =>
   Layer.succeed(Plugins, {
-    amiSource: choice.ami === undefined ? defaultAmiSource() : guardAmiSource(choice.ami),
+    amiSource: choice.ami === undefined ? defaultAmiSource() : amiSourceOfChoice(choice.ami),
     launchSpecStrategies: [
       ...(choice.launchSpecStrategies ?? []).map(guardLaunchSpecStrategy),
       ...builtInLaunchSpecStrategies(),

@@ -15,7 +15,8 @@ export const defaultImageNamePattern = "al2023-ami-ecs-hvm-*-x86_64"
 /** AWS's public parameter naming the recommended ECS-optimized Amazon Linux 2023 image. */
 export const defaultEcsImageParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 
-const amiIdPattern = /^ami-[0-9a-f]{8,17}$/
+/** What an AMI id looks like. */
+export const amiIdPattern = /^ami-[0-9a-f]{8,17}$/
 
 /** The newest of some images by creation date; `undefined` for none. */
 export const newestImage = (images: ReadonlyArray<Image>): Image | undefined =>
