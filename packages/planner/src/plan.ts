@@ -4,6 +4,7 @@
  * it is plain data: the CLI prints `renderPlanText(plan)` or the Plan itself as JSON.
  */
 import {
+  formatDuration,
   resolveAmount,
   validatePolicy,
   type AutoScalingGroup,
@@ -24,6 +25,12 @@ import {
   type ImageFamily,
 } from "./cluster.ts"
 import { outsideAnyGroup } from "./fleet-audit.ts"
+import {
+  assumedTimingsText,
+  cappedLimitWarnings,
+  estimateGroup,
+  type GroupEstimate,
+} from "./plan-estimate.ts"
 import { processesToSuspend } from "./scaling-processes.ts"
 
 /** A reason to refuse the run, and what to change. */
@@ -47,6 +54,8 @@ export interface PlanGroup {
   readonly skippedInstances: ReadonlyArray<{ readonly instanceId: string; readonly reason: string }>
   /** Instances added (surge) or detached per wave. */
   readonly waveSize: number
+  /** Waves, instances added, and the estimated duration (plan-estimate.ts states its assumptions). */
+  readonly estimate: GroupEstimate
 }
 
 /** A predicted drain wave: its instances and the service tasks it moves. */
@@ -89,13 +98,15 @@ export interface Plan {
 export const drainLimitFor = (desiredAtStart: number, policy: RolloutPolicy): number =>
   Math.max(1, resolveAmount(policy.maxDraining, desiredAtStart))
 
+/** Instances a group may add at once (`maxSurge`, at least one). */
+export const surgeLimitFor = (desiredAtStart: number, policy: RolloutPolicy): number =>
+  Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart))
+
 /** Instances a group replaces per wave: bounded by the surge (surge mode), the drain limit and what is left. */
 export const waveSizeFor = (desiredAtStart: number, policy: RolloutPolicy, oldRemaining: number): number => {
   const drainLimit = drainLimitFor(desiredAtStart, policy)
   const limit =
-    policy.capacityMode === "surge"
-      ? Math.min(Math.max(1, resolveAmount(policy.maxSurge, desiredAtStart)), drainLimit)
-      : drainLimit
+    policy.capacityMode === "surge" ? Math.min(surgeLimitFor(desiredAtStart, policy), drainLimit) : drainLimit
   return Math.min(limit, oldRemaining)
 }
 
@@ -118,7 +129,7 @@ const groupProblems = (
   if (policy.capacityMode === "detach" && policy.standbyInstances === "replace" && standby.length > 0)
     problems.push({
       problem: `group ${group.name} has Standby instances (${standby.join(", ")}) to replace, which detach mode cannot detach`,
-      fix: "use capacity mode 'surge', or set standbyInstances=skip",
+      fix: 'use --capacity-mode surge, or --standby-instances skip (library: capacityMode: "surge" or standbyInstances: "skip")',
     })
   const targetFamily = imageFamily(target.name)
   const imageNames = new Map(index.snapshot.images.map((i) => [i.imageId, i.name]))
@@ -199,25 +210,13 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
       return reason === undefined ? [] : [{ instanceId: m.instanceId, reason }]
     })
     const waveSize = Math.max(1, waveSizeFor(group.desiredCapacity, policy, oldIds.length))
-    groups.push({
-      asgName: group.name,
-      desiredCapacity: group.desiredCapacity,
-      minSize: group.minSize,
-      maxSize: group.maxSize,
-      launchSpecImageId: group.launchSpecImageId,
-      launchSpecOutdated: group.launchSpecImageId !== target.imageId,
-      ...(group.capacityProvider === undefined ? {} : { capacityProvider: group.capacityProvider }),
-      suspendedDuringRun: processesToSuspend(group, policy),
-      outdatedInstanceIds: oldIds,
-      skippedInstances,
-      waveSize,
-    })
-    for (const id of oldIds)
-      outdatedInstances.push({
-        instanceId: id,
-        asgName: group.name,
-        imageId: index.instanceById.get(id)?.imageId ?? "",
-      })
+    warnings.push(
+      ...cappedLimitWarnings(group.name, oldIds.length, policy, {
+        surge: surgeLimitFor(group.desiredCapacity, policy),
+        draining: drainLimitFor(group.desiredCapacity, policy),
+      }),
+    )
+    const groupWaves: Array<PlanWave> = []
     for (let start = 0, wave = 1; start < oldIds.length; start += waveSize, wave++) {
       const instanceIds = oldIds.slice(start, start + waveSize)
       const displaced = new Map<string, number>()
@@ -229,7 +228,7 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
           else if (kind === "replica" && task.serviceName !== undefined)
             displaced.set(task.serviceName, (displaced.get(task.serviceName) ?? 0) + 1)
         }
-      waves.push({
+      groupWaves.push({
         asgName: group.name,
         wave,
         instanceIds,
@@ -243,6 +242,34 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
           `wave ${wave} of ${group.name} has ${standaloneTasks} standalone task(s): policy standaloneTasks=${policy.standaloneTasks}`,
         )
     }
+    waves.push(...groupWaves)
+    const estimate = estimateGroup(
+      oldIds.length,
+      waveSize,
+      groupWaves.map((wave) =>
+        wave.displacedServices.flatMap(({ serviceName }) => index.serviceByName.get(serviceName) ?? []),
+      ),
+    )
+    groups.push({
+      asgName: group.name,
+      desiredCapacity: group.desiredCapacity,
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      launchSpecImageId: group.launchSpecImageId,
+      launchSpecOutdated: group.launchSpecImageId !== target.imageId,
+      ...(group.capacityProvider === undefined ? {} : { capacityProvider: group.capacityProvider }),
+      suspendedDuringRun: processesToSuspend(group, policy),
+      outdatedInstanceIds: oldIds,
+      skippedInstances,
+      waveSize,
+      estimate,
+    })
+    for (const id of oldIds)
+      outdatedInstances.push({
+        instanceId: id,
+        asgName: group.name,
+        imageId: index.instanceById.get(id)?.imageId ?? "",
+      })
   }
   for (const unsafe of unsafeServices(index, allOld))
     if (policy.unsafeServices === "refuse")
@@ -325,6 +352,10 @@ export const renderPlanText = (plan: Plan): string => {
       `Group ${g.asgName}: desired ${g.desiredCapacity} (min ${g.minSize}, max ${g.maxSize}); launch spec ${g.launchSpecImageId}${g.launchSpecOutdated ? " → update" : " (current)"}; ${g.outdatedInstanceIds.length} outdated instance(s), ${g.waveSize} per wave`,
     )
     for (const s of g.skippedInstances) lines.push(`  skipped ${s.instanceId}: ${s.reason}`)
+    if (g.estimate.waves > 0)
+      lines.push(
+        `  adds ${g.estimate.instancesAddedPerWave} instance(s) per wave, ${g.estimate.instancesAddedInTotal} in total; ${g.estimate.waves} wave(s), estimated ${formatDuration(g.estimate.estimatedDurationMs)} (${assumedTimingsText})`,
+      )
   }
   for (const w of plan.waves) {
     const services =

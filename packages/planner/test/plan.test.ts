@@ -4,6 +4,7 @@
 import { type ClusterSnapshot } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
 import { decide, imageFamily, initialState, planRollout, renderPlanText } from "../src/index.ts"
+import { ASSUMED_TIMINGS, estimateGroup } from "../src/plan-estimate.ts"
 import { buildCluster, image, newImage, policy } from "./fixtures.ts"
 
 const deepFreeze = <T>(value: T): T => {
@@ -156,7 +157,7 @@ describe("planRollout", () => {
     }
     const plan = planRollout(snapshot, policy({ capacityMode: "detach", standbyInstances: "replace" }), 0)
     expect(plan.problems.map((p) => p.fix)).toEqual([
-      "use capacity mode 'surge', or set standbyInstances=skip",
+      'use --capacity-mode surge, or --standby-instances skip (library: capacityMode: "surge" or standbyInstances: "skip")',
     ])
     expect(planRollout(snapshot, policy({ standbyInstances: "replace" }), 0).verdict).toBe("ready")
   })
@@ -204,5 +205,52 @@ describe("renderPlanText", () => {
     expect(text).toContain("wave 1 of a: i-a-o0")
     expect(text).toContain("solo×1")
     expect(text).toMatch(/Refused:\n {2}- service solo.*\n {4}fix: /)
+  })
+})
+
+describe("plan: capped limits, instances added and estimated duration", () => {
+  const snapshot = buildCluster({ groups: [{ name: "a", old: 4 }], services: [{ name: "web", tasks: 4 }] })
+
+  it("given --max-surge 100% under the default --max-draining 50%, then the plan warns that draining caps the surge, and not once both allow the same", () => {
+    const capped = planRollout(snapshot, policy({ maxSurge: { unit: "percent", value: 100 } }), 0)
+    expect(capped.warnings.filter((w) => w.includes("is capped by --max-draining 50%"))).toHaveLength(1)
+    expect(capped.groups[0]?.waveSize).toBe(2)
+    const both = planRollout(
+      snapshot,
+      policy({ maxSurge: { unit: "percent", value: 100 }, maxDraining: { unit: "percent", value: 100 } }),
+      0,
+    )
+    expect(both.warnings.filter((w) => w.includes("is capped by"))).toEqual([])
+    expect(both.groups[0]?.waveSize).toBe(4)
+    const drainingCapped = planRollout(snapshot, policy({ maxDraining: { unit: "percent", value: 100 } }), 0)
+    expect(
+      drainingCapped.warnings.filter((w) => w.includes("--max-draining 100% (4 instance(s)) is capped by")),
+    ).toHaveLength(1)
+  })
+
+  it("given a group, then the plan shows per wave and in total the instances added, and an estimate that grows with the waves", () => {
+    const twoWaves = planRollout(snapshot, policy(), 0).groups[0]?.estimate
+    const oneWave = planRollout(
+      snapshot,
+      policy({ maxSurge: { unit: "percent", value: 100 }, maxDraining: { unit: "percent", value: 100 } }),
+      0,
+    ).groups[0]?.estimate
+    expect(twoWaves).toMatchObject({ waves: 2, instancesAddedPerWave: 2, instancesAddedInTotal: 4 })
+    expect(oneWave).toMatchObject({ waves: 1, instancesAddedPerWave: 4, instancesAddedInTotal: 4 })
+    expect(twoWaves?.estimatedDurationMs).toBe(2 * (oneWave?.estimatedDurationMs ?? 0))
+    expect(renderPlanText(planRollout(snapshot, policy(), 0))).toContain(
+      "adds 2 instance(s) per wave, 4 in total; 2 wave(s), estimated",
+    )
+  })
+})
+
+describe("estimateGroup", () => {
+  it("given a wave moving a load-balanced service, then it lasts the assumed deregistration delay longer than one that does not", () => {
+    const balanced = estimateGroup(2, 2, [[{ loadBalanced: true }, { loadBalanced: false }]])
+    const plain = estimateGroup(2, 2, [[{ loadBalanced: false }]])
+    expect(balanced.estimatedDurationMs - plain.estimatedDurationMs).toBe(
+      ASSUMED_TIMINGS.deregistrationDelayMs,
+    )
+    expect(estimateGroup(0, 2, [])).toMatchObject({ waves: 0, estimatedDurationMs: 0 })
   })
 })

@@ -5,8 +5,8 @@
  *
  *   node --conditions=@ecs-ami-deploy/source tools/bench/src/bench.ts [--quick] [--json <file>] [--lambda-runs <n>]
  *
- * `--quick` leaves out the 500-instance cluster and the micro-benchmarks' slow parts (Lambda import
- * and the 500-instance memory probe). The JSON goes to reports/bench.json unless `--json` says otherwise.
+ * `--quick` leaves out the 500-instance cluster and the micro-benchmarks' slow parts (Lambda import,
+ * the 500-instance memory probe and the 1,000-instance scale probe). The JSON goes to reports/bench.json unless `--json` says otherwise.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus } from "node:os"
@@ -18,7 +18,7 @@ import type { LowerBound } from "./lower-bound.ts"
 import { measureLambda, measureMemory, measurePlanner, type Measured } from "./micro.ts"
 import { benchScenarios } from "./scenarios.ts"
 import { formatMiB, formatRatio, formatSeconds, markdownTable } from "./table.ts"
-import { verdicts } from "./targets.ts"
+import { thresholds, verdicts } from "./targets.ts"
 
 const { values: args } = parseArgs({
   options: {
@@ -63,6 +63,7 @@ const runRows = runs.map((run) => {
     `${run.serviceSecondsWithZeroHealthy} / ${run.settled.serviceSecondsWithZeroHealthy}`,
     String(run.apiCalls.awsRequests),
     run.apiCalls.perInstance.toFixed(1),
+    `${run.apiCalls.ecsPeakPerSecond} / ${run.apiCalls.ecsAveragePerSecond.toFixed(2)}`,
     String(run.apiCalls.total),
     `${run.apiCalls.reads} / ${run.apiCalls.mutating}`,
     String(run.apiCalls.failed),
@@ -101,8 +102,11 @@ const planner = measurePlanner()
 const lambda = quick
   ? ({ measured: false, reason: "skipped by --quick" } as const)
   : measureLambda(Number(args["lambda-runs"]))
-const memory = quick ? ({ measured: false, reason: "skipped by --quick" } as const) : measureMemory()
-const judged = verdicts(runs)
+const memory = quick ? ({ measured: false, reason: "skipped by --quick" } as const) : measureMemory(500)
+const scale = quick
+  ? ({ measured: false, reason: "skipped by --quick" } as const)
+  : measureMemory(thresholds.scale.instances, thresholds.scale.tasks)
+const judged = verdicts(runs, scale)
 
 const microRows = (): Array<Array<string>> => {
   const notMeasured = (what: string, figure: Measured<unknown>) =>
@@ -137,6 +141,15 @@ const microRows = (): Array<Array<string>> => {
         ]
       : []),
     ...notMeasured("memory of a 500-instance simulated rollout", memory),
+    ...(scale.measured
+      ? [
+          [
+            `scale, simulated rollout of ${scale.value.instances} instances / ${scale.value.tasks} tasks (run: ${scale.value.runStatus.slice(0, 60)})`,
+            `${(scale.value.wallMs / 1000).toFixed(1)} s wall, peak RSS ${formatMiB(scale.value.peakRssBytes)}, ${formatSeconds(scale.value.simulatedDurationMs)} simulated`,
+          ],
+        ]
+      : []),
+    ...notMeasured("scale: 1,000 instances / 3,000 tasks", scale),
   ]
 }
 
@@ -160,6 +173,7 @@ console.log(
       "svc-s zero healthy (run / +settling)",
       "AWS requests",
       "per instance",
+      "ECS req/s (peak / avg)",
       "port calls",
       "read / mutating",
       "failed calls",
@@ -205,6 +219,6 @@ const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })
 writeFileSync(
   jsonFile,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, cpus: cpus().length, seed: BENCH_SEED, runs, micro: { planner, lambda, memory }, verdicts: judged }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, cpus: cpus().length, seed: BENCH_SEED, runs, micro: { planner, lambda, memory, scale }, verdicts: judged }, null, 2)}\n`,
 )
 process.stderr.write(`figures written to ${jsonFile}\n`)

@@ -4,7 +4,7 @@
  * the scenario's lower bound for the contender's surge setting — and availability once more after
  * the world has settled, since what a run leaves behind can still cost availability.
  */
-import type { Scenario } from "@ecs-ami-deploy/simulator"
+import type { CallRecord, Scenario } from "@ecs-ami-deploy/simulator"
 import { freshSimulation, type Contender, type ContenderId } from "./contenders.ts"
 import { SETTLE_MS } from "./end-state.ts"
 import { lowerBound, physicalMinimum, type LowerBound } from "./lower-bound.ts"
@@ -42,6 +42,9 @@ export interface RunFigures {
     readonly failed: number
     /** AWS requests per instance. */
     readonly perInstance: number
+    /** ECS requests: the most in one simulated second, and the average per second of the run. */
+    readonly ecsPeakPerSecond: number
+    readonly ecsAveragePerSecond: number
   }
   readonly peakExtraInstances: number
   readonly extraInstanceHours: number
@@ -51,6 +54,26 @@ export interface RunFigures {
   readonly wallMs: number
 }
 
+/** ECS requests in the busiest simulated second of a call log, and on average over `durationMs`. */
+export const ecsRequestRates = (
+  calls: ReadonlyArray<CallRecord>,
+  durationMs: number,
+): { readonly peak: number; readonly average: number } => {
+  const perSecond = new Map<number, number>()
+  let total = 0
+  for (const call of calls)
+    for (const [action, count] of Object.entries(call.awsRequests)) {
+      if (!action.startsWith("ecs:")) continue
+      const second = Math.floor(call.at / 1000)
+      perSecond.set(second, (perSecond.get(second) ?? 0) + count)
+      total += count
+    }
+  return {
+    peak: Math.max(0, ...perSecond.values()),
+    average: durationMs <= 0 ? 0 : total / (durationMs / 1000),
+  }
+}
+
 /** Runs `contender` on a fresh simulation of `scenario` and reads its figures. */
 export const measure = async (scenario: Scenario, contender: Contender): Promise<RunFigures> => {
   const simulation = freshSimulation(scenario)
@@ -58,6 +81,7 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
   const outcome = await contender.run(simulation, scenario)
   const wallMs = performance.now() - began
   const metrics = simulation.metrics()
+  const ecsRates = ecsRequestRates(simulation.callLog, metrics.simulatedDurationMs)
   simulation.advance(SETTLE_MS)
   const settled = simulation.metrics()
   const instances = instanceCount(scenario)
@@ -90,6 +114,8 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
       mutating: metrics.apiCalls.mutating,
       failed: metrics.apiCalls.failed,
       perInstance: metrics.apiCalls.awsRequests / instances,
+      ecsPeakPerSecond: ecsRates.peak,
+      ecsAveragePerSecond: ecsRates.average,
     },
     peakExtraInstances: metrics.instances.peakExtraInstances,
     extraInstanceHours: metrics.instances.extraInstanceHours,

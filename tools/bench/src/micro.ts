@@ -1,8 +1,8 @@
 /**
  * Micro-benchmarks, each reused from its owner rather than copied: the planner's decide/fold script
  * (packages/planner/bench) and the Lambda's bundle script (apps/lambda/bench) run as child processes
- * and their printed figures are parsed; the memory of a 500-instance simulated rollout is measured by
- * memory-probe.ts in a process of its own with --expose-gc. A missing or failing script is reported
+ * and their printed figures are parsed; the memory and wall time of large simulated rollouts (500
+ * instances; 1,000 instances / 3,000 tasks) are measured by memory-probe.ts in a process of its own with --expose-gc. A missing or failing script is reported
  * as not measured, with the reason, instead of stopping the benchmark.
  */
 import { execFileSync } from "node:child_process"
@@ -106,8 +106,16 @@ export const measurePlanner = (): Measured<PlannerFigures> =>
 export const measureLambda = (importRuns: number): Measured<LambdaFigures> =>
   measuredBy(lambdaBenchScript, () => parseLambdaOutput(runScript(lambdaBenchScript, [String(importRuns)])))
 
-export const measureMemory = (): Measured<MemoryProbe> =>
+/** Memory (and wall time) of a simulated rollout of `large-200` scaled to `instances` (and `tasks`). */
+export const measureMemory = (instances: number, tasks?: number): Measured<MemoryProbe> =>
   measuredBy(
     memoryProbeScript,
-    () => JSON.parse(runScript(memoryProbeScript, [], ["--expose-gc"])) as MemoryProbe,
+    () =>
+      JSON.parse(
+        runScript(
+          memoryProbeScript,
+          [String(instances), ...(tasks === undefined ? [] : [String(tasks)])],
+          ["--expose-gc"],
+        ),
+      ) as MemoryProbe,
   )

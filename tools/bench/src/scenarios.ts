@@ -5,17 +5,23 @@
  */
 import { scenarios, type Scenario } from "@ecs-ami-deploy/simulator"
 
-/** `large-200` resized to `instances`: group sizes and every service's desired count scale with it. */
-export const scaledLarge = (instances: number): Scenario => {
+/**
+ * `large-200` resized to `instances`: group sizes and every service's desired count scale with it —
+ * or, given `tasks`, the services share that many tasks (the scale target's 1,000 instances / 3,000 tasks).
+ */
+export const scaledLarge = (instances: number, tasks?: number): Scenario => {
   const base = scenarios["large-200"]
   const baseInstances = base.groups.reduce((sum, group) => sum + group.desiredCapacity, 0)
   const factor = instances / baseInstances
   const clusterName = `large-${instances}-cluster`
   const scale = (count: number) => Math.max(1, Math.round(count * factor))
+  const baseTasks = base.services.reduce((sum, service) => sum + service.desiredCount, 0)
+  const taskFactor = tasks === undefined ? factor : tasks / baseTasks
+  const scaleTasks = (count: number) => Math.max(1, Math.round(count * taskFactor))
   return {
     ...base,
-    name: `large-${instances}`,
-    description: `large-200 scaled to ${instances} instances: 20 services, ${base.services.reduce((sum, s) => sum + scale(s.desiredCount), 0)} tasks.`,
+    name: tasks === undefined ? `large-${instances}` : `large-${instances}-${tasks}-tasks`,
+    description: `large-200 scaled to ${instances} instances: 20 services, ${base.services.reduce((sum, s) => sum + scaleTasks(s.desiredCount), 0)} tasks.`,
     clusters: base.clusters.map((cluster) => ({ ...cluster, name: clusterName })),
     groups: base.groups.map((group) => ({
       ...group,
@@ -27,7 +33,7 @@ export const scaledLarge = (instances: number): Scenario => {
     services: base.services.map((service) => ({
       ...service,
       clusterName,
-      desiredCount: scale(service.desiredCount),
+      desiredCount: scaleTasks(service.desiredCount),
     })),
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The benchmark's targets and their verdicts, computed from the measured runs only: each target says
- * plainly whether it is met or not yet, with the figures it was judged on. A run of ours that did not
+ * plainly whether it is met or not, with the figures it was judged on. A run of ours that did not
  * finish successfully never meets a target; a comparison whose baseline could not finish (the Go tool
  * stops above 20 instances) has no ratio and is not measurable.
  */
 import type { ContenderId } from "./contenders.ts"
 import type { RunFigures } from "./figures.ts"
+import type { MemoryProbe } from "./memory-probe.ts"
+import type { Measured } from "./micro.ts"
 
-export type VerdictStatus = "met" | "not yet" | "not measurable"
+export type VerdictStatus = "met" | "not met" | "not measurable"
 
 export interface Verdict {
   readonly target: string
@@ -16,7 +18,7 @@ export interface Verdict {
   readonly evidence: string
 }
 
-/** The thresholds of issue 9. */
+/** The thresholds of issue 9, and of issue 15's engine targets. */
 export const thresholds = {
   maxRatioToLowerBound: 1.25,
   speedupOverGo: [
@@ -24,6 +26,14 @@ export const thresholds = {
     { scenario: "large-100", atLeast: 15 },
   ],
   apiCallsVersusGo: { scenario: "large-100", atMostFraction: 0.5 },
+  /** Issue 15: AWS requests of the default policy, and its ECS request rate on average over a run. */
+  requests: [
+    { scenario: "standard-20", atMost: 300 },
+    { scenario: "large-500", atMost: 2_000 },
+  ],
+  ecsRequestsPerSecond: 1,
+  /** Issue 15: a rollout of 1,000 instances / 3,000 tasks simulated within this wall time and peak RSS. */
+  scale: { instances: 1_000, tasks: 3_000, wallMs: 10_000, peakRssBytes: 500 * 1024 * 1024 },
 } as const
 
 const engineIds: ReadonlyArray<ContenderId> = ["engine-default", "engine-fast"]
@@ -37,11 +47,11 @@ const find = (runs: ReadonlyArray<RunFigures>, scenario: string, contender: Cont
 const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`
 /** Short on purpose: the full reason of a failed run is in the report's list of failed runs. */
 const failedNote = (run: RunFigures) => `${run.contender} on ${run.scenario} failed`
-const judged = (met: boolean): VerdictStatus => (met ? "met" : "not yet")
+const judged = (met: boolean): VerdictStatus => (met ? "met" : "not met")
 
 /**
  * The pair a comparison with the Go tool needs, or the verdict when one is missing: not measurable
- * without a finished Go run, not yet when ours did not succeed.
+ * without a finished Go run, not met when ours did not succeed.
  */
 const comparisonPair = (runs: ReadonlyArray<RunFigures>, target: string, scenario: string) => {
   const ours = find(runs, scenario, engineForComparison)
@@ -49,7 +59,7 @@ const comparisonPair = (runs: ReadonlyArray<RunFigures>, target: string, scenari
   if (ours === undefined || go === undefined)
     return { verdict: { target, status: "not measurable", evidence: `${scenario} was not run` } as const }
   if (ours.status !== "succeeded")
-    return { verdict: { target, status: "not yet", evidence: failedNote(ours) } as const }
+    return { verdict: { target, status: "not met", evidence: failedNote(ours) } as const }
   if (go.status !== "succeeded")
     return {
       verdict: {
@@ -164,10 +174,70 @@ export const apiCallsVerdict = (
   }
 }
 
-/** Every target's verdict over a benchmark's runs. */
-export const verdicts = (runs: ReadonlyArray<RunFigures>): ReadonlyArray<Verdict> => [
+/**
+ * At most `atMost` AWS requests for our default policy on `scenario`, succeeding with no service below
+ * its floor (a cheaper run that hurt availability or failed does not count).
+ */
+export const requestsVerdict = (
+  runs: ReadonlyArray<RunFigures>,
+  scenario: string,
+  atMost: number,
+): Verdict => {
+  const target = `≤ ${atMost.toLocaleString("en-US")} AWS requests on ${scenario} (default policy, 0 s below floor)`
+  const ours = find(runs, scenario, engineForComparison)
+  if (ours === undefined) return { target, status: "not measurable", evidence: `${scenario} was not run` }
+  if (ours.status !== "succeeded") return { target, status: "not met", evidence: failedNote(ours) }
+  const requests = ours.apiCalls.awsRequests
+  const belowFloor = ours.settled.serviceSecondsBelowFloor
+  return {
+    target,
+    status: judged(requests <= atMost && belowFloor === 0),
+    evidence: `${requests} requests in ${seconds(ours.durationMs)}, ${belowFloor} s below floor`,
+  }
+}
+
+/** Our default policy's ECS requests per second, on average over each run, at most `atMost`. */
+export const ecsRateVerdict = (runs: ReadonlyArray<RunFigures>, atMost: number): Verdict => {
+  const ours = runs.filter((run) => run.contender === engineForComparison)
+  const over = ours.filter((run) => run.apiCalls.ecsAveragePerSecond > atMost)
+  const rates = ours.map((run) => run.apiCalls.ecsAveragePerSecond)
+  return {
+    target: `≤ ${atMost} ECS request/s on average (default policy, every scenario)`,
+    status: ours.length === 0 ? "not measurable" : judged(over.length === 0),
+    evidence:
+      ours.length === 0
+        ? "no engine run"
+        : [
+            `${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)} /s`,
+            ...over.map((run) => `${run.scenario}: ${run.apiCalls.ecsAveragePerSecond.toFixed(2)} /s`),
+          ].join("; "),
+  }
+}
+
+/** A rollout of the scale target's cluster simulated within its wall time and peak RSS. */
+export const scaleVerdict = (probe: Measured<MemoryProbe>): Verdict => {
+  const { instances, tasks, wallMs, peakRssBytes } = thresholds.scale
+  const target = `${instances.toLocaleString("en-US")} instances / ${tasks.toLocaleString("en-US")} tasks simulated in ≤ ${wallMs / 1000} s wall and ≤ ${peakRssBytes / 1024 / 1024} MiB peak RSS`
+  if (!probe.measured) return { target, status: "not measurable", evidence: probe.reason }
+  const { value } = probe
+  const succeeded = value.runStatus.startsWith("succeeded")
+  return {
+    target,
+    status: judged(succeeded && value.wallMs <= wallMs && value.peakRssBytes <= peakRssBytes),
+    evidence: `${(value.wallMs / 1000).toFixed(1)} s wall, ${(value.peakRssBytes / 1024 / 1024).toFixed(0)} MiB peak RSS (${value.instances} instances, ${value.tasks} tasks; run ${succeeded ? "succeeded" : value.runStatus.slice(0, 60)})`,
+  }
+}
+
+/** Every target's verdict over a benchmark's runs and its scale probe. */
+export const verdicts = (
+  runs: ReadonlyArray<RunFigures>,
+  scale: Measured<MemoryProbe> = { measured: false, reason: "not run" },
+): ReadonlyArray<Verdict> => [
   durationVerdict(runs),
   ...thresholds.speedupOverGo.map(({ scenario, atLeast }) => speedupVerdict(runs, scenario, atLeast)),
   availabilityVerdict(runs),
   apiCallsVerdict(runs, thresholds.apiCallsVersusGo.scenario, thresholds.apiCallsVersusGo.atMostFraction),
+  ...thresholds.requests.map(({ scenario, atMost }) => requestsVerdict(runs, scenario, atMost)),
+  ecsRateVerdict(runs, thresholds.ecsRequestsPerSecond),
+  scaleVerdict(scale),
 ]

@@ -14,6 +14,13 @@ describe("benchmark scenarios", () => {
     )
   })
 
+  it("given instances and tasks, then the services share the tasks and the scenario stays valid", () => {
+    const scaled = scaledLarge(1000, 3000)
+    expect(() => decodeScenario(scaled)).not.toThrow()
+    expect(instanceCount(scaled)).toBe(1000)
+    expect(scaled.services.reduce((sum, service) => sum + service.desiredCount, 0)).toBe(3000)
+  })
+
   it("given a scaled scenario, then every group and service names its own cluster", () => {
     const scaled = scaledLarge(100)
     const cluster = scaled.clusters[0]?.name

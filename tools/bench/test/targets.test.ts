@@ -7,6 +7,9 @@ import {
   apiCallsVerdict,
   availabilityVerdict,
   durationVerdict,
+  ecsRateVerdict,
+  requestsVerdict,
+  scaleVerdict,
   speedupVerdict,
   thresholds,
   verdicts,
@@ -27,7 +30,16 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
   serviceSecondsBelowFloor: 0,
   serviceSecondsWithZeroHealthy: 0,
   settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 0 },
-  apiCalls: { awsRequests: 100, total: 100, reads: 90, mutating: 10, failed: 0, perInstance: 5 },
+  apiCalls: {
+    awsRequests: 100,
+    total: 100,
+    reads: 90,
+    mutating: 10,
+    failed: 0,
+    perInstance: 5,
+    ecsPeakPerSecond: 10,
+    ecsAveragePerSecond: 0.5,
+  },
   peakExtraInstances: 10,
   extraInstanceHours: 1,
   wallMs: 1,
@@ -46,7 +58,7 @@ describe("target verdicts", () => {
       run("a", "engine-default", { ratioToLowerBound: limit + 0.01 }),
       run("b", "engine-fast", { ratioToLowerBound: 1 }),
     ])
-    expect(over.status).toBe("not yet")
+    expect(over.status).toBe("not met")
     expect(over.evidence).toContain("engine-default on a")
     expect(over.evidence).not.toContain("engine-fast on b")
   })
@@ -55,7 +67,7 @@ describe("target verdicts", () => {
     const verdict = durationVerdict([
       run("a", "engine-default", { ratioToLowerBound: 0.2, status: "failed", detail: "drain refused" }),
     ])
-    expect(verdict.status).toBe("not yet")
+    expect(verdict.status).toBe("not met")
     expect(verdict.evidence).toContain("engine-default on a failed")
   })
 
@@ -66,7 +78,7 @@ describe("target verdicts", () => {
     ).toMatchObject({ status: "met", evidence: expect.stringContaining("5.00×") })
     expect(
       speedupVerdict([ours, run("standard-20", "go-tool", { durationMs: 4_999 })], "standard-20", 5).status,
-    ).toBe("not yet")
+    ).toBe("not met")
   })
 
   it("given lower bounds measured on the scenario, then the evidence says the most an engine at the smallest bound could reach", () => {
@@ -114,7 +126,7 @@ describe("target verdicts", () => {
 
   it("given our run failed where Go's finished, then the comparison is not yet met", () => {
     const runs = [run("large-100", "engine-default", { status: "failed" }), run("large-100", "go-tool")]
-    expect(speedupVerdict(runs, "large-100", 15).status).toBe("not yet")
+    expect(speedupVerdict(runs, "large-100", 15).status).toBe("not met")
   })
 
   it("given a baseline with violations and engine runs without, then availability is met and the baseline's seconds are quoted", () => {
@@ -135,25 +147,74 @@ describe("target verdicts", () => {
           settled: { serviceSecondsBelowFloor: 0, serviceSecondsWithZeroHealthy: 1 },
         }),
       ]).status,
-    ).toBe("not yet")
+    ).toBe("not met")
   })
 
   it("given exactly half the Go algorithm's AWS requests, then the API target is met; one request more is not", () => {
     const go = run("large-100", "go-tool", {
-      apiCalls: { awsRequests: 200, total: 150, reads: 130, mutating: 20, failed: 0, perInstance: 2 },
+      apiCalls: { ...run("large-100", "go-tool").apiCalls, awsRequests: 200 },
     })
     // Few port calls standing for many requests: the requests are what count.
     const ours = (awsRequests: number) =>
       run("large-100", "engine-default", {
-        apiCalls: { awsRequests, total: 10, reads: 10, mutating: 0, failed: 0, perInstance: 1 },
+        apiCalls: { ...run("large-100", "engine-default").apiCalls, awsRequests },
       })
     expect(apiCallsVerdict([go, ours(100)], "large-100", 0.5).status).toBe("met")
-    expect(apiCallsVerdict([go, ours(101)], "large-100", 0.5).status).toBe("not yet")
+    expect(apiCallsVerdict([go, ours(101)], "large-100", 0.5).status).toBe("not met")
   })
 
-  it("given any runs, then every target of the issue gets exactly one verdict", () => {
+  it("given any runs, then every target of the issues gets exactly one verdict", () => {
     expect(verdicts([run("standard-20", "engine-default")]).map((verdict) => verdict.target)).toHaveLength(
-      3 + thresholds.speedupOverGo.length,
-    ) // duration, availability, API calls, and one speedup each
+      3 + thresholds.speedupOverGo.length + thresholds.requests.length + 2,
+    ) // duration, availability, API calls versus Go, one speedup each, one request budget each, ECS rate, scale
+  })
+
+  it("given our default run at and over a request budget, or under it with a service below its floor, then only the first meets it", () => {
+    const withRequests = (awsRequests: number, belowFloor = 0) => [
+      run("standard-20", "engine-default", {
+        apiCalls: { ...run("standard-20", "engine-default").apiCalls, awsRequests },
+        settled: { serviceSecondsBelowFloor: belowFloor, serviceSecondsWithZeroHealthy: 0 },
+      }),
+    ]
+    expect(requestsVerdict(withRequests(300), "standard-20", 300).status).toBe("met")
+    expect(requestsVerdict(withRequests(301), "standard-20", 300).status).toBe("not met")
+    expect(requestsVerdict(withRequests(200, 5), "standard-20", 300).status).toBe("not met")
+    expect(requestsVerdict(withRequests(200), "large-500", 2000).status).toBe("not measurable")
+  })
+
+  it("given default runs with ECS request rates at and over the limit, then the one over it is named", () => {
+    const rated = (scenario: string, ecsAveragePerSecond: number) =>
+      run(scenario, "engine-default", {
+        apiCalls: { ...run(scenario, "engine-default").apiCalls, ecsAveragePerSecond },
+      })
+    expect(ecsRateVerdict([rated("standard-20", 1)], 1).status).toBe("met")
+    const over = ecsRateVerdict([rated("standard-20", 1), rated("large-500", 1.5)], 1)
+    expect(over.status).toBe("not met")
+    expect(over.evidence).toContain("large-500: 1.50 /s")
+  })
+
+  it("given scale probes within and beyond the wall time and peak RSS, or not run, then only the first meets the target", () => {
+    const { wallMs, peakRssBytes, instances, tasks } = thresholds.scale
+    const probe = (wall: number, rss: number, runStatus = "succeeded: done") =>
+      ({
+        measured: true,
+        value: {
+          scenario: "large-1000-3000-tasks",
+          runStatus,
+          instances,
+          tasks,
+          simulatedDurationMs: 940_000,
+          wallMs: wall,
+          before: { rssBytes: 0, heapUsedBytes: 0 },
+          peakHeapUsedBytes: 0,
+          peakRssBytes: rss,
+          retainedHeapUsedBytes: 0,
+        },
+      }) as const
+    expect(scaleVerdict(probe(wallMs, peakRssBytes)).status).toBe("met")
+    expect(scaleVerdict(probe(wallMs + 1, peakRssBytes)).status).toBe("not met")
+    expect(scaleVerdict(probe(wallMs, peakRssBytes + 1)).status).toBe("not met")
+    expect(scaleVerdict(probe(1, 1, "failed: broken")).status).toBe("not met")
+    expect(scaleVerdict({ measured: false, reason: "skipped by --quick" }).status).toBe("not measurable")
   })
 })
