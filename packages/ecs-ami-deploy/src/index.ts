@@ -28,8 +28,10 @@ export * as Rollout from "./rollout.ts"
 
 // Options (documented in ./options.ts) and the policy.
 export type {
+  AmountText,
   LatestAmiOptions,
   PlanOptions,
+  PolicyInput,
   PolicyOverrides,
   ResumeOptions,
   RollbackOptions,

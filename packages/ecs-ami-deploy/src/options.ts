@@ -9,6 +9,7 @@
  */
 import { Effect, Result, Schema, SchemaIssue, Struct } from "effect"
 import {
+  type Amount,
   Architecture,
   EpochMillis,
   type InvalidPolicy,
@@ -80,8 +81,20 @@ export const UpgradeOptions = Schema.Struct({
   /** Which image to roll to, as a plugin or a spec; default `defaultAmiSourceSpec` (the Go tool's image filter). */
   ami: Schema.optionalKey(AmiChoice),
 })
+/** An amount as the CLI writes it: `"50%"` of the group, or `"2"` instances. */
+export type AmountText = `${number}%` | `${number}`
+
+/** `PolicyOverrides` as a caller may write them: `maxSurge` and `maxDraining` also as text. */
+export type PolicyInput = Omit<PolicyOverrides, "maxSurge" | "maxDraining"> & {
+  readonly maxSurge?: Amount | AmountText
+  readonly maxDraining?: Amount | AmountText
+}
+
+/** Options as a caller writes them: the decoded shape, with the policy's amounts also as text. */
+type WithPolicyInput<T> = Omit<T, "policy"> & { readonly policy?: PolicyInput }
+
 /** Options of `upgradeCluster`. */
-export type UpgradeOptions = typeof UpgradeOptions.Type
+export type UpgradeOptions = WithPolicyInput<typeof UpgradeOptions.Type>
 
 export const PlanOptions = Schema.Struct({
   ...clusterFields,
@@ -89,7 +102,7 @@ export const PlanOptions = Schema.Struct({
   ami: Schema.optionalKey(AmiChoice),
 })
 /** Options of `planUpgrade`. */
-export type PlanOptions = typeof PlanOptions.Type
+export type PlanOptions = WithPolicyInput<typeof PlanOptions.Type>
 
 export const ResumeOptions = Schema.Struct({ ...clusterFields, ...invocationFields })
 /** Options of `resumeRun`. */

@@ -35,7 +35,7 @@ const parameterBehind: Scenario = {
 describe("policy amounts and names as the CLI writes them", () => {
   it('takes maxSurge "1" and maxDraining "50%" as { unit, value }: the same plan', async () => {
     const asText = await planUpgrade(
-      { cluster, policy: { maxSurge: "1", maxDraining: "50%" } as never },
+      { cluster, policy: { maxSurge: "1", maxDraining: "50%" } },
       callOptionsFor().callOptions,
     )
     const asAmounts = await planUpgrade(
@@ -51,7 +51,10 @@ describe("policy amounts and names as the CLI writes them", () => {
   it("refuses an amount it cannot read with the shapes it takes, and a CLI word with the field it means; nothing is called", async () => {
     const { simulation, callOptions } = callOptionsFor()
     const error = await planUpgrade(
-      { cluster, policy: { maxSurge: "lots", drainTimeout: 1_800_000 } as never },
+      // Plain JavaScript callers get no compiler check: both mistakes reach the options' decoder.
+      { cluster, policy: { maxSurge: "lots", drainTimeout: 1_800_000 } } as unknown as Parameters<
+        typeof planUpgrade
+      >[0],
       callOptions,
     ).catch((failure: unknown) => failure)
     expect(error).toBeInstanceOf(InvalidOptions)

@@ -128,7 +128,7 @@ const groupProblems = (
   if (policy.capacityMode === "detach" && policy.standbyInstances === "replace" && standby.length > 0)
     problems.push({
       problem: `group ${group.name} has Standby instances (${standby.join(", ")}) to replace, which detach mode cannot detach`,
-      fix: "use capacity mode 'surge', or set standbyInstances=skip",
+      fix: 'use --capacity-mode surge, or --standby-instances skip (library: capacityMode: "surge" or standbyInstances: "skip")',
     })
   const targetFamily = imageFamily(target.name)
   const imageNames = new Map(index.snapshot.images.map((i) => [i.imageId, i.name]))

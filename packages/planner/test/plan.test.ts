@@ -157,7 +157,7 @@ describe("planRollout", () => {
     }
     const plan = planRollout(snapshot, policy({ capacityMode: "detach", standbyInstances: "replace" }), 0)
     expect(plan.problems.map((p) => p.fix)).toEqual([
-      "use capacity mode 'surge', or set standbyInstances=skip",
+      'use --capacity-mode surge, or --standby-instances skip (library: capacityMode: "surge" or standbyInstances: "skip")',
     ])
     expect(planRollout(snapshot, policy({ standbyInstances: "replace" }), 0).verdict).toBe("ready")
   })
