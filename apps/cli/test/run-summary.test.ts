@@ -80,6 +80,47 @@ describe("progress on a terminal", () => {
 })
 
 describe("the summary a run ends with", () => {
+  it("names what the policy skipped with the CLI's flags, in the plan and in the summary", async () => {
+    const cwd = tempDir("summary-words")
+    writeFileSync(
+      join(cwd, "protected.json"),
+      JSON.stringify({
+        ...scenarios.small,
+        name: "protected",
+        groups: scenarios.small.groups.map((group) => ({ ...group, initialProtected: 1 })),
+      }),
+    )
+    const plan = await runInProcess(
+      [
+        "plan",
+        ...cluster,
+        "--simulator",
+        "protected.json",
+        "--simulator-state",
+        "world.jsonl",
+        "--protected-instances",
+        "skip",
+      ],
+      { cwd },
+    )
+    const run = await runInProcess(
+      [
+        "upgrade-cluster",
+        ...cluster,
+        "--simulator-state",
+        "world.jsonl",
+        "--protected-instances",
+        "skip",
+        "--yes",
+      ],
+      { cwd },
+    )
+    for (const output of [plan.stdout, run.stdout.slice(run.stdout.indexOf("summary of run"))]) {
+      expect(output).toMatch(/i-\S+: scale-in protected \(--protected-instances skip\)/)
+      expect(output).not.toContain("protectedInstances")
+    }
+  })
+
   it("counts the outdated instances replaced, names the skipped ones with their reason, and the AWS requests sent", async () => {
     const cwd = tempDir("summary")
     writeFileSync(
