@@ -1,6 +1,7 @@
 /**
  * Test support for code that runs on the DynamoDB event log: dynalite, a DynamoDB server started in
- * this process on a free port, and clients pointed at it. Exported as `@ecs-ami-deploy/event-log/testing`
+ * this process on a free port, clients pointed at it, and a lost response (a write that landed
+ * but whose answer never came back). Exported as `@ecs-ami-deploy/event-log/testing`
  * only, never from the main entry, so no production bundle pulls dynalite in.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb"
@@ -39,4 +40,22 @@ export const startDynalite = async (): Promise<LocalDynamoDb> => {
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
   }
   return { endpoint, client, stop }
+}
+
+/**
+ * Makes `client` send the first request of `commandName` twice and answer with the second answer: the
+ * first attempt lands, its response is lost, and the SDK's retry meets the write it made itself.
+ */
+export const losingFirstResponseOf = (client: DynamoDBClient, commandName: string) => {
+  let lost = false
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName || lost) return next(args)
+      lost = true
+      await next(args)
+      return next(args)
+    },
+    { step: "finalizeRequest", priority: "low", name: `loseFirstResponse-${commandName}` },
+  )
+  return () => lost
 }

@@ -9,7 +9,7 @@ import { EventLog } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { afterAll } from "vitest"
 import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
-import { localDynamoDbClient, startDynalite } from "../src/testing.ts"
+import { localDynamoDbClient, losingFirstResponseOf, startDynalite } from "../src/testing.ts"
 import { eventLogContract } from "./contract.ts"
 import { HERE, noted, runStarted, T0 } from "./fixtures.ts"
 
@@ -69,24 +69,6 @@ eventLogContract("dynamodb", () =>
       ).pipe(Effect.asVoid),
   })),
 )
-
-/**
- * Makes `client` send the first request of `commandName` twice and answer with the second answer: the
- * first attempt lands, its response is lost, and the SDK's retry meets the write it made itself.
- */
-const losingFirstResponseOf = (client: ReturnType<typeof localDynamoDbClient>, commandName: string) => {
-  let lost = false
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== commandName || lost) return next(args)
-      lost = true
-      await next(args)
-      return next(args)
-    },
-    { step: "finalizeRequest", priority: "low", name: "loseFirstResponse" },
-  )
-  return () => lost
-}
 
 /** A fresh table and a log over a client of its own, whose middleware a test may change. */
 const logWithOwnClient = Effect.gen(function* () {

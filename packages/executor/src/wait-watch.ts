@@ -7,9 +7,9 @@
  *
  * - Draining: the tasks not yet STOPPED on the run's DRAINING old instances, described by ARN
  *   (DescribeTasks, 100 a request). The executor observes again once every one of them has STOPPED.
- * - Proving new capacity: the run's groups (one DescribeAutoScalingGroups) until no member is still
- *   launching, then the cluster's count of registered instances (one DescribeClusters) until every
- *   InService member can have registered.
+ * - Proving new capacity: the run's groups (one DescribeAutoScalingGroups, after a fifth of the wait so
+ *   far) until no member is still (or yet to be) launching, then the cluster's count of registered
+ *   instances (one DescribeClusters) until every InService member can have registered.
  *
  * How often: every poll interval while a task may stop soon. A task still RUNNING waits for its
  * replacement to be healthy and then DEACTIVATES for its load balancer's deregistration delay —
@@ -21,7 +21,13 @@
  * shorter delay is noticed soon after it ends.
  */
 import { Clock, Effect } from "effect"
-import type { AutoScalingGroupDescription, ClusterSnapshot, GroupAtStart, Task } from "@ecs-ami-deploy/domain"
+import {
+  leavingLifecycleStates,
+  type AutoScalingGroupDescription,
+  type ClusterSnapshot,
+  type GroupAtStart,
+  type Task,
+} from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
 import type { ObservationMemory } from "./observation-memory.ts"
 
@@ -54,6 +60,10 @@ export const tasksOnDrainingOldInstances = (
     return instanceId === undefined || task.lastStatus === "STOPPED" ? [] : [{ task, instanceId }]
   })
 }
+
+/** The next look after waiting `waitedMs` for something whose end is unknown: a fifth of it, at most 30 s. */
+const unknownStep = (waitedMs: number): number =>
+  Math.min(UNKNOWN_DELAY_MAX_STEP_MS, waitedMs * UNKNOWN_DELAY_FRACTION)
 
 /**
  * What the watch has seen of each task: when it was first seen waiting (RUNNING on a draining
@@ -89,17 +99,15 @@ export class DeactivationClock {
 
   /** How long to wait before looking at `tasks` (none STOPPED) again. */
   nextLookMs(tasks: ReadonlyArray<Task>, now: number, pollIntervalMs: number): number {
-    const unknownStep = (since: number) =>
-      Math.min(UNKNOWN_DELAY_MAX_STEP_MS, (now - since) * UNKNOWN_DELAY_FRACTION)
     const waits = tasks.map((task) => {
       if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING")
-        return unknownStep(this.waitingSince.get(task.taskArn) ?? now)
+        return unknownStep(now - (this.waitingSince.get(task.taskArn) ?? now))
       if (task.lastStatus !== "DEACTIVATING") return pollIntervalMs
       const first = this.firstSeen.get(task.taskArn) ?? now
       const started = this.lookBefore.get(task.taskArn) ?? first
       const learned = this.learned.get(task.group)
       const untilExpected = started + (learned ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs - now
-      return learned !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(first))
+      return learned !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(now - first))
     })
     return Math.max(pollIntervalMs, Math.min(...waits))
   }
@@ -175,8 +183,15 @@ const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<ReadonlyArray<Task>> |
 const runMembers = (groups: ReadonlyArray<AutoScalingGroupDescription>, names: ReadonlyArray<string>) =>
   groups.filter((group) => names.includes(group.name)).flatMap((group) => group.instances)
 
+/** Members still launching, and those Auto Scaling has yet to launch to reach desired capacity. */
 const launchingCount = (groups: ReadonlyArray<AutoScalingGroupDescription>, names: ReadonlyArray<string>) =>
-  runMembers(groups, names).filter((member) => member.lifecycleState.startsWith("Pending")).length
+  groups
+    .filter((group) => names.includes(group.name))
+    .reduce((sum, group) => {
+      const staying = group.instances.filter((member) => !leavingLifecycleStates.has(member.lifecycleState))
+      const pending = staying.filter((member) => member.lifecycleState.startsWith("Pending")).length
+      return sum + pending + Math.max(0, group.desiredCapacity - staying.length)
+    }, 0)
 
 /**
  * Proving: first the run's groups until no member is launching any more, then the cluster's count
@@ -209,7 +224,11 @@ const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<"launching" | "regis
           ? undefined
           : "registering"
       }),
-    nextLookMs: () => input.pollIntervalMs,
+    // An instance takes a minute or more to boot: looks come after a fifth of the wait so far, at most 30 s apart.
+    nextLookMs: (state, now) =>
+      state === "launching"
+        ? Math.max(input.pollIntervalMs, unknownStep(now - input.snapshot.observedAt))
+        : input.pollIntervalMs,
   }
 }
 

@@ -57,6 +57,17 @@ describe("observing a rollout economically", () => {
       .map((call) => call.at)
     const duration = world.simulation.metrics().simulatedDurationMs
     expect(fullObservations.length).toBeLessThan(duration / policy.pollIntervalMs / 4)
+    // New capacity, once asked for: observed once no instance is (or is yet to be) launching and once
+    // they have registered — watched in between by DescribeAutoScalingGroups / DescribeClusters.
+    const askedAt =
+      calls.find(
+        (call) =>
+          call.operation === "autoscaling:UpdateAutoScalingGroup" &&
+          (call.input as { readonly desiredCapacity?: number }).desiredCapacity !== undefined,
+      )?.at ?? 0
+    const drainAt = calls.find((call) => call.operation === "ecs:UpdateContainerInstancesState")?.at ?? 0
+    // (the observation after the drain command shares its simulated time, hence 3)
+    expect(fullObservations.filter((at) => at > askedAt && at <= drainAt).length).toBeLessThanOrEqual(3)
     const longest = Math.max(
       ...fullObservations.slice(1).map((at, index) => at - (fullObservations[index] ?? at)),
     )

@@ -1,7 +1,8 @@
 /**
  * `npm run reliability`: the reliability report, on the simulator — kill-point resumption at every
  * event boundary of standard-20, executors competing for a cluster, rollouts under injected faults,
- * and bad inputs given to the library API. Prints Markdown tables (what docs/RELIABILITY.md holds)
+ * bad inputs given to the library API, and the safety figures (a lease taken over mid-run, lost
+ * DynamoDB responses, one cluster name in two Regions). Prints Markdown tables (what docs/RELIABILITY.md holds)
  * and writes every figure as JSON.
  *
  *   node --conditions=@ecs-ami-deploy/source tools/bench/src/reliability.ts [--json <file>]
@@ -23,6 +24,7 @@ import { enginePolicy } from "./contenders.ts"
 import { SETTLE_MS } from "./end-state.ts"
 import { faultCases, runFaultCase, type FaultResult } from "./faults.ts"
 import { boundariesOf, killAndResume, uninterrupted, type BoundaryResult } from "./kill-harness.ts"
+import { lostResponses, perRegionLocks, takeoverMidRun, type TakeoverMidRun } from "./safety.ts"
 import { formatSeconds, markdownTable } from "./table.ts"
 
 const { values: args } = parseArgs({
@@ -186,10 +188,43 @@ console.log(
   ),
 )
 
+progress("safety: a lease taken over after every event, lost DynamoDB responses, two Regions")
+const takeovers: Array<TakeoverMidRun> = []
+for (let afterEvents = 1; afterEvents < reference.events.length; afterEvents++)
+  takeovers.push(await takeoverMidRun(killScenario, policy, afterEvents))
+const lost = await lostResponses(10)
+const regions = await perRegionLocks(scenarios.small, policy)
+
+console.log(`\n## Safety\n`)
+const endings = [...new Set(takeovers.map((t) => t.oldHolderEnded))]
+console.log(
+  `Lease taken over mid-run (${killScenario.name}, the old holder stalled past its lease after each of events 1–${reference.events.length - 1} in turn, a successor took the lock, then the old holder went on): ${takeovers.length} takeovers; the old holder ended with ${endings.map((ending) => `${ending} ×${takeovers.filter((t) => t.oldHolderEnded === ending).length}`).join(", ")}; mutating AWS calls it made after the takeover: ${takeovers.reduce((sum, t) => sum + t.mutatingCallsAfterTakeover, 0)} in total, at most ${Math.max(...takeovers.map((t) => t.mutatingCallsAfterTakeover))} in one run.\n`,
+)
+console.log(
+  markdownTable(
+    ["case", "trials", "succeeded"],
+    [
+      [
+        "DynamoDB append whose PutItem response was lost (stored once)",
+        String(lost.trials),
+        String(lost.appendsSucceeded),
+      ],
+      [
+        "DynamoDB acquire whose UpdateItem response was lost (the lease, not LockHeld)",
+        String(lost.trials),
+        String(lost.acquisitionsSucceeded),
+      ],
+    ],
+  ),
+)
+console.log(
+  `\nOne cluster name in two Regions (${regions.scenario}, ${regions.regions.join(" and ")}, one event log): the first Region's run held open with a live lease: ${regions.firstHeldOpen ? "yes" : "no"}; the second Region's rollout ended ${regions.secondEnded}; runs listed per Region: ${regions.runsPerRegion.join(" and ")}.`,
+)
+
 const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })
 writeFileSync(
   jsonFile,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults, safety: { takeovers, lostResponses: lost, perRegionLocks: regions } }, null, 2)}\n`,
 )
 process.stderr.write(`figures written to ${jsonFile}\n`)
