@@ -43,6 +43,12 @@ export const SetCapacity = Schema.TaggedStruct("SetCapacity", {
   desiredCapacity: Count,
   minSize: Count,
   maxSize: Count,
+  /**
+   * Set when the run adopts a change another actor (a person, a scaling policy, a scheduled action)
+   * made to desired capacity mid-run: the change, which the run keeps in the capacity it restores at
+   * its end instead of overwriting it.
+   */
+  adoptsChangeBy: Schema.optionalKey(Schema.Int),
 })
 /** Detaches instances so the group launches replacements (`detach` mode); at most 20 per AWS call, the adapter batches. */
 export const DetachInstances = Schema.TaggedStruct("DetachInstances", {

@@ -22,13 +22,18 @@ export type Decision =
   /** No open run and nothing outdated (or a run is not allowed to start): no run is created. */
   | { readonly _tag: "NothingToDo"; readonly reason: string }
   /** No open run and the plan is unsafe under the policy: refuse, naming each problem and its fix. */
-  | { readonly _tag: "Refuse"; readonly problems: ReadonlyArray<{ readonly problem: string; readonly fix: string }> }
+  | {
+      readonly _tag: "Refuse"
+      readonly problems: ReadonlyArray<{ readonly problem: string; readonly fix: string }>
+    }
   /** Begin a run: the executor records `RunStarted` with these facts. */
   | {
       readonly _tag: "Start"
       readonly targetImage: Image
       readonly groups: ReadonlyArray<GroupAtStart>
       readonly reason: string
+      /** Replica services below their healthy floor now, before the run touches anything. */
+      readonly servicesBelowFloorAtStart: ReadonlyArray<string>
     }
   | { readonly _tag: "Act"; readonly phase: Phase; readonly commands: ReadonlyArray<Command> }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */

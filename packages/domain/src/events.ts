@@ -43,6 +43,8 @@ export const RunStarted = Schema.TaggedStruct("RunStarted", {
   targetImage: Image,
   groups: Schema.Array(GroupAtStart),
   reason: Schema.String,
+  /** Replica services already below their healthy floor when the run started: not the run's doing. */
+  servicesBelowFloorAtStart: Schema.optionalKey(Schema.Array(Schema.String)),
 })
 
 /** An executor took the cluster lease for this run (a fresh start or a resume). */
@@ -96,7 +98,7 @@ export const RunSuspended = Schema.TaggedStruct("RunSuspended", {
 /**
  * How a run ended, as the fleet shows it: `succeeded` (every member on the target image, or skipped
  * by policy with the reason named), `rolled-back` (the cluster as it was found), `incomplete` (a
- * forward run that left members on another image), `halted` (a rollback that stopped with old
+ * forward run that left members on another image, or a service below its healthy floor), `halted` (a rollback that stopped with old
  * instances already replaced: a mixed fleet), `failed` (a command failed for good; the reason names
  * the fleet).
  */

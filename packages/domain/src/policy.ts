@@ -82,14 +82,33 @@ export const validatePolicy = (policy: RolloutPolicy): Result.Result<RolloutPoli
       problem: "a max draining of 0 can never replace an instance",
       fix: "set a max draining of at least 1 instance (or 1%)",
     })
-  for (const [field, amount] of [["maxSurge", policy.maxSurge], ["maxDraining", policy.maxDraining]] as const)
+  for (const [field, amount] of [
+    ["maxSurge", policy.maxSurge],
+    ["maxDraining", policy.maxDraining],
+  ] as const)
     if (amount.unit === "percent" && amount.value > 100)
-      problems.push({ field, problem: `${amount.value}% is more than the whole group`, fix: "use a value from 1 to 100%" })
+      problems.push({
+        field,
+        problem: `${amount.value}% is more than the whole group`,
+        fix: "use a value from 1 to 100%",
+      })
   for (const [name, value] of Object.entries(policy.timeouts))
-    if (value === 0) problems.push({ field: `timeouts.${name}`, problem: "a timeout of 0 fails at once", fix: "give a positive duration" })
+    if (value === 0)
+      problems.push({
+        field: `timeouts.${name}`,
+        problem: "a timeout of 0 fails at once",
+        fix: "give a positive duration",
+      })
   if (policy.pollIntervalMs === 0)
-    problems.push({ field: "pollIntervalMs", problem: "a polling interval of 0 would call AWS in a busy loop", fix: "give a positive interval (default 5 s)" })
-  if (policy.timeouts.drainWaveMs > policy.timeouts.runMs || policy.timeouts.newCapacityMs > policy.timeouts.runMs)
+    problems.push({
+      field: "pollIntervalMs",
+      problem: "a polling interval of 0 would call AWS in a busy loop",
+      fix: "give a positive interval (default 5 s)",
+    })
+  if (
+    policy.timeouts.drainWaveMs > policy.timeouts.runMs ||
+    policy.timeouts.newCapacityMs > policy.timeouts.runMs
+  )
     problems.push({
       field: "timeouts.runMs",
       problem: "the whole-run timeout is shorter than one of its phases",

@@ -18,6 +18,7 @@ import { Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
   EVENT_SCHEMA_VERSION,
   EventLogCorrupt,
+  formatDuration,
   isDestructive,
   LockHeld,
   type EventLogUnavailable,
@@ -521,68 +522,104 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory:
     }
   })
 
-/** Starts a run (or answers why not) from a fresh observation, then drives it. */
+/**
+ * Starts a run (or answers why not) from a fresh observation, then drives it. While the planner waits
+ * before starting (a scale-out under way), it observes again at each poll, up to the new-capacity
+ * timeout; then it refuses, saying what it waited for.
+ */
 const start = (invocation: Invocation, policy: RolloutPolicy) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
     const memory = new ObservationMemory()
-    const snapshot = yield* firstObservation(invocation, policy, memory)
-    if (snapshot === undefined) {
-      const now = yield* Clock.currentTimeMillis
-      return {
-        _tag: "Deferred",
-        clusterName: invocation.clusterName,
-        reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step`,
-      } as const
-    }
-    const decision = decide(initialState, snapshot, policy, yield* Clock.currentTimeMillis)
-    yield* observer.decided(decision, phaseOf(decision))
-    switch (decision._tag) {
-      case "NothingToDo":
-        return { _tag: "NothingToDo", clusterName: invocation.clusterName, reason: decision.reason } as const
-      case "Refuse":
-        return { _tag: "Refused", clusterName: invocation.clusterName, problems: decision.problems } as const
-      case "Start": {
-        // Another actor mid-change (a run this log does not know, a drain under way): refuse, before any call.
-        const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation))
-        const foreign = foreignActivity(snapshot, new Set(knownRuns.map((run) => run.runId)))
-        if (foreign.length > 0)
-          return { _tag: "Refused", clusterName: invocation.clusterName, problems: foreign } as const
-        const runId = yield* newRunId(invocation.clusterName, snapshot.observedAt)
-        const journal = yield* makeJournal(invocation, runId, [])
-        const lease = yield* Ref.get(invocation.lease)
-        yield* journal.append({
-          _tag: "RunStarted",
+    let waitingSince: number | undefined
+    while (true) {
+      const snapshot = yield* firstObservation(invocation, policy, memory)
+      if (snapshot === undefined) {
+        const now = yield* Clock.currentTimeMillis
+        return {
+          _tag: "Deferred",
           clusterName: invocation.clusterName,
-          accountId: invocation.accountId,
-          region: invocation.region,
-          policy,
-          targetImage: decision.targetImage,
-          groups: decision.groups,
-          reason: decision.reason,
-        })
-        yield* journal.append({
-          _tag: "LeaseAcquired",
-          holder: lease.holder,
-          fencingToken: lease.fencingToken,
-        })
-        const started = yield* journal.state
-        if (started._tag === "Running")
-          yield* notify(
-            "started",
-            invocation,
-            runId,
-            `Rollout on ${invocation.clusterName} started`,
-            `Rolling ${describeRun(started)}: ${decision.reason}`,
-          )
-        return yield* drive(invocation, journal, memory)
+          reason: `the deadline ${isoTime(invocation.deadline ?? now)} leaves no room for a first step`,
+        } as const
       }
-      default:
-        return yield* new UnexpectedDecision({
+      const now = yield* Clock.currentTimeMillis
+      const decision = decide(initialState, snapshot, policy, now)
+      yield* observer.decided(decision, phaseOf(decision))
+      if (decision._tag === "Wait") {
+        waitingSince ??= now
+        if (now - waitingSince < policy.timeouts.newCapacityMs) {
+          yield* pause(invocation, policy.pollIntervalMs)
+          continue
+        }
+        return {
+          _tag: "Refused",
           clusterName: invocation.clusterName,
-          decision: decision._tag,
-          state: "not started",
-        })
+          problems: [
+            {
+              problem: `${decision.reason}; still so after ${formatDuration(policy.timeouts.newCapacityMs)}`,
+              fix: "let the group finish launching (or fix what keeps its instances from launching), then start the run again",
+            },
+          ],
+        } as const
+      }
+      switch (decision._tag) {
+        case "NothingToDo":
+          return {
+            _tag: "NothingToDo",
+            clusterName: invocation.clusterName,
+            reason: decision.reason,
+          } as const
+        case "Refuse":
+          return {
+            _tag: "Refused",
+            clusterName: invocation.clusterName,
+            problems: decision.problems,
+          } as const
+        case "Start": {
+          // Another actor mid-change (a run this log does not know, a drain under way): refuse, before any call.
+          const knownRuns = yield* EventLog.use((eventLog) => eventLog.runs(invocation))
+          const foreign = foreignActivity(snapshot, new Set(knownRuns.map((run) => run.runId)))
+          if (foreign.length > 0)
+            return { _tag: "Refused", clusterName: invocation.clusterName, problems: foreign } as const
+          const runId = yield* newRunId(invocation.clusterName, snapshot.observedAt)
+          const journal = yield* makeJournal(invocation, runId, [])
+          const lease = yield* Ref.get(invocation.lease)
+          yield* journal.append({
+            _tag: "RunStarted",
+            clusterName: invocation.clusterName,
+            accountId: invocation.accountId,
+            region: invocation.region,
+            policy,
+            targetImage: decision.targetImage,
+            groups: decision.groups,
+            reason: decision.reason,
+            ...(decision.servicesBelowFloorAtStart.length === 0
+              ? {}
+              : { servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart }),
+          })
+          yield* journal.append({
+            _tag: "LeaseAcquired",
+            holder: lease.holder,
+            fencingToken: lease.fencingToken,
+          })
+          const started = yield* journal.state
+          if (started._tag === "Running")
+            yield* notify(
+              "started",
+              invocation,
+              runId,
+              `Rollout on ${invocation.clusterName} started`,
+              `Rolling ${describeRun(started)}: ${decision.reason}`,
+            )
+          return yield* drive(invocation, journal, memory)
+        }
+        default:
+          return yield* new UnexpectedDecision({
+            clusterName: invocation.clusterName,
+            decision: decision._tag,
+            state: "not started",
+          })
+      }
     }
   })
 

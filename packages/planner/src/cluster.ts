@@ -5,6 +5,7 @@
  */
 import {
   RunTagKeys,
+  type AsgInstance,
   type AutoScalingGroup,
   type ClusterSnapshot,
   type ContainerInstance,
@@ -37,6 +38,8 @@ export interface ClusterIndex {
   readonly serviceByName: ReadonlyMap<string, Service>
   readonly groupByName: ReadonlyMap<string, AutoScalingGroup>
   readonly groupOfInstance: ReadonlyMap<string, string>
+  /** Each group member's lifecycle state, by instance id. */
+  readonly memberLifecycle: ReadonlyMap<string, AsgInstance["lifecycleState"]>
 }
 
 /** Builds the lookup tables of one snapshot. */
@@ -49,8 +52,12 @@ export const indexCluster = (snapshot: ClusterSnapshot): ClusterIndex => {
     else list.push(task)
   }
   const groupOfInstance = new Map<string, string>()
+  const memberLifecycle = new Map<string, AsgInstance["lifecycleState"]>()
   for (const group of snapshot.groups)
-    for (const member of group.instances) groupOfInstance.set(member.instanceId, group.name)
+    for (const member of group.instances) {
+      groupOfInstance.set(member.instanceId, group.name)
+      memberLifecycle.set(member.instanceId, member.lifecycleState)
+    }
   return {
     snapshot,
     instanceById: new Map(snapshot.instances.map((i) => [i.instanceId, i])),
@@ -59,6 +66,7 @@ export const indexCluster = (snapshot: ClusterSnapshot): ClusterIndex => {
     serviceByName: new Map(snapshot.services.map((s) => [s.serviceName, s])),
     groupByName: new Map(snapshot.groups.map((g) => [g.name, g])),
     groupOfInstance,
+    memberLifecycle,
   }
 }
 
@@ -130,7 +138,9 @@ export const skipReason = (
   if (isLegacyDetached(group, instance)) return undefined
   if (member.lifecycleState === "Standby" || member.lifecycleState === "EnteringStandby")
     return policy.standbyInstances === "skip" ? "Standby (policy standbyInstances=skip)" : undefined
-  if (member.lifecycleState !== "InService") return `lifecycle state ${member.lifecycleState}`
+  // A member still launching (a scale-out under way at the start) is replaced like the others.
+  if (member.lifecycleState !== "InService" && !member.lifecycleState.startsWith("Pending"))
+    return `lifecycle state ${member.lifecycleState}`
   if (member.protectedFromScaleIn && policy.protectedInstances === "skip")
     return "scale-in protected (policy protectedInstances=skip)"
   return undefined
@@ -141,8 +151,9 @@ export const isOutdated = (instance: Ec2Instance, target: Image, policy: Rollout
   policy.forceReplacement || instance.imageId !== target.imageId
 
 /**
- * The instances a run starting now would replace in one group: outdated, running, not skipped; and
- * every instance the Go tool detached from it, whatever its image (it is out of the group for good).
+ * The instances a run starting now would replace in one group: outdated, running or still launching
+ * (a scale-out under way), not skipped; and every instance the Go tool detached from it, whatever its
+ * image (it is out of the group for good).
  */
 export const oldSetOf = (
   index: ClusterIndex,
@@ -156,7 +167,7 @@ export const oldSetOf = (
       const instance = index.instanceById.get(id)
       return (
         instance !== undefined &&
-        instance.state === "running" &&
+        (instance.state === "running" || instance.state === "pending") &&
         (isOutdated(instance, target, policy) || isLegacyDetached(group, instance)) &&
         skipReason(group, instance, id, policy) === undefined
       )

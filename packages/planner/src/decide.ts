@@ -32,7 +32,8 @@ import {
   taskKind,
   type ClusterIndex,
 } from "./cluster.ts"
-import { truthfulFinish } from "./fleet-audit.ts"
+import { expectedDesired, withAdoptedChanges } from "./capacity-drift.ts"
+import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
@@ -77,6 +78,7 @@ export const commandIds = {
   rollbackTrimDrain: (asg: string, round: number) => `rollback-trim-drain:${asg}:r${round}`,
   rollbackTrimTerminate: (asg: string, round: number) => `rollback-trim-terminate:${asg}:r${round}`,
   rollbackBalance: (asg: string, round: number) => `rollback-balance-capacity:${asg}:r${round}`,
+  adoptCapacity: (asg: string, n: number) => `adopt-capacity:${asg}:n${n}`,
 } as const
 
 interface Context {
@@ -106,10 +108,19 @@ const startedAt = (ctx: Context, id: string): number | undefined => {
       : record.issuedAt
 }
 
-/** An old instance is gone once terminated or no longer described (old instances were all described at start). */
+/**
+ * An old instance is gone once terminated, no longer described (old instances were all described at
+ * start), or being terminated by its group (a terminate lifecycle hook, ECS managed draining's say,
+ * may keep it running in Terminating:Wait for a while: it is on its way out all the same).
+ */
 const isGone = (ctx: Context, instanceId: string): boolean => {
   const instance = ctx.index.instanceById.get(instanceId)
-  return instance === undefined || instance.state === "shutting-down" || instance.state === "terminated"
+  return (
+    instance === undefined ||
+    instance.state === "shutting-down" ||
+    instance.state === "terminated" ||
+    ctx.index.memberLifecycle.get(instanceId)?.startsWith("Terminating") === true
+  )
 }
 
 /**
@@ -459,10 +470,12 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
 
   // Step 2: new capacity proven (invariant 3): InService, target image, registered ACTIVE with a connected agent.
   if (members === undefined || commandRecord(ctx.state, drainId) === undefined) {
+    // What the group is asked for now: this wave's capacity, or a change the run adopted since.
     const desired =
-      capacityRecord?.command._tag === "SetCapacity"
+      expectedDesired(ctx.state, g) ??
+      (capacityRecord?.command._tag === "SetCapacity"
         ? capacityRecord.command.desiredCapacity
-        : g.desiredCapacity
+        : g.desiredCapacity)
     const needed = desired - nonNewMembers(ctx, group)
     const proven = provenNewMembers(ctx, group)
     // A wave of instances detached before the run added no capacity: its clock starts when the previous wave ended.
@@ -1040,7 +1053,11 @@ const restoreCapacity = (
         next(ctx, capacityId, () => ({
           _tag: "SetCapacity",
           id: capacityId,
-          reason: `put ${g.asgName} back to the capacity it had when the run started`,
+          reason:
+            ctx.state.run.groups.find((start) => start.asgName === g.asgName)?.desiredCapacity ===
+            g.desiredCapacity
+              ? `put ${g.asgName} back to the capacity it had when the run started`
+              : `put ${g.asgName} back to desired ${capacity.desiredCapacity}: the capacity another actor set during the run`,
           asgName: g.asgName,
           ...capacity,
         })),
@@ -1099,6 +1116,21 @@ const finalize = (ctx: Context): Decision => {
   }
   if (commands.length > 0)
     return act(commands.some((c) => c._tag === "CleanupLaunchSpecs") ? "cleaning-up" : "restoring", commands)
+  // Success is said once every service is back at its floor (tasks the last drain moved start on new
+  // capacity); one still below it after the new-capacity timeout makes the run incomplete (fleet-audit.ts).
+  const belowFloor = servicesBelowFloor(ctx.index, ctx.run.servicesBelowFloorAtStart).map(describeShortfall)
+  const lastOutcome = Math.max(
+    ctx.run.startedAt,
+    ...[...HashMap.values(ctx.state.commands)].map((r) => r.outcomeAt),
+  )
+  const recoveredBy = lastOutcome + ctx.policy.timeouts.newCapacityMs
+  if (belowFloor.length > 0 && ctx.now < recoveredBy)
+    return {
+      _tag: "Wait",
+      phase: "restoring",
+      reason: `waiting for service(s) ${belowFloor.join(", ")} to get back to their healthy floor`,
+      deadline: recoveredBy,
+    }
   return {
     _tag: "Finish",
     outcome: "succeeded",
@@ -1297,10 +1329,41 @@ const decideRunning = (state: Running, snapshot: ClusterSnapshot, now: number): 
   return decision._tag === "Finish" ? truthfulFinish(state.run, index, decision) : decision
 }
 
+/**
+ * Adopts a desired capacity another actor set mid-run (see capacity-drift.ts) instead of overwriting
+ * it: the observed value becomes the group's start capacity for the rest of the run.
+ */
+const adoptCapacityChanges = (ctx: Context): ReadonlyArray<Command> =>
+  ctx.run.groups.flatMap((g) => {
+    const group = ctx.index.groupByName.get(g.asgName)
+    const expected = expectedDesired(ctx.state, g)
+    if (group === undefined || expected === undefined || group.desiredCapacity === expected) return []
+    let adopted = 0
+    for (const record of HashMap.values(ctx.state.commands))
+      if (
+        record.command._tag === "SetCapacity" &&
+        record.command.asgName === g.asgName &&
+        record.command.adoptsChangeBy !== undefined
+      )
+        adopted++
+    return [
+      {
+        _tag: "SetCapacity",
+        id: commandIds.adoptCapacity(g.asgName, adopted + 1),
+        reason: `another actor set the desired capacity of ${g.asgName} to ${group.desiredCapacity} (this run had set ${expected}): the run keeps ${group.desiredCapacity} as the group's capacity, restores it at the end, and adds its own new instances on top`,
+        asgName: g.asgName,
+        desiredCapacity: group.desiredCapacity,
+        minSize: group.minSize,
+        maxSize: group.maxSize,
+        adoptsChangeBy: group.desiredCapacity - g.desiredCapacity,
+      },
+    ]
+  })
+
 const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decision => {
   const ctx: Context = {
     state,
-    run: state.run,
+    run: withAdoptedChanges(state),
     policy: state.run.policy,
     index,
     now,
@@ -1326,11 +1389,30 @@ const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decisi
   if (failure !== undefined) return failRun(ctx, failure)
   const preparing = pastPreparation(ctx) ? [] : prepare(ctx)
   if (preparing.length > 0) return act("preparing", preparing)
-  for (const g of state.run.groups) {
+  const adopting = adoptCapacityChanges(ctx)
+  if (adopting.length > 0) return act("launching", adopting)
+  for (const g of ctx.run.groups) {
     const decision = replaceGroup(ctx, g)
     if (decision !== undefined) return decision
   }
   return finalize(ctx)
+}
+
+/**
+ * A scale-out under way in a group, with members EC2 does not describe yet (eventual consistency):
+ * they are launched from the old launch spec, but the run cannot see their image to put them in its
+ * old set. A run waits for them before it starts, so it replaces them too (Pending members EC2
+ * describes are in the old set already).
+ */
+const scaleOutUnderWay = (snapshot: ClusterSnapshot): string | undefined => {
+  const index = indexCluster(snapshot)
+  for (const group of snapshot.groups) {
+    const members = capacityMembers(group)
+    const unseen = members.filter((m) => !index.instanceById.has(m.instanceId)).length
+    if (unseen > 0)
+      return `Auto Scaling is launching instances of ${group.name} that EC2 does not describe yet (${unseen}): the run starts once it does, so it replaces them too`
+  }
+  return undefined
 }
 
 /**
@@ -1351,11 +1433,15 @@ export const decide = (
       _tag: "NothingToDo",
       reason: `every instance and launch spec of ${snapshot.clusterName} already uses ${snapshot.targetImage.imageId}`,
     }
+  const launching = scaleOutUnderWay(snapshot)
+  if (launching !== undefined)
+    return { _tag: "Wait", phase: "preparing", reason: launching, deadline: now + policy.pollIntervalMs }
   const groups = groupsAtStart(snapshot, plan)
   return {
     _tag: "Start",
     targetImage: snapshot.targetImage,
     groups,
     reason: `${plan.outdatedInstances.length} instance(s) in ${groups.length} group(s) to move to ${snapshot.targetImage.imageId}`,
+    servicesBelowFloorAtStart: servicesBelowFloor(indexCluster(snapshot), []).map((s) => s.serviceName),
   }
 }

@@ -5,9 +5,9 @@
  * old instance the policy let it skip, and every launch spec resolves to the target image; it claims
  * "rolled-back" only when every launch spec is back on its start image and no instance the run
  * launched on the target image is left (the cluster as it was found, image for image). Anything else
- * is said as it is: "incomplete" (a forward run that leaves members on another image) or "halted" (a
- * rollback that stops with instances on the target image: a mixed fleet), with the exact fleet in
- * the reason.
+ * is said as it is: "incomplete" (a forward run that leaves members on another image, or a service
+ * below its healthy floor) or "halted" (a rollback that stops with instances on the target image: a
+ * mixed fleet), with the exact fleet in the reason.
  */
 import type { AutoScalingGroup, Decision, GroupAtStart, RunOutcome } from "@ecs-ami-deploy/domain"
 import { leavingLifecycleStates } from "@ecs-ami-deploy/domain"
@@ -24,6 +24,7 @@ export interface GroupFleet {
     readonly instanceId: string
     readonly imageId: string
     readonly lifecycleState: string
+    readonly protectedFromScaleIn: boolean
     /** EC2's launch time (0 when EC2 does not describe the instance yet). */
     readonly launchedAt: number
   }>
@@ -44,6 +45,7 @@ export const auditFleet = (run: RunFacts, index: ClusterIndex): ReadonlyArray<Gr
             instanceId: member.instanceId,
             imageId: instance?.imageId ?? "unknown",
             lifecycleState: member.lifecycleState,
+            protectedFromScaleIn: member.protectedFromScaleIn,
             launchedAt: instance?.launchTime ?? 0,
           },
         ]
@@ -79,29 +81,79 @@ export const describeFleet = (fleet: ReadonlyArray<GroupFleet>): string =>
     })
     .join("; ")
 
-/** Members a forward run may leave on another image: old instances skipped under standaloneTasks=skip-instance. */
-const allowedToStay = (run: RunFacts, g: GroupAtStart): ReadonlySet<string> =>
-  run.policy.standaloneTasks === "skip-instance" ? new Set(g.oldInstanceIds) : new Set()
+/** A replica service running fewer tasks than its deployment configuration's floor. */
+export interface ServiceShortfall {
+  readonly serviceName: string
+  readonly running: number
+  /** ⌈desired × minimumHealthyPercent / 100⌉ */
+  readonly floor: number
+}
+
+/**
+ * Replica services below their floor, except those named in `belowAtStart` (already below it when the
+ * run started: not the run's doing). Daemon services have no floor here.
+ */
+export const servicesBelowFloor = (
+  index: ClusterIndex,
+  belowAtStart: ReadonlyArray<string>,
+): ReadonlyArray<ServiceShortfall> =>
+  index.snapshot.services.flatMap((service) => {
+    if (service.status !== "ACTIVE" || service.schedulingStrategy !== "REPLICA") return []
+    if (belowAtStart.includes(service.serviceName)) return []
+    const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
+    return service.runningCount < floor
+      ? [{ serviceName: service.serviceName, running: service.runningCount, floor }]
+      : []
+  })
+
+/** `web (1 running, floor 2)` */
+export const describeShortfall = (shortfall: ServiceShortfall): string =>
+  `${shortfall.serviceName} (${shortfall.running} running, floor ${shortfall.floor})`
+
+/**
+ * Members a forward run may leave on another image, by the policy's leave: old instances skipped under
+ * standaloneTasks=skip-instance, Standby members under standbyInstances=skip, scale-in protected ones
+ * under protectedInstances=skip (the plan named each).
+ */
+const allowedToStay = (run: RunFacts, g: GroupAtStart, group: GroupFleet): ReadonlySet<string> =>
+  new Set([
+    ...(run.policy.standaloneTasks === "skip-instance" ? g.oldInstanceIds : []),
+    ...group.members
+      .filter(
+        (m) =>
+          (run.policy.standbyInstances === "skip" && m.lifecycleState === "Standby") ||
+          (run.policy.protectedInstances === "skip" && m.protectedFromScaleIn),
+      )
+      .map((m) => m.instanceId),
+  ])
 
 const outcomeAfterAudit = (
   run: RunFacts,
   claimed: RunOutcome,
   fleet: ReadonlyArray<GroupFleet>,
+  belowFloor: ReadonlyArray<string>,
 ): { readonly outcome: RunOutcome; readonly summary?: string } => {
   const target = run.targetImage.imageId
   const groupAtStart = new Map(run.groups.map((g) => [g.asgName, g]))
   if (claimed === "succeeded") {
     const behind = fleet.flatMap((group) => {
-      const stay = allowedToStay(run, groupAtStart.get(group.asgName) as GroupAtStart)
+      const stay = allowedToStay(run, groupAtStart.get(group.asgName) as GroupAtStart, group)
       return group.members.filter((m) => m.imageId !== target && !stay.has(m.instanceId))
     })
     const specsBehind = fleet.filter((group) => group.launchSpecImageId !== target)
-    if (behind.length === 0 && specsBehind.length === 0) return { outcome: "succeeded" }
+    if (behind.length === 0 && specsBehind.length === 0 && belowFloor.length === 0)
+      return { outcome: "succeeded" }
+    if (behind.length === 0 && specsBehind.length === 0)
+      return {
+        outcome: "incomplete",
+        summary: `incomplete: every instance is on ${target}, but service(s) ${belowFloor.join(", ")} are below their healthy floor; check their events (aws ecs describe-services) before trusting the cluster`,
+      }
     return {
       outcome: "incomplete",
       summary:
         `incomplete: ${behind.length} instance(s) not on ${target}` +
         (specsBehind.length > 0 ? ` and ${specsBehind.length} launch spec(s) not on it` : "") +
+        (belowFloor.length > 0 ? `, service(s) ${belowFloor.join(", ")} below their healthy floor` : "") +
         "; run upgrade-cluster again to replace them",
     }
   }
@@ -126,6 +178,19 @@ const outcomeAfterAudit = (
 }
 
 /**
+ * Container instances of the cluster that belong to no Auto Scaling group (launched by hand) and run
+ * another image than the target: no run can replace them, so every outcome names them.
+ */
+export const outsideAnyGroup = (index: ClusterIndex, targetImageId: string): ReadonlyArray<string> =>
+  index.snapshot.containerInstances.flatMap((container) => {
+    const instance = index.instanceById.get(container.ec2InstanceId)
+    if (container.status === "INACTIVE" || index.groupOfInstance.has(container.ec2InstanceId)) return []
+    if (instance === undefined || instance.imageId === targetImageId) return []
+    if (instance.state !== "running" && instance.state !== "pending") return []
+    return [`${instance.instanceId} on ${instance.imageId}`]
+  })
+
+/**
  * A Finish decision whose outcome and reason agree with the fleet the snapshot shows. The reason always
  * ends with the fleet, so every outcome says exactly what the fleet is.
  */
@@ -135,8 +200,19 @@ export const truthfulFinish = (
   finish: Extract<Decision, { _tag: "Finish" }>,
 ): Extract<Decision, { _tag: "Finish" }> => {
   const fleet = auditFleet(run, index)
-  const audited = outcomeAfterAudit(run, finish.outcome, fleet)
-  const reason = [audited.summary, finish.reason, `fleet: ${describeFleet(fleet)}`]
+  const belowFloor = servicesBelowFloor(index, run.servicesBelowFloorAtStart).map(describeShortfall)
+  const audited = outcomeAfterAudit(run, finish.outcome, fleet, belowFloor)
+  const outside = outsideAnyGroup(index, run.targetImage.imageId)
+  const reason = [
+    audited.summary,
+    finish.reason,
+    `fleet: ${describeFleet(fleet)}`,
+    ...(outside.length > 0
+      ? [
+          `outside any Auto Scaling group (no run can replace them; replace them by hand): ${outside.join(", ")}`,
+        ]
+      : []),
+  ]
     .filter((part) => part !== undefined)
     .join("; ")
   return { _tag: "Finish", outcome: audited.outcome, reason }

@@ -24,6 +24,7 @@ import {
   type ClusterIndex,
   type ImageFamily,
 } from "./cluster.ts"
+import { outsideAnyGroup } from "./fleet-audit.ts"
 import {
   assumedTimingsText,
   cappedLimitWarnings,
@@ -289,8 +290,10 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
     .map((c) => c.ec2InstanceId)
     .filter((id) => !index.groupOfInstance.has(id))
     .sort()
-  for (const id of instancesOutsideGroups)
-    warnings.push(`instance ${id} is registered to the cluster outside any Auto Scaling group: not touched`)
+  for (const outside of outsideAnyGroup(index, target.imageId))
+    warnings.push(
+      `instance ${outside} is in the cluster but in no Auto Scaling group: no run can replace it; replace it by hand`,
+    )
 
   const somethingToDo = outdatedInstances.length > 0 || groups.some((g) => g.launchSpecOutdated)
   return {

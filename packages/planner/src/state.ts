@@ -18,6 +18,8 @@ import type {
 export interface CommandRecord {
   readonly command: Command
   readonly issuedAt: number
+  /** The log sequence number of its latest intent: orders commands issued within the same millisecond. */
+  readonly issuedSeq: number
   readonly attempts: number
   readonly outcome: "unknown" | "succeeded" | "failed"
   /** When the latest outcome was recorded (the clock that deadlines after a command start from). */
@@ -36,6 +38,8 @@ export interface RunFacts {
   readonly policy: RolloutPolicy
   readonly targetImage: Image
   readonly groups: ReadonlyArray<GroupAtStart>
+  /** Replica services already below their healthy floor when the run started. */
+  readonly servicesBelowFloorAtStart: ReadonlyArray<string>
 }
 
 /** The folded state of a cluster's run log: no run, a running run, or a finished one. */
@@ -87,6 +91,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           policy: event.policy,
           targetImage: event.targetImage,
           groups: event.groups,
+          servicesBelowFloorAtStart: event.servicesBelowFloorAtStart ?? [],
         },
         commands: HashMap.empty(),
         notes: 0,
@@ -106,12 +111,14 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
               ...previous.value,
               command: event.command,
               issuedAt: event.at,
+              issuedSeq: event.seq,
               attempts: previous.value.attempts + 1,
               outcome: "unknown",
             }
           : {
               command: event.command,
               issuedAt: event.at,
+              issuedSeq: event.seq,
               attempts: 1,
               outcome: "unknown",
               outcomeAt: event.at,

@@ -9,6 +9,7 @@ import { decide, evolve, initialState } from "../src/index.ts"
 import { buildCluster, image, newImage, policy, task } from "./fixtures.ts"
 import {
   applyCommand,
+  carryOut,
   commandsOf,
   decideNow,
   issues,
@@ -71,7 +72,7 @@ describe("defects of the Go tool, each prevented", () => {
     expect(replayed.world.snapshot.groups[0]?.instances).toHaveLength(2)
   })
 
-  it("exact-count wait: an extra instance joining the group does not keep the run waiting for new capacity", () => {
+  it("exact-count wait: an extra instance another actor adds is adopted, not waited for or overwritten", () => {
     const start = buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] })
     const { world } = runUntil(newWorld(start, policy()), issues("DrainInstances"))
     // Someone else scales the group up by one more new instance: more than the run asked for.
@@ -90,9 +91,16 @@ describe("defects of the Go tool, each prevented", () => {
       world.now,
     )
     expect(scaledUp.groups[0]?.instances).toHaveLength(4)
-    expect(commandsOf(decide(world.state, scaledUp, world.policy, world.now)).map((c) => c._tag)).toEqual([
-      "DrainInstances",
+    const adopting = decide(world.state, scaledUp, world.policy, world.now)
+    // The run had set 3 (2 + a wave of 1); the actor's 4 becomes the group's capacity, kept at the end.
+    expect(commandsOf(adopting)).toMatchObject([
+      { _tag: "SetCapacity", desiredCapacity: 4, adoptsChangeBy: 2 },
     ])
+    const adopted = carryOut({ ...world, snapshot: scaledUp }, adopting)
+    expect(commandsOf(decideNow(adopted)).map((c) => c._tag)).toEqual(["DrainInstances"])
+    const rollout = runUntil(adopted, () => false)
+    expect(outcome(rollout)).toBe("succeeded")
+    expect(rollout.world.snapshot.groups[0]?.desiredCapacity).toBe(4)
   })
 
   it("several ASGs per cluster: each group's commands name only its own instances, and instances outside any group are never touched", () => {
@@ -128,8 +136,20 @@ describe("defects of the Go tool, each prevented", () => {
       mixed,
       policy({ capacityMode: "detach", maxDraining: { unit: "instances", value: 4 } }),
     )
+    // Each DetachInstances names only members InService in the snapshot it was decided on.
+    const detachedWhile = rollout.steps.flatMap((step) =>
+      commandsOf(step.decision).flatMap((c) =>
+        c._tag === "DetachInstances"
+          ? c.instanceIds.map(
+              (id) => step.snapshot.groups[0]?.instances.find((m) => m.instanceId === id)?.lifecycleState,
+            )
+          : [],
+      ),
+    )
+    expect(detachedWhile.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(detachedWhile)).toEqual(new Set(["InService"]))
     const detached = allCommands(rollout).flatMap((c) => (c._tag === "DetachInstances" ? c.instanceIds : []))
-    expect(detached).toEqual(["i-a-o2", "i-a-o3"])
+    expect(detached).not.toContain("i-a-o1")
   })
 
   it("cluster-wide stability gate: an unrelated broken service does not block the run", () => {

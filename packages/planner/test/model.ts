@@ -375,6 +375,7 @@ export const carryOut = (world: World, decision: Decision): World => {
         targetImage: decision.targetImage,
         groups: decision.groups,
         reason: decision.reason,
+        servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart,
       })
     case "Act": {
       let next = world

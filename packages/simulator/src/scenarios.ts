@@ -4,6 +4,7 @@
  * SSM parameters `/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id` and the
  * composite `.../recommended` JSON — so any rollout has something to do.
  */
+import { realClusterScenarios } from "./real-clusters.ts"
 import type { LaunchSpec } from "@ecs-ami-deploy/domain"
 import type { Scenario, ScenarioGroup, ScenarioService, ScenarioStandaloneTask } from "./scenario.ts"
 
@@ -214,7 +215,7 @@ const variant = (name: string, launch: LaunchKind, description: string): Scenari
     services: smallServices,
   })
 
-const library = {
+const basics = {
   small: build({
     name: "small",
     description:
@@ -350,6 +351,8 @@ const library = {
     "The small cluster behind a mixed instances policy (m5.large / m6i.large overrides).",
   ),
 } satisfies Readonly<Record<string, Scenario>>
+
+const library = { ...basics, ...realClusterScenarios(basics["standard-20"], basics.small) }
 
 export type ScenarioName = keyof typeof library
 
