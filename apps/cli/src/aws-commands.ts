@@ -10,6 +10,8 @@ import { onTarget, rootCommand, runReported } from "./command-support.ts"
 import { errorLine, line } from "./console-io.ts"
 import { ExitCode, toCliFailure, usageError } from "./failure.ts"
 import { amiSourceOf } from "./flags.ts"
+import { discoverPolicyTargets } from "./policy-targets.ts"
+import { resolveTarget } from "./target.ts"
 import { isoSeconds, table } from "./text.ts"
 
 interface ClusterRow {
@@ -152,7 +154,10 @@ const iamPolicyCommand = Command.make(
       Flag.withDescription("the AWS account id (default: any, *)"),
       Flag.withDefault("*"),
     ),
-    clusters: repeatable("cluster", "limit draining and stopping tasks to this cluster"),
+    clusters: repeatable(
+      "cluster",
+      "limit draining and stopping tasks to this cluster, and scope the policy to the groups, launch templates and SSM parameters it uses (read-only discovery on the target)",
+    ),
     groups: repeatable(
       "auto-scaling-group",
       "limit group changes, tagging and terminations to this group's instances",
@@ -202,23 +207,43 @@ const iamPolicyCommand = Command.make(
               `--launch-template ${badTemplate} is not a launch template id`,
               "give the id (lt-0123456789abcdef0) of the template the groups launch from",
             )
+          // Given clusters, what they use is discovered on the target (AWS or --simulator), read-only.
+          const discovered =
+            flags.clusters.length === 0
+              ? undefined
+              : yield* Effect.gen(function* () {
+                  const target = yield* resolveTarget(root)
+                  return yield* Effect.provide(
+                    Effect.all({
+                      targets: discoverPolicyTargets(flags.clusters),
+                      identity: Rollout.callerIdentity(),
+                    }),
+                    target.environment,
+                  )
+                })
+          const withDiscovered = (given: ReadonlyArray<string>, found: ReadonlyArray<string> | undefined) => [
+            ...new Set([...given, ...(found ?? [])]),
+          ]
+          const groups = withDiscovered(flags.groups, discovered?.targets.autoScalingGroupNames)
+          const launchTemplates = withDiscovered(flags.launchTemplates, discovered?.targets.launchTemplateIds)
+          const ssmParameters = withDiscovered(flags.ssmParameters, discovered?.targets.ssmParameterNames)
           const document = rolloutPolicyDocument({
-            region: Option.getOrElse(root.region, () => "*"),
-            account: flags.account,
+            region: Option.getOrElse(root.region, () => discovered?.identity.region ?? "*"),
+            account: flags.account === "*" ? (discovered?.identity.accountId ?? "*") : flags.account,
             ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
-            ...(flags.groups.length === 0 ? {} : { autoScalingGroupNames: flags.groups }),
+            ...(groups.length === 0 ? {} : { autoScalingGroupNames: groups }),
             ...(flags.instanceRoles.length === 0 ? {} : { instanceRoleArns: flags.instanceRoles }),
-            ...(flags.launchTemplates.length === 0 ? {} : { launchTemplateIds: flags.launchTemplates }),
-            ...(flags.ssmParameters.length === 0 ? {} : { ssmParameterNames: flags.ssmParameters }),
+            ...(launchTemplates.length === 0 ? {} : { launchTemplateIds: launchTemplates }),
+            ...(ssmParameters.length === 0 ? {} : { ssmParameterNames: ssmParameters }),
             ...(Option.isSome(flags.eventLogTableArn)
               ? { eventLogTableArn: flags.eventLogTableArn.value }
               : {}),
           })
           yield* line(JSON.stringify(document, null, 2))
           const unscoped = [
-            ...(flags.groups.length === 0 ? ["--auto-scaling-group"] : []),
+            ...(groups.length === 0 ? ["--auto-scaling-group"] : []),
             ...(flags.instanceRoles.length === 0 ? ["--instance-role"] : []),
-            ...(flags.launchTemplates.length === 0 ? ["--launch-template"] : []),
+            ...(launchTemplates.length === 0 ? ["--launch-template"] : []),
           ]
           if (unscoped.length > 0)
             yield* errorLine(
@@ -235,7 +260,8 @@ const iamPolicyCommand = Command.make(
   Command.withExamples([
     {
       command: "ecs-ami-deploy iam-policy --account 123456789012 -r eu-west-1 --cluster prod",
-      description: "the policy scoped to one cluster",
+      description:
+        "the policy scoped to one cluster: its groups, launch templates and SSM parameters discovered with read-only calls",
     },
   ]),
 )

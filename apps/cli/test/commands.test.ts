@@ -3,6 +3,7 @@
  * view, the Go tool's read-only commands, and `iam-policy`.
  */
 import { describe, expect, it } from "vitest"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { newImageId, oldImageId, scenarios } from "ecs-ami-deploy/simulator"
@@ -136,32 +137,52 @@ describe("iam-policy", () => {
     expect(run.stdout).toBe("")
   })
 
-  it("prints the least-privilege policy of @ecs-ami-deploy/aws for the account, Region and clusters given", async () => {
+  it("given --cluster, discovers on the target (read-only) the groups, launch templates and resolve:ssm parameters the cluster uses and scopes the policy to them", async () => {
+    const cwd = tempDir("iam-discover")
+    // The small scenario, its launch template reading its image from a parameter of the operator's.
+    const scenario = {
+      ...scenarios.small,
+      ssmParameters: [...scenarios.small.ssmParameters, { name: "/platform/golden-ami", value: oldImageId }],
+      launchTemplates: scenarios.small.launchTemplates.map((template) => ({
+        ...template,
+        versions: template.versions.map((version) => ({
+          ...version,
+          imageId: "resolve:ssm:/platform/golden-ami",
+        })),
+      })),
+    }
+    writeFileSync(join(cwd, "scenario.json"), JSON.stringify(scenario))
     const run = await runInProcess(
       [
         "iam-policy",
-        "--account",
-        "123456789012",
-        "--region",
-        "eu-west-1",
         "--cluster",
-        "prod",
-        "--cluster",
-        "staging",
+        "small-cluster",
+        "--simulator",
+        "scenario.json",
+        "--simulator-state",
+        "world.jsonl",
       ],
-      { cwd: tempDir("iam") },
+      { cwd },
     )
     expect(run.code).toBe(ExitCode.success)
     expect(JSON.parse(run.stdout)).toEqual(
       JSON.parse(
         JSON.stringify(
           rolloutPolicyDocument({
-            region: "eu-west-1",
+            // The simulated world's account and Region, from its STS.
+            region: "us-east-1",
             account: "123456789012",
-            clusterNames: ["prod", "staging"],
+            clusterNames: ["small-cluster"],
+            autoScalingGroupNames: ["small-asg"],
+            launchTemplateIds: scenarios.small.launchTemplates.map((template) => template.launchTemplateId),
+            ssmParameterNames: ["/platform/golden-ami"],
           }),
         ),
       ),
     )
+    // Instance roles are not discovered: the note says what is left broad.
+    expect(run.stderr).toContain("scope it with --instance-role")
+    expect(run.stderr).not.toContain("--auto-scaling-group")
+    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
   })
 })
