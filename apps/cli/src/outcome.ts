@@ -5,6 +5,7 @@
 import type { RunResult } from "ecs-ami-deploy"
 import type { RunOutcome } from "@ecs-ami-deploy/domain"
 import { type ExitCode, ExitCode as Codes } from "./failure.ts"
+import { inFlagTerms } from "./text.ts"
 
 /** The exit code a run that ended with `outcome` gives. */
 export const exitCodeOfOutcome = (outcome: RunOutcome): ExitCode => exitCodeByOutcome[outcome]
@@ -32,8 +33,11 @@ export const exitCodeOf = (result: RunResult): ExitCode => {
   }
 }
 
-/** One or more lines saying how the invocation ended and what to do next. */
-export const describeResult = (result: RunResult): ReadonlyArray<string> => {
+/** One or more lines saying how the invocation ended and what to do next, in the CLI's words. */
+export const describeResult = (result: RunResult): ReadonlyArray<string> =>
+  resultLines(result).map(inFlagTerms)
+
+const resultLines = (result: RunResult): ReadonlyArray<string> => {
   switch (result._tag) {
     case "NothingToDo":
       return [`nothing to do on ${result.clusterName}: ${result.reason}`]

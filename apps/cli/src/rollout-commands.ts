@@ -34,7 +34,7 @@ import { conditionLine, instanceLines, instancesOf, type RunCondition, runCondit
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
 import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
-import { isoSeconds, table } from "./text.ts"
+import { inFlagTerms, isoSeconds, table } from "./text.ts"
 import { whereOf } from "./where.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(
@@ -101,7 +101,7 @@ const requireGroups = (plan: Plan) =>
 const planLines = (plan: Plan, output: TargetFlags["output"], where: string) =>
   output === "json"
     ? line(JSON.stringify({ type: "plan", plan }))
-    : Effect.andThen(line(`in ${where}`), line(renderPlanText(plan)))
+    : Effect.andThen(line(`in ${where}`), line(inFlagTerms(renderPlanText(plan))))
 
 /**
  * `plan` on a cluster with an open run: a fresh plan would not be what happens next — `resume` (or

@@ -7,6 +7,7 @@
 import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
 import { formatDuration } from "@ecs-ami-deploy/domain"
 import { applyEvent, emptyProgress } from "./progress.ts"
+import { inFlagTerms } from "./text.ts"
 
 export interface SkippedInstance {
   readonly instanceId: string
@@ -77,7 +78,7 @@ export const summaryLines = (
   ...(summary.skipped.length === 0
     ? [row("skipped", "none")]
     : summary.skipped.map((skip, index) =>
-        row(index === 0 ? "skipped" : "", `${skip.instanceId}: ${skip.reason}`),
+        row(index === 0 ? "skipped" : "", `${skip.instanceId}: ${inFlagTerms(skip.reason)}`),
       )),
   row(
     "extra capacity",

@@ -1,6 +1,6 @@
 /**
- * Small text helpers shared by the commands: optional ANSI colour
- * and aligned tables (the Go tool's `list-clusters` layout).
+ * Small text helpers shared by the commands: optional ANSI colour, aligned tables (the Go tool's
+ * `list-clusters` layout), and the library's policy words as the CLI's flags.
  */
 
 const codes = {
@@ -32,3 +32,14 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
 /** An ISO timestamp without milliseconds. */
 export const isoSeconds = (epochMs: number): string =>
   new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+/**
+ * The planner's and executor's `policy field=value` (library words, in reasons such as "scale-in
+ * protected (policy protectedInstances=skip)") as the CLI flag that sets it: `--protected-instances skip`.
+ */
+export const inFlagTerms = (text: string): string =>
+  text.replace(
+    /policy ([a-z][A-Za-z]*)=([\w-]+)/g,
+    (_match, field: string, value: string) =>
+      `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${value}`,
+  )

@@ -79,17 +79,55 @@ describe("progress on a terminal", () => {
   })
 })
 
+/** The small scenario with one instance protected from scale-in, as protected.json in `cwd`. */
+const writeProtectedScenario = (cwd: string) =>
+  writeFileSync(
+    join(cwd, "protected.json"),
+    JSON.stringify({
+      ...scenarios.small,
+      name: "protected",
+      groups: scenarios.small.groups.map((group) => ({ ...group, initialProtected: 1 })),
+    }),
+  )
+
+/** Continues the world protected.json started (the state file holds it now: no --simulator again), skipping protected instances. */
+const upgradeProtected = [
+  "upgrade-cluster",
+  ...cluster,
+  "--simulator-state",
+  "world.jsonl",
+  "--protected-instances",
+  "skip",
+  "--yes",
+]
+
 describe("the summary a run ends with", () => {
+  it("names what the policy skipped with the CLI's flags, in the plan and in the summary", async () => {
+    const cwd = tempDir("summary-words")
+    writeProtectedScenario(cwd)
+    const plan = await runInProcess(
+      [
+        "plan",
+        ...cluster,
+        "--simulator",
+        "protected.json",
+        "--simulator-state",
+        "world.jsonl",
+        "--protected-instances",
+        "skip",
+      ],
+      { cwd },
+    )
+    const run = await runInProcess(upgradeProtected, { cwd })
+    for (const output of [plan.stdout, run.stdout.slice(run.stdout.indexOf("summary of run"))]) {
+      expect(output).toMatch(/i-\S+: scale-in protected \(--protected-instances skip\)/)
+      expect(output).not.toContain("protectedInstances")
+    }
+  })
+
   it("counts the outdated instances replaced, names the skipped ones with their reason, and the AWS requests sent", async () => {
     const cwd = tempDir("summary")
-    writeFileSync(
-      join(cwd, "protected.json"),
-      JSON.stringify({
-        ...scenarios.small,
-        name: "protected",
-        groups: scenarios.small.groups.map((group) => ({ ...group, initialProtected: 1 })),
-      }),
-    )
+    writeProtectedScenario(cwd)
     const sim = ["--simulator", "protected.json", "--simulator-state", "world.jsonl"]
     const plan = await runInProcess(
       ["plan", ...cluster, ...sim, "--protected-instances", "skip", "-o", "json"],
@@ -103,21 +141,7 @@ describe("the summary a run ends with", () => {
     }
     const skippedByPlan = planned.groups.flatMap((group) => group.skippedInstances)
     expect(skippedByPlan).toHaveLength(1)
-    const run = await runInProcess(
-      // The state file holds the world now: no --simulator again.
-      [
-        "upgrade-cluster",
-        ...cluster,
-        "--simulator-state",
-        "world.jsonl",
-        "--protected-instances",
-        "skip",
-        "--yes",
-        "-o",
-        "json",
-      ],
-      { cwd },
-    )
+    const run = await runInProcess([...upgradeProtected, "-o", "json"], { cwd })
     // How the fleet audit rates a run that leaves a protected instance is not this test's subject.
     expect([ExitCode.success, ExitCode.mixedFleet]).toContain(run.code)
     const summary = summaryIn(run.stdout)

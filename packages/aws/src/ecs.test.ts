@@ -191,10 +191,11 @@ describe("services", () => {
       // A fresh client: task definitions are cached per client.
       const freshEcs = makeEcs(new ECSClient({ region: "eu-west-1" }))
       const services = yield* freshEcs.services("c")
-      // A task definition revision never changes: a later call reads none again.
-      yield* freshEcs.services("c")
+      // A task definition revision never changes: a later call reads none again. Given ARNs, nothing is listed.
+      yield* freshEcs.services("c", ["arn:svc/svc-0", "arn:svc/svc-1"])
 
-      expect(sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services))).toEqual([10, 5, 10, 5])
+      expect(ecsMock.commandCalls(ListServicesCommand)).toHaveLength(1)
+      expect(sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services))).toEqual([10, 5, 2])
       expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((call) => call.args[0].input.taskDefinition).sort()).toEqual([
         "arn:td/web:3",
         "arn:td/worker:7",

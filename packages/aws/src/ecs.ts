@@ -343,13 +343,15 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
         return yield* decodeAll(ContainerInstance, "ecs:DescribeContainerInstances")(described.map(containerInstanceView))
       }),
 
-    services: (clusterName) =>
+    services: (clusterName, serviceArns) =>
       Effect.gen(function* () {
-        const arns = yield* listArns(
-          "ecs:ListServices",
-          (nextToken, abortSignal) => client.send(new ListServicesCommand({ cluster: clusterName, ...page(nextToken) }), { abortSignal }),
-          (output) => output.serviceArns,
-        )
+        const arns =
+          serviceArns ??
+          (yield* listArns(
+            "ecs:ListServices",
+            (nextToken, abortSignal) => client.send(new ListServicesCommand({ cluster: clusterName, ...page(nextToken) }), { abortSignal }),
+            (output) => output.serviceArns,
+          ))
         const described = yield* inBatches(arns, ecsLimits.describeServices, (batch) =>
           call("ecs:DescribeServices", (abortSignal) =>
             client.send(new DescribeServicesCommand({ cluster: clusterName, services: [...batch] }), { abortSignal }),

@@ -2,8 +2,8 @@
  * What one executor invocation remembers between its observations, so that a poll asks AWS only for
  * what can have changed since the last one:
  *
- * - data that does not change under a run: the cluster and its capacity providers, the image each
- *   launch spec resolves to, and the images themselves — what a launch spec resolves to is read again
+ * - data that does not change under a run: the cluster and its capacity providers, the list of its
+ *   services (they are described at every poll), the image each launch spec resolves to, and the images themselves — what a launch spec resolves to is read again
  *   after any command of ours that writes one (UpdateLaunchSpec, RestoreLaunchSpec, CleanupLaunchSpecs),
  *   and all of it at least every
  *   `STATIC_DATA_MAX_AGE_MS`, so a change made by someone else is still seen within minutes;
@@ -20,7 +20,7 @@ import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports
 /** The longest time data that does not change under a run is used before it is read again. */
 export const STATIC_DATA_MAX_AGE_MS = 5 * 60_000
 /** How often the cluster's STOPPED tasks are listed again. */
-export const STOPPED_LIST_INTERVAL_MS = 60_000
+export const STOPPED_LIST_INTERVAL_MS = 120_000
 
 const launchSpecCommands: ReadonlySet<Command["_tag"]> = new Set([
   "UpdateLaunchSpec",
@@ -36,6 +36,8 @@ export interface ClusterView {
 export class ObservationMemory {
   private staticReadAt: number | undefined
   clusterView: ClusterView | undefined
+  /** The cluster's services as last listed: described by ARN until the list is read again. */
+  serviceArns: ReadonlyArray<string> | undefined
   readonly launchSpecImages = new Map<string, string>()
   readonly images = new Map<string, Image>()
   private readonly knownTasks = new Map<string, Task>()
@@ -45,6 +47,7 @@ export class ObservationMemory {
   expireStaticData(now: number): void {
     if (this.staticReadAt !== undefined && now - this.staticReadAt < STATIC_DATA_MAX_AGE_MS) return
     this.clusterView = undefined
+    this.serviceArns = undefined
     this.launchSpecImages.clear()
     this.images.clear()
     this.staticReadAt = now

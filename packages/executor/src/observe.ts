@@ -203,7 +203,12 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
   for (const image of describedImages) memory?.images.set(image.imageId, image)
   const images =
     memory === undefined ? describedImages : imageIds.flatMap((imageId) => memory.images.get(imageId) ?? [])
-  const services = yield* retry(ecs.services(clusterName))
+  // Listed with the data that does not change under a run; a service deleted since is dropped.
+  const services = (yield* retry(ecs.services(clusterName, memory?.serviceArns))).filter(
+    (service) => service.status !== "INACTIVE",
+  )
+  if (memory !== undefined && memory.serviceArns === undefined)
+    memory.serviceArns = services.map((service) => service.serviceArn)
   const tasks =
     memory === undefined
       ? yield* retry(ecs.tasks(clusterName))

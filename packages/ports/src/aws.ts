@@ -154,7 +154,11 @@ export class Ecs extends Context.Service<
     readonly describeCapacityProviders: (names: ReadonlyArray<string>) => Call<ReadonlyArray<CapacityProvider>>
     /** Every container instance of the cluster in any status (list + describe, paginated and batched). */
     readonly containerInstances: (clusterName: string) => Call<ReadonlyArray<ContainerInstance>>
-    readonly services: (clusterName: string) => Call<ReadonlyArray<Service>>
+    /**
+     * Every service of the cluster (ListServices + DescribeServices), or, given `serviceArns`, only those
+     * (DescribeServices alone: a service deleted since is absent or INACTIVE).
+     */
+    readonly services: (clusterName: string, serviceArns?: ReadonlyArray<string>) => Call<ReadonlyArray<Service>>
     /** Every task the cluster has not yet forgotten: desired RUNNING and recently STOPPED ones. */
     readonly tasks: (clusterName: string) => Call<ReadonlyArray<Task>>
     /** The ARNs of the cluster's tasks with this desired status (ListTasks, paginated). */

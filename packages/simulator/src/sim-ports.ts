@@ -437,15 +437,19 @@ export const makeSimulatedPorts = (
           "ecs:DescribeContainerInstances": pages(found.length, 100, false),
         }),
       ),
-    services: (clusterName) =>
+    services: (clusterName, serviceArns) =>
       call(
         "ecs:DescribeServices",
         false,
-        { clusterName },
+        { clusterName, serviceArns },
         () => {
           world.cluster(clusterName)
           return [...world.services.values()]
-            .filter((s) => s.clusterName === clusterName)
+            .filter(
+              (s) =>
+                s.clusterName === clusterName &&
+                (serviceArns === undefined || serviceArns.includes(s.serviceArn)),
+            )
             .map((s) => serviceView(world, s))
         },
         (found) => {
@@ -454,8 +458,8 @@ export const makeSimulatedPorts = (
           const unread = found.filter((service) => !readDefinitions.has(service.serviceArn))
           for (const service of unread) readDefinitions.add(service.serviceArn)
           return {
-            "ecs:ListServices": pages(found.length, 100),
-            "ecs:DescribeServices": pages(found.length, 10, false),
+            ...(serviceArns === undefined ? { "ecs:ListServices": pages(found.length, 100) } : {}),
+            "ecs:DescribeServices": pages(serviceArns?.length ?? found.length, 10, false),
             ...(unread.length === 0 ? {} : { "ecs:DescribeTaskDefinition": unread.length }),
           }
         },

@@ -84,18 +84,24 @@ describe("API request accounting", () => {
     expect(sim.metrics().apiCalls.total).toBe(2)
   })
 
-  it("counts task listings by page, task descriptions by batch of 100, and each task definition once per ports", async () => {
+  it("counts task listings by page, task descriptions by batch of 100, services given by ARN without a list, and each task definition once per ports", async () => {
     const sim = makeSimulation(scenarios["large-200"])
     const cluster = "large-200-cluster"
     const arns = await sim.run(Ecs.use((ecs) => ecs.listTaskArns(cluster, "RUNNING")))
-    await sim.run(
+    const [, listed] = await sim.run(
       Effect.all([
         Ecs.use((ecs) => ecs.describeTasks(cluster, arns)),
         Ecs.use((ecs) => ecs.services(cluster)),
         Ecs.use((ecs) => ecs.services(cluster)),
       ]),
     )
+    const someArns = listed.slice(0, 12).map((service) => service.serviceArn)
+    const described = await sim.run(Ecs.use((ecs) => ecs.services(cluster, someArns)))
     const requests = sim.metrics().apiCalls.awsRequestsByAction
+    // Services given by ARN are described, not listed: one list each for the first two calls, none for the third.
+    expect(described.map((service) => service.serviceArn)).toEqual(someArns)
+    expect(requests["ecs:ListServices"]).toBe(2)
+    expect(requests["ecs:DescribeServices"]).toBe(2 + 2 + Math.ceil(someArns.length / 10))
     expect(requests["ecs:ListTasks"]).toBe(Math.ceil(arns.length / 100))
     expect(requests["ecs:DescribeTasks"]).toBe(Math.ceil(arns.length / 100))
     expect(requests["ecs:DescribeTaskDefinition"]).toBe(scenarios["large-200"].services.length)
