@@ -123,25 +123,40 @@ describe("given a run that just started", () => {
     expect(commandTagged(decision, "UpdateLaunchSpec").imageId).toBe(newImage.imageId)
   })
 
-  it("when the policy keeps AZRebalance running, then no process is suspended or resumed", () => {
+  it("when the policy keeps AZRebalance running, then only AlarmNotification (the group's scaling policies) is suspended and resumed", () => {
     const rollout = runRollout(twoGroups(), policy({ suspendAzRebalance: false }))
-    const tags = rollout.steps.flatMap((s) => commandsOf(s.decision).map((c) => c._tag))
-    expect(tags).not.toContain("SuspendProcesses")
-    expect(tags).not.toContain("ResumeProcesses")
+    const processes = (tag: string) =>
+      rollout.steps.flatMap((s) =>
+        commandsOf(s.decision).flatMap((c) =>
+          c._tag === tag && (c._tag === "SuspendProcesses" || c._tag === "ResumeProcesses")
+            ? [c.processes]
+            : [],
+        ),
+      )
+    expect(processes("SuspendProcesses")).toEqual([["AlarmNotification"], ["AlarmNotification"]])
+    expect(processes("ResumeProcesses")).toEqual([["AlarmNotification"], ["AlarmNotification"]])
+    expect(rollout.world.snapshot.groups.every((g) => g.suspendedProcesses.length === 0)).toBe(true)
   })
 
-  it("when AZRebalance was already suspended at start, then the run neither suspends nor resumes it", () => {
+  it("when AZRebalance and AlarmNotification were already suspended at start, then the run neither suspends nor resumes them", () => {
     const snapshot = twoGroups()
     const suspended = {
       ...snapshot,
-      groups: snapshot.groups.map((g) => ({ ...g, suspendedProcesses: ["AZRebalance"] })),
+      groups: snapshot.groups.map((g) => ({
+        ...g,
+        suspendedProcesses: ["AZRebalance", "AlarmNotification"],
+      })),
     }
     const rollout = runRollout(suspended, policy())
     const tags = rollout.steps.flatMap((s) => commandsOf(s.decision).map((c) => c._tag))
+    expect(tags).not.toContain("SuspendProcesses")
     expect(tags).not.toContain("ResumeProcesses")
-    expect(rollout.world.snapshot.groups.every((g) => g.suspendedProcesses.includes("AZRebalance"))).toBe(
-      true,
-    )
+    expect(
+      rollout.world.snapshot.groups.every(
+        (g) =>
+          g.suspendedProcesses.includes("AZRebalance") && g.suspendedProcesses.includes("AlarmNotification"),
+      ),
+    ).toBe(true)
   })
 })
 

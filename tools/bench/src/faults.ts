@@ -77,7 +77,12 @@ export const faultCases: ReadonlyArray<FaultCase> = [
     name: "an autoscaler sets desired capacity +2 at 3 minutes",
     faults: (scenario) => ({
       desiredCapacityChanges: [
-        { atMs: 180_000, groupName: firstGroup(scenario), desiredCapacity: startDesired(scenario) + 2 },
+        {
+          atMs: 180_000,
+          groupName: firstGroup(scenario),
+          desiredCapacity: startDesired(scenario) + 2,
+          by: "scaling-policy",
+        },
       ],
     }),
     expected: "succeeded",
