@@ -311,3 +311,20 @@ export const killPoint: fc.Arbitrary<KillPoint> = fc.record({
 /** The append to kill at, for a reference run of `events` events: never past the last, which closes the run. */
 export const killAtFor = (point: KillPoint, events: number): number =>
   1 + Math.floor((point.perMille * Math.max(0, events - 1)) / 1000)
+
+/**
+ * fast-check settings every whole-engine property uses: CI runs from a fixed seed;
+ * `INVARIANT_SEED=random` explores, `INVARIANT_SEED` + `INVARIANT_PATH` replay one case.
+ */
+const fixedSeed = 20_261_126
+const seedSetting = process.env["INVARIANT_SEED"]
+export const propertyReplay =
+  seedSetting === "random"
+    ? {}
+    : seedSetting === undefined
+      ? { seed: fixedSeed }
+      : {
+          seed: Number(seedSetting),
+          ...(process.env["INVARIANT_PATH"] === undefined ? {} : { path: process.env["INVARIANT_PATH"] }),
+          endOnFailure: true,
+        }

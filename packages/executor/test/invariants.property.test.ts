@@ -45,6 +45,7 @@ import {
   faultsFor,
   killAtFor,
   killPoint,
+  propertyReplay,
   rolloutPolicy,
   scenarioOf,
   unsafeServiceNames,
@@ -609,20 +610,6 @@ const planOf = async (testCase: Case) => {
   return planRollout(observed.value, testCase.policy, twin.simulation.now())
 }
 
-/** The seed CI runs from; `INVARIANT_SEED=random` explores, `INVARIANT_SEED`+`INVARIANT_PATH` replay one case. */
-const fixedSeed = 20_261_126
-const seedSetting = process.env["INVARIANT_SEED"]
-const replay =
-  seedSetting === "random"
-    ? {}
-    : seedSetting === undefined
-      ? { seed: fixedSeed }
-      : {
-          seed: Number(seedSetting),
-          ...(process.env["INVARIANT_PATH"] === undefined ? {} : { path: process.env["INVARIANT_PATH"] }),
-          endOnFailure: true,
-        }
-
 const lockHolderOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
   if (!Exit.isFailure(exit)) return undefined
   const reason = exit.cause.reasons[0]
@@ -732,7 +719,7 @@ describe("safety invariants of the whole engine on generated clusters", () => {
         )
         expect(actual).toEqual({ ...expected, onTargetImage })
       }),
-      { numRuns: Number(process.env["INVARIANT_RUNS"] ?? 25), ...replay },
+      { numRuns: Number(process.env["INVARIANT_RUNS"] ?? 25), ...propertyReplay },
     )
   })
 
@@ -830,7 +817,7 @@ describe("safety invariants of the whole engine on generated clusters", () => {
           expect(unprovenNew.map((instance) => instance.instanceId)).toEqual([])
         },
       ),
-      { numRuns: Number(process.env["INVARIANT_RUNS"] ?? 10), ...replay },
+      { numRuns: Number(process.env["INVARIANT_RUNS"] ?? 10), ...propertyReplay },
     )
   })
 
