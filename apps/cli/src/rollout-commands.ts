@@ -35,7 +35,7 @@ import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.
 import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { inFlagTerms, isoSeconds, table } from "./text.ts"
-import { whereOf } from "./where.ts"
+import { describeWhere, whereOf, type Where } from "./where.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withAlias("y"),
@@ -98,17 +98,21 @@ const requireGroups = (plan: Plan) =>
         }),
       )
 
-const planLines = (plan: Plan, output: TargetFlags["output"], where: string) =>
+const planLines = (plan: Plan, output: TargetFlags["output"], where: Where) =>
   output === "json"
-    ? line(JSON.stringify({ type: "plan", plan }))
-    : Effect.andThen(line(`in ${where}`), line(inFlagTerms(renderPlanText(plan))))
+    ? line(
+        JSON.stringify({ type: "plan", where, plan }, (_key, value: unknown) =>
+          typeof value === "string" ? inFlagTerms(value) : value,
+        ),
+      )
+    : Effect.andThen(line(`in ${describeWhere(where)}`), line(inFlagTerms(renderPlanText(plan))))
 
 /**
  * `plan` on a cluster with an open run: a fresh plan would not be what happens next — `resume` (or
  * `upgrade-cluster`) continues that run with its own policy and image — so it shows that run's state
  * and the steps left, and how to continue, undo or follow it.
  */
-const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run" }>) =>
+const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run" }>, where: Where) =>
   Effect.gen(function* () {
     const events = yield* EventLog.use((log) => log.load(status.summary.runId))
     const now = yield* Clock.currentTimeMillis
@@ -116,7 +120,14 @@ const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run
     const condition = runConditionOf(events, status.lock, now)
     if (root.output === "json") {
       yield* line(
-        JSON.stringify({ type: "open-run", runId, clusterName, condition, remaining: instancesOf(events) }),
+        JSON.stringify({
+          type: "open-run",
+          where,
+          runId,
+          clusterName,
+          condition,
+          remaining: instancesOf(events),
+        }),
       )
       return
     }
@@ -144,7 +155,7 @@ const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ..
         const where = yield* whereOf(target)
         const status = yield* Rollout.runStatus({ cluster: flags.cluster })
         if (status._tag === "Run" && status.summary.status === "open") {
-          yield* openRunLines(root, status)
+          yield* openRunLines(root, status, where)
           return ExitCode.success
         }
         const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
@@ -210,7 +221,7 @@ const upgradeCommand = Command.make(
               !(yield* confirmed(
                 root,
                 flags.yes,
-                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${where}) onto ${plan.targetImage.imageId}?`,
+                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${describeWhere(where)}) onto ${plan.targetImage.imageId}?`,
               ))
             ) {
               yield* line("cancelled: nothing was changed")
@@ -415,9 +426,11 @@ const statusJson = (
   status: Extract<RunStatus, { _tag: "Run" }>,
   events: ReadonlyArray<RunEvent>,
   now: number,
+  where: Where,
 ) =>
   JSON.stringify({
     type: "status",
+    where,
     status: { ...status, state: { _tag: status.state._tag } },
     condition: runConditionOf(events, status.lock, now),
     instances: instancesOf(events),
@@ -429,7 +442,7 @@ const noRunsLine = (cluster: string, target: Target) =>
   Effect.map(
     whereOf(target),
     (where) =>
-      `no runs recorded for ${cluster} in ${target.eventLogLocation} (${where}); a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
+      `no runs recorded for ${cluster} in ${target.eventLogLocation} (${describeWhere(where)}); a Lambda's runs are in its DynamoDB table: add --event-log dynamodb://<table>; runs of another account or Region: --profile / --region`,
   )
 
 /**
@@ -503,17 +516,17 @@ const statusCommand = Command.make(
           if (status._tag === "NoRuns") {
             yield* line(
               root.output === "json"
-                ? JSON.stringify({ type: "status", status })
+                ? JSON.stringify({ type: "status", where: yield* whereOf(target), status })
                 : yield* noRunsLine(flags.cluster, target),
             )
             return ExitCode.success
           }
           const events = yield* EventLog.use((log) => log.load(status.summary.runId))
           const now = yield* Clock.currentTimeMillis
-          if (root.output === "json") yield* line(statusJson(status, events, now))
+          if (root.output === "json") yield* line(statusJson(status, events, now, yield* whereOf(target)))
           else
             yield* Effect.forEach(
-              [`in ${yield* whereOf(target)}`, ...statusText(status, events, now)],
+              [`in ${describeWhere(yield* whereOf(target))}`, ...statusText(status, events, now)],
               line,
               {
                 discard: true,

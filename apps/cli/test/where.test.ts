@@ -136,4 +136,41 @@ describe("the account, Region and profile shown", () => {
       "no runs recorded for small-cluster in runs (account 210987654321, Region eu-west-1, simulated)",
     )
   })
+
+  it("in the JSON of plan and status, whose reasons name CLI flags too", async () => {
+    const cwd = tempDir("where-json")
+    const world = ["--simulator", scenarioIn(cwd), "--event-log", "runs", "-o", "json"]
+    const expected = { accountId: "210987654321", region: "eu-west-1", simulated: true }
+    const protectedFile = join(cwd, "protected.json")
+    writeFileSync(
+      protectedFile,
+      JSON.stringify({
+        ...scenarios.small,
+        accountId: "210987654321",
+        region: "eu-west-1",
+        groups: scenarios.small.groups.map((g) => ({ ...g, initialProtected: 1 })),
+      }),
+    )
+    const plan = await runInProcess(
+      [
+        "plan",
+        "--cluster",
+        "small-cluster",
+        "--protected-instances",
+        "skip",
+        "--simulator",
+        protectedFile,
+        "--event-log",
+        "runs",
+        "-o",
+        "json",
+      ],
+      { cwd },
+    )
+    expect(JSON.parse(plan.stdout.split("\n")[0] ?? "")).toMatchObject({ type: "plan", where: expected })
+    expect(plan.stdout).toContain("--protected-instances skip")
+    expect(plan.stdout).not.toContain("protectedInstances=skip")
+    const status = await runInProcess(["status", "--cluster", "small-cluster", ...world], { cwd })
+    expect(JSON.parse(status.stdout.split("\n")[0] ?? "")).toMatchObject({ type: "status", where: expected })
+  })
 })
