@@ -34,7 +34,7 @@ import { conditionLine, instanceLines, instancesOf, type RunCondition, runCondit
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
 import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
-import { inFlagTerms, isoSeconds, table } from "./text.ts"
+import { inFlagTerms, isoSeconds, jsonInFlagTerms, table } from "./text.ts"
 import { describeWhere, whereOf, type Where } from "./where.ts"
 
 const yesFlag = Flag.Boolean("yes").pipe(
@@ -100,11 +100,7 @@ const requireGroups = (plan: Plan) =>
 
 const planLines = (plan: Plan, output: TargetFlags["output"], where: Where) =>
   output === "json"
-    ? line(
-        JSON.stringify({ type: "plan", where, plan }, (_key, value: unknown) =>
-          typeof value === "string" ? inFlagTerms(value) : value,
-        ),
-      )
+    ? line(jsonInFlagTerms({ type: "plan", where, plan }))
     : Effect.andThen(line(`in ${describeWhere(where)}`), line(inFlagTerms(renderPlanText(plan))))
 
 /**
@@ -299,7 +295,7 @@ const reportRun = (
         awsRequests: target.awsRequests() - requestsBefore,
       })
       yield* root.output === "json"
-        ? line(JSON.stringify({ type: "summary", summary }))
+        ? line(jsonInFlagTerms({ type: "summary", summary }))
         : Effect.forEach(["", ...summaryLines(summary)], line, { discard: true })
     }
     return exitCodeOf(result)

@@ -27,6 +27,7 @@ import { progressObserver, progressViewFor } from "./progress.ts"
 import { makeFleetSampler } from "./fleet-samples.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
 import type { SimulatedWorld } from "./simulated-world.ts"
+import { jsonInFlagTerms } from "./text.ts"
 import { formatDuration } from "@ecs-ami-deploy/domain"
 
 /** How far simulated time runs on after the rollout, at most, for the report to show the world settled. */
@@ -216,7 +217,7 @@ const simulateCommand = Command.make(
             if (root.output === "json") {
               yield* line(JSON.stringify({ type: "result", result }))
               yield* line(
-                JSON.stringify({
+                jsonInFlagTerms({
                   type: "summary",
                   summary,
                   ...(run === undefined ? {} : { run }),

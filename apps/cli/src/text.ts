@@ -43,3 +43,7 @@ export const inFlagTerms = (text: string): string =>
     (_match, field: string, value: string) =>
       `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${value}`,
   )
+
+/** One JSON line whose every string reads in CLI flag terms (`inFlagTerms`), as the text output does. */
+export const jsonInFlagTerms = (value: unknown): string =>
+  JSON.stringify(value, (_key, field: unknown) => (typeof field === "string" ? inFlagTerms(field) : field))
