@@ -3,8 +3,7 @@
  * plugins. Each call is retried on its own when AWS throttles or fails transiently, so a partly done
  * batch is never repeated from its start. Commands that remove capacity check the group's current
  * membership first and skip instances already on their way out, so re-issuing one after a crash
- * cannot terminate or detach anything twice (a termination detaches its members first, in batches,
- * then terminates them in one EC2 request); an attach likewise skips instances already back in the group.
+ * cannot terminate or detach anything twice; an attach likewise skips instances already back in the group.
  */
 import { Effect } from "effect"
 import {
@@ -191,33 +190,18 @@ export const executeCommand = (
         const detached = targets.filter(
           (instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached",
         )
-        // In batches rather than one request per instance: members leave the group by DetachInstances
-        // (20 a request; desired capacity lowered or not as the command says), then EC2 terminates them
-        // with the already detached ones in one request. A member protected from API termination (EC2
-        // refuses it, Auto Scaling does not) or in a state DetachInstances refuses is terminated through
-        // Auto Scaling on its own. Killed between the two, a re-issue finds them detached and terminates them.
-        const unprotected = new Set(
-          described
-            .filter((instance) => !instance.terminationProtected)
-            .map((instance) => instance.instanceId),
-        )
-        const batched = inGroup.filter((instanceId) => {
-          const state = members.get(instanceId)
-          return unprotected.has(instanceId) && state !== undefined && detachableStates.has(state)
-        })
-        const alone = inGroup.filter((instanceId) => !batched.includes(instanceId))
+        // Members are terminated through Auto Scaling, one request each, never detached and terminated
+        // by EC2 in a batch: only Auto Scaling runs the group's terminate lifecycle hooks (ECS managed
+        // draining's, and the operators' own), and EC2 refuses an instance with DisableApiTermination —
+        // which DescribeInstances does not report — failing the whole batch after the detach had taken
+        // every instance out of the group. Instances already out of the group go through EC2.
         yield* Effect.forEach(
-          alone,
+          inGroup,
           (instanceId) =>
             retry(autoScaling.terminateInstanceInGroup(instanceId, command.decrementDesiredCapacity)),
           { discard: true },
         )
-        if (batched.length > 0)
-          yield* retry(
-            autoScaling.detachInstances(command.asgName, batched, command.decrementDesiredCapacity),
-          )
-        const terminating = [...batched, ...detached]
-        if (terminating.length > 0) yield* retry(ec2.terminateInstances(terminating))
+        if (detached.length > 0) yield* retry(ec2.terminateInstances(detached))
         return done
       }
       case "CleanupLaunchSpecs": {

@@ -23,12 +23,12 @@ describe("executeCommand TerminateInstances", () => {
     id: "terminate:web:1",
     reason: "drained",
     asgName: "web",
-    instanceIds: ["i-member", "i-member-2", "i-protected", "i-leaving", "i-detached", "i-gone"],
+    instanceIds: ["i-member", "i-leaving", "i-detached", "i-gone"],
     decrementDesiredCapacity: true,
   }
 
   it.effect(
-    "given members, a protected member, detached and already terminating instances, when executed, then members are detached in one batch and terminated with the detached ones in one EC2 request, the protected one through Auto Scaling",
+    "given members, detached and already terminating instances, when executed, then each live instance is terminated once by the right API",
     () => {
       const log: CallLog = { calls: [] }
       const ports = fakePorts(log, {
@@ -36,23 +36,15 @@ describe("executeCommand TerminateInstances", () => {
           describeGroups: () =>
             Effect.succeed([
               group("web", {
-                instances: [
-                  member("i-member", "InService"),
-                  member("i-member-2", "InService"),
-                  member("i-protected", "InService"),
-                  member("i-leaving", "Terminating"),
-                ],
+                instances: [member("i-member", "InService"), member("i-leaving", "Terminating")],
               }),
             ]),
           terminateInstanceInGroup: () => Effect.void,
-          detachInstances: () => Effect.void,
         },
         ec2: {
           describeInstances: () =>
             Effect.succeed([
               ec2Instance("i-member"),
-              ec2Instance("i-member-2"),
-              ec2Instance("i-protected", { terminationProtected: true }),
               ec2Instance("i-leaving"),
               ec2Instance("i-detached"),
               ec2Instance("i-gone", { state: "shutting-down" }),
@@ -64,15 +56,11 @@ describe("executeCommand TerminateInstances", () => {
         yield* executeCommand(command, context)
         assert.deepStrictEqual(
           callsTo(log, "autoScaling.terminateInstanceInGroup").map((call) => call.args),
-          [["i-protected", true]],
-        )
-        assert.deepStrictEqual(
-          callsTo(log, "autoScaling.detachInstances").map((call) => call.args),
-          [["web", ["i-member", "i-member-2"], true]],
+          [["i-member", true]],
         )
         assert.deepStrictEqual(
           callsTo(log, "ec2.terminateInstances").map((call) => call.args),
-          [[["i-member", "i-member-2", "i-detached"]]],
+          [[["i-detached"]]],
         )
       }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
     },
@@ -89,11 +77,11 @@ describe("executeCommand and the lease", () => {
         autoScaling: {
           describeGroups: () =>
             Effect.succeed([group("web", { instances: members.map((id) => member(id, "InService")) })]),
-          detachInstances: () => Effect.void,
+          terminateInstanceInGroup: () => Effect.void,
         },
         ec2: { describeInstances: () => Effect.succeed(members.map((id) => ec2Instance(id))) },
       })
-      // Held for the two reads and the detach; another executor takes it over after that.
+      // Held for the two reads and the first termination; another executor takes it over after that.
       let checks = 0
       const holdLease = Effect.suspend(() =>
         ++checks <= 3
@@ -112,10 +100,9 @@ describe("executeCommand and the lease", () => {
         const error = yield* Effect.flip(executeCommand(command, { ...context, holdLease }))
         assert.strictEqual(error._tag, "StaleLease")
         assert.deepStrictEqual(
-          callsTo(log, "autoScaling.detachInstances").map((call) => call.args),
-          [["web", members, true]],
+          callsTo(log, "autoScaling.terminateInstanceInGroup").map((call) => call.args),
+          [["i-1", true]],
         )
-        assert.deepStrictEqual(callsTo(log, "ec2.terminateInstances"), [])
       }).pipe(Effect.provide(Layer.merge(ports, withPlugins({}))))
     },
   )

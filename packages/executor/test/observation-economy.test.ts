@@ -26,7 +26,7 @@ const rollOut = async (scenario: string) => {
 }
 
 describe("observing a rollout economically", () => {
-  it("given standard-20, when rolled out, then it succeeds with no service below its floor, reads each task definition once, terminates in batches, lists STOPPED tasks at most every 2 minutes and observes the whole cluster far less often than every poll", async () => {
+  it("given standard-20, when rolled out, then it succeeds with no service below its floor, reads each task definition once, terminates each old instance through Auto Scaling once, lists STOPPED tasks at most every 2 minutes and observes the whole cluster far less often than every poll", async () => {
     const { world, exit, calls } = await rollOut("standard-20")
     expect(Exit.isSuccess(exit) && exit.value._tag === "Finished" && exit.value.outcome).toBe("succeeded")
     const end = endState(world)
@@ -39,10 +39,12 @@ describe("observing a rollout economically", () => {
     // The services are listed with the data that does not change under a run: at most every 5 minutes.
     const duration = world.simulation.metrics().simulatedDurationMs
     expect(requests["ecs:ListServices"]).toBeLessThanOrEqual(Math.ceil(duration / STATIC_DATA_MAX_AGE_MS) + 1)
-    // Terminations in batches: members detached 20 a request and terminated by EC2, never one request per instance.
-    expect(requests["autoscaling:TerminateInstanceInAutoScalingGroup"]).toBeUndefined()
-    const terminations = calls.filter((call) => call.operation === "ec2:TerminateInstances").length
-    expect(requests["autoscaling:DetachInstances"]).toBe(terminations)
+    // Terminations go through Auto Scaling, once per old instance (its lifecycle hooks run; EC2's
+    // DisableApiTermination does not apply), never detached first nor terminated by EC2 in a batch.
+    const oldInstances = world.simulation.scenario.groups.reduce((n, g) => n + g.desiredCapacity, 0)
+    expect(requests["autoscaling:TerminateInstanceInAutoScalingGroup"]).toBe(oldInstances)
+    expect(requests["autoscaling:DetachInstances"]).toBeUndefined()
+    expect(requests["ec2:TerminateInstances"]).toBeUndefined()
 
     const stoppedLists = calls
       .filter(
