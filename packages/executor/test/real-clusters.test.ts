@@ -36,20 +36,23 @@ const runToEnd = async (scenarioName: string) => {
 const liveInstances = (state: WorldSnapshot) =>
   state.instances.filter((i) => i.state === "running" || i.state === "pending")
 
+/** The images the groups' live members run. */
+const memberImages = (state: WorldSnapshot): ReadonlySet<string> => {
+  const members = new Set(state.groups.flatMap((g) => g.instances.map((m) => m.instanceId)))
+  return new Set(
+    liveInstances(state)
+      .filter((i) => members.has(i.instanceId))
+      .map((i) => i.imageId),
+  )
+}
+
 describe("real cluster shapes, 30 minutes after the run", () => {
   it.each(["managed-scaling", "managed-draining", "scale-out-in-progress", "long-deregistration"])(
     "%s: succeeded, every group member on the new image, no service below its floor, group settings restored",
     async (name) => {
       const { world, before, after, result } = await runToEnd(name)
       expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
-      const members = new Set(after.groups.flatMap((g) => g.instances.map((m) => m.instanceId)))
-      expect(
-        new Set(
-          liveInstances(after)
-            .filter((i) => members.has(i.instanceId))
-            .map((i) => i.imageId),
-        ),
-      ).toEqual(new Set([newImageId]))
+      expect(memberImages(after)).toEqual(new Set([newImageId]))
       expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
       const managedScaling =
         scenarios[name]?.clusters[0]?.capacityProviders?.some((p) => p.managedScaling) === true
@@ -76,14 +79,7 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     // The scheduled action's 38 came last; the run kept it as the group's capacity.
     expect(after.groups[0]?.desiredCapacity).toBe(38)
     expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
-    const members = new Set(after.groups.flatMap((g) => g.instances.map((m) => m.instanceId)))
-    expect(
-      new Set(
-        liveInstances(after)
-          .filter((i) => members.has(i.instanceId))
-          .map((i) => i.imageId),
-      ),
-    ).toEqual(new Set([newImageId]))
+    expect(memberImages(after)).toEqual(new Set([newImageId]))
   })
 
   it("unmanaged-instance: the group is replaced and the outcome names the instance no run can replace", async () => {
