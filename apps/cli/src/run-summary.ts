@@ -29,13 +29,21 @@ export interface RunSummary {
 }
 
 /**
- * Why an old instance is still there once the run ended `outcome`: a forward run that succeeded
- * leaves only the instances `--standalone-tasks skip-instance` kept (the fleet audit allows no
- * other); after any other end the result's own message lists the fleet, and a suspended run is not
- * done yet.
+ * Why an old instance the run did not terminate is not counted as replaced, once the run ended
+ * `outcome`: after a success (the fleet audit allows no old member but those the policy keeps) it was
+ * kept for its standalone tasks under `--standalone-tasks skip-instance`, or else it went by other
+ * hands: another actor's scale-in, a Spot loss, EC2. After any other end the result's own message
+ * lists the fleet, and a suspended run is not done yet.
  */
-const leftReason = (outcome: RunOutcome | "suspended"): string | undefined =>
-  outcome === "succeeded" ? "standalone tasks run there (--standalone-tasks skip-instance)" : undefined
+const leftReason = (
+  outcome: RunOutcome | "suspended",
+  standaloneTasks: string | undefined,
+): string | undefined =>
+  outcome !== "succeeded"
+    ? undefined
+    : standaloneTasks === "skip-instance"
+      ? "standalone tasks run there (--standalone-tasks skip-instance)"
+      : "terminated by other hands (another actor's scale-in, a Spot loss, EC2), not by this run"
 
 /** Folds a run's events into its summary; `skippedAtStart` are the instances the plan left out, with reasons. */
 export const summarizeRun = (
@@ -47,7 +55,11 @@ export const summarizeRun = (
 ): RunSummary => {
   const model = events.reduce(applyEvent, emptyProgress)
   const finished = events.findLast((event) => event._tag === "RunFinished")
-  const reason = leftReason(finished?._tag === "RunFinished" ? finished.outcome : "suspended")
+  const started = events.find((event) => event._tag === "RunStarted")
+  const reason = leftReason(
+    finished?._tag === "RunFinished" ? finished.outcome : "suspended",
+    started?._tag === "RunStarted" ? started.policy.standaloneTasks : undefined,
+  )
   const left =
     reason === undefined
       ? []

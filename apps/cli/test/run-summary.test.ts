@@ -177,3 +177,26 @@ describe("the summary a run ends with", () => {
     expect(whole.durationMs).toBeGreaterThan(lastAt - firstResumedAt)
   })
 })
+
+describe("the summary of a run another actor scaled in", () => {
+  it("names old instances Auto Scaling terminated for the other actor as gone by other hands, not as skipped by a policy", async () => {
+    const cwd = tempDir("actor-summary")
+    const file = join(cwd, "actor.json")
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...scenarios.small,
+        faults: { desiredCapacityChanges: [{ atMs: 60_000, groupName: "small-asg", desiredCapacity: 3 }] },
+      }),
+    )
+    const run = await runInProcess(["simulate", "--scenario", file, "-o", "json"], { cwd })
+    // simulate's summary line carries the run's own summary under `run`.
+    const summary = jsonLines(run.stdout).find((line) => line["type"] === "summary")?.["run"] as Summary
+    expect(summary.replaced).toBeLessThan(summary.oldInstances)
+    expect(summary.skipped.length).toBe(summary.oldInstances - summary.replaced)
+    for (const skip of summary.skipped) {
+      expect(skip.reason).toContain("terminated by other hands")
+      expect(skip.reason).not.toContain("skip-instance")
+    }
+  })
+})
