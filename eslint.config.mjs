@@ -6,8 +6,26 @@ import prettier from "eslint-config-prettier"
 import tseslint from "typescript-eslint"
 
 const nodeBuiltins = [
-  "assert", "buffer", "child_process", "crypto", "dns", "events", "fs", "fs/promises", "http", "https",
-  "net", "os", "path", "process", "stream", "timers", "url", "util", "worker_threads", "zlib",
+  "assert",
+  "buffer",
+  "child_process",
+  "crypto",
+  "dns",
+  "events",
+  "fs",
+  "fs/promises",
+  "http",
+  "https",
+  "net",
+  "os",
+  "path",
+  "process",
+  "stream",
+  "timers",
+  "url",
+  "util",
+  "worker_threads",
+  "zlib",
 ]
 
 /** Which layers a layer may import, by the `layer:*` tag each project carries in its package.json. */
@@ -22,7 +40,18 @@ const layers = {
   executor: ["domain", "ports", "planner", "strategies"],
   api: ["domain", "ports", "planner", "strategies", "executor", "event-log", "aws", "simulator"],
   app: ["domain", "ports", "planner", "strategies", "executor", "event-log", "aws", "simulator", "api"],
-  tool: ["domain", "ports", "planner", "strategies", "executor", "event-log", "aws", "simulator", "api", "app"],
+  tool: [
+    "domain",
+    "ports",
+    "planner",
+    "strategies",
+    "executor",
+    "event-log",
+    "aws",
+    "simulator",
+    "api",
+    "app",
+  ],
 }
 
 /** Tests may also use the simulator and the event log as test beds, whatever their layer. */
@@ -36,7 +65,9 @@ const boundaries = (extra) => [
     depConstraints: Object.entries(layers).map(([layer, allowed]) => ({
       sourceTag: `layer:${layer}`,
       onlyDependOnLibsWithTags: [...new Set([layer, ...allowed, ...extra])].map((a) => `layer:${a}`),
-      ...(layer === "domain" || layer === "planner" ? { bannedExternalImports: ["@aws-sdk/*", "aws-sdk"] } : {}),
+      ...(layer === "domain" || layer === "planner"
+        ? { bannedExternalImports: ["@aws-sdk/*", "aws-sdk"] }
+        : {}),
     })),
   },
 ]
@@ -44,7 +75,18 @@ const boundaries = (extra) => [
 const testFiles = ["**/*.test.ts", "**/test/**/*.ts"]
 
 export default [
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/out-tsc/**", "reports/**", ".nx/**", "tools/node/**", "**/*.d.ts", "**/vitest.config.ts"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/out-tsc/**",
+      "reports/**",
+      ".nx/**",
+      "tools/node/**",
+      "**/*.d.ts",
+      "**/vitest.config.ts",
+    ],
+  },
   ...nx.configs["flat/base"],
   ...nx.configs["flat/typescript"],
   {
@@ -74,10 +116,16 @@ export default [
         "error",
         {
           patterns: [
-            { group: ["node:*"], message: "The pure core may not use Node.js built-ins: pass what it needs in as data." },
+            {
+              group: ["node:*"],
+              message: "The pure core may not use Node.js built-ins: pass what it needs in as data.",
+            },
             { group: ["@aws-sdk/*"], message: "The pure core may not call AWS: go through packages/ports." },
           ],
-          paths: nodeBuiltins.map((name) => ({ name, message: "The pure core may not use Node.js built-ins." })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: "The pure core may not use Node.js built-ins.",
+          })),
         },
       ],
     },

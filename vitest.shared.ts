@@ -22,7 +22,10 @@ export const projectTestConfig = (projectRoot: string) => {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      reporters: ["default", ["json", { outputFile: path.join(workspaceRoot, "reports", "vitest", `${name}.json`) }]],
+      reporters: [
+        "default",
+        ["json", { outputFile: path.join(workspaceRoot, "reports", "vitest", `${name}.json`) }],
+      ],
     },
   })
 }

@@ -23,8 +23,22 @@ describe("the AWS target", () => {
   it("latest-ami asks EC2 in the Region given for Amazon's images matching the filter, and prints the newest", async () => {
     ec2.on(DescribeImagesCommand).resolves({
       Images: [
-        { ImageId: "ami-0000000000000aaa1", Name: "al2023-ami-ecs-hvm-2023.0.20260101-kernel-6.1-x86_64", OwnerId: "591542846629", CreationDate: "2026-01-01T00:00:00.000Z", Architecture: "x86_64", State: "available" },
-        { ImageId: "ami-0000000000000aaa2", Name: "al2023-ami-ecs-hvm-2023.0.20261101-kernel-6.1-x86_64", OwnerId: "591542846629", CreationDate: "2026-11-01T00:00:00.000Z", Architecture: "x86_64", State: "available" },
+        {
+          ImageId: "ami-0000000000000aaa1",
+          Name: "al2023-ami-ecs-hvm-2023.0.20260101-kernel-6.1-x86_64",
+          OwnerId: "591542846629",
+          CreationDate: "2026-01-01T00:00:00.000Z",
+          Architecture: "x86_64",
+          State: "available",
+        },
+        {
+          ImageId: "ami-0000000000000aaa2",
+          Name: "al2023-ami-ecs-hvm-2023.0.20261101-kernel-6.1-x86_64",
+          OwnerId: "591542846629",
+          CreationDate: "2026-11-01T00:00:00.000Z",
+          Architecture: "x86_64",
+          State: "available",
+        },
       ],
     })
     const previous = { ...process.env }
@@ -36,7 +50,10 @@ describe("the AWS target", () => {
       expect(run.stdout).toMatch(/^ami-0000000000000aaa2 {2}al2023-ami-ecs-hvm-2023\.0\.20261101/)
       const call = ec2.commandCalls(DescribeImagesCommand)[0]
       expect(call?.args[0].input.Owners).toEqual(["amazon"])
-      expect(call?.args[0].input.Filters).toContainEqual({ Name: "name", Values: ["al2023-ami-ecs-hvm-*-x86_64"] })
+      expect(call?.args[0].input.Filters).toContainEqual({
+        Name: "name",
+        Values: ["al2023-ami-ecs-hvm-*-x86_64"],
+      })
       expect(await (call?.thisValue as EC2Client | undefined)?.config.region()).toBe("eu-west-3")
     } finally {
       process.env = previous
@@ -48,10 +65,14 @@ describe("the AWS target", () => {
     const previous = { ...process.env }
     Object.assign(process.env, credentials)
     try {
-      const run = await runInProcess(["list-clusters", "--region", "ap-southeast-2"], { cwd: tempDir("aws-list") })
+      const run = await runInProcess(["list-clusters", "--region", "ap-southeast-2"], {
+        cwd: tempDir("aws-list"),
+      })
       expect(run.stdout).toBe("no ECS clusters in this account and Region\n")
       expect(run.code).toBe(ExitCode.success)
-      expect(await (ecs.commandCalls(ListClustersCommand)[0]?.thisValue as ECSClient | undefined)?.config.region()).toBe("ap-southeast-2")
+      expect(
+        await (ecs.commandCalls(ListClustersCommand)[0]?.thisValue as ECSClient | undefined)?.config.region(),
+      ).toBe("ap-southeast-2")
     } finally {
       process.env = previous
     }

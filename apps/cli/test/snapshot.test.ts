@@ -14,20 +14,42 @@ describe("snapshot", () => {
     const cwd = tempDir("snapshot")
     const original = scenarios["multi-asg"]
     const clusterName = original.clusters[0]?.name ?? "multi-asg has a cluster"
-    const taken = await runInProcess(["snapshot", "--cluster", clusterName, "--out", "copy.json", "--simulator", "multi-asg", "--simulator-state", "world.jsonl"], { cwd })
+    const taken = await runInProcess(
+      [
+        "snapshot",
+        "--cluster",
+        clusterName,
+        "--out",
+        "copy.json",
+        "--simulator",
+        "multi-asg",
+        "--simulator-state",
+        "world.jsonl",
+      ],
+      { cwd },
+    )
     expect(taken.stderr).toBe("")
     expect(taken.code).toBe(ExitCode.success)
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
 
     const copy = JSON.parse(readFileSync(join(cwd, "copy.json"), "utf8")) as Scenario
     const shape = (scenario: Scenario) => ({
-      groups: scenario.groups.map((g) => [g.name, g.desiredCapacity, g.minSize, g.maxSize, [...g.availabilityZones].sort()]).sort(),
-      services: scenario.services.map((s) => [s.name, s.desiredCount, s.minimumHealthyPercent, s.maximumPercent, s.cpu, s.memory]).sort(),
+      groups: scenario.groups
+        .map((g) => [g.name, g.desiredCapacity, g.minSize, g.maxSize, [...g.availabilityZones].sort()])
+        .sort(),
+      services: scenario.services
+        .map((s) => [s.name, s.desiredCount, s.minimumHealthyPercent, s.maximumPercent, s.cpu, s.memory])
+        .sort(),
     })
     expect(shape(copy)).toEqual(shape(original))
 
-    const rehearsed = await runInProcess(["simulate", "--scenario", "copy.json", "--output", "json", "--report", "copy.html"], { cwd })
+    const rehearsed = await runInProcess(
+      ["simulate", "--scenario", "copy.json", "--output", "json", "--report", "copy.html"],
+      { cwd },
+    )
     expect(rehearsed.code).toBe(ExitCode.success)
-    expect(jsonLines(rehearsed.stdout).find((l) => l["type"] === "result")).toMatchObject({ result: { _tag: "Finished", outcome: "succeeded" } })
+    expect(jsonLines(rehearsed.stdout).find((l) => l["type"] === "result")).toMatchObject({
+      result: { _tag: "Finished", outcome: "succeeded" },
+    })
   })
 })

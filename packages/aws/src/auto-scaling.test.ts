@@ -55,7 +55,9 @@ describe("describeGroups", () => {
     Effect.gen(function* () {
       asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
         AutoScalingGroups: [
-          sdkGroup("by-template", { LaunchTemplate: { LaunchTemplateId: "lt-1", LaunchTemplateName: "ecs", Version: "$Latest" } }),
+          sdkGroup("by-template", {
+            LaunchTemplate: { LaunchTemplateId: "lt-1", LaunchTemplateName: "ecs", Version: "$Latest" },
+          }),
           sdkGroup("by-configuration", { LaunchConfigurationName: "ecs-lc-1" }),
           sdkGroup("mixed", {
             MixedInstancesPolicy: {
@@ -63,7 +65,14 @@ describe("describeGroups", () => {
                 LaunchTemplateSpecification: { LaunchTemplateId: "lt-1", LaunchTemplateName: "ecs" },
                 Overrides: [
                   { InstanceType: "m7g.large" },
-                  { InstanceType: "m7i.large", LaunchTemplateSpecification: { LaunchTemplateId: "lt-2", LaunchTemplateName: "ecs-x86", Version: "4" } },
+                  {
+                    InstanceType: "m7i.large",
+                    LaunchTemplateSpecification: {
+                      LaunchTemplateId: "lt-2",
+                      LaunchTemplateName: "ecs-x86",
+                      Version: "4",
+                    },
+                  },
                 ],
               },
             },
@@ -78,7 +87,10 @@ describe("describeGroups", () => {
         desiredCapacity: 3,
         availabilityZones: ["eu-west-1a", "eu-west-1b"],
         suspendedProcesses: ["AZRebalance"],
-        launchSpec: { _tag: "LaunchTemplate", template: { launchTemplateId: "lt-1", launchTemplateName: "ecs", version: "$Latest" } },
+        launchSpec: {
+          _tag: "LaunchTemplate",
+          template: { launchTemplateId: "lt-1", launchTemplateName: "ecs", version: "$Latest" },
+        },
         instances: [
           {
             instanceId: "i-1",
@@ -99,7 +111,10 @@ describe("describeGroups", () => {
           template: { launchTemplateId: "lt-1", launchTemplateName: "ecs", version: "$Default" },
           overrides: [
             { instanceType: "m7g.large" },
-            { instanceType: "m7i.large", launchTemplate: { launchTemplateId: "lt-2", launchTemplateName: "ecs-x86", version: "4" } },
+            {
+              instanceType: "m7i.large",
+              launchTemplate: { launchTemplateId: "lt-2", launchTemplateName: "ecs-x86", version: "4" },
+            },
           ],
         },
       ])
@@ -115,7 +130,9 @@ describe("describeGroups", () => {
       const names = numberedIds("asg-", 150)
       yield* autoScaling.describeGroups(names)
       const inputs = asgMock.commandCalls(DescribeAutoScalingGroupsCommand).map((call) => call.args[0].input)
-      expect(inputs.map((input) => [input.AutoScalingGroupNames?.length, input.NextToken, input.MaxRecords])).toEqual([
+      expect(
+        inputs.map((input) => [input.AutoScalingGroupNames?.length, input.NextToken, input.MaxRecords]),
+      ).toEqual([
         [100, undefined, autoScalingLimits.describeGroupsPage],
         [100, "next", autoScalingLimits.describeGroupsPage],
         [50, undefined, autoScalingLimits.describeGroupsPage],
@@ -125,10 +142,14 @@ describe("describeGroups", () => {
 
   it.effect("given no names, describes every group of the Region", () =>
     Effect.gen(function* () {
-      asgMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [sdkGroup("any", { LaunchConfigurationName: "lc" })] })
+      asgMock
+        .on(DescribeAutoScalingGroupsCommand)
+        .resolves({ AutoScalingGroups: [sdkGroup("any", { LaunchConfigurationName: "lc" })] })
       const groups = yield* autoScaling.describeGroups([])
       expect(groups.map((group) => group.name)).toEqual(["any"])
-      expect(asgMock.commandCalls(DescribeAutoScalingGroupsCommand)[0]?.args[0].input).toEqual({ MaxRecords: autoScalingLimits.describeGroupsPage })
+      expect(asgMock.commandCalls(DescribeAutoScalingGroupsCommand)[0]?.args[0].input).toEqual({
+        MaxRecords: autoScalingLimits.describeGroupsPage,
+      })
     }),
   )
 })
@@ -142,7 +163,11 @@ describe("batched instance operations", () => {
       const inputs = asgMock.commandCalls(DetachInstancesCommand).map((call) => call.args[0].input)
       expect(sizes(inputs.map((input) => input.InstanceIds))).toEqual([20, 20, 5])
       expect(inputs.flatMap((input) => input.InstanceIds)).toEqual(ids)
-      expect(inputs.every((input) => input.AutoScalingGroupName === "asg" && input.ShouldDecrementDesiredCapacity === false)).toBe(true)
+      expect(
+        inputs.every(
+          (input) => input.AutoScalingGroupName === "asg" && input.ShouldDecrementDesiredCapacity === false,
+        ),
+      ).toBe(true)
     }),
   )
 
@@ -160,24 +185,32 @@ describe("batched instance operations", () => {
     }),
   )
 
-  it.effect("given an attach that would exceed the group's max size, fails as a non-retryable invalid parameter and sends no later batch", () =>
-    Effect.gen(function* () {
-      const message = "New SetDesiredCapacity value 7 is above max value 6 for the AutoScalingGroup."
-      asgMock
-        .on(AttachInstancesCommand)
-        .resolvesOnce({})
-        .rejectsOnce(sdkError("autoscaling", "ValidationError", message))
-        .resolves({})
-      const error = yield* Effect.flip(autoScaling.attachInstances("asg", numberedIds("i-", 45)))
-      expect({ kind: error.kind, retryable: error.retryable, operation: error.operation, code: error.code, message: error.message }).toEqual({
-        kind: "invalid-parameter",
-        retryable: false,
-        operation: "autoscaling:AttachInstances",
-        code: "ValidationError",
-        message,
-      })
-      expect(asgMock.commandCalls(AttachInstancesCommand)).toHaveLength(2)
-    }),
+  it.effect(
+    "given an attach that would exceed the group's max size, fails as a non-retryable invalid parameter and sends no later batch",
+    () =>
+      Effect.gen(function* () {
+        const message = "New SetDesiredCapacity value 7 is above max value 6 for the AutoScalingGroup."
+        asgMock
+          .on(AttachInstancesCommand)
+          .resolvesOnce({})
+          .rejectsOnce(sdkError("autoscaling", "ValidationError", message))
+          .resolves({})
+        const error = yield* Effect.flip(autoScaling.attachInstances("asg", numberedIds("i-", 45)))
+        expect({
+          kind: error.kind,
+          retryable: error.retryable,
+          operation: error.operation,
+          code: error.code,
+          message: error.message,
+        }).toEqual({
+          kind: "invalid-parameter",
+          retryable: false,
+          operation: "autoscaling:AttachInstances",
+          code: "ValidationError",
+          message,
+        })
+        expect(asgMock.commandCalls(AttachInstancesCommand)).toHaveLength(2)
+      }),
   )
 
   it.effect("given a scaling activity in progress, attaching fails with a retryable conflict", () =>
@@ -200,7 +233,9 @@ describe("batched instance operations", () => {
 
   it.effect("given a scaling activity in progress, terminating fails with a retryable conflict", () =>
     Effect.gen(function* () {
-      asgMock.on(TerminateInstanceInAutoScalingGroupCommand).rejects(sdkError("autoscaling", "ScalingActivityInProgress"))
+      asgMock
+        .on(TerminateInstanceInAutoScalingGroupCommand)
+        .rejects(sdkError("autoscaling", "ScalingActivityInProgress"))
       const error = yield* Effect.flip(autoScaling.terminateInstanceInGroup("i-1", false))
       expect({ kind: error.kind, retryable: error.retryable, operation: error.operation }).toEqual({
         kind: "conflict",
@@ -228,7 +263,10 @@ describe("updateGroup", () => {
         AutoScalingGroupName: "asg",
         DesiredCapacity: 4,
         MixedInstancesPolicy: {
-          LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: "lt-1", Version: "9" }, Overrides: [{ InstanceType: "m7g.large" }] },
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateId: "lt-1", Version: "9" },
+            Overrides: [{ InstanceType: "m7g.large" }],
+          },
         },
       })
     }),
@@ -238,7 +276,11 @@ describe("updateGroup", () => {
 describe("describeScalingActivities", () => {
   it.effect("pages through newest-first activities and stops at the first older than `since`", () =>
     Effect.gen(function* () {
-      const activity = (id: string, at: string, StatusCode: "Successful" | "WaitingForELBConnectionDraining") => ({
+      const activity = (
+        id: string,
+        at: string,
+        StatusCode: "Successful" | "WaitingForELBConnectionDraining",
+      ) => ({
         ActivityId: id,
         AutoScalingGroupName: "asg",
         Cause: "cause",
@@ -249,9 +291,21 @@ describe("describeScalingActivities", () => {
       })
       asgMock
         .on(DescribeScalingActivitiesCommand)
-        .resolvesOnce({ Activities: [activity("a3", "2026-01-01T00:03:00Z", "WaitingForELBConnectionDraining")], NextToken: "p2" })
-        .resolvesOnce({ Activities: [activity("a2", "2026-01-01T00:02:00Z", "Successful"), activity("a1", "2026-01-01T00:00:00Z", "Successful")], NextToken: "p3" })
-      const activities = yield* autoScaling.describeScalingActivities("asg", Date.parse("2026-01-01T00:01:00Z"))
+        .resolvesOnce({
+          Activities: [activity("a3", "2026-01-01T00:03:00Z", "WaitingForELBConnectionDraining")],
+          NextToken: "p2",
+        })
+        .resolvesOnce({
+          Activities: [
+            activity("a2", "2026-01-01T00:02:00Z", "Successful"),
+            activity("a1", "2026-01-01T00:00:00Z", "Successful"),
+          ],
+          NextToken: "p3",
+        })
+      const activities = yield* autoScaling.describeScalingActivities(
+        "asg",
+        Date.parse("2026-01-01T00:01:00Z"),
+      )
       expect(activities.map((found) => [found.activityId, found.status])).toEqual([
         ["a3", "InProgress"],
         ["a2", "Successful"],
@@ -275,24 +329,37 @@ describe("copyLaunchConfiguration", () => {
     CreatedTime: new Date("2025-01-01T00:00:00Z"),
   }
 
-  it.effect("creates a copy with only the name and image changed, leaving out the empty fields AWS describes", () =>
-    Effect.gen(function* () {
-      asgMock
-        .on(DescribeLaunchConfigurationsCommand)
-        .resolvesOnce({ LaunchConfigurations: [source] })
-        .resolvesOnce({ LaunchConfigurations: [{ ...source, LaunchConfigurationName: "ecs-lc-2", ImageId: "ami-new" }] })
-      asgMock.on(CreateLaunchConfigurationCommand).resolves({})
-      const copy = yield* autoScaling.copyLaunchConfiguration({ sourceName: "ecs-lc-1", name: "ecs-lc-2", imageId: "ami-new" })
-      expect(asgMock.commandCalls(CreateLaunchConfigurationCommand)[0]?.args[0].input).toEqual({
-        LaunchConfigurationName: "ecs-lc-2",
-        ImageId: "ami-new",
-        InstanceType: "m5.large",
-        SecurityGroups: ["sg-1"],
-        UserData: "IyEvYmluL2Jhc2g=",
-        IamInstanceProfile: "ecsInstanceRole",
-      })
-      expect(copy).toEqual({ name: "ecs-lc-2", imageId: "ami-new", instanceType: "m5.large", createdAt: Date.parse("2025-01-01T00:00:00Z") })
-    }),
+  it.effect(
+    "creates a copy with only the name and image changed, leaving out the empty fields AWS describes",
+    () =>
+      Effect.gen(function* () {
+        asgMock
+          .on(DescribeLaunchConfigurationsCommand)
+          .resolvesOnce({ LaunchConfigurations: [source] })
+          .resolvesOnce({
+            LaunchConfigurations: [{ ...source, LaunchConfigurationName: "ecs-lc-2", ImageId: "ami-new" }],
+          })
+        asgMock.on(CreateLaunchConfigurationCommand).resolves({})
+        const copy = yield* autoScaling.copyLaunchConfiguration({
+          sourceName: "ecs-lc-1",
+          name: "ecs-lc-2",
+          imageId: "ami-new",
+        })
+        expect(asgMock.commandCalls(CreateLaunchConfigurationCommand)[0]?.args[0].input).toEqual({
+          LaunchConfigurationName: "ecs-lc-2",
+          ImageId: "ami-new",
+          InstanceType: "m5.large",
+          SecurityGroups: ["sg-1"],
+          UserData: "IyEvYmluL2Jhc2g=",
+          IamInstanceProfile: "ecsInstanceRole",
+        })
+        expect(copy).toEqual({
+          name: "ecs-lc-2",
+          imageId: "ami-new",
+          instanceType: "m5.large",
+          createdAt: Date.parse("2025-01-01T00:00:00Z"),
+        })
+      }),
   )
 
   it.effect("given a retry after the copy was already made with the same image, succeeds", () =>
@@ -303,7 +370,11 @@ describe("copyLaunchConfiguration", () => {
         .resolvesOnce({ LaunchConfigurations: [source] })
         .resolves({ LaunchConfigurations: [existing] })
       asgMock.on(CreateLaunchConfigurationCommand).rejects(sdkError("autoscaling", "AlreadyExists"))
-      const copy = yield* autoScaling.copyLaunchConfiguration({ sourceName: "ecs-lc-1", name: "ecs-lc-2", imageId: "ami-new" })
+      const copy = yield* autoScaling.copyLaunchConfiguration({
+        sourceName: "ecs-lc-1",
+        name: "ecs-lc-2",
+        imageId: "ami-new",
+      })
       expect(copy.imageId).toBe("ami-new")
     }),
   )
@@ -313,17 +384,26 @@ describe("copyLaunchConfiguration", () => {
       asgMock
         .on(DescribeLaunchConfigurationsCommand)
         .resolvesOnce({ LaunchConfigurations: [source] })
-        .resolves({ LaunchConfigurations: [{ ...source, LaunchConfigurationName: "ecs-lc-2", ImageId: "ami-other" }] })
+        .resolves({
+          LaunchConfigurations: [{ ...source, LaunchConfigurationName: "ecs-lc-2", ImageId: "ami-other" }],
+        })
       asgMock.on(CreateLaunchConfigurationCommand).rejects(sdkError("autoscaling", "AlreadyExists"))
-      const error = yield* Effect.flip(autoScaling.copyLaunchConfiguration({ sourceName: "ecs-lc-1", name: "ecs-lc-2", imageId: "ami-new" }))
-      expect({ kind: error.kind, code: error.code }).toEqual({ kind: "invalid-parameter", code: "AlreadyExists" })
+      const error = yield* Effect.flip(
+        autoScaling.copyLaunchConfiguration({ sourceName: "ecs-lc-1", name: "ecs-lc-2", imageId: "ami-new" }),
+      )
+      expect({ kind: error.kind, code: error.code }).toEqual({
+        kind: "invalid-parameter",
+        code: "AlreadyExists",
+      })
     }),
   )
 
   it.effect("given an unknown source, fails with not-found", () =>
     Effect.gen(function* () {
       asgMock.on(DescribeLaunchConfigurationsCommand).resolves({ LaunchConfigurations: [] })
-      const error = yield* Effect.flip(autoScaling.copyLaunchConfiguration({ sourceName: "nope", name: "copy", imageId: "ami-new" }))
+      const error = yield* Effect.flip(
+        autoScaling.copyLaunchConfiguration({ sourceName: "nope", name: "copy", imageId: "ami-new" }),
+      )
       expect(error.kind).toBe("not-found")
       expect(asgMock.commandCalls(CreateLaunchConfigurationCommand)).toHaveLength(0)
     }),

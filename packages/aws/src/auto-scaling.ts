@@ -22,7 +22,12 @@ import {
   UpdateAutoScalingGroupCommand,
   type UpdateAutoScalingGroupCommandInput,
 } from "@aws-sdk/client-auto-scaling"
-import { AutoScalingGroupDescription, AwsCallError, type LaunchSpec, type LaunchTemplateRef } from "@ecs-ami-deploy/domain"
+import {
+  AutoScalingGroupDescription,
+  AwsCallError,
+  type LaunchSpec,
+  type LaunchTemplateRef,
+} from "@ecs-ami-deploy/domain"
 import { AutoScaling, type LaunchConfiguration, type ScalingActivity } from "@ecs-ami-deploy/ports"
 import { Effect, Layer } from "effect"
 import { chunksOf, decodeAll, epochMillis, inBatches, paginate, request, tagRecord } from "./call.ts"
@@ -76,11 +81,14 @@ const launchSpecView = (group: SdkGroup) => {
       template: templateRef(mixed.LaunchTemplateSpecification),
       overrides: (mixed.Overrides ?? []).map((override) => ({
         instanceType: override.InstanceType,
-        ...(override.LaunchTemplateSpecification === undefined ? {} : { launchTemplate: templateRef(override.LaunchTemplateSpecification) }),
+        ...(override.LaunchTemplateSpecification === undefined
+          ? {}
+          : { launchTemplate: templateRef(override.LaunchTemplateSpecification) }),
       })),
     }
   }
-  if (group.LaunchTemplate !== undefined) return { _tag: "LaunchTemplate", template: templateRef(group.LaunchTemplate) }
+  if (group.LaunchTemplate !== undefined)
+    return { _tag: "LaunchTemplate", template: templateRef(group.LaunchTemplate) }
   return { _tag: "LaunchConfiguration", launchConfigurationName: group.LaunchConfigurationName }
 }
 
@@ -90,7 +98,9 @@ const groupView = (group: SdkGroup) => ({
   maxSize: group.MaxSize,
   desiredCapacity: group.DesiredCapacity,
   availabilityZones: group.AvailabilityZones ?? [],
-  suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((process) => (process.ProcessName === undefined ? [] : [process.ProcessName])),
+  suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((process) =>
+    process.ProcessName === undefined ? [] : [process.ProcessName],
+  ),
   launchSpec: launchSpecView(group),
   instances: (group.Instances ?? []).map((instance) => ({
     instanceId: instance.InstanceId,
@@ -122,7 +132,9 @@ const launchSpecInput = (spec: LaunchSpec): Partial<UpdateAutoScalingGroupComman
             LaunchTemplateSpecification: templateSpecification(spec.template),
             Overrides: spec.overrides.map((override) => ({
               InstanceType: override.instanceType,
-              ...(override.launchTemplate === undefined ? {} : { LaunchTemplateSpecification: templateSpecification(override.launchTemplate) }),
+              ...(override.launchTemplate === undefined
+                ? {}
+                : { LaunchTemplateSpecification: templateSpecification(override.launchTemplate) }),
             })),
           },
         },
@@ -135,7 +147,8 @@ const isFinished = (status: string | undefined): status is (typeof finishedStatu
   finishedStatuses.some((finished) => finished === status)
 
 /** Auto Scaling's many intermediate activity statuses (waiting for spot, ELB draining, …) are all `InProgress`. */
-const activityStatus = (status: string | undefined): ScalingActivity["status"] => (isFinished(status) ? status : "InProgress")
+const activityStatus = (status: string | undefined): ScalingActivity["status"] =>
+  isFinished(status) ? status : "InProgress"
 
 const launchConfigurationView = (configuration: SdkLaunchConfiguration): LaunchConfiguration => ({
   name: configuration.LaunchConfigurationName ?? "",
@@ -186,7 +199,9 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
         (output) => output.NextToken,
         (output) => output.LaunchConfigurations ?? [],
       )
-    return names === undefined ? page(undefined) : inBatches(names, autoScalingLimits.describeLaunchConfigurationsNames, page)
+    return names === undefined
+      ? page(undefined)
+      : inBatches(names, autoScalingLimits.describeLaunchConfigurationsNames, page)
   }
 
   const notFound = (operation: string, code: string, message: string) =>
@@ -211,8 +226,17 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
           (output) => output.AutoScalingGroups ?? [],
         )
       // No names means every group of the Region, as in AWS.
-      return (names.length === 0 ? describe(undefined) : inBatches(names, autoScalingLimits.describeGroupsNames, describe)).pipe(
-        Effect.flatMap((groups) => decodeAll(AutoScalingGroupDescription, "autoscaling:DescribeAutoScalingGroups")(groups.map(groupView))),
+      return (
+        names.length === 0
+          ? describe(undefined)
+          : inBatches(names, autoScalingLimits.describeGroupsNames, describe)
+      ).pipe(
+        Effect.flatMap((groups) =>
+          decodeAll(
+            AutoScalingGroupDescription,
+            "autoscaling:DescribeAutoScalingGroups",
+          )(groups.map(groupView)),
+        ),
       )
     },
 
@@ -235,7 +259,10 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
         chunksOf(instanceIds, autoScalingLimits.attachInstancesIds),
         (ids) =>
           call("autoscaling:AttachInstances", (abortSignal) =>
-            client.send(new AttachInstancesCommand({ AutoScalingGroupName: asgName, InstanceIds: [...ids] }), { abortSignal }),
+            client.send(
+              new AttachInstancesCommand({ AutoScalingGroupName: asgName, InstanceIds: [...ids] }),
+              { abortSignal },
+            ),
           ),
         { discard: true },
       ),
@@ -260,19 +287,28 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
     terminateInstanceInGroup: (instanceId, decrementDesiredCapacity) =>
       call("autoscaling:TerminateInstanceInAutoScalingGroup", (abortSignal) =>
         client.send(
-          new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesiredCapacity }),
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: decrementDesiredCapacity,
+          }),
           { abortSignal },
         ),
       ).pipe(Effect.asVoid),
 
     suspendProcesses: (asgName, processes) =>
       call("autoscaling:SuspendProcesses", (abortSignal) =>
-        client.send(new SuspendProcessesCommand({ AutoScalingGroupName: asgName, ScalingProcesses: [...processes] }), { abortSignal }),
+        client.send(
+          new SuspendProcessesCommand({ AutoScalingGroupName: asgName, ScalingProcesses: [...processes] }),
+          { abortSignal },
+        ),
       ).pipe(Effect.asVoid),
 
     resumeProcesses: (asgName, processes) =>
       call("autoscaling:ResumeProcesses", (abortSignal) =>
-        client.send(new ResumeProcessesCommand({ AutoScalingGroupName: asgName, ScalingProcesses: [...processes] }), { abortSignal }),
+        client.send(
+          new ResumeProcessesCommand({ AutoScalingGroupName: asgName, ScalingProcesses: [...processes] }),
+          { abortSignal },
+        ),
       ).pipe(Effect.asVoid),
 
     setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
@@ -326,18 +362,25 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
         }
       }),
 
-    describeLaunchConfigurations: (names) => Effect.map(describeLaunchConfigurationsRaw(names), (found) => found.map(launchConfigurationView)),
+    describeLaunchConfigurations: (names) =>
+      Effect.map(describeLaunchConfigurationsRaw(names), (found) => found.map(launchConfigurationView)),
 
     copyLaunchConfiguration: (input) =>
       Effect.gen(function* () {
         const operation = "autoscaling:CreateLaunchConfiguration"
         const [source] = yield* describeLaunchConfigurationsRaw([input.sourceName])
         if (source === undefined) {
-          return yield* Effect.fail(notFound(operation, "LaunchConfigurationNotFound", `no launch configuration ${input.sourceName}`))
+          return yield* Effect.fail(
+            notFound(operation, "LaunchConfigurationNotFound", `no launch configuration ${input.sourceName}`),
+          )
         }
         yield* call(operation, (abortSignal) =>
           client.send(
-            new CreateLaunchConfigurationCommand({ ...copiedSettings(source), LaunchConfigurationName: input.name, ImageId: input.imageId }),
+            new CreateLaunchConfigurationCommand({
+              ...copiedSettings(source),
+              LaunchConfigurationName: input.name,
+              ImageId: input.imageId,
+            }),
             { abortSignal },
           ),
         ).pipe(
@@ -352,7 +395,13 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
         )
         const [created] = yield* describeLaunchConfigurationsRaw([input.name])
         if (created === undefined) {
-          return yield* Effect.fail(notFound(operation, "LaunchConfigurationNotFound", `launch configuration ${input.name} not visible after creation`))
+          return yield* Effect.fail(
+            notFound(
+              operation,
+              "LaunchConfigurationNotFound",
+              `launch configuration ${input.name} not visible after creation`,
+            ),
+          )
         }
         return launchConfigurationView(created)
       }),

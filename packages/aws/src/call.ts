@@ -69,7 +69,9 @@ export const decodeAll =
 export const tagRecord = (
   tags: ReadonlyArray<{ readonly Key?: string | undefined; readonly Value?: string | undefined }> | undefined,
 ): Record<string, string> =>
-  Object.fromEntries((tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? ""]])))
+  Object.fromEntries(
+    (tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? ""]])),
+  )
 
 /** A date the SDK returned (a `Date` or an ISO string) as epoch milliseconds; undefined stays undefined. */
 export const epochMillis = (date: Date | string | undefined): number | undefined =>

@@ -109,7 +109,9 @@ const launchTemplateVersionView = (version: SdkLaunchTemplateVersion): LaunchTem
   versionNumber: version.VersionNumber ?? 0,
   // Empty when the version names no image: such a version cannot launch instances on its own.
   imageId: version.LaunchTemplateData?.ImageId ?? "",
-  ...(version.LaunchTemplateData?.InstanceType === undefined ? {} : { instanceType: version.LaunchTemplateData.InstanceType }),
+  ...(version.LaunchTemplateData?.InstanceType === undefined
+    ? {}
+    : { instanceType: version.LaunchTemplateData.InstanceType }),
   createdAt: epochMillis(version.CreateTime) ?? 0,
   isDefault: version.DefaultVersion ?? false,
   ...(version.VersionDescription === undefined ? {} : { description: version.VersionDescription }),
@@ -140,7 +142,13 @@ const describeKnown = <A>(
           (error) => error.code === notFoundCode,
           (error) => {
             const unknown = new Set(idsNamedIn(error.message, ids))
-            return unknown.size === 0 ? Effect.fail(error) : describeKnown(ids.filter((id) => !unknown.has(id)), notFoundCode, describe)
+            return unknown.size === 0
+              ? Effect.fail(error)
+              : describeKnown(
+                  ids.filter((id) => !unknown.has(id)),
+                  notFoundCode,
+                  describe,
+                )
           },
         ),
       )
@@ -159,7 +167,13 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
     paginate(
       (NextToken) =>
         call("ec2:DescribeInstances", (abortSignal) =>
-          client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], ...(NextToken === undefined ? {} : { NextToken }) }), { abortSignal }),
+          client.send(
+            new DescribeInstancesCommand({
+              InstanceIds: [...ids],
+              ...(NextToken === undefined ? {} : { NextToken }),
+            }),
+            { abortSignal },
+          ),
         ),
       (page) => page.NextToken,
       (page) => (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []),
@@ -169,7 +183,13 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
     paginate(
       (NextToken) =>
         call("ec2:DescribeImages", (abortSignal) =>
-          client.send(new DescribeImagesCommand({ ImageIds: [...ids], ...(NextToken === undefined ? {} : { NextToken }) }), { abortSignal }),
+          client.send(
+            new DescribeImagesCommand({
+              ImageIds: [...ids],
+              ...(NextToken === undefined ? {} : { NextToken }),
+            }),
+            { abortSignal },
+          ),
         ),
       (page) => page.NextToken,
       (page) => page.Images ?? [],
@@ -183,7 +203,9 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
             new DescribeLaunchTemplateVersionsCommand({
               LaunchTemplateId: launchTemplateId,
               // Versions and MaxResults cannot be combined.
-              ...(versions === undefined ? { MaxResults: ec2Limits.describeLaunchTemplateVersionsPage } : { Versions: [...versions] }),
+              ...(versions === undefined
+                ? { MaxResults: ec2Limits.describeLaunchTemplateVersionsPage }
+                : { Versions: [...versions] }),
               ...(NextToken === undefined ? {} : { NextToken }),
             }),
             { abortSignal },
@@ -197,11 +219,15 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
     describeInstances: (instanceIds) =>
       inBatches(instanceIds, ec2Limits.describeInstancesIds, (ids) =>
         describeKnown(ids, "InvalidInstanceID.NotFound", describeInstancesOnce),
-      ).pipe(Effect.flatMap((found) => decodeAll(Ec2Instance, "ec2:DescribeInstances")(found.map(instanceView)))),
+      ).pipe(
+        Effect.flatMap((found) => decodeAll(Ec2Instance, "ec2:DescribeInstances")(found.map(instanceView))),
+      ),
 
     describeImages: (query) =>
       (query._tag === "ByIds"
-        ? inBatches(query.imageIds, ec2Limits.describeImagesIds, (ids) => describeKnown(ids, "InvalidAMIID.NotFound", describeImagesOnce))
+        ? inBatches(query.imageIds, ec2Limits.describeImagesIds, (ids) =>
+            describeKnown(ids, "InvalidAMIID.NotFound", describeImagesOnce),
+          )
         : paginate(
             (NextToken) =>
               call("ec2:DescribeImages", (abortSignal) =>
@@ -226,7 +252,9 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
         chunksOf(resourceIds, ec2Limits.createTagsResources),
         (ids) =>
           call("ec2:CreateTags", (abortSignal) =>
-            client.send(new CreateTagsCommand({ Resources: [...ids], Tags: ec2TagList(tags) }), { abortSignal }),
+            client.send(new CreateTagsCommand({ Resources: [...ids], Tags: ec2TagList(tags) }), {
+              abortSignal,
+            }),
           ),
         { discard: true },
       ),
@@ -245,13 +273,20 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
       const operation = "ec2:DescribeLaunchTemplates"
       if (ref.id === undefined && ref.name === undefined) {
         return Effect.fail(
-          new AwsCallError({ operation, kind: "invalid-parameter", code: "MissingParameter", message: "a launch template id or name is required" }),
+          new AwsCallError({
+            operation,
+            kind: "invalid-parameter",
+            code: "MissingParameter",
+            message: "a launch template id or name is required",
+          }),
         )
       }
       return call(operation, (abortSignal) =>
         client.send(
           new DescribeLaunchTemplatesCommand(
-            ref.id === undefined ? { LaunchTemplateNames: [ref.name ?? ""] } : { LaunchTemplateIds: [ref.id] },
+            ref.id === undefined
+              ? { LaunchTemplateNames: [ref.name ?? ""] }
+              : { LaunchTemplateIds: [ref.id] },
           ),
           { abortSignal },
         ),
@@ -309,9 +344,15 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
 
     setDefaultLaunchTemplateVersion: (launchTemplateId, versionNumber) =>
       call("ec2:ModifyLaunchTemplate", (abortSignal) =>
-        client.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: String(versionNumber) }), {
-          abortSignal,
-        }),
+        client.send(
+          new ModifyLaunchTemplateCommand({
+            LaunchTemplateId: launchTemplateId,
+            DefaultVersion: String(versionNumber),
+          }),
+          {
+            abortSignal,
+          },
+        ),
       ).pipe(Effect.asVoid),
 
     deleteLaunchTemplateVersions: (launchTemplateId, versionNumbers) =>
@@ -319,9 +360,15 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
         chunksOf(versionNumbers, ec2Limits.deleteLaunchTemplateVersions),
         (numbers) =>
           call("ec2:DeleteLaunchTemplateVersions", (abortSignal) =>
-            client.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: numbers.map(String) }), {
-              abortSignal,
-            }),
+            client.send(
+              new DeleteLaunchTemplateVersionsCommand({
+                LaunchTemplateId: launchTemplateId,
+                Versions: numbers.map(String),
+              }),
+              {
+                abortSignal,
+              },
+            ),
           ).pipe(
             Effect.flatMap((output) => {
               // A version already gone is what deleting it wanted: deletion stays idempotent on retry.
@@ -334,10 +381,16 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
                 : Effect.fail(
                     new AwsCallError({
                       operation: "ec2:DeleteLaunchTemplateVersions",
-                      kind: first.ResponseError?.Code?.endsWith("DoesNotExist") === true ? "not-found" : "unknown",
+                      kind:
+                        first.ResponseError?.Code?.endsWith("DoesNotExist") === true
+                          ? "not-found"
+                          : "unknown",
                       code: first.ResponseError?.Code ?? "unexpectedError",
                       message: failed
-                        .map((entry) => `version ${entry.VersionNumber ?? "?"}: ${entry.ResponseError?.Message ?? "not deleted"}`)
+                        .map(
+                          (entry) =>
+                            `version ${entry.VersionNumber ?? "?"}: ${entry.ResponseError?.Message ?? "not deleted"}`,
+                        )
                         .join("; "),
                     }),
                   )
@@ -349,4 +402,5 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
 }
 
 /** The `Ec2` port on a client built from the default chain and `config`. */
-export const Ec2Live = (config: AwsConfig = {}): Layer.Layer<Ec2> => Layer.sync(Ec2, () => makeEc2(makeEc2Client(config)))
+export const Ec2Live = (config: AwsConfig = {}): Layer.Layer<Ec2> =>
+  Layer.sync(Ec2, () => makeEc2(makeEc2Client(config)))

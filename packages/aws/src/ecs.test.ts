@@ -63,10 +63,12 @@ describe("containerInstances", () => {
         .resolvesOnce({ containerInstanceArns: arns.slice(0, 100), nextToken: "t1" })
         .resolvesOnce({ containerInstanceArns: arns.slice(100, 200), nextToken: "t2" })
         .resolvesOnce({ containerInstanceArns: arns.slice(200) })
-      ecsMock.on(DescribeContainerInstancesCommand).callsFake(async (input: { containerInstances: Array<string> }) => ({
-        containerInstances: input.containerInstances.map(sdkContainerInstance),
-        failures: [],
-      }))
+      ecsMock
+        .on(DescribeContainerInstancesCommand)
+        .callsFake(async (input: { containerInstances: Array<string> }) => ({
+          containerInstances: input.containerInstances.map(sdkContainerInstance),
+          failures: [],
+        }))
       const instances = yield* ecs.containerInstances("c")
       expect(instances.map((instance) => instance.containerInstanceArn)).toEqual(arns)
       expect(ecsMock.commandCalls(ListContainerInstancesCommand).map((call) => call.args[0].input)).toEqual([
@@ -74,39 +76,47 @@ describe("containerInstances", () => {
         { cluster: "c", maxResults: ecsLimits.listPage, nextToken: "t1" },
         { cluster: "c", maxResults: ecsLimits.listPage, nextToken: "t2" },
       ])
-      const describes = ecsMock.commandCalls(DescribeContainerInstancesCommand).map((call) => call.args[0].input)
+      const describes = ecsMock
+        .commandCalls(DescribeContainerInstancesCommand)
+        .map((call) => call.args[0].input)
       expect(sizes(describes.map((input) => input.containerInstances))).toEqual([100, 100, 50])
       expect(describes.every((input) => input.cluster === "c")).toBe(true)
     }),
   )
 
-  it.effect("maps registered and remaining resources, the availability zone attribute and valueless attributes", () =>
-    Effect.gen(function* () {
-      ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ["arn:ci/0001"] })
-      ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [sdkContainerInstance("arn:ci/0001")] })
-      const [instance] = yield* ecs.containerInstances("c")
-      expect(instance).toEqual({
-        containerInstanceArn: "arn:ci/0001",
-        ec2InstanceId: "i-0001",
-        status: "ACTIVE",
-        agentConnected: true,
-        registered: { cpu: 2048, memory: 7680, ports: [22, 2375, 51678] },
-        remaining: { cpu: 1024, memory: 5632, ports: [22, 2375, 51678, 8080] },
-        runningTasksCount: 2,
-        pendingTasksCount: 0,
-        availabilityZone: "eu-west-1b",
-        attributes: {
-          "ecs.availability-zone": "eu-west-1b",
-          "ecs.cpu-architecture": "arm64",
-          "com.amazonaws.ecs.capability.docker-remote-api.1.17": "",
-        },
-      })
-    }),
+  it.effect(
+    "maps registered and remaining resources, the availability zone attribute and valueless attributes",
+    () =>
+      Effect.gen(function* () {
+        ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ["arn:ci/0001"] })
+        ecsMock
+          .on(DescribeContainerInstancesCommand)
+          .resolves({ containerInstances: [sdkContainerInstance("arn:ci/0001")] })
+        const [instance] = yield* ecs.containerInstances("c")
+        expect(instance).toEqual({
+          containerInstanceArn: "arn:ci/0001",
+          ec2InstanceId: "i-0001",
+          status: "ACTIVE",
+          agentConnected: true,
+          registered: { cpu: 2048, memory: 7680, ports: [22, 2375, 51678] },
+          remaining: { cpu: 1024, memory: 5632, ports: [22, 2375, 51678, 8080] },
+          runningTasksCount: 2,
+          pendingTasksCount: 0,
+          availabilityZone: "eu-west-1b",
+          attributes: {
+            "ecs.availability-zone": "eu-west-1b",
+            "ecs.cpu-architecture": "arm64",
+            "com.amazonaws.ecs.capability.docker-remote-api.1.17": "",
+          },
+        })
+      }),
   )
 
   it.effect("leaves out an instance deregistered between list and describe (failure MISSING)", () =>
     Effect.gen(function* () {
-      ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ["arn:ci/0001", "arn:ci/0002"] })
+      ecsMock
+        .on(ListContainerInstancesCommand)
+        .resolves({ containerInstanceArns: ["arn:ci/0001", "arn:ci/0002"] })
       ecsMock.on(DescribeContainerInstancesCommand).resolves({
         containerInstances: [sdkContainerInstance("arn:ci/0001")],
         failures: [{ arn: "arn:ci/0002", reason: "MISSING" }],
@@ -118,9 +128,14 @@ describe("containerInstances", () => {
 
   it.effect("given an unknown cluster, fails with not-found", () =>
     Effect.gen(function* () {
-      ecsMock.on(ListContainerInstancesCommand).rejects(sdkError("ecs", "ClusterNotFoundException", "Cluster not found."))
+      ecsMock
+        .on(ListContainerInstancesCommand)
+        .rejects(sdkError("ecs", "ClusterNotFoundException", "Cluster not found."))
       const error = yield* Effect.flip(ecs.containerInstances("nope"))
-      expect({ kind: error.kind, operation: error.operation }).toEqual({ kind: "not-found", operation: "ecs:ListContainerInstances" })
+      expect({ kind: error.kind, operation: error.operation }).toEqual({
+        kind: "not-found",
+        operation: "ecs:ListContainerInstances",
+      })
     }),
   )
 })
@@ -131,7 +146,9 @@ describe("updateContainerInstancesState", () => {
       ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [] })
       const arns = numberedIds("arn:ci/", 25)
       yield* ecs.updateContainerInstancesState("c", arns, "DRAINING")
-      const inputs = ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map((call) => call.args[0].input)
+      const inputs = ecsMock
+        .commandCalls(UpdateContainerInstancesStateCommand)
+        .map((call) => call.args[0].input)
       expect(sizes(inputs.map((input) => input.containerInstances))).toEqual([10, 10, 5])
       expect(inputs.flatMap((input) => input.containerInstances)).toEqual(arns)
       expect(inputs.every((input) => input.status === "DRAINING" && input.cluster === "c")).toBe(true)
@@ -140,7 +157,9 @@ describe("updateContainerInstancesState", () => {
 
   it.effect("given a failures[] entry, fails with its reason", () =>
     Effect.gen(function* () {
-      ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ failures: [{ arn: "arn:ci/1", reason: "MISSING" }] })
+      ecsMock
+        .on(UpdateContainerInstancesStateCommand)
+        .resolves({ failures: [{ arn: "arn:ci/1", reason: "MISSING" }] })
       const error = yield* Effect.flip(ecs.updateContainerInstancesState("c", ["arn:ci/1"], "DRAINING"))
       expect({ kind: error.kind, code: error.code }).toEqual({ kind: "not-found", code: "MISSING" })
     }),
@@ -158,7 +177,16 @@ describe("services", () => {
     pendingCount: 0,
     taskDefinition,
     deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 200 },
-    deployments: [{ id: "d-1", status: "PRIMARY", rolloutState: "COMPLETED", desiredCount: 2, runningCount: 2, pendingCount: 0 }],
+    deployments: [
+      {
+        id: "d-1",
+        status: "PRIMARY",
+        rolloutState: "COMPLETED",
+        desiredCount: 2,
+        runningCount: 2,
+        pendingCount: 0,
+      },
+    ],
     placementConstraints: [{ type: "memberOf", expression: "attribute:ecs.cpu-architecture == arm64" }],
     placementStrategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }],
     loadBalancers: [{ targetGroupArn: "arn:tg", containerName: "web", containerPort: 80 }],
@@ -180,13 +208,28 @@ describe("services", () => {
           taskDefinition: {
             networkMode: "bridge",
             containerDefinitions: [
-              { name: "web", cpu: 256, memory: 512, portMappings: [{ containerPort: 80, hostPort: 8080 }, { containerPort: 9090, hostPort: 0 }] },
+              {
+                name: "web",
+                cpu: 256,
+                memory: 512,
+                portMappings: [
+                  { containerPort: 80, hostPort: 8080 },
+                  { containerPort: 9090, hostPort: 0 },
+                ],
+              },
               { name: "sidecar", cpu: 128, memoryReservation: 64 },
             ],
           },
         })
         .on(DescribeTaskDefinitionCommand, { taskDefinition: "arn:td/worker:7" })
-        .resolves({ taskDefinition: { networkMode: "awsvpc", cpu: "1024", memory: "2048", containerDefinitions: [{ name: "w" }] } })
+        .resolves({
+          taskDefinition: {
+            networkMode: "awsvpc",
+            cpu: "1024",
+            memory: "2048",
+            containerDefinitions: [{ name: "w" }],
+          },
+        })
 
       // A fresh client: task definitions are cached per client.
       const freshEcs = makeEcs(new ECSClient({ region: "eu-west-1" }))
@@ -195,11 +238,15 @@ describe("services", () => {
       yield* freshEcs.services("c", ["arn:svc/svc-0", "arn:svc/svc-1"])
 
       expect(ecsMock.commandCalls(ListServicesCommand)).toHaveLength(1)
-      expect(sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services))).toEqual([10, 5, 2])
-      expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((call) => call.args[0].input.taskDefinition).sort()).toEqual([
-        "arn:td/web:3",
-        "arn:td/worker:7",
-      ])
+      expect(
+        sizes(ecsMock.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input.services)),
+      ).toEqual([10, 5, 2])
+      expect(
+        ecsMock
+          .commandCalls(DescribeTaskDefinitionCommand)
+          .map((call) => call.args[0].input.taskDefinition)
+          .sort(),
+      ).toEqual(["arn:td/web:3", "arn:td/worker:7"])
       expect(services[0]).toEqual({
         serviceArn: "arn:svc/svc-0",
         serviceName: "svc-0",
@@ -210,7 +257,16 @@ describe("services", () => {
         pendingCount: 0,
         minimumHealthyPercent: 50,
         maximumPercent: 200,
-        deployments: [{ id: "d-1", status: "PRIMARY", rolloutState: "COMPLETED", desiredCount: 2, runningCount: 2, pendingCount: 0 }],
+        deployments: [
+          {
+            id: "d-1",
+            status: "PRIMARY",
+            rolloutState: "COMPLETED",
+            desiredCount: 2,
+            runningCount: 2,
+            pendingCount: 0,
+          },
+        ],
         placementConstraints: [{ type: "memberOf", expression: "attribute:ecs.cpu-architecture == arm64" }],
         placementStrategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }],
         loadBalanced: true,
@@ -218,14 +274,21 @@ describe("services", () => {
         taskMemory: 512 + 64,
         taskHostPorts: [8080],
       })
-      expect(services[1]).toEqual(expect.objectContaining({ taskCpu: 1024, taskMemory: 2048, taskHostPorts: [] }))
+      expect(services[1]).toEqual(
+        expect.objectContaining({ taskCpu: 1024, taskMemory: 2048, taskHostPorts: [] }),
+      )
     }),
   )
 })
 
 describe("taskReservation", () => {
   it("in host network mode, a container port without a host port holds that port on the host", () => {
-    expect(taskReservation({ networkMode: "host", containerDefinitions: [{ cpu: 10, memory: 20, portMappings: [{ containerPort: 443 }] }] })).toEqual({
+    expect(
+      taskReservation({
+        networkMode: "host",
+        containerDefinitions: [{ cpu: 10, memory: 20, portMappings: [{ containerPort: 443 }] }],
+      }),
+    ).toEqual({
       taskCpu: 10,
       taskMemory: 20,
       taskHostPorts: [443],
@@ -234,81 +297,100 @@ describe("taskReservation", () => {
 })
 
 describe("tasks", () => {
-  it.effect("lists desired RUNNING and STOPPED tasks, paginated, and describes them in calls of at most 100", () =>
-    Effect.gen(function* () {
-      const running = numberedIds("arn:task/r", 150)
-      const stopped = numberedIds("arn:task/s", 10)
-      ecsMock
-        .on(ListTasksCommand, { desiredStatus: "RUNNING" })
-        .resolvesOnce({ taskArns: running.slice(0, 100), nextToken: "more" })
-        .resolvesOnce({ taskArns: running.slice(100) })
-        .on(ListTasksCommand, { desiredStatus: "STOPPED" })
-        .resolves({ taskArns: [...stopped] })
-      ecsMock.on(DescribeTasksCommand).callsFake(async (input: { tasks: Array<string> }) => ({
-        tasks: input.tasks.map((taskArn) => ({
-          taskArn,
+  it.effect(
+    "lists desired RUNNING and STOPPED tasks, paginated, and describes them in calls of at most 100",
+    () =>
+      Effect.gen(function* () {
+        const running = numberedIds("arn:task/r", 150)
+        const stopped = numberedIds("arn:task/s", 10)
+        ecsMock
+          .on(ListTasksCommand, { desiredStatus: "RUNNING" })
+          .resolvesOnce({ taskArns: running.slice(0, 100), nextToken: "more" })
+          .resolvesOnce({ taskArns: running.slice(100) })
+          .on(ListTasksCommand, { desiredStatus: "STOPPED" })
+          .resolves({ taskArns: [...stopped] })
+        ecsMock.on(DescribeTasksCommand).callsFake(async (input: { tasks: Array<string> }) => ({
+          tasks: input.tasks.map((taskArn) => ({
+            taskArn,
+            group: "service:web",
+            containerInstanceArn: "arn:ci/1",
+            lastStatus: taskArn.includes("/s") ? "STOPPED" : "RUNNING",
+            desiredStatus: taskArn.includes("/s") ? "STOPPED" : "RUNNING",
+            cpu: "256",
+            memory: "512",
+            containers: [{ networkBindings: [{ hostPort: 8080, containerPort: 80 }] }],
+            startedAt: new Date("2026-01-01T00:00:00Z"),
+            startedBy: "ecs-svc/123",
+          })),
+        }))
+
+        const tasks = yield* ecs.tasks("c")
+
+        expect(tasks).toHaveLength(160)
+        expect(
+          ecsMock
+            .commandCalls(ListTasksCommand)
+            .map((call) => [call.args[0].input.desiredStatus, call.args[0].input.nextToken]),
+        ).toEqual([
+          ["RUNNING", undefined],
+          ["RUNNING", "more"],
+          ["STOPPED", undefined],
+        ])
+        expect(
+          sizes(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks)),
+        ).toEqual([100, 60])
+        expect(tasks[0]).toEqual({
+          taskArn: running[0],
           group: "service:web",
+          serviceName: "web",
           containerInstanceArn: "arn:ci/1",
-          lastStatus: taskArn.includes("/s") ? "STOPPED" : "RUNNING",
-          desiredStatus: taskArn.includes("/s") ? "STOPPED" : "RUNNING",
-          cpu: "256",
-          memory: "512",
-          containers: [{ networkBindings: [{ hostPort: 8080, containerPort: 80 }] }],
-          startedAt: new Date("2026-01-01T00:00:00Z"),
+          lastStatus: "RUNNING",
+          desiredStatus: "RUNNING",
+          healthStatus: "UNKNOWN",
+          cpu: 256,
+          memory: 512,
+          hostPorts: [8080],
+          startedAt: Date.parse("2026-01-01T00:00:00Z"),
           startedBy: "ecs-svc/123",
-        })),
-      }))
-
-      const tasks = yield* ecs.tasks("c")
-
-      expect(tasks).toHaveLength(160)
-      expect(ecsMock.commandCalls(ListTasksCommand).map((call) => [call.args[0].input.desiredStatus, call.args[0].input.nextToken])).toEqual([
-        ["RUNNING", undefined],
-        ["RUNNING", "more"],
-        ["STOPPED", undefined],
-      ])
-      expect(sizes(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks))).toEqual([100, 60])
-      expect(tasks[0]).toEqual({
-        taskArn: running[0],
-        group: "service:web",
-        serviceName: "web",
-        containerInstanceArn: "arn:ci/1",
-        lastStatus: "RUNNING",
-        desiredStatus: "RUNNING",
-        healthStatus: "UNKNOWN",
-        cpu: 256,
-        memory: 512,
-        hostPorts: [8080],
-        startedAt: Date.parse("2026-01-01T00:00:00Z"),
-        startedBy: "ecs-svc/123",
-      })
-    }),
+        })
+      }),
   )
 })
 
 describe("listTaskArns and describeTasks", () => {
-  it.effect("lists one desired status, paginated, and describes given tasks in calls of at most 100, leaving out the MISSING", () =>
-    Effect.gen(function* () {
-      const stopped = numberedIds("arn:task/s", 120)
-      ecsMock
-        .on(ListTasksCommand, { desiredStatus: "STOPPED" })
-        .resolvesOnce({ taskArns: stopped.slice(0, 100), nextToken: "more" })
-        .resolvesOnce({ taskArns: stopped.slice(100) })
-      ecsMock.on(DescribeTasksCommand).callsFake(async (input: { tasks: Array<string> }) => ({
-        tasks: input.tasks
-          .filter((taskArn) => taskArn !== stopped[0])
-          .map((taskArn) => ({ taskArn, group: "family:batch", lastStatus: "STOPPED", desiredStatus: "STOPPED" })),
-        failures: input.tasks.includes(stopped[0] ?? "") ? [{ arn: stopped[0], reason: "MISSING" }] : [],
-      }))
+  it.effect(
+    "lists one desired status, paginated, and describes given tasks in calls of at most 100, leaving out the MISSING",
+    () =>
+      Effect.gen(function* () {
+        const stopped = numberedIds("arn:task/s", 120)
+        ecsMock
+          .on(ListTasksCommand, { desiredStatus: "STOPPED" })
+          .resolvesOnce({ taskArns: stopped.slice(0, 100), nextToken: "more" })
+          .resolvesOnce({ taskArns: stopped.slice(100) })
+        ecsMock.on(DescribeTasksCommand).callsFake(async (input: { tasks: Array<string> }) => ({
+          tasks: input.tasks
+            .filter((taskArn) => taskArn !== stopped[0])
+            .map((taskArn) => ({
+              taskArn,
+              group: "family:batch",
+              lastStatus: "STOPPED",
+              desiredStatus: "STOPPED",
+            })),
+          failures: input.tasks.includes(stopped[0] ?? "") ? [{ arn: stopped[0], reason: "MISSING" }] : [],
+        }))
 
-      const arns = yield* ecs.listTaskArns("c", "STOPPED")
-      const tasks = yield* ecs.describeTasks("c", arns)
+        const arns = yield* ecs.listTaskArns("c", "STOPPED")
+        const tasks = yield* ecs.describeTasks("c", arns)
 
-      expect(arns).toEqual(stopped)
-      expect(ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input.desiredStatus)).toEqual(["STOPPED", "STOPPED"])
-      expect(sizes(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks))).toEqual([100, 20])
-      expect(tasks.map((task) => task.taskArn)).toEqual(stopped.slice(1))
-    }),
+        expect(arns).toEqual(stopped)
+        expect(
+          ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input.desiredStatus),
+        ).toEqual(["STOPPED", "STOPPED"])
+        expect(
+          sizes(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks)),
+        ).toEqual([100, 20])
+        expect(tasks.map((task) => task.taskArn)).toEqual(stopped.slice(1))
+      }),
   )
 })
 
@@ -343,7 +425,8 @@ describe("clusters", () => {
           {
             name: "cp-ec2",
             autoScalingGroupProvider: {
-              autoScalingGroupArn: "arn:aws:autoscaling:eu-west-1:1:autoScalingGroup:0f1e:autoScalingGroupName/ecs-nodes",
+              autoScalingGroupArn:
+                "arn:aws:autoscaling:eu-west-1:1:autoScalingGroup:0f1e:autoScalingGroupName/ecs-nodes",
               managedScaling: { status: "ENABLED" },
               managedTerminationProtection: "ENABLED",
               managedDraining: "DISABLED",
@@ -353,8 +436,19 @@ describe("clusters", () => {
         ],
       })
       expect(yield* ecs.describeCapacityProviders(["cp-ec2", "FARGATE"])).toEqual([
-        { name: "cp-ec2", asgName: "ecs-nodes", managedScaling: true, managedTerminationProtection: true, managedDraining: false },
-        { name: "FARGATE", managedScaling: false, managedTerminationProtection: false, managedDraining: false },
+        {
+          name: "cp-ec2",
+          asgName: "ecs-nodes",
+          managedScaling: true,
+          managedTerminationProtection: true,
+          managedDraining: false,
+        },
+        {
+          name: "FARGATE",
+          managedScaling: false,
+          managedTerminationProtection: false,
+          managedDraining: false,
+        },
       ])
     }),
   )

@@ -61,10 +61,14 @@ export const ecsLimits = {
   describeCapacityProviders: 100,
 } as const
 
-const call = <A>(operation: EcsAction, send: (abortSignal: AbortSignal) => Promise<A>) => request(operation, mapEcsError, send)
+const call = <A>(operation: EcsAction, send: (abortSignal: AbortSignal) => Promise<A>) =>
+  request(operation, mapEcsError, send)
 
 /** Fails on any failure but `MISSING`: a resource deleted since it was listed is simply not there. */
-const failUnlessMissing = (operation: EcsAction, failures: ReadonlyArray<Failure> | undefined): Effect.Effect<void, AwsCallError> => {
+const failUnlessMissing = (
+  operation: EcsAction,
+  failures: ReadonlyArray<Failure> | undefined,
+): Effect.Effect<void, AwsCallError> => {
   const serious = (failures ?? []).filter((failure) => failure.reason !== "MISSING")
   return serious.length === 0 ? Effect.void : Effect.fail(ecsFailuresError(operation, serious))
 }
@@ -81,7 +85,9 @@ const resourcesView = (resources: ReadonlyArray<Resource> | undefined) => ({
 })
 
 const containerInstanceView = (instance: SdkContainerInstance) => {
-  const attributes = Object.fromEntries((instance.attributes ?? []).map((attribute) => [attribute.name, attribute.value ?? ""]))
+  const attributes = Object.fromEntries(
+    (instance.attributes ?? []).map((attribute) => [attribute.name, attribute.value ?? ""]),
+  )
   return {
     containerInstanceArn: instance.containerInstanceArn,
     ec2InstanceId: instance.ec2InstanceId,
@@ -101,7 +107,10 @@ export const taskReservation = (definition: TaskDefinition) => {
   const containers = definition.containerDefinitions ?? []
   const sum = (values: ReadonlyArray<number>) => values.reduce((total, value) => total + value, 0)
   // Task-level sizes win; without them the scheduler reserves the sum of the containers' own.
-  const cpu = definition.cpu === undefined ? sum(containers.map((container) => container.cpu ?? 0)) : Number(definition.cpu)
+  const cpu =
+    definition.cpu === undefined
+      ? sum(containers.map((container) => container.cpu ?? 0))
+      : Number(definition.cpu)
   const memory =
     definition.memory === undefined
       ? sum(containers.map((container) => container.memory ?? container.memoryReservation ?? 0))
@@ -113,7 +122,10 @@ export const taskReservation = (definition: TaskDefinition) => {
       ? []
       : containers.flatMap((container) =>
           (container.portMappings ?? []).flatMap((mapping) => {
-            const port = definition.networkMode === "host" ? (mapping.hostPort ?? mapping.containerPort) : mapping.hostPort
+            const port =
+              definition.networkMode === "host"
+                ? (mapping.hostPort ?? mapping.containerPort)
+                : mapping.hostPort
             return port === undefined || port === 0 ? [] : [port]
           }),
         )
@@ -138,7 +150,8 @@ const serviceView = (service: SdkService, definition: TaskDefinition) => {
       status: deployment.status,
       // Deployments not run by the ECS deployment controller carry no rollout state: derived from the counts.
       rolloutState:
-        deployment.rolloutState ?? (deployment.runningCount === deployment.desiredCount ? "COMPLETED" : "IN_PROGRESS"),
+        deployment.rolloutState ??
+        (deployment.runningCount === deployment.desiredCount ? "COMPLETED" : "IN_PROGRESS"),
       desiredCount: deployment.desiredCount,
       runningCount: deployment.runningCount,
       pendingCount: deployment.pendingCount,
@@ -158,7 +171,9 @@ const serviceView = (service: SdkService, definition: TaskDefinition) => {
 
 const hostPortsOf = (containers: ReadonlyArray<Container> | undefined) =>
   (containers ?? []).flatMap((container) =>
-    (container.networkBindings ?? []).flatMap((binding) => (binding.hostPort === undefined || binding.hostPort === 0 ? [] : [binding.hostPort])),
+    (container.networkBindings ?? []).flatMap((binding) =>
+      binding.hostPort === undefined || binding.hostPort === 0 ? [] : [binding.hostPort],
+    ),
   )
 
 const taskView = (task: SdkTask) => {
@@ -204,19 +219,27 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
       (page) => arns(page) ?? [],
     )
 
-  const page = (nextToken: string | undefined) => ({ maxResults: ecsLimits.listPage, ...(nextToken === undefined ? {} : { nextToken }) })
+  const page = (nextToken: string | undefined) => ({
+    maxResults: ecsLimits.listPage,
+    ...(nextToken === undefined ? {} : { nextToken }),
+  })
 
   const listContainerInstanceArns = (cluster: string) =>
     listArns(
       "ecs:ListContainerInstances",
-      (nextToken, abortSignal) => client.send(new ListContainerInstancesCommand({ cluster, ...page(nextToken) }), { abortSignal }),
+      (nextToken, abortSignal) =>
+        client.send(new ListContainerInstancesCommand({ cluster, ...page(nextToken) }), { abortSignal }),
       (output) => output.containerInstanceArns,
     )
 
-  const listTaskArns = (cluster: string, desiredStatus: DesiredStatus): Effect.Effect<ReadonlyArray<string>, AwsCallError> =>
+  const listTaskArns = (
+    cluster: string,
+    desiredStatus: DesiredStatus,
+  ): Effect.Effect<ReadonlyArray<string>, AwsCallError> =>
     listArns(
       "ecs:ListTasks",
-      (nextToken, abortSignal) => client.send(new ListTasksCommand({ cluster, desiredStatus, ...page(nextToken) }), { abortSignal }),
+      (nextToken, abortSignal) =>
+        client.send(new ListTasksCommand({ cluster, desiredStatus, ...page(nextToken) }), { abortSignal }),
       (output) => output.taskArns,
     )
 
@@ -237,7 +260,9 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
   const taskDefinitions = new Map<string, TaskDefinition>()
   const describeTaskDefinition = (taskDefinition: string) => {
     const known = taskDefinitions.get(taskDefinition)
-    return known === undefined ? readTaskDefinition(taskDefinition) : Effect.succeed([taskDefinition, known] as const)
+    return known === undefined
+      ? readTaskDefinition(taskDefinition)
+      : Effect.succeed([taskDefinition, known] as const)
   }
 
   const readTaskDefinition = (taskDefinition: string) =>
@@ -270,7 +295,9 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
       ).pipe(Effect.map((arns) => arns.map(lastArnSegment))),
 
     describeCluster: (clusterName) =>
-      call("ecs:DescribeClusters", (abortSignal) => client.send(new DescribeClustersCommand({ clusters: [clusterName] }), { abortSignal })).pipe(
+      call("ecs:DescribeClusters", (abortSignal) =>
+        client.send(new DescribeClustersCommand({ clusters: [clusterName] }), { abortSignal }),
+      ).pipe(
         Effect.flatMap((output): Effect.Effect<ClusterDescription, AwsCallError> => {
           const cluster = output.clusters?.[0]
           const status = cluster?.status
@@ -305,10 +332,15 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
           (nextToken) =>
             call("ecs:DescribeCapacityProviders", (abortSignal) =>
               client.send(
-                new DescribeCapacityProvidersCommand({ capacityProviders: [...batch], ...(nextToken === undefined ? {} : { nextToken }) }),
+                new DescribeCapacityProvidersCommand({
+                  capacityProviders: [...batch],
+                  ...(nextToken === undefined ? {} : { nextToken }),
+                }),
                 { abortSignal },
               ),
-            ).pipe(Effect.tap((output) => failUnlessMissing("ecs:DescribeCapacityProviders", output.failures))),
+            ).pipe(
+              Effect.tap((output) => failUnlessMissing("ecs:DescribeCapacityProviders", output.failures)),
+            ),
           (output) => output.nextToken,
           (output) => output.capacityProviders ?? [],
         ),
@@ -334,13 +366,19 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
         const arns = yield* listContainerInstanceArns(clusterName)
         const described = yield* inBatches(arns, ecsLimits.describeContainerInstances, (batch) =>
           call("ecs:DescribeContainerInstances", (abortSignal) =>
-            client.send(new DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: [...batch] }), { abortSignal }),
+            client.send(
+              new DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: [...batch] }),
+              { abortSignal },
+            ),
           ).pipe(
             Effect.tap((output) => failUnlessMissing("ecs:DescribeContainerInstances", output.failures)),
             Effect.map((output) => output.containerInstances ?? []),
           ),
         )
-        return yield* decodeAll(ContainerInstance, "ecs:DescribeContainerInstances")(described.map(containerInstanceView))
+        return yield* decodeAll(
+          ContainerInstance,
+          "ecs:DescribeContainerInstances",
+        )(described.map(containerInstanceView))
       }),
 
     services: (clusterName, serviceArns) =>
@@ -349,21 +387,34 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
           serviceArns ??
           (yield* listArns(
             "ecs:ListServices",
-            (nextToken, abortSignal) => client.send(new ListServicesCommand({ cluster: clusterName, ...page(nextToken) }), { abortSignal }),
+            (nextToken, abortSignal) =>
+              client.send(new ListServicesCommand({ cluster: clusterName, ...page(nextToken) }), {
+                abortSignal,
+              }),
             (output) => output.serviceArns,
           ))
         const described = yield* inBatches(arns, ecsLimits.describeServices, (batch) =>
           call("ecs:DescribeServices", (abortSignal) =>
-            client.send(new DescribeServicesCommand({ cluster: clusterName, services: [...batch] }), { abortSignal }),
+            client.send(new DescribeServicesCommand({ cluster: clusterName, services: [...batch] }), {
+              abortSignal,
+            }),
           ).pipe(
             Effect.tap((output) => failUnlessMissing("ecs:DescribeServices", output.failures)),
             Effect.map((output) => output.services ?? []),
           ),
         )
         // One DescribeTaskDefinition per distinct definition in this call, however many services share it.
-        const definitionArns = [...new Set(described.flatMap((service) => (service.taskDefinition === undefined ? [] : [service.taskDefinition])))]
+        const definitionArns = [
+          ...new Set(
+            described.flatMap((service) =>
+              service.taskDefinition === undefined ? [] : [service.taskDefinition],
+            ),
+          ),
+        ]
         const definitions = new Map(yield* Effect.forEach(definitionArns, describeTaskDefinition))
-        const views = described.map((service) => serviceView(service, definitions.get(service.taskDefinition ?? "") ?? {}))
+        const views = described.map((service) =>
+          serviceView(service, definitions.get(service.taskDefinition ?? "") ?? {}),
+        )
         return yield* decodeAll(Service, "ecs:DescribeServices")(views)
       }),
 
@@ -382,9 +433,16 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
         chunksOf(containerInstanceArns, ecsLimits.updateContainerInstancesState),
         (batch) =>
           call("ecs:UpdateContainerInstancesState", (abortSignal) =>
-            client.send(new UpdateContainerInstancesStateCommand({ cluster: clusterName, containerInstances: [...batch], status }), {
-              abortSignal,
-            }),
+            client.send(
+              new UpdateContainerInstancesStateCommand({
+                cluster: clusterName,
+                containerInstances: [...batch],
+                status,
+              }),
+              {
+                abortSignal,
+              },
+            ),
           ).pipe(
             Effect.flatMap((output) =>
               (output.failures ?? []).length === 0
@@ -403,4 +461,5 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
 }
 
 /** The `Ecs` port on a client built from the default chain and `config`. */
-export const EcsLive = (config: AwsConfig = {}): Layer.Layer<Ecs> => Layer.sync(Ecs, () => makeEcs(makeEcsClient(config)))
+export const EcsLive = (config: AwsConfig = {}): Layer.Layer<Ecs> =>
+  Layer.sync(Ecs, () => makeEcs(makeEcsClient(config)))

@@ -5,7 +5,8 @@ import { ecsFailuresError, mapAutoScalingError, mapEc2Error, mapEcsError, mapSsm
 
 const networkError = (code: string) => Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code })
 /** What the default credential chain throws when no provider yields credentials (smithy's CredentialsProviderError). */
-const credentialsProviderError = (message: string) => Object.assign(new Error(message), { name: "CredentialsProviderError", tryNextLink: false })
+const credentialsProviderError = (message: string) =>
+  Object.assign(new Error(message), { name: "CredentialsProviderError", tryNextLink: false })
 
 describe("mapEc2Error", () => {
   it.each<[string, unknown, AwsErrorKind]>([
@@ -17,12 +18,24 @@ describe("mapEc2Error", () => {
     ["InvalidInstanceID.NotFound", sdkError("ec2", "InvalidInstanceID.NotFound"), "not-found"],
     ["InvalidAMIID.NotFound", sdkError("ec2", "InvalidAMIID.NotFound"), "not-found"],
     ["InvalidLaunchTemplateId.NotFound", sdkError("ec2", "InvalidLaunchTemplateId.NotFound"), "not-found"],
-    ["InvalidLaunchTemplateName.NotFoundException", sdkError("ec2", "InvalidLaunchTemplateName.NotFoundException"), "not-found"],
+    [
+      "InvalidLaunchTemplateName.NotFoundException",
+      sdkError("ec2", "InvalidLaunchTemplateName.NotFoundException"),
+      "not-found",
+    ],
     ["InvalidParameterValue", sdkError("ec2", "InvalidParameterValue"), "invalid-parameter"],
-    ["OperationNotPermitted (termination protection)", sdkError("ec2", "OperationNotPermitted"), "invalid-parameter"],
+    [
+      "OperationNotPermitted (termination protection)",
+      sdkError("ec2", "OperationNotPermitted"),
+      "invalid-parameter",
+    ],
     ["UnauthorizedOperation", sdkError("ec2", "UnauthorizedOperation"), "access-denied"],
     ["AuthFailure", sdkError("ec2", "AuthFailure"), "access-denied"],
-    ["LaunchTemplateVersionLimitExceeded", sdkError("ec2", "LaunchTemplateVersionLimitExceeded"), "limit-exceeded"],
+    [
+      "LaunchTemplateVersionLimitExceeded",
+      sdkError("ec2", "LaunchTemplateVersionLimitExceeded"),
+      "limit-exceeded",
+    ],
     ["a code nobody mapped", sdkError("ec2", "Unsupported"), "unknown"],
   ])("given %s, when mapped, then its kind is the expected one", (_, cause, kind) => {
     const error = mapEc2Error("ec2:DescribeInstances", cause)
@@ -31,7 +44,10 @@ describe("mapEc2Error", () => {
   })
 
   it("keeps the AWS code and message", () => {
-    const error = mapEc2Error("ec2:TerminateInstances", sdkError("ec2", "OperationNotPermitted", "The instance 'i-1' may not be terminated"))
+    const error = mapEc2Error(
+      "ec2:TerminateInstances",
+      sdkError("ec2", "OperationNotPermitted", "The instance 'i-1' may not be terminated"),
+    )
     expect({ code: error.code, message: error.message }).toEqual({
       code: "OperationNotPermitted",
       message: "The instance 'i-1' may not be terminated",
@@ -57,7 +73,12 @@ describe("mapAutoScalingError", () => {
   })
 
   it("classifies a listed code before the HTTP status: ResourceContention arrives as a 500 and stays a conflict", () => {
-    expect(mapAutoScalingError("autoscaling:DetachInstances", sdkError("autoscaling", "ResourceContention", "busy", 500)).kind).toBe("conflict")
+    expect(
+      mapAutoScalingError(
+        "autoscaling:DetachInstances",
+        sdkError("autoscaling", "ResourceContention", "busy", 500),
+      ).kind,
+    ).toBe("conflict")
   })
 })
 
@@ -78,7 +99,10 @@ describe("mapEcsError", () => {
   })
 
   it("turns a credentials-provider failure into access-denied telling the user to configure credentials", () => {
-    const error = mapEcsError("ecs:ListClusters", credentialsProviderError("Could not load credentials from any providers"))
+    const error = mapEcsError(
+      "ecs:ListClusters",
+      credentialsProviderError("Could not load credentials from any providers"),
+    )
     expect(error.kind).toBe("access-denied")
     expect(error.code).toBe("CredentialsProviderError")
     expect(error.message).toMatch(/configure them/)
@@ -110,7 +134,13 @@ describe("ecsFailuresError", () => {
   })
 
   it("maps any other reason to a non-retryable error carrying the reason as code", () => {
-    const error = ecsFailuresError("ecs:UpdateContainerInstancesState", [{ arn: "arn:ci/1", reason: "INACTIVE" }])
-    expect({ kind: error.kind, code: error.code, retryable: error.retryable }).toEqual({ kind: "unknown", code: "INACTIVE", retryable: false })
+    const error = ecsFailuresError("ecs:UpdateContainerInstancesState", [
+      { arn: "arn:ci/1", reason: "INACTIVE" },
+    ])
+    expect({ kind: error.kind, code: error.code, retryable: error.retryable }).toEqual({
+      kind: "unknown",
+      code: "INACTIVE",
+      retryable: false,
+    })
   })
 })

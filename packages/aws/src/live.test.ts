@@ -13,7 +13,9 @@ const ssmMock = mockClient(SSMClient)
 describe("AwsLive", () => {
   it.effect("provides the four ports, each on its SDK client (the README's example)", () =>
     Effect.gen(function* () {
-      ecsMock.on(ListClustersCommand).resolves({ clusterArns: ["arn:aws:ecs:eu-west-1:123456789012:cluster/production"] })
+      ecsMock
+        .on(ListClustersCommand)
+        .resolves({ clusterArns: ["arn:aws:ecs:eu-west-1:123456789012:cluster/production"] })
       ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: "/p", Value: "ami-1", Version: 1 } })
 
       const program = Effect.gen(function* () {
@@ -24,7 +26,10 @@ describe("AwsLive", () => {
         return { clusters: yield* ecs.listClusters(), parameter: (yield* ssm.getParameter("/p")).value }
       })
 
-      expect(yield* program.pipe(Effect.provide(AwsLive({ region: "eu-west-1" })))).toEqual({ clusters: ["production"], parameter: "ami-1" })
+      expect(yield* program.pipe(Effect.provide(AwsLive({ region: "eu-west-1" })))).toEqual({
+        clusters: ["production"],
+        parameter: "ami-1",
+      })
     }),
   )
 })

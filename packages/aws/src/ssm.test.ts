@@ -18,7 +18,13 @@ describe("getParameter", () => {
   it.effect("returns the parameter's value, version and modification time", () =>
     Effect.gen(function* () {
       ssmMock.on(GetParameterCommand).resolves({
-        Parameter: { Name: parameterName, Value: "ami-0abc", Version: 42, LastModifiedDate: new Date("2026-05-01T00:00:00Z"), Type: "String" },
+        Parameter: {
+          Name: parameterName,
+          Value: "ami-0abc",
+          Version: 42,
+          LastModifiedDate: new Date("2026-05-01T00:00:00Z"),
+          Type: "String",
+        },
       })
       expect(yield* ssm.getParameter(parameterName)).toEqual({
         name: parameterName,

@@ -17,11 +17,18 @@ export const ssmActions = ["ssm:GetParameter"] as const
 export const makeSsm = (client: SSMClient): Ssm["Service"] =>
   Ssm.of({
     getParameter: (name) =>
-      request("ssm:GetParameter", mapSsmError, (abortSignal) => client.send(new GetParameterCommand({ Name: name }), { abortSignal })).pipe(
+      request("ssm:GetParameter", mapSsmError, (abortSignal) =>
+        client.send(new GetParameterCommand({ Name: name }), { abortSignal }),
+      ).pipe(
         Effect.flatMap(({ Parameter: parameter }) =>
           parameter?.Value === undefined
             ? Effect.fail(
-                new AwsCallError({ operation: "ssm:GetParameter", kind: "not-found", code: "ParameterNotFound", message: `no value for ${name}` }),
+                new AwsCallError({
+                  operation: "ssm:GetParameter",
+                  kind: "not-found",
+                  code: "ParameterNotFound",
+                  message: `no value for ${name}`,
+                }),
               )
             : Effect.succeed({
                 name: parameter.Name ?? name,
@@ -34,4 +41,5 @@ export const makeSsm = (client: SSMClient): Ssm["Service"] =>
   })
 
 /** The `Ssm` port on a client built from the default chain and `config`. */
-export const SsmLive = (config: AwsConfig = {}): Layer.Layer<Ssm> => Layer.sync(Ssm, () => makeSsm(makeSsmClient(config)))
+export const SsmLive = (config: AwsConfig = {}): Layer.Layer<Ssm> =>
+  Layer.sync(Ssm, () => makeSsm(makeSsmClient(config)))

@@ -13,7 +13,9 @@ describe("parseEventLogLocation", () => {
     expect(parseEventLogLocation("file:///var/lib/deploy", "/home/ada")).toEqual(
       Result.succeed({ _tag: "File", directory: "/var/lib/deploy" }),
     )
-    expect(parseEventLogLocation("state/log", "/home/ada")).toEqual(Result.succeed({ _tag: "File", directory: "/home/ada/state/log" }))
+    expect(parseEventLogLocation("state/log", "/home/ada")).toEqual(
+      Result.succeed({ _tag: "File", directory: "/home/ada/state/log" }),
+    )
   })
   it("reads memory as the in-memory driver", () => {
     expect(parseEventLogLocation("memory")).toEqual(Result.succeed({ _tag: "Memory" }))
@@ -21,7 +23,10 @@ describe("parseEventLogLocation", () => {
   it("refuses a table name DynamoDB would refuse, other schemes and an empty value", () => {
     for (const location of ["dynamodb://ab", "dynamodb://bad/name", "s3://bucket/key", "", "file://"]) {
       const result = parseEventLogLocation(location, "/home/ada")
-      expect(Result.isFailure(result) && result.failure).toMatchObject({ _tag: "InvalidEventLogLocation", location })
+      expect(Result.isFailure(result) && result.failure).toMatchObject({
+        _tag: "InvalidEventLogLocation",
+        location,
+      })
     }
   })
 })

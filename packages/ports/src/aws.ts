@@ -75,7 +75,10 @@ export class Ec2 extends Context.Service<
     readonly createTags: (resourceIds: ReadonlyArray<string>, tags: Tags) => Call<void>
     readonly terminateInstances: (instanceIds: ReadonlyArray<string>) => Call<void>
     /** By id or name; `not-found` when neither matches. */
-    readonly describeLaunchTemplate: (ref: { readonly id?: string; readonly name?: string }) => Call<LaunchTemplate>
+    readonly describeLaunchTemplate: (ref: {
+      readonly id?: string
+      readonly name?: string
+    }) => Call<LaunchTemplate>
     /** The given versions (numbers, `$Latest`, `$Default`), or every version when `versions` is omitted. */
     readonly describeLaunchTemplateVersions: (
       launchTemplateId: string,
@@ -90,7 +93,10 @@ export class Ec2 extends Context.Service<
       readonly idempotencyKey: string
     }) => Call<LaunchTemplateVersion>
     readonly setDefaultLaunchTemplateVersion: (launchTemplateId: string, versionNumber: number) => Call<void>
-    readonly deleteLaunchTemplateVersions: (launchTemplateId: string, versionNumbers: ReadonlyArray<number>) => Call<void>
+    readonly deleteLaunchTemplateVersions: (
+      launchTemplateId: string,
+      versionNumbers: ReadonlyArray<number>,
+    ) => Call<void>
   }
 >()("@ecs-ami-deploy/ports/Ec2") {}
 
@@ -98,7 +104,9 @@ export class AutoScaling extends Context.Service<
   AutoScaling,
   {
     /** Groups by name; unknown names are absent from the result. An empty list describes every group of the Region, as in AWS. */
-    readonly describeGroups: (names: ReadonlyArray<string>) => Call<ReadonlyArray<AutoScalingGroupDescription>>
+    readonly describeGroups: (
+      names: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<AutoScalingGroupDescription>>
     /** One UpdateAutoScalingGroup call: capacity and/or launch spec. */
     readonly updateGroup: (input: {
       readonly asgName: string
@@ -107,7 +115,11 @@ export class AutoScaling extends Context.Service<
       readonly maxSize?: number
       readonly launchSpec?: LaunchSpec
     }) => Call<void>
-    readonly detachInstances: (asgName: string, instanceIds: ReadonlyArray<string>, decrementDesiredCapacity: boolean) => Call<void>
+    readonly detachInstances: (
+      asgName: string,
+      instanceIds: ReadonlyArray<string>,
+      decrementDesiredCapacity: boolean,
+    ) => Call<void>
     /**
      * AttachInstances: each instance must be running, in no other group and in one of the group's zones.
      * Desired capacity rises by the number attached; AWS refuses the call when that would exceed max size,
@@ -117,12 +129,25 @@ export class AutoScaling extends Context.Service<
     readonly terminateInstanceInGroup: (instanceId: string, decrementDesiredCapacity: boolean) => Call<void>
     readonly suspendProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>
     readonly resumeProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>
-    readonly setInstanceProtection: (asgName: string, instanceIds: ReadonlyArray<string>, protectedFromScaleIn: boolean) => Call<void>
+    readonly setInstanceProtection: (
+      asgName: string,
+      instanceIds: ReadonlyArray<string>,
+      protectedFromScaleIn: boolean,
+    ) => Call<void>
     /** Activities started at or after `since`, newest first. */
-    readonly describeScalingActivities: (asgName: string, since: number) => Call<ReadonlyArray<ScalingActivity>>
-    readonly describeLaunchConfigurations: (names?: ReadonlyArray<string>) => Call<ReadonlyArray<LaunchConfiguration>>
+    readonly describeScalingActivities: (
+      asgName: string,
+      since: number,
+    ) => Call<ReadonlyArray<ScalingActivity>>
+    readonly describeLaunchConfigurations: (
+      names?: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<LaunchConfiguration>>
     /** A copy of `sourceName` under `name` with only the image changed. */
-    readonly copyLaunchConfiguration: (input: { readonly sourceName: string; readonly name: string; readonly imageId: string }) => Call<LaunchConfiguration>
+    readonly copyLaunchConfiguration: (input: {
+      readonly sourceName: string
+      readonly name: string
+      readonly imageId: string
+    }) => Call<LaunchConfiguration>
     readonly deleteLaunchConfiguration: (name: string) => Call<void>
   }
 >()("@ecs-ami-deploy/ports/AutoScaling") {}
@@ -151,20 +176,31 @@ export class Ecs extends Context.Service<
     readonly listClusters: () => Call<ReadonlyArray<string>>
     /** `not-found` for an unknown or INACTIVE cluster. */
     readonly describeCluster: (clusterName: string) => Call<ClusterDescription>
-    readonly describeCapacityProviders: (names: ReadonlyArray<string>) => Call<ReadonlyArray<CapacityProvider>>
+    readonly describeCapacityProviders: (
+      names: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<CapacityProvider>>
     /** Every container instance of the cluster in any status (list + describe, paginated and batched). */
     readonly containerInstances: (clusterName: string) => Call<ReadonlyArray<ContainerInstance>>
     /**
      * Every service of the cluster (ListServices + DescribeServices), or, given `serviceArns`, only those
      * (DescribeServices alone: a service deleted since is absent or INACTIVE).
      */
-    readonly services: (clusterName: string, serviceArns?: ReadonlyArray<string>) => Call<ReadonlyArray<Service>>
+    readonly services: (
+      clusterName: string,
+      serviceArns?: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<Service>>
     /** Every task the cluster has not yet forgotten: desired RUNNING and recently STOPPED ones. */
     readonly tasks: (clusterName: string) => Call<ReadonlyArray<Task>>
     /** The ARNs of the cluster's tasks with this desired status (ListTasks, paginated). */
-    readonly listTaskArns: (clusterName: string, desiredStatus: "RUNNING" | "STOPPED") => Call<ReadonlyArray<string>>
+    readonly listTaskArns: (
+      clusterName: string,
+      desiredStatus: "RUNNING" | "STOPPED",
+    ) => Call<ReadonlyArray<string>>
     /** Tasks by ARN (DescribeTasks, batched); tasks ECS no longer knows are absent from the result. */
-    readonly describeTasks: (clusterName: string, taskArns: ReadonlyArray<string>) => Call<ReadonlyArray<Task>>
+    readonly describeTasks: (
+      clusterName: string,
+      taskArns: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<Task>>
     readonly updateContainerInstancesState: (
       clusterName: string,
       containerInstanceArns: ReadonlyArray<string>,

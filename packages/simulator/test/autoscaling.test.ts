@@ -167,7 +167,10 @@ describe("DetachInstances", () => {
 describe("AttachInstances", () => {
   const detachedFromSmall = async (count: number) => {
     const sim = makeSimulation(small)
-    const ids = sim.snapshotState().groups[0]!.instances.slice(0, count).map((i) => i.instanceId)
+    const ids = sim
+      .snapshotState()
+      .groups[0]!.instances.slice(0, count)
+      .map((i) => i.instanceId)
     await sim.run(AutoScaling.use((a) => a.detachInstances(asgName, ids, false)))
     sim.advance(10 * 60_000)
     return { sim, ids }
@@ -187,7 +190,9 @@ describe("AttachInstances", () => {
     sim.advance(10 * 60_000)
     const after = sim.snapshotState().groups[0]!
     expect(after.desiredCapacity).toBe(group.desiredCapacity)
-    expect(after.instances.map((i) => i.instanceId).sort()).toEqual(group.instances.map((i) => i.instanceId).sort())
+    expect(after.instances.map((i) => i.instanceId).sort()).toEqual(
+      group.instances.map((i) => i.instanceId).sort(),
+    )
     expect(after.instances.every((i) => i.lifecycleState === "InService")).toBe(true)
   })
 
@@ -195,7 +200,8 @@ describe("AttachInstances", () => {
     const { sim, ids } = await detachedFromSmall(1)
     const desiredBefore = sim.snapshotState().groups[0]!.desiredCapacity
     await sim.run(AutoScaling.use((a) => a.attachInstances(asgName, ids)))
-    const lifecycleOf = () => sim.snapshotState().groups[0]!.instances.find((i) => i.instanceId === ids[0])?.lifecycleState
+    const lifecycleOf = () =>
+      sim.snapshotState().groups[0]!.instances.find((i) => i.instanceId === ids[0])?.lifecycleState
     expect(sim.snapshotState().groups[0]!.desiredCapacity).toBe(desiredBefore + 1)
     expect(lifecycleOf()).toBe("Pending")
     sim.advance(defaultTimings.inServiceAfterRunningMs - 1)
@@ -205,7 +211,9 @@ describe("AttachInstances", () => {
     sim.advance(10 * 60_000)
     expect(sim.snapshotState().groups[0]!.instances).toHaveLength(desiredBefore + 1)
     const activities = await sim.run(AutoScaling.use((a) => a.describeScalingActivities(asgName, 0)))
-    expect(activities.map((activity) => activity.description)).toContain(`Attaching an existing EC2 instance: ${ids[0]}`)
+    expect(activities.map((activity) => activity.description)).toContain(
+      `Attaching an existing EC2 instance: ${ids[0]}`,
+    )
   })
 
   it("given desired at max, when attaching, then ValidationError and nothing changes; once max is raised it succeeds", async () => {
@@ -215,7 +223,10 @@ describe("AttachInstances", () => {
     const before = sim.snapshotState()
     const mutationsBefore = appliedMutations(sim).length
     const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(asgName, ids))))
-    expect({ kind: error.kind, code: error.code }).toEqual({ kind: "invalid-parameter", code: "ValidationError" })
+    expect({ kind: error.kind, code: error.code }).toEqual({
+      kind: "invalid-parameter",
+      code: "ValidationError",
+    })
     expect(sim.snapshotState()).toEqual(before)
     expect(appliedMutations(sim)).toHaveLength(mutationsBefore)
     await sim.run(AutoScaling.use((a) => a.updateGroup({ asgName, maxSize: desired + 1 })))
@@ -228,7 +239,9 @@ describe("AttachInstances", () => {
     const [groupA, groupB] = sim.snapshotState().groups
     const before = sim.snapshotState()
     for (const instance of [groupA!.instances[0]!, groupB!.instances[0]!]) {
-      const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [instance.instanceId]))))
+      const error = await sim.run(
+        Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [instance.instanceId]))),
+      )
       expect(error.message).toContain("already part of the Auto Scaling group")
     }
     expect(sim.snapshotState()).toEqual(before)
@@ -239,7 +252,9 @@ describe("AttachInstances", () => {
     await sim.run(Ec2.use((e) => e.terminateInstances(ids)))
     sim.advance(10 * 60_000)
     for (const instanceId of [ids[0]!, "i-does-not-exist"]) {
-      const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(asgName, [instanceId]))))
+      const error = await sim.run(
+        Effect.flip(AutoScaling.use((a) => a.attachInstances(asgName, [instanceId]))),
+      )
       expect({ code: error.code, message: error.message }).toEqual({
         code: "ValidationError",
         message: expect.stringContaining("only running instances can be attached"),
@@ -250,11 +265,16 @@ describe("AttachInstances", () => {
   it("refuses an instance outside the group's Availability Zones", async () => {
     const multi = scenarios["multi-asg"]
     const [groupA, groupB] = multi.groups
-    const elsewhere: Scenario = { ...multi, groups: [groupA!, { ...groupB!, availabilityZones: ["us-east-1c"] }] }
+    const elsewhere: Scenario = {
+      ...multi,
+      groups: [groupA!, { ...groupB!, availabilityZones: ["us-east-1c"] }],
+    }
     const sim = makeSimulation(elsewhere)
     const stranger = sim.snapshotState().groups[1]!.instances[0]!
     await sim.run(AutoScaling.use((a) => a.detachInstances(groupB!.name, [stranger.instanceId], true)))
-    const error = await sim.run(Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [stranger.instanceId]))))
+    const error = await sim.run(
+      Effect.flip(AutoScaling.use((a) => a.attachInstances(groupA!.name, [stranger.instanceId]))),
+    )
     expect(error.message).toContain("not an Availability Zone of the Auto Scaling group")
   })
 

@@ -230,7 +230,9 @@ describe("cluster shapes", () => {
       .snapshotState()
       .tasks.filter((t) => t.serviceName !== undefined && t.containerInstanceArn !== undefined)
       .map((t) => t.containerInstanceArn!)
-    await sim.run(Ecs.use((ecs) => ecs.updateContainerInstancesState(cluster, [...new Set(hosts)], "DRAINING")))
+    await sim.run(
+      Ecs.use((ecs) => ecs.updateContainerInstancesState(cluster, [...new Set(hosts)], "DRAINING")),
+    )
     sim.advance(1_200_000)
     const stillDeactivating = sim
       .snapshotState()

@@ -13,17 +13,25 @@ import { type AmiSource, ImageNotFound } from "./contracts.ts"
 /** The Go tool's default name filter: Amazon's ECS-optimized Amazon Linux 2023 images for x86_64. */
 export const defaultImageNamePattern = "al2023-ami-ecs-hvm-*-x86_64"
 /** AWS's public parameter naming the recommended ECS-optimized Amazon Linux 2023 image. */
-export const defaultEcsImageParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+export const defaultEcsImageParameter =
+  "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 
 /** What an AMI id looks like. */
 export const amiIdPattern = /^ami-[0-9a-f]{8,17}$/
 
 /** The newest of some images by creation date; `undefined` for none. */
 export const newestImage = (images: ReadonlyArray<Image>): Image | undefined =>
-  images.reduce<Image | undefined>((newest, image) => (newest === undefined || image.creationDate > newest.creationDate ? image : newest), undefined)
+  images.reduce<Image | undefined>(
+    (newest, image) => (newest === undefined || image.creationDate > newest.creationDate ? image : newest),
+    undefined,
+  )
 
 /** The image with this id, when EC2 knows it and it is available to launch. */
-const availableImageById = (source: string, imageId: string, foundVia: string): Effect.Effect<Image, ImageNotFound | AwsCallError, Ec2> =>
+const availableImageById = (
+  source: string,
+  imageId: string,
+  foundVia: string,
+): Effect.Effect<Image, ImageNotFound | AwsCallError, Ec2> =>
   Ec2.use((ec2) => ec2.describeImages({ _tag: "ByIds", imageIds: [imageId] })).pipe(
     // EC2 answers an unknown id with InvalidAMIID.NotFound rather than an empty list: the same thing here.
     Effect.catchIf(
@@ -46,7 +54,10 @@ const availableImageById = (source: string, imageId: string, foundVia: string): 
           new ImageNotFound({
             source,
             problem: `${foundVia} names image ${imageId}, whose state is ${image.state}`,
-            fix: image.state === "pending" ? "wait until the image is available, then run again" : "name an available image",
+            fix:
+              image.state === "pending"
+                ? "wait until the image is available, then run again"
+                : "name an available image",
           }),
         )
       return Effect.succeed(image)
@@ -78,7 +89,8 @@ export const imageFilterSource = (options: ImageFilterOptions = {}): AmiSource =
         if (namePattern.trim() === "" || owners.length === 0)
           return yield* new ImageNotFound({
             source: name,
-            problem: namePattern.trim() === "" ? "the image name pattern is empty" : "no image owners were given",
+            problem:
+              namePattern.trim() === "" ? "the image name pattern is empty" : "no image owners were given",
             fix: `give a name pattern such as ${defaultImageNamePattern} and at least one owner (e.g. amazon, self or an account id)`,
           })
         const architecture = options.architecture ?? context.architecture
@@ -111,7 +123,11 @@ const RecommendedImageDocument = Schema.fromJsonString(Schema.Struct({ image_id:
 const decodeRecommendedImageDocument = Schema.decodeUnknownEffect(RecommendedImageDocument)
 
 /** The image id an SSM parameter value holds: an AMI id, or a JSON document with `image_id`. */
-const imageIdInParameter = (source: string, parameterName: string, value: string): Effect.Effect<string, ImageNotFound> => {
+const imageIdInParameter = (
+  source: string,
+  parameterName: string,
+  value: string,
+): Effect.Effect<string, ImageNotFound> => {
   const trimmed = value.trim()
   const imageId = trimmed.startsWith("{")
     ? decodeRecommendedImageDocument(trimmed).pipe(

@@ -6,7 +6,13 @@
  * pass their own. Plugins reach AWS only through the ports, so they run unchanged on the simulator.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { Architecture, AutoScalingGroupDescription, AwsCallError, Image, LaunchSpec } from "@ecs-ami-deploy/domain"
+import type {
+  Architecture,
+  AutoScalingGroupDescription,
+  AwsCallError,
+  Image,
+  LaunchSpec,
+} from "@ecs-ami-deploy/domain"
 import type { AutoScaling, Ec2, Ssm } from "@ecs-ami-deploy/ports"
 
 /** The AMI source found no image (filter matched nothing, parameter missing, pinned id unknown). */
@@ -50,7 +56,11 @@ export interface LaunchSpecStrategy {
     readonly group: AutoScalingGroupDescription
     readonly imageId: string
     readonly idempotencyKey: string
-  }) => Effect.Effect<{ readonly before: LaunchSpec; readonly after: LaunchSpec }, LaunchSpecError | AwsCallError, PluginServices>
+  }) => Effect.Effect<
+    { readonly before: LaunchSpec; readonly after: LaunchSpec },
+    LaunchSpecError | AwsCallError,
+    PluginServices
+  >
   /** Puts a recorded spec back (rollback). */
   readonly restore: (input: {
     readonly group: AutoScalingGroupDescription
@@ -60,7 +70,11 @@ export interface LaunchSpecStrategy {
   readonly cleanup: (input: {
     readonly group: AutoScalingGroupDescription
     readonly keep: number
-  }) => Effect.Effect<{ readonly deleted: ReadonlyArray<string> }, LaunchSpecError | AwsCallError, PluginServices>
+  }) => Effect.Effect<
+    { readonly deleted: ReadonlyArray<string> },
+    LaunchSpecError | AwsCallError,
+    PluginServices
+  >
 }
 
 export interface AmiSource {

@@ -95,14 +95,26 @@ export const launchConfigurationStrategy = (options: LaunchConfigurationOptions 
           .describeLaunchConfigurations()
           .pipe(inContext(`listing launch configurations to find an earlier copy for group ${group.name}`))
         const copy =
-          earlierCopy({ configurations, source: current, imageId, generated: isGeneratedName(prefixOf(group)) }) ??
+          earlierCopy({
+            configurations,
+            source: current,
+            imageId,
+            generated: isGeneratedName(prefixOf(group)),
+          }) ??
           (yield* Effect.gen(function* () {
             const name = `${prefixOf(group)}-${launchConfigurationTimestamp(yield* Clock.currentTimeMillis)}`
             return yield* autoScaling
               .copyLaunchConfiguration({ sourceName: current.name, name, imageId })
-              .pipe(inContext(`copying launch configuration ${current.name} to ${name} with image ${imageId} for group ${group.name}`))
+              .pipe(
+                inContext(
+                  `copying launch configuration ${current.name} to ${name} with image ${imageId} for group ${group.name}`,
+                ),
+              )
           }))
-        const after: LaunchConfigurationSpec = { _tag: "LaunchConfiguration", launchConfigurationName: copy.name }
+        const after: LaunchConfigurationSpec = {
+          _tag: "LaunchConfiguration",
+          launchConfigurationName: copy.name,
+        }
         yield* writeLaunchSpec(group, after)
         return { before: spec, after }
       }),
@@ -119,7 +131,9 @@ export const launchConfigurationStrategy = (options: LaunchConfigurationOptions 
         const generated = isGeneratedName(prefixOf(group))
         const groups = yield* everyGroupAlongside(group)
         const inUse = new Set(
-          groups.flatMap((other) => (other.launchSpec._tag === "LaunchConfiguration" ? [other.launchSpec.launchConfigurationName] : [])),
+          groups.flatMap((other) =>
+            other.launchSpec._tag === "LaunchConfiguration" ? [other.launchSpec.launchConfigurationName] : [],
+          ),
         )
         const doomed = (yield* autoScaling
           .describeLaunchConfigurations()
@@ -131,7 +145,9 @@ export const launchConfigurationStrategy = (options: LaunchConfigurationOptions 
           .slice(keep)
           .filter((name) => !inUse.has(name))
         for (const name of doomed)
-          yield* autoScaling.deleteLaunchConfiguration(name).pipe(inContext(`deleting launch configuration ${name} after group ${group.name}`))
+          yield* autoScaling
+            .deleteLaunchConfiguration(name)
+            .pipe(inContext(`deleting launch configuration ${name} after group ${group.name}`))
         return { deleted: doomed }
       }),
   }

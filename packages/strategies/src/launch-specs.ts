@@ -4,7 +4,12 @@
  * which specs every group in the Region uses — what cleanup must never delete.
  */
 import { Effect } from "effect"
-import type { AutoScalingGroupDescription, AwsCallError, LaunchSpec, LaunchTemplateRef } from "@ecs-ami-deploy/domain"
+import type {
+  AutoScalingGroupDescription,
+  AwsCallError,
+  LaunchSpec,
+  LaunchTemplateRef,
+} from "@ecs-ami-deploy/domain"
 import { AutoScaling } from "@ecs-ami-deploy/ports"
 import { inContext } from "./aws-errors.ts"
 import { LaunchSpecError } from "./contracts.ts"
@@ -21,14 +26,21 @@ export const templateRefsOf = (spec: LaunchSpec): ReadonlyArray<LaunchTemplateRe
     case "LaunchTemplate":
       return [spec.template]
     case "MixedInstancesPolicy":
-      return [spec.template, ...spec.overrides.flatMap((override) => (override.launchTemplate === undefined ? [] : [override.launchTemplate]))]
+      return [
+        spec.template,
+        ...spec.overrides.flatMap((override) =>
+          override.launchTemplate === undefined ? [] : [override.launchTemplate],
+        ),
+      ]
     case "LaunchConfiguration":
       return []
   }
 }
 
 const sameRef = (a: LaunchTemplateRef | undefined, b: LaunchTemplateRef | undefined): boolean =>
-  a === undefined || b === undefined ? a === b : a.launchTemplateId === b.launchTemplateId && a.version === b.version
+  a === undefined || b === undefined
+    ? a === b
+    : a.launchTemplateId === b.launchTemplateId && a.version === b.version
 
 /** Whether two specs make the group launch the same way (template names are labels, ids and versions count). */
 export const sameLaunchSpec = (a: LaunchSpec, b: LaunchSpec): boolean => {
@@ -44,7 +56,11 @@ export const sameLaunchSpec = (a: LaunchSpec, b: LaunchSpec): boolean => {
         a.overrides.length === b.overrides.length &&
         a.overrides.every((override, index) => {
           const other = b.overrides[index]
-          return other !== undefined && override.instanceType === other.instanceType && sameRef(override.launchTemplate, other.launchTemplate)
+          return (
+            other !== undefined &&
+            override.instanceType === other.instanceType &&
+            sameRef(override.launchTemplate, other.launchTemplate)
+          )
         })
       )
   }
@@ -59,7 +75,9 @@ export const everyGroupAlongside = (
 ): Effect.Effect<ReadonlyArray<AutoScalingGroupDescription>, AwsCallError, AutoScaling> =>
   AutoScaling.use((autoScaling) => autoScaling.describeGroups([])).pipe(
     Effect.map((groups) => [group, ...groups.filter((other) => other.name !== group.name)]),
-    inContext(`listing every Auto Scaling group to find the launch specs in use before cleaning up after ${group.name}`),
+    inContext(
+      `listing every Auto Scaling group to find the launch specs in use before cleaning up after ${group.name}`,
+    ),
   )
 
 /** Writes a spec into the group unless the group already has it. */

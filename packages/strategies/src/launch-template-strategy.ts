@@ -32,7 +32,12 @@ export const launchTemplateStrategy = (): LaunchSpecStrategy => ({
   apply: ({ group, imageId, idempotencyKey }) =>
     Effect.gen(function* () {
       const spec = yield* launchTemplateSpecOf(group)
-      const { before, after } = yield* pointTemplateRefAt({ ref: spec.template, imageId, token: idempotencyKey, asgName: group.name })
+      const { before, after } = yield* pointTemplateRefAt({
+        ref: spec.template,
+        imageId,
+        token: idempotencyKey,
+        asgName: group.name,
+      })
       const specBefore: LaunchTemplateSpec = { _tag: "LaunchTemplate", template: before }
       const specAfter: LaunchTemplateSpec = { _tag: "LaunchTemplate", template: after }
       yield* writeLaunchSpec(group, specAfter)
@@ -42,7 +47,8 @@ export const launchTemplateStrategy = (): LaunchSpecStrategy => ({
     Effect.gen(function* () {
       const recorded = yield* launchTemplateSpecOf(group, launchSpec)
       // Checks the recorded version still exists (and, when followed, puts it back) before the group is touched.
-      if (followedVersion(recorded.template) === undefined) yield* resolveVersion(recorded.template, group.name)
+      if (followedVersion(recorded.template) === undefined)
+        yield* resolveVersion(recorded.template, group.name)
       else yield* restoreTemplateRef(recorded.template, group.name)
       yield* writeLaunchSpec(group, recorded)
     }),

@@ -22,19 +22,26 @@ const copyDescription = (sourceVersion: number, imageId: string, token: string):
   `ecs-ami-deploy: copy of version ${sourceVersion} with image ${imageId} (token ${token})`
 const copyDescriptionPattern = /^ecs-ami-deploy: copy of version (\d+) with image \S+ \(token (\S+)\)$/
 
-const restoreDescription = (sourceVersion: number): string => `ecs-ami-deploy: restore of version ${sourceVersion}`
+const restoreDescription = (sourceVersion: number): string =>
+  `ecs-ami-deploy: restore of version ${sourceVersion}`
 
 /** The version a copy made by these strategies was taken from, and the token it was made under. */
 export const provenanceOf = (
   version: LaunchTemplateVersion,
 ): { readonly sourceVersion: number; readonly token: string } | undefined => {
   const match = version.description === undefined ? null : copyDescriptionPattern.exec(version.description)
-  return match?.[1] === undefined || match[2] === undefined ? undefined : { sourceVersion: Number(match[1]), token: match[2] }
+  return match?.[1] === undefined || match[2] === undefined
+    ? undefined
+    : { sourceVersion: Number(match[1]), token: match[2] }
 }
 
-const templateLabel = (ref: LaunchTemplateRef): string => `launch template ${ref.launchTemplateName} (${ref.launchTemplateId})`
+const templateLabel = (ref: LaunchTemplateRef): string =>
+  `launch template ${ref.launchTemplateName} (${ref.launchTemplateId})`
 
-const describeTemplate = (ref: LaunchTemplateRef, asgName: string): Effect.Effect<LaunchTemplate, Failure, Ec2> =>
+const describeTemplate = (
+  ref: LaunchTemplateRef,
+  asgName: string,
+): Effect.Effect<LaunchTemplate, Failure, Ec2> =>
   Ec2.use((ec2) => ec2.describeLaunchTemplate({ id: ref.launchTemplateId })).pipe(
     whenNotFound(
       () =>
@@ -47,7 +54,11 @@ const describeTemplate = (ref: LaunchTemplateRef, asgName: string): Effect.Effec
     inContext(`reading ${templateLabel(ref)} of group ${asgName}`),
   )
 
-const missingVersion = (ref: LaunchTemplateRef, template: LaunchTemplate, asgName: string): LaunchSpecError => {
+const missingVersion = (
+  ref: LaunchTemplateRef,
+  template: LaunchTemplate,
+  asgName: string,
+): LaunchSpecError => {
   switch (ref.version) {
     case "$Default":
       return new LaunchSpecError({
@@ -79,7 +90,9 @@ const describeVersion = (
     whenNotFound(() => missingVersion(ref, template, asgName)),
     Effect.flatMap((versions) => {
       const version = versions[0]
-      return version === undefined ? Effect.fail(missingVersion(ref, template, asgName)) : Effect.succeed(version)
+      return version === undefined
+        ? Effect.fail(missingVersion(ref, template, asgName))
+        : Effect.succeed(version)
     }),
     inContext(`reading version ${ref.version} of ${templateLabel(ref)} for group ${asgName}`),
   )
@@ -88,7 +101,11 @@ const describeVersion = (
 export const resolveVersion = (
   ref: LaunchTemplateRef,
   asgName: string,
-): Effect.Effect<{ readonly template: LaunchTemplate; readonly version: LaunchTemplateVersion }, Failure, Ec2> =>
+): Effect.Effect<
+  { readonly template: LaunchTemplate; readonly version: LaunchTemplateVersion },
+  Failure,
+  Ec2
+> =>
   Effect.gen(function* () {
     if (followedVersion(ref) === undefined && !/^\d+$/.test(ref.version))
       return yield* new LaunchSpecError({
@@ -102,7 +119,10 @@ export const resolveVersion = (
   })
 
 /** The AMI id a template reference launches now: the image of the version it resolves to, SSM references read. */
-export const resolveTemplateRefImageId = (ref: LaunchTemplateRef, asgName: string): Effect.Effect<string, Failure, Ec2 | Ssm> =>
+export const resolveTemplateRefImageId = (
+  ref: LaunchTemplateRef,
+  asgName: string,
+): Effect.Effect<string, Failure, Ec2 | Ssm> =>
   Effect.gen(function* () {
     const { version } = yield* resolveVersion(ref, asgName)
     return yield* resolveStoredImageId({
@@ -144,12 +164,18 @@ export const pointTemplateRefAt = (input: {
             description: copyDescription(sourceVersion, imageId, token),
             idempotencyKey: token,
           })
-          .pipe(inContext(`creating a version of ${templateLabel(ref)} with image ${imageId} for group ${asgName}`))).versionNumber
+          .pipe(
+            inContext(
+              `creating a version of ${templateLabel(ref)} with image ${imageId} for group ${asgName}`,
+            ),
+          )).versionNumber
     const follows = followedVersion(ref)
     if (follows === "$Default" && template.defaultVersionNumber !== newVersion)
       yield* ec2
         .setDefaultLaunchTemplateVersion(template.launchTemplateId, newVersion)
-        .pipe(inContext(`making version ${newVersion} the default of ${templateLabel(ref)} for group ${asgName}`))
+        .pipe(
+          inContext(`making version ${newVersion} the default of ${templateLabel(ref)} for group ${asgName}`),
+        )
     return follows === undefined
       ? { before: { ...ref, version: String(sourceVersion) }, after: { ...ref, version: String(newVersion) } }
       : { before: ref, after: ref }
@@ -162,14 +188,21 @@ export const pointTemplateRefAt = (input: {
  * is not one of our copies was never changed, or was restored already: nothing to do. Pinned references
  * need nothing here — the caller writes them back into the group.
  */
-export const restoreTemplateRef = (ref: LaunchTemplateRef, asgName: string): Effect.Effect<void, Failure, Ec2> =>
+export const restoreTemplateRef = (
+  ref: LaunchTemplateRef,
+  asgName: string,
+): Effect.Effect<void, Failure, Ec2> =>
   Effect.gen(function* () {
     const ec2 = yield* Ec2
     const { template, version } = yield* resolveVersion(ref, asgName)
     const provenance = provenanceOf(version)
     const follows = followedVersion(ref)
     if (provenance === undefined || follows === undefined) return
-    const original = yield* describeVersion({ ...ref, version: String(provenance.sourceVersion) }, template, asgName).pipe(
+    const original = yield* describeVersion(
+      { ...ref, version: String(provenance.sourceVersion) },
+      template,
+      asgName,
+    ).pipe(
       Effect.mapError((error) =>
         error._tag === "LaunchSpecError"
           ? new LaunchSpecError({
@@ -183,7 +216,11 @@ export const restoreTemplateRef = (ref: LaunchTemplateRef, asgName: string): Eff
     if (follows === "$Default")
       return yield* ec2
         .setDefaultLaunchTemplateVersion(template.launchTemplateId, original.versionNumber)
-        .pipe(inContext(`making version ${original.versionNumber} the default of ${templateLabel(ref)} again for group ${asgName}`))
+        .pipe(
+          inContext(
+            `making version ${original.versionNumber} the default of ${templateLabel(ref)} again for group ${asgName}`,
+          ),
+        )
     yield* ec2
       .createLaunchTemplateVersion({
         launchTemplateId: template.launchTemplateId,
@@ -192,7 +229,11 @@ export const restoreTemplateRef = (ref: LaunchTemplateRef, asgName: string): Eff
         description: restoreDescription(original.versionNumber),
         idempotencyKey: `ecs-ami-deploy-restore-${template.launchTemplateId}-${version.versionNumber}`,
       })
-      .pipe(inContext(`copying version ${original.versionNumber} of ${templateLabel(ref)} back to $Latest for group ${asgName}`))
+      .pipe(
+        inContext(
+          `copying version ${original.versionNumber} of ${templateLabel(ref)} back to $Latest for group ${asgName}`,
+        ),
+      )
   })
 
 /**
@@ -211,12 +252,22 @@ export const cleanupTemplate = (input: {
     const template = yield* describeTemplate(input.ref, input.asgName)
     const versions = yield* ec2
       .describeLaunchTemplateVersions(template.launchTemplateId)
-      .pipe(inContext(`listing the versions of ${templateLabel(input.ref)} to clean up after group ${input.asgName}`))
+      .pipe(
+        inContext(
+          `listing the versions of ${templateLabel(input.ref)} to clean up after group ${input.asgName}`,
+        ),
+      )
     const pinnedByAnyGroup = input.groups
       .flatMap((group) => templateRefsOf(group.launchSpec))
-      .filter((ref) => ref.launchTemplateId === template.launchTemplateId && followedVersion(ref) === undefined)
+      .filter(
+        (ref) => ref.launchTemplateId === template.launchTemplateId && followedVersion(ref) === undefined,
+      )
       .map((ref) => Number(ref.version))
-    const untouchable = new Set([template.defaultVersionNumber, template.latestVersionNumber, ...pinnedByAnyGroup])
+    const untouchable = new Set([
+      template.defaultVersionNumber,
+      template.latestVersionNumber,
+      ...pinnedByAnyGroup,
+    ])
     const doomed = [...versions]
       .sort((a, b) => b.versionNumber - a.versionNumber)
       .slice(input.keep)

@@ -6,7 +6,13 @@
 import { Effect } from "effect"
 import type { LaunchSpec, LaunchTemplateRef } from "@ecs-ami-deploy/domain"
 import type { LaunchSpecStrategy } from "./contracts.ts"
-import { everyGroupAlongside, specOfKind, followedVersion, templateRefsOf, writeLaunchSpec } from "./launch-specs.ts"
+import {
+  everyGroupAlongside,
+  specOfKind,
+  followedVersion,
+  templateRefsOf,
+  writeLaunchSpec,
+} from "./launch-specs.ts"
 import {
   cleanupTemplate,
   pointTemplateRefAt,
@@ -28,7 +34,8 @@ const distinctRefs = (spec: MixedInstancesSpec): ReadonlyArray<LaunchTemplateRef
 
 const fnv1a = (text: string): string => {
   let hash = 0x811c9dc5
-  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0
+  for (let index = 0; index < text.length; index++)
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0
   return hash.toString(16).padStart(8, "0")
 }
 
@@ -48,11 +55,16 @@ const tokenFor = (idempotencyKey: string, position: number): string => {
     : `${idempotencyKey.slice(0, maxTokenLength - suffix.length - 9)}-${fnv1a(idempotencyKey)}${suffix}`
 }
 
-const rewriteRefs = (spec: MixedInstancesSpec, replace: (ref: LaunchTemplateRef) => LaunchTemplateRef): MixedInstancesSpec => ({
+const rewriteRefs = (
+  spec: MixedInstancesSpec,
+  replace: (ref: LaunchTemplateRef) => LaunchTemplateRef,
+): MixedInstancesSpec => ({
   _tag: "MixedInstancesPolicy",
   template: replace(spec.template),
   overrides: spec.overrides.map((override) =>
-    override.launchTemplate === undefined ? override : { ...override, launchTemplate: replace(override.launchTemplate) },
+    override.launchTemplate === undefined
+      ? override
+      : { ...override, launchTemplate: replace(override.launchTemplate) },
   ),
 })
 
@@ -71,10 +83,22 @@ export const mixedInstancesStrategy = (): LaunchSpecStrategy => ({
       const refs = distinctRefs(spec)
       // Every reference must resolve before the first copy is made, so a bad override changes nothing.
       yield* Effect.forEach(refs, (ref) => resolveVersion(ref, group.name), { discard: true })
-      const pointed = new Map<string, { readonly before: LaunchTemplateRef; readonly after: LaunchTemplateRef }>()
+      const pointed = new Map<
+        string,
+        { readonly before: LaunchTemplateRef; readonly after: LaunchTemplateRef }
+      >()
       for (const [position, ref] of refs.entries())
-        pointed.set(refKey(ref), yield* pointTemplateRefAt({ ref, imageId, token: tokenFor(idempotencyKey, position), asgName: group.name }))
-      const side = (which: "before" | "after") => (ref: LaunchTemplateRef) => pointed.get(refKey(ref))?.[which] ?? ref
+        pointed.set(
+          refKey(ref),
+          yield* pointTemplateRefAt({
+            ref,
+            imageId,
+            token: tokenFor(idempotencyKey, position),
+            asgName: group.name,
+          }),
+        )
+      const side = (which: "before" | "after") => (ref: LaunchTemplateRef) =>
+        pointed.get(refKey(ref))?.[which] ?? ref
       const before = rewriteRefs(spec, side("before"))
       const after = rewriteRefs(spec, side("after"))
       yield* writeLaunchSpec(group, after)
@@ -95,7 +119,8 @@ export const mixedInstancesStrategy = (): LaunchSpecStrategy => ({
       const groups = yield* everyGroupAlongside(group)
       const templates = [...new Map(templateRefsOf(spec).map((ref) => [ref.launchTemplateId, ref])).values()]
       const deleted: Array<string> = []
-      for (const ref of templates) deleted.push(...(yield* cleanupTemplate({ ref, keep, groups, asgName: group.name })))
+      for (const ref of templates)
+        deleted.push(...(yield* cleanupTemplate({ ref, keep, groups, asgName: group.name })))
       return { deleted }
     }),
 })

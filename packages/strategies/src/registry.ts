@@ -6,7 +6,10 @@
 import { Effect } from "effect"
 import type { AutoScalingGroupDescription } from "@ecs-ami-deploy/domain"
 import { LaunchSpecError, type LaunchSpecStrategy } from "./contracts.ts"
-import { type LaunchConfigurationOptions, launchConfigurationStrategy } from "./launch-configuration-strategy.ts"
+import {
+  type LaunchConfigurationOptions,
+  launchConfigurationStrategy,
+} from "./launch-configuration-strategy.ts"
 import { launchTemplateStrategy } from "./launch-template-strategy.ts"
 import { mixedInstancesStrategy } from "./mixed-instances-strategy.ts"
 
@@ -15,7 +18,9 @@ export interface BuiltInStrategyOptions {
 }
 
 /** Launch template, mixed instances policy and launch configuration, in that order. */
-export const builtInLaunchSpecStrategies = (options: BuiltInStrategyOptions = {}): ReadonlyArray<LaunchSpecStrategy> => [
+export const builtInLaunchSpecStrategies = (
+  options: BuiltInStrategyOptions = {},
+): ReadonlyArray<LaunchSpecStrategy> => [
   launchTemplateStrategy(),
   mixedInstancesStrategy(),
   launchConfigurationStrategy(options.launchConfiguration),

@@ -32,18 +32,37 @@ it("cleanup deletes exactly the unprotected versions beyond the newest `keep`, a
     fc.asyncProperty(history, async ({ versions, defaultVersion, pinnedByOthers, ownVersion, keep }) => {
       const world = emptyWorld()
       for (const id of ["lt-own", "lt-other"])
-        world.templates.set(id, { id, name: `${id}-name`, defaultVersion, versions: new Map(versions.map((n) => [n, { imageId: `ami-${n}` }])) })
+        world.templates.set(id, {
+          id,
+          name: `${id}-name`,
+          defaultVersion,
+          versions: new Map(versions.map((n) => [n, { imageId: `ami-${n}` }])),
+        })
       const group = groupWith("own-asg", templateSpec("lt-own", ownVersion))
       world.groups.set(group.name, group)
-      pinnedByOthers.forEach((n, index) => world.groups.set(`other-${index}`, groupWith(`other-${index}`, templateSpec("lt-own", String(n)))))
+      pinnedByOthers.forEach((n, index) =>
+        world.groups.set(`other-${index}`, groupWith(`other-${index}`, templateSpec("lt-own", String(n)))),
+      )
 
-      const { deleted } = await Effect.runPromise(launchTemplateStrategy().cleanup({ group, keep }).pipe(Effect.provide(stubPorts(world))))
+      const { deleted } = await Effect.runPromise(
+        launchTemplateStrategy()
+          .cleanup({ group, keep })
+          .pipe(Effect.provide(stubPorts(world))),
+      )
 
       const newestFirst = [...versions].sort((a, b) => b - a)
       const latest = newestFirst[0]
-      const protectedVersions = new Set([defaultVersion, latest, ...pinnedByOthers, ...(/^\d+$/.test(ownVersion) ? [Number(ownVersion)] : [])])
+      const protectedVersions = new Set([
+        defaultVersion,
+        latest,
+        ...pinnedByOthers,
+        ...(/^\d+$/.test(ownVersion) ? [Number(ownVersion)] : []),
+      ])
       const expected = newestFirst.slice(keep).filter((n) => !protectedVersions.has(n))
-      assert.deepStrictEqual(deleted, expected.map((n) => `lt-own-name:${n}`))
+      assert.deepStrictEqual(
+        deleted,
+        expected.map((n) => `lt-own-name:${n}`),
+      )
       assert.deepStrictEqual(
         [...templateIn(world, "lt-own").versions.keys()].sort((a, b) => a - b),
         versions.filter((n) => !expected.includes(n)).sort((a, b) => a - b),

@@ -18,12 +18,17 @@ const ref = (launchTemplateId: string, version: string): LaunchTemplateRef => ({
 /** `lt-a`: versions 1..3, default 2; `lt-b`: versions 1..2, default 1 — version n of either holds `ami-…<template><n>`. */
 const arrangeWorld = (): StubWorld => {
   const world = emptyWorld()
-  for (const [id, latest, defaultVersion] of [["lt-a", 3, 2], ["lt-b", 2, 1]] as const)
+  for (const [id, latest, defaultVersion] of [
+    ["lt-a", 3, 2],
+    ["lt-b", 2, 1],
+  ] as const)
     world.templates.set(id, {
       id,
       name: `${id}-name`,
       defaultVersion,
-      versions: new Map(Array.from({ length: latest }, (_, index) => [index + 1, { imageId: `ami-${id}-${index + 1}` }])),
+      versions: new Map(
+        Array.from({ length: latest }, (_, index) => [index + 1, { imageId: `ami-${id}-${index + 1}` }]),
+      ),
     })
   return world
 }
@@ -46,9 +51,10 @@ const arrangeGroup = (world: StubWorld) => {
 
 describe("mixed-instances-policy strategy", () => {
   it.effect("resolves the main template's image", () =>
-    strategy
-      .resolveImageId(groupWith("mixed-asg", policy("1")))
-      .pipe(Effect.map((imageId) => assert.strictEqual(imageId, "ami-lt-a-2")), Effect.provide(stubPorts(arrangeWorld()))),
+    strategy.resolveImageId(groupWith("mixed-asg", policy("1"))).pipe(
+      Effect.map((imageId) => assert.strictEqual(imageId, "ami-lt-a-2")),
+      Effect.provide(stubPorts(arrangeWorld())),
+    ),
   )
 
   it.effect("gives each distinct template one new version and rewrites the pinned override", () => {
@@ -61,24 +67,41 @@ describe("mixed-instances-policy strategy", () => {
       assert.strictEqual(templateIn(world, "lt-a").defaultVersion, 4)
       assert.deepStrictEqual(
         world.calls.filter((call) => call.startsWith("createLaunchTemplateVersion")),
-        [`createLaunchTemplateVersion lt-a from 2 image ${targetImage}`, `createLaunchTemplateVersion lt-b from 1 image ${targetImage}`],
+        [
+          `createLaunchTemplateVersion lt-a from 2 image ${targetImage}`,
+          `createLaunchTemplateVersion lt-b from 1 image ${targetImage}`,
+        ],
       )
       // AWS refuses one ClientToken for two different requests: each template's copy has its own.
-      assert.notStrictEqual(templateIn(world, "lt-a").versions.get(4)?.token, templateIn(world, "lt-b").versions.get(3)?.token)
+      assert.notStrictEqual(
+        templateIn(world, "lt-a").versions.get(4)?.token,
+        templateIn(world, "lt-b").versions.get(3)?.token,
+      )
     }).pipe(Effect.provide(stubPorts(world)))
   })
 
-  it.effect("given a second call with the same key, creates nothing more and reports the same before/after", () => {
-    const world = arrangeWorld()
-    arrangeGroup(world)
-    return Effect.gen(function* () {
-      const first = yield* strategy.apply({ group: groupIn(world, "mixed-asg"), imageId: targetImage, idempotencyKey: key })
-      const callsAfterFirst = [...world.calls]
-      const second = yield* strategy.apply({ group: groupIn(world, "mixed-asg"), imageId: targetImage, idempotencyKey: key })
-      assert.deepStrictEqual(second, first)
-      assert.deepStrictEqual(world.calls, callsAfterFirst)
-    }).pipe(Effect.provide(stubPorts(world)))
-  })
+  it.effect(
+    "given a second call with the same key, creates nothing more and reports the same before/after",
+    () => {
+      const world = arrangeWorld()
+      arrangeGroup(world)
+      return Effect.gen(function* () {
+        const first = yield* strategy.apply({
+          group: groupIn(world, "mixed-asg"),
+          imageId: targetImage,
+          idempotencyKey: key,
+        })
+        const callsAfterFirst = [...world.calls]
+        const second = yield* strategy.apply({
+          group: groupIn(world, "mixed-asg"),
+          imageId: targetImage,
+          idempotencyKey: key,
+        })
+        assert.deepStrictEqual(second, first)
+        assert.deepStrictEqual(world.calls, callsAfterFirst)
+      }).pipe(Effect.provide(stubPorts(world)))
+    },
+  )
 
   it.effect("given a 64-character key, every derived token still fits AWS's 64-character limit", () => {
     const world = arrangeWorld()
@@ -86,7 +109,10 @@ describe("mixed-instances-policy strategy", () => {
     const longKey = "k".repeat(64)
     return strategy.apply({ group, imageId: targetImage, idempotencyKey: longKey }).pipe(
       Effect.map(() => {
-        const tokens = [templateIn(world, "lt-a").versions.get(4)?.token, templateIn(world, "lt-b").versions.get(3)?.token]
+        const tokens = [
+          templateIn(world, "lt-a").versions.get(4)?.token,
+          templateIn(world, "lt-b").versions.get(3)?.token,
+        ]
         assert.isTrue(tokens.every((token) => token !== undefined && token.length <= 64))
         assert.strictEqual(new Set(tokens).size, 2)
       }),
@@ -98,7 +124,11 @@ describe("mixed-instances-policy strategy", () => {
     const world = arrangeWorld()
     arrangeGroup(world)
     return Effect.gen(function* () {
-      const { before } = yield* strategy.apply({ group: groupIn(world, "mixed-asg"), imageId: targetImage, idempotencyKey: key })
+      const { before } = yield* strategy.apply({
+        group: groupIn(world, "mixed-asg"),
+        imageId: targetImage,
+        idempotencyKey: key,
+      })
       yield* strategy.restore({ group: groupIn(world, "mixed-asg"), launchSpec: before })
       assert.deepStrictEqual(groupIn(world, "mixed-asg").launchSpec, policy("1"))
       assert.strictEqual(templateIn(world, "lt-a").defaultVersion, 2)
@@ -106,17 +136,20 @@ describe("mixed-instances-policy strategy", () => {
     }).pipe(Effect.provide(stubPorts(world)))
   })
 
-  it.effect("cleanup works on every template the policy names and keeps the pinned override's version", () => {
-    const world = arrangeWorld()
-    arrangeGroup(world)
-    return strategy.cleanup({ group: groupIn(world, "mixed-asg"), keep: 0 }).pipe(
-      Effect.map(({ deleted }) => {
-        // lt-a keeps its default (2) and latest (3); lt-b keeps its default and pinned 1 and latest 2.
-        assert.deepStrictEqual(deleted, ["lt-a-name:1"])
-      }),
-      Effect.provide(stubPorts(world)),
-    )
-  })
+  it.effect(
+    "cleanup works on every template the policy names and keeps the pinned override's version",
+    () => {
+      const world = arrangeWorld()
+      arrangeGroup(world)
+      return strategy.cleanup({ group: groupIn(world, "mixed-asg"), keep: 0 }).pipe(
+        Effect.map(({ deleted }) => {
+          // lt-a keeps its default (2) and latest (3); lt-b keeps its default and pinned 1 and latest 2.
+          assert.deepStrictEqual(deleted, ["lt-a-name:1"])
+        }),
+        Effect.provide(stubPorts(world)),
+      )
+    },
+  )
 
   it.effect("given an override naming an unknown template, fails before changing anything", () => {
     const world = arrangeWorld()

@@ -5,8 +5,19 @@
  * Calls the strategies never make die, so a test notices if that changes.
  */
 import { Effect, Layer } from "effect"
-import { AwsCallError, type AwsErrorKind, type AutoScalingGroupDescription, type Image } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ec2, type LaunchConfiguration, type LaunchTemplateVersion, Ssm } from "@ecs-ami-deploy/ports"
+import {
+  AwsCallError,
+  type AwsErrorKind,
+  type AutoScalingGroupDescription,
+  type Image,
+} from "@ecs-ami-deploy/domain"
+import {
+  AutoScaling,
+  Ec2,
+  type LaunchConfiguration,
+  type LaunchTemplateVersion,
+  Ssm,
+} from "@ecs-ami-deploy/ports"
 
 export interface StubTemplate {
   readonly id: string
@@ -52,7 +63,8 @@ export const stubPorts = (world: StubWorld) => {
       return result instanceof AwsCallError ? Effect.fail(result) : Effect.succeed(result)
     })
   const notUsed = (operation: string) => () => Effect.die(`the strategies do not call ${operation}`)
-  const template = (operation: string, id: string) => world.templates.get(id) ?? awsError(operation, "not-found")
+  const template = (operation: string, id: string) =>
+    world.templates.get(id) ?? awsError(operation, "not-found")
   const versionView = (t: StubTemplate, versionNumber: number): LaunchTemplateVersion => {
     const version = t.versions.get(versionNumber)
     return {
@@ -74,9 +86,16 @@ export const stubPorts = (world: StubWorld) => {
         query._tag === "ByIds"
           ? world.images.filter((image) => query.imageIds.includes(image.imageId))
           : world.images.filter((image) => {
-              const pattern = new RegExp(`^${query.namePattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`)
+              const pattern = new RegExp(
+                `^${query.namePattern
+                  .split("*")
+                  .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+                  .join(".*")}$`,
+              )
               const owned = query.owners.includes(image.ownerId)
-              const tagged = Object.entries(query.tags ?? {}).every(([key, value]) => image.tags[key] === value)
+              const tagged = Object.entries(query.tags ?? {}).every(
+                ([key, value]) => image.tags[key] === value,
+              )
               return (
                 pattern.test(image.name) &&
                 owned &&
@@ -105,19 +124,30 @@ export const stubPorts = (world: StubWorld) => {
         const numbers =
           versions === undefined
             ? [...t.versions.keys()]
-            : versions.map((v) => (v === "$Latest" ? latestOf(t) : v === "$Default" ? t.defaultVersion : Number(v)))
+            : versions.map((v) =>
+                v === "$Latest" ? latestOf(t) : v === "$Default" ? t.defaultVersion : Number(v),
+              )
         return numbers.filter((n) => t.versions.has(n)).map((n) => versionView(t, n))
       }),
     createLaunchTemplateVersion: (input) =>
       call("createLaunchTemplateVersion", () => {
         const t = template("createLaunchTemplateVersion", input.launchTemplateId)
         if (t instanceof AwsCallError) return t
-        const earlier = [...t.versions.entries()].find(([, version]) => version.token === input.idempotencyKey)
+        const earlier = [...t.versions.entries()].find(
+          ([, version]) => version.token === input.idempotencyKey,
+        )
         if (earlier !== undefined) return versionView(t, earlier[0])
-        if (!t.versions.has(Number(input.sourceVersion))) return awsError("createLaunchTemplateVersion", "invalid-parameter")
+        if (!t.versions.has(Number(input.sourceVersion)))
+          return awsError("createLaunchTemplateVersion", "invalid-parameter")
         const versionNumber = latestOf(t) + 1
-        t.versions.set(versionNumber, { imageId: input.imageId, description: input.description, token: input.idempotencyKey })
-        world.calls.push(`createLaunchTemplateVersion ${t.id} from ${input.sourceVersion} image ${input.imageId}`)
+        t.versions.set(versionNumber, {
+          imageId: input.imageId,
+          description: input.description,
+          token: input.idempotencyKey,
+        })
+        world.calls.push(
+          `createLaunchTemplateVersion ${t.id} from ${input.sourceVersion} image ${input.imageId}`,
+        )
         return versionView(t, versionNumber)
       }),
     setDefaultLaunchTemplateVersion: (id, versionNumber) =>
@@ -140,12 +170,15 @@ export const stubPorts = (world: StubWorld) => {
 
   const autoScaling = AutoScaling.of({
     describeGroups: (names) =>
-      call("describeGroups", () => [...world.groups.values()].filter((group) => names.length === 0 || names.includes(group.name))),
+      call("describeGroups", () =>
+        [...world.groups.values()].filter((group) => names.length === 0 || names.includes(group.name)),
+      ),
     updateGroup: (input) =>
       call("updateGroup", () => {
         const group = world.groups.get(input.asgName)
         if (group === undefined) return awsError("updateGroup", "not-found")
-        if (input.launchSpec !== undefined) world.groups.set(group.name, { ...group, launchSpec: input.launchSpec })
+        if (input.launchSpec !== undefined)
+          world.groups.set(group.name, { ...group, launchSpec: input.launchSpec })
         world.calls.push(`updateGroup ${input.asgName}`)
         return undefined
       }),
@@ -158,14 +191,22 @@ export const stubPorts = (world: StubWorld) => {
     describeScalingActivities: notUsed("describeScalingActivities"),
     describeLaunchConfigurations: (names) =>
       call("describeLaunchConfigurations", () =>
-        [...world.configurations.values()].filter((configuration) => names === undefined || names.includes(configuration.name)),
+        [...world.configurations.values()].filter(
+          (configuration) => names === undefined || names.includes(configuration.name),
+        ),
       ),
     copyLaunchConfiguration: (input) =>
       call("copyLaunchConfiguration", () => {
         const source = world.configurations.get(input.sourceName)
         if (source === undefined) return awsError("copyLaunchConfiguration", "not-found")
-        if (world.configurations.has(input.name)) return awsError("copyLaunchConfiguration", "conflict", "AlreadyExists")
-        const copy = { ...source, name: input.name, imageId: input.imageId, createdAt: source.createdAt + world.configurations.size }
+        if (world.configurations.has(input.name))
+          return awsError("copyLaunchConfiguration", "conflict", "AlreadyExists")
+        const copy = {
+          ...source,
+          name: input.name,
+          imageId: input.imageId,
+          createdAt: source.createdAt + world.configurations.size,
+        }
         world.configurations.set(input.name, copy)
         world.calls.push(`copyLaunchConfiguration ${input.sourceName} to ${input.name}`)
         return copy
@@ -181,15 +222,24 @@ export const stubPorts = (world: StubWorld) => {
     getParameter: (name) =>
       call("getParameter", () => {
         const value = world.parameters.get(name)
-        return value === undefined ? awsError("getParameter", "not-found", "ParameterNotFound") : { name, value, version: 1, lastModified: 0 }
+        return value === undefined
+          ? awsError("getParameter", "not-found", "ParameterNotFound")
+          : { name, value, version: 1, lastModified: 0 }
       }),
   })
 
-  return Layer.mergeAll(Layer.succeed(Ec2, ec2), Layer.succeed(AutoScaling, autoScaling), Layer.succeed(Ssm, ssm))
+  return Layer.mergeAll(
+    Layer.succeed(Ec2, ec2),
+    Layer.succeed(AutoScaling, autoScaling),
+    Layer.succeed(Ssm, ssm),
+  )
 }
 
 /** A group of two instances on `launchSpec` (the strategies read only its name and spec). */
-export const groupWith = (name: string, launchSpec: AutoScalingGroupDescription["launchSpec"]): AutoScalingGroupDescription => ({
+export const groupWith = (
+  name: string,
+  launchSpec: AutoScalingGroupDescription["launchSpec"],
+): AutoScalingGroupDescription => ({
   name,
   minSize: 1,
   maxSize: 4,

@@ -11,8 +11,18 @@ it("README example: finds the newest ECS image and points a launch-template grou
     const [group] = yield* AutoScaling.use((autoScaling) => autoScaling.describeGroups(["small-asg"]))
     if (group === undefined) return yield* Effect.die("no such group")
     const strategy = yield* strategyFor(builtInLaunchSpecStrategies(), group)
-    const { before, after } = yield* strategy.apply({ group, imageId: target.imageId, idempotencyKey: "run-1/cmd-3" })
-    return { strategy: strategy.name, target: target.imageId, before, after, launches: yield* strategy.resolveImageId(group) }
+    const { before, after } = yield* strategy.apply({
+      group,
+      imageId: target.imageId,
+      idempotencyKey: "run-1/cmd-3",
+    })
+    return {
+      strategy: strategy.name,
+      target: target.imageId,
+      before,
+      after,
+      launches: yield* strategy.resolveImageId(group),
+    }
   })
   const result = await makeSimulation(scenarios.small).run(program)
   assert.strictEqual(result.strategy, "launch-template")

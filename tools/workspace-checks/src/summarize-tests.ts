@@ -41,11 +41,14 @@ export const countsOf = (report: unknown): TestCounts => {
 }
 
 export const sum = (all: ReadonlyArray<TestCounts>): TestCounts =>
-  all.reduce((a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped }), {
-    passed: 0,
-    failed: 0,
-    skipped: 0,
-  })
+  all.reduce(
+    (a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped }),
+    {
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+    },
+  )
 
 export const summaryLine = ({ passed, failed, skipped }: TestCounts): string =>
   `${passed} passed, ${failed} failed` + (skipped > 0 ? `, ${skipped} skipped` : "")

@@ -18,7 +18,10 @@ describe("summarize-tests", () => {
   })
 
   it("counts a test file that failed to load as a failure", () => {
-    const broken = report({ numFailedTestSuites: 1, testResults: [{ assertionResults: [] }, { assertionResults: [{}] }] })
+    const broken = report({
+      numFailedTestSuites: 1,
+      testResults: [{ assertionResults: [] }, { assertionResults: [{}] }],
+    })
     expect(countsOf(broken).failed).toBe(2)
   })
 
@@ -28,7 +31,10 @@ describe("summarize-tests", () => {
   })
 
   it("sums projects and prints the line CI machines read", () => {
-    const total = sum([countsOf(report({})), countsOf(report({ numFailedTests: 0, numPendingTests: 0, numTodoTests: 0 }))])
+    const total = sum([
+      countsOf(report({})),
+      countsOf(report({ numFailedTests: 0, numPendingTests: 0, numTodoTests: 0 })),
+    ])
     expect(summaryLine(total)).toBe("6 passed, 1 failed, 3 skipped")
     expect(summaryLine({ passed: 5, failed: 0, skipped: 0 })).toBe("5 passed, 0 failed")
   })

@@ -39,12 +39,15 @@ export const taggedImageSource = (options: TaggedImageOptions): AmiSource => {
           }),
         )
         const newest = newestImage(
-          images.filter((image) => image.state === "available" && image.tags[options.tagKey] === options.tagValue),
+          images.filter(
+            (image) => image.state === "available" && image.tags[options.tagKey] === options.tagValue,
+          ),
         )
         if (newest === undefined)
           return yield* new ImageNotFound({
             source: "tagged-image",
-            problem: `no available image owned by ${owners.join(" or ")} is tagged ${tag}` +
+            problem:
+              `no available image owned by ${owners.join(" or ")} is tagged ${tag}` +
               (context.architecture === undefined ? "" : ` for architecture ${context.architecture}`),
             fix: `check that the image pipeline tags its images ${tag} and shares them with this account`,
           })

@@ -23,7 +23,10 @@ describe("example: tagged-image source", () => {
   it.effect("picks the newest image of the account carrying the tag", () =>
     taggedImageSource({ tagKey: "pipeline", tagValue: "golden-ecs", owners: [account] })
       .resolve({})
-      .pipe(Effect.map((found) => assert.strictEqual(found.imageId, "ami-0000000000000000b")), Effect.provide(stubPorts(worldWithPipelineImages()))),
+      .pipe(
+        Effect.map((found) => assert.strictEqual(found.imageId, "ami-0000000000000000b")),
+        Effect.provide(stubPorts(worldWithPipelineImages())),
+      ),
   )
 
   it.effect("given no image with the tag, an ImageNotFound naming the tag", () =>
