@@ -20,7 +20,41 @@ interface ClusterRow {
   readonly currentAmi: string
   readonly released: string
   readonly isLatest: string
+  /** The image as the Go tool printed it: its name and AWS's creation date, and whether it is the latest. */
+  readonly go: { readonly name: string; readonly creationDate: string; readonly latest: boolean }
 }
+
+/**
+ * Rows as Go's text/tabwriter printed them (padding 1, `|` between columns, the Debug flag): the Go
+ * tool's `list-clusters` table, for scripts that parse it.
+ */
+const goTable = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const columns = Math.max(...rows.map((row) => row.length))
+  const widths = Array.from({ length: columns - 1 }, (_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? "").length + 1)),
+  )
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column < columns - 1 ? `${cell.padEnd(widths[column] ?? 0)}|` : cell))
+        .join(""),
+    )
+    .join("\n")
+}
+
+/** An image as the Go tool's `latest-ami` printed it: the EC2 API's field names, indented JSON. */
+const goImage = (image: Image) => ({
+  Architecture: image.architecture,
+  CreationDate: new Date(image.creationDate).toISOString(),
+  ...(image.deprecationTime === undefined
+    ? {}
+    : { DeprecationTime: new Date(image.deprecationTime).toISOString() }),
+  ImageId: image.imageId,
+  Name: image.name,
+  OwnerId: image.ownerId,
+  State: image.state,
+  Tags: Object.entries(image.tags).map(([Key, Value]) => ({ Key, Value })),
+})
 
 const day = (epochMs: number) => isoSeconds(epochMs).slice(0, 10)
 
@@ -29,7 +63,16 @@ const rowsOf = (cluster: string) =>
   Effect.gen(function* () {
     const plan = yield* Rollout.planUpgrade({ cluster })
     if (plan.groups.length === 0)
-      return [{ cluster, group: "-", currentAmi: "-", released: "-", isLatest: "no Auto Scaling group" }]
+      return [
+        {
+          cluster,
+          group: "-",
+          currentAmi: "-",
+          released: "-",
+          isLatest: "no Auto Scaling group",
+          go: { name: "no Auto Scaling group", creationDate: "na", latest: false },
+        },
+      ]
     const imageIds = [...new Set(plan.groups.map((group) => group.launchSpecImageId))]
     const images: ReadonlyArray<Image> = yield* Ec2.use((ec2) =>
       ec2.describeImages({ _tag: "ByIds", imageIds }),
@@ -44,6 +87,11 @@ const rowsOf = (cluster: string) =>
         currentAmi: group.launchSpecImageId,
         released: image === undefined ? "unknown" : day(image.creationDate),
         isLatest: latest ? "yes" : `no (latest ${plan.targetImage.imageId})`,
+        go: {
+          name: image?.name ?? group.launchSpecImageId,
+          creationDate: image === undefined ? "na" : new Date(image.creationDate).toISOString(),
+          latest: group.launchSpecImageId === plan.targetImage.imageId,
+        },
       }
     })
   }).pipe(
@@ -55,12 +103,19 @@ const rowsOf = (cluster: string) =>
           currentAmi: "-",
           released: "-",
           isLatest: `cannot tell: ${toCliFailure(error).problem}`,
+          go: { name: toCliFailure(error).problem, creationDate: "na", latest: false },
         },
       ]),
     ),
   )
 
-const listClustersCommand = Command.make("list-clusters", {}, () =>
+/** `--go-output`: the Go tool's output, unchanged, for scripts written against it. */
+const goOutputFlag = Flag.Boolean("go-output").pipe(
+  Flag.withDescription("print what the Go tool printed, in its shape (for scripts that parse it)"),
+  Flag.withDefault(false),
+)
+
+const listClustersCommand = Command.make("list-clusters", { goOutput: goOutputFlag }, (flags) =>
   Effect.gen(function* () {
     const root = yield* rootCommand
     return yield* onTarget(root, () =>
@@ -68,7 +123,33 @@ const listClustersCommand = Command.make("list-clusters", {}, () =>
         const clusters = yield* Rollout.listClusters()
         const rows = (yield* Effect.forEach(clusters, rowsOf, { concurrency: 4 })).flat()
         if (root.output === "json") yield* line(JSON.stringify({ type: "clusters", clusters: rows }))
-        else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
+        else if (flags.goOutput) {
+          // The Go tool's shape: the latest image, then one row per cluster (its first group, as it read one).
+          const latest = yield* Rollout.latestAmi({
+            ami: yield* amiSourceOf({
+              amiFilter: Option.none(),
+              amiSsmParameter: Option.none(),
+              amiId: Option.none(),
+            }),
+          })
+          const firstRows = rows.filter(
+            (row, index) => rows.findIndex((r) => r.cluster === row.cluster) === index,
+          )
+          yield* line(
+            `\nLatest AMI: ${latest.name} released ${new Date(latest.creationDate).toISOString()}\n`,
+          )
+          yield* line(
+            goTable([
+              ["Cluster ", " Current AMI ", " Released ", " Is Latest AMI?"],
+              ...firstRows.map((row) => [
+                `${row.cluster} `,
+                ` ${row.go.name} `,
+                ` ${row.go.creationDate} `,
+                ` ${String(row.go.latest)}`,
+              ]),
+            ]),
+          )
+        } else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
         else
           yield* line(
             table(
@@ -101,6 +182,7 @@ const latestAmiCommand = Command.make(
       Flag.withDescription("read the image id from this SSM parameter instead"),
       Flag.optional,
     ),
+    goOutput: goOutputFlag,
   },
   (flags) =>
     Effect.gen(function* () {
@@ -114,6 +196,10 @@ const latestAmiCommand = Command.make(
           })
           const image = yield* Rollout.latestAmi({ ami })
           if (root.output === "json") yield* line(JSON.stringify({ type: "image", image }))
+          else if (flags.goOutput)
+            yield* line(
+              `Latest AMI for filter "${Option.getOrElse(flags.filter, () => defaultImageNamePattern)}" is ${image.imageId}:\n\n${JSON.stringify(goImage(image), null, 2)}`,
+            )
           else
             yield* line(
               `${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`,

@@ -74,6 +74,38 @@ describe("the Go tool's read-only commands", () => {
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
   })
 
+  it("with --go-output, list-clusters and latest-ami print what the Go tool printed, in its shape", async () => {
+    const cwd = tempDir("go-output")
+    const old = scenarios.small.images.find((image) => image.imageId === oldImageId)
+    const latest = scenarios.small.images.find((image) => image.imageId === newImageId)
+    const clusters = await runInProcess(["list-clusters", "--go-output", ...world], { cwd })
+    expect(clusters.code).toBe(ExitCode.success)
+    const lines = clusters.stdout.split("\n")
+    expect(lines.slice(0, 3)).toEqual([
+      "",
+      `Latest AMI: ${latest?.name} released ${new Date(latest?.creationDate ?? "").toISOString()}`,
+      "",
+    ])
+    expect(lines[3]?.split("|").map((cell) => cell.trim())).toEqual([
+      "Cluster",
+      "Current AMI",
+      "Released",
+      "Is Latest AMI?",
+    ])
+    expect(lines[4]?.split("|").map((cell) => cell.trim())).toEqual([
+      "small-cluster",
+      old?.name,
+      new Date(old?.creationDate ?? "").toISOString(),
+      "false",
+    ])
+    const image = await runInProcess(["latest-ami", "--go-output", ...world], { cwd })
+    const [header, blank, ...json] = image.stdout.trimEnd().split("\n")
+    expect(header).toBe(`Latest AMI for filter "al2023-ami-ecs-hvm-*-x86_64" is ${newImageId}:`)
+    expect(blank).toBe("")
+    expect(JSON.parse(json.join("\n"))).toMatchObject({ ImageId: newImageId, Name: latest?.name })
+    expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
+  })
+
   it("latest-ami prints the newest image matching the default filter, or the one given with -f", async () => {
     const cwd = tempDir("latest-ami")
     const byDefault = await runInProcess(["latest-ami", ...world], { cwd })
