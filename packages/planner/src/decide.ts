@@ -1404,9 +1404,8 @@ const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decisi
  * old set. A run waits for them before it starts, so it replaces them too (Pending members EC2
  * describes are in the old set already).
  */
-const scaleOutUnderWay = (snapshot: ClusterSnapshot): string | undefined => {
-  const index = indexCluster(snapshot)
-  for (const group of snapshot.groups) {
+const scaleOutUnderWay = (index: ClusterIndex): string | undefined => {
+  for (const group of index.snapshot.groups) {
     const members = capacityMembers(group)
     const unseen = members.filter((m) => !index.instanceById.has(m.instanceId)).length
     if (unseen > 0)
@@ -1433,7 +1432,8 @@ export const decide = (
       _tag: "NothingToDo",
       reason: `every instance and launch spec of ${snapshot.clusterName} already uses ${snapshot.targetImage.imageId}`,
     }
-  const launching = scaleOutUnderWay(snapshot)
+  const index = indexCluster(snapshot)
+  const launching = scaleOutUnderWay(index)
   if (launching !== undefined)
     return { _tag: "Wait", phase: "preparing", reason: launching, deadline: now + policy.pollIntervalMs }
   const groups = groupsAtStart(snapshot, plan)
@@ -1442,6 +1442,6 @@ export const decide = (
     targetImage: snapshot.targetImage,
     groups,
     reason: `${plan.outdatedInstances.length} instance(s) in ${groups.length} group(s) to move to ${snapshot.targetImage.imageId}`,
-    servicesBelowFloorAtStart: servicesBelowFloor(indexCluster(snapshot), []).map((s) => s.serviceName),
+    servicesBelowFloorAtStart: servicesBelowFloor(index, []).map((s) => s.serviceName),
   }
 }

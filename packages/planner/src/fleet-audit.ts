@@ -111,6 +111,17 @@ export const describeShortfall = (shortfall: ServiceShortfall): string =>
   `${shortfall.serviceName} (${shortfall.running} running, floor ${shortfall.floor})`
 
 /**
+ * Why the policy kept a member on its image, for Standby and scale-in protected members (those kept
+ * for their standalone tasks are named by the run's own finish reason).
+ */
+const keptBecause = (run: RunFacts, member: GroupFleet["members"][number]): string | undefined =>
+  run.policy.standbyInstances === "skip" && member.lifecycleState === "Standby"
+    ? "Standby, policy standbyInstances=skip"
+    : run.policy.protectedInstances === "skip" && member.protectedFromScaleIn
+      ? "scale-in protected, policy protectedInstances=skip"
+      : undefined
+
+/**
  * Members a forward run may leave on another image, by the policy's leave: old instances skipped under
  * standaloneTasks=skip-instance, Standby members under standbyInstances=skip, scale-in protected ones
  * under protectedInstances=skip (the plan named each).
@@ -141,8 +152,17 @@ const outcomeAfterAudit = (
       return group.members.filter((m) => m.imageId !== target && !stay.has(m.instanceId))
     })
     const specsBehind = fleet.filter((group) => group.launchSpecImageId !== target)
+    // Members the policy kept on another image are named, with why, in the success itself.
+    const kept = fleet.flatMap((group) =>
+      group.members.flatMap((m) => {
+        const because = m.imageId === target ? undefined : keptBecause(run, m)
+        return because === undefined ? [] : [`${m.instanceId} on ${m.imageId} (${because})`]
+      }),
+    )
     if (behind.length === 0 && specsBehind.length === 0 && belowFloor.length === 0)
-      return { outcome: "succeeded" }
+      return kept.length === 0
+        ? { outcome: "succeeded" }
+        : { outcome: "succeeded", summary: `kept on their image by policy: ${kept.join(", ")}` }
     if (behind.length === 0 && specsBehind.length === 0)
       return {
         outcome: "incomplete",

@@ -129,3 +129,29 @@ describe("a run never says succeeded with a service below its healthy floor", ()
     expect(waiting._tag === "Wait" ? waiting.reason : "").toContain("web (1 running, floor 2)")
   })
 })
+
+describe("a success that leaves members on their image by policy names each one", () => {
+  it("given a Standby member on the old image and standbyInstances=skip, then the success names the member kept and why", () => {
+    const { decision, world } = finishOf(
+      buildCluster({ groups: [{ name: "a", old: 2 }], services: [{ name: "web", tasks: 2 }] }),
+      { standbyInstances: "skip" },
+    )
+    if (world.state._tag === "NoRun") throw new Error("no run")
+    const withStandby = withMember(world.snapshot, "a", {
+      instanceId: "i-a-standby",
+      imageId: oldImage.imageId,
+      lifecycleState: "Standby",
+      registered: true,
+      launchTime: 0,
+    })
+    const audited = truthfulFinish(world.state.run, indexCluster(withStandby), {
+      _tag: "Finish",
+      outcome: "succeeded",
+      reason: decision.reason,
+    })
+    expect(audited.outcome).toBe("succeeded")
+    expect(audited.reason).toContain(
+      "kept on their image by policy: i-a-standby on ami-old (Standby, policy standbyInstances=skip)",
+    )
+  })
+})
