@@ -218,6 +218,7 @@ const phaseLabel: Readonly<Record<Phase, string>> = {
   terminating: "terminating drained instances",
   restoring: "restoring the group",
   "cleaning-up": "cleaning up",
+  checkpoint: "at a checkpoint",
   "rolling-back": "rolling back",
   finished: "finished",
 }

@@ -68,6 +68,7 @@ const phaseColors: Readonly<Record<string, string>> = {
   terminating: "#fee2e2",
   restoring: "#dcfce7",
   "cleaning-up": "#f3f4f6",
+  checkpoint: "#fae8ff",
   "rolling-back": "#fecaca",
   finished: "#f0fdf4",
 }

@@ -12,6 +12,7 @@ import type { AwsCallError, EventLogCorrupt, EventLogUnavailable, RunEvent } fro
 import { clusterRefOf, RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
 import {
   type AutoScaling,
+  type CloudWatch,
   type Ec2,
   type Ecs,
   EventLog,
@@ -27,7 +28,7 @@ import { decodeTrigger, type Trigger } from "./triggers.ts"
 
 /** Everything the core needs; production and tests provide it differently. */
 export type HandlerServices =
-  EventLog | Ec2 | AutoScaling | Ecs | Ssm | Identity | Plugins | Notifier | Continuation
+  EventLog | Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Plugins | Notifier | Continuation
 
 /** The parts of the Lambda context the handler uses. */
 export interface InvocationContext {
@@ -103,8 +104,9 @@ const outcomeFields = (result: RunResult) =>
       ? { outcome: "refused" }
       : {}
 
+/** A run suspended at its deadline goes on in a fresh invocation; one waiting at a checkpoint waits for its `continue`. */
 const needsHandOver = (result: RunResult): boolean =>
-  result._tag === "Suspended" || result._tag === "Deferred"
+  (result._tag === "Suspended" && result.waitsAtCheckpoint === undefined) || result._tag === "Deferred"
 
 /** One cluster: start or resume, report, and hand over if the run is still open. */
 const runCluster = (

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 import { autoScalingActions } from "./auto-scaling.ts"
+import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
 import { ssmActions } from "./ssm.ts"
@@ -22,6 +23,7 @@ describe("awsActionsUsed", () => {
     ["ecs.ts", "ecs", ecsActions],
     ["ssm.ts", "ssm", ssmActions],
     ["sts.ts", "sts", stsActions],
+    ["cloudwatch.ts", "cloudwatch", cloudWatchActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })
@@ -32,6 +34,7 @@ describe("awsActionsUsed", () => {
       ...autoScalingActions,
       ...ecsActions,
       ...ssmActions,
+      ...cloudWatchActions,
       ...impliedAwsActions.map((implied) => implied.action),
     ])
     expect(awsActionsUsed).toEqual([...expected].sort())

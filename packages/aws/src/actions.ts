@@ -5,6 +5,7 @@
  * our behalf, which no command of ours names, are listed here with the reason.
  */
 import { autoScalingActions } from "./auto-scaling.ts"
+import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
 import { ssmActions } from "./ssm.ts"
@@ -38,6 +39,7 @@ export const awsActionsUsed: ReadonlyArray<string> = [
     ...autoScalingActions,
     ...ecsActions,
     ...ssmActions,
+    ...cloudWatchActions,
     ...impliedAwsActions.map((implied) => implied.action),
   ]),
 ].sort()

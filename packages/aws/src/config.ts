@@ -8,6 +8,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { ECSClient } from "@aws-sdk/client-ecs"
 import { SSMClient } from "@aws-sdk/client-ssm"
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
 import { STSClient } from "@aws-sdk/client-sts"
 
 /** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
@@ -85,5 +86,7 @@ export const makeEcsClient = (config: AwsConfig): ECSClient =>
   withRequestHook(new ECSClient(clientConfig(config)), config)
 export const makeSsmClient = (config: AwsConfig): SSMClient =>
   withRequestHook(new SSMClient(clientConfig(config)), config)
+export const makeCloudWatchClient = (config: AwsConfig): CloudWatchClient =>
+  withRequestHook(new CloudWatchClient(clientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
   withRequestHook(new STSClient(clientConfig(config)), config)

@@ -155,6 +155,7 @@ const serviceView = (service: SdkService, definition: TaskDefinition) => {
       desiredCount: deployment.desiredCount,
       runningCount: deployment.runningCount,
       pendingCount: deployment.pendingCount,
+      ...(deployment.failedTasks === undefined ? {} : { failedTasks: deployment.failedTasks }),
     })),
     placementConstraints: (service.placementConstraints ?? []).map((constraint) => ({
       type: constraint.type,

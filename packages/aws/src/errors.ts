@@ -154,6 +154,8 @@ export const mapAutoScalingError: ErrorMapper = classify(autoScalingCodes)
 export const mapEcsError: ErrorMapper = classify(ecsCodes)
 /** Maps a failure of an SSM call. */
 export const mapSsmError: ErrorMapper = classify(ssmCodes)
+/** Maps a failure of a CloudWatch call (DescribeAlarms: an invalid token is its only own code). */
+export const mapCloudWatchError: ErrorMapper = classify({ InvalidNextToken: "invalid-parameter" })
 /** Maps a failure of an STS call (its codes are the shared ones: credentials, throttling, access). */
 export const mapStsError: ErrorMapper = classify({})
 

@@ -18,6 +18,7 @@ const servicePrefixes: Readonly<Record<string, string>> = {
   "client-auto-scaling": "autoscaling",
   "client-ecs": "ecs",
   "client-ssm": "ssm",
+  "client-cloudwatch": "cloudwatch",
   "client-dynamodb": "dynamodb",
   "client-sns": "sns",
   "client-lambda": "lambda",
@@ -80,7 +81,7 @@ const statement = (document: PolicyDocument, action: string) => {
 describe("rolloutPolicyDocument", () => {
   it("given the sources, when the calls are collected, then the adapters found some of every service", () => {
     expect(new Set(adapterCalls.map((action) => action.split(":")[0]))).toEqual(
-      new Set(["ec2", "autoscaling", "ecs", "ssm"]),
+      new Set(["ec2", "autoscaling", "ecs", "ssm", "cloudwatch"]),
     )
     expect(eventLogCalls.length).toBeGreaterThan(0)
     expect(sorted(lambdaCalls)).toEqual(["lambda:InvokeFunction", "sns:Publish"])

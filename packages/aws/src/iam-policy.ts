@@ -9,7 +9,8 @@
  * compile here until someone decides how far that action may reach.
  *
  * What is scoped, and why not more (docs: docs/lambda.md "IAM"):
- * - Reads (Describe*, List*) are `*`: most do not support resource-level permissions, and they change nothing.
+ * - Reads (Describe*, List*) are `*`: most do not support resource-level permissions, and they change nothing
+ *   (`cloudwatch:DescribeAlarms` included: the alarms a policy names are only known at run time).
  * - `ec2:CreateTags` may only write this tool's tag keys, and only on instances launched by an Auto
  *   Scaling group (they carry `aws:autoscaling:groupName`, a tag nobody can add by hand).
  * - `ec2:TerminateInstances` only reaches instances carrying `ecs-ami-deploy:run-id`. The executor tags
@@ -31,6 +32,7 @@
  */
 import { impliedAwsActions } from "./actions.ts"
 import { autoScalingActions } from "./auto-scaling.ts"
+import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
 import { ssmActions } from "./ssm.ts"
@@ -101,6 +103,7 @@ type AdapterAction =
   | (typeof autoScalingActions)[number]
   | (typeof ecsActions)[number]
   | (typeof ssmActions)[number]
+  | (typeof cloudWatchActions)[number]
 
 /** How far an adapter action may reach; each names a statement below. */
 type Scope =
@@ -148,6 +151,7 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "ecs:UpdateContainerInstancesState": "cluster-instances-and-tasks",
   "ecs:StopTask": "cluster-instances-and-tasks",
   "ssm:GetParameter": "ssm-parameters",
+  "cloudwatch:DescribeAlarms": "read",
 }
 
 type ImpliedScope = "run-instances" | "pass-role-to-ec2" | "ssm-parameters"
@@ -164,6 +168,7 @@ const adapterActions: ReadonlyArray<AdapterAction> = [
   ...autoScalingActions,
   ...ecsActions,
   ...ssmActions,
+  ...cloudWatchActions,
 ]
 
 /** The action lists by scope, in a stable order. */

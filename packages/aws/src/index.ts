@@ -1,14 +1,15 @@
 /**
- * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs`, `Ssm` and `Identity`: batched to each
+ * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs`, `Ssm`, `CloudWatch` and `Identity`: batched to each
  * API's limits, paginated to the end, with SDK failures translated into the domain's `AwsCallError`,
  * the list of IAM actions they can call, and the least-privilege policy document derived from it.
  */
 export { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 export { AutoScalingLive, autoScalingActions, autoScalingLimits, makeAutoScaling } from "./auto-scaling.ts"
+export { CloudWatchLive, cloudWatchActions, cloudWatchLimits, makeCloudWatch } from "./cloudwatch.ts"
 export { type AwsConfig, sdkMaxAttempts } from "./config.ts"
 export { Ec2Live, ec2Actions, ec2Limits, makeEc2 } from "./ec2.ts"
 export { EcsLive, ecsActions, ecsLimits, makeEcs } from "./ecs.ts"
-export { mapAutoScalingError, mapEc2Error, mapEcsError, mapSsmError } from "./errors.ts"
+export { mapAutoScalingError, mapCloudWatchError, mapEc2Error, mapEcsError, mapSsmError } from "./errors.ts"
 export {
   eventLogTableActions,
   grantedActions,

@@ -3,6 +3,7 @@
  * the adapters' error-mapping tests.
  */
 import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
+import { CloudWatchServiceException } from "@aws-sdk/client-cloudwatch"
 import { EC2ServiceException } from "@aws-sdk/client-ec2"
 import { ECSServiceException } from "@aws-sdk/client-ecs"
 import { SSMServiceException } from "@aws-sdk/client-ssm"
@@ -14,6 +15,7 @@ const exceptionClasses = {
   ecs: ECSServiceException,
   ssm: SSMServiceException,
   sts: STSServiceException,
+  cloudwatch: CloudWatchServiceException,
 }
 
 /** An exception of `service` with the given code; a 5xx status makes it a server fault. */

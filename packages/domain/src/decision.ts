@@ -4,7 +4,8 @@
  * executor reaching into the planner's internals.
  */
 import type { Command } from "./commands.ts"
-import type { GroupAtStart, RunOutcome } from "./events.ts"
+import type { GroupAtStart, RunOutcome, ServiceHealthAtStart } from "./events.ts"
+import type { GateAction, GateFailure } from "./gates.ts"
 import type { Image } from "./snapshot.ts"
 
 export type Phase =
@@ -15,8 +16,35 @@ export type Phase =
   | "terminating"
   | "restoring"
   | "cleaning-up"
+  | "checkpoint"
   | "rolling-back"
   | "finished"
+
+/** What a gate or a checkpoint asks of the executor (see gates.ts). */
+export type GateStep =
+  /** Record that the gate failed (GateFailed); the run then rolls back or halts, as `action` says. */
+  | {
+      readonly _tag: "Fail"
+      readonly gate: GateFailure
+      readonly action: GateAction
+      readonly reason: string
+    }
+  /** Record that the run reached a checkpoint (CheckpointReached), pausing until `resumesAt` or a `continue`. */
+  | {
+      readonly _tag: "ReachCheckpoint"
+      readonly percent: number
+      readonly replaced: number
+      readonly of: number
+      readonly resumesAt?: number
+      readonly reason: string
+    }
+  /** The run waits at a checkpoint for an explicit `continue`: suspend it and let go of the cluster. */
+  | {
+      readonly _tag: "AwaitContinue"
+      readonly percent: number
+      readonly since: number
+      readonly reason: string
+    }
 
 export type Decision =
   /** No open run and nothing outdated (or a run is not allowed to start): no run is created. */
@@ -34,9 +62,13 @@ export type Decision =
       readonly reason: string
       /** Replica services below their healthy floor now, before the run touches anything. */
       readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+      /** Each service's deployment failures now, for the service gate. */
+      readonly serviceHealthAtStart?: ReadonlyArray<ServiceHealthAtStart>
     }
   | { readonly _tag: "Act"; readonly phase: Phase; readonly commands: ReadonlyArray<Command> }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */
   | { readonly _tag: "Wait"; readonly phase: Phase; readonly reason: string; readonly deadline: number }
   | { readonly _tag: "RollBack"; readonly reason: string }
+  /** A gate failed or a checkpoint is reached: the executor records it (and suspends at a checkpoint awaiting `continue`). */
+  | { readonly _tag: "Gate"; readonly step: GateStep }
   | { readonly _tag: "Finish"; readonly outcome: RunOutcome; readonly reason: string }

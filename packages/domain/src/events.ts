@@ -7,6 +7,7 @@
 import { Effect, Schema } from "effect"
 import { Command } from "./commands.ts"
 import { EventLogCorrupt } from "./errors.ts"
+import { GateAction, GateFailure } from "./gates.ts"
 import { RolloutPolicy } from "./policy.ts"
 import { Count, EpochMillis, Image, LaunchSpec } from "./snapshot.ts"
 
@@ -33,6 +34,14 @@ export const GroupAtStart = Schema.Struct({
 })
 export type GroupAtStart = typeof GroupAtStart.Type
 
+/** A service's deployment failures when the run started: what the service gate compares with. */
+export const ServiceHealthAtStart = Schema.Struct({
+  serviceName: Schema.String,
+  failedTasks: Count,
+  failedDeploymentIds: Schema.Array(Schema.String),
+})
+export type ServiceHealthAtStart = typeof ServiceHealthAtStart.Type
+
 export const RunStarted = Schema.TaggedStruct("RunStarted", {
   ...envelope,
   clusterName: Schema.String,
@@ -45,6 +54,8 @@ export const RunStarted = Schema.TaggedStruct("RunStarted", {
   reason: Schema.String,
   /** Replica services already below their healthy floor when the run started: not the run's doing. */
   servicesBelowFloorAtStart: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Each service's failed deployments and failed tasks when the run started: the service gate trips on more. */
+  serviceHealthAtStart: Schema.optionalKey(Schema.Array(ServiceHealthAtStart)),
 })
 
 /** An executor took the cluster lease for this run (a fresh start or a resume). */
@@ -89,6 +100,32 @@ export const RollbackStarted = Schema.TaggedStruct("RollbackStarted", {
   reason: Schema.String,
 })
 
+/** A gate failed (an alarm in ALARM, a service's health): the run rolls back or halts, as `action` says. */
+export const GateFailed = Schema.TaggedStruct("GateFailed", {
+  ...envelope,
+  gate: GateFailure,
+  action: GateAction,
+})
+
+/**
+ * The run replaced a checkpoint's share of its old instances (`replaced` of `of`) and pauses there:
+ * until `resumesAt`, or — absent — until someone says `continue` (CheckpointContinued).
+ */
+export const CheckpointReached = Schema.TaggedStruct("CheckpointReached", {
+  ...envelope,
+  percent: Count,
+  replaced: Count,
+  of: Count,
+  resumesAt: Schema.optionalKey(EpochMillis),
+})
+
+/** Someone said `continue` at the checkpoint the run pauses at (`by`: who, as the caller named itself). */
+export const CheckpointContinued = Schema.TaggedStruct("CheckpointContinued", {
+  ...envelope,
+  percent: Count,
+  by: Schema.String,
+})
+
 /** The executor stopped before its deadline; the next run resumes through the same path as a fresh one. */
 export const RunSuspended = Schema.TaggedStruct("RunSuspended", {
   ...envelope,
@@ -109,6 +146,8 @@ export const RunFinished = Schema.TaggedStruct("RunFinished", {
   ...envelope,
   outcome: RunOutcome,
   reason: Schema.String,
+  /** The gate that stopped the run, when one did. */
+  gate: Schema.optionalKey(GateFailure),
 })
 
 export const RunEvent = Schema.Union([
@@ -121,6 +160,9 @@ export const RunEvent = Schema.Union([
   RollbackStarted,
   RunSuspended,
   RunFinished,
+  GateFailed,
+  CheckpointReached,
+  CheckpointContinued,
 ])
 export type RunEvent = typeof RunEvent.Type
 export type RunEventTag = RunEvent["_tag"]

@@ -5,6 +5,7 @@
  * a message that says what to change.
  */
 import { Data, Result, Schema } from "effect"
+import { alarmReferenceProblems, GateAction } from "./gates.ts"
 import { Count } from "./snapshot.ts"
 
 /** An amount of instances, absolute or as a percentage of the group's desired capacity at run start. */
@@ -33,6 +34,17 @@ export const RolloutPolicy = Schema.Struct({
   suspendAzRebalance: Schema.Boolean,
   /** Launch template versions / launch configurations kept by cleanup (the Go tool's `--launch-template-limit`). */
   keepLaunchSpecs: Count,
+  /**
+   * CloudWatch alarms (names or ARNs, at most 10) checked at every observation of the run — before each
+   * wave and while new capacity bakes: one in ALARM fails the run (see `onGateFailure`). Absent: none.
+   */
+  alarms: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** What a failed gate (an alarm, a service's health) does: roll back or halt. Absent: `rollback` when `rollbackOnFailure`, else `halt`. */
+  onGateFailure: Schema.optionalKey(GateAction),
+  /** Percentages of the old instances replaced at which the run pauses (ascending, 1–100). */
+  checkpoints: Schema.optionalKey(Schema.Array(Count)),
+  /** How long the run pauses at each checkpoint; absent: it waits for an explicit `continue`. */
+  checkpointDelayMs: Schema.optionalKey(Count),
 })
 export type RolloutPolicy = typeof RolloutPolicy.Type
 
@@ -113,6 +125,25 @@ export const validatePolicy = (policy: RolloutPolicy): Result.Result<RolloutPoli
       field: "timeouts.runMs",
       problem: "the whole-run timeout is shorter than one of its phases",
       fix: "raise the run timeout above the new-capacity and drain-wave timeouts",
+    })
+  for (const problem of alarmReferenceProblems(policy.alarms ?? []))
+    problems.push({
+      field: "alarms",
+      problem,
+      fix: "name at most 10 distinct CloudWatch alarms, by name or alarm ARN",
+    })
+  const checkpoints = policy.checkpoints ?? []
+  if (checkpoints.some((percent, i) => percent < 1 || percent > 100 || percent <= (checkpoints[i - 1] ?? 0)))
+    problems.push({
+      field: "checkpoints",
+      problem: `${checkpoints.join(", ")} is not a list of ascending percentages from 1 to 100`,
+      fix: "give ascending percentages of the old instances replaced, e.g. 25,50",
+    })
+  if (policy.checkpointDelayMs !== undefined && checkpoints.length === 0)
+    problems.push({
+      field: "checkpointDelayMs",
+      problem: "a checkpoint delay without checkpoints never applies",
+      fix: "give checkpoints too (e.g. 25,50), or drop the delay",
     })
   return problems.length === 0 ? Result.succeed(policy) : Result.fail(new InvalidPolicy({ problems }))
 }

@@ -202,6 +202,8 @@ export const Deployment = Schema.Struct({
   desiredCount: Count,
   runningCount: Count,
   pendingCount: Count,
+  /** Tasks of this deployment that failed to reach RUNNING (ECS `failedTasks`); absent when not reported. */
+  failedTasks: Schema.optionalKey(Count),
 })
 
 export const Service = Schema.Struct({
@@ -254,6 +256,16 @@ export const Task = Schema.Struct({
 })
 export type Task = typeof Task.Type
 
+/** What CloudWatch says of one alarm (DescribeAlarms): what the run's alarm gate reads. */
+export const AlarmState = Schema.Struct({
+  alarmName: Schema.String,
+  alarmArn: Schema.String,
+  state: Schema.Literals(["OK", "ALARM", "INSUFFICIENT_DATA"]),
+  stateReason: Schema.String,
+  stateUpdatedAt: EpochMillis,
+})
+export type AlarmState = typeof AlarmState.Type
+
 /** Everything one observation of a cluster yields; the executor assembles it through the ports. */
 export const ClusterSnapshot = Schema.Struct({
   clusterName: Schema.String,
@@ -267,6 +279,8 @@ export const ClusterSnapshot = Schema.Struct({
   containerInstances: Schema.Array(ContainerInstance),
   services: Schema.Array(Service),
   tasks: Schema.Array(Task),
+  /** The CloudWatch alarms the run's policy names, as DescribeAlarms returned them (absent: none named). */
+  alarms: Schema.optionalKey(Schema.Array(AlarmState)),
 })
 export type ClusterSnapshot = typeof ClusterSnapshot.Type
 

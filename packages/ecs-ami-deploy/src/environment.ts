@@ -8,6 +8,7 @@ import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import {
   type AutoScaling,
+  type CloudWatch,
   type Ec2,
   type Ecs,
   EventLog,
@@ -18,7 +19,7 @@ import {
 import { InvalidOptions } from "./errors.ts"
 
 /** The AWS ports a rollout uses: real AWS (`awsPorts`) or the simulator (`simulatedPorts`). */
-export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
+export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity
 
 /** Everything the Effect API needs from its caller: the AWS ports, the event log and a notifier. */
 export type RolloutEnvironment = AwsPorts | EventLog | Notifier

@@ -5,7 +5,7 @@
  * events in order: it keeps the run's start (for the `[+elapsed]` clock) and the commands issued (to
  * name the command a success belongs to).
  */
-import { formatDuration, type RunEvent } from "@ecs-ami-deploy/domain"
+import { describeGateFailure, formatDuration, type RunEvent } from "@ecs-ami-deploy/domain"
 
 /** Options of `eventLineFormatter`. */
 export interface EventLineOptions {
@@ -45,6 +45,12 @@ export const eventLineFormatter = (
         return `${clock}suspended: ${event.reason}`
       case "RunFinished":
         return `${clock}run finished ${event.outcome}: ${event.reason}`
+      case "GateFailed":
+        return `${clock}gate failed: ${describeGateFailure(event.gate)} — ${event.action === "rollback" ? "rolling back" : "halting (onGateFailure=halt)"}`
+      case "CheckpointReached":
+        return `${clock}checkpoint ${event.percent}% reached (${event.replaced} of ${event.of} old instances replaced): ${event.resumesAt === undefined ? "waiting for `ecs-ami-deploy continue`" : `paused until ${new Date(event.resumesAt).toISOString()}`}`
+      case "CheckpointContinued":
+        return `${clock}continued past checkpoint ${event.percent}% (${event.by})`
       case "CommandSucceeded":
         return options.successes === "shown"
           ? `${clock}done: ${commandTags.get(event.commandId) ?? event.commandId}`

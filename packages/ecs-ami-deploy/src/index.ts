@@ -65,6 +65,8 @@ export {
 export {
   /** The Auto Scaling port (groups, capacity, processes, launch configurations). */
   AutoScaling,
+  /** The CloudWatch port (the states of the alarms a policy names). */
+  CloudWatch,
   /** The EC2 port (instances, images, tags, launch templates): what AMI sources use. */
   Ec2,
   /** The ECS port (clusters, container instances, services, tasks). */
@@ -153,6 +155,8 @@ export {
   decodeRunEvent,
   /** The version of the run event schema this release reads and writes. */
   EVENT_SCHEMA_VERSION,
+  /** The gate (alarm or service) that stopped a run: kind, name, what it said. */
+  type GateFailure,
   /** An AMI: id, name, owner, creation date, architecture, state, tags. */
   type Image,
   /** The phase of a run a decision belongs to. */
@@ -187,6 +191,8 @@ export {
 export {
   /** Resume or rollback asked of a cluster without an open run. */
   NoOpenRun,
+  /** `continue` asked of a cluster whose run does not pause at a checkpoint. */
+  NotAtCheckpoint,
   /** What AWS returned does not decode as a cluster snapshot: the run does not act on it. */
   ObservationInvalid,
   /** The planner answered with a decision that does not fit the run's state. */

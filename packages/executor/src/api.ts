@@ -5,13 +5,14 @@
 import { Clock, Effect, Result } from "effect"
 import { validatePolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
-import { evolve, initialState } from "@ecs-ami-deploy/planner"
+import { checkpointPause, evolve, initialState } from "@ecs-ami-deploy/planner"
 import { clusterRefOf } from "./cluster-ref.ts"
-import { NoOpenRun } from "./errors.ts"
+import { NoOpenRun, NotAtCheckpoint } from "./errors.ts"
 import { observeSnapshot } from "./observe.ts"
 import {
   defaultExecutorSettings,
   openRunOf,
+  resumeContinuing,
   resumeRollingBack,
   startOrResume,
   withClusterLock,
@@ -61,6 +62,33 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (
       const open = yield* openRunOf(invocation)
       if (open === undefined) return yield* new NoOpenRun({ clusterName: input.clusterName })
       return yield* resumeRollingBack(invocation, open.runId, input.reason)
+    }),
+  )
+})
+
+/**
+ * Continues the cluster's open run past the checkpoint it pauses at (waiting for a `continue`, or for
+ * its delay): records who said so (`by`), then drives the run on. A cluster whose run does not pause
+ * at a checkpoint gets NotAtCheckpoint, and nothing is recorded or called.
+ */
+export const continueRun = Effect.fn("continueRun")(function* (
+  input: InvocationInput & { readonly by: string },
+) {
+  return yield* withClusterLock(lockInput(input), (invocation) =>
+    Effect.gen(function* () {
+      const open = yield* openRunOf(invocation)
+      if (open === undefined)
+        return yield* new NotAtCheckpoint({ clusterName: input.clusterName, state: "no open run" })
+      const state = (yield* EventLog.use((log) => log.load(open.runId))).reduce(evolve, initialState)
+      if (checkpointPause(state, yield* Clock.currentTimeMillis) === undefined)
+        return yield* new NotAtCheckpoint({
+          clusterName: input.clusterName,
+          state:
+            state._tag === "Running" && state.rollback !== undefined
+              ? `run ${open.runId} is rolling back`
+              : `run ${open.runId} is under way, not paused at a checkpoint`,
+        })
+      return yield* resumeContinuing(invocation, open.runId, input.by)
     }),
   )
 })

@@ -13,6 +13,17 @@ export class NoOpenRun extends Schema.TaggedError<NoOpenRun>()("NoOpenRun", {
   }
 }
 
+/** `continueRun` was asked to continue a cluster whose open run (if any) does not pause at a checkpoint. */
+export class NotAtCheckpoint extends Schema.TaggedError<NotAtCheckpoint>()("NotAtCheckpoint", {
+  clusterName: Schema.String,
+  /** What the cluster's run is doing instead. */
+  state: Schema.String,
+}) {
+  override get message(): string {
+    return `cluster ${this.clusterName} has no run waiting at a checkpoint (${this.state}): nothing to continue; see \`ecs-ami-deploy status --cluster ${this.clusterName}\``
+  }
+}
+
 /** What the ports returned does not decode as a cluster snapshot: the run must not act on it. */
 export class ObservationInvalid extends Schema.TaggedError<ObservationInvalid>()("ObservationInvalid", {
   clusterName: Schema.String,

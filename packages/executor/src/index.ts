@@ -2,11 +2,12 @@
  * The executor: the run loop that drives the planner's decisions through the ports — lock, fold,
  * observe, decide, act, wait — with a deadline, retries, idempotency keys and rollback.
  */
-export { observeCluster, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
+export { continueRun, observeCluster, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
 export { clusterRefOf, describeScope } from "./cluster-ref.ts"
 export {
   DestructiveCommandRepeated,
   NoOpenRun,
+  NotAtCheckpoint,
   ObservationInvalid,
   RunOfAnotherCluster,
   UnexpectedDecision,

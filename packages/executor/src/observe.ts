@@ -12,6 +12,7 @@
  */
 import { Clock, Effect } from "effect"
 import {
+  alarmNameOf,
   type Architecture,
   type AsgInstance,
   type AutoScalingGroupDescription,
@@ -24,7 +25,7 @@ import {
   type Image,
   RunTagKeys,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ec2, Ecs, type CapacityProvider } from "@ecs-ami-deploy/ports"
+import { AutoScaling, CloudWatch, Ec2, Ecs, type CapacityProvider } from "@ecs-ami-deploy/ports"
 import {
   type ImageNotFound,
   type LaunchSpecError,
@@ -48,10 +49,12 @@ export interface ObserveOptions {
   readonly budgetEnd: number
   /** The invocation's memory of earlier observations: without it, everything is read afresh. */
   readonly memory?: ObservationMemory
+  /** The CloudWatch alarms the policy names (names or ARNs): their states are read with the cluster. */
+  readonly alarms?: ReadonlyArray<string>
 }
 
 export type ObserveError = AwsCallError | LaunchSpecError | ImageNotFound | ObservationInvalid
-export type ObserveServices = PluginServices | Ecs | Plugins
+export type ObserveServices = PluginServices | Ecs | CloudWatch | Plugins
 
 const unique = <A>(values: Iterable<A>): Array<A> => [...new Set(values)]
 
@@ -213,6 +216,9 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     memory === undefined
       ? yield* retry(ecs.tasks(clusterName))
       : yield* observeTasks(clusterName, memory, retry)
+  const alarmNames = (options.alarms ?? []).map(alarmNameOf)
+  const alarms =
+    alarmNames.length === 0 ? undefined : yield* retry((yield* CloudWatch).describeAlarms(alarmNames))
   const observedAt = yield* Clock.currentTimeMillis
 
   const snapshot: ClusterSnapshot = {
@@ -225,6 +231,7 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     containerInstances,
     services,
     tasks,
+    ...(alarms === undefined ? {} : { alarms }),
   }
   return yield* decodeClusterSnapshot(snapshot).pipe(
     Effect.mapError((error) => new ObservationInvalid({ clusterName, problem: error.message })),

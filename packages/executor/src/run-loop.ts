@@ -27,6 +27,7 @@ import {
   type ClusterSnapshot,
   type Command,
   type Decision,
+  type GateFailure,
   type RolloutPolicy,
   type RunEvent,
   type RunEventBody,
@@ -34,9 +35,12 @@ import {
 } from "@ecs-ami-deploy/domain"
 import { EventLog, Notifier, type ClusterRef, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
 import {
+  awaitingContinue,
   decide,
   evolve,
   foreignActivity,
+  GATE_CHECK_INTERVAL_MS,
+  gateEventOf,
   initialState,
   type CommandRecord,
   type RunState,
@@ -80,12 +84,16 @@ export type RunResult =
       readonly runId: string
       readonly outcome: RunOutcome
       readonly reason: string
+      /** The gate (alarm, service) that stopped the run, when one did. */
+      readonly gate?: GateFailure
     }
   | {
       readonly _tag: "Suspended"
       readonly clusterName: string
       readonly runId: string
       readonly reason: string
+      /** Set when the run waits at this checkpoint (a percentage) for an explicit `continue`: nothing resumes it before. */
+      readonly waitsAtCheckpoint?: number
     }
 
 /** What one invocation works with once it holds the cluster's lock (the cluster: account, Region, name). */
@@ -232,7 +240,11 @@ const describeRun = (state: Running): string => {
   return `${oldInstances} instance(s) in ${state.run.groups.length} group(s) (${groups}) to ${state.run.targetImage.name} (${state.run.targetImage.imageId})`
 }
 
-const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
+/** A checkpoint's reason with the command that continues the run. */
+const continueHint = (invocation: Invocation, reason: string): string =>
+  `${reason}; run \`ecs-ami-deploy continue --cluster ${invocation.clusterName}\``
+
+const suspend = (invocation: Invocation, journal: Journal, reason: string, waitsAtCheckpoint?: number) =>
   Effect.gen(function* () {
     yield* journal.append({ _tag: "RunSuspended", reason })
     yield* notify(
@@ -242,7 +254,13 @@ const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
       `Rollout on ${invocation.clusterName} suspended`,
       `${reason}; the next invocation resumes it`,
     )
-    return { _tag: "Suspended", clusterName: invocation.clusterName, runId: journal.runId, reason } as const
+    return {
+      _tag: "Suspended",
+      clusterName: invocation.clusterName,
+      runId: journal.runId,
+      reason,
+      ...(waitsAtCheckpoint === undefined ? {} : { waitsAtCheckpoint }),
+    } as const
   })
 
 const outcomeVerb: Record<RunOutcome, string> = {
@@ -256,7 +274,8 @@ const outcomeVerb: Record<RunOutcome, string> = {
 const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, reason: string) =>
   Effect.gen(function* () {
     const before = yield* journal.state
-    yield* journal.append({ _tag: "RunFinished", outcome, reason })
+    const gate = before._tag === "Running" ? before.gate?.failure : undefined
+    yield* journal.append({ _tag: "RunFinished", outcome, reason, ...(gate === undefined ? {} : { gate }) })
     const what = before._tag === "Running" ? describeRun(before) : "the run"
     const verb = outcomeVerb[outcome]
     yield* notify(
@@ -272,6 +291,7 @@ const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, r
       runId: journal.runId,
       outcome,
       reason,
+      ...(gate === undefined ? {} : { gate }),
     } as const
   })
 
@@ -379,6 +399,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         runGroups: state.run.groups,
         budgetEnd: startedAt + invocation.settings.stepBudgetMs,
         memory,
+        ...(state.run.policy.alarms === undefined ? {} : { alarms: state.run.policy.alarms }),
       }).pipe(Effect.result)
       if (Result.isFailure(observed)) {
         // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
@@ -418,7 +439,12 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
               snapshot,
               groups: state.run.groups,
               pollIntervalMs: state.run.policy.pollIntervalMs,
-              latestAt: Math.min(decision.deadline, lastStepStart(invocation)),
+              // Alarms are read with each observation: with alarms named, one comes at least once a period.
+              latestAt: Math.min(
+                decision.deadline,
+                lastStepStart(invocation),
+                (state.run.policy.alarms ?? []).length > 0 ? now + GATE_CHECK_INTERVAL_MS : Infinity,
+              ),
               memory,
               deactivation,
               // The lease is kept as at every poll: a watch can last longer than half a lease.
@@ -439,6 +465,16 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         }
         case "RollBack":
           yield* journal.append({ _tag: "RollbackStarted", reason: decision.reason })
+          break
+        case "Gate":
+          if (decision.step._tag === "AwaitContinue")
+            return yield* suspend(
+              invocation,
+              journal,
+              continueHint(invocation, decision.step.reason),
+              decision.step.percent,
+            )
+          yield* journal.append(gateEventOf(decision.step))
           break
         case "Finish":
           return yield* finish(invocation, journal, decision.outcome, decision.reason)
@@ -478,6 +514,19 @@ const resume = (
         current: describeScope(invocation),
       })
     const journal = yield* makeJournal(invocation, runId, events)
+    // A run waiting at a checkpoint stays suspended, unrecorded, until a `continue` (or a rollback).
+    const waiting = beforeDriving === undefined ? awaitingContinue(yield* journal.state) : undefined
+    if (waiting !== undefined)
+      return {
+        _tag: "Suspended",
+        clusterName: invocation.clusterName,
+        runId,
+        reason: continueHint(
+          invocation,
+          `waiting at checkpoint ${waiting.percent}% since ${isoTime(waiting.since)} for an explicit continue`,
+        ),
+        waitsAtCheckpoint: waiting.percent,
+      } as const
     const lease = yield* Ref.get(invocation.lease)
     yield* journal.append({ _tag: "LeaseAcquired", holder: lease.holder, fencingToken: lease.fencingToken })
     if (recordedScope === undefined)
@@ -513,6 +562,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory:
       const observed = yield* observeSnapshot(invocation.clusterName, {
         budgetEnd: now + invocation.settings.stepBudgetMs,
         memory,
+        ...(policy.alarms === undefined ? {} : { alarms: policy.alarms }),
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
@@ -596,6 +646,9 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
             ...(decision.servicesBelowFloorAtStart.length === 0
               ? {}
               : { servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart }),
+            ...(decision.serviceHealthAtStart === undefined
+              ? {}
+              : { serviceHealthAtStart: decision.serviceHealthAtStart }),
           })
           yield* journal.append({
             _tag: "LeaseAcquired",
@@ -633,6 +686,17 @@ export const openRunOf = (cluster: ClusterRef) =>
 export const startOrResume = (invocation: Invocation, policy: RolloutPolicy) =>
   Effect.flatMap(openRunOf(invocation), (open) =>
     open === undefined ? start(invocation, policy) : resume(invocation, open.runId),
+  )
+
+/** Resumes the cluster's open run after recording a `continue` at the checkpoint it waits at (see gates.ts). */
+export const resumeContinuing = (invocation: Invocation, runId: string, by: string) =>
+  resume(invocation, runId, (journal) =>
+    Effect.flatMap(journal.state, (state) => {
+      const percent = state._tag === "Running" ? state.checkpoints?.at(-1)?.percent : undefined
+      return percent === undefined
+        ? Effect.void
+        : Effect.asVoid(journal.append({ _tag: "CheckpointContinued", percent, by }))
+    }),
   )
 
 /** Resumes the cluster's open run after recording a rollback request, unless one is already under way. */

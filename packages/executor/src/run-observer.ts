@@ -25,6 +25,9 @@ export const phaseOf = (decision: Decision): Phase => {
       return decision.phase
     case "RollBack":
       return "rolling-back"
+    case "Gate":
+      if (decision.step._tag !== "Fail") return "checkpoint"
+      return decision.step.action === "rollback" ? "rolling-back" : "finished"
     case "Finish":
       return "finished"
     case "Start":

@@ -9,7 +9,7 @@ import {
   type Ec2Instance,
   type Image,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
+import { AutoScaling, CloudWatch, Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
 
 export interface CallLog {
   readonly calls: Array<{ readonly method: string; readonly args: ReadonlyArray<unknown> }>
@@ -39,6 +39,7 @@ export const fakePorts = (
     readonly ec2?: Partial<Ec2["Service"]>
     readonly autoScaling?: Partial<AutoScaling["Service"]>
     readonly ecs?: Partial<Ecs["Service"]>
+    readonly cloudWatch?: Partial<CloudWatch["Service"]>
   },
 ) =>
   Layer.mergeAll(
@@ -49,6 +50,7 @@ export const fakePorts = (
     ),
     Layer.succeed(Ecs, partial<Ecs["Service"]>("ecs", log, services.ecs ?? {})),
     Layer.succeed(Ssm, partial<Ssm["Service"]>("ssm", log, {})),
+    Layer.succeed(CloudWatch, partial<CloudWatch["Service"]>("cloudWatch", log, services.cloudWatch ?? {})),
   )
 
 export const callsTo = (log: CallLog, method: string) => log.calls.filter((call) => call.method === method)

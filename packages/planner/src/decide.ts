@@ -34,6 +34,7 @@ import {
 } from "./cluster.ts"
 import { expectedDesired, withAdoptedChanges } from "./capacity-drift.ts"
 import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-audit.ts"
+import { decideGates, gateRefusals, serviceHealthOf } from "./gates.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
@@ -1387,6 +1388,8 @@ const decideOpenRun = (state: Running, index: ClusterIndex, now: number): Decisi
   }
   const failure = runFailure(ctx)
   if (failure !== undefined) return failRun(ctx, failure)
+  const gated = decideGates(state, index, now)
+  if (gated !== undefined) return gated
   const preparing = pastPreparation(ctx) ? [] : prepare(ctx)
   if (preparing.length > 0) return act("preparing", preparing)
   const adopting = adoptCapacityChanges(ctx)
@@ -1432,6 +1435,8 @@ export const decide = (
       _tag: "NothingToDo",
       reason: `every instance and launch spec of ${snapshot.clusterName} already uses ${snapshot.targetImage.imageId}`,
     }
+  const refusals = gateRefusals(snapshot, policy)
+  if (refusals.length > 0) return { _tag: "Refuse", problems: refusals }
   const index = indexCluster(snapshot)
   const launching = scaleOutUnderWay(index)
   if (launching !== undefined)
@@ -1443,5 +1448,6 @@ export const decide = (
     groups,
     reason: `${plan.outdatedInstances.length} instance(s) in ${groups.length} group(s) to move to ${snapshot.targetImage.imageId}`,
     servicesBelowFloorAtStart: servicesBelowFloor(index, []).map((s) => s.serviceName),
+    serviceHealthAtStart: serviceHealthOf(snapshot),
   }
 }

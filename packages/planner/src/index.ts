@@ -5,6 +5,15 @@
  */
 export { imageFamily, type ImageFamily } from "./cluster.ts"
 export { foreignActivity } from "./foreign-activity.ts"
+export {
+  awaitingContinue,
+  checkpointPause,
+  GATE_CHECK_INTERVAL_MS,
+  gateActionOf,
+  gateEventOf,
+  replacedShare,
+  SERVICE_FAILED_TASKS,
+} from "./gates.ts"
 export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"
 export {
   planRollout,
@@ -14,4 +23,11 @@ export {
   type PlanProblem,
   type PlanWave,
 } from "./plan.ts"
-export { evolve, initialState, type CommandRecord, type RunFacts, type RunState } from "./state.ts"
+export {
+  evolve,
+  initialState,
+  type CheckpointRecord,
+  type CommandRecord,
+  type RunFacts,
+  type RunState,
+} from "./state.ts"

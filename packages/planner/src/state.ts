@@ -7,11 +7,14 @@
 import { HashMap } from "effect"
 import type {
   Command,
+  GateAction,
+  GateFailure,
   GroupAtStart,
   Image,
   RolloutPolicy,
   RunEvent,
   RunOutcome,
+  ServiceHealthAtStart,
 } from "@ecs-ami-deploy/domain"
 
 /** What the log says about one command id: its latest intent and its outcome, if any. */
@@ -40,6 +43,18 @@ export interface RunFacts {
   readonly groups: ReadonlyArray<GroupAtStart>
   /** Replica services already below their healthy floor when the run started. */
   readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+  /** Each service's deployment failures at the start (absent in runs recorded before the service gate). */
+  readonly serviceHealthAtStart?: ReadonlyArray<ServiceHealthAtStart>
+}
+
+/** A checkpoint the run reached: paused until `resumesAt`, or until `continuedAt` (a `continue`). */
+export interface CheckpointRecord {
+  readonly percent: number
+  readonly at: number
+  readonly replaced: number
+  readonly of: number
+  readonly resumesAt?: number
+  readonly continuedAt?: number
 }
 
 /** The folded state of a cluster's run log: no run, a running run, or a finished one. */
@@ -52,6 +67,10 @@ export type RunState =
       readonly commands: HashMap.HashMap<string, CommandRecord>
       /** Set once RollbackStarted is folded: from then on decide only restores. */
       readonly rollback?: { readonly reason: string; readonly at: number }
+      /** Set once GateFailed is folded: the gate that stopped the run and what it does about it. */
+      readonly gate?: { readonly failure: GateFailure; readonly action: GateAction }
+      /** The checkpoints reached so far, in order. */
+      readonly checkpoints?: ReadonlyArray<CheckpointRecord>
       readonly notes: number
       readonly lastSeq: number
     }
@@ -92,6 +111,9 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           targetImage: event.targetImage,
           groups: event.groups,
           servicesBelowFloorAtStart: event.servicesBelowFloorAtStart ?? [],
+          ...(event.serviceHealthAtStart === undefined
+            ? {}
+            : { serviceHealthAtStart: event.serviceHealthAtStart }),
         },
         commands: HashMap.empty(),
         notes: 0,
@@ -152,6 +174,31 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
     case "RollbackStarted":
       if (state._tag !== "Running" || state.rollback !== undefined) return withSeq(state)
       return withSeq({ ...state, rollback: { reason: event.reason, at: event.at } })
+    case "GateFailed":
+      if (state._tag !== "Running" || state.gate !== undefined) return withSeq(state)
+      return withSeq({ ...state, gate: { failure: event.gate, action: event.action } })
+    case "CheckpointReached":
+      if (state._tag !== "Running") return withSeq(state)
+      return withSeq({
+        ...state,
+        checkpoints: [
+          ...(state.checkpoints ?? []),
+          {
+            percent: event.percent,
+            at: event.at,
+            replaced: event.replaced,
+            of: event.of,
+            ...(event.resumesAt === undefined ? {} : { resumesAt: event.resumesAt }),
+          },
+        ],
+      })
+    case "CheckpointContinued": {
+      const reached = state._tag === "Running" ? (state.checkpoints ?? []) : []
+      const last = reached.at(-1)
+      if (state._tag !== "Running" || last?.percent !== event.percent || last.continuedAt !== undefined)
+        return withSeq(state)
+      return withSeq({ ...state, checkpoints: [...reached.slice(0, -1), { ...last, continuedAt: event.at }] })
+    }
     case "RunFinished":
       if (state._tag !== "Running") return withSeq(state)
       return {

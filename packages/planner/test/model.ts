@@ -16,7 +16,7 @@ import {
   type RunEventBody,
   type Task,
 } from "@ecs-ami-deploy/domain"
-import { decide, evolve, initialState, type RunState } from "../src/index.ts"
+import { decide, evolve, gateEventOf, initialState, type RunState } from "../src/index.ts"
 import { containerInstance, ec2Instance, withAccounting } from "./fixtures.ts"
 
 export interface ModelOptions {
@@ -376,6 +376,9 @@ export const carryOut = (world: World, decision: Decision): World => {
         groups: decision.groups,
         reason: decision.reason,
         servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart,
+        ...(decision.serviceHealthAtStart === undefined
+          ? {}
+          : { serviceHealthAtStart: decision.serviceHealthAtStart }),
       })
     case "Act": {
       let next = world
@@ -405,6 +408,14 @@ export const carryOut = (world: World, decision: Decision): World => {
       return record(world, { _tag: "RollbackStarted", reason: decision.reason })
     case "Finish":
       return record(world, { _tag: "RunFinished", outcome: decision.outcome, reason: decision.reason })
+    case "Gate":
+      // An operator who always says continue at once.
+      return record(
+        world,
+        decision.step._tag === "AwaitContinue"
+          ? { _tag: "CheckpointContinued", percent: decision.step.percent, by: "model" }
+          : gateEventOf(decision.step),
+      )
   }
 }
 

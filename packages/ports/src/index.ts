@@ -5,6 +5,7 @@
  * API's limits and paginate) and fails only with the domain's tagged errors — never with SDK types.
  */
 export * from "./aws.ts"
+export * from "./cloudwatch.ts"
 export * from "./event-log.ts"
 export * from "./identity.ts"
 export * from "./notifier.ts"

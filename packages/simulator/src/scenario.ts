@@ -6,6 +6,7 @@
  */
 import { LaunchSpec, PlacementConstraint, PlacementStrategy } from "@ecs-ami-deploy/domain"
 import { Data, Schema, Struct } from "effect"
+import { alarmScenarioProblems, ScenarioAlarm } from "./alarms.ts"
 
 const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 const Whole = Schema.Number.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)))
@@ -291,6 +292,8 @@ export const Scenario = Schema.Struct({
   standaloneTasks: Schema.Array(ScenarioStandaloneTask),
   timings: Schema.optionalKey(Timings.mapFields(Struct.map(Schema.optionalKey))),
   faults: Schema.optionalKey(Faults),
+  /** CloudWatch alarms of the account, and when each is in ALARM (alarms.ts). */
+  alarms: Schema.optionalKey(Schema.Array(ScenarioAlarm)),
 })
 export type Scenario = typeof Scenario.Type
 
@@ -356,5 +359,6 @@ export const scenarioProblems = (scenario: Scenario): ReadonlyArray<string> => {
         problems.push(`capacity provider ${provider.name} names unknown group ${provider.asgName}`)
     }
   }
+  problems.push(...alarmScenarioProblems(scenario))
   return problems
 }

@@ -19,6 +19,7 @@ import {
 } from "@ecs-ami-deploy/domain"
 import {
   AutoScaling,
+  CloudWatch,
   Ec2,
   Ecs,
   Identity,
@@ -27,6 +28,7 @@ import {
   type LaunchTemplateVersion,
 } from "@ecs-ami-deploy/ports"
 import { Duration, Effect, Layer } from "effect"
+import { makeSimulatedCloudWatch, type ScenarioAlarm } from "./alarms.ts"
 import type { VirtualClock } from "./virtual-clock.ts"
 import {
   Refusal,
@@ -74,7 +76,7 @@ const transientCodes: Record<string, string> = {
   ssm: "InternalServerError",
 }
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -94,6 +96,7 @@ export const makeSimulatedPorts = (
   world: World,
   clock: VirtualClock,
   callLog: Array<CallRecord>,
+  alarms: ReadonlyArray<ScenarioAlarm> = [],
 ): Layer.Layer<SimulatedPorts> => {
   const faults = world.faults
   const readDefinitions = new Set<string>()
@@ -570,6 +573,7 @@ export const makeSimulatedPorts = (
     Layer.succeed(Ecs, ecs),
     Layer.succeed(Ssm, ssm),
     Layer.succeed(Identity, identity),
+    Layer.succeed(CloudWatch, makeSimulatedCloudWatch(world, alarms, call)),
   )
 }
 
@@ -709,6 +713,9 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
   }
 }
 
+/** The stop reason of a task that failed its health check (world.ts). */
+const FAILED_HEALTH_CHECK = "Task failed ELB health checks"
+
 export const serviceView = (world: World, service: ServiceRecord): Service => {
   const tasks = world.serviceTasks(service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
@@ -733,6 +740,9 @@ export const serviceView = (world: World, service: ServiceRecord): Service => {
         desiredCount: service.desiredCount,
         runningCount,
         pendingCount,
+        // ECS counts tasks stopped for failing their health checks; the model counts those still
+        // retained (never reset by a success, unlike ECS's consecutive count).
+        failedTasks: tasks.filter((t) => t.stopReason === FAILED_HEALTH_CHECK).length,
       },
     ],
     placementConstraints: service.placementConstraints.map((c) => ({ ...c })),

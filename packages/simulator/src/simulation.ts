@@ -57,7 +57,7 @@ export interface Simulation {
   /** Where the world is (the scenario's, else 123456789012 and us-east-1): what the Identity port answers. */
   readonly accountId: string
   readonly region: string
-  /** Ec2, AutoScaling, Ecs, Ssm and Identity backed by the simulated world. */
+  /** Ec2, AutoScaling, Ecs, Ssm, CloudWatch and Identity backed by the simulated world. */
   readonly layer: Layer.Layer<SimulatedPorts>
   /** Effect's Clock over simulated time: provide it (better: `clockLayer`) to the program under test. */
   readonly clock: Clock.Clock
@@ -110,7 +110,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   const world = new World(validated, options.seed ?? 1, options.faults ?? validated.faults ?? {})
   const clock = new VirtualClock(world)
   const callLog: Array<CallRecord> = []
-  const layer = makeSimulatedPorts(world, clock, callLog)
+  const layer = makeSimulatedPorts(world, clock, callLog, validated.alarms)
   const clockLayer = Layer.mergeAll(
     Layer.succeed(Clock.Clock, clock),
     Layer.succeed(Scheduler.Scheduler, clock.scheduler),

@@ -1,0 +1,313 @@
+/**
+ * Gates and checkpoints of a forward run: what Auto Scaling instance refresh offers (alarm-based
+ * rollback, checkpoints with a delay), for an ECS cluster. Checked at every decision of a forward run,
+ * so before each wave and while new capacity bakes:
+ * - an alarm the policy names in ALARM (or no longer found) fails the gate;
+ * - so does a service the run moves (a task on an old instance or on one the run launched) whose
+ *   deployment ECS marks FAILED, or whose failed tasks grew by SERVICE_FAILED_TASKS since the start,
+ *   or — load balanced — whose healthy tasks stay below its floor for the new-capacity timeout after
+ *   the run last acted, while old instances remain;
+ * - a failed gate is recorded (GateFailed), then the run rolls back or halts (`onGateFailure`);
+ * - once the share of old instances replaced reaches a checkpoint, the run records it and pauses: for
+ *   `checkpointDelayMs`, or until someone says `continue` (the executor suspends the run meanwhile).
+ * A run refuses to start while a named alarm is missing or in ALARM: nothing has changed yet.
+ */
+import {
+  alarmNameOf,
+  describeGateFailure,
+  formatDuration,
+  type ClusterSnapshot,
+  type Decision,
+  type GateAction,
+  type GateFailure,
+  type GateStep,
+  type RolloutPolicy,
+  type RunEventBody,
+  type Service,
+  type ServiceHealthAtStart,
+} from "@ecs-ami-deploy/domain"
+import { HashMap } from "effect"
+import type { ClusterIndex } from "./cluster.ts"
+import type { RunState } from "./state.ts"
+
+type Running = Extract<RunState, { _tag: "Running" }>
+
+/** With alarms named, the executor observes at least this often, even while it watches a wait (CloudWatch's standard period). */
+export const GATE_CHECK_INTERVAL_MS = 60_000
+
+/** A service's failed tasks may grow by fewer than this since the run started (ECS's circuit breaker's least threshold). */
+export const SERVICE_FAILED_TASKS = 3
+
+const isoTime = (epochMs: number): string => new Date(epochMs).toISOString()
+
+/** What a failed gate does: the policy's `onGateFailure`, else roll back when `rollbackOnFailure`, else halt. */
+export const gateActionOf = (policy: RolloutPolicy): GateAction =>
+  policy.onGateFailure ?? (policy.rollbackOnFailure ? "rollback" : "halt")
+
+/** The alarms the policy names that are in ALARM, or that DescribeAlarms did not return. */
+export const alarmFailures = (policy: RolloutPolicy, snapshot: ClusterSnapshot): ReadonlyArray<GateFailure> =>
+  (policy.alarms ?? []).flatMap((reference): ReadonlyArray<GateFailure> => {
+    const name = alarmNameOf(reference)
+    const alarm = snapshot.alarms?.find(
+      (candidate) =>
+        candidate.alarmName === name && (!reference.startsWith("arn:") || candidate.alarmArn === reference),
+    )
+    if (alarm === undefined)
+      return [
+        {
+          kind: "alarm",
+          name: reference,
+          detail: "not found in this account and Region (DescribeAlarms does not return it)",
+        },
+      ]
+    if (alarm.state !== "ALARM") return []
+    return [
+      {
+        kind: "alarm",
+        name: reference,
+        detail: `in ALARM since ${isoTime(alarm.stateUpdatedAt)}${alarm.stateReason === "" ? "" : ` (${alarm.stateReason})`}`,
+      },
+    ]
+  })
+
+/** Why a run may not start under the policy's alarms: each one missing or in ALARM, and what to do. */
+export const gateRefusals = (
+  snapshot: ClusterSnapshot,
+  policy: RolloutPolicy,
+): ReadonlyArray<{ readonly problem: string; readonly fix: string }> =>
+  alarmFailures(policy, snapshot).map((failure) => ({
+    problem: describeGateFailure(failure),
+    fix: failure.detail.startsWith("not found")
+      ? "name an alarm of the cluster's account and Region (--alarm), or create it first"
+      : "start the run once the alarm is back to OK (or find out why it fires)",
+  }))
+
+const healthOf = (service: Service): ServiceHealthAtStart => ({
+  serviceName: service.serviceName,
+  failedTasks: service.deployments.reduce((total, deployment) => total + (deployment.failedTasks ?? 0), 0),
+  failedDeploymentIds: service.deployments
+    .filter((deployment) => deployment.rolloutState === "FAILED")
+    .map((deployment) => deployment.id),
+})
+
+/** Each service's failed tasks and failed deployments now: what the service gate compares with later. */
+export const serviceHealthOf = (snapshot: ClusterSnapshot): ReadonlyArray<ServiceHealthAtStart> =>
+  snapshot.services.map(healthOf)
+
+/** The run's old instances that are gone (terminating or terminated), of all of them. */
+export const replacedShare = (
+  running: Running,
+  index: ClusterIndex,
+): { readonly replaced: number; readonly of: number } => {
+  const oldIds = running.run.groups.flatMap((group) => group.oldInstanceIds)
+  const replaced = oldIds.filter((instanceId) => {
+    const instance = index.instanceById.get(instanceId)
+    const lifecycle = index.memberLifecycle.get(instanceId)
+    return (
+      instance === undefined ||
+      instance.state === "terminated" ||
+      instance.state === "shutting-down" ||
+      lifecycle?.startsWith("Terminat") === true
+    )
+  }).length
+  return { replaced, of: oldIds.length }
+}
+
+/** Services with a task (in any state) on one of the run's old instances or on an instance it launched. */
+const affectedServices = (running: Running, index: ClusterIndex): ReadonlySet<string> => {
+  const oldIds = new Set(running.run.groups.flatMap((group) => group.oldInstanceIds))
+  const names = new Set<string>()
+  for (const [instanceId, container] of index.containerByInstanceId) {
+    const instance = index.instanceById.get(instanceId)
+    const launchedByRun =
+      instance !== undefined &&
+      instance.imageId === running.run.targetImage.imageId &&
+      instance.launchTime >= running.run.startedAt
+    if (!oldIds.has(instanceId) && !launchedByRun) continue
+    for (const task of index.tasksByContainerArn.get(container.containerInstanceArn) ?? [])
+      if (task.serviceName !== undefined) names.add(task.serviceName)
+  }
+  return names
+}
+
+/** Services the run moves whose deployment failed, whose tasks keep failing, or (load balanced) that stay below their floor. */
+export const serviceFailures = (
+  running: Running,
+  index: ClusterIndex,
+  now: number,
+): ReadonlyArray<GateFailure> => {
+  const { run } = running
+  const share = replacedShare(running, index)
+  const lastOutcome = Math.max(
+    run.startedAt,
+    ...[...HashMap.values(running.commands)].map((r) => r.outcomeAt),
+  )
+  const floorGraceOver = now >= lastOutcome + run.policy.timeouts.newCapacityMs && share.replaced < share.of
+  return [...affectedServices(running, index)].flatMap((serviceName): ReadonlyArray<GateFailure> => {
+    const service = index.serviceByName.get(serviceName)
+    if (service === undefined || service.status !== "ACTIVE") return []
+    const atStart = run.serviceHealthAtStart?.find((health) => health.serviceName === serviceName)
+    const health = healthOf(service)
+    const failedDeployment = health.failedDeploymentIds.find(
+      (id) => atStart !== undefined && !atStart.failedDeploymentIds.includes(id),
+    )
+    if (failedDeployment !== undefined)
+      return [
+        {
+          kind: "service",
+          name: serviceName,
+          detail: `ECS marks its deployment ${failedDeployment} FAILED (deployment circuit breaker)`,
+        },
+      ]
+    const failedTasks = health.failedTasks
+    if (atStart !== undefined && failedTasks - atStart.failedTasks >= SERVICE_FAILED_TASKS)
+      return [
+        {
+          kind: "service",
+          name: serviceName,
+          detail: `${failedTasks - atStart.failedTasks} of its tasks failed to start or failed their health checks since the run started (ECS failedTasks ${atStart.failedTasks} → ${failedTasks})`,
+        },
+      ]
+    if (
+      !service.loadBalanced ||
+      service.schedulingStrategy !== "REPLICA" ||
+      run.servicesBelowFloorAtStart.includes(serviceName) ||
+      !floorGraceOver
+    )
+      return []
+    const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
+    const healthy = index.snapshot.tasks.filter(
+      (task) =>
+        task.serviceName === serviceName &&
+        task.lastStatus === "RUNNING" &&
+        task.healthStatus !== "UNHEALTHY",
+    ).length
+    return healthy < floor
+      ? [
+          {
+            kind: "service",
+            name: serviceName,
+            detail: `${healthy} healthy task(s), below its floor of ${floor}, for ${formatDuration(now - lastOutcome)} since the run last acted (--new-capacity-timeout ${formatDuration(run.policy.timeouts.newCapacityMs)})`,
+          },
+        ]
+      : []
+  })
+}
+
+const failedGateDecision = (gate: NonNullable<Running["gate"]>): Decision =>
+  gate.action === "rollback"
+    ? { _tag: "RollBack", reason: `gate failed: ${describeGateFailure(gate.failure)}` }
+    : {
+        _tag: "Finish",
+        outcome: "failed",
+        reason: `gate failed: ${describeGateFailure(gate.failure)} (onGateFailure=halt: the run stops where it is; the fleet below is what it left)`,
+      }
+
+/** The checkpoint step of a forward run: pausing, waiting for `continue`, or reaching the next one. */
+const checkpointStep = (running: Running, index: ClusterIndex, now: number): Decision | undefined => {
+  const { policy } = running.run
+  const last = running.checkpoints?.at(-1)
+  const share = replacedShare(running, index)
+  const progress = `${share.replaced} of ${share.of} old instances replaced`
+  if (last !== undefined && last.continuedAt === undefined) {
+    if (last.resumesAt === undefined)
+      return {
+        _tag: "Gate",
+        step: {
+          _tag: "AwaitContinue",
+          percent: last.percent,
+          since: last.at,
+          reason: `waiting at checkpoint ${last.percent}% since ${isoTime(last.at)} (${last.replaced} of ${last.of} old instances replaced) for an explicit continue`,
+        },
+      }
+    if (now < last.resumesAt)
+      return {
+        _tag: "Wait",
+        phase: "checkpoint",
+        reason: `paused at checkpoint ${last.percent}% (${progress}) until ${isoTime(last.resumesAt)}`,
+        deadline: last.resumesAt,
+      }
+  }
+  const due = (policy.checkpoints ?? []).filter(
+    (percent) => percent > (last?.percent ?? 0) && share.replaced * 100 >= percent * share.of,
+  )
+  const percent = due.at(-1)
+  if (percent === undefined) return undefined
+  const resumesAt = policy.checkpointDelayMs === undefined ? undefined : now + policy.checkpointDelayMs
+  return {
+    _tag: "Gate",
+    step: {
+      _tag: "ReachCheckpoint",
+      percent,
+      replaced: share.replaced,
+      of: share.of,
+      ...(resumesAt === undefined ? {} : { resumesAt }),
+      reason:
+        `checkpoint ${percent}% reached (${progress}): ` +
+        (resumesAt === undefined
+          ? "the run waits for an explicit continue"
+          : `the run pauses ${formatDuration(policy.checkpointDelayMs ?? 0)}, until ${isoTime(resumesAt)}`),
+    },
+  }
+}
+
+/**
+ * The gate step of a forward run, if any: a failed gate acted on, a newly failed gate recorded, or a
+ * checkpoint. `undefined`: the run goes on.
+ */
+export const decideGates = (running: Running, index: ClusterIndex, now: number): Decision | undefined => {
+  if (running.gate !== undefined) return failedGateDecision(running.gate)
+  const failure =
+    alarmFailures(running.run.policy, index.snapshot)[0] ?? serviceFailures(running, index, now)[0]
+  if (failure !== undefined) {
+    const action = gateActionOf(running.run.policy)
+    return {
+      _tag: "Gate",
+      step: { _tag: "Fail", gate: failure, action, reason: `gate failed: ${describeGateFailure(failure)}` },
+    }
+  }
+  return checkpointStep(running, index, now)
+}
+
+/**
+ * The checkpoint an open run pauses at now, from its log alone: waiting for an explicit `continue`
+ * (no `resumesAt`), or for its delay to pass. Not while it rolls back or a gate has failed.
+ */
+export const checkpointPause = (
+  state: RunState,
+  now: number,
+): { readonly percent: number; readonly since: number; readonly resumesAt?: number } | undefined => {
+  if (state._tag !== "Running" || state.rollback !== undefined || state.gate !== undefined) return undefined
+  const last = state.checkpoints?.at(-1)
+  if (last === undefined || last.continuedAt !== undefined) return undefined
+  if (last.resumesAt !== undefined && now >= last.resumesAt) return undefined
+  return {
+    percent: last.percent,
+    since: last.at,
+    ...(last.resumesAt === undefined ? {} : { resumesAt: last.resumesAt }),
+  }
+}
+
+/** The checkpoint an open run waits at for an explicit `continue`, if it does. */
+export const awaitingContinue = (
+  state: RunState,
+): { readonly percent: number; readonly since: number } | undefined => {
+  const pause = checkpointPause(state, 0)
+  return pause !== undefined && pause.resumesAt === undefined ? pause : undefined
+}
+
+/** The event that records a gate step (AwaitContinue records none: the run is suspended until a `continue`). */
+export const gateEventOf = (step: Exclude<GateStep, { readonly _tag: "AwaitContinue" }>): RunEventBody => {
+  switch (step._tag) {
+    case "Fail":
+      return { _tag: "GateFailed", gate: step.gate, action: step.action }
+    case "ReachCheckpoint":
+      return {
+        _tag: "CheckpointReached",
+        percent: step.percent,
+        replaced: step.replaced,
+        of: step.of,
+        ...(step.resumesAt === undefined ? {} : { resumesAt: step.resumesAt }),
+      }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Given/when/then tests of the gates and checkpoints (gates.ts) on the tiny model: the service gate
+ * against the start baseline, the alarm gate's refusal at the start, checkpoints, and old logs.
+ */
+import type { ClusterSnapshot, Decision, Service } from "@ecs-ami-deploy/domain"
+import { describe, expect, it } from "vitest"
+import { awaitingContinue, decide, initialState } from "../src/index.ts"
+import { buildCluster, policy } from "./fixtures.ts"
+import { carryOut, decideNow, is, newWorld, runUntil, type World } from "./model.ts"
+
+const cluster = () =>
+  buildCluster({
+    groups: [{ name: "a", old: 4 }],
+    services: [
+      { name: "web", tasks: 4 },
+      { name: "jobs", tasks: 2 },
+    ],
+  })
+
+const withService = (snapshot: ClusterSnapshot, name: string, change: (s: Service) => Service) => ({
+  ...snapshot,
+  services: snapshot.services.map((s) => (s.serviceName === name ? change(s) : s)),
+})
+
+/** The service with one PRIMARY deployment in `rolloutState`, reporting `failed` failed tasks. */
+const deployment =
+  (failed: number, rolloutState: "COMPLETED" | "FAILED" = "COMPLETED") =>
+  (service: Service): Service => ({
+    ...service,
+    deployments: [
+      {
+        id: `ecs-svc/${service.serviceName}`,
+        status: "PRIMARY",
+        rolloutState,
+        desiredCount: service.desiredCount,
+        runningCount: service.runningCount,
+        pendingCount: 0,
+        failedTasks: failed,
+      },
+    ],
+  })
+const failedTasks = (count: number) => deployment(count)
+
+/** The run just after its first wave's new capacity was asked for. */
+const launching = (world: World) =>
+  runUntil(world, (d) => d._tag === "Act" && d.commands.some((c) => c._tag === "SetCapacity")).world
+
+const isGateFail = (d: Decision) => d._tag === "Gate" && d.step._tag === "Fail"
+
+describe("service gate", () => {
+  it("given a service the run moves whose failed tasks grow by 3, when deciding, then the gate fails naming it, and the run rolls back", () => {
+    const world = launching(newWorld(withService(cluster(), "web", failedTasks(1)), policy()))
+    const failing = { ...world, snapshot: withService(world.snapshot, "web", failedTasks(4)) }
+    const decision = decideNow(failing)
+    expect(decision).toMatchObject({
+      _tag: "Gate",
+      step: { _tag: "Fail", gate: { kind: "service", name: "web" }, action: "rollback" },
+    })
+    expect(decision._tag === "Gate" ? decision.step.reason : "").toContain("ECS failedTasks 1 → 4")
+    const after = carryOut(failing, decision)
+    expect(decideNow(after)).toMatchObject({
+      _tag: "RollBack",
+      reason: expect.stringContaining("service web"),
+    })
+  })
+
+  it("given failed tasks that were there at the start and do not grow, when deciding, then the run goes on", () => {
+    const world = launching(newWorld(withService(cluster(), "web", failedTasks(7)), policy()))
+    expect(isGateFail(decideNow(world))).toBe(false)
+  })
+
+  it("given a deployment ECS marks FAILED during the run, when deciding, then the gate fails naming the deployment; halt finishes failed", () => {
+    const world = launching(
+      newWorld(withService(cluster(), "jobs", deployment(0)), policy({ onGateFailure: "halt" })),
+    )
+    const failed = withService(world.snapshot, "jobs", deployment(0, "FAILED"))
+    const decision = decideNow({ ...world, snapshot: failed })
+    expect(decision).toMatchObject({ _tag: "Gate", step: { gate: { name: "jobs" }, action: "halt" } })
+    const after = carryOut({ ...world, snapshot: failed }, decision)
+    const halted = decideNow(after)
+    expect(halted).toMatchObject({ _tag: "Finish", outcome: "failed" })
+    expect(halted._tag === "Finish" ? halted.reason : "").toContain("onGateFailure=halt")
+  })
+
+  it("given a run recorded before the service gate (no baseline), when failed tasks grow, then no gate trips", () => {
+    const world = launching(newWorld(cluster(), policy()))
+    const state = world.state
+    if (state._tag !== "Running") throw new Error("expected a running run")
+    const { serviceHealthAtStart: _, ...oldFacts } = state.run
+    const old = { ...world, state: { ...state, run: oldFacts } }
+    expect(
+      isGateFail(decideNow({ ...old, snapshot: withService(world.snapshot, "web", failedTasks(9)) })),
+    ).toBe(false)
+  })
+})
+
+describe("alarm gate at the start", () => {
+  const alarm = (state: "OK" | "ALARM") => ({
+    alarmName: "HighErrors",
+    alarmArn: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HighErrors",
+    state,
+    stateReason: "Threshold Crossed",
+    stateUpdatedAt: 0,
+  })
+
+  it.each([
+    ["in ALARM", [alarm("ALARM")], "in ALARM since"],
+    ["missing", [], "not found"],
+  ])(
+    "given a named alarm %s, when a run would start, then decide refuses naming it",
+    (_, alarms, problem) => {
+      const decision = decide(initialState, { ...cluster(), alarms }, policy({ alarms: ["HighErrors"] }), 0)
+      expect(decision._tag).toBe("Refuse")
+      expect(decision._tag === "Refuse" ? decision.problems[0]?.problem : "").toContain(problem)
+    },
+  )
+
+  it("given the alarm named by an ARN of another account, when a run would start, then it is not found", () => {
+    const decision = decide(
+      initialState,
+      { ...cluster(), alarms: [alarm("OK")] },
+      policy({ alarms: ["arn:aws:cloudwatch:eu-west-1:999999999999:alarm:HighErrors"] }),
+      0,
+    )
+    expect(decision._tag === "Refuse" ? decision.problems[0]?.problem : decision._tag).toContain("not found")
+  })
+
+  it("given the alarm OK, when a run would start, then it starts", () => {
+    expect(
+      decide(initialState, { ...cluster(), alarms: [alarm("OK")] }, policy({ alarms: ["HighErrors"] }), 0)
+        ._tag,
+    ).toBe("Start")
+  })
+})
+
+describe("checkpoints", () => {
+  it("given checkpoints 25% and 50% and waves of 2 of 4, when the first wave is replaced, then one checkpoint (50%) is reached and awaits continue", () => {
+    const world = newWorld(cluster(), policy({ checkpoints: [25, 50] }))
+    const reached = runUntil(world, (d) => d._tag === "Gate")
+    const decision = reached.steps.at(-1)?.decision
+    expect(decision).toMatchObject({
+      _tag: "Gate",
+      step: { _tag: "ReachCheckpoint", percent: 50, replaced: 2, of: 4 },
+    })
+    const after = carryOut(reached.world, decision as Decision)
+    expect(decideNow(after)).toMatchObject({ _tag: "Gate", step: { _tag: "AwaitContinue", percent: 50 } })
+    expect(awaitingContinue(after.state)).toMatchObject({ percent: 50 })
+  })
+
+  it("given a checkpoint with a delay, when it is reached, then the run waits in phase checkpoint until the delay has passed", () => {
+    const world = newWorld(cluster(), policy({ checkpoints: [50], checkpointDelayMs: 600_000 }))
+    const reached = runUntil(world, is("Gate"))
+    const after = carryOut(reached.world, reached.steps.at(-1)?.decision as Decision)
+    expect(decideNow(after)).toMatchObject({
+      _tag: "Wait",
+      phase: "checkpoint",
+      deadline: after.now + 600_000,
+    })
+    expect(decideNow({ ...after, now: after.now + 600_000 })._tag).not.toBe("Wait")
+    expect(awaitingContinue(after.state)).toBeUndefined()
+  })
+})
