@@ -5,9 +5,9 @@
  * rollout exactly, which is what makes a killed fleet rollout resumable. Each cluster's own rollout is
  * an ordinary cluster run in the same log; these events only name it (cluster, run id, outcome).
  */
-import { Effect, Schema } from "effect"
+import { type Effect, Schema } from "effect"
 import { EventLogCorrupt } from "./errors.ts"
-import { RunOutcome } from "./events.ts"
+import { RunOutcome, versionedRecordDecoder } from "./events.ts"
 import { Count, EpochMillis } from "./snapshot.ts"
 
 export const FLEET_ROLLOUT_SCHEMA_VERSION = 1 as const
@@ -149,27 +149,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** An event as the fleet executor composes it, before it is stamped with version, fleet, rollout, sequence and time. */
 export type FleetRolloutEventBody = DistributiveOmit<FleetRolloutEvent, FleetEnvelope>
 
-const decodeEvent = Schema.decodeUnknownEffect(FleetRolloutEvent)
-
 /** Decodes one stored fleet record; a record of another schema version is refused with its own message. */
-export const decodeFleetRolloutEvent = (
+export const decodeFleetRolloutEvent: (
   record: unknown,
   location: string,
-): Effect.Effect<FleetRolloutEvent, EventLogCorrupt> => {
-  const version =
-    typeof record === "object" && record !== null
-      ? (record as Record<string, unknown>)["schemaVersion"]
-      : undefined
-  if (version !== FLEET_ROLLOUT_SCHEMA_VERSION)
-    return Effect.fail(
-      new EventLogCorrupt({
-        location,
-        problem: `fleet record has schemaVersion ${JSON.stringify(version)}, this release reads version ${FLEET_ROLLOUT_SCHEMA_VERSION} only; use the release that wrote the log`,
-      }),
-    )
-  return decodeEvent(record).pipe(
-    Effect.mapError((error) => new EventLogCorrupt({ location, problem: error.message })),
-  )
-}
+) => Effect.Effect<FleetRolloutEvent, EventLogCorrupt> = versionedRecordDecoder(
+  FleetRolloutEvent,
+  FLEET_ROLLOUT_SCHEMA_VERSION,
+  "fleet record",
+)
 
 export const encodeFleetRolloutEvent = Schema.encodeSync(FleetRolloutEvent)

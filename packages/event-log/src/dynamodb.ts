@@ -576,22 +576,24 @@ export const makeDynamoDbFleetRolloutLog = (
   })
 }
 
+/** The caller's client, or one from the default chain that is destroyed when the scope closes. */
+const clientOf = (options: DynamoDbEventLogOptions) =>
+  options.client === undefined
+    ? Effect.acquireRelease(
+        Effect.sync(() => new DynamoDBClient({})),
+        (client) => Effect.sync(() => client.destroy()),
+      )
+    : Effect.succeed(options.client)
+
 /** The DynamoDB event log and fleet rollout log on one table; a client created here is destroyed with the layer. */
 export const layerDynamoDbWithFleets = (
   options: DynamoDbEventLogOptions,
 ): Layer.Layer<EventLog | FleetRolloutLog> =>
   Layer.effectContext(
-    Effect.map(
-      options.client === undefined
-        ? Effect.acquireRelease(
-            Effect.sync(() => new DynamoDBClient({})),
-            (client) => Effect.sync(() => client.destroy()),
-          )
-        : Effect.succeed(options.client),
-      (client) =>
-        Context.make(EventLog, makeDynamoDbEventLog(options.tableName, client)).pipe(
-          Context.add(FleetRolloutLog, makeDynamoDbFleetRolloutLog(options.tableName, client)),
-        ),
+    Effect.map(clientOf(options), (client) =>
+      Context.make(EventLog, makeDynamoDbEventLog(options.tableName, client)).pipe(
+        Context.add(FleetRolloutLog, makeDynamoDbFleetRolloutLog(options.tableName, client)),
+      ),
     ),
   )
 
@@ -599,15 +601,7 @@ export const layerDynamoDbWithFleets = (
 export const layerDynamoDb = (options: DynamoDbEventLogOptions): Layer.Layer<EventLog> =>
   Layer.effect(
     EventLog,
-    Effect.map(
-      options.client === undefined
-        ? Effect.acquireRelease(
-            Effect.sync(() => new DynamoDBClient({})),
-            (client) => Effect.sync(() => client.destroy()),
-          )
-        : Effect.succeed(options.client),
-      (client) => makeDynamoDbEventLog(options.tableName, client),
-    ),
+    Effect.map(clientOf(options), (client) => makeDynamoDbEventLog(options.tableName, client)),
   )
 
 /**
