@@ -186,6 +186,24 @@ export const makeSimulatedPorts = (
         })
         for (const instance of records) Object.assign(instance.tags, tags)
       }),
+    terminationProtectedIds: (instanceIds) =>
+      Effect.forEach(instanceIds, (instanceId) =>
+        call(
+          "ec2:DescribeInstanceAttribute",
+          false,
+          { instanceId, attribute: "disableApiTermination" },
+          () => {
+            const instance = world.instances.get(instanceId)
+            if (instance === undefined || !world.isVisible(instance))
+              throw new Refusal(
+                "not-found",
+                "InvalidInstanceID.NotFound",
+                `The instance ID '${instanceId}' does not exist`,
+              )
+            return instance.terminationProtected ? [instanceId] : []
+          },
+        ),
+      ).pipe(Effect.map((found) => found.flat())),
     terminateInstances: (instanceIds) =>
       call("ec2:TerminateInstances", true, { instanceIds }, () => world.terminateInstances(instanceIds)),
     describeLaunchTemplate: (ref) =>
@@ -654,7 +672,8 @@ const instanceView = (instance: InstanceRecord): Ec2Instance => ({
   state: instance.state,
   launchTime: instance.launchTime,
   lifecycle: instance.lifecycle,
-  terminationProtected: instance.terminationProtected,
+  // Like EC2: DescribeInstances does not report DisableApiTermination (DescribeInstanceAttribute does).
+  terminationProtected: false,
   tags: { ...instance.tags },
 })
 
