@@ -23,11 +23,11 @@ import {
   makeSimulatedPorts,
   serviceView,
   taskView,
-  type CallRecord,
   type SimulatedPorts,
 } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
+import { logSucceededRequest, recordMeasurements, type CallRecord } from "./world/measurements.ts"
 
 export interface SimulationOptions {
   /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
@@ -134,7 +134,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
     const result = operation()
-    world.recordMeasurements()
+    recordMeasurements(world)
     clock.noteActivity()
     return result
   }
@@ -142,16 +142,8 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
    * The AWS request a facade operation stands for, logged like a port call (one request, succeeded),
    * so the baselines that use these operations are measured in the same AWS requests as the engine.
    */
-  const logRequest = (operation: string, mutating: boolean, input: unknown, requests = 1): void => {
-    callLog.push({
-      at: world.now,
-      operation,
-      mutating,
-      input,
-      outcome: "ok",
-      awsRequests: { [operation]: requests },
-    })
-  }
+  const logRequest = (operation: string, mutating: boolean, input: unknown, requests = 1): void =>
+    logSucceededRequest(world, callLog, operation, mutating, input, requests)
   const pagesOf = (items: number) => Math.max(1, Math.ceil(items / 100))
   return {
     scenario: validated,
