@@ -6,7 +6,7 @@
  * an ordinary cluster run in the same log; these events only name it (cluster, run id, outcome).
  */
 import { type Effect, Schema } from "effect"
-import { EventLogCorrupt } from "./errors.ts"
+import type { EventLogCorrupt } from "./errors.ts"
 import { RunOutcome, versionedRecordDecoder } from "./events.ts"
 import { Count, EpochMillis } from "./snapshot.ts"
 

@@ -87,10 +87,7 @@ export const fleetRolloutLogContract = <E>(
 ): void => {
   const setup = Effect.gen(function* () {
     const layer = yield* makeLayer()
-    return yield* Effect.provide(
-      Effect.all({ locks: EventLog, fleets: FleetRolloutLog }),
-      layer,
-    )
+    return yield* Effect.provide(Effect.all({ locks: EventLog, fleets: FleetRolloutLog }), layer)
   })
   const acquire = (locks: EventLog["Service"], holder: string, now = T0) =>
     locks.acquire({ ...fleetLockOf("platform"), holder, leaseMs: LEASE_MS, now })
