@@ -3,22 +3,26 @@
  * with a reason. It lives in the domain so the executor and the planner agree on it without the
  * executor reaching into the planner's internals.
  */
+import { Schema } from "effect"
 import type { Command } from "./commands.ts"
 import type { GroupAtStart, RunOutcome, ServiceHealthAtStart } from "./events.ts"
 import type { GateAction, GateFailure } from "./gates.ts"
 import type { Image } from "./snapshot.ts"
 
-export type Phase =
-  | "preparing"
-  | "launching"
-  | "proving"
-  | "draining"
-  | "terminating"
-  | "restoring"
-  | "cleaning-up"
-  | "checkpoint"
-  | "rolling-back"
-  | "finished"
+/** The phase of a run a step belongs to; the planner names it, the log records it, progress reads it. */
+export const Phase = Schema.Literals([
+  "preparing",
+  "launching",
+  "proving",
+  "draining",
+  "terminating",
+  "restoring",
+  "cleaning-up",
+  "checkpoint",
+  "rolling-back",
+  "finished",
+])
+export type Phase = typeof Phase.Type
 
 /** What a gate or a checkpoint asks of the executor (see gates.ts). */
 export type GateStep =
@@ -65,7 +69,13 @@ export type Decision =
       /** Each service's deployment failures now, for the service gate. */
       readonly serviceHealthAtStart?: ReadonlyArray<ServiceHealthAtStart>
     }
-  | { readonly _tag: "Act"; readonly phase: Phase; readonly commands: ReadonlyArray<Command> }
+  | {
+      readonly _tag: "Act"
+      readonly phase: Phase
+      readonly commands: ReadonlyArray<Command>
+      /** The wave of its group these commands belong to, when they belong to one. */
+      readonly wave?: number
+    }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */
   | { readonly _tag: "Wait"; readonly phase: Phase; readonly reason: string; readonly deadline: number }
   | { readonly _tag: "RollBack"; readonly reason: string }

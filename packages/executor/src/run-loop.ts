@@ -48,7 +48,7 @@ import {
 import { clusterRefOf, describeScope } from "./cluster-ref.ts"
 import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
-import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
+import { holdLeaseForCall, isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
 import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
@@ -201,8 +201,9 @@ const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArra
           at,
         } as RunEvent
         yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
-        yield* Ref.set(stateRef, evolve(state, event))
-        yield* observer.eventAppended(event)
+        const evolved = evolve(state, event)
+        yield* Ref.set(stateRef, evolved)
+        yield* observer.eventAppended(event, evolved)
         return event
       })
     const journal: Journal = {
@@ -335,8 +336,10 @@ export const repeatedDestructive = (
     ? new DestructiveCommandRepeated({ clusterName, commandId: command.id, command: command._tag })
     : undefined
 
-/** Records the intent, runs the command within its budget, records the outcome. */
-const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
+type Act = Extract<Decision, { _tag: "Act" }>
+
+/** Records the intent (with the phase and wave of the decision), runs the command within its budget, records the outcome. */
+const issue = (invocation: Invocation, journal: Journal, state: Running, decision: Act, command: Command) =>
   Effect.gen(function* () {
     const eventLog = yield* EventLog
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
@@ -345,11 +348,19 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
     yield* keepLease(invocation)
-    yield* journal.append({ _tag: "CommandIssued", command, attempt: (record?.attempts ?? 0) + 1 })
+    yield* journal.append({
+      _tag: "CommandIssued",
+      command,
+      attempt: (record?.attempts ?? 0) + 1,
+      phase: decision.phase,
+      ...(decision.wave === undefined ? {} : { wave: decision.wave }),
+    })
     const result = yield* executeCommand(command, {
       runId: journal.runId,
       budgetEnd: now + invocation.settings.stepBudgetMs,
-      holdLease: keepLease(invocation).pipe(Effect.provideService(EventLog, eventLog)),
+      holdLease: holdLeaseForCall({ lease: invocation.lease, leaseMs: invocation.settings.leaseMs }).pipe(
+        Effect.provideService(EventLog, eventLog),
+      ),
     }).pipe(Effect.result)
     if (result._tag === "Success") {
       yield* journal.append({ _tag: "CommandSucceeded", commandId: command.id, ...result.success })
@@ -417,7 +428,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         case "Act":
           for (const command of decision.commands) {
             memory.commandIssued(command)
-            const outcome = yield* issue(invocation, journal, state, command)
+            const outcome = yield* issue(invocation, journal, state, decision, command)
             if (outcome === "out-of-time")
               return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
             // After a failure the rest of the batch may no longer make sense: observe and decide again.
@@ -563,6 +574,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory:
         budgetEnd: now + invocation.settings.stepBudgetMs,
         memory,
         ...(policy.alarms === undefined ? {} : { alarms: policy.alarms }),
+        terminationProtection: policy.capacityMode === "detach",
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)

@@ -24,6 +24,13 @@ export {
   type PlanWave,
 } from "./plan.ts"
 export {
+  progressOf,
+  type GroupProgress,
+  type InstanceStep,
+  type PhaseProgress,
+  type RunProgress,
+} from "./progress.ts"
+export {
   evolve,
   initialState,
   type CheckpointRecord,
