@@ -210,6 +210,26 @@ export const policyFlags = {
     Flag.withDescription("allow moving to another OS family (e.g. AL2 to AL2023)"),
     Flag.withDefault(false),
   ),
+  alarms: Flag.String("alarm").pipe(
+    Flag.withDescription(
+      "a CloudWatch alarm (name or ARN) that stops the run when in ALARM, checked before each wave and while new capacity bakes; repeat for more, at most 10",
+    ),
+    Flag.atLeast(0),
+  ),
+  onGateFailure: Flag.Literals("on-gate-failure", ["rollback", "halt"]).pipe(
+    Flag.withDescription(
+      "what a failed gate (an alarm in ALARM, a service whose tasks fail) does: rollback or halt where it is (default rollback, halt with --no-rollback)",
+    ),
+    Flag.optional,
+  ),
+  checkpoints: optionalString(
+    "checkpoint",
+    "pause once this share of old instances is replaced, e.g. 25%,50%: waits for `continue` unless --checkpoint-delay is given",
+  ),
+  checkpointDelay: optionalString(
+    "checkpoint-delay",
+    "pause this long at each checkpoint, then go on by itself, e.g. 30m",
+  ),
   launchTemplateLimit: Flag.Int("launch-template-limit").pipe(
     Flag.withDescription("launch template versions (or launch configurations) kept by cleanup (default 5)"),
     Flag.optional,
@@ -279,6 +299,19 @@ const positive = (flag: string, value: number): Effect.Effect<number, CliFailure
 const given = <K extends string, V>(key: K, value: V | undefined): { readonly [P in K]?: V } =>
   value === undefined ? {} : ({ [key]: value } as { readonly [P in K]: V })
 
+/** Reads `25%,50%` (the `%` may be left out): the checkpoints' percentages, as given. */
+export const parseCheckpoints = (text: string): Effect.Effect<ReadonlyArray<number>, CliFailure> => {
+  const parts = text.split(",").map((part) => /^\s*(\d+)%?\s*$/.exec(part)?.[1])
+  return parts.every((part) => part !== undefined)
+    ? Effect.succeed(parts.map(Number))
+    : Effect.fail(
+        usageError(
+          `--checkpoint ${text} is not a list of percentages`,
+          "give percentages of the old instances replaced, ascending and comma-separated, e.g. 25%,50%",
+        ),
+      )
+}
+
 /** The policy overrides the flags ask for; the library merges them over its defaults and validates the whole. */
 export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverrides, CliFailure> =>
   Effect.gen(function* () {
@@ -336,6 +369,13 @@ export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverr
       ...given("rollbackOnFailure", flags.noRollback ? false : undefined),
       ...given("allowImageFamilyChange", flags.allowImageFamilyChange ? true : undefined),
       ...given("keepLaunchSpecs", keep),
+      ...given("alarms", flags.alarms.length === 0 ? undefined : flags.alarms),
+      ...given("onGateFailure", Option.getOrUndefined(flags.onGateFailure)),
+      ...given("checkpoints", yield* optionalEffect(flags.checkpoints, parseCheckpoints)),
+      ...given(
+        "checkpointDelayMs",
+        yield* optionalEffect(flags.checkpointDelay, (t) => parseDuration("checkpoint-delay", t)),
+      ),
     }
     return overrides
   })

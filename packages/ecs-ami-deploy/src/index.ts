@@ -14,6 +14,7 @@ export {
   type CallOptions,
   callerIdentity,
   clusterRuns,
+  continueRun,
   latestAmi,
   listClusters,
   planUpgrade,
@@ -23,12 +24,13 @@ export {
   upgradeCluster,
 } from "./promise.ts"
 
-/** The Effect API: the same nine operations as Effects that need a `RolloutEnvironment`. */
+/** The Effect API: the same ten operations as Effects that need a `RolloutEnvironment`. */
 export * as Rollout from "./rollout.ts"
 
 // Options (documented in ./options.ts) and the policy.
 export type {
   AmountText,
+  ContinueOptions,
   LatestAmiOptions,
   PlanOptions,
   PolicyInput,

@@ -117,6 +117,15 @@ export const RollbackOptions = Schema.Struct({
 /** Options of `rollbackRun`. */
 export type RollbackOptions = typeof RollbackOptions.Type
 
+export const ContinueOptions = Schema.Struct({
+  ...clusterFields,
+  ...invocationFields,
+  /** Who says continue, recorded in the log (default: `library API`). */
+  by: Schema.optionalKey(Schema.NonEmptyString),
+})
+/** Options of `continueRun`. */
+export type ContinueOptions = typeof ContinueOptions.Type
+
 export const StatusOptions = Schema.Struct({ cluster: ClusterName })
 /** Options of `runStatus`. */
 export type StatusOptions = typeof StatusOptions.Type

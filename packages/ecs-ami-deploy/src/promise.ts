@@ -19,6 +19,7 @@ import { type EnvironmentChoice, rolloutEnvironment, type RolloutEnvironment } f
 import type { InvalidOptions } from "./errors.ts"
 import {
   checkOptions,
+  type ContinueOptions,
   type LatestAmiOptions,
   type PlanOptions,
   type ResumeOptions,
@@ -105,6 +106,10 @@ export const resumeRun = (options: ResumeOptions, callOptions: CallOptions) =>
 /** Promise form of `rollbackRun`: roll the cluster's open run back. */
 export const rollbackRun = (options: RollbackOptions, callOptions: CallOptions) =>
   run("rollbackRun", Rollout.rollbackRun(options), callOptions)
+
+/** Promise form of `continueRun`: continue the cluster's run past the checkpoint it pauses at. */
+export const continueRun = (options: ContinueOptions, callOptions: CallOptions) =>
+  run("continueRun", Rollout.continueRun(options), callOptions)
 
 /** Promise form of `callerIdentity`: the account, caller ARN and Region the AWS ports act in. */
 export const callerIdentity = (callOptions: CallOptions) =>

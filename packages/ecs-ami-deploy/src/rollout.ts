@@ -17,6 +17,7 @@ import { Cause, Clock, Effect, type Layer } from "effect"
 import {
   clusterRefOf,
   NoOpenRun,
+  continueRun as executorContinueRun,
   observeCluster,
   rollbackRun as executorRollbackRun,
   runRollout,
@@ -27,6 +28,7 @@ import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { Ecs, EventLog, Identity } from "@ecs-ami-deploy/ports"
 import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
 import {
+  ContinueOptions,
   decodeOptions,
   LatestAmiOptions,
   PlanOptions,
@@ -198,6 +200,23 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (options: Rollback
     withPlugins(
       executorRollbackRun({ ...invocation, reason, ...(replacing === undefined ? {} : { replacing }) }),
       pluginsLayer(valid),
+    ),
+  ).pipe(suspendedWhenStopped(invocation))
+})
+
+/**
+ * Continues the cluster's open run past the checkpoint it pauses at (waiting for a `continue`, or for
+ * its delay), recording `by`, and drives it on; `NotAtCheckpoint` (nothing recorded or called) when
+ * the cluster has no run paused at a checkpoint.
+ */
+export const continueRun = Effect.fn("continueRun")(function* (options: ContinueOptions) {
+  const valid = yield* decodeOptions("continueRun", ContinueOptions)(options)
+  const invocation = invocationOf(valid)
+  const by = valid.by ?? "library API"
+  return yield* takingOverDeadLocalHolder((replacing) =>
+    withPlugins(
+      executorContinueRun({ ...invocation, by, ...(replacing === undefined ? {} : { replacing }) }),
+      pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) }),
     ),
   ).pipe(suspendedWhenStopped(invocation))
 })

@@ -164,6 +164,7 @@ describe("the two API styles", () => {
       "listClusters",
       "resumeRun",
       "rollbackRun",
+      "continueRun",
       "runStatus",
       "callerIdentity",
       "clusterRuns",
