@@ -25,6 +25,8 @@ import {
 } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
+import { setDesiredByAnotherActor } from "./world/auto-scaling.ts"
+import { setTerminationProtection } from "./world/ec2.ts"
 import { logSucceededRequest, recordMeasurements, type CallRecord } from "./world/measurements.ts"
 
 export interface SimulationOptions {
@@ -166,9 +168,9 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     setServiceDesiredCount: (clusterName, serviceName, desiredCount) =>
       act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
     setTerminationProtection: (instanceId, enabled) =>
-      act(() => world.setTerminationProtection(instanceId, enabled)),
+      act(() => setTerminationProtection(world, instanceId, enabled)),
     setDesiredCapacityExternally: (asgName, desiredCapacity) =>
-      act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
+      act(() => setDesiredByAnotherActor(world, asgName, desiredCapacity)),
   }
 }
 
