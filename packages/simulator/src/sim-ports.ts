@@ -151,6 +151,24 @@ export const makeSimulatedPorts = (
         })
         for (const instance of records) Object.assign(instance.tags, tags)
       }),
+    terminationProtectedIds: (instanceIds) =>
+      Effect.forEach(instanceIds, (instanceId) =>
+        call(
+          "ec2:DescribeInstanceAttribute",
+          false,
+          { instanceId, attribute: "disableApiTermination" },
+          () => {
+            const instance = world.instances.get(instanceId)
+            if (instance === undefined || !isVisible(world, instance))
+              throw new Refusal(
+                "not-found",
+                "InvalidInstanceID.NotFound",
+                `The instance ID '${instanceId}' does not exist`,
+              )
+            return instance.terminationProtected ? [instanceId] : []
+          },
+        ),
+      ).pipe(Effect.map((found) => found.flat())),
     terminateInstances: (instanceIds) =>
       call("ec2:TerminateInstances", true, { instanceIds }, () => terminateInstances(world, instanceIds)),
     describeLaunchTemplate: (ref) =>
@@ -559,7 +577,7 @@ const templateVersionView = (
 })
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
-const globMatches = (pattern: string, value: string): boolean => {
+export const globMatches = (pattern: string, value: string): boolean => {
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
     .replaceAll("*", ".*")
@@ -609,7 +627,8 @@ const instanceView = (instance: InstanceRecord): Ec2Instance => ({
   state: instance.state,
   launchTime: instance.launchTime,
   lifecycle: instance.lifecycle,
-  terminationProtected: instance.terminationProtected,
+  // Like EC2: DescribeInstances does not report DisableApiTermination (DescribeInstanceAttribute does).
+  terminationProtected: false,
   tags: { ...instance.tags },
 })
 

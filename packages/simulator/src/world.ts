@@ -16,7 +16,6 @@ import {
 import { EventQueue } from "./event-queue.ts"
 import { Prng } from "./prng.ts"
 import {
-  isMember,
   Refusal,
   serviceKey,
   type ClusterRecord,
@@ -25,7 +24,6 @@ import {
   type ImageRecord,
   type InstanceCountPoint,
   type InstanceRecord,
-  type InstanceRefreshRecord,
   type LaunchConfigurationRecord,
   type ResourceNeed,
   type ResourcesRecord,
@@ -41,17 +39,11 @@ import type { Faults, Scenario, ScenarioGroup, ScenarioService, Timings } from "
 import { defaultTimings } from "./scenario.ts"
 import { scheduleFaults } from "./world/faults.ts"
 import { recordMeasurements } from "./world/measurements.ts"
-import {
-  capacityMembers,
-  groupNamed,
-  pickLaunchZone,
-  reconcileGroup,
-  requestGroupReconcile,
-} from "./world/auto-scaling.ts"
+import { groupNamed, pickLaunchZone, reconcileGroup } from "./world/auto-scaling.ts"
 import { startManagedScaling } from "./world/capacity-providers.ts"
 import { createInstance, liveInstanceStates } from "./world/ec2.ts"
 import { resolveLaunchSpec } from "./world/launch-specs.ts"
-import { managedDrainingHook, terminateMember } from "./world/lifecycle-hooks.ts"
+import { managedDrainingHook } from "./world/lifecycle-hooks.ts"
 
 const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
   for (let index = 0; index < a.length; index++) {
@@ -327,101 +319,6 @@ export class World {
     return instance.containerInstanceArn === undefined
       ? undefined
       : this.containerInstances.get(instance.containerInstanceArn)
-  }
-
-  // ---------------------------------------------------------------- instance refresh
-
-  /**
-   * StartInstanceRefresh (rolling, not ECS-aware): repeatedly terminates as many old instances as
-   * MinHealthyPercentage allows (at least one) without draining, lets the group replace them, and
-   * waits for the replacements to be InService plus the instance warmup before the next batch.
-   */
-  startInstanceRefresh(
-    asgName: string,
-    options: { readonly minHealthyPercentage: number; readonly instanceWarmupMs: number },
-  ): string {
-    const group = groupNamed(this, asgName)
-    if (group.instanceRefresh?.status === "InProgress") {
-      throw new Refusal(
-        "conflict",
-        "InstanceRefreshInProgress",
-        `An Instance Refresh is already in progress for ${asgName}.`,
-      )
-    }
-    const refresh: InstanceRefreshRecord = {
-      id: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}`,
-      minHealthyPercentage: options.minHealthyPercentage,
-      instanceWarmupMs: options.instanceWarmupMs,
-      status: "InProgress",
-      remaining: capacityMembers(this, group).map((i) => i.instanceId),
-      replaced: 0,
-      checkScheduled: false,
-    }
-    group.instanceRefresh = refresh
-    this.instanceRefreshStep(group, refresh)
-    return refresh.id
-  }
-
-  advanceInstanceRefreshes(): void {
-    for (const group of this.groups.values()) {
-      const refresh = group.instanceRefresh
-      if (refresh?.status === "InProgress") this.instanceRefreshStep(group, refresh)
-    }
-  }
-
-  instanceRefreshStep(group: GroupRecord, refresh: InstanceRefreshRecord): void {
-    const members = capacityMembers(this, group)
-    const old = new Set(refresh.remaining)
-    const ready = members.filter(
-      (m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)),
-    )
-    if (members.length < group.desiredCapacity || ready.length < members.length) {
-      // Replacements still booting or warming up: look again when the newest one's warmup ends.
-      if (refresh.checkScheduled) return
-      refresh.checkScheduled = true
-      const newest = Math.max(...members.map((m) => m.launchTime))
-      const warmAt =
-        newest +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-      this.schedule(Math.max(1_000, warmAt - this.now), `refresh ${group.name}`, () => {
-        refresh.checkScheduled = false
-        if (refresh.status === "InProgress") this.instanceRefreshStep(group, refresh)
-      })
-      return
-    }
-    const memberIds = new Set(members.map((m) => m.instanceId))
-    const stillOld = refresh.remaining.filter((id) => memberIds.has(id))
-    refresh.remaining.splice(0, refresh.remaining.length, ...stillOld)
-    if (stillOld.length === 0) {
-      refresh.status = "Successful"
-      return
-    }
-    const minHealthy = Math.ceil((group.desiredCapacity * refresh.minHealthyPercentage) / 100)
-    const batch = Math.max(1, members.length - minHealthy)
-    for (const instanceId of stillOld.slice(0, batch)) {
-      const instance = this.instances.get(instanceId)
-      if (!isMember(instance)) continue
-      terminateMember(
-        this,
-        instance,
-        "an instance was taken out of service in response to an instance refresh.",
-        "an instance refresh",
-      )
-      refresh.replaced++
-    }
-    requestGroupReconcile(this, group.name)
-  }
-
-  warmedUp(instance: InstanceRecord, refresh: InstanceRefreshRecord): boolean {
-    return (
-      this.now >=
-      instance.launchTime +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-    )
   }
 
   // ---------------------------------------------------------------- ECS: container instances

@@ -60,7 +60,10 @@ export const capacityMembers = (world: World, group: GroupRecord): Array<MemberR
 export const reconcileGroup = (world: World, group: GroupRecord): void => {
   const members = capacityMembers(world, group)
   const rebalanceInstanceId = group.rebalanceInstanceId
-  const target = group.desiredCapacity + (rebalanceInstanceId === undefined ? 0 : 1)
+  const target =
+    group.desiredCapacity +
+    (rebalanceInstanceId === undefined ? 0 : 1) +
+    (group.instanceRefresh?.status === "InProgress" ? group.instanceRefresh.extraCapacity : 0)
   if (members.length < target) {
     if (group.suspendedProcesses.has("Launch")) return
     // A retry is already queued for when the block ends.

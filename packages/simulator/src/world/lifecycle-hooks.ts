@@ -8,6 +8,7 @@
 import { isMember, type InstanceRecord, type MemberRecord } from "../records.ts"
 import { inCapacity, recordActivity, requestGroupReconcile } from "./auto-scaling.ts"
 import { shutDown } from "./ec2.ts"
+import { advanceInstanceRefreshes } from "./instance-refresh.ts"
 import type { World } from "../world.ts"
 
 /**
@@ -49,7 +50,7 @@ export const memberBooted = (world: World, instance: InstanceRecord): void => {
     }
     instance.membership.lifecycle = "InService"
     requestGroupReconcile(world, instance.membership.groupName)
-    world.advanceInstanceRefreshes()
+    advanceInstanceRefreshes(world)
   })
 }
 
