@@ -86,12 +86,8 @@ export const memberOf = (world: World, group: GroupRecord, instanceId: string): 
   return instance
 }
 
-/**
- * AttachInstances semantics: every instance must be running, in no group (this one included) and in
- * one of the group's AZs, and desired capacity + n must stay ≤ max; otherwise nothing changes. Each
- * instance joins Pending and turns InService after the health-check grace; desired rises by n.
- */
-export const attachInstances = (world: World, asgName: string, instanceIds: ReadonlyArray<string>): void => {
+/** Attach/DetachInstances take at most 20 instance ids a request. */
+const refuseOverTwentyIds = (instanceIds: ReadonlyArray<string>): void => {
   if (instanceIds.length > 20) {
     throw new Refusal(
       "invalid-parameter",
@@ -99,6 +95,15 @@ export const attachInstances = (world: World, asgName: string, instanceIds: Read
       "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20",
     )
   }
+}
+
+/**
+ * AttachInstances semantics: every instance must be running, in no group (this one included) and in
+ * one of the group's AZs, and desired capacity + n must stay ≤ max; otherwise nothing changes. Each
+ * instance joins Pending and turns InService after the health-check grace; desired rises by n.
+ */
+export const attachInstances = (world: World, asgName: string, instanceIds: ReadonlyArray<string>): void => {
+  refuseOverTwentyIds(instanceIds)
   const group = groupNamed(world, asgName)
   const instances = [...new Set(instanceIds)].map((id) => attachable(world, group, id))
   const desired = group.desiredCapacity + instances.length
@@ -175,13 +180,7 @@ export const detachInstances = (
   instanceIds: ReadonlyArray<string>,
   decrement: boolean,
 ): void => {
-  if (instanceIds.length > 20) {
-    throw new Refusal(
-      "invalid-parameter",
-      "ValidationError",
-      "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20",
-    )
-  }
+  refuseOverTwentyIds(instanceIds)
   const group = groupNamed(world, asgName)
   const instances = instanceIds.map((id) => memberOf(world, group, id))
   for (const instance of instances) {
