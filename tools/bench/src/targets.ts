@@ -32,6 +32,19 @@ export const thresholds = {
     { scenario: "large-500", atMost: 2_000 },
   ],
   ecsRequestsPerSecond: 1,
+  /** Issue 15: the default policy's duration at most this multiple of the scenario's physical minimum. */
+  physicalMinimum: { scenario: "standard-20", atMostRatio: 1.5 },
+  /**
+   * Issue 15: at least as fast as instance refresh with ECS managed instance draining at the same
+   * surge — surge 50% (our default) against max healthy 150%, surge 100% against 200%.
+   */
+  versusRefresh: {
+    scenarios: ["standard-20", "large-100"],
+    pairs: [
+      { ours: "engine-default", refresh: "refresh-100-150-md", surge: "50%" },
+      { ours: "engine-fast", refresh: "refresh-100-200-md", surge: "100%" },
+    ],
+  },
   /** Issue 15: a rollout of 1,000 instances / 3,000 tasks simulated within this wall time and peak RSS. */
   scale: { instances: 1_000, tasks: 3_000, wallMs: 10_000, peakRssBytes: 500 * 1024 * 1024 },
 } as const
@@ -214,6 +227,57 @@ export const ecsRateVerdict = (runs: ReadonlyArray<RunFigures>, atMost: number):
   }
 }
 
+/** Our default policy within `atMostRatio` × the physical minimum on `scenario`, with no service below its floor. */
+export const physicalMinimumVerdict = (
+  runs: ReadonlyArray<RunFigures>,
+  scenario: string,
+  atMostRatio: number,
+): Verdict => {
+  const target = `default policy within ${atMostRatio}× the physical minimum on ${scenario}`
+  const ours = find(runs, scenario, engineForComparison)
+  if (ours === undefined) return { target, status: "not measurable", evidence: `${scenario} was not run` }
+  if (ours.status !== "succeeded") return { target, status: "not met", evidence: failedNote(ours) }
+  const ratio = ours.ratioToPhysicalMinimum
+  const belowFloor = ours.settled.serviceSecondsBelowFloor
+  const waves =
+    ours.lowerBound === undefined ? "" : `, ${ours.lowerBound.waves} waves of ${ours.lowerBound.waveSize}`
+  const fast = find(runs, scenario, "engine-fast")
+  const fastNote =
+    fast?.status === "succeeded"
+      ? `; engine-fast ${seconds(fast.durationMs)} = ${fast.ratioToPhysicalMinimum.toFixed(2)}×`
+      : ""
+  return {
+    target,
+    status: judged(ratio <= atMostRatio && belowFloor === 0),
+    evidence: `${seconds(ours.durationMs)} = ${ratio.toFixed(2)}× ${seconds(ours.physicalMinimum.totalMs)}${waves}, ${belowFloor} s below floor${fastNote}`,
+  }
+}
+
+/**
+ * Ours at least as fast as instance refresh with managed draining at the same surge on `scenario`,
+ * with no service below its floor.
+ */
+export const versusRefreshVerdict = (
+  runs: ReadonlyArray<RunFigures>,
+  scenario: string,
+  pair: { readonly ours: ContenderId; readonly refresh: ContenderId; readonly surge: string },
+): Verdict => {
+  const target = `at least as fast as instance refresh + managed draining at surge ${pair.surge} on ${scenario} (${pair.ours} vs ${pair.refresh})`
+  const ours = find(runs, scenario, pair.ours)
+  const refresh = find(runs, scenario, pair.refresh)
+  if (ours === undefined || refresh === undefined)
+    return { target, status: "not measurable", evidence: `${scenario} was not run` }
+  if (ours.status !== "succeeded") return { target, status: "not met", evidence: failedNote(ours) }
+  if (refresh.status !== "succeeded")
+    return { target, status: "not measurable", evidence: `${failedNote(refresh)}: ${refresh.detail}` }
+  const belowFloor = ours.settled.serviceSecondsBelowFloor
+  return {
+    target,
+    status: judged(ours.durationMs <= refresh.durationMs && belowFloor === 0),
+    evidence: `ours ${seconds(ours.durationMs)}, instance refresh ${seconds(refresh.durationMs)} (${belowFloor} s below floor for ours, ${refresh.settled.serviceSecondsBelowFloor} s for it; at most ${ours.peakExtraInstances} extra instances for ours, ${refresh.peakExtraInstances} for it)`,
+  }
+}
+
 /** A rollout of the scale target's cluster simulated within its wall time and peak RSS. */
 export const scaleVerdict = (probe: Measured<MemoryProbe>): Verdict => {
   const { instances, tasks, wallMs, peakRssBytes } = thresholds.scale
@@ -239,5 +303,9 @@ export const verdicts = (
   apiCallsVerdict(runs, thresholds.apiCallsVersusGo.scenario, thresholds.apiCallsVersusGo.atMostFraction),
   ...thresholds.requests.map(({ scenario, atMost }) => requestsVerdict(runs, scenario, atMost)),
   ecsRateVerdict(runs, thresholds.ecsRequestsPerSecond),
+  physicalMinimumVerdict(runs, thresholds.physicalMinimum.scenario, thresholds.physicalMinimum.atMostRatio),
+  ...thresholds.versusRefresh.scenarios.flatMap((scenario) =>
+    thresholds.versusRefresh.pairs.map((pair) => versusRefreshVerdict(runs, scenario, pair)),
+  ),
   scaleVerdict(scale),
 ]
