@@ -159,7 +159,7 @@ const microRows = (): Array<Array<string>> => {
       ? [
           [
             `scale, simulated rollout of ${scale.value.instances} instances / ${scale.value.tasks} tasks (run: ${scale.value.runStatus.slice(0, 60)})`,
-            `${(scale.value.wallMs / 1000).toFixed(1)} s wall, peak RSS ${formatMiB(scale.value.peakRssBytes)}, ${formatSeconds(scale.value.simulatedDurationMs)} simulated`,
+            `${(scale.value.wallMs / 1000).toFixed(1)} s wall${scale.value.cpuMs === undefined ? "" : ` (${(scale.value.cpuMs / 1000).toFixed(1)} s CPU)`}, peak RSS ${formatMiB(scale.value.peakRssBytes)}, ${formatSeconds(scale.value.simulatedDurationMs)} simulated`,
           ],
         ]
       : []),

@@ -51,6 +51,7 @@ export const thresholds = {
 
 const engineIds: ReadonlyArray<ContenderId> = ["engine-default", "engine-fast"]
 const goAlgorithm: ContenderId = "go-tool"
+const goWithBatching: ContenderId = "go-batched"
 /** The engine contender judged against the Go tool. */
 const engineForComparison: ContenderId = "engine-default"
 
@@ -64,24 +65,31 @@ const judged = (met: boolean): VerdictStatus => (met ? "met" : "not met")
 
 /**
  * The pair a comparison with the Go tool needs, or the verdict when one is missing: not measurable
- * without a finished Go run, not met when ours did not succeed.
+ * without a finished Go run, not met when ours did not succeed. Where the tool as shipped stops (its
+ * one DetachInstances above 20 ids), its algorithm with that request batched stands in, and `note` says so.
  */
 const comparisonPair = (runs: ReadonlyArray<RunFigures>, target: string, scenario: string) => {
   const ours = find(runs, scenario, engineForComparison)
-  const go = find(runs, scenario, goAlgorithm)
-  if (ours === undefined || go === undefined)
+  const shipped = find(runs, scenario, goAlgorithm)
+  const batched = find(runs, scenario, goWithBatching)
+  if (ours === undefined || shipped === undefined)
     return { verdict: { target, status: "not measurable", evidence: `${scenario} was not run` } as const }
   if (ours.status !== "succeeded")
     return { verdict: { target, status: "not met", evidence: failedNote(ours) } as const }
-  if (go.status !== "succeeded")
+  if (shipped.status === "succeeded") return { ours, go: shipped, note: "" }
+  if (batched?.status === "succeeded")
     return {
-      verdict: {
-        target,
-        status: "not measurable",
-        evidence: `the Go tool's algorithm does not finish on ${scenario}: ${go.detail}`,
-      } as const,
+      ours,
+      go: batched,
+      note: ` — against the Go algorithm with DetachInstances batched: as shipped it stops (${shipped.detail})`,
     }
-  return { ours, go }
+  return {
+    verdict: {
+      target,
+      status: "not measurable",
+      evidence: `the Go tool's algorithm does not finish on ${scenario}: ${shipped.detail}`,
+    } as const,
+  }
 }
 
 /** Duration within the bound's ratio, for every engine run. */
@@ -123,7 +131,7 @@ export const speedupVerdict = (
   const target = `≥ ${atLeast}× faster than the Go tool's algorithm on ${scenario}`
   const pair = comparisonPair(runs, target, scenario)
   if ("verdict" in pair) return pair.verdict
-  const { ours, go } = pair
+  const { ours, go, note } = pair
   const speedup = go.durationMs / ours.durationMs
   const fast = find(runs, scenario, "engine-fast")
   const fastSpeedup =
@@ -139,7 +147,7 @@ export const speedupVerdict = (
   return {
     target,
     status: judged(speedup >= atLeast),
-    evidence: `${speedup.toFixed(2)}× (Go ${seconds(go.durationMs)}, ours ${seconds(ours.durationMs)})${fastSpeedup}${ceiling}`,
+    evidence: `${speedup.toFixed(2)}× (Go ${seconds(go.durationMs)}, ours ${seconds(ours.durationMs)})${fastSpeedup}${ceiling}${note}`,
   }
 }
 
@@ -178,12 +186,12 @@ export const apiCallsVerdict = (
   const target = `≤ ${atMostFraction}× the Go tool's algorithm's AWS requests on ${scenario}`
   const pair = comparisonPair(runs, target, scenario)
   if ("verdict" in pair) return pair.verdict
-  const { ours, go } = pair
+  const { ours, go, note } = pair
   const fraction = ours.apiCalls.awsRequests / go.apiCalls.awsRequests
   return {
     target,
     status: judged(fraction <= atMostFraction),
-    evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.awsRequests}, Go ${go.apiCalls.awsRequests})`,
+    evidence: `${fraction.toFixed(2)}× (ours ${ours.apiCalls.awsRequests}, Go ${go.apiCalls.awsRequests})${note}`,
   }
 }
 
@@ -288,7 +296,7 @@ export const scaleVerdict = (probe: Measured<MemoryProbe>): Verdict => {
   return {
     target,
     status: judged(succeeded && value.wallMs <= wallMs && value.peakRssBytes <= peakRssBytes),
-    evidence: `${(value.wallMs / 1000).toFixed(1)} s wall, ${(value.peakRssBytes / 1024 / 1024).toFixed(0)} MiB peak RSS (${value.instances} instances, ${value.tasks} tasks; run ${succeeded ? "succeeded" : value.runStatus.slice(0, 60)})`,
+    evidence: `${(value.wallMs / 1000).toFixed(1)} s wall${value.cpuMs === undefined ? "" : ` (${(value.cpuMs / 1000).toFixed(1)} s CPU)`}, ${(value.peakRssBytes / 1024 / 1024).toFixed(0)} MiB peak RSS (${value.instances} instances, ${value.tasks} tasks; run ${succeeded ? "succeeded" : value.runStatus.slice(0, 60)})`,
   }
 }
 

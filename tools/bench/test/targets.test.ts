@@ -126,6 +126,16 @@ describe("target verdicts", () => {
     expect(apiCallsVerdict(runs, "large-100", 0.5).status).toBe("not measurable")
   })
 
+  it("given the Go tool as shipped stopped and its batched variant finished, then the comparison is judged against the batched one and says so", () => {
+    const ours = run("large-100", "engine-default", { durationMs: 1_000_000 })
+    const shipped = run("large-100", "go-tool", { status: "failed", detail: "DetachInstances refused" })
+    const batched = (durationMs: number) => run("large-100", "go-batched", { durationMs })
+    const met = speedupVerdict([ours, shipped, batched(15_000_000)], "large-100", 15)
+    expect(met.status).toBe("met")
+    expect(met.evidence).toContain("DetachInstances batched")
+    expect(speedupVerdict([ours, shipped, batched(14_999_999)], "large-100", 15).status).toBe("not met")
+  })
+
   it("given our run failed where Go's finished, then the comparison is not yet met", () => {
     const runs = [run("large-100", "engine-default", { status: "failed" }), run("large-100", "go-tool")]
     expect(speedupVerdict(runs, "large-100", 15).status).toBe("not met")
