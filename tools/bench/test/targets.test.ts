@@ -39,6 +39,7 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
     mutating: 10,
     failed: 0,
     perInstance: 5,
+    byAction: {},
     ecsPeakPerSecond: 10,
     ecsAveragePerSecond: 0.5,
   },
