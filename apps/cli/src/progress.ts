@@ -300,7 +300,7 @@ export const progressObserver = (
             model = applyEvent(model, event)
             return Effect.andThen(also?.eventAppended(event) ?? Effect.void, show(event))
           }),
-        decided: (decision, phase) =>
+        decided: (decision, phase, basis) =>
           Effect.suspend(() => {
             const changed = phase !== model.phase
             model = applyDecision(model, decision, phase)
@@ -314,7 +314,7 @@ export const progressObserver = (
                   : view === "live"
                     ? redraw(false)
                     : Effect.void
-            return Effect.andThen(also?.decided(decision, phase) ?? Effect.void, shown)
+            return Effect.andThen(also?.decided(decision, phase, basis) ?? Effect.void, shown)
           }),
       })
     }),

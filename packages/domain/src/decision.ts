@@ -34,6 +34,8 @@ export type Decision =
       readonly reason: string
       /** Replica services below their healthy floor now, before the run touches anything. */
       readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+      /** The planner behaviour the run starts under: recorded in `RunStarted.deciderVersion`. */
+      readonly deciderVersion: number
     }
   | { readonly _tag: "Act"; readonly phase: Phase; readonly commands: ReadonlyArray<Command> }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */
