@@ -44,7 +44,7 @@ import {
 import { clusterRefOf, describeScope } from "./cluster-ref.ts"
 import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
-import { isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
+import { holdLeaseForCall, isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
 import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
@@ -329,7 +329,9 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
     const result = yield* executeCommand(command, {
       runId: journal.runId,
       budgetEnd: now + invocation.settings.stepBudgetMs,
-      holdLease: keepLease(invocation).pipe(Effect.provideService(EventLog, eventLog)),
+      holdLease: holdLeaseForCall({ lease: invocation.lease, leaseMs: invocation.settings.leaseMs }).pipe(
+        Effect.provideService(EventLog, eventLog),
+      ),
     }).pipe(Effect.result)
     if (result._tag === "Success") {
       yield* journal.append({ _tag: "CommandSucceeded", commandId: command.id, ...result.success })
@@ -514,6 +516,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory:
       const observed = yield* observeSnapshot(invocation.clusterName, {
         budgetEnd: now + invocation.settings.stepBudgetMs,
         memory,
+        terminationProtection: policy.capacityMode === "detach",
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)

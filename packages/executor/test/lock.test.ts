@@ -163,6 +163,80 @@ describe("the cluster lock", () => {
     expect(callsAfterTakeover.map((call) => call.operation)).toEqual([])
   })
 
+  it("given a live lease replaced through the dead-local-holder path while its holder was in fact alive (a reused pid, another container with the host name), when that holder goes on with a command, then it fails with StaleLease before any AWS call", async () => {
+    const world = makeWorld("small")
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    // A long lease: when the old holder wakes, most of it is left, so it has no renewal due that
+    // would tell it of the takeover — only the lock itself does.
+    const longLease = { ...testSettings, leaseMs: 10 * 60 * 60_000 }
+    const stallMs = 3 * 60 * 60_000
+    let stalled = false
+    let wakesAt = Number.POSITIVE_INFINITY
+    const stalling = EventLog.of({
+      ...eventLog,
+      append: (lease, events) =>
+        Effect.tap(eventLog.append(lease, events), () => {
+          const capacityIntent = events.some(
+            (event) => event._tag === "CommandIssued" && event.command._tag === "SetCapacity",
+          )
+          if (stalled || !capacityIntent) return Effect.void
+          stalled = true
+          wakesAt = world.simulation.now() + stallMs
+          return Effect.sleep(stallMs)
+        }),
+    })
+    let successorFinishedAt = Number.POSITIVE_INFINITY
+    const successor = Effect.gen(function* () {
+      yield* Effect.sleep(60_000)
+      const held = yield* eventLog.lock(world.cluster)
+      if (held === undefined) return yield* Effect.die("the old holder holds no lock")
+      return yield* runRollout({
+        clusterName: world.clusterName,
+        policy: defaultPolicy,
+        holder: "successor",
+        settings: testSettings,
+        replacing: { holder: held.holder, leaseExpiresAt: held.expiresAt },
+      })
+    })
+    const [first, second] = await world
+      .run(
+        Effect.all(
+          [
+            Effect.exit(
+              runRollout({
+                clusterName: world.clusterName,
+                policy: defaultPolicy,
+                holder: "alive-after-all",
+                settings: longLease,
+              }).pipe(Effect.provideService(EventLog, stalling)),
+            ),
+            Effect.exit(successor).pipe(
+              Effect.tap(() => Effect.sync(() => (successorFinishedAt = world.simulation.now()))),
+            ),
+          ],
+          { concurrency: "unbounded" },
+        ),
+        eventLog,
+      )
+      .then((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+    expect(stalled).toBe(true)
+    expect(second !== undefined && Exit.isSuccess(second) ? second.value : second).toMatchObject({
+      _tag: "Finished",
+      outcome: "succeeded",
+    })
+    // The successor finished before the old holder woke, so every later mutating call is the old holder's.
+    expect(successorFinishedAt).toBeLessThan(wakesAt)
+    expect(
+      first !== undefined && Exit.isFailure(first) && first.cause.reasons[0]?._tag === "Fail"
+        ? (first.cause.reasons[0].error as { _tag: string })._tag
+        : first,
+    ).toBe("StaleLease")
+    const callsAfterTakeover = world.simulation.callLog.filter(
+      (call) => call.mutating && call.at > successorFinishedAt,
+    )
+    expect(callsAfterTakeover.map((call) => call.operation)).toEqual([])
+  })
+
   it("given a second executor whose clock runs ahead by less than the tolerated skew (half a lease minus a step: 90 s by default), when it keeps trying during a long rollout, then it never takes the live holder's lock", async () => {
     const world = makeWorld("standard-20")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())

@@ -24,7 +24,8 @@ export {
   scenarios,
   type ScenarioName,
 } from "./scenarios.ts"
-export type { CallRecord, SimulatedPorts } from "./sim-ports.ts"
+export type { SimulatedPorts } from "./sim-ports.ts"
+export type { CallRecord } from "./world/measurements.ts"
 export {
   groupSettingsOf,
   makeSimulation,

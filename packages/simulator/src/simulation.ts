@@ -21,11 +21,11 @@ import {
   makeSimulatedPorts,
   serviceView,
   taskView,
-  type CallRecord,
   type SimulatedPorts,
 } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
+import { logSucceededRequest, recordMeasurements, type CallRecord } from "./world/measurements.ts"
 
 export interface SimulationOptions {
   /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
@@ -118,7 +118,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
     const result = operation()
-    world.recordMeasurements()
+    recordMeasurements(world)
     clock.noteActivity()
     return result
   }
@@ -126,16 +126,8 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
    * The AWS request a facade operation stands for, logged like a port call (one request, succeeded),
    * so the baselines that use these operations are measured in the same AWS requests as the engine.
    */
-  const logRequest = (operation: string, mutating: boolean, input: unknown): void => {
-    callLog.push({
-      at: world.now,
-      operation,
-      mutating,
-      input,
-      outcome: "ok",
-      awsRequests: { [operation]: 1 },
-    })
-  }
+  const logRequest = (operation: string, mutating: boolean, input: unknown): void =>
+    logSucceededRequest(world, callLog, operation, mutating, input)
   return {
     scenario: validated,
     layer,

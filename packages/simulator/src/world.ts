@@ -47,6 +47,8 @@ import {
 } from "./records.ts"
 import type { Faults, Scenario, ScenarioGroup, ScenarioService, Timings } from "./scenario.ts"
 import { defaultTimings } from "./scenario.ts"
+import { launchFaultApplies, scheduleFaults } from "./world/faults.ts"
+import { recordMeasurements } from "./world/measurements.ts"
 
 const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
   for (let index = 0; index < a.length; index++) {
@@ -113,9 +115,10 @@ export class World {
   readonly instanceCounts: Array<InstanceCountPoint> = []
   /** Live (pending or running) instances at the start: the baseline for "extra" instances. */
   baselineInstances = 0
-  private readonly queue = new EventQueue()
-  private readonly dirtyServices = new Set<string>()
-  private instancesDirty = false
+  readonly queue = new EventQueue()
+  /** Services and instances changed since the last measurement (see world/measurements.ts). */
+  readonly dirtyServices = new Set<string>()
+  instancesDirty = false
 
   constructor(scenario: Scenario, seed: number, faults: Faults) {
     this.startTime = Date.parse(scenario.startTime)
@@ -143,7 +146,7 @@ export class World {
       this.queue.pop()
       this.now = Math.max(this.now, next.at)
       next.run()
-      this.recordMeasurements()
+      recordMeasurements(this)
     }
     this.now = Math.max(this.now, time)
   }
@@ -239,9 +242,9 @@ export class World {
         instant: true,
       })
     }
-    this.scheduleFaults()
+    scheduleFaults(this)
     this.startManagedScaling()
-    this.recordMeasurements()
+    recordMeasurements(this)
     this.baselineInstances = [...this.instances.values()].filter((i) =>
       liveInstanceStates.has(i.state),
     ).length
@@ -707,7 +710,7 @@ export class World {
           `The image id '[${resolved.imageId}]' does not exist`,
         )
       }
-      const availabilityZone = zones.find((zone) => !this.launchFaultApplies(resolved.imageId, zone))
+      const availabilityZone = zones.find((zone) => !launchFaultApplies(this, resolved.imageId, zone))
       if (availabilityZone === undefined) {
         throw new Refusal(
           "limit-exceeded",
@@ -745,17 +748,6 @@ export class World {
       group.launchBlockedUntil = this.now + this.timings.launchRetryMs
       return undefined
     }
-  }
-
-  private launchFaultApplies(imageId: string, availabilityZone: string): boolean {
-    const offset = this.now - this.startTime
-    return (this.faults.launchFailures ?? []).some(
-      (fault) =>
-        (fault.imageId === undefined || fault.imageId === imageId) &&
-        (fault.availabilityZone === undefined || fault.availabilityZone === availabilityZone) &&
-        (fault.fromMs === undefined || offset >= fault.fromMs) &&
-        (fault.untilMs === undefined || offset < fault.untilMs),
-    )
   }
 
   /** The group's AZ with the fewest capacity members (first listed on a tie): Auto Scaling's launch balance. */
@@ -1725,45 +1717,7 @@ export class World {
     this.requestScheduler(clusterName)
   }
 
-  // ---------------------------------------------------------------- faults and managed scaling
-
-  private scheduleFaults(): void {
-    for (const loss of this.faults.instanceLosses ?? []) {
-      this.schedule(loss.atMs, "fault: instance lost", () => {
-        const id =
-          loss.instanceId ??
-          (loss.groupName === undefined
-            ? undefined
-            : this.capacityMembers(this.group(loss.groupName)).find((i) => i.state === "running")?.instanceId)
-        if (id === undefined) return
-        if (loss.noticeMs === undefined) {
-          this.loseInstance(id)
-          return
-        }
-        // A Spot interruption notice: the ECS agent drains the instance, EC2 reclaims it when the notice ends.
-        const instance = this.instances.get(id)
-        const container = instance === undefined ? undefined : this.containerInstanceOf(instance)
-        if (container?.status === "ACTIVE") {
-          container.status = "DRAINING"
-          this.requestScheduler(container.clusterName)
-        }
-        this.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => this.loseInstance(id))
-      })
-    }
-    for (const change of this.faults.desiredCapacityChanges ?? []) {
-      const process =
-        change.by === "scaling-policy"
-          ? "AlarmNotification"
-          : change.by === "scheduled-action"
-            ? "ScheduledActions"
-            : undefined
-      this.schedule(change.atMs, "fault: desired capacity changed", () => {
-        const group = this.group(change.groupName)
-        if (process !== undefined && group.suspendedProcesses.has(process)) return
-        this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity)
-      })
-    }
-  }
+  // ---------------------------------------------------------------- managed scaling
 
   private startManagedScaling(): void {
     for (const cluster of this.clusters.values()) {
@@ -1815,42 +1769,5 @@ export class World {
     ).length
     const needed = members.filter(busy).length + warming + (waiting ? 1 : 0)
     if (needed !== group.desiredCapacity) this.setDesiredByAnotherActor(group.name, needed)
-  }
-
-  // ---------------------------------------------------------------- measurements
-
-  /** Appends a point to every series whose value changed since the last call. */
-  recordMeasurements(): void {
-    for (const key of this.dirtyServices) {
-      const service = this.services.get(key)
-      if (service === undefined) continue
-      const healthy = this.serviceTasks(service).filter((t) => this.isHealthy(t)).length
-      const desired = service.desiredCount
-      // A daemon's desired count grows the moment an instance registers, before its task can run: that
-      // lag is not lost availability, so daemons are measured (timeline, zero-healthy) without a floor.
-      const floor =
-        service.schedulingStrategy === "DAEMON"
-          ? 0
-          : Math.ceil((desired * service.minimumHealthyPercent) / 100)
-      const series = this.serviceHealth.get(key) ?? []
-      const last = series.at(-1)
-      if (last === undefined || last.healthy !== healthy || last.desired !== desired) {
-        if (last?.at === this.now) series.pop()
-        series.push({ at: this.now, healthy, desired, floor })
-      }
-      this.serviceHealth.set(key, series)
-    }
-    this.dirtyServices.clear()
-    if (!this.instancesDirty) return
-    this.instancesDirty = false
-    const point = { at: this.now, pending: 0, running: 0, shuttingDown: 0, terminated: 0 }
-    for (const instance of this.instances.values()) {
-      if (instance.state === "pending") point.pending++
-      else if (instance.state === "running") point.running++
-      else if (instance.state === "shutting-down") point.shuttingDown++
-      else if (instance.state === "terminated") point.terminated++
-    }
-    if (this.instanceCounts.at(-1)?.at === this.now) this.instanceCounts.pop()
-    this.instanceCounts.push(point)
   }
 }
