@@ -6,6 +6,7 @@
  */
 import { Effect, Schema } from "effect"
 import { Command } from "./commands.ts"
+import { Phase } from "./decision.ts"
 import { EventLogCorrupt } from "./errors.ts"
 import { RolloutPolicy } from "./policy.ts"
 import { Count, EpochMillis, Image, LaunchSpec } from "./snapshot.ts"
@@ -64,6 +65,10 @@ export const CommandIssued = Schema.TaggedStruct("CommandIssued", {
   ...envelope,
   command: Command,
   attempt: Count,
+  /** The phase of the decision that issued it; absent in logs recorded before it was kept. */
+  phase: Schema.optionalKey(Phase),
+  /** The wave of its group it belongs to, when it belongs to one (absent in older logs). */
+  wave: Schema.optionalKey(Count),
 })
 
 export const CommandSucceeded = Schema.TaggedStruct("CommandSucceeded", {

@@ -4,6 +4,7 @@
  */
 import { Context, Effect } from "effect"
 import type { ClusterSnapshot, Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
+import type { RunState } from "@ecs-ami-deploy/planner"
 
 /** What a decision was taken on, besides the run's log: the observation and the time (for replay fixtures). */
 export interface DecisionBasis {
@@ -12,8 +13,8 @@ export interface DecisionBasis {
 }
 
 export interface RunObserverShape {
-  /** Called after an event is durably appended to the log. */
-  readonly eventAppended: (event: RunEvent) => Effect.Effect<void>
+  /** Called after an event is durably appended to the log, with the run's state folded up to it. */
+  readonly eventAppended: (event: RunEvent, state: RunState) => Effect.Effect<void>
   /** Called with each decision of the planner, the phase it belongs to and its basis, before the loop acts on it. */
   readonly decided: (decision: Decision, phase: Phase, basis: DecisionBasis) => Effect.Effect<void>
 }

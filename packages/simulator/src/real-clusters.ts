@@ -29,6 +29,17 @@ const withCapacityProviders = (
     })),
   }))
 
+/**
+ * `base` with every group behind a capacity provider with ECS managed instance draining and nothing
+ * else managed (no managed scaling, no managed termination protection): what an instance refresh
+ * needs to drain before it terminates. The benchmark races instance refresh on it.
+ */
+export const withManagedDraining = (base: Base): Scenario => ({
+  ...base,
+  description: `${base.description} Every group behind a capacity provider with managed instance draining.`,
+  clusters: withCapacityProviders(base, { managedScaling: false, managedTerminationProtection: false }),
+})
+
 /** The real-cluster scenarios, derived from `standard` (20 instances, 3 AZs) and `small` (4 instances). */
 export const realClusterScenarios = (standard: Base, small: Base) =>
   ({

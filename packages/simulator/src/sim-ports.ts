@@ -569,7 +569,7 @@ const templateVersionView = (
 })
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
-const globMatches = (pattern: string, value: string): boolean => {
+export const globMatches = (pattern: string, value: string): boolean => {
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
     .replaceAll("*", ".*")

@@ -20,6 +20,11 @@ import {
   instanceTypeSpec,
 } from "./catalog.ts"
 import { EventQueue } from "./event-queue.ts"
+import {
+  advanceInstanceRefreshes,
+  startInstanceRefresh,
+  type RefreshPreferences,
+} from "./instance-refresh.ts"
 import { Prng } from "./prng.ts"
 import {
   isMember,
@@ -31,7 +36,6 @@ import {
   type ImageRecord,
   type InstanceCountPoint,
   type InstanceRecord,
-  type InstanceRefreshRecord,
   type LaunchConfigurationRecord,
   type LaunchOrigin,
   type MemberRecord,
@@ -414,7 +418,7 @@ export class World {
           }
           instance.membership.lifecycle = "InService"
           this.requestGroupReconcile(instance.membership.groupName)
-          this.advanceInstanceRefreshes()
+          advanceInstanceRefreshes(this)
         },
       )
     }
@@ -660,7 +664,10 @@ export class World {
   private reconcileGroup(group: GroupRecord): void {
     const members = this.capacityMembers(group)
     const rebalanceInstanceId = group.rebalanceInstanceId
-    const target = group.desiredCapacity + (rebalanceInstanceId === undefined ? 0 : 1)
+    const target =
+      group.desiredCapacity +
+      (rebalanceInstanceId === undefined ? 0 : 1) +
+      (group.instanceRefresh?.status === "InProgress" ? group.instanceRefresh.extraCapacity : 0)
     if (members.length < target) {
       if (group.suspendedProcesses.has("Launch")) return
       // A retry is already queued for when the block ends.
@@ -803,7 +810,7 @@ export class World {
    * hook holds it — ECS managed draining sets it DRAINING and completes the hook once no task but
    * daemon tasks runs on it; a hook nobody completes runs out its heartbeat timeout. Then EC2 shuts it down.
    */
-  private terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
+  terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
     const group = this.groups.get(instance.membership.groupName)
     this.recordActivity(
       instance.membership.groupName,
@@ -1170,96 +1177,9 @@ export class World {
 
   // ---------------------------------------------------------------- instance refresh
 
-  /**
-   * StartInstanceRefresh (rolling, not ECS-aware): repeatedly terminates as many old instances as
-   * MinHealthyPercentage allows (at least one) without draining, lets the group replace them, and
-   * waits for the replacements to be InService plus the instance warmup before the next batch.
-   */
-  startInstanceRefresh(
-    asgName: string,
-    options: { readonly minHealthyPercentage: number; readonly instanceWarmupMs: number },
-  ): string {
-    const group = this.group(asgName)
-    if (group.instanceRefresh?.status === "InProgress") {
-      throw new Refusal(
-        "conflict",
-        "InstanceRefreshInProgress",
-        `An Instance Refresh is already in progress for ${asgName}.`,
-      )
-    }
-    const refresh: InstanceRefreshRecord = {
-      id: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}`,
-      minHealthyPercentage: options.minHealthyPercentage,
-      instanceWarmupMs: options.instanceWarmupMs,
-      status: "InProgress",
-      remaining: this.capacityMembers(group).map((i) => i.instanceId),
-      replaced: 0,
-      checkScheduled: false,
-    }
-    group.instanceRefresh = refresh
-    this.instanceRefreshStep(group, refresh)
-    return refresh.id
-  }
-
-  private advanceInstanceRefreshes(): void {
-    for (const group of this.groups.values()) {
-      const refresh = group.instanceRefresh
-      if (refresh?.status === "InProgress") this.instanceRefreshStep(group, refresh)
-    }
-  }
-
-  private instanceRefreshStep(group: GroupRecord, refresh: InstanceRefreshRecord): void {
-    const members = this.capacityMembers(group)
-    const old = new Set(refresh.remaining)
-    const ready = members.filter(
-      (m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)),
-    )
-    if (members.length < group.desiredCapacity || ready.length < members.length) {
-      // Replacements still booting or warming up: look again when the newest one's warmup ends.
-      if (refresh.checkScheduled) return
-      refresh.checkScheduled = true
-      const newest = Math.max(...members.map((m) => m.launchTime))
-      const warmAt =
-        newest +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-      this.schedule(Math.max(1_000, warmAt - this.now), `refresh ${group.name}`, () => {
-        refresh.checkScheduled = false
-        if (refresh.status === "InProgress") this.instanceRefreshStep(group, refresh)
-      })
-      return
-    }
-    const memberIds = new Set(members.map((m) => m.instanceId))
-    const stillOld = refresh.remaining.filter((id) => memberIds.has(id))
-    refresh.remaining.splice(0, refresh.remaining.length, ...stillOld)
-    if (stillOld.length === 0) {
-      refresh.status = "Successful"
-      return
-    }
-    const minHealthy = Math.ceil((group.desiredCapacity * refresh.minHealthyPercentage) / 100)
-    const batch = Math.max(1, members.length - minHealthy)
-    for (const instanceId of stillOld.slice(0, batch)) {
-      const instance = this.instances.get(instanceId)
-      if (!isMember(instance)) continue
-      this.terminateMember(
-        instance,
-        "an instance was taken out of service in response to an instance refresh.",
-        "an instance refresh",
-      )
-      refresh.replaced++
-    }
-    this.requestGroupReconcile(group.name)
-  }
-
-  private warmedUp(instance: InstanceRecord, refresh: InstanceRefreshRecord): boolean {
-    return (
-      this.now >=
-      instance.launchTime +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-    )
+  /** StartInstanceRefresh (instance-refresh.ts). */
+  startInstanceRefresh(asgName: string, preferences: RefreshPreferences): string {
+    return startInstanceRefresh(this, this.group(asgName), preferences)
   }
 
   // ---------------------------------------------------------------- ECS: container instances

@@ -31,15 +31,26 @@ export const pages = (count: number, perRequest: number, atLeastOne = true): num
 export const batchCount = (ids: ReadonlyArray<string>, size: number): number =>
   Math.max(1, Math.ceil(ids.length / size))
 
-/** Logs one AWS request that succeeded (operations outside the fault model: STS, the simulation's own operations). */
+/**
+ * Logs an AWS call that succeeded (operations outside the fault model: STS, the simulation's own
+ * operations), standing for `requests` requests (pages of a list).
+ */
 export const logSucceededRequest = (
   world: World,
   callLog: Array<CallRecord>,
   operation: string,
   mutating: boolean,
   input: unknown,
+  requests = 1,
 ): void => {
-  callLog.push({ at: world.now, operation, mutating, input, outcome: "ok", awsRequests: { [operation]: 1 } })
+  callLog.push({
+    at: world.now,
+    operation,
+    mutating,
+    input,
+    outcome: "ok",
+    awsRequests: { [operation]: requests },
+  })
 }
 
 /** Appends a point to every series whose value changed since the last call. */
