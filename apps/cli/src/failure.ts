@@ -14,6 +14,7 @@ import {
   LaunchSpecError,
   LockHeld,
   NoOpenRun,
+  NotAtCheckpoint,
   ObservationInvalid,
   PluginFailed,
   SequenceConflict,
@@ -90,6 +91,18 @@ const policyFieldFlags: Readonly<Record<string, { readonly flag: string; readonl
     fix: "give --run-timeout a duration longer than --new-capacity-timeout and --drain-timeout (defaults 15m and 30m)",
   },
   pollIntervalMs: { flag: "--polling-interval-seconds", fix: "give --polling-interval-seconds 1 or more" },
+  alarms: {
+    flag: "--alarm",
+    fix: "give --alarm at most 10 times, each a CloudWatch alarm name or arn:aws:cloudwatch:<region>:<account>:alarm:<name>",
+  },
+  checkpoints: {
+    flag: "--checkpoint",
+    fix: "give --checkpoint ascending percentages from 1% to 100%, e.g. 25%,50%",
+  },
+  checkpointDelayMs: {
+    flag: "--checkpoint-delay",
+    fix: "give --checkpoint with --checkpoint-delay, or drop --checkpoint-delay",
+  },
 }
 
 /** What to do about an AWS error, by its kind. */
@@ -137,6 +150,11 @@ export const toCliFailure = (error: unknown): CliFailure => {
     return failed(
       `cluster ${error.clusterName} has no open run to continue`,
       "`status` shows the last run; start a new one with `upgrade-cluster`",
+    )
+  if (error instanceof NotAtCheckpoint)
+    return failed(
+      `cluster ${error.clusterName} has no run waiting at a checkpoint (${error.state}): nothing was continued`,
+      "`status` shows where the run is; `resume` continues a suspended run",
     )
   if (error instanceof ImageNotFound)
     return failed(`no image found (${error.source}): ${error.problem}`, error.fix)

@@ -332,6 +332,51 @@ const resumeCommand = Command.make(
   ]),
 )
 
+// Saying continue at a checkpoint is the confirmation: like resume, it never asks (`--yes` accepted).
+const continueCommand = Command.make(
+  "continue",
+  {
+    cluster: clusterFlag,
+    maxRunTime: maxRunTimeFlag,
+    by: Flag.String("by").pipe(
+      Flag.withDescription("who says continue, recorded in the run's log (default: the command line)"),
+      Flag.withDefault("the command line"),
+    ),
+    yes: yesFlag,
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const root = yield* rootCommand
+      return yield* onTarget(root, (target) =>
+        Effect.gen(function* () {
+          const io = yield* ConsoleIo
+          const requestsBefore = target.awsRequests()
+          const deadline = yield* deadlineOf(flags.maxRunTime)
+          const result = yield* Rollout.continueRun({
+            cluster: flags.cluster,
+            by: flags.by,
+            ...deadline,
+          }).pipe(
+            Effect.provide(
+              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
+            ),
+          )
+          return yield* reportRun(root, target, result, requestsBefore)
+        }),
+      )
+    }),
+).pipe(
+  Command.withDescription(
+    `Continue the cluster's run past the checkpoint it pauses at (--checkpoint), then drive it on; refused, changing nothing, when no run pauses at one.`,
+  ),
+  Command.withExamples([
+    {
+      command: 'ecs-ami-deploy continue --cluster prod --by "alice, canary looks fine"',
+      description: "go on past the checkpoint",
+    },
+  ]),
+)
+
 const rollbackCommand = Command.make(
   "rollback",
   {
@@ -626,6 +671,7 @@ export const rolloutCommands = [
   planCommand,
   upgradeCommand,
   resumeCommand,
+  continueCommand,
   rollbackCommand,
   statusCommand,
   historyCommand,

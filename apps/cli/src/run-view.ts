@@ -7,7 +7,14 @@
  */
 import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
 import { formatDuration } from "@ecs-ami-deploy/domain"
-import { evolve, initialState, type InstanceStep, progressOf, type RunStatus } from "ecs-ami-deploy"
+import {
+  checkpointPause,
+  evolve,
+  initialState,
+  type InstanceStep,
+  progressOf,
+  type RunStatus,
+} from "ecs-ami-deploy"
 import { isoSeconds } from "./text.ts"
 
 type Lock = Extract<RunStatus, { _tag: "Run" }>["lock"]
@@ -23,6 +30,14 @@ export type RunCondition =
   | { readonly _tag: "Running"; readonly holder: string; readonly leaseExpiresAt: number }
   | { readonly _tag: "HolderGone"; readonly holder: string; readonly leaseExpiredAt: number }
   | { readonly _tag: "Suspended"; readonly reason: string; readonly at: number }
+  /** Paused at a checkpoint: until `resumesAt`, or (absent) until `ecs-ami-deploy continue`. */
+  | {
+      readonly _tag: "AtCheckpoint"
+      readonly clusterName: string
+      readonly percent: number
+      readonly since: number
+      readonly resumesAt?: number
+    }
 
 /** The condition of a run from its events and the cluster's lock, at `now` (the run's clock). */
 export const runConditionOf = (events: ReadonlyArray<RunEvent>, lock: Lock, now: number): RunCondition => {
@@ -39,6 +54,10 @@ export const runConditionOf = (events: ReadonlyArray<RunEvent>, lock: Lock, now:
     return lock.expiresAt > now
       ? { _tag: "Running", holder: lock.holder, leaseExpiresAt: lock.expiresAt }
       : { _tag: "HolderGone", holder: lock.holder, leaseExpiredAt: lock.expiresAt }
+  const state = events.reduce(evolve, initialState)
+  const pause = checkpointPause(state, now)
+  if (pause !== undefined && state._tag === "Running")
+    return { _tag: "AtCheckpoint", clusterName: state.run.clusterName, ...pause }
   const suspended = events.findLast((event) => event._tag === "RunSuspended")
   return {
     _tag: "Suspended",
@@ -58,6 +77,10 @@ export const conditionLine = (condition: RunCondition, now: number): string => {
       return `holder gone: ${condition.holder} stopped renewing its lease ${formatDuration(now - condition.leaseExpiredAt)} ago; \`resume\` takes the run over`
     case "Suspended":
       return `suspended since ${isoSeconds(condition.at)}: ${condition.reason}; \`resume\` continues it`
+    case "AtCheckpoint":
+      return condition.resumesAt === undefined
+        ? `waiting at checkpoint ${condition.percent}% since ${isoSeconds(condition.since)}; run \`ecs-ami-deploy continue --cluster ${condition.clusterName}\``
+        : `paused at checkpoint ${condition.percent}% since ${isoSeconds(condition.since)}, goes on in ${formatDuration(condition.resumesAt - now)}; \`ecs-ami-deploy continue --cluster ${condition.clusterName}\` goes on now`
   }
 }
 

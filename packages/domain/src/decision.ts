@@ -68,6 +68,8 @@ export type Decision =
       readonly servicesBelowFloorAtStart: ReadonlyArray<string>
       /** Each service's deployment failures now, for the service gate. */
       readonly serviceHealthAtStart?: ReadonlyArray<ServiceHealthAtStart>
+      /** The planner behaviour the run starts under: recorded in `RunStarted.deciderVersion`. */
+      readonly deciderVersion: number
     }
   | {
       readonly _tag: "Act"

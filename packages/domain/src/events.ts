@@ -57,6 +57,11 @@ export const RunStarted = Schema.TaggedStruct("RunStarted", {
   servicesBelowFloorAtStart: Schema.optionalKey(Schema.Array(Schema.String)),
   /** Each service's failed deployments and failed tasks when the run started: the service gate trips on more. */
   serviceHealthAtStart: Schema.optionalKey(Schema.Array(ServiceHealthAtStart)),
+  /**
+   * The planner behaviour the run started under (planner `DECIDER_VERSION`); absent in runs recorded
+   * before it was, which are version 1. An open run keeps deciding as its version did.
+   */
+  deciderVersion: Schema.optionalKey(Count),
 })
 
 /** An executor took the cluster lease for this run (a fresh start or a resume). */

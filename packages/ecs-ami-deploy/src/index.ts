@@ -103,6 +103,8 @@ export {
   defaultImageNamePattern,
   /** The newest available image matching a name pattern. */
   imageFilterSource,
+  /** The newest of some images by creation date (`undefined` for none): what a custom AMI source usually returns. */
+  newestImage,
   /** Options of `imageFilterSource`: name pattern, owners, architecture, deprecated images. */
   type ImageFilterOptions,
   /** The strategy for groups launching from a (legacy) launch configuration. */
@@ -149,6 +151,8 @@ export {
   evolve,
   /** The state before any event: no run. */
   initialState,
+  /** The checkpoint an open run pauses at now (from its state), waiting for `continueRun` or for its delay. */
+  checkpointPause,
   /** The folded state of a run's log: `NoRun`, `Running` or `Finished`. */
   type RunState,
   /** A run's progress from its state: phase, waves, old instances per group, commands by outcome and per phase. */

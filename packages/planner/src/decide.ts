@@ -33,6 +33,7 @@ import {
   type ClusterIndex,
 } from "./cluster.ts"
 import { expectedDesired, withAdoptedChanges } from "./capacity-drift.ts"
+import { DECIDER_VERSION } from "./decider-version.ts"
 import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-audit.ts"
 import { decideGates, gateRefusals, serviceHealthOf } from "./gates.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
@@ -1449,5 +1450,6 @@ export const decide = (
     reason: `${plan.outdatedInstances.length} instance(s) in ${groups.length} group(s) to move to ${snapshot.targetImage.imageId}`,
     servicesBelowFloorAtStart: servicesBelowFloor(index, []).map((s) => s.serviceName),
     serviceHealthAtStart: serviceHealthOf(snapshot),
+    deciderVersion: DECIDER_VERSION,
   }
 }

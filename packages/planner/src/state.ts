@@ -49,6 +49,8 @@ export interface RunFacts {
   readonly groups: ReadonlyArray<GroupAtStart>
   /** Replica services already below their healthy floor when the run started. */
   readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+  /** The planner behaviour the run started under (see decider-version.ts); 1 when the log predates it. */
+  readonly deciderVersion: number
   /** Each service's deployment failures at the start (absent in runs recorded before the service gate). */
   readonly serviceHealthAtStart?: ReadonlyArray<ServiceHealthAtStart>
 }
@@ -123,6 +125,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           ...(event.serviceHealthAtStart === undefined
             ? {}
             : { serviceHealthAtStart: event.serviceHealthAtStart }),
+          deciderVersion: event.deciderVersion ?? 1,
         },
         commands: HashMap.empty(),
         notes: 0,
