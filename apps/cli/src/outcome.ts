@@ -51,7 +51,9 @@ const resultLines = (result: RunResult): ReadonlyArray<string> => {
     case "Suspended":
       return [
         `run ${result.runId} suspended: ${result.reason}`,
-        `continue it with: ecs-ami-deploy resume --cluster ${result.clusterName}`,
+        result.waitsAtCheckpoint === undefined
+          ? `continue it with: ecs-ami-deploy resume --cluster ${result.clusterName}`
+          : `continue past the checkpoint with: ecs-ami-deploy continue --cluster ${result.clusterName} (or undo it: ecs-ami-deploy rollback --cluster ${result.clusterName})`,
       ]
     case "Finished":
       return [`run ${result.runId} ${result.outcome}: ${result.reason}`]

@@ -4,9 +4,9 @@
  * AWS requests this invocation sent. It is folded from the run's whole event log, so a resumed run is
  * summarised from its start, not from the resume.
  */
-import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
-import { formatDuration } from "@ecs-ami-deploy/domain"
-import { evolve, initialState, progressOf } from "ecs-ami-deploy"
+import type { GateFailure, RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
+import { describeGateFailure, formatDuration } from "@ecs-ami-deploy/domain"
+import { checkpointPause, evolve, initialState, progressOf } from "ecs-ami-deploy"
 import { inFlagTerms } from "./text.ts"
 
 export interface SkippedInstance {
@@ -26,6 +26,10 @@ export interface RunSummary {
   readonly peakExtraInstances: number
   /** Requests this invocation sent to AWS (simulated ones under --simulator), when the target counts them. */
   readonly awsRequests: number | undefined
+  /** The gate (alarm, service) that stopped the run, when one did. */
+  readonly gate?: GateFailure
+  /** The checkpoint the run waits at for `continue`, when it does. */
+  readonly waitingAtCheckpoint?: number
 }
 
 /**
@@ -65,6 +69,9 @@ export const summarizeRun = (
           .filter((instance) => instance.step !== "replaced")
           .map(({ instanceId }) => ({ instanceId, reason }))
   const startedAt = state._tag === "NoRun" ? events[0]?.at : state.run.startedAt
+  const gate = events.flatMap((event) => (event._tag === "GateFailed" ? [event.gate] : []))[0]
+  const pause = checkpointPause(state, events.at(-1)?.at ?? 0)
+  const waiting = pause?.resumesAt === undefined ? pause : undefined
   const lastAt = events.at(-1)?.at
   return {
     runId: events[0]?.runId ?? "",
@@ -74,6 +81,8 @@ export const summarizeRun = (
     skipped: [...(options.skippedAtStart ?? []), ...left],
     peakExtraInstances: progress.peakExtraInstances,
     awsRequests: options.awsRequests,
+    ...(gate === undefined ? {} : { gate }),
+    ...(waiting === undefined ? {} : { waitingAtCheckpoint: waiting.percent }),
   }
 }
 
@@ -87,6 +96,10 @@ export const summaryLines = (
   `summary of run ${summary.runId}`,
   row("duration", formatDuration(summary.durationMs)),
   row("replaced", `${summary.replaced} of ${summary.oldInstances} old instance(s)`),
+  ...(summary.gate === undefined ? [] : [row("stopped by", describeGateFailure(summary.gate))]),
+  ...(summary.waitingAtCheckpoint === undefined
+    ? []
+    : [row("checkpoint", `waiting at ${summary.waitingAtCheckpoint}% for \`ecs-ami-deploy continue\``)]),
   ...(summary.skipped.length === 0
     ? [row("skipped", "none")]
     : summary.skipped.map((skip, index) =>

@@ -27,6 +27,55 @@ interface BadInput {
 
 const matrix: ReadonlyArray<BadInput> = [
   {
+    name: "11 alarms",
+    argv: [
+      "upgrade-cluster",
+      ...cluster,
+      ...world,
+      ...Array.from({ length: 11 }, (_, i) => ["--alarm", `alarm-${i}`]).flat(),
+      "--yes",
+    ],
+    code: ExitCode.usage,
+    says: /--alarm: 11 alarms given, at most 10/,
+  },
+  {
+    name: "an alarm ARN of another service",
+    argv: [
+      "upgrade-cluster",
+      ...cluster,
+      ...world,
+      "--alarm",
+      "arn:aws:sns:us-east-1:123456789012:t",
+      "--yes",
+    ],
+    code: ExitCode.usage,
+    says: /is not a CloudWatch alarm ARN/,
+  },
+  {
+    name: "checkpoints out of order",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--checkpoint", "50%,25%", "--yes"],
+    code: ExitCode.usage,
+    says: /--checkpoint: 50, 25 is not a list of ascending percentages/,
+  },
+  {
+    name: "a checkpoint that is not a percentage",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--checkpoint", "half", "--yes"],
+    code: ExitCode.usage,
+    says: /--checkpoint half is not a list of percentages/,
+  },
+  {
+    name: "a checkpoint delay without checkpoints",
+    argv: ["upgrade-cluster", ...cluster, ...world, "--checkpoint-delay", "10m", "--yes"],
+    code: ExitCode.usage,
+    says: /--checkpoint-delay: a checkpoint delay without checkpoints/,
+  },
+  {
+    name: "continue without a run at a checkpoint",
+    argv: ["continue", ...cluster, ...world],
+    code: ExitCode.failed,
+    says: /no run waiting at a checkpoint/,
+  },
+  {
     name: "unknown cluster",
     argv: ["plan", "--cluster", "nope", ...world],
     code: ExitCode.failed,

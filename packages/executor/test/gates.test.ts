@@ -16,13 +16,14 @@ import { endState, makeWorldOf, testSettings, type World } from "./harness.ts"
 
 const small = scenarios["small"] as Scenario
 
-/** The small cluster with one alarm, raised once an instance on the new image has run two minutes. */
+/** The small cluster with alarm HighErrors raised by `triggers`, and Latency (always OK). */
 const withAlarm = (triggers: NonNullable<Scenario["alarms"]>[number]["triggers"]): Scenario => ({
   ...small,
   alarms: [{ name: "HighErrors", ...(triggers === undefined ? {} : { triggers }) }, { name: "Latency" }],
 })
 
-const newImageGoesBad = withAlarm([{ instanceOnImage: { imageId: newImageId, forMs: 120_000 } }])
+/** The small cluster with alarm HighErrors, raised once an instance on the new image has run 2 minutes. */
+const newImageGoesBad = scenarios["new-image-alarm"] as Scenario
 
 const rollout = (world: World, policy: RolloutPolicy, eventLog: EventLog["Service"]) =>
   world.run(

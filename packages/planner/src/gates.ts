@@ -11,6 +11,9 @@
  * - once the share of old instances replaced reaches a checkpoint, the run records it and pauses: for
  *   `checkpointDelayMs`, or until someone says `continue` (the executor suspends the run meanwhile).
  * A run refuses to start while a named alarm is missing or in ALARM: nothing has changed yet.
+ *
+ * No DECIDER_VERSION guard is needed: runs recorded before the gates have no alarms or checkpoints in
+ * their policy and no service baseline in RunStarted, and without them nothing here ever decides.
  */
 import {
   alarmNameOf,

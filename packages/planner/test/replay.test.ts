@@ -57,9 +57,13 @@ const recordedAs = (decision: Decision, events: ReadonlyArray<RunEvent>, at: num
   const next = events[at]
   switch (next?._tag) {
     case "RunStarted": {
-      // A new run starts under today's decider version, not necessarily the fixture's.
-      const { deciderVersion: _today, ...start } =
-        decision._tag === "Start" ? decision : { deciderVersion: 0 }
+      // A new run starts under today's decider version, not necessarily the fixture's, and records
+      // today's start data (the service gate's baseline, gates.ts), which older fixtures lack.
+      const {
+        deciderVersion: _today,
+        serviceHealthAtStart: _baseline,
+        ...start
+      } = decision._tag === "Start" ? decision : { deciderVersion: 0, serviceHealthAtStart: undefined }
       return {
         decided: decision._tag === "Start" ? start : decision,
         recorded: {

@@ -125,3 +125,21 @@ export const makeSimulatedCloudWatch = (
       ),
   })
 }
+
+/**
+ * Built-in scenarios for the gates: `new-image-alarm` is the small cluster with two CloudWatch alarms,
+ * `HighErrors` — in ALARM once an instance on the new image has run 2 minutes (a new image that goes
+ * bad under load) — and `Latency`, always OK.
+ */
+export const alarmScenarios = (small: Scenario, newImageId: string) => ({
+  "new-image-alarm": {
+    ...small,
+    name: "new-image-alarm",
+    description:
+      "The small cluster with alarms HighErrors (in ALARM once an instance on the new image has run 2 min) and Latency (always OK).",
+    alarms: [
+      { name: "HighErrors", triggers: [{ instanceOnImage: { imageId: newImageId, forMs: 120_000 } }] },
+      { name: "Latency" },
+    ],
+  } satisfies Scenario,
+})
