@@ -4,6 +4,7 @@ import { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 import { autoScalingActions } from "./auto-scaling.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
+import { iamActions } from "./iam.ts"
 import { ssmActions } from "./ssm.ts"
 import { stsActions } from "./sts.ts"
 
@@ -22,6 +23,7 @@ describe("awsActionsUsed", () => {
     ["ecs.ts", "ecs", ecsActions],
     ["ssm.ts", "ssm", ssmActions],
     ["sts.ts", "sts", stsActions],
+    ["iam.ts", "iam", iamActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })

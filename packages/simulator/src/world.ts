@@ -187,6 +187,9 @@ export class World {
           imageId: version.imageId,
           instanceType: version.instanceType,
           ...(version.description === undefined ? {} : { description: version.description }),
+          ...(version.iamInstanceProfile === undefined
+            ? {}
+            : { iamInstanceProfile: version.iamInstanceProfile }),
           createdAt: this.now,
         }),
       )
@@ -1133,23 +1136,6 @@ export class World {
       else group.suspendedProcesses.delete(name)
     }
     this.requestGroupReconcile(group.name)
-  }
-
-  setInstanceProtection(
-    asgName: string,
-    instanceIds: ReadonlyArray<string>,
-    protectedFromScaleIn: boolean,
-  ): void {
-    if (instanceIds.length > 50) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
-      )
-    }
-    const group = this.group(asgName)
-    for (const instance of instanceIds.map((id) => this.memberOf(group, id)))
-      instance.membership.protectedFromScaleIn = protectedFromScaleIn
   }
 
   recordActivity(
