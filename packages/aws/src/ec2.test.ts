@@ -3,6 +3,7 @@ import {
   CreateTagsCommand,
   DeleteLaunchTemplateVersionsCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -35,6 +36,28 @@ const sdkInstance = (id: string, overrides: Partial<Instance> = {}): Instance =>
   LaunchTime: new Date("2026-01-02T03:04:05Z"),
   Tags: [{ Key: "Name", Value: "ecs" }],
   ...overrides,
+})
+
+describe("terminationProtectedIds", () => {
+  it.effect(
+    "asks DescribeInstanceAttribute for each instance and returns those with DisableApiTermination on",
+    () =>
+      Effect.gen(function* () {
+        ec2Mock
+          .on(DescribeInstanceAttributeCommand)
+          .resolves({ DisableApiTermination: { Value: false } })
+          .on(DescribeInstanceAttributeCommand, { InstanceId: "i-2" })
+          .resolves({ InstanceId: "i-2", DisableApiTermination: { Value: true } })
+        const found = yield* ec2.terminationProtectedIds(["i-1", "i-2", "i-3"])
+        expect(found).toEqual(["i-2"])
+        const inputs = ec2Mock
+          .commandCalls(DescribeInstanceAttributeCommand)
+          .map((call) => call.args[0].input)
+        expect(inputs).toEqual(
+          ["i-1", "i-2", "i-3"].map((InstanceId) => ({ InstanceId, Attribute: "disableApiTermination" })),
+        )
+      }),
+  )
 })
 
 describe("describeInstances", () => {

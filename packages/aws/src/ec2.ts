@@ -4,16 +4,16 @@
  * know yet (eventual consistency right after a launch) are dropped from the request and retried, so
  * they are simply absent from the result.
  *
- * Termination protection: DescribeInstances does not return `DisableApiTermination`, and asking
- * DescribeInstanceAttribute once per instance is too many calls for a cluster-wide snapshot. Every
- * instance is therefore reported with `terminationProtected: false`; a protected instance surfaces
- * when TerminateInstances fails with `OperationNotPermitted` (kind `invalid-parameter`, not retried).
+ * Termination protection: DescribeInstances does not return `DisableApiTermination`, so every
+ * instance is reported with `terminationProtected: false`; `terminationProtectedIds` asks
+ * DescribeInstanceAttribute, one request per instance, for the few calls that need to know.
  */
 import {
   CreateLaunchTemplateVersionCommand,
   CreateTagsCommand,
   DeleteLaunchTemplateVersionsCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -37,6 +37,7 @@ import { mapEc2Error } from "./errors.ts"
 export const ec2Actions = [
   "ec2:DescribeInstances",
   "ec2:DescribeImages",
+  "ec2:DescribeInstanceAttribute",
   "ec2:CreateTags",
   "ec2:TerminateInstances",
   "ec2:DescribeLaunchTemplates",
@@ -276,6 +277,19 @@ export const makeEc2 = (client: EC2Client): Ec2["Service"] => {
           ),
         { discard: true },
       ),
+
+    terminationProtectedIds: (instanceIds) =>
+      Effect.forEach(instanceIds, (instanceId) =>
+        call("ec2:DescribeInstanceAttribute", (abortSignal) =>
+          client.send(
+            new DescribeInstanceAttributeCommand({
+              InstanceId: instanceId,
+              Attribute: "disableApiTermination",
+            }),
+            { abortSignal },
+          ),
+        ).pipe(Effect.map((answer) => (answer.DisableApiTermination?.Value === true ? [instanceId] : []))),
+      ).pipe(Effect.map((found) => found.flat())),
 
     describeLaunchTemplate: (ref) => {
       const operation = "ec2:DescribeLaunchTemplates"

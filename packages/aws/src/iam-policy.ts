@@ -117,6 +117,7 @@ type Scope =
 const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "ec2:DescribeInstances": "read",
   "ec2:DescribeImages": "read",
+  "ec2:DescribeInstanceAttribute": "read",
   "ec2:DescribeLaunchTemplates": "read",
   "ec2:DescribeLaunchTemplateVersions": "read",
   "ec2:CreateTags": "tag-asg-instances",

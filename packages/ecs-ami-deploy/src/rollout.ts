@@ -128,7 +128,10 @@ export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: Up
 export const planUpgrade = Effect.fn("planUpgrade")(function* (options: PlanOptions) {
   const valid = yield* decodeOptions("planUpgrade", PlanOptions)(options)
   const policy = yield* resolvePolicy(valid.policy)
-  const snapshot = yield* withPlugins(observeCluster(valid.cluster), pluginsLayer(valid))
+  const snapshot = yield* withPlugins(
+    observeCluster(valid.cluster, { terminationProtection: policy.capacityMode === "detach" }),
+    pluginsLayer(valid),
+  )
   const cluster = yield* clusterRefOf(valid.cluster)
   const plan = planRollout(snapshot, policy, yield* Clock.currentTimeMillis)
   // With no run open in this event log, another actor mid-change would make a start refuse: say so now.

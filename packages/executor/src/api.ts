@@ -65,8 +65,14 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (
   )
 })
 
-/** Observes the cluster as the executor would; with an open run, against that run's target image. */
-export const observeCluster = Effect.fn("observeCluster")(function* (clusterName: string) {
+/**
+ * Observes the cluster as the executor would; with an open run, against that run's target image.
+ * `terminationProtection` asks EC2 which old members are termination protected (detach mode's plan).
+ */
+export const observeCluster = Effect.fn("observeCluster")(function* (
+  clusterName: string,
+  options: { readonly terminationProtection?: boolean } = {},
+) {
   const open = yield* openRunOf(yield* clusterRefOf(clusterName))
   const state =
     open === undefined
@@ -75,6 +81,7 @@ export const observeCluster = Effect.fn("observeCluster")(function* (clusterName
   const now = yield* Clock.currentTimeMillis
   return yield* observeSnapshot(clusterName, {
     budgetEnd: now + defaultExecutorSettings.stepBudgetMs,
+    ...options,
     ...(state._tag === "Running" ? { targetImage: state.run.targetImage, runGroups: state.run.groups } : {}),
   })
 })

@@ -48,6 +48,11 @@ export interface ObserveOptions {
   readonly budgetEnd: number
   /** The invocation's memory of earlier observations: without it, everything is read afresh. */
   readonly memory?: ObservationMemory
+  /**
+   * Ask EC2 which group members not on the target image have termination protection (one request per
+   * instance): detach mode terminates through EC2, which refuses them, so its start must know.
+   */
+  readonly terminationProtection?: boolean
 }
 
 export type ObserveError = AwsCallError | LaunchSpecError | ImageNotFound | ObservationInvalid
@@ -124,6 +129,20 @@ const observeTasks = (
     const described = arns.length === 0 ? [] : yield* retry(ecs.describeTasks(clusterName, arns))
     return memory.tasksAfterPoll(described, stoppedList, now)
   })
+
+/** Group members still running another image than the target: the instances a run would terminate. */
+const oldLiveMembers = (
+  groups: ReadonlyArray<AutoScalingGroupDescription>,
+  instances: ReadonlyArray<Ec2Instance>,
+  targetImageId: string,
+): ReadonlyArray<string> => {
+  const members = new Set(groups.flatMap((group) => group.instances.map((member) => member.instanceId)))
+  return instances
+    .filter(
+      (instance) => members.has(instance.instanceId) && instance.imageId !== targetImageId && !gone(instance),
+    )
+    .map((instance) => instance.instanceId)
+}
 
 /** Observes the cluster once and decodes the result. */
 export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
@@ -213,6 +232,11 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     memory === undefined
       ? yield* retry(ecs.tasks(clusterName))
       : yield* observeTasks(clusterName, memory, retry)
+  const protectedIds = new Set(
+    options.terminationProtection === true
+      ? yield* retry(ec2.terminationProtectedIds(oldLiveMembers(groups, instances, targetImage.imageId)))
+      : [],
+  )
   const observedAt = yield* Clock.currentTimeMillis
 
   const snapshot: ClusterSnapshot = {
@@ -221,7 +245,9 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     targetImage,
     images: [...images, targetImage],
     groups,
-    instances,
+    instances: instances.map((instance) =>
+      protectedIds.has(instance.instanceId) ? { ...instance, terminationProtected: true } : instance,
+    ),
     containerInstances,
     services,
     tasks,

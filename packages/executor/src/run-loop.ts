@@ -515,6 +515,7 @@ const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory:
       const observed = yield* observeSnapshot(invocation.clusterName, {
         budgetEnd: now + invocation.settings.stepBudgetMs,
         memory,
+        terminationProtection: policy.capacityMode === "detach",
       }).pipe(Effect.result)
       if (Result.isSuccess(observed)) return observed.success
       if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { Exit } from "effect"
-import { defaultPolicy } from "@ecs-ami-deploy/domain"
+import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { groupSettingsOf, newImageId, scenarios, type WorldSnapshot } from "@ecs-ami-deploy/simulator"
 import { runRollout } from "../src/index.ts"
@@ -15,13 +15,13 @@ import { makeWorld, testSettings } from "./harness.ts"
 
 const settleMs = 30 * 60_000
 
-const runToEnd = async (scenarioName: string) => {
+const runToEnd = async (scenarioName: string, policy: Partial<RolloutPolicy> = {}) => {
   const world = makeWorld(scenarioName)
   const before = world.simulation.snapshotState()
   const exit = await world.run(
     runRollout({
       clusterName: world.clusterName,
-      policy: { ...defaultPolicy, unsafeServices: "proceed" },
+      policy: { ...defaultPolicy, unsafeServices: "proceed", ...policy },
       holder: "test",
       settings: testSettings,
     }),
@@ -91,5 +91,35 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(result._tag === "Finished" ? result.reason : "").toContain(
       `outside any Auto Scaling group (no run can replace them; replace them by hand): ${outside[0]?.instanceId}`,
     )
+  })
+
+  it("termination-protected, detach mode: refused before any mutating call, naming the protected instance and the fix", async () => {
+    const { world, result, before, after } = await runToEnd("termination-protected", {
+      capacityMode: "detach",
+    })
+    const protectedId = world.simulation
+      .snapshotState()
+      .instances.find((i) => i.terminationProtected)?.instanceId
+    expect(protectedId).toBeDefined()
+    expect(result).toMatchObject({ _tag: "Refused" })
+    expect(JSON.stringify(result)).toContain(`EC2 termination protection (${protectedId})`)
+    expect(JSON.stringify(result)).toContain("--capacity-mode surge")
+    expect(world.simulation.callLog.filter((call) => call.mutating)).toEqual([])
+    // Asked once per old member, through the attribute DescribeInstances does not report.
+    const asked = world.simulation.callLog.filter(
+      (call) => call.operation === "ec2:DescribeInstanceAttribute",
+    )
+    expect(asked).toHaveLength(before.instances.length)
+    expect(memberImages(after)).toEqual(memberImages(before))
+  })
+
+  it("termination-protected, surge mode: Auto Scaling terminates the protected instance like the others, without asking EC2", async () => {
+    const { world, result, after } = await runToEnd("termination-protected")
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(memberImages(after)).toEqual(new Set([newImageId]))
+    expect(world.simulation.callLog.some((call) => call.operation === "ec2:DescribeInstanceAttribute")).toBe(
+      false,
+    )
+    expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
   })
 })

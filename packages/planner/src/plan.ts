@@ -131,6 +131,14 @@ const groupProblems = (
       problem: `group ${group.name} has Standby instances (${standby.join(", ")}) to replace, which detach mode cannot detach`,
       fix: 'use --capacity-mode surge, or --standby-instances skip (library: capacityMode: "surge" or standbyInstances: "skip")',
     })
+  const terminationProtected = oldIds.filter(
+    (id) => index.instanceById.get(id)?.terminationProtected === true,
+  )
+  if (policy.capacityMode === "detach" && terminationProtected.length > 0)
+    problems.push({
+      problem: `group ${group.name} has instance(s) with EC2 termination protection (${terminationProtected.join(", ")}): detach mode terminates through EC2, which refuses them after they were detached and drained`,
+      fix: `use --capacity-mode surge (Auto Scaling terminates protected instances), or turn the protection off first: aws ec2 modify-instance-attribute --no-disable-api-termination --instance-id ${terminationProtected[0]} (library: capacityMode: "surge")`,
+    })
   const targetFamily = imageFamily(target.name)
   const imageNames = new Map(index.snapshot.images.map((i) => [i.imageId, i.name]))
   const families = new Set(

@@ -69,6 +69,12 @@ export class Ec2 extends Context.Service<
     readonly describeImages: (query: ImageQuery) => Call<ReadonlyArray<Image>>
     readonly createTags: (resourceIds: ReadonlyArray<string>, tags: Tags) => Call<void>
     readonly terminateInstances: (instanceIds: ReadonlyArray<string>) => Call<void>
+    /**
+     * The ids among these whose `DisableApiTermination` attribute is on (EC2 TerminateInstances refuses
+     * them; Auto Scaling does not). DescribeInstances does not report it: one DescribeInstanceAttribute
+     * request per instance, so ask only when it matters (detach mode's start).
+     */
+    readonly terminationProtectedIds: (instanceIds: ReadonlyArray<string>) => Call<ReadonlyArray<string>>
     /** By id or name; `not-found` when neither matches. */
     readonly describeLaunchTemplate: (ref: {
       readonly id?: string

@@ -1,17 +1,17 @@
 /**
- * Two reference rollout algorithms, written as Effect programs against the ports, to compare with
- * ecs-ami-deploy on the same simulated world:
+ * Reference rollout algorithms, written as Effect programs against the ports, to compare with
+ * ecs-ami-deploy on the same simulated world: the Go tool's (go-tool.ts) and ASG instance refresh
+ * (here). What they share: a run's outcome with its steps, and the newest image by creation date.
  *
- * - the Go tool's (docs seed-analysis.md, "Its algorithm"): detach every instance in one call with
- *   replacement, wait for InService ≥ MinSize and registered == 2 × desired, then force-deregister
- *   and terminate the old instances one at a time behind cluster-wide stability waits. Its defects are
- *   kept on purpose: the single DetachInstances call fails above 20 ids (the run then stops, as the Go
- *   tool did), one DescribeInstances per instance, forced deregistration orphans tasks.
- * - ASG instance refresh: a new launch template version, then StartInstanceRefresh (MinHealthyPercentage
- *   90, instance warmup 300 s) run by the simulated Auto Scaling group, which terminates without draining.
+ * - ASG instance refresh: a new launch template version, then StartInstanceRefresh (by default
+ *   MinHealthyPercentage 90, MaxHealthyPercentage 100, instance warmup 300 s) run by the simulated
+ *   Auto Scaling group (instance-refresh.ts), which terminates without draining unless the group has
+ *   ECS managed instance draining (its terminate lifecycle hook drains each instance first). Its
+ *   requests are the user's own: the StartInstanceRefresh and DescribeInstanceRefreshes polls every
+ *   15 s; what Auto Scaling and ECS do on the user's behalf (launches, hooks, draining) is not.
  */
 import type { AwsCallError } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ec2, Ecs, type LaunchTemplateVersion } from "@ecs-ami-deploy/ports"
+import { AutoScaling, Ec2 } from "@ecs-ami-deploy/ports"
 import { Clock, Data, Effect, Layer } from "effect"
 import { defaultImageNameFilter } from "./scenarios.ts"
 import type { SimulatedPorts } from "./sim-ports.ts"
@@ -29,18 +29,10 @@ export interface BaselineOutcome {
 }
 
 /** A baseline gave up (timeout, nothing to do with, unsupported setup). */
-class BaselineStopped extends Data.TaggedError("BaselineStopped")<{ readonly reason: string }> {}
+export class BaselineStopped extends Data.TaggedError("BaselineStopped")<{ readonly reason: string }> {}
 
-export interface GoToolOptions {
-  readonly clusterName: string
-  readonly imageNameFilter?: string
-  /** `--polling-interval-seconds` (default 5 s). */
-  readonly pollIntervalMs?: number
-  /** `--polling-timeout-minutes` (default 15 min), per wait. */
-  readonly pollTimeoutMs?: number
-}
-
-const newestImage = (filter: string) =>
+/** The newest image matching `filter` by creation date (DescribeImages, owner amazon). */
+export const newestImage = (filter: string) =>
   Effect.gen(function* () {
     const ec2 = yield* Ec2
     const images = yield* ec2.describeImages({
@@ -76,7 +68,7 @@ const pollUntil = <E>(
   )
 
 /** Runs a baseline program against the simulation and turns its ending into an outcome. */
-const runBaseline = (
+export const runBaseline = (
   sim: Simulation,
   algorithm: BaselineOutcome["algorithm"],
   program: (
@@ -102,141 +94,14 @@ const runBaseline = (
     return { ...base, status: "failed" as const, failure }
   }).pipe(Effect.provide(Layer.merge(sim.layer, sim.clockLayer)))
 
-/** The Go tool's `upgrade-cluster` on the simulated world. */
-export const runGoToolBaseline = (sim: Simulation, options: GoToolOptions): Effect.Effect<BaselineOutcome> =>
-  runBaseline(sim, "go-tool", (step) =>
-    Effect.gen(function* () {
-      const ec2 = yield* Ec2
-      const autoScaling = yield* AutoScaling
-      const ecs = yield* Ecs
-      const cluster = options.clusterName
-      const interval = options.pollIntervalMs ?? 5_000
-      const timeout = options.pollTimeoutMs ?? 15 * 60_000
-
-      const containerInstances = (yield* ecs.containerInstances(cluster)).filter(
-        (ci) => ci.status !== "INACTIVE",
-      )
-      const first = containerInstances[0]
-      if (first === undefined)
-        return yield* new BaselineStopped({ reason: "cluster has no container instances" })
-      const [firstInstance] = yield* ec2.describeInstances([first.ec2InstanceId])
-      const asgName = firstInstance?.tags["aws:autoscaling:groupName"]
-      if (asgName === undefined)
-        return yield* new BaselineStopped({
-          reason: "first container instance has no Auto Scaling group tag",
-        })
-      const [group] = yield* autoScaling.describeGroups([asgName])
-      if (group === undefined) return yield* new BaselineStopped({ reason: `group ${asgName} not found` })
-      if (group.launchSpec._tag !== "LaunchTemplate")
-        return yield* new BaselineStopped({ reason: "the Go tool (v2+) supports launch templates only" })
-      const templateId = group.launchSpec.template.launchTemplateId
-      const [latest] = yield* ec2.describeLaunchTemplateVersions(templateId, ["$Latest"])
-      const newest = yield* newestImage(options.imageNameFilter ?? defaultImageNameFilter)
-      yield* step(`newest image ${newest.imageId}; template $Latest uses ${latest?.imageId ?? "?"}`)
-
-      const oldIds = group.instances.map((i) => i.instanceId)
-      // One DescribeInstances per instance, as the Go tool did.
-      const instanceImages: Array<string> = []
-      for (const id of oldIds)
-        for (const instance of yield* ec2.describeInstances([id])) instanceImages.push(instance.imageId)
-      const outdated =
-        latest?.imageId !== newest.imageId || instanceImages.some((image) => image !== newest.imageId)
-      if (!outdated) {
-        yield* step("nothing to do")
-        return
-      }
-      if (latest?.imageId !== newest.imageId) {
-        const version: LaunchTemplateVersion = yield* ec2.createLaunchTemplateVersion({
-          launchTemplateId: templateId,
-          sourceVersion: "$Latest",
-          imageId: newest.imageId,
-          description: `ecs-ami-deploy ${newest.name}`,
-          idempotencyKey: `go-tool-${newest.imageId}`,
-        })
-        yield* autoScaling.updateGroup({
-          asgName,
-          launchSpec: {
-            _tag: "LaunchTemplate",
-            template: { ...group.launchSpec.template, version: "$Latest" },
-          },
-        })
-        yield* ec2.setDefaultLaunchTemplateVersion(templateId, version.versionNumber)
-        yield* step(`launch template version ${version.versionNumber} with ${newest.imageId}`)
-      }
-
-      yield* ec2.createTags(oldIds, { "ecs-ami-deploy-asg": asgName, "ecs-ami-deploy-terminate": "true" })
-      // The Go tool sends every id in one DetachInstances request; AWS refuses more than 20.
-      if (oldIds.length > 20)
-        return yield* new BaselineStopped({
-          reason: `DetachInstances with ${oldIds.length} ids in one request: ValidationError (AWS accepts at most 20)`,
-        })
-      yield* autoScaling.detachInstances(asgName, oldIds, false)
-      yield* step(`detached ${oldIds.length} instances in one call`)
-
-      yield* pollUntil(
-        "InService >= MinSize",
-        interval,
-        timeout,
-        Effect.map(
-          autoScaling.describeGroups([asgName]),
-          ([g]) =>
-            (g?.instances.filter((i) => i.lifecycleState === "InService").length ?? 0) >= (g?.minSize ?? 0),
-        ),
-      )
-      const registeredTarget = 2 * group.desiredCapacity
-      yield* pollUntil(
-        `registered container instances == ${registeredTarget}`,
-        interval,
-        timeout,
-        Effect.map(
-          ecs.describeCluster(cluster),
-          (c) => c.registeredContainerInstancesCount === registeredTarget,
-        ),
-      )
-      yield* step("replacements registered")
-
-      const waitStable = Effect.gen(function* () {
-        let quietPolls = 0
-        yield* pollUntil(
-          "pendingTasksCount == 0 for 6 polls",
-          interval,
-          timeout,
-          Effect.map(ecs.describeCluster(cluster), (c) => {
-            quietPolls = c.pendingTasksCount === 0 ? quietPolls + 1 : 0
-            return quietPolls >= 6
-          }),
-        )
-        yield* pollUntil(
-          "every service running == desired",
-          interval,
-          timeout,
-          Effect.map(ecs.services(cluster), (services) =>
-            services.every((s) =>
-              s.deployments
-                .filter((d) => d.status === "PRIMARY")
-                .every((d) => d.runningCount === d.desiredCount),
-            ),
-          ),
-        )
-      })
-
-      // Every container instance listed at the start counts as old, whatever its group: with several
-      // groups per cluster the Go tool terminated the other groups' instances too.
-      for (const ci of containerInstances) {
-        sim.forceDeregisterContainerInstance(cluster, ci.containerInstanceArn)
-        yield* step(`force-deregistered ${ci.ec2InstanceId}`)
-        yield* waitStable
-        yield* ec2.terminateInstances([ci.ec2InstanceId])
-        yield* step(`terminated ${ci.ec2InstanceId}`)
-        yield* waitStable
-      }
-    }),
-  )
-
 export interface InstanceRefreshOptions {
   readonly asgName: string
   readonly imageNameFilter?: string
+  /** AWS default 90. */
   readonly minHealthyPercentage?: number
+  /** AWS default 100 (terminate and launch); above 100 replacements launch first. */
+  readonly maxHealthyPercentage?: number
+  /** AWS default: the group's default instance warmup or health check grace period (300 s here). */
   readonly instanceWarmupMs?: number
   /** Gives up after this much simulated time (default 6 h). */
   readonly timeoutMs?: number
@@ -271,9 +136,17 @@ export const runInstanceRefreshBaseline = (
       }
       yield* autoScaling.updateGroup({ asgName: options.asgName, launchSpec })
       yield* step(`launch template version ${version.versionNumber} with ${newest.imageId}`)
-      const refreshId = sim.startInstanceRefresh(options.asgName, {
-        minHealthyPercentage: options.minHealthyPercentage ?? 90,
-        instanceWarmupMs: options.instanceWarmupMs ?? 300_000,
+      const refreshId = yield* Effect.try({
+        try: () =>
+          sim.startInstanceRefresh(options.asgName, {
+            minHealthyPercentage: options.minHealthyPercentage ?? 90,
+            maxHealthyPercentage: options.maxHealthyPercentage ?? 100,
+            instanceWarmupMs: options.instanceWarmupMs ?? 300_000,
+          }),
+        catch: (refused) =>
+          new BaselineStopped({
+            reason: `StartInstanceRefresh refused: ${refused instanceof Error ? refused.message : String(refused)}`,
+          }),
       })
       yield* step(`instance refresh ${refreshId} started`)
       // The last poll's answer is the refresh's outcome: no further DescribeInstanceRefreshes request.

@@ -3,7 +3,10 @@
  * that implements the AWS ports, with scenarios, fault injection, availability metrics, API-call
  * accounting, and two reference rollout algorithms (the Go tool's, ASG instance refresh) for comparison.
  */
-export { runGoToolBaseline, runInstanceRefreshBaseline, type BaselineOutcome } from "./baselines.ts"
+export { runInstanceRefreshBaseline, type BaselineOutcome, type InstanceRefreshOptions } from "./baselines.ts"
+export { runGoToolBaseline, type GoToolOptions } from "./go-tool.ts"
+export type { RefreshPreferences } from "./instance-refresh.ts"
+export { withManagedDraining } from "./real-clusters.ts"
 export type { ApiCallCounts, Metrics, ServiceAvailability } from "./metrics.ts"
 export {
   decodeScenario,
@@ -24,7 +27,8 @@ export {
   scenarios,
   type ScenarioName,
 } from "./scenarios.ts"
-export type { CallRecord, SimulatedPorts } from "./sim-ports.ts"
+export type { SimulatedPorts } from "./sim-ports.ts"
+export type { CallRecord } from "./world/measurements.ts"
 export {
   groupSettingsOf,
   makeSimulation,

@@ -4,7 +4,7 @@
  * rollout used, and API calls by operation. Nothing is sampled: every figure follows from the event
  * timeline and the simulated "now".
  */
-import type { CallRecord } from "./sim-ports.ts"
+import type { CallRecord } from "./world/measurements.ts"
 import type { InstanceCountPoint, ServiceHealthPoint } from "./records.ts"
 import type { World } from "./world.ts"
 

@@ -2,8 +2,8 @@
  * Scenarios shaped like the clusters operators really run, each a known way a rollout tool goes
  * wrong: ECS capacity providers with managed scaling and managed instance draining (the defaults of
  * a capacity provider created today), a scale-out already in progress, another actor changing
- * desired capacity mid-run, a 3,600 s target group deregistration delay, and instances outside any
- * Auto Scaling group. Each is the standard-20 or small cluster with one shape added, so a difference
+ * desired capacity mid-run, a 3,600 s target group deregistration delay, instances outside any
+ * Auto Scaling group, and an instance with EC2 termination protection. Each is the standard-20 or small cluster with one shape added, so a difference
  * in the outcome is that shape's doing. `simulate --scenario <name>` runs them like the others.
  */
 import type { Scenario } from "./scenario.ts"
@@ -28,6 +28,17 @@ const withCapacityProviders = (
       managedDraining: true,
     })),
   }))
+
+/**
+ * `base` with every group behind a capacity provider with ECS managed instance draining and nothing
+ * else managed (no managed scaling, no managed termination protection): what an instance refresh
+ * needs to drain before it terminates. The benchmark races instance refresh on it.
+ */
+export const withManagedDraining = (base: Base): Scenario => ({
+  ...base,
+  description: `${base.description} Every group behind a capacity provider with managed instance draining.`,
+  clusters: withCapacityProviders(base, { managedScaling: false, managedTerminationProtection: false }),
+})
 
 /** The real-cluster scenarios, derived from `standard` (20 instances, 3 AZs) and `small` (4 instances). */
 export const realClusterScenarios = (standard: Base, small: Base) =>
@@ -81,5 +92,12 @@ export const realClusterScenarios = (standard: Base, small: Base) =>
         ...cluster,
         unmanagedInstances: [{ availabilityZone: "us-east-1a", instanceType: "m5.large" }],
       })),
+    },
+    "termination-protected": {
+      ...small,
+      name: "termination-protected",
+      description:
+        "small with one instance under EC2 termination protection (DisableApiTermination): Auto Scaling terminates it, EC2 TerminateInstances (detach mode) refuses it.",
+      groups: withFirstGroup(small, { initialTerminationProtected: 1 }),
     },
   }) satisfies Readonly<Record<string, Scenario>>

@@ -130,13 +130,18 @@ export interface GroupRecord {
 export interface InstanceRefreshRecord {
   readonly id: string
   readonly minHealthyPercentage: number
+  /** Above 100: replacements are launched before old instances are terminated. */
+  readonly maxHealthyPercentage: number
   readonly instanceWarmupMs: number
   status: "InProgress" | "Successful" | "Failed"
   /** Instances still to replace (those that existed when the refresh started). */
   readonly remaining: Array<string>
-  replaced: number
+  /** Instances it has terminated, in order. */
+  readonly terminated: Array<string>
   /** A re-check is already queued (one at a time, however many instances come InService meanwhile). */
   checkScheduled: boolean
+  /** Members the group holds beyond desired capacity for the refresh (launch before terminating). */
+  extraCapacity: number
 }
 
 export interface ScalingActivityRecord {

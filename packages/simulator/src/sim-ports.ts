@@ -42,39 +42,14 @@ import {
   type TemplateVersionRecord,
 } from "./records.ts"
 import type { World } from "./world.ts"
-
-/** One port call as the simulator saw it. */
-export interface CallRecord {
-  readonly at: number
-  /** `<service>:<Action>`, e.g. `autoscaling:DetachInstances`. */
-  readonly operation: string
-  readonly mutating: boolean
-  readonly input: unknown
-  /** `ok`, or the error code returned. */
-  readonly outcome: string
-  /**
-   * The AWS requests this port call stands for, by action: a port call that lists and describes a whole
-   * cluster is several paginated, batched requests against AWS (page and batch sizes of aws-facts.md).
-   */
-  readonly awsRequests: Readonly<Record<string, number>>
-}
-
-/** Requests needed for `count` items at `perRequest` each; `atLeastOne` for list calls that always make one. */
-const pages = (count: number, perRequest: number, atLeastOne = true): number =>
-  Math.max(atLeastOne ? 1 : 0, Math.ceil(count / perRequest))
-
-const throttlingCodes: Record<string, string> = {
-  ec2: "RequestLimitExceeded",
-  autoscaling: "Throttling",
-  ecs: "ThrottlingException",
-  ssm: "ThrottlingException",
-}
-const transientCodes: Record<string, string> = {
-  ec2: "InternalError",
-  autoscaling: "InternalFailure",
-  ecs: "ServerException",
-  ssm: "InternalServerError",
-}
+import { apiFaultFor, drawApiLatencyMs, type ApiFault } from "./world/faults.ts"
+import {
+  batchCount,
+  logSucceededRequest,
+  pages,
+  recordMeasurements,
+  type CallRecord,
+} from "./world/measurements.ts"
 
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity | Iam
 
@@ -87,25 +62,13 @@ const inBatches = (
   for (let start = 0; start < ids.length; start += size) apply(ids.slice(start, start + size))
 }
 
-/** AWS requests a batched call stands for (an empty list is still one request). */
-const batchCount = (ids: ReadonlyArray<string>, size: number): number =>
-  Math.max(1, Math.ceil(ids.length / size))
-
 /** Builds the port services over `world`, recording every call in `callLog`. */
 export const makeSimulatedPorts = (
   world: World,
   clock: VirtualClock,
   callLog: Array<CallRecord>,
 ): Layer.Layer<SimulatedPorts> => {
-  const faults = world.faults
   const readDefinitions = new Set<string>()
-  const hits = (
-    fault: { readonly rate: number; readonly operations?: ReadonlyArray<string> } | undefined,
-    operation: string,
-  ) =>
-    fault !== undefined &&
-    (fault.operations === undefined || fault.operations.includes(operation)) &&
-    world.rng.chance(fault.rate)
 
   const call = <A>(
     operation: string,
@@ -114,12 +77,10 @@ export const makeSimulatedPorts = (
     run: () => A,
     requestsFor: (result: A) => Readonly<Record<string, number>> = () => ({ [operation]: 1 }),
   ): Effect.Effect<A, AwsCallError> => {
-    const service = operation.slice(0, operation.indexOf(":"))
-    const latency = faults.apiLatency
     const wait =
-      latency === undefined
+      world.faults.apiLatency === undefined
         ? Effect.void
-        : Effect.suspend(() => clock.sleep(Duration.millis(world.rng.int(latency.minMs, latency.maxMs))))
+        : Effect.suspend(() => clock.sleep(Duration.millis(drawApiLatencyMs(world))))
     const attempt = Effect.suspend((): Effect.Effect<A, AwsCallError> => {
       clock.noteActivity()
       const log = (outcome: string, awsRequests: Readonly<Record<string, number>>) =>
@@ -131,26 +92,19 @@ export const makeSimulatedPorts = (
           outcome,
           awsRequests,
         })
-      const refuse = (kind: AwsCallError["kind"], code: string, message: string) => {
+      const refuse = ({ kind, code, message }: ApiFault) => {
         log(code, { [operation]: 1 })
         return Effect.fail(new AwsCallError({ operation, kind, code, message }))
       }
-      if (hits(faults.throttling, operation))
-        return refuse("throttled", throttlingCodes[service] ?? "Throttling", "Rate exceeded")
-      if (hits(faults.transientErrors, operation)) {
-        return refuse(
-          "transient",
-          transientCodes[service] ?? "InternalFailure",
-          "We encountered an internal error. Please try again.",
-        )
-      }
+      const fault = apiFaultFor(world, operation)
+      if (fault !== undefined) return refuse(fault)
       try {
         const result = run()
-        world.recordMeasurements()
+        recordMeasurements(world)
         log("ok", requestsFor(result))
         return Effect.succeed(result)
       } catch (error) {
-        if (error instanceof Refusal) return refuse(error.kind, error.code, error.message)
+        if (error instanceof Refusal) return refuse(error)
         throw error
       }
     })
@@ -188,6 +142,24 @@ export const makeSimulatedPorts = (
         })
         for (const instance of records) Object.assign(instance.tags, tags)
       }),
+    terminationProtectedIds: (instanceIds) =>
+      Effect.forEach(instanceIds, (instanceId) =>
+        call(
+          "ec2:DescribeInstanceAttribute",
+          false,
+          { instanceId, attribute: "disableApiTermination" },
+          () => {
+            const instance = world.instances.get(instanceId)
+            if (instance === undefined || !world.isVisible(instance))
+              throw new Refusal(
+                "not-found",
+                "InvalidInstanceID.NotFound",
+                `The instance ID '${instanceId}' does not exist`,
+              )
+            return instance.terminationProtected ? [instanceId] : []
+          },
+        ),
+      ).pipe(Effect.map((found) => found.flat())),
     terminateInstances: (instanceIds) =>
       call("ec2:TerminateInstances", true, { instanceIds }, () => world.terminateInstances(instanceIds)),
     describeLaunchTemplate: (ref) =>
@@ -537,14 +509,7 @@ export const makeSimulatedPorts = (
   // fault model (which injects EC2, Auto Scaling, ECS and SSM failures).
   const identity = Identity.of({
     callerIdentity: Effect.sync(() => {
-      callLog.push({
-        at: world.now,
-        operation: "sts:GetCallerIdentity",
-        mutating: false,
-        input: {},
-        outcome: "ok",
-        awsRequests: { "sts:GetCallerIdentity": 1 },
-      })
+      logSucceededRequest(world, callLog, "sts:GetCallerIdentity", false, {})
       return {
         accountId: world.accountId,
         arn: `arn:aws:iam::${world.accountId}:user/simulated-operator`,
@@ -595,7 +560,7 @@ const templateVersionView = (
 })
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */
-const globMatches = (pattern: string, value: string): boolean => {
+export const globMatches = (pattern: string, value: string): boolean => {
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
     .replaceAll("*", ".*")
@@ -645,7 +610,8 @@ const instanceView = (instance: InstanceRecord): Ec2Instance => ({
   state: instance.state,
   launchTime: instance.launchTime,
   lifecycle: instance.lifecycle,
-  terminationProtected: instance.terminationProtected,
+  // Like EC2: DescribeInstances does not report DisableApiTermination (DescribeInstanceAttribute does).
+  terminationProtected: false,
   tags: { ...instance.tags },
 })
 

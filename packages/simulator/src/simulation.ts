@@ -9,9 +9,11 @@ import type {
   ContainerInstance,
   Ec2Instance,
   Service,
+  Tags,
   Task,
 } from "@ecs-ami-deploy/domain"
 import { Clock, Effect, Layer, Scheduler } from "effect"
+import type { RefreshPreferences } from "./instance-refresh.ts"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import type { ScalingActivityRecord } from "./records.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
@@ -21,11 +23,11 @@ import {
   makeSimulatedPorts,
   serviceView,
   taskView,
-  type CallRecord,
   type SimulatedPorts,
 } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
+import { logSucceededRequest, recordMeasurements, type CallRecord } from "./world/measurements.ts"
 
 export interface SimulationOptions {
   /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
@@ -79,11 +81,25 @@ export interface Simulation {
    * the two instance-refresh operations below are logged in `callLog` as the one AWS request each stands for.
    */
   readonly forceDeregisterContainerInstance: (clusterName: string, containerInstanceArn: string) => void
-  /** StartInstanceRefresh on a group (rolling, not ECS-aware). Returns the refresh id. */
-  readonly startInstanceRefresh: (
-    asgName: string,
-    options?: { readonly minHealthyPercentage?: number; readonly instanceWarmupMs?: number },
-  ) => string
+  /**
+   * StartInstanceRefresh on a group (rolling, not ECS-aware; instance-refresh.ts): MinHealthyPercentage
+   * 90, MaxHealthyPercentage 100 and a 300 s warmup unless given. Returns the refresh id; throws a
+   * `Refusal` for a range AWS refuses or while a refresh runs.
+   */
+  readonly startInstanceRefresh: (asgName: string, options?: Partial<RefreshPreferences>) => string
+  /**
+   * ListServices alone (paginated, 100 a page), for a baseline that lists service ARNs and describes
+   * them itself, 10 at a time, as the Go tool did; the ports list and describe in one call.
+   */
+  readonly listServiceArns: (clusterName: string) => ReadonlyArray<string>
+  /**
+   * DescribeInstances filtered by one tag (paginated, 100 a page), terminated instances still visible
+   * included, as the Go tool looked for the instances it had detached; the ports describe by id only.
+   */
+  readonly describeInstancesByTag: (
+    key: string,
+    value: string,
+  ) => ReadonlyArray<{ readonly instanceId: string; readonly state: string; readonly tags: Tags }>
   /** DescribeInstanceRefreshes: status of the group's latest instance refresh, if any. */
   readonly instanceRefreshStatus: (asgName: string) => "InProgress" | "Successful" | "Failed" | undefined
   /** RunTask: a standalone task, finishing after `runsForMs` (never when omitted). Returns its ARN. */
@@ -118,7 +134,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
     const result = operation()
-    world.recordMeasurements()
+    recordMeasurements(world)
     clock.noteActivity()
     return result
   }
@@ -126,16 +142,9 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
    * The AWS request a facade operation stands for, logged like a port call (one request, succeeded),
    * so the baselines that use these operations are measured in the same AWS requests as the engine.
    */
-  const logRequest = (operation: string, mutating: boolean, input: unknown): void => {
-    callLog.push({
-      at: world.now,
-      operation,
-      mutating,
-      input,
-      outcome: "ok",
-      awsRequests: { [operation]: 1 },
-    })
-  }
+  const logRequest = (operation: string, mutating: boolean, input: unknown, requests = 1): void =>
+    logSucceededRequest(world, callLog, operation, mutating, input, requests)
+  const pagesOf = (items: number) => Math.max(1, Math.ceil(items / 100))
   return {
     scenario: validated,
     layer,
@@ -159,12 +168,31 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
       act(() => world.forceDeregisterContainerInstance(clusterName, arn))
     },
     startInstanceRefresh: (asgName, refreshOptions = {}) => {
-      const preferences = {
+      const preferences: RefreshPreferences = {
         minHealthyPercentage: refreshOptions.minHealthyPercentage ?? 90,
+        maxHealthyPercentage: refreshOptions.maxHealthyPercentage ?? 100,
         instanceWarmupMs: refreshOptions.instanceWarmupMs ?? 300_000,
       }
       logRequest("autoscaling:StartInstanceRefresh", true, { asgName, ...preferences })
       return act(() => world.startInstanceRefresh(asgName, preferences))
+    },
+    listServiceArns: (clusterName) => {
+      const arns = [...world.services.values()]
+        .filter((service) => service.clusterName === clusterName)
+        .map((service) => service.serviceArn)
+      logRequest("ecs:ListServices", false, { clusterName }, pagesOf(arns.length))
+      return arns
+    },
+    describeInstancesByTag: (key, value) => {
+      const found = [...world.instances.values()]
+        .filter((instance) => world.isVisible(instance) && instance.tags[key] === value)
+        .map((instance) => ({
+          instanceId: instance.instanceId,
+          state: instance.state,
+          tags: { ...instance.tags },
+        }))
+      logRequest("ec2:DescribeInstances", false, { tag: { [key]: value } }, pagesOf(found.length))
+      return found
     },
     instanceRefreshStatus: (asgName) => {
       logRequest("autoscaling:DescribeInstanceRefreshes", false, { asgName })

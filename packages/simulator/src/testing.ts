@@ -3,7 +3,7 @@
  * production code): what the call log says was changed, and scenario variants built from the library.
  */
 import type { Scenario, ScenarioGroup, ScenarioService } from "./scenario.ts"
-import type { CallRecord } from "./sim-ports.ts"
+import type { CallRecord } from "./world/measurements.ts"
 import type { Simulation } from "./simulation.ts"
 
 /** Mutating calls that succeeded: empty after a run that must have changed nothing. */

@@ -20,6 +20,11 @@ import {
   instanceTypeSpec,
 } from "./catalog.ts"
 import { EventQueue } from "./event-queue.ts"
+import {
+  advanceInstanceRefreshes,
+  startInstanceRefresh,
+  type RefreshPreferences,
+} from "./instance-refresh.ts"
 import { Prng } from "./prng.ts"
 import {
   isMember,
@@ -31,7 +36,6 @@ import {
   type ImageRecord,
   type InstanceCountPoint,
   type InstanceRecord,
-  type InstanceRefreshRecord,
   type LaunchConfigurationRecord,
   type LaunchOrigin,
   type MemberRecord,
@@ -47,6 +51,8 @@ import {
 } from "./records.ts"
 import type { Faults, Scenario, ScenarioGroup, ScenarioService, Timings } from "./scenario.ts"
 import { defaultTimings } from "./scenario.ts"
+import { launchFaultApplies, scheduleFaults } from "./world/faults.ts"
+import { recordMeasurements } from "./world/measurements.ts"
 
 const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
   for (let index = 0; index < a.length; index++) {
@@ -113,9 +119,10 @@ export class World {
   readonly instanceCounts: Array<InstanceCountPoint> = []
   /** Live (pending or running) instances at the start: the baseline for "extra" instances. */
   baselineInstances = 0
-  private readonly queue = new EventQueue()
-  private readonly dirtyServices = new Set<string>()
-  private instancesDirty = false
+  readonly queue = new EventQueue()
+  /** Services and instances changed since the last measurement (see world/measurements.ts). */
+  readonly dirtyServices = new Set<string>()
+  instancesDirty = false
 
   constructor(scenario: Scenario, seed: number, faults: Faults) {
     this.startTime = Date.parse(scenario.startTime)
@@ -143,7 +150,7 @@ export class World {
       this.queue.pop()
       this.now = Math.max(this.now, next.at)
       next.run()
-      this.recordMeasurements()
+      recordMeasurements(this)
     }
     this.now = Math.max(this.now, time)
   }
@@ -242,9 +249,9 @@ export class World {
         instant: true,
       })
     }
-    this.scheduleFaults()
+    scheduleFaults(this)
     this.startManagedScaling()
-    this.recordMeasurements()
+    recordMeasurements(this)
     this.baselineInstances = [...this.instances.values()].filter((i) =>
       liveInstanceStates.has(i.state),
     ).length
@@ -414,7 +421,7 @@ export class World {
           }
           instance.membership.lifecycle = "InService"
           this.requestGroupReconcile(instance.membership.groupName)
-          this.advanceInstanceRefreshes()
+          advanceInstanceRefreshes(this)
         },
       )
     }
@@ -660,7 +667,10 @@ export class World {
   private reconcileGroup(group: GroupRecord): void {
     const members = this.capacityMembers(group)
     const rebalanceInstanceId = group.rebalanceInstanceId
-    const target = group.desiredCapacity + (rebalanceInstanceId === undefined ? 0 : 1)
+    const target =
+      group.desiredCapacity +
+      (rebalanceInstanceId === undefined ? 0 : 1) +
+      (group.instanceRefresh?.status === "InProgress" ? group.instanceRefresh.extraCapacity : 0)
     if (members.length < target) {
       if (group.suspendedProcesses.has("Launch")) return
       // A retry is already queued for when the block ends.
@@ -710,7 +720,7 @@ export class World {
           `The image id '[${resolved.imageId}]' does not exist`,
         )
       }
-      const availabilityZone = zones.find((zone) => !this.launchFaultApplies(resolved.imageId, zone))
+      const availabilityZone = zones.find((zone) => !launchFaultApplies(this, resolved.imageId, zone))
       if (availabilityZone === undefined) {
         throw new Refusal(
           "limit-exceeded",
@@ -748,17 +758,6 @@ export class World {
       group.launchBlockedUntil = this.now + this.timings.launchRetryMs
       return undefined
     }
-  }
-
-  private launchFaultApplies(imageId: string, availabilityZone: string): boolean {
-    const offset = this.now - this.startTime
-    return (this.faults.launchFailures ?? []).some(
-      (fault) =>
-        (fault.imageId === undefined || fault.imageId === imageId) &&
-        (fault.availabilityZone === undefined || fault.availabilityZone === availabilityZone) &&
-        (fault.fromMs === undefined || offset >= fault.fromMs) &&
-        (fault.untilMs === undefined || offset < fault.untilMs),
-    )
   }
 
   /** The group's AZ with the fewest capacity members (first listed on a tie): Auto Scaling's launch balance. */
@@ -814,7 +813,7 @@ export class World {
    * hook holds it — ECS managed draining sets it DRAINING and completes the hook once no task but
    * daemon tasks runs on it; a hook nobody completes runs out its heartbeat timeout. Then EC2 shuts it down.
    */
-  private terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
+  terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
     const group = this.groups.get(instance.membership.groupName)
     this.recordActivity(
       instance.membership.groupName,
@@ -1164,96 +1163,9 @@ export class World {
 
   // ---------------------------------------------------------------- instance refresh
 
-  /**
-   * StartInstanceRefresh (rolling, not ECS-aware): repeatedly terminates as many old instances as
-   * MinHealthyPercentage allows (at least one) without draining, lets the group replace them, and
-   * waits for the replacements to be InService plus the instance warmup before the next batch.
-   */
-  startInstanceRefresh(
-    asgName: string,
-    options: { readonly minHealthyPercentage: number; readonly instanceWarmupMs: number },
-  ): string {
-    const group = this.group(asgName)
-    if (group.instanceRefresh?.status === "InProgress") {
-      throw new Refusal(
-        "conflict",
-        "InstanceRefreshInProgress",
-        `An Instance Refresh is already in progress for ${asgName}.`,
-      )
-    }
-    const refresh: InstanceRefreshRecord = {
-      id: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}`,
-      minHealthyPercentage: options.minHealthyPercentage,
-      instanceWarmupMs: options.instanceWarmupMs,
-      status: "InProgress",
-      remaining: this.capacityMembers(group).map((i) => i.instanceId),
-      replaced: 0,
-      checkScheduled: false,
-    }
-    group.instanceRefresh = refresh
-    this.instanceRefreshStep(group, refresh)
-    return refresh.id
-  }
-
-  private advanceInstanceRefreshes(): void {
-    for (const group of this.groups.values()) {
-      const refresh = group.instanceRefresh
-      if (refresh?.status === "InProgress") this.instanceRefreshStep(group, refresh)
-    }
-  }
-
-  private instanceRefreshStep(group: GroupRecord, refresh: InstanceRefreshRecord): void {
-    const members = this.capacityMembers(group)
-    const old = new Set(refresh.remaining)
-    const ready = members.filter(
-      (m) => m.membership?.lifecycle === "InService" && (old.has(m.instanceId) || this.warmedUp(m, refresh)),
-    )
-    if (members.length < group.desiredCapacity || ready.length < members.length) {
-      // Replacements still booting or warming up: look again when the newest one's warmup ends.
-      if (refresh.checkScheduled) return
-      refresh.checkScheduled = true
-      const newest = Math.max(...members.map((m) => m.launchTime))
-      const warmAt =
-        newest +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-      this.schedule(Math.max(1_000, warmAt - this.now), `refresh ${group.name}`, () => {
-        refresh.checkScheduled = false
-        if (refresh.status === "InProgress") this.instanceRefreshStep(group, refresh)
-      })
-      return
-    }
-    const memberIds = new Set(members.map((m) => m.instanceId))
-    const stillOld = refresh.remaining.filter((id) => memberIds.has(id))
-    refresh.remaining.splice(0, refresh.remaining.length, ...stillOld)
-    if (stillOld.length === 0) {
-      refresh.status = "Successful"
-      return
-    }
-    const minHealthy = Math.ceil((group.desiredCapacity * refresh.minHealthyPercentage) / 100)
-    const batch = Math.max(1, members.length - minHealthy)
-    for (const instanceId of stillOld.slice(0, batch)) {
-      const instance = this.instances.get(instanceId)
-      if (!isMember(instance)) continue
-      this.terminateMember(
-        instance,
-        "an instance was taken out of service in response to an instance refresh.",
-        "an instance refresh",
-      )
-      refresh.replaced++
-    }
-    this.requestGroupReconcile(group.name)
-  }
-
-  private warmedUp(instance: InstanceRecord, refresh: InstanceRefreshRecord): boolean {
-    return (
-      this.now >=
-      instance.launchTime +
-        this.timings.instancePendingMs +
-        this.timings.inServiceAfterRunningMs +
-        refresh.instanceWarmupMs
-    )
+  /** StartInstanceRefresh (instance-refresh.ts). */
+  startInstanceRefresh(asgName: string, preferences: RefreshPreferences): string {
+    return startInstanceRefresh(this, this.group(asgName), preferences)
   }
 
   // ---------------------------------------------------------------- ECS: container instances
@@ -1711,45 +1623,7 @@ export class World {
     this.requestScheduler(clusterName)
   }
 
-  // ---------------------------------------------------------------- faults and managed scaling
-
-  private scheduleFaults(): void {
-    for (const loss of this.faults.instanceLosses ?? []) {
-      this.schedule(loss.atMs, "fault: instance lost", () => {
-        const id =
-          loss.instanceId ??
-          (loss.groupName === undefined
-            ? undefined
-            : this.capacityMembers(this.group(loss.groupName)).find((i) => i.state === "running")?.instanceId)
-        if (id === undefined) return
-        if (loss.noticeMs === undefined) {
-          this.loseInstance(id)
-          return
-        }
-        // A Spot interruption notice: the ECS agent drains the instance, EC2 reclaims it when the notice ends.
-        const instance = this.instances.get(id)
-        const container = instance === undefined ? undefined : this.containerInstanceOf(instance)
-        if (container?.status === "ACTIVE") {
-          container.status = "DRAINING"
-          this.requestScheduler(container.clusterName)
-        }
-        this.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => this.loseInstance(id))
-      })
-    }
-    for (const change of this.faults.desiredCapacityChanges ?? []) {
-      const process =
-        change.by === "scaling-policy"
-          ? "AlarmNotification"
-          : change.by === "scheduled-action"
-            ? "ScheduledActions"
-            : undefined
-      this.schedule(change.atMs, "fault: desired capacity changed", () => {
-        const group = this.group(change.groupName)
-        if (process !== undefined && group.suspendedProcesses.has(process)) return
-        this.setDesiredByAnotherActor(change.groupName, change.desiredCapacity)
-      })
-    }
-  }
+  // ---------------------------------------------------------------- managed scaling
 
   private startManagedScaling(): void {
     for (const cluster of this.clusters.values()) {
@@ -1801,42 +1675,5 @@ export class World {
     ).length
     const needed = members.filter(busy).length + warming + (waiting ? 1 : 0)
     if (needed !== group.desiredCapacity) this.setDesiredByAnotherActor(group.name, needed)
-  }
-
-  // ---------------------------------------------------------------- measurements
-
-  /** Appends a point to every series whose value changed since the last call. */
-  recordMeasurements(): void {
-    for (const key of this.dirtyServices) {
-      const service = this.services.get(key)
-      if (service === undefined) continue
-      const healthy = this.serviceTasks(service).filter((t) => this.isHealthy(t)).length
-      const desired = service.desiredCount
-      // A daemon's desired count grows the moment an instance registers, before its task can run: that
-      // lag is not lost availability, so daemons are measured (timeline, zero-healthy) without a floor.
-      const floor =
-        service.schedulingStrategy === "DAEMON"
-          ? 0
-          : Math.ceil((desired * service.minimumHealthyPercent) / 100)
-      const series = this.serviceHealth.get(key) ?? []
-      const last = series.at(-1)
-      if (last === undefined || last.healthy !== healthy || last.desired !== desired) {
-        if (last?.at === this.now) series.pop()
-        series.push({ at: this.now, healthy, desired, floor })
-      }
-      this.serviceHealth.set(key, series)
-    }
-    this.dirtyServices.clear()
-    if (!this.instancesDirty) return
-    this.instancesDirty = false
-    const point = { at: this.now, pending: 0, running: 0, shuttingDown: 0, terminated: 0 }
-    for (const instance of this.instances.values()) {
-      if (instance.state === "pending") point.pending++
-      else if (instance.state === "running") point.running++
-      else if (instance.state === "shutting-down") point.shuttingDown++
-      else if (instance.state === "terminated") point.terminated++
-    }
-    if (this.instanceCounts.at(-1)?.at === this.now) this.instanceCounts.pop()
-    this.instanceCounts.push(point)
   }
 }

@@ -7,13 +7,13 @@ import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import {
-  defaultTimings,
   makeSimulation,
   newImageId,
   oldImageId,
   runGoToolBaseline,
   runInstanceRefreshBaseline,
   scenarios,
+  withManagedDraining,
 } from "../src/index.ts"
 import { terminationCalls } from "../src/testing.ts"
 
@@ -100,7 +100,13 @@ describe("the Go tool's algorithm", () => {
     expect(outcome.status).toBe("completed")
     expect(liveImages(goTool)).toEqual([newImageId])
     const oldIds = scenarioInstanceIds(goTool)
-    expect([...terminationCalls(goTool).entries()]).toEqual(oldIds.map((id) => [id, 1]))
+    // Each old instance terminated once, and the last one again: still shutting down when the tool
+    // swept the instances it had tagged.
+    expect([...terminationCalls(goTool).entries()]).toEqual(
+      oldIds.map((id, index) => [id, index === oldIds.length - 1 ? 2 : 1]),
+    )
+    const sweep = outcome.steps.filter((s) => s.step.startsWith("sweeping"))
+    expect(sweep.map((s) => s.step)).toEqual([`sweeping ${oldIds.at(-1)} (shutting-down)`])
     // Each forced deregistration is an AWS request of the Go tool, measured like its port calls.
     expect(goTool.metrics().apiCalls.awsRequestsByAction["ecs:DeregisterContainerInstance"]).toBe(
       oldIds.length,
@@ -121,32 +127,87 @@ describe("the Go tool's algorithm", () => {
     expect(outcome.status).toBe("failed")
     expect(outcome.failure).toContain("DetachInstances with 200 ids in one request: ValidationError")
     expect(sim.callLog.some((c) => c.operation === "autoscaling:DetachInstances")).toBe(false)
-    // One DescribeInstances per instance before that, as the Go tool did.
-    expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(201)
+    // Before that: one DescribeInstances of every instance for the group tag, then one per instance
+    // while looking for an old image, stopping at the first (all are old here).
+    expect(sim.metrics().apiCalls.byOperation["ec2:DescribeInstances"]).toBe(2)
   })
 
-  it("on a cluster fed by two groups, passes its count wait at once and terminates the other group's instances too", async () => {
-    const sim = makeSimulation(scenarios["multi-asg"])
-    const groupB = sim.snapshotState().groups[1]!.instances.map((i) => i.instanceId)
+  it("on a cluster fed by two groups, waits for 2 × the first group's desired count of registered instances, which the other group's make impossible once the replacements register", async () => {
+    const scenario = scenarios["multi-asg"]
+    const sim = makeSimulation(scenario)
     const outcome = await Effect.runPromise(runGoToolBaseline(sim, { clusterName: "multi-asg-cluster" }))
-    // 4 + 4 registered already equals 2 × the first group's desired capacity of 4: the wait ends
-    // before any replacement could have registered.
-    const at = (step: string) => outcome.steps.find((s) => s.step.startsWith(step))!.at
-    const earliestRegistration =
-      defaultTimings.autoScalingReactionMs +
-      defaultTimings.instancePendingMs +
-      defaultTimings.agentRegistrationMs
-    expect(at("replacements registered") - at("detached")).toBeLessThan(earliestRegistration)
-    const after = sim.snapshotState()
-    expect(
-      after.instances.filter((i) => groupB.includes(i.instanceId)).every((i) => i.state !== "running"),
-    ).toBe(true)
-    // Group B replaces them from its own, unchanged launch template: still the old image.
-    const liveB = after.groups[1]!.instances.map(
-      (i) => after.instances.find((x) => x.instanceId === i.instanceId)!.imageId,
+    const [first, second] = scenario.groups
+    const target = 2 * first!.desiredCapacity
+    expect(outcome.status).toBe("failed")
+    expect(outcome.failure).toBe(
+      `timeout while waiting for cluster multi-asg-cluster to have ${target} instances`,
     )
-    expect(new Set(liveB)).toEqual(new Set([oldImageId]))
-    expect(sim.metrics().serviceSecondsBelowFloor).toBeGreaterThan(0)
+    const registered = sim.snapshotState().containerInstances.filter((c) => c.status === "ACTIVE").length
+    expect(registered).toBe(target + second!.desiredCapacity)
+  })
+})
+
+describe("the Go tool's waits, as upgrader.go wrote them", () => {
+  const scenario = scenarios["standard-20"]
+  const clusterName = scenario.clusters[0]!.name
+  const run = async (options: Partial<Parameters<typeof runGoToolBaseline>[1]> = {}) => {
+    const sim = makeSimulation(scenario)
+    const outcome = await Effect.runPromise(runGoToolBaseline(sim, { clusterName, ...options }))
+    return { sim, outcome }
+  }
+
+  it("waits for InService with the SDK's GroupInService waiter: at once, then 15 s, then backing off with jitter up to 120 s", async () => {
+    const { sim, outcome } = await run()
+    const detachedAt = outcome.steps.find((s) => s.step.startsWith("detached"))!.at
+    const registeredAt = outcome.steps.find((s) => s.step === "replacements registered")!.at
+    const lastDetach = sim.callLog.findLastIndex((c) => c.operation === "autoscaling:DetachInstances")
+    const looks = sim.callLog
+      .slice(lastDetach)
+      .filter((c) => c.operation === "autoscaling:DescribeAutoScalingGroups" && c.at <= registeredAt)
+      .map((c) => c.at)
+    expect(looks[0]).toBe(detachedAt)
+    const gaps = looks.slice(1).map((at, index) => at - looks[index]!)
+    expect(gaps.length).toBeGreaterThan(1)
+    expect(gaps[0]).toBe(15_000)
+    gaps.forEach((gap, index) => {
+      expect(gap).toBeGreaterThanOrEqual(15_000)
+      expect(gap).toBeLessThan(Math.min(120_000, 15_000 * 2 ** index) + 1)
+    })
+  })
+
+  it("sleeps before every look while waiting for a stable cluster: six quiet DescribeClusters, then services 10 at a time", async () => {
+    const { sim, outcome } = await run()
+    const interval = 5_000
+    const servicePages = Math.ceil(scenario.services.length / 10)
+    const terminations = outcome.steps.filter((s) => s.step.startsWith("terminated"))
+    // From one termination to the next: a stable cluster after it and before the next, each at least
+    // six sleeps before DescribeClusters and one sleep before each page of DescribeServices.
+    terminations.slice(1).forEach((termination, index) => {
+      expect(termination.at - terminations[index]!.at).toBeGreaterThanOrEqual(
+        2 * (6 + servicePages) * interval,
+      )
+    })
+    const servicesCalls = sim.callLog.filter((c) => c.operation === "ecs:DescribeServices")
+    for (const call of servicesCalls)
+      expect(
+        (call.input as { readonly serviceArns: ReadonlyArray<string> }).serviceArns.length,
+      ).toBeLessThanOrEqual(10)
+    // ListServices alone before each round of DescribeServices pages, as listServiceARNs did.
+    expect(sim.metrics().apiCalls.awsRequestsByAction["ecs:ListServices"]).toBe(terminations.length * 2)
+  })
+
+  it("with DetachInstances in batches (the 'Go with batching' contender), detaches every instance at most that many ids a request and completes", async () => {
+    const { sim, outcome } = await run({ detachBatchSize: 7 })
+    expect(outcome.status).toBe("completed")
+    const detaches = sim.callLog.filter((c) => c.operation === "autoscaling:DetachInstances")
+    const ids = detaches.flatMap(
+      (c) => (c.input as { readonly instanceIds: ReadonlyArray<string> }).instanceIds,
+    )
+    expect(
+      detaches.map((c) => (c.input as { readonly instanceIds: ReadonlyArray<string> }).instanceIds.length),
+    ).toEqual([7, 7, 6])
+    expect(new Set(ids)).toEqual(new Set(scenarioInstanceIds(sim)))
+    expect(liveImages(sim)).toEqual([newImageId])
   })
 })
 
@@ -182,5 +243,54 @@ describe("ASG instance refresh", () => {
     expect(requests["autoscaling:StartInstanceRefresh"]).toBe(1)
     expect(requests["autoscaling:DescribeInstanceRefreshes"]).toBe(polls)
     expect(sim.callLog.at(-1)?.operation).toBe("autoscaling:DescribeInstanceRefreshes")
+  })
+})
+
+describe("ASG instance refresh with MaxHealthyPercentage and ECS managed instance draining", () => {
+  const standard = scenarios["standard-20"]
+  const asgName = standard.groups[0]!.name
+  const desired = standard.groups[0]!.desiredCapacity
+  /** A refresh launching before terminating, up to `maxHealthyPercentage`, with a 60 s warmup. */
+  const launchFirst = async (sim: ReturnType<typeof makeSimulation>, maxHealthyPercentage: number) => {
+    const outcome = await Effect.runPromise(
+      runInstanceRefreshBaseline(sim, {
+        asgName,
+        minHealthyPercentage: 100,
+        maxHealthyPercentage,
+        instanceWarmupMs: 60_000,
+      }),
+    )
+    expect(outcome.status).toBe("completed")
+    expect(liveImages(sim)).toEqual([newImageId])
+  }
+
+  it("launches replacements before terminating above MaxHealthyPercentage 100, never more than it allows", async () => {
+    const sim = makeSimulation(standard)
+    await launchFirst(sim, 150)
+    // Without draining, a terminated old instance leaves capacity at once: the extra is the range's.
+    expect(sim.metrics().instances.peakExtraInstances).toBe(Math.floor((desired * 150) / 100) - desired)
+  })
+
+  it("with managed draining, every old instance drains before it terminates and no service drops below its floor", async () => {
+    const sim = makeSimulation(withManagedDraining(standard))
+    // Reported Successful only once the last old instance, drained in Terminating:Wait, has
+    // terminated: no old image is left live when the baseline ends.
+    await launchFirst(sim, 200)
+    expect(sim.metrics().serviceSecondsBelowFloor).toBe(0)
+    expect(sim.snapshotState().tasks.some((t) => t.stopReason?.includes("instance refresh") === true)).toBe(
+      false,
+    )
+  })
+
+  it("is refused, with no instance touched, for a healthy range AWS refuses", async () => {
+    const sim = makeSimulation(standard)
+    const outcome = await Effect.runPromise(
+      runInstanceRefreshBaseline(sim, { asgName, minHealthyPercentage: 40, maxHealthyPercentage: 150 }),
+    )
+    expect(outcome.status).toBe("failed")
+    expect(outcome.failure).toContain("cannot be greater than 100")
+    expect(terminationCalls(sim).size).toBe(0)
+    sim.advance(600_000)
+    expect(liveImages(sim)).toEqual([oldImageId])
   })
 })

@@ -1,9 +1,11 @@
 /**
  * The contenders of the benchmark, each run on a fresh simulation of the same scenario and seed:
  * our engine with the default policy, our engine tuned for speed (max surge and max draining 100%),
- * the Go tool's algorithm and an ASG instance refresh — the simulator's reference implementations,
- * unchanged. The Go tool sends every instance in one DetachInstances request, which AWS refuses above
- * 20 ids, so above 20 instances it stops there, as the real tool did.
+ * the Go tool's algorithm as shipped and with DetachInstances batched, and ASG instance refresh at
+ * AWS's defaults and launching before terminating (max healthy 150% and 200%), each without draining
+ * and with ECS managed instance draining — the simulator's reference implementations. The Go tool
+ * sends every instance in one DetachInstances request, which AWS refuses above 20 ids, so above 20
+ * instances it stops there, as the real tool did; the batched variant makes it measurable.
  */
 import { Cause, Effect, Exit } from "effect"
 import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
@@ -11,6 +13,7 @@ import {
   makeSimulation,
   runGoToolBaseline,
   runInstanceRefreshBaseline,
+  withManagedDraining,
   type Scenario,
   type Simulation,
 } from "@ecs-ami-deploy/simulator"
@@ -33,7 +36,21 @@ export const fastEnginePolicy: RolloutPolicy = {
   maxDraining: { unit: "percent", value: 100 },
 }
 
-export type ContenderId = "engine-default" | "engine-fast" | "go-tool" | "instance-refresh"
+/** The instance refresh settings raced: AWS defaults, and launch before terminating at 150% and 200%. */
+const refreshSettings = [
+  { key: "90-100", minHealthyPercentage: 90, maxHealthyPercentage: 100, instanceWarmupMs: 300_000 },
+  { key: "100-150", minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmupMs: 60_000 },
+  { key: "100-200", minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmupMs: 60_000 },
+] as const
+type RefreshKey = (typeof refreshSettings)[number]["key"]
+
+export type ContenderId =
+  | "engine-default"
+  | "engine-fast"
+  | "go-tool"
+  | "go-batched"
+  | `refresh-${RefreshKey}`
+  | `refresh-${RefreshKey}-md`
 
 export interface ContenderOutcome {
   readonly status: "succeeded" | "failed"
@@ -48,6 +65,8 @@ export interface Contender {
   readonly label: string
   /** The policy whose surge setting the lower bound uses (our engine only). */
   readonly policy?: RolloutPolicy
+  /** The cluster this contender needs, from the benchmark's scenario (managed draining on, for one). */
+  readonly scenarioOf?: (scenario: Scenario) => Scenario
   readonly run: (simulation: Simulation, scenario: Scenario) => Promise<ContenderOutcome>
 }
 
@@ -79,25 +98,53 @@ const baselineOutcome = (outcome: {
     ? { status: "succeeded", detail: "completed" }
     : { status: "failed", detail: outcome.failure ?? "failed" }
 
+const goContender = (id: ContenderId, label: string, detachBatchSize?: number): Contender => ({
+  id,
+  label,
+  run: async (simulation, scenario) =>
+    baselineOutcome(
+      await Effect.runPromise(
+        runGoToolBaseline(simulation, {
+          clusterName: clusterOf(scenario),
+          ...(detachBatchSize === undefined ? {} : { detachBatchSize }),
+        }),
+      ),
+    ),
+})
+
+/**
+ * An instance refresh with `settings`, on the scenario as it is or behind a capacity provider with
+ * ECS managed instance draining (`-md`): its terminate lifecycle hook drains each instance first.
+ */
+const refreshContender = (
+  settings: (typeof refreshSettings)[number],
+  managedDraining: boolean,
+): Contender => ({
+  id: managedDraining ? `refresh-${settings.key}-md` : `refresh-${settings.key}`,
+  label: `ASG instance refresh (min healthy ${settings.minHealthyPercentage}%, max ${settings.maxHealthyPercentage}%, warmup ${settings.instanceWarmupMs / 1000} s)${managedDraining ? " + ECS managed instance draining" : ", no draining"}`,
+  ...(managedDraining ? { scenarioOf: withManagedDraining } : {}),
+  run: async (simulation, scenario) =>
+    baselineOutcome(
+      await Effect.runPromise(
+        runInstanceRefreshBaseline(simulation, {
+          asgName: groupOf(scenario),
+          minHealthyPercentage: settings.minHealthyPercentage,
+          maxHealthyPercentage: settings.maxHealthyPercentage,
+          instanceWarmupMs: settings.instanceWarmupMs,
+        }),
+      ),
+    ),
+})
+
 export const contenders: ReadonlyArray<Contender> = [
   engineContender("engine-default", "ecs-ami-deploy (default policy)", enginePolicy),
   engineContender("engine-fast", "ecs-ami-deploy (surge 100%, draining 100%)", fastEnginePolicy),
-  {
-    id: "go-tool",
-    label: "Go tool's algorithm, as shipped",
-    run: async (simulation, scenario) =>
-      baselineOutcome(
-        await Effect.runPromise(runGoToolBaseline(simulation, { clusterName: clusterOf(scenario) })),
-      ),
-  },
-  {
-    id: "instance-refresh",
-    label: "ASG instance refresh (min healthy 90%, warmup 300 s)",
-    run: async (simulation, scenario) =>
-      baselineOutcome(
-        await Effect.runPromise(runInstanceRefreshBaseline(simulation, { asgName: groupOf(scenario) })),
-      ),
-  },
+  goContender("go-tool", "Go tool's algorithm, as shipped"),
+  goContender("go-batched", "Go tool's algorithm, DetachInstances in batches of 20", 20),
+  ...refreshSettings.flatMap((settings) => [
+    refreshContender(settings, false),
+    refreshContender(settings, true),
+  ]),
 ]
 
 /** A fresh simulation of the scenario with the benchmark's seed. */

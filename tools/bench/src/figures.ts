@@ -76,7 +76,7 @@ export const ecsRequestRates = (
 
 /** Runs `contender` on a fresh simulation of `scenario` and reads its figures. */
 export const measure = async (scenario: Scenario, contender: Contender): Promise<RunFigures> => {
-  const simulation = freshSimulation(scenario)
+  const simulation = freshSimulation(contender.scenarioOf?.(scenario) ?? scenario)
   const began = performance.now()
   const outcome = await contender.run(simulation, scenario)
   const wallMs = performance.now() - began

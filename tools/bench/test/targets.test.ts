@@ -132,7 +132,7 @@ describe("target verdicts", () => {
   it("given a baseline with violations and engine runs without, then availability is met and the baseline's seconds are quoted", () => {
     const verdict = availabilityVerdict([
       run("a", "engine-default"),
-      run("a", "instance-refresh", {
+      run("a", "refresh-90-100", {
         settled: { serviceSecondsBelowFloor: 42, serviceSecondsWithZeroHealthy: 0 },
       }),
     ])
