@@ -8,7 +8,7 @@
 import { AwsCallError } from "@ecs-ami-deploy/domain"
 import { Iam } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
-import type { CallRecord } from "./sim-ports.ts"
+import type { CallRecord } from "./world/measurements.ts"
 import type { World } from "./world.ts"
 
 /** Every instance profile the world's launch specs name. */
