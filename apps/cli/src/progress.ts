@@ -1,134 +1,50 @@
 /**
- * Live progress of a run, fed by the library's `RunObserver` (every appended event, every decision).
- * A `ProgressModel` folds what was heard into the figures a person wants — phase, wave k of n, old
- * instances drained and terminated, new capacity asked for, services below desired, elapsed and
- * estimated remaining time — and one of three views shows it: on a terminal, one line per step kept
+ * Live progress of a run, fed by the library's `RunObserver` (every appended event with the run's
+ * state, every decision). A `ProgressModel` keeps that state and the latest decision; the figures a
+ * person wants — phase, wave k of n, old instances drained and terminated, new capacity asked for —
+ * are the planner's `progressOf` of the state, plus services below desired, elapsed and estimated
+ * remaining time. One of three views shows them: on a terminal, one line per step kept
  * in the scrollback under which a block of figures is redrawn in place; elsewhere, the same lines
  * alone; or one JSON object per line with `--output json`.
  */
 import { Clock, Effect, Layer } from "effect"
 import {
-  type Amount,
   type Decision,
-  type Phase,
   eventLineFormatter,
+  initialState,
+  type Phase,
+  progressOf,
   type RunEvent,
   RunObserver,
   type RunObserverShape,
+  type RunState,
 } from "ecs-ami-deploy"
 import { ConsoleIo, type ConsoleIoShape } from "./console-io.ts"
 import { formatDuration } from "@ecs-ami-deploy/domain"
 import { paint } from "./text.ts"
 
-/** What the progress views show, folded from the run's events and the planner's decisions. */
+/** What the live view shows: the run's folded state (progress is the planner's `progressOf` of it) and the planner's latest decision. */
 export interface ProgressModel {
-  readonly runId: string | undefined
-  readonly startedAt: number | undefined
+  readonly state: RunState
+  /** When the latest event was recorded. */
   readonly now: number | undefined
+  /** The phase of the latest decision (a wait shows its phase too), `finished` once the run ended. */
   readonly phase: Phase
-  readonly oldInstances: number
-  readonly oldInstanceIds: ReadonlySet<string>
-  readonly estimatedWaves: number
-  readonly wave: number
-  readonly drained: ReadonlySet<string>
-  readonly terminated: ReadonlySet<string>
-  /** Instances asked for above each group's desired capacity at the start. */
-  readonly newRequested: number
   readonly waiting: string | undefined
-  readonly desiredAtStart: ReadonlyMap<string, number>
-  readonly pendingCommands: ReadonlyMap<string, RunCommand>
 }
-
-type RunCommand = Extract<RunEvent, { _tag: "CommandIssued" }>["command"]
 
 export const emptyProgress: ProgressModel = {
-  runId: undefined,
-  startedAt: undefined,
+  state: initialState,
   now: undefined,
   phase: "preparing",
-  oldInstances: 0,
-  oldInstanceIds: new Set(),
-  estimatedWaves: 0,
-  wave: 0,
-  drained: new Set(),
-  terminated: new Set(),
-  newRequested: 0,
   waiting: undefined,
-  desiredAtStart: new Map(),
-  pendingCommands: new Map(),
 }
 
-const resolveAmount = (amount: Amount, of: number) =>
-  amount.unit === "instances" ? amount.value : Math.ceil((amount.value * of) / 100)
-
-/** Waves a group needs under the policy, as the planner sizes them: bounded by the surge (surge mode) and the drain limit. */
-const wavesFor = (event: Extract<RunEvent, { _tag: "RunStarted" }>): number =>
-  event.groups.reduce((sum, group) => {
-    const drainLimit = Math.max(1, resolveAmount(event.policy.maxDraining, group.desiredCapacity))
-    const size =
-      event.policy.capacityMode === "surge"
-        ? Math.min(Math.max(1, resolveAmount(event.policy.maxSurge, group.desiredCapacity)), drainLimit)
-        : drainLimit
-    return sum + Math.ceil(group.oldInstanceIds.length / size)
-  }, 0)
-
-/** Folds one appended event into the model. */
-export const applyEvent = (model: ProgressModel, event: RunEvent): ProgressModel => {
-  const base = { ...model, runId: event.runId, now: event.at, startedAt: model.startedAt ?? event.at }
-  switch (event._tag) {
-    case "RunStarted":
-      return {
-        ...base,
-        startedAt: event.at,
-        oldInstances: event.groups.reduce((sum, group) => sum + group.oldInstanceIds.length, 0),
-        oldInstanceIds: new Set(event.groups.flatMap((group) => group.oldInstanceIds)),
-        estimatedWaves: wavesFor(event),
-        desiredAtStart: new Map(event.groups.map((group) => [group.asgName, group.desiredCapacity])),
-      }
-    case "CommandIssued":
-      return {
-        ...base,
-        pendingCommands: new Map([...model.pendingCommands, [event.command.id, event.command]]),
-      }
-    case "CommandSucceeded": {
-      const command = model.pendingCommands.get(event.commandId)
-      if (command === undefined) return base
-      switch (command._tag) {
-        // Only the run's old instances count: a surplus instance removed after the waves is not one of them.
-        case "DrainInstances":
-          return {
-            ...base,
-            wave: Math.max(model.wave, command.wave),
-            drained: new Set([
-              ...model.drained,
-              ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id)),
-            ]),
-          }
-        case "TerminateInstances":
-          return {
-            ...base,
-            terminated: new Set([
-              ...model.terminated,
-              ...command.instanceIds.filter((id) => model.oldInstanceIds.has(id)),
-            ]),
-          }
-        case "SetCapacity": {
-          const extra = Math.max(
-            0,
-            command.desiredCapacity - (model.desiredAtStart.get(command.asgName) ?? command.desiredCapacity),
-          )
-          return { ...base, newRequested: Math.max(model.newRequested, extra) }
-        }
-        default:
-          return base
-      }
-    }
-    case "RunFinished":
-      return { ...base, phase: "finished", waiting: undefined }
-    default:
-      return base
-  }
-}
+/** Folds one appended event, with the run's state folded up to it, into the model. */
+export const applyEvent = (model: ProgressModel, event: RunEvent, state: RunState): ProgressModel =>
+  state._tag === "Finished"
+    ? { state, now: event.at, phase: "finished", waiting: undefined }
+    : { ...model, state, now: event.at }
 
 /** Folds one decision into the model. */
 export const applyDecision = (model: ProgressModel, decision: Decision, phase: Phase): ProgressModel => ({
@@ -137,75 +53,9 @@ export const applyDecision = (model: ProgressModel, decision: Decision, phase: P
   waiting: decision._tag === "Wait" ? decision.reason : undefined,
 })
 
-/** Estimated time left: the pace of terminations so far applied to what remains. */
-export const estimateRemaining = (model: ProgressModel): number | undefined => {
-  const done = model.terminated.size
-  if (model.startedAt === undefined || model.now === undefined || done === 0 || model.oldInstances === 0)
-    return undefined
-  return ((model.now - model.startedAt) / done) * (model.oldInstances - done)
-}
-
-/** The phase a command belongs to; once a rollback started, every command belongs to it. */
-const phaseOfCommand: Readonly<Record<RunCommand["_tag"], Phase>> = {
-  TagInstances: "preparing",
-  SuspendProcesses: "preparing",
-  UpdateLaunchSpec: "preparing",
-  SetCapacity: "launching",
-  DetachInstances: "launching",
-  AttachInstances: "rolling-back",
-  DrainInstances: "draining",
-  StopTasks: "draining",
-  TerminateInstances: "terminating",
-  ActivateInstances: "rolling-back",
-  RestoreLaunchSpec: "rolling-back",
-  ResumeProcesses: "cleaning-up",
-  CleanupLaunchSpecs: "cleaning-up",
-}
-
-/** Commands of one phase by outcome, and when the phase first and last acted. */
-export interface PhaseProgress {
-  readonly phase: Phase
-  readonly succeeded: number
-  readonly failed: number
-  readonly inFlight: number
-  readonly firstAt: number
-  readonly lastAt: number
-}
-
-/** Per-phase progress of a run from its events, in the order the phases first acted. */
-export const phaseProgressOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<PhaseProgress> => {
-  const phaseOf = new Map<string, Phase>()
-  const outcome = new Map<string, "succeeded" | "failed" | "inFlight">()
-  const phases = new Map<Phase, { firstAt: number; lastAt: number }>()
-  let rollingBack = false
-  for (const event of events) {
-    if (event._tag === "RollbackStarted") rollingBack = true
-    if (event._tag === "CommandIssued") {
-      const phase = rollingBack ? "rolling-back" : phaseOfCommand[event.command._tag]
-      phaseOf.set(event.command.id, phase)
-      outcome.set(event.command.id, "inFlight")
-      const span = phases.get(phase)
-      phases.set(phase, { firstAt: span?.firstAt ?? event.at, lastAt: event.at })
-    }
-    if (event._tag === "CommandSucceeded" || event._tag === "CommandFailed") {
-      const phase = phaseOf.get(event.commandId)
-      const span = phase === undefined ? undefined : phases.get(phase)
-      if (phase !== undefined && span !== undefined) {
-        outcome.set(event.commandId, event._tag === "CommandSucceeded" ? "succeeded" : "failed")
-        phases.set(phase, { ...span, lastAt: event.at })
-      }
-    }
-  }
-  const count = (phase: Phase, wanted: "succeeded" | "failed" | "inFlight") =>
-    [...outcome.entries()].filter(([id, result]) => result === wanted && phaseOf.get(id) === phase).length
-  return [...phases.entries()].map(([phase, span]) => ({
-    phase,
-    succeeded: count(phase, "succeeded"),
-    failed: count(phase, "failed"),
-    inFlight: count(phase, "inFlight"),
-    ...span,
-  }))
-}
+/** Estimated time left: the pace of terminations so far (`done` of `total` in `elapsedMs`) applied to what remains. */
+export const estimateRemaining = (elapsedMs: number, done: number, total: number): number | undefined =>
+  done === 0 || total === 0 ? undefined : (elapsedMs / done) * (total - done)
 
 /** A probe for figures the events do not carry (the simulator knows services below desired; AWS would need another call). */
 export type ServicesBelowDesired = () => number | undefined
@@ -228,18 +78,25 @@ export const renderLiveBlock = (
   servicesBelow: number | undefined,
   color: boolean,
 ): ReadonlyArray<string> => {
-  const elapsed = model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt
-  const remaining = estimateRemaining(model)
+  const progress = progressOf(model.state)
+  const elapsed =
+    model.state._tag === "NoRun" || model.now === undefined ? 0 : model.now - model.state.run.startedAt
+  const total = (key: "oldInstances" | "drained" | "terminated") =>
+    progress.groups.reduce((sum, group) => sum + group[key], 0)
+  const terminated = total("terminated")
+  const remaining = estimateRemaining(elapsed, terminated, total("oldInstances"))
   // The estimate is the planner's sizing at the start; waves are chosen against what fits, so a run may need more.
   const waves =
-    model.estimatedWaves === 0 ? "" : `  wave ${model.wave} of ${Math.max(model.wave, model.estimatedWaves)}`
+    progress.estimatedWaves === 0
+      ? ""
+      : `  wave ${progress.wave} of ${Math.max(progress.wave, progress.estimatedWaves)}`
   const below =
     servicesBelow === undefined
       ? ""
       : `  services below desired ${servicesBelow === 0 ? paint(color, "green", "0") : paint(color, "yellow", String(servicesBelow))}`
   return [
     `${paint(color, "bold", phaseLabel[model.phase])}${waves}`,
-    `  instances: new +${model.newRequested}  draining ${model.drained.size - model.terminated.size}  terminated ${model.terminated.size}/${model.oldInstances}${below}`,
+    `  instances: new +${progress.peakExtraInstances}  draining ${total("drained") - terminated}  terminated ${terminated}/${total("oldInstances")}${below}`,
     `  elapsed ${formatDuration(elapsed)}${remaining === undefined ? "" : `  remaining ~${formatDuration(remaining)}`}`,
     `  ${paint(color, "dim", model.waiting === undefined ? "" : `waiting: ${model.waiting}`)}`,
   ]
@@ -295,10 +152,10 @@ export const progressObserver = (
         }
       }
       return RunObserver.of({
-        eventAppended: (event) =>
+        eventAppended: (event, state) =>
           Effect.suspend(() => {
-            model = applyEvent(model, event)
-            return Effect.andThen(also?.eventAppended(event) ?? Effect.void, show(event))
+            model = applyEvent(model, event, state)
+            return Effect.andThen(also?.eventAppended(event, state) ?? Effect.void, show(event))
           }),
         decided: (decision, phase) =>
           Effect.suspend(() => {

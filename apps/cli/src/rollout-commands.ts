@@ -32,7 +32,7 @@ import {
 import { describeResult, exitCodeOf, exitCodeOfOutcome } from "./outcome.ts"
 import { conditionLine, instanceLines, instancesOf, type RunCondition, runConditionOf } from "./run-view.ts"
 import { type SkippedInstance, summarizeRun, summaryLines } from "./run-summary.ts"
-import { phaseProgressOf, progressObserver, progressViewFor } from "./progress.ts"
+import { progressObserver, progressViewFor } from "./progress.ts"
 import type { Target } from "./target.ts"
 import { inFlagTerms, isoSeconds, jsonInFlagTerms, table } from "./text.ts"
 import { describeWhere, whereOf, type Where } from "./where.ts"
@@ -405,7 +405,7 @@ const statusText = (
     "",
     table(
       ["phase", "commands done", "failed", "in flight", "from", "last action"],
-      phaseProgressOf(events).map((p) => [
+      progress.phases.map((p) => [
         p.phase,
         String(p.succeeded),
         String(p.failed),
@@ -430,7 +430,7 @@ const statusJson = (
     status: { ...status, state: { _tag: status.state._tag } },
     condition: runConditionOf(events, status.lock, now),
     instances: instancesOf(events),
-    phases: phaseProgressOf(events),
+    phases: status.progress.phases,
   })
 
 /** What `status` and `history` say when the event log holds no run of the cluster: where they looked, and where else to look. */

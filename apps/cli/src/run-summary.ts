@@ -6,7 +6,7 @@
  */
 import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
 import { formatDuration } from "@ecs-ami-deploy/domain"
-import { applyEvent, emptyProgress } from "./progress.ts"
+import { evolve, initialState, progressOf } from "ecs-ami-deploy"
 import { inFlagTerms } from "./text.ts"
 
 export interface SkippedInstance {
@@ -53,26 +53,26 @@ export const summarizeRun = (
     readonly awsRequests: number | undefined
   },
 ): RunSummary => {
-  const model = events.reduce(applyEvent, emptyProgress)
-  const finished = events.findLast((event) => event._tag === "RunFinished")
-  const started = events.find((event) => event._tag === "RunStarted")
-  const reason = leftReason(
-    finished?._tag === "RunFinished" ? finished.outcome : "suspended",
-    started?._tag === "RunStarted" ? started.policy.standaloneTasks : undefined,
-  )
+  const state = events.reduce(evolve, initialState)
+  const progress = progressOf(state)
+  const outcome = state._tag === "Finished" ? state.outcome : "suspended"
+  const reason = leftReason(outcome, state._tag === "NoRun" ? undefined : state.run.policy.standaloneTasks)
+  const instances = progress.groups.flatMap((group) => group.instances)
   const left =
     reason === undefined
       ? []
-      : [...model.oldInstanceIds]
-          .filter((id) => !model.terminated.has(id))
-          .map((instanceId) => ({ instanceId, reason }))
+      : instances
+          .filter((instance) => instance.step !== "replaced")
+          .map(({ instanceId }) => ({ instanceId, reason }))
+  const startedAt = state._tag === "NoRun" ? events[0]?.at : state.run.startedAt
+  const lastAt = events.at(-1)?.at
   return {
-    runId: model.runId ?? "",
-    durationMs: model.startedAt === undefined || model.now === undefined ? 0 : model.now - model.startedAt,
-    oldInstances: model.oldInstances,
-    replaced: model.terminated.size,
+    runId: events[0]?.runId ?? "",
+    durationMs: startedAt === undefined || lastAt === undefined ? 0 : lastAt - startedAt,
+    oldInstances: instances.length,
+    replaced: instances.filter((instance) => instance.step === "replaced").length,
     skipped: [...(options.skippedAtStart ?? []), ...left],
-    peakExtraInstances: model.newRequested,
+    peakExtraInstances: progress.peakExtraInstances,
     awsRequests: options.awsRequests,
   }
 }

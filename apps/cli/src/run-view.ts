@@ -7,8 +7,7 @@
  */
 import type { RunEvent, RunOutcome } from "@ecs-ami-deploy/domain"
 import { formatDuration } from "@ecs-ami-deploy/domain"
-import type { RunStatus } from "ecs-ami-deploy"
-import { applyEvent, emptyProgress } from "./progress.ts"
+import { evolve, initialState, type InstanceStep, progressOf, type RunStatus } from "ecs-ami-deploy"
 import { isoSeconds } from "./text.ts"
 
 type Lock = Extract<RunStatus, { _tag: "Run" }>["lock"]
@@ -62,31 +61,17 @@ export const conditionLine = (condition: RunCondition, now: number): string => {
   }
 }
 
-/** How far one old instance got. */
-export type InstanceStep = "replaced" | "draining" | "to replace"
-
 export interface GroupInstances {
   readonly asgName: string
   readonly instances: ReadonlyArray<{ readonly instanceId: string; readonly step: InstanceStep }>
 }
 
 /** Each group's old instances and how far each got, from the run's events. */
-export const instancesOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<GroupInstances> => {
-  const model = events.reduce(applyEvent, emptyProgress)
-  const started = events.find((event) => event._tag === "RunStarted")
-  if (started?._tag !== "RunStarted") return []
-  return started.groups.map((group) => ({
-    asgName: group.asgName,
-    instances: group.oldInstanceIds.map((instanceId) => ({
-      instanceId,
-      step: model.terminated.has(instanceId)
-        ? "replaced"
-        : model.drained.has(instanceId)
-          ? "draining"
-          : "to replace",
-    })),
+export const instancesOf = (events: ReadonlyArray<RunEvent>): ReadonlyArray<GroupInstances> =>
+  progressOf(events.reduce(evolve, initialState)).groups.map(({ asgName, instances }) => ({
+    asgName,
+    instances,
   }))
-}
 
 /** The instances as text lines, one group per line. */
 export const instanceLines = (groups: ReadonlyArray<GroupInstances>): ReadonlyArray<string> =>

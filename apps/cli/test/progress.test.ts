@@ -1,11 +1,11 @@
 /**
- * The progress model folds a run's events into what the views show. Given the events of a real
- * simulated run, the model ends with every old instance drained and terminated and nothing left to
- * estimate; in the middle of a run, the estimate applies the pace so far to what remains.
+ * The progress model keeps a run's folded state for the views. Given the events of a real simulated
+ * run, its progress ends with every old instance drained and terminated and nothing left to estimate;
+ * in the middle of a run, the estimate applies the pace so far to what remains.
  */
 import { describe, expect, it } from "vitest"
 import type { RunEvent } from "ecs-ami-deploy"
-import { eventLineFormatter } from "ecs-ami-deploy"
+import { eventLineFormatter, evolve, initialState, progressOf } from "ecs-ami-deploy"
 import { applyEvent, emptyProgress, estimateRemaining, renderLiveBlock } from "../src/progress.ts"
 import { jsonLines, runInProcess, tempDir } from "./support.ts"
 
@@ -35,12 +35,23 @@ describe("progress model", () => {
       (event): event is Extract<RunEvent, { _tag: "RunStarted" }> => event._tag === "RunStarted",
     )
     const oldInstances = started?.groups.flatMap((group) => group.oldInstanceIds) ?? []
-    const model = events.reduce(applyEvent, emptyProgress)
+    let state = initialState
+    let model = emptyProgress
+    for (const event of events) {
+      state = evolve(state, event)
+      model = applyEvent(model, event, state)
+    }
+    const progress = progressOf(model.state)
     expect(oldInstances.length).toBeGreaterThan(0)
-    expect([...model.terminated].sort()).toEqual([...oldInstances].sort())
-    expect([...model.drained].sort()).toEqual([...oldInstances].sort())
+    expect(
+      progress.groups.flatMap((group) => group.instances.map((instance) => instance.instanceId)).sort(),
+    ).toEqual([...oldInstances].sort())
+    expect(progress.groups.flatMap((group) => group.instances.map((instance) => instance.step))).toEqual(
+      oldInstances.map(() => "replaced"),
+    )
+    expect(progress.groups.reduce((sum, group) => sum + group.drained, 0)).toBe(oldInstances.length)
     expect(model.phase).toBe("finished")
-    expect(estimateRemaining(model)).toBe(0)
+    expect(estimateRemaining(60_000, oldInstances.length, oldInstances.length)).toBe(0)
     expect(renderLiveBlock(model, 0, false).join("\n")).toContain(
       `terminated ${oldInstances.length}/${oldInstances.length}`,
     )
@@ -50,15 +61,8 @@ describe("progress model", () => {
 
   it("estimates the time left from the pace of terminations so far", () => {
     const tenMinutes = 600_000
-    const model = {
-      ...emptyProgress,
-      startedAt: 0,
-      now: tenMinutes,
-      oldInstances: 4,
-      terminated: new Set(["i-1"]),
-    }
     // One instance in ten minutes, three to go.
-    expect(estimateRemaining(model)).toBe(3 * tenMinutes)
-    expect(estimateRemaining({ ...model, terminated: new Set<string>() })).toBeUndefined()
+    expect(estimateRemaining(tenMinutes, 1, 4)).toBe(3 * tenMinutes)
+    expect(estimateRemaining(tenMinutes, 0, 4)).toBeUndefined()
   })
 })

@@ -3,20 +3,24 @@
  * with a reason. It lives in the domain so the executor and the planner agree on it without the
  * executor reaching into the planner's internals.
  */
+import { Schema } from "effect"
 import type { Command } from "./commands.ts"
 import type { GroupAtStart, RunOutcome } from "./events.ts"
 import type { Image } from "./snapshot.ts"
 
-export type Phase =
-  | "preparing"
-  | "launching"
-  | "proving"
-  | "draining"
-  | "terminating"
-  | "restoring"
-  | "cleaning-up"
-  | "rolling-back"
-  | "finished"
+/** The phase of a run a step belongs to; the planner names it, the log records it, progress reads it. */
+export const Phase = Schema.Literals([
+  "preparing",
+  "launching",
+  "proving",
+  "draining",
+  "terminating",
+  "restoring",
+  "cleaning-up",
+  "rolling-back",
+  "finished",
+])
+export type Phase = typeof Phase.Type
 
 export type Decision =
   /** No open run and nothing outdated (or a run is not allowed to start): no run is created. */
@@ -35,7 +39,13 @@ export type Decision =
       /** Replica services below their healthy floor now, before the run touches anything. */
       readonly servicesBelowFloorAtStart: ReadonlyArray<string>
     }
-  | { readonly _tag: "Act"; readonly phase: Phase; readonly commands: ReadonlyArray<Command> }
+  | {
+      readonly _tag: "Act"
+      readonly phase: Phase
+      readonly commands: ReadonlyArray<Command>
+      /** The wave of its group these commands belong to, when they belong to one. */
+      readonly wave?: number
+    }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */
   | { readonly _tag: "Wait"; readonly phase: Phase; readonly reason: string; readonly deadline: number }
   | { readonly _tag: "RollBack"; readonly reason: string }

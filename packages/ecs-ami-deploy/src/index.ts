@@ -38,6 +38,8 @@ export type {
   StatusOptions,
   UpgradeOptions,
 } from "./options.ts"
+/** Checks `upgradeCluster`'s options as it will (unknown fields, amounts, the merged policy) without touching anything. */
+export { checkUpgradeOptions } from "./options.ts"
 export {
   /** An amount of instances, absolute or a percentage of the group's desired capacity at run start (schema and type). */
   Amount,
@@ -121,10 +123,6 @@ export {
 
 // Results, progress and the event log's contents.
 export {
-  /** One group's progress: old instances, how many were drained and terminated. */
-  type GroupProgress,
-  /** A run's progress per group, its commands by outcome, and why it rolls back, if it does. */
-  type RunProgress,
   /** The progress hook of the Effect API: provide it to hear each appended event and each decision. */
   RunObserver,
   /** What a `RunObserver` implements: `eventAppended` and `decided`. */
@@ -145,6 +143,22 @@ export {
   type PlanWave,
   /** A plan as text for people. */
   renderPlanText,
+  /** Folds one event into a run's state; `events.reduce(evolve, initialState)` is a run's state from its log. */
+  evolve,
+  /** The state before any event: no run. */
+  initialState,
+  /** The folded state of a run's log: `NoRun`, `Running` or `Finished`. */
+  type RunState,
+  /** A run's progress from its state: phase, waves, old instances per group, commands by outcome and per phase. */
+  progressOf,
+  /** What `progressOf` returns. */
+  type RunProgress,
+  /** One group's progress: old instances, how many were drained and terminated, and how far each got. */
+  type GroupProgress,
+  /** How far one old instance got: `replaced`, `draining` or `to replace`. */
+  type InstanceStep,
+  /** One phase's commands by outcome and when it acted. */
+  type PhaseProgress,
 } from "@ecs-ami-deploy/planner"
 export {
   /** A command the planner asks the executor to run, with its stable id and reason. */

@@ -14,4 +14,4 @@ export {
 export { idempotencyKey } from "./idempotency.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
 export { phaseOf, RunObserver, type RunObserverShape } from "./run-observer.ts"
-export { progressOf, runStatus, type GroupProgress, type RunProgress, type RunStatus } from "./status.ts"
+export { runStatus, type RunStatus } from "./status.ts"

@@ -193,8 +193,9 @@ const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArra
           at,
         } as RunEvent
         yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
-        yield* Ref.set(stateRef, evolve(state, event))
-        yield* observer.eventAppended(event)
+        const evolved = evolve(state, event)
+        yield* Ref.set(stateRef, evolved)
+        yield* observer.eventAppended(event, evolved)
         return event
       })
     const journal: Journal = {
@@ -315,8 +316,10 @@ export const repeatedDestructive = (
     ? new DestructiveCommandRepeated({ clusterName, commandId: command.id, command: command._tag })
     : undefined
 
-/** Records the intent, runs the command within its budget, records the outcome. */
-const issue = (invocation: Invocation, journal: Journal, state: Running, command: Command) =>
+type Act = Extract<Decision, { _tag: "Act" }>
+
+/** Records the intent (with the phase and wave of the decision), runs the command within its budget, records the outcome. */
+const issue = (invocation: Invocation, journal: Journal, state: Running, decision: Act, command: Command) =>
   Effect.gen(function* () {
     const eventLog = yield* EventLog
     const record: CommandRecord | undefined = Option.getOrUndefined(HashMap.get(state.commands, command.id))
@@ -325,7 +328,13 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, command
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
     yield* keepLease(invocation)
-    yield* journal.append({ _tag: "CommandIssued", command, attempt: (record?.attempts ?? 0) + 1 })
+    yield* journal.append({
+      _tag: "CommandIssued",
+      command,
+      attempt: (record?.attempts ?? 0) + 1,
+      phase: decision.phase,
+      ...(decision.wave === undefined ? {} : { wave: decision.wave }),
+    })
     const result = yield* executeCommand(command, {
       runId: journal.runId,
       budgetEnd: now + invocation.settings.stepBudgetMs,
@@ -398,7 +407,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         case "Act":
           for (const command of decision.commands) {
             memory.commandIssued(command)
-            const outcome = yield* issue(invocation, journal, state, command)
+            const outcome = yield* issue(invocation, journal, state, decision, command)
             if (outcome === "out-of-time")
               return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
             // After a failure the rest of the batch may no longer make sense: observe and decide again.

@@ -4,10 +4,11 @@
  */
 import { Context, Effect } from "effect"
 import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
+import type { RunState } from "@ecs-ami-deploy/planner"
 
 export interface RunObserverShape {
-  /** Called after an event is durably appended to the log. */
-  readonly eventAppended: (event: RunEvent) => Effect.Effect<void>
+  /** Called after an event is durably appended to the log, with the run's state folded up to it. */
+  readonly eventAppended: (event: RunEvent, state: RunState) => Effect.Effect<void>
   /** Called with each decision of the planner and the phase it belongs to, before the loop acts on it. */
   readonly decided: (decision: Decision, phase: Phase) => Effect.Effect<void>
 }

@@ -26,6 +26,7 @@ const resume: Command = {
 const recordOf = (command: Command, outcome: CommandRecord["outcome"]): CommandRecord => ({
   command,
   issuedAt: 1,
+  firstIssuedAt: 1,
   issuedSeq: 1,
   attempts: 1,
   outcome,

@@ -14,4 +14,11 @@ export {
   type PlanProblem,
   type PlanWave,
 } from "./plan.ts"
+export {
+  progressOf,
+  type GroupProgress,
+  type InstanceStep,
+  type PhaseProgress,
+  type RunProgress,
+} from "./progress.ts"
 export { evolve, initialState, type CommandRecord, type RunFacts, type RunState } from "./state.ts"

@@ -8,6 +8,7 @@ import { HashMap } from "effect"
 import type {
   Command,
   GroupAtStart,
+  Phase,
   Image,
   RolloutPolicy,
   RunEvent,
@@ -18,6 +19,8 @@ import type {
 export interface CommandRecord {
   readonly command: Command
   readonly issuedAt: number
+  /** When its first intent was recorded. */
+  readonly firstIssuedAt: number
   /** The log sequence number of its latest intent: orders commands issued within the same millisecond. */
   readonly issuedSeq: number
   readonly attempts: number
@@ -28,6 +31,9 @@ export interface CommandRecord {
   readonly lastFailure?: { readonly errorTag: string; readonly message: string; readonly retryable: boolean }
   /** What a launch-spec command reported the group used before it (for rollback). */
   readonly launchSpecBefore?: GroupAtStart["launchSpec"]
+  /** The phase and wave its latest intent recorded (absent in logs recorded before they were kept). */
+  readonly phase?: Phase
+  readonly wave?: number
 }
 
 /** The facts of an open (or finished) run. */
@@ -58,6 +64,9 @@ export type RunState =
   | {
       readonly _tag: "Finished"
       readonly run: RunFacts
+      /** What the run did, kept from its running state for progress and status. */
+      readonly commands: HashMap.HashMap<string, CommandRecord>
+      readonly rollback?: { readonly reason: string; readonly at: number }
       readonly outcome: RunOutcome
       readonly reason: string
       readonly lastSeq: number
@@ -104,26 +113,23 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
       return state._tag === "Running" ? withSeq({ ...state, notes: state.notes + 1 }) : withSeq(state)
     case "CommandIssued": {
       if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)
-      const previous = HashMap.get(state.commands, event.command.id)
-      const record: CommandRecord =
-        previous._tag === "Some"
-          ? {
-              ...previous.value,
-              command: event.command,
-              issuedAt: event.at,
-              issuedSeq: event.seq,
-              attempts: previous.value.attempts + 1,
-              outcome: "unknown",
-            }
-          : {
-              command: event.command,
-              issuedAt: event.at,
-              issuedSeq: event.seq,
-              attempts: 1,
-              outcome: "unknown",
-              outcomeAt: event.at,
-              failures: 0,
-            }
+      const found = HashMap.get(state.commands, event.command.id)
+      const previous = found._tag === "Some" ? found.value : undefined
+      // A re-issue keeps what earlier attempts recorded, but its phase and wave are its own.
+      const record: CommandRecord = {
+        command: event.command,
+        issuedAt: event.at,
+        firstIssuedAt: previous?.firstIssuedAt ?? event.at,
+        issuedSeq: event.seq,
+        attempts: (previous?.attempts ?? 0) + 1,
+        outcome: "unknown",
+        outcomeAt: previous?.outcomeAt ?? event.at,
+        failures: previous?.failures ?? 0,
+        ...(previous?.lastFailure === undefined ? {} : { lastFailure: previous.lastFailure }),
+        ...(previous?.launchSpecBefore === undefined ? {} : { launchSpecBefore: previous.launchSpecBefore }),
+        ...(event.phase === undefined ? {} : { phase: event.phase }),
+        ...(event.wave === undefined ? {} : { wave: event.wave }),
+      }
       return withSeq({ ...state, commands: HashMap.set(state.commands, event.command.id, record) })
     }
     case "CommandSucceeded": {
@@ -157,6 +163,8 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
       return {
         _tag: "Finished",
         run: state.run,
+        commands: state.commands,
+        ...(state.rollback === undefined ? {} : { rollback: state.rollback }),
         outcome: event.outcome,
         reason: event.reason,
         lastSeq: event.seq,
