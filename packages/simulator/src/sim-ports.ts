@@ -42,7 +42,7 @@ import {
   type TemplateVersionRecord,
 } from "./records.ts"
 import type { World } from "./world.ts"
-import { groupNamed, memberRecords } from "./world/auto-scaling.ts"
+import { memberRecords } from "./world/auto-scaling.ts"
 import {
   attachInstances,
   detachInstances,
