@@ -135,30 +135,36 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** An event as the executor composes it, before the log stamps version, run id, sequence and time. */
 export type RunEventBody = DistributiveOmit<RunEvent, Envelope>
 
-const decodeEvent = Schema.decodeUnknownEffect(RunEvent)
-
 /**
- * Decodes one stored record. A record of another schema version gets its own message (the log was
- * written by a newer or older release), never a best guess.
+ * A decoder of stored records of one schema version: a record of another version gets its own message
+ * (the log was written by a newer or older release), never a best guess. `what` names the record kind.
  */
-export const decodeRunEvent = (
-  record: unknown,
-  location: string,
-): Effect.Effect<RunEvent, EventLogCorrupt> => {
-  const version =
-    typeof record === "object" && record !== null
-      ? (record as Record<string, unknown>)["schemaVersion"]
-      : undefined
-  if (version !== EVENT_SCHEMA_VERSION)
-    return Effect.fail(
-      new EventLogCorrupt({
-        location,
-        problem: `record has schemaVersion ${JSON.stringify(version)}, this release reads version ${EVENT_SCHEMA_VERSION} only; use the release that wrote the log`,
-      }),
+export const versionedRecordDecoder = <S extends Schema.Decoder<unknown>>(
+  schema: S,
+  version: number,
+  what: string,
+) => {
+  const decode = Schema.decodeUnknownEffect(schema)
+  return (record: unknown, location: string): Effect.Effect<S["Type"], EventLogCorrupt> => {
+    const found =
+      typeof record === "object" && record !== null
+        ? (record as Record<string, unknown>)["schemaVersion"]
+        : undefined
+    if (found !== version)
+      return Effect.fail(
+        new EventLogCorrupt({
+          location,
+          problem: `${what} has schemaVersion ${JSON.stringify(found)}, this release reads version ${version} only; use the release that wrote the log`,
+        }),
+      )
+    return decode(record).pipe(
+      Effect.mapError((error) => new EventLogCorrupt({ location, problem: error.message })),
     )
-  return decodeEvent(record).pipe(
-    Effect.mapError((error) => new EventLogCorrupt({ location, problem: error.message })),
-  )
+  }
 }
+
+/** Decodes one stored run event record. */
+export const decodeRunEvent: (record: unknown, location: string) => Effect.Effect<RunEvent, EventLogCorrupt> =
+  versionedRecordDecoder(RunEvent, EVENT_SCHEMA_VERSION, "record")
 
 export const encodeRunEvent = Schema.encodeSync(RunEvent)

@@ -38,6 +38,8 @@ export type {
   StatusOptions,
   UpgradeOptions,
 } from "./options.ts"
+/** Checks `upgradeCluster`'s options as it will (unknown fields, amounts, the merged policy) without touching anything. */
+export { checkUpgradeOptions } from "./options.ts"
 export {
   /** An amount of instances, absolute or a percentage of the group's desired capacity at run start (schema and type). */
   Amount,

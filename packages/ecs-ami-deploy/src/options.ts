@@ -215,3 +215,13 @@ export const resolvePolicy = (overrides: PolicyOverrides = {}): Effect.Effect<Ro
       timeouts: { ...defaultPolicy.timeouts, ...overrides.timeouts },
     }),
   )
+
+/**
+ * Checks `upgradeCluster`'s options exactly as it will — unknown fields, amounts, the merged policy —
+ * without reading or changing anything: for callers that must refuse bad input before any cluster
+ * moves (a fleet file names many clusters' options at once).
+ */
+export const checkUpgradeOptions = (
+  options: unknown,
+): Effect.Effect<typeof UpgradeOptions.Type, InvalidOptions | InvalidPolicy> =>
+  Effect.tap(decodeOptions("upgradeCluster", UpgradeOptions)(options), (valid) => resolvePolicy(valid.policy))

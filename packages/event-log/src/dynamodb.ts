@@ -44,9 +44,16 @@ import {
   StaleLease,
   type RunEvent,
 } from "@ecs-ami-deploy/domain"
-import { EventLog, type ClusterRef, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
-import { Data, Effect, Layer, Schedule, Schema } from "effect"
+import {
+  EventLog,
+  FleetRolloutLog,
+  type ClusterRef,
+  type Lease,
+  type RunSummary,
+} from "@ecs-ami-deploy/ports"
+import { Context, Data, Effect, Layer, Schedule, Schema } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
+import { fleetStreamId, makeFleetRolloutLog } from "./fleet-rollout-log.ts"
 import {
   acquireLock,
   clusterKey,
@@ -141,8 +148,8 @@ export interface DynamoDbEventLogOptions {
   readonly client?: DynamoDBClient
 }
 
-/** An EventLog over an existing table (see {@link createTable}) reached through `client`. */
-export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient): EventLog["Service"] => {
+/** The calls both DynamoDB stores make on one table: conditional writes, paginated queries, error mapping. */
+const tableOf = (tableName: string, client: DynamoDBClient) => {
   const location = (key: string) => `dynamodb://${tableName}/${key}`
 
   const send = <A>(key: string, request: (abortSignal: AbortSignal) => Promise<A>) =>
@@ -173,6 +180,36 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       } while (exclusiveStartKey !== undefined)
       return items
     })
+
+  const putIfAbsent = (key: string, item: Item) =>
+    send(key, (abortSignal) =>
+      client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(pk)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+        { abortSignal },
+      ),
+    )
+
+  /** The stored item a failed condition was checked against: from the failure when DynamoDB sent it, else read. */
+  const storedItem = (failure: ConditionFailed, key: Item, where: string) =>
+    failure.item !== undefined
+      ? Effect.succeed<Item | undefined>(failure.item)
+      : sendUnconditional(where, (abortSignal) =>
+          client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }), {
+            abortSignal,
+          }),
+        ).pipe(Effect.map(({ Item: item }) => item))
+
+  return { location, send, sendUnconditional, queryAll, putIfAbsent, storedItem }
+}
+
+/** An EventLog over an existing table (see {@link createTable}) reached through `client`. */
+export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient): EventLog["Service"] => {
+  const { location, send, sendUnconditional, queryAll, putIfAbsent, storedItem } = tableOf(tableName, client)
 
   const lockPk = (cluster: ClusterRef) => `LOCK#${clusterKey(cluster)}`
   const lockKey = (cluster: ClusterRef): Item => ({ pk: S(lockPk(cluster)), sk: S("LOCK") })
@@ -282,29 +319,6 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
       ? Effect.fail(new EventLogCorrupt({ location: where, problem: "item has no event attribute" }))
       : parseRecord(text, where)
   }
-
-  const putIfAbsent = (key: string, item: Item) =>
-    send(key, (abortSignal) =>
-      client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(pk)",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-        { abortSignal },
-      ),
-    )
-
-  /** The stored item a failed condition was checked against: from the failure when DynamoDB sent it, else read. */
-  const storedItem = (failure: ConditionFailed, key: Item, where: string) =>
-    failure.item !== undefined
-      ? Effect.succeed<Item | undefined>(failure.item)
-      : sendUnconditional(where, (abortSignal) =>
-          client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }), {
-            abortSignal,
-          }),
-        ).pipe(Effect.map(({ Item: item }) => item))
 
   const appendOne = (lease: Lease, event: RunEvent) =>
     Effect.gen(function* () {
@@ -505,19 +519,89 @@ export const makeDynamoDbEventLog = (tableName: string, client: DynamoDBClient):
   })
 }
 
+/**
+ * The fleet rollout log on the same table: a fleet's events at `pk=FLEET#<name>, sk=EVENT#<seq>`, each
+ * put on `attribute_not_exists(pk)` (a retried put that finds its own record under the same lease is
+ * done), its lock the event log's `LOCK#fleet/all/<name>` item.
+ */
+export const makeDynamoDbFleetRolloutLog = (
+  tableName: string,
+  client: DynamoDBClient,
+): FleetRolloutLog["Service"] => {
+  const { location, queryAll, putIfAbsent, storedItem } = tableOf(tableName, client)
+  const fleetPk = (fleetName: string) => `FLEET#${fleetName}`
+  return makeFleetRolloutLog(makeDynamoDbEventLog(tableName, client), {
+    read: (fleetName) =>
+      queryAll(fleetPk(fleetName), {
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": S(fleetPk(fleetName)) },
+        ConsistentRead: true,
+      }).pipe(
+        Effect.map((items) =>
+          items.map((item) => {
+            const sk = stringOf(item, "sk") ?? "?"
+            return {
+              seq: Number(sk.slice("EVENT#".length)),
+              text: stringOf(item, "event") ?? "",
+              location: location(`${fleetPk(fleetName)}/${sk}`),
+            }
+          }),
+        ),
+      ),
+    write: (lease, fleetName, records) =>
+      Effect.forEach(
+        records,
+        (record) => {
+          const key = { pk: S(fleetPk(fleetName)), sk: S(seqKey(record.seq)) }
+          return putIfAbsent(fleetPk(fleetName), {
+            ...key,
+            event: S(record.text),
+            fencingToken: N(lease.fencingToken),
+            holder: S(lease.holder),
+          }).pipe(
+            Effect.catchTag("ConditionFailed", (failure) =>
+              Effect.flatMap(storedItem(failure, key, fleetPk(fleetName)), (stored) =>
+                stored !== undefined &&
+                stringOf(stored, "event") === record.text &&
+                numberOf(stored, "fencingToken") === lease.fencingToken
+                  ? Effect.void
+                  : Effect.fail(new SequenceConflict({ runId: fleetStreamId(fleetName), seq: record.seq })),
+              ),
+            ),
+          )
+        },
+        { discard: true },
+      ),
+  })
+}
+
+/** The caller's client, or one from the default chain that is destroyed when the scope closes. */
+const clientOf = (options: DynamoDbEventLogOptions) =>
+  options.client === undefined
+    ? Effect.acquireRelease(
+        Effect.sync(() => new DynamoDBClient({})),
+        (client) => Effect.sync(() => client.destroy()),
+      )
+    : Effect.succeed(options.client)
+
+/** The DynamoDB event log and fleet rollout log on one table; a client created here is destroyed with the layer. */
+export const layerDynamoDbWithFleets = (
+  options: DynamoDbEventLogOptions,
+): Layer.Layer<EventLog | FleetRolloutLog> =>
+  Layer.effectContext(
+    Effect.map(clientOf(options), (client) =>
+      Context.make(EventLog, makeDynamoDbEventLog(options.tableName, client)).pipe(
+        Context.add(FleetRolloutLog, makeDynamoDbFleetRolloutLog(options.tableName, client)),
+      ),
+    ),
+  )
+
 /** The DynamoDB driver as a layer; a client it creates itself is destroyed with the layer. */
 export const layerDynamoDb = (options: DynamoDbEventLogOptions): Layer.Layer<EventLog> =>
   Layer.effect(
     EventLog,
-    Effect.map(
-      options.client === undefined
-        ? Effect.acquireRelease(
-            Effect.sync(() => new DynamoDBClient({})),
-            (client) => Effect.sync(() => client.destroy()),
-          )
-        : Effect.succeed(options.client),
-      (client) => makeDynamoDbEventLog(options.tableName, client),
-    ),
+    Effect.map(clientOf(options), (client) => makeDynamoDbEventLog(options.tableName, client)),
   )
 
 /**

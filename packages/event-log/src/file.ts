@@ -20,14 +20,27 @@
  * load would then find two events with one sequence number and fail with EventLogCorrupt rather than
  * fold a forked log.
  */
-import { EventLogCorrupt, EventLogUnavailable, LockHeld, type RunEvent } from "@ecs-ami-deploy/domain"
-import { EventLog, type ClusterRef, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import {
+  EventLogCorrupt,
+  EventLogUnavailable,
+  LockHeld,
+  SequenceConflict,
+  type RunEvent,
+} from "@ecs-ami-deploy/domain"
+import {
+  EventLog,
+  FleetRolloutLog,
+  type ClusterRef,
+  type Lease,
+  type RunSummary,
+} from "@ecs-ami-deploy/ports"
 import { Effect, Layer, Result, Schema, Semaphore } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { formatRecord, parseRecord } from "./codec.ts"
+import { fleetStreamId, makeFleetRolloutLog } from "./fleet-rollout-log.ts"
 import {
   acquireLock,
   belongsTo,
@@ -191,6 +204,40 @@ const writeTemporary = async (target: string, text: string): Promise<string> => 
   return temporary
 }
 
+/** Every complete line of a JSON-lines file with its 1-based line number; a torn last line (no newline) is left out. */
+const readLinesOf = (file: string) =>
+  Effect.map(readIfExists(file), (text) => {
+    if (text === undefined) return []
+    const complete = text.slice(0, text.lastIndexOf("\n") + 1)
+    return complete
+      .split("\n")
+      .slice(0, -1)
+      .map((line, index) => ({ line, number: index + 1 }))
+      .filter(({ line }) => line.trim() !== "")
+  })
+
+/**
+ * Appends lines to a JSON-lines file and flushes them. A torn tail left by a crashed append (which never
+ * reported success) is cut first, so the new lines start on a line of their own.
+ */
+const appendLinesTo = (file: string, lines: ReadonlyArray<string>) =>
+  io(file, async () => {
+    const directory = path.dirname(file)
+    await fs.mkdir(directory, { recursive: true })
+    const isNewFile = await withFile(file, "a+", async (handle) => {
+      const { size } = await handle.stat()
+      if (size > 0) {
+        const existing = await handle.readFile("utf8")
+        const completeBytes = Buffer.byteLength(existing.slice(0, existing.lastIndexOf("\n") + 1), "utf8")
+        if (completeBytes < size) await handle.truncate(completeBytes)
+      }
+      await handle.appendFile(lines.map((line) => `${line}\n`).join(""), "utf8")
+      await handle.sync()
+      return size === 0
+    })
+    if (isNewFile) await syncDirectory(directory)
+  })
+
 export interface FileEventLogOptions {
   /** Defaults to {@link defaultStateDirectory}. */
   readonly directory?: string
@@ -268,17 +315,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
     })
   }
 
-  /** Every complete line of a run's file with its 1-based line number; a torn last line (no newline) is left out. */
-  const readLines = (runId: string) =>
-    Effect.map(readIfExists(runFile(runId)), (text) => {
-      if (text === undefined) return []
-      const complete = text.slice(0, text.lastIndexOf("\n") + 1)
-      return complete
-        .split("\n")
-        .slice(0, -1)
-        .map((line, index) => ({ line, number: index + 1 }))
-        .filter(({ line }) => line.trim() !== "")
-    })
+  const readLines = (runId: string) => readLinesOf(runFile(runId))
 
   const loadRun = (
     runId: string,
@@ -301,28 +338,7 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
       return events
     })
 
-  /**
-   * Appends lines to a run's file and flushes them. A torn tail left by a crashed append (which never
-   * reported success) is cut first, so the new lines start on a line of their own.
-   */
-  const appendLines = (runId: string, lines: ReadonlyArray<string>) => {
-    const file = runFile(runId)
-    return io(file, async () => {
-      await fs.mkdir(runsDirectory, { recursive: true })
-      const isNewFile = await withFile(file, "a+", async (handle) => {
-        const { size } = await handle.stat()
-        if (size > 0) {
-          const existing = await handle.readFile("utf8")
-          const completeBytes = Buffer.byteLength(existing.slice(0, existing.lastIndexOf("\n") + 1), "utf8")
-          if (completeBytes < size) await handle.truncate(completeBytes)
-        }
-        await handle.appendFile(lines.map((line) => `${line}\n`).join(""), "utf8")
-        await handle.sync()
-        return size === 0
-      })
-      if (isNewFile) await syncDirectory(runsDirectory)
-    })
-  }
+  const appendLines = (runId: string, lines: ReadonlyArray<string>) => appendLinesTo(runFile(runId), lines)
 
   const currentLease = (lease: Lease) =>
     Effect.flatMap(readLock(lease), (record) => Effect.fromResult(checkLeaseCurrent(record, lease)))
@@ -403,3 +419,57 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
 /** The file driver as a layer. */
 export const layerFile = (options: FileEventLogOptions = {}): Layer.Layer<EventLog> =>
   Layer.sync(EventLog, () => makeFileEventLog(options))
+
+/**
+ * The fleet rollout log under `directory`: one JSON-lines file per fleet (`fleets/<name>.jsonl`), its
+ * lock the file event log's. Writes are serialised within the process; across processes the lease
+ * decides, and a load refuses a stream with a repeated sequence number rather than fold a forked one.
+ */
+export const makeFileFleetRolloutLog = (options: FileEventLogOptions = {}): FleetRolloutLog["Service"] => {
+  const directory = options.directory ?? defaultStateDirectory()
+  const fleetFile = (fleetName: string) => path.join(directory, "fleets", `${fileNameOf(fleetName)}.jsonl`)
+  const writes = Semaphore.makeUnsafe(1)
+  const read = (fleetName: string) =>
+    Effect.gen(function* () {
+      const file = fleetFile(fleetName)
+      const lines = yield* readLinesOf(file)
+      return yield* Effect.forEach(lines, ({ line, number }) =>
+        Effect.try({
+          try: () => (JSON.parse(line) as { readonly seq?: unknown }).seq,
+          catch: (error) =>
+            new EventLogCorrupt({ location: `${file}:${number}`, problem: `not JSON: ${String(error)}` }),
+        }).pipe(
+          Effect.map((seq) => ({
+            seq: typeof seq === "number" ? seq : -1,
+            text: line,
+            location: `${file}:${number}`,
+          })),
+        ),
+      )
+    })
+  return makeFleetRolloutLog(makeFileEventLog(options), {
+    read,
+    write: (_lease, fleetName, records) =>
+      writes.withPermit(
+        Effect.gen(function* () {
+          const next = (yield* readLinesOf(fleetFile(fleetName))).length
+          const taken = records.find((record, index) => record.seq !== next + index)
+          if (taken !== undefined)
+            return yield* new SequenceConflict({ runId: fleetStreamId(fleetName), seq: taken.seq })
+          yield* appendLinesTo(
+            fleetFile(fleetName),
+            records.map((record) => record.text),
+          )
+        }),
+      ),
+  })
+}
+
+/** The file event log and fleet rollout log over one directory. */
+export const layerFileWithFleets = (
+  options: FileEventLogOptions = {},
+): Layer.Layer<EventLog | FleetRolloutLog> =>
+  Layer.merge(
+    layerFile(options),
+    Layer.sync(FleetRolloutLog, () => makeFileFleetRolloutLog(options)),
+  )

@@ -2,12 +2,12 @@
  * Where an event log lives, as an operator writes it (the CLI's `--event-log`): `dynamodb://TABLE`,
  * `file://DIRECTORY` or a plain directory path, or `memory` for a dry run that keeps nothing.
  */
-import type { EventLog } from "@ecs-ami-deploy/ports"
+import type { EventLog, FleetRolloutLog } from "@ecs-ami-deploy/ports"
 import { Data, Result, type Layer } from "effect"
 import * as path from "node:path"
-import { layerDynamoDb } from "./dynamodb.ts"
-import { layerFile } from "./file.ts"
-import { layerMemory } from "./memory.ts"
+import { layerDynamoDb, layerDynamoDbWithFleets } from "./dynamodb.ts"
+import { layerFile, layerFileWithFleets } from "./file.ts"
+import { layerMemory, layerMemoryWithFleets } from "./memory.ts"
 
 export type EventLogLocation =
   | { readonly _tag: "Memory" }
@@ -60,5 +60,19 @@ export const layerForLocation = (location: EventLogLocation): Layer.Layer<EventL
       return layerFile({ directory: location.directory })
     case "DynamoDb":
       return layerDynamoDb({ tableName: location.tableName })
+  }
+}
+
+/** The driver for a location with its fleet rollout log, both over the same storage (and locks). */
+export const layerWithFleetsForLocation = (
+  location: EventLogLocation,
+): Layer.Layer<EventLog | FleetRolloutLog> => {
+  switch (location._tag) {
+    case "Memory":
+      return layerMemoryWithFleets()
+    case "File":
+      return layerFileWithFleets({ directory: location.directory })
+    case "DynamoDb":
+      return layerDynamoDbWithFleets({ tableName: location.tableName })
   }
 }

@@ -4,10 +4,11 @@
  * event that would not survive storage fails here first. Each operation runs without yielding, so
  * its check and its write are atomic with respect to every other fiber.
  */
-import type { EventLogCorrupt, RunEvent, SequenceConflict } from "@ecs-ami-deploy/domain"
-import { EventLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
+import { type EventLogCorrupt, type RunEvent, SequenceConflict } from "@ecs-ami-deploy/domain"
+import { EventLog, FleetRolloutLog, type Lease, type RunSummary } from "@ecs-ami-deploy/ports"
 import { Effect, Layer, Result } from "effect"
 import { formatRecord, parseRecord } from "./codec.ts"
+import { fleetStreamId, makeFleetRolloutLog } from "./fleet-rollout-log.ts"
 import {
   acquireLock,
   belongsTo,
@@ -22,13 +23,21 @@ import {
   type LockRecord,
 } from "./rules.ts"
 
-/** What the memory driver holds: each run's records as JSON text in sequence order, and each cluster's lock (by {@link clusterKey}). */
+/**
+ * What the memory driver holds: each run's records as JSON text in sequence order, each cluster's lock
+ * (by {@link clusterKey}), and each fleet's rollout stream as JSON text in sequence order.
+ */
 export interface MemoryStorage {
   readonly runs: Map<string, Array<string>>
   readonly locks: Map<string, LockRecord>
+  readonly fleets: Map<string, Array<string>>
 }
 
-export const emptyMemoryStorage = (): MemoryStorage => ({ runs: new Map(), locks: new Map() })
+export const emptyMemoryStorage = (): MemoryStorage => ({
+  runs: new Map(),
+  locks: new Map(),
+  fleets: new Map(),
+})
 
 const loadRun = (storage: MemoryStorage, runId: string) =>
   Effect.forEach(storage.runs.get(runId) ?? [], (text, index) =>
@@ -114,3 +123,34 @@ export const makeMemoryEventLog = (storage: MemoryStorage = emptyMemoryStorage()
 /** The memory driver as a layer, over fresh storage unless given one. */
 export const layerMemory = (storage: MemoryStorage = emptyMemoryStorage()): Layer.Layer<EventLog> =>
   Layer.sync(EventLog, () => makeMemoryEventLog(storage))
+
+/** The fleet rollout log over `storage`: its fleets' locks are the memory event log's over the same storage. */
+export const makeMemoryFleetRolloutLog = (storage: MemoryStorage): FleetRolloutLog["Service"] =>
+  makeFleetRolloutLog(makeMemoryEventLog(storage), {
+    read: (fleetName) =>
+      Effect.sync(() =>
+        (storage.fleets.get(fleetName) ?? []).map((text, index) => ({
+          seq: FIRST_SEQ + index,
+          text,
+          location: `memory:${fleetStreamId(fleetName)}#${FIRST_SEQ + index}`,
+        })),
+      ),
+    write: (_lease, fleetName, records) =>
+      Effect.suspend(() => {
+        const stored = storage.fleets.get(fleetName) ?? []
+        const taken = records.find((record, index) => record.seq !== FIRST_SEQ + stored.length + index)
+        if (taken !== undefined)
+          return Effect.fail(new SequenceConflict({ runId: fleetStreamId(fleetName), seq: taken.seq }))
+        storage.fleets.set(fleetName, [...stored, ...records.map((record) => record.text)])
+        return Effect.void
+      }),
+  })
+
+/** The memory event log and fleet rollout log over one storage (fresh unless given). */
+export const layerMemoryWithFleets = (
+  storage: MemoryStorage = emptyMemoryStorage(),
+): Layer.Layer<EventLog | FleetRolloutLog> =>
+  Layer.merge(
+    layerMemory(storage),
+    Layer.sync(FleetRolloutLog, () => makeMemoryFleetRolloutLog(storage)),
+  )

@@ -8,9 +8,10 @@ import { encodeRunEvent, EVENT_SCHEMA_VERSION, type RunEvent } from "@ecs-ami-de
 import { EventLog } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { afterAll } from "vitest"
-import { createTable, makeDynamoDbEventLog, layerDynamoDb } from "../src/index.ts"
+import { createTable, makeDynamoDbEventLog, layerDynamoDb, layerDynamoDbWithFleets } from "../src/index.ts"
 import { localDynamoDbClient, losingFirstResponseOf, startDynalite } from "../src/testing.ts"
 import { eventLogContract } from "./contract.ts"
+import { fleetRolloutLogContract } from "./fleet-contract.ts"
 import { HERE, noted, runStarted, T0 } from "./fixtures.ts"
 
 const dynamoDb = await startDynalite()
@@ -76,6 +77,10 @@ const logWithOwnClient = Effect.gen(function* () {
   const client = yield* scopedClient(endpoint)
   return { tableName, client, log: makeDynamoDbEventLog(tableName, client) }
 })
+
+fleetRolloutLogContract("dynamodb", () =>
+  Effect.map(freshTable, ({ client, tableName }) => layerDynamoDbWithFleets({ tableName, client })),
+)
 
 describe("dynamodb driver", () => {
   it.live(

@@ -3,12 +3,13 @@
  * only files can get wrong: corrupt and torn lines, forked logs, and the default state directory.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { defaultStateDirectory, layerFile, makeFileEventLog } from "../src/index.ts"
+import { defaultStateDirectory, layerFile, layerFileWithFleets, makeFileEventLog } from "../src/index.ts"
 import { Effect, Result } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { eventLogContract } from "./contract.ts"
+import { fleetRolloutLogContract } from "./fleet-contract.ts"
 import { HERE, noted, runStarted, T0 } from "./fixtures.ts"
 import { encodeRunEvent } from "@ecs-ami-deploy/domain"
 
@@ -25,6 +26,10 @@ eventLogContract("file", () =>
     storeRawRecord: (runId: string, _seq: number, record: unknown) =>
       Effect.promise(() => fs.appendFile(runFile(directory, runId), `${JSON.stringify(record)}\n`)),
   })),
+)
+
+fleetRolloutLogContract("file", () =>
+  Effect.map(temporaryDirectory, (directory) => layerFileWithFleets({ directory })),
 )
 
 describe("file driver", () => {

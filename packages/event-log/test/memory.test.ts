@@ -1,10 +1,11 @@
 /**
- * The memory driver against the EventLog contract; its back door writes a record's JSON text
+ * The memory driver against the EventLog and FleetRolloutLog contracts; its back door writes a record's JSON text
  * straight into the storage the driver reads.
  */
 import { Effect } from "effect"
-import { emptyMemoryStorage, layerMemory } from "../src/index.ts"
+import { emptyMemoryStorage, layerMemory, layerMemoryWithFleets } from "../src/index.ts"
 import { eventLogContract } from "./contract.ts"
+import { fleetRolloutLogContract } from "./fleet-contract.ts"
 
 eventLogContract("memory", () =>
   Effect.sync(() => {
@@ -20,3 +21,5 @@ eventLogContract("memory", () =>
     }
   }),
 )
+
+fleetRolloutLogContract("memory", () => Effect.sync(() => layerMemoryWithFleets()))

@@ -5,7 +5,7 @@
  *
  * - ASG instance refresh: a new launch template version, then StartInstanceRefresh (by default
  *   MinHealthyPercentage 90, MaxHealthyPercentage 100, instance warmup 300 s) run by the simulated
- *   Auto Scaling group (instance-refresh.ts), which terminates without draining unless the group has
+ *   Auto Scaling group (world/instance-refresh.ts), which terminates without draining unless the group has
  *   ECS managed instance draining (its terminate lifecycle hook drains each instance first). Its
  *   requests are the user's own: the StartInstanceRefresh and DescribeInstanceRefreshes polls every
  *   15 s; what Auto Scaling and ECS do on the user's behalf (launches, hooks, draining) is not.

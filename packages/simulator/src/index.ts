@@ -5,7 +5,7 @@
  */
 export { runInstanceRefreshBaseline, type BaselineOutcome, type InstanceRefreshOptions } from "./baselines.ts"
 export { runGoToolBaseline, type GoToolOptions } from "./go-tool.ts"
-export type { RefreshPreferences } from "./instance-refresh.ts"
+export type { RefreshPreferences } from "./world/instance-refresh.ts"
 export { withManagedDraining } from "./real-clusters.ts"
 export type { ApiCallCounts, Metrics, ServiceAvailability } from "./metrics.ts"
 export {

@@ -40,6 +40,17 @@ import {
   type TemplateVersionRecord,
 } from "./records.ts"
 import type { World } from "./world.ts"
+import { groupNamed, memberRecords } from "./world/auto-scaling.ts"
+import {
+  attachInstances,
+  detachInstances,
+  setInstanceProtection,
+  setProcesses,
+  terminateInstanceInGroup,
+  updateGroup,
+} from "./world/auto-scaling-requests.ts"
+import { isVisible, terminateInstances } from "./world/ec2.ts"
+import { templateVersion } from "./world/launch-specs.ts"
 import { apiFaultFor, drawApiLatencyMs, type ApiFault } from "./world/faults.ts"
 import {
   batchCount,
@@ -114,7 +125,7 @@ export const makeSimulatedPorts = (
       call("ec2:DescribeInstances", false, { instanceIds }, () =>
         instanceIds
           .map((id) => world.instances.get(id))
-          .filter((i): i is InstanceRecord => i !== undefined && world.isVisible(i))
+          .filter((i): i is InstanceRecord => i !== undefined && isVisible(world, i))
           .map(instanceView),
       ),
     describeImages: (query) => call("ec2:DescribeImages", false, query, () => describeImages(world, query)),
@@ -129,7 +140,7 @@ export const makeSimulatedPorts = (
           )
         const records = resourceIds.map((id) => {
           const instance = world.instances.get(id)
-          if (instance === undefined || !world.isVisible(instance)) {
+          if (instance === undefined || !isVisible(world, instance)) {
             throw new Refusal(
               "not-found",
               "InvalidInstanceID.NotFound",
@@ -148,7 +159,7 @@ export const makeSimulatedPorts = (
           { instanceId, attribute: "disableApiTermination" },
           () => {
             const instance = world.instances.get(instanceId)
-            if (instance === undefined || !world.isVisible(instance))
+            if (instance === undefined || !isVisible(world, instance))
               throw new Refusal(
                 "not-found",
                 "InvalidInstanceID.NotFound",
@@ -159,7 +170,7 @@ export const makeSimulatedPorts = (
         ),
       ).pipe(Effect.map((found) => found.flat())),
     terminateInstances: (instanceIds) =>
-      call("ec2:TerminateInstances", true, { instanceIds }, () => world.terminateInstances(instanceIds)),
+      call("ec2:TerminateInstances", true, { instanceIds }, () => terminateInstances(world, instanceIds)),
     describeLaunchTemplate: (ref) =>
       call("ec2:DescribeLaunchTemplates", false, ref, () => {
         const template = findTemplate(world, ref)
@@ -176,7 +187,7 @@ export const makeSimulatedPorts = (
         const records =
           versions === undefined
             ? [...template.versions.values()]
-            : versions.map((v) => world.templateVersion(template, v))
+            : versions.map((v) => templateVersion(template, v))
         return records.map((record) => templateVersionView(template, record))
       }),
     createLaunchTemplateVersion: (input) =>
@@ -199,12 +210,9 @@ export const makeSimulatedPorts = (
               "The client token was already used with different parameters",
             )
           }
-          return templateVersionView(
-            template,
-            world.templateVersion(template, String(previous.versionNumber)),
-          )
+          return templateVersionView(template, templateVersion(template, String(previous.versionNumber)))
         }
-        const source = world.templateVersion(template, input.sourceVersion)
+        const source = templateVersion(template, input.sourceVersion)
         const versionNumber = template.latestVersion + 1
         const created = {
           versionNumber,
@@ -221,7 +229,7 @@ export const makeSimulatedPorts = (
     setDefaultLaunchTemplateVersion: (launchTemplateId, versionNumber) =>
       call("ec2:ModifyLaunchTemplate", true, { launchTemplateId, versionNumber }, () => {
         const template = findTemplate(world, { id: launchTemplateId })
-        world.templateVersion(template, String(versionNumber))
+        templateVersion(template, String(versionNumber))
         template.defaultVersion = versionNumber
       }),
     deleteLaunchTemplateVersions: (launchTemplateId, versionNumbers) =>
@@ -235,7 +243,7 @@ export const makeSimulatedPorts = (
               `Version ${version} is the default version and cannot be deleted`,
             )
           }
-          world.templateVersion(template, String(version))
+          templateVersion(template, String(version))
         }
         for (const version of versionNumbers) template.versions.delete(version)
       }),
@@ -255,13 +263,13 @@ export const makeSimulatedPorts = (
         () => ({ "autoscaling:DescribeAutoScalingGroups": pages(names.length, 100) }),
       ),
     updateGroup: (input) =>
-      call("autoscaling:UpdateAutoScalingGroup", true, input, () => world.updateGroup(input)),
+      call("autoscaling:UpdateAutoScalingGroup", true, input, () => updateGroup(world, input)),
     attachInstances: (asgName, instanceIds) =>
       call(
         "autoscaling:AttachInstances",
         true,
         { asgName, instanceIds },
-        () => inBatches(instanceIds, 20, (batch) => world.attachInstances(asgName, batch)),
+        () => inBatches(instanceIds, 20, (batch) => attachInstances(world, asgName, batch)),
         () => ({ "autoscaling:AttachInstances": batchCount(instanceIds, 20) }),
       ),
     detachInstances: (asgName, instanceIds, decrementDesiredCapacity) =>
@@ -271,7 +279,7 @@ export const makeSimulatedPorts = (
         { asgName, instanceIds, decrementDesiredCapacity },
         () =>
           inBatches(instanceIds, 20, (batch) =>
-            world.detachInstances(asgName, batch, decrementDesiredCapacity),
+            detachInstances(world, asgName, batch, decrementDesiredCapacity),
           ),
         () => ({ "autoscaling:DetachInstances": batchCount(instanceIds, 20) }),
       ),
@@ -280,15 +288,15 @@ export const makeSimulatedPorts = (
         "autoscaling:TerminateInstanceInAutoScalingGroup",
         true,
         { instanceId, decrementDesiredCapacity },
-        () => world.terminateInstanceInGroup(instanceId, decrementDesiredCapacity),
+        () => terminateInstanceInGroup(world, instanceId, decrementDesiredCapacity),
       ),
     suspendProcesses: (asgName, processes) =>
       call("autoscaling:SuspendProcesses", true, { asgName, processes }, () =>
-        world.setProcesses(asgName, processes, true),
+        setProcesses(world, asgName, processes, true),
       ),
     resumeProcesses: (asgName, processes) =>
       call("autoscaling:ResumeProcesses", true, { asgName, processes }, () =>
-        world.setProcesses(asgName, processes, false),
+        setProcesses(world, asgName, processes, false),
       ),
     setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
       call(
@@ -297,13 +305,13 @@ export const makeSimulatedPorts = (
         { asgName, instanceIds, protectedFromScaleIn },
         () =>
           inBatches(instanceIds, 50, (batch) =>
-            world.setInstanceProtection(asgName, batch, protectedFromScaleIn),
+            setInstanceProtection(world, asgName, batch, protectedFromScaleIn),
           ),
         () => ({ "autoscaling:SetInstanceProtection": batchCount(instanceIds, 50) }),
       ),
     describeScalingActivities: (asgName, since) =>
       call("autoscaling:DescribeScalingActivities", false, { asgName, since }, () => {
-        world.group(asgName)
+        groupNamed(world, asgName)
         return world.activities
           .filter((a) => a.asgName === asgName && a.startTime >= since)
           .reverse()
@@ -361,7 +369,7 @@ export const makeSimulatedPorts = (
     listClusters: () => call("ecs:ListClusters", false, {}, () => [...world.clusters.keys()]),
     describeCluster: (clusterName) =>
       call("ecs:DescribeClusters", false, { clusterName }, () => {
-        const cluster = world.cluster(clusterName)
+        const cluster = world.clusterNamed(clusterName)
         const instances = [...world.containerInstances.values()].filter(
           (ci) => ci.clusterName === clusterName,
         )
@@ -398,7 +406,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          world.cluster(clusterName)
+          world.clusterNamed(clusterName)
           // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
           return [...world.containerInstances.values()]
             .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
@@ -415,7 +423,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, serviceArns },
         () => {
-          world.cluster(clusterName)
+          world.clusterNamed(clusterName)
           return [...world.services.values()]
             .filter(
               (s) =>
@@ -442,7 +450,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          world.cluster(clusterName)
+          world.clusterNamed(clusterName)
           return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
         },
         (found) => {
@@ -460,7 +468,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, desiredStatus },
         () => {
-          world.cluster(clusterName)
+          world.clusterNamed(clusterName)
           return [...world.tasks.values()]
             .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
             .map((t) => t.taskArn)
@@ -473,7 +481,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, taskArns },
         () => {
-          world.cluster(clusterName)
+          world.clusterNamed(clusterName)
           return taskArns.flatMap((arn) => {
             const task = world.tasks.get(arn)
             return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
@@ -494,7 +502,7 @@ export const makeSimulatedPorts = (
       ),
     stopTask: (clusterName, taskArn, reason) =>
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
-        world.cluster(clusterName)
+        world.clusterNamed(clusterName)
         const task = world.tasks.get(taskArn)
         if (task === undefined || task.clusterName !== clusterName)
           throw new Refusal(
@@ -625,7 +633,7 @@ const instanceView = (instance: InstanceRecord): Ec2Instance => ({
 })
 
 export const groupView = (world: World, group: GroupRecord): AutoScalingGroupDescription => {
-  const instances: Array<AsgInstance> = world.memberRecords(group).map((instance) => ({
+  const instances: Array<AsgInstance> = memberRecords(world, group).map((instance) => ({
     instanceId: instance.instanceId,
     availabilityZone: instance.availabilityZone,
     lifecycleState: instance.membership.lifecycle,

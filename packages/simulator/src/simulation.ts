@@ -14,7 +14,6 @@ import type {
 } from "@ecs-ami-deploy/domain"
 import type { ScalingActivity } from "@ecs-ami-deploy/ports"
 import { Clock, Effect, Layer, Scheduler } from "effect"
-import type { RefreshPreferences } from "./instance-refresh.ts"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
 import {
@@ -27,7 +26,10 @@ import {
 } from "./sim-ports.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
-import { logSucceededRequest, recordMeasurements, type CallRecord } from "./world/measurements.ts"
+import { groupNamed, setDesiredByAnotherActor } from "./world/auto-scaling.ts"
+import { isVisible, setTerminationProtection } from "./world/ec2.ts"
+import { startInstanceRefresh, type RefreshPreferences } from "./world/instance-refresh.ts"
+import { logSucceededRequest, pages, recordMeasurements, type CallRecord } from "./world/measurements.ts"
 
 export interface SimulationOptions {
   /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
@@ -82,7 +84,7 @@ export interface Simulation {
    */
   readonly forceDeregisterContainerInstance: (clusterName: string, containerInstanceArn: string) => void
   /**
-   * StartInstanceRefresh on a group (rolling, not ECS-aware; instance-refresh.ts): MinHealthyPercentage
+   * StartInstanceRefresh on a group (rolling, not ECS-aware; world/instance-refresh.ts): MinHealthyPercentage
    * 90, MaxHealthyPercentage 100 and a 300 s warmup unless given. Returns the refresh id; throws a
    * `Refusal` for a range AWS refuses or while a refresh runs.
    */
@@ -144,7 +146,6 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
    */
   const logRequest = (operation: string, mutating: boolean, input: unknown, requests = 1): void =>
     logSucceededRequest(world, callLog, operation, mutating, input, requests)
-  const pagesOf = (items: number) => Math.max(1, Math.ceil(items / 100))
   return {
     scenario: validated,
     layer,
@@ -174,24 +175,24 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
         instanceWarmupMs: refreshOptions.instanceWarmupMs ?? 300_000,
       }
       logRequest("autoscaling:StartInstanceRefresh", true, { asgName, ...preferences })
-      return act(() => world.startInstanceRefresh(asgName, preferences))
+      return act(() => startInstanceRefresh(world, groupNamed(world, asgName), preferences))
     },
     listServiceArns: (clusterName) => {
       const arns = [...world.services.values()]
         .filter((service) => service.clusterName === clusterName)
         .map((service) => service.serviceArn)
-      logRequest("ecs:ListServices", false, { clusterName }, pagesOf(arns.length))
+      logRequest("ecs:ListServices", false, { clusterName }, pages(arns.length, 100))
       return arns
     },
     describeInstancesByTag: (key, value) => {
       const found = [...world.instances.values()]
-        .filter((instance) => world.isVisible(instance) && instance.tags[key] === value)
+        .filter((instance) => isVisible(world, instance) && instance.tags[key] === value)
         .map((instance) => ({
           instanceId: instance.instanceId,
           state: instance.state,
           tags: { ...instance.tags },
         }))
-      logRequest("ec2:DescribeInstances", false, { tag: { [key]: value } }, pagesOf(found.length))
+      logRequest("ec2:DescribeInstances", false, { tag: { [key]: value } }, pages(found.length, 100))
       return found
     },
     instanceRefreshStatus: (asgName) => {
@@ -202,9 +203,9 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
     setServiceDesiredCount: (clusterName, serviceName, desiredCount) =>
       act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
     setTerminationProtection: (instanceId, enabled) =>
-      act(() => world.setTerminationProtection(instanceId, enabled)),
+      act(() => setTerminationProtection(world, instanceId, enabled)),
     setDesiredCapacityExternally: (asgName, desiredCapacity) =>
-      act(() => world.setDesiredByAnotherActor(asgName, desiredCapacity)),
+      act(() => setDesiredByAnotherActor(world, asgName, desiredCapacity)),
   }
 }
 

@@ -7,12 +7,6 @@
  * `AwsCallError`. Measurements are recorded as step functions of time as the state changes.
  */
 import {
-  leavingLifecycleStates,
-  type AsgLifecycleState,
-  type InstanceState,
-  type LaunchSpec,
-} from "@ecs-ami-deploy/domain"
-import {
   agentReservedPorts,
   amazonOwnerId,
   defaultAccountId,
@@ -20,14 +14,8 @@ import {
   instanceTypeSpec,
 } from "./catalog.ts"
 import { EventQueue } from "./event-queue.ts"
-import {
-  advanceInstanceRefreshes,
-  startInstanceRefresh,
-  type RefreshPreferences,
-} from "./instance-refresh.ts"
 import { Prng } from "./prng.ts"
 import {
-  isMember,
   Refusal,
   serviceKey,
   type ClusterRecord,
@@ -37,8 +25,6 @@ import {
   type InstanceCountPoint,
   type InstanceRecord,
   type LaunchConfigurationRecord,
-  type LaunchOrigin,
-  type MemberRecord,
   type ResourceNeed,
   type ResourcesRecord,
   type ScalingActivityRecord,
@@ -51,8 +37,13 @@ import {
 } from "./records.ts"
 import type { Faults, Scenario, ScenarioGroup, ScenarioService, Timings } from "./scenario.ts"
 import { defaultTimings } from "./scenario.ts"
-import { launchFaultApplies, scheduleFaults } from "./world/faults.ts"
+import { scheduleFaults } from "./world/faults.ts"
 import { recordMeasurements } from "./world/measurements.ts"
+import { groupNamed, pickLaunchZone, reconcileGroup } from "./world/auto-scaling.ts"
+import { startManagedScaling } from "./world/capacity-providers.ts"
+import { createInstance, liveInstanceStates } from "./world/ec2.ts"
+import { resolveLaunchSpec } from "./world/launch-specs.ts"
+import { managedDrainingHook } from "./world/lifecycle-hooks.ts"
 
 const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
   for (let index = 0; index < a.length; index++) {
@@ -61,39 +52,6 @@ const lexicographicallyLess = (a: ReadonlyArray<number>, b: ReadonlyArray<number
   }
   return false
 }
-
-const liveInstanceStates: ReadonlySet<InstanceState> = new Set(["pending", "running"])
-const inCapacity = (lifecycle: AsgLifecycleState): boolean =>
-  lifecycle === "Pending" ||
-  lifecycle === "Pending:Wait" ||
-  lifecycle === "Pending:Proceed" ||
-  lifecycle === "InService"
-
-/**
- * The terminate lifecycle hook a capacity provider with managed instance draining puts on its group:
- * ECS drains the instance, then completes the hook (it keeps it alive with heartbeats, up to 48 h).
- */
-const managedDrainingHook = {
-  name: "ecs-managed-draining-termination-hook",
-  transition: "autoscaling:EC2_INSTANCE_TERMINATING",
-  heartbeatTimeoutSeconds: 3600,
-  defaultResult: "CONTINUE",
-  managedDraining: true,
-} as const
-const lifecycleHookMaxMs = 48 * 3_600_000
-
-/** Process names UpdateAutoScalingGroup's Suspend/ResumeProcesses accept. */
-export const scalingProcesses: ReadonlySet<string> = new Set([
-  "Launch",
-  "Terminate",
-  "AddToLoadBalancer",
-  "AlarmNotification",
-  "AZRebalance",
-  "HealthCheck",
-  "InstanceRefresh",
-  "ReplaceUnhealthy",
-  "ScheduledActions",
-])
 
 export class World {
   now: number
@@ -161,7 +119,7 @@ export class World {
 
   // ---------------------------------------------------------------- setup
 
-  private load(scenario: Scenario): void {
+  load(scenario: Scenario): void {
     for (const image of scenario.images) {
       const isAmazon = image.owner === "amazon"
       this.images.set(image.imageId, {
@@ -224,9 +182,11 @@ export class World {
         const imageId =
           unmanaged.imageId ??
           firstGroup?.initialImageId ??
-          (firstGroup === undefined ? undefined : this.resolveLaunchSpec(this.group(firstGroup.name)).imageId)
+          (firstGroup === undefined
+            ? undefined
+            : resolveLaunchSpec(this, groupNamed(this, firstGroup.name)).imageId)
         if (imageId === undefined) continue
-        this.createInstance({
+        createInstance(this, {
           clusterName: cluster.name,
           availabilityZone: unmanaged.availabilityZone,
           imageId,
@@ -247,14 +207,14 @@ export class World {
       })
     }
     scheduleFaults(this)
-    this.startManagedScaling()
+    startManagedScaling(this)
     recordMeasurements(this)
     this.baselineInstances = [...this.instances.values()].filter((i) =>
       liveInstanceStates.has(i.state),
     ).length
   }
 
-  private createService(spec: ScenarioService): void {
+  createService(spec: ScenarioService): void {
     const key = serviceKey(spec.clusterName, spec.name)
     this.services.set(key, {
       key,
@@ -285,7 +245,7 @@ export class World {
     this.dirtyServices.add(key)
   }
 
-  private createGroup(spec: ScenarioGroup): void {
+  createGroup(spec: ScenarioGroup): void {
     const managedDraining = [...this.clusters.values()].some((cluster) =>
       cluster.capacityProviders.some((p) => p.asgName === spec.name && p.managedDraining),
     )
@@ -314,12 +274,12 @@ export class World {
     const protectedCount = spec.initialProtected ?? 0
     const terminationProtected = spec.initialTerminationProtected ?? 0
     for (let index = 0; index < inService + standby; index++) {
-      const resolved = this.resolveLaunchSpec(group)
+      const resolved = resolveLaunchSpec(this, group)
       const imageId = spec.initialImageId ?? resolved.imageId
-      const instance = this.createInstance({
+      const instance = createInstance(this, {
         group,
         clusterName: group.clusterName,
-        availabilityZone: this.pickLaunchZone(group),
+        availabilityZone: pickLaunchZone(this, group),
         imageId,
         instanceType: resolved.instanceType,
         origin: resolved.origin,
@@ -331,106 +291,10 @@ export class World {
       if (index < terminationProtected) instance.terminationProtected = true
     }
     // A scale-out in progress: the group launches what it lacks at once.
-    if (inService < spec.desiredCapacity) this.reconcileGroup(group)
+    if (inService < spec.desiredCapacity) reconcileGroup(this, group)
   }
 
-  // ---------------------------------------------------------------- EC2
-
-  private newInstanceId(): string {
-    return `i-0${this.rng.hex(16)}`
-  }
-
-  private createInstance(input: {
-    /** Absent for an instance launched by hand into the cluster. */
-    readonly group?: GroupRecord
-    readonly clusterName: string
-    readonly availabilityZone: string
-    readonly imageId: string
-    readonly instanceType: string
-    readonly origin?: LaunchOrigin
-    /** Starting instances are already running, InService and registered. */
-    readonly booted: boolean
-  }): InstanceRecord {
-    const { group } = input
-    const image = this.images.get(input.imageId)
-    const instance: InstanceRecord = {
-      instanceId: this.newInstanceId(),
-      imageId: input.imageId,
-      instanceType: input.instanceType,
-      architecture: image?.architecture ?? instanceTypeSpec(input.instanceType).architecture,
-      availabilityZone: input.availabilityZone,
-      state: input.booted ? "running" : "pending",
-      launchTime: input.booted ? this.now - 86_400_000 : this.now,
-      visibleAt: input.booted ? this.now : this.now + this.timings.describeVisibilityDelayMs,
-      lifecycle: "on-demand",
-      terminationProtected: false,
-      tags: group === undefined ? {} : { ...group.tags, "aws:autoscaling:groupName": group.name },
-      clusterName: input.clusterName,
-      ...(group === undefined
-        ? {}
-        : {
-            membership: {
-              groupName: group.name,
-              lifecycle: input.booted ? "InService" : "Pending",
-              health: "Healthy",
-              protectedFromScaleIn: false,
-              origin: input.origin ?? { kind: "attached" },
-            },
-          }),
-    }
-    this.instances.set(instance.instanceId, instance)
-    group?.members.push(instance.instanceId)
-    this.instancesDirty = true
-    if (input.booted) this.registerContainerInstance(instance)
-    else
-      this.schedule(this.timings.instancePendingMs, `boot ${instance.instanceId}`, () =>
-        this.instanceBooted(instance),
-      )
-    return instance
-  }
-
-  private instanceBooted(instance: InstanceRecord): void {
-    if (instance.state !== "pending") return
-    instance.state = "running"
-    this.instancesDirty = true
-    const membership = instance.membership
-    if (membership !== undefined) {
-      // A launch hook nobody completes holds the instance in Pending:Wait for its heartbeat timeout.
-      const hook = this.groups
-        .get(membership.groupName)
-        ?.lifecycleHooks.find((h) => h.transition === "autoscaling:EC2_INSTANCE_LAUNCHING")
-      if (hook !== undefined) membership.lifecycle = "Pending:Wait"
-      const holdMs = hook === undefined ? 0 : hook.heartbeatTimeoutSeconds * 1000
-      this.schedule(
-        holdMs + this.timings.inServiceAfterRunningMs,
-        `in-service ${instance.instanceId}`,
-        () => {
-          const current = instance.membership
-          if (
-            !isMember(instance) ||
-            !inCapacity(current?.lifecycle ?? "Terminated") ||
-            instance.state !== "running"
-          )
-            return
-          if (hook?.defaultResult === "ABANDON") {
-            this.terminateMember(instance, "an instance launch was abandoned by its lifecycle hook")
-            return
-          }
-          instance.membership.lifecycle = "InService"
-          this.requestGroupReconcile(instance.membership.groupName)
-          advanceInstanceRefreshes(this)
-        },
-      )
-    }
-    const neverRegisters = this.faults.agentNeverRegisters?.imageIds.includes(instance.imageId) ?? false
-    if (instance.clusterName !== undefined && !neverRegisters) {
-      this.schedule(this.timings.agentRegistrationMs, `register ${instance.instanceId}`, () => {
-        if (instance.state === "running") this.registerContainerInstance(instance)
-      })
-    }
-  }
-
-  private registerContainerInstance(instance: InstanceRecord): void {
+  registerContainerInstance(instance: InstanceRecord): void {
     const clusterName = instance.clusterName
     if (clusterName === undefined || !this.clusters.has(clusterName)) return
     const spec = instanceTypeSpec(instance.instanceType)
@@ -451,735 +315,10 @@ export class World {
     this.requestScheduler(clusterName)
   }
 
-  /** EC2 TerminateInstances semantics: refused for protected instances, idempotent for terminated ones. */
-  terminateInstances(instanceIds: ReadonlyArray<string>): void {
-    const records = instanceIds.map((id) => {
-      const instance = this.instances.get(id)
-      if (instance === undefined || this.now < instance.visibleAt) {
-        throw new Refusal("not-found", "InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`)
-      }
-      if (instance.terminationProtected) {
-        throw new Refusal(
-          "invalid-parameter",
-          "OperationNotPermitted",
-          `The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
-        )
-      }
-      return instance
-    })
-    for (const instance of records) {
-      const membership = instance.membership
-      this.shutDown(instance, `Host EC2 (instance ${instance.instanceId}) stopped/terminated`)
-      if (membership !== undefined && membership.lifecycle !== "Terminating") {
-        // Auto Scaling finds out at its next health check and replaces the instance.
-        this.schedule(this.timings.autoScalingHealthCheckMs, `health-check ${instance.instanceId}`, () => {
-          if (instance.membership === undefined || instance.membership.lifecycle === "Terminating") return
-          instance.membership.health = "Unhealthy"
-          instance.membership.lifecycle = "Terminating"
-          this.recordActivity(
-            membership.groupName,
-            "Successful",
-            `Terminating EC2 instance: ${instance.instanceId}`,
-            `an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.`,
-          )
-          this.requestGroupReconcile(membership.groupName)
-        })
-      }
-    }
-  }
-
-  /** Shuts an instance down: its tasks die with it, its agent disconnects, and it is gone after the shutdown time. */
-  private shutDown(instance: InstanceRecord, reason: string): void {
-    if (instance.state === "shutting-down" || instance.state === "terminated") return
-    instance.state = "shutting-down"
-    this.instancesDirty = true
-    const containerInstance = this.containerInstanceOf(instance)
-    if (containerInstance !== undefined) {
-      containerInstance.agentConnected = false
-      for (const taskArn of [...containerInstance.taskArns]) {
-        const task = this.tasks.get(taskArn)
-        if (task !== undefined) this.finishTask(task, reason)
-      }
-      this.requestScheduler(containerInstance.clusterName)
-    }
-    this.schedule(this.timings.instanceShutdownMs, `terminated ${instance.instanceId}`, () => {
-      instance.state = "terminated"
-      instance.terminatedAt = this.now
-      this.instancesDirty = true
-      const ci = this.containerInstanceOf(instance)
-      if (ci !== undefined && ci.status !== "INACTIVE") this.deactivateContainerInstance(ci)
-      const membership = instance.membership
-      if (membership !== undefined) this.removeMember(membership.groupName, instance)
-    })
-  }
-
-  private removeMember(groupName: string, instance: InstanceRecord): void {
-    const group = this.groups.get(groupName)
-    delete instance.membership
-    if (group === undefined) return
-    const index = group.members.indexOf(instance.instanceId)
-    if (index >= 0) group.members.splice(index, 1)
-    if (group.rebalanceInstanceId === instance.instanceId) delete group.rebalanceInstanceId
-    this.requestGroupReconcile(groupName)
-  }
-
   containerInstanceOf(instance: InstanceRecord): ContainerInstanceRecord | undefined {
     return instance.containerInstanceArn === undefined
       ? undefined
       : this.containerInstances.get(instance.containerInstanceArn)
-  }
-
-  /** Instances DescribeInstances can see now (eventual consistency hides the newest; the terminated fade out). */
-  isVisible(instance: InstanceRecord): boolean {
-    if (this.now < instance.visibleAt) return false
-    return (
-      instance.terminatedAt === undefined ||
-      this.now - instance.terminatedAt < this.timings.stoppedRetentionMs
-    )
-  }
-
-  setTerminationProtection(instanceId: string, enabled: boolean): void {
-    const instance = this.instances.get(instanceId)
-    if (instance === undefined)
-      throw new Refusal(
-        "not-found",
-        "InvalidInstanceID.NotFound",
-        `The instance ID '${instanceId}' does not exist`,
-      )
-    instance.terminationProtected = enabled
-  }
-
-  /** Loses an instance as a Spot interruption would: EC2 terminates it, Auto Scaling replaces it. */
-  loseInstance(instanceId: string): void {
-    const instance = this.instances.get(instanceId)
-    if (instance === undefined || !liveInstanceStates.has(instance.state)) return
-    instance.terminationProtected = false
-    this.terminateInstances([instanceId])
-  }
-
-  // ---------------------------------------------------------------- launch specs
-
-  /** What a group launches next: image, type and origin. Throws a Refusal describing why a launch would fail. */
-  resolveLaunchSpec(group: GroupRecord): { imageId: string; instanceType: string; origin: LaunchOrigin } {
-    const spec = group.launchSpec
-    if (spec._tag === "LaunchConfiguration") {
-      const configuration = this.launchConfigurations.get(spec.launchConfigurationName)
-      if (configuration === undefined) {
-        throw new Refusal(
-          "invalid-parameter",
-          "ValidationError",
-          `Launch configuration ${spec.launchConfigurationName} not found`,
-        )
-      }
-      return {
-        imageId: this.resolveImageId(configuration.imageId),
-        instanceType: configuration.instanceType,
-        origin: { kind: "configuration", name: configuration.name },
-      }
-    }
-    let templateRef = spec.template
-    let overrideType: string | undefined
-    const override =
-      spec._tag === "MixedInstancesPolicy"
-        ? spec.overrides[group.overrideCursor % spec.overrides.length]
-        : undefined
-    if (override !== undefined) {
-      group.overrideCursor++
-      overrideType = override.instanceType
-      if (override.launchTemplate !== undefined) templateRef = override.launchTemplate
-    }
-    const template = this.templates.get(templateRef.launchTemplateId)
-    if (template === undefined) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Launch template ${templateRef.launchTemplateId} not found`,
-      )
-    }
-    const version = this.templateVersion(template, templateRef.version)
-    return {
-      imageId: this.resolveImageId(version.imageId),
-      instanceType: overrideType ?? version.instanceType,
-      origin: {
-        kind: "template",
-        launchTemplateId: template.launchTemplateId,
-        version: version.versionNumber,
-      },
-    }
-  }
-
-  templateVersion(template: TemplateRecord, version: string): TemplateVersionRecord {
-    const number =
-      version === "$Latest"
-        ? template.latestVersion
-        : version === "$Default"
-          ? template.defaultVersion
-          : Number(version)
-    const record = template.versions.get(number)
-    if (record === undefined) {
-      throw new Refusal(
-        "not-found",
-        "InvalidLaunchTemplateId.VersionNotFound",
-        `Could not find launch template version ${version} of ${template.launchTemplateId}`,
-      )
-    }
-    return record
-  }
-
-  private resolveImageId(imageId: string): string {
-    if (!imageId.startsWith("resolve:ssm:")) return imageId
-    const name = imageId.slice("resolve:ssm:".length)
-    const parameter = this.ssmParameters.get(name)
-    if (parameter === undefined) {
-      throw new Refusal(
-        "invalid-parameter",
-        "InvalidParameter",
-        `The SSM parameter ${name} could not be resolved`,
-      )
-    }
-    return parameter.value
-  }
-
-  // ---------------------------------------------------------------- Auto Scaling
-
-  requestGroupReconcile(groupName: string): void {
-    const group = this.groups.get(groupName)
-    if (group === undefined || group.reconcileScheduled) return
-    group.reconcileScheduled = true
-    this.schedule(this.timings.autoScalingReactionMs, `reconcile ${groupName}`, () => {
-      group.reconcileScheduled = false
-      this.reconcileGroup(group)
-    })
-  }
-
-  memberRecords(group: GroupRecord): Array<MemberRecord> {
-    return group.members.map((id) => this.instances.get(id)).filter(isMember)
-  }
-
-  /** Instances counting toward desired capacity (Pending or InService). */
-  capacityMembers(group: GroupRecord): Array<MemberRecord> {
-    return this.memberRecords(group).filter((i) => inCapacity(i.membership.lifecycle))
-  }
-
-  private reconcileGroup(group: GroupRecord): void {
-    const members = this.capacityMembers(group)
-    const rebalanceInstanceId = group.rebalanceInstanceId
-    const target =
-      group.desiredCapacity +
-      (rebalanceInstanceId === undefined ? 0 : 1) +
-      (group.instanceRefresh?.status === "InProgress" ? group.instanceRefresh.extraCapacity : 0)
-    if (members.length < target) {
-      if (group.suspendedProcesses.has("Launch")) return
-      // A retry is already queued for when the block ends.
-      if (this.now < group.launchBlockedUntil) return
-      for (let index = members.length; index < target; index++) {
-        if (
-          !this.launchInto(
-            group,
-            "an instance was started in response to a difference between desired and actual capacity",
-          )
-        )
-          break
-      }
-      return
-    }
-    if (members.length > target) {
-      if (!group.suspendedProcesses.has("Terminate")) this.scaleIn(group, members.length - target)
-      return
-    }
-    if (rebalanceInstanceId !== undefined) {
-      const extra = this.instances.get(rebalanceInstanceId)
-      if (extra?.membership?.lifecycle === "InService") {
-        delete group.rebalanceInstanceId
-        this.scaleIn(group, 1)
-      }
-      return
-    }
-    this.maybeRebalance(group, members)
-  }
-
-  /**
-   * Launches one instance in the least-populated AZ, falling back to the next AZs when one lacks
-   * capacity (as Auto Scaling does); undefined, with a Failed activity, when no launch is possible.
-   */
-  private launchInto(
-    group: GroupRecord,
-    cause: string,
-    zones = this.zonesByLaunchPreference(group),
-  ): InstanceRecord | undefined {
-    try {
-      const resolved = this.resolveLaunchSpec(group)
-      const image = this.images.get(resolved.imageId)
-      if (image === undefined || image.state !== "available") {
-        throw new Refusal(
-          "not-found",
-          "InvalidAMIID.NotFound",
-          `The image id '[${resolved.imageId}]' does not exist`,
-        )
-      }
-      const availabilityZone = zones.find((zone) => !launchFaultApplies(this, resolved.imageId, zone))
-      if (availabilityZone === undefined) {
-        throw new Refusal(
-          "limit-exceeded",
-          "InsufficientInstanceCapacity",
-          `We currently do not have sufficient ${resolved.instanceType} capacity in the Availability Zones you requested (${zones.join(", ")}).`,
-        )
-      }
-      const instance = this.createInstance({
-        group,
-        clusterName: group.clusterName,
-        availabilityZone,
-        ...resolved,
-        booted: false,
-      })
-      this.recordActivity(
-        group.name,
-        "Successful",
-        `Launching a new EC2 instance: ${instance.instanceId}`,
-        cause,
-      )
-      return instance
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error
-      this.recordActivity(
-        group.name,
-        "Failed",
-        "Launching a new EC2 instance.  Status Reason: " + error.message,
-        cause,
-      )
-      if (group.launchBlockedUntil <= this.now) {
-        this.schedule(this.timings.launchRetryMs, `retry-launch ${group.name}`, () =>
-          this.requestGroupReconcile(group.name),
-        )
-      }
-      group.launchBlockedUntil = this.now + this.timings.launchRetryMs
-      return undefined
-    }
-  }
-
-  /** The group's AZ with the fewest capacity members (first listed on a tie): Auto Scaling's launch balance. */
-  private pickLaunchZone(group: GroupRecord): string {
-    return this.zonesByLaunchPreference(group)[0] ?? group.availabilityZones[0] ?? "unknown-az"
-  }
-
-  /** The group's AZs from fewest to most capacity members, in listed order on ties. */
-  private zonesByLaunchPreference(group: GroupRecord): Array<string> {
-    const counts = this.zoneCounts(group, this.capacityMembers(group))
-    return [...group.availabilityZones].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0))
-  }
-
-  private zoneCounts(group: GroupRecord, members: ReadonlyArray<InstanceRecord>): Map<string, number> {
-    const counts = new Map(group.availabilityZones.map((zone) => [zone, 0]))
-    for (const member of members)
-      counts.set(member.availabilityZone, (counts.get(member.availabilityZone) ?? 0) + 1)
-    return counts
-  }
-
-  /**
-   * AZRebalance: when the group is at capacity but its AZs differ by more than one instance, launch
-   * in the smallest AZ first (capacity may exceed max by 10%, at least one), then terminate in the largest.
-   */
-  private maybeRebalance(group: GroupRecord, members: ReadonlyArray<InstanceRecord>): void {
-    const suspended = group.suspendedProcesses
-    if (suspended.has("AZRebalance") || suspended.has("Launch") || suspended.has("Terminate")) return
-    if (members.some((m) => m.membership?.lifecycle !== "InService")) return
-    const counts = [...this.zoneCounts(group, members).values()]
-    if (Math.max(...counts) - Math.min(...counts) <= 1) return
-    if (members.length + 1 > group.maxSize + Math.max(1, Math.floor(group.maxSize / 10))) return
-    // Only the smallest AZ helps; when it has no capacity the attempt fails and is retried later.
-    const extra = this.launchInto(group, "an instance was launched to aid in balancing the group's zones.", [
-      this.pickLaunchZone(group),
-    ])
-    if (extra !== undefined) group.rebalanceInstanceId = extra.instanceId
-  }
-
-  /** Terminates `count` instances chosen by the default termination policy; protected instances are never chosen. */
-  private scaleIn(group: GroupRecord, count: number): void {
-    for (let index = 0; index < count; index++) {
-      const victim = this.pickScaleInVictim(group)
-      if (victim === undefined) return
-      this.terminateMember(
-        victim,
-        "an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity.",
-      )
-    }
-  }
-
-  /**
-   * Auto Scaling terminates a member: Terminating, or Terminating:Wait while a terminate lifecycle
-   * hook holds it — ECS managed draining sets it DRAINING and completes the hook once no task but
-   * daemon tasks runs on it; a hook nobody completes runs out its heartbeat timeout. Then EC2 shuts it down.
-   */
-  terminateMember(instance: MemberRecord, cause: string, by = "Auto Scaling"): void {
-    const group = this.groups.get(instance.membership.groupName)
-    this.recordActivity(
-      instance.membership.groupName,
-      "Successful",
-      `Terminating EC2 instance: ${instance.instanceId}`,
-      cause,
-    )
-    const hook = group?.lifecycleHooks.find((h) => h.transition === "autoscaling:EC2_INSTANCE_TERMINATING")
-    const shutDown = () => {
-      if (instance.membership !== undefined) instance.membership.lifecycle = "Terminating:Proceed"
-      this.shutDown(instance, `Host EC2 (instance ${instance.instanceId}) terminated by ${by}`)
-    }
-    if (hook === undefined) {
-      instance.membership.lifecycle = "Terminating"
-      this.shutDown(instance, `Host EC2 (instance ${instance.instanceId}) terminated by ${by}`)
-      return
-    }
-    instance.membership.lifecycle = "Terminating:Wait"
-    this.instancesDirty = true
-    if (!hook.managedDraining) {
-      this.schedule(hook.heartbeatTimeoutSeconds * 1000, `hook timeout ${instance.instanceId}`, shutDown)
-      return
-    }
-    const heldUntil = this.now + lifecycleHookMaxMs
-    const container = this.containerInstanceOf(instance)
-    if (container?.status === "ACTIVE") {
-      container.status = "DRAINING"
-      this.requestScheduler(container.clusterName)
-    }
-    const check = () => {
-      if (instance.state !== "running" && instance.state !== "pending") return
-      const ci = this.containerInstanceOf(instance)
-      const busy =
-        ci !== undefined &&
-        [...ci.taskArns].some((arn) => {
-          const task = this.tasks.get(arn)
-          const service = task?.serviceKey === undefined ? undefined : this.services.get(task.serviceKey)
-          return (
-            task !== undefined && task.lastStatus !== "STOPPED" && service?.schedulingStrategy !== "DAEMON"
-          )
-        })
-      if (!busy || this.now >= heldUntil) shutDown()
-      else
-        this.schedule(this.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
-    }
-    this.schedule(this.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
-  }
-
-  /**
-   * The default termination policy (AWS docs, "Default termination policy"): the AZ with the most
-   * instances that has an unprotected one; within it, instances of the oldest launch configuration /
-   * template version; then a seeded random pick (the billing-hour rule is not modelled).
-   */
-  pickScaleInVictim(group: GroupRecord): MemberRecord | undefined {
-    const members = this.capacityMembers(group)
-    const candidates = members.filter((m) => !m.membership.protectedFromScaleIn)
-    if (candidates.length === 0) return undefined
-    const counts = this.zoneCounts(group, members)
-    const zones = [...new Set(candidates.map((c) => c.availabilityZone))]
-    const largest = Math.max(...zones.map((zone) => counts.get(zone) ?? 0))
-    const inZone = candidates.filter(
-      (c) => c.availabilityZone === zones.find((z) => (counts.get(z) ?? 0) === largest),
-    )
-    const ranks = inZone.map((c) => this.launchAgeRank(group, c))
-    const oldest = Math.min(...ranks)
-    const oldestOnes = inZone.filter((_, index) => ranks[index] === oldest)
-    return oldestOnes[Math.floor(this.rng.next() * oldestOnes.length)]
-  }
-
-  /** Lower is older: attached instances and launch configurations before templates, other templates and older versions before the current one. */
-  private launchAgeRank(group: GroupRecord, instance: MemberRecord): number {
-    const origin = instance.membership.origin
-    const spec = group.launchSpec
-    if (origin.kind === "attached") return 0
-    if (origin.kind === "configuration") {
-      return spec._tag === "LaunchConfiguration" && spec.launchConfigurationName === origin.name ? 3 : 0
-    }
-    if (spec._tag === "LaunchConfiguration" || spec.template.launchTemplateId !== origin.launchTemplateId)
-      return 1
-    const template = this.templates.get(origin.launchTemplateId)
-    const current =
-      template === undefined ? undefined : this.tryTemplateVersion(template, spec.template.version)
-    return current !== undefined && origin.version >= current ? 3 : 2
-  }
-
-  private tryTemplateVersion(template: TemplateRecord, version: string): number | undefined {
-    try {
-      return this.templateVersion(template, version).versionNumber
-    } catch {
-      return undefined
-    }
-  }
-
-  group(name: string): GroupRecord {
-    const group = this.groups.get(name)
-    if (group === undefined)
-      throw new Refusal("invalid-parameter", "ValidationError", `AutoScalingGroup name not found - ${name}`)
-    return group
-  }
-
-  updateGroup(input: {
-    readonly asgName: string
-    readonly desiredCapacity?: number
-    readonly minSize?: number
-    readonly maxSize?: number
-    readonly launchSpec?: LaunchSpec
-  }): void {
-    const group = this.group(input.asgName)
-    const minSize = input.minSize ?? group.minSize
-    const maxSize = input.maxSize ?? group.maxSize
-    const desired = input.desiredCapacity ?? group.desiredCapacity
-    if (minSize > maxSize)
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        "Max bound must be greater than or equal to min bound",
-      )
-    if (input.desiredCapacity !== undefined && (desired < minSize || desired > maxSize)) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Desired capacity:${desired} must be between the specified min size:${minSize} and max size:${maxSize}`,
-      )
-    }
-    if (input.launchSpec !== undefined) {
-      const previous = group.launchSpec
-      group.launchSpec = input.launchSpec
-      try {
-        this.resolveLaunchSpec(group)
-      } catch (error) {
-        group.launchSpec = previous
-        throw error
-      }
-    }
-    group.minSize = minSize
-    group.maxSize = maxSize
-    // AWS clamps desired capacity into a changed [min, max] when desired is not given.
-    group.desiredCapacity = Math.min(Math.max(desired, minSize), maxSize)
-    this.requestGroupReconcile(group.name)
-  }
-
-  private memberOf(group: GroupRecord, instanceId: string): MemberRecord {
-    const instance = this.instances.get(instanceId)
-    if (!isMember(instance) || instance.membership.groupName !== group.name) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `The instance ${instanceId} is not part of Auto Scaling group ${group.name}.`,
-      )
-    }
-    return instance
-  }
-
-  /**
-   * AttachInstances semantics: every instance must be running, in no group (this one included) and in
-   * one of the group's AZs, and desired capacity + n must stay ≤ max; otherwise nothing changes. Each
-   * instance joins Pending and turns InService after the health-check grace; desired rises by n.
-   */
-  attachInstances(asgName: string, instanceIds: ReadonlyArray<string>): void {
-    if (instanceIds.length > 20) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20",
-      )
-    }
-    const group = this.group(asgName)
-    const instances = [...new Set(instanceIds)].map((id) => this.attachable(group, id))
-    const desired = group.desiredCapacity + instances.length
-    if (desired > group.maxSize) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
-      )
-    }
-    group.desiredCapacity = desired
-    for (const instance of instances) {
-      instance.membership = {
-        groupName: group.name,
-        lifecycle: "Pending",
-        health: "Healthy",
-        protectedFromScaleIn: false,
-        origin: { kind: "attached" },
-      }
-      instance.tags["aws:autoscaling:groupName"] = group.name
-      group.members.push(instance.instanceId)
-      this.recordActivity(
-        group.name,
-        "Successful",
-        `Attaching an existing EC2 instance: ${instance.instanceId}`,
-        "an instance was added in response to a user request",
-      )
-      this.schedule(this.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
-        const membership = instance.membership
-        if (
-          membership?.groupName !== group.name ||
-          membership.lifecycle !== "Pending" ||
-          instance.state !== "running"
-        )
-          return
-        membership.lifecycle = "InService"
-        this.requestGroupReconcile(group.name)
-      })
-    }
-    this.instancesDirty = true
-    this.requestGroupReconcile(group.name)
-  }
-
-  private attachable(group: GroupRecord, instanceId: string): InstanceRecord {
-    const instance = this.instances.get(instanceId)
-    if (instance === undefined || instance.state !== "running") {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Instance ${instanceId} is not in a valid state: only running instances can be attached.`,
-      )
-    }
-    if (instance.membership !== undefined) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `The instance ${instanceId} is already part of the Auto Scaling group ${instance.membership.groupName}.`,
-      )
-    }
-    if (!group.availabilityZones.includes(instance.availabilityZone)) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `The instance ${instanceId} is in ${instance.availabilityZone}, which is not an Availability Zone of the Auto Scaling group ${group.name}.`,
-      )
-    }
-    return instance
-  }
-
-  detachInstances(asgName: string, instanceIds: ReadonlyArray<string>, decrement: boolean): void {
-    if (instanceIds.length > 20) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20",
-      )
-    }
-    const group = this.group(asgName)
-    const instances = instanceIds.map((id) => this.memberOf(group, id))
-    for (const instance of instances) {
-      const lifecycle = instance.membership.lifecycle
-      if (lifecycle !== "InService" && lifecycle !== "Standby") {
-        throw new Refusal(
-          "invalid-parameter",
-          "ValidationError",
-          `The instance ${instance.instanceId} is not in InService or Standby.`,
-        )
-      }
-    }
-    const inCapacityCount = instances.filter((i) => i.membership.lifecycle === "InService").length
-    if (decrement && group.desiredCapacity - inCapacityCount < group.minSize) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `The number of instances to detach would take the desired capacity below the group's min size ${group.minSize}.`,
-      )
-    }
-    for (const instance of instances) {
-      this.recordActivity(
-        group.name,
-        "Successful",
-        `Detaching EC2 instance: ${instance.instanceId}`,
-        "an instance was detached by a user request",
-      )
-      this.removeMember(group.name, instance)
-    }
-    if (decrement) group.desiredCapacity -= inCapacityCount
-    this.requestGroupReconcile(group.name)
-  }
-
-  terminateInstanceInGroup(instanceId: string, decrement: boolean): void {
-    const instance = this.instances.get(instanceId)
-    if (!isMember(instance)) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
-      )
-    }
-    const membership = instance.membership
-    const group = this.group(membership.groupName)
-    if (leavingLifecycleStates.has(membership.lifecycle)) {
-      throw new Refusal(
-        "conflict",
-        "ScalingActivityInProgress",
-        `An Auto Scaling activity is already terminating ${instanceId}.`,
-      )
-    }
-    if (decrement && inCapacity(membership.lifecycle) && group.desiredCapacity - 1 < group.minSize) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Currently, desiredSize equals minSize (${group.minSize}). Terminating instance without replacement will violate group's min size constraint.`,
-      )
-    }
-    if (decrement && inCapacity(membership.lifecycle)) group.desiredCapacity--
-    this.terminateMember(instance, "an instance was taken out of service in response to a user request")
-    this.requestGroupReconcile(group.name)
-  }
-
-  setProcesses(asgName: string, processes: ReadonlyArray<string>, suspended: boolean): void {
-    const group = this.group(asgName)
-    const unknown = processes.filter((p) => !scalingProcesses.has(p))
-    if (unknown.length > 0)
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        `Unknown scaling process(es): ${unknown.join(", ")}`,
-      )
-    const names = processes.length === 0 ? [...scalingProcesses] : processes
-    for (const name of names) {
-      if (suspended) group.suspendedProcesses.add(name)
-      else group.suspendedProcesses.delete(name)
-    }
-    this.requestGroupReconcile(group.name)
-  }
-
-  setInstanceProtection(
-    asgName: string,
-    instanceIds: ReadonlyArray<string>,
-    protectedFromScaleIn: boolean,
-  ): void {
-    if (instanceIds.length > 50) {
-      throw new Refusal(
-        "invalid-parameter",
-        "ValidationError",
-        "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
-      )
-    }
-    const group = this.group(asgName)
-    for (const instance of instanceIds.map((id) => this.memberOf(group, id)))
-      instance.membership.protectedFromScaleIn = protectedFromScaleIn
-  }
-
-  recordActivity(
-    asgName: string,
-    status: ScalingActivityRecord["status"],
-    description: string,
-    cause: string,
-  ): void {
-    this.activities.push({
-      activityId: `${this.rng.hex(8)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(4)}-${this.rng.hex(12)}`,
-      asgName,
-      status,
-      description,
-      cause: `At ${new Date(this.now).toISOString()} ${cause}`,
-      startTime: this.now,
-    })
-  }
-
-  /** Sets desired capacity the way another actor (scaling policy, managed scaling, a person) would, clamped to [min, max]. */
-  setDesiredByAnotherActor(asgName: string, desiredCapacity: number): void {
-    const group = this.groups.get(asgName)
-    if (group === undefined) return
-    group.desiredCapacity = Math.min(Math.max(desiredCapacity, group.minSize), group.maxSize)
-    this.requestGroupReconcile(asgName)
-  }
-
-  // ---------------------------------------------------------------- instance refresh
-
-  /** StartInstanceRefresh (instance-refresh.ts). */
-  startInstanceRefresh(asgName: string, preferences: RefreshPreferences): string {
-    return startInstanceRefresh(this, this.group(asgName), preferences)
   }
 
   // ---------------------------------------------------------------- ECS: container instances
@@ -1189,7 +328,7 @@ export class World {
     arns: ReadonlyArray<string>,
     status: "ACTIVE" | "DRAINING",
   ): void {
-    this.cluster(clusterName)
+    this.clusterNamed(clusterName)
     if (arns.length > 10) {
       throw new Refusal(
         "invalid-parameter",
@@ -1234,7 +373,7 @@ export class World {
     this.requestScheduler(clusterName)
   }
 
-  private deactivateContainerInstance(record: ContainerInstanceRecord): void {
+  deactivateContainerInstance(record: ContainerInstanceRecord): void {
     record.status = "INACTIVE"
     record.agentConnected = false
     record.inactiveAt = this.now
@@ -1243,7 +382,7 @@ export class World {
     )
   }
 
-  cluster(clusterName: string): ClusterRecord {
+  clusterNamed(clusterName: string): ClusterRecord {
     const cluster = this.clusters.get(clusterName)
     if (cluster === undefined)
       throw new Refusal("not-found", "ClusterNotFoundException", `Cluster not found: ${clusterName}`)
@@ -1258,14 +397,14 @@ export class World {
     }
   }
 
-  private reserve(record: ContainerInstanceRecord, task: TaskRecord): void {
+  reserve(record: ContainerInstanceRecord, task: TaskRecord): void {
     record.taskArns.add(task.taskArn)
     record.used.cpu += task.cpu
     record.used.memory += task.memory
     record.used.ports.push(...task.hostPorts)
   }
 
-  private release(record: ContainerInstanceRecord, task: TaskRecord): void {
+  release(record: ContainerInstanceRecord, task: TaskRecord): void {
     if (!record.taskArns.delete(task.taskArn)) return
     record.used.cpu -= task.cpu
     record.used.memory -= task.memory
@@ -1274,7 +413,7 @@ export class World {
 
   // ---------------------------------------------------------------- ECS: tasks
 
-  private newTaskArn(clusterName: string): string {
+  newTaskArn(clusterName: string): string {
     return `arn:aws:ecs:${this.region}:${this.accountId}:task/${clusterName}/${this.rng.hex(32)}`
   }
 
@@ -1289,7 +428,7 @@ export class World {
     /** Scenario start: the task is already running. */
     readonly instant?: boolean
   }): string {
-    this.cluster(input.clusterName)
+    this.clusterNamed(input.clusterName)
     const neverFinishes = this.faults.standaloneTasksNeverFinish === true
     const task: TaskRecord = {
       taskArn: this.newTaskArn(input.clusterName),
@@ -1311,7 +450,7 @@ export class World {
     return task.taskArn
   }
 
-  private createServiceTask(
+  createServiceTask(
     service: ServiceRecord,
     target: ContainerInstanceRecord | undefined,
     instant: boolean,
@@ -1341,11 +480,7 @@ export class World {
    * Puts a task on an instance. `instant` (scenario start) makes it RUNNING and healthy at once; a task
    * placed when created goes through PROVISIONING; one that waited unplaced is already PENDING.
    */
-  private placeTask(
-    task: TaskRecord,
-    target: ContainerInstanceRecord,
-    mode: "instant" | "created" | "waited",
-  ): void {
+  placeTask(task: TaskRecord, target: ContainerInstanceRecord, mode: "instant" | "created" | "waited"): void {
     task.containerInstanceArn = target.containerInstanceArn
     this.reserve(target, task)
     if (mode === "instant") {
@@ -1369,7 +504,7 @@ export class World {
     })
   }
 
-  private taskStarted(task: TaskRecord): void {
+  taskStarted(task: TaskRecord): void {
     if (task.lastStatus !== "PENDING" || task.desiredStatus !== "RUNNING") return
     task.lastStatus = "RUNNING"
     task.startedAt = this.now
@@ -1391,7 +526,7 @@ export class World {
     })
   }
 
-  private scheduleStandaloneEnd(task: TaskRecord): void {
+  scheduleStandaloneEnd(task: TaskRecord): void {
     if (task.serviceKey !== undefined || task.runsForMs === undefined) return
     const endsAt = task.createdAt + task.runsForMs
     this.schedule(Math.max(0, endsAt - this.now), `exit ${task.taskArn}`, () => {
@@ -1433,7 +568,7 @@ export class World {
   }
 
   /** The task is STOPPED now: resources are released, and ECS forgets it after the retention time. */
-  private finishTask(task: TaskRecord, reason: string): void {
+  finishTask(task: TaskRecord, reason: string): void {
     if (task.lastStatus === "STOPPED") return
     task.lastStatus = "STOPPED"
     task.desiredStatus = "STOPPED"
@@ -1451,7 +586,7 @@ export class World {
     })
   }
 
-  private markTask(task: TaskRecord): void {
+  markTask(task: TaskRecord): void {
     if (task.serviceKey !== undefined) this.dirtyServices.add(task.serviceKey)
     this.requestScheduler(task.clusterName)
   }
@@ -1478,14 +613,14 @@ export class World {
     return task.desiredStatus === "RUNNING" && task.lastStatus === "RUNNING" && task.health === "HEALTHY"
   }
 
-  private statusOf(task: TaskRecord): ContainerInstanceRecord["status"] | undefined {
+  statusOf(task: TaskRecord): ContainerInstanceRecord["status"] | undefined {
     return task.containerInstanceArn === undefined
       ? undefined
       : this.containerInstances.get(task.containerInstanceArn)?.status
   }
 
   /** One pass of the ECS service scheduler over a cluster: daemons first, then replica services by name. */
-  private runScheduler(clusterName: string, instant: boolean): void {
+  runScheduler(clusterName: string, instant: boolean): void {
     const services = [...this.services.values()]
       .filter((s) => s.clusterName === clusterName)
       .sort((a, b) => a.serviceName.localeCompare(b.serviceName))
@@ -1502,7 +637,7 @@ export class World {
     }
   }
 
-  private scheduleDaemon(service: ServiceRecord, instant: boolean): void {
+  scheduleDaemon(service: ServiceRecord, instant: boolean): void {
     const live = this.serviceTasks(service).filter((t) => t.desiredStatus === "RUNNING")
     for (const ci of this.containerInstances.values()) {
       if (ci.clusterName !== service.clusterName || !ci.agentConnected) continue
@@ -1529,7 +664,7 @@ export class World {
    * stop at once; replacements start while the total stays within maximumPercent; RUNNING tasks on
    * DRAINING instances stop only while the healthy count stays at or above the minimumHealthyPercent floor.
    */
-  private scheduleReplica(service: ServiceRecord, instant: boolean): void {
+  scheduleReplica(service: ServiceRecord, instant: boolean): void {
     const live = () => this.serviceTasks(service).filter((t) => t.desiredStatus === "RUNNING")
     for (const task of live()) {
       if (this.statusOf(task) === "DRAINING" && task.lastStatus !== "RUNNING")
@@ -1573,14 +708,14 @@ export class World {
     }
   }
 
-  private fitsResources(ci: ContainerInstanceRecord, need: ResourceNeed): boolean {
+  fitsResources(ci: ContainerInstanceRecord, need: ResourceNeed): boolean {
     if (ci.registered.cpu - ci.used.cpu < need.cpu || ci.registered.memory - ci.used.memory < need.memory)
       return false
     return !need.hostPorts.some((port) => ci.registered.ports.includes(port) || ci.used.ports.includes(port))
   }
 
   /** Placement: ACTIVE instances with a connected agent and room, ordered by the strategies in turn, ties broken at (seeded) random as ECS does. */
-  private pickInstance(
+  pickInstance(
     need: ResourceNeed & { readonly clusterName?: string },
     strategies: ServiceRecord["placementStrategy"],
     service: ServiceRecord | undefined,
@@ -1635,59 +770,5 @@ export class World {
     service.desiredCount = desiredCount
     this.dirtyServices.add(service.key)
     this.requestScheduler(clusterName)
-  }
-
-  // ---------------------------------------------------------------- managed scaling
-
-  private startManagedScaling(): void {
-    for (const cluster of this.clusters.values()) {
-      for (const provider of cluster.capacityProviders) {
-        if (!provider.managedScaling && !provider.managedTerminationProtection) continue
-        const tick = () => {
-          this.managedScalingStep(cluster, provider)
-          this.schedule(this.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
-        }
-        this.schedule(this.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
-      }
-    }
-  }
-
-  /**
-   * ECS managed scaling at target capacity 100%: desired = instances hosting non-daemon tasks, plus
-   * one while tasks wait for room; instances younger than the warmup period are not scaled in.
-   * Managed termination protection protects instances hosting non-daemon tasks.
-   */
-  private managedScalingStep(
-    cluster: ClusterRecord,
-    provider: ClusterRecord["capacityProviders"][number],
-  ): void {
-    const group = this.groups.get(provider.asgName)
-    if (group === undefined) return
-    const members = this.capacityMembers(group)
-    const busy = (instance: InstanceRecord) => {
-      const ci = this.containerInstanceOf(instance)
-      if (ci === undefined) return false
-      return [...ci.taskArns].some((arn) => {
-        const task = this.tasks.get(arn)
-        const service = task?.serviceKey === undefined ? undefined : this.services.get(task.serviceKey)
-        return task !== undefined && service?.schedulingStrategy !== "DAEMON"
-      })
-    }
-    if (provider.managedTerminationProtection)
-      for (const member of members) member.membership.protectedFromScaleIn = busy(member)
-    // Managed scaling acts through a target tracking policy, whose CloudWatch alarms reach the group
-    // only while its AlarmNotification process runs.
-    if (!provider.managedScaling || group.suspendedProcesses.has("AlarmNotification")) return
-    const waiting = [...this.tasks.values()].some(
-      (t) =>
-        t.clusterName === cluster.clusterName &&
-        t.desiredStatus === "RUNNING" &&
-        t.containerInstanceArn === undefined,
-    )
-    const warming = members.filter(
-      (m) => this.now - m.launchTime < this.timings.managedScalingWarmupMs && !busy(m),
-    ).length
-    const needed = members.filter(busy).length + warming + (waiting ? 1 : 0)
-    if (needed !== group.desiredCapacity) this.setDesiredByAnotherActor(group.name, needed)
   }
 }

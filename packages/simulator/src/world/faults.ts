@@ -7,6 +7,8 @@
  */
 import type { AwsErrorKind } from "@ecs-ami-deploy/domain"
 import type { World } from "../world.ts"
+import { capacityMembers, groupNamed, setDesiredByAnotherActor } from "./auto-scaling.ts"
+import { loseInstance } from "./ec2.ts"
 
 const throttlingCodes: Record<string, string> = {
   ec2: "RequestLimitExceeded",
@@ -72,10 +74,11 @@ export const scheduleFaults = (world: World): void => {
         loss.instanceId ??
         (loss.groupName === undefined
           ? undefined
-          : world.capacityMembers(world.group(loss.groupName)).find((i) => i.state === "running")?.instanceId)
+          : capacityMembers(world, groupNamed(world, loss.groupName)).find((i) => i.state === "running")
+              ?.instanceId)
       if (id === undefined) return
       if (loss.noticeMs === undefined) {
-        world.loseInstance(id)
+        loseInstance(world, id)
         return
       }
       // A Spot interruption notice: the ECS agent drains the instance, EC2 reclaims it when the notice ends.
@@ -85,7 +88,7 @@ export const scheduleFaults = (world: World): void => {
         container.status = "DRAINING"
         world.requestScheduler(container.clusterName)
       }
-      world.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => world.loseInstance(id))
+      world.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => loseInstance(world, id))
     })
   }
   for (const change of world.faults.desiredCapacityChanges ?? []) {
@@ -96,9 +99,9 @@ export const scheduleFaults = (world: World): void => {
           ? "ScheduledActions"
           : undefined
     world.schedule(change.atMs, "fault: desired capacity changed", () => {
-      const group = world.group(change.groupName)
+      const group = groupNamed(world, change.groupName)
       if (process !== undefined && group.suspendedProcesses.has(process)) return
-      world.setDesiredByAnotherActor(change.groupName, change.desiredCapacity)
+      setDesiredByAnotherActor(world, change.groupName, change.desiredCapacity)
     })
   }
 }

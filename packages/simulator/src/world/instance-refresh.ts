@@ -11,9 +11,11 @@
  * instance drains in Terminating:Wait while the refresh moves on to the next batch (it no longer
  * counts toward capacity), and the refresh is Successful once the last one has terminated. Not modelled: checkpoints, SkipMatching, rollback, bake time, alarms.
  */
-import { isMember, type GroupRecord, type InstanceRecord, type InstanceRefreshRecord } from "./records.ts"
-import { Refusal } from "./records.ts"
-import type { World } from "./world.ts"
+import { isMember, type GroupRecord, type InstanceRecord, type InstanceRefreshRecord } from "../records.ts"
+import { Refusal } from "../records.ts"
+import type { World } from "../world.ts"
+import { capacityMembers, requestGroupReconcile } from "./auto-scaling.ts"
+import { terminateMember } from "./lifecycle-hooks.ts"
 
 /** The preferences of StartInstanceRefresh the simulator honours. */
 export interface RefreshPreferences {
@@ -50,7 +52,7 @@ export const startInstanceRefresh = (
     id: `${world.rng.hex(8)}-${world.rng.hex(4)}-${world.rng.hex(4)}`,
     ...preferences,
     status: "InProgress",
-    remaining: world.capacityMembers(group).map((i) => i.instanceId),
+    remaining: capacityMembers(world, group).map((i) => i.instanceId),
     terminated: [],
     checkScheduled: false,
     extraCapacity: 0,
@@ -93,11 +95,11 @@ const setExtraCapacity = (
   const extra = Math.max(0, Math.min(maxMembers, desired + oldLeft) - desired)
   if (extra === refresh.extraCapacity) return
   refresh.extraCapacity = extra
-  world.requestGroupReconcile(group.name)
+  requestGroupReconcile(world, group.name)
 }
 
 const refreshStep = (world: World, group: GroupRecord, refresh: InstanceRefreshRecord): void => {
-  const members = world.capacityMembers(group)
+  const members = capacityMembers(world, group)
   const memberIds = new Set(members.map((m) => m.instanceId))
   const stillOld = refresh.remaining.filter((id) => memberIds.has(id))
   refresh.remaining.splice(0, refresh.remaining.length, ...stillOld)
@@ -136,7 +138,8 @@ const refreshStep = (world: World, group: GroupRecord, refresh: InstanceRefreshR
   for (const instanceId of stillOld.slice(0, batch)) {
     const instance: InstanceRecord | undefined = world.instances.get(instanceId)
     if (!isMember(instance)) continue
-    world.terminateMember(
+    terminateMember(
+      world,
       instance,
       "an instance was taken out of service in response to an instance refresh.",
       "an instance refresh",
@@ -144,7 +147,7 @@ const refreshStep = (world: World, group: GroupRecord, refresh: InstanceRefreshR
     refresh.terminated.push(instanceId)
   }
   setExtraCapacity(world, group, refresh, stillOld.length - Math.min(batch, stillOld.length))
-  world.requestGroupReconcile(group.name)
+  requestGroupReconcile(world, group.name)
   // The last terminations launch nothing whose coming InService would move the refresh on.
   scheduleStep(world, group, refresh, world.timings.autoScalingReactionMs)
 }
