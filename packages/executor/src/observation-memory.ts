@@ -16,6 +16,7 @@
  */
 import type { Command, Image, Task } from "@ecs-ami-deploy/domain"
 import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
+import type { LaunchSpecImage } from "@ecs-ami-deploy/strategies"
 
 /** The longest time data that does not change under a run is used before it is read again. */
 export const STATIC_DATA_MAX_AGE_MS = 5 * 60_000
@@ -38,7 +39,7 @@ export class ObservationMemory {
   clusterView: ClusterView | undefined
   /** The cluster's services as last listed: described by ARN until the list is read again. */
   serviceArns: ReadonlyArray<string> | undefined
-  readonly launchSpecImages = new Map<string, string>()
+  readonly launchSpecImages = new Map<string, LaunchSpecImage>()
   readonly images = new Map<string, Image>()
   private readonly knownTasks = new Map<string, Task>()
   private stoppedListedAt: number | undefined

@@ -198,11 +198,18 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
       const group = withLegacyDetached(description, registered)
       const strategy = yield* strategyFor(group.name, group.launchSpec)
       const specKey = `${group.name} ${JSON.stringify(group.launchSpec)}`
-      const launchSpecImageId =
+      const launchSpecImage =
         memory?.launchSpecImages.get(specKey) ?? (yield* retry(strategy.resolveImageId(group)))
-      memory?.launchSpecImages.set(specKey, launchSpecImageId)
+      memory?.launchSpecImages.set(specKey, launchSpecImage)
       const capacityProvider = providerOf(providers, group.name)
-      return { ...group, launchSpecImageId, ...(capacityProvider === undefined ? {} : { capacityProvider }) }
+      return {
+        ...group,
+        launchSpecImageId: launchSpecImage.imageId,
+        ...(launchSpecImage.ssmParameter === undefined
+          ? {}
+          : { launchSpecImageParameter: launchSpecImage.ssmParameter }),
+        ...(capacityProvider === undefined ? {} : { capacityProvider }),
+      }
     }),
   )
 
