@@ -425,6 +425,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
           return yield* observed.failure
         failedObservations += 1
+        memory.waited()
         yield* pause(invocation, state.run.policy.pollIntervalMs)
         continue
       }
@@ -444,6 +445,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           }
           break
         case "Wait": {
+          memory.waited()
           if (decision.phase === "draining")
             for (const blocker of standaloneBlockers(snapshot, state.run))
               yield* journal.note("warning", blockerMessage(blocker, state.run.policy))
