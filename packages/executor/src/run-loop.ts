@@ -431,8 +431,9 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
       }
       failedObservations = 0
       const snapshot = observed.success
-      const decision: Decision = decide(state, snapshot, state.run.policy, yield* Clock.currentTimeMillis)
-      yield* observer.decided(decision, phaseOf(decision))
+      const decidedAt = yield* Clock.currentTimeMillis
+      const decision: Decision = decide(state, snapshot, state.run.policy, decidedAt)
+      yield* observer.decided(decision, phaseOf(decision), { snapshot, now: decidedAt })
       switch (decision._tag) {
         case "Act":
           for (const command of decision.commands) {
@@ -587,7 +588,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
       }
       const now = yield* Clock.currentTimeMillis
       const decision = decide(initialState, snapshot, policy, now)
-      yield* observer.decided(decision, phaseOf(decision))
+      yield* observer.decided(decision, phaseOf(decision), { snapshot, now })
       if (decision._tag === "Wait") {
         waitingSince ??= now
         if (now - waitingSince < policy.timeouts.newCapacityMs) {
@@ -639,6 +640,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
             ...(decision.servicesBelowFloorAtStart.length === 0
               ? {}
               : { servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart }),
+            deciderVersion: decision.deciderVersion,
           })
           yield* journal.append({
             _tag: "LeaseAcquired",
