@@ -98,6 +98,8 @@ export {
   defaultImageNamePattern,
   /** The newest available image matching a name pattern. */
   imageFilterSource,
+  /** The newest of some images by creation date (`undefined` for none): what a custom AMI source usually returns. */
+  newestImage,
   /** Options of `imageFilterSource`: name pattern, owners, architecture, deprecated images. */
   type ImageFilterOptions,
   /** The strategy for groups launching from a (legacy) launch configuration. */
