@@ -5,6 +5,7 @@ import { autoScalingActions } from "./auto-scaling.ts"
 import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
+import { iamActions } from "./iam.ts"
 import { ssmActions } from "./ssm.ts"
 import { roleAssumerActions, stsActions } from "./sts.ts"
 
@@ -25,6 +26,7 @@ describe("awsActionsUsed", () => {
     // sts.ts also assumes roles for fleet rollouts: the fleet caller's action, not a single rollout's.
     ["sts.ts", "sts", [...stsActions, ...roleAssumerActions]],
     ["cloudwatch.ts", "cloudwatch", cloudWatchActions],
+    ["iam.ts", "iam", iamActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })

@@ -7,6 +7,7 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { ECSClient } from "@aws-sdk/client-ecs"
+import { IAMClient } from "@aws-sdk/client-iam"
 import { SSMClient } from "@aws-sdk/client-ssm"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
 import { STSClient } from "@aws-sdk/client-sts"
@@ -101,3 +102,5 @@ export const makeCloudWatchClient = (config: AwsConfig): CloudWatchClient =>
   withRequestHook(new CloudWatchClient(clientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
   withRequestHook(new STSClient(clientConfig(config)), config)
+export const makeIamClient = (config: AwsConfig): IAMClient =>
+  withRequestHook(new IAMClient(clientConfig(config)), config)

@@ -6,6 +6,7 @@ import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
 import { CloudWatchServiceException } from "@aws-sdk/client-cloudwatch"
 import { EC2ServiceException } from "@aws-sdk/client-ec2"
 import { ECSServiceException } from "@aws-sdk/client-ecs"
+import { IAMServiceException } from "@aws-sdk/client-iam"
 import { SSMServiceException } from "@aws-sdk/client-ssm"
 import { STSServiceException } from "@aws-sdk/client-sts"
 
@@ -16,6 +17,7 @@ const exceptionClasses = {
   ssm: SSMServiceException,
   sts: STSServiceException,
   cloudwatch: CloudWatchServiceException,
+  iam: IAMServiceException,
 }
 
 /** An exception of `service` with the given code; a 5xx status makes it a server fault. */

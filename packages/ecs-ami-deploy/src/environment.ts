@@ -3,8 +3,8 @@
  * `ecs-ami-deploy/simulator` entry, so a Lambda bundle of this one never contains it), the event log
  * (in memory, a local directory — the default — or a DynamoDB table), and who is told about runs.
  */
-import { Context, Effect, Layer, Result } from "effect"
-import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
+import { Effect, Layer, Result } from "effect"
+import { AwsLive, IamLive, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import {
   type AutoScaling,
@@ -12,14 +12,18 @@ import {
   type Ec2,
   type Ecs,
   EventLog,
+  type Iam,
   type Identity,
   Notifier,
   type Ssm,
 } from "@ecs-ami-deploy/ports"
 import { InvalidOptions } from "./errors.ts"
 
-/** The AWS ports a rollout uses: real AWS (`awsPorts`) or the simulator (`simulatedPorts`). */
-export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity
+/**
+ * The AWS ports a rollout uses — real AWS (`awsPorts`) or the simulator (`simulatedPorts`) — and the
+ * IAM read of `iam-policy --cluster` (a rollout never calls it).
+ */
+export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
 
 /** Everything the Effect API needs from its caller: the AWS ports, the event log and a notifier. */
 export type RolloutEnvironment = AwsPorts | EventLog | Notifier
@@ -28,7 +32,8 @@ export type RolloutEnvironment = AwsPorts | EventLog | Notifier
 export type { AwsConfig }
 
 /** The AWS ports on the AWS SDK, with the SDK's default credential chain plus `config`. */
-export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> => AwsLive(config)
+export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> =>
+  Layer.merge(AwsLive(config), IamLive(config))
 
 /**
  * An event log by location, as the CLI's `--event-log` reads it: `"memory"` (lost with the process),
@@ -58,15 +63,6 @@ export const eventLogAt = (
 
 /** An in-memory event log that keeps its runs for as long as the layer value lives, across calls. */
 export const memoryEventLog = (): Layer.Layer<EventLog> => layerMemory()
-
-/**
- * Why an interrupted invocation stopped: the reason its `RunSuspended` event records. An application
- * that interrupts a call on a signal provides its own holder and sets `current` first (the CLI writes
- * "interrupted by SIGHUP"); the default says only that the invocation was interrupted.
- */
-export const StopReason = Context.Reference<{ current: string }>("ecs-ami-deploy/StopReason", {
-  defaultValue: () => ({ current: "interrupted" }),
-})
 
 /** A notifier that tells nobody: the event log and progress callbacks already say everything. */
 export const silentNotifier: Layer.Layer<Notifier> = Layer.succeed(Notifier, { notify: () => Effect.void })

@@ -64,7 +64,6 @@ export {
   rolloutEnvironment,
   type RolloutEnvironment,
   silentNotifier,
-  StopReason,
 } from "./environment.ts"
 export {
   /** The Auto Scaling port (groups, capacity, processes, launch configurations). */
@@ -77,6 +76,8 @@ export {
   Ecs,
   /** The event log port: append-only run logs and the per-cluster lease lock. */
   EventLog,
+  /** The IAM port: the roles of an instance profile (what `iam:PassRole` must reach). */
+  Iam,
   /** The identity port: the account (STS GetCallerIdentity) and Region the AWS ports act in. */
   Identity,
   /** The notifier port: who is told that a run started, finished or was suspended. */
@@ -127,6 +128,11 @@ export {
 
 // Results, progress and the event log's contents.
 export {
+  /**
+   * Why an interrupted invocation stopped: the reason its `RunSuspended` event records. An application
+   * that interrupts a call on a signal provides its own holder and sets `current` first.
+   */
+  StopReason,
   /** The progress hook of the Effect API: provide it to hear each appended event and each decision. */
   RunObserver,
   /** What a `RunObserver` implements: `eventAppended` and `decided`. */
