@@ -108,6 +108,23 @@ const oneOf =
 const seconds: Parse<number> = (raw) => Result.map(wholeNumber(raw), (value) => value * 1000)
 const minutes: Parse<number> = (raw) => Result.map(wholeNumber(raw), (value) => value * 60_000)
 
+/** A comma-separated list (`A,B`); empty items are dropped. */
+const list: Parse<ReadonlyArray<string>> = (raw) =>
+  Result.succeed(
+    raw
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
+  )
+
+/** Checkpoint percentages: `25,50` or `25%,50%`. */
+const percentages: Parse<ReadonlyArray<number>> = (raw) => {
+  const parts = raw.split(",").map((part) => /^\s*(\d+)%?\s*$/.exec(part)?.[1])
+  return parts.every((part) => part !== undefined)
+    ? Result.succeed(parts.map(Number))
+    : Result.fail("expected comma-separated percentages, e.g. 25%,50%")
+}
+
 const snsTopicArn: Parse<string> = (raw) =>
   /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(raw)
     ? Result.succeed(raw)
@@ -158,7 +175,14 @@ const policyFieldVariables: Readonly<Record<string, string>> = {
   "timeouts.newCapacityMs": "NEW_CAPACITY_TIMEOUT_MINUTES",
   "timeouts.drainWaveMs": "DRAIN_WAVE_TIMEOUT_MINUTES",
   "timeouts.runMs": "RUN_TIMEOUT_MINUTES",
+  alarms: "ALARMS",
+  checkpoints: "CHECKPOINTS",
+  checkpointDelayMs: "CHECKPOINT_DELAY_SECONDS",
 }
+
+/** `{ key: value }` for a setting given, nothing for one left out (the policy field stays absent). */
+const optionalField = <K extends string, V>(key: K, value: V | undefined): { readonly [P in K]?: V } =>
+  value === undefined ? {} : ({ [key]: value } as { readonly [P in K]: V })
 
 /** The settings, read from `read`: an absent one keeps its default, a malformed one is recorded as a problem. */
 const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
@@ -191,6 +215,13 @@ const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
     allowImageFamilyChange: read.optional("ALLOW_IMAGE_FAMILY_CHANGE", d.allowImageFamilyChange, boolean),
     suspendAzRebalance: read.optional("SUSPEND_AZ_REBALANCE", d.suspendAzRebalance, boolean),
     keepLaunchSpecs: read.optional("KEEP_LAUNCH_SPECS", d.keepLaunchSpecs, wholeNumber),
+    ...optionalField("alarms", read.optional("ALARMS", undefined, list)),
+    ...optionalField(
+      "onGateFailure",
+      read.optional("ON_GATE_FAILURE", undefined, oneOf(["rollback", "halt"])),
+    ),
+    ...optionalField("checkpoints", read.optional("CHECKPOINTS", undefined, percentages)),
+    ...optionalField("checkpointDelayMs", read.optional("CHECKPOINT_DELAY_SECONDS", undefined, seconds)),
   }
   const validated = validatePolicy(policy)
   if (Result.isFailure(validated))

@@ -9,7 +9,7 @@
  */
 import { Cause, Clock, Data, Effect, type Layer, ManagedRuntime } from "effect"
 import type { AwsCallError, EventLogCorrupt, EventLogUnavailable, RunEvent } from "@ecs-ami-deploy/domain"
-import { clusterRefOf, RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
+import { clusterRefOf, continueRun, RunObserver, runRollout, type RunResult } from "@ecs-ami-deploy/executor"
 import {
   type AutoScaling,
   type CloudWatch,
@@ -108,16 +108,26 @@ const outcomeFields = (result: RunResult) =>
 const needsHandOver = (result: RunResult): boolean =>
   (result._tag === "Suspended" && result.waitsAtCheckpoint === undefined) || result._tag === "Deferred"
 
-/** One cluster: start or resume, report, and hand over if the run is still open. */
+type InvocationError =
+  Effect.Error<ReturnType<typeof runRollout>> | Effect.Error<ReturnType<typeof continueRun>>
+type InvocationServices =
+  Effect.Services<ReturnType<typeof runRollout>> | Effect.Services<ReturnType<typeof continueRun>>
+
+/** One cluster: start or resume (or continue past its checkpoint when `continueBy` is given), report, and hand over if the run is still open. */
 const runCluster = (
   config: LambdaConfig,
   clusterName: string,
   hop: number,
   holder: string,
   deadline: number,
+  continueBy?: string,
 ) => {
   const logContext = emptyRunLogContext()
-  return runRollout({ clusterName, policy: config.policy, holder, deadline }).pipe(
+  const invocation: Effect.Effect<RunResult, InvocationError, InvocationServices> =
+    continueBy === undefined
+      ? runRollout({ clusterName, policy: config.policy, holder, deadline })
+      : continueRun({ clusterName, holder, deadline, by: continueBy })
+  return invocation.pipe(
     Effect.flatMap((result) =>
       Effect.gen(function* () {
         yield* Effect.logInfo(describeResult(result)).pipe(Effect.annotateLogs(outcomeFields(result)))
@@ -181,6 +191,7 @@ const clustersOf = (
 > => {
   switch (trigger._tag) {
     case "Continue":
+    case "ContinueAtCheckpoint":
       return Effect.succeed(
         config.clusters.includes(trigger.clusterName)
           ? [trigger.clusterName]
@@ -222,7 +233,15 @@ const handleTrigger = (config: LambdaConfig, trigger: Trigger, context: Invocati
     // Clusters are independent (one lock each), so they share the invocation's time rather than queue for it.
     const reports = yield* Effect.forEach(
       clusters,
-      (clusterName) => runCluster(config, clusterName, hop, `lambda:${context.awsRequestId}`, deadline),
+      (clusterName) =>
+        runCluster(
+          config,
+          clusterName,
+          hop,
+          `lambda:${context.awsRequestId}`,
+          deadline,
+          trigger._tag === "ContinueAtCheckpoint" ? trigger.by : undefined,
+        ),
       { concurrency: "unbounded" },
     )
     const failures = reports.flatMap((report) =>

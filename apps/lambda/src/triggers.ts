@@ -1,7 +1,7 @@
 /**
  * What can invoke the Lambda, decoded at the boundary: the EventBridge schedule, the AWS announcement
  * of new ECS-optimized AMIs (an SNS message from AWS's own topic), the continue event the Lambda
- * sends itself while a run is open, and the frequent resume sweep that picks up a run whose hand-over
+ * sends itself while a run is open, an operator's go-ahead at a checkpoint, and the frequent resume sweep that picks up a run whose hand-over
  * was lost (an invocation killed before it could hand over). Each decodes to a `Trigger`; anything else — another topic, a
  * malformed announcement, an unknown shape — is refused here, before anything touches AWS.
  */
@@ -66,12 +66,29 @@ export const ContinueEvent = Schema.Struct({
 })
 export type ContinueEvent = typeof ContinueEvent.Type
 
+export const continueAtCheckpointKind = "ecs-ami-deploy.continue-at-checkpoint"
+
+/** An operator's go-ahead for a run waiting at a checkpoint (`--checkpoint` / CHECKPOINTS), sent by invoking the Lambda. */
+export const ContinueAtCheckpointEvent = Schema.Struct({
+  kind: Schema.Literal(continueAtCheckpointKind),
+  clusterName: Schema.String.check(Schema.isMinLength(1)),
+  /** Who says continue, recorded in the run's log. */
+  by: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+})
+export type ContinueAtCheckpointEvent = typeof ContinueAtCheckpointEvent.Type
+
 export const resumeOpenRunsKind = "ecs-ami-deploy.resume-open-runs"
 
 /** The resume sweep's event (the input of its EventBridge rule): resume open runs, start none. */
 export const ResumeOpenRunsEvent = Schema.Struct({ kind: Schema.Literal(resumeOpenRunsKind) })
 
-const LambdaEvent = Schema.Union([ScheduledEvent, SnsEvent, ContinueEvent, ResumeOpenRunsEvent])
+const LambdaEvent = Schema.Union([
+  ScheduledEvent,
+  SnsEvent,
+  ContinueEvent,
+  ContinueAtCheckpointEvent,
+  ResumeOpenRunsEvent,
+])
 
 export type Trigger =
   | { readonly _tag: "Schedule"; readonly eventId: string }
@@ -81,6 +98,7 @@ export type Trigger =
       readonly releaseVersions: ReadonlyArray<string>
     }
   | { readonly _tag: "Continue"; readonly clusterName: string; readonly hop: number }
+  | { readonly _tag: "ContinueAtCheckpoint"; readonly clusterName: string; readonly by: string }
   | { readonly _tag: "ResumeOpenRuns" }
 
 /** The event is not one the Lambda accepts; `problem` is the decoder's account of why. */
@@ -93,10 +111,16 @@ export class EventRejected extends Schema.TaggedError<EventRejected>()("EventRej
 }
 
 const toTrigger = (event: typeof LambdaEvent.Type): Trigger => {
-  if ("kind" in event)
-    return event.kind === resumeOpenRunsKind
-      ? { _tag: "ResumeOpenRuns" }
-      : { _tag: "Continue", clusterName: event.clusterName, hop: event.hop }
+  if ("kind" in event) {
+    if (event.kind === resumeOpenRunsKind) return { _tag: "ResumeOpenRuns" }
+    if (event.kind === continueAtCheckpointKind)
+      return {
+        _tag: "ContinueAtCheckpoint",
+        clusterName: event.clusterName,
+        by: "by" in event && event.by !== undefined ? event.by : "a Lambda invocation",
+      }
+    return { _tag: "Continue", clusterName: event.clusterName, hop: event.hop }
+  }
   if ("Records" in event)
     return {
       _tag: "AmiAnnouncement",

@@ -92,3 +92,30 @@ describe("handler on the simulator, memory event log", () => {
     })
   })
 })
+
+describe("checkpoints in the Lambda", () => {
+  it("given CHECKPOINTS=50%, when the run reaches it, then it waits without a hand-over until a continue-at-checkpoint event, which finishes it", async () => {
+    const lambda = makeSimulatedLambda(layerMemory(emptyMemoryStorage()), { CHECKPOINTS: "50%" })
+    const first = await lambda.invoke(scheduledEvent, fullBudgetMs)
+    expect(first).toMatchObject({
+      _tag: "Handled",
+      clusters: [{ _tag: "Ran", result: { _tag: "Suspended", waitsAtCheckpoint: 50 }, handedOver: false }],
+    })
+    expect(lambda.pendingHandOvers).toEqual([])
+    const eventsAtCheckpoint = (await lambda.runEvents()).length
+    const swept = await lambda.invoke({ kind: "ecs-ami-deploy.resume-open-runs" }, fullBudgetMs)
+    expect(swept).toMatchObject({ clusters: [{ result: { waitsAtCheckpoint: 50 }, handedOver: false }] })
+    expect((await lambda.runEvents()).length).toBe(eventsAtCheckpoint)
+    const continued = await lambda.invoke(
+      { kind: "ecs-ami-deploy.continue-at-checkpoint", clusterName: "small-cluster", by: "alice" },
+      fullBudgetMs,
+    )
+    expect(continued).toMatchObject({
+      trigger: "ContinueAtCheckpoint",
+      clusters: [{ _tag: "Ran", result: { _tag: "Finished", outcome: "succeeded" } }],
+    })
+    expect(await lambda.runEvents()).toContainEqual(
+      expect.objectContaining({ _tag: "CheckpointContinued", percent: 50, by: "alice" }),
+    )
+  })
+})
