@@ -16,8 +16,8 @@ import {
   runFleetRollout,
 } from "@ecs-ami-deploy/multi-cluster"
 import type { LambdaConfig } from "./config.ts"
-import type { InvocationContext } from "./handler.ts"
-import { decodeTrigger, type Trigger } from "./triggers.ts"
+import { type InvocationContext, onTrigger } from "./handler.ts"
+import type { Trigger } from "./triggers.ts"
 
 /** What a fleet deployment's handler needs. */
 export type FleetHandlerServices = EventLog | FleetRolloutLog | FleetClusterRunner
@@ -74,26 +74,17 @@ export const handleFleetEvent = (
   event: unknown,
   context: InvocationContext,
 ): Effect.Effect<FleetInvocationReport, FleetInvocationFailed, FleetHandlerServices> =>
-  decodeTrigger(event).pipe(
-    Effect.matchEffect({
-      onFailure: (rejected) =>
-        Effect.as(Effect.logError(rejected.message), {
-          _tag: "Rejected",
-          problem: rejected.problem,
+  onTrigger(event, (trigger) =>
+    handleFleetTrigger(config, fleet, trigger, context).pipe(
+      Effect.catchTag("LockHeld", (held) =>
+        Effect.as(Effect.logInfo(`${held.message}; this invocation leaves the fleet to it`), {
+          _tag: "FleetLocked",
+          holder: held.holder,
         } as const),
-      onSuccess: (trigger) =>
-        handleFleetTrigger(config, fleet, trigger, context).pipe(
-          Effect.catchTag("LockHeld", (held) =>
-            Effect.as(Effect.logInfo(`${held.message}; this invocation leaves the fleet to it`), {
-              _tag: "FleetLocked",
-              holder: held.holder,
-            } as const),
-          ),
-          Effect.mapError((error) => new FleetInvocationFailed({ error: error.message })),
-        ),
-    }),
-    Effect.annotateLogs({ requestId: context.awsRequestId, fleet: fleet.fleetName }),
-  )
+      ),
+      Effect.mapError((error) => new FleetInvocationFailed({ error: error.message })),
+    ),
+  ).pipe(Effect.annotateLogs({ requestId: context.awsRequestId, fleet: fleet.fleetName }))
 
 /** The function Lambda calls for a fleet deployment, over `layer` (built once per container). */
 export const makeFleetHandler = <E>(
