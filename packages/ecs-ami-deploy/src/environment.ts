@@ -3,7 +3,7 @@
  * `ecs-ami-deploy/simulator` entry, so a Lambda bundle of this one never contains it), the event log
  * (in memory, a local directory — the default — or a DynamoDB table), and who is told about runs.
  */
-import { Context, Effect, Layer, Result } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import {
@@ -57,15 +57,6 @@ export const eventLogAt = (
 
 /** An in-memory event log that keeps its runs for as long as the layer value lives, across calls. */
 export const memoryEventLog = (): Layer.Layer<EventLog> => layerMemory()
-
-/**
- * Why an interrupted invocation stopped: the reason its `RunSuspended` event records. An application
- * that interrupts a call on a signal provides its own holder and sets `current` first (the CLI writes
- * "interrupted by SIGHUP"); the default says only that the invocation was interrupted.
- */
-export const StopReason = Context.Reference<{ current: string }>("ecs-ami-deploy/StopReason", {
-  defaultValue: () => ({ current: "interrupted" }),
-})
 
 /** A notifier that tells nobody: the event log and progress callbacks already say everything. */
 export const silentNotifier: Layer.Layer<Notifier> = Layer.succeed(Notifier, { notify: () => Effect.void })

@@ -62,7 +62,6 @@ export {
   rolloutEnvironment,
   type RolloutEnvironment,
   silentNotifier,
-  StopReason,
 } from "./environment.ts"
 export {
   /** The Auto Scaling port (groups, capacity, processes, launch configurations). */
@@ -99,6 +98,8 @@ export {
   defaultImageNamePattern,
   /** The newest available image matching a name pattern. */
   imageFilterSource,
+  /** The newest of some images by creation date (`undefined` for none): what a custom AMI source usually returns. */
+  newestImage,
   /** Options of `imageFilterSource`: name pattern, owners, architecture, deprecated images. */
   type ImageFilterOptions,
   /** The strategy for groups launching from a (legacy) launch configuration. */
@@ -121,6 +122,11 @@ export {
 
 // Results, progress and the event log's contents.
 export {
+  /**
+   * Why an interrupted invocation stopped: the reason its `RunSuspended` event records. An application
+   * that interrupts a call on a signal provides its own holder and sets `current` first.
+   */
+  StopReason,
   /** The progress hook of the Effect API: provide it to hear each appended event and each decision. */
   RunObserver,
   /** What a `RunObserver` implements: `eventAppended` and `decided`. */

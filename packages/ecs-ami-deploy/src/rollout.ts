@@ -8,24 +8,22 @@
  *
  * Interruption: interrupting `upgradeCluster`, `resumeRun` or `rollbackRun` (an aborted Promise call is
  * one), or a defect inside them (a progress callback or plugin that throws), stops the executor where
- * it is; it releases the cluster's lock on the way out. The stop is then recorded through the
- * executor's own deadline path: the open run is entered again with a deadline of now, which appends
- * `RunSuspended` (before any AWS call) and releases the lock again. The run stays open, and `resumeRun`
- * continues it. A typed failure (`LockHeld`, `StaleLease`, ...) records nothing: it already says why.
+ * it is; while it still holds the cluster's lease it records `RunSuspended` (with `StopReason`), then
+ * releases the lock. The run stays open, and `resumeRun` continues it. A typed failure (`LockHeld`,
+ * `StaleLease`, ...) records nothing: it already says why.
  */
-import { Cause, Clock, Effect, type Layer } from "effect"
+import { Clock, Effect, type Layer } from "effect"
 import {
   clusterRefOf,
-  NoOpenRun,
   observeCluster,
+  resumeRun as executorResumeRun,
   rollbackRun as executorRollbackRun,
   runRollout,
   runStatus as executorRunStatus,
 } from "@ecs-ami-deploy/executor"
 import { foreignActivity, planRollout } from "@ecs-ami-deploy/planner"
-import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { Ecs, EventLog, Identity } from "@ecs-ami-deploy/ports"
-import { type AmiSource, ImageNotFound, Plugins } from "@ecs-ami-deploy/strategies"
+import { Plugins } from "@ecs-ami-deploy/strategies"
 import {
   decodeOptions,
   LatestAmiOptions,
@@ -36,7 +34,6 @@ import {
   StatusOptions,
   UpgradeOptions,
 } from "./options.ts"
-import { StopReason } from "./environment.ts"
 import { defaultHolder, takingOverDeadLocalHolder } from "./local-holder.ts"
 import { pluginsLayer, surfacePluginFailures } from "./plugins.ts"
 
@@ -55,56 +52,6 @@ const withPlugins = <A, E, R>(effect: Effect.Effect<A, E, R>, plugins: Layer.Lay
   surfacePluginFailures(Effect.provide(effect, plugins))
 
 /**
- * An AMI source for resuming: an open run keeps the image it started with and never asks for one, so
- * being asked means the run finished before this invocation took the lock — refuse to start another.
- */
-const noNewRun = (clusterName: string): AmiSource => ({
-  name: "resume-only",
-  description: "the open run's own target image",
-  resolve: () =>
-    Effect.fail(
-      new ImageNotFound({
-        source: "resume-only",
-        problem: `cluster ${clusterName} has no open run any more (it finished before this invocation took the lock); resumeRun never starts a run`,
-        fix: "check runStatus, and start a new run with upgradeCluster if one is still needed",
-      }),
-    ),
-})
-
-/**
- * Records that an interrupted or crashed invocation stopped, through the executor's deadline path (see the module
- * comment). Without an open run it does nothing: with no room before the deadline the executor starts none.
- */
-const recordSuspension = (invocation: ReturnType<typeof invocationOf>, stopReason: string) =>
-  Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis
-    yield* runRollout({ ...invocation, deadline: now, stopReason, policy: defaultPolicy })
-  }).pipe(
-    Effect.provide(pluginsLayer({ ami: noNewRun(invocation.clusterName) })),
-    // Best effort: the run is resumable either way, and another executor may hold the lock by now.
-    Effect.catchCause((cause) =>
-      Effect.logWarning(`could not record the suspension of ${invocation.clusterName}'s run`, cause),
-    ),
-  )
-
-const suspendedWhenStopped =
-  (invocation: ReturnType<typeof invocationOf>) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.onError(effect, (cause) =>
-      Cause.hasInterrupts(cause)
-        ? Effect.gen(function* () {
-            const reason = yield* StopReason
-            yield* recordSuspension(invocation, reason.current)
-          })
-        : Cause.hasDies(cause)
-          ? recordSuspension(
-              invocation,
-              `stopped by an unexpected error: ${Cause.pretty(cause).split("\n")[0] ?? "defect"}`,
-            )
-          : Effect.void,
-    )
-
-/**
  * Starts a rollout of the cluster onto the image the AMI source names, or resumes the cluster's open
  * run, and drives it until it finishes, is refused, or reaches `deadline` (then it is suspended and
  * `resumeRun` continues it). Fails with `LockHeld` when another executor holds the cluster.
@@ -118,7 +65,7 @@ export const upgradeCluster = Effect.fn("upgradeCluster")(function* (options: Up
       runRollout({ ...invocation, policy, ...(replacing === undefined ? {} : { replacing }) }),
       pluginsLayer(valid),
     ),
-  ).pipe(suspendedWhenStopped(invocation))
+  )
 })
 
 /**
@@ -172,21 +119,19 @@ export const listClusters = Effect.fn("listClusters")(function* () {
   return yield* ecs.listClusters()
 })
 
-/** Continues the cluster's open run (suspended, aborted or killed) from its log; `NoOpenRun` when there is none. */
+/**
+ * Continues the cluster's open run (suspended, aborted or killed) from its log, with the policy and
+ * target image it started with (no AMI source is asked); `NoOpenRun` when there is none.
+ */
 export const resumeRun = Effect.fn("resumeRun")(function* (options: ResumeOptions) {
   const valid = yield* decodeOptions("resumeRun", ResumeOptions)(options)
-  const cluster = yield* clusterRefOf(valid.cluster)
-  const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
-  if (!runs.some((run) => run.status === "open")) return yield* new NoOpenRun({ clusterName: valid.cluster })
-  const policy = yield* resolvePolicy()
-  const plugins = pluginsLayer({ ...valid, ami: noNewRun(valid.cluster) })
   const invocation = invocationOf(valid)
   return yield* takingOverDeadLocalHolder((replacing) =>
     withPlugins(
-      runRollout({ ...invocation, policy, ...(replacing === undefined ? {} : { replacing }) }),
-      plugins,
+      executorResumeRun({ ...invocation, ...(replacing === undefined ? {} : { replacing }) }),
+      pluginsLayer(valid),
     ),
-  ).pipe(suspendedWhenStopped(invocation))
+  )
 })
 
 /** Rolls the cluster's open run back to where it started, recording `reason`; `NoOpenRun` when there is none. */
@@ -199,7 +144,7 @@ export const rollbackRun = Effect.fn("rollbackRun")(function* (options: Rollback
       executorRollbackRun({ ...invocation, reason, ...(replacing === undefined ? {} : { replacing }) }),
       pluginsLayer(valid),
     ),
-  ).pipe(suspendedWhenStopped(invocation))
+  )
 })
 
 /** The cluster's open run (else its newest) with its folded state and progress, or `NoRuns`. */

@@ -5,7 +5,7 @@
  */
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { taggedImageSource } from "@ecs-ami-deploy/strategies/examples/tagged-image-source"
+import { taggedImageSource } from "../examples/tagged-image-source.ts"
 import {
   type AmiSource,
   Ec2,
@@ -133,7 +133,7 @@ describe("rolling out through the Effect API", () => {
     expect(events.at(-1)).toMatchObject({ _tag: "RunFinished", outcome: "succeeded" })
   })
 
-  it("given the strategies package's tagged-image example and a pipeline image carrying its tag, when upgrading, then the change of image family is refused until allowed, and then the cluster moves to that image", async () => {
+  it("given the library's tagged-image example and a pipeline image carrying its tag, when upgrading, then the change of image family is refused until allowed, and then the cluster moves to that image", async () => {
     const pipelineAccount = "111122223333"
     const golden = {
       imageId: "ami-0feedfacecafe0001",
@@ -167,7 +167,7 @@ describe("rolling out through the Effect API", () => {
     expect(instancesOn(simulation, golden.imageId).length).toBeGreaterThan(0)
   })
 
-  it("given the strategies package's tagged-image example and no image with its tag, when upgrading, then ImageNotFound comes from that plugin and nothing is changed", async () => {
+  it("given the library's tagged-image example and no image with its tag, when upgrading, then ImageNotFound comes from that plugin and nothing is changed", async () => {
     const { simulation, run } = setUp()
 
     const error = await run(

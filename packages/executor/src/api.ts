@@ -12,10 +12,12 @@ import { observeSnapshot } from "./observe.ts"
 import {
   defaultExecutorSettings,
   openRunOf,
+  resume,
   resumeRollingBack,
   startOrResume,
   withClusterLock,
   type ExecutorSettings,
+  type Invocation,
 } from "./run-loop.ts"
 
 export interface InvocationInput {
@@ -52,17 +54,32 @@ export const runRollout = Effect.fn("runRollout")(function* (
   return yield* withClusterLock(lockInput(input), (invocation) => startOrResume(invocation, policy.success))
 })
 
+/** Runs `use` on the cluster's open run under its lock; `NoOpenRun` when there is none (nothing is started). */
+const withOpenRun = <A, E, R>(
+  input: InvocationInput,
+  use: (invocation: Invocation, runId: string) => Effect.Effect<A, E, R>,
+) =>
+  withClusterLock(lockInput(input), (invocation) =>
+    Effect.gen(function* () {
+      const open = yield* openRunOf(invocation)
+      if (open === undefined) return yield* new NoOpenRun({ clusterName: input.clusterName })
+      return yield* use(invocation, open.runId)
+    }),
+  )
+
+/**
+ * Continues the cluster's open run (suspended, interrupted or killed) from its log, under the policy and
+ * target image it started with: no AMI source is asked. `NoOpenRun` when there is none; it never starts a run.
+ */
+export const resumeRun = Effect.fn("resumeRun")(function* (input: InvocationInput) {
+  return yield* withOpenRun(input, (invocation, runId) => resume(invocation, runId))
+})
+
 /** Rolls back the cluster's open run: records the request with `reason`, then drives the rollback to its end. */
 export const rollbackRun = Effect.fn("rollbackRun")(function* (
   input: InvocationInput & { readonly reason: string },
 ) {
-  return yield* withClusterLock(lockInput(input), (invocation) =>
-    Effect.gen(function* () {
-      const open = yield* openRunOf(invocation)
-      if (open === undefined) return yield* new NoOpenRun({ clusterName: input.clusterName })
-      return yield* resumeRollingBack(invocation, open.runId, input.reason)
-    }),
-  )
+  return yield* withOpenRun(input, (invocation, runId) => resumeRollingBack(invocation, runId, input.reason))
 })
 
 /**

@@ -14,7 +14,7 @@
  * the deadline (room left for the step itself and for recording the suspension), and a retry never
  * starts when it would carry its step past its budget.
  */
-import { Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
+import { Cause, Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
   EVENT_SCHEMA_VERSION,
   EventLogCorrupt,
@@ -49,6 +49,7 @@ import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
+import { StopReason } from "./stop-reason.ts"
 import { DeactivationClock, tasksOnDrainingOldInstances, watchWait } from "./wait-watch.ts"
 
 /** How the executor spends its time; every field has a default. */
@@ -360,7 +361,35 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, decisio
     return "failed" satisfies IssueOutcome
   })
 
-/** Observe, decide, act, wait — until the run finishes or the deadline comes. */
+/**
+ * Records `RunSuspended` when the invocation is interrupted (an aborted call, a signal) or dies (a
+ * progress callback or plugin that throws) while it drives an open run: it still holds the lease, so
+ * the suspension is written under the same fencing token, before the lock is released. A typed failure
+ * records nothing: it already says why. Best effort: the run is resumable either way.
+ */
+const suspendedWhenStopped =
+  (invocation: Invocation, journal: Journal) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.onError(effect, (cause) =>
+      Cause.hasInterrupts(cause) || Cause.hasDies(cause)
+        ? Effect.gen(function* () {
+            if ((yield* journal.state)._tag !== "Running") return
+            const reason = Cause.hasInterrupts(cause)
+              ? (yield* StopReason).current
+              : `stopped by an unexpected error: ${Cause.pretty(cause).split("\n")[0] ?? "defect"}`
+            yield* suspend(invocation, journal, reason)
+          }).pipe(
+            Effect.catchCause((failure) =>
+              Effect.logWarning(
+                `could not record the suspension of ${invocation.clusterName}'s run`,
+                failure,
+              ),
+            ),
+          )
+        : Effect.void,
+    )
+
+/** Observe, decide, act, wait — until the run finishes or the deadline comes; a stop is recorded as a suspension. */
 const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemory) =>
   Effect.gen(function* () {
     const observer = yield* RunObserver
@@ -466,10 +495,10 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           })
       }
     }
-  })
+  }).pipe(suspendedWhenStopped(invocation, journal))
 
 /** Loads and folds an open run, records that this invocation took its lease, and drives it. */
-const resume = (
+export const resume = (
   invocation: Invocation,
   runId: string,
   beforeDriving?: (journal: Journal) => Effect.Effect<void, AppendError, EventLog>,

@@ -204,4 +204,33 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(memberImages(after)).toEqual(new Set([newImageId]))
     expect(Object.values(await storedTemplateImages(world))).toEqual(["resolve:ssm:/platform/golden-ami"])
   })
+
+  it("a standalone task that never ends on a later wave's instance, policy wait: the drain times out after earlier waves were replaced, the rollback halts, and the outcome names the mixed fleet", async () => {
+    const world = makeWorld("daemon-and-standalone")
+    const neverEnding = world.simulation
+      .snapshotState()
+      .tasks.find((task) => task.serviceName === undefined && task.group === "family:consumer")
+    const { result, after } = await runToEnd(world, {
+      standaloneTasks: "wait",
+      maxSurge: { unit: "instances", value: 1 },
+      maxDraining: { unit: "instances", value: 1 },
+    })
+    const heldInstance = world.simulation
+      .snapshotState()
+      .containerInstances.find(
+        (container) => container.containerInstanceArn === neverEnding?.containerInstanceArn,
+      )?.ec2InstanceId
+    expect(heldInstance).toBeDefined()
+    const members = new Set(after.groups.flatMap((g) => g.instances.map((m) => m.instanceId)))
+    const onNewImage = liveInstances(after)
+      .filter((i) => members.has(i.instanceId) && i.imageId === newImageId)
+      .map((i) => i.instanceId)
+    // Earlier waves were replaced before the held one: the rollback stops with them on the new image.
+    expect(onNewImage.length).toBeGreaterThan(0)
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "halted" })
+    const reason = result._tag === "Finished" ? result.reason : ""
+    for (const instanceId of onNewImage) expect(reason).toContain(instanceId)
+    expect(reason).toContain(heldInstance ?? "")
+    expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
+  })
 })

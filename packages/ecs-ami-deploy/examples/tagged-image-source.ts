@@ -1,13 +1,13 @@
 /**
  * An example custom AMI source, kept as a template for your own plugins: the newest image carrying a
  * given tag (e.g. `pipeline=golden-ecs`) from an in-house image pipeline. It reaches AWS only through
- * the `Ec2` port, so it runs unchanged against AWS and the simulator; register it with
- * `Plugins.of({ launchSpecStrategies: builtInLaunchSpecStrategies(), amiSource: taggedImageSource(...) })`.
+ * the `Ec2` port, so it runs unchanged against AWS and the simulator. It imports only `effect` and the
+ * library's public entry, so it can be copied into your project as it is; pass it as the `ami` option
+ * of `upgradeCluster`/`planUpgrade` (or `Rollout.*`).
  */
 import { Effect } from "effect"
-import { Ec2 } from "@ecs-ami-deploy/ports"
-import { type AmiSource, ImageNotFound } from "../contracts.ts"
-import { newestImage } from "../ami-sources.ts"
+// eslint-disable-next-line @nx/enforce-module-boundaries -- an example for users: it imports the public entry as their code does
+import { type AmiSource, Ec2, ImageNotFound, newestImage } from "ecs-ami-deploy"
 
 export interface TaggedImageOptions {
   readonly tagKey: string
