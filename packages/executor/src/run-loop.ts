@@ -356,7 +356,7 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, decisio
       commandId: command.id,
       errorTag: error._tag,
       message: error.message,
-      retryable: error._tag === "AwsCallError" && error.retryable,
+      retryable: error.retryable,
     })
     return "failed" satisfies IssueOutcome
   })
