@@ -16,3 +16,8 @@ export {
   metricNamespace,
   type EcsAmiDeployStackProps,
 } from "./stack.ts"
+export {
+  defaultRolloutRoleName,
+  EcsAmiDeployRolloutRoleStack,
+  type RolloutRoleStackProps,
+} from "./rollout-role.ts"

@@ -49,6 +49,11 @@ export const SetCapacity = Schema.TaggedStruct("SetCapacity", {
    * its end instead of overwriting it.
    */
   adoptsChangeBy: Schema.optionalKey(Schema.Int),
+  /**
+   * Set on a launch that balances the group's zones: the smallest zones, into one of which Auto Scaling
+   * should launch, and the members each had. A later look at their counts tells whether it did.
+   */
+  intoZones: Schema.optionalKey(Schema.Struct({ zones: Schema.Array(Schema.String), membersBefore: Count })),
 })
 /** Detaches instances so the group launches replacements (`detach` mode); at most 20 per AWS call, the adapter batches. */
 export const DetachInstances = Schema.TaggedStruct("DetachInstances", {

@@ -36,12 +36,14 @@ const launchSpecCommands: ReadonlySet<Command["_tag"]> = new Set([
   "RestoreLaunchSpec",
   "CleanupLaunchSpecs",
 ])
-/** Commands whose effect ECS reports: container instance states, tasks, registrations. */
+/**
+ * Commands whose effect ECS reports at once: container instance states and tasks. (A termination is
+ * not one: ECS sees an instance go only once EC2 has shut it down, which the next wait lets happen.)
+ */
 const ecsCommands: ReadonlySet<Command["_tag"]> = new Set([
   "DrainInstances",
   "ActivateInstances",
   "StopTasks",
-  "TerminateInstances",
 ])
 
 /** What ECS reported at one observation. */

@@ -233,4 +233,25 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(reason).toContain(heldInstance ?? "")
     expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
   })
+
+  it("zone-without-capacity: balancing stops after the first launch that lands elsewhere; the run succeeds with a warning to act on the AZRebalance it leaves suspended", async () => {
+    const { world, result, after } = await runToEnd("zone-without-capacity")
+    const start = groupSettingsOf(world.simulation.snapshotState()).groups["standard-asg"]
+    const balancingLaunches = world.simulation.callLog.filter(
+      (call) =>
+        call.operation === "autoscaling:UpdateAutoScalingGroup" &&
+        (call.input as { desiredCapacity?: number }).desiredCapacity === (start?.desiredCapacity ?? 0) + 1,
+    )
+    expect(balancingLaunches).toHaveLength(1)
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    const reason = result._tag === "Finished" ? result.reason : ""
+    expect(reason).toContain("WARNING, act on it: AZRebalance stays suspended on standard-asg")
+    expect(reason).toContain("Auto Scaling could not launch into us-east-1c")
+    expect(reason).toContain(
+      "aws autoscaling resume-processes --auto-scaling-group-name standard-asg --scaling-processes AZRebalance",
+    )
+    expect(after.groups[0]?.suspendedProcesses).toContain("AZRebalance")
+    expect(memberImages(after)).toEqual(new Set([newImageId]))
+    expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
+  })
 })

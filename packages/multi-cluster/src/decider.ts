@@ -248,6 +248,6 @@ export const decide = (state: FleetRolloutState, now: number): FleetDecision => 
   return {
     _tag: "Finish",
     outcome: "succeeded",
-    reason: `all ${clusterCount} cluster(s) of ${rollout.stages.length} stage(s) rolled, each stage baked without an alarm`,
+    reason: `all ${clusterCount} cluster(s) of ${rollout.stages.length} stage(s) rolled and baked`,
   }
 }

@@ -815,8 +815,14 @@ const settleGroup = (
   const balanceCommand = balanceRecord?.command._tag === "SetCapacity" ? balanceRecord.command : undefined
   /** Raises desired by one so that Auto Scaling launches into the smallest zone; `undefined` when balanced (or given up). */
   const launchToBalance = (): Decision | undefined => {
-    const mustBalance = rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group))
+    const counts = groupZoneCounts(group)
+    const mustBalance = rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(counts)
     if (!mustBalance || round > maxBalanceRounds(group)) return undefined
+    // A launch that did not land where intended (no capacity in that zone) would only repeat: stop.
+    if (balanceLandedElsewhere(ctx, how.balanceId(g.asgName, round - 1), counts) !== undefined)
+      return undefined
+    const fewest = Math.min(...counts.values())
+    const smallest = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zone)
     // One above what Auto Scaling already counts or is about to launch, so exactly one more comes.
     const desired = Math.max(capacityMembers(group).length, group.desiredCapacity) + 1
     return act(how.phase("launching"), [
@@ -828,6 +834,7 @@ const settleGroup = (
         desiredCapacity: desired,
         minSize: g.minSize,
         maxSize: Math.max(g.maxSize, desired),
+        intoZones: { zones: smallest, membersBefore: fewest },
       },
     ])
   }
@@ -885,6 +892,22 @@ const settleGroup = (
   // Surplus whose tasks fit nowhere is kept; an unbalanced group still gets an empty instance in its
   // smallest zone, which makes room for the largest zone's surplus to drain onto.
   return removal === undefined && balanceCommand === undefined ? launchToBalance() : removal
+}
+
+/**
+ * The zones a balancing launch (`balanceId`) was meant for, when none of them gained a member since:
+ * Auto Scaling launched elsewhere (the zone had no capacity). `undefined` when it landed, or for
+ * another command.
+ */
+const balanceLandedElsewhere = (
+  ctx: Context,
+  balanceId: string,
+  counts: ReadonlyMap<string, number>,
+): ReadonlyArray<string> | undefined => {
+  const record = commandRecord(ctx.state, balanceId)
+  const into = record?.command._tag === "SetCapacity" ? record.command.intoZones : undefined
+  if (into === undefined || record?.outcome !== "succeeded") return undefined
+  return into.zones.some((zone) => (counts.get(zone) ?? 0) > into.membersBefore) ? undefined : into.zones
 }
 
 /** Instances per zone differ by at most this many: the largest count minus the smallest. */
@@ -1065,18 +1088,38 @@ const restoreCapacity = (
       ]
 }
 
-/** What a finished run leaves different from the start, and why (appended to the Finish reason). */
-const leftovers = (ctx: Context, group: AutoScalingGroup | undefined, g: GroupAtStart, live: number) => {
+/**
+ * What a finished run leaves different from the start, and why (appended to the Finish reason).
+ * `how` is the settlement that balanced the group's zones (the end game's or the rollback's).
+ */
+const leftovers = (
+  ctx: Context,
+  group: AutoScalingGroup | undefined,
+  g: GroupAtStart,
+  live: number,
+  how: Pick<Settlement, "balanceId" | "surplusIds">,
+) => {
   if (group === undefined) return []
   const notes: Array<string> = []
   if (live > g.desiredCapacity)
     notes.push(
       `${g.asgName} keeps ${live - g.desiredCapacity} instance(s) above its start capacity: their tasks had no room elsewhere`,
     )
-  if (rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(groupZoneCounts(group)))
-    notes.push(
-      `AZRebalance stays suspended on ${g.asgName}: its zones are unbalanced and resuming it would terminate an instance undrained`,
+  const counts = groupZoneCounts(group)
+  if (rebalanceSuspendedByRun(ctx, g.asgName) && !isBalanced(counts)) {
+    const lastRound = currentRound(ctx, g.asgName, how.surplusIds)
+    const missed = [lastRound, lastRound - 1].flatMap(
+      (round) => balanceLandedElsewhere(ctx, how.balanceId(g.asgName, round), counts) ?? [],
     )
+    const perZone = [...counts].map(([zone, n]) => `${zone} ${n}`).join(", ")
+    notes.push(
+      `WARNING, act on it: AZRebalance stays suspended on ${g.asgName}, whose zones are unbalanced (${perZone})` +
+        (missed.length > 0
+          ? `: Auto Scaling could not launch into ${[...new Set(missed)].join(" or ")}, so the run stopped balancing after that launch`
+          : "") +
+        `; resuming it would terminate an instance undrained. Once the zones are balanced (or you accept that), resume it: aws autoscaling resume-processes --auto-scaling-group-name ${g.asgName} --scaling-processes AZRebalance`,
+    )
+  }
   return notes
 }
 
@@ -1087,7 +1130,7 @@ const finalize = (ctx: Context): Decision => {
     const group = ctx.index.groupByName.get(g.asgName)
     const live = group === undefined ? 0 : capacityMembers(group).length
     commands.push(...restoreCapacity(ctx, commandIds.restoreCapacity(g.asgName), g, group, live))
-    const groupNotes = leftovers(ctx, group, g, live)
+    const groupNotes = leftovers(ctx, group, g, live, endGameSettlement(ctx, g))
     notes.push(...groupNotes)
     // Old instances still in the group at the end are the ones standaloneTasks=skip-instance left.
     const skipped = g.oldInstanceIds.filter(
@@ -1307,7 +1350,7 @@ const rollBack = (ctx: Context): Decision => {
     // Desired capacity never below the members that stay (surplus that fits nowhere is kept).
     const staying = capacityMembers(group).length
     commands.push(...restoreCapacity(ctx, commandIds.rollbackCapacity(g.asgName), g, group, staying))
-    notes.push(...leftovers(ctx, group, g, staying))
+    notes.push(...leftovers(ctx, group, g, staying, rollbackSettlement(ctx, g)))
     commands.push(...resumeSuspended(ctx, commandIds.rollbackResume(g.asgName), g, group))
   }
   if (commands.length > 0) return act("rolling-back", commands)

@@ -3,8 +3,8 @@
  * wrong: ECS capacity providers with managed scaling and managed instance draining (the defaults of
  * a capacity provider created today), a scale-out already in progress, another actor changing
  * desired capacity mid-run, a 3,600 s target group deregistration delay, instances outside any
- * Auto Scaling group, an instance with EC2 termination protection, and a launch template that reads
- * its image from the operator's own SSM parameter. Each is the standard-20 or small cluster with one shape added, so a difference
+ * Auto Scaling group, an instance with EC2 termination protection, a launch template that reads its
+ * image from the operator's own SSM parameter, and a zone without capacity. Each is the standard-20 or small cluster with one shape added, so a difference
  * in the outcome is that shape's doing. `simulate --scenario <name>` runs them like the others.
  */
 import type { Scenario } from "./scenario.ts"
@@ -110,6 +110,13 @@ export const realClusterScenarios = (standard: Base, small: Base) =>
           imageId: "resolve:ssm:/platform/golden-ami",
         })),
       })),
+    },
+    "zone-without-capacity": {
+      ...standard,
+      name: "zone-without-capacity",
+      description:
+        "standard-20 where us-east-1c has no capacity for new instances (InsufficientInstanceCapacity): Auto Scaling launches every replacement into the other zones, and a balancing launch cannot land where it is meant to.",
+      faults: { ...standard.faults, launchFailures: [{ availabilityZone: "us-east-1c" }] },
     },
     "termination-protected": {
       ...small,

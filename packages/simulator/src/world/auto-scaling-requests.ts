@@ -266,21 +266,3 @@ export const setProcesses = (
   }
   requestGroupReconcile(world, group.name)
 }
-
-export const setInstanceProtection = (
-  world: World,
-  asgName: string,
-  instanceIds: ReadonlyArray<string>,
-  protectedFromScaleIn: boolean,
-): void => {
-  if (instanceIds.length > 50) {
-    throw new Refusal(
-      "invalid-parameter",
-      "ValidationError",
-      "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
-    )
-  }
-  const group = groupNamed(world, asgName)
-  for (const instance of instanceIds.map((id) => memberOf(world, group, id)))
-    instance.membership.protectedFromScaleIn = protectedFromScaleIn
-}

@@ -9,7 +9,8 @@
  * terminating"). A step runs once every member counting toward capacity is healthy. Terminations
  * go through the group's terminate lifecycle hooks: with ECS managed instance draining, the old
  * instance drains in Terminating:Wait while the refresh moves on to the next batch (it no longer
- * counts toward capacity), and the refresh is Successful once the last one has terminated. Not modelled: checkpoints, SkipMatching, rollback, bake time, alarms.
+ * counts toward capacity), and the refresh is Successful once the last one has terminated.
+ * Not modelled: checkpoints, SkipMatching, rollback, bake time, alarms.
  */
 import { isMember, type GroupRecord, type InstanceRecord, type InstanceRefreshRecord } from "../records.ts"
 import { Refusal } from "../records.ts"
