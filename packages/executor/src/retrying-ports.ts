@@ -49,9 +49,6 @@ const wrapAutoScaling = <X>(
     each(autoScaling.terminateInstanceInGroup(instanceId, decrement)),
   suspendProcesses: (asgName, processes) => each(autoScaling.suspendProcesses(asgName, processes)),
   resumeProcesses: (asgName, processes) => each(autoScaling.resumeProcesses(asgName, processes)),
-  setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
-    each(autoScaling.setInstanceProtection(asgName, instanceIds, protectedFromScaleIn)),
-  describeScalingActivities: (asgName, since) => each(autoScaling.describeScalingActivities(asgName, since)),
   describeLaunchConfigurations: (names) => each(autoScaling.describeLaunchConfigurations(names)),
   copyLaunchConfiguration: (input) => each(autoScaling.copyLaunchConfiguration(input)),
   deleteLaunchConfiguration: (name) => each(autoScaling.deleteLaunchConfiguration(name)),
