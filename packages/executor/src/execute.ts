@@ -13,6 +13,7 @@ import {
   type AwsCallError,
   type Command,
   type LaunchSpec,
+  type Retryability,
 } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecError, Plugins, PluginServices } from "@ecs-ami-deploy/strategies"
@@ -51,7 +52,7 @@ export const executeCommand = (
     const autoScaling = yield* AutoScaling
     const ecs = yield* Ecs
     // Every attempt of every call first holds the lease: an executor that lost it makes no further call.
-    const retry = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+    const retry = <A, E extends Retryability, R>(call: Effect.Effect<A, E, R>) =>
       retryTransient(context.budgetEnd)(Effect.andThen(context.holdLease, call))
     // A plugin operation makes several calls: each is retried on its own, the operation as a whole only
     // when a call still fails with budget left.
