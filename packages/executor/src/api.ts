@@ -11,15 +11,11 @@ import { NoOpenRun, NotAtCheckpoint } from "./errors.ts"
 import { observeSnapshot } from "./observe.ts"
 import {
   defaultExecutorSettings,
-  openRunOf,
-  resumeContinuing,
-  resume,
-  resumeRollingBack,
-  startOrResume,
   withClusterLock,
   type ExecutorSettings,
   type Invocation,
-} from "./run-loop.ts"
+} from "./invocation.ts"
+import { openRunOf, resume, resumeContinuing, resumeRollingBack, startOrResume } from "./run-loop.ts"
 
 export interface InvocationInput {
   readonly clusterName: string
