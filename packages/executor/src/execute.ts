@@ -7,8 +7,9 @@
  */
 import { Effect } from "effect"
 import {
-  leavingLifecycleStates,
-  type AsgLifecycleState,
+  isDetachable,
+  isInstanceGone,
+  isLeavingGroup,
   type AwsCallError,
   type Command,
   type LaunchSpec,
@@ -38,8 +39,6 @@ export interface ExecutionContext {
 
 export type CommandError = AwsCallError | LaunchSpecError | LeaseLost
 export type CommandServices = PluginServices | Ecs | Plugins
-
-const detachableStates: ReadonlySet<AsgLifecycleState> = new Set(["InService", "Standby"])
 
 const done: CommandResult = {}
 
@@ -115,7 +114,7 @@ export const executeCommand = (
             (instance) =>
               requested.has(instance.instanceId) &&
               running.has(instance.instanceId) &&
-              detachableStates.has(instance.lifecycleState),
+              isDetachable(instance.lifecycleState),
           )
           .map((instance) => instance.instanceId)
         if (detachable.length > 0)
@@ -180,13 +179,13 @@ export const executeCommand = (
         // Instances EC2 no longer reports, or reports as terminating, are already gone: never terminate twice.
         const alive = new Set(
           described
-            .filter((instance) => instance.state !== "shutting-down" && instance.state !== "terminated")
+            .filter((instance) => !isInstanceGone(instance.state))
             .map((instance) => instance.instanceId),
         )
         const targets = command.instanceIds.filter((instanceId) => alive.has(instanceId))
         const inGroup = targets.filter((instanceId) => {
           const state = members.get(instanceId)
-          return state !== undefined && !leavingLifecycleStates.has(state)
+          return state !== undefined && !isLeavingGroup(state)
         })
         const detached = targets.filter(
           (instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached",

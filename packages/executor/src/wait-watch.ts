@@ -23,7 +23,8 @@
  */
 import { Clock, Effect } from "effect"
 import {
-  leavingLifecycleStates,
+  isLeavingGroup,
+  isTaskLive,
   type AutoScalingGroupDescription,
   type ClusterSnapshot,
   type GroupAtStart,
@@ -176,7 +177,7 @@ const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<DrainWatch> | undefine
         const current = watch.tasks.flatMap((task) =>
           due.has(task.taskArn) ? (byArn.get(task.taskArn) ?? []) : [task],
         )
-        const left = current.filter((task) => task.lastStatus !== "STOPPED")
+        const left = current.filter(isTaskLive)
         if (left.length === 0) return undefined
         return {
           tasks: left,
@@ -202,7 +203,7 @@ const launchingCount = (groups: ReadonlyArray<AutoScalingGroupDescription>, name
   groups
     .filter((group) => names.includes(group.name))
     .reduce((sum, group) => {
-      const staying = group.instances.filter((member) => !leavingLifecycleStates.has(member.lifecycleState))
+      const staying = group.instances.filter((member) => !isLeavingGroup(member.lifecycleState))
       const pending = staying.filter((member) => member.lifecycleState.startsWith("Pending")).length
       return sum + pending + Math.max(0, group.desiredCapacity - staying.length)
     }, 0)

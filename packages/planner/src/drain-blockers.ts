@@ -3,7 +3,13 @@
  * old instances (the executor's wait watches them), and among them the standalone tasks, which no
  * service replaces — each named in a note with what the policy does about it.
  */
-import type { ClusterSnapshot, GroupAtStart, RolloutPolicy, Task } from "@ecs-ami-deploy/domain"
+import {
+  isTaskLive,
+  type ClusterSnapshot,
+  type GroupAtStart,
+  type RolloutPolicy,
+  type Task,
+} from "@ecs-ami-deploy/domain"
 
 /** The run's old instances that are DRAINING, by container instance ARN. */
 const drainingOldContainers = (snapshot: ClusterSnapshot, oldIds: ReadonlySet<string>): Map<string, string> =>
@@ -22,7 +28,7 @@ export const tasksOnDrainingOldInstances = (
   return snapshot.tasks.flatMap((task) => {
     const instanceId =
       task.containerInstanceArn === undefined ? undefined : draining.get(task.containerInstanceArn)
-    return instanceId === undefined || task.lastStatus === "STOPPED" ? [] : [{ task, instanceId }]
+    return instanceId === undefined || !isTaskLive(task) ? [] : [{ task, instanceId }]
   })
 }
 
