@@ -17,7 +17,6 @@ export {
   NotAtCheckpoint,
   ObservationInvalid,
   RunOfAnotherCluster,
-  UnexpectedDecision,
 } from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./invocation.ts"
