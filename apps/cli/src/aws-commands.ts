@@ -242,7 +242,7 @@ const iamPolicyCommand = Command.make(
     ),
     clusters: repeatable(
       "cluster",
-      "limit draining and stopping tasks to this cluster, and scope the policy to the groups, launch templates and SSM parameters it uses (read-only discovery on the target)",
+      "limit draining and stopping tasks to this cluster, and scope the policy to the groups, launch templates, SSM parameters and instance roles it uses (read-only discovery on the target; IAM needs iam:GetInstanceProfile)",
     ),
     groups: repeatable(
       "auto-scaling-group",
@@ -313,12 +313,13 @@ const iamPolicyCommand = Command.make(
           const groups = withDiscovered(flags.groups, discovered?.targets.autoScalingGroupNames)
           const launchTemplates = withDiscovered(flags.launchTemplates, discovered?.targets.launchTemplateIds)
           const ssmParameters = withDiscovered(flags.ssmParameters, discovered?.targets.ssmParameterNames)
+          const instanceRoles = withDiscovered(flags.instanceRoles, discovered?.targets.instanceRoleArns)
           const document = rolloutPolicyDocument({
             region: Option.getOrElse(root.region, () => discovered?.identity.region ?? "*"),
             account: flags.account === "*" ? (discovered?.identity.accountId ?? "*") : flags.account,
             ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
             ...(groups.length === 0 ? {} : { autoScalingGroupNames: groups }),
-            ...(flags.instanceRoles.length === 0 ? {} : { instanceRoleArns: flags.instanceRoles }),
+            ...(instanceRoles.length === 0 ? {} : { instanceRoleArns: instanceRoles }),
             ...(launchTemplates.length === 0 ? {} : { launchTemplateIds: launchTemplates }),
             ...(ssmParameters.length === 0 ? {} : { ssmParameterNames: ssmParameters }),
             ...(Option.isSome(flags.eventLogTableArn)
@@ -328,7 +329,7 @@ const iamPolicyCommand = Command.make(
           yield* line(JSON.stringify(document, null, 2))
           const unscoped = [
             ...(groups.length === 0 ? ["--auto-scaling-group"] : []),
-            ...(flags.instanceRoles.length === 0 ? ["--instance-role"] : []),
+            ...(instanceRoles.length === 0 ? ["--instance-role"] : []),
             ...(launchTemplates.length === 0 ? ["--launch-template"] : []),
           ]
           if (unscoped.length > 0)
@@ -347,7 +348,7 @@ const iamPolicyCommand = Command.make(
     {
       command: "ecs-ami-deploy iam-policy --account 123456789012 -r eu-west-1 --cluster prod",
       description:
-        "the policy scoped to one cluster: its groups, launch templates and SSM parameters discovered with read-only calls",
+        "the policy scoped to one cluster: its groups, launch templates, SSM parameters and instance roles discovered with read-only calls",
     },
   ]),
 )

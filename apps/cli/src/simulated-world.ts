@@ -14,7 +14,7 @@ import { type Context, Effect, Layer, Schema } from "effect"
 import { appendFileSync, existsSync, writeFileSync } from "node:fs"
 import { MAX_SCENARIO_BYTES, MAX_STATE_BYTES, parseBoundedJson, readBoundedFile } from "./bounded-input.ts"
 import { resolve } from "node:path"
-import { AutoScaling, type AwsPorts, Ec2, Ecs, Identity, Ssm } from "ecs-ami-deploy"
+import { AutoScaling, type AwsPorts, Ec2, Ecs, Iam, Identity, Ssm } from "ecs-ami-deploy"
 import {
   makeSimulation,
   type Scenario,
@@ -175,10 +175,14 @@ const journaledPorts = (
     wrap("AutoScaling", AutoScaling),
     wrap("Ecs", Ecs),
     wrap("Ssm", Ssm),
-    // Identity changes nothing in the world: nothing to journal.
+    // Identity and IAM change nothing in the world: nothing to journal.
     Layer.effect(
       Identity,
       Identity.useSync((identity) => identity),
+    ),
+    Layer.effect(
+      Iam,
+      Iam.useSync((iam) => iam),
     ),
   )
   return Layer.merge(Layer.provide(wrapped, simulation.layer), simulation.clockLayer)

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
+import { rolloutPolicyDocument, type PolicyDocument } from "@ecs-ami-deploy/aws"
 import { newImageId, oldImageId, scenarios } from "ecs-ami-deploy/simulator"
 import { terminalCapabilities } from "../src/console-io.ts"
 import { ExitCode } from "../src/failure.ts"
@@ -169,7 +169,7 @@ describe("iam-policy", () => {
     expect(run.stdout).toBe("")
   })
 
-  it("given --cluster, discovers on the target (read-only) the groups, launch templates and resolve:ssm parameters the cluster uses and scopes the policy to them", async () => {
+  it("given --cluster, discovers on the target (read-only) the groups, launch templates, resolve:ssm parameters and instance roles the cluster uses and scopes the policy to them: no mutating action reaches every role, every parameter or every resource unconditioned", async () => {
     const cwd = tempDir("iam-discover")
     // The small scenario, its launch template reading its image from a parameter of the operator's.
     const scenario = {
@@ -208,13 +208,51 @@ describe("iam-policy", () => {
             autoScalingGroupNames: ["small-asg"],
             launchTemplateIds: scenarios.small.launchTemplates.map((template) => template.launchTemplateId),
             ssmParameterNames: ["/platform/golden-ami"],
+            // The role of the instance profile the template names (simulated IAM: a role of its name).
+            instanceRoleArns: ["arn:aws:iam::123456789012:role/ecsInstanceRole"],
           }),
         ),
       ),
     )
-    // Instance roles are not discovered: the note says what is left broad.
-    expect(run.stderr).toContain("scope it with --instance-role")
-    expect(run.stderr).not.toContain("--auto-scaling-group")
+    // Nothing is left broad: no note.
+    expect(run.stderr).toBe("")
+    const mutating = (JSON.parse(run.stdout) as PolicyDocument).Statement.filter(
+      (statement) => !statement.Sid.startsWith("Read"),
+    )
+    for (const statement of mutating) {
+      expect(
+        statement.Resource.filter((resource) => /:role\/\*$|:parameter\/\*$/.test(resource)),
+        statement.Sid,
+      ).toEqual([])
+      // `*` only where AWS offers no narrower resource, and then under a condition naming the targets.
+      if (statement.Resource.includes("*")) expect(statement.Condition, statement.Sid).toBeDefined()
+    }
     expect(journaledCalls(join(cwd, "world.jsonl"))).toEqual([])
   })
+
+  it.each(["launch-configuration", "mixed-instances"])(
+    "given --cluster of the %s scenario, PassRole reaches only the role of the instance profile its launch spec names",
+    async (scenario) => {
+      const cwd = tempDir(`iam-roles-${scenario}`)
+      const run = await runInProcess(
+        [
+          "iam-policy",
+          "--cluster",
+          `${scenario}-cluster`,
+          "--simulator",
+          scenario,
+          "--simulator-state",
+          "w.jsonl",
+        ],
+        { cwd },
+      )
+      expect(run.code).toBe(ExitCode.success)
+      const passRole = (JSON.parse(run.stdout) as PolicyDocument).Statement.filter((statement) =>
+        statement.Action.includes("iam:PassRole"),
+      )
+      expect(passRole.map((statement) => statement.Resource)).toEqual([
+        ["arn:aws:iam::123456789012:role/ecsInstanceRole"],
+      ])
+    },
+  )
 })

@@ -34,11 +34,13 @@ import {
   aws_sns_subscriptions as subscriptions,
 } from "aws-cdk-lib"
 import type { Construct } from "constructs"
-import { Result } from "effect"
-import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
+import { Effect, Result } from "effect"
+import { roleAssumerActions, rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
+import { decodeFleetFile } from "@ecs-ami-deploy/multi-cluster"
 import {
   amiAnnouncementTopicArn,
   decodeSettings,
+  fleetVariable,
   type LambdaSettings,
   resumeOpenRunsKind,
   settingNames,
@@ -57,7 +59,7 @@ export const metricNamespace = "EcsAmiDeploy"
 export const failedRunsMetricName = "FailedRuns"
 
 export interface EcsAmiDeployStackProps extends StackProps {
-  /** The ECS clusters the function rolls. */
+  /** The ECS clusters the function rolls; empty when it rolls a {@link EcsAmiDeployStackProps.fleet}. */
   readonly clusters: ReadonlyArray<string>
   /** The function's code: a directory holding `handler.mjs`. */
   readonly code: lambda.Code
@@ -86,6 +88,36 @@ export interface EcsAmiDeployStackProps extends StackProps {
    * A value known only at deployment (a token) is checked by the function's cold start instead.
    */
   readonly settings?: Readonly<Record<string, string>>
+  /**
+   * A fleet file (its JSON text; the CLI README's Fleets section): the triggers then roll this fleet
+   * stage by stage instead of `clusters` (leave those empty), each cluster through the role the file
+   * names — deploy an {@link EcsAmiDeployRolloutRoleStack} in each account, trusting this function's
+   * role, which may assume exactly those roles. Decoded at synthesis by the fleet's own decoder, as the
+   * cold start does; a bad file stops `cdk synth`.
+   */
+  readonly fleet?: string
+}
+
+/** Lambda's limit on all environment variables together is 4 KB: the fleet file must leave room for the rest. */
+const maxFleetBytes = 3_072
+
+/** The fleet file checked and minified, or an error naming every problem. */
+const checkedFleet = (text: string, clusters: ReadonlyArray<string>) => {
+  const decoded = Effect.runSync(Effect.result(decodeFleetFile(text, "the fleet prop")))
+  const problems = [
+    ...(Result.isFailure(decoded) ? decoded.failure.problems.map((p) => `  ${p.path}: ${p.problem}`) : []),
+    ...(clusters.length > 0
+      ? ["  clusters: must be empty with a fleet (the triggers roll one or the other)"]
+      : []),
+  ]
+  if (problems.length > 0 || Result.isFailure(decoded))
+    throw new Error(`EcsAmiDeployStack: fleet refused, nothing synthesised:\n${problems.join("\n")}`)
+  const minified = JSON.stringify(JSON.parse(text))
+  if (Buffer.byteLength(minified) > maxFleetBytes)
+    throw new Error(
+      `EcsAmiDeployStack: the fleet file is ${Buffer.byteLength(minified)} bytes minified; the function's environment holds at most ${maxFleetBytes} of it (Lambda's 4 KB limit): move settings up to the fleet's or its stages' defaults`,
+    )
+  return { definition: decoded.success, minified }
 }
 
 /**
@@ -117,6 +149,14 @@ export class EcsAmiDeployStack extends Stack {
     super(scope, id, props)
     const functionName = props.functionName ?? "ecs-ami-deploy"
     const settings = checkedSettings(props.settings ?? {})
+    const fleet = props.fleet === undefined ? undefined : checkedFleet(props.fleet, props.clusters)
+    /** Clusters the function reaches with its own role: the configured ones, or a fleet's clusters without a role. */
+    const ownClusters =
+      fleet === undefined
+        ? props.clusters
+        : fleet.definition.stages.flatMap((stage) =>
+            stage.clusters.flatMap((cluster) => (cluster.roleArn === undefined ? [cluster.clusterName] : [])),
+          )
 
     // The key schema of the event log's DynamoDB driver (packages/event-log/docs/event-log.md).
     this.table = new dynamodb.Table(this, "EventLog", {
@@ -151,7 +191,7 @@ export class EcsAmiDeployStack extends Stack {
             partition: this.partition,
             region: this.region,
             account: this.account,
-            clusterNames: props.clusters,
+            clusterNames: ownClusters,
             ...(props.autoScalingGroupNames === undefined
               ? {}
               : { autoScalingGroupNames: props.autoScalingGroupNames }),
@@ -186,8 +226,24 @@ export class EcsAmiDeployStack extends Stack {
         CLUSTERS: props.clusters.join(","),
         EVENT_LOG_TABLE: this.table.tableName,
         NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
+        ...(fleet === undefined ? {} : { [fleetVariable]: fleet.minified }),
       },
     })
+    const fleetRoles = [
+      ...new Set(
+        (fleet?.definition.stages ?? []).flatMap((stage) =>
+          stage.clusters.flatMap((cluster) => cluster.roleArn ?? []),
+        ),
+      ),
+    ]
+    if (fleetRoles.length > 0)
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "AssumeFleetRolloutRoles",
+          actions: [...roleAssumerActions],
+          resources: fleetRoles,
+        }),
+      )
 
     const schedule = new events.Rule(this, "Schedule", {
       description: "Checks the clusters for a newer AMI and resumes open runs",

@@ -7,7 +7,8 @@
  * settings' decoder is exported (`decodeSettings`, which also refuses unknown keys) so that the CDK
  * stack checks its `settings` at synthesis with the very code the cold start runs.
  */
-import { Data, Result } from "effect"
+import { Data, Effect, Result } from "effect"
+import { decodeFleetFile, type FleetDefinition } from "@ecs-ami-deploy/multi-cluster"
 import { type Amount, defaultPolicy, type RolloutPolicy, validatePolicy } from "@ecs-ami-deploy/domain"
 import { type AmiSourceSpec, amiIdPattern, defaultAmiSourceSpec } from "@ecs-ami-deploy/strategies"
 
@@ -25,12 +26,32 @@ export interface LambdaSettings {
 }
 
 export interface LambdaConfig extends LambdaSettings {
+  /** Empty when the function rolls a fleet ({@link fleetVariable}). */
   readonly clusters: ReadonlyArray<string>
+  /** The fleet the triggers roll instead of `clusters`, decoded from {@link fleetVariable}. */
+  readonly fleet?: FleetDefinition
   readonly tableName: string
   /** Absent: notifications are only logged. */
   readonly notificationTopicArn?: string
   /** This function's own name (set by the Lambda runtime), the target of continuation invocations. */
   readonly functionName: string
+}
+
+/** The variable holding the fleet file (JSON text) a fleet deployment rolls. */
+export const fleetVariable = "FLEET"
+
+/** The fleet file of `FLEET`, decoded by the fleet's own decoder; each problem recorded under the variable. */
+const fleetOf = (text: string | undefined, problems: Problems): FleetDefinition | undefined => {
+  if (text === undefined) return undefined
+  const decoded = Effect.runSync(Effect.result(decodeFleetFile(text, fleetVariable)))
+  if (Result.isSuccess(decoded)) return decoded.success
+  problems.push(
+    ...decoded.failure.problems.map((problem) => ({
+      variable: fleetVariable,
+      problem: `${problem.path}: ${problem.problem}`,
+    })),
+  )
+  return undefined
 }
 
 /** One or more environment variables are missing or malformed. */
@@ -223,6 +244,7 @@ export const settingNames: ReadonlyArray<string> = (() => {
 /** The variables the deployment derives from its own resources or the runtime sets: never a setting. */
 export const deploymentVariables: Readonly<Record<string, string>> = {
   CLUSTERS: "the clusters to roll (the stack's `clusters`)",
+  FLEET: "the fleet file the triggers roll instead of CLUSTERS (its JSON text)",
   EVENT_LOG_TABLE: "the event-log table (the stack's own table)",
   NOTIFICATION_TOPIC_ARN: "the notification topic (the stack's own topic)",
   AWS_LAMBDA_FUNCTION_NAME: "the function's name (set by the Lambda runtime)",
@@ -292,9 +314,18 @@ export const decodeSettings = (
 export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid> => {
   const read = envReader(env)
   const { problems } = read
-  const clustersRaw = read.required("CLUSTERS", "the comma-separated names of the ECS clusters to roll")
+  const fleet = fleetOf(env[fleetVariable], problems)
+  const clustersRaw =
+    env[fleetVariable] === undefined
+      ? read.required("CLUSTERS", "the comma-separated names of the ECS clusters to roll")
+      : (env["CLUSTERS"] ?? "")
   const clusters = clusterNames(clustersRaw)
-  if (clustersRaw !== "" && clusters.length === 0)
+  if (env[fleetVariable] !== undefined && clusters.length > 0)
+    problems.push({
+      variable: "CLUSTERS",
+      problem: `names clusters while ${fleetVariable} names a fleet: the triggers roll one or the other; leave CLUSTERS empty`,
+    })
+  if (env[fleetVariable] === undefined && clustersRaw !== "" && clusters.length === 0)
     problems.push({ variable: "CLUSTERS", problem: "names no cluster: give at least one cluster name" })
   const tableName = read.required("EVENT_LOG_TABLE", "the DynamoDB table holding the event log")
   const functionName = read.required(
@@ -318,6 +349,7 @@ export const loadConfig = (env: Env): Result.Result<LambdaConfig, ConfigInvalid>
   const config: LambdaConfig = {
     ...readSettings(read),
     clusters,
+    ...(fleet === undefined ? {} : { fleet }),
     tableName,
     ...(notificationTopicArn === undefined ? {} : { notificationTopicArn }),
     functionName,

@@ -8,6 +8,7 @@ export {
   ConfigInvalid,
   decodeSettings,
   deploymentVariables,
+  fleetVariable,
   settingNames,
   type AmiSourceSpec,
   type LambdaSettings,

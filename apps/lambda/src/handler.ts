@@ -230,12 +230,8 @@ const handleTrigger = (config: LambdaConfig, trigger: Trigger, context: Invocati
     return { _tag: "Handled", trigger: trigger._tag, clusters: reports } as const
   })
 
-/** Handles one invocation event: a rejected event is logged and reported, never retried; an unexpected cluster error fails the invocation. */
-export const handleEvent = (
-  config: LambdaConfig,
-  event: unknown,
-  context: InvocationContext,
-): Effect.Effect<InvocationReport, InvocationFailed, HandlerServices> =>
+/** Decodes an invocation event and hands the trigger to `handle`; an event that is no trigger is logged and reported as rejected, never retried. */
+export const onTrigger = <A, E, R>(event: unknown, handle: (trigger: Trigger) => Effect.Effect<A, E, R>) =>
   decodeTrigger(event).pipe(
     Effect.matchEffect({
       onFailure: (rejected) =>
@@ -243,8 +239,17 @@ export const handleEvent = (
           _tag: "Rejected",
           problem: rejected.problem,
         } as const),
-      onSuccess: (trigger) => handleTrigger(config, trigger, context),
+      onSuccess: handle,
     }),
+  )
+
+/** Handles one invocation event: a rejected event is logged and reported, never retried; an unexpected cluster error fails the invocation. */
+export const handleEvent = (
+  config: LambdaConfig,
+  event: unknown,
+  context: InvocationContext,
+): Effect.Effect<InvocationReport, InvocationFailed, HandlerServices> =>
+  onTrigger(event, (trigger) => handleTrigger(config, trigger, context)).pipe(
     Effect.annotateLogs({ requestId: context.awsRequestId }),
   )
 

@@ -7,8 +7,10 @@ import { LambdaClient } from "@aws-sdk/client-lambda"
 import { SNSClient } from "@aws-sdk/client-sns"
 import { Effect, Layer, Result } from "effect"
 import { AwsLive } from "@ecs-ami-deploy/aws"
-import { layerDynamoDb } from "@ecs-ami-deploy/event-log"
+import { layerDynamoDb, layerDynamoDbWithFleets } from "@ecs-ami-deploy/event-log"
+import { awsClusterRunner } from "@ecs-ami-deploy/multi-cluster"
 import { loadConfig, type LambdaConfig } from "./config.ts"
+import { type FleetInvocationReport, makeFleetHandler } from "./fleet-handler.ts"
 import { layerLambdaContinuation } from "./continuation.ts"
 import {
   makeHandler,
@@ -32,17 +34,28 @@ export const liveLayer = (config: LambdaConfig): Layer.Layer<HandlerServices> =>
     layerLambdaContinuation({ client: new LambdaClient({}), functionName: config.functionName }),
   ).pipe(Layer.provideMerge(layerJsonLogs))
 
+/** Every service a fleet deployment's handler needs, on AWS: the fleet's clusters through their roles. */
+export const fleetLiveLayer = (config: LambdaConfig, fleetName: string) => {
+  const log = layerDynamoDbWithFleets({ tableName: config.tableName })
+  return Layer.mergeAll(log, awsClusterRunner({ fleetName }).pipe(Layer.provide(log))).pipe(
+    Layer.provideMerge(layerJsonLogs),
+  )
+}
+
 /**
  * The production handler for an environment. A misconfigured environment fails here, at cold start:
  * the problems are logged as one JSON line and thrown, so the first invocation reports every one of them.
  */
 export const handlerFromEnvironment = (
   env: Readonly<Record<string, string | undefined>>,
-): ((event: unknown, context: InvocationContext) => Promise<InvocationReport>) => {
+): ((event: unknown, context: InvocationContext) => Promise<InvocationReport | FleetInvocationReport>) => {
   const config = loadConfig(env)
   if (Result.isFailure(config)) {
     Effect.runSync(Effect.logError(config.failure.message).pipe(Effect.provide(layerJsonLogs)))
     throw config.failure
   }
-  return makeHandler(config.success, liveLayer(config.success))
+  const fleet = config.success.fleet
+  return fleet === undefined
+    ? makeHandler(config.success, liveLayer(config.success))
+    : makeFleetHandler(config.success, fleet, fleetLiveLayer(config.success, fleet.fleetName))
 }

@@ -4,6 +4,7 @@ import { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 import { autoScalingActions } from "./auto-scaling.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
+import { iamActions } from "./iam.ts"
 import { ssmActions } from "./ssm.ts"
 import { roleAssumerActions, stsActions } from "./sts.ts"
 
@@ -23,6 +24,7 @@ describe("awsActionsUsed", () => {
     ["ssm.ts", "ssm", ssmActions],
     // sts.ts also assumes roles for fleet rollouts: the fleet caller's action, not a single rollout's.
     ["sts.ts", "sts", [...stsActions, ...roleAssumerActions]],
+    ["iam.ts", "iam", iamActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })

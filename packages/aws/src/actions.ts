@@ -30,7 +30,8 @@ export const impliedAwsActions: ReadonlyArray<{ readonly action: string; readonl
 
 /**
  * Every IAM action the adapters can call, sorted: what a least-privilege policy must allow.
- * `sts:GetCallerIdentity` (the Identity port) is not among them: AWS allows it to every caller.
+ * `sts:GetCallerIdentity` (the Identity port) is not among them: AWS allows it to every caller; nor is
+ * `iam:GetInstanceProfile` (the Iam port): only `iam-policy --cluster` calls it, as whoever prints the policy.
  */
 export const awsActionsUsed: ReadonlyArray<string> = [
   ...new Set([

@@ -5,9 +5,7 @@ import {
   CreateLaunchConfigurationCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLaunchConfigurationsCommand,
-  DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
-  SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling"
@@ -221,16 +219,6 @@ describe("batched instance operations", () => {
     }),
   )
 
-  it.effect("given 120 instances to protect, sends 3 SetInstanceProtection calls of at most 50", () =>
-    Effect.gen(function* () {
-      asgMock.on(SetInstanceProtectionCommand).resolves({})
-      yield* autoScaling.setInstanceProtection("asg", numberedIds("i-", 120), true)
-      const inputs = asgMock.commandCalls(SetInstanceProtectionCommand).map((call) => call.args[0].input)
-      expect(sizes(inputs.map((input) => input.InstanceIds))).toEqual([50, 50, 20])
-      expect(inputs.every((input) => input.ProtectedFromScaleIn === true)).toBe(true)
-    }),
-  )
-
   it.effect("given a scaling activity in progress, terminating fails with a retryable conflict", () =>
     Effect.gen(function* () {
       asgMock
@@ -269,48 +257,6 @@ describe("updateGroup", () => {
           },
         },
       })
-    }),
-  )
-})
-
-describe("describeScalingActivities", () => {
-  it.effect("pages through newest-first activities and stops at the first older than `since`", () =>
-    Effect.gen(function* () {
-      const activity = (
-        id: string,
-        at: string,
-        StatusCode: "Successful" | "WaitingForELBConnectionDraining",
-      ) => ({
-        ActivityId: id,
-        AutoScalingGroupName: "asg",
-        Cause: "cause",
-        Description: `activity ${id}`,
-        StartTime: new Date(at),
-        StatusCode,
-        Progress: 50,
-      })
-      asgMock
-        .on(DescribeScalingActivitiesCommand)
-        .resolvesOnce({
-          Activities: [activity("a3", "2026-01-01T00:03:00Z", "WaitingForELBConnectionDraining")],
-          NextToken: "p2",
-        })
-        .resolvesOnce({
-          Activities: [
-            activity("a2", "2026-01-01T00:02:00Z", "Successful"),
-            activity("a1", "2026-01-01T00:00:00Z", "Successful"),
-          ],
-          NextToken: "p3",
-        })
-      const activities = yield* autoScaling.describeScalingActivities(
-        "asg",
-        Date.parse("2026-01-01T00:01:00Z"),
-      )
-      expect(activities.map((found) => [found.activityId, found.status])).toEqual([
-        ["a3", "InProgress"],
-        ["a2", "Successful"],
-      ])
-      expect(asgMock.commandCalls(DescribeScalingActivitiesCommand)).toHaveLength(2)
     }),
   )
 })
@@ -358,6 +304,7 @@ describe("copyLaunchConfiguration", () => {
           imageId: "ami-new",
           instanceType: "m5.large",
           createdAt: Date.parse("2025-01-01T00:00:00Z"),
+          iamInstanceProfile: "ecsInstanceRole",
         })
       }),
   )

@@ -1,7 +1,6 @@
 /**
  * The `AutoScaling` port on the AWS SDK: groups, capacity and launch specs, attaching, detaching and
- * terminating instances, process suspension, scale-in protection, scaling activities and the legacy
- * launch configurations. Instance ids are batched to each API's limit and every describe is paginated.
+ * terminating instances, process suspension and the legacy launch configurations. Instance ids are batched to each API's limit and every describe is paginated.
  */
 import {
   AttachInstancesCommand,
@@ -11,12 +10,10 @@ import {
   DeleteLaunchConfigurationCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLaunchConfigurationsCommand,
-  DescribeScalingActivitiesCommand,
   DetachInstancesCommand,
   type LaunchConfiguration as SdkLaunchConfiguration,
   type LaunchTemplateSpecification,
   ResumeProcessesCommand,
-  SetInstanceProtectionCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -28,7 +25,7 @@ import {
   type LaunchSpec,
   type LaunchTemplateRef,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, type LaunchConfiguration, type ScalingActivity } from "@ecs-ami-deploy/ports"
+import { AutoScaling, type LaunchConfiguration } from "@ecs-ami-deploy/ports"
 import { Effect, Layer } from "effect"
 import { chunksOf, decodeAll, epochMillis, inBatches, paginate, request, tagRecord } from "./call.ts"
 import { type AwsConfig, makeAutoScalingClient } from "./config.ts"
@@ -43,8 +40,6 @@ export const autoScalingActions = [
   "autoscaling:TerminateInstanceInAutoScalingGroup",
   "autoscaling:SuspendProcesses",
   "autoscaling:ResumeProcesses",
-  "autoscaling:SetInstanceProtection",
-  "autoscaling:DescribeScalingActivities",
   "autoscaling:DescribeLaunchConfigurations",
   "autoscaling:CreateLaunchConfiguration",
   "autoscaling:DeleteLaunchConfiguration",
@@ -57,8 +52,6 @@ export const autoScalingLimits = {
   describeGroupsPage: 100,
   attachInstancesIds: 20,
   detachInstancesIds: 20,
-  setInstanceProtectionIds: 50,
-  describeScalingActivitiesPage: 100,
   describeLaunchConfigurationsNames: 50,
   describeLaunchConfigurationsPage: 100,
 } as const
@@ -142,19 +135,14 @@ const launchSpecInput = (spec: LaunchSpec): Partial<UpdateAutoScalingGroupComman
   }
 }
 
-const finishedStatuses = ["Successful", "Failed", "Cancelled"] as const
-const isFinished = (status: string | undefined): status is (typeof finishedStatuses)[number] =>
-  finishedStatuses.some((finished) => finished === status)
-
-/** Auto Scaling's many intermediate activity statuses (waiting for spot, ELB draining, …) are all `InProgress`. */
-const activityStatus = (status: string | undefined): ScalingActivity["status"] =>
-  isFinished(status) ? status : "InProgress"
-
 const launchConfigurationView = (configuration: SdkLaunchConfiguration): LaunchConfiguration => ({
   name: configuration.LaunchConfigurationName ?? "",
   imageId: configuration.ImageId ?? "",
   instanceType: configuration.InstanceType ?? "",
   createdAt: epochMillis(configuration.CreatedTime) ?? 0,
+  ...(configuration.IamInstanceProfile === undefined
+    ? {}
+    : { iamInstanceProfile: configuration.IamInstanceProfile }),
 })
 
 /** The fields of a described launch configuration that CreateLaunchConfiguration accepts, minus the name and image. */
@@ -310,57 +298,6 @@ export const makeAutoScaling = (client: AutoScalingClient): AutoScaling["Service
           { abortSignal },
         ),
       ).pipe(Effect.asVoid),
-
-    setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
-      Effect.forEach(
-        chunksOf(instanceIds, autoScalingLimits.setInstanceProtectionIds),
-        (ids) =>
-          call("autoscaling:SetInstanceProtection", (abortSignal) =>
-            client.send(
-              new SetInstanceProtectionCommand({
-                AutoScalingGroupName: asgName,
-                InstanceIds: [...ids],
-                ProtectedFromScaleIn: protectedFromScaleIn,
-              }),
-              { abortSignal },
-            ),
-          ),
-        { discard: true },
-      ),
-
-    describeScalingActivities: (asgName, since) =>
-      Effect.gen(function* () {
-        const activities: Array<ScalingActivity> = []
-        let token: string | undefined
-        // Activities come newest first: stop paging at the first one older than `since`.
-        for (;;) {
-          const NextToken = token
-          const page = yield* call("autoscaling:DescribeScalingActivities", (abortSignal) =>
-            client.send(
-              new DescribeScalingActivitiesCommand({
-                AutoScalingGroupName: asgName,
-                MaxRecords: autoScalingLimits.describeScalingActivitiesPage,
-                ...(NextToken === undefined ? {} : { NextToken }),
-              }),
-              { abortSignal },
-            ),
-          )
-          for (const activity of page.Activities ?? []) {
-            const startTime = epochMillis(activity.StartTime) ?? 0
-            if (startTime < since) return activities
-            activities.push({
-              activityId: activity.ActivityId ?? "",
-              asgName: activity.AutoScalingGroupName ?? asgName,
-              status: activityStatus(activity.StatusCode),
-              description: activity.Description ?? "",
-              cause: activity.Cause ?? "",
-              startTime,
-            })
-          }
-          token = page.NextToken
-          if (token === undefined || token === "") return activities
-        }
-      }),
 
     describeLaunchConfigurations: (names) =>
       Effect.map(describeLaunchConfigurationsRaw(names), (found) => found.map(launchConfigurationView)),

@@ -7,6 +7,7 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling"
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { ECSClient } from "@aws-sdk/client-ecs"
+import { IAMClient } from "@aws-sdk/client-iam"
 import { SSMClient } from "@aws-sdk/client-ssm"
 import { STSClient } from "@aws-sdk/client-sts"
 
@@ -98,3 +99,5 @@ export const makeSsmClient = (config: AwsConfig): SSMClient =>
   withRequestHook(new SSMClient(clientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
   withRequestHook(new STSClient(clientConfig(config)), config)
+export const makeIamClient = (config: AwsConfig): IAMClient =>
+  withRequestHook(new IAMClient(clientConfig(config)), config)

@@ -384,6 +384,31 @@ describe("tags, terminations and launch templates", () => {
   )
 
   it.effect(
+    "describeLaunchTemplateVersions reads the instance profile a version names, by ARN or by name",
+    () =>
+      Effect.gen(function* () {
+        const profileArn = "arn:aws:iam::123456789012:instance-profile/ecs/ecs-instance"
+        ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+          LaunchTemplateVersions: [
+            {
+              LaunchTemplateId: "lt-1",
+              VersionNumber: 1,
+              LaunchTemplateData: { IamInstanceProfile: { Arn: profileArn } },
+            },
+            {
+              LaunchTemplateId: "lt-1",
+              VersionNumber: 2,
+              LaunchTemplateData: { IamInstanceProfile: { Name: "ecs-node" } },
+            },
+            { LaunchTemplateId: "lt-1", VersionNumber: 3, LaunchTemplateData: { ImageId: "ami-3" } },
+          ],
+        })
+        const versions = yield* ec2.describeLaunchTemplateVersions("lt-1", ["1", "2", "3"])
+        expect(versions.map((found) => found.iamInstanceProfile)).toEqual([profileArn, "ecs-node", undefined])
+      }),
+  )
+
+  it.effect(
     "describeLaunchTemplateVersions pages with MaxResults when listing every version, and sends Versions alone otherwise",
     () =>
       Effect.gen(function* () {

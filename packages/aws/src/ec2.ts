@@ -21,6 +21,7 @@ import {
   type Filter,
   type Image as SdkImage,
   type Instance as SdkInstance,
+  type LaunchTemplateIamInstanceProfileSpecification,
   type LaunchTemplateVersion as SdkLaunchTemplateVersion,
   ModifyLaunchTemplateCommand,
   TerminateInstancesCommand,
@@ -105,6 +106,12 @@ const imageView = (image: SdkImage) => ({
   tags: tagRecord(image.Tags),
 })
 
+/** A launch template names its instance profile by ARN or by name. */
+const instanceProfileOf = (profile: LaunchTemplateIamInstanceProfileSpecification | undefined) => {
+  const named = profile?.Arn ?? profile?.Name
+  return named === undefined ? {} : { iamInstanceProfile: named }
+}
+
 const launchTemplateVersionView = (version: SdkLaunchTemplateVersion): LaunchTemplateVersion => ({
   launchTemplateId: version.LaunchTemplateId ?? "",
   versionNumber: version.VersionNumber ?? 0,
@@ -116,6 +123,7 @@ const launchTemplateVersionView = (version: SdkLaunchTemplateVersion): LaunchTem
   createdAt: epochMillis(version.CreateTime) ?? 0,
   isDefault: version.DefaultVersion ?? false,
   ...(version.VersionDescription === undefined ? {} : { description: version.VersionDescription }),
+  ...instanceProfileOf(version.LaunchTemplateData?.IamInstanceProfile),
 })
 
 /**

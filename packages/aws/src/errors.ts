@@ -157,6 +157,11 @@ export const mapSsmError: ErrorMapper = classify(ssmCodes)
 /** Maps a failure of an STS call (its codes are the shared ones: credentials, throttling, access). */
 export const mapStsError: ErrorMapper = classify({})
 
+export const mapIamError: ErrorMapper = classify({
+  NoSuchEntity: "not-found",
+  NoSuchEntityException: "not-found",
+})
+
 /** One entry of an ECS response's `failures[]`. */
 export interface EcsFailure {
   readonly arn?: string | undefined

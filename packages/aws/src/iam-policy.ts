@@ -22,7 +22,8 @@
  *   and Region. Launch template writes are limited to the account and Region: templates carry no tag
  *   of ours, and which template a cluster uses is only known at run time.
  * - `iam:PassRole` only towards EC2 (the instance profile of a launch template or configuration), and
- *   only for the instance roles given (else any role of the account: the broad policy).
+ *   only for the instance roles given (else any role of the account: the broad policy). The CLI's
+ *   `iam-policy --cluster C` finds them: the roles of the instance profiles its groups launch with.
  * - `ec2:RunInstances` is `*` because Auto Scaling checks it on every resource a launch template names;
  *   with launch templates given it is conditioned on `ec2:LaunchTemplate` being one of them, so the role
  *   cannot launch an instance from another template (with another role).
@@ -125,7 +126,6 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "ec2:ModifyLaunchTemplate": "launch-templates",
   "ec2:DeleteLaunchTemplateVersions": "launch-templates",
   "autoscaling:DescribeAutoScalingGroups": "read",
-  "autoscaling:DescribeScalingActivities": "read",
   "autoscaling:DescribeLaunchConfigurations": "read",
   "autoscaling:UpdateAutoScalingGroup": "auto-scaling-groups",
   "autoscaling:AttachInstances": "auto-scaling-groups",
@@ -133,7 +133,6 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "autoscaling:TerminateInstanceInAutoScalingGroup": "auto-scaling-groups",
   "autoscaling:SuspendProcesses": "auto-scaling-groups",
   "autoscaling:ResumeProcesses": "auto-scaling-groups",
-  "autoscaling:SetInstanceProtection": "auto-scaling-groups",
   "autoscaling:CreateLaunchConfiguration": "launch-configurations",
   "autoscaling:DeleteLaunchConfiguration": "launch-configurations",
   "ecs:ListClusters": "read",

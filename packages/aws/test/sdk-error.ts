@@ -5,6 +5,7 @@
 import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
 import { EC2ServiceException } from "@aws-sdk/client-ec2"
 import { ECSServiceException } from "@aws-sdk/client-ecs"
+import { IAMServiceException } from "@aws-sdk/client-iam"
 import { SSMServiceException } from "@aws-sdk/client-ssm"
 import { STSServiceException } from "@aws-sdk/client-sts"
 
@@ -14,6 +15,7 @@ const exceptionClasses = {
   ecs: ECSServiceException,
   ssm: SSMServiceException,
   sts: STSServiceException,
+  iam: IAMServiceException,
 }
 
 /** An exception of `service` with the given code; a 5xx status makes it a server fault. */

@@ -4,6 +4,11 @@
  */
 import { Schema } from "effect"
 
+/** What every error of a rollout says about itself: whether trying the same again can help. */
+export interface Retryability {
+  readonly retryable: boolean
+}
+
 /** What went wrong in a call to AWS (or the simulator), classified once at the adapter boundary. */
 export const AwsErrorKind = Schema.Literals([
   "throttled",
@@ -38,6 +43,10 @@ export class LockHeld extends Schema.TaggedError<LockHeld>()("LockHeld", {
   runId: Schema.optionalKey(Schema.String),
   leaseExpiresAt: Schema.Number,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return (
       `cluster ${this.clusterName} is locked by ${this.holder}` +
@@ -52,19 +61,33 @@ export class StaleLease extends Schema.TaggedError<StaleLease>()("StaleLease", {
   clusterName: Schema.String,
   fencingToken: Schema.Number,
   currentFencingToken: Schema.Number,
-}) {}
+}) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
+}
 
 /** Two writers raced for the same sequence number; the loser must reload and re-decide. */
 export class SequenceConflict extends Schema.TaggedError<SequenceConflict>()("SequenceConflict", {
   runId: Schema.String,
   seq: Schema.Number,
-}) {}
+}) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
+}
 
 /** A log record that cannot be read: corrupt, or written by a newer schema version. */
 export class EventLogCorrupt extends Schema.TaggedError<EventLogCorrupt>()("EventLogCorrupt", {
   location: Schema.String,
   problem: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `event log ${this.location} cannot be read: ${this.problem}`
   }

@@ -58,6 +58,10 @@ export const defaultPolicy: RolloutPolicy = {
 export class InvalidPolicy extends Data.TaggedError("InvalidPolicy")<{
   readonly problems: ReadonlyArray<{ readonly field: string; readonly problem: string; readonly fix: string }>
 }> {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return this.problems.map((p) => `${p.field}: ${p.problem} — ${p.fix}`).join("\n")
   }

@@ -96,16 +96,6 @@ export const AsgLifecycleState = Schema.Literals([
 ])
 export type AsgLifecycleState = typeof AsgLifecycleState.Type
 
-/** The states of a member on its way out of its group, or already out: terminating or detaching. */
-export const leavingLifecycleStates: ReadonlySet<AsgLifecycleState> = new Set<AsgLifecycleState>([
-  "Terminating",
-  "Terminating:Wait",
-  "Terminating:Proceed",
-  "Terminated",
-  "Detaching",
-  "Detached",
-])
-
 export const AsgInstance = Schema.Struct({
   instanceId: Schema.String,
   availabilityZone: Schema.String,

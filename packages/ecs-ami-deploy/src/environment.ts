@@ -4,21 +4,25 @@
  * (in memory, a local directory — the default — or a DynamoDB table), and who is told about runs.
  */
 import { Effect, Layer, Result } from "effect"
-import { AwsLive, type AwsConfig } from "@ecs-ami-deploy/aws"
+import { AwsLive, IamLive, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import {
   type AutoScaling,
   type Ec2,
   type Ecs,
   EventLog,
+  type Iam,
   type Identity,
   Notifier,
   type Ssm,
 } from "@ecs-ami-deploy/ports"
 import { InvalidOptions } from "./errors.ts"
 
-/** The AWS ports a rollout uses: real AWS (`awsPorts`) or the simulator (`simulatedPorts`). */
-export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
+/**
+ * The AWS ports a rollout uses — real AWS (`awsPorts`) or the simulator (`simulatedPorts`) — and the
+ * IAM read of `iam-policy --cluster` (a rollout never calls it).
+ */
+export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity | Iam
 
 /** Everything the Effect API needs from its caller: the AWS ports, the event log and a notifier. */
 export type RolloutEnvironment = AwsPorts | EventLog | Notifier
@@ -27,7 +31,8 @@ export type RolloutEnvironment = AwsPorts | EventLog | Notifier
 export type { AwsConfig }
 
 /** The AWS ports on the AWS SDK, with the SDK's default credential chain plus `config`. */
-export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> => AwsLive(config)
+export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> =>
+  Layer.merge(AwsLive(config), IamLive(config))
 
 /**
  * An event log by location, as the CLI's `--event-log` reads it: `"memory"` (lost with the process),

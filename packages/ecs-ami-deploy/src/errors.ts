@@ -15,6 +15,10 @@ export class InvalidOptions extends Schema.TaggedError<InvalidOptions>()("Invali
   operation: Schema.String,
   problems: Schema.Array(OptionProblem),
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `invalid options for ${this.operation}: ${this.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`
   }
@@ -29,6 +33,10 @@ export class PluginFailed extends Schema.TaggedError<PluginFailed>()("PluginFail
   operation: Schema.String,
   problem: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `plugin ${this.plugin} failed in ${this.operation}: ${this.problem}`
   }

@@ -72,6 +72,8 @@ export {
   Ecs,
   /** The event log port: append-only run logs and the per-cluster lease lock. */
   EventLog,
+  /** The IAM port: the roles of an instance profile (what `iam:PassRole` must reach). */
+  Iam,
   /** The identity port: the account (STS GetCallerIdentity) and Region the AWS ports act in. */
   Identity,
   /** The notifier port: who is told that a run started, finished or was suspended. */

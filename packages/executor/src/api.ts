@@ -11,14 +11,11 @@ import { NoOpenRun } from "./errors.ts"
 import { observeSnapshot } from "./observe.ts"
 import {
   defaultExecutorSettings,
-  openRunOf,
-  resume,
-  resumeRollingBack,
-  startOrResume,
   withClusterLock,
   type ExecutorSettings,
   type Invocation,
-} from "./run-loop.ts"
+} from "./invocation.ts"
+import { openRunOf, resume, resumeRollingBack, startOrResume } from "./run-loop.ts"
 
 export interface InvocationInput {
   readonly clusterName: string

@@ -8,6 +8,10 @@ import { Schema } from "effect"
 export class NoOpenRun extends Schema.TaggedError<NoOpenRun>()("NoOpenRun", {
   clusterName: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `cluster ${this.clusterName} has no open run to roll back`
   }
@@ -18,6 +22,10 @@ export class ObservationInvalid extends Schema.TaggedError<ObservationInvalid>()
   clusterName: Schema.String,
   problem: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `the observation of cluster ${this.clusterName} is invalid: ${this.problem}`
   }
@@ -29,6 +37,10 @@ export class UnexpectedDecision extends Schema.TaggedError<UnexpectedDecision>()
   decision: Schema.String,
   state: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `the planner decided ${this.decision} for cluster ${this.clusterName} while the run is ${this.state}`
   }
@@ -42,6 +54,10 @@ export class DestructiveCommandRepeated extends Schema.TaggedError<DestructiveCo
   "DestructiveCommandRepeated",
   { clusterName: Schema.String, commandId: Schema.String, command: Schema.String },
 ) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `refused to issue ${this.command} ${this.commandId} on cluster ${this.clusterName} again: the log records it as succeeded (a planner defect; nothing was called)`
   }
@@ -57,6 +73,10 @@ export class RunOfAnotherCluster extends Schema.TaggedError<RunOfAnotherCluster>
   recordedFor: Schema.String,
   current: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `run ${this.runId} of cluster ${this.clusterName} was recorded for ${this.recordedFor}, but the credentials and Region in use are ${this.current}: run it with the account and Region it was recorded for (--profile, --region)`
   }

@@ -7,11 +7,13 @@
  */
 import { Effect } from "effect"
 import {
-  leavingLifecycleStates,
-  type AsgLifecycleState,
+  isDetachable,
+  isInstanceGone,
+  isLeavingGroup,
   type AwsCallError,
   type Command,
   type LaunchSpec,
+  type Retryability,
 } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecError, Plugins, PluginServices } from "@ecs-ami-deploy/strategies"
@@ -38,8 +40,6 @@ export interface ExecutionContext {
 export type CommandError = AwsCallError | LaunchSpecError | LeaseLost
 export type CommandServices = PluginServices | Ecs | Plugins
 
-const detachableStates: ReadonlySet<AsgLifecycleState> = new Set(["InService", "Standby"])
-
 const done: CommandResult = {}
 
 /** Runs one command; its failure is the last error of the call that could not be completed. */
@@ -52,7 +52,7 @@ export const executeCommand = (
     const autoScaling = yield* AutoScaling
     const ecs = yield* Ecs
     // Every attempt of every call first holds the lease: an executor that lost it makes no further call.
-    const retry = <A, E, R>(call: Effect.Effect<A, E, R>) =>
+    const retry = <A, E extends Retryability, R>(call: Effect.Effect<A, E, R>) =>
       retryTransient(context.budgetEnd)(Effect.andThen(context.holdLease, call))
     // A plugin operation makes several calls: each is retried on its own, the operation as a whole only
     // when a call still fails with budget left.
@@ -114,7 +114,7 @@ export const executeCommand = (
             (instance) =>
               requested.has(instance.instanceId) &&
               running.has(instance.instanceId) &&
-              detachableStates.has(instance.lifecycleState),
+              isDetachable(instance.lifecycleState),
           )
           .map((instance) => instance.instanceId)
         if (detachable.length > 0)
@@ -179,13 +179,13 @@ export const executeCommand = (
         // Instances EC2 no longer reports, or reports as terminating, are already gone: never terminate twice.
         const alive = new Set(
           described
-            .filter((instance) => instance.state !== "shutting-down" && instance.state !== "terminated")
+            .filter((instance) => !isInstanceGone(instance.state))
             .map((instance) => instance.instanceId),
         )
         const targets = command.instanceIds.filter((instanceId) => alive.has(instanceId))
         const inGroup = targets.filter((instanceId) => {
           const state = members.get(instanceId)
-          return state !== undefined && !leavingLifecycleStates.has(state)
+          return state !== undefined && !isLeavingGroup(state)
         })
         const detached = targets.filter(
           (instanceId) => !members.has(instanceId) || members.get(instanceId) === "Detached",

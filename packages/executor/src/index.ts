@@ -12,7 +12,7 @@ export {
   UnexpectedDecision,
 } from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
-export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
+export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./invocation.ts"
 export { phaseOf, RunObserver, type DecisionBasis, type RunObserverShape } from "./run-observer.ts"
 export { runStatus, type RunStatus } from "./status.ts"
 export { StopReason } from "./stop-reason.ts"

@@ -19,7 +19,14 @@
  *   reading it again would cost tens of requests at a few hundred instances for the same answer.
  *   Auto Scaling and EC2 are read again at every observation.
  */
-import type { Command, ContainerInstance, Image, Service, Task } from "@ecs-ami-deploy/domain"
+import {
+  isTaskLive,
+  type Command,
+  type ContainerInstance,
+  type Image,
+  type Service,
+  type Task,
+} from "@ecs-ami-deploy/domain"
 import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
 import type { LaunchSpecImage } from "@ecs-ami-deploy/strategies"
 
@@ -110,9 +117,7 @@ export class ObservationMemory {
 
   /** The known tasks ECS may still change: every one not yet STOPPED. */
   liveTaskArns(): ReadonlyArray<string> {
-    return [...this.knownTasks.values()]
-      .filter((task) => task.lastStatus !== "STOPPED")
-      .map((task) => task.taskArn)
+    return [...this.knownTasks.values()].filter(isTaskLive).map((task) => task.taskArn)
   }
 
   /**

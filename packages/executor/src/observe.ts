@@ -22,6 +22,7 @@ import {
   type GroupAtStart,
   type GroupCapacityProvider,
   type Image,
+  isInstanceGone,
   RunTagKeys,
 } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ec2, Ecs, type CapacityProvider } from "@ecs-ami-deploy/ports"
@@ -60,9 +61,6 @@ export type ObserveServices = PluginServices | Ecs | Plugins
 
 const unique = <A>(values: Iterable<A>): Array<A> => [...new Set(values)]
 
-const gone = (instance: Ec2Instance): boolean =>
-  instance.state === "terminated" || instance.state === "shutting-down"
-
 /** The Go tool's detached instances, as `Detached` members of the group their tag names. */
 const withLegacyDetached = (
   group: AutoScalingGroupDescription,
@@ -74,7 +72,7 @@ const withLegacyDetached = (
       (instance) =>
         instance.tags[RunTagKeys.legacyAsg] === group.name &&
         !members.has(instance.instanceId) &&
-        !gone(instance),
+        !isInstanceGone(instance.state),
     )
     .map((instance) => ({
       instanceId: instance.instanceId,
@@ -139,7 +137,10 @@ const oldLiveMembers = (
   const members = new Set(groups.flatMap((group) => group.instances.map((member) => member.instanceId)))
   return instances
     .filter(
-      (instance) => members.has(instance.instanceId) && instance.imageId !== targetImageId && !gone(instance),
+      (instance) =>
+        members.has(instance.instanceId) &&
+        instance.imageId !== targetImageId &&
+        !isInstanceGone(instance.state),
     )
     .map((instance) => instance.instanceId)
 }

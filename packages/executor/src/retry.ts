@@ -6,7 +6,8 @@
  * run loop promise that a command it starts finishes before the deadline.
  */
 import { Clock, Duration, Effect, Schedule } from "effect"
-import type { AwsCallError } from "@ecs-ami-deploy/domain"
+import type { Retryability } from "@ecs-ami-deploy/domain"
+import { isLeaseLost } from "./lease.ts"
 
 const BASE_BACKOFF_MS = 250
 /** The longest pause between two attempts. */
@@ -28,11 +29,8 @@ export const transientBackoff = Schedule.exponential(Duration.millis(BASE_BACKOF
 export const backoffCeiling = (retry: number): number =>
   Math.min(BASE_BACKOFF_MS * 2 ** retry, MAX_BACKOFF_MS) * JITTER_CEILING
 
-export const isRetryable = (error: unknown): error is AwsCallError =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { _tag?: unknown })._tag === "AwsCallError" &&
-  (error as AwsCallError).retryable
+/** Whether trying again can help; a lost lease never is retried: the executor must stop acting at once. */
+export const isRetryable = (error: Retryability): boolean => error.retryable && !isLeaseLost(error)
 
 /**
  * Retries `call` on retryable AWS errors as long as the next backoff ends before `budgetEnd` (epoch
@@ -40,7 +38,7 @@ export const isRetryable = (error: unknown): error is AwsCallError =>
  */
 export const retryTransient =
   (budgetEnd: number) =>
-  <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  <A, E extends Retryability, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.suspend(() => {
       let retries = 0
       return call.pipe(

@@ -4,278 +4,46 @@
  * appended before its first call and an outcome event (CommandSucceeded / CommandFailed) after its
  * last, so a run killed at any point is resumed by the same path as a fresh one: load, fold, observe,
  * decide. A command whose outcome is unknown is not replayed from the log; the planner re-derives it
- * from what it observes, and a re-issue is recorded as the next attempt.
+ * from what it observes, and a re-issue is recorded as the next attempt. The invocation (lock, lease,
+ * deadline) is in invocation.ts, the log as this invocation writes it in journal.ts, and what the
+ * notifier hears in notify.ts.
  *
  * Time comes only from Effect's Clock, and waiting only through `Effect.sleep`, so the simulator's
  * virtual clock drives whole rollouts in milliseconds.
- *
- * Time budget: every step — one observation, or one command with all its retries — is given
- * `stepBudgetMs`. With a deadline, the loop starts a step only if it ends at least one budget before
- * the deadline (room left for the step itself and for recording the suspension), and a retry never
- * starts when it would carry its step past its budget.
  */
 import { Cause, Clock, Effect, HashMap, Option, Random, Ref, Result } from "effect"
 import {
-  EVENT_SCHEMA_VERSION,
   EventLogCorrupt,
   formatDuration,
   isDestructive,
-  LockHeld,
-  type EventLogUnavailable,
-  type SequenceConflict,
-  type StaleLease,
   type ClusterSnapshot,
   type Command,
   type Decision,
   type RolloutPolicy,
-  type RunEvent,
-  type RunEventBody,
-  type RunOutcome,
 } from "@ecs-ami-deploy/domain"
-import { EventLog, Notifier, type ClusterRef, type Lease, type RunNotification } from "@ecs-ami-deploy/ports"
-import {
-  decide,
-  evolve,
-  foreignActivity,
-  initialState,
-  type CommandRecord,
-  type RunState,
-} from "@ecs-ami-deploy/planner"
-import { clusterRefOf, describeScope } from "./cluster-ref.ts"
+import { EventLog, type ClusterRef } from "@ecs-ami-deploy/ports"
+import { decide, foreignActivity, initialState, type CommandRecord } from "@ecs-ami-deploy/planner"
+import { describeScope } from "./cluster-ref.ts"
 import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
-import { holdLeaseForCall, isLeaseLost, keepLease as keepLeaseOf } from "./lease.ts"
+import {
+  fitsBeforeDeadline,
+  isoTime,
+  keepLease,
+  lastStepStart,
+  pause,
+  stoppedAtDeadline,
+  type Invocation,
+} from "./invocation.ts"
+import { makeJournal, type AppendError, type Journal, type Running } from "./journal.ts"
+import { holdLeaseForCall, isLeaseLost } from "./lease.ts"
+import { describeRun, finish, notify, suspend } from "./notify.ts"
 import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
 import { StopReason } from "./stop-reason.ts"
 import { DeactivationClock, tasksOnDrainingOldInstances, watchWait } from "./wait-watch.ts"
-
-/** How the executor spends its time; every field has a default. */
-export interface ExecutorSettings {
-  /** How long a lease lasts; it is renewed whenever less than half of it is left. Default 5 minutes. */
-  readonly leaseMs: number
-  /** The time one step (an observation, or a command with its retries) may take. Default 60 s. */
-  readonly stepBudgetMs: number
-}
-
-export const defaultExecutorSettings: ExecutorSettings = {
-  leaseMs: 5 * 60_000,
-  stepBudgetMs: 60_000,
-}
-
-/** How an invocation of the executor ended. */
-export type RunResult =
-  | { readonly _tag: "NothingToDo"; readonly clusterName: string; readonly reason: string }
-  | {
-      readonly _tag: "Refused"
-      readonly clusterName: string
-      readonly problems: ReadonlyArray<{ readonly problem: string; readonly fix: string }>
-    }
-  /** No run was started because the deadline leaves no room for its first step. */
-  | { readonly _tag: "Deferred"; readonly clusterName: string; readonly reason: string }
-  | {
-      readonly _tag: "Finished"
-      readonly clusterName: string
-      readonly runId: string
-      readonly outcome: RunOutcome
-      readonly reason: string
-    }
-  | {
-      readonly _tag: "Suspended"
-      readonly clusterName: string
-      readonly runId: string
-      readonly reason: string
-    }
-
-/** What one invocation works with once it holds the cluster's lock (the cluster: account, Region, name). */
-export interface Invocation extends ClusterRef {
-  readonly holder: string
-  readonly deadline: number | undefined
-  /** The reason a suspension at the deadline records, when the caller knows better than "the deadline". */
-  readonly stopReason: string | undefined
-  readonly settings: ExecutorSettings
-  readonly lease: Ref.Ref<Lease>
-}
-
-type Running = Extract<RunState, { _tag: "Running" }>
-
-const isoTime = (epochMs: number): string => new Date(epochMs).toISOString()
-
-/**
- * The last moment a step may start: a step started before it ends with one more step's room left
- * before the deadline, for recording the suspension.
- */
-const lastStepStart = (invocation: Invocation): number =>
-  invocation.deadline === undefined
-    ? Number.POSITIVE_INFINITY
-    : invocation.deadline - 2 * invocation.settings.stepBudgetMs
-
-/** Why a suspension at the deadline happened: the caller's reason, else the deadline itself. */
-const stoppedAtDeadline = (invocation: Invocation, now: number): string =>
-  invocation.stopReason ?? `stopped before the deadline ${isoTime(invocation.deadline ?? now)}`
-
-const fitsBeforeDeadline = (invocation: Invocation, now: number): boolean => now < lastStepStart(invocation)
-
-/** Sleeps `millis` on the Clock, but never past the last moment a step may start (the loop then suspends the run). */
-const pause = (invocation: Invocation, millis: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.sleep(Math.max(0, Math.min(millis, lastStepStart(invocation) - now))),
-  )
-
-/** Acquires the cluster's lock, runs `use` with the lease, and releases whatever lease is current at the end. */
-export const withClusterLock = <A, E, R>(
-  input: {
-    readonly clusterName: string
-    readonly holder: string
-    readonly deadline: number | undefined
-    readonly stopReason: string | undefined
-    readonly replacing: { readonly holder: string; readonly leaseExpiresAt: number } | undefined
-    readonly settings: ExecutorSettings
-  },
-  use: (invocation: Invocation) => Effect.Effect<A, E, R>,
-) =>
-  Effect.gen(function* () {
-    const eventLog = yield* EventLog
-    const cluster = yield* clusterRefOf(input.clusterName)
-    const now = yield* Clock.currentTimeMillis
-    const lease = yield* eventLog
-      .acquire({
-        ...cluster,
-        holder: input.holder,
-        leaseMs: input.settings.leaseMs,
-        now,
-        ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
-      })
-      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(cluster, held), Effect.fail)))
-    const leaseRef = yield* Ref.make(lease)
-    // A failed release is harmless: the lease simply runs out and the next executor takes over.
-    return yield* use({ ...input, ...cluster, lease: leaseRef }).pipe(
-      Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
-    )
-  })
-
-/** Adds the open run's id to a LockHeld error when the driver did not know it. */
-const namingOpenRun = (cluster: ClusterRef, held: LockHeld) =>
-  Effect.gen(function* () {
-    if (held.runId !== undefined) return held
-    const runs = yield* EventLog.use((eventLog) => eventLog.runs(cluster))
-    const open = runs.find((run) => run.status === "open")
-    return open === undefined ? held : new LockHeld({ ...held, runId: open.runId })
-  })
-
-/** The run's log as seen by this invocation: appends stamp, fold and report each event. */
-interface Journal {
-  readonly runId: string
-  readonly state: Effect.Effect<RunState>
-  readonly append: (body: RunEventBody) => Effect.Effect<RunEvent, AppendError, EventLog>
-  /** Appends a Noted event unless the run already recorded the same message. */
-  readonly note: (level: "info" | "warning", message: string) => Effect.Effect<void, AppendError, EventLog>
-}
-
-type AppendError = SequenceConflict | StaleLease | EventLogUnavailable | EventLogCorrupt
-
-const makeJournal = (invocation: Invocation, runId: string, events: ReadonlyArray<RunEvent>) =>
-  Effect.gen(function* () {
-    const stateRef = yield* Ref.make(events.reduce(evolve, initialState))
-    const noted = new Set(events.flatMap((event) => (event._tag === "Noted" ? [event.message] : [])))
-    const observer = yield* RunObserver
-    const append = (body: RunEventBody) =>
-      Effect.gen(function* () {
-        const eventLog = yield* EventLog
-        const at = yield* Clock.currentTimeMillis
-        const state = yield* Ref.get(stateRef)
-        const event = {
-          ...body,
-          schemaVersion: EVENT_SCHEMA_VERSION,
-          runId,
-          seq: state.lastSeq + 1,
-          at,
-        } as RunEvent
-        yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
-        const evolved = evolve(state, event)
-        yield* Ref.set(stateRef, evolved)
-        yield* observer.eventAppended(event, evolved)
-        return event
-      })
-    const journal: Journal = {
-      runId,
-      state: Ref.get(stateRef),
-      append,
-      note: (level, message) =>
-        noted.has(message)
-          ? Effect.void
-          : Effect.tap(append({ _tag: "Noted", level, message }), () =>
-              Effect.sync(() => noted.add(message)),
-            ),
-    }
-    return journal
-  })
-
-/** Keeps this invocation's lease: renewed once less than half of it is left (see lease.ts). */
-const keepLease = (invocation: Invocation) =>
-  keepLeaseOf({ lease: invocation.lease, leaseMs: invocation.settings.leaseMs })
-
-const notify = (
-  kind: RunNotification["kind"],
-  invocation: Invocation,
-  runId: string,
-  subject: string,
-  summary: string,
-) =>
-  Notifier.use((notifier) =>
-    notifier.notify({ kind, clusterName: invocation.clusterName, runId, subject, summary }),
-  )
-
-const describeRun = (state: Running): string => {
-  const oldInstances = state.run.groups.reduce((total, group) => total + group.oldInstanceIds.length, 0)
-  const groups = state.run.groups.map((group) => group.asgName).join(", ")
-  return `${oldInstances} instance(s) in ${state.run.groups.length} group(s) (${groups}) to ${state.run.targetImage.name} (${state.run.targetImage.imageId})`
-}
-
-const suspend = (invocation: Invocation, journal: Journal, reason: string) =>
-  Effect.gen(function* () {
-    yield* journal.append({ _tag: "RunSuspended", reason })
-    yield* notify(
-      "suspended",
-      invocation,
-      journal.runId,
-      `Rollout on ${invocation.clusterName} suspended`,
-      `${reason}; the next invocation resumes it`,
-    )
-    return { _tag: "Suspended", clusterName: invocation.clusterName, runId: journal.runId, reason } as const
-  })
-
-const outcomeVerb: Record<RunOutcome, string> = {
-  succeeded: "succeeded",
-  failed: "failed",
-  "rolled-back": "was rolled back",
-  incomplete: "ended incomplete (the fleet is mixed)",
-  halted: "halted (the fleet is mixed)",
-}
-
-const finish = (invocation: Invocation, journal: Journal, outcome: RunOutcome, reason: string) =>
-  Effect.gen(function* () {
-    const before = yield* journal.state
-    yield* journal.append({ _tag: "RunFinished", outcome, reason })
-    const what = before._tag === "Running" ? describeRun(before) : "the run"
-    const verb = outcomeVerb[outcome]
-    yield* notify(
-      outcome,
-      invocation,
-      journal.runId,
-      `Rollout on ${invocation.clusterName} ${verb}`,
-      `Rolling ${what} ${verb}: ${reason}`,
-    )
-    return {
-      _tag: "Finished",
-      clusterName: invocation.clusterName,
-      runId: journal.runId,
-      outcome,
-      reason,
-    } as const
-  })
 
 interface StandaloneBlocker {
   readonly taskArn: string
@@ -356,7 +124,7 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, decisio
       commandId: command.id,
       errorTag: error._tag,
       message: error.message,
-      retryable: error._tag === "AwsCallError" && error.retryable,
+      retryable: error.retryable,
     })
     return "failed" satisfies IssueOutcome
   })

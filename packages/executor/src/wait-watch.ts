@@ -23,7 +23,8 @@
  */
 import { Clock, Effect } from "effect"
 import {
-  leavingLifecycleStates,
+  isLeavingGroup,
+  isTaskLive,
   type AutoScalingGroupDescription,
   type ClusterSnapshot,
   type GroupAtStart,
@@ -63,7 +64,7 @@ export const tasksOnDrainingOldInstances = (
   return snapshot.tasks.flatMap((task) => {
     const instanceId =
       task.containerInstanceArn === undefined ? undefined : draining.get(task.containerInstanceArn)
-    return instanceId === undefined || task.lastStatus === "STOPPED" ? [] : [{ task, instanceId }]
+    return instanceId === undefined || !isTaskLive(task) ? [] : [{ task, instanceId }]
   })
 }
 
@@ -196,7 +197,7 @@ const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<DrainWatch> | undefine
         const current = watch.tasks.flatMap((task) =>
           due.has(task.taskArn) ? (byArn.get(task.taskArn) ?? []) : [task],
         )
-        const left = current.filter((task) => task.lastStatus !== "STOPPED")
+        const left = current.filter(isTaskLive)
         if (left.length === 0) return undefined
         return {
           tasks: left,
@@ -222,7 +223,7 @@ const launchingCount = (groups: ReadonlyArray<AutoScalingGroupDescription>, name
   groups
     .filter((group) => names.includes(group.name))
     .reduce((sum, group) => {
-      const staying = group.instances.filter((member) => !leavingLifecycleStates.has(member.lifecycleState))
+      const staying = group.instances.filter((member) => !isLeavingGroup(member.lifecycleState))
       const pending = staying.filter((member) => member.lifecycleState.startsWith("Pending")).length
       return sum + pending + Math.max(0, group.desiredCapacity - staying.length)
     }, 0)

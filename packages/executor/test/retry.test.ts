@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import { AwsCallError } from "@ecs-ami-deploy/domain"
+import { AwsCallError, EventLogUnavailable, type Retryability } from "@ecs-ami-deploy/domain"
 import { MAX_BACKOFF_MS, retryTransient } from "../src/retry.ts"
 import { throttled } from "./fakes.ts"
 
 /** A call that fails with `errors` in order, then succeeds; counts its attempts. */
-const flaky = (errors: ReadonlyArray<AwsCallError>) => {
+const flaky = <E extends Retryability>(errors: ReadonlyArray<E>) => {
   let attempts = 0
   const call = Effect.suspend(() => {
     const error = errors[attempts]
@@ -17,6 +17,22 @@ const flaky = (errors: ReadonlyArray<AwsCallError>) => {
 }
 
 describe("retryTransient", () => {
+  it.effect(
+    "given a lease that could not be renewed for a transient storage fault, when a call's attempt fails with it, then it is not retried: the executor stops acting",
+    () =>
+      Effect.gen(function* () {
+        const unavailable = new EventLogUnavailable({
+          location: "dynamodb://runs",
+          problem: "throttled",
+          retryable: true,
+        })
+        const { call, attempts } = flaky([unavailable])
+        const error = yield* Effect.flip(retryTransient(60_000)(call))
+        assert.strictEqual(error, unavailable)
+        assert.strictEqual(attempts(), 1)
+      }),
+  )
+
   it.effect("given a throttled call, when retried within budget, then it succeeds after backing off", () =>
     Effect.gen(function* () {
       const { call, attempts } = flaky([throttled("ec2:CreateTags"), throttled("ec2:CreateTags")])

@@ -6,6 +6,8 @@
 import {
   RunTagKeys,
   type AsgInstance,
+  countsTowardCapacity,
+  isTaskLive,
   type AutoScalingGroup,
   type ClusterSnapshot,
   type ContainerInstance,
@@ -70,23 +72,11 @@ export const indexCluster = (snapshot: ClusterSnapshot): ClusterIndex => {
   }
 }
 
-const liveTaskStatuses: ReadonlySet<Task["lastStatus"]> = new Set([
-  "PROVISIONING",
-  "PENDING",
-  "ACTIVATING",
-  "RUNNING",
-  "DEACTIVATING",
-  "STOPPING",
-  "DEPROVISIONING",
-])
-
 /** Tasks not yet STOPPED on an instance: a task still stopping is not gone (load balancer deregistration). */
 export const liveTasksOn = (index: ClusterIndex, instanceId: string): ReadonlyArray<Task> => {
   const container = index.containerByInstanceId.get(instanceId)
   if (container === undefined) return []
-  return (index.tasksByContainerArn.get(container.containerInstanceArn) ?? []).filter((t) =>
-    liveTaskStatuses.has(t.lastStatus),
-  )
+  return (index.tasksByContainerArn.get(container.containerInstanceArn) ?? []).filter(isTaskLive)
 }
 
 /**
@@ -139,8 +129,7 @@ export const skipReason = (
   if (member.lifecycleState === "Standby" || member.lifecycleState === "EnteringStandby")
     return policy.standbyInstances === "skip" ? "Standby (policy standbyInstances=skip)" : undefined
   // A member still launching (a scale-out under way at the start) is replaced like the others.
-  if (member.lifecycleState !== "InService" && !member.lifecycleState.startsWith("Pending"))
-    return `lifecycle state ${member.lifecycleState}`
+  if (!countsTowardCapacity(member.lifecycleState)) return `lifecycle state ${member.lifecycleState}`
   if (member.protectedFromScaleIn && policy.protectedInstances === "skip")
     return "scale-in protected (policy protectedInstances=skip)"
   return undefined

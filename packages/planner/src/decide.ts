@@ -11,7 +11,11 @@
  */
 import { HashMap } from "effect"
 import {
+  countsTowardCapacity,
   formatDuration,
+  isInstanceGone,
+  isLeavingGroup,
+  isTerminating,
   RunTagKeys,
   type AsgInstance,
   type AutoScalingGroup,
@@ -118,11 +122,11 @@ const startedAt = (ctx: Context, id: string): number | undefined => {
  */
 const isGone = (ctx: Context, instanceId: string): boolean => {
   const instance = ctx.index.instanceById.get(instanceId)
+  const lifecycle = ctx.index.memberLifecycle.get(instanceId)
   return (
     instance === undefined ||
-    instance.state === "shutting-down" ||
-    instance.state === "terminated" ||
-    ctx.index.memberLifecycle.get(instanceId)?.startsWith("Terminating") === true
+    isInstanceGone(instance.state) ||
+    (lifecycle !== undefined && isTerminating(lifecycle))
   )
 }
 
@@ -133,18 +137,11 @@ const isGone = (ctx: Context, instanceId: string): boolean => {
 const liveMembers = (ctx: Context, group: AutoScalingGroup): ReadonlyArray<string> =>
   group.instances
     .filter((m) => {
-      if (gone.has(m.lifecycleState)) return false
+      if (isLeavingGroup(m.lifecycleState)) return false
       const state = ctx.index.instanceById.get(m.instanceId)?.state
-      return state !== "shutting-down" && state !== "terminated"
+      return state === undefined || !isInstanceGone(state)
     })
     .map((m) => m.instanceId)
-
-const capacityStates: ReadonlySet<string> = new Set([
-  "Pending",
-  "Pending:Wait",
-  "Pending:Proceed",
-  "InService",
-])
 
 /**
  * Members Auto Scaling counts toward desired capacity and balances across zones (Pending or InService),
@@ -153,7 +150,7 @@ const capacityStates: ReadonlySet<string> = new Set([
  * choosing, undrained.
  */
 const capacityMembers = (group: AutoScalingGroup): ReadonlyArray<AsgInstance> =>
-  group.instances.filter((m) => capacityStates.has(m.lifecycleState))
+  group.instances.filter((m) => countsTowardCapacity(m.lifecycleState))
 
 /** The group's instances per zone, counting what Auto Scaling counts. */
 const groupZoneCounts = (group: AutoScalingGroup): ReadonlyMap<string, number> =>
@@ -196,15 +193,6 @@ const maxSizeRaise = (maxSize: number, desired: number): string =>
   desired > maxSize ? `; raises max size from ${maxSize} to ${desired} until the run ends` : ""
 
 const act = (phase: Phase, commands: ReadonlyArray<Command>): Decision => ({ _tag: "Act", phase, commands })
-
-const gone: ReadonlySet<string> = new Set([
-  "Terminating",
-  "Terminating:Wait",
-  "Terminating:Proceed",
-  "Terminated",
-  "Detaching",
-  "Detached",
-])
 
 /**
  * Group members that count toward desired capacity and are not new capacity: the old set, and members
@@ -410,7 +398,9 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   if (group === undefined) return failRun(ctx, `Auto Scaling group ${g.asgName} no longer exists`)
   const surge = ctx.policy.capacityMode === "surge"
   const wave = currentWave(ctx, g.asgName)
-  const inGroup = new Set(group.instances.filter((m) => !gone.has(m.lifecycleState)).map((m) => m.instanceId))
+  const inGroup = new Set(
+    group.instances.filter((m) => !isLeavingGroup(m.lifecycleState)).map((m) => m.instanceId),
+  )
   // Old instances still to replace; with standaloneTasks=skip-instance, those running standalone tasks stay.
   const remainingOld = g.oldInstanceIds.filter(
     (id) =>
@@ -900,8 +890,7 @@ const settleGroup = (
       // wait for; one EC2 does not describe yet is just launched, and is waited for.
       return (
         !ctx.oldIds.has(m.instanceId) &&
-        state !== "shutting-down" &&
-        state !== "terminated" &&
+        (state === undefined || !isInstanceGone(state)) &&
         (imageId === undefined || imageId === how.imageId) &&
         !isProvenNew(ctx.index, group, m.instanceId, how.imageId)
       )
@@ -1172,7 +1161,7 @@ const finalize = (ctx: Context): Decision => {
     const skipped = g.oldInstanceIds.filter(
       (id) =>
         !isGone(ctx, id) &&
-        group?.instances.some((m) => m.instanceId === id && !gone.has(m.lifecycleState)) === true,
+        group?.instances.some((m) => m.instanceId === id && !isLeavingGroup(m.lifecycleState)) === true,
     )
     if (skipped.length > 0)
       notes.push(

@@ -10,7 +10,7 @@
  * mixed fleet), with the exact fleet in the reason.
  */
 import type { AutoScalingGroup, Decision, GroupAtStart, RunOutcome } from "@ecs-ami-deploy/domain"
-import { leavingLifecycleStates } from "@ecs-ami-deploy/domain"
+import { isInstanceGone, isLeavingGroup } from "@ecs-ami-deploy/domain"
 import type { ClusterIndex } from "./cluster.ts"
 import type { RunFacts } from "./state.ts"
 
@@ -36,10 +36,10 @@ export const auditFleet = (run: RunFacts, index: ClusterIndex): ReadonlyArray<Gr
   run.groups.map((g) => {
     const group: AutoScalingGroup | undefined = index.groupByName.get(g.asgName)
     const members = (group?.instances ?? [])
-      .filter((member) => !leavingLifecycleStates.has(member.lifecycleState))
+      .filter((member) => !isLeavingGroup(member.lifecycleState))
       .flatMap((member) => {
         const instance = index.instanceById.get(member.instanceId)
-        if (instance?.state === "shutting-down" || instance?.state === "terminated") return []
+        if (instance !== undefined && isInstanceGone(instance.state)) return []
         return [
           {
             instanceId: member.instanceId,

@@ -48,6 +48,8 @@ export interface LaunchTemplateVersion {
   readonly createdAt: number
   readonly isDefault: boolean
   readonly description?: string
+  /** The instance profile its instances get, by name or ARN as stored (`IamInstanceProfile`). */
+  readonly iamInstanceProfile?: string
 }
 
 export interface LaunchConfiguration {
@@ -55,15 +57,8 @@ export interface LaunchConfiguration {
   readonly imageId: string
   readonly instanceType: string
   readonly createdAt: number
-}
-
-export interface ScalingActivity {
-  readonly activityId: string
-  readonly asgName: string
-  readonly status: "InProgress" | "Successful" | "Failed" | "Cancelled"
-  readonly description: string
-  readonly cause: string
-  readonly startTime: number
+  /** The instance profile its instances get, by name or ARN as stored (`IamInstanceProfile`). */
+  readonly iamInstanceProfile?: string
 }
 
 export class Ec2 extends Context.Service<
@@ -135,16 +130,6 @@ export class AutoScaling extends Context.Service<
     readonly terminateInstanceInGroup: (instanceId: string, decrementDesiredCapacity: boolean) => Call<void>
     readonly suspendProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>
     readonly resumeProcesses: (asgName: string, processes: ReadonlyArray<string>) => Call<void>
-    readonly setInstanceProtection: (
-      asgName: string,
-      instanceIds: ReadonlyArray<string>,
-      protectedFromScaleIn: boolean,
-    ) => Call<void>
-    /** Activities started at or after `since`, newest first. */
-    readonly describeScalingActivities: (
-      asgName: string,
-      since: number,
-    ) => Call<ReadonlyArray<ScalingActivity>>
     readonly describeLaunchConfigurations: (
       names?: ReadonlyArray<string>,
     ) => Call<ReadonlyArray<LaunchConfiguration>>

@@ -6,6 +6,7 @@
  */
 export * from "./aws.ts"
 export * from "./event-log.ts"
+export * from "./iam.ts"
 export * from "./identity.ts"
 export * from "./notifier.ts"
 export * from "./fleet-rollout-log.ts"

@@ -41,6 +41,7 @@ export interface TemplateVersionRecord {
   readonly imageId: string
   readonly instanceType: string
   readonly description?: string
+  readonly iamInstanceProfile?: string
   readonly createdAt: number
 }
 
@@ -58,6 +59,7 @@ export interface LaunchConfigurationRecord {
   readonly name: string
   readonly imageId: string
   readonly instanceType: string
+  readonly iamInstanceProfile?: string
   readonly createdAt: number
 }
 

@@ -170,6 +170,8 @@ export const ScenarioLaunchTemplate = Schema.Struct({
       imageId: Schema.String,
       instanceType: Schema.String,
       description: Schema.optionalKey(Schema.String),
+      /** The instance profile (its name) the version gives its instances; simulated IAM gives it a role of the same name. */
+      iamInstanceProfile: Schema.optionalKey(Schema.String),
     }),
   ),
   defaultVersion: Whole,
@@ -179,6 +181,8 @@ export const ScenarioLaunchConfiguration = Schema.Struct({
   name: Schema.String,
   imageId: Schema.String,
   instanceType: Schema.String,
+  /** The instance profile (its name), as for a launch template version. */
+  iamInstanceProfile: Schema.optionalKey(Schema.String),
 })
 
 /** An Auto Scaling lifecycle hook (PutLifecycleHook). */

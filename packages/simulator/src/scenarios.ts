@@ -80,6 +80,9 @@ const ssmParameters: Scenario["ssmParameters"] = [
 
 const zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
 
+/** The instance profile every built-in launch spec names, as the ECS console creates it. */
+const instanceProfileName = "ecsInstanceRole"
+
 type LaunchKind = "template" | "configuration" | "mixed"
 
 interface GroupPlan {
@@ -168,7 +171,12 @@ const build = (input: {
         launchTemplateId: templateIdFor(plan.name),
         launchTemplateName: `${plan.name}-lt`,
         versions: [
-          { imageId: oldImageId, instanceType: plan.instanceType ?? "m5.large", description: "initial" },
+          {
+            imageId: oldImageId,
+            instanceType: plan.instanceType ?? "m5.large",
+            description: "initial",
+            iamInstanceProfile: instanceProfileName,
+          },
         ],
         defaultVersion: 1,
       })),
@@ -178,6 +186,7 @@ const build = (input: {
         name: `${plan.name}-20260615T100000`,
         imageId: oldImageId,
         instanceType: plan.instanceType ?? "m5.large",
+        iamInstanceProfile: instanceProfileName,
       })),
     clusters: [
       {

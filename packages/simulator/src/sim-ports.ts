@@ -1,10 +1,10 @@
 /**
- * The AWS ports (Ec2, AutoScaling, Ecs, Ssm) implemented over the simulated world. Every call is
+ * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, Identity, Iam) implemented over the simulated world. Every call is
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
  * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
  * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
  * Like the AWS adapters, the ports split id lists to each API's limit (Attach/DetachInstances ≤ 20 ids,
- * SetInstanceProtection ≤ 50, UpdateContainerInstancesState ≤ 10) and count one AWS request per batch;
+ * UpdateContainerInstancesState ≤ 10) and count one AWS request per batch;
  * the world itself refuses an oversized request, as AWS does.
  */
 import {
@@ -21,12 +21,14 @@ import {
   AutoScaling,
   Ec2,
   Ecs,
+  Iam,
   Identity,
   Ssm,
   type ImageQuery,
   type LaunchTemplateVersion,
 } from "@ecs-ami-deploy/ports"
 import { Duration, Effect, Layer } from "effect"
+import { makeSimulatedIam } from "./sim-iam.ts"
 import type { VirtualClock } from "./virtual-clock.ts"
 import {
   Refusal,
@@ -40,11 +42,10 @@ import {
   type TemplateVersionRecord,
 } from "./records.ts"
 import type { World } from "./world.ts"
-import { groupNamed, memberRecords } from "./world/auto-scaling.ts"
+import { memberRecords } from "./world/auto-scaling.ts"
 import {
   attachInstances,
   detachInstances,
-  setInstanceProtection,
   setProcesses,
   terminateInstanceInGroup,
   updateGroup,
@@ -60,7 +61,7 @@ import {
   type CallRecord,
 } from "./world/measurements.ts"
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | Identity | Iam
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -218,6 +219,9 @@ export const makeSimulatedPorts = (
           versionNumber,
           imageId: input.imageId,
           instanceType: source.instanceType,
+          ...(source.iamInstanceProfile === undefined
+            ? {}
+            : { iamInstanceProfile: source.iamInstanceProfile }),
           description: input.description,
           createdAt: world.now,
         }
@@ -298,25 +302,6 @@ export const makeSimulatedPorts = (
       call("autoscaling:ResumeProcesses", true, { asgName, processes }, () =>
         setProcesses(world, asgName, processes, false),
       ),
-    setInstanceProtection: (asgName, instanceIds, protectedFromScaleIn) =>
-      call(
-        "autoscaling:SetInstanceProtection",
-        true,
-        { asgName, instanceIds, protectedFromScaleIn },
-        () =>
-          inBatches(instanceIds, 50, (batch) =>
-            setInstanceProtection(world, asgName, batch, protectedFromScaleIn),
-          ),
-        () => ({ "autoscaling:SetInstanceProtection": batchCount(instanceIds, 50) }),
-      ),
-    describeScalingActivities: (asgName, since) =>
-      call("autoscaling:DescribeScalingActivities", false, { asgName, since }, () => {
-        groupNamed(world, asgName)
-        return world.activities
-          .filter((a) => a.asgName === asgName && a.startTime >= since)
-          .reverse()
-          .map((a) => ({ ...a }))
-      }),
     describeLaunchConfigurations: (names) =>
       call("autoscaling:DescribeLaunchConfigurations", false, { names }, () =>
         [...world.launchConfigurations.values()]
@@ -343,6 +328,9 @@ export const makeSimulatedPorts = (
           name: input.name,
           imageId: input.imageId,
           instanceType: source.instanceType,
+          ...(source.iamInstanceProfile === undefined
+            ? {}
+            : { iamInstanceProfile: source.iamInstanceProfile }),
           createdAt: world.now,
         }
         world.launchConfigurations.set(input.name, created)
@@ -543,6 +531,7 @@ export const makeSimulatedPorts = (
     Layer.succeed(Ecs, ecs),
     Layer.succeed(Ssm, ssm),
     Layer.succeed(Identity, identity),
+    Layer.succeed(Iam, makeSimulatedIam(world, callLog)),
   )
 }
 
@@ -574,6 +563,7 @@ const templateVersionView = (
   createdAt: record.createdAt,
   isDefault: record.versionNumber === template.defaultVersion,
   ...(record.description === undefined ? {} : { description: record.description }),
+  ...(record.iamInstanceProfile === undefined ? {} : { iamInstanceProfile: record.iamInstanceProfile }),
 })
 
 /** `*` matches any run of characters, `?` one character, as in EC2 name filters. */

@@ -12,9 +12,9 @@ import type {
   Tags,
   Task,
 } from "@ecs-ami-deploy/domain"
-import type { ScalingActivity } from "@ecs-ami-deploy/ports"
 import { Clock, Effect, Layer, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
+import type { ScalingActivityRecord } from "./records.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
 import {
   containerInstanceView,
@@ -53,7 +53,7 @@ export interface WorldSnapshot {
   readonly containerInstances: ReadonlyArray<ContainerInstance & { readonly clusterName: string }>
   readonly services: ReadonlyArray<Service & { readonly clusterName: string; readonly healthyCount: number }>
   readonly tasks: ReadonlyArray<Task & { readonly clusterName: string; readonly stopReason?: string }>
-  readonly activities: ReadonlyArray<ScalingActivity>
+  readonly activities: ReadonlyArray<Readonly<ScalingActivityRecord>>
 }
 
 export interface Simulation {

@@ -152,6 +152,9 @@ export class World {
           imageId: version.imageId,
           instanceType: version.instanceType,
           ...(version.description === undefined ? {} : { description: version.description }),
+          ...(version.iamInstanceProfile === undefined
+            ? {}
+            : { iamInstanceProfile: version.iamInstanceProfile }),
           createdAt: this.now,
         }),
       )

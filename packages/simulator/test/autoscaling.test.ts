@@ -7,7 +7,14 @@
 import { AutoScaling, Ec2 } from "@ecs-ami-deploy/ports"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { defaultTimings, makeSimulation, newImageId, scenarios, type Scenario } from "../src/index.ts"
+import {
+  defaultTimings,
+  makeSimulation,
+  newImageId,
+  scenarios,
+  type Scenario,
+  type Simulation,
+} from "../src/index.ts"
 import { appliedMutations } from "../src/testing.ts"
 import { World } from "../src/world.ts"
 import { attachInstances } from "../src/world/auto-scaling-requests.ts"
@@ -17,6 +24,12 @@ const small = scenarios.small
 const asgName = "small-asg"
 const describeGroup = (name = asgName) =>
   AutoScaling.use((a) => a.describeGroups([name])).pipe(Effect.map((groups) => groups[0]!))
+/** The group's scaling activities, newest first (as DescribeScalingActivities lists them). */
+const activitiesOf = (sim: Simulation) =>
+  sim
+    .snapshotState()
+    .activities.filter((activity) => activity.asgName === asgName)
+    .reverse()
 const zonesOf = (instances: ReadonlyArray<{ readonly availabilityZone: string }>) => {
   const counts: Record<string, number> = {}
   for (const instance of instances)
@@ -53,17 +66,17 @@ describe("launching to desired capacity", () => {
   })
 
   it("records a failed launch (bad image) as a Failed scaling activity and launches nothing", async () => {
-    const { result, sim } = await simulate(
+    const { sim } = await simulate(
       small,
       () =>
         Effect.gen(function* () {
           const autoScaling = yield* AutoScaling
           yield* autoScaling.updateGroup({ asgName, desiredCapacity: 5 })
           yield* Effect.sleep("5 minutes")
-          return yield* autoScaling.describeScalingActivities(asgName, 0)
         }),
       { faults: { launchFailures: [{ imageId: small.launchTemplates[0]!.versions[0]!.imageId }] } },
     )
+    const result = activitiesOf(sim)
     expect(result.length).toBeGreaterThan(0)
     expect(result.every((a) => a.status === "Failed")).toBe(true)
     expect(result[0]!.description).toMatch(/InsufficientInstanceCapacity|capacity/)
@@ -102,14 +115,14 @@ describe("launching to desired capacity", () => {
         initialImageId: small.launchTemplates[0]!.versions[0]!.imageId,
       })),
     }
-    const { result } = await simulate(broken, () =>
+    const { sim } = await simulate(broken, () =>
       Effect.gen(function* () {
         const autoScaling = yield* AutoScaling
         yield* autoScaling.updateGroup({ asgName, desiredCapacity: 5 })
         yield* Effect.sleep("2 minutes")
-        return yield* autoScaling.describeScalingActivities(asgName, 0)
       }),
     )
+    const result = activitiesOf(sim)
     expect(result[0]).toMatchObject({ status: "Failed" })
     expect(result[0]!.description).toContain("does not exist")
   })
@@ -211,7 +224,7 @@ describe("AttachInstances", () => {
     expect(lifecycleOf()).toBe("InService")
     sim.advance(10 * 60_000)
     expect(sim.snapshotState().groups[0]!.instances).toHaveLength(desiredBefore + 1)
-    const activities = await sim.run(AutoScaling.use((a) => a.describeScalingActivities(asgName, 0)))
+    const activities = activitiesOf(sim)
     expect(activities.map((activity) => activity.description)).toContain(
       `Attaching an existing EC2 instance: ${ids[0]}`,
     )
@@ -288,11 +301,15 @@ describe("AttachInstances", () => {
 
 describe("scale-in", () => {
   it("terminates instances of the older launch template version first, never protected ones", async () => {
-    const { sim, result } = await simulate(small, () =>
+    // The first instance is protected from scale-in.
+    const protectedOne: Scenario = {
+      ...small,
+      groups: small.groups.map((g) => ({ ...g, initialProtected: 1 })),
+    }
+    const { sim, result } = await simulate(protectedOne, () =>
       Effect.gen(function* () {
         const autoScaling = yield* AutoScaling
         const before = yield* describeGroup()
-        yield* autoScaling.setInstanceProtection(asgName, [before.instances[0]!.instanceId], true)
         // New version with the new image, then 4 more instances of it.
         const ec2 = yield* Ec2
         yield* ec2.createLaunchTemplateVersion({

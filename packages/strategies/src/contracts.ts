@@ -21,6 +21,10 @@ export class ImageNotFound extends Schema.TaggedError<ImageNotFound>()("ImageNot
   problem: Schema.String,
   fix: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `${this.source}: ${this.problem} — ${this.fix}`
   }
@@ -32,6 +36,10 @@ export class LaunchSpecError extends Schema.TaggedError<LaunchSpecError>()("Laun
   problem: Schema.String,
   fix: Schema.String,
 }) {
+  /** Trying the same again cannot help. */
+  get retryable(): boolean {
+    return false
+  }
   override get message(): string {
     return `${this.asgName}: ${this.problem} — ${this.fix}`
   }

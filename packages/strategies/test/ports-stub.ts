@@ -188,8 +188,6 @@ export const stubPorts = (world: StubWorld) => {
     terminateInstanceInGroup: notUsed("terminateInstanceInGroup"),
     suspendProcesses: notUsed("suspendProcesses"),
     resumeProcesses: notUsed("resumeProcesses"),
-    setInstanceProtection: notUsed("setInstanceProtection"),
-    describeScalingActivities: notUsed("describeScalingActivities"),
     describeLaunchConfigurations: (names) =>
       call("describeLaunchConfigurations", () =>
         [...world.configurations.values()].filter(

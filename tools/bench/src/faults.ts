@@ -5,13 +5,16 @@
  * instance on the new image after a success, on the old one after a rollback.
  *
  * Some faults cost availability by themselves (a lost instance takes its tasks with it), so each case
- * is also run without a rollout — same scenario, faults, seed and simulated time — and the rollout
- * is held to that: it must add no service-second below the floor and none with zero healthy tasks.
+ * is also run without a rollout — same scenario, faults, seed and simulated time. Lost availability is
+ * split by cause (loss-attribution.ts): spells that began at the instant an instance was lost are the
+ * loss's; the rollout is held to the rest — no more service-seconds below the floor or with zero
+ * healthy tasks than the same world left alone.
  */
 import { Cause, Exit } from "effect"
 import type { RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { makeSimulation, newImageId, oldImageId, type Faults, type Scenario } from "@ecs-ami-deploy/simulator"
 import { runEngine } from "./engine.ts"
+import { availabilityByCause, type AvailabilityByCause } from "./loss-attribution.ts"
 import { endState, SETTLE_MS } from "./end-state.ts"
 import { reliabilitySettings } from "./kill-harness.ts"
 
@@ -92,13 +95,19 @@ export const faultCases: ReadonlyArray<FaultCase> = [
 /** Availability of the same faulty world left alone for `durationMs`: what the faults cost by themselves. */
 const withoutRollout = (scenario: Scenario, faults: Faults, seed: number, durationMs: number) => {
   const simulation = makeSimulation(scenario, { seed, faults })
+  const lossTimes = instanceLossTimes(faults, simulation.now())
   simulation.advance(durationMs)
   const metrics = simulation.metrics()
   return {
     serviceSecondsBelowFloor: metrics.serviceSecondsBelowFloor,
     serviceSecondsWithZeroHealthy: metrics.serviceSecondsWithZeroHealthy,
+    byCause: availabilityByCause(metrics.services, lossTimes, simulation.now()),
   }
 }
+
+/** When the faults lose instances, in epoch ms of a simulation that started at `startedAt`. */
+const instanceLossTimes = (faults: Faults, startedAt: number): ReadonlySet<number> =>
+  new Set((faults.instanceLosses ?? []).map((loss) => startedAt + loss.atMs))
 
 export interface FaultResult {
   readonly scenario: string
@@ -116,12 +125,18 @@ export interface FaultResult {
   readonly withoutRollout: {
     readonly serviceSecondsBelowFloor: number
     readonly serviceSecondsWithZeroHealthy: number
+    readonly byCause: AvailabilityByCause
   }
+  /** The run's lost availability split into spells begun at an instance loss (the fault's) and the rest. */
+  readonly byCause: AvailabilityByCause
   readonly terminatedTwice: number
   readonly liveImages: ReadonlyArray<string>
   readonly desiredAtStart: number
   readonly desiredAtEnd: number
-  /** As expected, no availability lost beyond the faults' own, no double termination, the fleet on the outcome's image. */
+  /**
+   * As expected, no availability lost beyond the faults' own (spells begun at an instance loss set
+   * apart), no double termination, the fleet on the outcome's image.
+   */
   readonly invariantsHeld: boolean
 }
 
@@ -133,6 +148,7 @@ export const runFaultCase = async (
 ): Promise<FaultResult> => {
   const faults = fault.faults(scenario)
   const simulation = makeSimulation(scenario, { seed, faults })
+  const lossTimes = instanceLossTimes(faults, simulation.now())
   const { exit } = await runEngine(simulation, policy, reliabilitySettings)
   const atFinish = simulation.metrics()
   const runDurationMs = atFinish.simulatedDurationMs
@@ -146,6 +162,7 @@ export const runFaultCase = async (
       ? result.reason
       : ""
   const end = endState(simulation)
+  const byCause = availabilityByCause(simulation.metrics().services, lossTimes, simulation.now())
   const group = firstGroup(scenario)
   const expectedImage = outcome === "rolled-back" ? oldImageId : newImageId
   return {
@@ -160,14 +177,15 @@ export const runFaultCase = async (
     serviceSecondsWithZeroHealthy: end.serviceSecondsWithZeroHealthy,
     serviceSecondsBelowFloorDuringRun: atFinish.serviceSecondsBelowFloor,
     withoutRollout: alone,
+    byCause,
     terminatedTwice: end.terminatedTwice.length,
     liveImages: end.liveImages,
     desiredAtStart: startDesired(scenario),
     desiredAtEnd: end.desiredCapacities[group] ?? 0,
     invariantsHeld:
       outcome === fault.expected &&
-      end.serviceSecondsBelowFloor <= alone.serviceSecondsBelowFloor &&
-      end.serviceSecondsWithZeroHealthy <= alone.serviceSecondsWithZeroHealthy &&
+      byCause.belowFloor.otherwise <= alone.byCause.belowFloor.otherwise &&
+      byCause.zeroHealthy.otherwise <= alone.byCause.zeroHealthy.otherwise &&
       end.terminatedTwice.length === 0 &&
       end.liveImages.length === 1 &&
       end.liveImages[0] === expectedImage,

@@ -2,7 +2,7 @@
  * `npm run reliability`: the reliability report, on the simulator — kill-point resumption at every
  * event boundary of standard-20, executors competing for a cluster, rollouts under injected faults,
  * bad inputs given to the library API, and the safety figures (a lease taken over mid-run, lost
- * DynamoDB responses, one cluster name in two Regions). Prints Markdown tables (what docs/RELIABILITY.md holds)
+ * DynamoDB responses, one cluster name in two Regions, the CLI stopped by SIGINT, SIGHUP and a closed pipe). Prints Markdown tables (what docs/RELIABILITY.md holds)
  * and writes every figure as JSON.
  *
  *   node --conditions=@ecs-ami-deploy/source tools/bench/src/reliability.ts [--json <file>]
@@ -25,6 +25,7 @@ import { SETTLE_MS } from "./end-state.ts"
 import { faultCases, runFaultCase, type FaultResult } from "./faults.ts"
 import { boundariesOf, killAndResume, uninterrupted, type BoundaryResult } from "./kill-harness.ts"
 import { lostResponses, perRegionLocks, takeoverMidRun, type TakeoverMidRun } from "./safety.ts"
+import { stoppingFigures } from "./stopping.ts"
 import { formatSeconds, markdownTable } from "./table.ts"
 
 const { values: args } = parseArgs({
@@ -150,6 +151,7 @@ console.log(
       "failed calls",
       "svc-s below floor: in run / +settling (fault alone)",
       "svc-s zero healthy (fault alone)",
+      "of which begun at an instance loss: below floor / zero healthy (fault alone)",
       "terminated twice",
       "live images",
       "desired start → end",
@@ -164,6 +166,7 @@ console.log(
       String(r.failedCalls),
       `${r.serviceSecondsBelowFloorDuringRun} / ${r.serviceSecondsBelowFloor} (${r.withoutRollout.serviceSecondsBelowFloor})`,
       `${r.serviceSecondsWithZeroHealthy} (${r.withoutRollout.serviceSecondsWithZeroHealthy})`,
+      `${r.byCause.belowFloor.atInstanceLoss} / ${r.byCause.zeroHealthy.atInstanceLoss} (${r.withoutRollout.byCause.belowFloor.atInstanceLoss} / ${r.withoutRollout.byCause.zeroHealthy.atInstanceLoss})`,
       String(r.terminatedTwice),
       r.liveImages.join(", "),
       `${r.desiredAtStart} → ${r.desiredAtEnd}`,
@@ -221,10 +224,28 @@ console.log(
   `\nOne cluster name in two Regions (${regions.scenario}, ${regions.regions.join(" and ")}, one event log): the first Region's run held open with a live lease: ${regions.firstHeldOpen ? "yes" : "no"}; the second Region's rollout ended ${regions.secondEnded}; runs listed per Region: ${regions.runsPerRegion.join(" and ")}.`,
 )
 
+progress("stopping: SIGINT, SIGHUP and a closed output pipe, each on the CLI as a process")
+const stops = await stoppingFigures()
+console.log(
+  `\nStopping the CLI (\`upgrade-cluster\` of the simulated large-200, a local file event log, stopped once its first drain wave starts):\n`,
+)
+console.log(
+  markdownTable(
+    ["how", "exit code", "exit after", "recorded suspension", "lock released"],
+    stops.map((stop) => [
+      stop.how === "close-output" ? "output pipe closed (EPIPE)" : stop.how,
+      String(stop.exitCode),
+      `${(stop.exitAfterMs / 1000).toFixed(1)} s`,
+      stop.recordedReason ?? "none",
+      stop.lockReleased ? "yes" : "no",
+    ]),
+  ),
+)
+
 const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })
 writeFileSync(
   jsonFile,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults, safety: { takeovers, lostResponses: lost, perRegionLocks: regions } }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults, safety: { takeovers, lostResponses: lost, perRegionLocks: regions, stops } }, null, 2)}\n`,
 )
 process.stderr.write(`figures written to ${jsonFile}\n`)

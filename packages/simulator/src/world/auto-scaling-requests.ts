@@ -5,14 +5,8 @@
  * `Refusal` and changes nothing; an accepted one lets the group reconcile (auto-scaling.ts).
  */
 import { isMember, Refusal, type GroupRecord, type InstanceRecord, type MemberRecord } from "../records.ts"
-import { leavingLifecycleStates, type LaunchSpec } from "@ecs-ami-deploy/domain"
-import {
-  groupNamed,
-  inCapacity,
-  recordActivity,
-  removeMember,
-  requestGroupReconcile,
-} from "./auto-scaling.ts"
+import { countsTowardCapacity, isLeavingGroup, type LaunchSpec } from "@ecs-ami-deploy/domain"
+import { groupNamed, recordActivity, removeMember, requestGroupReconcile } from "./auto-scaling.ts"
 import { resolveLaunchSpec } from "./launch-specs.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
@@ -226,21 +220,21 @@ export const terminateInstanceInGroup = (world: World, instanceId: string, decre
   }
   const membership = instance.membership
   const group = groupNamed(world, membership.groupName)
-  if (leavingLifecycleStates.has(membership.lifecycle)) {
+  if (isLeavingGroup(membership.lifecycle)) {
     throw new Refusal(
       "conflict",
       "ScalingActivityInProgress",
       `An Auto Scaling activity is already terminating ${instanceId}.`,
     )
   }
-  if (decrement && inCapacity(membership.lifecycle) && group.desiredCapacity - 1 < group.minSize) {
+  if (decrement && countsTowardCapacity(membership.lifecycle) && group.desiredCapacity - 1 < group.minSize) {
     throw new Refusal(
       "invalid-parameter",
       "ValidationError",
       `Currently, desiredSize equals minSize (${group.minSize}). Terminating instance without replacement will violate group's min size constraint.`,
     )
   }
-  if (decrement && inCapacity(membership.lifecycle)) group.desiredCapacity--
+  if (decrement && countsTowardCapacity(membership.lifecycle)) group.desiredCapacity--
   terminateMember(world, instance, "an instance was taken out of service in response to a user request")
   requestGroupReconcile(world, group.name)
 }
@@ -265,22 +259,4 @@ export const setProcesses = (
     else group.suspendedProcesses.delete(name)
   }
   requestGroupReconcile(world, group.name)
-}
-
-export const setInstanceProtection = (
-  world: World,
-  asgName: string,
-  instanceIds: ReadonlyArray<string>,
-  protectedFromScaleIn: boolean,
-): void => {
-  if (instanceIds.length > 50) {
-    throw new Refusal(
-      "invalid-parameter",
-      "ValidationError",
-      "Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
-    )
-  }
-  const group = groupNamed(world, asgName)
-  for (const instance of instanceIds.map((id) => memberOf(world, group, id)))
-    instance.membership.protectedFromScaleIn = protectedFromScaleIn
 }

@@ -14,19 +14,12 @@ import {
   type MemberRecord,
   type ScalingActivityRecord,
 } from "../records.ts"
-import { type AsgLifecycleState } from "@ecs-ami-deploy/domain"
+import { countsTowardCapacity } from "@ecs-ami-deploy/domain"
 import { createInstance } from "./ec2.ts"
 import { launchFaultApplies } from "./faults.ts"
 import { resolveLaunchSpec, tryTemplateVersion } from "./launch-specs.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
-
-/** Lifecycle states that count toward a group's desired capacity. */
-export const inCapacity = (lifecycle: AsgLifecycleState): boolean =>
-  lifecycle === "Pending" ||
-  lifecycle === "Pending:Wait" ||
-  lifecycle === "Pending:Proceed" ||
-  lifecycle === "InService"
 
 export const removeMember = (world: World, groupName: string, instance: InstanceRecord): void => {
   const group = world.groups.get(groupName)
@@ -54,7 +47,7 @@ export const memberRecords = (world: World, group: GroupRecord): Array<MemberRec
 
 /** Instances counting toward desired capacity (Pending or InService). */
 export const capacityMembers = (world: World, group: GroupRecord): Array<MemberRecord> => {
-  return memberRecords(world, group).filter((i) => inCapacity(i.membership.lifecycle))
+  return memberRecords(world, group).filter((i) => countsTowardCapacity(i.membership.lifecycle))
 }
 
 export const reconcileGroup = (world: World, group: GroupRecord): void => {

@@ -7,7 +7,7 @@
  */
 import { Refusal, type GroupRecord, type InstanceRecord, type LaunchOrigin } from "../records.ts"
 import { instanceTypeSpec } from "../catalog.ts"
-import { type InstanceState } from "@ecs-ami-deploy/domain"
+import { isInstanceGone, type InstanceState } from "@ecs-ami-deploy/domain"
 import { recordActivity, removeMember, requestGroupReconcile } from "./auto-scaling.ts"
 import { memberBooted } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
@@ -123,7 +123,7 @@ export const terminateInstances = (world: World, instanceIds: ReadonlyArray<stri
 
 /** Shuts an instance down: its tasks die with it, its agent disconnects, and it is gone after the shutdown time. */
 export const shutDown = (world: World, instance: InstanceRecord, reason: string): void => {
-  if (instance.state === "shutting-down" || instance.state === "terminated") return
+  if (isInstanceGone(instance.state)) return
   instance.state = "shutting-down"
   world.instancesDirty = true
   const containerInstance = world.containerInstanceOf(instance)

@@ -5,8 +5,9 @@
  * group sets the container instance DRAINING and completes once only daemon tasks run on it (at most
  * 48 h); any other hook runs out its heartbeat timeout. Then EC2 shuts the instance down.
  */
+import { countsTowardCapacity, isTaskLive } from "@ecs-ami-deploy/domain"
 import { isMember, type InstanceRecord, type MemberRecord } from "../records.ts"
-import { inCapacity, recordActivity, requestGroupReconcile } from "./auto-scaling.ts"
+import { recordActivity, requestGroupReconcile } from "./auto-scaling.ts"
 import { shutDown } from "./ec2.ts"
 import { advanceInstanceRefreshes } from "./instance-refresh.ts"
 import type { World } from "../world.ts"
@@ -40,7 +41,7 @@ export const memberBooted = (world: World, instance: InstanceRecord): void => {
     const current = instance.membership
     if (
       !isMember(instance) ||
-      !inCapacity(current?.lifecycle ?? "Terminated") ||
+      !countsTowardCapacity(current?.lifecycle ?? "Terminated") ||
       instance.state !== "running"
     )
       return
@@ -103,7 +104,7 @@ export const terminateMember = (
       [...ci.taskArns].some((arn) => {
         const task = world.tasks.get(arn)
         const service = task?.serviceKey === undefined ? undefined : world.services.get(task.serviceKey)
-        return task !== undefined && task.lastStatus !== "STOPPED" && service?.schedulingStrategy !== "DAEMON"
+        return task !== undefined && isTaskLive(task) && service?.schedulingStrategy !== "DAEMON"
       })
     if (!busy || world.now >= heldUntil) completeHook()
     else
