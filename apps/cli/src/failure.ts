@@ -18,7 +18,6 @@ import {
   PluginFailed,
   SequenceConflict,
   StaleLease,
-  UnexpectedDecision,
 } from "ecs-ami-deploy"
 import { paint } from "./text.ts"
 
@@ -156,7 +155,6 @@ export const toCliFailure = (error: unknown): CliFailure => {
   if (
     error instanceof PluginFailed ||
     error instanceof ObservationInvalid ||
-    error instanceof UnexpectedDecision ||
     error instanceof SequenceConflict
   )
     return failed(`${error._tag}: ${error.message}`, rerun)

@@ -49,6 +49,13 @@ export type Decision =
       readonly wave?: number
     }
   /** Nothing to issue now; re-observe after the poll interval. `deadline` is when the planner will give up waiting. */
-  | { readonly _tag: "Wait"; readonly phase: Phase; readonly reason: string; readonly deadline: number }
+  | {
+      readonly _tag: "Wait"
+      readonly phase: Phase
+      readonly reason: string
+      readonly deadline: number
+      /** What the run's log should note while it waits (once per run each), e.g. a task holding a drain up. */
+      readonly notes?: ReadonlyArray<{ readonly level: "info" | "warning"; readonly message: string }>
+    }
   | { readonly _tag: "RollBack"; readonly reason: string }
   | { readonly _tag: "Finish"; readonly outcome: RunOutcome; readonly reason: string }

@@ -211,8 +211,6 @@ export {
   NoOpenRun,
   /** What AWS returned does not decode as a cluster snapshot: the run does not act on it. */
   ObservationInvalid,
-  /** The planner answered with a decision that does not fit the run's state. */
-  UnexpectedDecision,
 } from "@ecs-ami-deploy/executor"
 export {
   /** The AMI source found no usable image: what it looked for, and what to change. */

@@ -31,21 +31,6 @@ export class ObservationInvalid extends Schema.TaggedError<ObservationInvalid>()
   }
 }
 
-/** The planner answered with a decision that does not fit the run's state (e.g. `Start` while a run is open). */
-export class UnexpectedDecision extends Schema.TaggedError<UnexpectedDecision>()("UnexpectedDecision", {
-  clusterName: Schema.String,
-  decision: Schema.String,
-  state: Schema.String,
-}) {
-  /** Trying the same again cannot help. */
-  get retryable(): boolean {
-    return false
-  }
-  override get message(): string {
-    return `the planner decided ${this.decision} for cluster ${this.clusterName} while the run is ${this.state}`
-  }
-}
-
 /**
  * The planner emitted again a destructive command (terminate, detach, drain, stop tasks) whose earlier
  * issue the log records as succeeded: a planner defect, refused before any AWS call.

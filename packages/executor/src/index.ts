@@ -4,13 +4,7 @@
  */
 export { observeCluster, resumeRun, rollbackRun, runRollout, type InvocationInput } from "./api.ts"
 export { clusterRefOf, describeScope } from "./cluster-ref.ts"
-export {
-  DestructiveCommandRepeated,
-  NoOpenRun,
-  ObservationInvalid,
-  RunOfAnotherCluster,
-  UnexpectedDecision,
-} from "./errors.ts"
+export { DestructiveCommandRepeated, NoOpenRun, ObservationInvalid, RunOfAnotherCluster } from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./invocation.ts"
 export { phaseOf, RunObserver, type DecisionBasis, type RunObserverShape } from "./run-observer.ts"

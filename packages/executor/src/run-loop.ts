@@ -16,15 +16,14 @@ import {
   EventLogCorrupt,
   formatDuration,
   isDestructive,
-  type ClusterSnapshot,
   type Command,
   type Decision,
   type RolloutPolicy,
 } from "@ecs-ami-deploy/domain"
 import { EventLog, type ClusterRef } from "@ecs-ami-deploy/ports"
-import { decide, foreignActivity, initialState, type CommandRecord } from "@ecs-ami-deploy/planner"
+import { decideNext, decideStart, foreignActivity, type CommandRecord } from "@ecs-ami-deploy/planner"
 import { describeScope } from "./cluster-ref.ts"
-import { DestructiveCommandRepeated, RunOfAnotherCluster, UnexpectedDecision } from "./errors.ts"
+import { DestructiveCommandRepeated, RunOfAnotherCluster } from "./errors.ts"
 import { executeCommand } from "./execute.ts"
 import {
   fitsBeforeDeadline,
@@ -43,35 +42,42 @@ import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
 import { StopReason } from "./stop-reason.ts"
-import { DeactivationClock, tasksOnDrainingOldInstances, watchWait } from "./wait-watch.ts"
-
-interface StandaloneBlocker {
-  readonly taskArn: string
-  readonly group: string
-  readonly instanceId: string
-}
-
-/** Standalone tasks still running on the run's old instances that are draining: what holds a drain up. */
-const standaloneBlockers = (
-  snapshot: ClusterSnapshot,
-  run: Running["run"],
-): ReadonlyArray<StandaloneBlocker> =>
-  tasksOnDrainingOldInstances(snapshot, run.groups)
-    .filter(({ task }) => task.serviceName === undefined)
-    .map(({ task, instanceId }) => ({ taskArn: task.taskArn, group: task.group, instanceId }))
-
-const standaloneBehaviour: Record<RolloutPolicy["standaloneTasks"], string> = {
-  wait: "waiting for it to finish until the drain timeout",
-  "stop-after-timeout": "it is stopped once the drain timeout has passed",
-  "skip-instance": "the instance is left on its current image",
-}
-
-const blockerMessage = (blocker: StandaloneBlocker, policy: RolloutPolicy): string =>
-  `standalone task ${blocker.taskArn} (${blocker.group}) keeps instance ${blocker.instanceId} from draining; ` +
-  `policy standaloneTasks=${policy.standaloneTasks}: ${standaloneBehaviour[policy.standaloneTasks]}`
+import { DeactivationClock, watchWait } from "./wait-watch.ts"
 
 /** Consecutive observations that may fail with retryable errors before the invocation gives up (the run stays open). */
 const MAX_FAILED_OBSERVATIONS = 10
+
+/**
+ * One observation of the cluster, before a run or during one, tolerating throttling: up to
+ * MAX_FAILED_OBSERVATIONS retryable failures in a row, a poll interval apart (a throttling storm
+ * outlasting one step's retries changes nothing in the world: look again later). `undefined` when the
+ * deadline leaves no room for (another) attempt.
+ */
+const observeWithRetries = (
+  invocation: Invocation,
+  memory: ObservationMemory,
+  pollIntervalMs: number,
+  options: Omit<Parameters<typeof observeSnapshot>[1], "budgetEnd" | "memory">,
+) =>
+  Effect.gen(function* () {
+    let failedObservations = 0
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      if (!fitsBeforeDeadline(invocation, now)) return undefined
+      yield* keepLease(invocation)
+      const observed = yield* observeSnapshot(invocation.clusterName, {
+        ...options,
+        budgetEnd: now + invocation.settings.stepBudgetMs,
+        memory,
+      }).pipe(Effect.result)
+      if (Result.isSuccess(observed)) return observed.success
+      if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
+        return yield* observed.failure
+      failedObservations += 1
+      memory.waited()
+      yield* pause(invocation, pollIntervalMs)
+    }
+  })
 
 type IssueOutcome = "succeeded" | "failed" | "out-of-time"
 
@@ -162,7 +168,6 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
   Effect.gen(function* () {
     const observer = yield* RunObserver
     const deactivation = new DeactivationClock()
-    let failedObservations = 0
     while (true) {
       const state = yield* journal.state
       if (state._tag === "Finished")
@@ -179,28 +184,18 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           problem: "the runs index lists it as open but its log has no RunStarted event",
         })
       const startedAt = yield* Clock.currentTimeMillis
-      if (!fitsBeforeDeadline(invocation, startedAt))
-        return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
-      yield* keepLease(invocation)
-      const observed = yield* observeSnapshot(invocation.clusterName, {
+      const snapshot = yield* observeWithRetries(invocation, memory, state.run.policy.pollIntervalMs, {
         targetImage: state.run.targetImage,
         runGroups: state.run.groups,
-        budgetEnd: startedAt + invocation.settings.stepBudgetMs,
-        memory,
-      }).pipe(Effect.result)
-      if (Result.isFailure(observed)) {
-        // A throttling storm outlasting one step's retries changes nothing in the world: look again later.
-        if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
-          return yield* observed.failure
-        failedObservations += 1
-        memory.waited()
-        yield* pause(invocation, state.run.policy.pollIntervalMs)
-        continue
-      }
-      failedObservations = 0
-      const snapshot = observed.success
+      })
+      if (snapshot === undefined)
+        return yield* suspend(
+          invocation,
+          journal,
+          stoppedAtDeadline(invocation, yield* Clock.currentTimeMillis),
+        )
       const decidedAt = yield* Clock.currentTimeMillis
-      const decision: Decision = decide(state, snapshot, state.run.policy, decidedAt)
+      const decision = decideNext(state, snapshot, decidedAt)
       yield* observer.decided(decision, phaseOf(decision), { snapshot, now: decidedAt })
       switch (decision._tag) {
         case "Act":
@@ -215,9 +210,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           break
         case "Wait": {
           memory.waited()
-          if (decision.phase === "draining")
-            for (const blocker of standaloneBlockers(snapshot, state.run))
-              yield* journal.note("warning", blockerMessage(blocker, state.run.policy))
+          for (const note of decision.notes ?? []) yield* journal.note(note.level, note.message)
           const now = yield* Clock.currentTimeMillis
           // Wake at the planner's deadline when it comes before the next poll, so a timeout is acted on at once.
           const untilDeadline = decision.deadline - now
@@ -253,14 +246,6 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           break
         case "Finish":
           return yield* finish(invocation, journal, decision.outcome, decision.reason)
-        case "Start":
-        case "NothingToDo":
-        case "Refuse":
-          return yield* new UnexpectedDecision({
-            clusterName: invocation.clusterName,
-            decision: decision._tag,
-            state: "open",
-          })
       }
     }
   }).pipe(suspendedWhenStopped(invocation, journal))
@@ -310,31 +295,6 @@ const newRunId = (clusterName: string, now: number) =>
   })
 
 /**
- * The observation a run starts from, tolerating throttling as the loop does: up to
- * MAX_FAILED_OBSERVATIONS retryable failures, a poll interval apart. `undefined` when the deadline
- * leaves no room for (another) attempt.
- */
-const firstObservation = (invocation: Invocation, policy: RolloutPolicy, memory: ObservationMemory) =>
-  Effect.gen(function* () {
-    let failedObservations = 0
-    while (true) {
-      const now = yield* Clock.currentTimeMillis
-      if (!fitsBeforeDeadline(invocation, now)) return undefined
-      yield* keepLease(invocation)
-      const observed = yield* observeSnapshot(invocation.clusterName, {
-        budgetEnd: now + invocation.settings.stepBudgetMs,
-        memory,
-        terminationProtection: policy.capacityMode === "detach",
-      }).pipe(Effect.result)
-      if (Result.isSuccess(observed)) return observed.success
-      if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
-        return yield* observed.failure
-      failedObservations += 1
-      yield* pause(invocation, policy.pollIntervalMs)
-    }
-  })
-
-/**
  * Starts a run (or answers why not) from a fresh observation, then drives it. While the planner waits
  * before starting (a scale-out under way), it observes again at each poll, up to the new-capacity
  * timeout; then it refuses, saying what it waited for.
@@ -345,7 +305,9 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
     const memory = new ObservationMemory()
     let waitingSince: number | undefined
     while (true) {
-      const snapshot = yield* firstObservation(invocation, policy, memory)
+      const snapshot = yield* observeWithRetries(invocation, memory, policy.pollIntervalMs, {
+        terminationProtection: policy.capacityMode === "detach",
+      })
       if (snapshot === undefined) {
         const now = yield* Clock.currentTimeMillis
         return {
@@ -355,7 +317,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
         } as const
       }
       const now = yield* Clock.currentTimeMillis
-      const decision = decide(initialState, snapshot, policy, now)
+      const decision = decideStart(snapshot, policy, now)
       yield* observer.decided(decision, phaseOf(decision), { snapshot, now })
       if (decision._tag === "Wait") {
         waitingSince ??= now
@@ -426,12 +388,6 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
             )
           return yield* drive(invocation, journal, memory)
         }
-        default:
-          return yield* new UnexpectedDecision({
-            clusterName: invocation.clusterName,
-            decision: decision._tag,
-            state: "not started",
-          })
       }
     }
   })

@@ -31,6 +31,7 @@ import {
   type Task,
 } from "@ecs-ami-deploy/domain"
 import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
+import { tasksOnDrainingOldInstances } from "@ecs-ami-deploy/planner"
 import type { ObservationMemory } from "./observation-memory.ts"
 
 /** The longest a watch goes without a full observation. */
@@ -46,27 +47,6 @@ const UNKNOWN_DELAY_MAX_STEP_MS = 30_000
  * healthy: it is looked at again after this share of the time it has waited (at most 30 s).
  */
 const WAITING_FRACTION = 0.5
-
-/** The run's old instances that are DRAINING, by container instance ARN. */
-const drainingOldContainers = (snapshot: ClusterSnapshot, oldIds: ReadonlySet<string>): Map<string, string> =>
-  new Map(
-    snapshot.containerInstances
-      .filter((container) => container.status === "DRAINING" && oldIds.has(container.ec2InstanceId))
-      .map((container) => [container.containerInstanceArn, container.ec2InstanceId]),
-  )
-
-/** The tasks not yet STOPPED on the run's DRAINING old instances, each with its instance. */
-export const tasksOnDrainingOldInstances = (
-  snapshot: ClusterSnapshot,
-  groups: ReadonlyArray<GroupAtStart>,
-): ReadonlyArray<{ readonly task: Task; readonly instanceId: string }> => {
-  const draining = drainingOldContainers(snapshot, new Set(groups.flatMap((group) => group.oldInstanceIds)))
-  return snapshot.tasks.flatMap((task) => {
-    const instanceId =
-      task.containerInstanceArn === undefined ? undefined : draining.get(task.containerInstanceArn)
-    return instanceId === undefined || !isTaskLive(task) ? [] : [{ task, instanceId }]
-  })
-}
 
 /** The next look after waiting `waitedMs` for something whose end is unknown: a fifth of it, at most 30 s. */
 const unknownStep = (waitedMs: number, fraction = UNKNOWN_DELAY_FRACTION): number =>

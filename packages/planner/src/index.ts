@@ -5,7 +5,9 @@
  */
 export { imageFamily, type ImageFamily } from "./cluster.ts"
 export { DECIDER_VERSION, decidesAsOf } from "./decider-version.ts"
+export { tasksOnDrainingOldInstances } from "./drain-blockers.ts"
 export { foreignActivity } from "./foreign-activity.ts"
+export { decideNext, decideStart, type NextDecision, type StartDecision } from "./protocol.ts"
 export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"
 export {
   planRollout,
