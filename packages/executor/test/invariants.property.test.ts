@@ -678,7 +678,14 @@ describe("safety invariants of the whole engine on generated clusters", () => {
         // instance and legitimately change the course of the run; otherwise both runs face one world.
         if (testCase.faults.instanceLosses !== undefined) return
         if (expected.outcome !== "succeeded" || actual.outcome !== "succeeded") {
-          expect(actual).toEqual(expected)
+          // Standalone tasks that end at a fixed time are a clock the kill's pause shifts: a drain the
+          // uninterrupted run waited out may time out in the resumed one, or the other way round, so a
+          // run that did not succeed may stop at another point. It still ends the same way.
+          const timedStandalone = testCase.scenario.standaloneTasks.some(
+            (task) => task.durationMs !== undefined,
+          )
+          if (timedStandalone) expect(actual.outcome).toBe(expected.outcome)
+          else expect(actual).toEqual(expected)
           return
         }
         // Every old instance is replaced, or skipped with its reason in the Finish reason (skippedBy).

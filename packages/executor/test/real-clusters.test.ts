@@ -254,4 +254,31 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(memberImages(after)).toEqual(new Set([newImageId]))
     expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
   })
+
+  it("a single-task service at min 100 / max 100 with unsafeServices proceed: the planner's predicted stall is acted on (its task is stopped at once so ECS starts it on new capacity), not waited out to the drain timeout", async () => {
+    const base = scenarios.small as Scenario
+    const [first, ...rest] = base.services
+    if (first === undefined) throw new Error("small has no service")
+    const pinned = { ...first, desiredCount: 1, minimumHealthyPercent: 100, maximumPercent: 100 }
+    const world = makeWorldOf({ ...base, services: [pinned, ...rest] })
+    const observed = await world.run(
+      observeCluster(world.clusterName),
+      makeMemoryEventLog(emptyMemoryStorage()),
+    )
+    if (!Exit.isSuccess(observed)) throw new Error(`observing failed: ${JSON.stringify(observed)}`)
+    const policy = { ...defaultPolicy, unsafeServices: "proceed" as const }
+    expect(planRollout(observed.value, policy, observed.value.observedAt).warnings.join("\n")).toContain(
+      `the run stops its task(s) on each wave it drains, so ECS starts them on new capacity (a brief outage of ${pinned.name})`,
+    )
+
+    const { result, before, after } = await runToEnd(world)
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(memberImages(after)).toEqual(new Set([newImageId]))
+    const stops = world.simulation.callLog.filter((call) => call.operation === "ecs:StopTask")
+    expect(stops.length).toBeGreaterThan(0)
+    // Well inside one drain timeout (30 min), where waiting the stall out would have ended in a rollback.
+    expect(after.now - settleMs - before.now).toBeLessThan(defaultPolicy.timeouts.drainWaveMs)
+    const service = after.services.find((candidate) => candidate.serviceName === pinned.name)
+    expect(service?.healthyCount).toBe(1)
+  })
 })

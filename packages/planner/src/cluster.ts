@@ -205,6 +205,8 @@ export const displacementAllowance = (service: Service): number => {
 /** A service a drain would stall or take down entirely, with what to change. */
 export interface UnsafeService {
   readonly serviceName: string
+  /** `stalls`: ECS can neither stop nor start one of its tasks; `stops-every-task`: a drain may stop them all. */
+  readonly kind: "stalls" | "stops-every-task"
   readonly problem: string
   readonly fix: string
 }
@@ -231,6 +233,7 @@ export const unsafeServices = (
       const allowedMinimum = Math.floor(((maxRunning - 1) * 100) / tasks)
       found.push({
         serviceName: name,
+        kind: "stalls",
         problem: `service ${name} (min ${service.minimumHealthyPercent}%, max ${service.maximumPercent}%, ${tasks} tasks) can neither stop nor start a task, so a drain stalls`,
         fix:
           `raise ${name}'s maximumPercent to at least ${neededMaximum} (${tasks} task${tasks === 1 ? "" : "s"} need room for one more)` +
@@ -239,6 +242,7 @@ export const unsafeServices = (
     } else if (minHealthy === 0)
       found.push({
         serviceName: name,
+        kind: "stops-every-task",
         problem: `service ${name} (min ${service.minimumHealthyPercent}%, ${service.desiredCount} task${service.desiredCount === 1 ? "" : "s"}) lets a drain stop every task at once`,
         fix: `raise ${name}'s minimumHealthyPercent (e.g. 100 with maximumPercent 200) or run at least 2 tasks`,
       })

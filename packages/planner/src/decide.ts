@@ -29,6 +29,7 @@ import {
 } from "@ecs-ami-deploy/domain"
 import {
   DEREGISTRATION_ALLOWANCE_MS,
+  displacementAllowance,
   indexCluster,
   isProvenNew,
   isTaskLeaving,
@@ -66,6 +67,7 @@ export const commandIds = {
   detach: (asg: string, wave: number) => `detach:${asg}:w${wave}`,
   drain: (asg: string, wave: number) => `drain:${asg}:w${wave}`,
   stopTasks: (asg: string, wave: number) => `stop-tasks:${asg}:w${wave}`,
+  stopStalled: (asg: string, wave: number) => `stop-stalled:${asg}:w${wave}`,
   terminate: (asg: string, wave: number) => `terminate:${asg}:w${wave}`,
   balance: (asg: string, round: number) => `balance-capacity:${asg}:r${round}`,
   trimDrain: (asg: string, round: number) => `trim-drain:${asg}:r${round}`,
@@ -358,6 +360,17 @@ const drainGivesUpAt = (ctx: Context, drainAt: number, blocking: ReadonlyArray<T
   ctx.policy.timeouts.drainWaveMs +
   (blocking.every(isTaskLeaving) ? DEREGISTRATION_ALLOWANCE_MS : 0)
 
+/** A task of a service whose deployment configuration lets ECS neither stop nor start one: draining never moves it. */
+const neverDrains = (ctx: Context, task: Task): boolean => {
+  const service = task.serviceName === undefined ? undefined : ctx.index.serviceByName.get(task.serviceName)
+  return (
+    service !== undefined &&
+    taskKind(ctx.index, task) === "replica" &&
+    !isTaskLeaving(task) &&
+    displacementAllowance(service) === 0
+  )
+}
+
 /** What keeps a drain waiting, serving tasks apart from deregistering ones. */
 const drainStatus = (blocking: ReadonlyArray<Task>): string => {
   const leaving = blocking.filter(isTaskLeaving).length
@@ -517,7 +530,14 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         : detachedBefore
           ? drainLimitFor(g.desiredCapacity, ctx.policy)
           : waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
-    const choice = selectWave(ctx.index, candidates, ctx.oldIds, limit, ctx.policy.standaloneTasks)
+    const choice = selectWave(
+      ctx.index,
+      candidates,
+      ctx.oldIds,
+      limit,
+      ctx.policy.standaloneTasks,
+      ctx.policy.unsafeServices,
+    )
     // A detached wave drains together or not at all: its instances are already out of the group.
     const ready =
       members === undefined ? choice.instanceIds.length > 0 : choice.instanceIds.length === candidates.length
@@ -564,6 +584,22 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
     const drainAt = startedAt(ctx, drainId) ?? ctx.now
     const deadline = drainAt + ctx.policy.timeouts.drainWaveMs
     const onlyStandalone = blocking.every((t) => taskKind(ctx.index, t) === "standalone")
+    // Tasks of a service that can neither stop nor start one never leave by draining: the planner knows
+    // the wave would stall, and `proceed` accepted the outage, so they are stopped at once.
+    const stalled = ctx.policy.unsafeServices === "proceed" ? blocking.filter((t) => neverDrains(ctx, t)) : []
+    const stopStalledId = commandIds.stopStalled(g.asgName, wave)
+    if (stalled.length > 0 && commandRecord(ctx.state, stopStalledId)?.outcome !== "succeeded") {
+      const services = [...new Set(stalled.map((t) => t.serviceName))].sort().join(", ")
+      return act("draining", [
+        next(ctx, stopStalledId, () => ({
+          _tag: "StopTasks",
+          id: stopStalledId,
+          reason: `service(s) ${services} can neither stop nor start a task, so wave ${wave} of ${g.asgName} would never drain: stop their task(s) there so ECS starts them on new capacity (a brief outage, which policy unsafeServices=proceed accepted)`,
+          clusterName: ctx.run.clusterName,
+          taskArns: stalled.map((t) => t.taskArn).sort(),
+        })),
+      ])
+    }
     const givesUpAt = drainGivesUpAt(ctx, drainAt, blocking)
     if (ctx.now < givesUpAt)
       return {

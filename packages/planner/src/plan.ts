@@ -294,7 +294,12 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
         problem: unsafe.problem,
         fix: `${unsafe.fix} (or proceed anyway: --unsafe-services proceed; library: unsafeServices: "proceed")`,
       })
-    else warnings.push(`${unsafe.problem}; proceeding as the policy allows`)
+    else
+      warnings.push(
+        unsafe.kind === "stalls"
+          ? `${unsafe.problem}; proceeding as the policy allows: the run stops its task(s) on each wave it drains, so ECS starts them on new capacity (a brief outage of ${unsafe.serviceName})`
+          : `${unsafe.problem}; proceeding as the policy allows`,
+      )
   const singleTask = new Set<string>()
   for (const id of allOld)
     for (const task of liveTasksOn(index, id))

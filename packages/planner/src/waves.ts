@@ -112,7 +112,8 @@ export const displaceableTogether = (
 /**
  * Chooses the next wave among `candidates` (in their given order), at most `limit` instances.
  * `excluded` are instances that cannot receive displaced tasks (the whole old set); only ACTIVE instances
- * with a connected agent receive any.
+ * with a connected agent receive any. With `unsafeServices` `proceed`, a service that can neither stop
+ * nor start a task may have one displaced per wave: the run stops it (policy unsafeServices=proceed).
  */
 export const selectWave = (
   index: ClusterIndex,
@@ -120,6 +121,7 @@ export const selectWave = (
   excluded: ReadonlySet<string>,
   limit: number,
   standaloneTasks: "wait" | "stop-after-timeout" | "skip-instance",
+  unsafeServices: "refuse" | "proceed" = "refuse",
 ): WaveChoice => {
   let hosts = receivingHosts(index, excluded)
   const chosen: Array<string> = []
@@ -142,7 +144,10 @@ export const selectWave = (
     const overLimit = [...counts].find(([name, n]) => {
       const service = index.serviceByName.get(name)
       if (service === undefined) return false
-      const allowance = displacementAllowance(service)
+      const allowance =
+        displacementAllowance(service) === 0 && unsafeServices === "proceed"
+          ? 1
+          : displacementAllowance(service)
       return allowance === 0 || (chosen.length > 0 && n > allowance)
     })
     if (overLimit !== undefined) {
