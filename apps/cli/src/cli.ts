@@ -8,6 +8,7 @@ import { Effect, Layer, Option } from "effect"
 import { CliError, CliOutput, Command, type HelpDoc } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { awsCommands } from "./aws-commands.ts"
+import { fleetCommand } from "./fleet-commands.ts"
 import { rootCommand } from "./command-support.ts"
 import { ConsoleIo } from "./console-io.ts"
 import { CliFailure, ExitCode, exitCodeHelp, ExitWith, renderFailure, usageError } from "./failure.ts"
@@ -23,7 +24,13 @@ const packageJson: { readonly version: string } = JSON.parse(
 export const version = packageJson.version
 
 export const cli = rootCommand.pipe(
-  Command.withSubcommands([...awsCommands, ...rolloutCommands, ...simulationCommands, ...snapshotCommands]),
+  Command.withSubcommands([
+    ...awsCommands,
+    ...rolloutCommands,
+    ...simulationCommands,
+    ...snapshotCommands,
+    fleetCommand,
+  ]),
   Command.withExamples([
     {
       command: "ecs-ami-deploy simulate",

@@ -157,7 +157,7 @@ export const progressObserver = (
             model = applyEvent(model, event, state)
             return Effect.andThen(also?.eventAppended(event, state) ?? Effect.void, show(event))
           }),
-        decided: (decision, phase) =>
+        decided: (decision, phase, basis) =>
           Effect.suspend(() => {
             const changed = phase !== model.phase
             model = applyDecision(model, decision, phase)
@@ -171,7 +171,7 @@ export const progressObserver = (
                   : view === "live"
                     ? redraw(false)
                     : Effect.void
-            return Effect.andThen(also?.decided(decision, phase) ?? Effect.void, shown)
+            return Effect.andThen(also?.decided(decision, phase, basis) ?? Effect.void, shown)
           }),
       })
     }),

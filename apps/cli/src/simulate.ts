@@ -18,6 +18,7 @@ import {
   type RunResult,
 } from "ecs-ami-deploy"
 import { onTarget, rootCommand } from "./command-support.ts"
+import { simulateFleet } from "./fleet-commands.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { usageError } from "./failure.ts"
 import { amiFlags, amiSourceOf, builtInScenariosText, policyFlags, policyOverridesOf } from "./flags.ts"
@@ -88,6 +89,12 @@ const simulateCommand = Command.make(
       Flag.withDescription("the cluster to roll (default: the scenario's first)"),
       Flag.optional,
     ),
+    fleet: Flag.String("fleet").pipe(
+      Flag.withDescription(
+        "rehearse a fleet file's rollout instead: one simulated world per cluster (its simulate.scenario, default small)",
+      ),
+      Flag.optional,
+    ),
     report: Flag.String("report").pipe(
       Flag.withDescription(
         "where to write the HTML report (default simulation-report.html in the current directory)",
@@ -109,6 +116,7 @@ const simulateCommand = Command.make(
             ),
           ),
         )
+      if (Option.isSome(flags.fleet)) return yield* simulateFleet(root, flags.fleet.value)
       return yield* onTarget(
         { ...root, simulator: Option.some(flags.scenario) },
         (target) =>
@@ -271,6 +279,10 @@ const simulateCommand = Command.make(
     {
       command: "ecs-ami-deploy simulate --scenario standard-20 --max-surge 25% --report /tmp/r.html",
       description: "another scenario and policy",
+    },
+    {
+      command: "ecs-ami-deploy simulate --fleet docs/examples/fleet.json",
+      description: "rehearse a fleet rollout: 6 clusters in 3 stages, one of them failing",
     },
   ]),
 )

@@ -16,6 +16,16 @@ export interface AwsConfig {
   readonly profile?: string
   /** How long one HTTP request may take before it is abandoned. Default {@link sdkRequestTimeoutMs}. */
   readonly requestTimeoutMs?: number
+  /**
+   * Credentials instead of the default chain's: temporary ones from an assumed role, asked again by
+   * the SDK whenever the last ones expire (a fleet rollout's clusters in other accounts).
+   */
+  readonly credentials?: () => Promise<{
+    readonly accessKeyId: string
+    readonly secretAccessKey: string
+    readonly sessionToken?: string
+    readonly expiration?: Date
+  }>
   /** Called once per HTTP request a client sends (each SDK attempt is one), e.g. to count a run's AWS requests. */
   readonly onRequest?: (operation: string) => void
 }
@@ -45,7 +55,8 @@ const clientConfig = (config: AwsConfig) => ({
   },
   ...(config.region === undefined ? {} : { region: config.region }),
   // The clients' own `profile` option: @aws-sdk/credential-providers (fromIni) is not installed.
-  ...(config.profile === undefined ? {} : { profile: config.profile }),
+  ...(config.profile === undefined || config.credentials !== undefined ? {} : { profile: config.profile }),
+  ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
 })
 
 /**

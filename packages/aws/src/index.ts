@@ -20,4 +20,11 @@ export {
 } from "./iam-policy.ts"
 export { AwsLive } from "./live.ts"
 export { SsmLive, makeSsm, ssmActions } from "./ssm.ts"
-export { IdentityLive, makeIdentity, stsActions } from "./sts.ts"
+export {
+  IdentityLive,
+  makeIdentity,
+  makeRoleAssumer,
+  RoleAssumerLive,
+  roleAssumerActions,
+  stsActions,
+} from "./sts.ts"

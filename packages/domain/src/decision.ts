@@ -38,6 +38,8 @@ export type Decision =
       readonly reason: string
       /** Replica services below their healthy floor now, before the run touches anything. */
       readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+      /** The planner behaviour the run starts under: recorded in `RunStarted.deciderVersion`. */
+      readonly deciderVersion: number
     }
   | {
       readonly _tag: "Act"

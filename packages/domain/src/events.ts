@@ -46,6 +46,11 @@ export const RunStarted = Schema.TaggedStruct("RunStarted", {
   reason: Schema.String,
   /** Replica services already below their healthy floor when the run started: not the run's doing. */
   servicesBelowFloorAtStart: Schema.optionalKey(Schema.Array(Schema.String)),
+  /**
+   * The planner behaviour the run started under (planner `DECIDER_VERSION`); absent in runs recorded
+   * before it was, which are version 1. An open run keeps deciding as its version did.
+   */
+  deciderVersion: Schema.optionalKey(Count),
 })
 
 /** An executor took the cluster lease for this run (a fresh start or a resume). */

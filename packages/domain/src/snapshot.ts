@@ -149,6 +149,8 @@ export const AutoScalingGroup = Schema.Struct({
   ...AutoScalingGroupDescription.fields,
   /** The image the launch spec resolves to now (template version followed, `resolve:ssm:` resolved). */
   launchSpecImageId: Schema.String,
+  /** The SSM parameter the launch spec takes its image from (`resolve:ssm:<name>`), when it does. */
+  launchSpecImageParameter: Schema.optionalKey(Schema.String),
   /** The ECS capacity provider this group feeds, with what it manages (any provider, managed or not). */
   capacityProvider: Schema.optionalKey(GroupCapacityProvider),
 })

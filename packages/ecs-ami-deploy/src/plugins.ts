@@ -73,7 +73,22 @@ export const guardLaunchSpecStrategy = (strategy: LaunchSpecStrategy): LaunchSpe
       throw new PluginFailed({ plugin: strategy.name, operation: "handles", problem: problemOf(defect) })
     }
   },
-  resolveImageId: (group) => guarded(strategy.name, "resolveImageId", () => strategy.resolveImageId(group)),
+  resolveImageId: (group) =>
+    guarded(strategy.name, "resolveImageId", () => strategy.resolveImageId(group)).pipe(
+      Effect.tap((image: unknown) =>
+        typeof image === "object" &&
+        image !== null &&
+        typeof (image as { imageId?: unknown }).imageId === "string"
+          ? Effect.void
+          : Effect.die(
+              new PluginFailed({
+                plugin: strategy.name,
+                operation: "resolveImageId",
+                problem: `returned ${describeValue(image)} instead of { imageId, ssmParameter? }`,
+              }),
+            ),
+      ),
+    ),
   apply: (input) => guarded(strategy.name, "apply", () => strategy.apply(input)),
   restore: (input) => guarded(strategy.name, "restore", () => strategy.restore(input)),
   cleanup: (input) => guarded(strategy.name, "cleanup", () => strategy.cleanup(input)),

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
+import { Effect } from "effect"
 import {
   InvalidOptions,
   InvalidPolicy,
@@ -230,6 +231,27 @@ describe("bad input through the Promise API", () => {
       plugin: "broken-strategy",
       operation: "handles",
       problem: "threw TypeError: cannot read the spec",
+    })
+    expect(mutatingCalls(simulation)).toEqual([])
+  })
+
+  it("given a launch-spec strategy plugin whose resolveImageId returns a bare AMI id (the old contract), when upgrading, then PluginFailed says what it should return and nothing is changed", async () => {
+    const { simulation, callOptions } = setUp()
+    const oldContract = {
+      ...launchTemplateStrategy(),
+      name: "old-contract",
+      resolveImageId: () => Effect.succeed("ami-0123456789abcdef0"),
+    } as unknown as LaunchSpecStrategy
+
+    const error = await upgradeCluster({ cluster, launchSpecStrategies: [oldContract] }, callOptions).catch(
+      (failure: unknown) => failure,
+    )
+
+    expect(error).toBeInstanceOf(PluginFailed)
+    expect(error).toMatchObject({
+      plugin: "old-contract",
+      operation: "resolveImageId",
+      problem: "returned a string instead of { imageId, ssmParameter? }",
     })
     expect(mutatingCalls(simulation)).toEqual([])
   })

@@ -13,5 +13,5 @@ export {
 } from "./errors.ts"
 export { idempotencyKey } from "./idempotency.ts"
 export { defaultExecutorSettings, type ExecutorSettings, type RunResult } from "./run-loop.ts"
-export { phaseOf, RunObserver, type RunObserverShape } from "./run-observer.ts"
+export { phaseOf, RunObserver, type DecisionBasis, type RunObserverShape } from "./run-observer.ts"
 export { runStatus, type RunStatus } from "./status.ts"

@@ -13,20 +13,44 @@
  *   again. The STOPPED list itself is read at the first observation and then every
  *   `STOPPED_LIST_INTERVAL_MS`, which finds the tasks that started and stopped between two polls (a
  *   new image whose tasks crash at once) and drops the stopped tasks ECS has forgotten.
+ * - the ECS side of the last observation (container instances, services, tasks), for the observation
+ *   that follows a batch of commands none of which acts on ECS, with no wait in between (at most
+ *   `ECS_REUSE_MAX_MS` later): Auto Scaling and EC2 commands change nothing ECS reports at once, so
+ *   reading it again would cost tens of requests at a few hundred instances for the same answer.
+ *   Auto Scaling and EC2 are read again at every observation.
  */
-import type { Command, Image, Task } from "@ecs-ami-deploy/domain"
+import type { Command, ContainerInstance, Image, Service, Task } from "@ecs-ami-deploy/domain"
 import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
+import type { LaunchSpecImage } from "@ecs-ami-deploy/strategies"
 
 /** The longest time data that does not change under a run is used before it is read again. */
 export const STATIC_DATA_MAX_AGE_MS = 5 * 60_000
 /** How often the cluster's STOPPED tasks are listed again. */
 export const STOPPED_LIST_INTERVAL_MS = 120_000
 
+/** The oldest ECS side an observation reuses (real time passes while commands run at scale). */
+export const ECS_REUSE_MAX_MS = 30_000
+
 const launchSpecCommands: ReadonlySet<Command["_tag"]> = new Set([
   "UpdateLaunchSpec",
   "RestoreLaunchSpec",
   "CleanupLaunchSpecs",
 ])
+/** Commands whose effect ECS reports: container instance states, tasks, registrations. */
+const ecsCommands: ReadonlySet<Command["_tag"]> = new Set([
+  "DrainInstances",
+  "ActivateInstances",
+  "StopTasks",
+  "TerminateInstances",
+])
+
+/** What ECS reported at one observation. */
+export interface EcsView {
+  readonly at: number
+  readonly containerInstances: ReadonlyArray<ContainerInstance>
+  readonly services: ReadonlyArray<Service>
+  readonly tasks: ReadonlyArray<Task>
+}
 
 export interface ClusterView {
   readonly cluster: ClusterDescription
@@ -38,10 +62,11 @@ export class ObservationMemory {
   clusterView: ClusterView | undefined
   /** The cluster's services as last listed: described by ARN until the list is read again. */
   serviceArns: ReadonlyArray<string> | undefined
-  readonly launchSpecImages = new Map<string, string>()
+  readonly launchSpecImages = new Map<string, LaunchSpecImage>()
   readonly images = new Map<string, Image>()
   private readonly knownTasks = new Map<string, Task>()
   private stoppedListedAt: number | undefined
+  private ecsView: EcsView | undefined
 
   /** Forgets the data that does not change under a run once it is `STATIC_DATA_MAX_AGE_MS` old. */
   expireStaticData(now: number): void {
@@ -53,9 +78,27 @@ export class ObservationMemory {
     this.staticReadAt = now
   }
 
-  /** Before a command of ours: one that writes a launch spec changes what it resolves to. */
+  /**
+   * Before a command of ours: one that writes a launch spec changes what it resolves to; one that
+   * acts on ECS changes what ECS reports.
+   */
   commandIssued(command: Command): void {
     if (launchSpecCommands.has(command._tag)) this.launchSpecImages.clear()
+    if (ecsCommands.has(command._tag)) this.ecsView = undefined
+  }
+
+  /** The run waits (or retries after a failed observation): the next one reads ECS again. */
+  waited(): void {
+    this.ecsView = undefined
+  }
+
+  /** The ECS side of the last observation, when the next one may reuse it. */
+  reusableEcsView(now: number): EcsView | undefined {
+    return this.ecsView !== undefined && now - this.ecsView.at <= ECS_REUSE_MAX_MS ? this.ecsView : undefined
+  }
+
+  rememberEcsView(view: EcsView): void {
+    this.ecsView = view
   }
 
   /** Whether the next observation lists the STOPPED tasks again. */
@@ -96,6 +139,7 @@ export class ObservationMemory {
 
   /** Tasks described between observations (a drain watch): the next observation starts from them. */
   rememberTasks(tasks: ReadonlyArray<Task>): void {
+    this.ecsView = undefined
     for (const task of tasks) this.knownTasks.set(task.taskArn, task)
   }
 }

@@ -155,7 +155,9 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
   const plugins = yield* Plugins
   const retry = retryTransient(options.budgetEnd)
   const memory = options.memory
-  memory?.expireStaticData(yield* Clock.currentTimeMillis)
+  const startedAt = yield* Clock.currentTimeMillis
+  memory?.expireStaticData(startedAt)
+  const ecsView = memory?.reusableEcsView(startedAt)
 
   const clusterView =
     memory?.clusterView ??
@@ -169,7 +171,8 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
     }))
   if (memory !== undefined) memory.clusterView = clusterView
   const providers = clusterView.providers
-  const containerInstances = yield* retry(ecs.containerInstances(clusterName))
+  const containerInstances =
+    ecsView?.containerInstances ?? (yield* retry(ecs.containerInstances(clusterName)))
   const registeredIds = unique(containerInstances.map((containerInstance) => containerInstance.ec2InstanceId))
   const registered = registeredIds.length === 0 ? [] : yield* retry(ec2.describeInstances(registeredIds))
 
@@ -198,11 +201,18 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
       const group = withLegacyDetached(description, registered)
       const strategy = yield* strategyFor(group.name, group.launchSpec)
       const specKey = `${group.name} ${JSON.stringify(group.launchSpec)}`
-      const launchSpecImageId =
+      const launchSpecImage =
         memory?.launchSpecImages.get(specKey) ?? (yield* retry(strategy.resolveImageId(group)))
-      memory?.launchSpecImages.set(specKey, launchSpecImageId)
+      memory?.launchSpecImages.set(specKey, launchSpecImage)
       const capacityProvider = providerOf(providers, group.name)
-      return { ...group, launchSpecImageId, ...(capacityProvider === undefined ? {} : { capacityProvider }) }
+      return {
+        ...group,
+        launchSpecImageId: launchSpecImage.imageId,
+        ...(launchSpecImage.ssmParameter === undefined
+          ? {}
+          : { launchSpecImageParameter: launchSpecImage.ssmParameter }),
+        ...(capacityProvider === undefined ? {} : { capacityProvider }),
+      }
     }),
   )
 
@@ -223,15 +233,19 @@ export const observeSnapshot = Effect.fn("observeSnapshot")(function* (
   const images =
     memory === undefined ? describedImages : imageIds.flatMap((imageId) => memory.images.get(imageId) ?? [])
   // Listed with the data that does not change under a run; a service deleted since is dropped.
-  const services = (yield* retry(ecs.services(clusterName, memory?.serviceArns))).filter(
-    (service) => service.status !== "INACTIVE",
-  )
+  const services =
+    ecsView?.services ??
+    (yield* retry(ecs.services(clusterName, memory?.serviceArns))).filter(
+      (service) => service.status !== "INACTIVE",
+    )
   if (memory !== undefined && memory.serviceArns === undefined)
     memory.serviceArns = services.map((service) => service.serviceArn)
   const tasks =
-    memory === undefined
+    ecsView?.tasks ??
+    (memory === undefined
       ? yield* retry(ecs.tasks(clusterName))
-      : yield* observeTasks(clusterName, memory, retry)
+      : yield* observeTasks(clusterName, memory, retry))
+  if (ecsView === undefined) memory?.rememberEcsView({ at: startedAt, containerInstances, services, tasks })
   const protectedIds = new Set(
     options.terminationProtection === true
       ? yield* retry(ec2.terminationProtectedIds(oldLiveMembers(groups, instances, targetImage.imageId)))

@@ -396,13 +396,15 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
         if (!isRetryable(observed.failure) || failedObservations >= MAX_FAILED_OBSERVATIONS)
           return yield* observed.failure
         failedObservations += 1
+        memory.waited()
         yield* pause(invocation, state.run.policy.pollIntervalMs)
         continue
       }
       failedObservations = 0
       const snapshot = observed.success
-      const decision: Decision = decide(state, snapshot, state.run.policy, yield* Clock.currentTimeMillis)
-      yield* observer.decided(decision, phaseOf(decision))
+      const decidedAt = yield* Clock.currentTimeMillis
+      const decision: Decision = decide(state, snapshot, state.run.policy, decidedAt)
+      yield* observer.decided(decision, phaseOf(decision), { snapshot, now: decidedAt })
       switch (decision._tag) {
         case "Act":
           for (const command of decision.commands) {
@@ -415,6 +417,7 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           }
           break
         case "Wait": {
+          memory.waited()
           if (decision.phase === "draining")
             for (const blocker of standaloneBlockers(snapshot, state.run))
               yield* journal.note("warning", blockerMessage(blocker, state.run.policy))
@@ -556,7 +559,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
       }
       const now = yield* Clock.currentTimeMillis
       const decision = decide(initialState, snapshot, policy, now)
-      yield* observer.decided(decision, phaseOf(decision))
+      yield* observer.decided(decision, phaseOf(decision), { snapshot, now })
       if (decision._tag === "Wait") {
         waitingSince ??= now
         if (now - waitingSince < policy.timeouts.newCapacityMs) {
@@ -608,6 +611,7 @@ const start = (invocation: Invocation, policy: RolloutPolicy) =>
             ...(decision.servicesBelowFloorAtStart.length === 0
               ? {}
               : { servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart }),
+            deciderVersion: decision.deciderVersion,
           })
           yield* journal.append({
             _tag: "LeaseAcquired",

@@ -3,14 +3,20 @@
  * every decision it acts on; by default nobody listens. Provide `RunObserver` to follow a run live.
  */
 import { Context, Effect } from "effect"
-import type { Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
+import type { ClusterSnapshot, Decision, Phase, RunEvent } from "@ecs-ami-deploy/domain"
 import type { RunState } from "@ecs-ami-deploy/planner"
+
+/** What a decision was taken on, besides the run's log: the observation and the time (for replay fixtures). */
+export interface DecisionBasis {
+  readonly snapshot: ClusterSnapshot
+  readonly now: number
+}
 
 export interface RunObserverShape {
   /** Called after an event is durably appended to the log, with the run's state folded up to it. */
   readonly eventAppended: (event: RunEvent, state: RunState) => Effect.Effect<void>
-  /** Called with each decision of the planner and the phase it belongs to, before the loop acts on it. */
-  readonly decided: (decision: Decision, phase: Phase) => Effect.Effect<void>
+  /** Called with each decision of the planner, the phase it belongs to and its basis, before the loop acts on it. */
+  readonly decided: (decision: Decision, phase: Phase, basis: DecisionBasis) => Effect.Effect<void>
 }
 
 /** The progress hook; its default ignores everything. */

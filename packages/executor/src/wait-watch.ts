@@ -6,14 +6,15 @@
  * image, a foreign change) goes unseen for long.
  *
  * - Draining: the tasks not yet STOPPED on the run's DRAINING old instances, described by ARN
- *   (DescribeTasks, 100 a request). The executor observes again once every one of them has STOPPED.
+ *   (DescribeTasks, 100 a request) — at each look only those due (below), with every one due before
+ *   the next poll. The executor observes again once every one of them has STOPPED.
  * - Proving new capacity: the run's groups (one DescribeAutoScalingGroups, after a fifth of the wait so
  *   far) until no member is still (or yet to be) launching, then the cluster's count of registered
  *   instances (one DescribeClusters) until every InService member can have registered.
  *
- * How often: every poll interval while a task may stop soon. A task still RUNNING waits for its
+ * How often, for each task: every poll interval while it may stop soon. A task still RUNNING waits for its
  * replacement to be healthy and then DEACTIVATES for its load balancer's deregistration delay —
- * nothing finishes while it waits: it is looked at again after a fifth of the time it has waited (at
+ * nothing finishes while it waits: it is looked at again after half the time it has waited (at
  * least a poll interval, at most 30 s). A DEACTIVATING task is looked at one poll interval before the
  * earliest end expected (counted from the last look before it DEACTIVATED): from the delay this
  * invocation has already seen for its service, else from AWS's default deregistration delay (300 s)
@@ -39,6 +40,11 @@ export const DEFAULT_DEREGISTRATION_DELAY_MS = 300_000
 const UNKNOWN_DELAY_FRACTION = 0.2
 /** ...and at most this long after the previous one. */
 const UNKNOWN_DELAY_MAX_STEP_MS = 30_000
+/**
+ * A task RUNNING on a draining instance first waits for its replacement to be placed, started and
+ * healthy: it is looked at again after this share of the time it has waited (at most 30 s).
+ */
+const WAITING_FRACTION = 0.5
 
 /** The run's old instances that are DRAINING, by container instance ARN. */
 const drainingOldContainers = (snapshot: ClusterSnapshot, oldIds: ReadonlySet<string>): Map<string, string> =>
@@ -62,8 +68,8 @@ export const tasksOnDrainingOldInstances = (
 }
 
 /** The next look after waiting `waitedMs` for something whose end is unknown: a fifth of it, at most 30 s. */
-const unknownStep = (waitedMs: number): number =>
-  Math.min(UNKNOWN_DELAY_MAX_STEP_MS, waitedMs * UNKNOWN_DELAY_FRACTION)
+const unknownStep = (waitedMs: number, fraction = UNKNOWN_DELAY_FRACTION): number =>
+  Math.min(UNKNOWN_DELAY_MAX_STEP_MS, waitedMs * fraction)
 
 /**
  * What the watch has seen of each task: when it was first seen waiting (RUNNING on a draining
@@ -101,7 +107,7 @@ export class DeactivationClock {
   nextLookMs(tasks: ReadonlyArray<Task>, now: number, pollIntervalMs: number): number {
     const waits = tasks.map((task) => {
       if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING")
-        return unknownStep(now - (this.waitingSince.get(task.taskArn) ?? now))
+        return unknownStep(now - (this.waitingSince.get(task.taskArn) ?? now), WAITING_FRACTION)
       if (task.lastStatus !== "DEACTIVATING") return pollIntervalMs
       const first = this.firstSeen.get(task.taskArn) ?? now
       const started = this.lookBefore.get(task.taskArn) ?? first
@@ -157,26 +163,54 @@ const watching = <S, E, R>(probe: Probe<S>, input: WatchInput<E, R>) =>
     }
   })
 
-const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<ReadonlyArray<Task>> | undefined => {
+/** The tasks a drain watch waits for, and when each is next due for a look. */
+interface DrainWatch {
+  readonly tasks: ReadonlyArray<Task>
+  readonly dueAt: ReadonlyMap<string, number>
+}
+
+const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<DrainWatch> | undefined => {
   const tasks = tasksOnDrainingOldInstances(input.snapshot, input.groups).map((blocker) => blocker.task)
   if (tasks.length === 0) return undefined
+  const poll = input.pollIntervalMs
   input.deactivation.see(tasks, input.snapshot.observedAt)
+  const dueTimes = (looked: ReadonlyArray<Task>, at: number) =>
+    looked.map((task) => [task.taskArn, at + input.deactivation.nextLookMs([task], at, poll)] as const)
   return {
-    initial: tasks,
-    look: (watched) =>
+    initial: { tasks, dueAt: new Map(dueTimes(tasks, input.snapshot.observedAt)) },
+    look: (watch) =>
       Effect.gen(function* () {
         const ecs = yield* Ecs
-        const described = yield* ecs.describeTasks(
-          input.clusterName,
-          watched.map((task) => task.taskArn),
-        )
         const now = yield* Clock.currentTimeMillis
+        // The tasks due now, and those due before the next poll with them: one request for them all.
+        const due = new Set(
+          watch.tasks
+            .filter((task) => (watch.dueAt.get(task.taskArn) ?? now) <= now + poll)
+            .map((task) => task.taskArn),
+        )
+        const described = yield* ecs.describeTasks(input.clusterName, [...due])
         input.memory.rememberTasks(described)
         input.deactivation.see(described, now)
-        const left = described.filter((task) => task.lastStatus !== "STOPPED")
-        return left.length === 0 ? undefined : left
+        const byArn = new Map(described.map((task) => [task.taskArn, task]))
+        // A due task ECS no longer describes stopped long enough ago to be forgotten.
+        const current = watch.tasks.flatMap((task) =>
+          due.has(task.taskArn) ? (byArn.get(task.taskArn) ?? []) : [task],
+        )
+        const left = current.filter((task) => task.lastStatus !== "STOPPED")
+        if (left.length === 0) return undefined
+        return {
+          tasks: left,
+          dueAt: new Map([
+            ...watch.dueAt,
+            ...dueTimes(
+              left.filter((task) => due.has(task.taskArn)),
+              now,
+            ),
+          ]),
+        }
       }),
-    nextLookMs: (watched, now) => input.deactivation.nextLookMs(watched, now, input.pollIntervalMs),
+    nextLookMs: (watch, now) =>
+      Math.max(poll, Math.min(...watch.tasks.map((task) => (watch.dueAt.get(task.taskArn) ?? now) - now))),
   }
 }
 

@@ -79,6 +79,59 @@ describe("observing a rollout economically", () => {
   })
 })
 
+describe("reading ECS only when it can have changed", () => {
+  it("given a run's commands, when the next observation follows Auto Scaling or EC2 commands with no wait, then it reads no ECS; after a drain or a termination it reads ECS again", async () => {
+    const { exit, calls } = await rollOut("standard-20")
+    expect(Exit.isSuccess(exit) && exit.value._tag === "Finished" && exit.value.outcome).toBe("succeeded")
+    const startedAt = calls[0]?.at ?? 0
+    const atStart = calls.filter((call) => call.at === startedAt)
+    // Several observations at the start (one after each preparing command), one ECS read.
+    expect(
+      atStart.filter((call) => call.operation === "autoscaling:DescribeAutoScalingGroups").length,
+    ).toBeGreaterThan(1)
+    expect(atStart.filter((call) => call.mutating).length).toBeGreaterThan(1)
+    expect(atStart.filter((call) => call.operation === "ecs:DescribeContainerInstances").length).toBe(1)
+    // Every command acting on ECS is followed by an observation reading ECS again.
+    calls.forEach((call, index) => {
+      if (
+        call.operation !== "ecs:UpdateContainerInstancesState" &&
+        call.operation !== "autoscaling:TerminateInstanceInAutoScalingGroup"
+      )
+        return
+      const nextRead = calls
+        .slice(index + 1)
+        .find(
+          (later) =>
+            later.operation === "ecs:DescribeContainerInstances" ||
+            later.operation === "autoscaling:DescribeAutoScalingGroups",
+        )
+      expect(nextRead?.operation).not.toBe("autoscaling:DescribeAutoScalingGroups")
+    })
+  })
+
+  it("given a drain, when watched, then a look describes only the tasks due, not every task of the drain", async () => {
+    const { calls } = await rollOut("standard-20")
+    const drainAt = calls.find((call) => call.operation === "ecs:UpdateContainerInstancesState")?.at ?? 0
+    const nextObservation =
+      calls.find((call) => call.operation === "ecs:DescribeContainerInstances" && call.at > drainAt)?.at ??
+      Infinity
+    const looks = calls
+      .filter(
+        (call) => call.operation === "ecs:DescribeTasks" && call.at > drainAt && call.at < nextObservation,
+      )
+      .map((call) => new Set((call.input as { readonly taskArns: ReadonlyArray<string> }).taskArns))
+    // A task looked at again later was still being watched in between (a STOPPED one is dropped):
+    // some look in between left it out, as it was not due.
+    const skippedWhileWatched = looks.some((look, index) =>
+      [...look].some(
+        (arn) =>
+          looks[index + 1]?.has(arn) === false && looks.slice(index + 2).some((later) => later.has(arn)),
+      ),
+    )
+    expect(skippedWhileWatched).toBe(true)
+  })
+})
+
 const task = (taskArn: string, lastStatus: Task["lastStatus"], group = "service:web"): Task => ({
   taskArn,
   group,
@@ -125,13 +178,14 @@ describe("DeactivationClock", () => {
     expect(clock.nextLookMs(other, 100_000, poll)).toBe(poll)
   })
 
-  it("given a task waiting on a draining instance for its replacement, when asked, then the look comes after a fifth of its wait, and once it DEACTIVATES its end is counted from the last look before", () => {
+  it("given a task waiting on a draining instance for its replacement, when asked, then the look comes after half its wait (at most 30 s), and once it DEACTIVATES its end is counted from the last look before", () => {
     const clock = new DeactivationClock()
     clock.see([task("old", "DEACTIVATING")], 0)
     clock.see([task("old", "DEACTIVATING")], 100_000)
     clock.see([task("old", "STOPPED")], 105_000)
     clock.see([task("a", "RUNNING")], 0)
-    expect(clock.nextLookMs([task("a", "RUNNING")], 100_000, poll)).toBe(20_000)
+    expect(clock.nextLookMs([task("a", "RUNNING")], 40_000, poll)).toBe(20_000)
+    expect(clock.nextLookMs([task("a", "RUNNING")], 100_000, poll)).toBe(30_000)
     clock.see([task("a", "RUNNING")], 120_000)
     const deactivating = [task("a", "DEACTIVATING")]
     clock.see(deactivating, 150_000)

@@ -30,7 +30,7 @@ const plugins = (resolved: { count: number }) =>
         {
           name: "fake",
           handles: () => true,
-          resolveImageId: () => Effect.succeed("ami-old"),
+          resolveImageId: () => Effect.succeed({ imageId: "ami-old" }),
         } as unknown as LaunchSpecStrategy,
       ],
       amiSource: {

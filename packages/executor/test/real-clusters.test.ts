@@ -6,17 +6,25 @@
  * and every group setting (desired, min, max, suspended processes, launch spec) as the run promised.
  */
 import { describe, expect, it } from "vitest"
-import { Exit } from "effect"
+import { Effect, Exit } from "effect"
+import { planRollout } from "@ecs-ami-deploy/planner"
+import { Ec2 } from "@ecs-ami-deploy/ports"
 import { defaultPolicy, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
-import { groupSettingsOf, newImageId, scenarios, type WorldSnapshot } from "@ecs-ami-deploy/simulator"
-import { runRollout } from "../src/index.ts"
-import { makeWorld, testSettings } from "./harness.ts"
+import {
+  groupSettingsOf,
+  newImageId,
+  type Scenario,
+  scenarios,
+  type WorldSnapshot,
+} from "@ecs-ami-deploy/simulator"
+import { observeCluster, runRollout } from "../src/index.ts"
+import { makeWorld, makeWorldOf, testSettings, type World } from "./harness.ts"
 
 const settleMs = 30 * 60_000
 
-const runToEnd = async (scenarioName: string, policy: Partial<RolloutPolicy> = {}) => {
-  const world = makeWorld(scenarioName)
+const runToEnd = async (scenario: string | World, policy: Partial<RolloutPolicy> = {}) => {
+  const world = typeof scenario === "string" ? makeWorld(scenario) : scenario
   const before = world.simulation.snapshotState()
   const exit = await world.run(
     runRollout({
@@ -31,6 +39,37 @@ const runToEnd = async (scenarioName: string, policy: Partial<RolloutPolicy> = {
   const after = world.simulation.snapshotState()
   if (!Exit.isSuccess(exit)) throw new Error(`the run failed: ${JSON.stringify(exit)}`)
   return { world, before, after, result: exit.value }
+}
+
+/** The version of a template the groups launch from: what they name (`$Latest`, `$Default` or a number). */
+const followed = (world: World, templateName: string): string => {
+  const spec = world.simulation
+    .snapshotState()
+    .groups.find(
+      (group) =>
+        group.launchSpec._tag === "LaunchTemplate" &&
+        group.launchSpec.template.launchTemplateName === templateName,
+    )?.launchSpec
+  return spec?._tag === "LaunchTemplate" ? spec.template.version : "$Default"
+}
+
+/** The image id the launch template version each group launches from stores (an AMI id or `resolve:ssm:<name>`), by template name. */
+const storedTemplateImages = async (world: World) => {
+  const read = Effect.gen(function* () {
+    const ec2 = yield* Ec2
+    return yield* Effect.forEach(world.simulation.snapshotState().launchTemplates, (template) =>
+      Effect.gen(function* () {
+        const described = yield* ec2.describeLaunchTemplate({ name: template.launchTemplateName })
+        const [version] = yield* ec2.describeLaunchTemplateVersions(described.launchTemplateId, [
+          followed(world, template.launchTemplateName),
+        ])
+        return [template.launchTemplateName, version?.imageId] as const
+      }),
+    )
+  })
+  const exit = await world.run(read, makeMemoryEventLog(emptyMemoryStorage()))
+  if (!Exit.isSuccess(exit)) throw new Error(`reading the templates failed: ${JSON.stringify(exit)}`)
+  return Object.fromEntries(exit.value)
 }
 
 const liveInstances = (state: WorldSnapshot) =>
@@ -121,5 +160,48 @@ describe("real cluster shapes, 30 minutes after the run", () => {
       false,
     )
     expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
+  })
+
+  it("ssm-template: plan says the template stops following the operator's parameter; the run does exactly that and succeeds", async () => {
+    const world = makeWorld("ssm-template")
+    const observed = await world.run(
+      observeCluster(world.clusterName),
+      makeMemoryEventLog(emptyMemoryStorage()),
+    )
+    if (!Exit.isSuccess(observed)) throw new Error(`observing failed: ${JSON.stringify(observed)}`)
+    const plan = planRollout(observed.value, defaultPolicy, observed.value.observedAt)
+    expect(plan.warnings.join("\n")).toContain(
+      `takes its image from SSM parameter /platform/golden-ami (resolve:ssm:/platform/golden-ami)`,
+    )
+    expect(plan.warnings.join("\n")).toContain(`the run writes ${newImageId} into it as a literal AMI id`)
+
+    const { world: after, result } = await runToEnd("ssm-template")
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(Object.values(await storedTemplateImages(after))).toEqual([newImageId])
+  })
+
+  it("ssm-template with the parameter pointed at the new image first: no warning, the template keeps its reference, every instance is replaced", async () => {
+    const base = scenarios["ssm-template"] as Scenario
+    const world = makeWorldOf({
+      ...base,
+      faults: {
+        ...base.faults,
+        ssmParameterChanges: [{ atMs: 1_000, name: "/platform/golden-ami", value: newImageId }],
+      },
+    })
+    world.simulation.advance(2_000)
+    const observed = await world.run(
+      observeCluster(world.clusterName),
+      makeMemoryEventLog(emptyMemoryStorage()),
+    )
+    if (!Exit.isSuccess(observed)) throw new Error(`observing failed: ${JSON.stringify(observed)}`)
+    expect(
+      planRollout(observed.value, defaultPolicy, observed.value.observedAt).warnings.join("\n"),
+    ).not.toContain("SSM parameter /platform/golden-ami")
+
+    const { result, after } = await runToEnd(world)
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(memberImages(after)).toEqual(new Set([newImageId]))
+    expect(Object.values(await storedTemplateImages(world))).toEqual(["resolve:ssm:/platform/golden-ami"])
   })
 })

@@ -10,6 +10,7 @@
 import { Clock, Effect, Ref, Semaphore } from "effect"
 import {
   FLEET_ROLLOUT_SCHEMA_VERSION,
+  type FleetRolloutEvent,
   type FleetRolloutEventBody,
   type FleetRolloutOutcome,
   type FleetStopPoint,
@@ -41,6 +42,8 @@ export interface FleetRolloutInvocation {
   readonly leaseMs?: number
   /** Start a rollout when none is open (`fleet apply`); without it only an open one continues. */
   readonly startIfNone: boolean
+  /** Told of each fleet event once it is appended (the CLI prints them). */
+  readonly onEvent?: (event: FleetRolloutEvent) => Effect.Effect<void>
 }
 
 /** How an invocation ended. */
@@ -109,6 +112,7 @@ export const runFleetRollout = (invocation: FleetRolloutInvocation) =>
                 } as const
                 yield* fleetLog.append(yield* Ref.get(lease), [event])
                 yield* Ref.set(state, evolve(before, event))
+                yield* invocation.onEvent?.(event) ?? Effect.void
               }),
             )
 

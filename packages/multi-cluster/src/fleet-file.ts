@@ -183,7 +183,10 @@ export const decodeFleetFile = (
             (issue.path ?? [])
               .map((key) => (typeof key === "object" ? String(key.key) : String(key)))
               .join(".") || "(file)",
-          problem: issue.message,
+          problem:
+            issue.message === "Expected no excess property"
+              ? "unknown key (misspelt? the fleet file format is in the CLI README's fleet section)"
+              : issue.message,
         })),
       )
     const fleet = decoded.success

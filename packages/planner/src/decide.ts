@@ -33,6 +33,7 @@ import {
   type ClusterIndex,
 } from "./cluster.ts"
 import { expectedDesired, withAdoptedChanges } from "./capacity-drift.ts"
+import { DECIDER_VERSION } from "./decider-version.ts"
 import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-audit.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
@@ -1443,5 +1444,6 @@ export const decide = (
     groups,
     reason: `${plan.outdatedInstances.length} instance(s) in ${groups.length} group(s) to move to ${snapshot.targetImage.imageId}`,
     servicesBelowFloorAtStart: servicesBelowFloor(index, []).map((s) => s.serviceName),
+    deciderVersion: DECIDER_VERSION,
   }
 }

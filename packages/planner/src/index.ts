@@ -4,6 +4,7 @@
  * the time, and `planRollout` / `renderPlanText` show what a run would do. No I/O, no clock, no randomness.
  */
 export { imageFamily, type ImageFamily } from "./cluster.ts"
+export { DECIDER_VERSION, decidesAsOf } from "./decider-version.ts"
 export { foreignActivity } from "./foreign-activity.ts"
 export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"
 export {

@@ -163,8 +163,17 @@ const stayOnFamilyFix = (family: string, architecture: string): string =>
     ? `to stay on Amazon Linux 2, choose its image with --ami-filter 'amzn2-ami-ecs-hvm-*-${architecture}-ebs'; to move on, test the workloads on the new family, then add --allow-image-family-change`
     : "check the AMI source, or allow it after testing the workloads on the new family (--allow-image-family-change; library: allowImageFamilyChange)"
 
-const groupWarnings = (group: AutoScalingGroup, policy: RolloutPolicy): Array<string> => {
+const groupWarnings = (
+  group: AutoScalingGroup,
+  policy: RolloutPolicy,
+  targetImageId: string,
+): Array<string> => {
   const warnings: Array<string> = []
+  const parameter = group.launchSpecImageParameter
+  if (parameter !== undefined && group.launchSpecImageId !== targetImageId)
+    warnings.push(
+      `group ${group.name}: its launch spec takes its image from SSM parameter ${parameter} (resolve:ssm:${parameter}), which names ${group.launchSpecImageId}; the run writes ${targetImageId} into it as a literal AMI id, so the group stops following ${parameter} (a rollback restores the reference). To keep following it, point ${parameter} at ${targetImageId} first: the launch spec is then left as it is`,
+    )
   if (group.capacityProvider?.managedScaling === true)
     warnings.push(
       `group ${group.name}: ECS managed scaling of capacity provider ${group.capacityProvider.name} would fight the run's capacity changes; the run suspends the group's AlarmNotification process (its scaling policies, managed scaling's included) while it runs and resumes it at the end`,
@@ -210,7 +219,7 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
     const oldIds = oldSetOf(index, group, target, policy)
     allOld.push(...oldIds)
     problems.push(...groupProblems(index, group, oldIds, policy))
-    warnings.push(...groupWarnings(group, policy))
+    warnings.push(...groupWarnings(group, policy, target.imageId))
     const skippedInstances = group.instances.flatMap((m) => {
       const instance = index.instanceById.get(m.instanceId)
       if (instance === undefined || instance.imageId === target.imageId) return []

@@ -46,6 +46,8 @@ export interface RunFacts {
   readonly groups: ReadonlyArray<GroupAtStart>
   /** Replica services already below their healthy floor when the run started. */
   readonly servicesBelowFloorAtStart: ReadonlyArray<string>
+  /** The planner behaviour the run started under (see decider-version.ts); 1 when the log predates it. */
+  readonly deciderVersion: number
 }
 
 /** The folded state of a cluster's run log: no run, a running run, or a finished one. */
@@ -101,6 +103,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           targetImage: event.targetImage,
           groups: event.groups,
           servicesBelowFloorAtStart: event.servicesBelowFloorAtStart ?? [],
+          deciderVersion: event.deciderVersion ?? 1,
         },
         commands: HashMap.empty(),
         notes: 0,

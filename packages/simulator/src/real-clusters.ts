@@ -3,7 +3,8 @@
  * wrong: ECS capacity providers with managed scaling and managed instance draining (the defaults of
  * a capacity provider created today), a scale-out already in progress, another actor changing
  * desired capacity mid-run, a 3,600 s target group deregistration delay, instances outside any
- * Auto Scaling group, and an instance with EC2 termination protection. Each is the standard-20 or small cluster with one shape added, so a difference
+ * Auto Scaling group, an instance with EC2 termination protection, and a launch template that reads
+ * its image from the operator's own SSM parameter. Each is the standard-20 or small cluster with one shape added, so a difference
  * in the outcome is that shape's doing. `simulate --scenario <name>` runs them like the others.
  */
 import type { Scenario } from "./scenario.ts"
@@ -91,6 +92,23 @@ export const realClusterScenarios = (standard: Base, small: Base) =>
       clusters: small.clusters.map((cluster) => ({
         ...cluster,
         unmanagedInstances: [{ availabilityZone: "us-east-1a", instanceType: "m5.large" }],
+      })),
+    },
+    "ssm-template": {
+      ...small,
+      name: "ssm-template",
+      description:
+        "small whose launch template takes its image from the operator's SSM parameter /platform/golden-ami (ImageId resolve:ssm:/platform/golden-ami), which names the old image.",
+      ssmParameters: [
+        ...small.ssmParameters,
+        { name: "/platform/golden-ami", value: small.launchTemplates[0]?.versions[0]?.imageId ?? "" },
+      ],
+      launchTemplates: small.launchTemplates.map((template) => ({
+        ...template,
+        versions: template.versions.map((version) => ({
+          ...version,
+          imageId: "resolve:ssm:/platform/golden-ami",
+        })),
       })),
     },
     "termination-protected": {

@@ -135,6 +135,14 @@ export const Faults = Schema.Struct({
       }),
     ),
   ),
+  /**
+   * An SSM parameter given a new value at a simulated offset (PutParameter by an operator, or AWS
+   * publishing a new ECS-optimized image under its public parameters): launch templates that read it
+   * (`resolve:ssm:`) launch the new value from then on.
+   */
+  ssmParameterChanges: Schema.optionalKey(
+    Schema.Array(Schema.Struct({ atMs: NonNegative, name: Schema.String, value: Schema.String })),
+  ),
 })
 export type Faults = typeof Faults.Type
 

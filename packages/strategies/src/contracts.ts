@@ -37,6 +37,15 @@ export class LaunchSpecError extends Schema.TaggedError<LaunchSpecError>()("Laun
   }
 }
 
+/**
+ * The image a launch spec launches now; `ssmParameter` names the SSM parameter it is read from when the
+ * spec stores `resolve:ssm:<name>` instead of an AMI id (EC2 reads the parameter at each launch).
+ */
+export interface LaunchSpecImage {
+  readonly imageId: string
+  readonly ssmParameter?: string
+}
+
 /** What plugins may use: the AWS ports, nothing else. */
 export type PluginServices = Ec2 | AutoScaling | Ssm
 
@@ -44,10 +53,10 @@ export interface LaunchSpecStrategy {
   /** Stable name, e.g. `launch-template`. */
   readonly name: string
   readonly handles: (spec: LaunchSpec) => boolean
-  /** The AMI id the group's spec resolves to now (a followed `$Latest`/`$Default`, a `resolve:ssm:` parameter). */
+  /** The AMI the group's spec resolves to now (a followed `$Latest`/`$Default`, a `resolve:ssm:` parameter). */
   readonly resolveImageId: (
     group: AutoScalingGroupDescription,
-  ) => Effect.Effect<string, LaunchSpecError | AwsCallError, PluginServices>
+  ) => Effect.Effect<LaunchSpecImage, LaunchSpecError | AwsCallError, PluginServices>
   /**
    * Points the group at `imageId`, changing nothing else, and returns the spec before and after.
    * Calling it again with the same `idempotencyKey` must not create a second version or configuration.

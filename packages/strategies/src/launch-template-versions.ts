@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import type { AutoScalingGroupDescription, AwsCallError, LaunchTemplateRef } from "@ecs-ami-deploy/domain"
 import { Ec2, type LaunchTemplate, type LaunchTemplateVersion, type Ssm } from "@ecs-ami-deploy/ports"
 import { inContext, whenNotFound } from "./aws-errors.ts"
-import { LaunchSpecError } from "./contracts.ts"
+import { LaunchSpecError, type LaunchSpecImage } from "./contracts.ts"
 import { checkKeep, followedVersion, templateRefsOf } from "./launch-specs.ts"
 import { resolveStoredImageId } from "./stored-image-id.ts"
 
@@ -118,11 +118,11 @@ export const resolveVersion = (
     return { template, version }
   })
 
-/** The AMI id a template reference launches now: the image of the version it resolves to, SSM references read. */
+/** The image a template reference launches now: the image of the version it resolves to, SSM references read. */
 export const resolveTemplateRefImageId = (
   ref: LaunchTemplateRef,
   asgName: string,
-): Effect.Effect<string, Failure, Ec2 | Ssm> =>
+): Effect.Effect<LaunchSpecImage, Failure, Ec2 | Ssm> =>
   Effect.gen(function* () {
     const { version } = yield* resolveVersion(ref, asgName)
     return yield* resolveStoredImageId({

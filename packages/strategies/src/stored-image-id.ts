@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import type { AwsCallError } from "@ecs-ami-deploy/domain"
 import { Ssm } from "@ecs-ami-deploy/ports"
 import { inContext, whenNotFound } from "./aws-errors.ts"
-import { LaunchSpecError } from "./contracts.ts"
+import { LaunchSpecError, type LaunchSpecImage } from "./contracts.ts"
 
 const ssmReference = "resolve:ssm:"
 
@@ -15,16 +15,16 @@ const ssmReference = "resolve:ssm:"
 export const ssmParameterOf = (storedImageId: string): string | undefined =>
   storedImageId.startsWith(ssmReference) ? storedImageId.slice(ssmReference.length) : undefined
 
-/** The AMI id a stored image id stands for now; `where` names the spec that holds it, for messages. */
+/** The image a stored image id stands for now; `where` names the spec that holds it, for messages. */
 export const resolveStoredImageId = (input: {
   readonly storedImageId: string
   readonly asgName: string
   readonly where: string
-}): Effect.Effect<string, LaunchSpecError | AwsCallError, Ssm> => {
+}): Effect.Effect<LaunchSpecImage, LaunchSpecError | AwsCallError, Ssm> => {
   const parameterName = ssmParameterOf(input.storedImageId)
-  if (parameterName === undefined) return Effect.succeed(input.storedImageId)
+  if (parameterName === undefined) return Effect.succeed({ imageId: input.storedImageId })
   return Ssm.use((ssm) => ssm.getParameter(parameterName)).pipe(
-    Effect.map((parameter) => parameter.value),
+    Effect.map((parameter) => ({ imageId: parameter.value, ssmParameter: parameterName })),
     whenNotFound(
       () =>
         new LaunchSpecError({

@@ -43,7 +43,7 @@ describe("launch-configuration strategy", () => {
     launchConfigurationStrategy()
       .resolveImageId(legacyGroup(arrangeWorld()))
       .pipe(
-        Effect.map((imageId) => assert.strictEqual(imageId, oldImage)),
+        Effect.map((image) => assert.deepStrictEqual(image, { imageId: oldImage })),
         Effect.provide(stubPorts(arrangeWorld())),
       ),
   )
@@ -137,7 +137,7 @@ describe("launch-configuration strategy", () => {
       })
       yield* strategy.restore({ group: legacyGroup(world), launchSpec: before })
       assert.deepStrictEqual(legacyGroup(world).launchSpec, before)
-      assert.strictEqual(yield* strategy.resolveImageId(legacyGroup(world)), oldImage)
+      assert.strictEqual((yield* strategy.resolveImageId(legacyGroup(world))).imageId, oldImage)
     }).pipe(Effect.provide(stubPorts(world)))
   })
 

@@ -52,18 +52,22 @@ describe("launch-template strategy", () => {
     it.effect("follows $Latest, $Default and a pinned number to the version's image", () =>
       Effect.gen(function* () {
         const resolved = yield* Effect.forEach(["$Latest", "$Default", "1"], (version) =>
-          strategy.resolveImageId(groupWith("asg", templateSpec(version))),
+          strategy
+            .resolveImageId(groupWith("asg", templateSpec(version)))
+            .pipe(Effect.map((image) => image.imageId)),
         )
         assert.deepStrictEqual(resolved, [imageOfVersion(3), imageOfVersion(2), imageOfVersion(1)])
       }).pipe(Effect.provide(stubPorts(worldWithTemplate(3, 2)))),
     )
 
-    it.effect("given a resolve:ssm: image id, reads the parameter", () => {
+    it.effect("given a resolve:ssm: image id, reads the parameter and names it", () => {
       const world = worldWithTemplate(1, 1)
       templateIn(world, "lt-1").versions.set(1, { imageId: "resolve:ssm:/golden/ecs" })
       world.parameters.set("/golden/ecs", targetImage)
       return strategy.resolveImageId(groupWith("asg", templateSpec("$Default"))).pipe(
-        Effect.map((imageId) => assert.strictEqual(imageId, targetImage)),
+        Effect.map((image) =>
+          assert.deepStrictEqual(image, { imageId: targetImage, ssmParameter: "/golden/ecs" }),
+        ),
         Effect.provide(stubPorts(world)),
       )
     })
@@ -98,7 +102,7 @@ describe("launch-template strategy", () => {
             `createLaunchTemplateVersion lt-1 from 3 image ${targetImage}`,
           ])
           assert.strictEqual(templateIn(world, "lt-1").versions.get(4)?.token, key)
-          assert.strictEqual(yield* strategy.resolveImageId(currentGroup(world)), targetImage)
+          assert.strictEqual((yield* strategy.resolveImageId(currentGroup(world))).imageId, targetImage)
         }).pipe(Effect.provide(stubPorts(world)))
       },
     )
@@ -118,7 +122,7 @@ describe("launch-template strategy", () => {
             `createLaunchTemplateVersion lt-1 from 2 image ${targetImage}`,
             "setDefaultLaunchTemplateVersion lt-1 4",
           ])
-          assert.strictEqual(yield* strategy.resolveImageId(currentGroup(world)), targetImage)
+          assert.strictEqual((yield* strategy.resolveImageId(currentGroup(world))).imageId, targetImage)
         }).pipe(Effect.provide(stubPorts(world)))
       },
     )
@@ -227,7 +231,7 @@ describe("launch-template strategy", () => {
           idempotencyKey: key,
         })
         yield* strategy.restore({ group: currentGroup(world), launchSpec: before })
-        return { world, before, resolved: yield* strategy.resolveImageId(currentGroup(world)) }
+        return { world, before, resolved: (yield* strategy.resolveImageId(currentGroup(world))).imageId }
       }).pipe(Effect.provide(stubPorts(world)))
     }
 

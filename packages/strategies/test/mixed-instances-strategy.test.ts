@@ -52,7 +52,7 @@ const arrangeGroup = (world: StubWorld) => {
 describe("mixed-instances-policy strategy", () => {
   it.effect("resolves the main template's image", () =>
     strategy.resolveImageId(groupWith("mixed-asg", policy("1"))).pipe(
-      Effect.map((imageId) => assert.strictEqual(imageId, "ami-lt-a-2")),
+      Effect.map((image) => assert.deepStrictEqual(image, { imageId: "ami-lt-a-2" })),
       Effect.provide(stubPorts(arrangeWorld())),
     ),
   )
@@ -132,7 +132,7 @@ describe("mixed-instances-policy strategy", () => {
       yield* strategy.restore({ group: groupIn(world, "mixed-asg"), launchSpec: before })
       assert.deepStrictEqual(groupIn(world, "mixed-asg").launchSpec, policy("1"))
       assert.strictEqual(templateIn(world, "lt-a").defaultVersion, 2)
-      assert.strictEqual(yield* strategy.resolveImageId(groupIn(world, "mixed-asg")), "ami-lt-a-2")
+      assert.strictEqual((yield* strategy.resolveImageId(groupIn(world, "mixed-asg"))).imageId, "ami-lt-a-2")
     }).pipe(Effect.provide(stubPorts(world)))
   })
 

@@ -81,6 +81,7 @@ export const stubPorts = (world: StubWorld) => {
     describeInstances: notUsed("describeInstances"),
     createTags: notUsed("createTags"),
     terminateInstances: notUsed("terminateInstances"),
+    terminationProtectedIds: notUsed("terminationProtectedIds"),
     describeImages: (query) =>
       call("describeImages", () =>
         query._tag === "ByIds"

@@ -21,7 +21,7 @@ it("README example: finds the newest ECS image and points a launch-template grou
       target: target.imageId,
       before,
       after,
-      launches: yield* strategy.resolveImageId(group),
+      launches: (yield* strategy.resolveImageId(group)).imageId,
     }
   })
   const result = await makeSimulation(scenarios.small).run(program)

@@ -78,9 +78,9 @@ describe("built-in strategies on the simulator", () => {
         Effect.gen(function* () {
           const group: AutoScalingGroupDescription = yield* describeGroup(asgName)
           const strategy = yield* strategyFor(builtInLaunchSpecStrategies(), group)
-          const imageBefore = yield* strategy.resolveImageId(group)
+          const imageBefore = (yield* strategy.resolveImageId(group)).imageId
           const applied = yield* strategy.apply({ group, imageId: newImageId, idempotencyKey: key })
-          const imageAfter = yield* strategy.resolveImageId(yield* describeGroup(asgName))
+          const imageAfter = (yield* strategy.resolveImageId(yield* describeGroup(asgName))).imageId
           const callsAfterApply = mutatingCalls()
           const reapplied = yield* strategy.apply({
             group: yield* describeGroup(asgName),
@@ -89,10 +89,10 @@ describe("built-in strategies on the simulator", () => {
           })
           const callsAfterReapply = mutatingCalls()
           yield* strategy.restore({ group: yield* describeGroup(asgName), launchSpec: applied.before })
-          const imageRestored = yield* strategy.resolveImageId(yield* describeGroup(asgName))
+          const imageRestored = (yield* strategy.resolveImageId(yield* describeGroup(asgName))).imageId
           // Cleanup runs after a rollout is settled (here: rolled back) and must spare what the group uses.
           yield* strategy.cleanup({ group: yield* describeGroup(asgName), keep: 0 })
-          const imageAfterCleanup = yield* strategy.resolveImageId(yield* describeGroup(asgName))
+          const imageAfterCleanup = (yield* strategy.resolveImageId(yield* describeGroup(asgName))).imageId
           return {
             imageBefore,
             applied,

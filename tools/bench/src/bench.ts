@@ -72,6 +72,20 @@ const runRows = runs.map((run) => {
   ]
 })
 
+/** The scenarios of the README's summary, and one cell of it per contender. */
+const summaryScenarios = ["standard-20", "large-100", "large-500"]
+const summaryCell = (run: RunFigures | undefined): string => {
+  if (run === undefined) return "not run"
+  if (run.status !== "succeeded") return `stops: ${run.detail.split(":")[0] ?? run.detail}`
+  return `${formatSeconds(run.durationMs)} (${formatRatio(run.ratioToPhysicalMinimum)}) · ${run.settled.serviceSecondsBelowFloor} · ${run.apiCalls.awsRequests} (${run.apiCalls.ecsPeakPerSecond})`
+}
+const summaryRows = contenders.map((contender) => [
+  `${contender.id}: ${contender.label}`,
+  ...summaryScenarios.map((scenario) =>
+    summaryCell(runs.find((run) => run.scenario === scenario && run.contender === contender.id)),
+  ),
+])
+
 /** A bound's terms as table cells: old instances / wave size → waves, capacity proof, drain wave, total. */
 const boundTerms = (bound: LowerBound): Array<string> => [
   `${bound.oldInstances} / ${bound.waveSize} → ${bound.waves}`,
@@ -145,7 +159,7 @@ const microRows = (): Array<Array<string>> => {
       ? [
           [
             `scale, simulated rollout of ${scale.value.instances} instances / ${scale.value.tasks} tasks (run: ${scale.value.runStatus.slice(0, 60)})`,
-            `${(scale.value.wallMs / 1000).toFixed(1)} s wall, peak RSS ${formatMiB(scale.value.peakRssBytes)}, ${formatSeconds(scale.value.simulatedDurationMs)} simulated`,
+            `${(scale.value.wallMs / 1000).toFixed(1)} s wall${scale.value.cpuMs === undefined ? "" : ` (${(scale.value.cpuMs / 1000).toFixed(1)} s CPU)`}, peak RSS ${formatMiB(scale.value.peakRssBytes)}, ${formatSeconds(scale.value.simulatedDurationMs)} simulated`,
           ],
         ]
       : []),
@@ -183,6 +197,10 @@ console.log(
     runRows,
   ),
 )
+console.log(
+  "\n## Summary\n\nPer scenario: duration (÷ physical minimum) · service-seconds below floor, settling included · AWS requests (ECS requests in the busiest second).\n",
+)
+console.log(markdownTable(["contender", ...summaryScenarios], summaryRows))
 const failed = runs.filter((run) => run.status !== "succeeded")
 if (failed.length > 0) {
   console.log("\nFailed runs:\n")

@@ -42,6 +42,8 @@ export interface RunFigures {
     readonly failed: number
     /** AWS requests per instance. */
     readonly perInstance: number
+    /** AWS requests by action (`ecs:DescribeTasks`, ...). */
+    readonly byAction: Readonly<Record<string, number>>
     /** ECS requests: the most in one simulated second, and the average per second of the run. */
     readonly ecsPeakPerSecond: number
     readonly ecsAveragePerSecond: number
@@ -114,6 +116,7 @@ export const measure = async (scenario: Scenario, contender: Contender): Promise
       mutating: metrics.apiCalls.mutating,
       failed: metrics.apiCalls.failed,
       perInstance: metrics.apiCalls.awsRequests / instances,
+      byAction: metrics.apiCalls.awsRequestsByAction,
       ecsPeakPerSecond: ecsRates.peak,
       ecsAveragePerSecond: ecsRates.average,
     },

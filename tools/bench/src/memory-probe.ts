@@ -2,7 +2,7 @@
  * Memory and wall time of one simulated rollout of a large cluster (`large-200` scaled to the given
  * instances, and tasks when given), measured in a process of its own (started by the benchmark with
  * --expose-gc): heap and RSS after a collection before the run, the heap sampled during it, the peak
- * RSS the process reached and the run's wall time. Prints one JSON line.
+ * RSS the process reached and the run's wall and CPU time. Prints one JSON line.
  *
  *   node --expose-gc --conditions=@ecs-ami-deploy/source tools/bench/src/memory-probe.ts [instances [tasks]]
  */
@@ -21,6 +21,8 @@ export interface MemoryProbe {
   readonly simulatedDurationMs: number
   /** Real time of the rollout alone (building the simulation included). */
   readonly wallMs: number
+  /** CPU time (user + system) the process spent on it: what the machine's load does not stretch. */
+  readonly cpuMs?: number
   readonly before: { readonly rssBytes: number; readonly heapUsedBytes: number }
   readonly peakHeapUsedBytes: number
   readonly peakRssBytes: number
@@ -45,9 +47,11 @@ const scenario = scaledLarge(
   tasksArgument === undefined ? undefined : Number(tasksArgument),
 )
 const began = performance.now()
+const cpuBefore = process.cpuUsage()
 const simulation = makeSimulation(scenario, { seed: BENCH_SEED })
 const { exit } = await runEngine(simulation, enginePolicy)
 const wallMs = performance.now() - began
+const cpu = process.cpuUsage(cpuBefore)
 clearInterval(sampler)
 peakHeapUsedBytes = Math.max(peakHeapUsedBytes, process.memoryUsage().heapUsed)
 const simulatedDurationMs = simulation.metrics().simulatedDurationMs
@@ -63,6 +67,7 @@ const probe: MemoryProbe = {
   tasks: scenario.services.reduce((sum, service) => sum + service.desiredCount, 0),
   simulatedDurationMs,
   wallMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
   before: { rssBytes: before.rss, heapUsedBytes: before.heapUsed },
   peakHeapUsedBytes,
   // resourceUsage reports the peak resident set in kilobytes.

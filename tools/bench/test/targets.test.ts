@@ -8,11 +8,13 @@ import {
   availabilityVerdict,
   durationVerdict,
   ecsRateVerdict,
+  physicalMinimumVerdict,
   requestsVerdict,
   scaleVerdict,
   speedupVerdict,
   thresholds,
   verdicts,
+  versusRefreshVerdict,
 } from "../src/targets.ts"
 
 const minimum = physicalMinimum(scenarios["standard-20"])
@@ -37,6 +39,7 @@ const run = (scenario: string, contender: ContenderId, figures: Partial<RunFigur
     mutating: 10,
     failed: 0,
     perInstance: 5,
+    byAction: {},
     ecsPeakPerSecond: 10,
     ecsAveragePerSecond: 0.5,
   },
@@ -124,6 +127,16 @@ describe("target verdicts", () => {
     expect(apiCallsVerdict(runs, "large-100", 0.5).status).toBe("not measurable")
   })
 
+  it("given the Go tool as shipped stopped and its batched variant finished, then the comparison is judged against the batched one and says so", () => {
+    const ours = run("large-100", "engine-default", { durationMs: 1_000_000 })
+    const shipped = run("large-100", "go-tool", { status: "failed", detail: "DetachInstances refused" })
+    const batched = (durationMs: number) => run("large-100", "go-batched", { durationMs })
+    const met = speedupVerdict([ours, shipped, batched(15_000_000)], "large-100", 15)
+    expect(met.status).toBe("met")
+    expect(met.evidence).toContain("DetachInstances batched")
+    expect(speedupVerdict([ours, shipped, batched(14_999_999)], "large-100", 15).status).toBe("not met")
+  })
+
   it("given our run failed where Go's finished, then the comparison is not yet met", () => {
     const runs = [run("large-100", "engine-default", { status: "failed" }), run("large-100", "go-tool")]
     expect(speedupVerdict(runs, "large-100", 15).status).toBe("not met")
@@ -165,8 +178,13 @@ describe("target verdicts", () => {
 
   it("given any runs, then every target of the issues gets exactly one verdict", () => {
     expect(verdicts([run("standard-20", "engine-default")]).map((verdict) => verdict.target)).toHaveLength(
-      3 + thresholds.speedupOverGo.length + thresholds.requests.length + 2,
-    ) // duration, availability, API calls versus Go, one speedup each, one request budget each, ECS rate, scale
+      3 +
+        thresholds.speedupOverGo.length +
+        thresholds.requests.length +
+        3 +
+        thresholds.versusRefresh.scenarios.length * thresholds.versusRefresh.pairs.length,
+    ) // duration, availability, API calls versus Go, one speedup each, one request budget each, ECS rate,
+    // physical minimum, scale, one per scenario and surge against instance refresh
   })
 
   it("given our default run at and over a request budget, or under it with a service below its floor, then only the first meets it", () => {
@@ -191,6 +209,34 @@ describe("target verdicts", () => {
     const over = ecsRateVerdict([rated("standard-20", 1), rated("large-500", 1.5)], 1)
     expect(over.status).toBe("not met")
     expect(over.evidence).toContain("large-500: 1.50 /s")
+  })
+
+  it("given our default run at and over 1.5× the physical minimum, or under it with a service below its floor, then only the first meets it", () => {
+    const ours = (durationMs: number, belowFloor = 0) => [
+      run("standard-20", "engine-default", {
+        durationMs,
+        ratioToPhysicalMinimum: durationMs / minimum.totalMs,
+        settled: { serviceSecondsBelowFloor: belowFloor, serviceSecondsWithZeroHealthy: 0 },
+      }),
+    ]
+    expect(physicalMinimumVerdict(ours(minimum.totalMs * 1.5), "standard-20", 1.5).status).toBe("met")
+    expect(physicalMinimumVerdict(ours(minimum.totalMs * 1.5 + 1), "standard-20", 1.5).status).toBe("not met")
+    expect(physicalMinimumVerdict(ours(minimum.totalMs, 3), "standard-20", 1.5).status).toBe("not met")
+    expect(physicalMinimumVerdict(ours(minimum.totalMs), "large-100", 1.5).status).toBe("not measurable")
+  })
+
+  it("given ours as fast as, slower than, or failed against instance refresh with managed draining, then only the first meets it", () => {
+    const pair = { ours: "engine-default", refresh: "refresh-100-150-md", surge: "50%" } as const
+    const race = (ours: Partial<RunFigures>) => [
+      run("standard-20", "refresh-100-150-md", { durationMs: 600_000 }),
+      run("standard-20", "engine-default", ours),
+    ]
+    expect(versusRefreshVerdict(race({ durationMs: 600_000 }), "standard-20", pair).status).toBe("met")
+    const slower = versusRefreshVerdict(race({ durationMs: 600_001 }), "standard-20", pair)
+    expect(slower.status).toBe("not met")
+    expect(slower.evidence).toContain("instance refresh 600 s")
+    expect(versusRefreshVerdict(race({ status: "failed" }), "standard-20", pair).status).toBe("not met")
+    expect(versusRefreshVerdict(race({}), "large-100", pair).status).toBe("not measurable")
   })
 
   it("given scale probes within and beyond the wall time and peak RSS, or not run, then only the first meets the target", () => {

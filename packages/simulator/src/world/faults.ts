@@ -107,4 +107,15 @@ export const scheduleFaults = (world: World): void => {
       setDesiredByAnotherActor(world, change.groupName, change.desiredCapacity)
     })
   }
+  for (const change of world.faults.ssmParameterChanges ?? []) {
+    schedule(world, change.atMs, "fault: SSM parameter changed", () => {
+      const parameter = world.ssmParameters.get(change.name)
+      world.ssmParameters.set(change.name, {
+        name: change.name,
+        value: change.value,
+        version: (parameter?.version ?? 0) + 1,
+        lastModified: world.now,
+      })
+    })
+  }
 }
