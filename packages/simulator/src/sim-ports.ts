@@ -62,13 +62,6 @@ import {
   recordMeasurements,
   type CallRecord,
 } from "./world/measurements.ts"
-import {
-  clusterNamed,
-  remainingResources,
-  updateContainerInstancesState,
-} from "./world/container-instances.ts"
-import { serviceTasks } from "./world/ecs-scheduler.ts"
-import { stopTask } from "./world/tasks.ts"
 
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
 
@@ -367,7 +360,7 @@ export const makeSimulatedPorts = (
     listClusters: () => call("ecs:ListClusters", false, {}, () => [...world.clusters.keys()]),
     describeCluster: (clusterName) =>
       call("ecs:DescribeClusters", false, { clusterName }, () => {
-        const cluster = clusterNamed(world, clusterName)
+        const cluster = world.clusterNamed(clusterName)
         const instances = [...world.containerInstances.values()].filter(
           (ci) => ci.clusterName === clusterName,
         )
@@ -404,7 +397,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          clusterNamed(world, clusterName)
+          world.clusterNamed(clusterName)
           // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
           return [...world.containerInstances.values()]
             .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
@@ -421,7 +414,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, serviceArns },
         () => {
-          clusterNamed(world, clusterName)
+          world.clusterNamed(clusterName)
           return [...world.services.values()]
             .filter(
               (s) =>
@@ -448,7 +441,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          clusterNamed(world, clusterName)
+          world.clusterNamed(clusterName)
           return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
         },
         (found) => {
@@ -466,7 +459,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, desiredStatus },
         () => {
-          clusterNamed(world, clusterName)
+          world.clusterNamed(clusterName)
           return [...world.tasks.values()]
             .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
             .map((t) => t.taskArn)
@@ -479,7 +472,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, taskArns },
         () => {
-          clusterNamed(world, clusterName)
+          world.clusterNamed(clusterName)
           return taskArns.flatMap((arn) => {
             const task = world.tasks.get(arn)
             return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
@@ -494,13 +487,13 @@ export const makeSimulatedPorts = (
         { clusterName, containerInstanceArns, status },
         () =>
           inBatches(containerInstanceArns, 10, (batch) =>
-            updateContainerInstancesState(world, clusterName, batch, status),
+            world.updateContainerInstancesState(clusterName, batch, status),
           ),
         () => ({ "ecs:UpdateContainerInstancesState": batchCount(containerInstanceArns, 10) }),
       ),
     stopTask: (clusterName, taskArn, reason) =>
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
-        clusterNamed(world, clusterName)
+        world.clusterNamed(clusterName)
         const task = world.tasks.get(taskArn)
         if (task === undefined || task.clusterName !== clusterName)
           throw new Refusal(
@@ -508,7 +501,7 @@ export const makeSimulatedPorts = (
             "InvalidParameterException",
             "The referenced task was not found.",
           )
-        stopTask(world, task, reason)
+        world.stopTask(task, reason)
       }),
   })
 
@@ -660,7 +653,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
     .map((arn) => world.tasks.get(arn))
     .filter((t): t is TaskRecord => t !== undefined)
   const instance = world.instances.get(ci.ec2InstanceId)
-  const remaining = remainingResources(ci)
+  const remaining = world.remaining(ci)
   return {
     containerInstanceArn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
@@ -688,7 +681,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
 const FAILED_HEALTH_CHECK = "Task failed ELB health checks"
 
 export const serviceView = (world: World, service: ServiceRecord): Service => {
-  const tasks = serviceTasks(world, service)
+  const tasks = world.serviceTasks(service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
   const pendingCount = tasks.filter(
     (t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING",

@@ -13,7 +13,6 @@
 import { Duration, Effect, Scheduler, type Clock } from "effect"
 import { clearImmediate, setImmediate } from "node:timers"
 import type { World } from "./world.ts"
-import { advanceTo } from "./world/events.ts"
 
 interface Sleeper {
   readonly at: number
@@ -90,10 +89,10 @@ export class VirtualClock implements Clock.Clock {
       const next = this.sleepers[0]
       if (next === undefined || next.at > target) break
       this.sleepers.shift()
-      advanceTo(this.world, next.at)
+      this.world.advanceTo(next.at)
       next.wake()
     }
-    advanceTo(this.world, target)
+    this.world.advanceTo(target)
     this.noteActivity()
   }
 
@@ -129,7 +128,7 @@ export class VirtualClock implements Clock.Clock {
     this.quietTurns = 0
     const next = this.sleepers.shift()
     if (next === undefined) return
-    advanceTo(this.world, next.at)
+    this.world.advanceTo(next.at)
     next.wake()
     this.noteActivity()
   }

@@ -17,7 +17,6 @@ import { Refusal } from "../records.ts"
 import type { World } from "../world.ts"
 import { capacityMembers, requestGroupReconcile } from "./auto-scaling.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
-import { schedule } from "./events.ts"
 
 /** The preferences of StartInstanceRefresh the simulator honours. */
 export interface RefreshPreferences {
@@ -163,7 +162,7 @@ const scheduleStep = (
 ): void => {
   if (refresh.checkScheduled) return
   refresh.checkScheduled = true
-  schedule(world, Math.max(1_000, delayMs), `refresh ${group.name}`, () => {
+  world.schedule(Math.max(1_000, delayMs), `refresh ${group.name}`, () => {
     refresh.checkScheduled = false
     if (refresh.status === "InProgress") refreshStep(world, group, refresh)
   })
