@@ -44,7 +44,8 @@ import { decideGates, gateRefusals, serviceHealthOf } from "./gates.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
-import { displaceableTogether, selectWave } from "./waves.ts"
+import { detachableMovingOnce, selectWaveMovingOnce } from "./single-task-moves.ts"
+import { selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
 
 type Running = Extract<RunState, { _tag: "Running" }>
@@ -452,7 +453,7 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         deadline: ctx.now + ctx.policy.pollIntervalMs,
       }
     // A detached wave drains together: it takes no more tasks of a service than ECS moves at once.
-    const detaching = displaceableTogether(ctx.index, inZoneBalancedOrder(ctx, group, detachable), size)
+    const detaching = detachableMovingOnce(ctx.index, inZoneBalancedOrder(ctx, group, detachable), size)
     return act("launching", [
       {
         _tag: "DetachInstances",
@@ -530,7 +531,8 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         : detachedBefore
           ? drainLimitFor(g.desiredCapacity, ctx.policy)
           : waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
-    const choice = selectWave(
+    // A new wave holds back instances whose single task an old instance of a later wave could receive.
+    const choice = (members === undefined ? selectWaveMovingOnce : selectWave)(
       ctx.index,
       candidates,
       ctx.oldIds,
