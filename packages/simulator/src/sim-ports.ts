@@ -391,22 +391,32 @@ export const makeSimulatedPorts = (
             managedDraining: p.managedDraining,
           })),
       ),
-    containerInstances: (clusterName) =>
+    containerInstances: (clusterName, containerInstanceArns) =>
       call(
         "ecs:DescribeContainerInstances",
         false,
-        { clusterName },
+        { clusterName, ...(containerInstanceArns === undefined ? {} : { containerInstanceArns }) },
         () => {
           world.clusterNamed(clusterName)
-          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
+          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered);
+          // DescribeContainerInstances by ARN reports a deregistered one as a MISSING failure (absent here).
+          const wanted = containerInstanceArns === undefined ? undefined : new Set(containerInstanceArns)
           return [...world.containerInstances.values()]
-            .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
+            .filter(
+              (ci) =>
+                ci.clusterName === clusterName &&
+                ci.status !== "INACTIVE" &&
+                (wanted === undefined || wanted.has(ci.containerInstanceArn)),
+            )
             .map((ci) => containerInstanceView(world, ci))
         },
-        (found) => ({
-          "ecs:ListContainerInstances": pages(found.length, 100),
-          "ecs:DescribeContainerInstances": pages(found.length, 100, false),
-        }),
+        (found) =>
+          containerInstanceArns === undefined
+            ? {
+                "ecs:ListContainerInstances": pages(found.length, 100),
+                "ecs:DescribeContainerInstances": pages(found.length, 100, false),
+              }
+            : { "ecs:DescribeContainerInstances": pages(containerInstanceArns.length, 100, false) },
       ),
     services: (clusterName, serviceArns) =>
       call(

@@ -12,7 +12,7 @@ import type {
   Tags,
   Task,
 } from "@ecs-ami-deploy/domain"
-import { Clock, Effect, Layer, Scheduler } from "effect"
+import { Clock, Effect, Layer, Random, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import type { ScalingActivityRecord } from "./records.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
@@ -24,6 +24,7 @@ import {
   taskView,
   type SimulatedPorts,
 } from "./sim-ports.ts"
+import { seededRandom } from "./prng.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { World } from "./world.ts"
 import { groupNamed, setDesiredByAnotherActor } from "./world/auto-scaling.ts"
@@ -67,7 +68,7 @@ export interface Simulation {
   readonly clock: Clock.Clock
   /** Effect's scheduler, telling the clock when the program is busy (so time never moves during a computation). */
   readonly scheduler: Scheduler.Scheduler
-  /** Provides both `clock` and `scheduler`. */
+  /** Provides `clock`, `scheduler` and Effect's `Random` seeded from the simulation's seed, so a run repeats exactly. */
   readonly clockLayer: Layer.Layer<never>
   /** Runs a program against the simulated ports and clock. */
   readonly run: <A, E>(program: Effect.Effect<A, E, SimulatedPorts>) => Promise<A>
@@ -132,6 +133,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   const clockLayer = Layer.mergeAll(
     Layer.succeed(Clock.Clock, clock),
     Layer.succeed(Scheduler.Scheduler, clock.scheduler),
+    Layer.succeed(Random.Random, seededRandom(options.seed ?? 1)),
   )
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
