@@ -4,11 +4,13 @@
  * out the plan names the old instances that may receive the task.
  */
 import { describe, expect, it } from "vitest"
+import type { Decision } from "@ecs-ami-deploy/domain"
 import { indexCluster } from "../src/cluster.ts"
-import { planRollout } from "../src/index.ts"
+import { decide, planRollout } from "../src/index.ts"
 import { movingOnceOrder, selectWaveMovingOnce } from "../src/single-task-moves.ts"
 import { selectWave } from "../src/waves.ts"
 import { buildCluster, policy } from "./fixtures.ts"
+import { issues, newWorld, runUntil } from "./model.ts"
 
 const oldOf = (group: string, n: number) => Array.from({ length: n }, (_, k) => `i-${group}-o${k}`)
 const singleTaskPromises = (warnings: ReadonlyArray<string>) =>
@@ -113,6 +115,31 @@ describe("single-task moves", () => {
     expect(singleTaskPromises(plan.warnings).map((w) => w.split(" (")[0])).toEqual([
       "service solo runs a single task: it moves once, within its deployment configuration",
       "service one runs a single task: it moves once, within its deployment configuration",
+    ])
+  })
+
+  it("given a run that started before single-task moves (decider version 1), then its next wave is chosen as it was; a run started now leaves the single task's instance for later", () => {
+    const snapshot = buildCluster({
+      groups: [{ name: "a", old: 4 }],
+      services: [{ name: "solo", tasks: 1, min: 0, max: 100 }],
+    })
+    const { world } = runUntil(
+      newWorld(snapshot, policy({ unsafeServices: "proceed" })),
+      issues("DrainInstances"),
+    )
+    const drained = (decision: Decision) =>
+      decision._tag === "Act"
+        ? decision.commands.flatMap((c) => (c._tag === "DrainInstances" ? c.instanceIds : []))
+        : []
+    if (world.state._tag !== "Running") throw new Error("expected an open run")
+    expect(drained(decide(world.state, world.snapshot, world.policy, world.now))).toEqual([
+      "i-a-o1",
+      "i-a-o2",
+    ])
+    const startedBefore = { ...world.state, run: { ...world.state.run, deciderVersion: 1 } }
+    expect(drained(decide(startedBefore, world.snapshot, world.policy, world.now))).toEqual([
+      "i-a-o0",
+      "i-a-o1",
     ])
   })
 })
