@@ -62,6 +62,13 @@ import {
   recordMeasurements,
   type CallRecord,
 } from "./world/measurements.ts"
+import {
+  clusterNamed,
+  remainingResources,
+  updateContainerInstancesState,
+} from "./world/container-instances.ts"
+import { serviceTasks } from "./world/ecs-scheduler.ts"
+import { stopTask } from "./world/tasks.ts"
 
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
 
@@ -360,7 +367,7 @@ export const makeSimulatedPorts = (
     listClusters: () => call("ecs:ListClusters", false, {}, () => [...world.clusters.keys()]),
     describeCluster: (clusterName) =>
       call("ecs:DescribeClusters", false, { clusterName }, () => {
-        const cluster = world.clusterNamed(clusterName)
+        const cluster = clusterNamed(world, clusterName)
         const instances = [...world.containerInstances.values()].filter(
           (ci) => ci.clusterName === clusterName,
         )
@@ -397,7 +404,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, ...(containerInstanceArns === undefined ? {} : { containerInstanceArns }) },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered);
           // DescribeContainerInstances by ARN reports a deregistered one as a MISSING failure (absent here).
           const wanted = containerInstanceArns === undefined ? undefined : new Set(containerInstanceArns)
@@ -424,7 +431,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, serviceArns },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.services.values()]
             .filter(
               (s) =>
@@ -451,7 +458,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
         },
         (found) => {
@@ -469,7 +476,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, desiredStatus },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.tasks.values()]
             .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
             .map((t) => t.taskArn)
@@ -482,7 +489,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, taskArns },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return taskArns.flatMap((arn) => {
             const task = world.tasks.get(arn)
             return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
@@ -497,13 +504,13 @@ export const makeSimulatedPorts = (
         { clusterName, containerInstanceArns, status },
         () =>
           inBatches(containerInstanceArns, 10, (batch) =>
-            world.updateContainerInstancesState(clusterName, batch, status),
+            updateContainerInstancesState(world, clusterName, batch, status),
           ),
         () => ({ "ecs:UpdateContainerInstancesState": batchCount(containerInstanceArns, 10) }),
       ),
     stopTask: (clusterName, taskArn, reason) =>
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
-        world.clusterNamed(clusterName)
+        clusterNamed(world, clusterName)
         const task = world.tasks.get(taskArn)
         if (task === undefined || task.clusterName !== clusterName)
           throw new Refusal(
@@ -511,7 +518,7 @@ export const makeSimulatedPorts = (
             "InvalidParameterException",
             "The referenced task was not found.",
           )
-        world.stopTask(task, reason)
+        stopTask(world, task, reason)
       }),
   })
 
@@ -663,7 +670,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
     .map((arn) => world.tasks.get(arn))
     .filter((t): t is TaskRecord => t !== undefined)
   const instance = world.instances.get(ci.ec2InstanceId)
-  const remaining = world.remaining(ci)
+  const remaining = remainingResources(ci)
   return {
     containerInstanceArn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
@@ -691,7 +698,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
 const FAILED_HEALTH_CHECK = "Task failed ELB health checks"
 
 export const serviceView = (world: World, service: ServiceRecord): Service => {
-  const tasks = world.serviceTasks(service)
+  const tasks = serviceTasks(world, service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
   const pendingCount = tasks.filter(
     (t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING",
