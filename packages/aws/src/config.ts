@@ -10,6 +10,7 @@ import { ECSClient } from "@aws-sdk/client-ecs"
 import { IAMClient } from "@aws-sdk/client-iam"
 import { SSMClient } from "@aws-sdk/client-ssm"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2"
 import { STSClient } from "@aws-sdk/client-sts"
 
 /** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
@@ -100,6 +101,8 @@ export const makeSsmClient = (config: AwsConfig): SSMClient =>
   withRequestHook(new SSMClient(clientConfig(config)), config)
 export const makeCloudWatchClient = (config: AwsConfig): CloudWatchClient =>
   withRequestHook(new CloudWatchClient(clientConfig(config)), config)
+export const makeLoadBalancingClient = (config: AwsConfig): ElasticLoadBalancingV2Client =>
+  withRequestHook(new ElasticLoadBalancingV2Client(clientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
   withRequestHook(new STSClient(clientConfig(config)), config)
 export const makeIamClient = (config: AwsConfig): IAMClient =>
