@@ -85,6 +85,23 @@ describe("containerInstances", () => {
   )
 
   it.effect(
+    "given container instance ARNs, describes only those, without listing, and leaves out the MISSING ones",
+    () =>
+      Effect.gen(function* () {
+        ecsMock.on(DescribeContainerInstancesCommand).resolves({
+          containerInstances: [sdkContainerInstance("arn:ci/0001")],
+          failures: [{ arn: "arn:ci/0002", reason: "MISSING" }],
+        })
+        const instances = yield* ecs.containerInstances("c", ["arn:ci/0001", "arn:ci/0002"])
+        expect(instances.map((instance) => instance.containerInstanceArn)).toEqual(["arn:ci/0001"])
+        expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(0)
+        expect(
+          ecsMock.commandCalls(DescribeContainerInstancesCommand).map((call) => call.args[0].input),
+        ).toEqual([{ cluster: "c", containerInstances: ["arn:ci/0001", "arn:ci/0002"] }])
+      }),
+  )
+
+  it.effect(
     "maps registered and remaining resources, the availability zone attribute and valueless attributes",
     () =>
       Effect.gen(function* () {

@@ -365,10 +365,10 @@ export const makeEcs = (client: ECSClient): Ecs["Service"] => {
         ),
       ),
 
-    containerInstances: (clusterName) =>
+    containerInstances: (clusterName, containerInstanceArns) =>
       Effect.gen(function* () {
         // Without a status filter ECS lists every status but INACTIVE (deregistered instances, which it cannot list).
-        const arns = yield* listContainerInstanceArns(clusterName)
+        const arns = containerInstanceArns ?? (yield* listContainerInstanceArns(clusterName))
         const described = yield* inBatches(arns, ecsLimits.describeContainerInstances, (batch) =>
           call("ecs:DescribeContainerInstances", (abortSignal) =>
             client.send(

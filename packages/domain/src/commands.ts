@@ -71,6 +71,17 @@ export const AttachInstances = Schema.TaggedStruct("AttachInstances", {
   asgName: Schema.String,
   instanceIds: Schema.Array(Schema.String),
 })
+/**
+ * The new capacity a drain relies on: the group's new instances proven when it was decided, of which
+ * at least `required` must still be running and ACTIVE with a connected agent when it is issued.
+ */
+export const ProvenCapacity = Schema.Struct({
+  asgName: Schema.String,
+  required: Count,
+  instances: Schema.Array(Schema.Struct({ instanceId: Schema.String, containerInstanceArn: Schema.String })),
+})
+export type ProvenCapacity = typeof ProvenCapacity.Type
+
 /** Sets container instances to DRAINING: ECS replaces their service tasks within each service's min/max percent. */
 export const DrainInstances = Schema.TaggedStruct("DrainInstances", {
   ...base,
@@ -78,6 +89,8 @@ export const DrainInstances = Schema.TaggedStruct("DrainInstances", {
   wave: Count,
   containerInstanceArns: Schema.Array(Schema.String),
   instanceIds: Schema.Array(Schema.String),
+  /** Absent in logs recorded before it was kept, and for a drain that needs no new capacity. */
+  provenCapacity: Schema.optionalKey(ProvenCapacity),
 })
 /** Sets drained container instances back to ACTIVE (rollback). */
 export const ActivateInstances = Schema.TaggedStruct("ActivateInstances", {

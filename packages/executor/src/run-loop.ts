@@ -31,6 +31,7 @@ import {
 } from "@ecs-ami-deploy/planner"
 import { describeScope } from "./cluster-ref.ts"
 import { DestructiveCommandRepeated, RunOfAnotherCluster } from "./errors.ts"
+import { newCapacityLost } from "./drain-proof.ts"
 import { executeCommand } from "./execute.ts"
 import {
   fitsBeforeDeadline,
@@ -91,7 +92,7 @@ const observeWithRetries = (
     }
   })
 
-type IssueOutcome = "succeeded" | "failed" | "out-of-time"
+type IssueOutcome = "succeeded" | "failed" | "deferred" | "out-of-time"
 
 /** A destructive command is issued once per id: a planner that asks again gets this error, and nothing is called. */
 export const repeatedDestructive = (
@@ -114,6 +115,13 @@ const issue = (invocation: Invocation, journal: Journal, state: Running, decisio
     if (repeated !== undefined) return yield* repeated
     const now = yield* Clock.currentTimeMillis
     if (!fitsBeforeDeadline(invocation, now)) return "out-of-time" satisfies IssueOutcome
+    if (command._tag === "DrainInstances") {
+      const lost = yield* newCapacityLost(command, now + invocation.settings.stepBudgetMs)
+      if (lost !== undefined) {
+        yield* journal.note("warning", lost)
+        return "deferred" satisfies IssueOutcome
+      }
+    }
     yield* keepLease(invocation)
     yield* journal.append({
       _tag: "CommandIssued",
@@ -223,8 +231,9 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
             const outcome = yield* issue(invocation, journal, state, decision, command)
             if (outcome === "out-of-time")
               return yield* suspend(invocation, journal, stoppedAtDeadline(invocation, startedAt))
-            // After a failure the rest of the batch may no longer make sense: observe and decide again.
-            if (outcome === "failed") break
+            // After a failure or a deferred drain the rest of the batch may no longer make sense:
+            // observe and decide again.
+            if (outcome === "failed" || outcome === "deferred") break
           }
           break
         case "Wait": {

@@ -6,7 +6,7 @@
  * has to run out, as after a real crash.
  */
 import { expect } from "vitest"
-import { Clock, Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import type { Ec2Instance } from "@ecs-ami-deploy/domain"
 import { type ClusterRef, Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
@@ -91,9 +91,9 @@ export const makeWorldOf = (
               pluginsLayer,
               recordingNotifier(notifications),
               Layer.succeed(EventLog, eventLog),
+              simulation.clockLayer,
             ),
           ),
-          Effect.provideService(Clock.Clock, simulation.clock),
         ),
       ),
   }

@@ -24,6 +24,7 @@ import {
   type Decision,
   type GroupAtStart,
   type Phase,
+  type ProvenCapacity,
   type RolloutPolicy,
   type Task,
 } from "@ecs-ami-deploy/domain"
@@ -43,7 +44,7 @@ import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-a
 import { decideGates, gateRefusals, serviceHealthOf } from "./gates.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
-import { commandRecord, type RunFacts, type RunState } from "./state.ts"
+import { commandRecord, type CommandRecord, type RunFacts, type RunState } from "./state.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
 
@@ -205,12 +206,61 @@ const nonNewMembers = (ctx: Context, group: AutoScalingGroup): number =>
     return ctx.oldIds.has(id) || (imageId !== undefined && imageId !== ctx.run.targetImage.imageId)
   }).length
 
-const provenNewMembers = (ctx: Context, group: AutoScalingGroup): number =>
-  group.instances.filter(
-    (m) =>
-      !ctx.oldIds.has(m.instanceId) &&
-      isProvenNew(ctx.index, group, m.instanceId, ctx.run.targetImage.imageId),
-  ).length
+/**
+ * What a wave's drain relies on (invariant 3): the group's proven new instances, and how many it needs —
+ * the capacity the group is asked for now (this wave's, or a change the run adopted since) beyond its
+ * old and other-image members. The executor checks them again just before issuing the drain.
+ */
+const provenCapacityOf = (
+  ctx: Context,
+  g: GroupAtStart,
+  group: AutoScalingGroup,
+  capacityRecord: CommandRecord | undefined,
+): ProvenCapacity => {
+  const desired =
+    expectedDesired(ctx.state, g) ??
+    (capacityRecord?.command._tag === "SetCapacity"
+      ? capacityRecord.command.desiredCapacity
+      : g.desiredCapacity)
+  return {
+    asgName: g.asgName,
+    required: Math.max(0, desired - nonNewMembers(ctx, group)),
+    instances: group.instances.flatMap((m) => {
+      const container = ctx.index.containerByInstanceId.get(m.instanceId)
+      return !ctx.oldIds.has(m.instanceId) &&
+        container !== undefined &&
+        isProvenNew(ctx.index, group, m.instanceId, ctx.run.targetImage.imageId)
+        ? [{ instanceId: m.instanceId, containerInstanceArn: container.containerInstanceArn }]
+        : []
+    }),
+  }
+}
+
+/** The drain's `provenCapacity` field: absent when the drain needs no new capacity. */
+const relyingOn = (capacity: ProvenCapacity): { readonly provenCapacity?: ProvenCapacity } =>
+  capacity.required === 0 ? {} : { provenCapacity: capacity }
+
+/** Waits for new capacity to be proven, or fails the run once the wave's deadline for it has passed. */
+const awaitProof = (
+  ctx: Context,
+  g: GroupAtStart,
+  capacity: ProvenCapacity,
+  capacityAt: number,
+): Decision => {
+  const deadline = capacityAt + ctx.policy.timeouts.newCapacityMs
+  const proven = capacity.instances.length
+  if (ctx.now >= deadline)
+    return failRun(
+      ctx,
+      `new capacity of ${g.asgName} not proven in time: ${proven} of ${capacity.required} instance(s) InService and ACTIVE on ${ctx.run.targetImage.imageId}`,
+    )
+  return {
+    _tag: "Wait",
+    phase: "proving",
+    reason: `${proven} of ${capacity.required} new instance(s) of ${g.asgName} proven`,
+    deadline,
+  }
+}
 
 /** Failures that end the run whatever the phase: a command that keeps failing, the run deadline, failing new tasks. */
 const runFailure = (ctx: Context): string | undefined => {
@@ -474,34 +524,14 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
   }
 
   // Step 2: new capacity proven (invariant 3): InService, target image, registered ACTIVE with a connected agent.
+  // A wave of instances detached before the run added no capacity: its clock starts when the previous wave ended.
+  const capacityAt =
+    startedAt(ctx, capacityId) ??
+    startedAt(ctx, commandIds.terminate(g.asgName, wave - 1)) ??
+    ctx.run.startedAt
   if (members === undefined || commandRecord(ctx.state, drainId) === undefined) {
-    // What the group is asked for now: this wave's capacity, or a change the run adopted since.
-    const desired =
-      expectedDesired(ctx.state, g) ??
-      (capacityRecord?.command._tag === "SetCapacity"
-        ? capacityRecord.command.desiredCapacity
-        : g.desiredCapacity)
-    const needed = desired - nonNewMembers(ctx, group)
-    const proven = provenNewMembers(ctx, group)
-    // A wave of instances detached before the run added no capacity: its clock starts when the previous wave ended.
-    const capacityAt =
-      startedAt(ctx, capacityId) ??
-      startedAt(ctx, commandIds.terminate(g.asgName, wave - 1)) ??
-      ctx.run.startedAt
-    if (proven < needed) {
-      const deadline = capacityAt + ctx.policy.timeouts.newCapacityMs
-      if (ctx.now >= deadline)
-        return failRun(
-          ctx,
-          `new capacity of ${g.asgName} not proven in time: ${proven} of ${needed} instance(s) InService and ACTIVE on ${ctx.run.targetImage.imageId}`,
-        )
-      return {
-        _tag: "Wait",
-        phase: "proving",
-        reason: `${proven} of ${needed} new instance(s) of ${g.asgName} proven`,
-        deadline,
-      }
-    }
+    const capacity = provenCapacityOf(ctx, g, group, capacityRecord)
+    if (capacity.instances.length < capacity.required) return awaitProof(ctx, g, capacity, capacityAt)
 
     // Bake time: new capacity must have been there this long before the first task moves onto it.
     const bakedAt = capacityAt + ctx.policy.bakeTimeMs
@@ -567,14 +597,21 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
           return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
         }),
         instanceIds: members,
+        ...relyingOn(capacity),
       },
     ])
   }
 
   const drainRecord = commandRecord(ctx.state, drainId)
-  if (drainRecord !== undefined && drainRecord.outcome !== "succeeded") {
+  if (drainRecord?.command._tag === "DrainInstances" && drainRecord.outcome !== "succeeded") {
     const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
-    if (!visible) return act("draining", [drainRecord.command])
+    if (!visible) {
+      // Re-issued only onto new capacity proven now: what the first issue relied on may be gone since.
+      const capacity = provenCapacityOf(ctx, g, group, capacityRecord)
+      if (capacity.instances.length < capacity.required) return awaitProof(ctx, g, capacity, capacityAt)
+      const { provenCapacity: _reliedOnBefore, ...command } = drainRecord.command
+      return act("draining", [{ ...command, ...relyingOn(capacity) }])
+    }
   }
 
   // Step 4: wait until drained; standalone tasks per policy.

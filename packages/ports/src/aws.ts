@@ -170,8 +170,14 @@ export class Ecs extends Context.Service<
     readonly describeCapacityProviders: (
       names: ReadonlyArray<string>,
     ) => Call<ReadonlyArray<CapacityProvider>>
-    /** Every container instance of the cluster in any status (list + describe, paginated and batched). */
-    readonly containerInstances: (clusterName: string) => Call<ReadonlyArray<ContainerInstance>>
+    /**
+     * Every container instance of the cluster in any status (list + describe, paginated and batched), or,
+     * given `containerInstanceArns`, only those (DescribeContainerInstances alone: a deregistered one is absent).
+     */
+    readonly containerInstances: (
+      clusterName: string,
+      containerInstanceArns?: ReadonlyArray<string>,
+    ) => Call<ReadonlyArray<ContainerInstance>>
     /**
      * Every service of the cluster (ListServices + DescribeServices), or, given `serviceArns`, only those
      * (DescribeServices alone: a service deleted since is absent or INACTIVE).

@@ -12,6 +12,7 @@ import { CloudWatch } from "@ecs-ami-deploy/ports"
 import { Schema, type Effect } from "effect"
 import type { Scenario } from "./scenario.ts"
 import type { World } from "./world.ts"
+import { isHealthy, serviceTasks } from "./world/ecs-scheduler.ts"
 
 const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
@@ -59,7 +60,7 @@ const holdingTrigger = (world: World, alarm: ScenarioAlarm): string | undefined 
       )
       if (service === undefined || service.schedulingStrategy !== "REPLICA") continue
       const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
-      const healthy = world.serviceTasks(service).filter((task) => world.isHealthy(task)).length
+      const healthy = serviceTasks(world, service).filter(isHealthy).length
       if (healthy < floor)
         return `Threshold Crossed: service ${service.serviceName} has ${healthy} healthy task(s), below its floor of ${floor}`
     } else {

@@ -3,6 +3,8 @@
  * resource ids, fault draws, placement ties — comes from one of these, so a run is a pure function
  * of its scenario and seed. `Math.random` is never used.
  */
+import type { Random } from "effect"
+
 export class Prng {
   private state: number
 
@@ -34,5 +36,18 @@ export class Prng {
     let out = ""
     while (out.length < length) out += Math.floor(this.next() * 16).toString(16)
     return out
+  }
+}
+
+/**
+ * Effect's `Random` service drawing from its own seeded generator: what a program under simulation
+ * draws (the jitter of its retry backoffs, a run id's suffix) repeats with the seed, apart from the
+ * world's draws so that providing it changes nothing the world decides.
+ */
+export const seededRandom = (seed: number): Random.Random => {
+  const prng = new Prng(seed ^ 0x5eed_cafe)
+  return {
+    nextDoubleUnsafe: () => prng.next(),
+    nextIntUnsafe: () => Math.floor(prng.next() * Number.MAX_SAFE_INTEGER),
   }
 }

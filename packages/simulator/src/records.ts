@@ -1,7 +1,8 @@
 /**
  * The records the simulated world is made of (images, templates, instances, groups, container
  * instances, services, tasks, measurements) and the `Refusal` a call AWS would refuse throws. Plain
- * mutable data: the behaviour lives in world.ts, the views the ports return in sim-ports.ts.
+ * mutable data held by the world record (world.ts): the behaviour lives in world/*.ts, the views the
+ * ports return in sim-ports.ts.
  */
 import type { AsgLifecycleState, AwsErrorKind, InstanceState, LaunchSpec } from "@ecs-ami-deploy/domain"
 import type { LifecycleHook } from "./scenario.ts"

@@ -64,6 +64,13 @@ import {
   recordMeasurements,
   type CallRecord,
 } from "./world/measurements.ts"
+import {
+  clusterNamed,
+  remainingResources,
+  updateContainerInstancesState,
+} from "./world/container-instances.ts"
+import { serviceTasks } from "./world/ecs-scheduler.ts"
+import { stopTask } from "./world/tasks.ts"
 
 export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | LoadBalancing | Identity | Iam
 
@@ -362,7 +369,7 @@ export const makeSimulatedPorts = (
     listClusters: () => call("ecs:ListClusters", false, {}, () => [...world.clusters.keys()]),
     describeCluster: (clusterName) =>
       call("ecs:DescribeClusters", false, { clusterName }, () => {
-        const cluster = world.clusterNamed(clusterName)
+        const cluster = clusterNamed(world, clusterName)
         const instances = [...world.containerInstances.values()].filter(
           (ci) => ci.clusterName === clusterName,
         )
@@ -393,22 +400,32 @@ export const makeSimulatedPorts = (
             managedDraining: p.managedDraining,
           })),
       ),
-    containerInstances: (clusterName) =>
+    containerInstances: (clusterName, containerInstanceArns) =>
       call(
         "ecs:DescribeContainerInstances",
         false,
-        { clusterName },
+        { clusterName, ...(containerInstanceArns === undefined ? {} : { containerInstanceArns }) },
         () => {
-          world.clusterNamed(clusterName)
-          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered).
+          clusterNamed(world, clusterName)
+          // ListContainerInstances without a status filter lists every status but INACTIVE (deregistered);
+          // DescribeContainerInstances by ARN reports a deregistered one as a MISSING failure (absent here).
+          const wanted = containerInstanceArns === undefined ? undefined : new Set(containerInstanceArns)
           return [...world.containerInstances.values()]
-            .filter((ci) => ci.clusterName === clusterName && ci.status !== "INACTIVE")
+            .filter(
+              (ci) =>
+                ci.clusterName === clusterName &&
+                ci.status !== "INACTIVE" &&
+                (wanted === undefined || wanted.has(ci.containerInstanceArn)),
+            )
             .map((ci) => containerInstanceView(world, ci))
         },
-        (found) => ({
-          "ecs:ListContainerInstances": pages(found.length, 100),
-          "ecs:DescribeContainerInstances": pages(found.length, 100, false),
-        }),
+        (found) =>
+          containerInstanceArns === undefined
+            ? {
+                "ecs:ListContainerInstances": pages(found.length, 100),
+                "ecs:DescribeContainerInstances": pages(found.length, 100, false),
+              }
+            : { "ecs:DescribeContainerInstances": pages(containerInstanceArns.length, 100, false) },
       ),
     services: (clusterName, serviceArns) =>
       call(
@@ -416,7 +433,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, serviceArns },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.services.values()]
             .filter(
               (s) =>
@@ -443,7 +460,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.tasks.values()].filter((t) => t.clusterName === clusterName).map(taskView)
         },
         (found) => {
@@ -461,7 +478,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, desiredStatus },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return [...world.tasks.values()]
             .filter((t) => t.clusterName === clusterName && t.desiredStatus === desiredStatus)
             .map((t) => t.taskArn)
@@ -474,7 +491,7 @@ export const makeSimulatedPorts = (
         false,
         { clusterName, taskArns },
         () => {
-          world.clusterNamed(clusterName)
+          clusterNamed(world, clusterName)
           return taskArns.flatMap((arn) => {
             const task = world.tasks.get(arn)
             return task === undefined || task.clusterName !== clusterName ? [] : [taskView(task)]
@@ -489,13 +506,13 @@ export const makeSimulatedPorts = (
         { clusterName, containerInstanceArns, status },
         () =>
           inBatches(containerInstanceArns, 10, (batch) =>
-            world.updateContainerInstancesState(clusterName, batch, status),
+            updateContainerInstancesState(world, clusterName, batch, status),
           ),
         () => ({ "ecs:UpdateContainerInstancesState": batchCount(containerInstanceArns, 10) }),
       ),
     stopTask: (clusterName, taskArn, reason) =>
       call("ecs:StopTask", true, { clusterName, taskArn, reason }, () => {
-        world.clusterNamed(clusterName)
+        clusterNamed(world, clusterName)
         const task = world.tasks.get(taskArn)
         if (task === undefined || task.clusterName !== clusterName)
           throw new Refusal(
@@ -503,7 +520,7 @@ export const makeSimulatedPorts = (
             "InvalidParameterException",
             "The referenced task was not found.",
           )
-        world.stopTask(task, reason)
+        stopTask(world, task, reason)
       }),
   })
 
@@ -656,7 +673,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
     .map((arn) => world.tasks.get(arn))
     .filter((t): t is TaskRecord => t !== undefined)
   const instance = world.instances.get(ci.ec2InstanceId)
-  const remaining = world.remaining(ci)
+  const remaining = remainingResources(ci)
   return {
     containerInstanceArn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
@@ -684,7 +701,7 @@ export const containerInstanceView = (world: World, ci: ContainerInstanceRecord)
 const FAILED_HEALTH_CHECK = "Task failed ELB health checks"
 
 export const serviceView = (world: World, service: ServiceRecord): Service => {
-  const tasks = world.serviceTasks(service)
+  const tasks = serviceTasks(world, service)
   const runningCount = tasks.filter((t) => t.lastStatus === "RUNNING").length
   const pendingCount = tasks.filter(
     (t) => t.lastStatus === "PENDING" || t.lastStatus === "PROVISIONING",

@@ -12,7 +12,7 @@ import type {
   Tags,
   Task,
 } from "@ecs-ami-deploy/domain"
-import { Clock, Effect, Layer, Scheduler } from "effect"
+import { Clock, Effect, Layer, Random, Scheduler } from "effect"
 import { computeMetrics, type Metrics } from "./metrics.ts"
 import type { ScalingActivityRecord } from "./records.ts"
 import { decodeScenario, InvalidScenario, scenarioProblems, type Faults, type Scenario } from "./scenario.ts"
@@ -24,12 +24,16 @@ import {
   taskView,
   type SimulatedPorts,
 } from "./sim-ports.ts"
+import { seededRandom } from "./prng.ts"
 import { VirtualClock } from "./virtual-clock.ts"
-import { World } from "./world.ts"
+import { createWorld, type World } from "./world.ts"
 import { groupNamed, setDesiredByAnotherActor } from "./world/auto-scaling.ts"
 import { isVisible, setTerminationProtection } from "./world/ec2.ts"
 import { startInstanceRefresh, type RefreshPreferences } from "./world/instance-refresh.ts"
 import { logSucceededRequest, pages, recordMeasurements, type CallRecord } from "./world/measurements.ts"
+import { forceDeregisterContainerInstance } from "./world/container-instances.ts"
+import { isHealthy, serviceTasks, setServiceDesiredCount } from "./world/ecs-scheduler.ts"
+import { runTask } from "./world/tasks.ts"
 
 export interface SimulationOptions {
   /** PRNG seed: the same scenario, seed and program give the same timeline. Default 1. */
@@ -67,7 +71,7 @@ export interface Simulation {
   readonly clock: Clock.Clock
   /** Effect's scheduler, telling the clock when the program is busy (so time never moves during a computation). */
   readonly scheduler: Scheduler.Scheduler
-  /** Provides both `clock` and `scheduler`. */
+  /** Provides `clock`, `scheduler` and Effect's `Random` seeded from the simulation's seed, so a run repeats exactly. */
   readonly clockLayer: Layer.Layer<never>
   /** Runs a program against the simulated ports and clock. */
   readonly run: <A, E>(program: Effect.Effect<A, E, SimulatedPorts>) => Promise<A>
@@ -125,13 +129,14 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
   const validated = decodeScenario(scenario)
   const problems = scenarioProblems(validated)
   if (problems.length > 0) throw new InvalidScenario({ scenario: validated.name, problems })
-  const world = new World(validated, options.seed ?? 1, options.faults ?? validated.faults ?? {})
+  const world = createWorld(validated, options.seed ?? 1, options.faults ?? validated.faults ?? {})
   const clock = new VirtualClock(world)
   const callLog: Array<CallRecord> = []
   const layer = makeSimulatedPorts(world, clock, callLog, validated.alarms)
   const clockLayer = Layer.mergeAll(
     Layer.succeed(Clock.Clock, clock),
     Layer.succeed(Scheduler.Scheduler, clock.scheduler),
+    Layer.succeed(Random.Random, seededRandom(options.seed ?? 1)),
   )
   /** Operations outside the ports change the world too: measurements and the clock's pump must see them. */
   const act = <A>(operation: () => A): A => {
@@ -166,7 +171,7 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
         containerInstanceArn: arn,
         force: true,
       })
-      act(() => world.forceDeregisterContainerInstance(clusterName, arn))
+      act(() => forceDeregisterContainerInstance(world, clusterName, arn))
     },
     startInstanceRefresh: (asgName, refreshOptions = {}) => {
       const preferences: RefreshPreferences = {
@@ -199,9 +204,9 @@ export const makeSimulation = (scenario: Scenario, options: SimulationOptions = 
       logRequest("autoscaling:DescribeInstanceRefreshes", false, { asgName })
       return world.groups.get(asgName)?.instanceRefresh?.status
     },
-    runTask: (input) => act(() => world.runTask(input)),
+    runTask: (input) => act(() => runTask(world, input)),
     setServiceDesiredCount: (clusterName, serviceName, desiredCount) =>
-      act(() => world.setServiceDesiredCount(clusterName, serviceName, desiredCount)),
+      act(() => setServiceDesiredCount(world, clusterName, serviceName, desiredCount)),
     setTerminationProtection: (instanceId, enabled) =>
       act(() => setTerminationProtection(world, instanceId, enabled)),
     setDesiredCapacityExternally: (asgName, desiredCapacity) =>
@@ -259,7 +264,7 @@ const snapshot = (world: World): WorldSnapshot =>
     services: [...world.services.values()].map((s) => ({
       ...serviceView(world, s),
       clusterName: s.clusterName,
-      healthyCount: world.serviceTasks(s).filter((t) => world.isHealthy(t)).length,
+      healthyCount: serviceTasks(world, s).filter((t) => isHealthy(t)).length,
     })),
     tasks: [...world.tasks.values()].map((t) => ({
       ...taskView(t),

@@ -13,6 +13,7 @@
 import { Duration, Effect, Scheduler, type Clock } from "effect"
 import { clearImmediate, setImmediate } from "node:timers"
 import type { World } from "./world.ts"
+import { advanceTo } from "./world/events.ts"
 
 interface Sleeper {
   readonly at: number
@@ -89,10 +90,10 @@ export class VirtualClock implements Clock.Clock {
       const next = this.sleepers[0]
       if (next === undefined || next.at > target) break
       this.sleepers.shift()
-      this.world.advanceTo(next.at)
+      advanceTo(this.world, next.at)
       next.wake()
     }
-    this.world.advanceTo(target)
+    advanceTo(this.world, target)
     this.noteActivity()
   }
 
@@ -128,7 +129,7 @@ export class VirtualClock implements Clock.Clock {
     this.quietTurns = 0
     const next = this.sleepers.shift()
     if (next === undefined) return
-    this.world.advanceTo(next.at)
+    advanceTo(this.world, next.at)
     next.wake()
     this.noteActivity()
   }

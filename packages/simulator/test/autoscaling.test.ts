@@ -16,7 +16,7 @@ import {
   type Simulation,
 } from "../src/index.ts"
 import { appliedMutations } from "../src/testing.ts"
-import { World } from "../src/world.ts"
+import { createWorld } from "../src/world.ts"
 import { attachInstances } from "../src/world/auto-scaling-requests.ts"
 import { simulate } from "./helpers.ts"
 
@@ -293,7 +293,7 @@ describe("AttachInstances", () => {
   })
 
   it("refuses more than 20 ids in one request, as AWS does (the port batches)", () => {
-    const world = new World(scenarios["large-200"], 1, {})
+    const world = createWorld(scenarios["large-200"], 1, {})
     const ids = [...world.instances.keys()].slice(0, 21)
     expect(() => attachInstances(world, "large-asg", ids)).toThrow("less than or equal to 20")
   })

@@ -10,6 +10,7 @@ import { groupNamed, recordActivity, removeMember, requestGroupReconcile } from 
 import { resolveLaunchSpec } from "./launch-specs.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
+import { schedule } from "./events.ts"
 
 /** Process names UpdateAutoScalingGroup's Suspend/ResumeProcesses accept. */
 const scalingProcesses: ReadonlySet<string> = new Set([
@@ -126,7 +127,7 @@ export const attachInstances = (world: World, asgName: string, instanceIds: Read
       `Attaching an existing EC2 instance: ${instance.instanceId}`,
       "an instance was added in response to a user request",
     )
-    world.schedule(world.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
+    schedule(world, world.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
       const membership = instance.membership
       if (
         membership?.groupName !== group.name ||

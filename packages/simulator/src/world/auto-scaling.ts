@@ -20,6 +20,7 @@ import { launchFaultApplies } from "./faults.ts"
 import { resolveLaunchSpec, tryTemplateVersion } from "./launch-specs.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
+import { schedule } from "./events.ts"
 
 export const removeMember = (world: World, groupName: string, instance: InstanceRecord): void => {
   const group = world.groups.get(groupName)
@@ -35,7 +36,7 @@ export const requestGroupReconcile = (world: World, groupName: string): void => 
   const group = world.groups.get(groupName)
   if (group === undefined || group.reconcileScheduled) return
   group.reconcileScheduled = true
-  world.schedule(world.timings.autoScalingReactionMs, `reconcile ${groupName}`, () => {
+  schedule(world, world.timings.autoScalingReactionMs, `reconcile ${groupName}`, () => {
     group.reconcileScheduled = false
     reconcileGroup(world, group)
   })
@@ -141,7 +142,7 @@ const launchInto = (
       cause,
     )
     if (group.launchBlockedUntil <= world.now) {
-      world.schedule(world.timings.launchRetryMs, `retry-launch ${group.name}`, () =>
+      schedule(world, world.timings.launchRetryMs, `retry-launch ${group.name}`, () =>
         requestGroupReconcile(world, group.name),
       )
     }

@@ -8,6 +8,8 @@
 import { type ClusterRecord, type InstanceRecord } from "../records.ts"
 import { capacityMembers, setDesiredByAnotherActor } from "./auto-scaling.ts"
 import type { World } from "../world.ts"
+import { containerInstanceOf } from "./container-instances.ts"
+import { schedule } from "./events.ts"
 
 export const startManagedScaling = (world: World): void => {
   for (const cluster of world.clusters.values()) {
@@ -15,9 +17,9 @@ export const startManagedScaling = (world: World): void => {
       if (!provider.managedScaling && !provider.managedTerminationProtection) continue
       const tick = () => {
         managedScalingStep(world, cluster, provider)
-        world.schedule(world.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
+        schedule(world, world.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
       }
-      world.schedule(world.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
+      schedule(world, world.timings.managedScalingPeriodMs, `managed-scaling ${provider.name}`, tick)
     }
   }
 }
@@ -36,7 +38,7 @@ const managedScalingStep = (
   if (group === undefined) return
   const members = capacityMembers(world, group)
   const busy = (instance: InstanceRecord) => {
-    const ci = world.containerInstanceOf(instance)
+    const ci = containerInstanceOf(world, instance)
     if (ci === undefined) return false
     return [...ci.taskArns].some((arn) => {
       const task = world.tasks.get(arn)

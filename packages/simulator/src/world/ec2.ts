@@ -11,6 +11,14 @@ import { isInstanceGone, type InstanceState } from "@ecs-ami-deploy/domain"
 import { recordActivity, removeMember, requestGroupReconcile } from "./auto-scaling.ts"
 import { memberBooted } from "./lifecycle-hooks.ts"
 import type { World } from "../world.ts"
+import {
+  containerInstanceOf,
+  deactivateContainerInstance,
+  registerContainerInstance,
+} from "./container-instances.ts"
+import { requestScheduler } from "./ecs-scheduler.ts"
+import { schedule } from "./events.ts"
+import { finishTask } from "./tasks.ts"
 
 export const liveInstanceStates: ReadonlySet<InstanceState> = new Set(["pending", "running"])
 
@@ -62,9 +70,9 @@ export const createInstance = (
   world.instances.set(instance.instanceId, instance)
   group?.members.push(instance.instanceId)
   world.instancesDirty = true
-  if (input.booted) world.registerContainerInstance(instance)
+  if (input.booted) registerContainerInstance(world, instance)
   else
-    world.schedule(world.timings.instancePendingMs, `boot ${instance.instanceId}`, () =>
+    schedule(world, world.timings.instancePendingMs, `boot ${instance.instanceId}`, () =>
       instanceBooted(world, instance),
     )
   return instance
@@ -77,8 +85,8 @@ const instanceBooted = (world: World, instance: InstanceRecord): void => {
   memberBooted(world, instance)
   const neverRegisters = world.faults.agentNeverRegisters?.imageIds.includes(instance.imageId) ?? false
   if (instance.clusterName !== undefined && !neverRegisters) {
-    world.schedule(world.timings.agentRegistrationMs, `register ${instance.instanceId}`, () => {
-      if (instance.state === "running") world.registerContainerInstance(instance)
+    schedule(world, world.timings.agentRegistrationMs, `register ${instance.instanceId}`, () => {
+      if (instance.state === "running") registerContainerInstance(world, instance)
     })
   }
 }
@@ -104,7 +112,7 @@ export const terminateInstances = (world: World, instanceIds: ReadonlyArray<stri
     shutDown(world, instance, `Host EC2 (instance ${instance.instanceId}) stopped/terminated`)
     if (membership !== undefined && membership.lifecycle !== "Terminating") {
       // Auto Scaling finds out at its next health check and replaces the instance.
-      world.schedule(world.timings.autoScalingHealthCheckMs, `health-check ${instance.instanceId}`, () => {
+      schedule(world, world.timings.autoScalingHealthCheckMs, `health-check ${instance.instanceId}`, () => {
         if (instance.membership === undefined || instance.membership.lifecycle === "Terminating") return
         instance.membership.health = "Unhealthy"
         instance.membership.lifecycle = "Terminating"
@@ -126,21 +134,21 @@ export const shutDown = (world: World, instance: InstanceRecord, reason: string)
   if (isInstanceGone(instance.state)) return
   instance.state = "shutting-down"
   world.instancesDirty = true
-  const containerInstance = world.containerInstanceOf(instance)
+  const containerInstance = containerInstanceOf(world, instance)
   if (containerInstance !== undefined) {
     containerInstance.agentConnected = false
     for (const taskArn of [...containerInstance.taskArns]) {
       const task = world.tasks.get(taskArn)
-      if (task !== undefined) world.finishTask(task, reason)
+      if (task !== undefined) finishTask(world, task, reason)
     }
-    world.requestScheduler(containerInstance.clusterName)
+    requestScheduler(world, containerInstance.clusterName)
   }
-  world.schedule(world.timings.instanceShutdownMs, `terminated ${instance.instanceId}`, () => {
+  schedule(world, world.timings.instanceShutdownMs, `terminated ${instance.instanceId}`, () => {
     instance.state = "terminated"
     instance.terminatedAt = world.now
     world.instancesDirty = true
-    const ci = world.containerInstanceOf(instance)
-    if (ci !== undefined && ci.status !== "INACTIVE") world.deactivateContainerInstance(ci)
+    const ci = containerInstanceOf(world, instance)
+    if (ci !== undefined && ci.status !== "INACTIVE") deactivateContainerInstance(world, ci)
     const membership = instance.membership
     if (membership !== undefined) removeMember(world, membership.groupName, instance)
   })

@@ -9,6 +9,9 @@ import type { AwsErrorKind } from "@ecs-ami-deploy/domain"
 import type { World } from "../world.ts"
 import { capacityMembers, groupNamed, setDesiredByAnotherActor } from "./auto-scaling.ts"
 import { loseInstance } from "./ec2.ts"
+import { containerInstanceOf } from "./container-instances.ts"
+import { requestScheduler } from "./ecs-scheduler.ts"
+import { schedule } from "./events.ts"
 
 const throttlingCodes: Record<string, string> = {
   ec2: "RequestLimitExceeded",
@@ -69,7 +72,7 @@ export const launchFaultApplies = (world: World, imageId: string, availabilityZo
 /** Puts the scenario's instance losses and other actors' desired-capacity changes on the event queue. */
 export const scheduleFaults = (world: World): void => {
   for (const loss of world.faults.instanceLosses ?? []) {
-    world.schedule(loss.atMs, "fault: instance lost", () => {
+    schedule(world, loss.atMs, "fault: instance lost", () => {
       const id =
         loss.instanceId ??
         (loss.groupName === undefined
@@ -83,12 +86,12 @@ export const scheduleFaults = (world: World): void => {
       }
       // A Spot interruption notice: the ECS agent drains the instance, EC2 reclaims it when the notice ends.
       const instance = world.instances.get(id)
-      const container = instance === undefined ? undefined : world.containerInstanceOf(instance)
+      const container = instance === undefined ? undefined : containerInstanceOf(world, instance)
       if (container?.status === "ACTIVE") {
         container.status = "DRAINING"
-        world.requestScheduler(container.clusterName)
+        requestScheduler(world, container.clusterName)
       }
-      world.schedule(loss.noticeMs, "fault: spot instance reclaimed", () => loseInstance(world, id))
+      schedule(world, loss.noticeMs, "fault: spot instance reclaimed", () => loseInstance(world, id))
     })
   }
   for (const change of world.faults.desiredCapacityChanges ?? []) {
@@ -98,14 +101,14 @@ export const scheduleFaults = (world: World): void => {
         : change.by === "scheduled-action"
           ? "ScheduledActions"
           : undefined
-    world.schedule(change.atMs, "fault: desired capacity changed", () => {
+    schedule(world, change.atMs, "fault: desired capacity changed", () => {
       const group = groupNamed(world, change.groupName)
       if (process !== undefined && group.suspendedProcesses.has(process)) return
       setDesiredByAnotherActor(world, change.groupName, change.desiredCapacity)
     })
   }
   for (const change of world.faults.ssmParameterChanges ?? []) {
-    world.schedule(change.atMs, "fault: SSM parameter changed", () => {
+    schedule(world, change.atMs, "fault: SSM parameter changed", () => {
       const parameter = world.ssmParameters.get(change.name)
       world.ssmParameters.set(change.name, {
         name: change.name,

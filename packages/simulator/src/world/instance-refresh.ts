@@ -17,6 +17,7 @@ import { Refusal } from "../records.ts"
 import type { World } from "../world.ts"
 import { capacityMembers, requestGroupReconcile } from "./auto-scaling.ts"
 import { terminateMember } from "./lifecycle-hooks.ts"
+import { schedule } from "./events.ts"
 
 /** The preferences of StartInstanceRefresh the simulator honours. */
 export interface RefreshPreferences {
@@ -162,7 +163,7 @@ const scheduleStep = (
 ): void => {
   if (refresh.checkScheduled) return
   refresh.checkScheduled = true
-  world.schedule(Math.max(1_000, delayMs), `refresh ${group.name}`, () => {
+  schedule(world, Math.max(1_000, delayMs), `refresh ${group.name}`, () => {
     refresh.checkScheduled = false
     if (refresh.status === "InProgress") refreshStep(world, group, refresh)
   })

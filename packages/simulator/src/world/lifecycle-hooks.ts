@@ -11,6 +11,9 @@ import { recordActivity, requestGroupReconcile } from "./auto-scaling.ts"
 import { shutDown } from "./ec2.ts"
 import { advanceInstanceRefreshes } from "./instance-refresh.ts"
 import type { World } from "../world.ts"
+import { containerInstanceOf } from "./container-instances.ts"
+import { requestScheduler } from "./ecs-scheduler.ts"
+import { schedule } from "./events.ts"
 
 /**
  * The terminate lifecycle hook a capacity provider with managed instance draining puts on its group:
@@ -37,7 +40,7 @@ export const memberBooted = (world: World, instance: InstanceRecord): void => {
     ?.lifecycleHooks.find((h) => h.transition === "autoscaling:EC2_INSTANCE_LAUNCHING")
   if (hook !== undefined) membership.lifecycle = "Pending:Wait"
   const holdMs = hook === undefined ? 0 : hook.heartbeatTimeoutSeconds * 1000
-  world.schedule(holdMs + world.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
+  schedule(world, holdMs + world.timings.inServiceAfterRunningMs, `in-service ${instance.instanceId}`, () => {
     const current = instance.membership
     if (
       !isMember(instance) ||
@@ -87,18 +90,18 @@ export const terminateMember = (
   instance.membership.lifecycle = "Terminating:Wait"
   world.instancesDirty = true
   if (!hook.managedDraining) {
-    world.schedule(hook.heartbeatTimeoutSeconds * 1000, `hook timeout ${instance.instanceId}`, completeHook)
+    schedule(world, hook.heartbeatTimeoutSeconds * 1000, `hook timeout ${instance.instanceId}`, completeHook)
     return
   }
   const heldUntil = world.now + lifecycleHookMaxMs
-  const container = world.containerInstanceOf(instance)
+  const container = containerInstanceOf(world, instance)
   if (container?.status === "ACTIVE") {
     container.status = "DRAINING"
-    world.requestScheduler(container.clusterName)
+    requestScheduler(world, container.clusterName)
   }
   const check = () => {
     if (instance.state !== "running" && instance.state !== "pending") return
-    const ci = world.containerInstanceOf(instance)
+    const ci = containerInstanceOf(world, instance)
     const busy =
       ci !== undefined &&
       [...ci.taskArns].some((arn) => {
@@ -108,7 +111,7 @@ export const terminateMember = (
       })
     if (!busy || world.now >= heldUntil) completeHook()
     else
-      world.schedule(world.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
+      schedule(world, world.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
   }
-  world.schedule(world.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
+  schedule(world, world.timings.managedDrainingCheckMs, `managed draining ${instance.instanceId}`, check)
 }

@@ -6,6 +6,7 @@
  * are counted, as the AWS adapters would make them.
  */
 import type { World } from "../world.ts"
+import { isHealthy, serviceTasks } from "./ecs-scheduler.ts"
 
 /** One port call as the simulator saw it. */
 export interface CallRecord {
@@ -58,7 +59,7 @@ export const recordMeasurements = (world: World): void => {
   for (const key of world.dirtyServices) {
     const service = world.services.get(key)
     if (service === undefined) continue
-    const healthy = world.serviceTasks(service).filter((t) => world.isHealthy(t)).length
+    const healthy = serviceTasks(world, service).filter((t) => isHealthy(t)).length
     const desired = service.desiredCount
     // A daemon's desired count grows the moment an instance registers, before its task can run: that
     // lag is not lost availability, so daemons are measured (timeline, zero-healthy) without a floor.
