@@ -14,6 +14,8 @@ import type { SimulatedCall } from "./alarms.ts"
 import type { Scenario } from "./scenario.ts"
 import type { ServiceRecord, TaskRecord } from "./records.ts"
 import type { World } from "./world.ts"
+import { serviceTasks } from "./world/ecs-scheduler.ts"
+import { instanceOfTask } from "./world/tasks.ts"
 
 /** The port ECS registers a task's target on: its host port, else the first of the ephemeral range. */
 const EPHEMERAL_PORT = 32768
@@ -32,7 +34,7 @@ export const targetGroupArnOf = (world: World, service: ServiceRecord): string =
 
 /** A task's target as the load balancer sees it now, or undefined when it is not (or no longer) registered. */
 const targetOf = (world: World, task: TaskRecord): TargetHealth | undefined => {
-  const instance = world.instanceOfTask(task)
+  const instance = instanceOfTask(world, task)
   if (instance === undefined) return undefined
   const identity = { targetId: instance.instanceId, port: task.hostPorts[0] ?? EPHEMERAL_PORT }
   if (task.lastStatus === "DEACTIVATING")
@@ -70,7 +72,7 @@ export const makeSimulatedLoadBalancing = (world: World, call: SimulatedCall): L
           return [...new Set(targetGroupArns)].flatMap((targetGroupArn): ReadonlyArray<TargetGroupHealth> => {
             const service = byArn.get(targetGroupArn)
             if (service === undefined) return []
-            const targets = world.serviceTasks(service).flatMap((task) => targetOf(world, task) ?? [])
+            const targets = serviceTasks(world, service).flatMap((task) => targetOf(world, task) ?? [])
             return [{ targetGroupArn, targets }]
           })
         },
