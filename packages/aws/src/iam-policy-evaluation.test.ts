@@ -83,7 +83,24 @@ describe("the scoped rollout policy, evaluated", () => {
       "ec2:LaunchTemplate": `arn:aws:ec2:eu-west-1:${account}:launch-template/${id}`,
     })
     expect(allows(scoped, "ec2:RunInstances", instance, template("lt-0123456789abcdef0"))).toBe(true)
+    expect(
+      allows(
+        scoped,
+        "ec2:RunInstances",
+        "arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0",
+        template("lt-0123456789abcdef0"),
+      ),
+    ).toBe(true)
     expect(allows(scoped, "ec2:RunInstances", instance, template("lt-0ffffffffffffffff"))).toBe(false)
+    // Another account's or Region's resources are not the groups'.
+    expect(
+      allows(
+        scoped,
+        "ec2:RunInstances",
+        "arn:aws:ec2:us-east-1:999999999999:instance/*",
+        template("lt-0123456789abcdef0"),
+      ),
+    ).toBe(false)
     expect(
       allows(
         scoped,
@@ -122,16 +139,37 @@ describe("the scoped rollout policy, evaluated", () => {
     ).toBe(false)
   })
 
-  it("given groups, then no mutating action is granted on every role, every parameter or every resource without a condition", () => {
+  it("given groups, then no mutating action is granted on every role, every parameter or every resource", () => {
     const mutating = scoped.Statement.filter((statement) => !statement.Sid.startsWith("Read"))
-    for (const statement of mutating) {
+    for (const statement of mutating)
       expect(
         statement.Resource.filter(
-          (resource) => resource.endsWith(":role/*") || resource.endsWith(":parameter/*"),
+          (resource) => resource === "*" || resource.endsWith(":role/*") || resource.endsWith(":parameter/*"),
         ),
         statement.Sid,
       ).toEqual([])
-      if (statement.Resource.includes("*")) expect(statement.Condition, statement.Sid).toBeDefined()
-    }
+  })
+
+  it("given a cluster, then draining and stopping reach its container instances and tasks and not another cluster's", () => {
+    const inCluster = (name: string) => ({
+      "ecs:cluster": `arn:aws:ecs:eu-west-1:${account}:cluster/${name}`,
+    })
+    const containerInstance = (name: string) =>
+      `arn:aws:ecs:eu-west-1:${account}:container-instance/${name}/0123456789abcdef0123456789abcdef`
+    const task = (name: string) =>
+      `arn:aws:ecs:eu-west-1:${account}:task/${name}/0123456789abcdef0123456789abcdef`
+    expect(
+      allows(scoped, "ecs:UpdateContainerInstancesState", containerInstance("prod"), inCluster("prod")),
+    ).toBe(true)
+    expect(allows(scoped, "ecs:StopTask", task("prod"), inCluster("prod"))).toBe(true)
+    expect(
+      allows(
+        scoped,
+        "ecs:UpdateContainerInstancesState",
+        containerInstance("payments"),
+        inCluster("payments"),
+      ),
+    ).toBe(false)
+    expect(allows(scoped, "ecs:StopTask", task("payments"), inCluster("payments"))).toBe(false)
   })
 })

@@ -235,18 +235,21 @@ export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument =>
       "launch-configurations": {
         Resource: [arn("autoscaling", "launchConfiguration:*:launchConfigurationName/*")],
       },
-      "cluster-instances-and-tasks": {
-        Resource: ["*"],
-        ...(targets.clusterNames === undefined
-          ? {}
+      // The clusters' container instances and tasks (ARNs name their cluster), and the cluster condition too.
+      "cluster-instances-and-tasks":
+        targets.clusterNames === undefined
+          ? { Resource: ["*"] }
           : {
+              Resource: targets.clusterNames.flatMap((name) => [
+                arn("ecs", `container-instance/${name}/*`),
+                arn("ecs", `task/${name}/*`),
+              ]),
               Condition: {
                 ArnEquals: {
                   "ecs:cluster": targets.clusterNames.map((name) => arn("ecs", `cluster/${name}`)),
                 },
               },
-            }),
-      },
+            },
       // AWS's public parameters (the ECS-optimized AMI ids) have no account in their ARN.
       "ssm-parameters": {
         Resource: [
@@ -256,8 +259,11 @@ export const rolloutPolicyDocument = (targets: PolicyTargets): PolicyDocument =>
           ),
         ],
       },
+      // Auto Scaling checks RunInstances on every resource a launch would use (instance, volumes, network
+      // interfaces, subnets, security groups, the image and its snapshots): those of this account and
+      // Region and the public images', and only through the groups' launch templates when they are known.
       "run-instances": {
-        Resource: ["*"],
+        Resource: [arn("ec2", "*"), arn("ec2", "image/*", ""), arn("ec2", "snapshot/*", "")],
         ...(templates === undefined ? {} : { Condition: { ArnEquals: { "ec2:LaunchTemplate": templates } } }),
       },
       "pass-role-to-ec2": {

@@ -85,6 +85,30 @@ const memberImages = (state: WorldSnapshot): ReadonlySet<string> => {
   )
 }
 
+/** A plan of the world as it is now, under `policy`. */
+const planOf = async (world: World, policy: RolloutPolicy) => {
+  const observed = await world.run(
+    observeCluster(world.clusterName),
+    makeMemoryEventLog(emptyMemoryStorage()),
+  )
+  if (!Exit.isSuccess(observed)) throw new Error(`observing failed: ${JSON.stringify(observed)}`)
+  return planRollout(observed.value, policy, observed.value.observedAt)
+}
+
+/** How often a service's tasks moved, from the world's task records: every task it started but the first. */
+const movesOf = (state: WorldSnapshot, serviceName: string): number =>
+  state.tasks.filter((task) => task.group === `service:${serviceName}`).length - 1
+
+/** Spells with no healthy task of a service while it wanted some, from the world's health timeline. */
+const outagesOf = (world: World, serviceName: string): number => {
+  const timeline =
+    world.simulation.metrics().services.find((s) => s.service === `${world.clusterName}/${serviceName}`)
+      ?.timeline ?? []
+  return timeline.filter(
+    (point, i) => point.desired > 0 && point.healthy === 0 && (timeline[i - 1]?.healthy ?? 1) > 0,
+  ).length
+}
+
 describe("real cluster shapes, 30 minutes after the run", () => {
   it.each(["managed-scaling", "managed-draining", "scale-out-in-progress", "long-deregistration"])(
     "%s: succeeded, every group member on the new image, no service below its floor, group settings restored",
@@ -280,5 +304,29 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(after.now - settleMs - before.now).toBeLessThan(defaultPolicy.timeouts.drainWaveMs)
     const service = after.services.find((candidate) => candidate.serviceName === pinned.name)
     expect(service?.healthyCount).toBe(1)
+  })
+
+  it("single-task-outage, over 12 seeds (where ECS placed the tasks): the min 0 / max 100 single task moves once with one outage, as the plan promises, and every single-task service the plan promises one move moves once", async () => {
+    const policy = { ...defaultPolicy, unsafeServices: "proceed" as const }
+    for (let seed = 1; seed <= 12; seed++) {
+      const world = makeWorld("single-task-outage", { seed })
+      const promises = (await planOf(world, policy)).warnings.filter((w) => w.includes("runs a single task"))
+      expect(promises.find((w) => w.startsWith("service solo "))).toContain("it moves once")
+      const { result, after } = await runToEnd(world)
+      expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+      // ECS keeps a stopped task's record for an hour: longer than the run and its settling.
+      expect({ seed, moves: movesOf(after, "solo"), outages: outagesOf(world, "solo") }).toEqual({
+        seed,
+        moves: 1,
+        outages: 1,
+      })
+      for (const promise of promises.filter((w) => w.includes("it moves once")))
+        expect({ seed, promise, moves: movesOf(after, promise.split(" ")[1] ?? "") }).toEqual({
+          seed,
+          promise,
+          moves: 1,
+        })
+      expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
+    }
   })
 })

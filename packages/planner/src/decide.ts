@@ -39,12 +39,13 @@ import {
   type ClusterIndex,
 } from "./cluster.ts"
 import { expectedDesired, withAdoptedChanges } from "./capacity-drift.ts"
-import { DECIDER_VERSION } from "./decider-version.ts"
+import { DECIDER_VERSION, decidesAsOf } from "./decider-version.ts"
 import { describeShortfall, servicesBelowFloor, truthfulFinish } from "./fleet-audit.ts"
 import { decideGates, gateRefusals, serviceHealthOf } from "./gates.ts"
 import { drainLimitFor, groupsAtStart, planRollout, waveSizeFor } from "./plan.ts"
 import { ALARM_NOTIFICATION, AZ_REBALANCE, processesToSuspend } from "./scaling-processes.ts"
 import { commandRecord, type CommandRecord, type RunFacts, type RunState } from "./state.ts"
+import { detachableMovingOnce, selectWaveMovingOnce } from "./single-task-moves.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
 import { balancedRemovalOrder, isBalanced, zoneCounts } from "./zones.ts"
 
@@ -502,7 +503,11 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         deadline: ctx.now + ctx.policy.pollIntervalMs,
       }
     // A detached wave drains together: it takes no more tasks of a service than ECS moves at once.
-    const detaching = displaceableTogether(ctx.index, inZoneBalancedOrder(ctx, group, detachable), size)
+    const detaching = (decidesAsOf(ctx.run, 2) ? detachableMovingOnce : displaceableTogether)(
+      ctx.index,
+      inZoneBalancedOrder(ctx, group, detachable),
+      size,
+    )
     return act("launching", [
       {
         _tag: "DetachInstances",
@@ -560,7 +565,8 @@ const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefined => {
         : detachedBefore
           ? drainLimitFor(g.desiredCapacity, ctx.policy)
           : waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
-    const choice = selectWave(
+    // A new wave takes an instance hosting a single task after the other old instances of its zone.
+    const choice = (members === undefined && decidesAsOf(ctx.run, 2) ? selectWaveMovingOnce : selectWave)(
       ctx.index,
       candidates,
       ctx.oldIds,

@@ -9,8 +9,11 @@
  */
 import type { RunFacts } from "./state.ts"
 
-/** The planner behaviour a run started now runs under; recorded in `RunStarted.deciderVersion`. */
-export const DECIDER_VERSION = 1
+/**
+ * The planner behaviour a run started now runs under; recorded in `RunStarted.deciderVersion`.
+ * 2: a new wave takes an old instance hosting a single task after the others of its zone (single-task-moves.ts).
+ */
+export const DECIDER_VERSION = 2
 
 /** Whether `run` started under decider `version` or a later one: guards a behaviour change (see above). */
 export const decidesAsOf = (run: Pick<RunFacts, "deciderVersion">, version: number): boolean =>

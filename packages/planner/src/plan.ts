@@ -32,6 +32,7 @@ import {
   type GroupEstimate,
 } from "./plan-estimate.ts"
 import { processesToSuspend } from "./scaling-processes.ts"
+import { predictedDrainOrder, singleTaskPromises } from "./single-task-moves.ts"
 
 /** A reason to refuse the run, and what to change. */
 export interface PlanProblem {
@@ -234,8 +235,9 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
       }),
     )
     const groupWaves: Array<PlanWave> = []
-    for (let start = 0, wave = 1; start < oldIds.length; start += waveSize, wave++) {
-      const instanceIds = oldIds.slice(start, start + waveSize)
+    const drainOrder = predictedDrainOrder(index, group, oldIds)
+    for (let start = 0, wave = 1; start < drainOrder.length; start += waveSize, wave++) {
+      const instanceIds = drainOrder.slice(start, start + waveSize)
       const displaced = new Map<string, number>()
       let standaloneTasks = 0
       for (const id of instanceIds)
@@ -300,13 +302,7 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
           ? `${unsafe.problem}; proceeding as the policy allows: the run stops its task(s) on each wave it drains, so ECS starts them on new capacity (a brief outage of ${unsafe.serviceName})`
           : `${unsafe.problem}; proceeding as the policy allows`,
       )
-  const singleTask = new Set<string>()
-  for (const id of allOld)
-    for (const task of liveTasksOn(index, id))
-      if (task.serviceName !== undefined && index.serviceByName.get(task.serviceName)?.desiredCount === 1)
-        singleTask.add(task.serviceName)
-  for (const name of [...singleTask].sort())
-    warnings.push(`service ${name} runs a single task: it moves once, within its deployment configuration`)
+  warnings.push(...singleTaskPromises(index, waves))
 
   const instancesOutsideGroups = snapshot.containerInstances
     .map((c) => c.ec2InstanceId)

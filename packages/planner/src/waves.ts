@@ -5,7 +5,7 @@
  * deployment configuration lets ECS have in flight (one ECS batch; a lone instance may need several). All instances of a wave drain together, so a task
  * never moves from one old instance to the next.
  */
-import type { Task } from "@ecs-ami-deploy/domain"
+import type { ContainerInstance, Task } from "@ecs-ami-deploy/domain"
 import { displacementAllowance, liveTasksOn, taskKind, type ClusterIndex } from "./cluster.ts"
 
 interface Host {
@@ -41,6 +41,23 @@ const receivingHosts = (index: ClusterIndex, excluded: ReadonlySet<string>): Arr
     }))
     .sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0))
 
+/** Whether a task fits in what a host has left: CPU, memory and host ports. */
+const fits = (host: Pick<Host, "cpu" | "memory" | "ports">, task: Task): boolean =>
+  host.cpu >= task.cpu && host.memory >= task.memory && task.hostPorts.every((p) => !host.ports.has(p))
+
+/** Whether ECS could place `task` on a container instance now: ACTIVE, agent connected, and room for it. */
+export const hasRoomFor = (container: ContainerInstance, task: Task): boolean =>
+  container.status === "ACTIVE" &&
+  container.agentConnected &&
+  fits(
+    {
+      cpu: container.remaining.cpu,
+      memory: container.remaining.memory,
+      ports: new Set(container.remaining.ports),
+    },
+    task,
+  )
+
 const cloneHosts = (hosts: ReadonlyArray<Host>): Array<Host> =>
   hosts.map((h) => ({ ...h, ports: new Set(h.ports), services: new Set(h.services) }))
 
@@ -61,13 +78,7 @@ const placeAll = (
   for (const task of ordered) {
     const serviceName = task.serviceName ?? ""
     const distinct = needsDistinctInstance(index, serviceName)
-    const host = trial.find(
-      (h) =>
-        h.cpu >= task.cpu &&
-        h.memory >= task.memory &&
-        task.hostPorts.every((p) => !h.ports.has(p)) &&
-        !(distinct && h.services.has(serviceName)),
-    )
+    const host = trial.find((h) => fits(h, task) && !(distinct && h.services.has(serviceName)))
     if (host === undefined) return undefined
     host.cpu -= task.cpu
     host.memory -= task.memory

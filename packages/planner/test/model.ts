@@ -376,6 +376,7 @@ export const carryOut = (world: World, decision: Decision): World => {
         groups: decision.groups,
         reason: decision.reason,
         servicesBelowFloorAtStart: decision.servicesBelowFloorAtStart,
+        deciderVersion: decision.deciderVersion,
         ...(decision.serviceHealthAtStart === undefined
           ? {}
           : { serviceHealthAtStart: decision.serviceHealthAtStart }),

@@ -202,8 +202,9 @@ describe("renderPlanText", () => {
     expect(text).toContain("Cluster ci: refused")
     expect(text).toContain("Target image ami-new")
     expect(text).toContain("Group a: desired 2")
-    expect(text).toContain("wave 1 of a: i-a-o0")
-    expect(text).toContain("solo×1")
+    // The single task's instance drains last (single-task-moves.ts).
+    expect(text).toContain("wave 1 of a: i-a-o1")
+    expect(text).toContain("wave 2 of a: i-a-o0 — moves solo×1")
     expect(text).toMatch(/Refused:\n {2}- service solo.*\n {4}fix: /)
   })
 })

@@ -4,8 +4,9 @@
  * a capacity provider created today), a scale-out already in progress, another actor changing
  * desired capacity mid-run, a 3,600 s target group deregistration delay, instances outside any
  * Auto Scaling group, an instance with EC2 termination protection, a launch template that reads its
- * image from the operator's own SSM parameter, and a zone without capacity. Each is the standard-20 or small cluster with one shape added, so a difference
- * in the outcome is that shape's doing. `simulate --scenario <name>` runs them like the others.
+ * image from the operator's own SSM parameter, a zone without capacity, and a single task whose every
+ * move is an outage. Each is the standard-20 or small cluster with one shape added, so a difference in
+ * the outcome is that shape's doing. `simulate --scenario <name>` runs them like the others.
  */
 import type { Scenario } from "./scenario.ts"
 
@@ -117,6 +118,26 @@ export const realClusterScenarios = (standard: Base, small: Base) =>
       description:
         "standard-20 where us-east-1c has no capacity for new instances (InsufficientInstanceCapacity): Auto Scaling launches every replacement into the other zones, and a balancing launch cannot land where it is meant to.",
       faults: { ...standard.faults, launchFailures: [{ availabilityZone: "us-east-1c" }] },
+    },
+    "single-task-outage": {
+      ...small,
+      name: "single-task-outage",
+      description:
+        "small plus a service that runs one task at minimumHealthyPercent 0 / maximumPercent 100 (ECS stops it before it starts its replacement: each move is an outage; plan refuses it unless --unsafe-services proceed). ECS may place the replacement on any ACTIVE instance with room, old instances that drain later included.",
+      services: [
+        ...small.services,
+        {
+          clusterName: small.clusters[0]?.name ?? "",
+          name: "solo",
+          schedulingStrategy: "REPLICA",
+          desiredCount: 1,
+          minimumHealthyPercent: 0,
+          maximumPercent: 100,
+          cpu: 256,
+          memory: 512,
+          loadBalanced: false,
+        },
+      ],
     },
     "termination-protected": {
       ...small,
