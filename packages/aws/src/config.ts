@@ -66,10 +66,7 @@ const clientConfig = (config: AwsConfig) => ({
  * Adds the `onRequest` hook: a middleware at the deserialize step, inside the SDK's retry loop, so it
  * runs once per attempt sent.
  */
-const withRequestHook = <C extends { readonly middlewareStack: object }>(
-  client: C,
-  config: AwsConfig,
-): C => {
+const withRequestHook = <C extends { readonly middlewareStack: object }>(client: C, config: AwsConfig): C => {
   const onRequest = config.onRequest
   if (onRequest === undefined) return client
   const stack = client.middlewareStack as unknown as {
