@@ -14,7 +14,9 @@ export {
   gateActionOf,
   gateEventOf,
   replacedShare,
+  type RunFootprint,
   SERVICE_FAILED_TASKS,
+  targetGroupsToWatch,
 } from "./gates.ts"
 export { decideNext, decideStart, type NextDecision, type StartDecision } from "./protocol.ts"
 export { commandIds } from "./command-ids.ts"

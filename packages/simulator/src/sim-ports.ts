@@ -1,5 +1,5 @@
 /**
- * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, Identity, Iam) implemented over the simulated world. Every call is
+ * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, CloudWatch, LoadBalancing, Identity, Iam) implemented over the simulated world. Every call is
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
  * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
  * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
@@ -24,6 +24,7 @@ import {
   Ecs,
   Iam,
   Identity,
+  LoadBalancing,
   Ssm,
   type ImageQuery,
   type LaunchTemplateVersion,
@@ -31,6 +32,7 @@ import {
 import { Duration, Effect, Layer } from "effect"
 import { makeSimulatedCloudWatch, type ScenarioAlarm } from "./alarms.ts"
 import { makeSimulatedIam } from "./sim-iam.ts"
+import { makeSimulatedLoadBalancing, targetGroupArnOf } from "./target-groups.ts"
 import type { VirtualClock } from "./virtual-clock.ts"
 import {
   Refusal,
@@ -70,7 +72,7 @@ import {
 import { serviceTasks } from "./world/ecs-scheduler.ts"
 import { stopTask } from "./world/tasks.ts"
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | LoadBalancing | Identity | Iam
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -552,6 +554,7 @@ export const makeSimulatedPorts = (
     Layer.succeed(Ssm, ssm),
     Layer.succeed(Identity, identity),
     Layer.succeed(CloudWatch, makeSimulatedCloudWatch(world, alarms, call)),
+    Layer.succeed(LoadBalancing, makeSimulatedLoadBalancing(world, call)),
     Layer.succeed(Iam, makeSimulatedIam(world, callLog)),
   )
 }
@@ -729,6 +732,7 @@ export const serviceView = (world: World, service: ServiceRecord): Service => {
     placementConstraints: service.placementConstraints.map((c) => ({ ...c })),
     placementStrategy: service.placementStrategy.map((s) => ({ ...s })),
     loadBalanced: service.loadBalanced,
+    targetGroupArns: service.loadBalanced ? [targetGroupArnOf(world, service)] : [],
     taskCpu: service.cpu,
     taskMemory: service.memory,
     taskHostPorts: [...service.hostPorts],
