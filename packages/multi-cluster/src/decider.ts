@@ -203,7 +203,7 @@ const notRolledBack = (rollout: RolloutProgress): string => {
   )
   return rolled.length === 0
     ? "no cluster was rolled"
-    : `nothing was rolled back: ${rolled.join(", ")} keep the new image (to undo, roll each onto the previous image with \`ecs-ami-deploy upgrade --cluster C --ami-id <previous image>\` in its account and Region; once the cause is fixed, \`fleet apply\` starts a new rollout)`
+    : `nothing was rolled back: ${rolled.join(", ")} keep the new image (to undo, roll each onto the previous image with \`ecs-ami-deploy upgrade-cluster --cluster C --ami-id <previous image>\` in its account and Region; once the cause is fixed, \`fleet apply\` starts a new rollout)`
 }
 
 /** What to do next with the fleet's newest rollout at `now`. */
