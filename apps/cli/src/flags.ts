@@ -222,6 +222,12 @@ export const policyFlags = {
     ),
     Flag.optional,
   ),
+  noTargetHealthGate: Flag.Boolean("no-target-health-gate").pipe(
+    Flag.withDescription(
+      "do not read the load balancer's target health (elasticloadbalancing:DescribeTargetHealth) before acting: by default a load-balanced service on new capacity whose target group has failing targets and fewer healthy ones than its floor stops the run",
+    ),
+    Flag.withDefault(false),
+  ),
   checkpoints: optionalString(
     "checkpoint",
     "pause once this share of old instances is replaced, e.g. 25%,50%: waits for `continue` unless --checkpoint-delay is given",
@@ -371,6 +377,7 @@ export const policyOverridesOf = (flags: PolicyFlags): Effect.Effect<PolicyOverr
       ...given("keepLaunchSpecs", keep),
       ...given("alarms", flags.alarms.length === 0 ? undefined : flags.alarms),
       ...given("onGateFailure", Option.getOrUndefined(flags.onGateFailure)),
+      ...given("targetHealthGate", flags.noTargetHealthGate ? false : undefined),
       ...given("checkpoints", yield* optionalEffect(flags.checkpoints, parseCheckpoints)),
       ...given(
         "checkpointDelayMs",

@@ -14,7 +14,17 @@ import { type Context, Effect, Layer, Schema } from "effect"
 import { appendFileSync, existsSync, writeFileSync } from "node:fs"
 import { MAX_SCENARIO_BYTES, MAX_STATE_BYTES, parseBoundedJson, readBoundedFile } from "./bounded-input.ts"
 import { resolve } from "node:path"
-import { AutoScaling, type AwsPorts, CloudWatch, Ec2, Ecs, Iam, Identity, Ssm } from "ecs-ami-deploy"
+import {
+  AutoScaling,
+  type AwsPorts,
+  CloudWatch,
+  Ec2,
+  Ecs,
+  Iam,
+  Identity,
+  LoadBalancing,
+  Ssm,
+} from "ecs-ami-deploy"
 import {
   makeSimulation,
   type Scenario,
@@ -175,7 +185,7 @@ const journaledPorts = (
     wrap("AutoScaling", AutoScaling),
     wrap("Ecs", Ecs),
     wrap("Ssm", Ssm),
-    // Identity, IAM and CloudWatch change nothing in the world: nothing to journal.
+    // Identity, IAM, CloudWatch and LoadBalancing change nothing in the world: nothing to journal.
     Layer.effect(
       Identity,
       Identity.useSync((identity) => identity),
@@ -183,6 +193,10 @@ const journaledPorts = (
     Layer.effect(
       CloudWatch,
       CloudWatch.useSync((cloudWatch) => cloudWatch),
+    ),
+    Layer.effect(
+      LoadBalancing,
+      LoadBalancing.useSync((loadBalancing) => loadBalancing),
     ),
     Layer.effect(
       Iam,

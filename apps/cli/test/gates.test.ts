@@ -29,6 +29,29 @@ describe("alarm gate", () => {
   })
 })
 
+describe("target health gate", () => {
+  it("given targets on the new image that fail their health checks, when simulated, then the run rolls back naming the service and target group; --no-target-health-gate lets it finish", async () => {
+    const cwd = tempDir("gate-target-health")
+    const argv = ["simulate", "--scenario", "new-image-unhealthy-targets", "--report", "r.html", "-o", "json"]
+    const gated = await runInProcess(argv, { cwd })
+    const result = jsonLines(gated.stdout).find((entry) => entry["type"] === "result")
+    expect(result).toMatchObject({
+      result: {
+        outcome: "rolled-back",
+        gate: {
+          kind: "service",
+          detail: expect.stringMatching(/^target group (web|api) has \d+ healthy target/),
+        },
+      },
+    })
+    expect(gated.code).not.toBe(ExitCode.success)
+    const ungated = await runInProcess([...argv, "--no-target-health-gate"], { cwd })
+    expect(jsonLines(ungated.stdout).find((entry) => entry["type"] === "result")).toMatchObject({
+      result: { outcome: "succeeded" },
+    })
+  })
+})
+
 describe("a run that may not start under its alarms", () => {
   it.each([
     ["does not exist", "Nope", /alarm Nope: not found in this account and Region/],

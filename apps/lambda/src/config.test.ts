@@ -48,6 +48,7 @@ describe("loadConfig", () => {
         AMI_SOURCE: "ssm-parameter:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
         NOTIFICATION_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:ami-rollouts",
         DEADLINE_BUFFER_SECONDS: "45",
+        TARGET_HEALTH_GATE: "false",
       }),
     )
     expect(config.policy).toEqual({
@@ -58,6 +59,7 @@ describe("loadConfig", () => {
       timeouts: { ...defaultPolicy.timeouts, drainWaveMs: 45 * 60_000 },
       forceReplacement: true,
       capacityMode: "detach",
+      targetHealthGate: false,
     })
     expect(config.amiSource).toEqual({
       _tag: "ssm-parameter",

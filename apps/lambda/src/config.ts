@@ -236,6 +236,7 @@ const readSettings = (read: ReturnType<typeof envReader>): LambdaSettings => {
     allowImageFamilyChange: read.optional("ALLOW_IMAGE_FAMILY_CHANGE", d.allowImageFamilyChange, boolean),
     suspendAzRebalance: read.optional("SUSPEND_AZ_REBALANCE", d.suspendAzRebalance, boolean),
     keepLaunchSpecs: read.optional("KEEP_LAUNCH_SPECS", d.keepLaunchSpecs, wholeNumber),
+    targetHealthGate: read.optional("TARGET_HEALTH_GATE", d.targetHealthGate ?? true, boolean),
     ...optionalField("alarms", read.optional("ALARMS", undefined, list)),
     ...optionalField(
       "onGateFailure",

@@ -17,6 +17,7 @@ import {
   type Ecs,
   EventLog,
   type Identity,
+  type LoadBalancing,
   type Notifier,
   type Ssm,
 } from "@ecs-ami-deploy/ports"
@@ -28,7 +29,17 @@ import { decodeTrigger, type Trigger } from "./triggers.ts"
 
 /** Everything the core needs; production and tests provide it differently. */
 export type HandlerServices =
-  EventLog | Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Plugins | Notifier | Continuation
+  | EventLog
+  | Ec2
+  | AutoScaling
+  | Ecs
+  | Ssm
+  | CloudWatch
+  | LoadBalancing
+  | Identity
+  | Plugins
+  | Notifier
+  | Continuation
 
 /** The parts of the Lambda context the handler uses. */
 export interface InvocationContext {

@@ -6,6 +6,7 @@ import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
 import { iamActions } from "./iam.ts"
+import { loadBalancingActions } from "./load-balancing.ts"
 import { ssmActions } from "./ssm.ts"
 import { roleAssumerActions, stsActions } from "./sts.ts"
 
@@ -27,6 +28,7 @@ describe("awsActionsUsed", () => {
     ["sts.ts", "sts", [...stsActions, ...roleAssumerActions]],
     ["cloudwatch.ts", "cloudwatch", cloudWatchActions],
     ["iam.ts", "iam", iamActions],
+    ["load-balancing.ts", "elasticloadbalancing", loadBalancingActions],
   ])("lists exactly the commands %s sends", (file, prefix, listed) => {
     expect([...listed].sort()).toEqual(commandsSentBy(file, prefix))
   })
@@ -38,6 +40,7 @@ describe("awsActionsUsed", () => {
       ...ecsActions,
       ...ssmActions,
       ...cloudWatchActions,
+      ...loadBalancingActions,
       ...impliedAwsActions.map((implied) => implied.action),
     ])
     expect(awsActionsUsed).toEqual([...expected].sort())

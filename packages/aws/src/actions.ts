@@ -8,6 +8,7 @@ import { autoScalingActions } from "./auto-scaling.ts"
 import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
+import { loadBalancingActions } from "./load-balancing.ts"
 import { ssmActions } from "./ssm.ts"
 
 /** Actions AWS authorizes as a side effect of one of our calls. */
@@ -41,6 +42,7 @@ export const awsActionsUsed: ReadonlyArray<string> = [
     ...ecsActions,
     ...ssmActions,
     ...cloudWatchActions,
+    ...loadBalancingActions,
     ...impliedAwsActions.map((implied) => implied.action),
   ]),
 ].sort()

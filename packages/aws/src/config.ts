@@ -10,6 +10,7 @@ import { ECSClient } from "@aws-sdk/client-ecs"
 import { IAMClient } from "@aws-sdk/client-iam"
 import { SSMClient } from "@aws-sdk/client-ssm"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2"
 import { STSClient } from "@aws-sdk/client-sts"
 
 /** Optional overrides of the SDK's default chain (the CLI's `-r/--region` and `-p/--profile`). */
@@ -65,10 +66,7 @@ const clientConfig = (config: AwsConfig) => ({
  * Adds the `onRequest` hook: a middleware at the deserialize step, inside the SDK's retry loop, so it
  * runs once per attempt sent.
  */
-const withRequestHook = <C extends EC2Client | AutoScalingClient | ECSClient | SSMClient | STSClient>(
-  client: C,
-  config: AwsConfig,
-): C => {
+const withRequestHook = <C extends { readonly middlewareStack: object }>(client: C, config: AwsConfig): C => {
   const onRequest = config.onRequest
   if (onRequest === undefined) return client
   const stack = client.middlewareStack as unknown as {
@@ -100,6 +98,8 @@ export const makeSsmClient = (config: AwsConfig): SSMClient =>
   withRequestHook(new SSMClient(clientConfig(config)), config)
 export const makeCloudWatchClient = (config: AwsConfig): CloudWatchClient =>
   withRequestHook(new CloudWatchClient(clientConfig(config)), config)
+export const makeLoadBalancingClient = (config: AwsConfig): ElasticLoadBalancingV2Client =>
+  withRequestHook(new ElasticLoadBalancingV2Client(clientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
   withRequestHook(new STSClient(clientConfig(config)), config)
 export const makeIamClient = (config: AwsConfig): IAMClient =>

@@ -287,6 +287,7 @@ describe("services", () => {
         placementConstraints: [{ type: "memberOf", expression: "attribute:ecs.cpu-architecture == arm64" }],
         placementStrategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }],
         loadBalanced: true,
+        targetGroupArns: ["arn:tg"],
         taskCpu: 256 + 128,
         taskMemory: 512 + 64,
         taskHostPorts: [8080],

@@ -166,6 +166,10 @@ const serviceView = (service: SdkService, definition: TaskDefinition) => {
       ...(strategy.field === undefined ? {} : { field: strategy.field }),
     })),
     loadBalanced: (service.loadBalancers ?? []).length > 0,
+    // A classic load balancer has a name instead of a target group: ELBv2 cannot describe it.
+    targetGroupArns: [
+      ...new Set((service.loadBalancers ?? []).flatMap((balancer) => balancer.targetGroupArn ?? [])),
+    ],
     ...taskReservation(definition),
   }
 }

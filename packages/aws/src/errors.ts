@@ -156,6 +156,13 @@ export const mapEcsError: ErrorMapper = classify(ecsCodes)
 export const mapSsmError: ErrorMapper = classify(ssmCodes)
 /** Maps a failure of a CloudWatch call (DescribeAlarms: an invalid token is its only own code). */
 export const mapCloudWatchError: ErrorMapper = classify({ InvalidNextToken: "invalid-parameter" })
+/** Maps a failure of an Elastic Load Balancing v2 call (DescribeTargetHealth: a deleted target group). */
+export const mapLoadBalancingError: ErrorMapper = classify({
+  TargetGroupNotFound: "not-found",
+  TargetGroupNotFoundException: "not-found",
+  InvalidTarget: "invalid-parameter",
+  InvalidTargetException: "invalid-parameter",
+})
 /** Maps a failure of an STS call (its codes are the shared ones: credentials, throttling, access). */
 export const mapStsError: ErrorMapper = classify({})
 

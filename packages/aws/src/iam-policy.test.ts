@@ -19,6 +19,7 @@ const servicePrefixes: Readonly<Record<string, string>> = {
   "client-ecs": "ecs",
   "client-ssm": "ssm",
   "client-cloudwatch": "cloudwatch",
+  "client-elastic-load-balancing-v2": "elasticloadbalancing",
   "client-dynamodb": "dynamodb",
   "client-sns": "sns",
   "client-lambda": "lambda",
@@ -81,7 +82,7 @@ const statement = (document: PolicyDocument, action: string) => {
 describe("rolloutPolicyDocument", () => {
   it("given the sources, when the calls are collected, then the adapters found some of every service", () => {
     expect(new Set(adapterCalls.map((action) => action.split(":")[0]))).toEqual(
-      new Set(["ec2", "autoscaling", "ecs", "ssm", "cloudwatch"]),
+      new Set(["ec2", "autoscaling", "ecs", "ssm", "cloudwatch", "elasticloadbalancing"]),
     )
     expect(eventLogCalls.length).toBeGreaterThan(0)
     expect(sorted(lambdaCalls)).toEqual(["lambda:InvokeFunction", "sns:Publish"])
@@ -156,6 +157,14 @@ describe("rolloutPolicyDocument", () => {
     expect(attach?.Resource).toEqual([
       "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/a",
     ])
+  })
+
+  it("given the target health gate, then DescribeTargetHealth sits with the other reads, unconditioned", () => {
+    const targetHealth = statement(lambdaDocument, "elasticloadbalancing:DescribeTargetHealth")
+    expect(targetHealth).toEqual(statement(lambdaDocument, "cloudwatch:DescribeAlarms"))
+    expect(targetHealth?.Resource).toEqual(["*"])
+    expect(targetHealth?.Condition).toBeUndefined()
+    expect(targetHealth?.Action.every((action) => /:(Describe|List|Get)/.test(action))).toBe(true)
   })
 
   it("given PassRole, then it only passes roles to EC2", () => {

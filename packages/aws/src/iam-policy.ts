@@ -10,7 +10,8 @@
  *
  * What is scoped, and why not more (docs: docs/lambda.md "IAM"):
  * - Reads (Describe*, List*) are `*`: most do not support resource-level permissions, and they change nothing
- *   (`cloudwatch:DescribeAlarms` included: the alarms a policy names are only known at run time).
+ *   (`cloudwatch:DescribeAlarms` included: the alarms a policy names are only known at run time; so is
+ *   `elasticloadbalancing:DescribeTargetHealth`: the target groups are the services', read at run time).
  * - `ec2:CreateTags` may only write this tool's tag keys, and only on instances launched by an Auto
  *   Scaling group (they carry `aws:autoscaling:groupName`, a tag nobody can add by hand).
  * - `ec2:TerminateInstances` only reaches instances carrying `ecs-ami-deploy:run-id`. The executor tags
@@ -36,6 +37,7 @@ import { autoScalingActions } from "./auto-scaling.ts"
 import { cloudWatchActions } from "./cloudwatch.ts"
 import { ec2Actions } from "./ec2.ts"
 import { ecsActions } from "./ecs.ts"
+import { loadBalancingActions } from "./load-balancing.ts"
 import { ssmActions } from "./ssm.ts"
 
 /** The tag keys the executor writes on instances (domain `RunTagKeys`). */
@@ -105,6 +107,7 @@ type AdapterAction =
   | (typeof ecsActions)[number]
   | (typeof ssmActions)[number]
   | (typeof cloudWatchActions)[number]
+  | (typeof loadBalancingActions)[number]
 
 /** How far an adapter action may reach; each names a statement below. */
 type Scope =
@@ -152,6 +155,7 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "ecs:StopTask": "cluster-instances-and-tasks",
   "ssm:GetParameter": "ssm-parameters",
   "cloudwatch:DescribeAlarms": "read",
+  "elasticloadbalancing:DescribeTargetHealth": "read",
 }
 
 type ImpliedScope = "run-instances" | "pass-role-to-ec2" | "ssm-parameters"
@@ -169,6 +173,7 @@ const adapterActions: ReadonlyArray<AdapterAction> = [
   ...ecsActions,
   ...ssmActions,
   ...cloudWatchActions,
+  ...loadBalancingActions,
 ]
 
 /** The action lists by scope, in a stable order. */

@@ -1,5 +1,5 @@
 /**
- * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs`, `Ssm`, `CloudWatch`, `Identity` and `Iam`: batched to each
+ * AWS SDK v3 implementations of the ports `Ec2`, `AutoScaling`, `Ecs`, `Ssm`, `CloudWatch`, `LoadBalancing`, `Identity` and `Iam`: batched to each
  * API's limits, paginated to the end, with SDK failures translated into the domain's `AwsCallError`,
  * the list of IAM actions they can call, and the least-privilege policy document derived from it.
  */
@@ -9,8 +9,16 @@ export { CloudWatchLive, cloudWatchActions, cloudWatchLimits, makeCloudWatch } f
 export { type AwsConfig, sdkMaxAttempts } from "./config.ts"
 export { Ec2Live, ec2Actions, ec2Limits, makeEc2 } from "./ec2.ts"
 export { EcsLive, ecsActions, ecsLimits, makeEcs } from "./ecs.ts"
-export { mapAutoScalingError, mapCloudWatchError, mapEc2Error, mapEcsError, mapSsmError } from "./errors.ts"
+export {
+  mapAutoScalingError,
+  mapCloudWatchError,
+  mapEc2Error,
+  mapEcsError,
+  mapLoadBalancingError,
+  mapSsmError,
+} from "./errors.ts"
 export { IamLive, iamActions, makeIam } from "./iam.ts"
+export { LoadBalancingLive, loadBalancingActions, makeLoadBalancing } from "./load-balancing.ts"
 export {
   eventLogTableActions,
   grantedActions,

@@ -6,6 +6,7 @@ import { AutoScalingServiceException } from "@aws-sdk/client-auto-scaling"
 import { CloudWatchServiceException } from "@aws-sdk/client-cloudwatch"
 import { EC2ServiceException } from "@aws-sdk/client-ec2"
 import { ECSServiceException } from "@aws-sdk/client-ecs"
+import { ElasticLoadBalancingV2ServiceException } from "@aws-sdk/client-elastic-load-balancing-v2"
 import { IAMServiceException } from "@aws-sdk/client-iam"
 import { SSMServiceException } from "@aws-sdk/client-ssm"
 import { STSServiceException } from "@aws-sdk/client-sts"
@@ -18,6 +19,7 @@ const exceptionClasses = {
   sts: STSServiceException,
   cloudwatch: CloudWatchServiceException,
   iam: IAMServiceException,
+  elasticloadbalancing: ElasticLoadBalancingV2ServiceException,
 }
 
 /** An exception of `service` with the given code; a 5xx status makes it a server fault. */

@@ -41,6 +41,12 @@ export const RolloutPolicy = Schema.Struct({
   alarms: Schema.optionalKey(Schema.Array(Schema.String)),
   /** What a failed gate (an alarm, a service's health) does: roll back or halt. Absent: `rollback` when `rollbackOnFailure`, else `halt`. */
   onGateFailure: Schema.optionalKey(GateAction),
+  /**
+   * The target health gate: a load-balanced service the run moves whose target group has unhealthy
+   * targets and fewer healthy ones than the service's floor fails the run. Absent (runs recorded before
+   * it existed): off. On in `defaultPolicy`.
+   */
+  targetHealthGate: Schema.optionalKey(Schema.Boolean),
   /** Percentages of the old instances replaced at which the run pauses (ascending, 1–100). */
   checkpoints: Schema.optionalKey(Schema.Array(Count)),
   /** How long the run pauses at each checkpoint; absent: it waits for an explicit `continue`. */
@@ -64,6 +70,7 @@ export const defaultPolicy: RolloutPolicy = {
   allowImageFamilyChange: false,
   suspendAzRebalance: true,
   keepLaunchSpecs: 5,
+  targetHealthGate: true,
 }
 
 /** A policy that cannot work, with every problem found and what to change for each. */

@@ -212,6 +212,8 @@ export const Service = Schema.Struct({
   placementConstraints: Schema.Array(PlacementConstraint),
   placementStrategy: Schema.Array(PlacementStrategy),
   loadBalanced: Schema.Boolean,
+  /** The ELBv2 target groups ECS registers its tasks with (DescribeServices `loadBalancers`); absent: none known. */
+  targetGroupArns: Schema.optionalKey(Schema.Array(Schema.String)),
   /** What one task of this service reserves: what a drain must find room for elsewhere. */
   taskCpu: Count,
   taskMemory: Count,
@@ -258,6 +260,32 @@ export const AlarmState = Schema.Struct({
 })
 export type AlarmState = typeof AlarmState.Type
 
+/** One target of a target group and its health (ELBv2 DescribeTargetHealth). */
+export const TargetHealth = Schema.Struct({
+  /** The instance ID (or IP address) and port ECS registered for a task. */
+  targetId: Schema.String,
+  port: Schema.optionalKey(Count),
+  state: Schema.Literals([
+    "initial",
+    "healthy",
+    "unhealthy",
+    "unhealthy.draining",
+    "unused",
+    "draining",
+    "unavailable",
+  ]),
+  /** ELBv2's reason code (`Target.FailedHealthChecks`, ...); absent when healthy. */
+  reason: Schema.optionalKey(Schema.String),
+})
+export type TargetHealth = typeof TargetHealth.Type
+
+/** Every target registered with one target group, as the load balancer sees them. */
+export const TargetGroupHealth = Schema.Struct({
+  targetGroupArn: Schema.String,
+  targets: Schema.Array(TargetHealth),
+})
+export type TargetGroupHealth = typeof TargetGroupHealth.Type
+
 /** Everything one observation of a cluster yields; the executor assembles it through the ports. */
 export const ClusterSnapshot = Schema.Struct({
   clusterName: Schema.String,
@@ -273,6 +301,11 @@ export const ClusterSnapshot = Schema.Struct({
   tasks: Schema.Array(Task),
   /** The CloudWatch alarms the run's policy names, as DescribeAlarms returned them (absent: none named). */
   alarms: Schema.optionalKey(Schema.Array(AlarmState)),
+  /**
+   * The target groups of the load-balanced services the run moves, as DescribeTargetHealth returned
+   * them (absent: the target health gate is off, or no such service). A deleted target group is left out.
+   */
+  targetHealth: Schema.optionalKey(Schema.Array(TargetGroupHealth)),
 })
 export type ClusterSnapshot = typeof ClusterSnapshot.Type
 

@@ -14,6 +14,7 @@ import {
   EventLog,
   type Iam,
   type Identity,
+  type LoadBalancing,
   Notifier,
   type Ssm,
 } from "@ecs-ami-deploy/ports"
@@ -23,7 +24,7 @@ import { InvalidOptions } from "./errors.ts"
  * The AWS ports a rollout uses — real AWS (`awsPorts`) or the simulator (`simulatedPorts`) — and the
  * IAM read of `iam-policy --cluster` (a rollout never calls it).
  */
-export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
+export type AwsPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | LoadBalancing | Identity | Iam
 
 /** Everything the Effect API needs from its caller: the AWS ports, the event log and a notifier. */
 export type RolloutEnvironment = AwsPorts | EventLog | Notifier

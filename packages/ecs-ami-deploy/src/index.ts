@@ -78,6 +78,8 @@ export {
   EventLog,
   /** The IAM port: the roles of an instance profile (what `iam:PassRole` must reach). */
   Iam,
+  /** The Elastic Load Balancing v2 port (the health of a target group's targets: the target health gate). */
+  LoadBalancing,
   /** The identity port: the account (STS GetCallerIdentity) and Region the AWS ports act in. */
   Identity,
   /** The notifier port: who is told that a run started, finished or was suspended. */

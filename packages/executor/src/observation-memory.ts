@@ -17,6 +17,8 @@
  *   that follows a batch of commands none of which acts on ECS, with no wait in between (at most
  *   `ECS_REUSE_MAX_MS` later): Auto Scaling and EC2 commands change nothing ECS reports at once, so
  *   reading it again would cost tens of requests at a few hundred instances for the same answer.
+ *   The target health read with that ECS side (target-health.ts) is reused with it: ECS registers
+ *   and deregisters the targets.
  *   Auto Scaling and EC2 are read again at every observation.
  */
 import {
@@ -25,6 +27,7 @@ import {
   type ContainerInstance,
   type Image,
   type Service,
+  type TargetGroupHealth,
   type Task,
 } from "@ecs-ami-deploy/domain"
 import type { CapacityProvider, ClusterDescription } from "@ecs-ami-deploy/ports"
@@ -76,6 +79,13 @@ export class ObservationMemory {
   private readonly knownTasks = new Map<string, Task>()
   private stoppedListedAt: number | undefined
   private ecsView: EcsView | undefined
+  private targetHealth:
+    | {
+        readonly view: EcsView
+        readonly targetGroupArns: string
+        readonly groups: ReadonlyArray<TargetGroupHealth>
+      }
+    | undefined
 
   /** Forgets the data that does not change under a run once it is `STATIC_DATA_MAX_AGE_MS` old. */
   expireStaticData(now: number): void {
@@ -108,6 +118,27 @@ export class ObservationMemory {
 
   rememberEcsView(view: EcsView): void {
     this.ecsView = view
+  }
+
+  /**
+   * The target health read with the ECS view the last observation used, for the same target groups:
+   * reused with that view, for the same reason (no wait and no ECS command since).
+   */
+  reusableTargetHealth(targetGroupArns: ReadonlyArray<string>): ReadonlyArray<TargetGroupHealth> | undefined {
+    const read = this.targetHealth
+    return read !== undefined &&
+      read.view === this.ecsView &&
+      read.targetGroupArns === targetGroupArns.join(" ")
+      ? read.groups
+      : undefined
+  }
+
+  rememberTargetHealth(
+    targetGroupArns: ReadonlyArray<string>,
+    groups: ReadonlyArray<TargetGroupHealth>,
+  ): void {
+    if (this.ecsView !== undefined)
+      this.targetHealth = { view: this.ecsView, targetGroupArns: targetGroupArns.join(" "), groups }
   }
 
   /** Whether the next observation lists the STOPPED tasks again. */

@@ -23,7 +23,6 @@ import {
 import { EventLog, type ClusterRef } from "@ecs-ami-deploy/ports"
 import {
   awaitingContinue,
-  decideNext,
   decideStart,
   foreignActivity,
   GATE_CHECK_INTERVAL_MS,
@@ -50,6 +49,7 @@ import { ObservationMemory } from "./observation-memory.ts"
 import { observeSnapshot } from "./observe.ts"
 import { isRetryable } from "./retry.ts"
 import { phaseOf, RunObserver } from "./run-observer.ts"
+import { decideWithTargetHealth } from "./target-health.ts"
 import { StopReason } from "./stop-reason.ts"
 import { DeactivationClock, watchWait } from "./wait-watch.ts"
 
@@ -204,19 +204,25 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
           problem: "the runs index lists it as open but its log has no RunStarted event",
         })
       const startedAt = yield* Clock.currentTimeMillis
-      const snapshot = yield* observeWithRetries(invocation, memory, state.run.policy.pollIntervalMs, {
+      const observed = yield* observeWithRetries(invocation, memory, state.run.policy.pollIntervalMs, {
         targetImage: state.run.targetImage,
         runGroups: state.run.groups,
         ...(state.run.policy.alarms === undefined ? {} : { alarms: state.run.policy.alarms }),
       })
-      if (snapshot === undefined)
+      if (observed === undefined)
         return yield* suspend(
           invocation,
           journal,
           stoppedAtDeadline(invocation, yield* Clock.currentTimeMillis),
         )
       const decidedAt = yield* Clock.currentTimeMillis
-      const decision = decideNext(state, snapshot, decidedAt)
+      const { decision, snapshot } = yield* decideWithTargetHealth(
+        state,
+        observed,
+        decidedAt,
+        decidedAt + invocation.settings.stepBudgetMs,
+        memory,
+      )
       yield* observer.decided(decision, phaseOf(decision), { snapshot, now: decidedAt })
       switch (decision._tag) {
         case "Act":
@@ -244,11 +250,15 @@ const drive = (invocation: Invocation, journal: Journal, memory: ObservationMemo
               snapshot,
               groups: state.run.groups,
               pollIntervalMs: state.run.policy.pollIntervalMs,
-              // Alarms are read with each observation: with alarms named, one comes at least once a period.
+              // Gates are read with each observation: with alarms named, or target groups watched under
+              // a bake time, one comes at least once a period.
               latestAt: Math.min(
                 decision.deadline,
                 lastStepStart(invocation),
-                (state.run.policy.alarms ?? []).length > 0 ? now + GATE_CHECK_INTERVAL_MS : Infinity,
+                (state.run.policy.alarms ?? []).length > 0 ||
+                  ((snapshot.targetHealth ?? []).length > 0 && state.run.policy.bakeTimeMs > 0)
+                  ? now + GATE_CHECK_INTERVAL_MS
+                  : Infinity,
               ),
               memory,
               deactivation,

@@ -9,7 +9,7 @@ import {
   type Ec2Instance,
   type Image,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, CloudWatch, Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
+import { AutoScaling, CloudWatch, Ec2, Ecs, LoadBalancing, Ssm } from "@ecs-ami-deploy/ports"
 
 export interface CallLog {
   readonly calls: Array<{ readonly method: string; readonly args: ReadonlyArray<unknown> }>
@@ -40,6 +40,7 @@ export const fakePorts = (
     readonly autoScaling?: Partial<AutoScaling["Service"]>
     readonly ecs?: Partial<Ecs["Service"]>
     readonly cloudWatch?: Partial<CloudWatch["Service"]>
+    readonly loadBalancing?: Partial<LoadBalancing["Service"]>
   },
 ) =>
   Layer.mergeAll(
@@ -51,6 +52,10 @@ export const fakePorts = (
     Layer.succeed(Ecs, partial<Ecs["Service"]>("ecs", log, services.ecs ?? {})),
     Layer.succeed(Ssm, partial<Ssm["Service"]>("ssm", log, {})),
     Layer.succeed(CloudWatch, partial<CloudWatch["Service"]>("cloudWatch", log, services.cloudWatch ?? {})),
+    Layer.succeed(
+      LoadBalancing,
+      partial<LoadBalancing["Service"]>("loadBalancing", log, services.loadBalancing ?? {}),
+    ),
   )
 
 export const callsTo = (log: CallLog, method: string) => log.calls.filter((call) => call.method === method)

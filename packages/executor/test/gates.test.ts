@@ -202,3 +202,82 @@ describe("checkpoints", () => {
     expect(mutatingCalls(world)).toEqual([])
   })
 })
+
+describe("target health gate", () => {
+  /** The small cluster where targets on the new image pass a first health check, then fail from 60 s after their task started. */
+  const targetsGoBad = scenarios["new-image-unhealthy-targets"] as Scenario
+  const describeTargetHealthCalls = (world: World) =>
+    world.simulation.callLog.filter((call) => call.operation === "elasticloadbalancing:DescribeTargetHealth")
+
+  it("given targets on the new image that fail their health checks while ECS keeps the tasks, when the run drains, then it rolls back naming the service, its target group and the counts", async () => {
+    const world = makeWorldOf(targetsGoBad)
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const result = valueOf(await rollout(world, defaultPolicy, eventLog))
+
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "rolled-back", gate: { kind: "service" } })
+    const gate = result._tag === "Finished" ? result.gate : undefined
+    expect(["web", "api"]).toContain(gate?.name)
+    expect(gate?.detail).toMatch(
+      new RegExp(
+        `^target group ${gate?.name} has \\d+ healthy target\\(s\\) of \\d+ registered, below the service's floor of \\d+; \\d+ fail their health checks \\(Target.FailedHealthChecks\\) — arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${gate?.name}/`,
+      ),
+    )
+    const events = await eventsOf(world, eventLog)
+    const tags = events.map((event) => event._tag)
+    expect(tags.indexOf("RollbackStarted")).toBe(tags.indexOf("GateFailed") + 1)
+    expect(events.find((event) => event._tag === "GateFailed")).toMatchObject({
+      gate: { kind: "service", name: gate?.name },
+      action: "rollback",
+    })
+    expect(endState(world).liveImages).toEqual([oldImageId])
+    // ECS itself saw nothing wrong: the tasks on the new image stayed RUNNING and HEALTHY to it.
+    expect(world.simulation.callLog.some((call) => call.operation === "cloudwatch:DescribeAlarms")).toBe(
+      false,
+    )
+  })
+
+  it("given onGateFailure=halt, when the targets fail, then the run fails where it is and says so", async () => {
+    const world = makeWorldOf(targetsGoBad)
+    const eventLog = makeMemoryEventLog(emptyMemoryStorage())
+    const result = valueOf(await rollout(world, { ...defaultPolicy, onGateFailure: "halt" }, eventLog))
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "failed", gate: { kind: "service" } })
+    expect(result._tag === "Finished" ? result.reason : "").toContain("onGateFailure=halt")
+    expect(result._tag === "Finished" ? result.reason : "").toContain("target group")
+    expect(endState(world).liveImages).toContain(newImageId)
+  })
+
+  it("given the gate turned off, when the targets fail, then nothing else sees it and the run moves every instance onto the bad image", async () => {
+    const world = makeWorldOf(targetsGoBad)
+    const result = valueOf(
+      await rollout(
+        world,
+        { ...defaultPolicy, targetHealthGate: false },
+        makeMemoryEventLog(emptyMemoryStorage()),
+      ),
+    )
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    expect(endState(world).liveImages).toEqual([newImageId])
+    expect(describeTargetHealthCalls(world)).toEqual([])
+  })
+
+  it("given a healthy cluster, when the run rolls, then it reads target health only before acting, only for load-balanced services on new capacity, one request per target group", async () => {
+    const world = makeWorldOf(small)
+    const result = valueOf(await rollout(world, defaultPolicy, makeMemoryEventLog(emptyMemoryStorage())))
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    const calls = describeTargetHealthCalls(world)
+    expect(calls.length).toBeGreaterThan(0)
+    const firstDrain = world.simulation.callLog.find(
+      (call) => call.operation === "ecs:UpdateContainerInstancesState",
+    )
+    // Until a drain moves tasks onto new capacity, nothing the new image runs has a target.
+    expect(calls.every((call) => call.at > (firstDrain?.at ?? Infinity))).toBe(true)
+    for (const call of calls) {
+      const arns = (call.input as { readonly targetGroupArns: ReadonlyArray<string> }).targetGroupArns
+      // web and api are load balanced, worker is not.
+      expect(arns.every((arn) => ["web", "api"].includes(arn.split("/")[1] ?? ""))).toBe(true)
+      expect(call.awsRequests).toEqual({ "elasticloadbalancing:DescribeTargetHealth": new Set(arns).size })
+    }
+    const acts = world.simulation.callLog.filter((call) => call.mutating)
+    expect(calls.length).toBeLessThanOrEqual(acts.length)
+  })
+})

@@ -7,13 +7,21 @@
  *   deployment ECS marks FAILED, or whose failed tasks grew by SERVICE_FAILED_TASKS since the start,
  *   or — load balanced — whose healthy tasks stay below its floor for the new-capacity timeout after
  *   the run last acted, while old instances remain;
+ * - with the policy's target health gate on, so does a load-balanced service the run moves whose
+ *   target group has targets failing their health checks and fewer healthy targets than the service's
+ *   floor (⌈desired × minimumHealthyPercent / 100⌉): what the load balancer sees, which ECS's own
+ *   counts may not (a health check grace period, a task that turns bad after it first passed). Targets
+ *   only starting (`initial`) or leaving (`draining`) do not fail it: a drain moving tasks is not a
+ *   failure. It judges the target groups the snapshot carries: the executor reads those of the
+ *   services with a task on an instance the run launched (targetGroupsToWatch), before it acts;
  * - a failed gate is recorded (GateFailed), then the run rolls back or halts (`onGateFailure`);
  * - once the share of old instances replaced reaches a checkpoint, the run records it and pauses: for
  *   `checkpointDelayMs`, or until someone says `continue` (the executor suspends the run meanwhile).
  * A run refuses to start while a named alarm is missing or in ALARM: nothing has changed yet.
  *
  * No DECIDER_VERSION guard is needed: runs recorded before the gates have no alarms or checkpoints in
- * their policy and no service baseline in RunStarted, and without them nothing here ever decides.
+ * their policy, no `targetHealthGate` (absent: off) and no service baseline in RunStarted, and without
+ * them nothing here ever decides.
  */
 import {
   alarmNameOf,
@@ -21,6 +29,7 @@ import {
   formatDuration,
   type ClusterSnapshot,
   type Decision,
+  type Ec2Instance,
   type GateAction,
   type GateFailure,
   type GateStep,
@@ -28,6 +37,7 @@ import {
   type RunEventBody,
   type Service,
   type ServiceHealthAtStart,
+  type TargetGroupHealth,
 } from "@ecs-ami-deploy/domain"
 import { HashMap } from "effect"
 import type { ClusterIndex } from "./cluster.ts"
@@ -85,6 +95,53 @@ export const gateRefusals = (
       : "start the run once the alarm is back to OK (or find out why it fires)",
   }))
 
+/** One target group of a service with targets failing their health checks and too few healthy ones. */
+interface TargetShortfall {
+  readonly targetGroupArn: string
+  readonly healthy: number
+  readonly failing: number
+  readonly registered: number
+  readonly floor: number
+  readonly reasons: ReadonlyArray<string>
+}
+
+/** `web` out of `arn:aws:elasticloadbalancing:…:targetgroup/web/0123456789abcdef`. */
+const targetGroupNameOf = (arn: string): string => /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn
+
+const describeTargetShortfall = (shortfall: TargetShortfall): string =>
+  `target group ${targetGroupNameOf(shortfall.targetGroupArn)} has ${shortfall.healthy} healthy target(s) of ${shortfall.registered} registered, below the service's floor of ${shortfall.floor}; ${shortfall.failing} fail their health checks (${shortfall.reasons.join(", ")}) — ${shortfall.targetGroupArn}`
+
+/**
+ * The target groups of a load-balanced replica service (as read in `targetHealth`) where some targets
+ * fail their health checks and fewer than the service's floor are healthy.
+ */
+const targetShortfalls = (
+  service: Service,
+  targetHealth: ReadonlyArray<TargetGroupHealth>,
+): ReadonlyArray<TargetShortfall> => {
+  if (service.status !== "ACTIVE" || service.schedulingStrategy !== "REPLICA") return []
+  const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
+  return (service.targetGroupArns ?? []).flatMap((targetGroupArn): ReadonlyArray<TargetShortfall> => {
+    const group = targetHealth.find((candidate) => candidate.targetGroupArn === targetGroupArn)
+    if (group === undefined) return []
+    const healthy = group.targets.filter((target) => target.state === "healthy").length
+    const failing = group.targets.filter(
+      (target) => target.state === "unhealthy" || target.state === "unhealthy.draining",
+    )
+    if (failing.length === 0 || healthy >= floor) return []
+    return [
+      {
+        targetGroupArn,
+        healthy,
+        failing: failing.length,
+        registered: group.targets.length,
+        floor,
+        reasons: [...new Set(failing.map((target) => target.reason ?? target.state))],
+      },
+    ]
+  })
+}
+
 const healthOf = (service: Service): ServiceHealthAtStart => ({
   serviceName: service.serviceName,
   failedTasks: service.deployments.reduce((total, deployment) => total + (deployment.failedTasks ?? 0), 0),
@@ -116,21 +173,69 @@ export const replacedShare = (
   return { replaced, of: oldIds.length }
 }
 
+/** The instances a run moves tasks off and onto: its old instances, and those on its image it launched. */
+export interface RunFootprint {
+  readonly oldInstanceIds: ReadonlySet<string>
+  readonly targetImageId: string
+  /** Instances on the target image launched since then are the run's (before a run starts: none). */
+  readonly startedAt: number
+}
+
+/** The footprint of an open run. */
+export const footprintOf = (running: Running): RunFootprint => ({
+  oldInstanceIds: new Set(running.run.groups.flatMap((group) => group.oldInstanceIds)),
+  targetImageId: running.run.targetImage.imageId,
+  startedAt: running.run.startedAt,
+})
+
 /** Services with a task (in any state) on one of the run's old instances or on an instance it launched. */
-const affectedServices = (running: Running, index: ClusterIndex): ReadonlySet<string> => {
-  const oldIds = new Set(running.run.groups.flatMap((group) => group.oldInstanceIds))
-  const names = new Set<string>()
-  for (const [instanceId, container] of index.containerByInstanceId) {
-    const instance = index.instanceById.get(instanceId)
-    const launchedByRun =
-      instance !== undefined &&
-      instance.imageId === running.run.targetImage.imageId &&
-      instance.launchTime >= running.run.startedAt
-    if (!oldIds.has(instanceId) && !launchedByRun) continue
-    for (const task of index.tasksByContainerArn.get(container.containerInstanceArn) ?? [])
-      if (task.serviceName !== undefined) names.add(task.serviceName)
-  }
-  return names
+export const servicesMoved = (
+  view: Pick<ClusterSnapshot, "instances" | "containerInstances" | "tasks">,
+  footprint: RunFootprint,
+): ReadonlySet<string> => {
+  const instanceById = new Map(view.instances.map((instance) => [instance.instanceId, instance]))
+  const isMoved = (instanceId: string, instance: Ec2Instance | undefined) =>
+    footprint.oldInstanceIds.has(instanceId) ||
+    (instance !== undefined &&
+      instance.imageId === footprint.targetImageId &&
+      instance.launchTime >= footprint.startedAt)
+  const movedContainers = new Set(
+    view.containerInstances
+      .filter((container) => isMoved(container.ec2InstanceId, instanceById.get(container.ec2InstanceId)))
+      .map((container) => container.containerInstanceArn),
+  )
+  return new Set(
+    view.tasks.flatMap((task) =>
+      task.serviceName !== undefined &&
+      task.containerInstanceArn !== undefined &&
+      movedContainers.has(task.containerInstanceArn)
+        ? [task.serviceName]
+        : [],
+    ),
+  )
+}
+
+/**
+ * The target groups of the active load-balanced replica services with a task on an instance of the
+ * footprint: what the target health gate reads (one DescribeTargetHealth request each).
+ */
+export const targetGroupsToWatch = (
+  view: Pick<ClusterSnapshot, "instances" | "containerInstances" | "tasks" | "services">,
+  footprint: RunFootprint,
+): ReadonlyArray<string> => {
+  const moved = servicesMoved(view, footprint)
+  return [
+    ...new Set(
+      view.services
+        .filter(
+          (service) =>
+            moved.has(service.serviceName) &&
+            service.status === "ACTIVE" &&
+            service.schedulingStrategy === "REPLICA",
+        )
+        .flatMap((service) => service.targetGroupArns ?? []),
+    ),
+  ]
 }
 
 /** Services the run moves whose deployment failed, whose tasks keep failing, or (load balanced) that stay below their floor. */
@@ -146,55 +251,63 @@ export const serviceFailures = (
     ...[...HashMap.values(running.commands)].map((r) => r.outcomeAt),
   )
   const floorGraceOver = now >= lastOutcome + run.policy.timeouts.newCapacityMs && share.replaced < share.of
-  return [...affectedServices(running, index)].flatMap((serviceName): ReadonlyArray<GateFailure> => {
-    const service = index.serviceByName.get(serviceName)
-    if (service === undefined || service.status !== "ACTIVE") return []
-    const atStart = run.serviceHealthAtStart?.find((health) => health.serviceName === serviceName)
-    const health = healthOf(service)
-    const failedDeployment = health.failedDeploymentIds.find(
-      (id) => atStart !== undefined && !atStart.failedDeploymentIds.includes(id),
-    )
-    if (failedDeployment !== undefined)
-      return [
-        {
-          kind: "service",
-          name: serviceName,
-          detail: `ECS marks its deployment ${failedDeployment} FAILED (deployment circuit breaker)`,
-        },
-      ]
-    const failedTasks = health.failedTasks
-    if (atStart !== undefined && failedTasks - atStart.failedTasks >= SERVICE_FAILED_TASKS)
-      return [
-        {
-          kind: "service",
-          name: serviceName,
-          detail: `${failedTasks - atStart.failedTasks} of its tasks failed to start or failed their health checks since the run started (ECS failedTasks ${atStart.failedTasks} → ${failedTasks})`,
-        },
-      ]
-    if (
-      !service.loadBalanced ||
-      service.schedulingStrategy !== "REPLICA" ||
-      run.servicesBelowFloorAtStart.includes(serviceName) ||
-      !floorGraceOver
-    )
-      return []
-    const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
-    const healthy = index.snapshot.tasks.filter(
-      (task) =>
-        task.serviceName === serviceName &&
-        task.lastStatus === "RUNNING" &&
-        task.healthStatus !== "UNHEALTHY",
-    ).length
-    return healthy < floor
-      ? [
+  return [...servicesMoved(index.snapshot, footprintOf(running))].flatMap(
+    (serviceName): ReadonlyArray<GateFailure> => {
+      const service = index.serviceByName.get(serviceName)
+      if (service === undefined || service.status !== "ACTIVE") return []
+      const atStart = run.serviceHealthAtStart?.find((health) => health.serviceName === serviceName)
+      const health = healthOf(service)
+      const failedDeployment = health.failedDeploymentIds.find(
+        (id) => atStart !== undefined && !atStart.failedDeploymentIds.includes(id),
+      )
+      if (failedDeployment !== undefined)
+        return [
           {
             kind: "service",
             name: serviceName,
-            detail: `${healthy} healthy task(s), below its floor of ${floor}, for ${formatDuration(now - lastOutcome)} since the run last acted (--new-capacity-timeout ${formatDuration(run.policy.timeouts.newCapacityMs)})`,
+            detail: `ECS marks its deployment ${failedDeployment} FAILED (deployment circuit breaker)`,
           },
         ]
-      : []
-  })
+      const failedTasks = health.failedTasks
+      if (atStart !== undefined && failedTasks - atStart.failedTasks >= SERVICE_FAILED_TASKS)
+        return [
+          {
+            kind: "service",
+            name: serviceName,
+            detail: `${failedTasks - atStart.failedTasks} of its tasks failed to start or failed their health checks since the run started (ECS failedTasks ${atStart.failedTasks} → ${failedTasks})`,
+          },
+        ]
+      const targetShortfall =
+        run.policy.targetHealthGate === true
+          ? targetShortfalls(service, index.snapshot.targetHealth ?? [])[0]
+          : undefined
+      if (targetShortfall !== undefined)
+        return [{ kind: "service", name: serviceName, detail: describeTargetShortfall(targetShortfall) }]
+      if (
+        !service.loadBalanced ||
+        service.schedulingStrategy !== "REPLICA" ||
+        run.servicesBelowFloorAtStart.includes(serviceName) ||
+        !floorGraceOver
+      )
+        return []
+      const floor = Math.ceil((service.desiredCount * service.minimumHealthyPercent) / 100)
+      const healthy = index.snapshot.tasks.filter(
+        (task) =>
+          task.serviceName === serviceName &&
+          task.lastStatus === "RUNNING" &&
+          task.healthStatus !== "UNHEALTHY",
+      ).length
+      return healthy < floor
+        ? [
+            {
+              kind: "service",
+              name: serviceName,
+              detail: `${healthy} healthy task(s), below its floor of ${floor}, for ${formatDuration(now - lastOutcome)} since the run last acted (--new-capacity-timeout ${formatDuration(run.policy.timeouts.newCapacityMs)})`,
+            },
+          ]
+        : []
+    },
+  )
 }
 
 const failedGateDecision = (gate: NonNullable<Running["gate"]>): Decision =>

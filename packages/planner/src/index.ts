@@ -14,7 +14,9 @@ export {
   gateActionOf,
   gateEventOf,
   replacedShare,
+  type RunFootprint,
   SERVICE_FAILED_TASKS,
+  targetGroupsToWatch,
 } from "./gates.ts"
 export { decideNext, decideStart, type NextDecision, type StartDecision } from "./protocol.ts"
 export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"

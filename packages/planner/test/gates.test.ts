@@ -94,6 +94,64 @@ describe("service gate", () => {
   })
 })
 
+describe("target health gate", () => {
+  const webTargetGroup =
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/0123456789abcdef"
+  /** The run just after its first launch, web behind `web-tg` whose targets are in `states`. */
+  const withTargets = (
+    states: ReadonlyArray<"healthy" | "unhealthy" | "initial" | "draining">,
+    overrides: Parameters<typeof policy>[0] = {},
+  ): World => {
+    const world = launching(newWorld(cluster(), policy(overrides)))
+    const snapshot = withService(world.snapshot, "web", (s) => ({ ...s, targetGroupArns: [webTargetGroup] }))
+    return {
+      ...world,
+      snapshot: {
+        ...snapshot,
+        targetHealth: [
+          {
+            targetGroupArn: webTargetGroup,
+            targets: states.map((state, index) => ({
+              targetId: `i-${index}`,
+              port: 80,
+              state,
+              ...(state === "unhealthy" ? { reason: "Target.FailedHealthChecks" } : {}),
+            })),
+          },
+        ],
+      },
+    }
+  }
+
+  it("given a moved service with targets failing and fewer healthy than its floor, when deciding, then the gate fails naming the service, the target group and the counts", () => {
+    const decision = decideNow(withTargets(["healthy", "unhealthy", "unhealthy", "unhealthy"]))
+    expect(decision).toMatchObject({
+      _tag: "Gate",
+      step: { _tag: "Fail", gate: { kind: "service", name: "web" }, action: "rollback" },
+    })
+    expect(decision._tag === "Gate" && decision.step._tag === "Fail" ? decision.step.gate.detail : "").toBe(
+      `target group web-tg has 1 healthy target(s) of 4 registered, below the service's floor of 4; 3 fail their health checks (Target.FailedHealthChecks) — ${webTargetGroup}`,
+    )
+  })
+
+  it.each([
+    ["targets only starting or leaving (a drain)", ["healthy", "initial", "draining", "draining"], true],
+    ["every target healthy", ["healthy", "healthy", "healthy", "healthy"], true],
+    ["the gate turned off", ["unhealthy", "unhealthy", "unhealthy", "unhealthy"], false],
+  ] as const)("given %s, when deciding, then the run goes on", (_, states, targetHealthGate) => {
+    expect(isGateFail(decideNow(withTargets(states, { targetHealthGate })))).toBe(false)
+  })
+
+  it("given a run recorded before the gate (no targetHealthGate: off), when targets fail, then no gate trips", () => {
+    const world = withTargets(["unhealthy", "unhealthy", "unhealthy", "unhealthy"])
+    const state = world.state
+    if (state._tag !== "Running") throw new Error("expected a running run")
+    const { targetHealthGate: _, ...recorded } = state.run.policy
+    const old = { ...world, state: { ...state, run: { ...state.run, policy: recorded } } }
+    expect(isGateFail(decideNow(old))).toBe(false)
+  })
+})
+
 describe("alarm gate at the start", () => {
   const alarm = (state: "OK" | "ALARM") => ({
     alarmName: "HighErrors",

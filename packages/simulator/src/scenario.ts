@@ -112,6 +112,15 @@ export const Faults = Schema.Struct({
   agentNeverRegisters: Schema.optionalKey(Schema.Struct({ imageIds: Schema.Array(Schema.String) })),
   /** Tasks started on instances of these images fail their health check and are stopped by ECS. */
   unhealthyTasksOnImages: Schema.optionalKey(Schema.Array(Schema.String)),
+  /**
+   * Load-balanced tasks on instances of these images, once past their first target group health check,
+   * fail it from `afterMs` after the task started (a new image that breaks under load): their targets are `unhealthy`
+   * while ECS keeps the tasks RUNNING — as it does within a service's health check grace period, when
+   * the scheduler ignores the load balancer's health checks — so drains go on and healthy targets fall.
+   */
+  unhealthyTargetsOnImages: Schema.optionalKey(
+    Schema.Struct({ imageIds: Schema.Array(Schema.String), afterMs: NonNegative }),
+  ),
   /** Standalone tasks run forever regardless of their scenario duration. */
   standaloneTasksNeverFinish: Schema.optionalKey(Schema.Boolean),
   /**

@@ -7,6 +7,7 @@
 import { realClusterScenarios } from "./real-clusters.ts"
 import type { LaunchSpec } from "@ecs-ami-deploy/domain"
 import { alarmScenarios } from "./alarms.ts"
+import { targetHealthScenarios } from "./target-groups.ts"
 import type { Scenario, ScenarioGroup, ScenarioService, ScenarioStandaloneTask } from "./scenario.ts"
 
 export const oldImageId = "ami-0a1b2c3d4e5f60001"
@@ -366,6 +367,7 @@ const library = {
   ...basics,
   ...realClusterScenarios(basics["standard-20"], basics.small),
   ...alarmScenarios(basics.small, newImageId),
+  ...targetHealthScenarios(basics.small, newImageId),
 }
 
 export type ScenarioName = keyof typeof library

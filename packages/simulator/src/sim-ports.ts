@@ -1,5 +1,5 @@
 /**
- * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, Identity, Iam) implemented over the simulated world. Every call is
+ * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, CloudWatch, LoadBalancing, Identity, Iam) implemented over the simulated world. Every call is
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
  * simulated latency, may hang (an injected hung call: abandoned by a caller that gives up, it changes
  * nothing), may be refused by injected throttling or 5xx faults (nothing changes then), and
@@ -25,6 +25,7 @@ import {
   Ecs,
   Iam,
   Identity,
+  LoadBalancing,
   Ssm,
   type ImageQuery,
   type LaunchTemplateVersion,
@@ -32,6 +33,7 @@ import {
 import { Duration, Effect, Layer } from "effect"
 import { makeSimulatedCloudWatch, type ScenarioAlarm } from "./alarms.ts"
 import { makeSimulatedIam } from "./sim-iam.ts"
+import { makeSimulatedLoadBalancing, targetGroupArnOf } from "./target-groups.ts"
 import type { VirtualClock } from "./virtual-clock.ts"
 import {
   Refusal,
@@ -71,7 +73,7 @@ import {
 import { serviceTasks } from "./world/ecs-scheduler.ts"
 import { stopTask } from "./world/tasks.ts"
 
-export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | Identity | Iam
+export type SimulatedPorts = Ec2 | AutoScaling | Ecs | Ssm | CloudWatch | LoadBalancing | Identity | Iam
 
 /** Applies `apply` to consecutive slices of at most `size` ids, as the AWS adapters do. */
 const inBatches = (
@@ -565,6 +567,7 @@ export const makeSimulatedPorts = (
     Layer.succeed(Ssm, ssm),
     Layer.succeed(Identity, identity),
     Layer.succeed(CloudWatch, makeSimulatedCloudWatch(world, alarms, call)),
+    Layer.succeed(LoadBalancing, makeSimulatedLoadBalancing(world, call)),
     Layer.succeed(Iam, makeSimulatedIam(world, callLog)),
   )
 }
@@ -742,6 +745,7 @@ export const serviceView = (world: World, service: ServiceRecord): Service => {
     placementConstraints: service.placementConstraints.map((c) => ({ ...c })),
     placementStrategy: service.placementStrategy.map((s) => ({ ...s })),
     loadBalanced: service.loadBalanced,
+    targetGroupArns: service.loadBalanced ? [targetGroupArnOf(world, service)] : [],
     taskCpu: service.cpu,
     taskMemory: service.memory,
     taskHostPorts: [...service.hostPorts],

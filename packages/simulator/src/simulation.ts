@@ -65,7 +65,7 @@ export interface Simulation {
   /** Where the world is (the scenario's, else 123456789012 and us-east-1): what the Identity port answers. */
   readonly accountId: string
   readonly region: string
-  /** Ec2, AutoScaling, Ecs, Ssm, CloudWatch and Identity backed by the simulated world. */
+  /** Ec2, AutoScaling, Ecs, Ssm, CloudWatch, LoadBalancing, Identity and Iam backed by the simulated world. */
   readonly layer: Layer.Layer<SimulatedPorts>
   /** Effect's Clock over simulated time: provide it (better: `clockLayer`) to the program under test. */
   readonly clock: Clock.Clock

@@ -147,7 +147,8 @@ const scheduleStandaloneEnd = (world: World, task: TaskRecord): void => {
   })
 }
 
-const instanceOfTask = (world: World, task: TaskRecord): InstanceRecord | undefined => {
+/** The EC2 instance a task is placed on, if any. */
+export const instanceOfTask = (world: World, task: TaskRecord): InstanceRecord | undefined => {
   const ci =
     task.containerInstanceArn === undefined
       ? undefined
