@@ -2,9 +2,9 @@
  * A time limit on every AWS call the executor makes while it holds a cluster's lease, on Effect's
  * Clock (so it holds in virtual time as for real). The lease is checked, and renewed once half of it
  * is gone, before every attempt of every call (lease.ts): an attempt therefore starts with at least
- * half a lease left, and giving it up after a quarter of the lease means it ends, answered or
- * abandoned, with a quarter left — a hung call cannot outlive the lease, nor act after another holder
- * took it over. The AWS SDK clients abandon a request first (`sdkRequestTimeoutMs`, 30 s, in
+ * half a lease left, and giving it up after at most a quarter of the lease means it ends, answered or
+ * abandoned, with at least a quarter left — a hung call cannot outlive the lease, nor act after
+ * another holder took it over. The AWS SDK clients abandon a request first (`sdkRequestTimeoutMs`, 30 s, in
  * @ecs-ami-deploy/aws); this limit is the executor's own, and also covers what the SDK does not see:
  * pages and batches of one port call, a stalled credential provider, a plugin's or test's port.
  *
@@ -12,11 +12,11 @@
  * method and the limit: the retry schedule tries it again within the step's budget (retry.ts), and a
  * command that runs out of budget records it as a retryable `CommandFailed`, re-issued after the
  * next observation. The limit is applied once, to the ports themselves (`withCallTimeouts`), so every
- * call site and plugin gets it.
+ * call site and plugin gets it; a port the executor starts to use must be added there.
  */
 import { Effect } from "effect"
 import { AwsCallError, formatDuration } from "@ecs-ami-deploy/domain"
-import { AutoScaling, CloudWatch, Ec2, Ecs, Ssm } from "@ecs-ami-deploy/ports"
+import { AutoScaling, CloudWatch, Ec2, Ecs, LoadBalancing, Ssm } from "@ecs-ami-deploy/ports"
 import type { ExecutorSettings } from "./invocation.ts"
 
 /**
@@ -35,7 +35,7 @@ const timed = <A>(call: Effect.Effect<A, AwsCallError>, operation: string, timeo
           operation,
           kind: "transient",
           code: "CallTimedOut",
-          message: `${operation} got no answer within ${formatDuration(timeoutMs)} (the executor's call timeout, a quarter of its lease): abandoned`,
+          message: `${operation} got no answer within ${formatDuration(timeoutMs)} and was abandoned (the executor's call timeout, under half its lease)`,
         }),
       ),
   })
@@ -62,11 +62,13 @@ export const withCallTimeouts =
       const ecs = yield* Ecs
       const ssm = yield* Ssm
       const cloudWatch = yield* CloudWatch
+      const loadBalancing = yield* LoadBalancing
       return yield* effect.pipe(
         Effect.provideService(Ec2, timedPort("Ec2", ec2, timeoutMs)),
         Effect.provideService(AutoScaling, timedPort("AutoScaling", autoScaling, timeoutMs)),
         Effect.provideService(Ecs, timedPort("Ecs", ecs, timeoutMs)),
         Effect.provideService(Ssm, timedPort("Ssm", ssm, timeoutMs)),
         Effect.provideService(CloudWatch, timedPort("CloudWatch", cloudWatch, timeoutMs)),
+        Effect.provideService(LoadBalancing, timedPort("LoadBalancing", loadBalancing, timeoutMs)),
       )
     })
