@@ -14,7 +14,7 @@ import { localDynamoDbClient, losingFirstResponseOf, startDynalite } from "@ecs-
 import type { ClusterRef, EventLog } from "@ecs-ami-deploy/ports"
 import { makeSimulation, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
 import { failureTag } from "./concurrency.ts"
-import { runOnSimulation } from "./engine.ts"
+import { firstRunEvents, runOnSimulation } from "./engine.ts"
 import { reliabilitySettings } from "./kill-harness.ts"
 import { clusterOf } from "./scenarios.ts"
 
@@ -130,10 +130,7 @@ export const hungCall = async (
     ),
   )
   const [holder, successor] = Exit.isSuccess(exit) ? exit.value : []
-  const runs = await runOnSimulation(simulation, log, log.runs(cluster))
-  const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
-  const loaded = runId === undefined ? undefined : await runOnSimulation(simulation, log, log.load(runId))
-  const events = loaded !== undefined && Exit.isSuccess(loaded) ? loaded.value : []
+  const events = await firstRunEvents(simulation, log, cluster.clusterName)
   const abandoned = simulation.callLog.find(
     (call) => call.operation === operation && call.outcome === "abandoned",
   )
