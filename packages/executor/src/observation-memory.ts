@@ -81,9 +81,10 @@ export class ObservationMemory {
   private ecsView: EcsView | undefined
   private targetHealth:
     | {
-        readonly view: EcsView
+        readonly view: EcsView | undefined
         readonly targetGroupArns: string
         readonly groups: ReadonlyArray<TargetGroupHealth>
+        readonly at: number
       }
     | undefined
 
@@ -127,18 +128,24 @@ export class ObservationMemory {
   reusableTargetHealth(targetGroupArns: ReadonlyArray<string>): ReadonlyArray<TargetGroupHealth> | undefined {
     const read = this.targetHealth
     return read !== undefined &&
+      read.view !== undefined &&
       read.view === this.ecsView &&
       read.targetGroupArns === targetGroupArns.join(" ")
       ? read.groups
       : undefined
   }
 
+  /** When target health was last read (or reused); absent: not yet in this invocation. */
+  get targetHealthReadAt(): number | undefined {
+    return this.targetHealth?.at
+  }
+
   rememberTargetHealth(
     targetGroupArns: ReadonlyArray<string>,
     groups: ReadonlyArray<TargetGroupHealth>,
+    at: number,
   ): void {
-    if (this.ecsView !== undefined)
-      this.targetHealth = { view: this.ecsView, targetGroupArns: targetGroupArns.join(" "), groups }
+    this.targetHealth = { view: this.ecsView, targetGroupArns: targetGroupArns.join(" "), groups, at }
   }
 
   /** Whether the next observation lists the STOPPED tasks again. */

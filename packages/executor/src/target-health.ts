@@ -3,26 +3,39 @@
  * forward run's decision to act (a wave, a termination, finishing) is taken again with the target
  * health of the load-balanced services that have a task on an instance the run launched — the
  * targets a new image can break — one DescribeTargetHealth request per target group. With a bake time
- * the run also reads them at each wait, so a bake is watched as alarms are. Before a run starts, and
+ * the run also reads them while it waits, at most once a GATE_CHECK_INTERVAL_MS (the run-loop wakes
+ * that often then), so a bake is watched as alarms are. Before a run starts, and
  * on instances it did not launch, nothing is read: until a task lands on new capacity the new image
  * cannot have broken a target.
  */
 import { Effect } from "effect"
 import type { ClusterSnapshot } from "@ecs-ami-deploy/domain"
-import { decideNext, type NextDecision, targetGroupsToWatch } from "@ecs-ami-deploy/planner"
+import {
+  decideNext,
+  GATE_CHECK_INTERVAL_MS,
+  type NextDecision,
+  targetGroupsToWatch,
+} from "@ecs-ami-deploy/planner"
 import { LoadBalancing } from "@ecs-ami-deploy/ports"
 import type { Running } from "./journal.ts"
 import type { ObservationMemory } from "./observation-memory.ts"
 import { retryTransient } from "./retry.ts"
 
 /** Whether the gate reads target health before this decision is carried out. */
-const targetHealthDue = (state: Running, decision: NextDecision): boolean =>
+const targetHealthDue = (
+  state: Running,
+  decision: NextDecision,
+  now: number,
+  lastReadAt: number | undefined,
+): boolean =>
   state.run.policy.targetHealthGate === true &&
   state.rollback === undefined &&
   state.gate === undefined &&
   (decision._tag === "Act" ||
     decision._tag === "Finish" ||
-    (decision._tag === "Wait" && state.run.policy.bakeTimeMs > 0))
+    (decision._tag === "Wait" &&
+      state.run.policy.bakeTimeMs > 0 &&
+      (lastReadAt === undefined || now - lastReadAt >= GATE_CHECK_INTERVAL_MS)))
 
 /**
  * The next decision of a forward run with its target health gate: decided on the observation, then —
@@ -38,7 +51,8 @@ export const decideWithTargetHealth = (
 ) =>
   Effect.gen(function* () {
     const first = decideNext(state, observed, now)
-    if (!targetHealthDue(state, first)) return { decision: first, snapshot: observed }
+    if (!targetHealthDue(state, first, now, memory.targetHealthReadAt))
+      return { decision: first, snapshot: observed }
     const targetGroupArns = targetGroupsToWatch(observed, {
       oldInstanceIds: new Set(),
       targetImageId: state.run.targetImage.imageId,
@@ -50,7 +64,7 @@ export const decideWithTargetHealth = (
       (yield* retryTransient(budgetEnd)(
         LoadBalancing.use((loadBalancing) => loadBalancing.describeTargetHealth(targetGroupArns)),
       ))
-    memory.rememberTargetHealth(targetGroupArns, targetHealth)
+    memory.rememberTargetHealth(targetGroupArns, targetHealth, now)
     const snapshot: ClusterSnapshot = { ...observed, targetHealth }
     return { decision: decideNext(state, snapshot, now), snapshot }
   })

@@ -280,4 +280,25 @@ describe("target health gate", () => {
     const acts = world.simulation.callLog.filter((call) => call.mutating)
     expect(calls.length).toBeLessThanOrEqual(acts.length)
   })
+
+  it("given a bake time, when the run waits with tasks on new capacity, then it reads target health once a minute, not at every poll, and still stops on failing targets", async () => {
+    const world = makeWorldOf(small)
+    const policy: RolloutPolicy = { ...defaultPolicy, bakeTimeMs: 600_000 }
+    const result = valueOf(await rollout(world, policy, makeMemoryEventLog(emptyMemoryStorage())))
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
+    const reads = describeTargetHealthCalls(world).map((call) => call.at)
+    const actsAt = new Set(world.simulation.callLog.filter((call) => call.mutating).map((call) => call.at))
+    const waitReads = reads.filter((at) => !actsAt.has(at))
+    // The second wave's bake (10 min) is watched: several reads while waiting, each a minute or more apart.
+    expect(waitReads.length).toBeGreaterThanOrEqual(5)
+    for (const [index, at] of reads.entries())
+      if (index > 0 && !actsAt.has(at)) expect(at - (reads[index - 1] ?? 0)).toBeGreaterThanOrEqual(60_000)
+
+    const failing = makeWorldOf(targetsGoBad)
+    expect(valueOf(await rollout(failing, policy, makeMemoryEventLog(emptyMemoryStorage())))).toMatchObject({
+      _tag: "Finished",
+      outcome: "rolled-back",
+      gate: { kind: "service" },
+    })
+  })
 })
