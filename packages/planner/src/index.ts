@@ -19,7 +19,9 @@ export {
   targetGroupsToWatch,
 } from "./gates.ts"
 export { decideNext, decideStart, type NextDecision, type StartDecision } from "./protocol.ts"
-export { commandIds, decide, MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./decide.ts"
+export { commandIds } from "./command-ids.ts"
+export { decide } from "./decide.ts"
+export { MAX_COMMAND_FAILURES, NEW_IMAGE_TASK_FAILURES } from "./run-failure.ts"
 export {
   planRollout,
   renderPlanText,

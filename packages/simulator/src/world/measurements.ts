@@ -15,7 +15,7 @@ export interface CallRecord {
   readonly operation: string
   readonly mutating: boolean
   readonly input: unknown
-  /** `ok`, or the error code returned. */
+  /** `ok`, the error code returned, or `abandoned`: a hung call (faults.hungCalls) its caller gave up on. */
   readonly outcome: string
   /**
    * The AWS requests this port call stands for, by action: a port call that lists and describes a whole

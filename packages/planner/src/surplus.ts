@@ -1,0 +1,202 @@
+/**
+ * Removing a group's surplus (members above its start capacity) by id, round by round: drain the
+ * chosen instances, wait until drained, terminate them with decrement. Used by the end game and by
+ * rollback, each with its own command ids.
+ */
+import {
+  type AsgInstance,
+  type AutoScalingGroup,
+  type Decision,
+  formatDuration,
+  type GroupAtStart,
+  type Phase,
+} from "@ecs-ami-deploy/domain"
+import { liveTasksOn } from "./cluster.ts"
+import { commandIds } from "./command-ids.ts"
+import {
+  act,
+  blockingTasks,
+  capacityMembers,
+  type Context,
+  drainGivesUpAt,
+  drainStatus,
+  groupZoneCounts,
+  inZoneBalancedOrder,
+  isGone,
+  next,
+  startedAt,
+  waveMembers,
+} from "./decide-context.ts"
+import { commandRecord } from "./state.ts"
+import { selectWave } from "./waves.ts"
+
+/** The command ids of one kind of surplus removal (the end game's, or rollback's). */
+export interface SurplusIds {
+  readonly drain: (asg: string, round: number) => string
+  readonly terminate: (asg: string, round: number) => string
+}
+export const endGameIds: SurplusIds = { drain: commandIds.trimDrain, terminate: commandIds.trimTerminate }
+export const rollbackTrimIds: SurplusIds = {
+  drain: commandIds.rollbackTrimDrain,
+  terminate: commandIds.rollbackTrimTerminate,
+}
+
+/** The surplus-removal round a group is at: one past the last round whose removal finished. */
+export const currentRound = (ctx: Context, asgName: string, ids: SurplusIds): number => {
+  const finished = (round: number): boolean => {
+    if (commandRecord(ctx.state, ids.terminate(asgName, round))?.outcome === "succeeded") return true
+    const members = waveMembers(ctx, ids.drain(asgName, round))
+    return members !== undefined && members.every((id) => isGone(ctx, id))
+  }
+  let round = 1
+  while (finished(round)) round++
+  return round
+}
+
+/** Instances per zone differ by at most this many: the largest count minus the smallest. */
+const zoneSpread = (counts: ReadonlyMap<string, number>): number => {
+  const values = [...counts.values()]
+  return values.length === 0 ? 0 : Math.max(...values) - Math.min(...values)
+}
+
+/**
+ * Of `removals` (in removal order), those that can leave the group one after the other without the
+ * zones ending further apart than they are now, or than one instance apart.
+ */
+const evenRemovals = (group: AutoScalingGroup, removals: ReadonlyArray<string>): ReadonlySet<string> => {
+  const counts = new Map(groupZoneCounts(group))
+  const limit = Math.max(1, zoneSpread(counts))
+  const zoneOf = new Map(group.instances.map((m) => [m.instanceId, m.availabilityZone]))
+  const even = new Set<string>()
+  for (const id of removals) {
+    const zone = zoneOf.get(id)
+    if (zone === undefined) continue
+    counts.set(zone, (counts.get(zone) ?? 0) - 1)
+    if (zoneSpread(counts) <= limit) even.add(id)
+    else counts.set(zone, (counts.get(zone) ?? 0) + 1)
+  }
+  return even
+}
+
+/**
+ * One round of removing a group's surplus (members above its start desired capacity) by id: drain
+ * the chosen instances (largest zone first, fewest tasks first, only those whose tasks fit on the
+ * instances `receivers` leaves out), wait until drained, terminate them with decrement. `undefined`
+ * when there is no surplus, or none of it fits anywhere (then it is kept).
+ */
+export const removeSurplus = (
+  ctx: Context,
+  g: GroupAtStart,
+  group: AutoScalingGroup,
+  round: number,
+  ids: SurplusIds,
+  how: {
+    /** Instances that cannot receive the drained tasks, given the ones intended for removal. */
+    readonly receivers: (intended: ReadonlyArray<string>) => ReadonlySet<string>
+    readonly removable: (member: AsgInstance) => boolean
+    readonly onDrainTimeout: (reason: string) => Decision
+    /** Until when to wait for room when the surplus fits nowhere yet (tasks still moving); then it is kept. */
+    readonly roomDeadline: number
+  },
+): Decision | undefined => {
+  const drainId = ids.drain(g.asgName, round)
+  const members = waveMembers(ctx, drainId)
+  if (members === undefined) {
+    const live = capacityMembers(group)
+    const surplus = live.length - g.desiredCapacity
+    if (surplus <= 0) return undefined
+    const removable = live
+      .filter((m) => !m.protectedFromScaleIn && !isGone(ctx, m.instanceId) && how.removable(m))
+      .map((m) => m.instanceId)
+    const intended = inZoneBalancedOrder(
+      ctx,
+      group,
+      removable,
+      (id) => liveTasksOn(ctx.index, id).length,
+    ).slice(0, surplus)
+    // Instances running standalone tasks are never chosen: nothing would ever drain them.
+    const select = (candidates: ReadonlyArray<string>) =>
+      selectWave(ctx.index, candidates, how.receivers(candidates), surplus, "skip-instance")
+    const first = select(intended)
+    // A removal never leaves the zones further apart than they are (nor than one apart): an instance
+    // that would (the cheap one of a small zone, taken because a large zone's could not move) stays,
+    // and may receive the tasks of the others instead.
+    const unbalancing = new Set(
+      first.instanceIds.filter((id) => !evenRemovals(group, first.instanceIds).has(id)),
+    )
+    const second = unbalancing.size === 0 ? first : select(intended.filter((id) => !unbalancing.has(id)))
+    const even = evenRemovals(group, second.instanceIds)
+    const choice =
+      even.size === second.instanceIds.length
+        ? second
+        : select(second.instanceIds.filter((id) => even.has(id)))
+    if (choice.instanceIds.length === 0)
+      return ctx.now < how.roomDeadline
+        ? {
+            _tag: "Wait",
+            phase: ctx.state.rollback === undefined ? "draining" : "rolling-back",
+            reason: `${surplus} surplus instance(s) of ${g.asgName} wait for room: ${choice.held.map((h) => `${h.instanceId}: ${h.reason}`).join("; ")}`,
+            deadline: how.roomDeadline,
+          }
+        : undefined
+    const services =
+      choice.displaced.map((d) => `${d.serviceName}×${d.tasks}`).join(", ") || "no service tasks"
+    return act(ctx.state.rollback === undefined ? "draining" : "rolling-back", [
+      {
+        _tag: "DrainInstances",
+        id: drainId,
+        reason: `drain ${choice.instanceIds.length} surplus instance(s) of ${g.asgName} (largest zone, fewest tasks first; moves ${services}) to remove them by id: lowering desired capacity would let Auto Scaling terminate instances undrained`,
+        clusterName: ctx.run.clusterName,
+        wave: 0,
+        containerInstanceArns: choice.instanceIds.flatMap((id) => {
+          const container = ctx.index.containerByInstanceId.get(id)
+          return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
+        }),
+        instanceIds: choice.instanceIds,
+      },
+    ])
+  }
+
+  const phase = (normal: Phase): Phase => (ctx.state.rollback === undefined ? normal : "rolling-back")
+  const drainRecord = commandRecord(ctx.state, drainId)
+  if (drainRecord !== undefined && drainRecord.outcome !== "succeeded") {
+    const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
+    if (!visible) return act(phase("draining"), [drainRecord.command])
+  }
+  const alive = members.filter((id) => !isGone(ctx, id))
+  const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
+  if (blocking.length > 0) {
+    const deadline = drainGivesUpAt(ctx, startedAt(ctx, drainId) ?? ctx.now, blocking)
+    if (ctx.now >= deadline)
+      return how.onDrainTimeout(
+        `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
+      )
+    return {
+      _tag: "Wait",
+      phase: phase("draining"),
+      reason: `surplus of ${g.asgName}: ${drainStatus(blocking)}`,
+      deadline,
+    }
+  }
+  const terminateId = ids.terminate(g.asgName, round)
+  return act(phase("terminating"), [
+    next(ctx, terminateId, () => ({
+      _tag: "TerminateInstances",
+      id: terminateId,
+      reason: `the surplus instance(s) of ${g.asgName} are drained: remove them, decrementing desired capacity`,
+      asgName: g.asgName,
+      instanceIds: alive,
+      decrementDesiredCapacity: true,
+    })),
+  ])
+}
+
+/** Instances a kind of surplus removal drained in a group, over all its rounds. */
+export const surplusDrained = (ctx: Context, asgName: string, ids: SurplusIds): ReadonlyArray<string> => {
+  const drained: Array<string> = []
+  for (let round = 1; ; round++) {
+    const members = waveMembers(ctx, ids.drain(asgName, round))
+    if (members === undefined) return drained
+    drained.push(...members)
+  }
+}
