@@ -101,7 +101,7 @@ export const makeSimulatedPorts = (
     run: () => A,
     requestsFor: (result: A) => Readonly<Record<string, number>> = () => ({ [operation]: 1 }),
   ): Effect.Effect<A, AwsCallError> => {
-    const log = (outcome: string, awsRequests: Readonly<Record<string, number>>) =>
+    const log = (outcome: string, awsRequests: Readonly<Record<string, number>>, madeAt?: number) =>
       callLog.push({
         at: world.now,
         operation,
@@ -109,6 +109,7 @@ export const makeSimulatedPorts = (
         input: structuredClone(input),
         outcome,
         awsRequests,
+        ...(madeAt === undefined ? {} : { madeAt }),
       })
     // A hung call: no answer for the fault's duration; a caller that gives up first abandons the request.
     const hang = Effect.suspend(() => {
@@ -117,9 +118,10 @@ export const makeSimulatedPorts = (
       )
       if (index < 0) return Effect.void
       const [fault] = hangsToCome.splice(index, 1)
+      const madeAt = world.now
       return clock
         .sleep(Duration.millis(fault?.durationMs ?? 0))
-        .pipe(Effect.onInterrupt(() => Effect.sync(() => log("abandoned", { [operation]: 1 }))))
+        .pipe(Effect.onInterrupt(() => Effect.sync(() => log("abandoned", { [operation]: 1 }, madeAt))))
     })
     const wait =
       world.faults.apiLatency === undefined

@@ -68,8 +68,8 @@ describe("call faults", () => {
     impatient.advance(60_000)
     const gaveUp = await impatient.run(Effect.timeoutOption(update, "1 minute"))
     expect(gaveUp._tag).toBe("None")
-    expect(impatient.callLog.map((c) => [c.at - start, c.outcome, c.mutating])).toEqual([
-      [120_000, "abandoned", true],
+    expect(impatient.callLog.map((c) => [c.madeAt, c.at - start, c.outcome, c.mutating])).toEqual([
+      [start + 60_000, 120_000, "abandoned", true],
     ])
     impatient.advance(30 * 60_000)
     expect(impatient.snapshotState().groups[0]!.desiredCapacity).toBe(4)

@@ -22,6 +22,8 @@ export interface CallRecord {
    * cluster is several paginated, batched requests against AWS (page and batch sizes of aws-facts.md).
    */
   readonly awsRequests: Readonly<Record<string, number>>
+  /** For an `abandoned` call: when it was made (`at` is when its caller gave up). */
+  readonly madeAt?: number
 }
 
 /** Requests needed for `count` items at `perRequest` each; `atLeastOne` for list calls that always make one. */
