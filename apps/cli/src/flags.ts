@@ -19,6 +19,7 @@ import {
 } from "ecs-ami-deploy"
 import { scenarioNames } from "ecs-ami-deploy/simulator"
 import { amiIdPattern } from "@ecs-ami-deploy/strategies"
+import { defaultPolicy, formatAmount } from "@ecs-ami-deploy/domain"
 import { type CliFailure, usageError } from "./failure.ts"
 
 /** Every built-in scenario, for the help of the flags that take one. */
@@ -160,8 +161,14 @@ export const policyFlags = {
     ),
     Flag.optional,
   ),
-  maxSurge: optionalString("max-surge", "extra instances at once: a count or N% of the group (default 50%)"),
-  maxDraining: optionalString("max-draining", "old instances draining at once: a count or N% (default 50%)"),
+  maxSurge: optionalString(
+    "max-surge",
+    `extra instances at once: a count or N% of the group (default ${formatAmount(defaultPolicy.maxSurge)})`,
+  ),
+  maxDraining: optionalString(
+    "max-draining",
+    `old instances draining at once: a count or N% (default ${formatAmount(defaultPolicy.maxDraining)})`,
+  ),
   bakeTime: optionalString(
     "bake-time",
     "wait after new capacity is proven, before draining: e.g. 5m (default 0s)",

@@ -9,7 +9,6 @@ import { Command, Flag } from "effect/cli"
 import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import {
-  type Amount,
   type Decision,
   EventLog,
   type Phase,
@@ -29,17 +28,15 @@ import { makeFleetSampler } from "./fleet-samples.ts"
 import { type PhaseSpan, renderReport } from "./report-html.ts"
 import type { SimulatedWorld } from "./simulated-world.ts"
 import { jsonInFlagTerms } from "./text.ts"
-import { formatDuration } from "@ecs-ami-deploy/domain"
+import { formatAmount, formatDuration } from "@ecs-ami-deploy/domain"
 
 /** How far simulated time runs on after the rollout, at most, for the report to show the world settled. */
 const settleStepMs = 5_000
 const settleLimitMs = 30 * 60_000
 
-const amountText = (amount: Amount) => (amount.unit === "percent" ? `${amount.value}%` : String(amount.value))
-
 /** The policy choices that shape the timeline, for the report's header. */
 const describePolicy = (policy: RolloutPolicy) =>
-  `${policy.capacityMode} mode · max surge ${amountText(policy.maxSurge)} · max draining ${amountText(policy.maxDraining)}${policy.bakeTimeMs > 0 ? ` · bake ${formatDuration(policy.bakeTimeMs)}` : ""}`
+  `${policy.capacityMode} mode · max surge ${formatAmount(policy.maxSurge)} · max draining ${formatAmount(policy.maxDraining)}${policy.bakeTimeMs > 0 ? ` · bake ${formatDuration(policy.bakeTimeMs)}` : ""}`
 
 const outcomeOf = (result: RunResult) =>
   result._tag === "Finished"

@@ -12,6 +12,10 @@ import { Count } from "./snapshot.ts"
 export const Amount = Schema.Struct({ unit: Schema.Literals(["instances", "percent"]), value: Count })
 export type Amount = typeof Amount.Type
 
+/** An amount as the CLI and the Lambda take it: `50%` or `2`. */
+export const formatAmount = (amount: Amount): string =>
+  amount.unit === "percent" ? `${amount.value}%` : String(amount.value)
+
 export const RolloutPolicy = Schema.Struct({
   /** `surge`: raise desired capacity, then terminate the specific old instances. `detach`: the Go tool's way. */
   capacityMode: Schema.Literals(["surge", "detach"]),

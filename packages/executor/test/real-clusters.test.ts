@@ -229,6 +229,18 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     expect(Object.values(await storedTemplateImages(world))).toEqual(["resolve:ssm:/platform/golden-ami"])
   })
 
+  it("ssm-template rolled back (the new image's agents never register): the template follows the operator's parameter again, as plan promised", async () => {
+    const base = scenarios["ssm-template"] as Scenario
+    const world = makeWorldOf({
+      ...base,
+      faults: { ...base.faults, agentNeverRegisters: { imageIds: [newImageId] } },
+    })
+    const { result, before, after } = await runToEnd(world)
+    expect(result).toMatchObject({ _tag: "Finished", outcome: "rolled-back" })
+    expect(memberImages(after)).toEqual(memberImages(before))
+    expect(Object.values(await storedTemplateImages(world))).toEqual(["resolve:ssm:/platform/golden-ami"])
+  })
+
   it("a standalone task that never ends on a later wave's instance, policy wait: the drain times out after earlier waves were replaced, the rollback halts, and the outcome names the mixed fleet", async () => {
     const world = makeWorld("daemon-and-standalone")
     const neverEnding = world.simulation

@@ -7,7 +7,7 @@
  * task then spends its target group's deregistration delay (AWS's default, 300 s) DEACTIVATING.
  * Waves of a group follow one another, each behind its own new capacity.
  */
-import { formatDuration, type RolloutPolicy } from "@ecs-ami-deploy/domain"
+import { formatAmount, formatDuration, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 
 export const ASSUMED_TIMINGS = {
   newCapacityMs: 100_000,
@@ -18,9 +18,6 @@ export const ASSUMED_TIMINGS = {
 
 /** What the assumptions are, in words, for the plan's text. */
 export const assumedTimingsText = `assuming ~${formatDuration(ASSUMED_TIMINGS.newCapacityMs)} for new capacity, ~${formatDuration(ASSUMED_TIMINGS.replacementHealthyMs)} for a replacement task to be healthy and AWS's default ${formatDuration(ASSUMED_TIMINGS.deregistrationDelayMs)} deregistration delay`
-
-const amountText = (amount: RolloutPolicy["maxSurge"]): string =>
-  amount.unit === "percent" ? `${amount.value}%` : String(amount.value)
 
 /**
  * A warning when one limit makes another ineffective for `asgName` (`limits` resolved against its
@@ -34,16 +31,16 @@ export const cappedLimitWarnings = (
 ): ReadonlyArray<string> => {
   if (oldInstances === 0) return []
   const { surge, draining } = limits
-  const surgeText = `--max-surge ${amountText(policy.maxSurge)} (${surge} instance(s))`
-  const drainingText = `--max-draining ${amountText(policy.maxDraining)} (${draining} instance(s))`
+  const surgeText = `--max-surge ${formatAmount(policy.maxSurge)} (${surge} instance(s))`
+  const drainingText = `--max-draining ${formatAmount(policy.maxDraining)} (${draining} instance(s))`
   if (policy.capacityMode !== "surge") return []
   if (surge > draining && draining < oldInstances)
     return [
-      `group ${asgName}: ${surgeText} is capped by ${drainingText}: waves of ${draining}; raise --max-draining to ${amountText(policy.maxSurge)} for waves of ${Math.min(surge, oldInstances)}`,
+      `group ${asgName}: ${surgeText} is capped by ${drainingText}: waves of ${draining}; raise --max-draining to ${formatAmount(policy.maxSurge)} for waves of ${Math.min(surge, oldInstances)}`,
     ]
   if (draining > surge && surge < oldInstances)
     return [
-      `group ${asgName}: ${drainingText} is capped by ${surgeText}: waves of ${surge}; raise --max-surge to ${amountText(policy.maxDraining)} for waves of ${Math.min(draining, oldInstances)}`,
+      `group ${asgName}: ${drainingText} is capped by ${surgeText}: waves of ${surge}; raise --max-surge to ${formatAmount(policy.maxDraining)} for waves of ${Math.min(draining, oldInstances)}`,
     ]
   return []
 }

@@ -73,7 +73,7 @@ export const badInputs = (scenario: Scenario): ReadonlyArray<BadInput> => {
     { name: "maxDraining 0", call: withPolicy({ maxDraining: { unit: "percent", value: 0 } }) },
     { name: "maxSurge 150%", call: withPolicy({ maxSurge: { unit: "percent", value: 150 } }) },
     { name: "maxSurge negative", call: withPolicy({ maxSurge: { unit: "instances", value: -1 } }) },
-    { name: 'maxSurge as a string (`"50%"`)', call: withPolicy({ maxSurge: "50%" }) },
+    { name: 'maxSurge as a word (`"half"`)', call: withPolicy({ maxSurge: "half" }) },
     { name: "unknown capacity mode", call: withPolicy({ capacityMode: "blue-green" }) },
     { name: "polling interval 0", call: withPolicy({ pollIntervalMs: 0 }) },
     {
