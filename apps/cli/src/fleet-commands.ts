@@ -13,6 +13,7 @@ import { FleetRolloutLog } from "@ecs-ami-deploy/ports"
 import {
   awsClusterRunner,
   decodeFleetFile,
+  defaultBakePollMs,
   describeFleetEvent,
   fleetLogAt,
   fleetStatusLines,
@@ -145,8 +146,16 @@ const planCommand = Command.make("plan", { file: fileArgument }, ({ file }) =>
           `fleet ${definition.fleetName} (${path}): ${definition.stages.length} stage(s), ${clusters} cluster(s)`,
         )
         for (const [index, stage] of definition.stages.entries()) {
+          const alarms = stage.clusters.reduce(
+            (sum, cluster) => sum + (cluster.policy.alarms ?? []).length,
+            0,
+          )
+          const bake =
+            alarms === 0
+              ? "(no alarms named: it only waits)"
+              : `reading the clusters' ${alarms} alarm(s) every ${formatDuration(defaultBakePollMs)} and at its end (one in ALARM stops the fleet)`
           yield* line(
-            `stage ${index + 1} ${stage.name}: ${stage.clusters.length} cluster(s), ${stage.batchSize} at a time, then bake ${formatDuration(stage.bakeMs)}${index === 0 ? "" : `; starts only when stage ${definition.stages[index - 1]?.name} succeeded and baked without an alarm`}`,
+            `stage ${index + 1} ${stage.name}: ${stage.clusters.length} cluster(s), ${stage.batchSize} at a time, then bake ${formatDuration(stage.bakeMs)} ${bake}${index === 0 ? "" : `; starts only when stage ${definition.stages[index - 1]?.name} succeeded and baked without an alarm`}`,
           )
           for (const cluster of stage.clusters)
             yield* line(

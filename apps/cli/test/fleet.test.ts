@@ -6,6 +6,8 @@
 import { describe, expect, it } from "vitest"
 import { writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { newImageId, scenarios } from "ecs-ami-deploy/simulator"
+import { ExitCode } from "../src/failure.ts"
 import { runInProcess, tempDir } from "./support.ts"
 
 const example = resolve(import.meta.dirname, "../../../docs/examples/fleet.json")
@@ -82,12 +84,82 @@ describe("fleet commands", () => {
     expect(text.stdout).toMatch(/stage second: not started/)
   })
 
+  it("given the canary's alarm goes into ALARM during its stage's bake, then the fleet stops there with exit 1 and status names stage, cluster and alarm", async () => {
+    const cwd = tempDir("fleet-alarm")
+    const small = scenarios["small"]
+    writeFileSync(
+      join(cwd, "alarming.json"),
+      JSON.stringify({
+        ...small,
+        name: "alarming",
+        // In ALARM once an instance on the new image has run 45 minutes: after the canary's run, in its bake.
+        alarms: [
+          {
+            name: "CanaryErrors",
+            triggers: [{ instanceOnImage: { imageId: newImageId, forMs: 2_700_000 } }],
+          },
+        ],
+      }),
+    )
+    writeFileSync(
+      join(cwd, "fleet.json"),
+      JSON.stringify({
+        fleet: "alarmed",
+        defaults: { region: "eu-west-1" },
+        stages: [
+          {
+            name: "canary",
+            bakeMs: 3_600_000,
+            clusters: [
+              {
+                cluster: "canary",
+                policy: { alarms: ["CanaryErrors"] },
+                simulate: { scenario: "alarming.json" },
+              },
+            ],
+          },
+          { name: "rest", clusters: [{ cluster: "rest", simulate: { scenario: "small" } }] },
+        ],
+      }),
+    )
+    const run = await runInProcess(["simulate", "--fleet", "fleet.json", "--event-log", "log"], { cwd })
+    expect(run.code).toBe(ExitCode.failed)
+    expect(run.stdout).toContain(
+      "stage canary did not bake: caller/eu-west-1/canary: alarm CanaryErrors in ALARM since",
+    )
+    expect(run.stdout).toContain(
+      "stage(s) rest not started; nothing was rolled back: caller/eu-west-1/canary keep",
+    )
+    expect(run.stdout).not.toContain("stage rest started")
+
+    const status = await runInProcess(["fleet", "status", "fleet.json", "--event-log", "log", "-o", "json"], {
+      cwd,
+    })
+    expect(jsonLines(status.stdout)[0]).toMatchObject({
+      status: {
+        status: "stopped",
+        stoppedAt: { stage: "canary", cluster: "caller/eu-west-1/canary", alarm: "CanaryErrors" },
+        stages: [
+          { name: "canary", state: "alarm", clusters: [{ state: "succeeded" }] },
+          { name: "rest", state: "not started" },
+        ],
+      },
+    })
+    const text = await runInProcess(["fleet", "status", "fleet.json", "--event-log", "log"], { cwd })
+    expect(text.stdout).toMatch(
+      /stage canary: alarm \(caller\/eu-west-1\/canary: alarm CanaryErrors in ALARM since/,
+    )
+  })
+
   it("fleet plan lists stages, batches, bakes and roles, and changes nothing", async () => {
     const cwd = tempDir("fleet-plan")
     const run = await runInProcess(["fleet", "plan", example, "--event-log", "log"], { cwd })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain("fleet platform")
     expect(run.stdout).toContain("stage 3 production: 3 cluster(s), 2 at a time")
+    expect(run.stdout).toContain(
+      "then bake 1h00m reading the clusters' 1 alarm(s) every 1m00s and at its end",
+    )
     expect(run.stdout).toContain("333333333333/us-west-2/prod-web")
     expect(run.stdout).toContain("role arn:aws:iam::333333333333:role/ecs-ami-deploy-rollout")
   })

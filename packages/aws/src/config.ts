@@ -41,9 +41,10 @@ export interface AwsConfig {
 export const sdkMaxAttempts = 2
 
 /**
- * The longest one request may take (the SDK's default handler has no limit at all). Well under half of
- * the executor's 5-minute lease: the executor checks its lease before each call and renews it once
- * half is gone, so a call that starts always ends, answered or abandoned, before the lease could lapse.
+ * The longest one request may take (the SDK's default handler has no limit at all): the first line
+ * against a hung call. Well under half of the executor's 5-minute lease, which it checks before each
+ * call and renews once half is gone. The executor's own limit on a whole call (its pages, the SDK's
+ * retry, credentials: `callTimeoutMs` in @ecs-ami-deploy/executor, 60 s by default) backs it up.
  */
 export const sdkRequestTimeoutMs = 30_000
 const sdkConnectionTimeoutMs = 5_000

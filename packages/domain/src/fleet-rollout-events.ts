@@ -97,12 +97,36 @@ export const FleetStageBakeStarted = Schema.TaggedStruct("FleetStageBakeStarted"
   until: EpochMillis,
 })
 
-/** The bake ended: `firing` names each alarm found in ALARM (as `<cluster id>: <alarm>`); none means baked. */
+/**
+ * One reason a stage did not bake: an alarm of one of its clusters in ALARM (or no longer found), or
+ * a cluster whose alarms could not be read at the bake's end (`alarm` absent).
+ */
+export const FleetBakeFailure = Schema.Struct({
+  cluster: Schema.String,
+  alarm: Schema.optionalKey(Schema.String),
+  detail: Schema.String,
+})
+export type FleetBakeFailure = typeof FleetBakeFailure.Type
+
+/** `<cluster id>: <alarm>`, as `firing` lists a bake failure. */
+export const fleetBakeFailureName = (failure: FleetBakeFailure): string =>
+  `${failure.cluster}: ${failure.alarm ?? "alarms unreadable"}`
+
+/** `<cluster id>: alarm <name> <what CloudWatch said>`, or why the cluster's alarms could not be read. */
+export const describeBakeFailure = (failure: FleetBakeFailure): string =>
+  `${failure.cluster}: ${failure.alarm === undefined ? "" : `alarm ${failure.alarm} `}${failure.detail}`
+
+/**
+ * The bake ended: `firing` names each failure (as `<cluster id>: <alarm>`); none means baked. The
+ * alarms are polled while the stage bakes, so a bake ends early at the first alarm found in ALARM.
+ */
 export const FleetStageBakeEnded = Schema.TaggedStruct("FleetStageBakeEnded", {
   ...envelope,
   stage: Schema.String,
   firing: Schema.Array(Schema.String),
-  /** What was checked, for the record ("no alarms configured" until alarm gates exist). */
+  /** The same failures with what CloudWatch said (absent in rollouts recorded before alarms were polled). */
+  failures: Schema.optionalKey(Schema.Array(FleetBakeFailure)),
+  /** What was checked, for the record: which alarms, how often. */
   checked: Schema.String,
 })
 
@@ -118,6 +142,8 @@ export const FleetStopPoint = Schema.Struct({
   cluster: Schema.optionalKey(Schema.String),
   runId: Schema.optionalKey(Schema.String),
   outcome: Schema.optionalKey(FleetClusterOutcome),
+  /** The alarm of `cluster` that stopped the rollout while its stage baked. */
+  alarm: Schema.optionalKey(Schema.String),
 })
 export type FleetStopPoint = typeof FleetStopPoint.Type
 

@@ -6,6 +6,7 @@
  * port returns and the event log records, and the checks on the alarm references a policy names.
  */
 import { Schema } from "effect"
+import type { AlarmState } from "./snapshot.ts"
 
 /** Auto Scaling instance refresh takes up to 10 alarms; so does a policy. */
 export const MAX_ALARMS = 10
@@ -59,3 +60,35 @@ export const alarmReferenceProblems = (references: ReadonlyArray<string>): Reado
   }
   return problems
 }
+
+/**
+ * The alarms of `references` that are in ALARM, or that DescribeAlarms did not return (`states`: its
+ * answer for them). An ARN matches only the alarm of that ARN; a name, the alarm of that name.
+ */
+export const alarmGateFailures = (
+  references: ReadonlyArray<string>,
+  states: ReadonlyArray<AlarmState>,
+): ReadonlyArray<GateFailure> =>
+  references.flatMap((reference): ReadonlyArray<GateFailure> => {
+    const name = alarmNameOf(reference)
+    const alarm = states.find(
+      (candidate) =>
+        candidate.alarmName === name && (!reference.startsWith("arn:") || candidate.alarmArn === reference),
+    )
+    if (alarm === undefined)
+      return [
+        {
+          kind: "alarm",
+          name: reference,
+          detail: "not found in this account and Region (DescribeAlarms does not return it)",
+        },
+      ]
+    if (alarm.state !== "ALARM") return []
+    return [
+      {
+        kind: "alarm",
+        name: reference,
+        detail: `in ALARM since ${new Date(alarm.stateUpdatedAt).toISOString()}${alarm.stateReason === "" ? "" : ` (${alarm.stateReason})`}`,
+      },
+    ]
+  })

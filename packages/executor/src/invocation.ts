@@ -11,6 +11,7 @@ import { Clock, Effect, Ref } from "effect"
 import { type GateFailure, LockHeld, type RunOutcome } from "@ecs-ami-deploy/domain"
 import { EventLog, type ClusterRef, type Lease } from "@ecs-ami-deploy/ports"
 import { clusterRefOf } from "./cluster-ref.ts"
+import { callTimeoutMs, withCallTimeouts } from "./call-timeout.ts"
 import { keepLease as keepLeaseOf } from "./lease.ts"
 
 /** How the executor spends its time; every field has a default. */
@@ -88,7 +89,10 @@ export const pause = (invocation: Invocation, millis: number) =>
     Effect.sleep(Math.max(0, Math.min(millis, lastStepStart(invocation) - now))),
   )
 
-/** Acquires the cluster's lock, runs `use` with the lease, and releases whatever lease is current at the end. */
+/**
+ * Acquires the cluster's lock, runs `use` with the lease — every AWS call it makes given up after
+ * `callTimeoutMs` (call-timeout.ts) — and releases whatever lease is current at the end.
+ */
 export const withClusterLock = <A, E, R>(
   input: {
     readonly clusterName: string
@@ -116,6 +120,7 @@ export const withClusterLock = <A, E, R>(
     const leaseRef = yield* Ref.make(lease)
     // A failed release is harmless: the lease simply runs out and the next executor takes over.
     return yield* use({ ...input, ...cluster, lease: leaseRef }).pipe(
+      withCallTimeouts(callTimeoutMs(input.settings)),
       Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
     )
   })

@@ -5,7 +5,8 @@
  * its expiry and taken over) fails with `StaleLease` before its next call instead of acting on a
  * cluster another executor now drives. Renewal is a conditional write on the lease's fencing token, so
  * it succeeds only while nobody else holds the lock; an AWS call starts with at least half a lease
- * left, and the AWS clients' request timeout (well under half a lease) bounds how long it can last.
+ * left, and the executor gives it up after at most a quarter of the lease (call-timeout.ts), so it
+ * ends before the lease could lapse.
  *
  * A lease can also be taken over while it is live: a successor on the same host replaces a holder
  * whose process is gone (`replacing`) — which may be wrong when the pid was reused or another

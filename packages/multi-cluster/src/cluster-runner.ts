@@ -1,11 +1,11 @@
 /**
  * The fleet executor's port to the clusters: list a cluster's runs, run (or resume, or read) one
- * cluster's rollout, and check a stage's alarms after its bake. Implementations reach each cluster
+ * cluster's rollout, and read a cluster's policy alarms while its stage bakes. Implementations reach each cluster
  * through its own environment — AWS in the cluster's account (an assumed role) and Region, or one
  * simulated world per cluster — and the cluster's runs are ordinary resumable runs in the event log.
  */
 import { Context, Data, type Effect } from "effect"
-import type { FleetClusterOutcome } from "@ecs-ami-deploy/domain"
+import type { FleetClusterOutcome, GateFailure } from "@ecs-ami-deploy/domain"
 import type { FleetClusterSpec } from "./fleet-file.ts"
 
 /** How a cluster's part ended in this invocation: for good, or suspended at the deadline (the next invocation resumes it). */
@@ -48,9 +48,13 @@ export class FleetClusterRunner extends Context.Service<
      * open, reports it if it finished, else starts one. Never fails: a failure is an `error` outcome.
      */
     readonly run: (input: ClusterRunInput) => Effect.Effect<ClusterRunEnd>
-    /** The alarms of these clusters in ALARM now, and what was checked. */
-    readonly firingAlarms: (
-      clusters: ReadonlyArray<FleetClusterSpec>,
-    ) => Effect.Effect<{ readonly firing: ReadonlyArray<string>; readonly checked: string }>
+    /**
+     * The alarms the cluster's policy names that are in ALARM (or not found) at the fleet's time
+     * `now`: one DescribeAlarms request in the cluster's account and Region; none when it names no alarm.
+     */
+    readonly alarmFailures: (
+      cluster: FleetClusterSpec,
+      now: number,
+    ) => Effect.Effect<ReadonlyArray<GateFailure>, ClusterUnreachable>
   }
 >()("@ecs-ami-deploy/multi-cluster/FleetClusterRunner") {}

@@ -3,16 +3,19 @@
  * do next), pure like the cluster planner — no I/O, time comes in as data. Stages run in order; a
  * stage's clusters roll `batchSize` at a time; a stage starts only when every cluster of the previous
  * one succeeded (or had nothing to do) and it baked without an alarm firing. Any other cluster outcome
- * or a firing alarm stops the rollout, naming the stage, cluster, run and outcome; later stages never
- * start. A cluster whose run was requested and has no recorded end is run again (the cluster runner
- * resumes or reads that run), so a rollout killed anywhere resumes where it stopped.
+ * or a firing alarm stops the rollout, naming the stage, cluster, run and outcome (or alarm); later
+ * stages never start, and clusters already rolled are not rolled back (the outcome says so). A
+ * cluster whose run was requested and has no recorded end is run again (the cluster runner resumes or
+ * reads that run), so a rollout killed anywhere resumes where it stopped.
  */
-import type {
-  FleetClusterOutcome,
-  FleetRolloutEvent,
-  FleetRolloutOutcome,
-  FleetStage,
-  FleetStopPoint,
+import {
+  describeBakeFailure,
+  type FleetBakeFailure,
+  type FleetClusterOutcome,
+  type FleetRolloutEvent,
+  type FleetRolloutOutcome,
+  type FleetStage,
+  type FleetStopPoint,
 } from "@ecs-ami-deploy/domain"
 
 /** One cluster's part of the rollout. */
@@ -32,6 +35,8 @@ export interface StageBake {
   readonly until: number
   /** Set when the bake ended: the alarms found firing (none: baked). */
   readonly firing?: ReadonlyArray<string>
+  /** The same with what CloudWatch said, in rollouts that recorded it. */
+  readonly failures?: ReadonlyArray<FleetBakeFailure>
   readonly checked?: string
 }
 
@@ -156,6 +161,7 @@ export const evolve = (state: FleetRolloutState, event: FleetRolloutEvent): Flee
           [event.stage]: {
             until: rollout.bakes[event.stage]?.until ?? event.at,
             firing: event.firing,
+            ...(event.failures === undefined ? {} : { failures: event.failures }),
             checked: event.checked,
           },
         },
@@ -187,6 +193,19 @@ const laterStages = (rollout: RolloutProgress, index: number): string => {
   return names.length === 0 ? "it was the last stage" : `stage(s) ${names.join(", ")} not started`
 }
 
+/**
+ * A failed bake rolls nothing back: the clusters that already rolled keep the new image. What the
+ * outcome says of them, and what the operator can do.
+ */
+const notRolledBack = (rollout: RolloutProgress): string => {
+  const rolled = Object.entries(rollout.clusters).flatMap(([id, progress]) =>
+    progress.ended?.outcome === "succeeded" ? [id] : [],
+  )
+  return rolled.length === 0
+    ? "no cluster was rolled"
+    : `nothing was rolled back: ${rolled.join(", ")} keep the new image (to undo, roll each onto the previous image with \`ecs-ami-deploy upgrade-cluster --cluster C --ami-id <previous image>\` in its account and Region; once the cause is fixed, \`fleet apply\` starts a new rollout)`
+}
+
 /** What to do next with the fleet's newest rollout at `now`. */
 export const decide = (state: FleetRolloutState, now: number): FleetDecision => {
   const rollout = state.rollout
@@ -216,7 +235,7 @@ export const decide = (state: FleetRolloutState, now: number): FleetDecision => 
     return {
       _tag: "Finish",
       outcome: "stopped",
-      reason: `cluster ${failed.id} of stage ${stage.name} ended ${ended.outcome}${ended.runId === undefined ? "" : ` (run ${ended.runId})`}: ${ended.reason}; ${laterStages(rollout, stageIndex)}`,
+      reason: `cluster ${failed.id} of stage ${stage.name} ended ${ended.outcome}${ended.runId === undefined ? "" : ` (run ${ended.runId})`}: ${ended.reason}; ${laterStages(rollout, stageIndex)}; ${notRolledBack(rollout)}`,
       stoppedAt: {
         stage: stage.name,
         cluster: failed.id,
@@ -235,13 +254,23 @@ export const decide = (state: FleetRolloutState, now: number): FleetDecision => 
   const bake = rollout.bakes[stage.name]
   if (bake === undefined) return { _tag: "StartBake", stage: stage.name, until: now + stage.bakeMs }
   if (bake.firing === undefined) return { _tag: "FinishBake", stage: stage.name, until: bake.until }
-  if (bake.firing.length > 0)
+  if (bake.firing.length > 0) {
+    const first = bake.failures?.[0]
+    const found =
+      bake.failures === undefined
+        ? `${bake.firing.join(", ")} in ALARM`
+        : bake.failures.map(describeBakeFailure).join("; ")
     return {
       _tag: "Finish",
       outcome: "stopped",
-      reason: `stage ${stage.name} did not bake: ${bake.firing.join(", ")} in ALARM; ${laterStages(rollout, stageIndex)}`,
-      stoppedAt: { stage: stage.name },
+      reason: `stage ${stage.name} did not bake: ${found}; ${laterStages(rollout, stageIndex)}; ${notRolledBack(rollout)}`,
+      stoppedAt: {
+        stage: stage.name,
+        ...(first === undefined ? {} : { cluster: first.cluster }),
+        ...(first?.alarm === undefined ? {} : { alarm: first.alarm }),
+      },
     }
+  }
   const next = rollout.stages[stageIndex + 1]
   if (next !== undefined) return { _tag: "StartStage", stage: next.name }
   const clusterCount = rollout.stages.reduce((sum, each) => sum + each.clusters.length, 0)

@@ -14,9 +14,11 @@ import {
   type FleetRolloutEventBody,
   type FleetRolloutOutcome,
   type FleetStopPoint,
+  fleetBakeFailureName,
 } from "@ecs-ami-deploy/domain"
 import { EventLog, FleetRolloutLog, fleetLockOf, type Lease } from "@ecs-ami-deploy/ports"
 import { Data } from "effect"
+import { bake, defaultBakePollMs } from "./bake.ts"
 import { type ClusterRunEnd, FleetClusterRunner } from "./cluster-runner.ts"
 import { decide, evolve, fold, type FleetRolloutState } from "./decider.ts"
 import { type FleetDefinition, recordedStages } from "./fleet-file.ts"
@@ -44,6 +46,8 @@ export interface FleetRolloutInvocation {
   readonly startIfNone: boolean
   /** Told of each fleet event once it is appended (the CLI prints them). */
   readonly onEvent?: (event: FleetRolloutEvent) => Effect.Effect<void>
+  /** How often a baking stage's alarms are read (ms). Default {@link defaultBakePollMs}. */
+  readonly bakePollMs?: number
 }
 
 /** How an invocation ended. */
@@ -181,23 +185,32 @@ export const runFleetRollout = (invocation: FleetRolloutInvocation) =>
                 })
                 break
               case "FinishBake": {
-                if (decision.until > deadline - stepRoomMs)
-                  return yield* suspend(
-                    `${beforeDeadline} (stage ${decision.stage} bakes until ${new Date(decision.until).toISOString()})`,
-                  )
-                if (decision.until > now) yield* Effect.sleep(decision.until - now)
                 const stage = (yield* Ref.get(state)).rollout?.stages.find(
                   (each) => each.name === decision.stage,
                 )
-                const specs = (stage?.clusters ?? []).flatMap(
-                  (cluster) => clusterSpec(definition, cluster.id) ?? [],
-                )
-                const { firing, checked } = yield* runner.firingAlarms(specs)
+                const watched = (stage?.clusters ?? []).flatMap((cluster) => {
+                  const spec = clusterSpec(definition, cluster.id)
+                  return spec === undefined || (spec.policy.alarms ?? []).length === 0 ? [] : [spec]
+                })
+                const baked = yield* bake({
+                  stage: decision.stage,
+                  until: decision.until,
+                  watched,
+                  pollMs: invocation.bakePollMs ?? defaultBakePollMs,
+                  deadline: deadline - stepRoomMs,
+                  readAlarms: runner.alarmFailures,
+                  heartbeat: appending.withPermits(1)(keepLease).pipe(Effect.ignore),
+                })
+                if (baked._tag === "Suspended")
+                  return yield* suspend(
+                    `${beforeDeadline} (stage ${decision.stage} bakes until ${new Date(decision.until).toISOString()})`,
+                  )
                 yield* append(rolloutId, {
                   _tag: "FleetStageBakeEnded",
                   stage: decision.stage,
-                  firing,
-                  checked,
+                  firing: baked.failures.map(fleetBakeFailureName),
+                  ...(baked.failures.length === 0 ? {} : { failures: baked.failures }),
+                  checked: baked.checked,
                 })
                 break
               }

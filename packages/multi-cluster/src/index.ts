@@ -6,6 +6,7 @@
  * decisions out, each cluster an ordinary resumable cluster run. The simulator half lives in
  * `@ecs-ami-deploy/multi-cluster/simulator`, so a Lambda bundle of this entry never contains it.
  */
+export * from "./bake.ts"
 export * from "./cluster-ports.ts"
 export * from "./cluster-runner.ts"
 export * from "./decider.ts"

@@ -3,12 +3,20 @@
  * (or `resumeRun` for the run this rollout started and left open) in its own environment — the AWS
  * ports of its account and Region, or its simulated world — with the fleet's event log, so every
  * cluster run is an ordinary resumable run beside the fleet's stream. A failure of a cluster's run is
- * an `error` outcome naming it, never a failure of the fleet executor.
+ * an `error` outcome naming it, never a failure of the fleet executor. While a stage bakes, each
+ * cluster's policy alarms are read through the CloudWatch port of the same environment.
  */
-import { Effect, Layer } from "effect"
-import type { AwsCallError, RunEvent } from "@ecs-ami-deploy/domain"
+import { Context, Effect, Layer } from "effect"
+import { alarmGateFailures, alarmNameOf, type AwsCallError, type RunEvent } from "@ecs-ami-deploy/domain"
 import { EventLog } from "@ecs-ami-deploy/ports"
-import { type AwsPorts, Rollout, RunObserver, type RunResult, silentNotifier } from "ecs-ami-deploy"
+import {
+  type AwsPorts,
+  CloudWatch,
+  Rollout,
+  RunObserver,
+  type RunResult,
+  silentNotifier,
+} from "ecs-ami-deploy"
 import { type ClusterRunEnd, ClusterUnreachable, FleetClusterRunner } from "./cluster-runner.ts"
 import type { FleetClusterSpec } from "./fleet-file.ts"
 
@@ -19,10 +27,11 @@ export interface LibraryRunnerOptions {
   readonly concurrency: (batchSize: number) => number
   /** Told of each event a cluster's run appends (the CLI prints them). */
   readonly onClusterEvent?: (cluster: FleetClusterSpec, event: RunEvent) => Effect.Effect<void>
-  /** What a finished bake checks; default: nothing (no alarm gates in this release), said so in the record. */
-  readonly firingAlarms?: FleetClusterRunner["Service"]["firingAlarms"]
-  /** Called as a cluster's run starts, with when the fleet requested it (the simulator aligns the world's clock). */
-  readonly beforeRun?: (cluster: FleetClusterSpec, requestedAt: number) => Effect.Effect<void>
+  /**
+   * Called before the cluster is reached at the fleet's time `now` — its run started, its alarms read
+   * (the simulator brings the cluster's world to that time).
+   */
+  readonly atFleetTime?: (cluster: FleetClusterSpec, now: number) => Effect.Effect<void>
   /** Called as a cluster's run ends (the simulator moves the fleet's clock to the world's). */
   readonly afterRun?: (cluster: FleetClusterSpec) => Effect.Effect<void>
 }
@@ -51,10 +60,6 @@ const endOf = (result: RunResult): ClusterRunEnd => {
   }
 }
 
-/** Nothing checked after a bake: the record says so rather than claim alarms were quiet. */
-export const noAlarmCheck: FleetClusterRunner["Service"]["firingAlarms"] = () =>
-  Effect.succeed({ firing: [], checked: "no alarms checked: alarm gates are not available in this release" })
-
 /** The runner; it uses the event log of its context (the fleet's). */
 export const libraryClusterRunner = (
   options: LibraryRunnerOptions,
@@ -65,6 +70,21 @@ export const libraryClusterRunner = (
       const eventLog = yield* EventLog
       const environmentOf = (cluster: FleetClusterSpec) =>
         Layer.mergeAll(options.portsOf(cluster), Layer.succeed(EventLog, eventLog), silentNotifier)
+      // Each cluster's CloudWatch client is built once (its role assumed once, then refreshed by the
+      // SDK) and kept for the runner's life, so polling a bake sends only DescribeAlarms requests.
+      const scope = yield* Effect.scope
+      const cloudWatches = new Map<string, Context.Context<CloudWatch>>()
+      const cloudWatchOf = (cluster: FleetClusterSpec) =>
+        Effect.gen(function* () {
+          const known = cloudWatches.get(cluster.id)
+          if (known !== undefined) return known
+          const built: Context.Context<CloudWatch> = yield* Layer.buildWithScope(
+            options.portsOf(cluster),
+            scope,
+          )
+          cloudWatches.set(cluster.id, built)
+          return built
+        })
       return FleetClusterRunner.of({
         concurrency: options.concurrency,
         runIds: (cluster) =>
@@ -78,7 +98,7 @@ export const libraryClusterRunner = (
         run: (input) =>
           Effect.gen(function* () {
             const { cluster } = input
-            yield* options.beforeRun?.(cluster, input.requestedAt) ?? Effect.void
+            yield* options.atFleetTime?.(cluster, input.requestedAt) ?? Effect.void
             const invocation = {
               cluster: cluster.clusterName,
               holder: input.holder,
@@ -121,7 +141,21 @@ export const libraryClusterRunner = (
             yield* options.afterRun?.(cluster) ?? Effect.void
             return end
           }),
-        firingAlarms: options.firingAlarms ?? noAlarmCheck,
+        alarmFailures: (cluster, now) => {
+          const references = cluster.policy.alarms ?? []
+          if (references.length === 0) return Effect.succeed([])
+          return Effect.gen(function* () {
+            yield* options.atFleetTime?.(cluster, now) ?? Effect.void
+            const cloudWatch = Context.get(yield* cloudWatchOf(cluster), CloudWatch)
+            // The names fit one request: a policy names at most 10 alarms, DescribeAlarms takes 100.
+            const states = yield* cloudWatch.describeAlarms(references.map(alarmNameOf))
+            return alarmGateFailures(references, states)
+          }).pipe(
+            Effect.mapError(
+              (error) => new ClusterUnreachable({ cluster: cluster.id, reason: describeFailure(error) }),
+            ),
+          )
+        },
       })
     }),
   )

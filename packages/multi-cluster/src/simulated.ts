@@ -160,10 +160,10 @@ export const simulatedFleet = (
         // Each world has its own virtual clock: the batch's clusters roll one after another.
         concurrency: () => 1,
         ...(options.onClusterEvent === undefined ? {} : { onClusterEvent: options.onClusterEvent }),
-        beforeRun: (cluster, requestedAt) =>
+        atFleetTime: (cluster, now) =>
           Effect.sync(() => {
             const world = worldOf(cluster)
-            if (requestedAt > world.now()) world.advance(requestedAt - world.now())
+            if (now > world.now()) world.advance(now - world.now())
           }),
         afterRun: (cluster) => Effect.sync(() => clock.reach(worldOf(cluster).now())),
       }),

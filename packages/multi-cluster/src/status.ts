@@ -3,7 +3,7 @@
  * print them while the rollout goes), and the rollout's state stage by stage, cluster by cluster (as
  * `fleet status` prints it, or as JSON).
  */
-import { formatDuration, type FleetRolloutEvent } from "@ecs-ami-deploy/domain"
+import { describeBakeFailure, formatDuration, type FleetRolloutEvent } from "@ecs-ami-deploy/domain"
 import type { FleetRolloutState } from "./decider.ts"
 import type { FleetDefinition } from "./fleet-file.ts"
 
@@ -25,7 +25,11 @@ export const describeFleetEvent = (event: FleetRolloutEvent): string => {
     case "FleetStageBakeEnded":
       return event.firing.length === 0
         ? `stage ${event.stage} baked (${event.checked})`
-        : `stage ${event.stage} did not bake: ${event.firing.join(", ")} in ALARM`
+        : `stage ${event.stage} did not bake: ${
+            event.failures === undefined
+              ? `${event.firing.join(", ")} in ALARM`
+              : event.failures.map(describeBakeFailure).join("; ")
+          } (${event.checked})`
     case "FleetRolloutSuspended":
       return `fleet rollout suspended: ${event.reason}`
     case "FleetRolloutFinished":
@@ -65,7 +69,9 @@ export const fleetStatusView = (definition: FleetDefinition, state: FleetRollout
               : bake.firing.length === 0
                 ? "baked"
                 : "alarm",
-        ...(bake?.firing === undefined || bake.firing.length === 0 ? {} : { firing: bake.firing }),
+        ...(bake?.firing === undefined || bake.firing.length === 0
+          ? {}
+          : { firing: bake.failures?.map(describeBakeFailure) ?? bake.firing }),
         clusters: stage.clusters.map((cluster) => {
           const progress = rollout.clusters[cluster.id]
           return {

@@ -162,7 +162,7 @@ describe("fleet decider", () => {
       _tag: "Finish",
       outcome: "stopped",
       reason:
-        "cluster caller/eu-west-1/c2 of stage rest ended rolled-back (run c2-run): r; it was the last stage",
+        "cluster caller/eu-west-1/c2 of stage rest ended rolled-back (run c2-run): r; it was the last stage; nothing was rolled back: caller/eu-west-1/c1, caller/eu-west-1/c3 keep the new image (to undo, roll each onto the previous image with `ecs-ami-deploy upgrade-cluster --cluster C --ami-id <previous image>` in its account and Region; once the cause is fixed, `fleet apply` starts a new rollout)",
       stoppedAt: { stage: "rest", cluster: "caller/eu-west-1/c2", runId: "c2-run", outcome: "rolled-back" },
     })
   })

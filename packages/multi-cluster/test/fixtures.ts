@@ -4,8 +4,7 @@
  */
 import { type Effect, Layer } from "effect"
 import { layerMemoryWithFleets, emptyMemoryStorage, type MemoryStorage } from "@ecs-ami-deploy/event-log"
-import { scenarios } from "ecs-ami-deploy/simulator"
-import { newImageId } from "ecs-ami-deploy/simulator"
+import { newImageId, type Scenario, scenarios } from "ecs-ami-deploy/simulator"
 import { decodeFleetFile, type FleetDefinition } from "../src/index.ts"
 import { simulatedFleet, type SimulatedFleet } from "../src/simulated.ts"
 
@@ -49,16 +48,60 @@ export const sixClusterFleet = (failing?: string): string =>
     })),
   })
 
+/** The alarm the canary of {@link canaryAlarmFleet} names in its policy. */
+export const canaryAlarm = "CanaryErrors"
+
+/**
+ * The six-cluster fleet with the canary's policy naming {@link canaryAlarm}: with `firesAfterMs`, the
+ * alarm goes into ALARM once an instance on the new image has run that long (and stays there), else it
+ * stays OK.
+ */
+export const canaryAlarmFleet = (firesAfterMs?: number): string => {
+  const fleet = JSON.parse(sixClusterFleet()) as {
+    stages: Array<{ clusters: Array<{ cluster: string; policy?: object; simulate?: object }> }>
+  }
+  for (const stage of fleet.stages)
+    for (const cluster of stage.clusters)
+      if (cluster.cluster === "canary") {
+        cluster.policy = { alarms: [canaryAlarm] }
+        cluster.simulate = {
+          scenario: firesAfterMs === undefined ? "small-quiet-alarm" : `small-alarm-after-${firesAfterMs}`,
+        }
+      }
+  return JSON.stringify(fleet)
+}
+
+/** A built-in scenario, or `small-quiet-alarm` / `small-alarm-after-<ms>`: the small cluster with {@link canaryAlarm}. */
+const scenarioNamed = (name: string): Scenario => {
+  const builtIn = scenarios[name]
+  if (builtIn !== undefined) return builtIn
+  const small = scenarios["small"]
+  const firesAfterMs = /^small-alarm-after-(\d+)$/.exec(name)?.[1]
+  if (small === undefined || (name !== "small-quiet-alarm" && firesAfterMs === undefined))
+    throw new Error(`no scenario ${name}`)
+  return {
+    ...small,
+    name,
+    alarms: [
+      {
+        name: canaryAlarm,
+        triggers:
+          firesAfterMs === undefined
+            ? []
+            : [{ instanceOnImage: { imageId: newImageId, forMs: Number(firesAfterMs) } }],
+      },
+    ],
+  }
+}
+
 export const decode = (text: string): Effect.Effect<FleetDefinition, unknown> =>
   decodeFleetFile(text, "fleet.json")
 
 /** A simulated fleet on built-in scenarios, its event log in `storage`. */
 export const rehearsal = (definition: FleetDefinition, storage: MemoryStorage = emptyMemoryStorage()) => {
-  const fleet: SimulatedFleet = simulatedFleet(definition, (cluster) => {
-    const scenario = scenarios[cluster.simulate?.scenario ?? "small"]
-    if (scenario === undefined) throw new Error(`no scenario ${cluster.simulate?.scenario}`)
-    return scenario
-  })
+  const fleet: SimulatedFleet = simulatedFleet(definition, (cluster) =>
+    scenarioNamed(cluster.simulate?.scenario ?? "small"),
+  )
   const log = layerMemoryWithFleets(storage)
   const layer = Layer.mergeAll(fleet.runner().pipe(Layer.provide(log)), log, fleet.clockLayer)
   return { fleet, storage, layer }

@@ -10,7 +10,7 @@ import { Effect, Layer } from "effect"
 import { EventLog, FleetRolloutLog } from "@ecs-ami-deploy/ports"
 import { emptyMemoryStorage, makeMemoryEventLog, makeMemoryFleetRolloutLog } from "@ecs-ami-deploy/event-log"
 import { defaultFleetLeaseMs, fold, runFleetRollout, type FleetDefinition } from "../src/index.ts"
-import { decode, rehearsal, sixClusterFleet } from "./fixtures.ts"
+import { canaryAlarmFleet, decode, rehearsal, sixClusterFleet } from "./fixtures.ts"
 
 const endState = (definition: FleetDefinition, setup: ReturnType<typeof rehearsal>) => {
   const rollout = fold(
@@ -25,6 +25,7 @@ const endState = (definition: FleetDefinition, setup: ReturnType<typeof rehearsa
             stage: rollout.finished.stoppedAt?.stage,
             cluster: rollout.finished.stoppedAt?.cluster,
             clusterOutcome: rollout.finished.stoppedAt?.outcome,
+            alarm: rollout.finished.stoppedAt?.alarm,
           },
     clusters: Object.fromEntries(
       Object.entries(rollout?.clusters ?? {}).map(([id, progress]) => [id, progress.ended?.outcome]),
@@ -70,28 +71,30 @@ const run = (definition: FleetDefinition, layer: ReturnType<typeof rehearsal>["l
   runFleetRollout({ definition, holder: "test", startIfNone: true }).pipe(Effect.provide(layer))
 
 describe("fleet rollout killed at every fleet-event boundary", () => {
-  for (const failing of [undefined, "staging-b"])
-    it.live(
-      `resumes to the same end state (${failing === undefined ? "all clusters healthy" : `${failing} fails`})`,
-      () =>
-        Effect.gen(function* () {
-          const definition = yield* decode(sixClusterFleet(failing))
-          const reference = rehearsal(definition)
-          yield* run(definition, reference.layer)
-          const expected = endState(definition, reference)
-          const boundaries = reference.storage.fleets.get("platform")?.length ?? 0
-          expect(boundaries).toBeGreaterThan(10)
+  for (const [name, fleetFile] of [
+    ["all clusters healthy", sixClusterFleet()],
+    ["staging-b fails", sixClusterFleet("staging-b")],
+    ["the canary's alarm fires during its bake", canaryAlarmFleet(45 * 60_000)],
+  ] as const)
+    it.live(`resumes to the same end state (${name})`, () =>
+      Effect.gen(function* () {
+        const definition = yield* decode(fleetFile)
+        const reference = rehearsal(definition)
+        yield* run(definition, reference.layer)
+        const expected = endState(definition, reference)
+        const boundaries = reference.storage.fleets.get("platform")?.length ?? 0
+        expect(boundaries).toBeGreaterThan(5)
 
-          for (let kill = 1; kill < boundaries; kill += 1) {
-            const setup = rehearsal(definition, emptyMemoryStorage())
-            const exit = yield* Effect.exit(run(definition, killedAfter(setup, kill)))
-            expect(exit._tag, `kill after append ${kill}`).toBe("Failure")
-            // The killed holder's lease runs out before the next invocation can take the fleet.
-            setup.fleet.clock.reach(setup.fleet.clock.currentTimeMillisUnsafe() + defaultFleetLeaseMs + 1)
-            const resumed = yield* run(definition, setup.layer)
-            expect(resumed._tag, `kill after append ${kill}`).toBe("Finished")
-            expect(endState(definition, setup), `kill after append ${kill}`).toEqual(expected)
-          }
-        }),
+        for (let kill = 1; kill < boundaries; kill += 1) {
+          const setup = rehearsal(definition, emptyMemoryStorage())
+          const exit = yield* Effect.exit(run(definition, killedAfter(setup, kill)))
+          expect(exit._tag, `kill after append ${kill}`).toBe("Failure")
+          // The killed holder's lease runs out before the next invocation can take the fleet.
+          setup.fleet.clock.reach(setup.fleet.clock.currentTimeMillisUnsafe() + defaultFleetLeaseMs + 1)
+          const resumed = yield* run(definition, setup.layer)
+          expect(resumed._tag, `kill after append ${kill}`).toBe("Finished")
+          expect(endState(definition, setup), `kill after append ${kill}`).toEqual(expected)
+        }
+      }),
     )
 })

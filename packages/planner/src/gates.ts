@@ -24,7 +24,7 @@
  * them nothing here ever decides.
  */
 import {
-  alarmNameOf,
+  alarmGateFailures,
   describeGateFailure,
   formatDuration,
   type ClusterSnapshot,
@@ -59,29 +59,7 @@ export const gateActionOf = (policy: RolloutPolicy): GateAction =>
 
 /** The alarms the policy names that are in ALARM, or that DescribeAlarms did not return. */
 export const alarmFailures = (policy: RolloutPolicy, snapshot: ClusterSnapshot): ReadonlyArray<GateFailure> =>
-  (policy.alarms ?? []).flatMap((reference): ReadonlyArray<GateFailure> => {
-    const name = alarmNameOf(reference)
-    const alarm = snapshot.alarms?.find(
-      (candidate) =>
-        candidate.alarmName === name && (!reference.startsWith("arn:") || candidate.alarmArn === reference),
-    )
-    if (alarm === undefined)
-      return [
-        {
-          kind: "alarm",
-          name: reference,
-          detail: "not found in this account and Region (DescribeAlarms does not return it)",
-        },
-      ]
-    if (alarm.state !== "ALARM") return []
-    return [
-      {
-        kind: "alarm",
-        name: reference,
-        detail: `in ALARM since ${isoTime(alarm.stateUpdatedAt)}${alarm.stateReason === "" ? "" : ` (${alarm.stateReason})`}`,
-      },
-    ]
-  })
+  alarmGateFailures(policy.alarms ?? [], snapshot.alarms ?? [])
 
 /** Why a run may not start under the policy's alarms: each one missing or in ALARM, and what to do. */
 export const gateRefusals = (

@@ -88,6 +88,15 @@ export const Faults = Schema.Struct({
   transientErrors: Schema.optionalKey(RateFault),
   /** Simulated latency of every call, drawn uniformly in [minMs, maxMs]. */
   apiLatency: Schema.optionalKey(Schema.Struct({ minMs: NonNegative, maxMs: NonNegative })),
+  /**
+   * Calls that get no answer for a while (a connection that hangs): the first call of `operation`
+   * (e.g. `autoscaling:UpdateAutoScalingGroup`) made at or after the simulated offset `atMs` waits
+   * `durationMs` of simulated time before it reaches the world. A caller that gives up first abandons
+   * it: the world is unchanged and the call is logged with the outcome `abandoned`.
+   */
+  hungCalls: Schema.optionalKey(
+    Schema.Array(Schema.Struct({ operation: Schema.String, atMs: NonNegative, durationMs: NonNegative })),
+  ),
   /** Launches refused with InsufficientInstanceCapacity: of an image, in an AZ, within a time window (each criterion optional). Auto Scaling tries the group's other AZs first. */
   launchFailures: Schema.optionalKey(
     Schema.Array(

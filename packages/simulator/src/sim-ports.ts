@@ -1,7 +1,8 @@
 /**
  * The AWS ports (Ec2, AutoScaling, Ecs, Ssm, CloudWatch, LoadBalancing, Identity, Iam) implemented over the simulated world. Every call is
  * logged (time, operation, mutating or not, inputs, outcome) before faults are applied, may wait a
- * simulated latency, may be refused by injected throttling or 5xx faults (nothing changes then), and
+ * simulated latency, may hang (an injected hung call: abandoned by a caller that gives up, it changes
+ * nothing), may be refused by injected throttling or 5xx faults (nothing changes then), and
  * otherwise runs against the world; a `Refusal` becomes an `AwsCallError` with an AWS-like code.
  * Like the AWS adapters, the ports split id lists to each API's limit (Attach/DetachInstances ≤ 20 ids,
  * UpdateContainerInstancesState ≤ 10) and count one AWS request per batch;
@@ -91,6 +92,7 @@ export const makeSimulatedPorts = (
   alarms: ReadonlyArray<ScenarioAlarm> = [],
 ): Layer.Layer<SimulatedPorts> => {
   const readDefinitions = new Set<string>()
+  const hangsToCome = [...(world.faults.hungCalls ?? [])]
 
   const call = <A>(
     operation: string,
@@ -99,21 +101,34 @@ export const makeSimulatedPorts = (
     run: () => A,
     requestsFor: (result: A) => Readonly<Record<string, number>> = () => ({ [operation]: 1 }),
   ): Effect.Effect<A, AwsCallError> => {
+    const log = (outcome: string, awsRequests: Readonly<Record<string, number>>, madeAt?: number) =>
+      callLog.push({
+        at: world.now,
+        operation,
+        mutating,
+        input: structuredClone(input),
+        outcome,
+        awsRequests,
+        ...(madeAt === undefined ? {} : { madeAt }),
+      })
+    // A hung call: no answer for the fault's duration; a caller that gives up first abandons the request.
+    const hang = Effect.suspend(() => {
+      const index = hangsToCome.findIndex(
+        (fault) => fault.operation === operation && world.now - world.startTime >= fault.atMs,
+      )
+      if (index < 0) return Effect.void
+      const [fault] = hangsToCome.splice(index, 1)
+      const madeAt = world.now
+      return clock
+        .sleep(Duration.millis(fault?.durationMs ?? 0))
+        .pipe(Effect.onInterrupt(() => Effect.sync(() => log("abandoned", { [operation]: 1 }, madeAt))))
+    })
     const wait =
       world.faults.apiLatency === undefined
         ? Effect.void
         : Effect.suspend(() => clock.sleep(Duration.millis(drawApiLatencyMs(world))))
     const attempt = Effect.suspend((): Effect.Effect<A, AwsCallError> => {
       clock.noteActivity()
-      const log = (outcome: string, awsRequests: Readonly<Record<string, number>>) =>
-        callLog.push({
-          at: world.now,
-          operation,
-          mutating,
-          input: structuredClone(input),
-          outcome,
-          awsRequests,
-        })
       const refuse = ({ kind, code, message }: ApiFault) => {
         log(code, { [operation]: 1 })
         return Effect.fail(new AwsCallError({ operation, kind, code, message }))
@@ -130,7 +145,7 @@ export const makeSimulatedPorts = (
         throw error
       }
     })
-    return Effect.andThen(wait, attempt)
+    return Effect.andThen(Effect.andThen(hang, wait), attempt)
   }
 
   const ec2 = Ec2.of({

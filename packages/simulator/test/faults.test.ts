@@ -1,5 +1,5 @@
 /**
- * Injected faults: throttling and 5xx refusals (nothing changes), API latency in simulated time,
+ * Injected faults: throttling and 5xx refusals (nothing changes), API latency in simulated time, hung calls,
  * agents that never register, instances lost mid-run, another actor changing desired capacity,
  * standalone tasks that never finish, and ECS managed scaling fighting a manual surge.
  */
@@ -46,6 +46,34 @@ describe("call faults", () => {
     )
     expect(result).toMatchObject({ kind: "transient", code: "ServerException" })
     expect(result.retryable).toBe(true)
+  })
+
+  it("holds a hung call for its duration, then runs it; a caller that gives up first leaves the world unchanged", async () => {
+    const hungCalls = [{ operation: "autoscaling:UpdateAutoScalingGroup", atMs: 60_000, durationMs: 600_000 }]
+    const update = AutoScaling.use((a) => a.updateGroup({ asgName, desiredCapacity: 6 }))
+
+    const patient = makeSimulation(small, { faults: { hungCalls } })
+    const start = patient.now()
+    // Before atMs no call hangs; the first one after does, once: the second, made beside it, is answered at once.
+    await patient.run(update)
+    patient.advance(60_000)
+    await patient.run(Effect.all([update, update], { concurrency: "unbounded" }))
+    expect(patient.callLog.map((c) => [c.at - start, c.outcome])).toEqual([
+      [0, "ok"],
+      [60_000, "ok"],
+      [660_000, "ok"],
+    ])
+
+    const impatient = makeSimulation(small, { faults: { hungCalls } })
+    impatient.advance(60_000)
+    const gaveUp = await impatient.run(Effect.timeoutOption(update, "1 minute"))
+    expect(gaveUp._tag).toBe("None")
+    expect(impatient.callLog.map((c) => [c.madeAt, c.at - start, c.outcome, c.mutating])).toEqual([
+      [start + 60_000, 120_000, "abandoned", true],
+    ])
+    impatient.advance(30 * 60_000)
+    expect(impatient.snapshotState().groups[0]!.desiredCapacity).toBe(4)
+    expect(impatient.metrics().apiCalls).toMatchObject({ total: 1, mutating: 1, failed: 1 })
   })
 
   it("spends the injected API latency in simulated time", async () => {

@@ -58,13 +58,22 @@ export const runEngine = async (
     eventLog,
     runRollout({ clusterName, policy, holder: "bench", settings }),
   )
+  return { exit, events: await firstRunEvents(simulation, eventLog, clusterName) }
+}
+
+/** The events of the cluster's first run in `eventLog` (empty when it has none). */
+export const firstRunEvents = async (
+  simulation: Simulation,
+  eventLog: EventLog["Service"],
+  clusterName: string,
+): Promise<ReadonlyArray<RunEvent>> => {
   const runs = await runOnSimulation(
     simulation,
     eventLog,
     eventLog.runs({ accountId: simulation.accountId, region: simulation.region, clusterName }),
   )
   const runId = Exit.isSuccess(runs) ? runs.value[0]?.runId : undefined
-  if (runId === undefined) return { exit, events: [] }
+  if (runId === undefined) return []
   const loaded = await runOnSimulation(simulation, eventLog, eventLog.load(runId))
-  return { exit, events: Exit.isSuccess(loaded) ? loaded.value : [] }
+  return Exit.isSuccess(loaded) ? loaded.value : []
 }

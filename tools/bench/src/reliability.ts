@@ -24,7 +24,7 @@ import { enginePolicy } from "./contenders.ts"
 import { SETTLE_MS } from "./end-state.ts"
 import { faultCases, runFaultCase, type FaultResult } from "./faults.ts"
 import { boundariesOf, killAndResume, uninterrupted, type BoundaryResult } from "./kill-harness.ts"
-import { lostResponses, perRegionLocks, takeoverMidRun, type TakeoverMidRun } from "./safety.ts"
+import { hungCall, lostResponses, perRegionLocks, takeoverMidRun, type TakeoverMidRun } from "./safety.ts"
 import { stoppingFigures } from "./stopping.ts"
 import { formatSeconds, markdownTable } from "./table.ts"
 
@@ -191,10 +191,11 @@ console.log(
   ),
 )
 
-progress("safety: a lease taken over after every event, lost DynamoDB responses, two Regions")
+progress("safety: a lease taken over after every event, a hung call, lost DynamoDB responses, two Regions")
 const takeovers: Array<TakeoverMidRun> = []
 for (let afterEvents = 1; afterEvents < reference.events.length; afterEvents++)
   takeovers.push(await takeoverMidRun(killScenario, policy, afterEvents))
+const hung = await hungCall(killScenario, policy, "autoscaling:UpdateAutoScalingGroup", 10 * 60_000)
 const lost = await lostResponses(10)
 const regions = await perRegionLocks(scenarios.small, policy)
 
@@ -202,6 +203,9 @@ console.log(`\n## Safety\n`)
 const endings = [...new Set(takeovers.map((t) => t.oldHolderEnded))]
 console.log(
   `Lease taken over mid-run (${killScenario.name}, the old holder stalled past its lease after each of events 1–${reference.events.length - 1} in turn, a successor took the lock, then the old holder went on): ${takeovers.length} takeovers; the old holder ended with ${endings.map((ending) => `${ending} ×${takeovers.filter((t) => t.oldHolderEnded === ending).length}`).join(", ")}; mutating AWS calls it made after the takeover: ${takeovers.reduce((sum, t) => sum + t.mutatingCallsAfterTakeover, 0)} in total, at most ${Math.max(...takeovers.map((t) => t.mutatingCallsAfterTakeover))} in one run.\n`,
+)
+console.log(
+  `A hung call (${hung.scenario}, the first \`${hung.operation}\` got no answer for ${formatSeconds(hung.hangMs)}; default settings: a ${formatSeconds(hung.leaseMs)} lease): ${hung.abandonedAfterMs === undefined ? "not abandoned: it ran after its hang" : `abandoned ${formatSeconds(hung.abandonedAfterMs)} after its command started`}; recorded: ${hung.recorded}; the holder ended ${hung.holderEnded}; a successor trying ${formatSeconds(hung.leaseMs + 60_000)} in (after the lease would have expired unrenewed) got ${hung.successorGot}.\n`,
 )
 console.log(
   markdownTable(
@@ -246,6 +250,6 @@ const jsonFile = path.resolve(args.json)
 mkdirSync(path.dirname(jsonFile), { recursive: true })
 writeFileSync(
   jsonFile,
-  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults, safety: { takeovers, lostResponses: lost, perRegionLocks: regions, stops } }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: startedAt.toISOString(), command, node: process.versions.node, kill: { scenario: killScenario.name, events: reference.events.length, results: killResults }, concurrency, faults: faultResults, badInputs: badResults, safety: { takeovers, hungCall: hung, lostResponses: lost, perRegionLocks: regions, stops } }, null, 2)}\n`,
 )
 process.stderr.write(`figures written to ${jsonFile}\n`)

@@ -1,19 +1,20 @@
 /**
  * Safety figures for the reliability report (issue 14): an executor whose lease is taken over mid-run
- * makes no AWS call that changes anything afterwards; DynamoDB appends and acquisitions whose response
+ * makes no AWS call that changes anything afterwards; a call that hangs for longer than the lease is
+ * abandoned before the lease expires, and the executor keeps its lease and finishes; DynamoDB appends and acquisitions whose response
  * was lost (the write landed, the answer never came back) succeed once; one cluster name in two Regions
  * gets two locks and two runs from one event log.
  */
 import { Clock, Effect, Exit } from "effect"
 import { EVENT_SCHEMA_VERSION, type RolloutPolicy } from "@ecs-ami-deploy/domain"
-import { runRollout } from "@ecs-ami-deploy/executor"
+import { defaultExecutorSettings, runRollout } from "@ecs-ami-deploy/executor"
 import { isKilled, killable } from "@ecs-ami-deploy/executor/testing"
 import { createTable, makeDynamoDbEventLog, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { localDynamoDbClient, losingFirstResponseOf, startDynalite } from "@ecs-ami-deploy/event-log/testing"
 import type { ClusterRef, EventLog } from "@ecs-ami-deploy/ports"
 import { makeSimulation, type Scenario, type Simulation } from "@ecs-ami-deploy/simulator"
 import { failureTag } from "./concurrency.ts"
-import { runOnSimulation } from "./engine.ts"
+import { firstRunEvents, runOnSimulation } from "./engine.ts"
 import { reliabilitySettings } from "./kill-harness.ts"
 import { clusterOf } from "./scenarios.ts"
 
@@ -81,6 +82,81 @@ export const takeoverMidRun = async (
       callsAtTakeover === undefined
         ? 0
         : simulation.callLog.slice(callsAtTakeover).filter((call) => call.mutating).length,
+  }
+}
+
+export interface HungCall {
+  readonly scenario: string
+  readonly operation: string
+  readonly hangMs: number
+  readonly leaseMs: number
+  /** From the call's command intent to the simulator logging it abandoned (undefined: never abandoned, it ran after its hang). */
+  readonly abandonedAfterMs: number | undefined
+  /** What the event log recorded for the command (`CommandFailed` with its message), if anything. */
+  readonly recorded: string
+  /** How the holder's invocation ended. */
+  readonly holderEnded: string
+  /** What a successor trying once the lease would have expired unrenewed got. */
+  readonly successorGot: string
+}
+
+/**
+ * The executor (default settings: a 5-minute lease) rolls `scenario` out while the first call of
+ * `operation` gets no answer for `hangMs`; a successor tries the lock one minute after the lease would
+ * have expired had the executor not renewed it.
+ */
+export const hungCall = async (
+  scenario: Scenario,
+  policy: RolloutPolicy,
+  operation: string,
+  hangMs: number,
+): Promise<HungCall> => {
+  const simulation = makeSimulation(scenario, {
+    faults: { hungCalls: [{ operation, atMs: 0, durationMs: hangMs }] },
+  })
+  const cluster = clusterIn(simulation, scenario)
+  const log = makeMemoryEventLog()
+  const settings = defaultExecutorSettings
+  const rollout = (holder: string) =>
+    Effect.exit(runRollout({ clusterName: cluster.clusterName, policy, holder, settings }))
+  const exit = await runOnSimulation(
+    simulation,
+    log,
+    Effect.all(
+      [rollout("holder"), Effect.sleep(settings.leaseMs + 60_000).pipe(Effect.andThen(rollout("successor")))],
+      {
+        concurrency: "unbounded",
+      },
+    ),
+  )
+  const [holder, successor] = Exit.isSuccess(exit) ? exit.value : []
+  const events = await firstRunEvents(simulation, log, cluster.clusterName)
+  const abandoned = simulation.callLog.find(
+    (call) => call.operation === operation && call.outcome === "abandoned",
+  )
+  const failed = events.find((event) => event._tag === "CommandFailed")
+  const intent = events.find(
+    (event) => event._tag === "CommandIssued" && event.command.id === failed?.commandId,
+  )
+  const hungAt = intent?.at ?? Number.NaN
+  const ended = (result: typeof holder) =>
+    result === undefined
+      ? "not run"
+      : Exit.isSuccess(result)
+        ? `${result.value._tag}${result.value._tag === "Finished" ? ` ${result.value.outcome}` : ""}`
+        : (failureTag(result) ?? "defect")
+  return {
+    scenario: scenario.name,
+    operation,
+    hangMs,
+    leaseMs: settings.leaseMs,
+    abandonedAfterMs: abandoned === undefined ? undefined : abandoned.at - hungAt,
+    recorded:
+      failed?._tag === "CommandFailed"
+        ? `CommandFailed (${failed.retryable ? "retryable" : "not retryable"}): ${failed.message}`
+        : "nothing",
+    holderEnded: ended(holder),
+    successorGot: ended(successor),
   }
 }
 

@@ -15,13 +15,15 @@ export interface CallRecord {
   readonly operation: string
   readonly mutating: boolean
   readonly input: unknown
-  /** `ok`, or the error code returned. */
+  /** `ok`, the error code returned, or `abandoned`: a hung call (faults.hungCalls) its caller gave up on. */
   readonly outcome: string
   /**
    * The AWS requests this port call stands for, by action: a port call that lists and describes a whole
    * cluster is several paginated, batched requests against AWS (page and batch sizes of aws-facts.md).
    */
   readonly awsRequests: Readonly<Record<string, number>>
+  /** For an `abandoned` call: when it was made (`at` is when its caller gave up). */
+  readonly madeAt?: number
 }
 
 /** Requests needed for `count` items at `perRequest` each; `atLeastOne` for list calls that always make one. */
