@@ -3,12 +3,12 @@
  * (detach, else drain; latest intent), and whether its terminate succeeded (latest outcome), per group
  * and per scope (the end game's rounds apart from rollback's), from the structured command ids.
  */
-import { defaultPolicy, type Command } from "@ecs-ami-deploy/domain"
+import type { Command } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
 import { commandIds } from "../src/command-ids.ts"
 import { groupProgressIn } from "../src/group-progress.ts"
 import { evolve, initialState, type RunState } from "../src/index.ts"
-import { events, newImage } from "./fixtures.ts"
+import { events, runStartedWithoutGroups } from "./fixtures.ts"
 
 const drainOf = (id: string, instanceIds: ReadonlyArray<string>): Command => ({
   _tag: "DrainInstances",
@@ -50,17 +50,10 @@ const failed = (commandId: string): Body => ({
 })
 
 const fold = (bodies: ReadonlyArray<Body>) => {
-  const state: RunState = events("run-1", 100, [
-    {
-      _tag: "RunStarted",
-      clusterName: "ci",
-      policy: defaultPolicy,
-      targetImage: newImage,
-      groups: [],
-      reason: "test",
-    },
-    ...bodies,
-  ]).reduce(evolve, initialState)
+  const state: RunState = events("run-1", 100, [runStartedWithoutGroups, ...bodies]).reduce(
+    evolve,
+    initialState,
+  )
   if (state._tag !== "Running") throw new Error(`expected a running state, got ${state._tag}`)
   return state
 }
