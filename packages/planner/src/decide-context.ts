@@ -24,7 +24,7 @@ import {
   liveTasksOn,
   taskKind,
 } from "./cluster.ts"
-import { commandIds } from "./command-ids.ts"
+import { groupProgressIn, type GroupProgress, type StepProgress } from "./group-progress.ts"
 import { commandRecord, type RunFacts, type RunState } from "./state.ts"
 import { balancedRemovalOrder, zoneCounts } from "./zones.ts"
 
@@ -140,32 +140,37 @@ export const act = (phase: Phase, commands: ReadonlyArray<Command>): Decision =>
   commands,
 })
 
-export const waveMembers = (ctx: Context, id: string): ReadonlyArray<string> | undefined => {
-  const command = commandRecord(ctx.state, id)?.command
-  return command !== undefined && (command._tag === "DrainInstances" || command._tag === "DetachInstances")
-    ? command.instanceIds
-    : undefined
-}
-
 export const runsStandaloneTasks = (ctx: Context, instanceId: string): boolean =>
   liveTasksOn(ctx.index, instanceId).some((t) => taskKind(ctx.index, t) === "standalone")
 
+/** A group's waves and rounds so far, as the log records them (group-progress.ts). */
+export const progressOf = (ctx: Context, asgName: string): GroupProgress =>
+  groupProgressIn(ctx.state.groupProgress, asgName)
+
+/** The instances a wave or round took: its detach's, else its drain's; `undefined` before either. */
+export const takenBy = (step: StepProgress | undefined): ReadonlyArray<string> | undefined =>
+  step?.detached ?? step?.drained
+
 /**
- * The wave a group is at: one past the last finished wave. A wave is finished when its terminate
+ * The wave or round a group is at: one past the last finished one. One is finished when its terminate
  * succeeded, or when every instance it took is gone (a terminate whose outcome is unknown, or
  * instances that disappeared by other hands).
  */
-export const currentWave = (ctx: Context, asgName: string): number => {
-  const finished = (wave: number): boolean => {
-    if (commandRecord(ctx.state, commandIds.terminate(asgName, wave))?.outcome === "succeeded") return true
-    const members =
-      waveMembers(ctx, commandIds.detach(asgName, wave)) ?? waveMembers(ctx, commandIds.drain(asgName, wave))
+export const firstUnfinished = (ctx: Context, steps: ReadonlyMap<number, StepProgress>): number => {
+  const finished = (n: number): boolean => {
+    const step = steps.get(n)
+    if (step?.terminated === true) return true
+    const members = takenBy(step)
     return members !== undefined && members.every((id) => isGone(ctx, id))
   }
-  let wave = 1
-  while (finished(wave)) wave++
-  return wave
+  let n = 1
+  while (finished(n)) n++
+  return n
 }
+
+/** The wave a group is at (see `firstUnfinished`). */
+export const currentWave = (ctx: Context, asgName: string): number =>
+  firstUnfinished(ctx, progressOf(ctx, asgName).waves)
 
 /** Live tasks that keep an instance from counting as drained (daemon tasks are stopped by ECS last, after the rest). */
 export const blockingTasks = (ctx: Context, instanceId: string) =>
@@ -192,10 +197,5 @@ export const drainStatus = (blocking: ReadonlyArray<Task>): string => {
 }
 
 /** Instances this run detached from a group (detach mode): out of the group, and already in a wave. */
-export const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> => {
-  const ids = new Set<string>()
-  for (const [, record] of ctx.state.commands)
-    if (record.command._tag === "DetachInstances" && record.command.asgName === asgName)
-      for (const id of record.command.instanceIds) ids.add(id)
-  return ids
-}
+export const detachedByRun = (ctx: Context, asgName: string): ReadonlySet<string> =>
+  new Set([...progressOf(ctx, asgName).waves.values()].flatMap((wave) => wave.detached ?? []))

@@ -21,11 +21,17 @@ import {
   groupZoneCounts,
   maxSizeRaise,
   startedAt,
-  waveMembers,
 } from "./decide-context.ts"
 import { AZ_REBALANCE } from "./scaling-processes.ts"
 import { commandRecord } from "./state.ts"
-import { currentRound, endGameIds, removeSurplus, rollbackTrimIds, type SurplusIds } from "./surplus.ts"
+import {
+  currentRound,
+  endGameIds,
+  removeSurplus,
+  rollbackTrimIds,
+  roundsOf,
+  type SurplusIds,
+} from "./surplus.ts"
 import { isBalanced } from "./zones.ts"
 
 /**
@@ -176,7 +182,7 @@ export const settleGroup = (
       },
     ])
   }
-  if (waveMembers(ctx, how.surplusIds.drain(g.asgName, round)) === undefined) {
+  if (roundsOf(ctx, g.asgName, how.surplusIds).get(round)?.drained === undefined) {
     const live = capacityMembers(group)
     if (balanceCommand === undefined) {
       const settle = settling(

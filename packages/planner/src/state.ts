@@ -17,6 +17,7 @@ import type {
   RunOutcome,
   ServiceHealthAtStart,
 } from "@ecs-ami-deploy/domain"
+import { trackProgress, type GroupProgress } from "./group-progress.ts"
 
 /** What the log says about one command id: its latest intent and its outcome, if any. */
 export interface CommandRecord {
@@ -73,6 +74,8 @@ export type RunState =
       readonly _tag: "Running"
       readonly run: RunFacts
       readonly commands: HashMap.HashMap<string, CommandRecord>
+      /** Each group's waves and rounds so far, by group name (group-progress.ts). */
+      readonly groupProgress: HashMap.HashMap<string, GroupProgress>
       /** Set once RollbackStarted is folded: from then on decide only restores. */
       readonly rollback?: { readonly reason: string; readonly at: number }
       /** Set once GateFailed is folded: the gate that stopped the run and what it does about it. */
@@ -104,8 +107,19 @@ const updateCommand = (
   const existing = HashMap.get(state.commands, commandId)
   // An outcome for a command never issued in this log cannot be attributed; keep the state as it is.
   if (existing._tag === "None") return state
-  return { ...state, commands: HashMap.set(state.commands, commandId, update(existing.value)) }
+  return withRecord(state, commandId, update(existing.value))
 }
+
+/** The state with `record` as the latest of `commandId`, and the group progress it makes. */
+const withRecord = (
+  state: Extract<RunState, { _tag: "Running" }>,
+  commandId: string,
+  record: CommandRecord,
+): RunState => ({
+  ...state,
+  commands: HashMap.set(state.commands, commandId, record),
+  groupProgress: trackProgress(state.groupProgress, commandId, record),
+})
 
 /** Folds one event. Events of another run, or after the run finished, leave the state unchanged except the sequence. */
 export const evolve = (state: RunState, event: RunEvent): RunState => {
@@ -128,6 +142,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
           deciderVersion: event.deciderVersion ?? 1,
         },
         commands: HashMap.empty(),
+        groupProgress: HashMap.empty(),
         notes: 0,
         lastSeq: event.seq,
       }
@@ -155,7 +170,7 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
         ...(event.phase === undefined ? {} : { phase: event.phase }),
         ...(event.wave === undefined ? {} : { wave: event.wave }),
       }
-      return withSeq({ ...state, commands: HashMap.set(state.commands, event.command.id, record) })
+      return withSeq(withRecord(state, event.command.id, record))
     }
     case "CommandSucceeded": {
       if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)

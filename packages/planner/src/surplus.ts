@@ -25,33 +25,43 @@ import {
   isGone,
   next,
   startedAt,
-  waveMembers,
+  firstUnfinished,
+  progressOf,
 } from "./decide-context.ts"
+import type { RoundScope, StepProgress } from "./group-progress.ts"
 import { commandRecord } from "./state.ts"
 import { selectWave } from "./waves.ts"
 
-/** The command ids of one kind of surplus removal (the end game's, or rollback's). */
+/** The command ids of one kind of surplus removal (the end game's, or rollback's), and where its rounds are kept. */
 export interface SurplusIds {
+  readonly scope: RoundScope
   readonly drain: (asg: string, round: number) => string
   readonly terminate: (asg: string, round: number) => string
 }
-export const endGameIds: SurplusIds = { drain: commandIds.trimDrain, terminate: commandIds.trimTerminate }
+export const endGameIds: SurplusIds = {
+  scope: "rollout",
+  drain: commandIds.trimDrain,
+  terminate: commandIds.trimTerminate,
+}
 export const rollbackTrimIds: SurplusIds = {
+  scope: "rollback",
   drain: commandIds.rollbackTrimDrain,
   terminate: commandIds.rollbackTrimTerminate,
 }
 
-/** The surplus-removal round a group is at: one past the last round whose removal finished. */
-export const currentRound = (ctx: Context, asgName: string, ids: SurplusIds): number => {
-  const finished = (round: number): boolean => {
-    if (commandRecord(ctx.state, ids.terminate(asgName, round))?.outcome === "succeeded") return true
-    const members = waveMembers(ctx, ids.drain(asgName, round))
-    return members !== undefined && members.every((id) => isGone(ctx, id))
-  }
-  let round = 1
-  while (finished(round)) round++
-  return round
+/** A group's rounds of one kind of surplus removal so far. */
+export const roundsOf = (
+  ctx: Context,
+  asgName: string,
+  ids: SurplusIds,
+): ReadonlyMap<number, StepProgress> => {
+  const progress = progressOf(ctx, asgName)
+  return ids.scope === "rollback" ? progress.rollbackRounds : progress.rounds
 }
+
+/** The surplus-removal round a group is at: one past the last round whose removal finished. */
+export const currentRound = (ctx: Context, asgName: string, ids: SurplusIds): number =>
+  firstUnfinished(ctx, roundsOf(ctx, asgName, ids))
 
 /** Instances per zone differ by at most this many: the largest count minus the smallest. */
 const zoneSpread = (counts: ReadonlyMap<string, number>): number => {
@@ -100,7 +110,7 @@ export const removeSurplus = (
   },
 ): Decision | undefined => {
   const drainId = ids.drain(g.asgName, round)
-  const members = waveMembers(ctx, drainId)
+  const members = roundsOf(ctx, g.asgName, ids).get(round)?.drained
   if (members === undefined) {
     const live = capacityMembers(group)
     const surplus = live.length - g.desiredCapacity
@@ -194,8 +204,9 @@ export const removeSurplus = (
 /** Instances a kind of surplus removal drained in a group, over all its rounds. */
 export const surplusDrained = (ctx: Context, asgName: string, ids: SurplusIds): ReadonlyArray<string> => {
   const drained: Array<string> = []
+  const rounds = roundsOf(ctx, asgName, ids)
   for (let round = 1; ; round++) {
-    const members = waveMembers(ctx, ids.drain(asgName, round))
+    const members = rounds.get(round)?.drained
     if (members === undefined) return drained
     drained.push(...members)
   }

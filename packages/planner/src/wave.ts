@@ -30,7 +30,8 @@ import {
   next,
   runsStandaloneTasks,
   startedAt,
-  waveMembers,
+  progressOf,
+  takenBy,
 } from "./decide-context.ts"
 import { decidesAsOf } from "./decider-version.ts"
 import { drainLimitFor, waveSizeFor } from "./plan.ts"
@@ -80,7 +81,7 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
   const capacityRecord = commandRecord(ctx.state, capacityId)
 
   // Step 1: add capacity (surge: raise desired; detach: detach old instances so the group replaces them).
-  let members = waveMembers(ctx, capacityId) ?? waveMembers(ctx, drainId)
+  let members = takenBy(progressOf(ctx, g.asgName).waves.get(wave))
   if (members === undefined && remainingOld.length === 0 && remainingDetached.length === 0)
     return settleGroup(ctx, g, group, endGameSettlement(ctx, g))
   const detachedBefore = capacityRecord === undefined && (members !== undefined || remainingOld.length === 0)

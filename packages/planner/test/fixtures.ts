@@ -297,3 +297,13 @@ export const withMember = (
           },
     ),
   })
+
+/** A RunStarted of cluster `ci` with no groups under the default policy: the start of a log that tests a fold. */
+export const runStartedWithoutGroups: RunEventBody = {
+  _tag: "RunStarted",
+  clusterName: "ci",
+  policy: defaultPolicy,
+  targetImage: newImage,
+  groups: [],
+  reason: "test",
+}

@@ -1,11 +1,11 @@
 /**
  * `initialState` and `evolve`: every RunEvent variant folds, and the fold is what resume relies on.
  */
-import { defaultPolicy, type Command } from "@ecs-ami-deploy/domain"
+import type { Command } from "@ecs-ami-deploy/domain"
 import { HashMap } from "effect"
 import { describe, expect, it } from "vitest"
 import { evolve, initialState, type RunState } from "../src/index.ts"
-import { events, newImage } from "./fixtures.ts"
+import { events, newImage, runStartedWithoutGroups } from "./fixtures.ts"
 
 const drain: Command = {
   _tag: "DrainInstances",
@@ -17,16 +17,7 @@ const drain: Command = {
   instanceIds: ["i-1"],
 }
 
-const started = events("run-1", 100, [
-  {
-    _tag: "RunStarted",
-    clusterName: "ci",
-    policy: defaultPolicy,
-    targetImage: newImage,
-    groups: [],
-    reason: "test",
-  },
-])
+const started = events("run-1", 100, [runStartedWithoutGroups])
 
 const fold = (log: Parameters<typeof evolve>[1][]): RunState => log.reduce(evolve, initialState)
 
