@@ -8,7 +8,7 @@
  * on instances it did not launch, nothing is read: until a task lands on new capacity the new image
  * cannot have broken a target.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import type { ClusterSnapshot } from "@ecs-ami-deploy/domain"
 import {
   decideNext,
@@ -19,7 +19,8 @@ import {
 import { LoadBalancing } from "@ecs-ami-deploy/ports"
 import type { Running } from "./journal.ts"
 import type { ObservationMemory } from "./observation-memory.ts"
-import { retryTransient } from "./retry.ts"
+import { isRetryable, retryTransient } from "./retry.ts"
+import { phaseOf } from "./run-observer.ts"
 
 /** Whether the gate reads target health before this decision is carried out. */
 const targetHealthDue = (
@@ -59,11 +60,26 @@ export const decideWithTargetHealth = (
       startedAt: state.run.startedAt,
     })
     if (targetGroupArns.length === 0) return { decision: first, snapshot: observed }
-    const targetHealth =
-      memory.reusableTargetHealth(targetGroupArns) ??
-      (yield* retryTransient(budgetEnd)(
-        LoadBalancing.use((loadBalancing) => loadBalancing.describeTargetHealth(targetGroupArns)),
-      ))
+    const reused = memory.reusableTargetHealth(targetGroupArns)
+    const read =
+      reused === undefined
+        ? yield* retryTransient(budgetEnd)(
+            LoadBalancing.use((loadBalancing) => loadBalancing.describeTargetHealth(targetGroupArns)),
+          ).pipe(Effect.result)
+        : Result.succeed(reused)
+    // Unreadable for now (throttled past the step's budget, a call that hung): the run does not act
+    // without its gate, and reads again at the next poll, as an observation that fails is tried again.
+    if (Result.isFailure(read)) {
+      if (!isRetryable(read.failure)) return yield* read.failure
+      const wait: NextDecision = {
+        _tag: "Wait",
+        phase: phaseOf(first),
+        reason: `target health unreadable (${read.failure.message}); the run acts only once it is read`,
+        deadline: now + state.run.policy.pollIntervalMs,
+      }
+      return { decision: wait, snapshot: observed }
+    }
+    const targetHealth = read.success
     memory.rememberTargetHealth(targetGroupArns, targetHealth, now)
     const snapshot: ClusterSnapshot = { ...observed, targetHealth }
     return { decision: decideNext(state, snapshot, now), snapshot }

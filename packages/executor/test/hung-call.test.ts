@@ -145,6 +145,7 @@ describe("a hung AWS call under a lease", () => {
   it.each([
     ["a launch-spec plugin's call", "ec2:CreateLaunchTemplateVersion"],
     ["an observation's read", "ecs:DescribeServices"],
+    ["the target health gate's read", "elasticloadbalancing:DescribeTargetHealth"],
   ])(
     "given %s hung for 10 minutes under a 5-minute lease, when the executor rolls out, then it abandons the call before its lease expires, keeps its lease and finishes",
     async (_what, operation) => {
