@@ -349,7 +349,10 @@ describe.concurrent("ecs-ami-deploy as a process", () => {
       expect(run.code).toBe(code)
       const state = ["--cluster", "large-200-cluster", "--simulator-state", "world.jsonl"]
       const history = await runInProcess(["history", ...state], { cwd })
-      expect(history.stdout).toContain(`suspended: ${reason}`)
+      expect(
+        history.stdout,
+        `history (exit ${history.code}): ${history.stderr}\nthe interrupted run's stderr:\n${run.stderr}`,
+      ).toContain(`suspended: ${reason}`)
       // The lock was released: resume starts at once instead of answering "locked" until the lease expires.
       const resumed = await runProcess(["resume", ...state, "--max-run-time", "1m"], { cwd })
       expect(resumed.code).not.toBe(ExitCode.locked)

@@ -1,7 +1,8 @@
 /**
  * The run's log as one invocation sees it: each append is stamped (schema version, run id, next
  * sequence number, time), written under the invocation's lease, folded into the run's state and
- * reported to the `RunObserver`. A note is written once per run, however often it is noted.
+ * reported to the `RunObserver`; the write and the fold are never cut apart by an interruption. A note
+ * is written once per run, however often it is noted.
  */
 import { Clock, Effect, Ref } from "effect"
 import {
@@ -48,9 +49,18 @@ export const makeJournal = (invocation: Invocation, runId: string, events: Reado
           seq: state.lastSeq + 1,
           at,
         } as RunEvent
-        yield* eventLog.append(yield* Ref.get(invocation.lease), [event])
-        const evolved = evolve(state, event)
-        yield* Ref.set(stateRef, evolved)
+        const lease = yield* Ref.get(invocation.lease)
+        // A write, once sent, goes on whether or not anyone waits for it (a file write, a DynamoDB
+        // request): an interruption waits for it and for its fold, so the suspension a stop records next
+        // follows this event instead of racing it for the same sequence number.
+        const evolved = yield* Effect.uninterruptible(
+          Effect.gen(function* () {
+            yield* eventLog.append(lease, [event])
+            const next = evolve(state, event)
+            yield* Ref.set(stateRef, next)
+            return next
+          }),
+        )
         yield* observer.eventAppended(event, evolved)
         return event
       })

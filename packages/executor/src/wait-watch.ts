@@ -34,8 +34,12 @@ import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
 import { tasksOnDrainingOldInstances } from "@ecs-ami-deploy/planner"
 import type { ObservationMemory } from "./observation-memory.ts"
 
-/** The longest a watch goes without a full observation. */
-export const WATCH_MAX_MS = 180_000
+/**
+ * The longest a watch goes without a full observation: what only a whole-cluster look sees (a new
+ * image whose tasks keep failing, another actor's change) is seen this late at most. 5 min keeps a
+ * 500-instance rollout under 1 ECS request/s on average (3 min: 1.09/s, docs/BENCHMARKS.md).
+ */
+export const WATCH_MAX_MS = 300_000
 /** AWS's default target group deregistration delay (aws-facts.md): the first guess of a DEACTIVATING task's end. */
 export const DEFAULT_DEREGISTRATION_DELAY_MS = 300_000
 /** Without a known delay, the next look comes after at most this share of the time spent DEACTIVATING... */

@@ -100,6 +100,51 @@ describe("an interrupted run", () => {
     expect(endState(world).liveImages).toEqual([newImageId])
   })
 
+  it("given an interruption while an append is being written (a file or DynamoDB write, which goes on once started), then the append lands first and the suspension follows it: every event once, in sequence", async () => {
+    const world = makeWorld("small")
+    const storage = emptyMemoryStorage()
+    const log = makeMemoryEventLog(storage)
+    const writing = { started: undefined as (() => void) | undefined }
+    // A write that, like a file or DynamoDB write, carries on once started even if its caller stops waiting.
+    const eventLog: EventLog["Service"] = {
+      ...log,
+      append: (lease, events) =>
+        Effect.tryPromise(async () => {
+          const isDrain = events.some(
+            (event) => event._tag === "CommandSucceeded" && event.commandId.includes("drain"),
+          )
+          if (isDrain) writing.started?.()
+          await new Promise((resolve) => setTimeout(resolve, isDrain ? 50 : 0))
+          return Effect.runPromise(log.append(lease, events))
+        }).pipe(Effect.orDie),
+    }
+    const interrupted = await world.run(
+      Effect.gen(function* () {
+        const started = yield* Deferred.make<void>()
+        writing.started = () => Deferred.doneUnsafe(started, Exit.void)
+        const rollout = yield* Effect.forkChild(
+          runRollout({
+            clusterName: world.clusterName,
+            holder: "test",
+            settings: testSettings,
+            policy: defaultPolicy,
+          }).pipe(Effect.provideService(StopReason, { current: "interrupted by the test" })),
+        )
+        yield* Deferred.await(started)
+        yield* Fiber.interrupt(rollout)
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+        return yield* log.runs(world.cluster)
+      }),
+      eventLog,
+    )
+    if (Exit.isFailure(interrupted)) expect.fail(String(interrupted.cause))
+    const loaded = await world.run(log.load(interrupted.value[0]?.runId ?? ""), log)
+    if (Exit.isFailure(loaded)) expect.fail(String(loaded.cause))
+    const events = loaded.value
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index))
+    expect(events.slice(-2).map((event) => event._tag)).toEqual(["CommandSucceeded", "RunSuspended"])
+  })
+
   it("given no open run, when resumed, then it fails with NoOpenRun and nothing is started", async () => {
     const world = makeWorld("small")
     const { eventLog } = recordingLog()

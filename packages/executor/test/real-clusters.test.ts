@@ -130,15 +130,22 @@ describe("real cluster shapes, 30 minutes after the run", () => {
     },
   )
 
-  it("actor-mid-run: both changes are adopted (not overwritten), the run succeeds, and the group keeps the last one", async () => {
-    const { world, result, after } = await runToEnd("actor-mid-run")
+  it("actor-mid-run: neither change is overwritten, the run succeeds, and the group keeps the last one", async () => {
+    const world = makeWorld("actor-mid-run")
+    const startedAt = world.simulation.now()
+    const { result, after } = await runToEnd(world)
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
-    const adoptions = world.simulation.callLog.filter(
-      (call) =>
-        call.operation === "autoscaling:UpdateAutoScalingGroup" &&
-        (call.input as { desiredCapacity?: number }).desiredCapacity === 34,
-    )
-    expect(adoptions.length).toBeGreaterThan(0)
+    // Once a person set 34 (at 3 min) and a scheduled action 38 (at 5 min), the run never sets less.
+    const actorsSetAt = (offsetMs: number) => (offsetMs >= 300_000 ? 38 : offsetMs >= 180_000 ? 34 : 0)
+    const setBelowActors = world.simulation.callLog.flatMap((call) => {
+      const desired = (call.input as { desiredCapacity?: number }).desiredCapacity
+      return call.operation === "autoscaling:UpdateAutoScalingGroup" &&
+        desired !== undefined &&
+        desired < actorsSetAt(call.at - startedAt)
+        ? [{ atMs: call.at - startedAt, desired }]
+        : []
+    })
+    expect(setBelowActors).toEqual([])
     // The scheduled action's 38 came last; the run kept it as the group's capacity.
     expect(after.groups[0]?.desiredCapacity).toBe(38)
     expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
