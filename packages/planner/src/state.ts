@@ -82,7 +82,6 @@ export type RunState =
       readonly gate?: { readonly failure: GateFailure; readonly action: GateAction }
       /** The checkpoints reached so far, in order. */
       readonly checkpoints?: ReadonlyArray<CheckpointRecord>
-      readonly notes: number
       readonly lastSeq: number
     }
   | {
@@ -143,14 +142,12 @@ export const evolve = (state: RunState, event: RunEvent): RunState => {
         },
         commands: HashMap.empty(),
         groupProgress: HashMap.empty(),
-        notes: 0,
         lastSeq: event.seq,
       }
     case "LeaseAcquired":
     case "RunSuspended":
-      return withSeq(state)
     case "Noted":
-      return state._tag === "Running" ? withSeq({ ...state, notes: state.notes + 1 }) : withSeq(state)
+      return withSeq(state)
     case "CommandIssued": {
       if (state._tag !== "Running" || event.runId !== state.run.runId) return withSeq(state)
       const found = HashMap.get(state.commands, event.command.id)

@@ -106,7 +106,7 @@ describe("evolve", () => {
       ),
     ]
     const state = running(fold(log))
-    expect([state.notes, state.rollback, state.lastSeq]).toEqual([1, { reason: "drain timeout", at: 300 }, 4])
+    expect([state.rollback, state.lastSeq]).toEqual([{ reason: "drain timeout", at: 300 }, 4])
     const finished = fold([
       ...log,
       ...events("run-1", 400, [{ _tag: "RunFinished", outcome: "rolled-back", reason: "done" }], 5),
