@@ -245,11 +245,7 @@ const upgradeCommand = Command.make(
             ami,
             policy,
             ...deadline,
-          }).pipe(
-            Effect.provide(
-              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
-            ),
-          )
+          }).pipe(showingProgress(root, target))
           return yield* reportRun(root, target, result, requestsBefore, skippedAtStart)
         }),
       )
@@ -269,6 +265,16 @@ const upgradeCommand = Command.make(
     },
   ]),
 )
+
+/** Shows the run's progress live while `run` drives it (text lines or JSON events, per --output). */
+const showingProgress =
+  (root: TargetFlags, target: Target) =>
+  <A, E, R>(run: Effect.Effect<A, E, R>) =>
+    ConsoleIo.use((io) =>
+      run.pipe(
+        Effect.provide(progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target))),
+      ),
+    )
 
 const resultLines = (root: TargetFlags, result: RunResult) =>
   root.output === "json"
@@ -311,13 +317,10 @@ const resumeCommand = Command.make(
       const root = yield* rootCommand
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
-          const io = yield* ConsoleIo
           const requestsBefore = target.awsRequests()
           const deadline = yield* deadlineOf(flags.maxRunTime)
           const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
-            Effect.provide(
-              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
-            ),
+            showingProgress(root, target),
           )
           return yield* reportRun(root, target, result, requestsBefore)
         }),
@@ -349,18 +352,13 @@ const continueCommand = Command.make(
       const root = yield* rootCommand
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
-          const io = yield* ConsoleIo
           const requestsBefore = target.awsRequests()
           const deadline = yield* deadlineOf(flags.maxRunTime)
           const result = yield* Rollout.continueRun({
             cluster: flags.cluster,
             by: flags.by,
             ...deadline,
-          }).pipe(
-            Effect.provide(
-              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
-            ),
-          )
+          }).pipe(showingProgress(root, target))
           return yield* reportRun(root, target, result, requestsBefore)
         }),
       )
@@ -392,7 +390,6 @@ const rollbackCommand = Command.make(
       const root = yield* rootCommand
       return yield* onTarget(root, (target) =>
         Effect.gen(function* () {
-          const io = yield* ConsoleIo
           const requestsBefore = target.awsRequests()
           if (
             !(yield* confirmed(
@@ -405,9 +402,7 @@ const rollbackCommand = Command.make(
             return ExitCode.success
           }
           const result = yield* Rollout.rollbackRun({ cluster: flags.cluster, reason: flags.reason }).pipe(
-            Effect.provide(
-              progressObserver(progressViewFor(io, root.output), servicesBelowDesiredOf(target)),
-            ),
+            showingProgress(root, target),
           )
           return yield* reportRun(root, target, result, requestsBefore)
         }),
