@@ -110,7 +110,7 @@ describe("runRollout on the simulator", () => {
     const world = makeWorld("small")
     const capacities = originalCapacities(world)
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const deadline = world.simulation.now() + 10 * 60_000
+    const deadline = world.simulation.now() + 5 * 60_000
     const first = success(
       await world.run(
         runRollout({
