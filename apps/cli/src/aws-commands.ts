@@ -6,7 +6,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
 import { defaultImageNamePattern, Ec2, type Image, Rollout } from "ecs-ami-deploy"
-import { onTarget, rootCommand, runReported } from "./command-support.ts"
+import { onRootTarget, reportedWithRoot } from "./command-support.ts"
 import { errorLine, line } from "./console-io.ts"
 import { ExitCode, toCliFailure, usageError } from "./failure.ts"
 import { amiSourceOf } from "./flags.ts"
@@ -116,51 +116,46 @@ const goOutputFlag = Flag.Boolean("go-output").pipe(
 )
 
 const listClustersCommand = Command.make("list-clusters", { goOutput: goOutputFlag }, (flags) =>
-  Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* onTarget(root, () =>
-      Effect.gen(function* () {
-        const clusters = yield* Rollout.listClusters()
-        const rows = (yield* Effect.forEach(clusters, rowsOf, { concurrency: 4 })).flat()
-        if (root.output === "json") yield* line(JSON.stringify({ type: "clusters", clusters: rows }))
-        else if (flags.goOutput) {
-          // The Go tool's shape: the latest image, then one row per cluster (its first group, as it read one).
-          const latest = yield* Rollout.latestAmi({
-            ami: yield* amiSourceOf({
-              amiFilter: Option.none(),
-              amiSsmParameter: Option.none(),
-              amiId: Option.none(),
-            }),
-          })
-          const firstRows = rows.filter(
-            (row, index) => rows.findIndex((r) => r.cluster === row.cluster) === index,
-          )
-          yield* line(
-            `\nLatest AMI: ${latest.name} released ${new Date(latest.creationDate).toISOString()}\n`,
-          )
-          yield* line(
-            goTable([
-              ["Cluster ", " Current AMI ", " Released ", " Is Latest AMI?"],
-              ...firstRows.map((row) => [
-                `${row.cluster} `,
-                ` ${row.go.name} `,
-                ` ${row.go.creationDate} `,
-                ` ${String(row.go.latest)}`,
-              ]),
+  onRootTarget(({ root }) =>
+    Effect.gen(function* () {
+      const clusters = yield* Rollout.listClusters()
+      const rows = (yield* Effect.forEach(clusters, rowsOf, { concurrency: 4 })).flat()
+      if (root.output === "json") yield* line(JSON.stringify({ type: "clusters", clusters: rows }))
+      else if (flags.goOutput) {
+        // The Go tool's shape: the latest image, then one row per cluster (its first group, as it read one).
+        const latest = yield* Rollout.latestAmi({
+          ami: yield* amiSourceOf({
+            amiFilter: Option.none(),
+            amiSsmParameter: Option.none(),
+            amiId: Option.none(),
+          }),
+        })
+        const firstRows = rows.filter(
+          (row, index) => rows.findIndex((r) => r.cluster === row.cluster) === index,
+        )
+        yield* line(`\nLatest AMI: ${latest.name} released ${new Date(latest.creationDate).toISOString()}\n`)
+        yield* line(
+          goTable([
+            ["Cluster ", " Current AMI ", " Released ", " Is Latest AMI?"],
+            ...firstRows.map((row) => [
+              `${row.cluster} `,
+              ` ${row.go.name} `,
+              ` ${row.go.creationDate} `,
+              ` ${String(row.go.latest)}`,
             ]),
-          )
-        } else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
-        else
-          yield* line(
-            table(
-              ["Cluster", "Group", "Current AMI", "Released", "Is Latest AMI?"],
-              rows.map((r) => [r.cluster, r.group, r.currentAmi, r.released, r.isLatest]),
-            ),
-          )
-        return ExitCode.success
-      }),
-    )
-  }),
+          ]),
+        )
+      } else if (rows.length === 0) yield* line("no ECS clusters in this account and Region")
+      else
+        yield* line(
+          table(
+            ["Cluster", "Group", "Current AMI", "Released", "Is Latest AMI?"],
+            rows.map((r) => [r.cluster, r.group, r.currentAmi, r.released, r.isLatest]),
+          ),
+        )
+      return ExitCode.success
+    }),
+  ),
 ).pipe(
   Command.withDescription(
     "Every ECS cluster: the AMI each of its Auto Scaling groups launches, its release date, and whether it is the latest.",
@@ -185,29 +180,26 @@ const latestAmiCommand = Command.make(
     goOutput: goOutputFlag,
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, () =>
-        Effect.gen(function* () {
-          const ami = yield* amiSourceOf({
-            amiFilter: flags.filter,
-            amiSsmParameter: flags.amiSsmParameter,
-            amiId: Option.none(),
-          })
-          const image = yield* Rollout.latestAmi({ ami })
-          if (root.output === "json") yield* line(JSON.stringify({ type: "image", image }))
-          else if (flags.goOutput)
-            yield* line(
-              `Latest AMI for filter "${Option.getOrElse(flags.filter, () => defaultImageNamePattern)}" is ${image.imageId}:\n\n${JSON.stringify(goImage(image), null, 2)}`,
-            )
-          else
-            yield* line(
-              `${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`,
-            )
-          return ExitCode.success
-        }),
-      )
-    }),
+    onRootTarget(({ root }) =>
+      Effect.gen(function* () {
+        const ami = yield* amiSourceOf({
+          amiFilter: flags.filter,
+          amiSsmParameter: flags.amiSsmParameter,
+          amiId: Option.none(),
+        })
+        const image = yield* Rollout.latestAmi({ ami })
+        if (root.output === "json") yield* line(JSON.stringify({ type: "image", image }))
+        else if (flags.goOutput)
+          yield* line(
+            `Latest AMI for filter "${Option.getOrElse(flags.filter, () => defaultImageNamePattern)}" is ${image.imageId}:\n\n${JSON.stringify(goImage(image), null, 2)}`,
+          )
+        else
+          yield* line(
+            `${image.imageId}  ${image.name}  released ${day(image.creationDate)}  ${image.architecture}`,
+          )
+        return ExitCode.success
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "The newest Amazon image matching a name filter (the Go tool's default filter unless -f).",
@@ -266,80 +258,76 @@ const iamPolicyCommand = Command.make(
     ),
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* runReported(
-        root.output,
-        Effect.gen(function* () {
-          if (flags.account !== "*" && !/^\d{12}$/.test(flags.account))
-            return yield* usageError(
-              `--account ${flags.account} is not an account id`,
-              "give the 12-digit account id, or leave it out for any (*)",
-            )
-          if (Option.isSome(flags.eventLogTableArn) && !tableArnPattern.test(flags.eventLogTableArn.value))
-            return yield* usageError(
-              `--event-log-table-arn ${flags.eventLogTableArn.value} is not a DynamoDB table ARN`,
-              "give arn:aws:dynamodb:REGION:ACCOUNT:table/NAME (the stack's EventLogTableArn output)",
-            )
-          const badRole = flags.instanceRoles.find((role) => !roleArnPattern.test(role))
-          if (badRole !== undefined)
-            return yield* usageError(
-              `--instance-role ${badRole} is not an IAM role ARN`,
-              "give arn:aws:iam::ACCOUNT:role/NAME, the role of the groups' instance profile",
-            )
-          const badTemplate = flags.launchTemplates.find((id) => !/^lt-[0-9a-f]{8,17}$/.test(id))
-          if (badTemplate !== undefined)
-            return yield* usageError(
-              `--launch-template ${badTemplate} is not a launch template id`,
-              "give the id (lt-0123456789abcdef0) of the template the groups launch from",
-            )
-          // Given clusters, what they use is discovered on the target (AWS or --simulator), read-only.
-          const discovered =
-            flags.clusters.length === 0
-              ? undefined
-              : yield* Effect.gen(function* () {
-                  const target = yield* resolveTarget(root)
-                  return yield* Effect.provide(
-                    Effect.all({
-                      targets: discoverPolicyTargets(flags.clusters),
-                      identity: Rollout.callerIdentity(),
-                    }),
-                    target.environment,
-                  )
-                })
-          const withDiscovered = (given: ReadonlyArray<string>, found: ReadonlyArray<string> | undefined) => [
-            ...new Set([...given, ...(found ?? [])]),
-          ]
-          const groups = withDiscovered(flags.groups, discovered?.targets.autoScalingGroupNames)
-          const launchTemplates = withDiscovered(flags.launchTemplates, discovered?.targets.launchTemplateIds)
-          const ssmParameters = withDiscovered(flags.ssmParameters, discovered?.targets.ssmParameterNames)
-          const instanceRoles = withDiscovered(flags.instanceRoles, discovered?.targets.instanceRoleArns)
-          const document = rolloutPolicyDocument({
-            region: Option.getOrElse(root.region, () => discovered?.identity.region ?? "*"),
-            account: flags.account === "*" ? (discovered?.identity.accountId ?? "*") : flags.account,
-            ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
-            ...(groups.length === 0 ? {} : { autoScalingGroupNames: groups }),
-            ...(instanceRoles.length === 0 ? {} : { instanceRoleArns: instanceRoles }),
-            ...(launchTemplates.length === 0 ? {} : { launchTemplateIds: launchTemplates }),
-            ...(ssmParameters.length === 0 ? {} : { ssmParameterNames: ssmParameters }),
-            ...(Option.isSome(flags.eventLogTableArn)
-              ? { eventLogTableArn: flags.eventLogTableArn.value }
-              : {}),
-          })
-          yield* line(JSON.stringify(document, null, 2))
-          const unscoped = [
-            ...(groups.length === 0 ? ["--auto-scaling-group"] : []),
-            ...(instanceRoles.length === 0 ? ["--instance-role"] : []),
-            ...(launchTemplates.length === 0 ? ["--launch-template"] : []),
-          ]
-          if (unscoped.length > 0)
-            yield* errorLine(
-              `note: this is the broad policy (any group's instances, any role passed to EC2, any launch template of the account); scope it with ${unscoped.join(", ")}`,
-            )
-          return ExitCode.success
-        }),
-      )
-    }),
+    reportedWithRoot((root) =>
+      Effect.gen(function* () {
+        if (flags.account !== "*" && !/^\d{12}$/.test(flags.account))
+          return yield* usageError(
+            `--account ${flags.account} is not an account id`,
+            "give the 12-digit account id, or leave it out for any (*)",
+          )
+        if (Option.isSome(flags.eventLogTableArn) && !tableArnPattern.test(flags.eventLogTableArn.value))
+          return yield* usageError(
+            `--event-log-table-arn ${flags.eventLogTableArn.value} is not a DynamoDB table ARN`,
+            "give arn:aws:dynamodb:REGION:ACCOUNT:table/NAME (the stack's EventLogTableArn output)",
+          )
+        const badRole = flags.instanceRoles.find((role) => !roleArnPattern.test(role))
+        if (badRole !== undefined)
+          return yield* usageError(
+            `--instance-role ${badRole} is not an IAM role ARN`,
+            "give arn:aws:iam::ACCOUNT:role/NAME, the role of the groups' instance profile",
+          )
+        const badTemplate = flags.launchTemplates.find((id) => !/^lt-[0-9a-f]{8,17}$/.test(id))
+        if (badTemplate !== undefined)
+          return yield* usageError(
+            `--launch-template ${badTemplate} is not a launch template id`,
+            "give the id (lt-0123456789abcdef0) of the template the groups launch from",
+          )
+        // Given clusters, what they use is discovered on the target (AWS or --simulator), read-only.
+        const discovered =
+          flags.clusters.length === 0
+            ? undefined
+            : yield* Effect.gen(function* () {
+                const target = yield* resolveTarget(root)
+                return yield* Effect.provide(
+                  Effect.all({
+                    targets: discoverPolicyTargets(flags.clusters),
+                    identity: Rollout.callerIdentity(),
+                  }),
+                  target.environment,
+                )
+              })
+        const withDiscovered = (given: ReadonlyArray<string>, found: ReadonlyArray<string> | undefined) => [
+          ...new Set([...given, ...(found ?? [])]),
+        ]
+        const groups = withDiscovered(flags.groups, discovered?.targets.autoScalingGroupNames)
+        const launchTemplates = withDiscovered(flags.launchTemplates, discovered?.targets.launchTemplateIds)
+        const ssmParameters = withDiscovered(flags.ssmParameters, discovered?.targets.ssmParameterNames)
+        const instanceRoles = withDiscovered(flags.instanceRoles, discovered?.targets.instanceRoleArns)
+        const document = rolloutPolicyDocument({
+          region: Option.getOrElse(root.region, () => discovered?.identity.region ?? "*"),
+          account: flags.account === "*" ? (discovered?.identity.accountId ?? "*") : flags.account,
+          ...(flags.clusters.length === 0 ? {} : { clusterNames: flags.clusters }),
+          ...(groups.length === 0 ? {} : { autoScalingGroupNames: groups }),
+          ...(instanceRoles.length === 0 ? {} : { instanceRoleArns: instanceRoles }),
+          ...(launchTemplates.length === 0 ? {} : { launchTemplateIds: launchTemplates }),
+          ...(ssmParameters.length === 0 ? {} : { ssmParameterNames: ssmParameters }),
+          ...(Option.isSome(flags.eventLogTableArn)
+            ? { eventLogTableArn: flags.eventLogTableArn.value }
+            : {}),
+        })
+        yield* line(JSON.stringify(document, null, 2))
+        const unscoped = [
+          ...(groups.length === 0 ? ["--auto-scaling-group"] : []),
+          ...(instanceRoles.length === 0 ? ["--instance-role"] : []),
+          ...(launchTemplates.length === 0 ? ["--launch-template"] : []),
+        ]
+        if (unscoped.length > 0)
+          yield* errorLine(
+            `note: this is the broad policy (any group's instances, any role passed to EC2, any launch template of the account); scope it with ${unscoped.join(", ")}`,
+          )
+        return ExitCode.success
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "Print the least-privilege IAM policy the CLI needs (JSON), to attach to the role you run it under.",

@@ -69,3 +69,22 @@ export const onTarget = <R>(
       return yield* Effect.provide(body(target), target.environment)
     }),
   )
+
+/** A command's handler: `body` runs with the root flags, its failures reported (see `runReported`). */
+export const reportedWithRoot = <R>(body: (root: TargetFlags) => Effect.Effect<ExitCode, unknown, R>) =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* runReported(root.output, body(root))
+  })
+
+/** A command's handler: `body` runs against the target the root flags name (see `onTarget`). */
+export const onRootTarget = <R>(
+  body: (context: {
+    readonly root: TargetFlags
+    readonly target: Target
+  }) => Effect.Effect<ExitCode, unknown, R>,
+) =>
+  Effect.gen(function* () {
+    const root = yield* rootCommand
+    return yield* onTarget(root, (target) => body({ root, target }))
+  })

@@ -25,7 +25,7 @@ import {
 import { simulatedFleet } from "@ecs-ami-deploy/multi-cluster/simulator"
 import type { Scenario } from "ecs-ami-deploy/simulator"
 import { MAX_SCENARIO_BYTES, readBoundedFile } from "./bounded-input.ts"
-import { rootCommand, runReported } from "./command-support.ts"
+import { reportedWithRoot, runReported } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, toCliFailure, usageError } from "./failure.ts"
 import { parseDuration, type TargetFlags } from "./flags.ts"
@@ -107,6 +107,17 @@ const fleetLogOf = (root: TargetFlags, cwd: string) =>
     Effect.mapError(toCliFailure),
   )
 
+/** The fleet file and where its newest rollout stands, read from the fleet's stream (changes nothing). */
+const readFleetRollout = (root: TargetFlags, file: string) =>
+  Effect.gen(function* () {
+    const io = yield* ConsoleIo
+    const { path, definition } = yield* readFleetFile(file)
+    const events = yield* FleetRolloutLog.use((log) => log.load(definition.fleetName)).pipe(
+      Effect.provide(yield* fleetLogOf(root, io.cwd)),
+    )
+    return { path, definition, status: fleetStatusView(definition, fold(events)) }
+  })
+
 const refuseSimulator = (root: TargetFlags, command: string) =>
   Option.isSome(root.simulator) || Option.isSome(root.simulatorState)
     ? Effect.fail(
@@ -118,62 +129,50 @@ const refuseSimulator = (root: TargetFlags, command: string) =>
     : Effect.void
 
 const planCommand = Command.make("plan", { file: fileArgument }, ({ file }) =>
-  Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* runReported(
-      root.output,
-      Effect.gen(function* () {
-        const io = yield* ConsoleIo
-        const { path, definition } = yield* readFleetFile(file)
-        const events = yield* FleetRolloutLog.use((log) => log.load(definition.fleetName)).pipe(
-          Effect.provide(yield* fleetLogOf(root, io.cwd)),
-        )
-        const status = fleetStatusView(definition, fold(events))
-        const open = "stages" in status && (status.status === "open" || status.status === "suspended")
-        if (root.output === "json") {
-          yield* line(
-            JSON.stringify({
-              type: "fleet-plan",
-              file: path,
-              definition,
-              ...(open ? { openRollout: status } : {}),
-            }),
-          )
-          return ExitCode.success
-        }
-        const clusters = definition.stages.reduce((sum, stage) => sum + stage.clusters.length, 0)
+  reportedWithRoot((root) =>
+    Effect.gen(function* () {
+      const { path, definition, status } = yield* readFleetRollout(root, file)
+      const open = "stages" in status && (status.status === "open" || status.status === "suspended")
+      if (root.output === "json") {
         yield* line(
-          `fleet ${definition.fleetName} (${path}): ${definition.stages.length} stage(s), ${clusters} cluster(s)`,
-        )
-        for (const [index, stage] of definition.stages.entries()) {
-          const alarms = stage.clusters.reduce(
-            (sum, cluster) => sum + (cluster.policy.alarms ?? []).length,
-            0,
-          )
-          const bake =
-            alarms === 0
-              ? "(no alarms named: it only waits)"
-              : `reading the clusters' ${alarms} alarm(s) every ${formatDuration(defaultBakePollMs)} and at its end (one in ALARM stops the fleet)`
-          yield* line(
-            `stage ${index + 1} ${stage.name}: ${stage.clusters.length} cluster(s), ${stage.batchSize} at a time, then bake ${formatDuration(stage.bakeMs)} ${bake}${index === 0 ? "" : `; starts only when stage ${definition.stages[index - 1]?.name} succeeded and baked without an alarm`}`,
-          )
-          for (const cluster of stage.clusters)
-            yield* line(
-              `  ${cluster.id.padEnd(44)} ${cluster.roleArn === undefined ? "caller's credentials" : `role ${cluster.roleArn}`}${Object.keys(cluster.policy).length === 0 ? "" : `; policy ${JSON.stringify(cluster.policy)}`}`,
-            )
-        }
-        yield* line(
-          open
-            ? `open rollout ${"rolloutId" in status ? status.rolloutId : ""}: \`fleet apply\` resumes it (\`fleet status\` shows where it is)`
-            : "`fleet apply` starts the rollout; any failure stops the fleet and says where",
-        )
-        yield* line(
-          "each cluster's own plan: `ecs-ami-deploy plan --cluster C -r REGION` with the cluster's role",
+          JSON.stringify({
+            type: "fleet-plan",
+            file: path,
+            definition,
+            ...(open ? { openRollout: status } : {}),
+          }),
         )
         return ExitCode.success
-      }),
-    )
-  }),
+      }
+      const clusters = definition.stages.reduce((sum, stage) => sum + stage.clusters.length, 0)
+      yield* line(
+        `fleet ${definition.fleetName} (${path}): ${definition.stages.length} stage(s), ${clusters} cluster(s)`,
+      )
+      for (const [index, stage] of definition.stages.entries()) {
+        const alarms = stage.clusters.reduce((sum, cluster) => sum + (cluster.policy.alarms ?? []).length, 0)
+        const bake =
+          alarms === 0
+            ? "(no alarms named: it only waits)"
+            : `reading the clusters' ${alarms} alarm(s) every ${formatDuration(defaultBakePollMs)} and at its end (one in ALARM stops the fleet)`
+        yield* line(
+          `stage ${index + 1} ${stage.name}: ${stage.clusters.length} cluster(s), ${stage.batchSize} at a time, then bake ${formatDuration(stage.bakeMs)} ${bake}${index === 0 ? "" : `; starts only when stage ${definition.stages[index - 1]?.name} succeeded and baked without an alarm`}`,
+        )
+        for (const cluster of stage.clusters)
+          yield* line(
+            `  ${cluster.id.padEnd(44)} ${cluster.roleArn === undefined ? "caller's credentials" : `role ${cluster.roleArn}`}${Object.keys(cluster.policy).length === 0 ? "" : `; policy ${JSON.stringify(cluster.policy)}`}`,
+          )
+      }
+      yield* line(
+        open
+          ? `open rollout ${"rolloutId" in status ? status.rolloutId : ""}: \`fleet apply\` resumes it (\`fleet status\` shows where it is)`
+          : "`fleet apply` starts the rollout; any failure stops the fleet and says where",
+      )
+      yield* line(
+        "each cluster's own plan: `ecs-ami-deploy plan --cluster C -r REGION` with the cluster's role",
+      )
+      return ExitCode.success
+    }),
+  ),
 ).pipe(
   Command.withDescription(
     "Show a fleet file's stages, batches, bakes and clusters, and any open rollout. Changes nothing.",
@@ -195,47 +194,42 @@ const applyCommand = Command.make(
     ),
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* runReported(
-        root.output,
-        Effect.gen(function* () {
-          const io = yield* ConsoleIo
-          yield* refuseSimulator(root, "apply")
-          const { definition } = yield* readFleetFile(flags.file)
-          const deadline = Option.isSome(flags.maxRunTime)
-            ? (yield* Clock.currentTimeMillis) +
-              (yield* parseDuration("max-run-time", flags.maxRunTime.value))
-            : undefined
-          if (!flags.yes) {
-            if (!io.interactive || root.output === "json")
-              return yield* usageError(
-                "not on a terminal (or --output json), so nobody can confirm rolling the fleet",
-                "review `fleet plan FILE` first, then run again with --yes",
-              )
-            if (
-              !(yield* io.confirm(`roll fleet ${definition.fleetName} (${definition.stages.length} stages)?`))
+    reportedWithRoot((root) =>
+      Effect.gen(function* () {
+        const io = yield* ConsoleIo
+        yield* refuseSimulator(root, "apply")
+        const { definition } = yield* readFleetFile(flags.file)
+        const deadline = Option.isSome(flags.maxRunTime)
+          ? (yield* Clock.currentTimeMillis) + (yield* parseDuration("max-run-time", flags.maxRunTime.value))
+          : undefined
+        if (!flags.yes) {
+          if (!io.interactive || root.output === "json")
+            return yield* usageError(
+              "not on a terminal (or --output json), so nobody can confirm rolling the fleet",
+              "review `fleet plan FILE` first, then run again with --yes",
             )
-              return ExitCode.failed
-          }
-          const log = yield* fleetLogOf(root, io.cwd)
-          const profile = Option.getOrUndefined(root.profile)
-          const runner = awsClusterRunner({
-            fleetName: definition.fleetName,
-            ...(profile === undefined ? {} : { profile }),
-          }).pipe(Layer.provide(log))
-          const result = yield* runFleetRollout({
-            definition,
-            holder: `ecs-ami-deploy-fleet@${process.pid}`,
-            startIfNone: true,
-            ...(deadline === undefined ? {} : { deadline }),
-            onEvent: printEvent(io, root.output),
-          }).pipe(Effect.provide(Layer.merge(runner, log)))
-          yield* printResult(root.output, result)
-          return exitCodeOfFleet(result)
-        }),
-      )
-    }),
+          if (
+            !(yield* io.confirm(`roll fleet ${definition.fleetName} (${definition.stages.length} stages)?`))
+          )
+            return ExitCode.failed
+        }
+        const log = yield* fleetLogOf(root, io.cwd)
+        const profile = Option.getOrUndefined(root.profile)
+        const runner = awsClusterRunner({
+          fleetName: definition.fleetName,
+          ...(profile === undefined ? {} : { profile }),
+        }).pipe(Layer.provide(log))
+        const result = yield* runFleetRollout({
+          definition,
+          holder: `ecs-ami-deploy-fleet@${process.pid}`,
+          startIfNone: true,
+          ...(deadline === undefined ? {} : { deadline }),
+          onEvent: printEvent(io, root.output),
+        }).pipe(Effect.provide(Layer.merge(runner, log)))
+        yield* printResult(root.output, result)
+        return exitCodeOfFleet(result)
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "Roll the fleet: stage by stage, each cluster through its role, a stage only after the previous one succeeded and baked; resumes an open rollout.",
@@ -243,23 +237,14 @@ const applyCommand = Command.make(
 )
 
 const statusCommand = Command.make("status", { file: fileArgument }, ({ file }) =>
-  Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* runReported(
-      root.output,
-      Effect.gen(function* () {
-        const io = yield* ConsoleIo
-        const { definition } = yield* readFleetFile(file)
-        const events = yield* FleetRolloutLog.use((log) => log.load(definition.fleetName)).pipe(
-          Effect.provide(yield* fleetLogOf(root, io.cwd)),
-        )
-        const view = fleetStatusView(definition, fold(events))
-        if (root.output === "json") yield* line(JSON.stringify({ type: "fleet-status", status: view }))
-        else yield* Effect.forEach(fleetStatusLines(view), line, { discard: true })
-        return ExitCode.success
-      }),
-    )
-  }),
+  reportedWithRoot((root) =>
+    Effect.gen(function* () {
+      const { status } = yield* readFleetRollout(root, file)
+      if (root.output === "json") yield* line(JSON.stringify({ type: "fleet-status", status }))
+      else yield* Effect.forEach(fleetStatusLines(status), line, { discard: true })
+      return ExitCode.success
+    }),
+  ),
 ).pipe(
   Command.withDescription(
     "The fleet's newest rollout: each stage and cluster, run ids, and where it stopped.",

@@ -16,7 +16,7 @@ import {
   type RunResult,
   type RunStatus,
 } from "ecs-ami-deploy"
-import { onTarget, rootCommand } from "./command-support.ts"
+import { onRootTarget } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode, usageError } from "./failure.ts"
 import {
@@ -142,25 +142,22 @@ const openRunLines = (root: TargetFlags, status: Extract<RunStatus, { _tag: "Run
   })
 
 const planCommand = Command.make("plan", { cluster: clusterFlag, ...amiFlags, ...policyFlags }, (flags) =>
-  Effect.gen(function* () {
-    const root = yield* rootCommand
-    return yield* onTarget(root, (target) =>
-      Effect.gen(function* () {
-        const ami = yield* amiSourceOf(flags)
-        const policy = yield* policyOverridesOf(flags)
-        const where = yield* whereOf(target)
-        const status = yield* Rollout.runStatus({ cluster: flags.cluster })
-        if (status._tag === "Run" && status.summary.status === "open") {
-          yield* openRunLines(root, status, where)
-          return ExitCode.success
-        }
-        const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
-        yield* requireGroups(plan)
-        yield* planLines(plan, root.output, where)
-        return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
-      }),
-    )
-  }),
+  onRootTarget(({ root, target }) =>
+    Effect.gen(function* () {
+      const ami = yield* amiSourceOf(flags)
+      const policy = yield* policyOverridesOf(flags)
+      const where = yield* whereOf(target)
+      const status = yield* Rollout.runStatus({ cluster: flags.cluster })
+      if (status._tag === "Run" && status.summary.status === "open") {
+        yield* openRunLines(root, status, where)
+        return ExitCode.success
+      }
+      const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
+      yield* requireGroups(plan)
+      yield* planLines(plan, root.output, where)
+      return plan.verdict === "refused" ? ExitCode.failed : ExitCode.success
+    }),
+  ),
 ).pipe(
   Command.withDescription(
     `What a rollout of the cluster would do now — groups, outdated instances, predicted waves — or why it would refuse. Reads only.`,
@@ -188,68 +185,61 @@ const upgradeCommand = Command.make(
     maxRunTime: maxRunTimeFlag,
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const io = yield* ConsoleIo
-          const requestsBefore = target.awsRequests()
-          const ami = yield* amiSourceOf(flags)
-          const policy = yield* policyOverridesOf(flags)
-          const deadline = yield* deadlineOf(flags.maxRunTime)
-          let skippedAtStart: ReadonlyArray<SkippedInstance> = []
-          if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
-            yield* io.err(
-              "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
-            )
-          const where = yield* whereOf(target)
-          const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
-            Effect.map((runs) => runs.find((run) => run.status === "open")),
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const io = yield* ConsoleIo
+        const requestsBefore = target.awsRequests()
+        const ami = yield* amiSourceOf(flags)
+        const policy = yield* policyOverridesOf(flags)
+        const deadline = yield* deadlineOf(flags.maxRunTime)
+        let skippedAtStart: ReadonlyArray<SkippedInstance> = []
+        if (Option.isSome(flags.launchTemplateNamePrefix) && root.output === "text")
+          yield* io.err(
+            "note: --launch-template-name-prefix is accepted for compatibility and unused: a run adds a version to the group's own launch template\n",
           )
-          if (open === undefined) {
-            const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
-            yield* requireGroups(plan)
-            yield* planLines(plan, root.output, where)
-            if (plan.verdict === "nothing-to-do") return ExitCode.success
-            if (plan.verdict === "refused") return ExitCode.failed
-            skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
-            if (
-              !(yield* confirmed(
-                root,
-                flags.yes,
-                `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${describeWhere(where)}) onto ${plan.targetImage.imageId}?`,
-              ))
-            ) {
-              yield* line("cancelled: nothing was changed")
-              return ExitCode.success
-            }
-          } else {
-            if (root.output === "text")
-              yield* line(
-                `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
-              )
-            // Continuing changes the cluster as much as starting does: the same confirmation, the same --yes.
-            if (
-              !(yield* confirmed(
-                root,
-                flags.yes,
-                `Continue run ${open.runId} on ${flags.cluster} (${where})?`,
-              ))
-            ) {
-              yield* line("cancelled: nothing was changed")
-              return ExitCode.success
-            }
+        const where = yield* whereOf(target)
+        const open = yield* Rollout.clusterRuns(flags.cluster).pipe(
+          Effect.map((runs) => runs.find((run) => run.status === "open")),
+        )
+        if (open === undefined) {
+          const plan = yield* Rollout.planUpgrade({ cluster: flags.cluster, ami, policy })
+          yield* requireGroups(plan)
+          yield* planLines(plan, root.output, where)
+          if (plan.verdict === "nothing-to-do") return ExitCode.success
+          if (plan.verdict === "refused") return ExitCode.failed
+          skippedAtStart = plan.groups.flatMap((group) => group.skippedInstances)
+          if (
+            !(yield* confirmed(
+              root,
+              flags.yes,
+              `Roll ${plan.outdatedInstances.length} instance(s) of ${flags.cluster} (${describeWhere(where)}) onto ${plan.targetImage.imageId}?`,
+            ))
+          ) {
+            yield* line("cancelled: nothing was changed")
+            return ExitCode.success
           }
-          const result = yield* Rollout.upgradeCluster({
-            cluster: flags.cluster,
-            ami,
-            policy,
-            ...deadline,
-          }).pipe(showingProgress(root, target))
-          return yield* reportRun(root, target, result, requestsBefore, skippedAtStart)
-        }),
-      )
-    }),
+        } else {
+          if (root.output === "text")
+            yield* line(
+              `continuing open run ${open.runId} (started ${isoSeconds(open.startedAt)}); it keeps its own policy and image`,
+            )
+          // Continuing changes the cluster as much as starting does: the same confirmation, the same --yes.
+          if (
+            !(yield* confirmed(root, flags.yes, `Continue run ${open.runId} on ${flags.cluster} (${where})?`))
+          ) {
+            yield* line("cancelled: nothing was changed")
+            return ExitCode.success
+          }
+        }
+        const result = yield* Rollout.upgradeCluster({
+          cluster: flags.cluster,
+          ami,
+          policy,
+          ...deadline,
+        }).pipe(showingProgress(root, target))
+        return yield* reportRun(root, target, result, requestsBefore, skippedAtStart)
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     `Roll every instance of the cluster onto the newest image (or resume its open run). Shows the plan and asks first on a terminal; --yes otherwise.`,
@@ -313,19 +303,16 @@ const resumeCommand = Command.make(
   "resume",
   { cluster: clusterFlag, maxRunTime: maxRunTimeFlag, yes: yesFlag },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const requestsBefore = target.awsRequests()
-          const deadline = yield* deadlineOf(flags.maxRunTime)
-          const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
-            showingProgress(root, target),
-          )
-          return yield* reportRun(root, target, result, requestsBefore)
-        }),
-      )
-    }),
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const requestsBefore = target.awsRequests()
+        const deadline = yield* deadlineOf(flags.maxRunTime)
+        const result = yield* Rollout.resumeRun({ cluster: flags.cluster, ...deadline }).pipe(
+          showingProgress(root, target),
+        )
+        return yield* reportRun(root, target, result, requestsBefore)
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     `Continue the cluster's open run (suspended, interrupted or killed) exactly where it stopped.`,
@@ -348,21 +335,18 @@ const continueCommand = Command.make(
     yes: yesFlag,
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const requestsBefore = target.awsRequests()
-          const deadline = yield* deadlineOf(flags.maxRunTime)
-          const result = yield* Rollout.continueRun({
-            cluster: flags.cluster,
-            by: flags.by,
-            ...deadline,
-          }).pipe(showingProgress(root, target))
-          return yield* reportRun(root, target, result, requestsBefore)
-        }),
-      )
-    }),
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const requestsBefore = target.awsRequests()
+        const deadline = yield* deadlineOf(flags.maxRunTime)
+        const result = yield* Rollout.continueRun({
+          cluster: flags.cluster,
+          by: flags.by,
+          ...deadline,
+        }).pipe(showingProgress(root, target))
+        return yield* reportRun(root, target, result, requestsBefore)
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     `Continue the cluster's run past the checkpoint it pauses at (--checkpoint), then drive it on; refused, changing nothing, when no run pauses at one.`,
@@ -386,28 +370,25 @@ const rollbackCommand = Command.make(
     yes: yesFlag,
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const requestsBefore = target.awsRequests()
-          if (
-            !(yield* confirmed(
-              root,
-              flags.yes,
-              `Roll back the open run of ${flags.cluster}, restoring the cluster as it was found?`,
-            ))
-          ) {
-            yield* line("cancelled: nothing was changed")
-            return ExitCode.success
-          }
-          const result = yield* Rollout.rollbackRun({ cluster: flags.cluster, reason: flags.reason }).pipe(
-            showingProgress(root, target),
-          )
-          return yield* reportRun(root, target, result, requestsBefore)
-        }),
-      )
-    }),
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const requestsBefore = target.awsRequests()
+        if (
+          !(yield* confirmed(
+            root,
+            flags.yes,
+            `Roll back the open run of ${flags.cluster}, restoring the cluster as it was found?`,
+          ))
+        ) {
+          yield* line("cancelled: nothing was changed")
+          return ExitCode.success
+        }
+        const result = yield* Rollout.rollbackRun({ cluster: flags.cluster, reason: flags.reason }).pipe(
+          showingProgress(root, target),
+        )
+        return yield* reportRun(root, target, result, requestsBefore)
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     `Roll the cluster's open run back: restore the launch spec and capacity, re-activate old instances, remove new ones.`,
@@ -543,43 +524,40 @@ const statusCommand = Command.make(
     ),
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const intervalMs = yield* parseDuration("watch-interval", flags.watchInterval)
-          const status = yield* Rollout.runStatus({ cluster: flags.cluster })
-          if (status._tag === "NoRuns") {
-            yield* line(
-              root.output === "json"
-                ? JSON.stringify({ type: "status", where: yield* whereOf(target), status })
-                : yield* noRunsLine(flags.cluster, target),
-            )
-            return ExitCode.success
-          }
-          const events = yield* EventLog.use((log) => log.load(status.summary.runId))
-          const now = yield* Clock.currentTimeMillis
-          if (root.output === "json") yield* line(statusJson(status, events, now, yield* whereOf(target)))
-          else
-            yield* Effect.forEach(
-              [`in ${describeWhere(yield* whereOf(target))}`, ...statusText(status, events, now)],
-              line,
-              {
-                discard: true,
-              },
-            )
-          if (!flags.watch) return ExitCode.success
-          if (root.output === "text") yield* line("")
-          return yield* watchRun(
-            root,
-            flags.cluster,
-            status.summary.runId,
-            events.length,
-            Math.max(intervalMs, 1),
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const intervalMs = yield* parseDuration("watch-interval", flags.watchInterval)
+        const status = yield* Rollout.runStatus({ cluster: flags.cluster })
+        if (status._tag === "NoRuns") {
+          yield* line(
+            root.output === "json"
+              ? JSON.stringify({ type: "status", where: yield* whereOf(target), status })
+              : yield* noRunsLine(flags.cluster, target),
           )
-        }),
-      )
-    }),
+          return ExitCode.success
+        }
+        const events = yield* EventLog.use((log) => log.load(status.summary.runId))
+        const now = yield* Clock.currentTimeMillis
+        if (root.output === "json") yield* line(statusJson(status, events, now, yield* whereOf(target)))
+        else
+          yield* Effect.forEach(
+            [`in ${describeWhere(yield* whereOf(target))}`, ...statusText(status, events, now)],
+            line,
+            {
+              discard: true,
+            },
+          )
+        if (!flags.watch) return ExitCode.success
+        if (root.output === "text") yield* line("")
+        return yield* watchRun(
+          root,
+          flags.cluster,
+          status.summary.runId,
+          events.length,
+          Math.max(intervalMs, 1),
+        )
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "The cluster's open run, else its last one: running, suspended or its holder gone (lock holder, lease expiry), end time and duration, each old instance, progress per phase; --watch follows it to the end.",
@@ -607,48 +585,45 @@ const historyCommand = Command.make(
     ),
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, (target) =>
-        Effect.gen(function* () {
-          const log = yield* EventLog
-          const runs = yield* Rollout.clusterRuns(flags.cluster)
-          const wanted = Option.getOrUndefined(flags.run)
-          const chosen =
-            wanted !== undefined
-              ? runs.find((run) => run.runId === wanted)
-              : (runs.find((run) => run.status === "open") ?? runs[0])
-          if (chosen === undefined) {
-            if (wanted !== undefined)
-              return yield* usageError(
-                `no run ${wanted} for cluster ${flags.cluster}`,
-                `list the cluster's runs with: history --cluster ${flags.cluster}`,
-              )
-            yield* line(yield* noRunsLine(flags.cluster, target))
-            return ExitCode.success
-          }
-          const events = yield* log.load(chosen.runId)
-          if (root.output === "json") {
-            yield* Effect.forEach(events, (event) => line(JSON.stringify({ type: "event", event })), {
-              discard: true,
-            })
-            return ExitCode.success
-          }
-          yield* line(
-            `run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${
-              runs
-                .filter((run) => run !== chosen)
-                .map((run) => `${run.runId} (${run.status})`)
-                .join(", ") || "none"
-            }`,
-          )
-          const lineOf = eventLineFormatter({ successes: "shown" })
-          for (const event of events)
-            yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${lineOf(event) ?? ""}`)
+    onRootTarget(({ root, target }) =>
+      Effect.gen(function* () {
+        const log = yield* EventLog
+        const runs = yield* Rollout.clusterRuns(flags.cluster)
+        const wanted = Option.getOrUndefined(flags.run)
+        const chosen =
+          wanted !== undefined
+            ? runs.find((run) => run.runId === wanted)
+            : (runs.find((run) => run.status === "open") ?? runs[0])
+        if (chosen === undefined) {
+          if (wanted !== undefined)
+            return yield* usageError(
+              `no run ${wanted} for cluster ${flags.cluster}`,
+              `list the cluster's runs with: history --cluster ${flags.cluster}`,
+            )
+          yield* line(yield* noRunsLine(flags.cluster, target))
           return ExitCode.success
-        }),
-      )
-    }),
+        }
+        const events = yield* log.load(chosen.runId)
+        if (root.output === "json") {
+          yield* Effect.forEach(events, (event) => line(JSON.stringify({ type: "event", event })), {
+            discard: true,
+          })
+          return ExitCode.success
+        }
+        yield* line(
+          `run ${chosen.runId} (${chosen.status}), ${events.length} events; other runs: ${
+            runs
+              .filter((run) => run !== chosen)
+              .map((run) => `${run.runId} (${run.status})`)
+              .join(", ") || "none"
+          }`,
+        )
+        const lineOf = eventLineFormatter({ successes: "shown" })
+        for (const event of events)
+          yield* line(`${String(event.seq).padStart(4)} ${isoSeconds(event.at)} ${lineOf(event) ?? ""}`)
+        return ExitCode.success
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "Every event of the cluster's open run (else its last one, or --run), from the event log.",

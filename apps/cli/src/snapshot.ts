@@ -16,7 +16,7 @@ import { observeCluster } from "@ecs-ami-deploy/executor"
 import { Plugins } from "@ecs-ami-deploy/strategies"
 import { builtInLaunchSpecStrategies, defaultEcsImageParameter, type Image } from "ecs-ami-deploy"
 import { makeSimulation, type Scenario } from "ecs-ami-deploy/simulator"
-import { onTarget, rootCommand } from "./command-support.ts"
+import { onRootTarget } from "./command-support.ts"
 import { ConsoleIo, line } from "./console-io.ts"
 import { CliFailure, ExitCode } from "./failure.ts"
 import { amiFlags, amiSourceOf } from "./flags.ts"
@@ -195,52 +195,49 @@ const snapshotCommand = Command.make(
     ...amiFlags,
   },
   (flags) =>
-    Effect.gen(function* () {
-      const root = yield* rootCommand
-      return yield* onTarget(root, () =>
-        Effect.gen(function* () {
-          const io = yield* ConsoleIo
-          const amiSource = yield* amiSourceOf(flags)
-          const snapshot = yield* observeCluster(flags.cluster).pipe(
-            Effect.provide(
-              Layer.succeed(Plugins, { amiSource, launchSpecStrategies: builtInLaunchSpecStrategies() }),
-            ),
+    onRootTarget(({ root }) =>
+      Effect.gen(function* () {
+        const io = yield* ConsoleIo
+        const amiSource = yield* amiSourceOf(flags)
+        const snapshot = yield* observeCluster(flags.cluster).pipe(
+          Effect.provide(
+            Layer.succeed(Plugins, { amiSource, launchSpecStrategies: builtInLaunchSpecStrategies() }),
+          ),
+        )
+        const scenario = scenarioOf(snapshot)
+        // The file must replay: check it against the simulator's own schema and model before writing it.
+        yield* Effect.try({
+          try: () => makeSimulation(scenario),
+          catch: (error) =>
+            new CliFailure({
+              exitCode: ExitCode.failed,
+              problem: `the cluster does not fit the simulator's scenario model: ${error instanceof Error ? error.message : String(error)}`,
+              fix: "report this with the cluster's shape; nothing was written",
+            }),
+        })
+        const path = resolve(
+          io.cwd,
+          flags.out._tag === "Some" ? flags.out.value : `${flags.cluster}.scenario.json`,
+        )
+        writeFileSync(path, `${JSON.stringify(scenario, null, 2)}\n`)
+        if (root.output === "json")
+          yield* line(
+            JSON.stringify({
+              type: "snapshot",
+              path,
+              groups: scenario.groups.length,
+              services: scenario.services.length,
+            }),
           )
-          const scenario = scenarioOf(snapshot)
-          // The file must replay: check it against the simulator's own schema and model before writing it.
-          yield* Effect.try({
-            try: () => makeSimulation(scenario),
-            catch: (error) =>
-              new CliFailure({
-                exitCode: ExitCode.failed,
-                problem: `the cluster does not fit the simulator's scenario model: ${error instanceof Error ? error.message : String(error)}`,
-                fix: "report this with the cluster's shape; nothing was written",
-              }),
-          })
-          const path = resolve(
-            io.cwd,
-            flags.out._tag === "Some" ? flags.out.value : `${flags.cluster}.scenario.json`,
+        else {
+          yield* line(
+            `wrote ${path}: ${scenario.groups.length} group(s), ${snapshot.instances.length} instance(s), ${scenario.services.length} service(s), ${scenario.standaloneTasks.length} standalone task(s)`,
           )
-          writeFileSync(path, `${JSON.stringify(scenario, null, 2)}\n`)
-          if (root.output === "json")
-            yield* line(
-              JSON.stringify({
-                type: "snapshot",
-                path,
-                groups: scenario.groups.length,
-                services: scenario.services.length,
-              }),
-            )
-          else {
-            yield* line(
-              `wrote ${path}: ${scenario.groups.length} group(s), ${snapshot.instances.length} instance(s), ${scenario.services.length} service(s), ${scenario.standaloneTasks.length} standalone task(s)`,
-            )
-            yield* line(`rehearse the rollout with: ecs-ami-deploy simulate --scenario ${path}`)
-          }
-          return ExitCode.success
-        }),
-      )
-    }),
+          yield* line(`rehearse the rollout with: ecs-ami-deploy simulate --scenario ${path}`)
+        }
+        return ExitCode.success
+      }),
+    ),
 ).pipe(
   Command.withDescription(
     "Copy a cluster into a simulator scenario file (reads only), to rehearse its rollout with `simulate --scenario FILE`.",

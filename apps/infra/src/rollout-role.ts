@@ -8,26 +8,16 @@
  */
 import { CfnOutput, Stack, type StackProps, aws_iam as iam } from "aws-cdk-lib"
 import type { Construct } from "constructs"
-import { rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
+import { rolloutInlinePolicy, type RolloutScopeProps } from "./rollout-policy.ts"
 
 /** The role name the example fleet file and the docs use. */
 export const defaultRolloutRoleName = "ecs-ami-deploy-rollout"
 
-export interface RolloutRoleStackProps extends StackProps {
+export interface RolloutRoleStackProps extends StackProps, RolloutScopeProps {
   /** Who may assume the role: the fleet Lambda's role ARN, or the role people run `fleet apply` as. */
   readonly trustedPrincipalArns: ReadonlyArray<string>
   /** Default {@link defaultRolloutRoleName}; the fleet file's `role` names it. */
   readonly roleName?: string
-  /** ECS clusters the role may roll; default every cluster of the account. */
-  readonly clusterNames?: ReadonlyArray<string>
-  /** Auto Scaling groups the role may change; default every group of the account. */
-  readonly autoScalingGroupNames?: ReadonlyArray<string>
-  /** The groups' instance roles: the only roles the role may pass to EC2; default any role of the account. */
-  readonly instanceRoleArns?: ReadonlyArray<string>
-  /** The groups' launch templates (`lt-…`); default any. */
-  readonly launchTemplateIds?: ReadonlyArray<string>
-  /** SSM parameters read besides AWS's `/aws/service/ecs/*`. */
-  readonly ssmParameterNames?: ReadonlyArray<string>
 }
 
 export class EcsAmiDeployRolloutRoleStack extends Stack {
@@ -47,20 +37,7 @@ export class EcsAmiDeployRolloutRoleStack extends Stack {
       description:
         "ecs-ami-deploy fleet rollouts: only the calls a rollout makes (packages/aws/src/iam-policy.ts)",
       inlinePolicies: {
-        rollout: iam.PolicyDocument.fromJson(
-          rolloutPolicyDocument({
-            partition: this.partition,
-            region: "*",
-            account: this.account,
-            ...(props.clusterNames === undefined ? {} : { clusterNames: props.clusterNames }),
-            ...(props.autoScalingGroupNames === undefined
-              ? {}
-              : { autoScalingGroupNames: props.autoScalingGroupNames }),
-            ...(props.instanceRoleArns === undefined ? {} : { instanceRoleArns: props.instanceRoleArns }),
-            ...(props.launchTemplateIds === undefined ? {} : { launchTemplateIds: props.launchTemplateIds }),
-            ...(props.ssmParameterNames === undefined ? {} : { ssmParameterNames: props.ssmParameterNames }),
-          }),
-        ),
+        rollout: rolloutInlinePolicy(this, props, { region: "*" }),
       },
     })
     new CfnOutput(this, "RolloutRoleArn", {

@@ -35,7 +35,7 @@ import {
 } from "aws-cdk-lib"
 import type { Construct } from "constructs"
 import { Effect, Result } from "effect"
-import { roleAssumerActions, rolloutPolicyDocument } from "@ecs-ami-deploy/aws"
+import { roleAssumerActions } from "@ecs-ami-deploy/aws"
 import { decodeFleetFile } from "@ecs-ami-deploy/multi-cluster"
 import {
   amiAnnouncementTopicArn,
@@ -46,6 +46,7 @@ import {
   settingNames,
 } from "@ecs-ami-deploy/lambda/deployment"
 import { type AnnouncementSource, announcementSourceFor } from "./ami-announcements.ts"
+import { rolloutInlinePolicy, type RolloutScopeProps } from "./rollout-policy.ts"
 
 /** The Go tool's weekly schedule: Saturdays at 01:00 UTC. */
 export const defaultSchedule = events.Schedule.cron({ minute: "0", hour: "1", weekDay: "SAT" })
@@ -58,7 +59,7 @@ export const defaultResumeSweep = Duration.minutes(15)
 export const metricNamespace = "EcsAmiDeploy"
 export const failedRunsMetricName = "FailedRuns"
 
-export interface EcsAmiDeployStackProps extends StackProps {
+export interface EcsAmiDeployStackProps extends StackProps, Omit<RolloutScopeProps, "clusterNames"> {
   /** The ECS clusters the function rolls; empty when it rolls a {@link EcsAmiDeployStackProps.fleet}. */
   readonly clusters: ReadonlyArray<string>
   /** The function's code: a directory holding `handler.mjs`. */
@@ -71,21 +72,11 @@ export interface EcsAmiDeployStackProps extends StackProps {
   readonly resumeSweep?: Duration
   /** Addresses subscribed to run notifications and alarms (each confirms by e-mail). */
   readonly notificationEmails?: ReadonlyArray<string>
-  /** Limits Auto Scaling changes, tagging and terminations to these groups; default every group of the account and Region. */
-  readonly autoScalingGroupNames?: ReadonlyArray<string>
-  /** The groups' instance roles: the only roles the function may pass to EC2; default any role of the account. */
-  readonly instanceRoleArns?: ReadonlyArray<string>
-  /** The groups' launch templates (`lt-…`): the only ones the function may write and launch from; default any. */
-  readonly launchTemplateIds?: ReadonlyArray<string>
-  /**
-   * SSM parameters the function reads besides AWS's `/aws/service/ecs/*` (a template's `resolve:ssm:`
-   * parameter); an `AMI_SOURCE` of `ssm-parameter:NAME` in `settings` is added by itself.
-   */
-  readonly ssmParameterNames?: ReadonlyArray<string>
   /**
    * The function's settings (environment variables): policy knobs, `AMI_SOURCE`, `DEADLINE_BUFFER_SECONDS`,
    * `MAX_CONTINUATIONS` (docs/lambda.md). Decoded at synthesis; an unknown key or a malformed value throws.
    * A value known only at deployment (a token) is checked by the function's cold start instead.
+   * An `AMI_SOURCE` of `ssm-parameter:NAME` adds NAME to the `ssmParameterNames` the role may read.
    */
   readonly settings?: Readonly<Record<string, string>>
   /**
@@ -186,27 +177,18 @@ export class EcsAmiDeployStack extends Stack {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "ecs-ami-deploy Lambda: only the calls the rollout makes (packages/aws/src/iam-policy.ts)",
       inlinePolicies: {
-        rollout: iam.PolicyDocument.fromJson(
-          rolloutPolicyDocument({
-            partition: this.partition,
-            region: this.region,
-            account: this.account,
-            clusterNames: ownClusters,
-            ...(props.autoScalingGroupNames === undefined
-              ? {}
-              : { autoScalingGroupNames: props.autoScalingGroupNames }),
-            ...(props.instanceRoleArns === undefined ? {} : { instanceRoleArns: props.instanceRoleArns }),
-            ...(props.launchTemplateIds === undefined ? {} : { launchTemplateIds: props.launchTemplateIds }),
-            ssmParameterNames: [
-              ...(props.ssmParameterNames ?? []),
-              ...(settings.amiSource._tag === "ssm-parameter" ? [settings.amiSource.parameterName] : []),
-            ],
-            eventLogTableArn: this.table.tableArn,
-            notificationTopicArn: this.notificationTopic.topicArn,
-            selfInvokeFunctionArn: `arn:${this.partition}:lambda:${this.region}:${this.account}:function:${functionName}`,
-            logGroupName: logGroup.logGroupName,
-          }),
-        ),
+        rollout: rolloutInlinePolicy(this, props, {
+          region: this.region,
+          clusterNames: ownClusters,
+          ssmParameterNames: [
+            ...(props.ssmParameterNames ?? []),
+            ...(settings.amiSource._tag === "ssm-parameter" ? [settings.amiSource.parameterName] : []),
+          ],
+          eventLogTableArn: this.table.tableArn,
+          notificationTopicArn: this.notificationTopic.topicArn,
+          selfInvokeFunctionArn: `arn:${this.partition}:lambda:${this.region}:${this.account}:function:${functionName}`,
+          logGroupName: logGroup.logGroupName,
+        }),
       },
     })
 

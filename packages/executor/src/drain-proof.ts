@@ -9,14 +9,12 @@
  * replacement. What is left is the time of these two requests, not an observation's.
  */
 import { Effect } from "effect"
-import type { Command } from "@ecs-ami-deploy/domain"
+import type { DrainInstances } from "@ecs-ami-deploy/domain"
 import { Ec2, Ecs } from "@ecs-ami-deploy/ports"
 import { retryTransient } from "./retry.ts"
 
-type DrainInstances = Extract<Command, { _tag: "DrainInstances" }>
-
 /** Why the drain must wait (the lost instances named), or `undefined` when its new capacity still stands. */
-export const newCapacityLost = (command: DrainInstances, budgetEnd: number) =>
+export const newCapacityLost = (command: typeof DrainInstances.Type, budgetEnd: number) =>
   Effect.gen(function* () {
     const relied = command.provenCapacity
     if (relied === undefined || relied.required === 0) return undefined
