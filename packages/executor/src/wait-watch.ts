@@ -250,16 +250,32 @@ const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<Proving> | undefined
       .filter((container) => container.status !== "INACTIVE")
       .map((container) => container.ec2InstanceId),
   )
-  const toRegister = (groups: ReadonlyArray<AutoScalingGroupDescription>): number =>
-    registered.size +
-    runMembers(groups, names).filter(
+  const wereMembers = new Set(runMembers(input.snapshot.groups, names).map((member) => member.instanceId))
+  // The container instances the cluster should count once every InService member has registered: the
+  // registered ones that are not leaving a run's group (one leaving may deregister meanwhile, so it is
+  // not waited for; while it is still counted, the watch may end early, never late), and the InService
+  // members not registered yet.
+  const toRegister = (groups: ReadonlyArray<AutoScalingGroupDescription>): number => {
+    const members = new Map(runMembers(groups, names).map((member) => [member.instanceId, member]))
+    const staying = [...registered].filter((id) => {
+      const member = members.get(id)
+      return member === undefined ? !wereMembers.has(id) : !isLeavingGroup(member.lifecycleState)
+    }).length
+    const joining = [...members.values()].filter(
       (member) => member.lifecycleState === "InService" && !registered.has(member.instanceId),
     ).length
+    return staying + joining
+  }
   const launching = launchingCount(input.snapshot.groups, names)
-  const needed = toRegister(input.snapshot.groups)
-  if (launching === 0 && needed === registered.size) return undefined
+  const unregistered = runMembers(input.snapshot.groups, names).some(
+    (member) => member.lifecycleState === "InService" && !registered.has(member.instanceId),
+  )
+  if (launching === 0 && !unregistered) return undefined
   return {
-    initial: launching > 0 ? { phase: "launching" } : { phase: "registering", registered: needed },
+    initial:
+      launching > 0
+        ? { phase: "launching" }
+        : { phase: "registering", registered: toRegister(input.snapshot.groups) },
     look: (state) =>
       Effect.gen(function* () {
         if (state.phase === "launching") {

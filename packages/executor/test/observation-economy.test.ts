@@ -16,10 +16,15 @@ import { endState, makeWorld, testSettings } from "./harness.ts"
 
 const policy: RolloutPolicy = { ...defaultPolicy, unsafeServices: "proceed" }
 
-const rollOut = async (scenario: string) => {
+const rollOut = async (scenario: string, rolloutPolicy: RolloutPolicy = policy) => {
   const world = makeWorld(scenario)
   const exit = await world.run(
-    runRollout({ clusterName: world.clusterName, policy, holder: "test", settings: testSettings }),
+    runRollout({
+      clusterName: world.clusterName,
+      policy: rolloutPolicy,
+      holder: "test",
+      settings: testSettings,
+    }),
     makeMemoryEventLog(emptyMemoryStorage()),
   )
   return { world, exit, calls: world.simulation.callLog }
@@ -81,6 +86,32 @@ describe("observing a rollout economically", () => {
       ...fullObservations.slice(1).map((at, index) => at - (fullObservations[index] ?? at)),
     )
     expect(longest).toBeLessThanOrEqual(WATCH_MAX_MS)
+  })
+})
+
+describe("watching new capacity", () => {
+  it("given waves of half a group, when the second wave's capacity is asked for while the first wave's instances deregister, then it is proven as soon as the first wave's was", async () => {
+    const halves: RolloutPolicy = {
+      ...policy,
+      maxSurge: { unit: "percent", value: 50 },
+      maxDraining: { unit: "percent", value: 50 },
+    }
+    const { exit, calls } = await rollOut("standard-20", halves)
+    expect(Exit.isSuccess(exit) && exit.value._tag === "Finished" && exit.value.outcome).toBe("succeeded")
+    const asks = calls
+      .filter(
+        (call) =>
+          call.operation === "autoscaling:UpdateAutoScalingGroup" &&
+          (call.input as { readonly desiredCapacity?: number }).desiredCapacity !== undefined,
+      )
+      .map((call) => call.at)
+    const drains = calls
+      .filter((call) => call.operation === "ecs:UpdateContainerInstancesState")
+      .map((call) => call.at)
+    const proofs = asks.slice(0, 2).map((at) => (drains.find((drain) => drain > at) ?? Infinity) - at)
+    expect(proofs).toHaveLength(2)
+    // A registered count that waited for the first wave's deregistering instances took a whole watch (5 min).
+    expect(proofs[1]).toBeLessThanOrEqual((proofs[0] ?? 0) + policy.pollIntervalMs)
   })
 })
 
