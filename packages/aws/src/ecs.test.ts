@@ -20,7 +20,8 @@ import { mockClient } from "aws-sdk-client-mock"
 import { beforeEach, describe, expect } from "vitest"
 import { numberedIds, sizes } from "../test/fixtures.ts"
 import { sdkError } from "../test/sdk-error.ts"
-import { ecsLimits, makeEcs, taskReservation } from "./ecs.ts"
+import { ecsLimits } from "@ecs-ami-deploy/ports"
+import { makeEcs, taskReservation } from "./ecs.ts"
 
 const ecsMock = mockClient(ECSClient)
 const ecs = makeEcs(new ECSClient({ region: "eu-west-1" }))

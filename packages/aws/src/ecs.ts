@@ -28,7 +28,7 @@ import {
   UpdateContainerInstancesStateCommand,
 } from "@aws-sdk/client-ecs"
 import { AwsCallError, ContainerInstance, Service, Task } from "@ecs-ami-deploy/domain"
-import { type CapacityProvider, type ClusterDescription, Ecs } from "@ecs-ami-deploy/ports"
+import { type CapacityProvider, type ClusterDescription, Ecs, ecsLimits } from "@ecs-ami-deploy/ports"
 import { Effect, Layer } from "effect"
 import { chunksOf, decodeAll, epochMillis, inBatches, paginate, request } from "./call.ts"
 import { type AwsConfig, makeEcsClient } from "./config.ts"
@@ -50,16 +50,6 @@ export const ecsActions = [
   "ecs:StopTask",
 ] as const
 type EcsAction = (typeof ecsActions)[number]
-
-/** Per-call limits (AWS API reference); ids beyond them are sent in further calls. */
-export const ecsLimits = {
-  listPage: 100,
-  describeContainerInstances: 100,
-  updateContainerInstancesState: 10,
-  describeServices: 10,
-  describeTasks: 100,
-  describeCapacityProviders: 100,
-} as const
 
 const call = <A>(operation: EcsAction, send: (abortSignal: AbortSignal) => Promise<A>) =>
   request(operation, mapEcsError, send)

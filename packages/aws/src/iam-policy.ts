@@ -11,7 +11,7 @@
  * What is scoped, and why not more (docs: docs/lambda.md "IAM"):
  * - Reads (Describe*, List*) are `*`: most do not support resource-level permissions, and they change nothing
  *   (`cloudwatch:DescribeAlarms` included: the alarms a policy names are only known at run time; so is
- *   `elasticloadbalancing:DescribeTargetHealth`: the target groups are the services', read at run time).
+ *   `elasticloadbalancing:DescribeTargetHealth` and `DescribeTargetGroupAttributes`: the target groups are the services', read at run time).
  * - `ec2:CreateTags` may only write this tool's tag keys, and only on instances launched by an Auto
  *   Scaling group (they carry `aws:autoscaling:groupName`, a tag nobody can add by hand).
  * - `ec2:TerminateInstances` only reaches instances carrying `ecs-ami-deploy:run-id`. The executor tags
@@ -156,6 +156,7 @@ const adapterScopes: Readonly<Record<AdapterAction, Scope>> = {
   "ssm:GetParameter": "ssm-parameters",
   "cloudwatch:DescribeAlarms": "read",
   "elasticloadbalancing:DescribeTargetHealth": "read",
+  "elasticloadbalancing:DescribeTargetGroupAttributes": "read",
 }
 
 type ImpliedScope = "run-instances" | "pass-role-to-ec2" | "ssm-parameters"

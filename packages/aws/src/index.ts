@@ -8,7 +8,7 @@ export { AutoScalingLive, autoScalingActions, autoScalingLimits, makeAutoScaling
 export { CloudWatchLive, cloudWatchActions, cloudWatchLimits, makeCloudWatch } from "./cloudwatch.ts"
 export { type AwsConfig, sdkMaxAttempts } from "./config.ts"
 export { Ec2Live, ec2Actions, ec2Limits, makeEc2 } from "./ec2.ts"
-export { EcsLive, ecsActions, ecsLimits, makeEcs } from "./ecs.ts"
+export { EcsLive, ecsActions, makeEcs } from "./ecs.ts"
 export {
   mapAutoScalingError,
   mapCloudWatchError,

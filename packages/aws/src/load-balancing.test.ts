@@ -1,4 +1,5 @@
 import {
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2"
@@ -80,5 +81,30 @@ describe("describeTargetHealth", () => {
       const error = yield* Effect.flip(loadBalancing.describeTargetHealth([arnOf("web")]))
       expect(error.code).toBe("MalformedResponse")
     }),
+  )
+})
+
+describe("deregistrationDelays", () => {
+  it.effect(
+    "sends one DescribeTargetGroupAttributes per distinct target group, reads the delay in seconds as milliseconds, and leaves out a deleted group",
+    () =>
+      Effect.gen(function* () {
+        elbMock.on(DescribeTargetGroupAttributesCommand, { TargetGroupArn: arnOf("web") }).resolves({
+          Attributes: [
+            { Key: "stickiness.enabled", Value: "false" },
+            { Key: "deregistration_delay.timeout_seconds", Value: "45" },
+          ],
+        })
+        elbMock
+          .on(DescribeTargetGroupAttributesCommand, { TargetGroupArn: arnOf("gone") })
+          .rejects(sdkError("elasticloadbalancing", "TargetGroupNotFoundException"))
+        const delays = yield* loadBalancing.deregistrationDelays([arnOf("web"), arnOf("gone"), arnOf("web")])
+        expect(delays).toEqual([{ targetGroupArn: arnOf("web"), deregistrationDelayMs: 45_000 }])
+        expect(
+          elbMock
+            .commandCalls(DescribeTargetGroupAttributesCommand)
+            .map((call) => call.args[0].input.TargetGroupArn),
+        ).toEqual([arnOf("web"), arnOf("gone")])
+      }),
   )
 })

@@ -1,15 +1,17 @@
 /**
  * The `LoadBalancing` port on the AWS SDK (Elastic Load Balancing v2): the health of each target of
- * the target groups a rollout watches. DescribeTargetHealth takes one target group a request and
- * returns all its targets in one answer (no pagination); a target group deleted since the services
- * were read is left out of the result, as the port says. Answers are decoded with the domain schema.
+ * the target groups a rollout watches, and their deregistration delays. DescribeTargetHealth and
+ * DescribeTargetGroupAttributes take one target group a request and answer in one page; a target group
+ * deleted since the services were read is left out of the result, as the port says. Answers are
+ * decoded with the domain schema.
  */
 import {
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   type TargetHealthDescription,
 } from "@aws-sdk/client-elastic-load-balancing-v2"
-import { TargetGroupHealth } from "@ecs-ami-deploy/domain"
+import { TargetGroupDeregistrationDelay, TargetGroupHealth } from "@ecs-ami-deploy/domain"
 import { LoadBalancing } from "@ecs-ami-deploy/ports"
 import { Effect, Layer } from "effect"
 import { decodeAll, request } from "./call.ts"
@@ -17,7 +19,13 @@ import { type AwsConfig, makeLoadBalancingClient } from "./config.ts"
 import { mapLoadBalancingError } from "./errors.ts"
 
 /** Every IAM action this module's calls need, one per SDK command it sends. */
-export const loadBalancingActions = ["elasticloadbalancing:DescribeTargetHealth"] as const
+export const loadBalancingActions = [
+  "elasticloadbalancing:DescribeTargetHealth",
+  "elasticloadbalancing:DescribeTargetGroupAttributes",
+] as const
+
+/** The target group attribute holding its deregistration delay, in seconds. */
+const DEREGISTRATION_DELAY_KEY = "deregistration_delay.timeout_seconds"
 
 /** Target groups described at once (one request each). */
 const CONCURRENT_REQUESTS = 4
@@ -51,6 +59,38 @@ export const makeLoadBalancing = (client: ElasticLoadBalancingV2Client): LoadBal
       ).pipe(
         Effect.flatMap((groups) =>
           decodeAll(TargetGroupHealth, "elasticloadbalancing:DescribeTargetHealth")(groups.flat()),
+        ),
+      ),
+    deregistrationDelays: (targetGroupArns) =>
+      Effect.forEach(
+        [...new Set(targetGroupArns)],
+        (targetGroupArn) =>
+          request(
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            mapLoadBalancingError,
+            (abortSignal) =>
+              client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }), {
+                abortSignal,
+              }),
+          ).pipe(
+            Effect.map((answer) => {
+              const seconds = answer.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_KEY)?.Value
+              return seconds === undefined
+                ? []
+                : [{ targetGroupArn, deregistrationDelayMs: Number(seconds) * 1000 }]
+            }),
+            Effect.catchIf(
+              (error) => error.kind === "not-found",
+              () => Effect.succeed([]),
+            ),
+          ),
+        { concurrency: CONCURRENT_REQUESTS },
+      ).pipe(
+        Effect.flatMap((groups) =>
+          decodeAll(
+            TargetGroupDeregistrationDelay,
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+          )(groups.flat()),
         ),
       ),
   })

@@ -58,10 +58,16 @@ export const RolloutPolicy = Schema.Struct({
 })
 export type RolloutPolicy = typeof RolloutPolicy.Type
 
+/**
+ * The defaults. Surge and draining 100 %: every old instance's replacement is launched and proven
+ * once, then every old instance drains together (a service that could lose every task keeps one
+ * running until it runs elsewhere), the physical minimum's shape (docs/BENCHMARKS.md). Smaller
+ * waves (`--max-draining`) expose less at a time to a new image, and pause at checkpoints between them.
+ */
 export const defaultPolicy: RolloutPolicy = {
   capacityMode: "surge",
-  maxSurge: { unit: "percent", value: 50 },
-  maxDraining: { unit: "percent", value: 50 },
+  maxSurge: { unit: "percent", value: 100 },
+  maxDraining: { unit: "percent", value: 100 },
   bakeTimeMs: 0,
   pollIntervalMs: 5_000,
   timeouts: { newCapacityMs: 15 * 60_000, drainWaveMs: 30 * 60_000, runMs: 6 * 60 * 60_000 },

@@ -286,6 +286,16 @@ export const TargetGroupHealth = Schema.Struct({
 })
 export type TargetGroupHealth = typeof TargetGroupHealth.Type
 
+/**
+ * How long a target group keeps a deregistered target draining before ECS may stop its task
+ * (DescribeTargetGroupAttributes `deregistration_delay.timeout_seconds`, 0–3,600 s; AWS's default 300 s).
+ */
+export const TargetGroupDeregistrationDelay = Schema.Struct({
+  targetGroupArn: Schema.String,
+  deregistrationDelayMs: Count,
+})
+export type TargetGroupDeregistrationDelay = typeof TargetGroupDeregistrationDelay.Type
+
 /** Everything one observation of a cluster yields; the executor assembles it through the ports. */
 export const ClusterSnapshot = Schema.Struct({
   clusterName: Schema.String,

@@ -3,7 +3,8 @@
  * what can have changed since the last one:
  *
  * - data that does not change under a run: the cluster and its capacity providers, the list of its
- *   services (they are described at every poll), the image each launch spec resolves to, and the images themselves — what a launch spec resolves to is read again
+ *   services (they are described at every poll), the image each launch spec resolves to, the images
+ *   themselves, and the target groups' deregistration delays — what a launch spec resolves to is read again
  *   after any command of ours that writes one (UpdateLaunchSpec, RestoreLaunchSpec, CleanupLaunchSpecs),
  *   and all of it at least every
  *   `STATIC_DATA_MAX_AGE_MS`, so a change made by someone else is still seen within minutes;
@@ -76,6 +77,8 @@ export class ObservationMemory {
   serviceArns: ReadonlyArray<string> | undefined
   readonly launchSpecImages = new Map<string, LaunchSpecImage>()
   readonly images = new Map<string, Image>()
+  /** Each target group's deregistration delay, by ARN, as a drain watch read it (wait-watch.ts). */
+  readonly deregistrationDelays = new Map<string, number>()
   private readonly knownTasks = new Map<string, Task>()
   private stoppedListedAt: number | undefined
   private ecsView: EcsView | undefined
@@ -95,6 +98,7 @@ export class ObservationMemory {
     this.serviceArns = undefined
     this.launchSpecImages.clear()
     this.images.clear()
+    this.deregistrationDelays.clear()
     this.staticReadAt = now
   }
 

@@ -6,18 +6,22 @@
  * image, a foreign change) goes unseen for long.
  *
  * - Draining: the tasks not yet STOPPED on the run's DRAINING old instances, described by ARN
- *   (DescribeTasks, 100 a request) — at each look only those due (below), with every one due before
- *   the next poll. The executor observes again once every one of them has STOPPED.
+ *   (DescribeTasks, 100 a request) — at each look those due (below), with every one due before the
+ *   next poll, and as many of the next due as fill the last request for free. The executor observes
+ *   again once every one of them has STOPPED.
  * - Proving new capacity: the run's groups (one DescribeAutoScalingGroups, after a fifth of the wait so
  *   far) until no member is still (or yet to be) launching, then the cluster's count of registered
- *   instances (one DescribeClusters) until every InService member can have registered.
+ *   instances (one DescribeClusters) until every member the groups then had InService can have
+ *   registered — one full observation at the end, not one in between.
  *
  * How often, for each task: every poll interval while it may stop soon. A task still RUNNING waits for its
  * replacement to be healthy and then DEACTIVATES for its load balancer's deregistration delay —
  * nothing finishes while it waits: it is looked at again after half the time it has waited (at
- * least a poll interval, at most 30 s). A DEACTIVATING task is looked at one poll interval before the
+ * least a poll interval, at most 30 s), the first time 15 s after it was first seen waiting. A DEACTIVATING task is looked at one poll interval before the
  * earliest end expected (counted from the last look before it DEACTIVATED): from the delay this
- * invocation has already seen for its service, else from AWS's default deregistration delay (300 s)
+ * invocation has already seen for its service — or, for a load-balanced service, from its target
+ * groups' deregistration delay, read once (DescribeTargetGroupAttributes, one request per target group,
+ * when a drain watch first meets the service) — else from AWS's default deregistration delay (300 s)
  * but then never later than a fifth of the time it has spent DEACTIVATING (at most 30 s), so a
  * shorter delay is noticed soon after it ends.
  */
@@ -30,7 +34,7 @@ import {
   type GroupAtStart,
   type Task,
 } from "@ecs-ami-deploy/domain"
-import { AutoScaling, Ecs } from "@ecs-ami-deploy/ports"
+import { AutoScaling, Ecs, ecsLimits, LoadBalancing } from "@ecs-ami-deploy/ports"
 import { tasksOnDrainingOldInstances } from "@ecs-ami-deploy/planner"
 import type { ObservationMemory } from "./observation-memory.ts"
 
@@ -51,6 +55,12 @@ const UNKNOWN_DELAY_MAX_STEP_MS = 30_000
  * healthy: it is looked at again after this share of the time it has waited (at most 30 s).
  */
 const WAITING_FRACTION = 0.5
+/**
+ * ...and never before this long after it was first seen waiting: its replacement has to be placed,
+ * its image pulled, its containers started and, behind a load balancer, pass the target group's
+ * health check (at least 2 checks 5 s apart) before ECS stops it.
+ */
+const FIRST_WAIT_MS = 15_000
 
 /** The next look after waiting `waitedMs` for something whose end is unknown: a fifth of it, at most 30 s. */
 const unknownStep = (waitedMs: number, fraction = UNKNOWN_DELAY_FRACTION): number =>
@@ -69,6 +79,12 @@ export class DeactivationClock {
   private readonly firstSeen = new Map<string, number>()
   private readonly lastSeen = new Map<string, number>()
   private readonly learned = new Map<string, number>()
+  private readonly known = new Map<string, number>()
+
+  /** The deregistration delay of a service's target groups (the longest), read from the load balancer: `group` is `service:<name>`. */
+  know(group: string, delayMs: number): void {
+    this.known.set(group, delayMs)
+  }
 
   see(tasks: ReadonlyArray<Task>, at: number): void {
     for (const task of tasks) {
@@ -91,14 +107,16 @@ export class DeactivationClock {
   /** How long to wait before looking at `tasks` (none STOPPED) again. */
   nextLookMs(tasks: ReadonlyArray<Task>, now: number, pollIntervalMs: number): number {
     const waits = tasks.map((task) => {
-      if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING")
-        return unknownStep(now - (this.waitingSince.get(task.taskArn) ?? now), WAITING_FRACTION)
+      if (task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING") {
+        const waited = now - (this.waitingSince.get(task.taskArn) ?? now)
+        return Math.max(FIRST_WAIT_MS - waited, unknownStep(waited, WAITING_FRACTION))
+      }
       if (task.lastStatus !== "DEACTIVATING") return pollIntervalMs
       const first = this.firstSeen.get(task.taskArn) ?? now
       const started = this.lookBefore.get(task.taskArn) ?? first
-      const learned = this.learned.get(task.group)
-      const untilExpected = started + (learned ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs - now
-      return learned !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(now - first))
+      const delay = this.known.get(task.group) ?? this.learned.get(task.group)
+      const untilExpected = started + (delay ?? DEFAULT_DEREGISTRATION_DELAY_MS) - pollIntervalMs - now
+      return delay !== undefined ? untilExpected : Math.min(untilExpected, unknownStep(now - first))
     })
     return Math.max(pollIntervalMs, Math.min(...waits))
   }
@@ -154,9 +172,7 @@ interface DrainWatch {
   readonly dueAt: ReadonlyMap<string, number>
 }
 
-const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<DrainWatch> | undefined => {
-  const tasks = tasksOnDrainingOldInstances(input.snapshot, input.groups).map((blocker) => blocker.task)
-  if (tasks.length === 0) return undefined
+const drainProbe = <E, R>(input: WatchInput<E, R>, tasks: ReadonlyArray<Task>): Probe<DrainWatch> => {
   const poll = input.pollIntervalMs
   input.deactivation.see(tasks, input.snapshot.observedAt)
   const dueTimes = (looked: ReadonlyArray<Task>, at: number) =>
@@ -167,11 +183,17 @@ const drainProbe = <E, R>(input: WatchInput<E, R>): Probe<DrainWatch> | undefine
       Effect.gen(function* () {
         const ecs = yield* Ecs
         const now = yield* Clock.currentTimeMillis
-        // The tasks due now, and those due before the next poll with them: one request for them all.
+        // The tasks due now, and those due before the next poll with them; the requests they take are
+        // filled up with the tasks due soonest after them, which costs no request and keeps looks together.
+        const soonestFirst = [...watch.tasks].sort(
+          (a, b) => (watch.dueAt.get(a.taskArn) ?? now) - (watch.dueAt.get(b.taskArn) ?? now),
+        )
+        const dueNow = soonestFirst.filter(
+          (task) => (watch.dueAt.get(task.taskArn) ?? now) <= now + poll,
+        ).length
+        const perRequest = ecsLimits.describeTasks
         const due = new Set(
-          watch.tasks
-            .filter((task) => (watch.dueAt.get(task.taskArn) ?? now) <= now + poll)
-            .map((task) => task.taskArn),
+          soonestFirst.slice(0, Math.ceil(dueNow / perRequest) * perRequest).map((task) => task.taskArn),
         )
         const described = yield* ecs.describeTasks(input.clusterName, [...due])
         input.memory.rememberTasks(described)
@@ -212,44 +234,81 @@ const launchingCount = (groups: ReadonlyArray<AutoScalingGroupDescription>, name
       return sum + pending + Math.max(0, group.desiredCapacity - staying.length)
     }, 0)
 
+/** A proving watch: launching, or waiting for the cluster to count `registered` container instances. */
+type Proving =
+  { readonly phase: "launching" } | { readonly phase: "registering"; readonly registered: number }
+
 /**
  * Proving: first the run's groups until no member is launching any more, then the cluster's count
- * of registered container instances (DescribeClusters) until every InService member can have registered.
+ * of registered container instances (DescribeClusters) until every InService member can have registered
+ * — the count it needs from the members the last look at the groups found InService.
  */
-const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<"launching" | "registering"> | undefined => {
+const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<Proving> | undefined => {
   const names = input.groups.map((group) => group.asgName)
   const registered = new Set(
     input.snapshot.containerInstances
       .filter((container) => container.status !== "INACTIVE")
       .map((container) => container.ec2InstanceId),
   )
-  const unregistered = runMembers(input.snapshot.groups, names).filter(
-    (member) => member.lifecycleState === "InService" && !registered.has(member.instanceId),
-  ).length
+  const toRegister = (groups: ReadonlyArray<AutoScalingGroupDescription>): number =>
+    registered.size +
+    runMembers(groups, names).filter(
+      (member) => member.lifecycleState === "InService" && !registered.has(member.instanceId),
+    ).length
   const launching = launchingCount(input.snapshot.groups, names)
-  if (launching === 0 && unregistered === 0) return undefined
+  const needed = toRegister(input.snapshot.groups)
+  if (launching === 0 && needed === registered.size) return undefined
   return {
-    initial: launching > 0 ? "launching" : "registering",
+    initial: launching > 0 ? { phase: "launching" } : { phase: "registering", registered: needed },
     look: (state) =>
       Effect.gen(function* () {
-        if (state === "launching") {
+        if (state.phase === "launching") {
           const autoScaling = yield* AutoScaling
-          const still = launchingCount(yield* autoScaling.describeGroups(names), names)
-          return still === 0 ? undefined : "launching"
+          const groups = yield* autoScaling.describeGroups(names)
+          return launchingCount(groups, names) === 0
+            ? { phase: "registering", registered: toRegister(groups) }
+            : state
         }
         const ecs = yield* Ecs
         const cluster = yield* ecs.describeCluster(input.clusterName)
-        return cluster.registeredContainerInstancesCount >= registered.size + unregistered
-          ? undefined
-          : "registering"
+        return cluster.registeredContainerInstancesCount >= state.registered ? undefined : state
       }),
     // An instance takes a minute or more to boot: looks come after a fifth of the wait so far, at most 30 s apart.
     nextLookMs: (state, now) =>
-      state === "launching"
+      state.phase === "launching"
         ? Math.max(input.pollIntervalMs, unknownStep(now - input.snapshot.observedAt))
         : input.pollIntervalMs,
   }
 }
+
+/**
+ * Tells the clock the deregistration delay of each load-balanced service with a task in `tasks`,
+ * reading the target groups not read yet (one request each). A failed read leaves them unknown.
+ */
+const learnDeregistrationDelays = <E, R>(input: WatchInput<E, R>, tasks: ReadonlyArray<Task>) =>
+  Effect.gen(function* () {
+    const groups = new Set(tasks.map((task) => task.group))
+    const services = input.snapshot.services.filter(
+      (service) => groups.has(`service:${service.serviceName}`) && (service.targetGroupArns ?? []).length > 0,
+    )
+    const unread = [...new Set(services.flatMap((service) => service.targetGroupArns ?? []))].filter(
+      (arn) => !input.memory.deregistrationDelays.has(arn),
+    )
+    if (unread.length > 0) {
+      const loadBalancing = yield* LoadBalancing
+      const read = yield* Effect.result(loadBalancing.deregistrationDelays(unread))
+      if (read._tag === "Success")
+        for (const { targetGroupArn, deregistrationDelayMs } of read.success)
+          input.memory.deregistrationDelays.set(targetGroupArn, deregistrationDelayMs)
+    }
+    for (const service of services) {
+      const delays = (service.targetGroupArns ?? []).flatMap(
+        (arn) => input.memory.deregistrationDelays.get(arn) ?? [],
+      )
+      if (delays.length === (service.targetGroupArns ?? []).length)
+        input.deactivation.know(`service:${service.serviceName}`, Math.max(...delays))
+    }
+  })
 
 /**
  * Waits until the next full observation is due; `false` at once when the wait is for nothing this
@@ -257,10 +316,18 @@ const provingProbe = <E, R>(input: WatchInput<E, R>): Probe<"launching" | "regis
  */
 export const watchWait = <E, R>(
   input: WatchInput<E, R>,
-): Effect.Effect<boolean, E, R | Ecs | AutoScaling> => {
+): Effect.Effect<boolean, E, R | Ecs | AutoScaling | LoadBalancing> => {
   const watch = <S>(probe: Probe<S> | undefined): Effect.Effect<boolean, E, R | Ecs | AutoScaling> =>
     probe === undefined ? Effect.succeed(false) : Effect.as(watching(probe, input), true)
-  if (input.phase === "draining") return watch(drainProbe(input))
+  if (input.phase === "draining") {
+    const tasks = tasksOnDrainingOldInstances(input.snapshot, input.groups).map((blocker) => blocker.task)
+    return tasks.length === 0
+      ? Effect.succeed(false)
+      : Effect.andThen(
+          learnDeregistrationDelays(input, tasks),
+          Effect.suspend(() => watch(drainProbe(input, tasks))),
+        )
+  }
   if (input.phase === "proving") return watch(provingProbe(input))
   return Effect.succeed(false)
 }

@@ -20,7 +20,7 @@ describe("another actor changing the cluster", () => {
     const world = makeWorld("small")
     const firstLog = makeMemoryEventLog(emptyMemoryStorage())
     // The first operator's run prepares, launches and drains, then its process dies.
-    const first = await world.run(rollout(world.clusterName, "first-operator"), killable(firstLog, 14))
+    const first = await world.run(rollout(world.clusterName, "first-operator"), killable(firstLog, 11))
     expect(isKilled(first)).toBe(true)
     const firstRunId = world.simulation
       .snapshotState()

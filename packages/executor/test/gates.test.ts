@@ -283,7 +283,13 @@ describe("target health gate", () => {
 
   it("given a bake time, when the run waits with tasks on new capacity, then it reads target health once a minute, not at every poll, and still stops on failing targets", async () => {
     const world = makeWorldOf(small)
-    const policy: RolloutPolicy = { ...defaultPolicy, bakeTimeMs: 600_000 }
+    // Waves of half the group: the second wave bakes while tasks already run on new capacity.
+    const policy: RolloutPolicy = {
+      ...defaultPolicy,
+      maxSurge: { unit: "percent", value: 50 },
+      maxDraining: { unit: "percent", value: 50 },
+      bakeTimeMs: 600_000,
+    }
     const result = valueOf(await rollout(world, policy, makeMemoryEventLog(emptyMemoryStorage())))
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
     const reads = describeTargetHealthCalls(world).map((call) => call.at)

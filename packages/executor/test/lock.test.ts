@@ -50,7 +50,7 @@ describe("the cluster lock", () => {
   it("given a rollout lasting many leases, when another executor tries mid-run, then it is refused: the holder renews its lease", async () => {
     const world = makeWorld("small")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const midRun = 10 * testSettings.leaseMs
+    const midRun = 6 * testSettings.leaseMs
     const exit = await world.run(
       Effect.all(
         [

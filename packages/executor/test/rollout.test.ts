@@ -87,13 +87,13 @@ describe("runRollout on the simulator", () => {
     expect([...terminatedThroughEc2].sort()).toEqual([...oldIds].sort())
   })
 
-  it("given a policy the cluster's services make unsafe, when rolled out, then it is refused and no run is created", async () => {
+  it("given a policy the cluster's services make unsafe (detach mode: jobs at minimum 0 % could lose every task), when rolled out, then it is refused and no run is created", async () => {
     const world = makeWorld("standard-20")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
     const exit = await world.run(
       runRollout({
         clusterName: world.clusterName,
-        policy: { ...defaultPolicy, unsafeServices: "refuse" },
+        policy: { ...defaultPolicy, capacityMode: "detach", unsafeServices: "refuse" },
         holder: "test",
         settings: testSettings,
       }),
@@ -110,7 +110,7 @@ describe("runRollout on the simulator", () => {
     const world = makeWorld("small")
     const capacities = originalCapacities(world)
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const deadline = world.simulation.now() + 10 * 60_000
+    const deadline = world.simulation.now() + 5 * 60_000
     const first = success(
       await world.run(
         runRollout({

@@ -147,9 +147,9 @@ export const runsStandaloneTasks = (ctx: Context, instanceId: string): boolean =
 export const progressOf = (ctx: Context, asgName: string): GroupProgress =>
   groupProgressIn(ctx.state.groupProgress, asgName)
 
-/** The instances a wave or round took: its detach's, else its drain's; `undefined` before either. */
+/** The instances a wave or round took: its detach's, else its drain's and that drain's extension; `undefined` before either. */
 export const takenBy = (step: StepProgress | undefined): ReadonlyArray<string> | undefined =>
-  step?.detached ?? step?.drained
+  step?.detached ?? (step?.drained === undefined ? undefined : [...step.drained, ...(step.extended ?? [])])
 
 /**
  * The wave or round a group is at: one past the last finished one. One is finished when its terminate

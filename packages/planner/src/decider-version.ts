@@ -12,8 +12,10 @@ import type { RunFacts } from "./state.ts"
 /**
  * The planner behaviour a run started now runs under; recorded in `RunStarted.deciderVersion`.
  * 2: a new wave takes an old instance hosting a single task after the others of its zone (single-task-moves.ts).
+ * 3: a surge wave keeps one task of each service with no floor running, and extends its drain to the
+ *    instances it kept out once those tasks run elsewhere (wave-extension.ts).
  */
-export const DECIDER_VERSION = 2
+export const DECIDER_VERSION = 3
 
 /** Whether `run` started under decider `version` or a later one: guards a behaviour change (see above). */
 export const decidesAsOf = (run: Pick<RunFacts, "deciderVersion">, version: number): boolean =>

@@ -132,23 +132,39 @@ const healthOf = (service: Service): ServiceHealthAtStart => ({
 export const serviceHealthOf = (snapshot: ClusterSnapshot): ReadonlyArray<ServiceHealthAtStart> =>
   snapshot.services.map(healthOf)
 
+/** Whether an old instance is gone (terminating or terminated): replaced, as checkpoints count. */
+const isReplaced = (index: ClusterIndex, instanceId: string): boolean => {
+  const instance = index.instanceById.get(instanceId)
+  const lifecycle = index.memberLifecycle.get(instanceId)
+  return (
+    instance === undefined ||
+    instance.state === "terminated" ||
+    instance.state === "shutting-down" ||
+    lifecycle?.startsWith("Terminat") === true
+  )
+}
+
 /** The run's old instances that are gone (terminating or terminated), of all of them. */
 export const replacedShare = (
   running: Running,
   index: ClusterIndex,
 ): { readonly replaced: number; readonly of: number } => {
   const oldIds = running.run.groups.flatMap((group) => group.oldInstanceIds)
-  const replaced = oldIds.filter((instanceId) => {
-    const instance = index.instanceById.get(instanceId)
-    const lifecycle = index.memberLifecycle.get(instanceId)
-    return (
-      instance === undefined ||
-      instance.state === "terminated" ||
-      instance.state === "shutting-down" ||
-      lifecycle?.startsWith("Terminat") === true
-    )
-  }).length
-  return { replaced, of: oldIds.length }
+  return { replaced: oldIds.filter((id) => isReplaced(index, id)).length, of: oldIds.length }
+}
+
+/**
+ * How many more old instances waves may take before the run's next checkpoint (decider 3): a wave
+ * stops at a checkpoint instead of crossing it, so the run pauses with that share replaced and no
+ * more. `taken`: the old instances waves have taken so far. `Infinity` with no checkpoint ahead.
+ */
+export const checkpointRoom = (running: Running, index: ClusterIndex, taken: ReadonlySet<string>): number => {
+  const reached = running.checkpoints?.at(-1)?.percent ?? 0
+  const next = (running.run.policy.checkpoints ?? []).find((percent) => percent > reached)
+  if (next === undefined) return Infinity
+  const oldIds = running.run.groups.flatMap((group) => group.oldInstanceIds)
+  const committed = oldIds.filter((id) => taken.has(id) || isReplaced(index, id)).length
+  return Math.ceil((next * oldIds.length) / 100) - committed
 }
 
 /** The instances a run moves tasks off and onto: its old instances, and those on its image it launched. */

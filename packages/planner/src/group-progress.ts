@@ -10,10 +10,14 @@ import type { Command } from "@ecs-ami-deploy/domain"
 import { parseCommandId } from "./command-ids.ts"
 import type { CommandRecord } from "./state.ts"
 
-/** One wave or round: the instances its detach and its drain took (latest intent), and whether its terminate succeeded. */
+/**
+ * One wave or round: the instances its detach, its drain and its drain's extension took (latest
+ * intent), and whether its terminate succeeded.
+ */
 export interface StepProgress {
   readonly detached?: ReadonlyArray<string>
   readonly drained?: ReadonlyArray<string>
+  readonly extended?: ReadonlyArray<string>
   readonly terminated: boolean
 }
 
@@ -52,6 +56,8 @@ const stepUpdate = (
     case "drain":
     case "trim-drain":
       return ({ drained: _, ...rest }) => (members === undefined ? rest : { ...rest, drained: members })
+    case "extend-drain":
+      return ({ extended: _, ...rest }) => (members === undefined ? rest : { ...rest, extended: members })
     case "terminate":
     case "trim-terminate":
       return (progress) => ({ ...progress, terminated: record.outcome === "succeeded" })

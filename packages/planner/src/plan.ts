@@ -5,6 +5,7 @@
  */
 import {
   formatDuration,
+  isTaskLive,
   resolveAmount,
   validatePolicy,
   type AutoScalingGroup,
@@ -110,6 +111,18 @@ export const waveSizeFor = (desiredAtStart: number, policy: RolloutPolicy, oldRe
     policy.capacityMode === "surge" ? Math.min(surgeLimitFor(desiredAtStart, policy), drainLimit) : drainLimit
   return Math.min(limit, oldRemaining)
 }
+
+/**
+ * Whether surge waves keep one task of a service whose floor is zero running (waves.ts,
+ * `keepOneRunning`): its tasks run on two instances or more, so one stays out of each drain.
+ */
+const keptRunningByWaves = (index: ClusterIndex, policy: RolloutPolicy, serviceName: string): boolean =>
+  policy.capacityMode === "surge" &&
+  new Set(
+    index.snapshot.tasks
+      .filter((t) => t.serviceName === serviceName && isTaskLive(t) && t.containerInstanceArn !== undefined)
+      .map((t) => t.containerInstanceArn),
+  ).size >= 2
 
 const groupProblems = (
   index: ClusterIndex,
@@ -291,7 +304,11 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
       })
   }
   for (const unsafe of unsafeServices(index, allOld))
-    if (policy.unsafeServices === "refuse")
+    if (unsafe.kind === "stops-every-task" && keptRunningByWaves(index, policy, unsafe.serviceName))
+      warnings.push(
+        `service ${unsafe.serviceName} (min ${index.serviceByName.get(unsafe.serviceName)?.minimumHealthyPercent ?? 0}%) lets a drain stop every task at once: each wave keeps one of its tasks running until another runs on new capacity`,
+      )
+    else if (policy.unsafeServices === "refuse")
       problems.push({
         problem: unsafe.problem,
         fix: `${unsafe.fix} (or proceed anyway: --unsafe-services proceed; library: unsafeServices: "proceed")`,

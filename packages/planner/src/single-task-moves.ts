@@ -18,7 +18,7 @@ import {
   type Task,
 } from "@ecs-ami-deploy/domain"
 import { isTaskLeaving, liveTasksOn, serviceBounds, taskKind, type ClusterIndex } from "./cluster.ts"
-import { displaceableTogether, hasRoomFor, selectWave, type WaveChoice } from "./waves.ts"
+import { displaceableTogether, hasRoomFor, selectWave, type WaveChoice, type WaveOptions } from "./waves.ts"
 import { balancedRemovalOrder, zoneCounts } from "./zones.ts"
 
 /** The tasks on an instance of replica services that run a single task (one per service), not already leaving. */
@@ -68,8 +68,17 @@ export const selectWaveMovingOnce = (
   limit: number,
   standaloneTasks: RolloutPolicy["standaloneTasks"],
   unsafeServices: RolloutPolicy["unsafeServices"],
+  options?: WaveOptions,
 ): WaveChoice =>
-  selectWave(index, movingOnceOrder(index, candidates), excluded, limit, standaloneTasks, unsafeServices)
+  selectWave(
+    index,
+    movingOnceOrder(index, candidates),
+    excluded,
+    limit,
+    standaloneTasks,
+    unsafeServices,
+    options,
+  )
 
 /** `displaceableTogether` (the instances a detach takes) over the candidates in `movingOnceOrder`. */
 export const detachableMovingOnce = (

@@ -1,7 +1,8 @@
 /**
  * One wave of one group: add capacity (surge: raise desired; detach: detach old instances so the
  * group replaces them), wait until it is proven and baked, drain a wave that fits, wait until it is
- * drained (stopping tasks as the policy allows), terminate it. Once no old instance is left, the
+ * drained (stopping tasks as the policy allows; extending the drain to instances it kept out,
+ * wave-extension.ts), terminate it. Once no old instance is left, the
  * group's end game (settle.ts).
  */
 import {
@@ -34,10 +35,12 @@ import {
   takenBy,
 } from "./decide-context.ts"
 import { decidesAsOf } from "./decider-version.ts"
-import { drainLimitFor, waveSizeFor } from "./plan.ts"
+import { drainLimitFor } from "./plan.ts"
 import { endGameSettlement, settleGroup } from "./settle.ts"
 import { detachableMovingOnce, selectWaveMovingOnce } from "./single-task-moves.ts"
 import { commandRecord } from "./state.ts"
+import { extendWave } from "./wave-extension.ts"
+import { newWaveSize } from "./wave-size.ts"
 import { displaceableTogether, selectWave } from "./waves.ts"
 
 /** A task of a service whose deployment configuration lets ECS neither stop nor start one: draining never moves it. */
@@ -86,7 +89,7 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
     return settleGroup(ctx, g, group, endGameSettlement(ctx, g))
   const detachedBefore = capacityRecord === undefined && (members !== undefined || remainingOld.length === 0)
   if (!detachedBefore && capacityRecord === undefined && members === undefined) {
-    const size = waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
+    const size = newWaveSize(ctx, g, remainingOld.length)
     if (surge) {
       // Never below the members Auto Scaling counts: lowering desired capacity lets it terminate undrained.
       const desired = Math.max(g.desiredCapacity + size, capacityMembers(group).length)
@@ -174,8 +177,9 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
         ? candidates.length
         : detachedBefore
           ? drainLimitFor(g.desiredCapacity, ctx.policy)
-          : waveSizeFor(g.desiredCapacity, ctx.policy, remainingOld.length)
+          : newWaveSize(ctx, g, remainingOld.length)
     // A new wave takes an instance hosting a single task after the other old instances of its zone.
+    // A new surge wave keeps one task of each service with no floor running (decider 3, wave-extension.ts).
     const choice = (members === undefined && decidesAsOf(ctx.run, 2) ? selectWaveMovingOnce : selectWave)(
       ctx.index,
       candidates,
@@ -183,6 +187,7 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
       limit,
       ctx.policy.standaloneTasks,
       ctx.policy.unsafeServices,
+      { keepOneRunning: members === undefined && surge && decidesAsOf(ctx.run, 3) },
     )
     // A detached wave drains together or not at all: its instances are already out of the group.
     const ready =
@@ -218,23 +223,32 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
     ])
   }
 
-  const drainRecord = commandRecord(ctx.state, drainId)
-  if (drainRecord?.command._tag === "DrainInstances" && drainRecord.outcome !== "succeeded") {
-    const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
-    if (!visible) {
-      // Re-issued only onto new capacity proven now: what the first issue relied on may be gone since.
-      const capacity = provenCapacityOf(ctx, g, group, capacityRecord)
-      if (capacity.instances.length < capacity.required) return awaitProof(ctx, g, capacity, capacityAt)
-      const { provenCapacity: _reliedOnBefore, ...command } = drainRecord.command
-      return act("draining", [{ ...command, ...relyingOn(capacity) }])
-    }
+  // A drain (or its extension) whose outcome is unknown or failed is issued again until ECS shows it.
+  const extendId = commandIds.extendDrain(g.asgName, wave)
+  for (const record of [commandRecord(ctx.state, drainId), commandRecord(ctx.state, extendId)]) {
+    if (record?.command._tag !== "DrainInstances" || record.outcome === "succeeded") continue
+    const visible = record.command.instanceIds.every(
+      (id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE",
+    )
+    if (visible) continue
+    // Re-issued only onto new capacity proven now: what the first issue relied on may be gone since.
+    const capacity = provenCapacityOf(ctx, g, group, capacityRecord)
+    if (capacity.instances.length < capacity.required) return awaitProof(ctx, g, capacity, capacityAt)
+    const { provenCapacity: _reliedOnBefore, ...command } = record.command
+    return act("draining", [{ ...command, ...relyingOn(capacity) }])
   }
 
   // Step 4: wait until drained; standalone tasks per policy.
   const alive = members.filter((id) => !isGone(ctx, id))
   const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
   if (blocking.length > 0) {
-    const drainAt = startedAt(ctx, drainId) ?? ctx.now
+    // Step 3b: extend the drain to the instances the wave kept out, once what they kept runs elsewhere.
+    const extension =
+      surge && !detachedBefore && decidesAsOf(ctx.run, 3) && commandRecord(ctx.state, extendId) === undefined
+        ? extendWave(ctx, g, group, wave, members, remainingOld, capacityRecord)
+        : undefined
+    if (extension?._tag === "Extend") return act("draining", [extension.command])
+    const drainAt = startedAt(ctx, extendId) ?? startedAt(ctx, drainId) ?? ctx.now
     const deadline = drainAt + ctx.policy.timeouts.drainWaveMs
     const onlyStandalone = blocking.every((t) => taskKind(ctx.index, t) === "standalone")
     // Tasks of a service that can neither stop nor start one never leave by draining: the planner knows
@@ -258,8 +272,12 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
       return {
         _tag: "Wait",
         phase: "draining",
-        reason: `wave ${wave} of ${g.asgName}: ${drainStatus(blocking)}`,
-        deadline: givesUpAt,
+        reason:
+          `wave ${wave} of ${g.asgName}: ${drainStatus(blocking)}` +
+          (extension === undefined ? "" : `; its drain extends once ${extension.reason}`),
+        // Looked at again soon while an extension waits for tasks to move: that takes seconds.
+        deadline:
+          extension === undefined ? givesUpAt : Math.min(givesUpAt, ctx.now + ctx.policy.pollIntervalMs),
       }
     if (ctx.policy.standaloneTasks === "stop-after-timeout" && onlyStandalone) {
       const stopId = commandIds.stopTasks(g.asgName, wave)

@@ -39,8 +39,14 @@ export const newImage = image("ami-new", "al2023-ami-ecs-hvm-2026.1.0-kernel-6.1
 const INSTANCE_CPU = 2048
 const INSTANCE_MEMORY = 4096
 
+/**
+ * The policy of these tests: the defaults, with waves of half a group (max surge and draining 50 %),
+ * so a run has several waves to reason about; the defaults replace a group in one.
+ */
 export const policy = (overrides: Partial<RolloutPolicy> = {}): RolloutPolicy => ({
   ...defaultPolicy,
+  maxSurge: { unit: "percent", value: 50 },
+  maxDraining: { unit: "percent", value: 50 },
   ...overrides,
 })
 

@@ -2,7 +2,7 @@
  * Given/when/then tests of the gates and checkpoints (gates.ts) on the tiny model: the service gate
  * against the start baseline, the alarm gate's refusal at the start, checkpoints, and old logs.
  */
-import type { ClusterSnapshot, Decision, Service } from "@ecs-ami-deploy/domain"
+import { type ClusterSnapshot, type Decision, defaultPolicy, type Service } from "@ecs-ami-deploy/domain"
 import { describe, expect, it } from "vitest"
 import { awaitingContinue, decide, initialState } from "../src/index.ts"
 import { buildCluster, policy } from "./fixtures.ts"
@@ -192,17 +192,47 @@ describe("alarm gate at the start", () => {
 })
 
 describe("checkpoints", () => {
-  it("given checkpoints 25% and 50% and waves of 2 of 4, when the first wave is replaced, then one checkpoint (50%) is reached and awaits continue", () => {
+  it("given checkpoints 25% and 50% and waves of 2 of 4, when a wave would cross 25%, then it stops there: one instance replaced, checkpoint 25% reached and awaits continue", () => {
     const world = newWorld(cluster(), policy({ checkpoints: [25, 50] }))
     const reached = runUntil(world, (d) => d._tag === "Gate")
     const decision = reached.steps.at(-1)?.decision
     expect(decision).toMatchObject({
       _tag: "Gate",
-      step: { _tag: "ReachCheckpoint", percent: 50, replaced: 2, of: 4 },
+      step: { _tag: "ReachCheckpoint", percent: 25, replaced: 1, of: 4 },
     })
     const after = carryOut(reached.world, decision as Decision)
-    expect(decideNow(after)).toMatchObject({ _tag: "Gate", step: { _tag: "AwaitContinue", percent: 50 } })
-    expect(awaitingContinue(after.state)).toMatchObject({ percent: 50 })
+    expect(decideNow(after)).toMatchObject({ _tag: "Gate", step: { _tag: "AwaitContinue", percent: 25 } })
+    expect(awaitingContinue(after.state)).toMatchObject({ percent: 25 })
+  })
+
+  it("given the default policy (one wave of the whole group) and a checkpoint at 50%, then the first wave takes half the group and the run pauses with 2 of 4 replaced", () => {
+    const world = newWorld(cluster(), { ...defaultPolicy, checkpoints: [50] })
+    const reached = runUntil(world, (d) => d._tag === "Gate")
+    const drains = reached.steps.flatMap((step) =>
+      step.decision._tag === "Act"
+        ? step.decision.commands.flatMap((c) => (c._tag === "DrainInstances" ? [c.instanceIds.length] : []))
+        : [],
+    )
+    expect(drains).toEqual([2])
+    expect(reached.steps.at(-1)?.decision).toMatchObject({
+      _tag: "Gate",
+      step: { _tag: "ReachCheckpoint", percent: 50, replaced: 2, of: 4 },
+    })
+  })
+
+  it("given a run started before waves stopped at checkpoints (decider version 2), then its wave of 2 crosses 25% and the run pauses at 50%", () => {
+    const world = newWorld(cluster(), policy({ checkpoints: [25, 50] }))
+    const started = runUntil(world, (d) => d._tag === "Act").world
+    if (started.state._tag !== "Running") throw new Error("expected an open run")
+    const before: World = {
+      ...started,
+      state: { ...started.state, run: { ...started.state.run, deciderVersion: 2 } },
+    }
+    const reached = runUntil(before, (d) => d._tag === "Gate")
+    expect(reached.steps.at(-1)?.decision).toMatchObject({
+      _tag: "Gate",
+      step: { _tag: "ReachCheckpoint", percent: 50, replaced: 2, of: 4 },
+    })
   })
 
   it("given a checkpoint with a delay, when it is reached, then the run waits in phase checkpoint until the delay has passed", () => {

@@ -85,6 +85,24 @@ describe("planRollout", () => {
     expect(proceeding.warnings.join("\n")).toContain("single task")
   })
 
+  it("given a service at minimum 0% with tasks on two instances, then surge waves keep one running and the plan says so instead of refusing; detach mode and tasks on one instance are still refused", () => {
+    const spread = buildCluster({
+      groups: [{ name: "a", old: 2 }],
+      services: [{ name: "jobs", tasks: 2, min: 0, max: 100 }],
+    })
+    const surge = planRollout(spread, policy(), 0)
+    expect(surge.verdict).toBe("ready")
+    expect(surge.warnings.join("\n")).toContain("each wave keeps one of its tasks running")
+    const detach = planRollout(spread, policy({ capacityMode: "detach" }), 0)
+    expect(detach.verdict).toBe("refused")
+    expect(detach.problems.map((p) => p.problem).join()).toContain("jobs")
+    const together = buildCluster({
+      groups: [{ name: "a", old: 1 }],
+      services: [{ name: "jobs", tasks: 2, min: 0, max: 100 }],
+    })
+    expect(planRollout(together, policy(), 0).verdict).toBe("refused")
+  })
+
   it("given a service at minimum 100% and maximum 100%, then the plan names it as one a drain cannot move", () => {
     const snapshot = buildCluster({
       groups: [{ name: "a", old: 2 }],
@@ -212,7 +230,7 @@ describe("renderPlanText", () => {
 describe("plan: capped limits, instances added and estimated duration", () => {
   const snapshot = buildCluster({ groups: [{ name: "a", old: 4 }], services: [{ name: "web", tasks: 4 }] })
 
-  it("given --max-surge 100% under the default --max-draining 50%, then the plan warns that draining caps the surge, and not once both allow the same", () => {
+  it("given --max-surge 100% under --max-draining 50%, then the plan warns that draining caps the surge, and not once both allow the same", () => {
     const capped = planRollout(snapshot, policy({ maxSurge: { unit: "percent", value: 100 } }), 0)
     expect(capped.warnings.filter((w) => w.includes("is capped by --max-draining 50%"))).toHaveLength(1)
     expect(capped.groups[0]?.waveSize).toBe(2)

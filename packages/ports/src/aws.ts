@@ -161,6 +161,16 @@ export interface CapacityProvider {
   readonly managedDraining: boolean
 }
 
+/** ECS's per-request limits (AWS API reference): ids beyond them go in further requests. */
+export const ecsLimits = {
+  listPage: 100,
+  describeContainerInstances: 100,
+  updateContainerInstancesState: 10,
+  describeServices: 10,
+  describeTasks: 100,
+  describeCapacityProviders: 100,
+} as const
+
 export class Ecs extends Context.Service<
   Ecs,
   {

@@ -6,9 +6,11 @@
  * task being stopped is `draining` for the deregistration delay, and a task past that has left the
  * group. The fault `unhealthyTargetsOnImages` makes targets on the named images fail the target
  * group's health check from `afterMs` after their task started (once they passed a first check), while
- * ECS keeps the task RUNNING (see the fault). DescribeTargetHealth counts one AWS request per target group, as the AWS adapter sends them.
+ * ECS keeps the task RUNNING (see the fault). Each target group's deregistration delay is its service's.
+ * DescribeTargetHealth and DescribeTargetGroupAttributes count one AWS request per target group, as the
+ * AWS adapter sends them.
  */
-import type { TargetGroupHealth, TargetHealth } from "@ecs-ami-deploy/domain"
+import type { TargetGroupDeregistrationDelay, TargetGroupHealth, TargetHealth } from "@ecs-ami-deploy/domain"
 import { LoadBalancing } from "@ecs-ami-deploy/ports"
 import type { SimulatedCall } from "./alarms.ts"
 import type { Scenario } from "./scenario.ts"
@@ -55,6 +57,14 @@ const targetOf = (world: World, task: TaskRecord): TargetHealth | undefined => {
     : { ...identity, state: "healthy" }
 }
 
+/** The world's load-balanced services by the ARN of their target group. */
+const servicesByTargetGroup = (world: World): ReadonlyMap<string, ServiceRecord> =>
+  new Map(
+    [...world.services.values()]
+      .filter((service) => service.loadBalanced)
+      .map((service) => [targetGroupArnOf(world, service), service]),
+  )
+
 /** The LoadBalancing port over the world's load-balanced services. */
 export const makeSimulatedLoadBalancing = (world: World, call: SimulatedCall): LoadBalancing["Service"] =>
   LoadBalancing.of({
@@ -64,11 +74,7 @@ export const makeSimulatedLoadBalancing = (world: World, call: SimulatedCall): L
         false,
         { targetGroupArns },
         () => {
-          const byArn = new Map(
-            [...world.services.values()]
-              .filter((service) => service.loadBalanced)
-              .map((service) => [targetGroupArnOf(world, service), service]),
-          )
+          const byArn = servicesByTargetGroup(world)
           return [...new Set(targetGroupArns)].flatMap((targetGroupArn): ReadonlyArray<TargetGroupHealth> => {
             const service = byArn.get(targetGroupArn)
             if (service === undefined) return []
@@ -77,6 +83,24 @@ export const makeSimulatedLoadBalancing = (world: World, call: SimulatedCall): L
           })
         },
         () => ({ "elasticloadbalancing:DescribeTargetHealth": new Set(targetGroupArns).size }),
+      ),
+    deregistrationDelays: (targetGroupArns) =>
+      call(
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        false,
+        { targetGroupArns },
+        () => {
+          const byArn = servicesByTargetGroup(world)
+          return [...new Set(targetGroupArns)].flatMap(
+            (targetGroupArn): ReadonlyArray<TargetGroupDeregistrationDelay> => {
+              const service = byArn.get(targetGroupArn)
+              return service === undefined
+                ? []
+                : [{ targetGroupArn, deregistrationDelayMs: service.deregistrationDelayMs }]
+            },
+          )
+        },
+        () => ({ "elasticloadbalancing:DescribeTargetGroupAttributes": new Set(targetGroupArns).size }),
       ),
   })
 

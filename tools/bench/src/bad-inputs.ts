@@ -97,7 +97,10 @@ export const badInputs = (scenario: Scenario): ReadonlyArray<BadInput> => {
       name: "pinned image of another family (Amazon Linux 2)",
       call: pinned(imageWhere(scenario, (image) => image.name.startsWith("amzn2-"))),
     },
-    { name: "default policy with a service a drain could empty", call: upgrade({}) },
+    {
+      name: "detach mode with a service a drain could empty",
+      call: upgrade({ policy: { capacityMode: "detach" } }),
+    },
     {
       name: "deadline already passed",
       call: (simulation) =>

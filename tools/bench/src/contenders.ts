@@ -1,6 +1,7 @@
 /**
  * The contenders of the benchmark, each run on a fresh simulation of the same scenario and seed:
- * our engine with the default policy, our engine tuned for speed (max surge and max draining 100%),
+ * our engine with the default policy (one wave of the whole group), our engine in waves of half a
+ * group (max surge and max draining 50 %, the default before one wave),
  * the Go tool's algorithm as shipped and with DetachInstances batched, and ASG instance refresh at
  * AWS's defaults and launching before terminating (max healthy 150% and 200%), each without draining
  * and with ECS managed instance draining — the simulator's reference implementations. The Go tool
@@ -25,15 +26,15 @@ import { clusterOf, groupOf } from "./scenarios.ts"
 export const BENCH_SEED = 1
 
 /**
- * The default policy, with `unsafeServices: "proceed"`: standard-20's `jobs` service (minimum 0%,
- * maximum 100%) is one the default refuses to start on until the operator accepts it.
+ * The default policy, with `unsafeServices: "proceed"`: `single-task-services` runs services of one
+ * task at minimum 0 %, which the default refuses to start on until the operator accepts the outage.
  */
 export const enginePolicy: RolloutPolicy = { ...defaultPolicy, unsafeServices: "proceed" }
-/** Our engine tuned for speed: a group's old instances replaced in one wave. */
-export const fastEnginePolicy: RolloutPolicy = {
+/** Our engine in waves of half a group: max surge and max draining 50 %. */
+export const halfWavesPolicy: RolloutPolicy = {
   ...enginePolicy,
-  maxSurge: { unit: "percent", value: 100 },
-  maxDraining: { unit: "percent", value: 100 },
+  maxSurge: { unit: "percent", value: 50 },
+  maxDraining: { unit: "percent", value: 50 },
 }
 
 /** The instance refresh settings raced: AWS defaults, and launch before terminating at 150% and 200%. */
@@ -46,7 +47,7 @@ type RefreshKey = (typeof refreshSettings)[number]["key"]
 
 export type ContenderId =
   | "engine-default"
-  | "engine-fast"
+  | "engine-half"
   | "go-tool"
   | "go-batched"
   | `refresh-${RefreshKey}`
@@ -138,7 +139,11 @@ const refreshContender = (
 
 export const contenders: ReadonlyArray<Contender> = [
   engineContender("engine-default", "ecs-ami-deploy (default policy)", enginePolicy),
-  engineContender("engine-fast", "ecs-ami-deploy (surge 100%, draining 100%)", fastEnginePolicy),
+  engineContender(
+    "engine-half",
+    "ecs-ami-deploy (surge 50%, draining 50%: waves of half a group)",
+    halfWavesPolicy,
+  ),
   goContender("go-tool", "Go tool's algorithm, as shipped"),
   goContender("go-batched", "Go tool's algorithm, DetachInstances in batches of 20", 20),
   ...refreshSettings.flatMap((settings) => [

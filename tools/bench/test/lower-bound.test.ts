@@ -111,11 +111,18 @@ describe("the physical minimum", () => {
     return { ...scenario, groups: scenario.groups.map((group) => ({ ...group, maxSize })) }
   }
 
-  it("given any policy, then every old instance goes in one wave behind one proof of capacity, below the policy's bound", () => {
+  it("given any policy, then every old instance goes in one wave behind one proof of capacity, at or below the policy's bound", () => {
     const minimum = physicalMinimum(withMaxSize(10))
     expect(minimum).toMatchObject({ oldInstances: 5, waveSize: 5, waves: 1, slowestService: "web" })
     expect(minimum.totalMs).toBe(newCapacityProvenMs(timings) + serviceDrainMs(web, timings))
-    expect(minimum.totalMs).toBeLessThan(lowerBound(withMaxSize(10), defaultPolicy).totalMs)
+    const halfWaves = {
+      ...defaultPolicy,
+      maxSurge: { unit: "percent", value: 50 },
+      maxDraining: { unit: "percent", value: 50 },
+    } as const
+    expect(minimum.totalMs).toBeLessThan(lowerBound(withMaxSize(10), halfWaves).totalMs)
+    // The default policy replaces the group in one wave: its bound is the physical minimum.
+    expect(lowerBound(withMaxSize(10), defaultPolicy).totalMs).toBe(minimum.totalMs)
   })
 
   it("given a max size without room for a copy of the group, then still one wave (a tool may raise max size for the run)", () => {
