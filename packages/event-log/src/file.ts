@@ -8,7 +8,8 @@
  * `<N>.json` with `link(2)` from a fully written temporary file: link fails if the name exists, so of
  * two processes racing for the same free or expired lock exactly one creates `<N>.json` and the
  * other gets LockHeld, and nobody ever reads a half-written lock. Renew and release rewrite the
- * holder's own file with write-temp-then-rename, which readers see whole or not at all. A renewal
+ * holder's own file with write-temp-then-rename, which readers see whole or not at all; an
+ * interruption waits for such a write to land, so the next lock operation never races it. A renewal
  * racing a takeover may rewrite a file that is no longer the highest; it changes nothing, because the
  * highest token alone decides which lease is current. Releases before account and Region keying kept
  * the lock in `locks/<name>`: a live lock there (an older release still running) holds the cluster in
@@ -305,14 +306,20 @@ export const makeFileEventLog = (options: FileEventLogOptions = {}): EventLog["S
           },
     )
 
-  /** Rewrites the holder's own acquisition file (renew, release). */
+  /**
+   * Rewrites the holder's own acquisition file (renew, release). Uninterruptible: the write goes on
+   * once started whether or not anyone waits for it, so an interruption waits for it too, and the next
+   * lock operation cannot run before it lands and be overwritten by it.
+   */
   const rewriteLock = (record: LockRecord) => {
     const file = lockFile(record, record.fencingToken)
-    return io(file, async () => {
-      const temporary = await writeTemporary(file, JSON.stringify(record))
-      await fs.rename(temporary, file)
-      await syncDirectory(path.dirname(file))
-    })
+    return Effect.uninterruptible(
+      io(file, async () => {
+        const temporary = await writeTemporary(file, JSON.stringify(record))
+        await fs.rename(temporary, file)
+        await syncDirectory(path.dirname(file))
+      }),
+    )
   }
 
   const readLines = (runId: string) => readLinesOf(runFile(runId))
