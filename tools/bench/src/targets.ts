@@ -275,7 +275,7 @@ export const versusRefreshVerdict = (
   return {
     target,
     status: judged(ours.durationMs <= refresh.durationMs && belowFloor === 0),
-    evidence: `ours ${seconds(ours.durationMs)}, instance refresh ${seconds(refresh.durationMs)} (${belowFloor} s below floor for ours, ${refresh.settled.serviceSecondsBelowFloor} s for it; at most ${ours.peakExtraInstances} extra instances for ours, ${refresh.peakExtraInstances} for it)`,
+    evidence: `ours ${(ours.durationMs / 1000).toFixed(1)} s, instance refresh ${(refresh.durationMs / 1000).toFixed(1)} s (${belowFloor} s below floor for ours, ${refresh.settled.serviceSecondsBelowFloor} s for it; ${ours.settled.serviceSecondsWithZeroHealthy} service-seconds with zero healthy tasks for ours, ${refresh.settled.serviceSecondsWithZeroHealthy} for it; at most ${ours.peakExtraInstances} extra instances for ours, ${refresh.peakExtraInstances} for it)`,
   }
 }
 

@@ -233,7 +233,7 @@ describe("target verdicts", () => {
     expect(versusRefreshVerdict(race({ durationMs: 600_000 }), "standard-20", pair).status).toBe("met")
     const slower = versusRefreshVerdict(race({ durationMs: 600_001 }), "standard-20", pair)
     expect(slower.status).toBe("not met")
-    expect(slower.evidence).toContain("instance refresh 600 s")
+    expect(slower.evidence).toContain("instance refresh 600.0 s")
     expect(versusRefreshVerdict(race({ status: "failed" }), "standard-20", pair).status).toBe("not met")
     expect(versusRefreshVerdict(race({}), "large-100", pair).status).toBe("not measurable")
   })
