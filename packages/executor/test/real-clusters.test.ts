@@ -133,12 +133,7 @@ describe("real cluster shapes, 30 minutes after the run", () => {
   it("actor-mid-run: neither change is overwritten, the run succeeds, and the group keeps the last one", async () => {
     const world = makeWorld("actor-mid-run")
     const startedAt = world.simulation.now()
-    // Waves of half the group, as when this scenario was written; under one wave the run sets 25 for its
-    // last 105 s, between terminating the old instances and restoring 38 (README: known counterexamples).
-    const { result, after } = await runToEnd(world, {
-      maxSurge: { unit: "percent", value: 50 },
-      maxDraining: { unit: "percent", value: 50 },
-    })
+    const { result, after } = await runToEnd(world)
     expect(result).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
     // Once a person set 34 (at 3 min) and a scheduled action 38 (at 5 min), the run never sets less.
     const actorsSetAt = (offsetMs: number) => (offsetMs >= 300_000 ? 38 : offsetMs >= 180_000 ? 34 : 0)
@@ -151,9 +146,26 @@ describe("real cluster shapes, 30 minutes after the run", () => {
         : []
     })
     expect(setBelowActors).toEqual([])
+    // Nor does it decrement below them: once 38 is adopted, its terminations leave desired capacity alone
+    // and Auto Scaling replaces what they remove.
+    const decrementedAfterActors = world.simulation.callLog.filter(
+      (call) =>
+        call.operation === "autoscaling:TerminateInstanceInAutoScalingGroup" &&
+        call.at - startedAt >= 300_000 &&
+        (call.input as { decrementDesiredCapacity?: boolean }).decrementDesiredCapacity === true,
+    )
+    expect(decrementedAfterActors).toEqual([])
     // The scheduled action's 38 came last; the run kept it as the group's capacity.
     expect(after.groups[0]?.desiredCapacity).toBe(38)
-    expect(world.simulation.metrics().serviceSecondsBelowFloor).toBe(0)
+    // The person's scale-in (Auto Scaling reacts 10 s after 3 min) terminates instances of its own choosing,
+    // undrained (the group has no managed draining): a service may drop below its floor then, and only then.
+    const spellStarts = world.simulation.metrics().services.flatMap((service) =>
+      service.timeline.flatMap((point, i) => {
+        const below = (p: typeof point | undefined) => p !== undefined && p.desired > 0 && p.healthy < p.floor
+        return below(point) && !below(service.timeline[i - 1]) ? [point.at - startedAt] : []
+      }),
+    )
+    expect(spellStarts.filter((at) => at !== 190_000)).toEqual([])
     expect(memberImages(after)).toEqual(new Set([newImageId]))
   })
 

@@ -316,7 +316,12 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
       asgName: g.asgName,
       instanceIds: alive,
       // Instances detached before the run are no longer members: EC2 terminates them, nothing to decrement.
-      decrementDesiredCapacity: surge && !detachedBefore,
+      // Never decrement below the capacity the run ends at (decider 3): after another actor raised it
+      // mid-run, Auto Scaling replaces the wave instead, on the new launch spec.
+      decrementDesiredCapacity:
+        surge &&
+        !detachedBefore &&
+        (!decidesAsOf(ctx.run, 3) || group.desiredCapacity - alive.length >= g.desiredCapacity),
     })),
   ])
 }
