@@ -58,12 +58,15 @@ export interface GroupEstimate {
 /**
  * Estimates a group's replacement: `waveSize` old instances per wave; each wave waits for its new
  * capacity, then drains — for as long as its slowest displaced service needs (`loadBalanced`: its
- * tasks wait for the replacement and the deregistration delay).
+ * tasks wait for the replacement and the deregistration delay). A wave that keeps one task of a
+ * service at minimum 0 % running (`keepsOneRunning`) drains the instance it kept out once a
+ * replacement of that service is healthy: one replacement's time later.
  */
 export const estimateGroup = (
   oldInstances: number,
   waveSize: number,
   waveServices: ReadonlyArray<ReadonlyArray<{ readonly loadBalanced: boolean }>>,
+  keepsOneRunning: ReadonlyArray<boolean> = [],
 ): GroupEstimate => {
   const waves = oldInstances === 0 ? 0 : Math.ceil(oldInstances / waveSize)
   const drainMs = (services: ReadonlyArray<{ readonly loadBalanced: boolean }>) =>
@@ -74,7 +77,10 @@ export const estimateGroup = (
         ASSUMED_TIMINGS.taskStopMs
   const estimatedDurationMs = Array.from(
     { length: waves },
-    (_, wave) => ASSUMED_TIMINGS.newCapacityMs + drainMs(waveServices[wave] ?? []),
+    (_, wave) =>
+      ASSUMED_TIMINGS.newCapacityMs +
+      drainMs(waveServices[wave] ?? []) +
+      (keepsOneRunning[wave] === true ? ASSUMED_TIMINGS.replacementHealthyMs : 0),
   ).reduce((sum, ms) => sum + ms, 0)
   return {
     waves,

@@ -19,6 +19,7 @@ import {
   indexCluster,
   liveTasksOn,
   oldSetOf,
+  serviceBounds,
   skipReason,
   taskKind,
   unsafeServices,
@@ -123,6 +124,26 @@ const keptRunningByWaves = (index: ClusterIndex, policy: RolloutPolicy, serviceN
       .filter((t) => t.serviceName === serviceName && isTaskLive(t) && t.containerInstanceArn !== undefined)
       .map((t) => t.containerInstanceArn),
   ).size >= 2
+
+/**
+ * Whether a wave displacing `tasks` tasks of a service keeps one of them out of its drain: a service at
+ * minimum 0 % that surge waves keep running, with every live task of it in the wave.
+ */
+const keepsOneOf = (
+  index: ClusterIndex,
+  policy: RolloutPolicy,
+  serviceName: string,
+  tasks: number,
+): boolean => {
+  const service = index.serviceByName.get(serviceName)
+  const live = index.snapshot.tasks.filter((t) => t.serviceName === serviceName && isTaskLive(t)).length
+  return (
+    service !== undefined &&
+    serviceBounds(service).minHealthy === 0 &&
+    tasks >= live &&
+    keptRunningByWaves(index, policy, serviceName)
+  )
+}
 
 const groupProblems = (
   index: ClusterIndex,
@@ -280,6 +301,11 @@ export const planRollout = (snapshot: ClusterSnapshot, policy: RolloutPolicy, no
       waveSize,
       groupWaves.map((wave) =>
         wave.displacedServices.flatMap(({ serviceName }) => index.serviceByName.get(serviceName) ?? []),
+      ),
+      groupWaves.map((wave) =>
+        wave.displacedServices.some(({ serviceName, tasks }) =>
+          keepsOneOf(index, policy, serviceName, tasks),
+        ),
       ),
     )
     groups.push({

@@ -272,4 +272,27 @@ describe("estimateGroup", () => {
     )
     expect(estimateGroup(0, 2, [])).toMatchObject({ waves: 0, estimatedDurationMs: 0 })
   })
+
+  it("given a wave that keeps one task of a service at minimum 0 % running, then it lasts one replacement longer, and the plan of such a cluster says so", () => {
+    const kept = estimateGroup(2, 2, [[{ loadBalanced: true }]], [true])
+    const plain = estimateGroup(2, 2, [[{ loadBalanced: true }]])
+    expect(kept.estimatedDurationMs - plain.estimatedDurationMs).toBe(ASSUMED_TIMINGS.replacementHealthyMs)
+    const spread = buildCluster({
+      groups: [{ name: "a", old: 2 }],
+      services: [{ name: "jobs", tasks: 2, min: 0, max: 100 }],
+    })
+    const oneWave = planRollout(
+      spread,
+      policy({ maxSurge: { unit: "percent", value: 100 }, maxDraining: { unit: "percent", value: 100 } }),
+      0,
+    )
+    const halves = planRollout(spread, policy(), 0)
+    expect(oneWave.groups[0]?.estimate.estimatedDurationMs).toBe(
+      estimateGroup(2, 2, [[{ loadBalanced: true }]], [true]).estimatedDurationMs,
+    )
+    // Waves of one instance each leave the other task running: nothing is kept out.
+    expect(halves.groups[0]?.estimate.estimatedDurationMs).toBe(
+      estimateGroup(2, 1, [[{ loadBalanced: true }], [{ loadBalanced: true }]]).estimatedDurationMs,
+    )
+  })
 })
