@@ -34,9 +34,10 @@ export type Extension =
  * are not draining. They take room on new capacity before anything the extension would displace.
  */
 const unplacedTasks = (ctx: Context, members: ReadonlyArray<string>): ReadonlyArray<Task> => {
+  const inWave = new Set(members)
   const draining = new Set(
     ctx.index.snapshot.containerInstances.flatMap((c) =>
-      c.status === "DRAINING" || members.includes(c.ec2InstanceId) ? [c.containerInstanceArn] : [],
+      c.status === "DRAINING" || inWave.has(c.ec2InstanceId) ? [c.containerInstanceArn] : [],
     ),
   )
   const onWave = new Map<string, Array<Task>>()
@@ -74,9 +75,11 @@ export const extendWave = (
   remainingOld: ReadonlyArray<string>,
   capacityRecord: CommandRecord | undefined,
 ): Extension => {
-  const room = waveRoom(ctx, g, remainingOld.length, members.length)
+  // The wave's instances still to replace (another actor may have terminated some) count against its size.
+  const inWave = new Set(members)
+  const room = waveRoom(ctx, g, remainingOld.length, remainingOld.filter((id) => inWave.has(id)).length)
   const candidates = remainingOld.filter(
-    (id) => !members.includes(id) && ctx.index.containerByInstanceId.get(id)?.status === "ACTIVE",
+    (id) => !inWave.has(id) && ctx.index.containerByInstanceId.get(id)?.status === "ACTIVE",
   )
   if (room <= 0 || candidates.length === 0) return undefined
   const choice = selectWaveMovingOnce(
