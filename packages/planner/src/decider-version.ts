@@ -12,8 +12,10 @@ import type { RunFacts } from "./state.ts"
 /**
  * The planner behaviour a run started now runs under; recorded in `RunStarted.deciderVersion`.
  * 2: a new wave takes an old instance hosting a single task after the others of its zone (single-task-moves.ts).
- * 3: a surge wave keeps one task of each service with no floor running, and extends its drain to the
- *    instances it kept out once those tasks run elsewhere (wave-extension.ts).
+ * 3: a surge wave (and a round removing surplus instances) keeps one task of each service with no floor
+ *    running, and a wave extends its drain to the instances it kept out once those tasks run elsewhere
+ *    (wave-extension.ts); waves stop at checkpoints (wave-size.ts); a wave's terminate never decrements
+ *    below the capacity the run ends at.
  */
 export const DECIDER_VERSION = 3
 

@@ -57,6 +57,7 @@ const stepUpdate = (
     case "trim-drain":
       return ({ drained: _, ...rest }) => (members === undefined ? rest : { ...rest, drained: members })
     case "extend-drain":
+    case "trim-extend":
       return ({ extended: _, ...rest }) => (members === undefined ? rest : { ...rest, extended: members })
     case "terminate":
     case "trim-terminate":
@@ -81,7 +82,7 @@ export const trackProgress = (
   const next: GroupProgress =
     id.scope === "rollback"
       ? { ...progress, rollbackRounds: withStep(progress.rollbackRounds, n, update) }
-      : id.step === "trim-drain" || id.step === "trim-terminate"
+      : id.step === "trim-drain" || id.step === "trim-extend" || id.step === "trim-terminate"
         ? { ...progress, rounds: withStep(progress.rounds, n, update) }
         : { ...progress, waves: withStep(progress.waves, n, update) }
   return HashMap.set(groups, id.asg, next)

@@ -1,7 +1,8 @@
 /**
  * Removing a group's surplus (members above its start capacity) by id, round by round: drain the
- * chosen instances, wait until drained, terminate them with decrement. Used by the end game and by
- * rollback, each with its own command ids.
+ * chosen instances (keeping one task of each service with no floor running, then extending the drain
+ * to the instance kept out), wait until drained, terminate them with decrement. Used by the end game
+ * and by rollback, each with its own command ids.
  */
 import {
   type AsgInstance,
@@ -27,25 +28,32 @@ import {
   startedAt,
   firstUnfinished,
   progressOf,
+  takenBy,
 } from "./decide-context.ts"
+import { decidesAsOf } from "./decider-version.ts"
 import type { RoundScope, StepProgress } from "./group-progress.ts"
 import { commandRecord } from "./state.ts"
+import { type Extension, unplacedTasks } from "./wave-extension.ts"
 import { selectWave } from "./waves.ts"
 
 /** The command ids of one kind of surplus removal (the end game's, or rollback's), and where its rounds are kept. */
 export interface SurplusIds {
   readonly scope: RoundScope
   readonly drain: (asg: string, round: number) => string
+  /** The round's drain extended to the instances it kept out (decider 3, wave-extension.ts). */
+  readonly extend: (asg: string, round: number) => string
   readonly terminate: (asg: string, round: number) => string
 }
 export const endGameIds: SurplusIds = {
   scope: "rollout",
   drain: commandIds.trimDrain,
+  extend: commandIds.trimExtend,
   terminate: commandIds.trimTerminate,
 }
 export const rollbackTrimIds: SurplusIds = {
   scope: "rollback",
   drain: commandIds.rollbackTrimDrain,
+  extend: commandIds.rollbackTrimExtend,
   terminate: commandIds.rollbackTrimTerminate,
 }
 
@@ -89,6 +97,55 @@ const evenRemovals = (group: AutoScalingGroup, removals: ReadonlyArray<string>):
 }
 
 /**
+ * The extension of a round's drain (decider 3): of `candidates` (the surplus not yet taken, in removal
+ * order), those that fit on the staying instances next to what the round displaced, once the services
+ * it kept running run elsewhere — and only while every removal keeps the zones as even as the round's.
+ */
+const extendRound = (
+  ctx: Context,
+  id: string,
+  g: GroupAtStart,
+  group: AutoScalingGroup,
+  alive: ReadonlyArray<string>,
+  candidates: ReadonlyArray<string>,
+  how: { readonly receivers: (intended: ReadonlyArray<string>) => ReadonlySet<string> },
+): Extension => {
+  const active = candidates.filter((id) => ctx.index.containerByInstanceId.get(id)?.status === "ACTIVE")
+  if (active.length === 0) return undefined
+  const choice = selectWave(
+    ctx.index,
+    active,
+    how.receivers([...alive, ...active]),
+    active.length,
+    "skip-instance",
+    "refuse",
+    { keepOneRunning: true, unplaced: unplacedTasks(ctx, alive) },
+  )
+  const even = evenRemovals(group, [...alive, ...choice.instanceIds])
+  const chosen = choice.instanceIds.filter((id) => even.has(id))
+  const waiting = choice.held.filter((h) => h.untilMoved === true)
+  if (chosen.length === 0)
+    return waiting.length === 0
+      ? undefined
+      : { _tag: "Soon", reason: waiting.map((h) => `${h.instanceId}: ${h.reason}`).join("; ") }
+  return {
+    _tag: "Extend",
+    command: {
+      _tag: "DrainInstances",
+      id,
+      reason: `extend the surplus drain of ${g.asgName} to ${chosen.join(", ")} (the services it kept running now run elsewhere)`,
+      clusterName: ctx.run.clusterName,
+      wave: 0,
+      containerInstanceArns: chosen.flatMap((id) => {
+        const container = ctx.index.containerByInstanceId.get(id)
+        return container === undefined ? [] : [container.containerInstanceArn]
+      }),
+      instanceIds: chosen,
+    },
+  }
+}
+
+/**
  * One round of removing a group's surplus (members above its start desired capacity) by id: drain
  * the chosen instances (largest zone first, fewest tasks first, only those whose tasks fit on the
  * instances `receivers` leaves out), wait until drained, terminate them with decrement. `undefined`
@@ -110,36 +167,55 @@ export const removeSurplus = (
   },
 ): Decision | undefined => {
   const drainId = ids.drain(g.asgName, round)
-  const members = roundsOf(ctx, g.asgName, ids).get(round)?.drained
-  if (members === undefined) {
-    const live = capacityMembers(group)
-    const surplus = live.length - g.desiredCapacity
-    if (surplus <= 0) return undefined
-    const removable = live
-      .filter((m) => !m.protectedFromScaleIn && !isGone(ctx, m.instanceId) && how.removable(m))
-      .map((m) => m.instanceId)
-    const intended = inZoneBalancedOrder(
+  const extendId = ids.extend(g.asgName, round)
+  const members = takenBy(roundsOf(ctx, g.asgName, ids).get(round))
+  const live = capacityMembers(group)
+  const surplus = live.length - g.desiredCapacity
+  // The members to remove, in removal order (largest zone first, fewest tasks first), not yet taken.
+  const intendedBeyond = (taken: ReadonlySet<string>, count: number) =>
+    inZoneBalancedOrder(
       ctx,
       group,
-      removable,
+      live
+        .filter(
+          (m) =>
+            !taken.has(m.instanceId) &&
+            !m.protectedFromScaleIn &&
+            !isGone(ctx, m.instanceId) &&
+            how.removable(m),
+        )
+        .map((m) => m.instanceId),
       (id) => liveTasksOn(ctx.index, id).length,
-    ).slice(0, surplus)
-    // Instances running standalone tasks are never chosen: nothing would ever drain them.
+    ).slice(0, count)
+  if (members === undefined) {
+    if (surplus <= 0) return undefined
+    const intended = intendedBeyond(new Set(), surplus)
+    // Instances running standalone tasks are never chosen: nothing would ever drain them. A round keeps
+    // one task of each service with no floor running (decider 3), and extends its drain to the instance
+    // it kept out once that service runs elsewhere (below).
     const select = (candidates: ReadonlyArray<string>) =>
-      selectWave(ctx.index, candidates, how.receivers(candidates), surplus, "skip-instance")
+      selectWave(ctx.index, candidates, how.receivers(candidates), surplus, "skip-instance", "refuse", {
+        keepOneRunning: decidesAsOf(ctx.run, 3),
+      })
     const first = select(intended)
     // A removal never leaves the zones further apart than they are (nor than one apart): an instance
     // that would (the cheap one of a small zone, taken because a large zone's could not move) stays,
-    // and may receive the tasks of the others instead.
+    // and may receive the tasks of the others instead. An instance kept out only until a task moves
+    // joins the round by its extension: it is counted as removed, in its place in the order.
+    const deferred = new Set(first.held.filter((h) => h.untilMoved === true).map((h) => h.instanceId))
+    const evenWithDeferred = (ids: ReadonlyArray<string>) =>
+      evenRemovals(
+        group,
+        intended.filter((id) => ids.includes(id) || deferred.has(id)),
+      )
     const unbalancing = new Set(
-      first.instanceIds.filter((id) => !evenRemovals(group, first.instanceIds).has(id)),
+      first.instanceIds.filter((id) => !evenWithDeferred(first.instanceIds).has(id)),
     )
     const second = unbalancing.size === 0 ? first : select(intended.filter((id) => !unbalancing.has(id)))
-    const even = evenRemovals(group, second.instanceIds)
-    const choice =
-      even.size === second.instanceIds.length
-        ? second
-        : select(second.instanceIds.filter((id) => even.has(id)))
+    const even = evenWithDeferred(second.instanceIds)
+    const choice = second.instanceIds.every((id) => even.has(id))
+      ? second
+      : select(second.instanceIds.filter((id) => even.has(id)))
     if (choice.instanceIds.length === 0)
       return ctx.now < how.roomDeadline
         ? {
@@ -168,15 +244,32 @@ export const removeSurplus = (
   }
 
   const phase = (normal: Phase): Phase => (ctx.state.rollback === undefined ? normal : "rolling-back")
-  const drainRecord = commandRecord(ctx.state, drainId)
-  if (drainRecord !== undefined && drainRecord.outcome !== "succeeded") {
-    const visible = members.every((id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE")
-    if (!visible) return act(phase("draining"), [drainRecord.command])
+  // A drain (or its extension) whose outcome is unknown or failed is issued again until ECS shows it.
+  for (const record of [commandRecord(ctx.state, drainId), commandRecord(ctx.state, extendId)]) {
+    if (record?.command._tag !== "DrainInstances" || record.outcome === "succeeded") continue
+    const visible = record.command.instanceIds.every(
+      (id) => ctx.index.containerByInstanceId.get(id)?.status !== "ACTIVE",
+    )
+    if (!visible) return act(phase("draining"), [record.command])
   }
   const alive = members.filter((id) => !isGone(ctx, id))
   const blocking = alive.flatMap((id) => blockingTasks(ctx, id))
   if (blocking.length > 0) {
-    const deadline = drainGivesUpAt(ctx, startedAt(ctx, drainId) ?? ctx.now, blocking)
+    const extension =
+      decidesAsOf(ctx.run, 3) && commandRecord(ctx.state, extendId) === undefined
+        ? extendRound(
+            ctx,
+            extendId,
+            g,
+            group,
+            alive,
+            intendedBeyond(new Set(members), surplus - alive.length),
+            how,
+          )
+        : undefined
+    if (extension?._tag === "Extend") return act(phase("draining"), [extension.command])
+    const drainAt = startedAt(ctx, extendId) ?? startedAt(ctx, drainId) ?? ctx.now
+    const deadline = drainGivesUpAt(ctx, drainAt, blocking)
     if (ctx.now >= deadline)
       return how.onDrainTimeout(
         `the surplus instance(s) of ${g.asgName} did not drain within ${formatDuration(ctx.policy.timeouts.drainWaveMs)} (--drain-timeout) (${drainStatus(blocking)})`,
@@ -184,8 +277,11 @@ export const removeSurplus = (
     return {
       _tag: "Wait",
       phase: phase("draining"),
-      reason: `surplus of ${g.asgName}: ${drainStatus(blocking)}`,
-      deadline,
+      reason:
+        `surplus of ${g.asgName}: ${drainStatus(blocking)}` +
+        (extension === undefined ? "" : `; its drain extends once ${extension.reason}`),
+      // Looked at again soon while an extension waits for tasks to move: that takes seconds.
+      deadline: extension === undefined ? deadline : Math.min(deadline, ctx.now + ctx.policy.pollIntervalMs),
     }
   }
   const terminateId = ids.terminate(g.asgName, round)
@@ -206,7 +302,7 @@ export const surplusDrained = (ctx: Context, asgName: string, ids: SurplusIds): 
   const drained: Array<string> = []
   const rounds = roundsOf(ctx, asgName, ids)
   for (let round = 1; ; round++) {
-    const members = rounds.get(round)?.drained
+    const members = takenBy(rounds.get(round))
     if (members === undefined) return drained
     drained.push(...members)
   }

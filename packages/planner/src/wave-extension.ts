@@ -5,7 +5,8 @@
  * another instance, and the tasks the drain displaced have been placed anew, the instances left out
  * join the wave's drain (`extend-drain`) while it is still under way, onto the same proven new
  * capacity: the wave then ends when its last instance is drained, instead of a second wave starting
- * after it, with its own capacity and its own deregistration delay.
+ * after it, with its own capacity and its own deregistration delay. A round removing surplus
+ * instances extends its drain the same way (surplus.ts).
  */
 import {
   type AutoScalingGroup,
@@ -33,7 +34,7 @@ export type Extension =
  * with a task still on the wave's instances, its desired count less its live tasks on instances that
  * are not draining. They take room on new capacity before anything the extension would displace.
  */
-const unplacedTasks = (ctx: Context, members: ReadonlyArray<string>): ReadonlyArray<Task> => {
+export const unplacedTasks = (ctx: Context, members: ReadonlyArray<string>): ReadonlyArray<Task> => {
   const inWave = new Set(members)
   const draining = new Set(
     ctx.index.snapshot.containerInstances.flatMap((c) =>
