@@ -12,11 +12,9 @@
  */
 import { describe, expect, it } from "vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
-import { defaultPolicy } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import type { EventLog } from "@ecs-ami-deploy/ports"
-import { runRollout, StopReason } from "../src/index.ts"
-import { makeWorld, testSettings } from "./harness.ts"
+import { forkRollout, makeWorld } from "./harness.ts"
 
 type Step = "lock taken" | "lock released" | "rollout ended"
 
@@ -48,14 +46,7 @@ describe("a rollout interrupted while taking the cluster's lock", () => {
       Effect.gen(function* () {
         const started = yield* Deferred.make<void>()
         writing.started = () => Deferred.doneUnsafe(started, Exit.void)
-        const rollout = yield* Effect.forkChild(
-          runRollout({
-            clusterName: world.clusterName,
-            holder: "test",
-            settings: testSettings,
-            policy: defaultPolicy,
-          }).pipe(Effect.provideService(StopReason, { current: "interrupted by the test" })),
-        )
+        const rollout = yield* forkRollout(world)
         rollout.addObserver(() => order.push("rollout ended"))
         yield* Deferred.await(started)
         const interruption = yield* Effect.forkChild(Fiber.interrupt(rollout), { startImmediately: true })
