@@ -91,7 +91,8 @@ export const pause = (invocation: Invocation, millis: number) =>
 
 /**
  * Acquires the cluster's lock, runs `use` with the lease — every AWS call it makes given up after
- * `callTimeoutMs` (call-timeout.ts) — and releases whatever lease is current at the end.
+ * `callTimeoutMs` (call-timeout.ts) — and releases whatever lease is current at the end, also when
+ * interrupted while taking the lock.
  */
 export const withClusterLock = <A, E, R>(
   input: {
@@ -108,20 +109,25 @@ export const withClusterLock = <A, E, R>(
     const eventLog = yield* EventLog
     const cluster = yield* clusterRefOf(input.clusterName)
     const now = yield* Clock.currentTimeMillis
-    const lease = yield* eventLog
-      .acquire({
-        ...cluster,
-        holder: input.holder,
-        leaseMs: input.settings.leaseMs,
-        now,
-        ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
-      })
-      .pipe(Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(cluster, held), Effect.fail)))
-    const leaseRef = yield* Ref.make(lease)
-    // A failed release is harmless: the lease simply runs out and the next executor takes over.
-    return yield* use({ ...input, ...cluster, lease: leaseRef }).pipe(
-      withCallTimeouts(callTimeoutMs(input.settings)),
-      Effect.ensuring(Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore)),
+    // The lock's write, once sent, goes on whether or not anyone waits for it (a file link, a DynamoDB
+    // conditional put): an interruption waits for the acquisition, and a lease it brings is released.
+    return yield* Effect.acquireUseRelease(
+      eventLog
+        .acquire({
+          ...cluster,
+          holder: input.holder,
+          leaseMs: input.settings.leaseMs,
+          now,
+          ...(input.replacing === undefined ? {} : { replacing: input.replacing }),
+        })
+        .pipe(
+          Effect.catchTag("LockHeld", (held) => Effect.flatMap(namingOpenRun(cluster, held), Effect.fail)),
+          Effect.flatMap((lease) => Ref.make(lease)),
+        ),
+      (leaseRef) =>
+        use({ ...input, ...cluster, lease: leaseRef }).pipe(withCallTimeouts(callTimeoutMs(input.settings))),
+      // A failed release is harmless: the lease simply runs out and the next executor takes over.
+      (leaseRef) => Ref.get(leaseRef).pipe(Effect.flatMap(eventLog.release), Effect.ignore),
     )
   })
 

@@ -7,7 +7,7 @@
  */
 import { expect } from "vitest"
 import { Effect, Exit, Layer } from "effect"
-import type { Ec2Instance } from "@ecs-ami-deploy/domain"
+import { defaultPolicy, type Ec2Instance } from "@ecs-ami-deploy/domain"
 import { type ClusterRef, Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import {
@@ -22,10 +22,24 @@ import {
   groupSettingsOf,
 } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, pinnedImageSource, Plugins } from "@ecs-ami-deploy/strategies"
-import { observeCluster, type RunResult } from "../src/index.ts"
+import { observeCluster, runRollout, type RunResult, StopReason } from "../src/index.ts"
 
 /** Settings that keep lease expiry short in simulated time; the lease still covers two steps. */
 export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000 }
+
+/**
+ * Starts a rollout of the world's cluster (default policy) in a child fiber, for a test to interrupt:
+ * the suspension it records says "interrupted by the test".
+ */
+export const forkRollout = (world: World) =>
+  Effect.forkChild(
+    runRollout({
+      clusterName: world.clusterName,
+      holder: "test",
+      settings: testSettings,
+      policy: defaultPolicy,
+    }).pipe(Effect.provideService(StopReason, { current: "interrupted by the test" })),
+  )
 
 export const pluginsLayer = Layer.succeed(
   Plugins,

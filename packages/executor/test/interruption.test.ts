@@ -12,7 +12,7 @@ import { EventLog } from "@ecs-ami-deploy/ports"
 import { newImageId } from "@ecs-ami-deploy/simulator"
 import { builtInLaunchSpecStrategies, Plugins } from "@ecs-ami-deploy/strategies"
 import { resumeRun, runRollout, RunObserver, StopReason } from "../src/index.ts"
-import { endState, makeWorld, testSettings } from "./harness.ts"
+import { endState, forkRollout, makeWorld, testSettings } from "./harness.ts"
 
 /** The memory log, with every acquisition and every append's fencing token written down. */
 const recordingLog = () => {
@@ -122,14 +122,7 @@ describe("an interrupted run", () => {
       Effect.gen(function* () {
         const started = yield* Deferred.make<void>()
         writing.started = () => Deferred.doneUnsafe(started, Exit.void)
-        const rollout = yield* Effect.forkChild(
-          runRollout({
-            clusterName: world.clusterName,
-            holder: "test",
-            settings: testSettings,
-            policy: defaultPolicy,
-          }).pipe(Effect.provideService(StopReason, { current: "interrupted by the test" })),
-        )
+        const rollout = yield* forkRollout(world)
         yield* Deferred.await(started)
         yield* Fiber.interrupt(rollout)
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))

@@ -5,7 +5,8 @@
  * transition to the stream before it moves on (a cluster's run is requested before it starts, and its
  * end recorded after). Resume is the same path: fold, then decide. It stops before `deadline`, with
  * the rollout suspended and resumable; the lease is renewed between steps and whenever a cluster's
- * run appends an event, and an append under a lease another executor took fails (`StaleLease`).
+ * run appends an event, and an append under a lease another executor took fails (`StaleLease`). An
+ * append's write and its fold into the invocation's state are never cut apart by an interruption.
  */
 import { Clock, Effect, Ref, Semaphore } from "effect"
 import {
@@ -114,8 +115,16 @@ export const runFleetRollout = (invocation: FleetRolloutInvocation) =>
                   seq: before.lastSeq + 1,
                   at,
                 } as const
-                yield* fleetLog.append(yield* Ref.get(lease), [event])
-                yield* Ref.set(state, evolve(before, event))
+                const writingLease = yield* Ref.get(lease)
+                // A write, once sent, goes on whether or not anyone waits for it (a file append, a
+                // DynamoDB request): an interruption waits for it and for its fold, so the invocation
+                // never ends, nor releases the fleet's lock, with its own write still under way.
+                yield* Effect.uninterruptible(
+                  Effect.andThen(
+                    fleetLog.append(writingLease, [event]),
+                    Ref.set(state, evolve(before, event)),
+                  ),
+                )
                 yield* invocation.onEvent?.(event) ?? Effect.void
               }),
             )
