@@ -83,6 +83,8 @@ export const runFleetRollout = (invocation: FleetRolloutInvocation) =>
     const leaseMs = invocation.leaseMs ?? defaultFleetLeaseMs
     const lock = fleetLockOf(fleetName)
 
+    // The lock's write, once sent, lands whether or not anyone waits for it: acquireUseRelease takes it
+    // uninterruptibly, so an interruption waits for the lease and releases it.
     return yield* Effect.acquireUseRelease(
       Clock.currentTimeMillis.pipe(
         Effect.flatMap((now) => eventLog.acquire({ ...lock, holder: invocation.holder, leaseMs, now })),
