@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2"
 import { TargetGroupDeregistrationDelay, TargetGroupHealth } from "@ecs-ami-deploy/domain"
 import { LoadBalancing } from "@ecs-ami-deploy/ports"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, type Schema } from "effect"
 import { decodeAll, request } from "./call.ts"
 import { type AwsConfig, makeLoadBalancingClient } from "./config.ts"
 import { mapLoadBalancingError } from "./errors.ts"
@@ -23,6 +23,7 @@ export const loadBalancingActions = [
   "elasticloadbalancing:DescribeTargetHealth",
   "elasticloadbalancing:DescribeTargetGroupAttributes",
 ] as const
+type LoadBalancingAction = (typeof loadBalancingActions)[number]
 
 /** The target group attribute holding its deregistration delay, in seconds. */
 const DEREGISTRATION_DELAY_KEY = "deregistration_delay.timeout_seconds"
@@ -37,61 +38,59 @@ const targetView = (description: TargetHealthDescription) => ({
   ...(description.TargetHealth?.Reason === undefined ? {} : { reason: description.TargetHealth.Reason }),
 })
 
+/**
+ * One request per distinct target group (`send`), at most CONCURRENT_REQUESTS at once; a target group
+ * deleted since the services were read is left out; every answer `view` makes is decoded with `schema`.
+ */
+const perTargetGroup = <A, Answer>(
+  operation: LoadBalancingAction,
+  schema: Schema.Codec<A, unknown>,
+  targetGroupArns: ReadonlyArray<string>,
+  send: (targetGroupArn: string, abortSignal: AbortSignal) => Promise<Answer>,
+  view: (targetGroupArn: string, answer: Answer) => ReadonlyArray<unknown>,
+) =>
+  Effect.forEach(
+    [...new Set(targetGroupArns)],
+    (targetGroupArn) =>
+      request(operation, mapLoadBalancingError, (abortSignal) => send(targetGroupArn, abortSignal)).pipe(
+        Effect.map((answer) => view(targetGroupArn, answer)),
+        Effect.catchIf(
+          (error) => error.kind === "not-found",
+          () => Effect.succeed([]),
+        ),
+      ),
+    { concurrency: CONCURRENT_REQUESTS },
+  ).pipe(Effect.flatMap((answers) => decodeAll(schema, operation)(answers.flat())))
+
 /** The `LoadBalancing` port over the given client. */
 export const makeLoadBalancing = (client: ElasticLoadBalancingV2Client): LoadBalancing["Service"] =>
   LoadBalancing.of({
     describeTargetHealth: (targetGroupArns) =>
-      Effect.forEach(
-        [...new Set(targetGroupArns)],
-        (targetGroupArn) =>
-          request("elasticloadbalancing:DescribeTargetHealth", mapLoadBalancingError, (abortSignal) =>
-            client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), { abortSignal }),
-          ).pipe(
-            Effect.map((answer) => [
-              { targetGroupArn, targets: (answer.TargetHealthDescriptions ?? []).map(targetView) },
-            ]),
-            Effect.catchIf(
-              (error) => error.kind === "not-found",
-              () => Effect.succeed([]),
-            ),
-          ),
-        { concurrency: CONCURRENT_REQUESTS },
-      ).pipe(
-        Effect.flatMap((groups) =>
-          decodeAll(TargetGroupHealth, "elasticloadbalancing:DescribeTargetHealth")(groups.flat()),
-        ),
+      perTargetGroup(
+        "elasticloadbalancing:DescribeTargetHealth",
+        TargetGroupHealth,
+        targetGroupArns,
+        (targetGroupArn, abortSignal) =>
+          client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), { abortSignal }),
+        (targetGroupArn, answer) => [
+          { targetGroupArn, targets: (answer.TargetHealthDescriptions ?? []).map(targetView) },
+        ],
       ),
     deregistrationDelays: (targetGroupArns) =>
-      Effect.forEach(
-        [...new Set(targetGroupArns)],
-        (targetGroupArn) =>
-          request(
-            "elasticloadbalancing:DescribeTargetGroupAttributes",
-            mapLoadBalancingError,
-            (abortSignal) =>
-              client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }), {
-                abortSignal,
-              }),
-          ).pipe(
-            Effect.map((answer) => {
-              const seconds = answer.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_KEY)?.Value
-              return seconds === undefined
-                ? []
-                : [{ targetGroupArn, deregistrationDelayMs: Number(seconds) * 1000 }]
-            }),
-            Effect.catchIf(
-              (error) => error.kind === "not-found",
-              () => Effect.succeed([]),
-            ),
-          ),
-        { concurrency: CONCURRENT_REQUESTS },
-      ).pipe(
-        Effect.flatMap((groups) =>
-          decodeAll(
-            TargetGroupDeregistrationDelay,
-            "elasticloadbalancing:DescribeTargetGroupAttributes",
-          )(groups.flat()),
-        ),
+      perTargetGroup(
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        TargetGroupDeregistrationDelay,
+        targetGroupArns,
+        (targetGroupArn, abortSignal) =>
+          client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }), {
+            abortSignal,
+          }),
+        (targetGroupArn, answer) => {
+          const seconds = answer.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_KEY)?.Value
+          return seconds === undefined
+            ? []
+            : [{ targetGroupArn, deregistrationDelayMs: Number(seconds) * 1000 }]
+        },
       ),
   })
 

@@ -14,7 +14,14 @@ import {
   Plugins,
 } from "@ecs-ami-deploy/strategies"
 import { runRollout } from "../src/index.ts"
-import { desiredCapacitiesOf, endState, expectClusterAsFound, makeWorld, testSettings } from "./harness.ts"
+import {
+  desiredCapacitiesOf,
+  endState,
+  expectClusterAsFound,
+  makeWorld,
+  rollOut,
+  testSettings,
+} from "./harness.ts"
 
 const events = async (
   world: ReturnType<typeof makeWorld>,
@@ -37,15 +44,7 @@ describe("faults", () => {
       faults: { throttling: { rate: 0.3 }, transientErrors: { rate: 0.05 } },
     })
     const before = world.simulation.snapshotState()
-    const exit = await world.run(
-      runRollout({
-        clusterName: world.clusterName,
-        policy: { ...defaultPolicy, unsafeServices: "proceed" },
-        holder: "test",
-        settings: testSettings,
-      }),
-      makeMemoryEventLog(emptyMemoryStorage()),
-    )
+    const exit = await rollOut(world, { ...defaultPolicy, unsafeServices: "proceed" })
     expect(Exit.isSuccess(exit) ? exit.value : exit).toMatchObject({ _tag: "Finished", outcome: "succeeded" })
     const end = endState(world)
     const oldInstances = before.instances.filter((instance) => instance.state === "running").length
@@ -60,15 +59,7 @@ describe("faults", () => {
   it("given new instances whose agent never registers, when rolled out, then the run rolls back and the old fleet is intact and ACTIVE", async () => {
     const world = makeWorld("small", { faults: { agentNeverRegisters: { imageIds: [newImageId] } } })
     const before = world.simulation.snapshotState()
-    const exit = await world.run(
-      runRollout({
-        clusterName: world.clusterName,
-        policy: defaultPolicy,
-        holder: "test",
-        settings: testSettings,
-      }),
-      makeMemoryEventLog(emptyMemoryStorage()),
-    )
+    const exit = await rollOut(world)
     expect(Exit.isSuccess(exit) ? exit.value : exit).toMatchObject({
       _tag: "Finished",
       outcome: "rolled-back",
@@ -81,13 +72,9 @@ describe("faults", () => {
   it("given a drain held by a standalone task and policy stop-after-timeout, when rolled out, then a note names the task and instance and the task is stopped", async () => {
     const world = makeWorld("daemon-and-standalone")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const exit = await world.run(
-      runRollout({
-        clusterName: world.clusterName,
-        policy: { ...defaultPolicy, standaloneTasks: "stop-after-timeout", pollIntervalMs: slowPoll },
-        holder: "test",
-        settings: testSettings,
-      }),
+    const exit = await rollOut(
+      world,
+      { ...defaultPolicy, standaloneTasks: "stop-after-timeout", pollIntervalMs: slowPoll },
       eventLog,
     )
     const result = Exit.isSuccess(exit) ? exit.value : undefined
@@ -109,13 +96,9 @@ describe("faults", () => {
   it("given a drain held by a standalone task and policy wait, when the drain times out, then a note names the task and instance and the run rolls back", async () => {
     const world = makeWorld("daemon-and-standalone")
     const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-    const exit = await world.run(
-      runRollout({
-        clusterName: world.clusterName,
-        policy: { ...defaultPolicy, standaloneTasks: "wait", pollIntervalMs: slowPoll },
-        holder: "test",
-        settings: testSettings,
-      }),
+    const exit = await rollOut(
+      world,
+      { ...defaultPolicy, standaloneTasks: "wait", pollIntervalMs: slowPoll },
       eventLog,
     )
     const result = Exit.isSuccess(exit) ? exit.value : undefined

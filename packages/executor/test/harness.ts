@@ -7,7 +7,7 @@
  */
 import { expect } from "vitest"
 import { Effect, Exit, Layer } from "effect"
-import { defaultPolicy, type Ec2Instance } from "@ecs-ami-deploy/domain"
+import { defaultPolicy, type Ec2Instance, type RolloutPolicy } from "@ecs-ami-deploy/domain"
 import { type ClusterRef, Ec2, EventLog, Notifier, type RunNotification } from "@ecs-ami-deploy/ports"
 import { makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import {
@@ -31,6 +31,17 @@ export const testSettings = { leaseMs: 60_000, stepBudgetMs: 20_000 }
  * Starts a rollout of the world's cluster (default policy) in a child fiber, for a test to interrupt:
  * the suspension it records says "interrupted by the test".
  */
+/** Rolls `world`'s cluster out under `policy` with the test settings, recording in `eventLog` (a fresh memory log by default). */
+export const rollOut = (
+  world: World,
+  policy: RolloutPolicy = defaultPolicy,
+  eventLog: EventLog["Service"] = makeMemoryEventLog(),
+) =>
+  world.run(
+    runRollout({ clusterName: world.clusterName, policy, holder: "test", settings: testSettings }),
+    eventLog,
+  )
+
 export const forkRollout = (world: World) =>
   Effect.forkChild(
     runRollout({

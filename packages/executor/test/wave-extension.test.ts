@@ -11,8 +11,7 @@ import { Exit } from "effect"
 import { defaultPolicy, type RunEvent } from "@ecs-ami-deploy/domain"
 import { emptyMemoryStorage, makeMemoryEventLog } from "@ecs-ami-deploy/event-log"
 import { newImageId, scenarios } from "@ecs-ami-deploy/simulator"
-import { runRollout } from "../src/index.ts"
-import { makeWorld, makeWorldOf, testSettings, type World } from "./harness.ts"
+import { makeWorld, makeWorldOf, rollOut, type World } from "./harness.ts"
 
 const drainsOf = (log: ReadonlyArray<RunEvent>) =>
   log.flatMap((event) =>
@@ -20,17 +19,9 @@ const drainsOf = (log: ReadonlyArray<RunEvent>) =>
   )
 
 /** Rolls `world` out under the default policy (proceeding past services a drain could empty) and loads its log. */
-const rollOut = async (world: World) => {
+const rolledOut = async (world: World) => {
   const eventLog = makeMemoryEventLog(emptyMemoryStorage())
-  const exit = await world.run(
-    runRollout({
-      clusterName: world.clusterName,
-      policy: { ...defaultPolicy, unsafeServices: "proceed" },
-      holder: "test",
-      settings: testSettings,
-    }),
-    eventLog,
-  )
+  const exit = await rollOut(world, { ...defaultPolicy, unsafeServices: "proceed" }, eventLog)
   if (!Exit.isSuccess(exit) || exit.value._tag !== "Finished") throw new Error(`run: ${JSON.stringify(exit)}`)
   const loaded = await world.run(eventLog.load(exit.value.runId), eventLog)
   if (!Exit.isSuccess(loaded)) throw new Error(`load: ${JSON.stringify(loaded)}`)
@@ -40,7 +31,7 @@ const rollOut = async (world: World) => {
 describe("a wave that keeps one task of a floorless service running", () => {
   it("given standard-20 under the default policy, when its one wave drains, then jobs never has zero healthy tasks, the wave extends its drain to the instance it kept out, and every old instance is replaced", async () => {
     const world = makeWorld("standard-20")
-    const { result, log } = await rollOut(world)
+    const { result, log } = await rolledOut(world)
     expect(result.outcome).toBe("succeeded")
     const drains = drainsOf(log)
     expect(drains.map((d) => d.id)).toEqual(["drain:standard-asg:w1", "extend-drain:standard-asg:w1"])
@@ -66,7 +57,7 @@ describe("a wave that keeps one task of a floorless service running", () => {
       ...standard,
       faults: { ...standard.faults, unhealthyTargetsOnImages: { imageIds: [newImageId], afterMs: 60_000 } },
     })
-    const { result, log } = await rollOut(world)
+    const { result, log } = await rolledOut(world)
     expect(result.outcome).toBe("rolled-back")
     expect(drainsOf(log).map((d) => d.id)).toEqual([
       "drain:standard-asg:w1",
