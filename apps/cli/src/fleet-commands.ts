@@ -100,9 +100,20 @@ const printResult = (output: TargetFlags["output"], result: FleetRolloutResult, 
         ? line(`fleet ${result.fleetName} has no open rollout`)
         : Effect.void
 
-/** The fleet's stream and its clusters' runs where `--event-log` says (default: the local state directory). */
+/**
+ * The fleet's stream and its clusters' runs where `--event-log` says (default: the local state
+ * directory); a DynamoDB table in the Region and profile `--region` and `--profile` name.
+ */
 const fleetLogOf = (root: TargetFlags, cwd: string) =>
-  Layer.build(fleetLogAt(Option.getOrUndefined(root.eventLog), { cwd })).pipe(
+  Layer.build(
+    fleetLogAt(Option.getOrUndefined(root.eventLog), {
+      cwd,
+      aws: {
+        ...Option.match(root.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
+        ...Option.match(root.profile, { onNone: () => ({}), onSome: (profile) => ({ profile }) }),
+      },
+    }),
+  ).pipe(
     Effect.map((context) => Layer.succeedContext(context)),
     Effect.mapError(toCliFailure),
   )

@@ -89,8 +89,8 @@ export const resolveTarget = (
       Option.getOrUndefined(flags.eventLog) ??
       (simulated ? (stateFile === undefined ? "memory" : `${stateFile}.events`) : undefined)
     // Relative directories resolve against the CLI's working directory; an unknown scheme is refused.
-    const eventLog = eventLogAt(eventLogLocation, { cwd: io.cwd })
     if (simulated) {
+      const eventLog = eventLogAt(eventLogLocation, { cwd: io.cwd })
       const world = yield* openSimulatedWorld({
         scenario: Option.getOrUndefined(flags.simulator),
         stateFile,
@@ -108,6 +108,11 @@ export const resolveTarget = (
       }
     }
     const { region, profile } = yield* awsLocationOf(flags, io.env)
+    // A DynamoDB event log is read in the same Region and profile as the cluster.
+    const eventLog = eventLogAt(eventLogLocation, {
+      cwd: io.cwd,
+      aws: { region, ...(profile === undefined ? {} : { profile }) },
+    })
     let requests = 0
     const ports = awsPorts({
       region,

@@ -6,7 +6,7 @@
 import { LambdaClient } from "@aws-sdk/client-lambda"
 import { SNSClient } from "@aws-sdk/client-sns"
 import { Effect, Layer, Result } from "effect"
-import { AwsLive } from "@ecs-ami-deploy/aws"
+import { AwsLive, sdkClientConfig } from "@ecs-ami-deploy/aws"
 import { layerDynamoDb, layerDynamoDbWithFleets } from "@ecs-ami-deploy/event-log"
 import { awsClusterRunner } from "@ecs-ami-deploy/multi-cluster"
 import { loadConfig, type LambdaConfig } from "./config.ts"
@@ -26,7 +26,7 @@ import { layerPlugins } from "./plugins.ts"
 export const liveLayer = (config: LambdaConfig): Layer.Layer<HandlerServices> =>
   Layer.mergeAll(
     AwsLive(),
-    layerDynamoDb({ tableName: config.tableName }),
+    layerDynamoDb({ tableName: config.tableName, clientConfig: sdkClientConfig({}) }),
     layerPlugins(config.amiSource),
     config.notificationTopicArn === undefined
       ? layerLogNotifier
@@ -36,7 +36,7 @@ export const liveLayer = (config: LambdaConfig): Layer.Layer<HandlerServices> =>
 
 /** Every service a fleet deployment's handler needs, on AWS: the fleet's clusters through their roles. */
 export const fleetLiveLayer = (config: LambdaConfig, fleetName: string) => {
-  const log = layerDynamoDbWithFleets({ tableName: config.tableName })
+  const log = layerDynamoDbWithFleets({ tableName: config.tableName, clientConfig: sdkClientConfig({}) })
   return Layer.mergeAll(log, awsClusterRunner({ fleetName }).pipe(Layer.provide(log))).pipe(
     Layer.provideMerge(layerJsonLogs),
   )

@@ -49,7 +49,12 @@ export const sdkMaxAttempts = 2
 export const sdkRequestTimeoutMs = 30_000
 const sdkConnectionTimeoutMs = 5_000
 
-const clientConfig = (config: AwsConfig) => ({
+/**
+ * What every SDK client of ours is built with: the attempts, the request and connection timeouts, and
+ * the Region, profile and credentials `config` names. Exported for the clients built elsewhere (the
+ * DynamoDB event log), so they do the same.
+ */
+export const sdkClientConfig = (config: AwsConfig) => ({
   maxAttempts: sdkMaxAttempts,
   requestHandler: {
     requestTimeout: config.requestTimeoutMs ?? sdkRequestTimeoutMs,
@@ -90,18 +95,18 @@ const withRequestHook = <C extends { readonly middlewareStack: object }>(client:
 }
 
 export const makeEc2Client = (config: AwsConfig): EC2Client =>
-  withRequestHook(new EC2Client(clientConfig(config)), config)
+  withRequestHook(new EC2Client(sdkClientConfig(config)), config)
 export const makeAutoScalingClient = (config: AwsConfig): AutoScalingClient =>
-  withRequestHook(new AutoScalingClient(clientConfig(config)), config)
+  withRequestHook(new AutoScalingClient(sdkClientConfig(config)), config)
 export const makeEcsClient = (config: AwsConfig): ECSClient =>
-  withRequestHook(new ECSClient(clientConfig(config)), config)
+  withRequestHook(new ECSClient(sdkClientConfig(config)), config)
 export const makeSsmClient = (config: AwsConfig): SSMClient =>
-  withRequestHook(new SSMClient(clientConfig(config)), config)
+  withRequestHook(new SSMClient(sdkClientConfig(config)), config)
 export const makeCloudWatchClient = (config: AwsConfig): CloudWatchClient =>
-  withRequestHook(new CloudWatchClient(clientConfig(config)), config)
+  withRequestHook(new CloudWatchClient(sdkClientConfig(config)), config)
 export const makeLoadBalancingClient = (config: AwsConfig): ElasticLoadBalancingV2Client =>
-  withRequestHook(new ElasticLoadBalancingV2Client(clientConfig(config)), config)
+  withRequestHook(new ElasticLoadBalancingV2Client(sdkClientConfig(config)), config)
 export const makeStsClient = (config: AwsConfig): STSClient =>
-  withRequestHook(new STSClient(clientConfig(config)), config)
+  withRequestHook(new STSClient(sdkClientConfig(config)), config)
 export const makeIamClient = (config: AwsConfig): IAMClient =>
-  withRequestHook(new IAMClient(clientConfig(config)), config)
+  withRequestHook(new IAMClient(sdkClientConfig(config)), config)

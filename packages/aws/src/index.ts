@@ -6,7 +6,7 @@
 export { awsActionsUsed, impliedAwsActions } from "./actions.ts"
 export { AutoScalingLive, autoScalingActions, autoScalingLimits, makeAutoScaling } from "./auto-scaling.ts"
 export { CloudWatchLive, cloudWatchActions, cloudWatchLimits, makeCloudWatch } from "./cloudwatch.ts"
-export { type AwsConfig, sdkMaxAttempts } from "./config.ts"
+export { type AwsConfig, sdkClientConfig, sdkMaxAttempts } from "./config.ts"
 export { Ec2Live, ec2Actions, ec2Limits, makeEc2 } from "./ec2.ts"
 export { EcsLive, ecsActions, makeEcs } from "./ecs.ts"
 export {

@@ -4,7 +4,7 @@
  * (in memory, a local directory — the default — or a DynamoDB table), and who is told about runs.
  */
 import { Effect, Layer, Result } from "effect"
-import { AwsLive, IamLive, type AwsConfig } from "@ecs-ami-deploy/aws"
+import { AwsLive, IamLive, sdkClientConfig, type AwsConfig } from "@ecs-ami-deploy/aws"
 import { layerFile, layerForLocation, layerMemory, parseEventLogLocation } from "@ecs-ami-deploy/event-log"
 import {
   type AutoScaling,
@@ -40,17 +40,18 @@ export const awsPorts = (config: AwsConfig = {}): Layer.Layer<AwsPorts> =>
  * An event log by location, as the CLI's `--event-log` reads it: `"memory"` (lost with the process),
  * `"dynamodb://TABLE"`, `"file://DIRECTORY"` or a directory; without a location, the local file log
  * in the user's state directory (`~/.local/state/ecs-ami-deploy`). A relative directory resolves
- * against `options.cwd` (default: the process's). A location that does not parse — an unknown scheme
- * such as `s3://b`, or `DYNAMODB://t` — is an `InvalidOptions` naming it.
+ * against `options.cwd` (default: the process's). A DynamoDB table is reached in `options.aws`'s
+ * Region and profile (default: the SDK's default chain), with the AWS ports' timeouts. A location that
+ * does not parse — an unknown scheme such as `s3://b`, or `DYNAMODB://t` — is an `InvalidOptions` naming it.
  */
 export const eventLogAt = (
   location?: string,
-  options: { readonly cwd?: string } = {},
+  options: { readonly cwd?: string; readonly aws?: AwsConfig } = {},
 ): Layer.Layer<EventLog, InvalidOptions> => {
   if (location === undefined) return layerFile()
   const parsed = parseEventLogLocation(location, options.cwd)
   return Result.isSuccess(parsed)
-    ? layerForLocation(parsed.success)
+    ? layerForLocation(parsed.success, { dynamoDbClientConfig: sdkClientConfig(options.aws ?? {}) })
     : Layer.effect(
         EventLog,
         Effect.fail(

@@ -28,6 +28,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  type DynamoDBClientConfig,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -144,8 +145,10 @@ const outcomeOf = (item: Item): RunOutcome | undefined => {
 
 export interface DynamoDbEventLogOptions {
   readonly tableName: string
-  /** Defaults to a client from the default chain (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`). */
+  /** Defaults to a client built from `clientConfig` (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`). */
   readonly client?: DynamoDBClient
+  /** How to build the client when none is given (timeouts, Region, profile); default: the SDK's default chain. */
+  readonly clientConfig?: DynamoDBClientConfig
 }
 
 /** The calls both DynamoDB stores make on one table: conditional writes, paginated queries, error mapping. */
@@ -576,11 +579,11 @@ export const makeDynamoDbFleetRolloutLog = (
   })
 }
 
-/** The caller's client, or one from the default chain that is destroyed when the scope closes. */
+/** The caller's client, or one built from `clientConfig` that is destroyed when the scope closes. */
 const clientOf = (options: DynamoDbEventLogOptions) =>
   options.client === undefined
     ? Effect.acquireRelease(
-        Effect.sync(() => new DynamoDBClient({})),
+        Effect.sync(() => new DynamoDBClient(options.clientConfig ?? {})),
         (client) => Effect.sync(() => client.destroy()),
       )
     : Effect.succeed(options.client)

@@ -32,4 +32,5 @@ export {
   layerWithFleetsForLocation,
   parseEventLogLocation,
   type EventLogLocation,
+  type LocationOptions,
 } from "./location.ts"

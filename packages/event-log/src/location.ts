@@ -2,6 +2,7 @@
  * Where an event log lives, as an operator writes it (the CLI's `--event-log`): `dynamodb://TABLE`,
  * `file://DIRECTORY` or a plain directory path, or `memory` for a dry run that keeps nothing.
  */
+import type { DynamoDBClientConfig } from "@aws-sdk/client-dynamodb"
 import type { EventLog, FleetRolloutLog } from "@ecs-ami-deploy/ports"
 import { Data, Result, type Layer } from "effect"
 import * as path from "node:path"
@@ -51,21 +52,35 @@ export const parseEventLogLocation = (
   return Result.succeed({ _tag: "File", directory: path.resolve(cwd, directory) })
 }
 
-/** The driver for a location; DynamoDB uses a client from the default chain. */
-export const layerForLocation = (location: EventLogLocation): Layer.Layer<EventLog> => {
+/** How the DynamoDB driver builds its client (timeouts, Region, profile); default: the SDK's default chain. */
+export interface LocationOptions {
+  readonly dynamoDbClientConfig?: DynamoDBClientConfig
+}
+
+const dynamoDbOptions = (tableName: string, options: LocationOptions) => ({
+  tableName,
+  ...(options.dynamoDbClientConfig === undefined ? {} : { clientConfig: options.dynamoDbClientConfig }),
+})
+
+/** The driver for a location. */
+export const layerForLocation = (
+  location: EventLogLocation,
+  options: LocationOptions = {},
+): Layer.Layer<EventLog> => {
   switch (location._tag) {
     case "Memory":
       return layerMemory()
     case "File":
       return layerFile({ directory: location.directory })
     case "DynamoDb":
-      return layerDynamoDb({ tableName: location.tableName })
+      return layerDynamoDb(dynamoDbOptions(location.tableName, options))
   }
 }
 
 /** The driver for a location with its fleet rollout log, both over the same storage (and locks). */
 export const layerWithFleetsForLocation = (
   location: EventLogLocation,
+  options: LocationOptions = {},
 ): Layer.Layer<EventLog | FleetRolloutLog> => {
   switch (location._tag) {
     case "Memory":
@@ -73,6 +88,6 @@ export const layerWithFleetsForLocation = (
     case "File":
       return layerFileWithFleets({ directory: location.directory })
     case "DynamoDb":
-      return layerDynamoDbWithFleets({ tableName: location.tableName })
+      return layerDynamoDbWithFleets(dynamoDbOptions(location.tableName, options))
   }
 }

@@ -269,6 +269,28 @@ describe("dynamodb driver", () => {
   )
 
   it.live(
+    "given a layer without a client but with a client config, when used, then it builds its client from that config, not the environment",
+    () =>
+      Effect.gen(function* () {
+        const { tableName } = yield* freshTable
+        yield* withEnvironment({ AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9", AWS_REGION: "us-east-1" })
+        const runs = yield* EventLog.use((log) => log.runs({ ...HERE, clusterName: "prod" })).pipe(
+          Effect.provide(
+            layerDynamoDb({
+              tableName,
+              clientConfig: {
+                endpoint,
+                region: "eu-west-3",
+                credentials: { accessKeyId: "fake", secretAccessKey: "fake" },
+              },
+            }),
+          ),
+        )
+        expect(runs).toEqual([])
+      }),
+  )
+
+  it.live(
     "given a table written by a release before account and Region keying, then its runs are listed in every Region and its live lock holds every Region until it expires",
     () =>
       Effect.gen(function* () {
