@@ -140,6 +140,16 @@ export const act = (phase: Phase, commands: ReadonlyArray<Command>): Decision =>
   commands,
 })
 
+/** The container instances of `instanceIds` a drain sets DRAINING: those still ACTIVE. */
+export const activeContainerArns = (
+  ctx: Context,
+  instanceIds: ReadonlyArray<string>,
+): ReadonlyArray<string> =>
+  instanceIds.flatMap((id) => {
+    const container = ctx.index.containerByInstanceId.get(id)
+    return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
+  })
+
 export const runsStandaloneTasks = (ctx: Context, instanceId: string): boolean =>
   liveTasksOn(ctx.index, instanceId).some((t) => taskKind(ctx.index, t) === "standalone")
 

@@ -16,6 +16,7 @@ import { liveTasksOn } from "./cluster.ts"
 import { commandIds } from "./command-ids.ts"
 import {
   act,
+  activeContainerArns,
   blockingTasks,
   capacityMembers,
   type Context,
@@ -33,7 +34,7 @@ import {
 import { decidesAsOf } from "./decider-version.ts"
 import type { RoundScope, StepProgress } from "./group-progress.ts"
 import { commandRecord } from "./state.ts"
-import { type Extension, unplacedTasks } from "./wave-extension.ts"
+import { type Extension, soonAfterMoves, unplacedTasks } from "./wave-extension.ts"
 import { selectWave } from "./waves.ts"
 
 /** The command ids of one kind of surplus removal (the end game's, or rollback's), and where its rounds are kept. */
@@ -123,11 +124,7 @@ const extendRound = (
   )
   const even = evenRemovals(group, [...alive, ...choice.instanceIds])
   const chosen = choice.instanceIds.filter((id) => even.has(id))
-  const waiting = choice.held.filter((h) => h.untilMoved === true)
-  if (chosen.length === 0)
-    return waiting.length === 0
-      ? undefined
-      : { _tag: "Soon", reason: waiting.map((h) => `${h.instanceId}: ${h.reason}`).join("; ") }
+  if (chosen.length === 0) return soonAfterMoves(choice)
   return {
     _tag: "Extend",
     command: {
@@ -136,10 +133,7 @@ const extendRound = (
       reason: `extend the surplus drain of ${g.asgName} to ${chosen.join(", ")} (the services it kept running now run elsewhere)`,
       clusterName: ctx.run.clusterName,
       wave: 0,
-      containerInstanceArns: chosen.flatMap((id) => {
-        const container = ctx.index.containerByInstanceId.get(id)
-        return container === undefined ? [] : [container.containerInstanceArn]
-      }),
+      containerInstanceArns: activeContainerArns(ctx, chosen),
       instanceIds: chosen,
     },
   }
@@ -234,10 +228,7 @@ export const removeSurplus = (
         reason: `drain ${choice.instanceIds.length} surplus instance(s) of ${g.asgName} (largest zone, fewest tasks first; moves ${services}) to remove them by id: lowering desired capacity would let Auto Scaling terminate instances undrained`,
         clusterName: ctx.run.clusterName,
         wave: 0,
-        containerInstanceArns: choice.instanceIds.flatMap((id) => {
-          const container = ctx.index.containerByInstanceId.get(id)
-          return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
-        }),
+        containerInstanceArns: activeContainerArns(ctx, choice.instanceIds),
         instanceIds: choice.instanceIds,
       },
     ])

@@ -18,10 +18,11 @@ import {
 import { provenCapacityOf, relyingOn } from "./capacity-proof.ts"
 import { isTaskLeaving, liveTasksOn, taskKind } from "./cluster.ts"
 import { commandIds } from "./command-ids.ts"
-import { type Context, inZoneBalancedOrder } from "./decide-context.ts"
+import { activeContainerArns, type Context, inZoneBalancedOrder } from "./decide-context.ts"
 import { selectWaveMovingOnce } from "./single-task-moves.ts"
 import type { CommandRecord } from "./state.ts"
 import { waveRoom } from "./wave-size.ts"
+import type { WaveChoice } from "./waves.ts"
 
 /** What extending a wave's drain comes to now: a drain to issue, a reason to look again soon, or nothing to extend. */
 export type Extension =
@@ -62,6 +63,14 @@ export const unplacedTasks = (ctx: Context, members: ReadonlyArray<string>): Rea
   })
 }
 
+/** When nothing can join a drain yet: `Soon` if an instance waits only for tasks to move, else nothing to extend. */
+export const soonAfterMoves = (choice: WaveChoice): Extension => {
+  const waiting = choice.held.filter((h) => h.untilMoved === true)
+  return waiting.length === 0
+    ? undefined
+    : { _tag: "Soon", reason: waiting.map((h) => `${h.instanceId}: ${h.reason}`).join("; ") }
+}
+
 /**
  * The extension of wave `wave`'s drain (surge mode, decider 3), while that drain is under way:
  * old instances not yet draining, up to what the wave may still take, that fit on proven new capacity
@@ -92,11 +101,7 @@ export const extendWave = (
     ctx.policy.unsafeServices,
     { keepOneRunning: true, unplaced: unplacedTasks(ctx, members) },
   )
-  const waiting = choice.held.filter((h) => h.untilMoved === true)
-  if (choice.instanceIds.length === 0)
-    return waiting.length === 0
-      ? undefined
-      : { _tag: "Soon", reason: waiting.map((h) => `${h.instanceId}: ${h.reason}`).join("; ") }
+  if (choice.instanceIds.length === 0) return soonAfterMoves(choice)
   const capacity = provenCapacityOf(ctx, g, group, capacityRecord)
   if (capacity.instances.length < capacity.required)
     return {
@@ -112,10 +117,7 @@ export const extendWave = (
       reason: `extend wave ${wave} of ${g.asgName}'s drain to ${choice.instanceIds.join(", ")} (moves ${services}; the services it kept running now run elsewhere)`,
       clusterName: ctx.run.clusterName,
       wave,
-      containerInstanceArns: choice.instanceIds.flatMap((id) => {
-        const container = ctx.index.containerByInstanceId.get(id)
-        return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
-      }),
+      containerInstanceArns: activeContainerArns(ctx, choice.instanceIds),
       instanceIds: choice.instanceIds,
       ...relyingOn(capacity),
     },

@@ -17,6 +17,7 @@ import { displacementAllowance, isTaskLeaving, taskKind } from "./cluster.ts"
 import { commandIds } from "./command-ids.ts"
 import {
   act,
+  activeContainerArns,
   blockingTasks,
   capacityMembers,
   type Context,
@@ -213,10 +214,7 @@ export const replaceGroup = (ctx: Context, g: GroupAtStart): Decision | undefine
         reason: `drain wave ${wave} of ${g.asgName} together (moves ${services}; all fit on new capacity)`,
         clusterName: ctx.run.clusterName,
         wave,
-        containerInstanceArns: members.flatMap((id) => {
-          const container = ctx.index.containerByInstanceId.get(id)
-          return container?.status === "ACTIVE" ? [container.containerInstanceArn] : []
-        }),
+        containerInstanceArns: activeContainerArns(ctx, members),
         instanceIds: members,
         ...relyingOn(capacity),
       },
